@@ -46,15 +46,20 @@ const DefaultWindow = time.Minute
 
 // Config describes one limiter. The sustained rate is always Limit per Window.
 //
-//   - Window algorithms (fixed-window, sliding-log, sliding-window) admit Limit units per Window.
-//   - Bucket algorithms (token-bucket, gcra) hold Burst units (default Limit) and refill at Limit/Window.
-//   - leaky-bucket drains at Limit/Window and queues up to Burst excess units; with NoDelay the queued
-//     units are served at once (their slots still drain at the rate), as nginx limit_req nodelay.
+//   - Window algorithms (fixed-window, sliding-log, sliding-window) admit Limit units per Window;
+//     Burst and NoDelay do not apply to them (New sets them to zero).
+//   - Bucket algorithms (token-bucket, gcra) hold Burst units and refill at Limit/Window.
+//   - leaky-bucket drains at Limit/Window and lets Burst excess units queue ahead of a request
+//     (nginx limit_req burst=Burst, so Burst+1 requests pass at one instant); with NoDelay the
+//     queued requests are served at once (their slots still drain at the rate), as nginx's nodelay.
+//
+// For all three bucket algorithms Burst 0 means Limit: one window's quota, so a bare
+// "--rpm 50" behaves like Anthropic's documented bucket of 50 refilling continuously.
 type Config struct {
 	Algorithm Algorithm
 	Limit     int64         // units per Window; must be > 0
-	Window    time.Duration // default DefaultWindow
-	Burst     int64         // bucket capacity or leaky-bucket queue; 0 means Limit (leaky-bucket: 0 queued)
+	Window    time.Duration // default DefaultWindow; must be > 0
+	Burst     int64         // bucket capacity, or leaky-bucket queue; must be >= 0; 0 means Limit
 	NoDelay   bool          // leaky-bucket only
 }
 
@@ -68,12 +73,15 @@ type Decision struct {
 	Limit int64
 	// Remaining is the quota left after this decision, never negative.
 	Remaining int64
-	// Reset is the time until the limiter is fully replenished (buckets) or the current window
-	// ends (windows).
+	// Reset is the time until the limiter is fully replenished: the bucket full (token bucket,
+	// gcra) or drained (leaky bucket), the fixed window's end, the sliding log empty, the sliding
+	// window counter's estimate back at zero. Zero means fully replenished now.
 	Reset time.Duration
 	// RetryAfter is, when the request was denied, the earliest time after which the same request
-	// could be admitted; zero when allowed. For a cost above the capacity it is the time to refill
-	// fully (the request can never pass, and the caller decides what to say).
+	// could be admitted (if nothing else arrives meanwhile); it is > 0 exactly when the request was
+	// denied. For a cost above the capacity (Burst for token-bucket and gcra, Limit for the window
+	// algorithms) the request can never pass: RetryAfter is then the time to replenish fully, or
+	// one Window when the limiter already is, and the caller decides what to say.
 	RetryAfter time.Duration
 }
 
@@ -81,7 +89,8 @@ type Decision struct {
 type Limiter interface {
 	// Allow decides whether a request costing cost units, arriving at now, is admitted, and
 	// consumes the quota when it is. Instants must not go backwards by more than a window;
-	// an earlier instant than the last seen is treated as the last seen.
+	// an earlier instant than the last seen is treated as the last seen. A negative cost counts
+	// as zero (refunds go through Charge).
 	Allow(now time.Time, cost int64) Decision
 	// Charge consumes cost units at now whether or not they are available (a negative cost
 	// refunds, never above the capacity). Used to account for output tokens after the fact and
@@ -91,4 +100,65 @@ type Limiter interface {
 	Peek(now time.Time) Decision
 	// Config returns the limiter's configuration with defaults filled in.
 	Config() Config
+}
+
+// New validates c, fills in its defaults (Window DefaultWindow; Burst Limit for the bucket
+// algorithms) and returns a fresh limiter: a full bucket, an empty window. Errors name the field
+// and what would be valid.
+func New(c Config) (Limiter, error) {
+	c, err := c.normalize()
+	if err != nil {
+		return nil, err
+	}
+	switch c.Algorithm {
+	case TokenBucket:
+		return newTokenBucket(c), nil
+	case GCRA:
+		return newGCRA(c), nil
+	case LeakyBucket:
+		return newLeakyBucket(c), nil
+	case FixedWindow:
+		return newFixedWindow(c), nil
+	case SlidingLog:
+		return newSlidingLog(c), nil
+	default: // SlidingWindow; normalize rejected everything else
+		return newSlidingWindow(c), nil
+	}
+}
+
+// normalize validates c and fills in its defaults.
+func (c Config) normalize() (Config, error) {
+	if _, err := ParseAlgorithm(string(c.Algorithm)); err != nil {
+		return c, fmt.Errorf("limiter: Algorithm: %w", err)
+	}
+	if c.Limit <= 0 {
+		return c, fmt.Errorf("limiter: Limit must be > 0 units per Window, got %d", c.Limit)
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.Window < 0 {
+		return c, fmt.Errorf("limiter: Window must be > 0 (e.g. 1m), got %s", c.Window)
+	}
+	if c.Burst < 0 {
+		return c, fmt.Errorf("limiter: Burst must be >= 0 (0 means Limit, %d), got %d", c.Limit, c.Burst)
+	}
+	switch c.Algorithm {
+	case TokenBucket, GCRA, LeakyBucket:
+		if c.Burst == 0 {
+			c.Burst = c.Limit
+		}
+		// A bucket of Burst units drains or refills in Burst·Window/Limit; that span must be
+		// representable as a time.Duration (about 292 years).
+		if _, _, ok := mulDiv(uint64(c.Burst), uint64(c.Window), uint64(c.Limit)); !ok {
+			return c, fmt.Errorf("limiter: Burst %d at Limit %d per Window %s takes longer than %s to refill: lower Burst or raise Limit",
+				c.Burst, c.Limit, c.Window, time.Duration(maxInt))
+		}
+		if c.Algorithm != LeakyBucket {
+			c.NoDelay = false
+		}
+	default:
+		c.Burst, c.NoDelay = 0, false
+	}
+	return c, nil
 }
