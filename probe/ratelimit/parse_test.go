@@ -1,0 +1,621 @@
+package ratelimit
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// received is the local arrival instant used by the table tests: one hour ahead of the server
+// Date of most samples, so any reset measured against the wrong clock shows up.
+var (
+	sunDate  = mustDate("Sun, 12 Jan 2025 23:10:59 GMT")
+	received = sunDate.Add(time.Hour)
+)
+
+func TestParseSamples(t *testing.T) {
+	gitHubDate := mustDate("Tue, 08 Aug 2023 14:29:23 GMT")
+	oktaDate := mustDate("Mon, 15 Apr 2013 14:56:00 GMT")
+	openAIDate := mustDate("Mon, 26 May 2025 05:00:04 GMT")
+	tests := []struct {
+		name   string
+		header string
+		want   Snapshot
+	}{
+		{
+			name: "anthropic success, all four dimensions (docs format)",
+			header: `date: Sun, 12 Jan 2025 23:10:59 GMT
+content-type: application/json
+request-id: req_018EeWyXxfu5pfWkrYcMdjWG
+anthropic-organization-id: 5d0c4c5e-0000-0000-0000-000000000000
+anthropic-ratelimit-requests-limit: 50
+anthropic-ratelimit-requests-remaining: 49
+anthropic-ratelimit-requests-reset: 2025-01-12T23:11:00Z
+anthropic-ratelimit-input-tokens-limit: 30000
+anthropic-ratelimit-input-tokens-remaining: 29000
+anthropic-ratelimit-input-tokens-reset: 2025-01-12T23:11:01Z
+anthropic-ratelimit-output-tokens-limit: 8000
+anthropic-ratelimit-output-tokens-remaining: 8000
+anthropic-ratelimit-output-tokens-reset: 2025-01-12T23:10:59Z
+anthropic-ratelimit-tokens-limit: 38000
+anthropic-ratelimit-tokens-remaining: 37000
+anthropic-ratelimit-tokens-reset: 2025-01-12T23:11:01Z
+anthropic-priority-input-tokens-reset: 2025-01-12T23:11:59Z
+anthropic-priority-input-tokens-limit: 100000
+anthropic-ratelimit-unified-reset: 1736730000
+server: cloudflare`,
+			want: Snapshot{
+				Dialect: DialectAnthropic,
+				Dims: [NumDimensions]State{
+					Requests:     lrr(50, 49, time.Second, ResetRFC3339),
+					Tokens:       lrr(38000, 37000, 2*time.Second, ResetRFC3339),
+					InputTokens:  lrr(30000, 29000, 2*time.Second, ResetRFC3339),
+					OutputTokens: lrr(8000, 8000, 0, ResetRFC3339),
+				},
+				ServerDate: sunDate, HasServerDate: true,
+			},
+		},
+		{
+			name: "anthropic 429 with retry-after, offset and fractional RFC 3339",
+			header: `Date: Sun, 12 Jan 2025 23:10:59 GMT
+Retry-After: 12
+X-Should-Retry: true
+Anthropic-Ratelimit-Requests-Limit: 50
+Anthropic-Ratelimit-Requests-Remaining: 0
+Anthropic-Ratelimit-Requests-Reset: 2025-01-12T18:11:11-05:00
+Anthropic-Ratelimit-Output-Tokens-Reset: 2025-01-12T23:11:00.5Z`,
+			want: Snapshot{
+				Dialect: DialectAnthropic,
+				Dims: [NumDimensions]State{
+					Requests:     lrr(50, 0, 12*time.Second, ResetRFC3339),
+					OutputTokens: {Reset: 1500 * time.Millisecond, ResetKind: ResetRFC3339, Flags: HasReset},
+				},
+				RetryAfter: 12 * time.Second, HasRetryAfter: true, ShouldRetry: 1,
+				ServerDate: sunDate, HasServerDate: true,
+			},
+		},
+		{
+			name: "openai docs example, project-tokens ignored",
+			header: `x-ratelimit-limit-requests: 60
+x-ratelimit-limit-tokens: 150000
+x-ratelimit-remaining-requests: 59
+x-ratelimit-remaining-tokens: 149984
+x-ratelimit-reset-requests: 1s
+x-ratelimit-reset-tokens: 6m0s
+x-ratelimit-limit-project-tokens: 60000
+x-ratelimit-remaining-project-tokens: 57000
+x-ratelimit-reset-project-tokens: 3s`,
+			want: Snapshot{
+				Dialect: DialectOpenAI,
+				Dims: [NumDimensions]State{
+					Requests: lrr(60, 59, time.Second, ResetDuration),
+					Tokens:   lrr(150000, 149984, 6*time.Minute, ResetDuration),
+				},
+			},
+		},
+		{
+			name: "openai observed response with usage_based variants",
+			header: `date: Mon, 26 May 2025 05:00:04 GMT
+x-ratelimit-limit-requests: 5000
+x-ratelimit-limit-tokens: 160000
+x-ratelimit-limit-tokens_usage_based: 160000
+x-ratelimit-remaining-requests: 4999
+x-ratelimit-remaining-tokens: 159976
+x-ratelimit-remaining-tokens_usage_based: 159976
+x-ratelimit-reset-requests: 12ms
+x-ratelimit-reset-tokens: 9ms
+x-ratelimit-reset-tokens_usage_based: 9ms
+x-request-id: req_deaa3616cbd15d33b4db96b3ba74d2b4`,
+			want: Snapshot{
+				Dialect: DialectOpenAI,
+				Dims: [NumDimensions]State{
+					Requests: lrr(5000, 4999, 12*time.Millisecond, ResetDuration),
+					Tokens:   lrr(160000, 159976, 9*time.Millisecond, ResetDuration),
+				},
+				ServerDate: openAIDate, HasServerDate: true,
+			},
+		},
+		{
+			name: "openai 429 with mixed-unit resets",
+			header: `retry-after: 56
+x-ratelimit-limit-requests: 1000
+x-ratelimit-remaining-requests: 0
+x-ratelimit-reset-requests: 2m52.8s
+x-ratelimit-limit-tokens: 8000
+x-ratelimit-remaining-tokens: 7927
+x-ratelimit-reset-tokens: 2s81ms`,
+			want: Snapshot{
+				Dialect: DialectOpenAI,
+				Dims: [NumDimensions]State{
+					Requests: lrr(1000, 0, 172800*time.Millisecond, ResetDuration),
+					Tokens:   lrr(8000, 7927, 2081*time.Millisecond, ResetDuration),
+				},
+				RetryAfter: 56 * time.Second, HasRetryAfter: true,
+			},
+		},
+		{
+			name: "ietf -11: matching names, the lower remaining wins",
+			header: `RateLimit-Policy: "burst";q=100;w=60,"daily";q=1000;w=86400
+RateLimit: "burst";r=50;t=30, "daily";r=20;t=86000`,
+			want: Snapshot{
+				Dialect: DialectIETF,
+				Dims: [NumDimensions]State{
+					Requests: withWindow(lrr(1000, 20, 86000*time.Second, ResetDeltaS), 86400*time.Second),
+				},
+			},
+		},
+		{
+			name: "ietf lists split across several field lines",
+			header: `RateLimit-Policy: "burst";q=100;w=60
+RateLimit-Policy: "daily";q=1000;w=86400
+RateLimit: "burst";r=5;t=3
+RateLimit: "daily";r=900;t=80000`,
+			want: Snapshot{
+				Dialect: DialectIETF,
+				Dims: [NumDimensions]State{
+					Requests: withWindow(lrr(100, 5, 3*time.Second, ResetDeltaS), time.Minute),
+				},
+			},
+		},
+		{
+			name: "ietf draft example: RateLimit item without a policy of its name",
+			header: `RateLimit-Policy: "burst";q=100;w=60,"daily";q=1000;w=86400
+RateLimit: "default";r=50;t=30`,
+			want: Snapshot{
+				Dialect: DialectIETF,
+				Dims: [NumDimensions]State{
+					Requests: {Remaining: 50, Reset: 30 * time.Second, ResetKind: ResetDeltaS, Flags: HasRemaining | HasReset},
+				},
+			},
+		},
+		{
+			name: "ietf per-dimension policies named by record name or with dashes",
+			header: `RateLimit-Policy: "requests";q=50;w=60, "input_tokens";q=30000;w=60, "output-tokens";q=8000;w=60, "tokens";q=38000
+RateLimit: "requests";r=49;t=2, "input_tokens";r=29000;t=4, "output-tokens";r=7000;t=8`,
+			want: Snapshot{
+				Dialect: DialectIETF,
+				Dims: [NumDimensions]State{
+					Requests:     withWindow(lrr(50, 49, 2*time.Second, ResetDeltaS), time.Minute),
+					Tokens:       {Limit: 38000, Flags: HasLimit},
+					InputTokens:  withWindow(lrr(30000, 29000, 4*time.Second, ResetDeltaS), time.Minute),
+					OutputTokens: withWindow(lrr(8000, 7000, 8*time.Second, ResetDeltaS), time.Minute),
+				},
+			},
+		},
+		{
+			name: "ietf quota units: qu maps, untracked units ignored, pk and tokens accepted",
+			header: `RateLimit-Policy: "minute";q=10000;qu="tokens";w=60, "bytes";q=1000000;qu="content-bytes", "conc";q=10;qu="concurrent-requests", peruser;q=100;w=60;pk=:cHsdsRa894==:
+RateLimit: "minute";r=9000;t=10, "bytes";r=1;t=1, "conc";r=0, peruser;r=7;t=9;pk=:cHsdsRa894==:`,
+			want: Snapshot{
+				Dialect: DialectIETF,
+				Dims: [NumDimensions]State{
+					Requests: withWindow(lrr(100, 7, 9*time.Second, ResetDeltaS), time.Minute),
+					Tokens:   withWindow(lrr(10000, 9000, 10*time.Second, ResetDeltaS), time.Minute),
+				},
+			},
+		},
+		{
+			name:   "ietf -07 dictionary",
+			header: `RateLimit: limit=100, remaining=50, reset=5`,
+			want: Snapshot{
+				Dialect: DialectIETFLegacy,
+				Dims:    [NumDimensions]State{Requests: lrr(100, 50, 5*time.Second, ResetDeltaS)},
+			},
+		},
+		{
+			name: "ietf -06 split fields (draft example)",
+			header: `RateLimit-Limit: 10
+RateLimit-Remaining: 1
+RateLimit-Reset: 7`,
+			want: Snapshot{
+				Dialect: DialectIETFLegacy,
+				Dims:    [NumDimensions]State{Requests: lrr(10, 1, 7*time.Second, ResetDeltaS)},
+			},
+		},
+		{
+			name: "ietf -06 with several policies: the window of the advertised one",
+			header: `RateLimit-Limit: 50
+RateLimit-Remaining: 3
+RateLimit-Reset: 20
+RateLimit-Policy: 10;w=1, 50;w=60, 1000;w=3600, 5000;w=86400`,
+			want: Snapshot{
+				Dialect: DialectIETFLegacy,
+				Dims:    [NumDimensions]State{Requests: withWindow(lrr(50, 3, 20*time.Second, ResetDeltaS), time.Minute)},
+			},
+		},
+		{
+			name: "ietf -06 policy with extra parameters that break RFC 9651 (upper-case key)",
+			header: `RateLimit-Remaining: 219
+RateLimit-Limit: 300
+RateLimit-Reset: 2
+RateLimit-Policy: 300;w=5;burst=330;comment="token bucket";category="trigger";cost="bulk";serviceLevel="free"`,
+			want: Snapshot{
+				Dialect:   DialectIETFLegacy,
+				Dims:      [NumDimensions]State{Requests: lrr(300, 219, 2*time.Second, ResetDeltaS)},
+				Malformed: 1,
+			},
+		},
+		{
+			name: "ietf -06 with epoch-seconds reset",
+			header: `Date: Sun, 12 Jan 2025 23:10:59 GMT
+RateLimit-Limit: 1000
+RateLimit-Remaining: 999
+RateLimit-Reset: 1736723519`,
+			want: Snapshot{
+				Dialect:    DialectIETFLegacy,
+				Dims:       [NumDimensions]State{Requests: lrr(1000, 999, time.Minute, ResetEpochS)},
+				ServerDate: sunDate, HasServerDate: true,
+			},
+		},
+		{
+			name: "github REST",
+			header: `date: Tue, 08 Aug 2023 14:29:23 GMT
+x-ratelimit-limit: 5000
+x-ratelimit-remaining: 4999
+x-ratelimit-reset: 1691508563
+x-ratelimit-used: 1
+x-ratelimit-resource: core`,
+			want: Snapshot{
+				Dialect:    DialectXRateLimit,
+				Dims:       [NumDimensions]State{Requests: lrr(5000, 4999, time.Hour, ResetEpochS)},
+				ServerDate: gitHubDate, HasServerDate: true,
+			},
+		},
+		{
+			name: "github remaining derived from used",
+			header: `X-RateLimit-Limit: 60
+X-RateLimit-Used: 12`,
+			want: Snapshot{
+				Dialect: DialectXRateLimit,
+				Dims:    [NumDimensions]State{Requests: {Limit: 60, Remaining: 48, Flags: HasLimit | HasRemaining}},
+			},
+		},
+		{
+			name: "okta X-Rate-Limit spelling",
+			header: `Date: Mon, 15 Apr 2013 14:56:00 GMT
+X-Rate-Limit-Limit: 20
+X-Rate-Limit-Remaining: 15
+X-Rate-Limit-Reset: 1366037820`,
+			want: Snapshot{
+				Dialect:    DialectXRateLimit,
+				Dims:       [NumDimensions]State{Requests: lrr(20, 15, time.Minute, ResetEpochS)},
+				ServerDate: oktaDate, HasServerDate: true,
+			},
+		},
+		{
+			name: "x-ratelimit delta seconds (app.net)",
+			header: `X-RateLimit-Remaining: 4992
+X-RateLimit-Limit: 5000
+X-RateLimit-Reset: 2615`,
+			want: Snapshot{
+				Dialect: DialectXRateLimit,
+				Dims:    [NumDimensions]State{Requests: lrr(5000, 4992, 2615*time.Second, ResetDeltaS)},
+			},
+		},
+		{
+			name: "x-ratelimit epoch milliseconds",
+			header: `Date: Sun, 12 Jan 2025 23:10:59 GMT
+X-RateLimit-Limit: 100
+X-RateLimit-Remaining: 0
+X-RateLimit-Reset: 1736723519500`,
+			want: Snapshot{
+				Dialect:    DialectXRateLimit,
+				Dims:       [NumDimensions]State{Requests: lrr(100, 0, 60500*time.Millisecond, ResetEpochMS)},
+				ServerDate: sunDate, HasServerDate: true,
+			},
+		},
+		{
+			name: "x-ratelimit HTTP-date reset",
+			header: `Date: Sun, 12 Jan 2025 23:10:59 GMT
+X-RateLimit-Limit: 100
+X-RateLimit-Remaining: 10
+X-RateLimit-Reset: Sun, 12 Jan 2025 23:11:59 GMT`,
+			want: Snapshot{
+				Dialect:    DialectXRateLimit,
+				Dims:       [NumDimensions]State{Requests: lrr(100, 10, time.Minute, ResetHTTPDate)},
+				ServerDate: sunDate, HasServerDate: true,
+			},
+		},
+		{
+			name: "no rate-limit fields at all",
+			header: `Content-Type: application/json
+Server: nginx`,
+			want: Snapshot{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Parse(headerBlock(tt.header), received)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestParseRetryFields(t *testing.T) {
+	tests := []struct {
+		name        string
+		header      string
+		retryAfter  time.Duration
+		hasRetry    bool
+		shouldRetry int8
+		malformed   int
+	}{
+		{name: "integer seconds", header: "Retry-After: 120", retryAfter: 2 * time.Minute, hasRetry: true},
+		{name: "float seconds", header: "Retry-After: 1.5", retryAfter: 1500 * time.Millisecond, hasRetry: true},
+		{name: "zero", header: "Retry-After: 0", hasRetry: true},
+		{name: "negative clamps to zero", header: "Retry-After: -3", hasRetry: true},
+		{name: "IMF-fixdate against Date", header: "Date: Sun, 12 Jan 2025 23:10:59 GMT\nRetry-After: Sun, 12 Jan 2025 23:11:29 GMT", retryAfter: 30 * time.Second, hasRetry: true},
+		{name: "RFC 850 date", header: "Date: Sun, 12 Jan 2025 23:10:59 GMT\nRetry-After: Sunday, 12-Jan-25 23:11:09 GMT", retryAfter: 10 * time.Second, hasRetry: true},
+		{name: "asctime date", header: "Date: Sun, 12 Jan 2025 23:10:59 GMT\nRetry-After: Sun Jan 12 23:11:04 2025", retryAfter: 5 * time.Second, hasRetry: true},
+		{name: "date in the past clamps to zero", header: "Date: Sun, 12 Jan 2025 23:10:59 GMT\nRetry-After: Fri, 31 Dec 1999 23:59:59 GMT", hasRetry: true},
+		{name: "retry-after-ms takes precedence", header: "Retry-After: 2\nretry-after-ms: 1500.5", retryAfter: 1500500 * time.Microsecond, hasRetry: true},
+		{name: "negative retry-after-ms clamps to zero", header: "Retry-After: 2\nretry-after-ms: -100", hasRetry: true},
+		{name: "malformed retry-after-ms falls back", header: "Retry-After: 2\nretry-after-ms: soon", retryAfter: 2 * time.Second, hasRetry: true, malformed: 1},
+		{name: "malformed retry-after", header: "Retry-After: in a while", malformed: 1},
+		{name: "exponent form is not delay-seconds", header: "Retry-After: 1e3", malformed: 1},
+		{name: "huge value saturates", header: "Retry-After: 99999999999999999999", retryAfter: time.Duration(1<<63 - 1), hasRetry: true},
+		{name: "x-should-retry true", header: "x-should-retry: true", shouldRetry: 1},
+		{name: "x-should-retry false", header: "x-should-retry: false", shouldRetry: -1},
+		{name: "x-should-retry garbage", header: "x-should-retry: maybe", malformed: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Parse(headerBlock(tt.header), received)
+			assert.Equal(t, tt.retryAfter, got.RetryAfter)
+			assert.Equal(t, tt.hasRetry, got.HasRetryAfter)
+			assert.Equal(t, tt.shouldRetry, got.ShouldRetry)
+			assert.Equal(t, tt.malformed, got.Malformed)
+			assert.Equal(t, DialectNone, got.Dialect)
+		})
+	}
+}
+
+// TestParseDateSkew: the server's clock is an hour behind ours. Absolute resets measured against
+// its Date header give the true delay; measured against our clock they would all be "past".
+func TestParseDateSkew(t *testing.T) {
+	serverNow := sunDate
+	local := serverNow.Add(time.Hour)
+	h := headerBlock(`Date: Sun, 12 Jan 2025 23:10:59 GMT
+anthropic-ratelimit-requests-reset: 2025-01-12T23:11:29Z
+retry-after: Sun, 12 Jan 2025 23:11:09 GMT`)
+	got := Parse(h, local)
+	require.True(t, got.HasServerDate)
+	assert.Equal(t, serverNow, got.ServerDate)
+	assert.Equal(t, 30*time.Second, got.Dims[Requests].Reset)
+	assert.Equal(t, 10*time.Second, got.RetryAfter)
+
+	for _, hdr := range []string{
+		"X-RateLimit-Reset: 1736723489",    // epoch seconds
+		"X-RateLimit-Reset: 1736723489000", // epoch milliseconds
+	} {
+		got := Parse(headerBlock("Date: Sun, 12 Jan 2025 23:10:59 GMT\n"+hdr), local)
+		assert.Equal(t, 30*time.Second, got.Dims[Requests].Reset, hdr)
+	}
+
+	h.Del("Date")
+	got = Parse(h, local)
+	assert.False(t, got.HasServerDate)
+	assert.Equal(t, time.Duration(0), got.Dims[Requests].Reset, "without Date the skewed reset is already past by our clock")
+
+	// Delta forms need no clock at all.
+	got = Parse(headerBlock("Date: Sun, 12 Jan 2025 23:10:59 GMT\nx-ratelimit-reset-requests: 30s"), local)
+	assert.Equal(t, 30*time.Second, got.Dims[Requests].Reset)
+}
+
+func TestParseMalformed(t *testing.T) {
+	tests := []struct {
+		name      string
+		header    string
+		malformed int
+		dialect   Dialect
+		dims      [NumDimensions]State
+	}{
+		{
+			name: "anthropic values, each bad one counted",
+			header: `anthropic-ratelimit-requests-limit: fifty
+anthropic-ratelimit-requests-remaining: 4 9
+anthropic-ratelimit-requests-reset: tomorrow
+anthropic-ratelimit-tokens-limit: 38000`,
+			malformed: 3,
+			dialect:   DialectAnthropic,
+			dims:      [NumDimensions]State{Tokens: {Limit: 38000, Flags: HasLimit}},
+		},
+		{
+			name:      "bad Date is ignored and counted; reset then measured against received",
+			header:    "Date: yesterday\nx-ratelimit-reset-requests: soon\nx-ratelimit-limit-requests: -1",
+			malformed: 3,
+		},
+		{
+			name:      "negative remaining is an overdraft, not an error",
+			header:    "x-ratelimit-remaining-tokens: -27689",
+			dialect:   DialectOpenAI,
+			dims:      [NumDimensions]State{Tokens: {Remaining: -27689, Flags: HasRemaining}},
+			malformed: 0,
+		},
+		{
+			name:      "ietf lists with syntax errors are ignored whole",
+			header:    "RateLimit-Policy: \"burst\";q=100;w=60,\nRateLimit: \"burst\";r=5;t=3, \"day",
+			malformed: 2,
+		},
+		{
+			name:      "ietf items missing required parameters or with bad values",
+			header:    `RateLimit-Policy: "a";w=60, "b";q=-1, "requests";q=10;w=0, 3.5` + "\n" + `RateLimit: "requests";t=3, "requests";r=4;t=-1, 7;r=1`,
+			malformed: 7,
+			dialect:   DialectIETF,
+			dims:      [NumDimensions]State{Requests: {Limit: 10, Remaining: 4, Flags: HasLimit | HasRemaining}},
+		},
+		{
+			name:      "-07 dictionary with a non-integer member",
+			header:    `RateLimit: limit=100, remaining="many", reset=5, other=?1`,
+			malformed: 1,
+			dialect:   DialectIETFLegacy,
+			dims:      [NumDimensions]State{Requests: {Limit: 100, Reset: 5 * time.Second, ResetKind: ResetDeltaS, Flags: HasLimit | HasReset}},
+		},
+		{
+			name:      "bare numbers out of range",
+			header:    "X-RateLimit-Reset: 1e9\nX-RateLimit-Limit: 99999999999999999999\nRateLimit-Reset: 9999999999999999",
+			malformed: 3,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Parse(headerBlock(tt.header), received)
+			assert.Equal(t, tt.malformed, got.Malformed)
+			assert.Equal(t, tt.dialect, got.Dialect)
+			assert.Equal(t, tt.dims, got.Dims)
+		})
+	}
+}
+
+func TestParsePrecedence(t *testing.T) {
+	tests := []struct {
+		name    string
+		header  string
+		dialect Dialect
+		limit   int64
+	}{
+		{"anthropic over x-ratelimit", "anthropic-ratelimit-requests-limit: 50\nx-ratelimit-limit: 5000", DialectAnthropic, 50},
+		{"openai over github on the same prefix", "x-ratelimit-limit: 5000\nx-ratelimit-limit-requests: 60", DialectOpenAI, 60},
+		{"ietf over legacy", "RateLimit-Limit: 10\nRateLimit-Policy: \"requests\";q=100;w=60", DialectIETF, 100},
+		{"legacy over x-ratelimit", "X-RateLimit-Limit: 5000\nRateLimit-Limit: 10", DialectIETFLegacy, 10},
+		{"an unreadable dialect yields to the next", "anthropic-ratelimit-requests-limit: n/a\nx-ratelimit-limit: 5000", DialectXRateLimit, 5000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Parse(headerBlock(tt.header), received)
+			assert.Equal(t, tt.dialect, got.Dialect)
+			assert.Equal(t, tt.limit, got.Dims[Requests].Limit)
+		})
+	}
+}
+
+func TestParseNameCase(t *testing.T) {
+	want := Parse(headerBlock("anthropic-ratelimit-requests-limit: 50\nRetry-After: 3"), received)
+	require.Equal(t, DialectAnthropic, want.Dialect)
+	for _, block := range []string{
+		"anthropic-ratelimit-requests-limit: 50\nretry-after: 3",
+		"ANTHROPIC-RATELIMIT-REQUESTS-LIMIT: 50\nRETRY-AFTER: 3",
+		"Anthropic-RateLimit-Requests-Limit: 50\nRetry-after: 3",
+	} {
+		assert.Equal(t, want, Parse(rawHeaderBlock(block), received), block)
+	}
+
+	// The same field under two spellings (only a hand-built map can do this): the lexically
+	// smaller key wins, whatever the map's iteration order.
+	h := http.Header{"retry-after": {"1"}, "Retry-After": {"2"}, "RETRY-AFTER": {"3"}}
+	for range 50 {
+		got := Parse(h, received)
+		assert.Equal(t, 3*time.Second, got.RetryAfter)
+	}
+}
+
+func TestParseReset(t *testing.T) {
+	base := sunDate
+	tests := []struct {
+		in   string
+		want time.Duration
+		kind ResetKind
+		ok   bool
+	}{
+		{"1s", time.Second, ResetDuration, true},
+		{"6m0s", 6 * time.Minute, ResetDuration, true},
+		{"2s81ms", 2081 * time.Millisecond, ResetDuration, true},
+		{"12ms", 12 * time.Millisecond, ResetDuration, true},
+		{"2m52.8s", 172800 * time.Millisecond, ResetDuration, true},
+		{"5h50m30ms", 5*time.Hour + 50*time.Minute + 30*time.Millisecond, ResetDuration, true},
+		{"33.023s", 33023 * time.Millisecond, ResetDuration, true},
+		{"-1s", 0, ResetDuration, true},
+		{"2025-01-12T23:11:59Z", time.Minute, ResetRFC3339, true},
+		{"2025-01-12T23:11:59.25Z", 60250 * time.Millisecond, ResetRFC3339, true},
+		{"2025-01-13T00:11:59+01:00", time.Minute, ResetRFC3339, true},
+		{"2025-01-12T23:00:00Z", 0, ResetRFC3339, true},
+		{"1736723519", time.Minute, ResetEpochS, true},
+		{"1736723519.5", 60500 * time.Millisecond, ResetEpochS, true},
+		{"1736723519000", time.Minute, ResetEpochMS, true},
+		{"1000000000", 1000000000 * time.Second, ResetDeltaS, true},
+		{"30", 30 * time.Second, ResetDeltaS, true},
+		{"0.25", 250 * time.Millisecond, ResetDeltaS, true},
+		{" 7 ", 7 * time.Second, ResetDeltaS, true},
+		{"-5", 0, ResetDeltaS, true},
+		{"Sun, 12 Jan 2025 23:11:59 GMT", time.Minute, ResetHTTPDate, true},
+		{"Sunday, 12-Jan-25 23:11:59 GMT", time.Minute, ResetHTTPDate, true},
+		{"Sun Jan 12 23:11:59 2025", time.Minute, ResetHTTPDate, true},
+		{"", 0, ResetUnknown, false},
+		{"soon", 0, ResetUnknown, false},
+		{"1e3", 0, ResetUnknown, false},
+		{"12 ms", 0, ResetUnknown, false},
+		{"NaN", 0, ResetUnknown, false},
+		{"Inf", 0, ResetUnknown, false},
+		{"1.2.3", 0, ResetUnknown, false},
+		{"2025-13-45T00:00:00Z", 0, ResetUnknown, false},
+		{"1000000000000000", 0, ResetUnknown, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, kind, ok := ParseReset(tt.in, base)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.kind, kind)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	base := sunDate
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"120", 2 * time.Minute, true},
+		{"0.5", 500 * time.Millisecond, true},
+		{"-1", 0, true},
+		{"Sun, 12 Jan 2025 23:11:09 GMT", 10 * time.Second, true},
+		{"Sunday, 12-Jan-25 23:11:09 GMT", 10 * time.Second, true},
+		{"Sun Jan 12 23:11:09 2025", 10 * time.Second, true},
+		{"Fri, 31 Dec 1999 23:59:59 GMT", 0, true},
+		{"", 0, false},
+		{"+Inf", 0, false},
+		{"12s", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := ParseRetryAfter(tt.in, base)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// TestParseIMFFixdateMatchesNetHTTP pins the hand-written fast path to net/http.ParseTime on
+// edge cases (FuzzHTTPDate explores the rest).
+func TestParseIMFFixdateMatchesNetHTTP(t *testing.T) {
+	for _, v := range []string{
+		"Sun, 12 Jan 2025 23:10:59 GMT",
+		"sun, 12 jan 2025 23:10:59 GMT",
+		"Mon, 12 Jan 2025 23:10:59 GMT", // wrong weekday: accepted by both
+		"Sun, 29 Feb 2024 00:00:00 GMT",
+		"Sun, 29 Feb 2023 00:00:00 GMT",
+		"Sun, 31 Apr 2023 00:00:00 GMT",
+		"Sun, 00 Jan 2025 00:00:00 GMT",
+		"Sun, 12 Jan 2025 24:00:00 GMT",
+		"Sun, 12 Jan 2025 23:60:00 GMT",
+		"Sun, 12 Jan 2025 23:10:60 GMT",
+		"Sun, 12 Jan 2025 23:10:59 gmt",
+		"Sun, 12 Xyz 2025 23:10:59 GMT",
+		"Sux, 12 Jan 2025 23:10:59 GMT",
+	} {
+		want, err := http.ParseTime(v)
+		got, ok := parseIMFFixdate(v)
+		if err != nil {
+			assert.False(t, ok, v)
+			continue
+		}
+		if assert.True(t, ok, v) {
+			assert.True(t, want.Equal(got), v)
+		}
+	}
+}
