@@ -1,0 +1,210 @@
+package backoff
+
+import "time"
+
+// Defaults shared by the generic backoffs (exponential, the jitters, retry-after and the pacing
+// and throttling strategies' retries). Half a second is the SDKs' first backoff; 30 s is half a
+// per-minute window; ten attempts and five minutes bound a request without cutting off the
+// strategies that need a few long waits.
+const (
+	DefaultBase        = 500 * time.Millisecond
+	DefaultCap         = 30 * time.Second
+	DefaultMaxAttempts = 10
+	DefaultMaxElapsed  = 5 * time.Minute
+)
+
+// nano is the smallest positive duration, as a Param.Min.
+const nano = 1.0
+
+func pBase(def string) Param {
+	return Param{Name: "base", Kind: KindDuration, Default: def, Min: nano,
+		Doc: "backoff before the first retry (n = 0)"}
+}
+
+func pCap(def string) Param {
+	return Param{Name: "cap", Kind: KindDuration, Default: def, Min: nano, Doc: "longest backoff"}
+}
+
+func pAttempts(def string) Param {
+	return Param{Name: "max-attempts", Kind: KindInt, Default: def, Min: 1, Max: 1000,
+		Doc: "attempts per request, the first included"}
+}
+
+func pElapsed() Param {
+	return Param{Name: "max-elapsed", Kind: KindDuration, Default: "5m",
+		Doc: "give up when a retry would be due later than this after the request was scheduled; 0 = none"}
+}
+
+func pPoll() Param {
+	return Param{Name: "poll", Kind: KindDuration, Default: "50ms", Min: float64(time.Millisecond),
+		Doc: "re-check interval while an attempt is held and no estimate says when it may go"}
+}
+
+// generic is the parameter list of the AWS-formula backoffs.
+func generic() []Param {
+	return []Param{pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed()}
+}
+
+// definitions is the strategy table. It is never modified; Definitions hands out copies.
+var definitions = []Definition{
+	{
+		Name: "none", Summary: "no retries: one attempt per request",
+		build: func(values) func(int64) Fleet { return newNone },
+	},
+	{
+		Name: "constant", Summary: "fixed pause before every retry",
+		Params: []Param{
+			{Name: "pause", Kind: KindDuration, Default: "1s", Doc: "wait before each retry"},
+			pAttempts("10"), pElapsed(),
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet { return newConstant(seed, v.limits(), v.dur("pause")) }
+		},
+	},
+	{
+		Name: "additive-jitter", Summary: "tutorial pattern: min(cap, base·2^n + U(0, jitter)), 5 tries",
+		Params: []Param{
+			pBase("1s"),
+			{Name: "jitter", Kind: KindDuration, Default: "1s", Doc: "width of the uniform term added to each wait"},
+			pCap("64s"), pAttempts("5"), pElapsed(),
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newAdditiveJitter(seed, v.limits(), v.dur("base"), v.dur("jitter"), v.dur("cap"))
+			}
+		},
+	},
+	{
+		Name: "exponential", Summary: "AWS exponential, no jitter: min(cap, base·2^n)",
+		Params: generic(),
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet { return newExponential(seed, v.limits(), v.dur("base"), v.dur("cap")) }
+		},
+	},
+	{
+		Name: "full-jitter", Summary: "AWS full jitter: U(0, min(cap, base·2^n))",
+		Params: generic(),
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet { return newFullJitter(seed, v.limits(), v.dur("base"), v.dur("cap")) }
+		},
+	},
+	{
+		Name: "equal-jitter", Summary: "AWS equal jitter: t/2 + U(0, t/2), t = min(cap, base·2^n)",
+		Params: generic(),
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet { return newEqualJitter(seed, v.limits(), v.dur("base"), v.dur("cap")) }
+		},
+	},
+	{
+		Name: "decorrelated-jitter", Summary: "AWS decorrelated jitter: min(cap, U(base, 3·previous sleep))",
+		Params: generic(),
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet { return newDecorrelated(seed, v.limits(), v.dur("base"), v.dur("cap")) }
+		},
+	},
+	{
+		Name: "anthropic-sdk", Summary: "anthropic-sdk-go v1 defaults: 2 retries, 0.5s·2^n ≤ 8s −U·¼, any retry-after",
+		Params: []Param{
+			{Name: "max-attempts", Kind: KindInt, Default: "3", Min: 1, Max: 1000, Doc: "MaxRetries + 1"},
+			pBase("500ms"), pCap("8s"),
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newAnthropicSDK(seed, v.int("max-attempts"), v.dur("base"), v.dur("cap"))
+			}
+		},
+	},
+	{
+		Name: "openai-sdk", Summary: "OpenAI SDK defaults: as anthropic-sdk; retry-after over 120s gives up",
+		Params: []Param{
+			{Name: "max-attempts", Kind: KindInt, Default: "3", Min: 1, Max: 1000, Doc: "MaxRetries + 1"},
+			pBase("500ms"), pCap("8s"),
+			{Name: "max-retry-after", Kind: KindDuration, Default: "2m", Min: nano,
+				Doc: "honour 0 < retry-after ≤ this; a longer one ends the request"},
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newOpenAISDK(seed, v.int("max-attempts"), v.dur("base"), v.dur("cap"), v.dur("max-retry-after"))
+			}
+		},
+	},
+	{
+		Name: "retry-after", Summary: "wait the server's retry-after(-ms); without one, full jitter",
+		Params: generic(),
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet { return newRetryAfter(seed, v.limits(), v.dur("base"), v.dur("cap")) }
+		},
+	},
+	{
+		Name: "header-pacing", Summary: "fleet paces on remaining/reset headers; 429 retry-after pauses all",
+		Params: []Param{
+			{Name: "window", Kind: KindDuration, Default: "0s",
+				Doc: "limit refills per window; 0 = IETF w=, 1m for anthropic/openai, else spread over reset"},
+			{Name: "probe", Kind: KindInt, Default: "1", Min: 1, Doc: "attempts in flight before the first headers arrive"},
+			pPoll(),
+			{Name: "input-tokens", Kind: KindInt, Default: "0", Doc: "input tokens per request to pace on; 0 = don't"},
+			{Name: "output-tokens", Kind: KindInt, Default: "0", Doc: "output tokens per request to pace on; 0 = don't"},
+			pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed(),
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newHeaderPacing(seed, v.limits(), v.dur("window"), v.int("probe"), v.dur("poll"),
+					v.int("input-tokens"), v.int("output-tokens"), v.dur("base"), v.dur("cap"))
+			}
+		},
+	},
+	{
+		Name: "client-limiter", Summary: "fleet-shared local token bucket (x/time/rate) at rpm, then retry-after",
+		Params: []Param{
+			{Name: "rpm", Kind: KindFloat, Default: "50", Min: 1e-6, Doc: "requests per minute the fleet may send"},
+			{Name: "burst", Kind: KindInt, Default: "1", Min: 1, Doc: "bucket capacity"},
+			pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed(),
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newClientLimiter(seed, v.limits(), v.float("rpm"), v.int("burst"), v.dur("base"), v.dur("cap"))
+			}
+		},
+	},
+	{
+		Name: "sre-adaptive", Summary: "Google SRE throttling: reject p = (req − K·acc)/(req+1) locally",
+		Params: []Param{
+			{Name: "k", Kind: KindFloat, Default: "2", Min: 1e-9, Doc: "accepts multiplier K (lower rejects more)"},
+			{Name: "window", Kind: KindDuration, Default: "2m", Min: float64(windowBuckets), Doc: "counting window"},
+			pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed(),
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newSREAdaptive(seed, v.limits(), v.float("k"), v.dur("window"), v.dur("base"), v.dur("cap"))
+			}
+		},
+	},
+	{
+		Name: "retry-budget", Summary: "SRE retry budget: ≤ 3 attempts, retries < 10% of requests per client",
+		Params: []Param{
+			pAttempts("3"),
+			{Name: "ratio", Kind: KindFloat, Default: "0.1", Min: 0, Doc: "retries allowed per request"},
+			pBase("500ms"), pCap("30s"), pElapsed(),
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newRetryBudget(seed, v.limits(), v.float("ratio"), v.dur("base"), v.dur("cap"))
+			}
+		},
+	},
+	{
+		Name: "aimd", Summary: "fleet concurrency limit: +1 when full and ok, ×0.9 on 429/503/529",
+		Params: []Param{
+			{Name: "initial", Kind: KindInt, Default: "10", Min: 1, Doc: "starting concurrency limit"},
+			{Name: "max-limit", Kind: KindInt, Default: "1000", Min: 1, Doc: "largest concurrency limit"},
+			{Name: "ratio", Kind: KindFloat, Default: "0.9", Min: 1e-9, Max: 1, Doc: "multiplicative decrease"},
+			pPoll(), pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed(),
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newAIMD(seed, v.limits(), v.int("initial"), v.int("max-limit"), v.float("ratio"),
+					v.dur("poll"), v.dur("base"), v.dur("cap"))
+			}
+		},
+	},
+}
