@@ -1,0 +1,100 @@
+package limiter
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSlidingWindowTable(t *testing.T) {
+	const s = time.Second
+	const ms = time.Millisecond
+	tests := []struct {
+		name  string
+		cfg   Config
+		steps []step
+	}{
+		{
+			// Cloudflare's worked example: 50 per minute, 42 in the previous minute, 18 in this
+			// one, 15 s into it: rate = 42·(60−15)/60 + 18 = 49.5. (TestSlidingWindowCloudflareEstimate
+			// checks the 49.5 itself.) The 18 can only have been admitted once 42·(60−e)/60 + 18 <= 50,
+			// i.e. from e = 14.29 s, so they come at e = 14.5 s.
+			name: "Cloudflare example 50 per minute",
+			cfg:  Config{Limit: 50, Window: time.Minute},
+			steps: []step{
+				{name: "42 in the previous minute", at: 30 * s, op: allow, cost: 42, want: ok(50, 8, 90*s)},
+				{name: "18 at 14.5s into this minute", at: 74500 * ms, op: allow, cost: 18, want: ok(50, 0, 105500*ms)},
+				{name: "rate 49.5 admits zero cost", at: 75 * s, op: peek, want: ok(50, 0, 105*s)},
+				// 42·(60−x)/60 + 18 + 1 <= 50 ⇔ x >= 60 − floor(31·60e9/42) ns = 15.714285715 s.
+				{name: "49.5 + 1 > 50 is denied", at: 75 * s, op: allow, cost: 1, want: no(50, 0, 105*s, 714285715)},
+				{name: "1ns before retry-after", at: 75*s + 714285714, op: allow, cost: 1, want: no(50, 0, 105*s-714285714, 1)},
+				{name: "at retry-after", at: 75*s + 714285715, op: allow, cost: 1, want: ok(50, 0, 105*s-714285715)},
+			},
+		},
+		{
+			name: "retry-after lands in the next window",
+			cfg:  Config{Limit: 10, Window: 10 * s},
+			steps: []step{
+				{name: "10 at 5s", at: 5 * s, op: allow, cost: 10, want: ok(10, 0, 15*s)},
+				// Next window: 10·(10−x)/10 + 1 <= 10 ⇔ x >= 1 s, so at 11 s.
+				{name: "denied until 11s", at: 6 * s, op: allow, cost: 1, want: no(10, 0, 14*s, 5*s)},
+				{name: "1ns early", at: 11*s - 1, op: allow, cost: 1, want: no(10, 0, 9*s+1, 1)},
+				{name: "at 11s", at: 11 * s, op: allow, cost: 1, want: ok(10, 0, 19*s)},
+				// At 11 s: 10·(10−x)/10 + 1 + 1 <= 10 ⇔ x >= 2 s.
+				{name: "an earlier instant counts as the last seen", at: 2 * s, op: allow, cost: 1, want: no(10, 0, 19*s, 1*s)},
+				{name: "cost above limit: until the estimate is zero", at: 11 * s, op: allow, cost: 11, want: no(10, 0, 19*s, 19*s)},
+				{name: "zero after two idle windows", at: 30 * s, op: peek, want: ok(10, 10, 0)},
+				{name: "cost above limit when zero: one window", at: 30 * s, op: allow, cost: 11, want: no(10, 10, 0, 10*s)},
+			},
+		},
+		{
+			// The worst case: Limit at the very end of one window, then Limit·e/Window more at
+			// e into the next; here 10 + 5 = 15 pass within (5s, 15s], a single window length.
+			name: "up to L + L·e/W in one window length",
+			cfg:  Config{Limit: 10, Window: 10 * s},
+			steps: []step{
+				{name: "10 at the last nanosecond", at: 10*s - 1, op: allow, cost: 10, want: ok(10, 0, 10*s+1)},
+				{name: "5 more halfway through the next", at: 15 * s, op: allow, cost: 5, want: ok(10, 0, 15*s)},
+				{name: "and no more", at: 15 * s, op: allow, cost: 1, want: no(10, 0, 15*s, 1*s)},
+			},
+		},
+		{
+			name: "charge and refund: current window first, then previous",
+			cfg:  Config{Limit: 10, Window: 10 * s},
+			steps: []step{
+				{name: "charge 8 in the first window", at: 0, op: charge, cost: 8},
+				{name: "charge 4 at 10s", at: 10 * s, op: charge, cost: 4},
+				// 8·(10−x)/10 + 4 <= 10 ⇔ x >= 2.5 s.
+				{name: "rate 8 + 4 = 12", at: 10 * s, op: peek, want: no(10, 0, 20*s, 2500*ms)},
+				{name: "refund 6: 4 from this window, 2 from the last", at: 10 * s, op: charge, cost: -6},
+				{name: "rate 6", at: 10 * s, op: allow, cost: 4, want: ok(10, 0, 20*s)},
+				{name: "refund 100 stops at zero", at: 10 * s, op: charge, cost: -100},
+				{name: "zero", at: 10 * s, op: peek, want: ok(10, 10, 0)},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.cfg
+			c.Algorithm = SlidingWindow
+			runSteps(t, c, tc.steps)
+		})
+	}
+}
+
+func TestSlidingWindowCloudflareEstimate(t *testing.T) {
+	l, err := New(Config{Algorithm: SlidingWindow, Limit: 50, Window: time.Minute})
+	require.NoError(t, err)
+	require.True(t, l.Allow(t0.Add(30*time.Second), 42).Allowed)
+	require.True(t, l.Allow(t0.Add(74500*time.Millisecond), 18).Allowed)
+	w := l.(*slidingWindow)
+	at := t0.Add(75 * time.Second).UnixNano()
+	weighted := w.weighted(at)
+	require.Zero(t, weighted.hi)
+	// rate = prev·(W − elapsed)/W + curr = 42·45/60 + 18 = 31.5 + 18
+	assert.Equal(t, uint64(42*45*time.Second), weighted.lo)
+	rate := float64(weighted.lo)/float64(time.Minute) + float64(w.curr)
+	assert.Equal(t, 49.5, rate)
+}
