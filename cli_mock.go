@@ -3,13 +3,279 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/mockserver/limiter"
+	"github.com/ratelab/ratelab/probe/ratelimit"
 )
 
-// runMock is being built; see the open issues.
-func runMock(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("mock", "ratelab mock [flags]", "")
+const mockAbout = `Serves the mock API until interrupted (Ctrl-C or SIGTERM): POST /v1/messages (Anthropic),
+POST /v1/messages/count_tokens (its own limit), POST /v1/chat/completions (OpenAI), any other
+path as a generic JSON endpoint, GET /_ratelab/stats (counters per API key) and GET /healthz.
+Every API key (x-api-key or Authorization: Bearer) has its own budget. Rates are per minute;
+a window algorithm admits rate × window per window (--rpm 600 --window 5s: 50 per 5s), a bucket
+holds --burst (default one window's quota) and refills at the rate. Flags override --config.`
+
+// mockFlags are the flags that configure a mock: `ratelab mock`, and probe/compare with
+// --target mock.
+type mockFlags struct {
+	fs *flagSet
+
+	addr             string
+	rpm, tpm         int64
+	itpm, otpm       int64
+	algorithm        string
+	window           time.Duration
+	burst            int64
+	dialect          string
+	latency          time.Duration
+	latencyJitter    time.Duration
+	errorRate        float64
+	overloadRate     float64
+	countRejected    bool
+	configFile       string
+	outputTokens     int64
+	outputAccounting string
+	requireKey       bool
+	maxAccounts      int
+}
+
+// addMockFlags registers the mock flags on fs.
+func addMockFlags(fs *flagSet) *mockFlags {
+	f := &mockFlags{fs: fs}
+	fs.StringVar(&f.addr, "addr", mockserver.DefaultAddr, "address to listen on (ratelab mock)")
+	fs.Int64Var(&f.rpm, "rpm", mockserver.DefaultRPM, "requests per minute per API key (0: unlimited)")
+	fs.Int64Var(&f.tpm, "tpm", 0, "combined input+output tokens per minute (0: no combined limit)")
+	fs.Int64Var(&f.itpm, "itpm", mockserver.DefaultITPM, "input tokens per minute (0: unlimited)")
+	fs.Int64Var(&f.otpm, "otpm", mockserver.DefaultOTPM, "output tokens per minute (0: unlimited)")
+	fs.StringVar(&f.algorithm, "algorithm", string(mockserver.DefaultAlgorithm), "limiting algorithm of every dimension: "+algorithmNames())
+	fs.DurationVar(&f.window, "window", limiter.DefaultWindow, "window of every dimension: a window algorithm admits rate × window per window")
+	fs.Int64Var(&f.burst, "burst", 0, "bucket capacity of the requests limit for token-bucket and gcra, queue size for leaky-bucket (default one window's quota)")
+	fs.StringVar(&f.dialect, "dialect", "", "rate-limit headers on every endpoint: "+strings.Join(ratelimit.Dialects(), "|")+` (default: each endpoint's own, ietf on generic paths; "none" sends none, not even retry-after)`)
+	fs.DurationVar(&f.latency, "latency", 0, "service time of an admitted request")
+	fs.DurationVar(&f.latencyJitter, "latency-jitter", 0, "latency spread: uniform over latency ± jitter")
+	fs.Float64Var(&f.errorRate, "error-rate", 0, "fraction of requests answered 500 api_error (before the rate limit; no quota used)")
+	fs.Float64Var(&f.overloadRate, "overload-rate", 0, "fraction of requests answered 529 overloaded_error (before the rate limit; no quota used)")
+	fs.BoolVar(&f.countRejected, "count-rejected", false, "rejected requests use one unit of the requests limit, as OpenAI documents")
+	fs.Int64Var(&f.outputTokens, "output-tokens", 0, "reply length in tokens, capped at the request's max_tokens (0: max_tokens)")
+	fs.StringVar(&f.outputAccounting, "output-accounting", string(mockserver.AccountActual), "when output tokens count: actual (after the reply; admitted while not in debt) or max_tokens (pre-charged at admission)")
+	fs.BoolVar(&f.requireKey, "require-key", false, "answer 401 authentication_error to requests without an API key")
+	fs.IntVar(&f.maxAccounts, "max-accounts", mockserver.DefaultMaxAccounts, "API keys served; further new keys get 403 permission_error (0: no bound)")
+	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, advertise); flags override it")
+	return f
+}
+
+func algorithmNames() string {
+	names := make([]string, len(limiter.Algorithms))
+	for i, a := range limiter.Algorithms {
+		names[i] = string(a)
+	}
+	return strings.Join(names, "|")
+}
+
+// flagOfField names the flag that sets a configuration field, when the user gave it.
+func (f *mockFlags) flagOfField(field string) string {
+	byField := map[string]string{
+		"limits.requests.per_minute":      "rpm",
+		"limits.tokens.per_minute":        "tpm",
+		"limits.input_tokens.per_minute":  "itpm",
+		"limits.output_tokens.per_minute": "otpm",
+		"limits.requests.burst":           "burst",
+		"algorithm":                       "algorithm",
+		"window":                          "window",
+		"dialect":                         "dialect",
+		"latency":                         "latency",
+		"latency_jitter":                  "latency-jitter",
+		"error_rate":                      "error-rate",
+		"overload_rate":                   "overload-rate",
+		"output_tokens":                   "output-tokens",
+		"output_accounting":               "output-accounting",
+		"max_accounts":                    "max-accounts",
+	}
+	if name, ok := byField[field]; ok && f.fs.Changed(name) {
+		return name
+	}
+	// A limit's window is the --window flag's when it was given; a too-short window is also
+	// the rate's fault.
+	if strings.HasSuffix(field, ".window") && !strings.Contains(field, "advertise") {
+		if f.fs.Changed("window") {
+			return "window"
+		}
+		if name, ok := byField[strings.TrimSuffix(field, ".window")+".per_minute"]; ok && f.fs.Changed(name) {
+			return name
+		}
+	}
+	if strings.HasSuffix(field, ".algorithm") && f.fs.Changed("algorithm") {
+		return "algorithm"
+	}
+	return ""
+}
+
+// config returns the mock configuration: DefaultConfig, then the --config file, then the flags
+// the user gave explicitly. Errors are usage errors naming the flag, or the file, line and field.
+func (f *mockFlags) config() (mockserver.Config, error) {
+	cfg := mockserver.DefaultConfig()
+	if f.configFile != "" {
+		var err error
+		if cfg, err = mockserver.LoadConfigFile(f.configFile); err != nil {
+			return cfg, usageErrorf("--config %v", err)
+		}
+	}
+	changed := f.fs.Changed
+	lim := &cfg.Limits
+	if changed("rpm") {
+		lim.Requests.PerMinute = f.rpm
+	}
+	if changed("tpm") {
+		lim.Tokens.PerMinute = f.tpm
+	}
+	if changed("itpm") {
+		lim.InputTokens.PerMinute = f.itpm
+	}
+	if changed("otpm") {
+		lim.OutputTokens.PerMinute = f.otpm
+	}
+	all := []*mockserver.Limit{&lim.Requests, &lim.Tokens, &lim.InputTokens, &lim.OutputTokens, &lim.CountTokens}
+	if changed("algorithm") {
+		a, err := limiter.ParseAlgorithm(f.algorithm)
+		if err != nil {
+			return cfg, usageErrorf("--algorithm: %v", err)
+		}
+		cfg.Algorithm = a
+		for _, l := range all {
+			l.Algorithm = "" // the flag applies to every dimension
+		}
+	}
+	if changed("window") {
+		cfg.Window = f.window
+		for _, l := range all {
+			l.Window = 0
+		}
+	}
+	if changed("burst") {
+		b := f.burst
+		lim.Requests.Burst = &b
+	}
+	if changed("dialect") {
+		cfg.Dialect = f.dialect
+	}
+	if changed("latency") {
+		cfg.Latency = f.latency
+	}
+	if changed("latency-jitter") {
+		cfg.LatencyJitter = f.latencyJitter
+	}
+	if changed("error-rate") {
+		cfg.ErrorRate = f.errorRate
+	}
+	if changed("overload-rate") {
+		cfg.OverloadRate = f.overloadRate
+	}
+	if changed("count-rejected") {
+		cfg.CountRejected = f.countRejected
+	}
+	if changed("output-tokens") {
+		cfg.OutputTokens = f.outputTokens
+	}
+	if changed("output-accounting") {
+		cfg.OutputAccounting = mockserver.OutputAccounting(f.outputAccounting)
+	}
+	if changed("require-key") {
+		cfg.RequireKey = f.requireKey
+	}
+	if changed("max-accounts") {
+		cfg.MaxAccounts = f.maxAccounts
+	}
+	if err := cfg.Validate(); err != nil {
+		var fe *mockserver.FieldError
+		if errors.As(err, &fe) {
+			if name := f.flagOfField(fe.Field); name != "" {
+				return cfg, usageErrorf("--%s %s: %v", name, f.fs.Lookup(name).Value.String(), err)
+			}
+			if f.configFile != "" {
+				return cfg, usageErrorf("--config %s: %v", f.configFile, err)
+			}
+		}
+		return cfg, usageErrorf("mock: %v", err)
+	}
+	return cfg, nil
+}
+
+// startEmbeddedMock starts a mock on a free loopback port for --target mock. stop shuts it
+// down and waits for it; it is safe to call more than once.
+func startEmbeddedMock(ctx context.Context, cfg mockserver.Config, seed int64) (baseURL string, m *mockserver.Mock, stop func(), err error) {
+	m, err = mockserver.New(cfg, seed)
+	if err != nil {
+		return "", nil, nil, usageErrorf("mock: %v", err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	srv, err := m.Start(sctx, "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		return "", nil, nil, fmt.Errorf("start the embedded mock: %w", err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			srv.Wait()
+		})
+	}
+	return srv.URL(), m, stop, nil
+}
+
+// runMock serves the mock API until ctx is cancelled (SIGINT/SIGTERM).
+func runMock(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet("mock", "ratelab mock [flags]", mockAbout)
+	mf := addMockFlags(fs)
+	seed := fs.Int64("seed", DefaultSeed, "seed for injected faults, latency jitter and response ids")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	return errors.New("mock: not implemented yet")
+	if fs.NArg() > 0 {
+		return usageErrorf("mock: unexpected argument %q (see 'ratelab mock --help')", fs.Arg(0))
+	}
+	cfg, err := mf.config()
+	if err != nil {
+		return err
+	}
+	m, err := mockserver.New(cfg, *seed)
+	if err != nil {
+		return usageErrorf("mock: %v", err)
+	}
+	srv, err := m.Start(ctx, mf.addr)
+	if err != nil {
+		return fmt.Errorf("mock: listen on %s: %w", mf.addr, err)
+	}
+	lines, _ := cfg.Describe()
+	fmt.Fprintf(env.stdout, "ratelab mock listening on %s\n", srv.URL())
+	fmt.Fprintf(env.stdout, "limits per API key:\n")
+	for _, l := range lines {
+		fmt.Fprintf(env.stdout, "  %s\n", l)
+	}
+	fmt.Fprintf(env.stdout, "headers: %s; output accounting: %s; endpoints: /v1/messages, /v1/messages/count_tokens, /v1/chat/completions, /_ratelab/stats, /healthz\n",
+		dialectSummary(cfg), accountingName(cfg))
+	if err := srv.Wait(); err != nil {
+		return fmt.Errorf("mock: %w", err)
+	}
+	fmt.Fprintln(env.stdout, "ratelab mock stopped")
+	return nil
+}
+
+func dialectSummary(cfg mockserver.Config) string {
+	if cfg.Dialect != "" {
+		return cfg.Dialect + " on every endpoint"
+	}
+	return "anthropic on /v1/messages, openai on /v1/chat/completions, ietf elsewhere"
+}
+
+func accountingName(cfg mockserver.Config) string {
+	if cfg.OutputAccounting == "" {
+		return string(mockserver.AccountActual)
+	}
+	return string(cfg.OutputAccounting)
 }

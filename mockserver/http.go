@@ -1,0 +1,349 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ratelab/ratelab/probe/ratelimit"
+)
+
+// Header values shared by every response; never modified.
+var (
+	hdrJSON        = []string{"application/json"}
+	hdrProblemJSON = []string{"application/problem+json"}
+	hdrTrue        = []string{"true"}
+	hdrFalse       = []string{"false"}
+	hdrPost        = []string{"POST"}
+)
+
+// handler is the mock's HTTP front end: it parses and validates, calls Mock.Handle with the
+// current time, waits the reply's latency and writes the provider's exact response.
+type handler struct {
+	m    *Mock
+	bufs sync.Pool // *buffers
+	// beforeHandle, when set (tests only), runs before each API request is handled.
+	beforeHandle func(*http.Request)
+}
+
+// buffers are one request's pooled memory: the body read and the body written.
+type buffers struct {
+	in, out []byte
+}
+
+// Handler returns the mock's HTTP handler:
+//
+//	POST /v1/messages               Anthropic Messages (anthropic-ratelimit-* headers)
+//	POST /v1/messages/count_tokens  {"input_tokens":N}, under its own requests limit
+//	POST /v1/chat/completions       OpenAI chat completions (x-ratelimit-* headers)
+//	GET  /_ratelab/stats            counters per API key and dimension (JSON)
+//	GET  /healthz                   {"status":"ok"}
+//	any other path                  {"ok":true}, limited by requests (IETF RateLimit headers)
+func (m *Mock) Handler() http.Handler {
+	return &handler{m: m}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer h.recoverPanic(w, r)
+	switch r.URL.Path {
+	case "/v1/messages":
+		h.api(w, r, EndpointMessages)
+	case "/v1/messages/count_tokens":
+		h.api(w, r, EndpointCountTokens)
+	case "/v1/chat/completions":
+		h.api(w, r, EndpointChat)
+	case "/_ratelab/stats":
+		h.stats(w, r)
+	case "/healthz":
+		w.Header()["Content-Type"] = hdrJSON
+		io.WriteString(w, `{"status":"ok"}`)
+	default:
+		h.generic(w, r)
+	}
+}
+
+// recoverPanic turns a panic in a handler into a provider-shaped 500 api_error.
+func (h *handler) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	e := endpointOf(r.URL.Path)
+	status, typ, msg := serverError(e)
+	h.m.countUnkeyed(status)
+	h.writeError(w, nil, e, status, typ, msg, "", "")
+}
+
+func endpointOf(path string) Endpoint {
+	switch path {
+	case "/v1/messages":
+		return EndpointMessages
+	case "/v1/messages/count_tokens":
+		return EndpointCountTokens
+	case "/v1/chat/completions":
+		return EndpointChat
+	}
+	return EndpointGeneric
+}
+
+func (h *handler) getBuffers() *buffers {
+	if b, ok := h.bufs.Get().(*buffers); ok {
+		return b
+	}
+	return &buffers{in: make([]byte, 0, 4096), out: make([]byte, 0, 4096)}
+}
+
+// maxPooled is the largest buffer kept for reuse; bigger ones (huge prompts) go to the GC.
+const maxPooled = 1 << 20
+
+func (h *handler) putBuffers(b *buffers) {
+	if cap(b.in) > maxPooled || cap(b.out) > maxPooled {
+		return
+	}
+	h.bufs.Put(b)
+}
+
+// apiKey returns the request's key: x-api-key, else Authorization: Bearer.
+func apiKey(r *http.Request) string {
+	if v := r.Header["X-Api-Key"]; len(v) > 0 && v[0] != "" {
+		return v[0]
+	}
+	if v := r.Header["Authorization"]; len(v) > 0 {
+		if len(v[0]) > 7 && strings.EqualFold(v[0][:7], "bearer ") {
+			return strings.TrimSpace(v[0][7:])
+		}
+	}
+	return ""
+}
+
+// isJSON reports whether a Content-Type names JSON (application/json, with parameters).
+func isJSON(ct string) bool {
+	if len(ct) >= 16 && strings.EqualFold(ct[:16], "application/json") && (len(ct) == 16 || ct[16] == ';' || ct[16] == ' ') {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// readBody reads the body into buf, refusing more than MaxBodyBytes. tooLarge reports a body over
+// the limit; err a body that could not be read.
+func readBody(r *http.Request, buf []byte) (body []byte, tooLarge bool, err error) {
+	if r.ContentLength > MaxBodyBytes {
+		return buf, true, nil
+	}
+	if r.ContentLength > 0 && int64(cap(buf)) < r.ContentLength {
+		buf = make([]byte, 0, r.ContentLength)
+	}
+	b := bytes.NewBuffer(buf[:0])
+	n, err := b.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return b.Bytes(), false, err
+	}
+	return b.Bytes(), n > MaxBodyBytes, nil
+}
+
+func (h *handler) api(w http.ResponseWriter, r *http.Request, e Endpoint) {
+	m := h.m
+	m.served.Add(1)
+	if r.Method != http.MethodPost {
+		w.Header()["Allow"] = hdrPost
+		h.reject(w, e, http.StatusMethodNotAllowed, "Method Not Allowed: "+r.URL.Path+" accepts POST only", "", "")
+		return
+	}
+	if ct := r.Header["Content-Type"]; len(ct) > 0 && !isJSON(ct[0]) {
+		h.reject(w, e, http.StatusBadRequest, "Unsupported Content-Type "+strconv.Quote(ct[0])+": send the body as application/json", "", "")
+		return
+	}
+	bufs := h.getBuffers()
+	defer h.putBuffers(bufs)
+	body, tooLarge, err := readBody(r, bufs.in)
+	bufs.in = body[:0]
+	if err != nil {
+		if r.Context().Err() == nil {
+			h.reject(w, e, http.StatusBadRequest, "Could not read the request body: "+err.Error(), "", "")
+		}
+		return
+	}
+	if tooLarge {
+		msg := "Request exceeds the maximum allowed number of bytes (" + strconv.Itoa(MaxBodyBytes) + ")."
+		h.reject(w, e, http.StatusRequestEntityTooLarge, msg, "", "")
+		return
+	}
+	req, rerr := parseRequest(body, e)
+	if rerr != nil {
+		h.reject(w, e, http.StatusBadRequest, rerr.msg, rerr.param, rerr.code)
+		return
+	}
+	if h.beforeHandle != nil {
+		h.beforeHandle(r)
+	}
+	call := Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens}
+	if e == EndpointChat {
+		if !req.hasMaxTokens {
+			call.MaxTokens = DefaultChatMaxTokens
+		}
+		call.Model = req.modelString()
+	}
+	now := time.Now()
+	reply := m.Handle(now, call)
+	if !wait(r, reply.Latency) {
+		return
+	}
+	hdr := w.Header()
+	ratelimit.Write(hdr, reply.Dialect, now, &reply.Limits)
+	if reply.Status != http.StatusOK {
+		h.writeError(w, bufs, e, reply.Status, reply.ErrorType, reply.Message, "", openAICode(reply.Status))
+		return
+	}
+	out := bufs.out[:0]
+	switch e {
+	case EndpointMessages:
+		out = appendMessage(out, &m.ids, req.model, reply.InputTokens, reply.OutputTokens, call.MaxTokens)
+	case EndpointCountTokens:
+		out = appendCountTokens(out, reply.InputTokens)
+	default:
+		out = appendChatCompletion(out, &m.ids, req.model, now.Unix(), reply.InputTokens, reply.OutputTokens, call.MaxTokens)
+	}
+	bufs.out = out[:0]
+	h.setIDHeader(hdr, e)
+	hdr["Content-Type"] = hdrJSON
+	hdr["Content-Length"] = []string{strconv.Itoa(len(out))}
+	w.WriteHeader(http.StatusOK)
+	w.Write(out)
+}
+
+// openAICode is the OpenAI error code of a status.
+func openAICode(status int) string {
+	if status == http.StatusTooManyRequests {
+		return "rate_limit_exceeded"
+	}
+	return ""
+}
+
+// wait holds the response for d, or until the client goes away (false).
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		t.Stop()
+		return false
+	}
+}
+
+// setIDHeader sets the request id header: request-id (Anthropic) or x-request-id.
+func (h *handler) setIDHeader(hdr http.Header, e Endpoint) string {
+	var scratch [40]byte
+	id := string(h.m.ids.appendID(scratch[:0], "req_"))
+	if e == EndpointMessages || e == EndpointCountTokens {
+		hdr["request-id"] = []string{id}
+	} else {
+		hdr["x-request-id"] = []string{id}
+	}
+	return id
+}
+
+// reject answers a request that never reached an account (bad method, type, size or body).
+func (h *handler) reject(w http.ResponseWriter, e Endpoint, status int, msg, param, code string) {
+	h.m.countUnkeyed(status)
+	typ := "invalid_request_error"
+	switch {
+	case status == http.StatusRequestEntityTooLarge && e != EndpointChat:
+		typ = "request_too_large"
+	case e == EndpointGeneric:
+		typ = "bad-request"
+	}
+	h.writeError(w, nil, e, status, typ, msg, param, code)
+}
+
+// writeError writes a provider-shaped error body with its request id (and, for Anthropic,
+// x-should-retry as the real API sends it). bufs may be nil.
+func (h *handler) writeError(w http.ResponseWriter, bufs *buffers, e Endpoint, status int, typ, msg, param, code string) {
+	hdr := w.Header()
+	id := h.setIDHeader(hdr, e)
+	var out []byte
+	if bufs != nil {
+		out = bufs.out[:0]
+	}
+	switch e {
+	case EndpointMessages, EndpointCountTokens:
+		out = appendAnthropicError(out, typ, msg, id)
+		if status == http.StatusTooManyRequests || status >= 500 {
+			hdr["x-should-retry"] = hdrTrue
+		} else {
+			hdr["x-should-retry"] = hdrFalse
+		}
+		hdr["Content-Type"] = hdrJSON
+	case EndpointChat:
+		out = appendOpenAIError(out, msg, typ, param, code)
+		hdr["Content-Type"] = hdrJSON
+	default:
+		out = appendProblem(out, status, typ, msg)
+		hdr["Content-Type"] = hdrProblemJSON
+	}
+	if bufs != nil {
+		bufs.out = out[:0]
+	}
+	hdr["Content-Length"] = []string{strconv.Itoa(len(out))}
+	w.WriteHeader(status)
+	w.Write(out)
+}
+
+// statusText is http.StatusText, knowing 529.
+func statusText(status int) string {
+	if status == StatusOverloaded {
+		return "Overloaded"
+	}
+	return http.StatusText(status)
+}
+
+// generic serves any other path: limited by requests, answered {"ok":true}.
+func (h *handler) generic(w http.ResponseWriter, r *http.Request) {
+	m := h.m
+	m.served.Add(1)
+	if h.beforeHandle != nil {
+		h.beforeHandle(r)
+	}
+	now := time.Now()
+	reply := m.Handle(now, Call{Key: apiKey(r), Endpoint: EndpointGeneric})
+	if !wait(r, reply.Latency) {
+		return
+	}
+	hdr := w.Header()
+	ratelimit.Write(hdr, reply.Dialect, now, &reply.Limits)
+	if reply.Status != http.StatusOK {
+		h.writeError(w, nil, EndpointGeneric, reply.Status, reply.ErrorType, reply.Message, "", "")
+		return
+	}
+	h.setIDHeader(hdr, EndpointGeneric)
+	hdr["Content-Type"] = hdrJSON
+	io.WriteString(w, `{"ok":true}`)
+}
+
+func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header()["Allow"] = []string{"GET, HEAD"}
+		http.Error(w, "GET only", http.StatusMethodNotAllowed)
+		return
+	}
+	b, err := json.MarshalIndent(h.m.Stats(), "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header()["Content-Type"] = hdrJSON
+	w.Write(append(b, '\n'))
+}

@@ -1,0 +1,421 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// apiRequest is what the mock needs from a request body.
+type apiRequest struct {
+	model        []byte // the model string's JSON content, still escaped
+	hasMaxTokens bool
+	maxTokens    int64
+	inputTokens  int64 // CountTokens summed over the text, at least 1
+}
+
+// modelString returns the model name unescaped.
+func (r *apiRequest) modelString() string {
+	if !strings.ContainsRune(string(r.model), '\\') {
+		return string(r.model)
+	}
+	var s string
+	if err := json.Unmarshal(append(append([]byte{'"'}, r.model...), '"'), &s); err != nil {
+		return string(r.model)
+	}
+	return s
+}
+
+// requestError is a 400 invalid_request_error with the provider's wording. param and code are
+// OpenAI's fields ("" is null).
+type requestError struct {
+	msg   string
+	param string
+	code  string
+}
+
+// reqParser reads a Messages, count_tokens or chat completions body: the JSON syntax first (any
+// syntax error wins, as the real APIs parse before they validate), then the fields, keeping the
+// first validation error.
+type reqParser struct {
+	s        scanner
+	e        Endpoint
+	openai   bool
+	req      apiRequest
+	hasModel bool
+	hasMsgs  bool
+	tokens   int64
+	sem      *requestError
+}
+
+// parseRequest reads a request body for endpoint e (messages, count_tokens or chat).
+func parseRequest(body []byte, e Endpoint) (apiRequest, *requestError) {
+	p := reqParser{s: scanner{b: body}, e: e, openai: e == EndpointChat}
+	p.top()
+	if p.s.err != "" {
+		if p.openai {
+			return p.req, &requestError{msg: "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"}
+		}
+		return p.req, &requestError{msg: "The request body is not valid JSON: " + p.s.err + ": " + p.s.errorPosition()}
+	}
+	if p.sem != nil {
+		return p.req, p.sem
+	}
+	switch {
+	case !p.hasModel && p.openai:
+		return p.req, &requestError{msg: "you must provide a model parameter"}
+	case !p.hasModel:
+		return p.req, p.missing("model")
+	case !p.req.hasMaxTokens && e == EndpointMessages:
+		return p.req, p.missing("max_tokens")
+	case !p.hasMsgs:
+		return p.req, p.missing("messages")
+	}
+	p.req.inputTokens = max(p.tokens, 1)
+	return p.req, nil
+}
+
+// path renders a field path: messages.0.role (Anthropic) or messages[0].role (OpenAI).
+func (p *reqParser) path(parts ...any) string {
+	var b strings.Builder
+	for i, part := range parts {
+		switch v := part.(type) {
+		case int:
+			if p.openai {
+				b.WriteString("[" + strconv.Itoa(v) + "]")
+				continue
+			}
+			b.WriteString("." + strconv.Itoa(v))
+		case string:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(v)
+		}
+	}
+	return b.String()
+}
+
+func (p *reqParser) fail(e *requestError) {
+	if p.sem == nil {
+		p.sem = e
+	}
+}
+
+func (p *reqParser) missing(parts ...any) *requestError {
+	path := p.path(parts...)
+	if p.openai {
+		return &requestError{msg: "Missing required parameter: '" + path + "'.", param: path, code: "missing_required_parameter"}
+	}
+	return &requestError{msg: path + ": Field required"}
+}
+
+// badType records a value of the wrong JSON type (want: string, integer, list, object,
+// boolean) and skips it.
+func (p *reqParser) badType(want string, parts ...any) {
+	if p.sem == nil {
+		path := p.path(parts...)
+		got := p.s.kind()
+		if p.openai {
+			if want == "list" {
+				want = "array"
+			}
+			p.sem = &requestError{msg: "Invalid type for '" + path + "': expected " + article(want) + ", but got " + article(got) + " instead.", param: path, code: "invalid_type"}
+		} else {
+			if want == "object" {
+				want = "dictionary"
+			}
+			p.sem = &requestError{msg: path + ": Input should be a valid " + want}
+		}
+	}
+	p.s.skip()
+}
+
+func article(noun string) string {
+	switch noun[0] {
+	case 'a', 'e', 'i', 'o', 'u':
+		return "an " + noun
+	}
+	return "a " + noun
+}
+
+func (p *reqParser) top() {
+	s := &p.s
+	if s.peek() != '{' {
+		if s.skip() && s.end() {
+			if p.openai {
+				p.fail(&requestError{msg: "Invalid type for body: expected an object, but got " + article(p.s.kind()) + " instead.", code: "invalid_type"})
+			} else {
+				p.fail(&requestError{msg: "Input should be a valid dictionary or object to extract fields from"})
+			}
+		}
+		return
+	}
+	s.beginObject()
+	for first := true; ; {
+		key, ok := s.nextMember(&first)
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "model":
+			p.model()
+		case "max_tokens":
+			p.maxTokens("max_tokens")
+		case "max_completion_tokens":
+			if !p.openai {
+				s.skip()
+				continue
+			}
+			p.maxTokens("max_completion_tokens")
+		case "messages":
+			p.messages()
+		case "system":
+			if p.openai {
+				s.skip()
+				continue
+			}
+			p.system("system")
+		case "stream":
+			p.stream()
+		default:
+			s.skip()
+		}
+	}
+	s.end()
+}
+
+func (p *reqParser) model() {
+	switch p.s.peek() {
+	case '"':
+		p.req.model, _, _ = p.s.str()
+		p.hasModel = true
+	case 'n':
+		p.s.skip() // null: as if absent
+	default:
+		p.badType("string", "model")
+	}
+}
+
+func (p *reqParser) maxTokens(name string) {
+	s := &p.s
+	switch c := s.peek(); {
+	case c == '-' || c >= '0' && c <= '9':
+		text, ok := s.number()
+		if !ok {
+			return
+		}
+		v, ok := parseInt(text)
+		switch {
+		case !ok && p.openai:
+			p.fail(&requestError{msg: "Invalid type for '" + name + "': expected an integer, but got a decimal number instead.", param: name, code: "invalid_type"})
+		case !ok:
+			p.fail(&requestError{msg: name + ": Input should be a valid integer"})
+		case v < 1 && p.openai:
+			p.fail(&requestError{msg: "Invalid '" + name + "': integer below minimum value. Expected a value >= 1, but got " + strconv.FormatInt(v, 10) + " instead.", param: name, code: "integer_below_min_value"})
+		case v < 1:
+			p.fail(&requestError{msg: name + ": Input should be greater than or equal to 1"})
+		default:
+			p.req.maxTokens, p.req.hasMaxTokens = v, true
+		}
+	case c == 'n' && p.openai:
+		s.skip()
+	default:
+		p.badType("integer", name)
+	}
+}
+
+func (p *reqParser) stream() {
+	s := &p.s
+	switch s.peek() {
+	case 't', 'f', 'n':
+		lit, ok := s.literal()
+		if ok && string(lit) == "true" {
+			if p.openai {
+				p.fail(&requestError{msg: "Invalid value for 'stream': the ratelab mock does not stream responses; omit it or send false.", param: "stream", code: "invalid_value"})
+			} else {
+				p.fail(&requestError{msg: "stream: the ratelab mock does not stream responses; omit it or send false"})
+			}
+		}
+	default:
+		p.badType("boolean", "stream")
+	}
+}
+
+// system reads the system prompt: a string or a list of text blocks.
+func (p *reqParser) system(parts ...any) bool {
+	switch p.s.peek() {
+	case '"':
+		_, n, _ := p.s.str()
+		p.tokens += countBytes(n)
+		return n > 0
+	case '[':
+		return p.blocks(parts...)
+	default:
+		p.badType("string", parts...)
+		return false
+	}
+}
+
+var anthropicRoles = []string{"user", "assistant"}
+var openAIRoles = []string{"system", "assistant", "user", "function", "tool", "developer"}
+
+func (p *reqParser) messages() {
+	s := &p.s
+	if s.peek() != '[' {
+		p.badType("list", "messages")
+		return
+	}
+	p.hasMsgs = true
+	s.beginArray()
+	n, firstEmpty, emptyRole := 0, -1, ""
+	for first := true; s.nextElem(&first); n++ {
+		if s.peek() != '{' {
+			p.badType("object", "messages", n)
+			continue
+		}
+		role, nonEmpty := p.message(n)
+		if !nonEmpty && firstEmpty < 0 {
+			firstEmpty, emptyRole = n, role
+		}
+	}
+	if s.err != "" {
+		return
+	}
+	switch {
+	case n == 0 && p.openai:
+		p.fail(&requestError{msg: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", param: "messages", code: "empty_array"})
+	case n == 0:
+		p.fail(&requestError{msg: "messages: at least one message is required"})
+	case !p.openai && firstEmpty >= 0 && (firstEmpty != n-1 || emptyRole != "assistant"):
+		p.fail(&requestError{msg: "messages." + strconv.Itoa(firstEmpty) + ": all messages must have non-empty content except for the optional final assistant message"})
+	}
+}
+
+// message reads messages[i] and returns its role and whether its content had any text or
+// block.
+func (p *reqParser) message(i int) (role string, nonEmpty bool) {
+	s := &p.s
+	s.beginObject()
+	hasRole, hasContent := false, false
+	for first := true; ; {
+		key, ok := s.nextMember(&first)
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "role":
+			if s.peek() != '"' {
+				p.badType("string", "messages", i, "role")
+				continue
+			}
+			raw, _, _ := s.str()
+			hasRole = true
+			role = p.checkRole(raw, i)
+		case "content":
+			hasContent = true
+			switch s.peek() {
+			case '"':
+				_, n, _ := s.str()
+				p.tokens += countBytes(n)
+				nonEmpty = n > 0
+			case '[':
+				nonEmpty = p.blocks("messages", i, "content")
+			case 'n':
+				if !p.openai {
+					p.badType("list", "messages", i, "content")
+					continue
+				}
+				s.skip()
+			default:
+				p.badType("list", "messages", i, "content")
+			}
+		default:
+			s.skip()
+		}
+	}
+	if s.err != "" {
+		return role, true
+	}
+	if !hasRole {
+		p.fail(p.missing("messages", i, "role"))
+	}
+	if !hasContent && !p.openai {
+		p.fail(p.missing("messages", i, "content"))
+		return role, true
+	}
+	return role, nonEmpty || p.openai
+}
+
+// checkRole validates a role value and returns it (interned, so no allocation).
+func (p *reqParser) checkRole(raw []byte, i int) string {
+	roles := anthropicRoles
+	if p.openai {
+		roles = openAIRoles
+	}
+	for _, r := range roles {
+		if string(raw) == r {
+			return r
+		}
+	}
+	path := p.path("messages", i, "role")
+	if p.openai {
+		p.fail(&requestError{msg: "Invalid value: '" + string(raw) + "'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.", param: path, code: "invalid_value"})
+	} else {
+		p.fail(&requestError{msg: path + ": Input should be 'user' or 'assistant'"})
+	}
+	return ""
+}
+
+// blocks reads a list of content blocks; the text of each {"type":"text","text":…} counts.
+// It reports whether the list had any block.
+func (p *reqParser) blocks(parts ...any) bool {
+	s := &p.s
+	s.beginArray()
+	n := 0
+	for first := true; s.nextElem(&first); n++ {
+		if s.peek() != '{' {
+			p.badType("object", append(parts, n)...)
+			continue
+		}
+		s.beginObject()
+		var typ []byte
+		hasType, hasText, textLen := false, false, 0
+		for first := true; ; {
+			key, ok := s.nextMember(&first)
+			if !ok {
+				break
+			}
+			switch string(key) {
+			case "type":
+				if s.peek() != '"' {
+					p.badType("string", append(parts, n, "type")...)
+					continue
+				}
+				typ, _, _ = s.str()
+				hasType = true
+			case "text":
+				if s.peek() != '"' {
+					p.badType("string", append(parts, n, "text")...)
+					continue
+				}
+				_, textLen, _ = s.str()
+				hasText = true
+			default:
+				s.skip()
+			}
+		}
+		if s.err != "" {
+			return true
+		}
+		switch {
+		case !hasType:
+			p.fail(p.missing(append(parts, n, "type")...))
+		case string(typ) == "text" && !hasText:
+			p.fail(p.missing(append(parts, n, "text")...))
+		case string(typ) == "text":
+			p.tokens += countBytes(textLen)
+		}
+	}
+	return n > 0
+}

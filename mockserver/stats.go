@@ -1,0 +1,184 @@
+package mockserver
+
+import (
+	"strconv"
+	"sync/atomic"
+)
+
+// statusSlots are the statuses counted separately; anything else counts as "other".
+var statusSlots = [...]int{200, 400, 401, 403, 404, 405, 413, 429, 500, StatusOverloaded}
+
+const numStatusSlots = len(statusSlots) + 1
+
+// statusCounts counts replies by HTTP status.
+type statusCounts [numStatusSlots]int64
+
+func statusSlot(status int) int {
+	for i, s := range statusSlots {
+		if s == status {
+			return i
+		}
+	}
+	return len(statusSlots)
+}
+
+func (c *statusCounts) add(status int) { c[statusSlot(status)]++ }
+
+func (c *statusCounts) asMap() map[string]int64 {
+	out := map[string]int64{}
+	for i, n := range c {
+		if n == 0 {
+			continue
+		}
+		k := "other"
+		if i < len(statusSlots) {
+			k = strconv.Itoa(statusSlots[i])
+		}
+		out[k] = n
+	}
+	return out
+}
+
+// dimCounters counts one dimension of one account.
+type dimCounters struct {
+	admitted int64 // requests admitted (this dimension took its cost)
+	rejected int64 // requests refused because of this dimension
+	units    int64 // units charged (requests or tokens, including after-the-fact output charges)
+}
+
+// accountStats are one account's counters, guarded by the account's mutex.
+type accountStats struct {
+	requests int64
+	status   statusCounts
+	dims     [numMockDims]dimCounters
+}
+
+func (s *accountStats) count(status int) {
+	s.requests++
+	s.status.add(status)
+}
+
+// DimStats are the counters of one dimension of one account.
+type DimStats struct {
+	Admitted int64 `json:"admitted"` // requests this dimension admitted
+	Rejected int64 `json:"rejected"` // requests refused because of this dimension
+	Units    int64 `json:"units"`    // units charged: requests, or tokens
+}
+
+// AccountStats are the counters of one API key.
+type AccountStats struct {
+	// Key is the API key, shortened to its first 6 and last 4 characters when longer than 12,
+	// so a real key pointed at the mock is not echoed back whole.
+	Key        string              `json:"key"`
+	Requests   int64               `json:"requests"` // calls that reached the account
+	Status     map[string]int64    `json:"status"`   // replies by HTTP status
+	Dimensions map[string]DimStats `json:"dimensions"`
+}
+
+// Stats is the JSON document served at GET /_ratelab/stats.
+type Stats struct {
+	Accounts []AccountStats `json:"accounts"` // in order of first use
+	// Unkeyed counts replies that reached no account: bad requests (400, 404, 405, 413),
+	// missing keys (401) and refused new keys (403).
+	Unkeyed map[string]int64 `json:"unkeyed"`
+	// Requests counts every request the HTTP front end served, stats and health checks excluded.
+	Requests int64 `json:"requests"`
+}
+
+// maskKey shortens a key longer than 12 characters to its first 6 and last 4.
+func maskKey(k string) string {
+	if len(k) <= 12 {
+		return k
+	}
+	return k[:6] + "…" + k[len(k)-4:]
+}
+
+func (a *account) snapshotStats(key string, m *Mock) AccountStats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := AccountStats{Key: maskKey(key), Requests: a.stats.requests, Status: a.stats.status.asMap(), Dimensions: map[string]DimStats{}}
+	for d := range numMockDims {
+		if !m.res.dims[d].on {
+			continue
+		}
+		c := a.stats.dims[d]
+		out.Dimensions[d.String()] = DimStats{Admitted: c.admitted, Rejected: c.rejected, Units: c.units}
+	}
+	return out
+}
+
+// AccountStats returns the counters of key's account, false when the key has none.
+func (m *Mock) AccountStats(key string) (AccountStats, bool) {
+	m.mu.RLock()
+	a := m.accounts[key]
+	m.mu.RUnlock()
+	if a == nil {
+		return AccountStats{}, false
+	}
+	return a.snapshotStats(key, m), true
+}
+
+// Stats returns every account's counters.
+func (m *Mock) Stats() Stats {
+	m.mu.RLock()
+	keys := append([]string(nil), m.order...)
+	accts := make([]*account, len(keys))
+	for i, k := range keys {
+		accts[i] = m.accounts[k]
+	}
+	m.mu.RUnlock()
+	s := Stats{Accounts: make([]AccountStats, len(keys)), Requests: m.served.Load()}
+	for i, a := range accts {
+		s.Accounts[i] = a.snapshotStats(keys[i], m)
+	}
+	m.unkeyMu.Lock()
+	s.Unkeyed = m.unkeyed.asMap()
+	m.unkeyMu.Unlock()
+	return s
+}
+
+// countUnkeyed counts a reply that reached no account.
+func (m *Mock) countUnkeyed(status int) {
+	m.unkeyMu.Lock()
+	m.unkeyed.add(status)
+	m.unkeyMu.Unlock()
+}
+
+// requestIDs makes provider-style ids ("req_…", "msg_…"): a seeded random prefix and a counter,
+// both base62, 24 characters after the tag.
+type requestIDs struct {
+	prefix [12]byte
+	next   atomic.Uint64
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+func (ids *requestIDs) init(seed uint64) {
+	// splitmix64 of the seed, so nearby seeds give unrelated prefixes.
+	x := seed + 0x9e3779b97f4a7c15
+	for i := range ids.prefix {
+		if i%6 == 0 {
+			x += 0x9e3779b97f4a7c15
+			z := x
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+			z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+			x = z ^ (z >> 31)
+		}
+		ids.prefix[i] = base62[x%62]
+		x /= 62
+	}
+	ids.prefix[0], ids.prefix[1] = '0', '1' // Anthropic's ids start with 01
+}
+
+// appendID appends tag, the prefix and the next counter value to dst.
+func (ids *requestIDs) appendID(dst []byte, tag string) []byte {
+	n := ids.next.Add(1)
+	dst = append(dst, tag...)
+	dst = append(dst, ids.prefix[:]...)
+	var c [12]byte
+	for i := len(c) - 1; i >= 0; i-- {
+		c[i] = base62[n%62]
+		n /= 62
+	}
+	return append(dst, c[:]...)
+}
