@@ -1,0 +1,195 @@
+package scenario
+
+import (
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// The APIs a target speaks.
+const (
+	APIAnthropic = "anthropic" // POST /v1/messages
+	APIOpenAI    = "openai"    // POST /v1/chat/completions
+	APIHTTP      = "http"      // any method, URL, headers and body
+)
+
+// APIs lists the valid target.api values.
+var APIs = []string{APIAnthropic, APIOpenAI, APIHTTP}
+
+// The modes a compare phase runs in.
+const (
+	ModeLive = "live" // real HTTP in real time
+	ModeSim  = "sim"  // the simulator, in virtual time, against the mock's limiter model
+	ModeBoth = "both" // each strategy both ways, and how far they agree
+)
+
+// Modes lists the valid compare modes.
+var Modes = []string{ModeLive, ModeSim, ModeBoth}
+
+// Defaults, applied by SetDefaults to every field left zero.
+const (
+	DefaultSeed         int64 = 1
+	DefaultPromptTokens int64 = 32
+	DefaultMaxTokens    int64 = 16
+	DefaultTimeout            = 60 * time.Second
+	DefaultStartRate    Rate  = "1/s"
+	DefaultMaxInflight        = 1000
+	DefaultClients            = 10
+	DefaultRequests           = 10
+	DefaultMode               = ModeLive
+	// DefaultOutRoot is where output directories go: out/<name>.
+	DefaultOutRoot = "out"
+	// DefaultMockAPI is the API spoken to the embedded mock when target.api is not given.
+	DefaultMockAPI = APIAnthropic
+	// DefaultAnthropicKeyEnv and DefaultOpenAIKeyEnv name the environment variables keys come
+	// from by default.
+	DefaultAnthropicKeyEnv = "ANTHROPIC_API_KEY"
+	DefaultOpenAIKeyEnv    = "OPENAI_API_KEY"
+)
+
+// DefaultMockModels is the model requested from the embedded mock when none is given, by API.
+var DefaultMockModels = map[string]string{APIAnthropic: "claude-sonnet-4-5", APIOpenAI: "gpt-4o-mini"}
+
+// exampleModels are suggested when a real target names no model.
+var exampleModels = map[string]string{APIAnthropic: "claude-haiku-4-5", APIOpenAI: "gpt-4o-mini"}
+
+// InferAPI guesses a target's API from its URL: anthropic for api.anthropic.com or a path ending
+// in /v1/messages, openai for api.openai.com or a path ending in /chat/completions, else http.
+func InferAPI(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return APIHTTP
+	}
+	host, path := strings.ToLower(u.Hostname()), strings.TrimSuffix(u.Path, "/")
+	switch {
+	case host == "api.anthropic.com" || strings.HasSuffix(path, "/v1/messages"):
+		return APIAnthropic
+	case host == "api.openai.com" || strings.HasSuffix(path, "/chat/completions"):
+		return APIOpenAI
+	}
+	return APIHTTP
+}
+
+// SetDefaults fills every field left zero with its default. It is idempotent; Resolve calls it
+// after validation.
+func (s *Scenario) SetDefaults() {
+	if s.Name == "" && s.src != nil {
+		s.Name = strings.TrimSuffix(filepath.Base(s.src.file), filepath.Ext(s.src.file))
+	}
+	t := &s.Target
+	t.API = s.api()
+	if t.Model == "" && s.Mock != nil {
+		t.Model = DefaultMockModels[t.API]
+	}
+	if t.KeyEnv == "" && s.Mock == nil {
+		switch t.API {
+		case APIAnthropic:
+			t.KeyEnv = DefaultAnthropicKeyEnv
+		case APIOpenAI:
+			t.KeyEnv = DefaultOpenAIKeyEnv
+		}
+	}
+	if t.Method == "" {
+		t.Method = "POST"
+		if t.API == APIHTTP && t.Body == "" {
+			t.Method = "GET"
+		}
+	}
+	w := &s.Workload
+	w.PromptTokens = or(w.PromptTokens, DefaultPromptTokens)
+	w.MaxTokens = or(w.MaxTokens, DefaultMaxTokens)
+	w.Timeout = or(w.Timeout, Duration(DefaultTimeout))
+	if len(s.Phases) == 0 {
+		s.Phases = []Phase{{Probe: &ProbePhase{}}}
+	}
+	for _, ph := range s.Phases {
+		if p := ph.Probe; p != nil {
+			if p.Rate == "" && len(p.Stages) == 0 {
+				p.Find = true
+			}
+			if len(p.Stages) > 0 {
+				p.StartRate = or(p.StartRate, DefaultStartRate)
+			}
+			p.MaxInflight = or(p.MaxInflight, DefaultMaxInflight)
+		}
+		if c := ph.Compare; c != nil {
+			if !c.Open() {
+				if len(c.Clients) == 0 {
+					c.Clients = Clients{DefaultClients}
+				}
+				c.Requests = or(c.Requests, DefaultRequests)
+			}
+			c.MaxInflight = or(c.MaxInflight, DefaultMaxInflight)
+			c.Mode = or(c.Mode, DefaultMode)
+			for i := range c.Strategies {
+				c.Strategies[i].Label = or(c.Strategies[i].Label, c.Strategies[i].Name)
+			}
+		}
+	}
+	if s.Seed == 0 && s.src != nil && !s.given("seed") {
+		s.Seed = DefaultSeed
+	}
+	if s.Output.Dir == "" && s.Name != "" {
+		s.Output.Dir = filepath.Join(DefaultOutRoot, s.Name)
+	}
+}
+
+// or returns v, or def when v is the zero value.
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Overrides are command-line flags that take precedence over the file; nil means "not given"
+// (set a field only when its flag was given: pflag's FlagSet.Changed).
+type Overrides struct {
+	Out          *string        // --out
+	Seed         *int64         // --seed
+	Quiet        *bool          // --quiet
+	Yes          *bool          // --yes
+	MaxRequests  *int64         // --max-requests
+	MaxDuration  *time.Duration // --max-duration
+	BudgetTokens *int64         // --budget-tokens
+}
+
+// Apply sets every given override on s. A negative budget is an *Error naming the flag.
+func (s *Scenario) Apply(o Overrides) error {
+	var problems []Problem
+	for _, f := range []struct {
+		name string
+		v    *int64
+	}{{"--max-requests", o.MaxRequests}, {"--budget-tokens", o.BudgetTokens}, {"--max-duration", (*int64)(o.MaxDuration)}} {
+		if f.v != nil && *f.v < 0 {
+			problems = append(problems, Problem{Path: f.name, Msg: "must not be negative (0 means no limit)"})
+		}
+	}
+	if len(problems) > 0 {
+		return &Error{Problems: problems}
+	}
+	if o.Out != nil {
+		s.Output.Dir = *o.Out
+	}
+	if o.Seed != nil {
+		s.Seed = *o.Seed
+	}
+	if o.Quiet != nil {
+		s.Output.Quiet = *o.Quiet
+	}
+	if o.Yes != nil {
+		s.Yes = *o.Yes
+	}
+	if o.MaxRequests != nil {
+		s.Budget.MaxRequests = *o.MaxRequests
+	}
+	if o.MaxDuration != nil {
+		s.Budget.MaxDuration = Duration(*o.MaxDuration)
+	}
+	if o.BudgetTokens != nil {
+		s.Budget.BudgetTokens = *o.BudgetTokens
+	}
+	return nil
+}

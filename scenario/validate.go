@@ -1,0 +1,496 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// validator collects every semantic problem of a scenario, each at its field path (and, for a
+// loaded file, its line and column).
+type validator struct {
+	s        *Scenario
+	opts     Options
+	problems []Problem
+}
+
+var (
+	nameRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	envRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	methodRE = regexp.MustCompile(`^[A-Z]+$`)
+	tokenRE  = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+)
+
+// credentialHeaders are request headers that carry secrets; scenario files are shared and
+// recorded in run.json, so keys come only from the environment (target.key_env).
+var credentialHeaders = []string{"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"}
+
+// MaxClients bounds a compare phase's client count.
+const MaxClients = 100_000
+
+// MaxPromptTokens bounds the synthetic prompt size.
+const MaxPromptTokens = 2_000_000
+
+// add records a problem at path unless a decoding problem already covers it.
+func (v *validator) add(path, format string, args ...any) {
+	if v.suppressed(path) {
+		return
+	}
+	v.problems = append(v.problems, v.at(path, fmt.Sprintf(format, args...)))
+}
+
+// at builds a problem at path, positioned at path or its nearest written ancestor.
+func (v *validator) at(path, msg string) Problem {
+	p := Problem{Path: path, Msg: msg}
+	if src := v.s.src; src != nil {
+		p.File = src.file
+		for q := path; ; q = parentPath(q) {
+			if pos, ok := src.pos[q]; ok {
+				p.Line, p.Col = pos.line, pos.col
+				break
+			}
+			if q == "" {
+				break
+			}
+		}
+	}
+	return p
+}
+
+func (v *validator) suppressed(path string) bool {
+	if v.s.src == nil {
+		return false
+	}
+	for b := range v.s.src.bad {
+		if b == path || under(path, b) || under(b, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// under reports whether path lies strictly inside ancestor.
+func under(path, ancestor string) bool {
+	if ancestor == "" || len(path) <= len(ancestor) || !strings.HasPrefix(path, ancestor) {
+		return false
+	}
+	c := path[len(ancestor)]
+	return c == '.' || c == '['
+}
+
+// parentPath drops the last segment of a field path: "a.b[2]" → "a.b" → "a" → "".
+func parentPath(p string) string {
+	i := max(strings.LastIndexByte(p, '.'), strings.LastIndexByte(p, '['))
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+func (v *validator) validate() {
+	s := v.s
+	if s.Name != "" && !nameRE.MatchString(s.Name) {
+		v.add("name", "must be letters, digits, '.', '_' or '-' (it names the output directory), got %s", show(s.Name))
+	}
+	v.target()
+	v.mock()
+	v.workload()
+	for i := range s.Phases {
+		v.phase(i)
+	}
+	v.nonNegative("budget.max_requests", s.Budget.MaxRequests, "0 means no limit")
+	v.nonNegative("budget.max_duration", int64(s.Budget.MaxDuration), "0 means no limit")
+	v.nonNegative("budget.budget_tokens", s.Budget.BudgetTokens, "0 means no limit")
+	v.expect()
+}
+
+// positive reports x when it is negative, or zero but written in the file (zero otherwise
+// means "the default").
+func (v *validator) positive(path string, x int64, what string) {
+	if x < 0 || (x == 0 && v.s.given(path)) {
+		v.add(path, "must be at least 1%s", what)
+	}
+}
+
+func (v *validator) positiveDuration(path string, d Duration) {
+	if d < 0 || (d == 0 && v.s.given(path)) {
+		v.add(path, "must be a duration above 0, such as 30s")
+	}
+}
+
+func (v *validator) nonNegative(path string, x int64, note string) {
+	if x < 0 {
+		v.add(path, "must not be negative (%s)", note)
+	}
+}
+
+func (v *validator) target() {
+	s, t := v.s, &v.s.Target
+	mock := s.Mock != nil
+	switch {
+	case mock && t.URL != "":
+		v.add("target.url", "the embedded mock (mock:) is the target; remove target.url, or remove mock: to send requests to the URL")
+	case !mock && t.URL == "":
+		v.add("target", "missing: give target.url (a real API) or mock: (the embedded mock server)")
+	}
+	if t.URL != "" {
+		u, err := url.Parse(t.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add("target.url", "must be an http:// or https:// URL such as https://api.anthropic.com, got %s", show(t.URL))
+		}
+	}
+	if t.API != "" && !slices.Contains(APIs, t.API) {
+		v.add("target.api", "%s", unknownMsg("api", t.API, APIs))
+	}
+	api := s.api()
+	if t.Model == "" && !mock && (api == APIAnthropic || api == APIOpenAI) {
+		v.add("target.model", "is required for api %s, e.g. model: %s", api, exampleModels[api])
+	}
+	if t.KeyEnv != "" {
+		switch {
+		case looksLikeKey(t.KeyEnv):
+			v.add("target.key_env", "looks like an API key: key_env takes the NAME of the environment variable that holds the key (e.g. ANTHROPIC_API_KEY), never the key itself")
+		case !envRE.MatchString(t.KeyEnv):
+			v.add("target.key_env", "must be an environment variable name (letters, digits and _, not starting with a digit), got %s", show(t.KeyEnv))
+		}
+	}
+	if t.Method != "" {
+		switch {
+		case !methodRE.MatchString(t.Method):
+			v.add("target.method", "must be an HTTP method in capitals such as GET or POST, got %s", show(t.Method))
+		case api != APIHTTP && t.Method != "POST":
+			v.add("target.method", "api %s always sends POST; remove method or use api http", api)
+		}
+	}
+	names := make([]string, 0, len(t.Headers))
+	for k := range t.Headers {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		p := join("target.headers", k)
+		switch val := t.Headers[k]; {
+		case !tokenRE.MatchString(k):
+			v.add(p, "is not a valid HTTP header name (letters, digits and -)")
+		case slices.Contains(credentialHeaders, strings.ToLower(k)) || looksLikeKey(val):
+			v.add(p, "carries a credential; scenario files are shared and recorded, so put the key in an environment variable and set target.key_env to its name")
+		case strings.ContainsAny(val, "\r\n"):
+			v.add(p, "must be on one line")
+		}
+	}
+	if t.Body != "" && api != APIHTTP {
+		v.add("target.body", "is only for api http; anthropic and openai request bodies are built from workload")
+	}
+}
+
+// api is the target's API, inferred when not given.
+func (s *Scenario) api() string {
+	switch {
+	case s.Target.API != "":
+		return s.Target.API
+	case s.Mock != nil:
+		return DefaultMockAPI
+	}
+	return InferAPI(s.Target.URL)
+}
+
+func (v *validator) mock() {
+	m := v.s.Mock
+	if m == nil || m.Node == nil || v.opts.DecodeMock == nil || v.suppressed("mock") {
+		return
+	}
+	cfg, err := v.opts.DecodeMock(m.Node)
+	if err != nil {
+		v.hookError("mock", "mock", err)
+		return
+	}
+	m.Config = cfg
+}
+
+// hookError turns an error from a hook into problems under base; ParamErrors go under
+// paramBase.
+func (v *validator) hookError(base, paramBase string, err error) {
+	var se *Error
+	var te *yaml.TypeError
+	switch {
+	case errors.As(err, &se):
+		for _, p := range se.Problems {
+			path := base
+			if p.Path != "" {
+				path = p.Path
+				if path != base && !under(path, base) {
+					path = base + "." + strings.TrimPrefix(path, ".")
+				}
+			}
+			q := v.at(path, p.Msg)
+			if p.Line > 0 {
+				q.Line, q.Col = p.Line, p.Col
+			}
+			v.problems = append(v.problems, q)
+		}
+	case errors.As(err, &te):
+		for _, e := range te.Errors {
+			q := v.at(base, e)
+			if m := lineRE.FindStringSubmatch(e); m != nil {
+				q = v.atLine(base, m[1], m[2])
+			}
+			v.problems = append(v.problems, q)
+		}
+	default:
+		for _, leaf := range leaves(err) {
+			var pe *ParamError
+			if errors.As(leaf, &pe) {
+				v.problems = append(v.problems, v.at(join(paramBase, pe.Param), pe.Msg))
+				continue
+			}
+			v.problems = append(v.problems, v.at(base, leaf.Error()))
+		}
+	}
+}
+
+// atLine positions a problem reported by line number at the first value recorded on that line
+// under base.
+func (v *validator) atLine(base, line, msg string) Problem {
+	q := v.at(base, msg)
+	var n int
+	if _, err := fmt.Sscan(line, &n); err != nil || v.s.src == nil {
+		return q
+	}
+	q.Line, q.Col = n, 0
+	for path, pos := range v.s.src.pos {
+		if pos.line == n && (path == base || under(path, base)) && (q.Col == 0 || pos.col < q.Col) {
+			q.Col = pos.col
+		}
+	}
+	return q
+}
+
+// leaves flattens errors joined with errors.Join.
+func leaves(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+func (v *validator) workload() {
+	w := &v.s.Workload
+	v.positive("workload.prompt_tokens", w.PromptTokens, "")
+	if w.PromptTokens > MaxPromptTokens {
+		v.add("workload.prompt_tokens", "must be at most %d", MaxPromptTokens)
+	}
+	if w.PromptTokensSpread < 0 || w.PromptTokensSpread >= 1 {
+		v.add("workload.prompt_tokens_spread", "must be from 0 up to (not including) 1: a relative spread, 0.2 means ±20%%")
+	}
+	v.positive("workload.max_tokens", w.MaxTokens, "")
+	v.positiveDuration("workload.timeout", w.Timeout)
+}
+
+// checkRate validates a rate with the hook (or ParseRate); positive rejects 0/s.
+func (v *validator) checkRate(path string, r Rate, positive bool) {
+	check := v.opts.CheckRate
+	if check == nil {
+		check = func(s string) error { _, err := ParseRate(s); return err }
+	}
+	if err := check(string(r)); err != nil {
+		v.add(path, "%v", err)
+		return
+	}
+	if ps, err := ParseRate(string(r)); err == nil && positive && ps <= 0 {
+		v.add(path, "must be more than 0, e.g. 5/s")
+	}
+}
+
+func (v *validator) phase(i int) {
+	ph := &v.s.Phases[i]
+	base := fmt.Sprintf("phases[%d]", i)
+	switch {
+	case ph.Probe != nil && ph.Compare != nil:
+		v.add(base, "a phase is either probe: or compare:, not both; make them two list items")
+	case ph.Probe != nil:
+		v.probe(base+".probe", ph.Probe)
+	case ph.Compare != nil:
+		v.compare(base+".compare", ph.Compare)
+	default:
+		v.add(base, "a phase needs probe: or compare:, e.g. - probe: {find: true}")
+	}
+}
+
+func (v *validator) probe(base string, p *ProbePhase) {
+	var shapes []string
+	if p.Rate != "" {
+		shapes = append(shapes, "rate")
+	}
+	if len(p.Stages) > 0 {
+		shapes = append(shapes, "stages")
+	}
+	if p.Find {
+		shapes = append(shapes, "find")
+	}
+	switch {
+	case len(shapes) > 1:
+		v.add(base, "give one of rate (with duration), stages, or find: true; this phase has %s", strings.Join(shapes, " and "))
+	case len(shapes) == 0 && v.s.given(base+".find"):
+		v.add(base+".find", "is false and the phase has no rate or stages: give rate and duration, or stages, or find: true")
+	}
+	if p.Rate != "" {
+		v.checkRate(base+".rate", p.Rate, true)
+		if p.Duration == 0 && !v.s.given(base+".duration") {
+			v.add(base+".duration", "is required with rate, e.g. duration: 30s")
+		}
+		v.positiveDuration(base+".duration", p.Duration)
+	} else if p.Duration != 0 {
+		v.add(base+".duration", "goes with rate; stages set their own durations, and find stops by itself (bound it with budget.max_duration)")
+	}
+	for k, st := range p.Stages {
+		sp := fmt.Sprintf("%s.stages[%d]", base, k)
+		if st.Duration <= 0 {
+			v.add(sp+".duration", "must be a duration above 0, such as 30s")
+		}
+		v.checkRate(sp+".target", st.Target, false)
+	}
+	if p.StartRate != "" {
+		if len(p.Stages) == 0 {
+			v.add(base+".start_rate", "goes with stages (the rate the first stage ramps from)")
+		} else {
+			v.checkRate(base+".start_rate", p.StartRate, false)
+		}
+	}
+	v.positive(base+".max_inflight", int64(p.MaxInflight), "")
+}
+
+func (v *validator) compare(base string, c *ComparePhase) {
+	v.strategies(base, c)
+	if c.Mode != "" && !slices.Contains(Modes, c.Mode) {
+		v.add(base+".mode", "%s", unknownMsg("mode", c.Mode, Modes))
+	} else if (c.Mode == ModeSim || c.Mode == ModeBoth) && v.s.Mock == nil {
+		v.add(base+".mode", "mode %s needs mock: the simulator runs the mock's limiter model, and a real API cannot be simulated; use mode live", c.Mode)
+	}
+	if c.Open() {
+		v.checkRate(base+".rate", c.Rate, true)
+		if c.Duration == 0 && !v.s.given(base+".duration") {
+			v.add(base+".duration", "is required with rate (arrivals at the rate for this long), e.g. duration: 60s")
+		}
+		v.positiveDuration(base+".duration", c.Duration)
+		closed := "describes a closed workload (clients making requests in turn), rate and duration an open one; give one or the other"
+		if len(c.Clients) > 0 {
+			v.add(base+".clients", "%s", closed)
+		}
+		if c.Requests != 0 {
+			v.add(base+".requests", "%s", closed)
+		}
+		if c.Think != 0 {
+			v.add(base+".think", "%s", closed)
+		}
+	} else {
+		if c.Duration != 0 {
+			v.add(base+".duration", "goes with rate (open arrivals); a closed workload ends when every client has made its requests")
+		}
+		seen := map[int]bool{}
+		for k, n := range c.Clients {
+			p := fmt.Sprintf("%s.clients[%d]", base, k)
+			switch {
+			case n < 1:
+				v.add(p, "must be at least 1 client")
+			case n > MaxClients:
+				v.add(p, "must be at most %d clients", MaxClients)
+			case seen[n]:
+				v.add(p, "%d clients appears twice in the sweep", n)
+			}
+			seen[n] = true
+		}
+		if v.s.given(base+".clients") && len(c.Clients) == 0 {
+			v.add(base+".clients", "is empty; give a client count or a list of them")
+		}
+		v.positive(base+".requests", int64(c.Requests), " request per client")
+		if c.Think < 0 {
+			v.add(base+".think", "must not be negative")
+		}
+	}
+	v.positive(base+".max_inflight", int64(c.MaxInflight), "")
+}
+
+// strategies checks names, labels and parameters of a compare phase's strategy list.
+func (v *validator) strategies(base string, c *ComparePhase) {
+	path := base + ".strategies"
+	if len(c.Strategies) == 0 {
+		v.add(path, "list the strategies to compare, e.g. [full-jitter, retry-after], or all")
+		return
+	}
+	labels := map[string]string{} // label → path of the entry that uses it
+	use := func(label, p, dupMsg string) {
+		if first, ok := labels[label]; ok {
+			v.add(p, "%s (also used by %s)", dupMsg, strings.TrimPrefix(first, base+"."))
+			return
+		}
+		labels[label] = p
+	}
+	for j, st := range c.Strategies {
+		p := fmt.Sprintf("%s[%d]", path, j)
+		if st.Name == AllStrategies {
+			if len(st.Params) > 0 || st.Label != "" {
+				v.add(p, "all takes no label or params; list a strategy on its own to set its parameters")
+			}
+			for _, n := range v.opts.Strategies {
+				use(n, p, fmt.Sprintf("all includes %s twice", n))
+			}
+			continue
+		}
+		if st.Name == "" {
+			v.add(p+".name", "is required: which strategy (see ratelab compare --list)")
+			continue
+		}
+		if v.opts.Strategies != nil && !slices.Contains(v.opts.Strategies, st.Name) {
+			v.add(p+".name", "%s", unknownMsg("strategy", st.Name, v.opts.Strategies))
+			continue
+		}
+		label := st.Label
+		if label == "" {
+			label = st.Name
+		} else if !nameRE.MatchString(label) || label == AllStrategies {
+			v.add(p+".label", "must be letters, digits, '.', '_' or '-' and not \"all\", got %s", show(label))
+		}
+		use(label, p, fmt.Sprintf("strategy %s is listed twice; give this entry a label to run it as a variant", label))
+		if v.opts.CheckStrategy != nil && !v.suppressed(p) {
+			if err := v.opts.CheckStrategy(st.Name, st.Params); err != nil {
+				v.hookError(p, p+".params", err)
+			}
+		}
+	}
+}
+
+// expandAll replaces "all" in strategy lists with every known strategy (Options.Strategies),
+// keeping entries that are listed on their own as well.
+func (v *validator) expandAll() {
+	if v.opts.Strategies == nil {
+		return
+	}
+	for i := range v.s.Phases {
+		c := v.s.Phases[i].Compare
+		if c == nil || !slices.ContainsFunc(c.Strategies, isAll) {
+			continue
+		}
+		var out Strategies
+		for _, st := range c.Strategies {
+			if !isAll(st) {
+				out = append(out, st)
+				continue
+			}
+			for _, n := range v.opts.Strategies {
+				out = append(out, Strategy{Name: n})
+			}
+		}
+		c.Strategies = out
+	}
+}
+
+func isAll(s Strategy) bool { return s.Name == AllStrategies }
