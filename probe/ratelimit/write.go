@@ -1,0 +1,332 @@
+package ratelimit
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Write sets the rate-limit fields of a response in dialect d, the way the real servers send
+// them. s.Dims holds the exact state of each dimension (Reset is the time from now until the
+// reset; Window is used by the IETF dialects when HasWindow is set); s.RetryAfter is written
+// when s.HasRetryAfter. Other Snapshot members are ignored.
+//
+//   - anthropic: lower-case anthropic-ratelimit-<dim>-{limit,remaining,reset} for requests,
+//     tokens, input-tokens and output-tokens; reset as the RFC 3339 UTC instant now+Reset
+//     rounded up to the whole second (the instant by which the budget is fully replenished);
+//     token remaining rounded to the nearest thousand as Anthropic documents (requests exact);
+//     retry-after in whole seconds rounded up.
+//   - openai: lower-case x-ratelimit-{limit,remaining,reset}-{requests,tokens}; reset rounded
+//     up to the millisecond and written in OpenAI's duration form (see AppendOpenAIDuration);
+//     retry-after in whole seconds rounded up. retry-after-ms is not written: it is sent by
+//     Azure OpenAI, not documented for api.openai.com.
+//   - ietf: RateLimit-Policy and RateLimit lists with one item per dimension, named by its
+//     record name: "requests";q=50;w=60 and "requests";r=49;t=2 (t rounded up, w only when the
+//     window is known, q/r clamped to [0, 999999999999999]); Retry-After in whole seconds.
+//   - ietf-legacy: RateLimit-Limit, -Remaining, -Reset (delay-seconds, rounded up) for the most
+//     constraining dimension (lowest remaining/limit; requests on ties), plus the ≤ -06
+//     RateLimit-Policy: 100;w=60 when the window is known; Retry-After.
+//   - x-ratelimit: for the requests dimension only, X-RateLimit-Limit, -Remaining, -Reset (Unix
+//     epoch seconds of now+Reset, rounded up), -Used (limit−remaining) and -Resource: requests;
+//     Retry-After.
+//   - none: nothing at all, not even Retry-After.
+//
+// Fields are set by assigning map keys directly, lower case where the provider sends lower
+// case (over HTTP/2 every name is lower case anyway) and canonical otherwise, replacing any
+// earlier value under the same key. Negative remaining values are written as 0.
+func Write(h http.Header, d Dialect, now time.Time, s *Snapshot) {
+	var arr [512]byte // values are appended here, on the stack, then copied into one string
+	var w fieldWriter
+	b := arr[:0]
+	switch d {
+	case DialectAnthropic:
+		b = w.anthropic(b, now, s)
+	case DialectOpenAI:
+		b = w.openAI(b, s)
+	case DialectIETF:
+		b = w.ietf(b, s)
+	case DialectIETFLegacy:
+		b = w.ietfLegacy(b, s)
+	case DialectXRateLimit:
+		b = w.xRateLimit(b, now, s)
+	default:
+		return
+	}
+	w.flush(h, b)
+}
+
+// maxWrittenFields bounds the fields one Write sets (anthropic: 12 + retry-after).
+const maxWrittenFields = 16
+
+// fieldWriter records where each value ends in the value buffer its methods append to and
+// return (the buffer is passed by value so that it can stay on Write's stack); flush then sets
+// every field with one string and one slice allocation.
+type fieldWriter struct {
+	keys [maxWrittenFields]string
+	ends [maxWrittenFields]int
+	n    int
+}
+
+// end closes the value appended since the previous end and names its field.
+func (w *fieldWriter) end(b []byte, key string) []byte {
+	w.keys[w.n], w.ends[w.n] = key, len(b)
+	w.n++
+	return b
+}
+
+// count writes the decimal integer n as the value of key.
+func (w *fieldWriter) count(b []byte, key string, n int64) []byte {
+	return w.end(strconv.AppendInt(b, n, 10), key)
+}
+
+func (w *fieldWriter) flush(h http.Header, b []byte) {
+	if w.n == 0 {
+		return
+	}
+	all := string(b)
+	vals := make([]string, w.n)
+	start := 0
+	for i := range w.n {
+		vals[i] = all[start:w.ends[i]]
+		h[w.keys[i]] = vals[i : i+1 : i+1]
+		start = w.ends[i]
+	}
+}
+
+// retryAfter writes the retry-after field in whole seconds, rounded up.
+func (w *fieldWriter) retryAfter(b []byte, key string, s *Snapshot) []byte {
+	if s.HasRetryAfter {
+		b = w.count(b, key, ceilSeconds(s.RetryAfter))
+	}
+	return b
+}
+
+// ceilSeconds returns d in whole seconds rounded up (0 for d ≤ 0), so a positive wait is at
+// least 1.
+func ceilSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// ceilInstant returns now+d rounded up to the whole second, in UTC.
+func ceilInstant(now time.Time, d time.Duration) time.Time {
+	t := now.Add(max(d, 0))
+	sec := t.Unix()
+	if t.Nanosecond() > 0 {
+		sec++
+	}
+	return time.Unix(sec, 0).UTC()
+}
+
+// nonNegative clamps n to [0, sfMaxInteger], the range every dialect can carry.
+func nonNegative(n int64) int64 { return min(max(n, 0), sfMaxInteger) }
+
+// roundThousand rounds a non-negative n to the nearest thousand (halves up).
+func roundThousand(n int64) int64 { return (n + 500) / 1000 * 1000 }
+
+var anthropicKeys = [NumDimensions][3]string{
+	{"anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset"},
+	{"anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"},
+	{"anthropic-ratelimit-input-tokens-limit", "anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset"},
+	{"anthropic-ratelimit-output-tokens-limit", "anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"},
+}
+
+func (w *fieldWriter) anthropic(b []byte, now time.Time, s *Snapshot) []byte {
+	for d := range NumDimensions {
+		st := &s.Dims[d]
+		keys := &anthropicKeys[d]
+		if st.Has(HasLimit) {
+			b = w.count(b, keys[fieldLimit], nonNegative(st.Limit))
+		}
+		if st.Has(HasRemaining) {
+			r := nonNegative(st.Remaining)
+			if d != Requests {
+				r = roundThousand(r)
+			}
+			b = w.count(b, keys[fieldRemaining], r)
+		}
+		if st.Has(HasReset) {
+			b = ceilInstant(now, st.Reset).AppendFormat(b, time.RFC3339)
+			b = w.end(b, keys[fieldReset])
+		}
+	}
+	return w.retryAfter(b, "retry-after", s)
+}
+
+var openAIKeys = [2][3]string{
+	{"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"},
+	{"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"},
+}
+
+func (w *fieldWriter) openAI(b []byte, s *Snapshot) []byte {
+	for i, d := range [2]Dimension{Requests, Tokens} {
+		st := &s.Dims[d]
+		keys := &openAIKeys[i]
+		if st.Has(HasLimit) {
+			b = w.count(b, keys[fieldLimit], nonNegative(st.Limit))
+		}
+		if st.Has(HasRemaining) {
+			b = w.count(b, keys[fieldRemaining], nonNegative(st.Remaining))
+		}
+		if st.Has(HasReset) {
+			b = AppendOpenAIDuration(b, st.Reset)
+			b = w.end(b, keys[fieldReset])
+		}
+	}
+	return w.retryAfter(b, "retry-after", s)
+}
+
+// AppendOpenAIDuration appends d, rounded up to the millisecond, in the form OpenAI's
+// x-ratelimit-reset-* fields use: Go's time.Duration.String layout (h, m and s components,
+// minutes and seconds always present once a larger unit is) with the fraction of a second
+// written as a separate millisecond component instead of decimals: 12ms, 1s, 2s81ms, 6m0s,
+// 1h0m0s, 5h50m0s30ms; 0 is 0s. time.ParseDuration reads every form back exactly.
+func AppendOpenAIDuration(b []byte, d time.Duration) []byte {
+	if d <= 0 {
+		return append(b, "0s"...)
+	}
+	ms := int64((d + time.Millisecond - 1) / time.Millisecond)
+	if ms < 1000 {
+		return append(strconv.AppendInt(b, ms, 10), "ms"...)
+	}
+	h, m, sec, frac := ms/3_600_000, ms/60_000%60, ms/1000%60, ms%1000
+	if h > 0 {
+		b = append(strconv.AppendInt(b, h, 10), 'h')
+	}
+	if h > 0 || m > 0 {
+		b = append(strconv.AppendInt(b, m, 10), 'm')
+	}
+	b = append(strconv.AppendInt(b, sec, 10), 's')
+	if frac > 0 {
+		b = append(strconv.AppendInt(b, frac, 10), "ms"...)
+	}
+	return b
+}
+
+func (w *fieldWriter) ietf(b []byte, s *Snapshot) []byte {
+	n := 0
+	for d := range NumDimensions {
+		st := &s.Dims[d]
+		if !st.Has(HasLimit) {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ", "...)
+		}
+		n++
+		b = appendSFName(b, d)
+		b = append(b, ";q="...)
+		b = strconv.AppendInt(b, nonNegative(st.Limit), 10)
+		if st.Has(HasWindow) {
+			b = append(b, ";w="...)
+			b = strconv.AppendInt(b, min(max(ceilSeconds(st.Window), 1), sfMaxInteger), 10)
+		}
+	}
+	if n > 0 {
+		b = w.end(b, "Ratelimit-Policy")
+	}
+	n = 0
+	for d := range NumDimensions {
+		st := &s.Dims[d]
+		if !st.Has(HasRemaining) {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ", "...)
+		}
+		n++
+		b = appendSFName(b, d)
+		b = append(b, ";r="...)
+		b = strconv.AppendInt(b, nonNegative(st.Remaining), 10)
+		if st.Has(HasReset) {
+			b = append(b, ";t="...)
+			b = strconv.AppendInt(b, min(ceilSeconds(st.Reset), sfMaxInteger), 10)
+		}
+	}
+	if n > 0 {
+		b = w.end(b, "Ratelimit")
+	}
+	return w.retryAfter(b, "Retry-After", s)
+}
+
+// appendSFName appends the dimension's record name as a structured-field String.
+func appendSFName(b []byte, d Dimension) []byte {
+	b = append(b, '"')
+	b = append(b, d.String()...)
+	return append(b, '"')
+}
+
+// mostConstraining returns the present dimension with the lowest remaining/limit fraction
+// (requests, then the lower index, on ties); requests when no dimension states both.
+func mostConstraining(s *Snapshot) (Dimension, bool) {
+	best, found := Requests, false
+	var bestRem, bestLim int64
+	for d := range NumDimensions {
+		st := &s.Dims[d]
+		if !st.Has(HasLimit|HasRemaining) || st.Limit <= 0 {
+			continue
+		}
+		rem := max(st.Remaining, 0)
+		// rem/limit < bestRem/bestLim, cross-multiplied in float64 to avoid int64 overflow.
+		if !found || float64(rem)*float64(bestLim) < float64(bestRem)*float64(st.Limit) {
+			best, bestRem, bestLim, found = d, rem, st.Limit, true
+		}
+	}
+	if found {
+		return best, true
+	}
+	if s.Dims[Requests].Present() {
+		return Requests, true
+	}
+	for d := range NumDimensions {
+		if s.Dims[d].Present() {
+			return d, true
+		}
+	}
+	return Requests, false
+}
+
+func (w *fieldWriter) ietfLegacy(b []byte, s *Snapshot) []byte {
+	if d, ok := mostConstraining(s); ok {
+		st := &s.Dims[d]
+		if st.Has(HasLimit) {
+			b = w.count(b, "Ratelimit-Limit", nonNegative(st.Limit))
+		}
+		if st.Has(HasRemaining) {
+			b = w.count(b, "Ratelimit-Remaining", nonNegative(st.Remaining))
+		}
+		if st.Has(HasReset) {
+			b = w.count(b, "Ratelimit-Reset", min(ceilSeconds(st.Reset), sfMaxInteger))
+		}
+		if st.Has(HasLimit | HasWindow) {
+			b = strconv.AppendInt(b, nonNegative(st.Limit), 10)
+			b = append(b, ";w="...)
+			b = strconv.AppendInt(b, min(max(ceilSeconds(st.Window), 1), sfMaxInteger), 10)
+			b = w.end(b, "Ratelimit-Policy")
+		}
+	}
+	return w.retryAfter(b, "Retry-After", s)
+}
+
+func (w *fieldWriter) xRateLimit(b []byte, now time.Time, s *Snapshot) []byte {
+	st := &s.Dims[Requests]
+	if st.Present() {
+		if st.Has(HasLimit) {
+			b = w.count(b, "X-Ratelimit-Limit", nonNegative(st.Limit))
+		}
+		if st.Has(HasRemaining) {
+			b = w.count(b, "X-Ratelimit-Remaining", nonNegative(st.Remaining))
+		}
+		if st.Has(HasReset) {
+			b = w.count(b, "X-Ratelimit-Reset", ceilInstant(now, st.Reset).Unix())
+		}
+		if st.Has(HasLimit | HasRemaining) {
+			b = w.count(b, "X-Ratelimit-Used", max(nonNegative(st.Limit)-nonNegative(st.Remaining), 0))
+		}
+		b = append(b, "requests"...)
+		b = w.end(b, "X-Ratelimit-Resource")
+	}
+	return w.retryAfter(b, "Retry-After", s)
+}
