@@ -1,0 +1,133 @@
+package report
+
+import (
+	"bufio"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// CSVWriter streams attempts as attempts.csv: one header row, then one row per attempt with the
+// attempts.jsonl fields flattened (one limit/remaining/reset_s column triple per dimension).
+// Absent values are empty cells, never 0.
+type CSVWriter struct {
+	w   *bufio.Writer
+	row []byte
+}
+
+// csvHeader lists the columns in order.
+var csvHeader = func() []string {
+	h := []string{"run", "mode", "strategy", "phase", "fleet", "client", "request", "attempt",
+		"scheduled_s", "sent_s", "latency_ms", "end_s", "status", "outcome", "error",
+		"input_tokens", "output_tokens", "max_tokens", "retry_after_s", "should_retry", "final",
+		"client_rejected", "dialect"}
+	for d := ratelimit.Dimension(0); d < ratelimit.NumDimensions; d++ {
+		h = append(h, d.String()+"_limit", d.String()+"_remaining", d.String()+"_reset_s")
+	}
+	return append(h, "server_date_s", "malformed_headers")
+}()
+
+// NewCSVWriter writes the header row to w and returns a writer for the rows.
+func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
+	c := &CSVWriter{w: bufio.NewWriterSize(w, 256<<10)}
+	_, err := c.w.WriteString(strings.Join(csvHeader, ",") + "\n")
+	return c, err
+}
+
+// Write appends one attempt's row.
+func (c *CSVWriter) Write(a *record.Attempt) error {
+	r := c.row[:0]
+	r = csvString(r, a.Run)
+	r = csvString(append(r, ','), a.Mode)
+	r = csvString(append(r, ','), a.Strategy)
+	r = csvString(append(r, ','), a.Phase)
+	r = strconv.AppendInt(append(r, ','), int64(a.Fleet), 10)
+	r = strconv.AppendInt(append(r, ','), int64(a.Client), 10)
+	r = strconv.AppendInt(append(r, ','), a.Request, 10)
+	r = strconv.AppendInt(append(r, ','), int64(a.Attempt), 10)
+	r = csvFloat(append(r, ','), a.ScheduledS, 6)
+	r = csvFloat(append(r, ','), a.SentS, 6)
+	r = csvFloat(append(r, ','), a.LatencyMs, 3)
+	r = csvFloat(append(r, ','), a.EndS(), 6)
+	r = strconv.AppendInt(append(r, ','), int64(a.Status), 10)
+	outcome := a.Outcome()
+	if a.ClientRejected {
+		outcome = "client_rejected"
+	}
+	r = append(append(r, ','), outcome...)
+	r = csvString(append(r, ','), a.Error)
+	r = strconv.AppendInt(append(r, ','), a.InputTokens, 10)
+	r = strconv.AppendInt(append(r, ','), a.OutputTokens, 10)
+	r = append(r, ',')
+	if a.MaxTokens != 0 {
+		r = strconv.AppendInt(r, a.MaxTokens, 10)
+	}
+	r = append(r, ',')
+	if a.HasRetryAfter {
+		r = csvFloat(r, a.RetryAfterS, 3)
+	}
+	r = append(r, ',')
+	if a.ShouldRetry != 0 {
+		r = strconv.AppendBool(r, a.ShouldRetry > 0)
+	}
+	r = strconv.AppendBool(append(r, ','), a.Final)
+	r = strconv.AppendBool(append(r, ','), a.ClientRejected)
+	r = append(r, ',')
+	if a.Dialect != ratelimit.DialectNone {
+		r = append(r, a.Dialect.String()...)
+	}
+	for d := range a.Limits {
+		s := &a.Limits[d]
+		r = append(r, ',')
+		if s.Flags&ratelimit.HasLimit != 0 {
+			r = strconv.AppendInt(r, s.Limit, 10)
+		}
+		r = append(r, ',')
+		if s.Flags&ratelimit.HasRemaining != 0 {
+			r = strconv.AppendInt(r, s.Remaining, 10)
+		}
+		r = append(r, ',')
+		if s.Flags&ratelimit.HasReset != 0 {
+			r = csvFloat(r, s.Reset.Seconds(), 3)
+		}
+	}
+	r = append(r, ',')
+	if a.HasServerDate {
+		r = csvFloat(r, a.ServerDateS, 3)
+	}
+	r = strconv.AppendInt(append(r, ','), int64(a.MalformedHdrs), 10)
+	r = append(r, '\n')
+	c.row = r
+	_, err := c.w.Write(r)
+	return err
+}
+
+// Flush writes buffered rows.
+func (c *CSVWriter) Flush() error { return c.w.Flush() }
+
+// csvString appends s as a CSV field, quoted (RFC 4180) when it holds a comma, quote or newline.
+func csvString(buf []byte, s string) []byte {
+	if !strings.ContainsAny(s, ",\"\r\n") && (s == "" || (s[0] != ' ' && s[0] != '\t')) {
+		return append(buf, s...)
+	}
+	buf = append(buf, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			buf = append(buf, '"')
+		}
+		buf = append(buf, s[i])
+	}
+	return append(buf, '"')
+}
+
+// csvFloat appends f with at most prec decimals and no trailing zeros.
+func csvFloat(buf []byte, f float64, prec int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return buf
+	}
+	return strconv.AppendFloat(buf, round(f, prec), 'f', -1, 64)
+}

@@ -1,0 +1,226 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// strategyGroup is the entries of one mode and client count, best rank first: the strategies
+// that can be compared with each other.
+type strategyGroup struct {
+	mode    string
+	clients int
+	entries []*Strategy
+}
+
+// groups returns the strategy groups ordered by mode, then client count.
+func groups(s *Summary) []strategyGroup {
+	var gs []strategyGroup
+	for i := range s.Strategies {
+		st := &s.Strategies[i]
+		j := slices.IndexFunc(gs, func(g strategyGroup) bool { return g.mode == st.Mode && g.clients == st.Clients })
+		if j < 0 {
+			gs = append(gs, strategyGroup{mode: st.Mode, clients: st.Clients})
+			j = len(gs) - 1
+		}
+		gs[j].entries = append(gs[j].entries, st)
+	}
+	for _, g := range gs {
+		slices.SortFunc(g.entries, func(a, b *Strategy) int { return cmp.Compare(a.Rank, b.Rank) })
+	}
+	slices.SortFunc(gs, func(a, b strategyGroup) int {
+		return cmp.Or(cmp.Compare(a.mode, b.mode), cmp.Compare(a.clients, b.clients))
+	})
+	return gs
+}
+
+// where describes a group in prose: "in sim with 50 clients".
+func (g strategyGroup) where() string {
+	var parts []string
+	if g.mode != "" {
+		parts = append(parts, "in "+g.mode)
+	}
+	if g.clients > 0 {
+		parts = append(parts, fmt.Sprintf("with %s client%s", count(int64(g.clients)), plural(int64(g.clients))))
+	} else {
+		parts = append(parts, "with open arrivals")
+	}
+	return strings.Join(parts, " ")
+}
+
+// complete reports whether every logical request of the entry succeeded.
+func (s *Strategy) complete() bool { return s.Failed == 0 && s.Unfinished == 0 && s.Requests > 0 }
+
+// findings are the key findings drawn from the totals and the strategies (the inference adds its
+// own before these).
+func (b *Builder) findings(s *Summary) []string {
+	var out []string
+	t := s.Totals
+	if t.Partial {
+		reason := t.StopReason
+		if reason == "" {
+			reason = "stopped early"
+		}
+		out = append(out, fmt.Sprintf("The run is partial (%s): every figure covers only what was recorded before it stopped.", reason))
+	}
+	if t.Dropped > 0 || t.Late > 0 {
+		var parts []string
+		if t.Dropped > 0 {
+			parts = append(parts, fmt.Sprintf("%s scheduled attempt%s never sent", count(t.Dropped), plural(t.Dropped)))
+		}
+		if t.Late > 0 {
+			parts = append(parts, fmt.Sprintf("%s sent more than 10 ms behind schedule", count(t.Late)))
+		}
+		out = append(out, fmt.Sprintf("The load generator fell behind (%s): the offered load was lower than planned.", strings.Join(parts, ", ")))
+	}
+	if t.Attempts == 0 {
+		out = append(out, "The log holds no HTTP attempts, so nothing could be measured.")
+	} else {
+		other := t.Overloaded + t.Errors
+		out = append(out, fmt.Sprintf("%s HTTP attempt%s: %s succeeded, %s rate limited (429), %s failed otherwise.",
+			count(t.Attempts), plural(t.Attempts), count(t.OK), count(t.RateLimited), count(other)))
+		if t.WithHeaders == 0 {
+			out = append(out, "No response carried rate-limit headers: limits can only be inferred from behaviour.")
+		}
+	}
+	if t.ClientRejected > 0 {
+		out = append(out, fmt.Sprintf("Client-side strategies held back %s attempt%s without sending them.", count(t.ClientRejected), plural(t.ClientRejected)))
+	}
+	for _, g := range groups(s) {
+		out = append(out, groupFindings(g)...)
+	}
+	if f := agreementFinding(s); f != "" {
+		out = append(out, f)
+	}
+	return out
+}
+
+// groupFindings says which strategy finished first, how close it came to the bound, which one
+// was slowest, and which provoked the fewest 429s.
+func groupFindings(g strategyGroup) []string {
+	first := g.entries[0]
+	if first.MakespanSeconds == nil {
+		return nil
+	}
+	var out []string
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %s finished first: %s request%s in %s with %s attempt%s (amplification %s",
+		capitalize(g.where()), first.Name, count(first.Requests), plural(first.Requests), seconds(*first.MakespanSeconds),
+		count(first.Attempts), plural(first.Attempts), optHuman(first.Amplification))
+	if first.Latency != nil {
+		fmt.Fprintf(&b, ", p95 latency %s", seconds(first.Latency.P95))
+	}
+	b.WriteString(")")
+	if !first.complete() {
+		fmt.Fprintf(&b, ", but %s of its requests did not succeed and no strategy completed them all", count(first.Requests-first.Succeeded))
+	} else if lb := first.MakespanLowerBoundSeconds; lb != nil && *lb > 0 {
+		if r := *first.MakespanSeconds / *lb - 1; r >= 0 {
+			fmt.Fprintf(&b, ", %s above the %s lower bound the limits allow", percent(r), seconds(*lb))
+		} else {
+			fmt.Fprintf(&b, ", %s below the %s lower bound: the limits the bound comes from are wrong", percent(-r), seconds(*lb))
+		}
+	}
+	b.WriteString(".")
+	var slowest *Strategy
+	for _, st := range g.entries[1:] {
+		if st.complete() && st.MakespanSeconds != nil && (slowest == nil || *st.MakespanSeconds > *slowest.MakespanSeconds) {
+			slowest = st
+		}
+	}
+	if slowest != nil {
+		fmt.Fprintf(&b, " The slowest to complete every request, %s, took %s with %s attempts.", slowest.Name, seconds(*slowest.MakespanSeconds), count(slowest.Attempts))
+	}
+	out = append(out, b.String())
+	var incomplete []string
+	for _, st := range g.entries[1:] {
+		if !st.complete() {
+			incomplete = append(incomplete, fmt.Sprintf("%s (%s of %s not succeeded)", st.Name, count(st.Requests-st.Succeeded), count(st.Requests)))
+		}
+	}
+	if len(incomplete) > 0 && first.complete() {
+		out = append(out, fmt.Sprintf("Did not complete every request %s: %s.", g.where(), strings.Join(incomplete, ", ")))
+	}
+	if len(g.entries) > 1 {
+		fewest := slices.MinFunc(g.entries, func(a, b *Strategy) int {
+			return cmp.Or(cmp.Compare(a.RateLimited, b.RateLimited), cmp.Compare(a.Rank, b.Rank))
+		})
+		most := slices.MaxFunc(g.entries, func(a, b *Strategy) int {
+			return cmp.Or(cmp.Compare(a.RateLimited, b.RateLimited), cmp.Compare(b.Rank, a.Rank))
+		})
+		if most.RateLimited > fewest.RateLimited {
+			out = append(out, fmt.Sprintf("Fewest 429s %s: %s (%s of %s attempts); most: %s (%s of %s).",
+				g.where(), fewest.Name, count(fewest.RateLimited), count(fewest.Attempts), most.Name, count(most.RateLimited), count(most.Attempts)))
+		}
+	}
+	return out
+}
+
+// agreementFinding compares each strategy's live and simulated runs at the same client count.
+func agreementFinding(s *Summary) string {
+	type key struct {
+		name    string
+		clients int
+	}
+	live := map[key]*Strategy{}
+	for i := range s.Strategies {
+		if st := &s.Strategies[i]; st.Mode == "live" {
+			live[key{st.Name, st.Clients}] = st
+		}
+	}
+	worstA, worstM := -1.0, -1.0
+	var nameA, nameM string
+	pairs := 0
+	for i := range s.Strategies {
+		sim := &s.Strategies[i]
+		l := live[key{sim.Name, sim.Clients}]
+		if sim.Mode != "sim" || l == nil {
+			continue
+		}
+		pairs++
+		if d := relDiff(float64(sim.Attempts), float64(l.Attempts)); d > worstA {
+			worstA, nameA = d, sim.Name
+		}
+		if sim.MakespanSeconds != nil && l.MakespanSeconds != nil {
+			if d := relDiff(*sim.MakespanSeconds, *l.MakespanSeconds); d > worstM {
+				worstM, nameM = d, sim.Name
+			}
+		}
+	}
+	if pairs == 0 {
+		return ""
+	}
+	f := fmt.Sprintf("Simulated and live runs agree within %s on attempts (worst: %s)", percent(worstA), nameA)
+	if worstM >= 0 {
+		f += fmt.Sprintf(" and within %s on makespan (worst: %s)", percent(worstM), nameM)
+	}
+	return f + "."
+}
+
+// relDiff is |a − b| / b (0 when both are 0).
+func relDiff(a, b float64) float64 {
+	if b == 0 {
+		if a == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return math.Abs(a-b) / b
+}
+
+// percent formats a ratio as a percentage ("6.2%").
+func percent(r float64) string {
+	if math.IsInf(r, 0) {
+		return "∞%"
+	}
+	return human(100*r) + "%"
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,131 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// Output file names inside a run directory.
+const (
+	SummaryFile  = "summary.json"
+	MarkdownFile = "report.md"
+	CSVFile      = "attempts.csv"
+)
+
+// Options adjusts what Generate writes. The zero value writes everything.
+type Options struct {
+	// SkipCSV leaves attempts.csv unwritten.
+	SkipCSV bool
+	// SkipCharts leaves the PNGs undrawn (report.md still links them): for tests and benchmarks
+	// of the analysis alone.
+	SkipCharts bool
+}
+
+// Generate reads dir/run.json and dir/attempts.jsonl (streamed, never loaded whole) and writes
+// dir/summary.json, dir/report.md, the PNG charts and dir/attempts.csv. Each file is replaced
+// atomically. The same run.json and attempts.jsonl always give byte-identical summary.json and
+// report.md, so `ratelab report DIR` re-renders a run exactly. A chart without data is not drawn
+// (a stale PNG of that name is removed) and report.md says why.
+func Generate(dir string, opts Options) (*Summary, error) {
+	run, err := record.ReadRun(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read run: %w", err)
+	}
+	logPath := filepath.Join(dir, record.AttemptsFile)
+	if _, err := os.Stat(logPath); err != nil {
+		return nil, fmt.Errorf("read attempts: %w", err)
+	}
+	b := NewBuilder(run)
+	var csvTmp *os.File
+	var cw *CSVWriter
+	if !opts.SkipCSV {
+		csvTmp, err = os.CreateTemp(dir, "."+CSVFile+".tmp*")
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
+		}
+		defer func() {
+			if csvTmp != nil {
+				csvTmp.Close()
+				os.Remove(csvTmp.Name())
+			}
+		}()
+		if cw, err = NewCSVWriter(csvTmp); err != nil {
+			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
+		}
+	}
+	err = record.ScanFile(dir, func(a *record.Attempt) error {
+		b.Add(a)
+		if cw != nil {
+			return cw.Write(a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", logPath, err)
+	}
+	s := b.Summary()
+	charts := b.Charts(s)
+
+	js, err := s.MarshalIndent()
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", SummaryFile, err)
+	}
+	if err := record.WriteFileAtomic(filepath.Join(dir, SummaryFile), js); err != nil {
+		return nil, fmt.Errorf("write %s: %w", SummaryFile, err)
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, run, s, charts); err != nil {
+		return nil, err
+	}
+	if err := record.WriteFileAtomic(filepath.Join(dir, MarkdownFile), md.Bytes()); err != nil {
+		return nil, fmt.Errorf("write %s: %w", MarkdownFile, err)
+	}
+	if !opts.SkipCharts {
+		for i := range charts {
+			if err := writeChart(dir, &charts[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cw != nil {
+		if err := cw.Flush(); err != nil {
+			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
+		}
+		if err := csvTmp.Chmod(0o644); err != nil {
+			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
+		}
+		if err := csvTmp.Close(); err != nil {
+			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
+		}
+		if err := os.Rename(csvTmp.Name(), filepath.Join(dir, CSVFile)); err != nil {
+			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
+		}
+		csvTmp = nil
+	}
+	return s, nil
+}
+
+// writeChart draws one chart into dir, or removes a stale PNG of a chart without data.
+func writeChart(dir string, c *Chart) error {
+	path := filepath.Join(dir, c.File)
+	if c.Omitted != "" {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove stale %s: %w", c.File, err)
+		}
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := c.WritePNG(&buf); err != nil {
+		return err
+	}
+	if err := record.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("write %s: %w", c.File, err)
+	}
+	return nil
+}

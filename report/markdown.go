@@ -1,0 +1,210 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// WriteMarkdown writes report.md: run facts, key findings, tables, charts (relative links, and
+// why any was left out), recommendations and the resolved scenario. It depends only on its
+// arguments, so the same run and summary give the same bytes.
+func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# ratelab report: %s against %s\n\n", dash(run.Command), targetProse(run))
+
+	b.WriteString("## Run\n\n")
+	facts := table{header: []string{"", ""}, right: []bool{false, false}}
+	add := func(k, v string) { facts.rows = append(facts.rows, []string{k, v}) }
+	add("Target", targetFact(run))
+	add("Command", dash(run.Command))
+	if name := scenarioName(run.Scenario); name != "" {
+		add("Scenario", name)
+	}
+	add("Seed", fmt.Sprint(run.Seed))
+	add("Tool version", dash(run.ToolVersion))
+	if !run.Started.IsZero() {
+		add("Started", run.Started.UTC().Format(time.RFC3339))
+	}
+	add("Duration", seconds(run.DurationS))
+	outcome := "complete"
+	if run.Partial {
+		outcome = "**partial**"
+	}
+	if run.StopReason != "" {
+		outcome += " (" + run.StopReason + ")"
+	}
+	add("Outcome", outcome)
+	facts.markdown(&b)
+	for _, n := range run.Notes {
+		fmt.Fprintf(&b, "\n> %s\n", n)
+	}
+
+	b.WriteString("\n## Key findings\n\n")
+	bullets(&b, s.Findings, "Nothing to report: the run recorded no attempts.")
+
+	b.WriteString("\n## Totals\n\n")
+	t := s.Totals
+	totals := table{
+		header: []string{"attempts", "ok", "429", "overloaded", "errors", "held back", "dropped", "late", "requests", "input tokens", "output tokens"},
+		right:  []bool{true, true, true, true, true, true, true, true, true, true, true},
+		rows: [][]string{{count(t.Attempts), count(t.OK), count(t.RateLimited), count(t.Overloaded), count(t.Errors),
+			count(t.ClientRejected), count(t.Dropped), count(t.Late), count(t.Requests), count(t.InputTokens), count(t.OutputTokens)}},
+	}
+	totals.markdown(&b)
+	b.WriteString("\n*held back*: attempts a client-side strategy refused to send; *late*: sent by the load generator more than 10 ms behind schedule; *dropped*: scheduled but never sent (both as the engine recorded them in run.json).\n")
+
+	for i, tb := range []table{limitsTable(s), bindingTable(s), strategiesTable(s, true)} {
+		fmt.Fprintf(&b, "\n## %s\n\n", tb.title)
+		if len(tb.rows) == 0 {
+			b.WriteString(emptyReason(i, s) + "\n")
+			continue
+		}
+		tb.markdown(&b)
+		if len(tb.notes) > 0 {
+			b.WriteString("\n")
+			bullets(&b, tb.notes, "")
+		}
+		if i == 0 {
+			var ev []string
+			for _, l := range s.Limits {
+				if l.Evidence != "" {
+					ev = append(ev, fmt.Sprintf("%s: %s", l.Dimension, l.Evidence))
+				}
+			}
+			if len(ev) > 0 {
+				b.WriteString("\nEvidence:\n\n")
+				bullets(&b, ev, "")
+			}
+		}
+		if i == 2 {
+			b.WriteString("\nLatency is the completion latency of succeeded logical requests, from the request's scheduled time to the end of its final attempt; quantiles are nearest-rank from a log-bucketed histogram (within 0.4%). Amplification is HTTP attempts per logical request; fairness is Jain's index over the clients' goodput.\n")
+		}
+	}
+
+	b.WriteString("\n## Charts\n")
+	var omitted []string
+	for _, c := range charts {
+		if c.Omitted != "" {
+			omitted = append(omitted, fmt.Sprintf("`%s` left out: %s.", c.File, c.Omitted))
+			continue
+		}
+		fmt.Fprintf(&b, "\n![%s](%s)\n", c.Title, c.File)
+	}
+	if len(omitted) > 0 {
+		b.WriteString("\n")
+		bullets(&b, omitted, "")
+	}
+
+	b.WriteString("\n## Recommendations\n\n")
+	bullets(&b, recommendations(run, s, s.Totals.WithHeaders > 0), "None: the run has too little data.")
+
+	heading, doc := "Resolved scenario", run.Scenario
+	if len(bytes.TrimSpace(doc)) == 0 || string(bytes.TrimSpace(doc)) == "null" {
+		heading, doc = "Run configuration", runConfiguration(run)
+	}
+	fmt.Fprintf(&b, "\n## %s\n\n", heading)
+	if y, err := jsonToYAML(doc); err == nil {
+		fmt.Fprintf(&b, "```yaml\n%s```\n", y)
+	} else {
+		var ind bytes.Buffer
+		if json.Indent(&ind, doc, "", "  ") != nil {
+			ind.Reset()
+			ind.Write(doc)
+		}
+		fmt.Fprintf(&b, "```json\n%s\n```\n", ind.String())
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func bullets(b *bytes.Buffer, items []string, empty string) {
+	if len(items) == 0 && empty != "" {
+		b.WriteString(empty + "\n")
+	}
+	for _, it := range items {
+		fmt.Fprintf(b, "- %s\n", it)
+	}
+}
+
+// targetProse names the target in a heading: "the embedded mock", "the simulator", or the URL.
+func targetProse(run *record.Run) string {
+	switch {
+	case run.Target.Simulated:
+		return "the simulated mock"
+	case run.Target.Embedded || run.Target.URL == "mock":
+		return "the embedded mock"
+	case run.Target.URL != "":
+		return run.Target.URL
+	}
+	return "an unnamed target"
+}
+
+func targetFact(run *record.Run) string {
+	parts := []string{dash(run.Target.API) + " API", targetProse(run)}
+	if run.Target.Model != "" {
+		parts = append(parts, "model "+run.Target.Model)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// scenarioName returns the resolved scenario's "name" field, "" when none.
+func scenarioName(raw json.RawMessage) string {
+	var v struct {
+		Name string `json:"name"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	return v.Name
+}
+
+// runConfiguration is what run.json says about a run that used no scenario file.
+func runConfiguration(run *record.Run) json.RawMessage {
+	cfg := struct {
+		Command  string              `json:"command"`
+		Target   record.Target       `json:"target"`
+		Workload record.Workload     `json:"workload"`
+		Mock     json.RawMessage     `json:"mock,omitempty"`
+		Known    []record.KnownLimit `json:"known_limits,omitempty"`
+		Segments []record.Segment    `json:"segments,omitempty"`
+	}{run.Command, run.Target, run.Workload, run.Mock, run.Known, run.Segments}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return json.RawMessage(`{}`)
+	}
+	return b
+}
+
+// jsonToYAML re-encodes a JSON document as block-style YAML, keeping its key order.
+func jsonToYAML(doc []byte) (string, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(doc, &n); err != nil {
+		return "", err
+	}
+	var clear func(*yaml.Node)
+	clear = func(n *yaml.Node) {
+		n.Style = 0
+		for _, c := range n.Content {
+			clear(c)
+		}
+	}
+	clear(&n)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return "", err
+	}
+	if err := enc.Close(); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}

@@ -1,0 +1,124 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// headroom is the share of the allowed rate recommended for client-side pacing: 10% below the
+// limit leaves room for other traffic on the key and for the server's and client's clocks.
+const headroom = 0.9
+
+// allowedRate is the largest request rate the limits allow for this workload, in requests per
+// minute, with the dimension that sets it and where the figure comes from. Limits configured on
+// the embedded mock (run.json known_limits) take precedence, being the truth for that run; else
+// the inferred binding constraint.
+//
+//	rate = min over limits d of per_minute_d / cost_d
+//
+// with cost_d the tokens of one request in d's units (1 for requests), from the run's mean
+// tokens per successful attempt.
+func allowedRate(run *record.Run, s *Summary) (rpm float64, dim, source string, ok bool) {
+	if len(run.Known) > 0 {
+		in, out := valueOr(s.Totals.MeanInputTokens, 0), valueOr(s.Totals.MeanOutputTokens, 0)
+		if a := s.Accounting; a != nil && a.OutputPrecharged != nil && *a.OutputPrecharged && run.Workload.MaxTokens > 0 {
+			out = float64(run.Workload.MaxTokens)
+		}
+		for _, k := range run.Known {
+			c := map[string]float64{"requests": 1, "input_tokens": in, "output_tokens": out, "tokens": in + out}[k.Dimension]
+			if c <= 0 || k.PerMinute <= 0 {
+				continue
+			}
+			if r := k.PerMinute / c; !ok || r < rpm {
+				rpm, dim, ok = r, k.Dimension, true
+			}
+		}
+		if ok {
+			return rpm, dim, "the limit configured on the mock", true
+		}
+	}
+	if b := s.Binding; b != nil && b.MaxRequestsPerMinute != nil && *b.MaxRequestsPerMinute > 0 {
+		return *b.MaxRequestsPerMinute, b.Dimension, "the inferred binding limit", true
+	}
+	return 0, "", "", false
+}
+
+// recommendations are derived from the numbers: which strategy, what client-side rate, how many
+// workers.
+func recommendations(run *record.Run, s *Summary, hasHeaders bool) []string {
+	var out []string
+	if s.Totals.Partial {
+		out = append(out, "This run is partial: re-run it to completion before relying on the figures below.")
+	}
+	if r := strategyRecommendation(s); r != "" {
+		out = append(out, r)
+	}
+	rpm, dim, source, ok := allowedRate(run, s)
+	if !ok {
+		out = append(out, "No limit was known or could be inferred, so no client-side rate can be recommended: run `ratelab probe --find` against this target first.")
+	} else {
+		target := headroom * rpm
+		out = append(out, fmt.Sprintf("Pace all clients that share this key at about %s requests/min in total (one request every %s): %s of the %s requests/min that the %s limit allows (%s), leaving headroom for other traffic and clock skew.",
+			human(target), seconds(60/target), percent(headroom), human(rpm), dim, source))
+		if lat := s.Totals.MeanOKLatencyS; lat != nil {
+			cycle := *lat + run.Workload.ThinkS
+			workers := int64(math.Max(1, math.Ceil(target/60*cycle)))
+			verb := "s sustain"
+			if workers == 1 {
+				verb = " sustains"
+			}
+			out = append(out, fmt.Sprintf("About %s concurrent worker%s that rate: workers = rate × (mean response time %s + think time %s) = %s/s × %s (Little's law). More workers add only queueing and 429s unless a client-side limiter paces them.",
+				count(workers), verb, seconds(*lat), seconds(run.Workload.ThinkS), human(target/60), seconds(cycle)))
+		}
+	}
+	if !hasHeaders && s.Totals.Attempts > 0 {
+		out = append(out, "The server sent no rate-limit headers: header-pacing has nothing to read and retry-after falls back to jitter, so pace with a client-side limiter at the rate above.")
+	}
+	return out
+}
+
+// strategyRecommendation names the strategy to use: in the group with the most clients (live
+// before sim), the fastest entry that completed every request, and a cheaper runner-up when one
+// came within 10% of its makespan with at least 10% fewer attempts.
+func strategyRecommendation(s *Summary) string {
+	gs := groups(s)
+	if len(gs) == 0 {
+		return ""
+	}
+	g := slices.MaxFunc(gs, func(a, b strategyGroup) int {
+		if a.clients != b.clients {
+			return a.clients - b.clients
+		}
+		return modeOrder(a.mode) - modeOrder(b.mode)
+	})
+	i := slices.IndexFunc(g.entries, func(st *Strategy) bool { return st.complete() && st.MakespanSeconds != nil })
+	if i < 0 {
+		return fmt.Sprintf("No strategy completed every request %s: raise the retry limits or lower the load before choosing one.", g.where())
+	}
+	best := g.entries[i]
+	r := fmt.Sprintf("Use %s: %s it completed all %s requests in %s with %s attempts (amplification %s) and %s 429s.",
+		best.Name, g.where(), count(best.Requests), seconds(*best.MakespanSeconds), count(best.Attempts),
+		optHuman(best.Amplification), count(best.RateLimited))
+	for _, st := range g.entries[i+1:] {
+		if !st.complete() || st.MakespanSeconds == nil {
+			continue
+		}
+		if *st.MakespanSeconds <= 1.1**best.MakespanSeconds && float64(st.Attempts) <= 0.9*float64(best.Attempts) {
+			r += fmt.Sprintf(" Consider %s too: it finished within %s of that with %s fewer attempts, which matters when attempts cost money or quota.",
+				st.Name, percent(*st.MakespanSeconds / *best.MakespanSeconds - 1), percent(1-float64(st.Attempts)/float64(best.Attempts)))
+			break
+		}
+	}
+	return r
+}
+
+// modeOrder prefers live evidence over simulated evidence.
+func modeOrder(mode string) int {
+	if mode == record.ModeLive {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,259 @@
+package report
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/ratelab/ratelab/probe/infer"
+)
+
+// Summary returns summary.json for everything added so far. Calling it does not change the Builder.
+func (b *Builder) Summary() *Summary {
+	run := b.run
+	res := b.analyzer.Result()
+	s := &Summary{
+		Schema:      SummarySchema,
+		ToolVersion: run.ToolVersion,
+		Seed:        run.Seed,
+		Command:     run.Command,
+		Target: Target{API: run.Target.API, URL: run.Target.URL, Model: run.Target.Model,
+			Embedded: run.Target.Embedded, Simulated: run.Target.Simulated},
+		Totals:     b.totals,
+		Limits:     res.Limits,
+		Binding:    res.Binding,
+		Strategies: []Strategy{},
+	}
+	if s.Limits == nil {
+		s.Limits = []infer.Limit{}
+	}
+	s.Totals.Dropped = run.Dropped
+	s.Totals.Late = run.Late
+	s.Totals.DurationS = round(run.DurationS, 3)
+	s.Totals.Partial = run.Partial
+	s.Totals.StopReason = run.StopReason
+	if b.okLatencyN > 0 {
+		n := float64(b.okLatencyN)
+		s.Totals.MeanOKLatencyS = ptr(roundSig(b.okLatencySum/n, 4))
+		s.Totals.MeanInputTokens = ptr(round(float64(b.okInput)/n, 1))
+		s.Totals.MeanOutputTokens = ptr(round(float64(b.okOutput)/n, 1))
+	}
+	if acc := res.Accounting; acc.OutputPrecharged != nil || acc.RejectedCount != nil ||
+		acc.MeanInputTokens != 0 || acc.MeanOutputTokens != 0 || acc.Evidence != "" {
+		s.Accounting = &acc
+	}
+	bounds := b.boundLimits(res)
+	for _, acc := range b.sortedStrategies() {
+		s.Strategies = append(s.Strategies, b.strategy(acc, bounds, res))
+	}
+	rankStrategies(s.Strategies)
+	s.Findings = append(append([]string{}, res.Findings...), b.findings(s)...)
+	return s
+}
+
+// strategy turns an accumulator into its summary entry.
+func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result) Strategy {
+	st := Strategy{
+		Name: acc.key.name, Mode: acc.key.mode, Clients: acc.key.fleet, Params: acc.params,
+		Requests: acc.requests, Succeeded: acc.succeeded, Failed: acc.failed,
+		Attempts: acc.attempts, ClientRejected: acc.clientRejected, RateLimited: acc.rateLimited,
+		Overloaded: acc.overloaded, Errors: acc.errors,
+		PeakAttemptsPerSecond: round(acc.perSec.PeakRate(), 3),
+	}
+	if st.Params == nil {
+		st.Params = map[string]any{}
+	}
+	st.Unfinished = max(0, acc.requests-acc.succeeded-acc.failed)
+	if acc.requests > 0 {
+		st.Amplification = ptr(round(float64(acc.attempts)/float64(acc.requests), 4))
+	}
+	if acc.okN > 0 {
+		st.MeanInputTokens = ptr(round(float64(acc.okInput)/float64(acc.okN), 1))
+		st.MeanOutputTokens = ptr(round(float64(acc.okOutput)/float64(acc.okN), 1))
+	}
+	start, hasStart := acc.start()
+	if hasStart && acc.hasEnd {
+		makespan := math.Max(0, acc.lastEnd-start)
+		st.MakespanSeconds = ptr(round(makespan, 3))
+		if makespan > 0 {
+			st.GoodputPerSecond = ptr(roundSig(float64(acc.succeeded)/makespan, 4))
+		}
+		st.Fairness = fairness(acc, start)
+	}
+	if acc.latency.Count() > 0 {
+		h := &acc.latency
+		st.Latency = &Latency{P50: roundSig(h.Quantile(0.50), 4), P95: roundSig(h.Quantile(0.95), 4),
+			P99: roundSig(h.Quantile(0.99), 4), Max: round(h.Max(), 6)}
+	}
+	if lb, dim, ok := lowerBound(acc, bounds, res, b.run.Workload.MaxTokens); ok {
+		st.MakespanLowerBoundSeconds, st.LowerBoundDimension = ptr(round(lb, 3)), dim
+	}
+	return st
+}
+
+// fairness is Jain's index over the clients' goodput:
+//
+//	J = (Σ xᵢ)² / (n · Σ xᵢ²),  xᵢ = succeededᵢ / (last completionᵢ − segment start)
+//
+// n counts every client of the segment (those that never succeeded contribute xᵢ = 0). J is 1
+// when every client got the same goodput and 1/n when one client got it all. Each client's own
+// completion time is used, so a strategy that serves some clients much later than others scores
+// lower even when every client eventually finishes its K requests. Open-arrival traffic (one
+// pseudo-client) has no fairness: nil.
+func fairness(acc *stratAcc, start float64) *float64 {
+	n := max(acc.key.fleet, len(acc.clients))
+	if n == 0 || (acc.key.fleet == 0 && len(acc.clients) < 2) {
+		return nil
+	}
+	ids := make([]int, 0, len(acc.clients))
+	for id := range acc.clients {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // fixed summation order: byte-identical results
+	var sum, sumSq float64
+	for _, id := range ids {
+		c := acc.clients[id]
+		span := c.lastEnd - start
+		if span <= 0 || c.succeeded == 0 {
+			continue
+		}
+		x := float64(c.succeeded) / span
+		sum += x
+		sumSq += x * x
+	}
+	if sum == 0 {
+		return nil
+	}
+	return ptr(round(sum*sum/(float64(n)*sumSq), 4))
+}
+
+// boundLimit is one enforced limit usable for a makespan lower bound.
+type boundLimit struct {
+	dimension string
+	perMinute float64
+	burst     float64 // in the dimension's units: what can be admitted at once from rest
+}
+
+// boundLimits returns the limits a makespan lower bound is computed from: the limits known in
+// advance (the embedded mock's configuration) when run.json has them, else the inferred ones
+// with an effective rate and a burst. An inferred rate is taken at the top of its interval
+// (effective_high), so estimation noise cannot make the bound claim more than the evidence
+// supports. Window algorithms can admit up to two windows' quota around a window boundary, so
+// for fixed-window and sliding-window (counter) the burst is doubled; sliding-log and the
+// buckets admit at most one.
+func (b *Builder) boundLimits(res infer.Result) []boundLimit {
+	var out []boundLimit
+	if len(b.run.Known) > 0 {
+		for _, k := range b.run.Known {
+			if k.PerMinute > 0 {
+				out = append(out, boundLimit{k.Dimension, k.PerMinute, windowBurst(k.Algorithm, float64(k.Burst))})
+			}
+		}
+		return out
+	}
+	for _, l := range res.Limits {
+		rate := l.EffectiveHigh
+		if rate == nil {
+			rate = l.EffectivePerMinute
+		}
+		if rate == nil || *rate <= 0 || l.Burst == nil {
+			continue
+		}
+		out = append(out, boundLimit{l.Dimension, *rate, windowBurst(l.Algorithm, *l.Burst)})
+	}
+	return out
+}
+
+func windowBurst(algorithm string, burst float64) float64 {
+	switch algorithm {
+	case infer.AlgoFixedWindow, infer.AlgoSlidingWindow:
+		return 2 * burst
+	}
+	return burst
+}
+
+// lowerBound is the shortest makespan the limits allow for the entry's workload:
+//
+//	bound = max over limits d of (N·c_d − burst_d) / (rate_d / 60),  floored at 0
+//
+// with N the logical requests and c_d the cost of one request in d's units (1 for requests; the
+// entry's mean input/output tokens per successful attempt for token dimensions, or the request's
+// max_tokens when the server pre-charges output). Each term alone is a valid bound, so a
+// dimension whose per-request cost is unknown is skipped. It reports the dimension of the
+// largest term.
+func lowerBound(acc *stratAcc, bounds []boundLimit, res infer.Result, maxTokens int64) (float64, string, bool) {
+	best, dim, ok := 0.0, "", false
+	n := float64(acc.requests)
+	var in, out float64
+	if acc.okN > 0 {
+		in = float64(acc.okInput) / float64(acc.okN)
+		out = float64(acc.okOutput) / float64(acc.okN)
+	}
+	if p := res.Accounting.OutputPrecharged; p != nil && *p && maxTokens > 0 {
+		out = float64(maxTokens)
+	}
+	for _, l := range bounds {
+		var c float64
+		switch l.dimension {
+		case "requests":
+			c = 1
+		case "input_tokens":
+			c = in
+		case "output_tokens":
+			c = out
+		case "tokens":
+			c = in + out
+		}
+		if c <= 0 {
+			continue
+		}
+		v := math.Max(0, (n*c-l.burst)/(l.perMinute/60))
+		if !ok || v > best {
+			best, dim, ok = v, l.dimension, true
+		}
+	}
+	return best, dim, ok
+}
+
+// rankStrategies sets Rank within each group of the same mode and client count: entries that
+// completed every request first, each part by shortest makespan (unknown last), then fewer
+// attempts, then name. A strategy that gives up on requests can finish sooner than one that
+// serves them all; it does not outrank it.
+func rankStrategies(sts []Strategy) {
+	type group struct {
+		mode    string
+		clients int
+	}
+	members := map[group][]int{}
+	for i, s := range sts {
+		g := group{s.Mode, s.Clients}
+		members[g] = append(members[g], i)
+	}
+	for _, idx := range members {
+		slices.SortFunc(idx, func(a, b int) int { return compareStrategies(&sts[a], &sts[b]) })
+		for r, i := range idx {
+			sts[i].Rank = r + 1
+		}
+	}
+}
+
+func compareStrategies(a, b *Strategy) int {
+	am, bm := math.Inf(1), math.Inf(1)
+	if a.MakespanSeconds != nil {
+		am = *a.MakespanSeconds
+	}
+	if b.MakespanSeconds != nil {
+		bm = *b.MakespanSeconds
+	}
+	return cmp.Or(-cmpBool(a.complete(), b.complete()), cmp.Compare(am, bm), cmp.Compare(a.Attempts, b.Attempts), cmp.Compare(a.Name, b.Name))
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}

@@ -1,0 +1,140 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/ratelab/ratelab/probe/infer"
+)
+
+// SummarySchema identifies the summary.json format.
+const SummarySchema = "ratelab/summary/v1"
+
+// Summary is summary.json: the derived results of a run (DESIGN.md, schema "ratelab/summary/v1").
+// A nil pointer is written as null: the figure is unknown, never made up.
+type Summary struct {
+	Schema      string `json:"schema"`
+	ToolVersion string `json:"tool_version"`
+	Seed        int64  `json:"seed"`
+	Command     string `json:"command,omitempty"`
+
+	Target Target `json:"target"`
+	Totals Totals `json:"totals"`
+
+	Limits     []infer.Limit     `json:"limits"`
+	Binding    *infer.Binding    `json:"binding"`
+	Accounting *infer.Accounting `json:"accounting"`
+
+	// Strategies lists one entry per strategy × mode × client count, in the run's segment order;
+	// Rank orders them by makespan within their mode and client count.
+	Strategies []Strategy `json:"strategies"`
+
+	// Findings are the key findings in plain sentences, most important first: the inference's
+	// own, then those drawn from the strategies and totals.
+	Findings []string `json:"findings"`
+}
+
+// Target is where the traffic went (no secrets).
+type Target struct {
+	API       string `json:"api"`
+	URL       string `json:"url"`
+	Model     string `json:"model"`
+	Embedded  bool   `json:"embedded_mock,omitempty"`
+	Simulated bool   `json:"simulated,omitempty"`
+}
+
+// Totals counts the whole run's attempts by outcome. Attempts are HTTP attempts (or virtual
+// ones in the simulator): Attempts = OK + RateLimited + Overloaded + Errors. Attempts a client
+// strategy refused to send are counted in ClientRejected and nowhere else.
+type Totals struct {
+	Attempts    int64 `json:"attempts"`
+	OK          int64 `json:"ok"`
+	RateLimited int64 `json:"rate_limited"`
+	Overloaded  int64 `json:"overloaded"`
+	Errors      int64 `json:"errors"`
+	// Dropped and Late come from run.json: only the engine knows whether an attempt was sent late
+	// because the generator fell behind or because a strategy chose to hold it back.
+	Dropped        int64 `json:"dropped"`         // scheduled open-model attempts never sent
+	Late           int64 `json:"late"`            // attempts the generator sent more than 10 ms behind schedule
+	ClientRejected int64 `json:"client_rejected"` // refused locally by a strategy, not sent
+	WithHeaders    int64 `json:"with_headers"`    // attempts whose response carried rate-limit headers
+	Requests       int64 `json:"requests"`        // logical requests (records with attempt 1)
+	InputTokens    int64 `json:"input_tokens"`
+	OutputTokens   int64 `json:"output_tokens"`
+	// Means over successful HTTP attempts (null when none succeeded).
+	MeanOKLatencyS   *float64 `json:"mean_ok_latency_seconds"`
+	MeanInputTokens  *float64 `json:"mean_input_tokens"`
+	MeanOutputTokens *float64 `json:"mean_output_tokens"`
+
+	DurationS  float64 `json:"duration_seconds"` // from run.json
+	Partial    bool    `json:"partial,omitempty"`
+	StopReason string  `json:"stop_reason,omitempty"`
+}
+
+// Strategy is one strategies[] entry: a backoff strategy run in one mode at one client count.
+type Strategy struct {
+	Name    string         `json:"name"`
+	Mode    string         `json:"mode"`
+	Clients int            `json:"clients"` // client count of this segment (sweep point); 0 for open arrivals
+	Params  map[string]any `json:"params"`
+	Rank    int            `json:"rank"` // 1 = shortest makespan among entries of the same mode and client count
+
+	Requests       int64 `json:"requests"`   // logical requests
+	Succeeded      int64 `json:"succeeded"`  // logical requests whose final attempt succeeded
+	Failed         int64 `json:"failed"`     // logical requests given up (final attempt not a success)
+	Unfinished     int64 `json:"unfinished"` // logical requests with no final attempt in the log (interrupted run)
+	Attempts       int64 `json:"attempts"`   // HTTP attempts
+	ClientRejected int64 `json:"client_rejected"`
+	RateLimited    int64 `json:"rate_limited"` // 429 responses
+	Overloaded     int64 `json:"overloaded"`   // 529/503 responses
+	Errors         int64 `json:"errors"`       // other failures, transport errors included
+
+	Amplification             *float64 `json:"amplification"`                // attempts per logical request
+	MakespanSeconds           *float64 `json:"makespan_seconds"`             // segment start to last completion
+	MakespanLowerBoundSeconds *float64 `json:"makespan_lower_bound_seconds"` // (requests − burst) / rate of the binding limit
+	LowerBoundDimension       string   `json:"lower_bound_dimension,omitempty"`
+	GoodputPerSecond          *float64 `json:"goodput_per_second"` // succeeded / makespan
+	Latency                   *Latency `json:"latency_seconds"`    // of succeeded logical requests, from their scheduled time
+	Fairness                  *float64 `json:"fairness"`           // Jain's index over clients' goodput
+	PeakAttemptsPerSecond     float64  `json:"peak_attempts_per_second"`
+	MeanInputTokens           *float64 `json:"mean_input_tokens"`  // per successful attempt
+	MeanOutputTokens          *float64 `json:"mean_output_tokens"` // per successful attempt
+}
+
+// Latency is a completion-latency distribution in seconds: nearest-rank quantiles from a
+// log-bucketed histogram (within 0.39%), and the exact maximum.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Label names the entry for tables and charts: the strategy, then the mode and client count
+// when the run had more than one of either.
+func (s *Strategy) Label(showMode, showClients bool) string {
+	l := s.Name
+	if showMode {
+		l += " (" + s.Mode + ")"
+	}
+	if showClients {
+		l += " ×" + count(int64(s.Clients))
+	}
+	return l
+}
+
+// MarshalIndent encodes the summary as summary.json: two-space indented, no HTML escaping, and a
+// trailing newline. Equal summaries encode to equal bytes.
+func (s *Summary) MarshalIndent() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// KeyFindings returns the summary's key findings in plain sentences, most important first.
+func KeyFindings(s *Summary) []string { return s.Findings }
