@@ -1,0 +1,126 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/ratelab/ratelab/probe/backoff"
+	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// sender is the reusable state of one goroutine that sends attempts (an open-model worker or a
+// closed-model client): buffers for the request and response bodies and the record being built.
+type sender struct {
+	body []byte
+	resp []byte
+	rec  record.Attempt
+}
+
+// send makes the HTTP attempt j.step asks for, fills s.rec and returns the outcome for the Flow
+// and the instant the attempt ended. Transport errors are outcomes (status 0), never failures.
+func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
+	e := ph.e
+	t := e.target
+	s.body = t.AppendBody(s.body[:0], j.id)
+	ctx, cancel := context.WithTimeout(e.attemptCtx, e.timeout)
+	defer cancel()
+	req := t.NewRequest(ctx, s.body)
+
+	snap := new(ratelimit.Snapshot) // the Outcome keeps it; one per attempt
+	var status int
+	var errText string
+	var in, out int64
+	e.stats.inflight.Add(1)
+	sent := time.Now()
+	resp, err := e.client.Do(req)
+	received := time.Now()
+	if err == nil {
+		status = resp.StatusCode
+		*snap = e.parse(resp.Header, received)
+		s.resp, err = readBody(resp.Body, s.resp[:0])
+		resp.Body.Close()
+		if err != nil {
+			errText = "read body: " + ph.errorText(ctx, err)
+		} else if status >= 200 && status < 300 {
+			in, out = t.Usage(s.resp)
+		}
+	} else {
+		errText = ph.errorText(ctx, err)
+	}
+	end := time.Now()
+	e.stats.inflight.Add(-1)
+	if ready := j.ready; !ready.IsZero() && sent.Sub(ready) > record.LateThreshold {
+		e.stats.late.Add(1)
+		ph.late.Add(1)
+	}
+
+	s.rec = record.Attempt{
+		Run: ph.label, Mode: record.ModeLive, Strategy: ph.strategy, Phase: ph.phaseName, Fleet: ph.fleetSize,
+		Client: j.client, Request: j.id, Attempt: j.step.Attempt,
+		ScheduledS: e.since(j.step.Due), SentS: e.since(sent),
+		LatencyMs: float64(end.Sub(sent)) / float64(time.Millisecond),
+		Status:    status, Error: errText,
+		InputTokens: in, OutputTokens: out, MaxTokens: t.MaxTokens(),
+	}
+	s.rec.SetLimits(snap)
+	e.consume(in, out)
+	return backoff.Outcome{
+		Attempt: j.step.Attempt, Status: status, Limits: snap,
+		Started: j.flow.Scheduled(), Sent: sent, Latency: end.Sub(sent),
+	}, end
+}
+
+// reject fills s.rec with a local rejection by the policy and returns its outcome.
+func (ph *phase) reject(s *sender, j *job, now time.Time) backoff.Outcome {
+	e := ph.e
+	s.rec = record.Attempt{
+		Run: ph.label, Mode: record.ModeLive, Strategy: ph.strategy, Phase: ph.phaseName, Fleet: ph.fleetSize,
+		Client: j.client, Request: j.id, Attempt: j.step.Attempt,
+		ScheduledS: e.since(j.step.Due), SentS: e.since(now),
+		MaxTokens: e.target.MaxTokens(), ClientRejected: true,
+	}
+	return backoff.Outcome{
+		Attempt: j.step.Attempt, ClientRejected: true, Limits: new(ratelimit.Snapshot),
+		Started: j.flow.Scheduled(), Sent: now,
+	}
+}
+
+// readBody reads up to maxBody bytes of r into buf and discards the rest, so the connection can
+// be reused.
+func readBody(r io.Reader, buf []byte) ([]byte, error) {
+	for len(buf) < maxBody {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), maxBody)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	_, err := io.Copy(io.Discard, r)
+	return buf, err
+}
+
+// errorText describes a transport error for the record: the cause without the request URL,
+// with the key scrubbed, and timeouts and cancellations named as such.
+func (ph *phase) errorText(ctx context.Context, err error) string {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && ph.e.attemptCtx.Err() == nil:
+		return "timeout after " + ph.e.timeout.String()
+	case ph.e.attemptCtx.Err() != nil:
+		return "cancelled: run stopped"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return ph.e.target.scrub(err.Error())
+}

@@ -1,0 +1,99 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ratelab/ratelab/probe/backoff"
+)
+
+// ClosedPhase is a closed-model phase: a fleet of Clients sharing one key, each making Requests
+// logical requests one after another, pausing Think between them. This is the shape strategy
+// comparisons use: a client waits for its request (retries included) before starting the next.
+type ClosedPhase struct {
+	Label    string // the records' run field and the segment label
+	Kind     string // segment kind: "compare" (default), "probe" or "find"
+	Phase    string // the records' phase field; "" for none
+	Clients  int
+	Requests int           // logical requests per client
+	Think    time.Duration // pause after each logical request
+	// Fleet hands client i its policy (Client(i), called once per client); nil means one
+	// attempt per request. Strategy labels the records.
+	Fleet    backoff.Fleet
+	Strategy string
+	Observe  Observer
+}
+
+// Closed runs a closed-model phase and returns when every client has finished (or the phase
+// was stopped). Every client's first request is scheduled when the phase starts; each later one
+// when the previous one ended plus Think. Waits run on the client's goroutine.
+func (e *Engine) Closed(ctx context.Context, p ClosedPhase) (PhaseResult, error) {
+	if p.Clients < 1 || p.Requests < 1 {
+		return PhaseResult{}, fmt.Errorf("closed phase %q: want at least 1 client and 1 request per client, got %d and %d", p.Label, p.Clients, p.Requests)
+	}
+	if p.Clients > e.maxInflight {
+		return PhaseResult{}, fmt.Errorf("closed phase %q: %d clients exceed --max-inflight %d", p.Label, p.Clients, e.maxInflight)
+	}
+	if p.Kind == "" {
+		p.Kind = "compare"
+	}
+	fleet := fleetOrNone(p.Fleet, e.seed)
+	ph := e.newPhase(p.Label, p.Phase, p.Strategy, p.Clients, p.Observe)
+	endWatch := ph.watch(ctx)
+	defer endWatch()
+	ph.haltIfStopped(ctx)
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range p.Clients {
+		policy := fleet.Client(i)
+		wg.Go(func() { ph.client(i, policy, p.Requests, p.Think, start) })
+	}
+	wg.Wait()
+	return ph.finish(p.Kind, p.Clients, start, 0)
+}
+
+// client runs one client's logical requests in sequence.
+func (ph *phase) client(i int, policy backoff.Policy, requests int, think time.Duration, first time.Time) {
+	var s sender
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	// sleepUntil waits until t; false when the phase stopped first.
+	sleepUntil := func(t time.Time) bool {
+		d := time.Until(t)
+		if d <= 0 {
+			return !ph.isHalted()
+		}
+		timer.Reset(d)
+		select {
+		case <-timer.C:
+			return true
+		case <-ph.stopC:
+			return false
+		}
+	}
+	var j job
+	next := first
+	for range requests {
+		if ph.isHalted() {
+			return
+		}
+		id := ph.e.nextID.Add(1) - 1
+		j = job{flow: *NewFlow(policy, next), id: id, client: i, ready: next}
+		ph.jobs.Add(1)
+		ph.requests.Add(1)
+		for ph.drive(&s, &j) {
+			if !sleepUntil(j.step.At) {
+				ph.abandon(&j)
+				return
+			}
+			j.ready, j.step = j.step.At, Step{}
+		}
+		next = time.Now().Add(think)
+		if think > 0 && !sleepUntil(next) {
+			return
+		}
+	}
+}

@@ -1,0 +1,301 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMaxInflight caps concurrent HTTP attempts. A loopback server answers in well under
+	// a millisecond and a real API in about a second, so 10,000 covers 10,000 requests/s against
+	// a real API, while each in-flight attempt costs only a goroutine and a connection.
+	DefaultMaxInflight = 10000
+	// DefaultTimeout bounds one attempt, from send to the end of the response body.
+	DefaultTimeout = 60 * time.Second
+	// DefaultGrace is how long in-flight attempts may finish after an interrupt or
+	// --max-duration before they are cancelled.
+	DefaultGrace = 2 * time.Second
+	// maxBody is how much of a response body is kept for reading usage; the rest is discarded.
+	maxBody = 1 << 20
+)
+
+// ErrInterrupted is returned by a phase when its context was cancelled (Ctrl-C): scheduling
+// stopped, in-flight attempts got the grace period, and every finished attempt was recorded.
+var ErrInterrupted = errors.New("interrupted")
+
+// Budget bounds a run. Zero fields do not bound it.
+type Budget struct {
+	MaxRequests int64         // HTTP attempts (--max-requests)
+	MaxDuration time.Duration // since the run started (--max-duration)
+	Tokens      int64         // input plus output tokens consumed, from usage (--budget-tokens)
+	// Unconfirmed caps attempts to a non-loopback host the user did not confirm
+	// (RemoteFreeRequests); the stop reason then names --yes.
+	Unconfirmed int64
+}
+
+// Options configures an Engine.
+type Options struct {
+	Target  *Target        // required
+	Records *record.Writer // required: every attempt is streamed here
+	// Client sends the requests; nil builds NewClient(MaxInflight, Target.Host()).
+	Client      *http.Client
+	MaxInflight int           // 0: DefaultMaxInflight
+	Timeout     time.Duration // per attempt; 0: DefaultTimeout
+	Grace       time.Duration // 0: DefaultGrace
+	Budget      Budget
+	// Parse reads a response's rate-limit headers; nil: ratelimit.Parse.
+	Parse func(h http.Header, received time.Time) ratelimit.Snapshot
+	// Start is the run clock's origin (record times are seconds since it); zero: now.
+	Start time.Time
+	// Seed seeds the default no-retry fleet of phases that name no fleet.
+	Seed int64
+}
+
+// Engine runs the phases of one live run against one target. It owns the HTTP client, the run
+// clock, the budget guard and the run's counters, and streams every attempt to the record
+// writer. Phases run one after another (Open, Closed, in any order and number); after a stop
+// (budget, --max-duration, interrupt) further phases return at once.
+type Engine struct {
+	target      *Target
+	out         *record.Writer
+	client      *http.Client
+	parse       func(http.Header, time.Time) ratelimit.Snapshot
+	maxInflight int
+	timeout     time.Duration
+	grace       time.Duration
+	budget      Budget
+	start       time.Time
+	seed        int64
+
+	attemptCtx     context.Context // parent of every attempt; cancelled after the grace
+	cancelAttempts context.CancelFunc
+
+	mu          sync.Mutex
+	stopped     chan struct{} // closed by the first stop
+	stopReason  string
+	interrupted bool
+	graceArmed  bool
+	fault       error // a recording failure: ends the run
+	timers      []*time.Timer
+	segments    []record.Segment
+
+	nextID   atomic.Int64
+	reserved atomic.Int64
+	stats    counters
+}
+
+// NewEngine checks o and returns an engine whose run clock starts at o.Start (or now).
+func NewEngine(o Options) (*Engine, error) {
+	if o.Target == nil || o.Records == nil {
+		return nil, errors.New("probe: Options.Target and Options.Records are required")
+	}
+	if o.MaxInflight <= 0 {
+		o.MaxInflight = DefaultMaxInflight
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Grace <= 0 {
+		o.Grace = DefaultGrace
+	}
+	if o.Client == nil {
+		o.Client = NewClient(o.MaxInflight, o.Target.Host())
+	}
+	if o.Parse == nil {
+		o.Parse = ratelimit.Parse
+	}
+	if o.Start.IsZero() {
+		o.Start = time.Now()
+	}
+	e := &Engine{
+		target: o.Target, out: o.Records, client: o.Client, parse: o.Parse,
+		maxInflight: o.MaxInflight, timeout: o.Timeout, grace: o.Grace, budget: o.Budget,
+		start: o.Start, seed: o.Seed, stopped: make(chan struct{}),
+	}
+	e.attemptCtx, e.cancelAttempts = context.WithCancel(context.Background())
+	if d := o.Budget.MaxDuration; d > 0 {
+		reason := fmt.Sprintf("--max-duration %s reached", d)
+		e.timers = append(e.timers, time.AfterFunc(d-time.Since(e.start), func() { e.stop(reason, true) }))
+	}
+	return e, nil
+}
+
+// NewClient returns the HTTP client of a run: keep-alive connections, up to maxInflight idle
+// ones per host so a steady run never redials, no redirects followed (each would be an
+// unrecorded attempt), no transparent compression, and HTTP/2 only over TLS to a non-loopback
+// host (loopback stays on HTTP/1.1, like the load generators it is compared with).
+func NewClient(maxInflight int, host string) *http.Client {
+	tr := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: maxInflight,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   true,
+	}
+	if IsLoopback(host) {
+		tr.ForceAttemptHTTP2 = false
+		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	}
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Start returns the run clock's origin.
+func (e *Engine) Start() time.Time { return e.start }
+
+// Elapsed returns the time since the run started.
+func (e *Engine) Elapsed() time.Duration { return time.Since(e.start) }
+
+// Target returns the engine's target.
+func (e *Engine) Target() *Target { return e.target }
+
+// since converts an instant to record time: seconds since the run started.
+func (e *Engine) since(t time.Time) float64 { return t.Sub(e.start).Seconds() }
+
+// Stop ends the run for reason: no further attempt is sent, and phases return after their
+// in-flight attempts finish. The first reason given is kept.
+func (e *Engine) Stop(reason string) { e.stop(reason, false) }
+
+// stop records the first stop reason and wakes every phase. A hard stop (interrupt,
+// --max-duration) also cancels in-flight attempts once the grace period has passed.
+func (e *Engine) stop(reason string, hard bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopReason == "" {
+		e.stopReason = reason
+		close(e.stopped)
+	}
+	if hard && !e.graceArmed {
+		e.graceArmed = true
+		e.timers = append(e.timers, time.AfterFunc(e.grace, e.cancelAttempts))
+	}
+}
+
+// interrupt is a hard stop that makes phases return ErrInterrupted.
+func (e *Engine) interrupt() {
+	e.mu.Lock()
+	e.interrupted = true
+	e.mu.Unlock()
+	e.stop("interrupted", true)
+}
+
+// fail ends the run because recording failed.
+func (e *Engine) fail(err error) {
+	e.mu.Lock()
+	if e.fault == nil {
+		e.fault = err
+	}
+	e.mu.Unlock()
+	e.stop("error: "+err.Error(), true)
+}
+
+// StopReason returns why the run stopped, "" while it has not.
+func (e *Engine) StopReason() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stopReason
+}
+
+// Interrupted reports whether the run was interrupted.
+func (e *Engine) Interrupted() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.interrupted
+}
+
+// isStopped reports whether the run has stopped.
+func (e *Engine) isStopped() bool {
+	select {
+	case <-e.stopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// reserve claims the right to send one HTTP attempt under the budget guard; false stops the run.
+func (e *Engine) reserve() bool {
+	if e.isStopped() {
+		return false
+	}
+	n := e.reserved.Add(1)
+	if m := e.budget.MaxRequests; m > 0 && n > m {
+		e.Stop(fmt.Sprintf("--max-requests %d reached", m))
+		return false
+	}
+	if m := e.budget.Unconfirmed; m > 0 && n > m {
+		e.Stop(fmt.Sprintf("%d requests sent to non-loopback host %s without confirmation; pass --yes to send more", m, e.target.Host()))
+		return false
+	}
+	return true
+}
+
+// consume adds the tokens of one response and stops the run when the token budget is spent.
+func (e *Engine) consume(in, out int64) {
+	if in == 0 && out == 0 {
+		return
+	}
+	total := e.stats.inputTokens.Add(in) + e.stats.outputTokens.Add(out)
+	if b := e.budget.Tokens; b > 0 && total >= b {
+		e.Stop(fmt.Sprintf("--budget-tokens %d reached (%d consumed)", b, total))
+	}
+}
+
+// Close ends the run: it cancels whatever is still in flight, stops the engine's timers,
+// flushes attempts.jsonl (the caller closes the writer) and releases idle connections. It
+// returns the first recording error.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	for _, t := range e.timers {
+		t.Stop()
+	}
+	fault := e.fault
+	e.mu.Unlock()
+	e.cancelAttempts()
+	e.client.CloseIdleConnections()
+	if err := e.out.Flush(); err != nil && fault == nil {
+		fault = err
+	}
+	return fault
+}
+
+// Segments returns the phases run so far, in order, as run.json segments.
+func (e *Engine) Segments() []record.Segment {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]record.Segment(nil), e.segments...)
+}
+
+// FillRun writes the end of the run into r: end time, duration, segments, dropped and late
+// counts, and StopReason ("completed" when nothing stopped it early). Partial is set when the
+// run was interrupted or failed; a run that stopped at its budget is complete.
+func (e *Engine) FillRun(r *record.Run, now time.Time) {
+	st := e.Stats()
+	r.Ended = now
+	r.DurationS = e.since(now)
+	r.Segments = e.Segments()
+	r.Dropped, r.Late = st.Dropped, st.Late
+	e.mu.Lock()
+	reason := e.stopReason
+	r.Partial = e.interrupted || e.fault != nil
+	e.mu.Unlock()
+	if reason == "" {
+		reason = "completed"
+	}
+	r.StopReason = reason
+}

@@ -1,0 +1,246 @@
+package probe
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ratelab/ratelab/probe/backoff"
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// Observer sees every attempt of a phase right after it is recorded, on the goroutine that made
+// it (so it must be safe for concurrent use); returning true stops the phase early. The
+// *record.Attempt is reused afterwards: copy it to keep it.
+type Observer func(a *record.Attempt) (stop bool)
+
+// PhaseResult says what one phase did. Times are since the run started.
+type PhaseResult struct {
+	Label     string
+	Start     time.Duration
+	End       time.Duration
+	Requests  int64 // logical requests started
+	Succeeded int64 // logical requests that ended with a 2xx
+	Failed    int64 // logical requests whose policy gave up
+	Abandoned int64 // logical requests cut off by a stop before they ended
+	Attempts  int64 // attempts recorded (local rejections included)
+	Dropped   int64 // open model: hits due before the phase ended that were never sent
+	Late      int64 // attempts sent more than record.LateThreshold after they were due
+	// StopReason is why the phase ended early ("" when it ran its course): the observer, or
+	// the run's stop reason.
+	StopReason string
+}
+
+// StopObserver is the StopReason of a phase its Observer stopped.
+const StopObserver = "stopped by observer"
+
+// job is one logical request in progress.
+type job struct {
+	flow   Flow
+	id     int64
+	client int
+	// step is the Flow's current instruction; the zero Step means "ask Flow.Next now".
+	step Step
+	// ready is when the engine was told to send the next attempt (the pacer's due time, the end
+	// of a wait, the end of the previous attempt): sending later than LateThreshold after it
+	// counts as late.
+	ready time.Time
+	timer *time.Timer // while parked
+}
+
+// phase is the shared state of one running phase.
+type phase struct {
+	e         *Engine
+	label     string
+	phaseName string
+	strategy  string
+	fleetSize int
+	observe   Observer
+
+	stopC    chan struct{}
+	stopOnce sync.Once
+	reason   string
+	haltedAt time.Time
+
+	// Open model: workers take jobs from work; parked jobs wait on timers for a retry.
+	work     chan *job
+	workers  atomic.Int64
+	workerWG sync.WaitGroup
+	jobs     sync.WaitGroup
+	parkMu   sync.Mutex
+	parked   map[*job]struct{}
+	halted   bool
+
+	requests, succeeded, failed, abandoned, attempts, late atomic.Int64
+}
+
+func (e *Engine) newPhase(label, phaseName, strategy string, fleetSize int, observe Observer) *phase {
+	return &phase{
+		e: e, label: label, phaseName: phaseName, strategy: strategy, fleetSize: fleetSize,
+		observe: observe, stopC: make(chan struct{}), parked: map[*job]struct{}{},
+	}
+}
+
+// watch stops the phase when ctx is cancelled (an interrupt, which stops the run) or the run
+// stops; it returns a function that ends the watch and waits for it.
+func (ph *phase) watch(ctx context.Context) (end func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-ctx.Done():
+			ph.e.interrupt()
+			ph.halt(ph.e.StopReason())
+		case <-ph.e.stopped:
+			ph.halt(ph.e.StopReason())
+		case <-done:
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// haltIfStopped halts a phase that starts after an interrupt or a stop, before it sends anything.
+func (ph *phase) haltIfStopped(ctx context.Context) {
+	if ctx.Err() != nil {
+		ph.e.interrupt()
+	}
+	if ph.e.isStopped() {
+		ph.halt(ph.e.StopReason())
+	}
+}
+
+// halt stops the phase: no new logical request starts, parked ones are abandoned, in-flight
+// attempts finish.
+func (ph *phase) halt(reason string) {
+	ph.stopOnce.Do(func() {
+		ph.parkMu.Lock()
+		ph.reason, ph.haltedAt, ph.halted = reason, time.Now(), true
+		for j := range ph.parked {
+			if j.timer.Stop() { // not fired: abandon it here; a fired one abandons itself
+				delete(ph.parked, j)
+				ph.abandon(j)
+			}
+		}
+		ph.parkMu.Unlock()
+		close(ph.stopC)
+	})
+}
+
+// isHalted reports whether the phase was stopped.
+func (ph *phase) isHalted() bool {
+	select {
+	case <-ph.stopC:
+		return true
+	default:
+		return false
+	}
+}
+
+// stopState returns the halt reason and instant (zero when the phase was not halted).
+func (ph *phase) stopState() (string, time.Time) {
+	ph.parkMu.Lock()
+	defer ph.parkMu.Unlock()
+	return ph.reason, ph.haltedAt
+}
+
+// abandon ends a logical request cut off by a stop.
+func (ph *phase) abandon(*job) {
+	ph.abandoned.Add(1)
+	ph.jobs.Done()
+}
+
+// drive runs j's Flow from j.step until the logical request is done (false) or must wait until
+// j.step.At (true). Every attempt is recorded, observed and counted.
+func (ph *phase) drive(s *sender, j *job) (waiting bool) {
+	for {
+		if j.step.Kind == 0 {
+			j.step = j.flow.Next(time.Now())
+		}
+		switch j.step.Kind {
+		case StepWait:
+			return true
+		case StepDone:
+			if j.flow.Succeeded() {
+				ph.succeeded.Add(1)
+			} else {
+				ph.failed.Add(1)
+			}
+			ph.jobs.Done()
+			return false
+		case StepReject:
+			now := time.Now()
+			o := ph.reject(s, j, now)
+			j.step = j.flow.Done(now, o)
+			j.ready = now
+		case StepSend:
+			if ph.isHalted() || !ph.e.reserve() {
+				ph.abandon(j)
+				return false
+			}
+			o, end := ph.send(s, j)
+			j.step = j.flow.Done(end, o)
+			j.ready = end
+		}
+		s.rec.Final = j.step.Kind == StepDone
+		ph.record(&s.rec)
+	}
+}
+
+// record writes one attempt, counts it and shows it to the observer.
+func (ph *phase) record(a *record.Attempt) {
+	e := ph.e
+	if err := e.out.Write(a); err != nil {
+		e.fail(err)
+	}
+	ph.attempts.Add(1)
+	e.stats.count(a, time.Duration((a.SentS+a.LatencyMs/1000)*float64(time.Second)))
+	if ph.observe != nil && ph.observe(a) {
+		ph.halt(StopObserver)
+	}
+}
+
+// result builds the phase's result.
+func (ph *phase) result(start, end time.Time, dropped int64) PhaseResult {
+	reason, _ := ph.stopState()
+	return PhaseResult{
+		Label: ph.label, Start: start.Sub(ph.e.start), End: end.Sub(ph.e.start),
+		Requests: ph.requests.Load(), Succeeded: ph.succeeded.Load(), Failed: ph.failed.Load(),
+		Abandoned: ph.abandoned.Load(), Attempts: ph.attempts.Load(), Dropped: dropped,
+		Late: ph.late.Load(), StopReason: reason,
+	}
+}
+
+// finish appends the phase to the run's segments and returns its result, with ErrInterrupted
+// when the run was interrupted and the recording error when recording failed.
+func (ph *phase) finish(kind string, clients int, start time.Time, dropped int64) (PhaseResult, error) {
+	e := ph.e
+	end := time.Now()
+	res := ph.result(start, end, dropped)
+	e.mu.Lock()
+	e.segments = append(e.segments, record.Segment{
+		Label: ph.label, Kind: kind, Strategy: ph.strategy, Mode: record.ModeLive, Clients: clients,
+		StartS: e.since(start), EndS: e.since(end),
+	})
+	interrupted, fault := e.interrupted, e.fault
+	e.mu.Unlock()
+	switch {
+	case fault != nil:
+		return res, fault
+	case interrupted:
+		return res, ErrInterrupted
+	}
+	return res, nil
+}
+
+// fleetOrNone returns f, or the strategy table's "none" (one attempt per request) when f is nil.
+func fleetOrNone(f backoff.Fleet, seed int64) backoff.Fleet {
+	if f != nil {
+		return f
+	}
+	none, err := backoff.Resolve("none")
+	if err != nil {
+		panic("probe: the backoff table has no \"none\" strategy: " + err.Error())
+	}
+	return none.NewFleet(seed)
+}

@@ -1,0 +1,116 @@
+package probe
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// counters are the run's live totals, updated by every attempt.
+type counters struct {
+	attempts    atomic.Int64
+	ok          atomic.Int64 // 2xx
+	rateLimited atomic.Int64 // 429
+	overloaded  atomic.Int64 // 529
+	serverError atomic.Int64 // every 5xx, 529 included
+	other       atomic.Int64 // any status not 2xx, 429 or 529
+	transport   atomic.Int64 // status 0
+	rejected    atomic.Int64 // refused locally by the policy
+	inflight    atomic.Int64
+	dropped     atomic.Int64
+	late        atomic.Int64
+
+	inputTokens  atomic.Int64
+	outputTokens atomic.Int64
+
+	mu      sync.Mutex
+	limits  [ratelimit.NumDimensions]ratelimit.State
+	seen    [ratelimit.NumDimensions]time.Duration // when each dimension was last seen (run time)
+	dialect ratelimit.Dialect
+}
+
+// count adds one finished attempt.
+func (c *counters) count(a *record.Attempt, at time.Duration) {
+	if a.ClientRejected {
+		c.rejected.Add(1)
+		return
+	}
+	c.attempts.Add(1)
+	switch s := a.Status; {
+	case s == 0:
+		c.transport.Add(1)
+	case s >= 200 && s < 300:
+		c.ok.Add(1)
+	case s == 429:
+		c.rateLimited.Add(1)
+	case s == 529:
+		c.overloaded.Add(1)
+		c.serverError.Add(1)
+	case s >= 500:
+		c.other.Add(1)
+		c.serverError.Add(1)
+	default:
+		c.other.Add(1)
+	}
+	if a.Dialect == ratelimit.DialectNone {
+		return
+	}
+	c.mu.Lock()
+	for d := range a.Limits {
+		if a.Limits[d].Present() && at >= c.seen[d] {
+			c.limits[d], c.seen[d] = a.Limits[d], at
+		}
+	}
+	c.dialect = a.Dialect
+	c.mu.Unlock()
+}
+
+// Stats is a snapshot of a run's totals, for progress lines, end-of-run tables and adaptive
+// callers.
+type Stats struct {
+	Elapsed         time.Duration
+	Attempts        int64 // HTTP attempts finished (local rejections excluded)
+	OK              int64 // 2xx
+	RateLimited     int64 // 429
+	Overloaded      int64 // 529
+	ServerErrors    int64 // every 5xx, 529 included
+	Other           int64 // statuses other than 2xx, 429 and 529
+	TransportErrors int64 // no HTTP status: refused, reset, timed out
+	Rejected        int64 // refused locally by the policy, never sent
+	Inflight        int64
+	Dropped         int64 // open-model hits never sent: the generator was behind when its phase ended
+	Late            int64 // attempts sent more than record.LateThreshold after they were due
+	InputTokens     int64
+	OutputTokens    int64
+	// Limits holds the last-seen state of each dimension (Present() false when never seen).
+	Limits  [ratelimit.NumDimensions]ratelimit.State
+	Dialect ratelimit.Dialect
+}
+
+// Stats returns the run's totals so far. It is safe to call while phases run.
+func (e *Engine) Stats() Stats {
+	c := &e.stats
+	s := Stats{
+		Elapsed:         e.Elapsed(),
+		Attempts:        c.attempts.Load(),
+		OK:              c.ok.Load(),
+		RateLimited:     c.rateLimited.Load(),
+		Overloaded:      c.overloaded.Load(),
+		ServerErrors:    c.serverError.Load(),
+		Other:           c.other.Load(),
+		TransportErrors: c.transport.Load(),
+		Rejected:        c.rejected.Load(),
+		Inflight:        c.inflight.Load(),
+		Dropped:         c.dropped.Load(),
+		Late:            c.late.Load(),
+		InputTokens:     c.inputTokens.Load(),
+		OutputTokens:    c.outputTokens.Load(),
+	}
+	c.mu.Lock()
+	s.Limits, s.Dialect = c.limits, c.dialect
+	c.mu.Unlock()
+	return s
+}

@@ -1,0 +1,306 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// API names the request dialect of a target.
+type API string
+
+// The target APIs.
+const (
+	// APIAnthropic is POST {base}/v1/messages with x-api-key and anthropic-version.
+	APIAnthropic API = "anthropic"
+	// APIOpenAI is POST {base}/v1/chat/completions with a Bearer key.
+	APIOpenAI API = "openai"
+	// APIHTTP is any method, URL, headers and body.
+	APIHTTP API = "http"
+)
+
+// AnthropicVersion is the anthropic-version header the anthropic target sends.
+const AnthropicVersion = "2023-06-01"
+
+// Default workload of the LLM targets.
+const (
+	DefaultMaxTokens      = 16
+	DefaultPromptTokens   = 32
+	DefaultAnthropicModel = "claude-haiku-4-5"
+	DefaultOpenAIModel    = "gpt-4o-mini"
+)
+
+// ParseAPI reads an --api value.
+func ParseAPI(s string) (API, error) {
+	switch a := API(s); a {
+	case APIAnthropic, APIOpenAI, APIHTTP:
+		return a, nil
+	}
+	return "", fmt.Errorf("unknown api %q: want anthropic, openai or http", s)
+}
+
+// InferAPI guesses the API from a target URL's path: …/v1/messages is anthropic,
+// …/chat/completions is openai, anything else is http.
+func InferAPI(u *url.URL) API {
+	p := strings.TrimSuffix(u.Path, "/")
+	switch {
+	case strings.HasSuffix(p, "/v1/messages"):
+		return APIAnthropic
+	case strings.HasSuffix(p, "/chat/completions"):
+		return APIOpenAI
+	}
+	return APIHTTP
+}
+
+// DefaultKeyEnv is the environment variable an API's key is read from when --api-key-env is
+// not given ("" for http, which sends no key unless asked).
+func DefaultKeyEnv(a API) string {
+	switch a {
+	case APIAnthropic:
+		return "ANTHROPIC_API_KEY"
+	case APIOpenAI:
+		return "OPENAI_API_KEY"
+	}
+	return ""
+}
+
+// endpointURL completes a base URL with the API's endpoint path: https://api.anthropic.com
+// becomes https://api.anthropic.com/v1/messages; a URL that already names the endpoint, and
+// every http target, are kept as they are.
+func endpointURL(a API, u *url.URL) *url.URL {
+	out := *u
+	p := strings.TrimSuffix(u.Path, "/")
+	switch a {
+	case APIAnthropic:
+		switch {
+		case strings.HasSuffix(p, "/v1/messages"):
+		case strings.HasSuffix(p, "/v1"):
+			out.Path = p + "/messages"
+		default:
+			out.Path = p + "/v1/messages"
+		}
+	case APIOpenAI:
+		switch {
+		case strings.HasSuffix(p, "/chat/completions"):
+		case strings.HasSuffix(p, "/v1"):
+			out.Path = p + "/chat/completions"
+		default:
+			out.Path = p + "/v1/chat/completions"
+		}
+	}
+	out.RawPath = ""
+	return &out
+}
+
+// TargetConfig describes where and what the probe sends.
+type TargetConfig struct {
+	API API
+	// URL is the endpoint, or for anthropic and openai a base URL that the endpoint path is
+	// appended to (https://api.anthropic.com → …/v1/messages).
+	URL string
+	// Key is the API key. It is sent in the API's header and used nowhere else: never printed,
+	// logged or recorded; transport error texts are scrubbed of it.
+	Key string
+
+	// anthropic and openai.
+	Model        string
+	MaxTokens    int64   // the request's max_tokens
+	PromptTokens int64   // prompt size in tokens (BytesPerToken bytes each)
+	PromptSpread float64 // relative spread of the prompt size, 0.2 = uniform ±20%
+	Seed         int64   // seeds the prompt text and sizes
+
+	// http (and extra headers for any API).
+	Method string
+	Header http.Header
+	Body   []byte
+}
+
+// Target builds the requests of one target and reads the usage of its responses. It is safe for
+// concurrent use: everything it holds is read-only after NewTarget.
+type Target struct {
+	api       API
+	url       *url.URL
+	method    string
+	header    http.Header // shared by every request, never mutated
+	key       string
+	maxTokens int64
+
+	body   []byte // http: the fixed body
+	prefix []byte // anthropic/openai: the body up to the prompt text
+	suffix []byte // the body after it
+	prompt []byte // pseudo-word text prompts are cut from
+	sizer  promptSizer
+}
+
+// MaxPromptTokens bounds --prompt-tokens (4 bytes each: 16 MB of prompt text).
+const MaxPromptTokens = 4 << 20
+
+// NewTarget checks c and prebuilds everything requests share.
+func NewTarget(c TargetConfig) (*Target, error) {
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("invalid target URL %q: want an http:// or https:// URL such as https://api.anthropic.com", c.URL)
+	}
+	if c.API == "" {
+		c.API = InferAPI(u)
+	}
+	if _, err := ParseAPI(string(c.API)); err != nil {
+		return nil, err
+	}
+	t := &Target{api: c.API, url: endpointURL(c.API, u), key: c.Key, header: http.Header{}}
+	for k, vs := range c.Header {
+		for _, v := range vs {
+			t.header.Add(k, v)
+		}
+	}
+	switch c.API {
+	case APIHTTP:
+		t.method = strings.ToUpper(c.Method)
+		if t.method == "" {
+			t.method = http.MethodGet
+			if len(c.Body) > 0 {
+				t.method = http.MethodPost
+			}
+		}
+		t.body = c.Body
+		if c.Key != "" {
+			t.header.Set("Authorization", "Bearer "+c.Key)
+		}
+		return t, nil
+	case APIAnthropic:
+		t.header.Set("x-api-key", c.Key)
+		t.header.Set("anthropic-version", AnthropicVersion)
+	case APIOpenAI:
+		t.header.Set("Authorization", "Bearer "+c.Key)
+	}
+	if c.Method != "" && !strings.EqualFold(c.Method, http.MethodPost) {
+		return nil, fmt.Errorf("--method %s: the %s API takes POST; use --api http for other methods", c.Method, c.API)
+	}
+	if len(c.Body) > 0 {
+		return nil, fmt.Errorf("--body is for --api http; the %s API builds its own body from --model, --max-tokens and --prompt-tokens", c.API)
+	}
+	switch {
+	case c.Model == "":
+		return nil, fmt.Errorf("no model for the %s API: give --model", c.API)
+	case c.MaxTokens < 1:
+		return nil, fmt.Errorf("--max-tokens %d: want at least 1", c.MaxTokens)
+	case c.PromptTokens < 1 || c.PromptTokens > MaxPromptTokens:
+		return nil, fmt.Errorf("--prompt-tokens %d: want 1 to %d", c.PromptTokens, MaxPromptTokens)
+	case !(c.PromptSpread >= 0 && c.PromptSpread < 1):
+		return nil, fmt.Errorf("--prompt-tokens-spread %g: want a fraction in [0, 1), e.g. 0.2 for ±20%%", c.PromptSpread)
+	}
+	t.method = http.MethodPost
+	t.header.Set("Content-Type", "application/json")
+	t.maxTokens = c.MaxTokens
+	t.sizer = promptSizer{tokens: c.PromptTokens, spread: c.PromptSpread, seed: uint64(c.Seed)}
+	t.prompt = promptStream(c.Seed, int(t.sizer.max())*BytesPerToken)
+	model, _ := json.Marshal(c.Model)
+	// {"model":…,"max_tokens":…,"messages":[{"role":"user","content":"…"}]}; OpenAI names the
+	// field max_completion_tokens (max_tokens is deprecated there and refused by reasoning models).
+	field := "max_tokens"
+	if c.API == APIOpenAI {
+		field = "max_completion_tokens"
+	}
+	t.prefix = fmt.Appendf(nil, `{"model":%s,%q:%d,"messages":[{"role":"user","content":"`, model, field, c.MaxTokens)
+	t.suffix = []byte(`"}]}`)
+	return t, nil
+}
+
+// API returns the target's API.
+func (t *Target) API() API { return t.api }
+
+// URL returns the endpoint requests go to.
+func (t *Target) URL() string { return t.url.String() }
+
+// Host returns the endpoint's host (with port, if any).
+func (t *Target) Host() string { return t.url.Host }
+
+// Method returns the HTTP method of every request.
+func (t *Target) Method() string { return t.method }
+
+// MaxTokens returns the requests' max_tokens, 0 for http.
+func (t *Target) MaxTokens() int64 { return t.maxTokens }
+
+// PromptTokens returns the prompt size of logical request id, in tokens (0 for http).
+func (t *Target) PromptTokens(id int64) int64 {
+	if t.prefix == nil {
+		return 0
+	}
+	return t.sizer.size(id)
+}
+
+// AppendBody appends the body of logical request id to dst. Every attempt of a logical request
+// sends the same body.
+func (t *Target) AppendBody(dst []byte, id int64) []byte {
+	if t.prefix == nil {
+		return append(dst, t.body...)
+	}
+	n := int(t.sizer.size(id)) * BytesPerToken
+	dst = append(dst, t.prefix...)
+	dst = append(dst, t.prompt[:n]...)
+	if dst[len(dst)-1] == ' ' { // never end the prompt on a space
+		dst[len(dst)-1] = 'x'
+	}
+	return append(dst, t.suffix...)
+}
+
+// NewRequest returns the request carrying body. The request shares the target's header map,
+// which nothing mutates.
+func (t *Target) NewRequest(ctx context.Context, body []byte) *http.Request {
+	u := *t.url
+	req := &http.Request{
+		Method:     t.method,
+		URL:        &u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     t.header,
+		Host:       u.Host,
+	}
+	if len(body) > 0 {
+		req.ContentLength = int64(len(body))
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	return req.WithContext(ctx)
+}
+
+// usage is the token usage of both LLM APIs' response bodies.
+type usage struct {
+	Usage struct {
+		InputTokens      int64 `json:"input_tokens"`
+		OutputTokens     int64 `json:"output_tokens"`
+		PromptTokens     int64 `json:"prompt_tokens"`
+		CompletionTokens int64 `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+// Usage reads the token usage from a response body: usage.input_tokens/output_tokens
+// (anthropic) or usage.prompt_tokens/completion_tokens (openai). It returns zeros for http
+// targets and for bodies without usage.
+func (t *Target) Usage(body []byte) (in, out int64) {
+	if t.api == APIHTTP || !bytes.Contains(body, []byte(`"usage"`)) {
+		return 0, 0
+	}
+	var u usage
+	if json.Unmarshal(body, &u) != nil {
+		return 0, 0
+	}
+	if t.api == APIOpenAI {
+		return u.Usage.PromptTokens, u.Usage.CompletionTokens
+	}
+	return u.Usage.InputTokens, u.Usage.OutputTokens
+}
+
+// scrub removes the key from s, for error texts that might echo a request.
+func (t *Target) scrub(s string) string {
+	if t.key != "" && len(t.key) >= 4 {
+		s = strings.ReplaceAll(s, t.key, "[redacted]")
+	}
+	return s
+}
