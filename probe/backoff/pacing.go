@@ -1,93 +1,11 @@
 package backoff
 
 import (
-	"math"
 	"sync"
 	"time"
 
 	"github.com/ratelab/ratelab/probe/ratelimit"
 )
-
-// budget is the fleet's estimate of one dimension's quota, anchored on the newest response that
-// reported it: at the instant `at` (when the observed attempt was sent) the server had `rem`
-// units left, and the fleet has sent n = seq − anchor.seq attempts since (grants are numbered,
-// so an attempt granted after the observed one is counted even when its response comes first).
-//
-// With a known refill rate ρ (limit per window: IETF w=, the window parameter, or one minute for
-// the Anthropic and OpenAI dialects, whose limits are per minute and refill continuously):
-//
-//	B(t) = min(cap, rem + ρ·(t − at)) − cost·n
-//
-// Without one, remaining is spread over reset (and the quota is back in full after reset):
-//
-//	B(t) = rem·(t − at)/reset − cost·n     for t < at + reset
-//	B(t) = cap − cost·n                    from at + reset
-//
-// An attempt may go when B(t) ≥ cost in every paced dimension. cap = the largest remaining seen +
-// cost (never above the advertised limit) is a lower bound of the bucket's capacity. Every
-// approximation errs on the safe side: rem is a floor, `at` is no later than the server's
-// decision, and a one-second-resolution reset gets one second added.
-type budget struct {
-	cost   float64 // units one request uses; 0 = not paced
-	ok     bool    // anchored
-	seq    uint64  // grant number of the observed attempt
-	at     time.Time
-	rem    float64
-	rate   float64       // refill per second; 0 = unknown
-	reset  time.Duration // until full; < 0 = unknown
-	cap    float64
-	maxRem float64
-}
-
-// waitFor returns how long from now until the budget allows one more attempt after n attempts
-// sent since the anchor, 0 when it allows one now; ok is false when no passage of time will
-// allow it without a new response (the caller polls).
-func (b *budget) waitFor(now time.Time, n uint64) (wait time.Duration, ok bool) {
-	need := b.cost * float64(n+1)
-	if need > b.cap {
-		return 0, false
-	}
-	dt := max(0, now.Sub(b.at).Seconds())
-	var at float64 // seconds after the anchor when B reaches cost
-	switch {
-	case b.rate > 0:
-		if b.rem+b.rate*dt >= need {
-			return 0, true
-		}
-		at = (need - b.rem) / b.rate
-	case b.reset < 0: // nothing but what remains
-		if b.rem >= need {
-			return 0, true
-		}
-		return 0, false
-	default:
-		full := b.reset.Seconds()
-		switch {
-		case dt >= full:
-			return 0, true
-		case b.rem >= need: // released linearly: rem·t/reset ≥ need at t = need·reset/rem
-			at = need * full / b.rem
-		default:
-			at = full
-		}
-		if dt >= at {
-			return 0, true
-		}
-	}
-	// Round up to the nanosecond and add a microsecond so that, asked again at now+wait, the
-	// estimate has certainly reached cost despite floating-point rounding.
-	return time.Duration(math.Ceil((at-dt)*1e9)) + time.Microsecond, true
-}
-
-// oneSecondResets are the reset readings with one-second resolution; such a reset may be up to
-// a second short, so one second is added before it is trusted.
-func oneSecondReset(k ratelimit.ResetKind) bool {
-	switch k {
-	case ratelimit.ResetRFC3339, ratelimit.ResetEpochS, ratelimit.ResetDeltaS, ratelimit.ResetHTTPDate:
-		return true
-	}
-	return false
-}
 
 // pacerFleet is header-pacing: one budget per dimension shared by every client of the account
 // (see budget for the formulas). Before the first response only probe attempts may be in flight
@@ -104,7 +22,9 @@ type pacerFleet struct {
 	poll        time.Duration
 
 	mu         sync.Mutex
-	seq        uint64 // grants issued
+	seq        uint64      // grants issued
+	grants     []time.Time // instants of grants logFirst, logFirst+1, …, seq
+	logFirst   uint64
 	inflight   int
 	informed   bool // some response said whether the server sends rate-limit headers
 	dims       [ratelimit.NumDimensions]budget
@@ -113,7 +33,7 @@ type pacerFleet struct {
 
 func newHeaderPacing(seed int64, l limits, window time.Duration, probe int, poll time.Duration,
 	inputTokens, outputTokens int, base, limit time.Duration) *pacerFleet {
-	f := &pacerFleet{seed: seed, l: l, base: base, limit: limit, window: window, probe: probe, poll: poll}
+	f := &pacerFleet{seed: seed, l: l, base: base, limit: limit, window: window, probe: probe, poll: poll, logFirst: 1}
 	f.dims[ratelimit.Requests].cost = 1
 	f.dims[ratelimit.InputTokens].cost = float64(inputTokens)
 	f.dims[ratelimit.OutputTokens].cost = float64(outputTokens)
@@ -166,7 +86,36 @@ func (f *pacerFleet) gate(now time.Time) (wait time.Duration, seq uint64) {
 	}
 	f.seq++
 	f.inflight++
+	f.grants = append(f.grants, now)
+	for i := range f.dims {
+		if d := &f.dims[i]; d.ok && d.cost > 0 {
+			d.take(now)
+		}
+	}
 	return 0, f.seq
+}
+
+// maxGrantLog bounds the grant log when no response trims it (a server without headers).
+const maxGrantLog = 1 << 14
+
+// trimLog drops the grants no anchor can need any more: those up to the oldest anchor, or the
+// oldest beyond maxGrantLog.
+func (f *pacerFleet) trimLog() {
+	keepAfter := f.seq
+	anchored := false
+	for i := range f.dims {
+		if d := &f.dims[i]; d.ok && d.cost > 0 {
+			keepAfter, anchored = min(keepAfter, d.seq), true
+		}
+	}
+	if !anchored || f.seq-keepAfter > maxGrantLog {
+		keepAfter = f.seq - min(f.seq, maxGrantLog)
+	}
+	if keepAfter >= f.logFirst {
+		drop := int(keepAfter - f.logFirst + 1)
+		f.grants = append(f.grants[:0], f.grants[drop:]...)
+		f.logFirst = keepAfter + 1
+	}
 }
 
 // observe folds the outcome of the attempt granted as seq into the fleet's budgets.
@@ -189,30 +138,18 @@ func (f *pacerFleet) observe(now time.Time, o *Outcome, seq uint64) {
 		if d.cost <= 0 || !st.Has(ratelimit.HasRemaining) || (d.ok && seq < d.seq) {
 			continue
 		}
-		d.ok, d.seq, d.at = true, seq, at
-		d.rem = float64(st.Remaining)
-		if s.Dialect == ratelimit.DialectAnthropic && ratelimit.Dimension(i) != ratelimit.Requests {
-			d.rem -= 500 // Anthropic rounds token counts to the nearest thousand
-		}
-		d.maxRem = max(d.maxRem, d.rem)
-		d.cap = d.maxRem + d.cost
-		d.rate, d.reset = 0, -1
-		if st.Has(ratelimit.HasLimit) {
-			d.cap = min(d.cap, float64(st.Limit))
-			if w := f.refillWindow(st, s.Dialect); w > 0 {
-				d.rate = float64(st.Limit) / w.Seconds()
-			}
-		}
-		if st.Has(ratelimit.HasReset) {
-			d.reset = max(0, st.Reset)
-			if oneSecondReset(st.ResetKind) {
-				d.reset += time.Second
-			}
-		}
+		d.anchor(st, s.Dialect, ratelimit.Dimension(i) != ratelimit.Requests, f.refillWindow(st, s.Dialect),
+			seq, at, f.logFirst, f.grants)
 	}
 	if o.Status == 429 {
 		if r := &f.dims[ratelimit.Requests]; r.ok && !s.Dims[ratelimit.Requests].Has(ratelimit.HasRemaining) && seq >= r.seq {
-			r.seq, r.at, r.rem = seq, at, 0 // a 429 without request headers: assume empty now
+			// a 429 without request headers: assume the quota empty now
+			r.seq, r.at, r.rem, r.stock, r.stockAt = seq, at, 0, 0, at
+			for i, t := range f.grants {
+				if f.logFirst+uint64(i) > seq {
+					r.take(t)
+				}
+			}
 		}
 		if s.HasRetryAfter {
 			if until := now.Add(s.RetryAfter); until.After(f.pauseUntil) {
@@ -220,6 +157,7 @@ func (f *pacerFleet) observe(now time.Time, o *Outcome, seq uint64) {
 			}
 		}
 	}
+	f.trimLog()
 }
 
 // refillWindow is the window the limit of st refills over: the window parameter, else the
