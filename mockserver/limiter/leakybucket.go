@@ -128,10 +128,10 @@ func (l *leakyBucket) drainTime() time.Duration {
 func (l *leakyBucket) state() Decision {
 	d := Decision{Limit: min(l.burst, maxInt-1) + 1, Reset: l.drainTime()}
 	if l.fits() {
-		// floor(Burst − b) + 1
-		d.Remaining = l.burst - l.whole + 1
-		if l.frac > 0 {
-			d.Remaining--
+		// floor(Burst − b) + 1: Burst − whole when b has a fraction, one more when not.
+		d.Remaining = l.burst - l.whole
+		if l.frac == 0 {
+			d.Remaining = min(d.Remaining, maxInt-1) + 1
 		}
 	}
 	return d

@@ -3,6 +3,9 @@
 // Each is a pure state machine over the instant it is given: no clock is read, so the same
 // limiter runs in real time inside the HTTP mock and in virtual time inside the simulator.
 // Limiters are not safe for concurrent use; the owner (an account) serializes access.
+// Instants are handled as Unix nanoseconds, so they must lie within time.Time.UnixNano's range
+// (years 1678 to 2262; a simulator's virtual clock should start at a real date, not at the
+// zero time.Time).
 package limiter
 
 import (
@@ -43,6 +46,10 @@ func ParseAlgorithm(s string) (Algorithm, error) {
 
 // DefaultWindow is the window a limit is expressed over when none is given: limits are per minute.
 const DefaultWindow = time.Minute
+
+// MaxWindow is the longest Window New accepts: ten years keeps every window boundary of an
+// instant between 1970 and 2200 within a time.Time's nanosecond range.
+const MaxWindow = 10 * 365 * 24 * time.Hour
 
 // Config describes one limiter. The sustained rate is always Limit per Window.
 //
@@ -137,8 +144,8 @@ func (c Config) normalize() (Config, error) {
 	if c.Window == 0 {
 		c.Window = DefaultWindow
 	}
-	if c.Window < 0 {
-		return c, fmt.Errorf("limiter: Window must be > 0 (e.g. 1m), got %s", c.Window)
+	if c.Window < 0 || c.Window > MaxWindow {
+		return c, fmt.Errorf("limiter: Window must be > 0 and at most %s (e.g. 1m), got %s", MaxWindow, c.Window)
 	}
 	if c.Burst < 0 {
 		return c, fmt.Errorf("limiter: Burst must be >= 0 (0 means Limit, %d), got %d", c.Limit, c.Burst)

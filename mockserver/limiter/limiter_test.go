@@ -49,7 +49,9 @@ func TestNewDefaultsAndValidation(t *testing.T) {
 		{name: "empty algorithm", in: Config{Limit: 1}, wantErr: "Algorithm"},
 		{name: "zero limit", in: Config{Algorithm: SlidingLog}, wantErr: "Limit must be > 0 units per Window, got 0"},
 		{name: "negative limit", in: Config{Algorithm: SlidingLog, Limit: -3}, wantErr: "Limit must be > 0 units per Window, got -3"},
-		{name: "negative window", in: Config{Algorithm: FixedWindow, Limit: 1, Window: -time.Second}, wantErr: "Window must be > 0 (e.g. 1m), got -1s"},
+		{name: "negative window", in: Config{Algorithm: FixedWindow, Limit: 1, Window: -time.Second}, wantErr: "Window must be > 0 and at most 87600h0m0s (e.g. 1m), got -1s"},
+		{name: "window over ten years", in: Config{Algorithm: SlidingWindow, Limit: 1, Window: MaxWindow + 1}, wantErr: "Window must be > 0 and at most 87600h0m0s"},
+		{name: "ten-year window accepted", in: Config{Algorithm: SlidingWindow, Limit: 1, Window: MaxWindow}, want: Config{Algorithm: SlidingWindow, Limit: 1, Window: MaxWindow}},
 		{name: "negative burst", in: Config{Algorithm: TokenBucket, Limit: 7, Burst: -1}, wantErr: "Burst must be >= 0 (0 means Limit, 7), got -1"},
 		{name: "bucket too slow to represent", in: Config{Algorithm: GCRA, Limit: 1, Window: time.Hour, Burst: 1 << 40}, wantErr: "Burst 1099511627776 at Limit 1 per Window 1h0m0s takes longer than"},
 	}

@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -122,7 +123,7 @@ func headerLimit(c Config) int64 {
 	case TokenBucket, GCRA:
 		return c.Burst
 	case LeakyBucket:
-		return c.Burst + 1
+		return min(c.Burst, math.MaxInt64-1) + 1
 	}
 	return c.Limit
 }
