@@ -43,20 +43,45 @@ func (l *slidingLog) entry(i int) *logEntry {
 	return &l.ring[(l.head+i)&(len(l.ring)-1)]
 }
 
-// expire drops the entries at or before t − Window. It writes only the header fields (head, n,
-// base, total), never the ring, so Peek can run it on a shallow copy.
+// expire drops the entries at or before t − Window, oldest first: amortized O(1), as each
+// entry is dropped once.
 func (l *slidingLog) expire(t int64) {
 	cutoff := t - l.window
-	for l.n > 0 {
-		e := l.ring[l.head]
-		if e.at > cutoff {
-			return
-		}
-		l.base = e.total
-		l.head = (l.head + 1) & (len(l.ring) - 1)
-		l.n--
+	for l.n > 0 && l.ring[l.head].at <= cutoff {
+		l.drop(1)
 	}
-	l.base, l.total = 0, 0 // empty: restart the running total
+	if l.n == 0 {
+		l.base, l.total = 0, 0 // empty: restart the running total
+	}
+}
+
+// expireSearch is expire by binary search, O(log n) however many entries have expired; Peek
+// uses it on a copy, where the expiry is not kept and would otherwise be redone every time.
+func (l *slidingLog) expireSearch(t int64) {
+	cutoff := t - l.window
+	lo, hi := 0, l.n // first live entry in [lo, hi]
+	for lo < hi {
+		if mid := int(uint(lo+hi) >> 1); l.entry(mid).at <= cutoff {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	l.drop(lo)
+	if l.n == 0 {
+		l.base, l.total = 0, 0
+	}
+}
+
+// drop forgets the k oldest entries. It writes only the header fields (head, n, base), never
+// the ring, so it is safe on a shallow copy.
+func (l *slidingLog) drop(k int) {
+	if k == 0 {
+		return
+	}
+	l.base = l.entry(k - 1).total
+	l.head = (l.head + k) & (len(l.ring) - 1)
+	l.n -= k
 }
 
 // push logs cost > 0 units at t (the newest instant).
@@ -111,7 +136,11 @@ func (l *slidingLog) refund(amount int64) {
 func (l *slidingLog) Allow(now time.Time, cost int64) Decision {
 	t := l.observe(now)
 	l.expire(t)
-	cost = max(clampCost(cost), 0)
+	return l.decide(t, max(clampCost(cost), 0))
+}
+
+// decide answers a request of cost >= 0 at t, after expiry, logging it if admitted.
+func (l *slidingLog) decide(t, cost int64) Decision {
 	sum := l.total - l.base
 	if cost <= l.limit-sum {
 		if cost > 0 {
@@ -169,8 +198,10 @@ func (l *slidingLog) Charge(now time.Time, cost int64) {
 }
 
 // Peek returns the decision a zero-cost request would get at now. It runs on a shallow copy:
-// a zero-cost Allow only expires, which leaves the shared ring untouched.
+// expiry and a zero-cost decision write only the copy's header fields, never the shared ring.
 func (l *slidingLog) Peek(now time.Time) Decision {
 	c := *l
-	return c.Allow(now, 0)
+	t := c.at(now)
+	c.expireSearch(t)
+	return c.decide(t, 0)
 }
