@@ -43,7 +43,7 @@ type sfParam struct {
 }
 
 // sfMaxParams is how many parameters a member keeps; later distinct keys are parsed and dropped.
-const sfMaxParams = 8
+const sfMaxParams = 16
 
 // sfMember is one list member or dictionary member with its parameters.
 type sfMember struct {
@@ -51,6 +51,11 @@ type sfMember struct {
 	val     sfBare
 	params  [sfMaxParams]sfParam
 	nparams int
+}
+
+// reset empties m without clearing its parameter array (only the first nparams are read).
+func (m *sfMember) reset() {
+	m.key, m.val, m.nparams = "", sfBare{}, 0
 }
 
 // param returns the parameter called key.
@@ -97,7 +102,7 @@ type sfParser struct {
 // next reads the next member into m. It returns false, nil at the end of the line and
 // false, errSFSyntax when the line is malformed.
 func (p *sfParser) next(m *sfMember) (bool, error) {
-	*m = sfMember{}
+	m.reset()
 	if !p.started {
 		p.skipSP()
 		if p.i >= len(p.s) {
@@ -169,7 +174,7 @@ func (p *sfParser) itemOrInnerList(m *sfMember) bool {
 				p.i++
 				break
 			}
-			inner = sfMember{}
+			inner.reset()
 			if !p.bare(&inner.val) || !p.params(&inner) {
 				return false
 			}
@@ -263,6 +268,9 @@ func (p *sfParser) bare(v *sfBare) bool {
 func (p *sfParser) number(v *sfBare) bool {
 	start := p.i
 	neg := false
+	if p.i >= len(p.s) {
+		return false
+	}
 	if p.s[p.i] == '-' {
 		neg = true
 		p.i++

@@ -107,7 +107,11 @@ func ceilSeconds(d time.Duration) int64 {
 	if d <= 0 {
 		return 0
 	}
-	return int64((d + time.Second - 1) / time.Second)
+	n := int64(d / time.Second)
+	if d%time.Second != 0 {
+		n++
+	}
+	return n
 }
 
 // ceilInstant returns now+d rounded up to the whole second, in UTC.
@@ -187,7 +191,10 @@ func AppendOpenAIDuration(b []byte, d time.Duration) []byte {
 	if d <= 0 {
 		return append(b, "0s"...)
 	}
-	ms := int64((d + time.Millisecond - 1) / time.Millisecond)
+	ms := int64(d / time.Millisecond)
+	if d%time.Millisecond != 0 {
+		ms++
+	}
 	if ms < 1000 {
 		return append(strconv.AppendInt(b, ms, 10), "ms"...)
 	}
