@@ -133,9 +133,6 @@ func (c *clock) observe(now time.Time) int64 {
 
 // at is observe without recording.
 func (c *clock) at(now time.Time) int64 {
-	t := now.UnixNano()
-	if c.last != unset && t < c.last {
-		return c.last
-	}
-	return t
+	// unset is the smallest int64, so nothing is earlier than it.
+	return max(now.UnixNano(), c.last)
 }

@@ -76,7 +76,8 @@ type Decision struct {
 	// Delay is how long an admitted request must be held before it is served (leaky bucket without
 	// nodelay); zero for every other algorithm.
 	Delay time.Duration
-	// Limit is the quota a header should advertise: the bucket capacity or the per-window limit.
+	// Limit is the quota a header should advertise: the bucket capacity or the per-window limit
+	// (for the leaky bucket Burst+1, the most it admits at one instant).
 	Limit int64
 	// Remaining is the quota left after this decision, never negative.
 	Remaining int64
@@ -95,8 +96,8 @@ type Decision struct {
 // Limiter is one rate-limiting algorithm's state.
 type Limiter interface {
 	// Allow decides whether a request costing cost units, arriving at now, is admitted, and
-	// consumes the quota when it is. Instants must not go backwards by more than a window;
-	// an earlier instant than the last seen is treated as the last seen. A negative cost counts
+	// consumes the quota when it is. An earlier instant than the last seen is treated as the
+	// last seen: time never runs backwards, nothing refills backwards. A negative cost counts
 	// as zero (refunds go through Charge).
 	Allow(now time.Time, cost int64) Decision
 	// Charge consumes cost units at now whether or not they are available (a negative cost
