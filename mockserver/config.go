@@ -236,8 +236,10 @@ func (l *Limit) resolve(path string, defAlg limiter.Algorithm, defWindow time.Du
 		burst := quota
 		if l.Burst != nil {
 			burst = *l.Burst
-			if burst < 0 || burst == 0 && alg != limiter.LeakyBucket {
-				return dimSpec{}, fieldErrorf(path+".burst", "%d: want a bucket capacity ≥ 1 (leaky-bucket: a queue ≥ 0)", burst)
+			// limiter.New reads a zero Burst as "Limit", so a leaky bucket without a queue
+			// cannot be expressed: every bucket needs at least 1.
+			if burst < 1 {
+				return dimSpec{}, fieldErrorf(path+".burst", "%d: want a bucket capacity (leaky-bucket: queue size) ≥ 1", burst)
 			}
 		}
 		s.limiter = limiter.Config{Algorithm: alg, Limit: l.PerMinute, Window: time.Minute, Burst: burst, NoDelay: l.NoDelay}

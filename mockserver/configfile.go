@@ -3,7 +3,6 @@ package mockserver
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"reflect"
@@ -254,7 +253,7 @@ func lineOf(n *yaml.Node, path string) int {
 func (c Config) String() string {
 	b, err := yaml.Marshal(c)
 	if err != nil {
-		return fmt.Sprintf("%+v", c)
+		return "# " + err.Error() + "\n"
 	}
 	return string(b)
 }

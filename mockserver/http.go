@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"mime"
@@ -28,6 +27,7 @@ var (
 type handler struct {
 	m    *Mock
 	bufs sync.Pool // *buffers
+	ids  sync.Pool // *idBatch
 	// beforeHandle, when set (tests only), runs before each API request is handled.
 	beforeHandle func(*http.Request)
 }
@@ -134,21 +134,35 @@ func isJSON(ct string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// readBody reads the body into buf, refusing more than MaxBodyBytes. tooLarge reports a body over
-// the limit; err a body that could not be read.
+// readBody reads the body into buf (growing it as needed), refusing more than MaxBodyBytes.
+// tooLarge reports a body over the limit; err a body that could not be read.
 func readBody(r *http.Request, buf []byte) (body []byte, tooLarge bool, err error) {
 	if r.ContentLength > MaxBodyBytes {
 		return buf, true, nil
 	}
-	if r.ContentLength > 0 && int64(cap(buf)) < r.ContentLength {
-		buf = make([]byte, 0, r.ContentLength)
+	if int64(cap(buf)) < r.ContentLength+1 {
+		buf = make([]byte, 0, r.ContentLength+1) // +1: the read that sees EOF needs room
 	}
-	b := bytes.NewBuffer(buf[:0])
-	n, err := b.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if err != nil {
-		return b.Bytes(), false, err
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) > MaxBodyBytes {
+				return buf, true, nil
+			}
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > MaxBodyBytes {
+			return buf, true, nil
+		}
+		if err == io.EOF {
+			return buf, false, nil
+		}
+		if err != nil {
+			return buf, false, err
+		}
 	}
-	return b.Bytes(), n > MaxBodyBytes, nil
 }
 
 func (h *handler) api(w http.ResponseWriter, r *http.Request, e Endpoint) {
@@ -216,9 +230,17 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e Endpoint) {
 	bufs.out = out[:0]
 	h.setIDHeader(hdr, e)
 	hdr["Content-Type"] = hdrJSON
-	hdr["Content-Length"] = []string{strconv.Itoa(len(out))}
+	setContentLength(hdr, len(out))
 	w.WriteHeader(http.StatusOK)
 	w.Write(out)
+}
+
+// setContentLength sets Content-Length for a body too large for net/http to measure itself
+// (it does for bodies under 2 KB written at once, without a map entry).
+func setContentLength(hdr http.Header, n int) {
+	if n >= 2048 {
+		hdr["Content-Length"] = []string{strconv.Itoa(n)}
+	}
 }
 
 // openAICode is the OpenAI error code of a status.
@@ -244,16 +266,52 @@ func wait(r *http.Request, d time.Duration) bool {
 	}
 }
 
-// setIDHeader sets the request id header: request-id (Anthropic) or x-request-id.
+// setIDHeader sets the request id header, request-id (Anthropic) or x-request-id, and returns
+// the id.
 func (h *handler) setIDHeader(hdr http.Header, e Endpoint) string {
-	var scratch [40]byte
-	id := string(h.m.ids.appendID(scratch[:0], "req_"))
+	v := h.nextID()
 	if e == EndpointMessages || e == EndpointCountTokens {
-		hdr["request-id"] = []string{id}
+		hdr["request-id"] = v
 	} else {
-		hdr["x-request-id"] = []string{id}
+		hdr["x-request-id"] = v
 	}
-	return id
+	return v[0]
+}
+
+// idBatchSize is how many request ids are made at once: one string and one slice for all of
+// them, instead of two allocations per response.
+const idBatchSize = 32
+
+// idBatch is a run of request ids; each is handed out once as a one-element header value.
+type idBatch struct {
+	vals []string
+	next int
+}
+
+// nextID returns a fresh request id as a header value (a slice no one else holds).
+func (h *handler) nextID() []string {
+	b, _ := h.ids.Get().(*idBatch)
+	if b == nil || b.next == len(b.vals) {
+		b = h.newIDBatch()
+	}
+	v := b.vals[b.next : b.next+1 : b.next+1]
+	b.next++
+	h.ids.Put(b)
+	return v
+}
+
+func (h *handler) newIDBatch() *idBatch {
+	const size = len("req_") + 24
+	buf := make([]byte, 0, idBatchSize*size)
+	for range idBatchSize {
+		buf = h.m.ids.appendID(buf, "req_")
+	}
+	all := string(buf)
+	b := &idBatch{vals: make([]string, idBatchSize)}
+	for i := range b.vals {
+		b.vals[i] = all[i*size : (i+1)*size]
+	}
+	return b
 }
 
 // reject answers a request that never reached an account (bad method, type, size or body).
@@ -297,7 +355,7 @@ func (h *handler) writeError(w http.ResponseWriter, bufs *buffers, e Endpoint, s
 	if bufs != nil {
 		bufs.out = out[:0]
 	}
-	hdr["Content-Length"] = []string{strconv.Itoa(len(out))}
+	setContentLength(hdr, len(out))
 	w.WriteHeader(status)
 	w.Write(out)
 }

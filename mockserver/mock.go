@@ -287,7 +287,8 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	ok, blamed, retryAfter, delay := a.admit(now, dims, &cost)
+	var decs [numMockDims]limiter.Decision
+	ok, blamed, retryAfter, delay := a.admit(now, dims, &cost, &decs)
 	if !ok {
 		if m.cfg.CountRejected && len(dims) > 0 {
 			rd := dims[0] // requests (or count_tokens): every rejected attempt is one request
@@ -304,10 +305,13 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 			r.Exceeded = ratelimit.Dimension(blamed)
 		}
 		r.ErrorType, r.Message = m.rateLimitError(e, blamed, &call, cost[blamed], a.lim[blamed].Peek(now), retryAfter)
-		a.snapshot(now, &m.res, dims, &r.Limits)
+		for _, d := range dims {
+			a.header(now, &m.res, d, nil, &r.Limits)
+		}
 		r.Limits.RetryAfter, r.Limits.HasRetryAfter = retryAfter, true
 		return r
 	}
+	var charged uint8 // dimensions charged after admission, whose decisions are stale
 	for _, d := range dims {
 		if a.adv[d] != nil {
 			a.adv[d].Charge(now, cost[d])
@@ -317,11 +321,12 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 	}
 	if e == EndpointMessages || e == EndpointChat {
 		r.OutputTokens = out
-		if m.res.accounting == AccountActual {
+		if m.res.accounting == AccountActual && out != 0 {
 			for _, d := range [2]mockDim{dimOutput, dimTokens} {
-				if m.res.dims[d].on && out != 0 {
+				if m.res.dims[d].on {
 					a.charge(now, d, out)
 					a.stats.dims[d].units += out
+					charged |= 1 << d
 				}
 			}
 		}
@@ -330,7 +335,13 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 	r.Status = 200
 	r.Delay = delay
 	r.Latency = delay + m.serviceTime(dr.jitter)
-	a.snapshot(now, &m.res, dims, &r.Limits)
+	for _, d := range dims {
+		if charged&(1<<d) != 0 {
+			a.header(now, &m.res, d, nil, &r.Limits)
+		} else {
+			a.header(now, &m.res, d, &decs[d], &r.Limits)
+		}
+	}
 	return r
 }
 
@@ -344,52 +355,31 @@ func (m *Mock) serviceTime(u float64) time.Duration {
 	return max(d, 0)
 }
 
-// admit decides a request costing cost[d] on every dimension in dims, atomically: every
-// dimension is checked before any is charged, and a dimension that admits against its peek is
-// rolled back if another refuses. On refusal it returns the first refusing dimension and the
-// longest retry-after among the refusing ones (the earliest instant the request could pass).
-func (a *account) admit(now time.Time, dims []mockDim, cost *[numMockDims]int64) (ok bool, blamed mockDim, retryAfter, delay time.Duration) {
-	var taken, refused uint8
-	for _, d := range dims {
-		p := a.lim[d].Peek(now)
-		if p.Allowed && p.Remaining >= cost[d] {
-			continue
-		}
+// admit decides a request costing cost[d] on every dimension in dims, atomically: each
+// dimension is asked in order (requests, tokens, input, output) and takes its cost when it
+// admits; when one refuses, the dimensions that took their cost get it back (Charge with a
+// negative cost is an exact inverse at the same instant), so a refused request consumes nothing.
+// On refusal it returns the refusing dimension and the longest retry-after among it and the
+// dimensions after it (the earliest instant the whole request could pass); on admission, the
+// decisions (post-admission header values) are in decs and delay is the longest queueing delay.
+func (a *account) admit(now time.Time, dims []mockDim, cost *[numMockDims]int64, decs *[numMockDims]limiter.Decision) (ok bool, blamed mockDim, retryAfter, delay time.Duration) {
+	for i, d := range dims {
 		dec := a.lim[d].Allow(now, cost[d])
-		if dec.Allowed { // the peek was conservative: the limiter took it
-			taken |= 1 << d
+		if dec.Allowed {
+			decs[d] = dec
 			delay = max(delay, dec.Delay)
 			continue
 		}
-		if refused == 0 {
-			blamed = d
+		for _, t := range dims[:i] {
+			a.lim[t].Charge(now, -cost[t])
 		}
-		refused |= 1 << d
-		retryAfter = max(retryAfter, dec.RetryAfter)
-	}
-	if refused == 0 {
-		for _, d := range dims {
-			if taken&(1<<d) != 0 || cost[d] == 0 {
-				continue
-			}
-			dec := a.lim[d].Allow(now, cost[d])
-			if !dec.Allowed {
-				blamed, refused, retryAfter = d, 1<<d, dec.RetryAfter
-				break
-			}
-			taken |= 1 << d
-			delay = max(delay, dec.Delay)
+		retryAfter = dec.RetryAfter
+		for _, rest := range dims[i+1:] {
+			retryAfter = max(retryAfter, a.retryAfter(now, rest, cost[rest]))
 		}
+		return false, d, retryAfter, 0
 	}
-	if refused == 0 {
-		return true, 0, 0, delay
-	}
-	for _, d := range dims {
-		if taken&(1<<d) != 0 {
-			a.lim[d].Charge(now, -cost[d])
-		}
-	}
-	return false, blamed, retryAfter, 0
+	return true, 0, 0, delay
 }
 
 // charge consumes n units of dimension d and of its advertised shadow.
@@ -413,27 +403,29 @@ func (a *account) retryAfter(now time.Time, d mockDim, n int64) time.Duration {
 	return dec.RetryAfter
 }
 
-// snapshot fills s with the header values of dims at now: the quota per window as the limit,
-// and the remaining quota and reset of the advertised limiter when there is one, else of the
-// enforced one.
-func (a *account) snapshot(now time.Time, res *resolved, dims []mockDim, s *ratelimit.Snapshot) {
-	for _, d := range dims {
-		spec := &res.dims[d]
-		src := a.lim[d]
-		if a.adv[d] != nil {
-			spec, src = spec.advertise, a.adv[d]
-		}
-		p := src.Peek(now)
-		hd := ratelimit.Requests
-		if d < dimCountTokens {
-			hd = ratelimit.Dimension(d)
-		}
-		s.Dims[hd] = ratelimit.State{
-			Limit:     spec.quota,
-			Remaining: max(p.Remaining, 0),
-			Reset:     max(p.Reset, 0),
-			Window:    spec.window,
-			Flags:     ratelimit.HasLimit | ratelimit.HasRemaining | ratelimit.HasReset | ratelimit.HasWindow,
-		}
+// header sets dimension d's header values in s: the quota per window as the limit, and the
+// remaining quota and reset of the advertised limiter when there is one, else of the enforced
+// one, taken from dec (the enforced limiter's latest decision) when given, else from a Peek.
+func (a *account) header(now time.Time, res *resolved, d mockDim, dec *limiter.Decision, s *ratelimit.Snapshot) {
+	spec := &res.dims[d]
+	var p limiter.Decision
+	switch {
+	case a.adv[d] != nil:
+		spec, p = spec.advertise, a.adv[d].Peek(now)
+	case dec != nil:
+		p = *dec
+	default:
+		p = a.lim[d].Peek(now)
+	}
+	hd := ratelimit.Requests
+	if d < dimCountTokens {
+		hd = ratelimit.Dimension(d)
+	}
+	s.Dims[hd] = ratelimit.State{
+		Limit:     spec.quota,
+		Remaining: max(p.Remaining, 0),
+		Reset:     max(p.Reset, 0),
+		Window:    spec.window,
+		Flags:     ratelimit.HasLimit | ratelimit.HasRemaining | ratelimit.HasReset | ratelimit.HasWindow,
 	}
 }

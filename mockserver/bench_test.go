@@ -1,0 +1,96 @@
+package mockserver
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+const benchBody = `{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"hello there"}]}`
+
+// benchConfig is the contract check's mock-speed configuration: limits far above what a benchmark
+// can reach, so every request is admitted.
+func benchConfig() Config {
+	cfg := DefaultConfig()
+	cfg.Limits.Requests.PerMinute = 100_000_000
+	cfg.Limits.InputTokens.PerMinute = 100_000_000_000
+	cfg.Limits.OutputTokens.PerMinute = 100_000_000_000
+	return cfg
+}
+
+// nopWriter is a ResponseWriter that keeps headers and discards the body, cheaper than
+// httptest.ResponseRecorder so the benchmark measures the handler.
+type nopWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *nopWriter) WriteHeader(s int)           { w.status = s }
+
+func benchRequest(path, body string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, path, nil)
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("x-api-key", "bench")
+	r.Header.Set("anthropic-version", "2023-06-01")
+	return r
+}
+
+// BenchmarkHandlerMessages measures one POST /v1/messages through the handler, without sockets.
+func BenchmarkHandlerMessages(b *testing.B) {
+	m, err := New(benchConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := m.Handler()
+	r := benchRequest("/v1/messages", benchBody)
+	body := []byte(benchBody)
+	rd := bytes.NewReader(body)
+	w := &nopWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(body)
+		r.Body = http.NoBody
+		r.Body = readCloser{rd}
+		r.ContentLength = int64(len(body))
+		clear(w.h)
+		h.ServeHTTP(w, r)
+		if w.status != 200 {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
+type readCloser struct{ *bytes.Reader }
+
+func (readCloser) Close() error { return nil }
+
+// BenchmarkHandle measures the account model alone.
+func BenchmarkHandle(b *testing.B) {
+	m, err := New(benchConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	call := Call{Key: "bench", Endpoint: EndpointMessages, InputTokens: 3, MaxTokens: 16}
+	b.ReportAllocs()
+	for b.Loop() {
+		now = now.Add(time.Microsecond)
+		if r := m.Handle(now, call); r.Status != 200 {
+			b.Fatalf("status %d", r.Status)
+		}
+	}
+}
+
+func BenchmarkParseRequest(b *testing.B) {
+	body := []byte(benchBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseRequest(body, EndpointMessages); err != nil {
+			b.Fatal(err.msg)
+		}
+	}
+}
