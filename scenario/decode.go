@@ -13,8 +13,8 @@ import (
 )
 
 // maxNodes bounds the values one document may expand to, aliases included, so a "billion laughs"
-// document cannot exhaust memory or time. A real scenario has a few hundred.
-const maxNodes = 100_000
+// document cannot exhaust memory or time. A real scenario has a few hundred values.
+const maxNodes = 10_000
 
 // maxDepth bounds nesting, which also stops an alias that refers to itself.
 const maxDepth = 64
@@ -43,6 +43,12 @@ func newDecoder(file string) *decoder {
 // lists, quantities, the mock section…) to decode themselves with their own messages.
 type nodeDecoder interface {
 	decodeNode(d *decoder, n *yaml.Node, path string)
+}
+
+// extensible is implemented by structs that ignore keys starting with "x-", a place for YAML
+// anchors to be defined (as in Compose files).
+type extensible interface {
+	extensible()
 }
 
 // fieldHinter lets a struct explain a key that is deliberately not a field (e.g. "yes").
@@ -202,7 +208,7 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 	var out []fieldInfo
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
+		if !f.IsExported() && !f.Anonymous {
 			continue
 		}
 		tag := f.Tag.Get("yaml")
@@ -295,6 +301,9 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		seen[key] = kv[0]
+		if _, ok := v.Addr().Interface().(extensible); ok && strings.HasPrefix(key, "x-") {
+			continue
+		}
 		var fi *fieldInfo
 		for i := range fields {
 			if fields[i].key == key {

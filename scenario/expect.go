@@ -154,7 +154,7 @@ func ParseQuantity(s string) (Quantity, error) {
 	if d, err := time.ParseDuration(t); err == nil {
 		return Quantity{Value: d.Seconds(), Kind: Interval, Text: t}, nil
 	}
-	return Quantity{}, fmt.Errorf("bad value %s: want a number (50), a percentage (5%%) or a duration (30s)", show(s))
+	return Quantity{}, fmt.Errorf("bad value %s: want a number (50), a percentage (5%%) or a duration (30s)", show(t))
 }
 
 func (q *Quantity) decodeNode(d *decoder, n *yaml.Node, path string) {

@@ -76,6 +76,12 @@ func Load(file string, data []byte, opts Options) (*Scenario, error) {
 
 	s := &Scenario{}
 	d.value(&root, reflect.ValueOf(s).Elem(), "")
+	if top := deref(&root); top == nil || top.Kind != yaml.MappingNode {
+		if len(d.problems) == 0 { // a null document: "~", "!"
+			d.fail(top, "", "a scenario is a mapping of fields (target:, mock:, phases: …); this document has none")
+		}
+		return nil, &Error{Problems: d.problems} // nothing else to check
+	}
 	if s.Mock != nil && s.Mock.Node != nil {
 		recordPositions(d, s.Mock.Node, "mock", 0)
 	}
@@ -115,8 +121,10 @@ func syntaxProblem(file string, err error) Problem {
 // recordPositions notes the position of every value under n, so problems a hook reports by
 // path (or by line) inside a section it decodes itself still get a line and column.
 func recordPositions(d *decoder, n *yaml.Node, path string, depth int) {
-	n = deref(n)
-	if n == nil || depth > maxDepth {
+	if depth > maxDepth {
+		return
+	}
+	if n = d.resolve(n); n == nil {
 		return
 	}
 	if _, ok := d.pos[path]; !ok {

@@ -48,6 +48,9 @@ type Scenario struct {
 	src *source // where the fields came from; nil for a scenario built from flags
 }
 
+// extensible lets a scenario hold "x-" keys at the top level, for anchors to reuse.
+func (s *Scenario) extensible() {}
+
 // fieldHint explains the keys that are deliberately not fields.
 func (s *Scenario) fieldHint(key string) string {
 	switch key {

@@ -245,7 +245,7 @@ func (v *validator) hookError(base, paramBase string, err error) {
 		for _, leaf := range leaves(err) {
 			var pe *ParamError
 			if errors.As(leaf, &pe) {
-				v.problems = append(v.problems, v.at(join(paramBase, pe.Param), pe.Msg))
+				v.problems = append(v.problems, v.at(joinPath(paramBase, pe.Param), pe.Msg))
 				continue
 			}
 			v.problems = append(v.problems, v.at(base, leaf.Error()))
@@ -269,6 +269,20 @@ func (v *validator) atLine(base, line, msg string) Problem {
 	}
 	return q
 }
+
+// joinPath appends a relative field path ("limits.requests.window") to base; a name that is
+// not a plain path is quoted as one key.
+func joinPath(base, rel string) string {
+	if relPathRE.MatchString(rel) {
+		if base == "" {
+			return rel
+		}
+		return base + "." + rel
+	}
+	return join(base, rel)
+}
+
+var relPathRE = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+|\[[0-9]+\])*$`)
 
 // leaves flattens errors joined with errors.Join.
 func leaves(err error) []error {
@@ -339,6 +353,7 @@ func (v *validator) probe(base string, p *ProbePhase) {
 	switch {
 	case len(shapes) > 1:
 		v.add(base, "give one of rate (with duration), stages, or find: true; this phase has %s", strings.Join(shapes, " and "))
+		return
 	case len(shapes) == 0 && v.s.given(base+".find"):
 		v.add(base+".find", "is false and the phase has no rate or stages: give rate and duration, or stages, or find: true")
 	}
@@ -350,6 +365,9 @@ func (v *validator) probe(base string, p *ProbePhase) {
 		v.positiveDuration(base+".duration", p.Duration)
 	} else if p.Duration != 0 {
 		v.add(base+".duration", "goes with rate; stages set their own durations, and find stops by itself (bound it with budget.max_duration)")
+	}
+	if len(p.Stages) > MaxStages {
+		v.add(base+".stages", "has %d stages: at most %d", len(p.Stages), MaxStages)
 	}
 	for k, st := range p.Stages {
 		sp := fmt.Sprintf("%s.stages[%d]", base, k)
@@ -441,7 +459,7 @@ func (v *validator) strategies(base string, c *ComparePhase) {
 				v.add(p, "all takes no label or params; list a strategy on its own to set its parameters")
 			}
 			for _, n := range v.opts.Strategies {
-				use(n, p, fmt.Sprintf("all includes %s twice", n))
+				use(n, p, fmt.Sprintf("all includes %s, which is listed already; give that entry a label to run it as a variant", n))
 			}
 			continue
 		}

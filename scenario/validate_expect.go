@@ -119,6 +119,9 @@ func (v *validator) cond(path string, c *Condition, kind metricKind) {
 	}
 	for _, p := range parts {
 		q, pp := p.q, path+"."+p.key
+		if v.s.src != nil && !v.s.given(pp) {
+			pp = path // written in the short form ("< 30s")
+		}
 		switch {
 		case p.key == "within" && q.Value < 0:
 			v.add(pp, "must not be negative")

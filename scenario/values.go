@@ -63,18 +63,19 @@ func (r *Rate) decodeNode(d *decoder, n *yaml.Node, path string) {
 }
 
 // rateExample is shown with every bad rate.
-const rateExample = "write N/s, N/m, N/h or N/<duration>, e.g. 5/s, 300/m, 10/1s"
+const rateExample = "write N/s, N/m, N/h, N/<duration> or a bare N (per second), e.g. 5/s, 300/m, 10/1s"
 
 // ParseRate reads a rate "N/unit" and returns it per second. N is a number of at least 0; the
-// unit is s, m, h, ms or a Go duration (1s, 10s, 500ms): rate = N / unit.
+// unit is s, m, h, ms or a Go duration (1s, 10s, 500ms): rate = N / unit. A bare N means N per
+// second, as the --rate flag reads it.
 func ParseRate(s string) (perSecond float64, err error) {
-	num, unit, ok := strings.Cut(strings.TrimSpace(s), "/")
-	if !ok {
-		return 0, fmt.Errorf("bad rate %q: %s", s, rateExample)
-	}
+	num, unit, hasUnit := strings.Cut(strings.TrimSpace(s), "/")
 	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
-		return 0, fmt.Errorf("bad rate %q: the count before / must be a number of at least 0; %s", s, rateExample)
+		return 0, fmt.Errorf("bad rate %s: the count must be a number of at least 0; %s", show(s), rateExample)
+	}
+	if !hasUnit {
+		return n, nil
 	}
 	var per time.Duration
 	switch unit = strings.TrimSpace(unit); unit {
@@ -89,7 +90,7 @@ func ParseRate(s string) (perSecond float64, err error) {
 	default:
 		per, err = time.ParseDuration(unit)
 		if err != nil || per <= 0 {
-			return 0, fmt.Errorf("bad rate %q: unknown unit %q; %s", s, unit, rateExample)
+			return 0, fmt.Errorf("bad rate %s: unknown unit %s; %s", show(s), show(unit), rateExample)
 		}
 	}
 	return n / per.Seconds(), nil
@@ -127,14 +128,21 @@ func (st *Stages) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// MaxStages bounds the number of stages of one probe phase.
+const MaxStages = 1000
+
 // ParseStages reads the --stages flag form "30s:5/s,60s:20/s" into stages. It checks the
 // shape and the durations; rates are checked separately (CheckRate).
 func ParseStages(s string) (Stages, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("no stages: write DURATION:RATE,… e.g. 30s:5/s,60s:20/s")
 	}
+	parts := strings.Split(s, ",")
+	if len(parts) > MaxStages {
+		return nil, fmt.Errorf("%d stages: at most %d", len(parts), MaxStages)
+	}
 	var out Stages
-	for i, part := range strings.Split(s, ",") {
+	for i, part := range parts {
 		ds, rs, ok := strings.Cut(strings.TrimSpace(part), ":")
 		if !ok {
 			return nil, fmt.Errorf("stage %d %s: want DURATION:RATE, e.g. 30s:5/s", i+1, show(part))

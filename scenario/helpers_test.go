@@ -1,0 +1,91 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+)
+
+// testStrategies stands in for the backoff package's strategy table.
+var testStrategies = []string{"none", "exponential", "full-jitter", "retry-after"}
+
+// testMock stands in for the mock server's configuration.
+type testMock struct {
+	Algorithm string `yaml:"algorithm"`
+	Limits    struct {
+		Requests struct {
+			PerMinute int64  `yaml:"per_minute"`
+			Burst     *int64 `yaml:"burst"`
+		} `yaml:"requests"`
+	} `yaml:"limits"`
+}
+
+// testOptions wires hooks that behave like the real ones: strict decoding of the mock section,
+// strategy names, and a parameter check that rejects non-positive numbers.
+func testOptions() Options {
+	return Options{
+		Strategies: testStrategies,
+		CheckStrategy: func(name string, params map[string]any) error {
+			var errs []error
+			for _, k := range sortedKeys(params) {
+				switch x := params[k].(type) {
+				case int:
+					if x <= 0 {
+						errs = append(errs, &ParamError{Param: k, Msg: "must be > 0"})
+					}
+				case string:
+					if k == "cap" && !strings.HasSuffix(x, "s") {
+						errs = append(errs, fmt.Errorf("cap %q is not a duration", x))
+					}
+				}
+			}
+			return errors.Join(errs...)
+		},
+		DecodeMock: func(n *yaml.Node) (any, error) {
+			var cfg testMock
+			if err := DecodeNode("", n, "", &cfg); err != nil {
+				return nil, err
+			}
+			if cfg.Limits.Requests.PerMinute < 0 {
+				return nil, &ParamError{Param: "limits.requests.per_minute", Msg: "must not be negative"}
+			}
+			if cfg.Algorithm == "broken" {
+				return nil, errors.New("algorithm broken is not supported")
+			}
+			return &cfg, nil
+		},
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// problems loads src and returns its problems rendered one per line ("" when it loads).
+func problems(t *testing.T, src string, opts Options) []string {
+	t.Helper()
+	_, err := Load("bad.yaml", []byte(src), opts)
+	if err == nil {
+		return nil
+	}
+	var se *Error
+	require.ErrorAs(t, err, &se)
+	return strings.Split(se.Error(), "\n")
+}
+
+func mustLoad(t *testing.T, src string) *Scenario {
+	t.Helper()
+	s, err := Load("ok.yaml", []byte(src), testOptions())
+	require.NoError(t, err)
+	return s
+}

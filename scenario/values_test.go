@@ -1,0 +1,190 @@
+package scenario
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    float64
+		wantErr string
+	}{
+		{"5/s", 5, ""},
+		{"300/m", 5, ""},
+		{"300/min", 5, ""},
+		{"7200/h", 2, ""},
+		{"1/500ms", 2, ""},
+		{"1/ms", 1000, ""},
+		{"10/1s", 10, ""},
+		{"30/10s", 3, ""},
+		{" 2.5 / s ", 2.5, ""},
+		{"0/s", 0, ""},
+		{"20", 20, ""},
+		{"", 0, `bad rate "": the count must be a number of at least 0; ` + rateHelp},
+		{"five/s", 0, `bad rate "five/s": the count must be a number of at least 0; ` + rateHelp},
+		{"-1/s", 0, `bad rate "-1/s": the count must be a number of at least 0; ` + rateHelp},
+		{"NaN/s", 0, `bad rate "NaN/s": the count must be a number of at least 0; ` + rateHelp},
+		{"5/fortnight", 0, `bad rate "5/fortnight": unknown unit "fortnight"; ` + rateHelp},
+		{"5/0s", 0, `bad rate "5/0s": unknown unit "0s"; ` + rateHelp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseRate(tt.in)
+			if tt.wantErr != "" {
+				assert.EqualError(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.InDelta(t, tt.want, got, 1e-12)
+		})
+	}
+}
+
+func TestParseStages(t *testing.T) {
+	got, err := ParseStages("30s:5/s, 1m:20/s")
+	require.NoError(t, err)
+	assert.Equal(t, Stages{{Duration(30 * time.Second), "5/s"}, {Duration(time.Minute), "20/s"}}, got)
+	assert.Equal(t, "30s:5/s,1m0s:20/s", got.String())
+
+	for _, tt := range []struct{ in, want string }{
+		{"", "no stages: write DURATION:RATE,… e.g. 30s:5/s,60s:20/s"},
+		{"30s", `stage 1 "30s": want DURATION:RATE, e.g. 30s:5/s`},
+		{"30s:5/s,x:1/s", `stage 2 "x:1/s": bad duration "x": want e.g. 30s:5/s`},
+	} {
+		_, err := ParseStages(tt.in)
+		assert.EqualError(t, err, tt.want, tt.in)
+	}
+}
+
+// TestStagesForms: the string and list forms load to the same stages, and both write the flag form.
+func TestStagesForms(t *testing.T) {
+	a := mustLoad(t, "mock:\nphases:\n  - probe: {stages: '30s:5/s,60s:20/s', start_rate: 2/s}\n")
+	b := mustLoad(t, "mock:\nphases:\n  - probe:\n      start_rate: 2/s\n      stages:\n        - {duration: 30s, target: 5/s}\n        - {duration: 60s, target: 20/s}\n")
+	assert.Equal(t, a.Phases[0].Probe.Stages, b.Phases[0].Probe.Stages)
+	j, err := json.Marshal(a.Phases[0].Probe)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"stages":"30s:5/s,1m0s:20/s","start_rate":"2/s","max_inflight":1000}`, string(j))
+}
+
+func TestClientsForms(t *testing.T) {
+	for _, tt := range []struct {
+		src  string
+		want Clients
+	}{
+		{"50", Clients{50}},
+		{"[10, 50, 100]", Clients{10, 50, 100}},
+		{"'10, 50,100'", Clients{10, 50, 100}},
+	} {
+		s := mustLoad(t, "mock:\nphases:\n  - compare: {strategies: [none], clients: "+tt.src+"}\n")
+		assert.Equal(t, tt.want, s.Phases[0].Compare.Clients, tt.src)
+	}
+}
+
+func TestStrategiesForms(t *testing.T) {
+	s := mustLoad(t, "mock:\nphases:\n  - compare: {strategies: 'none, retry-after'}\n  - compare:\n      strategies:\n        - none\n        - name: full-jitter\n          params: {base: 0.5, cap: 30s, attempts: 6, honour: true}\n")
+	assert.Equal(t, Strategies{{Name: "none", Label: "none"}, {Name: "retry-after", Label: "retry-after"}}, s.Phases[0].Compare.Strategies)
+	assert.Equal(t, Strategies{
+		{Name: "none", Label: "none"},
+		{Name: "full-jitter", Label: "full-jitter", Params: Params{"base": 0.5, "cap": "30s", "attempts": 6, "honour": true}},
+	}, s.Phases[1].Compare.Strategies)
+}
+
+func TestDurationText(t *testing.T) {
+	var d Duration
+	require.NoError(t, d.UnmarshalText([]byte("1m30s")))
+	assert.Equal(t, Duration(90*time.Second), d)
+	b, err := d.MarshalText()
+	require.NoError(t, err)
+	assert.Equal(t, "1m30s", string(b))
+	require.NoError(t, d.UnmarshalText([]byte("0")))
+	assert.Equal(t, Duration(0), d)
+	assert.EqualError(t, d.UnmarshalText([]byte("30")), `bad duration "30": want a Go duration such as 30s`)
+	assert.Equal(t, 90*time.Second, Duration(90*time.Second).Std())
+}
+
+func TestParseQuantity(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Quantity
+		wantErr string
+	}{
+		{"50", Quantity{50, Number, "50"}, ""},
+		{"0.1", Quantity{0.1, Number, "0.1"}, ""},
+		{"5%", Quantity{0.05, Percent, "5%"}, ""},
+		{" 12.5 % ", Quantity{0.125, Percent, "12.5 %"}, ""},
+		{"30s", Quantity{30, Interval, "30s"}, ""},
+		{"1m30s", Quantity{90, Interval, "1m30s"}, ""},
+		{"x%", Quantity{}, `bad percentage "x%": write e.g. 5%`},
+		{"Inf", Quantity{}, `bad value "Inf": want a number (50), a percentage (5%) or a duration (30s)`},
+		{"lots", Quantity{}, `bad value "lots": want a number (50), a percentage (5%) or a duration (30s)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseQuantity(tt.in)
+			if tt.wantErr != "" {
+				assert.EqualError(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.InDelta(t, tt.want.Value, got.Value, 1e-12)
+			assert.Equal(t, tt.want.Kind, got.Kind)
+			assert.Equal(t, tt.want.Text, got.Text)
+		})
+	}
+}
+
+func TestParseCondition(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string // String() of the parsed condition
+		holds   []float64
+		fails   []float64
+		wantErr string
+	}{
+		{"< 30s", "< 30s", []float64{29.9}, []float64{30, 31}, ""},
+		{"<=2", "<= 2", []float64{2, 1}, []float64{2.0001}, ""},
+		{"> 0.9", "> 0.9", []float64{0.91}, []float64{0.9}, ""},
+		{">= 40", ">= 40", []float64{40}, []float64{39.99}, ""},
+		{"== 50", "== 50", []float64{50}, []float64{50.001}, ""},
+		{"= 0", "== 0", []float64{0}, []float64{1e-6}, ""},
+		{"50", "== 50", []float64{50}, []float64{49}, ""},
+		{"within 5% of 50", "within 5% of 50", []float64{47.5, 52.5, 50}, []float64{47.4, 52.6}, ""},
+		{"within 2 of 50", "within 2 of 50", []float64{48, 52}, []float64{47.9}, ""},
+		{"within 5%", "", nil, nil, `bad condition "within 5%": write e.g. "within 5% of 50"`},
+		{"< soon", "", nil, nil, `bad condition "< soon": bad value "soon": want a number (50), a percentage (5%) or a duration (30s)`},
+		{"about 5", "", nil, nil, `bad condition "about 5": write e.g. {below: 30s}, {within: 5%, of: 50}, "< 0.1", ">= 40" or "within 5% of 50"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			c, err := ParseCondition(tt.in)
+			if tt.wantErr != "" {
+				assert.EqualError(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.String())
+			for _, v := range tt.holds {
+				assert.True(t, c.Holds(v), "%s should hold for %v", tt.in, v)
+			}
+			for _, v := range tt.fails {
+				assert.False(t, c.Holds(v), "%s should fail for %v", tt.in, v)
+			}
+		})
+	}
+}
+
+// TestConditionMapping: the mapping form combines parts, all of which must hold.
+func TestConditionMapping(t *testing.T) {
+	s := mustLoad(t, "mock:\nexpect: {dropped: {above: 1, at_most: 10}}\n")
+	c := s.Expect.Dropped
+	assert.Equal(t, "> 1 and <= 10", c.String())
+	assert.False(t, c.Holds(1))
+	assert.True(t, c.Holds(10))
+	assert.False(t, c.Holds(10.5))
+}
