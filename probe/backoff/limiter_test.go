@@ -68,6 +68,12 @@ func TestAIMDLimitUpdates(t *testing.T) {
 			assert.Equal(t, tc.inflight-1, f.inflight)
 		})
 	}
+	// With ratio 1 the min(limit−1, …) term still makes a drop decrease the limit.
+	f := newAIMD(1, limits{maxAttempts: 10}, 10, 1000, 1, 50*time.Millisecond, time.Second, time.Second)
+	f.inflight = 1
+	o := failed(1, 429)
+	f.release(&o, 1)
+	assert.Equal(t, 9, f.Limit())
 }
 
 func TestAIMDHoldsAtTheLimit(t *testing.T) {

@@ -194,3 +194,33 @@ func TestBudgetWaitFor(t *testing.T) {
 		})
 	}
 }
+
+func TestHeaderPacing429WithoutHeadersEmptiesTheBudget(t *testing.T) {
+	f := mustFleet(t, "header-pacing", 1)
+	ps := clients(f, 6)
+	grantAll(t0, ps[:1])
+	now := t0.Add(100 * time.Millisecond)
+	ps[0].After(now, headerOutcome(1, 200, t0, 9, time.Second))
+	n, _ := grantAll(now, ps[1:4]) // grants 2, 3, 4
+	require.Equal(t, 3, n)
+	// Grant 2 comes back 429 with no headers at all: the quota is taken as empty when it was sent,
+	// and grants 3 and 4 (sent after it) are charged on top: −2, so 3 tokens at 10/s = 300 ms.
+	d := ps[1].After(now, Outcome{Attempt: 1, Status: 429, Limits: &ratelimit.Snapshot{}, Started: now, Sent: now})
+	assert.Equal(t, Decision{Retry: true}, d, "no retry-after: the shared budget holds the retry")
+	assert.Equal(t, Gate{Wait: 300*time.Millisecond + time.Microsecond}, ps[4].Before(now, 1))
+}
+
+func TestHeaderPacingAnthropicTokensAreRounded(t *testing.T) {
+	// Anthropic rounds token counts to the nearest thousand: "1000" left may be 500, so with
+	// 100 output tokens per request only five go at once; the sixth waits 1 s at 6000/min.
+	f := mustFleet(t, "header-pacing(output-tokens=100)", 1)
+	ps := clients(f, 8)
+	grantAll(t0, ps[:1])
+	o := outcomeWith(1, 200, t0,
+		hdr{dim: ratelimit.Requests, limit: 1000, remaining: 999, reset: time.Second, kind: ratelimit.ResetRFC3339, dialect: ratelimit.DialectAnthropic},
+		hdr{dim: ratelimit.OutputTokens, limit: 6000, remaining: 1000, reset: time.Minute, kind: ratelimit.ResetRFC3339, dialect: ratelimit.DialectAnthropic})
+	ps[0].After(t0, o)
+	n, w := grantAll(t0, ps[1:])
+	assert.Equal(t, 5, n)
+	assert.Equal(t, time.Second+time.Microsecond, w[0])
+}

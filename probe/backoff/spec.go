@@ -46,14 +46,14 @@ func Parse(spec string) (Spec, error) {
 	s := strings.TrimSpace(spec)
 	name, rest, hasArgs := strings.Cut(s, "(")
 	name = strings.TrimSpace(name)
+	if !hasArgs && strings.ContainsAny(s, ")=,") {
+		return Spec{}, fmt.Errorf("strategy %q: want name or name(param=value,…)", spec)
+	}
 	if err := checkName(name, spec); err != nil {
 		return Spec{}, err
 	}
 	out := Spec{Name: name}
 	if !hasArgs {
-		if strings.ContainsAny(s, ")=,") {
-			return Spec{}, fmt.Errorf("strategy %q: want name or name(param=value,…)", spec)
-		}
 		return out, nil
 	}
 	body, ok := strings.CutSuffix(strings.TrimSpace(rest), ")")
