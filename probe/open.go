@@ -33,6 +33,7 @@ type OpenPhase struct {
 // (vegeta's design). It never waits for a response, so a slow target cannot slow the arrivals
 // (no coordinated omission). When the cap binds, the scheduler blocks: the hits it hands over
 // late are counted as late, and those still unsent when the phase ends are counted as dropped.
+// Below the cap every hit due before the end is sent, late if the machine was too busy.
 // A retry waits on a timer without holding a worker, and goes back through the same hand-over.
 func (e *Engine) Open(ctx context.Context, p OpenPhase) (PhaseResult, error) {
 	if p.Pacer == nil {
@@ -104,15 +105,18 @@ func (e *Engine) Open(ctx context.Context, p OpenPhase) (PhaseResult, error) {
 	return ph.finish(p.Kind, 0, start, dropped)
 }
 
-// dispatch hands j to an idle worker, starting one if none is idle and the cap allows; when
-// the cap binds it waits for a worker, until the phase stops or deadline fires (nil: never).
+// dispatch hands j to an idle worker, starting one if none is idle. Only when the in-flight
+// cap is reached does it wait for a worker with a deadline (nil: none): a hit still waiting when
+// the phase ends is dropped. Below the cap a hit is never dropped, only late.
 func (ph *phase) dispatch(j *job, deadline <-chan time.Time) bool {
 	select {
 	case ph.work <- j:
 		return true
 	default:
 	}
-	ph.spawn()
+	if ph.spawn() {
+		deadline = nil // a worker is starting for this hit
+	}
 	select {
 	case ph.work <- j:
 		return true
@@ -123,16 +127,16 @@ func (ph *phase) dispatch(j *job, deadline <-chan time.Time) bool {
 	}
 }
 
-// spawn starts one more worker unless the in-flight cap is reached.
-func (ph *phase) spawn() {
+// spawn starts one more worker unless the in-flight cap is reached; false when it is.
+func (ph *phase) spawn() bool {
 	for {
 		n := ph.workers.Load()
 		if n >= int64(ph.e.maxInflight) {
-			return
+			return false
 		}
 		if ph.workers.CompareAndSwap(n, n+1) {
 			ph.workerWG.Go(ph.worker)
-			return
+			return true
 		}
 	}
 }

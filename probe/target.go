@@ -29,10 +29,8 @@ const AnthropicVersion = "2023-06-01"
 
 // Default workload of the LLM targets.
 const (
-	DefaultMaxTokens      = 16
-	DefaultPromptTokens   = 32
-	DefaultAnthropicModel = "claude-haiku-4-5"
-	DefaultOpenAIModel    = "gpt-4o-mini"
+	DefaultMaxTokens    = 16
+	DefaultPromptTokens = 32
 )
 
 // ParseAPI reads an --api value.
@@ -44,14 +42,15 @@ func ParseAPI(s string) (API, error) {
 	return "", fmt.Errorf("unknown api %q: want anthropic, openai or http", s)
 }
 
-// InferAPI guesses the API from a target URL's path: …/v1/messages is anthropic,
-// …/chat/completions is openai, anything else is http.
+// InferAPI guesses the API from a target URL (as scenario.InferAPI does): api.anthropic.com or
+// a path ending in /v1/messages is anthropic, api.openai.com or a path ending in
+// /chat/completions is openai, anything else is http.
 func InferAPI(u *url.URL) API {
-	p := strings.TrimSuffix(u.Path, "/")
+	host, p := strings.ToLower(u.Hostname()), strings.TrimSuffix(u.Path, "/")
 	switch {
-	case strings.HasSuffix(p, "/v1/messages"):
+	case host == "api.anthropic.com" || strings.HasSuffix(p, "/v1/messages"):
 		return APIAnthropic
-	case strings.HasSuffix(p, "/chat/completions"):
+	case host == "api.openai.com" || strings.HasSuffix(p, "/chat/completions"):
 		return APIOpenAI
 	}
 	return APIHTTP
