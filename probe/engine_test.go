@@ -39,9 +39,9 @@ type llmServer struct {
 	// (each logical request, when prompt sizes differ), whatever the timing.
 	refuseFirst int64
 	perPrompt   sync.Map // prompt length → *atomic.Int64
-	delay  func(call int64) time.Duration
-	keys   sync.Map // x-api-key values seen
-	stop   chan struct{}
+	delay       func(call int64) time.Duration
+	keys        sync.Map // x-api-key values seen
+	stop        chan struct{}
 }
 
 func newLLMServer(t *testing.T) *llmServer {
@@ -200,7 +200,7 @@ type fixedRetry struct {
 	wait     time.Duration
 }
 
-func (f fixedRetry) Client(int) backoff.Policy { return f }
+func (f fixedRetry) Client(int) backoff.Policy          { return f }
 func (f fixedRetry) Before(time.Time, int) backoff.Gate { return backoff.Gate{} }
 func (f fixedRetry) After(_ time.Time, o backoff.Outcome) backoff.Decision {
 	if o.Succeeded() {
