@@ -226,11 +226,28 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// lineOf returns the line of the value at a dotted path in a mapping node, or of its nearest
-// present ancestor; 0 when none is present.
+// lineOf returns the line of the field at a dotted path in a mapping node. A limit's window or
+// algorithm absent from the file comes from the top-level default: its line. Otherwise it is the
+// line of the nearest present ancestor; 0 when none is present.
 func lineOf(n *yaml.Node, path string) int {
-	line := 0
-	for _, part := range strings.Split(path, ".") {
+	if line, found := lineOfPath(n, path); found {
+		return line
+	}
+	parts := strings.Split(path, ".")
+	if leaf := parts[len(parts)-1]; len(parts) > 1 && (leaf == "window" || leaf == "algorithm") {
+		if line, found := lineOfPath(n, leaf); found {
+			return line
+		}
+	}
+	line, _ := lineOfPath(n, path)
+	return line
+}
+
+// lineOfPath returns the line of the deepest field of path present in n, and whether all of
+// path was.
+func lineOfPath(n *yaml.Node, path string) (line int, found bool) {
+	parts := strings.Split(path, ".")
+	for i, part := range parts {
 		if n == nil || n.Kind != yaml.MappingNode {
 			break
 		}
@@ -244,9 +261,12 @@ func lineOf(n *yaml.Node, path string) int {
 		if next == nil {
 			break
 		}
+		if i == len(parts)-1 {
+			return line, true
+		}
 		n = next
 	}
-	return line
+	return line, false
 }
 
 // String renders the configuration as the YAML LoadConfig reads.

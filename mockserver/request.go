@@ -44,7 +44,9 @@ type reqParser struct {
 	req      apiRequest
 	hasModel bool
 	hasMsgs  bool
-	tokens   int64
+	// Token counts of the system prompt and the messages; a repeated key replaces the earlier
+	// value, as a JSON object's last duplicate wins.
+	sysTokens, msgTokens int64
 	sem      *requestError
 }
 
@@ -71,7 +73,7 @@ func parseRequest(body []byte, e Endpoint) (apiRequest, *requestError) {
 	case !p.hasMsgs:
 		return p.req, p.missing("messages")
 	}
-	p.req.inputTokens = max(p.tokens, 1)
+	p.req.inputTokens = max(p.sysTokens+p.msgTokens, 1)
 	return p.req, nil
 }
 
@@ -175,7 +177,7 @@ func (p *reqParser) top() {
 				s.skip()
 				continue
 			}
-			p.system("system")
+			p.sysTokens, _ = p.system("system")
 		case "stream":
 			p.stream()
 		default:
@@ -242,18 +244,17 @@ func (p *reqParser) stream() {
 	}
 }
 
-// system reads the system prompt: a string or a list of text blocks.
-func (p *reqParser) system(parts ...any) bool {
+// system reads the system prompt, a string or a list of text blocks, and returns its tokens.
+func (p *reqParser) system(parts ...any) (int64, bool) {
 	switch p.s.peek() {
 	case '"':
 		_, n, _ := p.s.str()
-		p.tokens += countBytes(n)
-		return n > 0
+		return countBytes(n), n > 0
 	case '[':
 		return p.blocks(parts...)
 	default:
 		p.badType("string", parts...)
-		return false
+		return 0, false
 	}
 }
 
@@ -268,13 +269,14 @@ func (p *reqParser) messages() {
 	}
 	p.hasMsgs = true
 	s.beginArray()
-	n, firstEmpty, emptyRole := 0, -1, ""
+	n, firstEmpty, emptyRole, tokens := 0, -1, "", int64(0)
 	for first := true; s.nextElem(&first); n++ {
 		if s.peek() != '{' {
 			p.badType("object", "messages", n)
 			continue
 		}
-		role, nonEmpty := p.message(n)
+		role, nonEmpty, t := p.message(n)
+		tokens += t
 		if !nonEmpty && firstEmpty < 0 {
 			firstEmpty, emptyRole = n, role
 		}
@@ -282,6 +284,7 @@ func (p *reqParser) messages() {
 	if s.err != "" {
 		return
 	}
+	p.msgTokens = tokens
 	switch {
 	case n == 0 && p.openai:
 		p.fail(&requestError{msg: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", param: "messages", code: "empty_array"})
@@ -292,9 +295,9 @@ func (p *reqParser) messages() {
 	}
 }
 
-// message reads messages[i] and returns its role and whether its content had any text or
-// block.
-func (p *reqParser) message(i int) (role string, nonEmpty bool) {
+// message reads messages[i] and returns its role, whether its content had any text or block,
+// and its tokens.
+func (p *reqParser) message(i int) (role string, nonEmpty bool, tokens int64) {
 	s := &p.s
 	s.beginObject()
 	hasRole, hasContent := false, false
@@ -313,14 +316,13 @@ func (p *reqParser) message(i int) (role string, nonEmpty bool) {
 			hasRole = true
 			role = p.checkRole(raw, i)
 		case "content":
-			hasContent = true
+			hasContent, tokens, nonEmpty = true, 0, false
 			switch s.peek() {
 			case '"':
 				_, n, _ := s.str()
-				p.tokens += countBytes(n)
-				nonEmpty = n > 0
+				tokens, nonEmpty = countBytes(n), n > 0
 			case '[':
-				nonEmpty = p.blocks("messages", i, "content")
+				tokens, nonEmpty = p.blocks("messages", i, "content")
 			case 'n':
 				if !p.openai {
 					p.badType("list", "messages", i, "content")
@@ -335,16 +337,16 @@ func (p *reqParser) message(i int) (role string, nonEmpty bool) {
 		}
 	}
 	if s.err != "" {
-		return role, true
+		return role, true, 0
 	}
 	if !hasRole {
 		p.fail(p.missing("messages", i, "role"))
 	}
 	if !hasContent && !p.openai {
 		p.fail(p.missing("messages", i, "content"))
-		return role, true
+		return role, true, 0
 	}
-	return role, nonEmpty || p.openai
+	return role, nonEmpty || p.openai, tokens
 }
 
 // checkRole validates a role value and returns it (interned, so no allocation).
@@ -367,9 +369,9 @@ func (p *reqParser) checkRole(raw []byte, i int) string {
 	return ""
 }
 
-// blocks reads a list of content blocks; the text of each {"type":"text","text":…} counts.
-// It reports whether the list had any block.
-func (p *reqParser) blocks(parts ...any) bool {
+// blocks reads a list of content blocks and returns the tokens of the text of each
+// {"type":"text","text":…} and whether the list had any block.
+func (p *reqParser) blocks(parts ...any) (tokens int64, nonEmpty bool) {
 	s := &p.s
 	s.beginArray()
 	n := 0
@@ -406,7 +408,7 @@ func (p *reqParser) blocks(parts ...any) bool {
 			}
 		}
 		if s.err != "" {
-			return true
+			return 0, true
 		}
 		switch {
 		case !hasType:
@@ -414,8 +416,8 @@ func (p *reqParser) blocks(parts ...any) bool {
 		case string(typ) == "text" && !hasText:
 			p.fail(p.missing(append(parts, n, "text")...))
 		case string(typ) == "text":
-			p.tokens += countBytes(textLen)
+			tokens += countBytes(textLen)
 		}
 	}
-	return n > 0
+	return tokens, n > 0
 }
