@@ -47,7 +47,7 @@ type reqParser struct {
 	// Token counts of the system prompt and the messages; a repeated key replaces the earlier
 	// value, as a JSON object's last duplicate wins.
 	sysTokens, msgTokens int64
-	sem      *requestError
+	sem                  *requestError
 }
 
 // parseRequest reads a request body for endpoint e (messages, count_tokens or chat).
