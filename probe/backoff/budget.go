@@ -13,8 +13,9 @@ import (
 // granted after the observed one is charged even when its response comes back first.
 //
 // With a known refill rate ρ (limit per window: the window parameter, IETF w=, or one minute for
-// the Anthropic and OpenAI dialects, whose limits are per minute and refill continuously) the
-// budget is a token bucket replayed from the anchor:
+// the Anthropic and OpenAI dialects, whose limits are per minute and refill continuously; for
+// those two never below what the resets prove, see anchor) the budget is a token bucket replayed
+// from the anchor:
 //
 //	stock(at) = rem
 //	at each later grant g:  stock = min(cap, stock + ρ·(t_g − t_prev)) − cost
@@ -36,6 +37,7 @@ type budget struct {
 	at     time.Time
 	rem    float64
 	rate   float64       // refill per second; 0 = unknown
+	floor  float64       // largest lower bound of the rate the resets have shown
 	reset  time.Duration // until full; < 0 = unknown
 	cap    float64
 	maxRem float64
@@ -63,8 +65,10 @@ func (b *budget) take(t time.Time) {
 
 // anchor re-bases the budget on an observation of state st (dialect d, refill window w: 0 if
 // unknown), for the attempt granted as seq and sent at. grants are the instants of the grants
-// numbered first, first+1, …; those after seq are replayed.
-func (b *budget) anchor(st ratelimit.State, d ratelimit.Dialect, tokens bool, w time.Duration,
+// numbered first, first+1, …; those after seq are replayed. continuous says the limit refills
+// continuously and reset is when it is full again (Anthropic, OpenAI), which bounds the rate
+// from below even when the advertised limit is not what refills per window (see floor).
+func (b *budget) anchor(st ratelimit.State, d ratelimit.Dialect, tokens bool, w time.Duration, continuous bool,
 	seq uint64, at time.Time, first uint64, grants []time.Time) {
 	b.ok, b.seq, b.at = true, seq, at
 	b.rem = float64(st.Remaining)
@@ -85,6 +89,18 @@ func (b *budget) anchor(st ratelimit.State, d ratelimit.Dialect, tokens bool, w 
 		if oneSecondReset(st.ResetKind) {
 			b.reset += time.Second
 		}
+	}
+	// A bucket that is full again after reset refills at ρ = (capacity − level)/reset, and since
+	// capacity ≥ cap, level < rem + cost and the true reset ≤ the reset read (margin included),
+	//
+	//	ρ ≥ (cap − rem − cost) / reset
+	//
+	// The largest such bound seen is the floor of the rate: it rescues a limit header that states
+	// the bucket's capacity rather than its per-minute quota (a 10-request burst refilling at
+	// 600/min would otherwise be paced at 10/min). Requests only: token counts are rounded.
+	if continuous && !tokens && b.rate > 0 && b.reset > 0 {
+		b.floor = max(b.floor, (b.cap-b.rem-b.cost)/b.reset.Seconds())
+		b.rate = max(b.rate, b.floor)
 	}
 	b.stock, b.stockAt = b.rem, at
 	if first > seq+1 { // grants already dropped from the log: charge them now, to be safe

@@ -25,6 +25,7 @@ type toyBucket struct {
 	rate, burst float64
 	tokens      float64
 	last        time.Time
+	limit       int64 // the limit header: the per-minute quota, or the capacity
 }
 
 func (b *toyBucket) admit(now time.Time) (int, *ratelimit.Snapshot) {
@@ -41,7 +42,7 @@ func (b *toyBucket) admit(now time.Time) (int, *ratelimit.Snapshot) {
 	}
 	full := now.Add(time.Duration((b.burst - b.tokens) / b.rate * float64(time.Second)))
 	s.Dims[ratelimit.Requests] = ratelimit.State{
-		Limit: int64(b.rate * 60), Remaining: int64(b.tokens),
+		Limit: b.limit, Remaining: int64(b.tokens),
 		Reset:     full.Truncate(time.Second).Sub(now.Truncate(time.Second)),
 		ResetKind: ratelimit.ResetRFC3339,
 		Flags:     ratelimit.HasLimit | ratelimit.HasRemaining | ratelimit.HasReset,
@@ -55,6 +56,7 @@ type toyConfig struct {
 	latency, jitter   time.Duration // response time = latency + U(0, jitter)
 	transit           time.Duration // send → server decision
 	seed              int64
+	limitIsBurst      bool // the limit header advertises the bucket's capacity, not its quota
 }
 
 type toyResult struct {
@@ -97,7 +99,10 @@ func runToy(t *testing.T, spec string, cfg toyConfig) toyResult {
 	s, err := Resolve(spec)
 	require.NoError(t, err)
 	fleet := s.NewFleet(cfg.seed)
-	bucket := &toyBucket{rate: cfg.rate, burst: cfg.burst, tokens: cfg.burst, last: t0}
+	bucket := &toyBucket{rate: cfg.rate, burst: cfg.burst, tokens: cfg.burst, last: t0, limit: int64(cfg.rate * 60)}
+	if cfg.limitIsBurst {
+		bucket.limit = int64(cfg.burst)
+	}
 	lat := rand.New(rand.NewPCG(uint64(cfg.seed), 99))
 
 	type client struct {
@@ -201,6 +206,19 @@ func TestFleetPacingKeeps429sRare(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestFleetHeaderPacingWhenLimitStatesTheBurst(t *testing.T) {
+	// If the server's limit header states the capacity (10) instead of the quota (600/min), the
+	// per-minute reading alone would pace at 10/min; the resets prove a faster refill.
+	cfg := contractToy
+	cfg.limitIsBurst = true
+	r := runToy(t, "header-pacing", cfg)
+	bound := 49 * time.Second
+	t.Logf("attempts %d, 429s %d, makespan %s (bound %s)", r.attempts, r.limited, r.makespan, bound)
+	assert.Equal(t, 500, r.succeeded)
+	assert.Less(t, float64(r.limited), 0.02*float64(r.attempts))
+	assert.Less(t, r.makespan, 2*bound, "within twice the bound")
 }
 
 func TestFleetExponentialSynchronizesRetries(t *testing.T) {

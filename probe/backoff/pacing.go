@@ -138,7 +138,8 @@ func (f *pacerFleet) observe(now time.Time, o *Outcome, seq uint64) {
 		if d.cost <= 0 || !st.Has(ratelimit.HasRemaining) || (d.ok && seq < d.seq) {
 			continue
 		}
-		d.anchor(st, s.Dialect, ratelimit.Dimension(i) != ratelimit.Requests, f.refillWindow(st, s.Dialect),
+		w, continuous := f.refillWindow(st, s.Dialect)
+		d.anchor(st, s.Dialect, ratelimit.Dimension(i) != ratelimit.Requests, w, continuous,
 			seq, at, f.logFirst, f.grants)
 	}
 	if o.Status == 429 {
@@ -162,17 +163,17 @@ func (f *pacerFleet) observe(now time.Time, o *Outcome, seq uint64) {
 
 // refillWindow is the window the limit of st refills over: the window parameter, else the
 // dialect's stated window (IETF w=), else one minute for Anthropic and OpenAI (per-minute limits
-// that refill continuously), else unknown (0).
-func (f *pacerFleet) refillWindow(st ratelimit.State, d ratelimit.Dialect) time.Duration {
+// that refill continuously: continuous is true), else unknown (0).
+func (f *pacerFleet) refillWindow(st ratelimit.State, d ratelimit.Dialect) (w time.Duration, continuous bool) {
 	switch {
 	case f.window > 0:
-		return f.window
+		return f.window, false
 	case st.Has(ratelimit.HasWindow) && st.Window > 0:
-		return st.Window
+		return st.Window, false
 	case d == ratelimit.DialectAnthropic || d == ratelimit.DialectOpenAI:
-		return time.Minute
+		return time.Minute, true
 	}
-	return 0
+	return 0, false
 }
 
 // pacerClient is one client of a header-pacing fleet.
