@@ -117,14 +117,19 @@ func TestAliasBomb(t *testing.T) {
 	assert.Contains(t, got[len(got)-1], "document too large: more than 10000 values (aliases included)")
 }
 
-// TestMockJSON: run.json gets the hook's configuration, or the section as written.
+// TestMockJSON: the hook's configuration is kept; JSON shows the section as written, or the
+// configuration when there is no section.
 func TestMockJSON(t *testing.T) {
 	s := mustLoad(t, "mock:\n  algorithm: gcra\n  limits: {requests: {per_minute: 60}}\n")
 	require.IsType(t, &testMock{}, s.Mock.Config)
 	assert.Equal(t, int64(60), s.Mock.Config.(*testMock).Limits.Requests.PerMinute)
 	j, err := json.Marshal(s.Mock)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"Algorithm":"gcra","Limits":{"Requests":{"PerMinute":60,"Burst":null}}}`, string(j))
+	assert.JSONEq(t, `{"algorithm":"gcra","limits":{"requests":{"per_minute":60}}}`, string(j))
+
+	j, err = json.Marshal(&Mock{Config: &testMock{Algorithm: "gcra"}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"Algorithm":"gcra","Limits":{"Requests":{"PerMinute":0,"Burst":null}}}`, string(j))
 
 	raw, err := Load("m.yaml", []byte("mock:\n  limits: {requests: {per_minute: 60}}\n"), Options{})
 	require.NoError(t, err)

@@ -44,6 +44,8 @@ func TestSuggest(t *testing.T) {
 		{"maxinflight", "max_inflight"},
 		{"startrate", "start_rate"},
 		{"rat", "rate"},
+		{"stagse", "stages"},
+		{"fnid", "find"},
 		{"x", ""},
 		{"zzz", ""},
 		{"completely-different", ""},
@@ -54,6 +56,8 @@ func TestSuggest(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 3, editDistance("kitten", "sitting"))
+	assert.Equal(t, 1, editDistance("burts", "burst"))
+	assert.Equal(t, 3, editDistance("ca", "abc"), "optimal string alignment edits no substring twice")
 	assert.Equal(t, 0, editDistance("", ""))
 	assert.Equal(t, 4, editDistance("", "rate"))
 }

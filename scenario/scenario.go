@@ -199,9 +199,10 @@ func (m *Mock) decodeNode(d *decoder, n *yaml.Node, path string) {
 	d.pos[path] = position{n.Line, n.Column}
 }
 
-// MarshalJSON writes the decoded configuration, or the section as written when there is none.
+// MarshalJSON writes the section as written (with the file's field names), or the decoded
+// configuration when there is no section (a scenario built from flags).
 func (m *Mock) MarshalJSON() ([]byte, error) {
-	if m.Config != nil {
+	if m.Node == nil && m.Config != nil {
 		return json.Marshal(m.Config)
 	}
 	v := map[string]any{}
