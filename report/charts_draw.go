@@ -76,11 +76,14 @@ func (b *Builder) timelineChart() Chart {
 			{"rejected (429)", b.limited, colRejected, 1.5, nil},
 			{"failed (5xx, errors)", b.failedS, colFailed, 1.5, nil},
 		}
+		yMax := 1.0
 		for _, ln := range lines {
 			if ln.s.Empty() {
 				continue
 			}
-			l, err := lineOf(rateXYs(ln.s, 0), ln.col, ln.width, ln.dashes)
+			pts := rateXYs(ln.s, 0)
+			yMax = math.Max(yMax, maxY(pts))
+			l, err := lineOf(pts, ln.col, ln.width, ln.dashes)
 			if err != nil {
 				return err
 			}
@@ -88,8 +91,8 @@ func (b *Builder) timelineChart() Chart {
 			p.Add(l)
 			p.Legend.Add(ln.name, l)
 		}
-		p.Y.Min = 0
-		p.Draw(dc)
+		p.X.Min, p.Y.Min, p.Y.Max = 0, 0, yMax*1.3 // headroom for the legend
+		p.Draw(margin(dc))
 		return nil
 	}
 	return c
@@ -114,13 +117,16 @@ func (b *Builder) headersChart(s *Summary) Chart {
 			h := &b.headers[d]
 			p := newPlot(d.String(), "time since run start (s)", d.String()+" remaining")
 			p.Add(plotter.NewGrid())
-			rem, err := lineOf(setXYs(h.remaining), strategyPalette[0], 1.5, nil)
+			remPts := setXYs(h.remaining)
+			yMax := math.Max(1, maxY(remPts))
+			rem, err := lineOf(remPts, strategyPalette[0], 1.5, nil)
 			if err != nil {
 				return err
 			}
 			p.Add(rem)
 			p.Legend.Add("remaining (lowest per bin)", rem)
 			if pts := setXYs(h.limit); len(pts) > 0 {
+				yMax = math.Max(yMax, maxY(pts))
 				adv, err := lineOf(pts, colSent, 1.2, []vg.Length{vg.Points(6), vg.Points(3)})
 				if err != nil {
 					return err
@@ -129,6 +135,7 @@ func (b *Builder) headersChart(s *Summary) Chart {
 				p.Legend.Add("advertised limit (header)", adv)
 			}
 			if q, ok := effectiveQuota(s.Limits, d, h.windowS); ok {
+				yMax = math.Max(yMax, q)
 				x0, x1 := 0.0, float64(len(h.remaining.Bins))*h.remaining.Width
 				eff, err := lineOf(plotter.XYs{{X: x0, Y: q}, {X: x1, Y: q}}, colRejected, 1.5, []vg.Length{vg.Points(2), vg.Points(2)})
 				if err != nil {
@@ -137,7 +144,7 @@ func (b *Builder) headersChart(s *Summary) Chart {
 				p.Add(eff)
 				p.Legend.Add("effective limit (inferred, per window)", eff)
 			}
-			p.Y.Min = 0
+			p.X.Min, p.Y.Min, p.Y.Max = 0, 0, yMax*1.4 // headroom for the legend
 			plots = append(plots, p)
 		}
 		return drawTiles(dc, "Rate-limit headers: remaining per dimension over time", plots, 1)
@@ -257,7 +264,7 @@ func (b *Builder) latencyChart(s *Summary, pal palette) Chart {
 		}
 		p.Y.Min, p.Y.Max = 0, 1.02
 		p.X.Min = xMin / 1.2
-		p.Draw(dc)
+		p.Draw(margin(dc))
 		return nil
 	}
 	return c
@@ -284,8 +291,14 @@ func rankingChart(s *Summary, pal palette) Chart {
 			labels[i] = st.Label(showMode, showClients)
 		}
 		barW := vg.Points(math.Min(40, 300/float64(len(entries))))
+		attMax, mkMax := 1.0, 1.0
+		for _, st := range entries {
+			attMax = math.Max(attMax, float64(st.Attempts))
+			mkMax = math.Max(mkMax, math.Max(valueOr(st.MakespanSeconds, 0), valueOr(st.MakespanLowerBoundSeconds, 0)))
+		}
 		att := newPlot("Attempts (HTTP) per strategy", "", "attempts")
 		mk := newPlot("Makespan per strategy", "", "makespan (s)")
+		att.Y.Max, mk.Y.Max = attMax*1.1, mkMax*1.2 // headroom for the legend
 		var boundLegend bool
 		for i, st := range entries {
 			col := pal.color(st.Name)
@@ -405,6 +418,20 @@ func sweepChart(s *Summary, pal palette) Chart {
 		return drawTiles(dc, "Client-count sweep: attempts and makespan per strategy", []*plot.Plot{att, mk}, 2)
 	}
 	return c
+}
+
+// maxY is the largest Y of pts (0 when empty).
+func maxY(pts plotter.XYs) float64 {
+	m := 0.0
+	for _, p := range pts {
+		m = math.Max(m, p.Y)
+	}
+	return m
+}
+
+// margin leaves a small border around a single plot so its title and labels do not touch the edge.
+func margin(dc draw.Canvas) draw.Canvas {
+	return draw.Crop(dc, vg.Points(6), -vg.Points(10), vg.Points(4), -vg.Points(8))
 }
 
 func valueOr(p *float64, d float64) float64 {

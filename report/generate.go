@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -87,10 +88,8 @@ func Generate(dir string, opts Options) (*Summary, error) {
 		return nil, fmt.Errorf("write %s: %w", MarkdownFile, err)
 	}
 	if !opts.SkipCharts {
-		for i := range charts {
-			if err := writeChart(dir, &charts[i]); err != nil {
-				return nil, err
-			}
+		if err := writeCharts(dir, charts); err != nil {
+			return nil, err
 		}
 	}
 	if cw != nil {
@@ -109,6 +108,18 @@ func Generate(dir string, opts Options) (*Summary, error) {
 		csvTmp = nil
 	}
 	return s, nil
+}
+
+// writeCharts draws the charts concurrently (they share no state but gonum's synchronized font
+// cache) and returns the first error in chart order.
+func writeCharts(dir string, charts []Chart) error {
+	errs := make([]error, len(charts))
+	var wg sync.WaitGroup
+	for i := range charts {
+		wg.Go(func() { errs[i] = writeChart(dir, &charts[i]) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // writeChart draws one chart into dir, or removes a stale PNG of a chart without data.

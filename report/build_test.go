@@ -1,0 +1,190 @@
+package report
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// att is a compact attempt for the builder tables.
+func att(client int, req int64, n int, sched, sent, latMs float64, status int, final bool) record.Attempt {
+	return record.Attempt{Strategy: "s", Mode: record.ModeSim, Fleet: 2, Client: client, Request: req, Attempt: n,
+		ScheduledS: sched, SentS: sent, LatencyMs: latMs, Status: status, Final: final}
+}
+
+func TestBuilderStrategyMetrics(t *testing.T) {
+	rejected := att(1, 2, 2, 1.5, 1.5, 0, 0, false)
+	rejected.ClientRejected = true
+	tests := []struct {
+		name     string
+		segStart float64
+		atts     []record.Attempt
+		check    func(t *testing.T, st Strategy, tot Totals)
+	}{
+		{
+			name:     "retries then success: latency from attempt 1's scheduled time to the final end",
+			segStart: 10,
+			atts: []record.Attempt{
+				att(0, 1, 1, 10, 10.2, 100, 429, false),
+				att(0, 1, 2, 11, 11, 500, 200, true),
+			},
+			check: func(t *testing.T, st Strategy, tot Totals) {
+				assert.EqualValues(t, 1, st.Requests)
+				assert.EqualValues(t, 1, st.Succeeded)
+				assert.EqualValues(t, 2, st.Attempts)
+				assert.EqualValues(t, 1, st.RateLimited)
+				assert.Equal(t, 2.0, *st.Amplification)
+				require.NotNil(t, st.Latency)
+				assert.Equal(t, 1.5, st.Latency.Max, "11.5 − 10")
+				assert.InDelta(t, 1.5, st.Latency.P50, 1.5/256)
+				assert.Equal(t, 1.5, *st.MakespanSeconds, "segment start 10 to last end 11.5")
+				assert.Equal(t, 0.6667, *st.GoodputPerSecond)
+			},
+		},
+		{
+			name: "client-rejected records are not HTTP attempts; failed and unfinished requests",
+			atts: []record.Attempt{
+				att(0, 1, 1, 0, 0, 100, 500, true), // failed at once
+				att(1, 2, 1, 0, 0, 100, 429, false),
+				rejected,                           // held back, request 2 goes on
+				att(1, 2, 3, 2, 2, 100, 200, true), // succeeds
+				att(0, 3, 1, 1, 1, 50, 429, false), // never finished
+			},
+			check: func(t *testing.T, st Strategy, tot Totals) {
+				assert.EqualValues(t, 3, st.Requests)
+				assert.EqualValues(t, 1, st.Succeeded)
+				assert.EqualValues(t, 1, st.Failed)
+				assert.EqualValues(t, 1, st.Unfinished)
+				assert.EqualValues(t, 4, st.Attempts)
+				assert.EqualValues(t, 1, st.ClientRejected)
+				assert.EqualValues(t, 1, st.Errors)
+				assert.EqualValues(t, 4, tot.Attempts)
+				assert.EqualValues(t, 1, tot.ClientRejected)
+				assert.Equal(t, 2.1, st.Latency.Max)
+				assert.Equal(t, 2.1, *st.MakespanSeconds, "no segment: from the first scheduled request (0) to the last end")
+			},
+		},
+		{
+			name: "a success without the final flag still ends its request",
+			atts: []record.Attempt{att(0, 1, 1, 0, 0, 250, 200, false)},
+			check: func(t *testing.T, st Strategy, tot Totals) {
+				assert.EqualValues(t, 1, st.Succeeded)
+				assert.EqualValues(t, 0, st.Unfinished)
+			},
+		},
+		{
+			name: "fairness: equal clients score 1",
+			atts: []record.Attempt{att(0, 1, 1, 0, 0, 1000, 200, true), att(1, 2, 1, 0, 0, 1000, 200, true)},
+			check: func(t *testing.T, st Strategy, tot Totals) {
+				assert.Equal(t, 1.0, *st.Fairness)
+			},
+		},
+		{
+			name: "fairness: one of two clients served scores 1/2",
+			atts: []record.Attempt{att(0, 1, 1, 0, 0, 1000, 200, true), att(1, 2, 1, 0, 0, 1000, 429, true)},
+			check: func(t *testing.T, st Strategy, tot Totals) {
+				assert.Equal(t, 0.5, *st.Fairness)
+			},
+		},
+		{
+			name: "fairness: a client served later scores lower (x = 1/1 s and 1/3 s → J = 0.8)",
+			atts: []record.Attempt{att(0, 1, 1, 0, 0, 1000, 200, true), att(1, 2, 1, 0, 2, 1000, 200, true)},
+			check: func(t *testing.T, st Strategy, tot Totals) {
+				// (1 + 1/3)² / (2 · (1 + 1/9)) = 0.8
+				assert.Equal(t, 0.8, *st.Fairness)
+			},
+		},
+		{
+			name: "peak attempts per second",
+			atts: []record.Attempt{
+				att(0, 1, 1, 0, 0.1, 10, 429, false), att(0, 1, 2, 0.2, 0.2, 10, 429, false),
+				att(0, 1, 3, 0.9, 0.9, 10, 429, false), att(0, 1, 4, 1.5, 1.5, 10, 200, true),
+			},
+			check: func(t *testing.T, st Strategy, tot Totals) {
+				assert.Equal(t, 3.0, st.PeakAttemptsPerSecond)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := &record.Run{Segments: []record.Segment{{Label: "x", Strategy: "s", Mode: record.ModeSim, Clients: 2, StartS: tt.segStart}}}
+			if tt.segStart == 0 {
+				run.Segments = nil
+			}
+			b := NewBuilder(run)
+			for i := range tt.atts {
+				b.Add(&tt.atts[i])
+			}
+			s := b.Summary()
+			require.Len(t, s.Strategies, 1)
+			tt.check(t, s.Strategies[0], s.Totals)
+		})
+	}
+}
+
+func TestLowerBound(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	acc := &stratAcc{requests: 100, okN: 10, okInput: 1000, okOutput: 4000} // 100 in, 400 out per request
+	tests := []struct {
+		name    string
+		known   []record.KnownLimit
+		limits  []infer.Limit
+		want    float64
+		wantDim string
+		ok      bool
+	}{
+		{"requests token bucket: (100 − 10) / (60/60 s)", []record.KnownLimit{{Dimension: "requests", Algorithm: "token-bucket", PerMinute: 60, Burst: 10}}, nil, 90, "requests", true},
+		{"output tokens bind: (100·400 − 8000) / (8000/60)", []record.KnownLimit{
+			{Dimension: "requests", Algorithm: "token-bucket", PerMinute: 60, Burst: 10},
+			{Dimension: "output_tokens", Algorithm: "token-bucket", PerMinute: 8000, Burst: 8000}}, nil, 240, "output_tokens", true},
+		{"fixed window admits two quotas around a boundary", []record.KnownLimit{{Dimension: "requests", Algorithm: "fixed-window", PerMinute: 60, Burst: 10}}, nil, 80, "requests", true},
+		{"burst above the workload: 0", []record.KnownLimit{{Dimension: "requests", Algorithm: "gcra", PerMinute: 60, Burst: 500}}, nil, 0, "requests", true},
+		{"inferred: the top of the interval", nil, []infer.Limit{{Dimension: "requests", EffectivePerMinute: f(50), EffectiveHigh: f(60), Burst: f(10), Algorithm: infer.AlgoTokenBucket}}, 90, "requests", true},
+		{"inferred without a burst: unknown", nil, []infer.Limit{{Dimension: "requests", EffectivePerMinute: f(60)}}, 0, "", false},
+		{"nothing known: unknown", nil, nil, 0, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBuilder(&record.Run{Known: tt.known})
+			res := infer.Result{Limits: tt.limits}
+			got, dim, ok := lowerBound(acc, b.boundLimits(res), res, 0)
+			assert.Equal(t, tt.ok, ok)
+			assert.InDelta(t, tt.want, got, 1e-9)
+			assert.Equal(t, tt.wantDim, dim)
+		})
+	}
+}
+
+func TestRankCompleteFirst(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	sts := []Strategy{
+		{Name: "gives-up", Requests: 10, Succeeded: 8, Failed: 2, MakespanSeconds: f(5)},
+		{Name: "slow", Requests: 10, Succeeded: 10, MakespanSeconds: f(20), Attempts: 12},
+		{Name: "fast", Requests: 10, Succeeded: 10, MakespanSeconds: f(12), Attempts: 30},
+		{Name: "other-group", Clients: 5, Requests: 10, Succeeded: 10, MakespanSeconds: f(99)},
+		{Name: "tie-fewer-attempts", Requests: 10, Succeeded: 10, MakespanSeconds: f(12), Attempts: 11},
+	}
+	rankStrategies(sts)
+	got := map[string]int{}
+	for _, s := range sts {
+		got[s.Name] = s.Rank
+	}
+	assert.Equal(t, map[string]int{"tie-fewer-attempts": 1, "fast": 2, "slow": 3, "gives-up": 4, "other-group": 1}, got)
+}
+
+func TestHuman(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"}, {1, "1"}, {1.18, "1.18"}, {41.234, "41.2"}, {0.012345, "0.0123"}, {999.4, "999"},
+		{999.6, "1,000"}, {8000, "8,000"}, {1234567, "1,234,567"}, {-2.5, "-2.5"}, {-1500, "-1,500"}, {100, "100"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, human(tt.in), "%v", tt.in)
+	}
+}
