@@ -3,13 +3,71 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/report"
 )
 
-// runReport is being built; see the open issues.
+// runReport re-renders a run directory's summary.json, report.md, charts and attempts.csv from its
+// run.json and attempts.jsonl, then prints the key findings and tables.
 func runReport(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("report", "ratelab report [flags]", "")
+	fs := newFlagSet("report", "ratelab report DIR",
+		"Re-render DIR's summary.json, report.md, PNG charts and attempts.csv from DIR/run.json and "+
+			"DIR/attempts.jsonl. The same inputs always give byte-identical summary.json and report.md.")
+	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	return errors.New("report: not implemented yet")
+	switch fs.NArg() {
+	case 0:
+		return usageErrorf("report: missing DIR, the run directory holding run.json and attempts.jsonl (usage: ratelab report DIR)")
+	case 1:
+	default:
+		return usageErrorf("report: one DIR expected, got %d arguments (usage: ratelab report DIR)", fs.NArg())
+	}
+	dir := fs.Arg(0)
+	if err := checkRunDir(dir); err != nil {
+		return err
+	}
+	s, err := report.Generate(dir, report.Options{})
+	if err != nil {
+		return err
+	}
+	if *quiet {
+		return nil
+	}
+	w := env.stdout
+	for _, f := range report.KeyFindings(s) {
+		fmt.Fprintf(w, "- %s\n", f)
+	}
+	fmt.Fprintln(w)
+	if err := report.PrintTables(w, s); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nReport: %s\n", filepath.Join(dir, report.MarkdownFile))
+	return nil
+}
+
+// checkRunDir turns a missing directory or input file into a usage error naming it.
+func checkRunDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usageErrorf("report: directory %s does not exist", dir)
+	case err != nil:
+		return fmt.Errorf("report: %w", err)
+	case !st.IsDir():
+		return usageErrorf("report: %s is not a directory (want a run directory holding run.json and attempts.jsonl)", dir)
+	}
+	for _, f := range []string{"run.json", record.AttemptsFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); errors.Is(err, fs.ErrNotExist) {
+			return usageErrorf("report: %s is missing: %s is not a ratelab run directory (it needs run.json and %s)",
+				filepath.Join(dir, f), dir, record.AttemptsFile)
+		}
+	}
+	return nil
 }
