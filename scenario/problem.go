@@ -3,8 +3,12 @@ package scenario
 import (
 	"cmp"
 	"fmt"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Problem is one thing wrong with a scenario: where it is (file, line, column, and the field
@@ -122,4 +126,82 @@ func editDistance(a, b string) int {
 		}
 	}
 	return d[len(a)][len(b)]
+}
+
+func wantOf(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	default:
+		return "a whole number"
+	}
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	default:
+		return "value"
+	}
+}
+
+// describe names what a node is, for "got …" messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return "nothing"
+		}
+		return show(n.Value)
+	default:
+		return "an unsupported node"
+	}
+}
+
+// show quotes a user value for a message: shortened when long, and withheld when it looks like
+// an API key, so a key pasted into the wrong field never reaches the terminal.
+func show(s string) string {
+	if looksLikeKey(s) {
+		return "a value that looks like an API key (not shown)"
+	}
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// looksLikeKey reports whether s looks like a provider API key or a bearer token.
+func looksLikeKey(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(strings.ToLower(s), "bearer ") {
+		return true
+	}
+	if strings.HasPrefix(s, "sk-") && len(s) > 12 {
+		return true
+	}
+	// A long run of letters and digits with no spaces is a token, not a setting.
+	if len(s) >= 32 && !strings.ContainsAny(s, " /:.") {
+		var letters, digits int
+		for _, r := range s {
+			switch {
+			case r >= '0' && r <= '9':
+				digits++
+			case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+				letters++
+			}
+		}
+		return letters > 0 && digits > 0
+	}
+	return false
 }

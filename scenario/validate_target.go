@@ -1,0 +1,179 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func (v *validator) target() {
+	s, t := v.s, &v.s.Target
+	mock := s.Mock != nil
+	switch {
+	case mock && t.URL != "":
+		v.add("target.url", "the embedded mock (mock:) is the target; remove target.url, or remove mock: to send requests to the URL")
+	case !mock && t.URL == "":
+		v.add("target", "missing: give target.url (a real API) or mock: (the embedded mock server)")
+	}
+	if t.URL != "" {
+		u, err := url.Parse(t.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add("target.url", "must be an http:// or https:// URL such as https://api.anthropic.com, got %s", show(t.URL))
+		}
+	}
+	if t.API != "" && !slices.Contains(APIs, t.API) {
+		v.add("target.api", "%s", unknownMsg("api", t.API, APIs))
+	}
+	api := s.api()
+	if t.Model == "" && !mock && (api == APIAnthropic || api == APIOpenAI) {
+		v.add("target.model", "is required for api %s, e.g. model: %s", api, exampleModels[api])
+	}
+	if t.KeyEnv != "" {
+		switch {
+		case looksLikeKey(t.KeyEnv):
+			v.add("target.key_env", "looks like an API key: key_env takes the NAME of the environment variable that holds the key (e.g. ANTHROPIC_API_KEY), never the key itself")
+		case !envRE.MatchString(t.KeyEnv):
+			v.add("target.key_env", "must be an environment variable name (letters, digits and _, not starting with a digit), got %s", show(t.KeyEnv))
+		}
+	}
+	if t.Method != "" {
+		switch {
+		case !methodRE.MatchString(t.Method):
+			v.add("target.method", "must be an HTTP method in capitals such as GET or POST, got %s", show(t.Method))
+		case api != APIHTTP && t.Method != "POST":
+			v.add("target.method", "api %s always sends POST; remove method or use api http", api)
+		}
+	}
+	names := make([]string, 0, len(t.Headers))
+	for k := range t.Headers {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		p := join("target.headers", k)
+		switch val := t.Headers[k]; {
+		case !tokenRE.MatchString(k):
+			v.add(p, "is not a valid HTTP header name (letters, digits and -)")
+		case slices.Contains(credentialHeaders, strings.ToLower(k)) || looksLikeKey(val):
+			v.add(p, "carries a credential; scenario files are shared and recorded, so put the key in an environment variable and set target.key_env to its name")
+		case strings.ContainsAny(val, "\r\n"):
+			v.add(p, "must be on one line")
+		}
+	}
+	if t.Body != "" && api != APIHTTP {
+		v.add("target.body", "is only for api http; anthropic and openai request bodies are built from workload")
+	}
+}
+
+// api is the target's API, inferred when not given.
+func (s *Scenario) api() string {
+	switch {
+	case s.Target.API != "":
+		return s.Target.API
+	case s.Mock != nil:
+		return DefaultMockAPI
+	}
+	return InferAPI(s.Target.URL)
+}
+
+func (v *validator) mock() {
+	m := v.s.Mock
+	if m == nil || m.Node == nil || v.opts.DecodeMock == nil || v.suppressed("mock") {
+		return
+	}
+	cfg, err := v.opts.DecodeMock(m.Node)
+	if err != nil {
+		v.hookError("mock", "mock", err)
+		return
+	}
+	m.Config = cfg
+}
+
+// hookError turns an error from a hook into problems under base; ParamErrors go under
+// paramBase.
+func (v *validator) hookError(base, paramBase string, err error) {
+	var se *Error
+	var te *yaml.TypeError
+	switch {
+	case errors.As(err, &se):
+		for _, p := range se.Problems {
+			path := base
+			if p.Path != "" {
+				path = p.Path
+				if path != base && !under(path, base) {
+					path = base + "." + strings.TrimPrefix(path, ".")
+				}
+			}
+			q := v.at(path, p.Msg)
+			if p.Line > 0 {
+				q.Line, q.Col = p.Line, p.Col
+			}
+			v.problems = append(v.problems, q)
+		}
+	case errors.As(err, &te):
+		for _, e := range te.Errors {
+			q := v.at(base, e)
+			if m := lineRE.FindStringSubmatch(e); m != nil {
+				q = v.atLine(base, m[1], m[2])
+			}
+			v.problems = append(v.problems, q)
+		}
+	default:
+		for _, leaf := range leaves(err) {
+			var pe *ParamError
+			if errors.As(leaf, &pe) {
+				v.problems = append(v.problems, v.at(joinPath(paramBase, pe.Param), pe.Msg))
+				continue
+			}
+			v.problems = append(v.problems, v.at(base, leaf.Error()))
+		}
+	}
+}
+
+// atLine positions a problem reported by line number at the first value recorded on that line
+// under base.
+func (v *validator) atLine(base, line, msg string) Problem {
+	q := v.at(base, msg)
+	var n int
+	if _, err := fmt.Sscan(line, &n); err != nil || v.s.src == nil {
+		return q
+	}
+	q.Line, q.Col = n, 0
+	for path, pos := range v.s.src.pos {
+		if pos.line == n && (path == base || under(path, base)) && (q.Col == 0 || pos.col < q.Col) {
+			q.Col = pos.col
+		}
+	}
+	return q
+}
+
+// joinPath appends a relative field path ("limits.requests.window") to base; a name that is
+// not a plain path is quoted as one key.
+func joinPath(base, rel string) string {
+	if relPathRE.MatchString(rel) {
+		if base == "" {
+			return rel
+		}
+		return base + "." + rel
+	}
+	return join(base, rel)
+}
+
+var relPathRE = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+|\[[0-9]+\])*$`)
+
+// leaves flattens errors joined with errors.Join.
+func leaves(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
