@@ -1,6 +1,9 @@
 package ratelimit
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // This file sorts a response's header fields into the slots Parse reads. Parse walks the header
 // map once and classifies each name by ASCII case-insensitive comparison, so it finds the fields
@@ -58,9 +61,11 @@ func (r *rawFields) collect(h http.Header) {
 		if len(v) == 0 {
 			continue
 		}
-		id := classify(k)
-		if id < 0 {
-			continue
+		id, ok := exactSlots[k]
+		if !ok {
+			if id = classify(k); id < 0 {
+				continue
+			}
 		}
 		f := &r.f[id]
 		if f.vals != nil && f.key < k {
@@ -88,6 +93,41 @@ func (r *rawFields) first(id int) (string, bool) {
 		return v[0], true
 	}
 	return "", false
+}
+
+// exactSlots is a read-only table of the canonical (as net/http delivers them) and lower-case
+// (as Write and HTTP/2 produce them) spellings of every field Parse reads, so the common case
+// costs one map lookup; classify handles any other casing.
+var exactSlots = func() map[string]int {
+	m := make(map[string]int, 2*len(recognizedNames()))
+	for _, n := range recognizedNames() {
+		m[http.CanonicalHeaderKey(n)] = classify(n)
+		m[strings.ToLower(n)] = classify(n)
+	}
+	return m
+}()
+
+// recognizedNames lists every field name Parse reads, in lower case.
+func recognizedNames() []string {
+	names := []string{
+		"ratelimit", "ratelimit-policy", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
+		"retry-after", "retry-after-ms", "x-should-retry", "date",
+	}
+	fields := []string{"limit", "remaining", "reset"}
+	for _, dim := range []string{"requests", "tokens", "input-tokens", "output-tokens"} {
+		for _, f := range fields {
+			names = append(names, "anthropic-ratelimit-"+dim+"-"+f)
+		}
+	}
+	for _, dim := range []string{"requests", "tokens"} {
+		for _, f := range fields {
+			names = append(names, "x-ratelimit-"+f+"-"+dim)
+		}
+	}
+	for _, f := range append(fields, "used") {
+		names = append(names, "x-ratelimit-"+f, "x-rate-limit-"+f)
+	}
+	return names
 }
 
 // classify maps a header name to its slot, or -1 when Parse does not read it.
