@@ -490,3 +490,13 @@ func TestParsePrecedence(t *testing.T) {
 		})
 	}
 }
+
+// TestParseAllocations: Parse runs on every response; for well-formed headers of every dialect
+// (the benchmark samples) it allocates nothing.
+func TestParseAllocations(t *testing.T) {
+	for _, bh := range benchHeaders {
+		h := headerBlock(bh.block)
+		allocs := testing.AllocsPerRun(100, func() { _ = Parse(h, received) })
+		assert.Zero(t, allocs, bh.name)
+	}
+}
