@@ -107,6 +107,7 @@ type probePlan struct {
 	duration time.Duration
 	phase    string // constant or stages
 	workload record.Workload
+	note     string // for run.json's notes
 }
 
 // plan checks the load-shape flags and builds the pacer.
@@ -149,7 +150,8 @@ func (f *probeFlags) plan() (probePlan, error) {
 	p := probe.Stages(start, stages)
 	return probePlan{
 		pacer: p, duration: p.Duration(), phase: "stages",
-		workload: record.Workload{Stages: probe.FormatStages(stages), Rate: start.String(), DurationS: p.Duration().Seconds()},
+		workload: record.Workload{Stages: probe.FormatStages(stages), DurationS: p.Duration().Seconds()},
+		note:     "stages ramp from --start-rate " + start.String(),
 	}, nil
 }
 
@@ -356,8 +358,13 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 		Partial: true, StopReason: "running",
 	}
 	run.Workload = plan.workload
-	run.Workload.PromptTokens, run.Workload.MaxTokens = target.PromptTokens(0), target.MaxTokens()
-	run.Workload.PromptTokensSpread = f.spread
+	if target.API() != probe.APIHTTP {
+		run.Workload.PromptTokens, run.Workload.MaxTokens = f.promptTokens, f.maxTokens
+		run.Workload.PromptTokensSpread = f.spread
+	}
+	if plan.note != "" {
+		run.Notes = append(run.Notes, plan.note)
+	}
 	if pt.mock != nil {
 		run.Mock, run.Known = mockRecord(*pt.mock)
 	}
@@ -417,9 +424,13 @@ func finishProbe(env *cliEnv, eng *probe.Engine, out *record.Writer, run *record
 		fmt.Fprintf(env.stdout, "\n%d attempts in %s/%s; run described in %s/run.json (%s)\n",
 			st.Attempts+st.Rejected, dir, record.AttemptsFile, dir, run.StopReason)
 	}
-	if st.Dropped > 0 || st.Late > 0 {
-		fmt.Fprintf(env.stderr, "ratelab: WARNING: the load generator fell behind: %d hits dropped (never sent), %d attempts started more than %s late; the achieved rate is below the plan. Raise --max-inflight (now the cap on attempts in flight) or lower the rate.\n",
-			st.Dropped, st.Late, record.LateThreshold)
+	if st.Dropped > 0 {
+		fmt.Fprintf(env.stderr, "ratelab: WARNING: the load generator fell behind: %d hits were due but never sent (dropped) because --max-inflight %d attempts were in flight; the achieved rate is below the plan. Raise --max-inflight or lower the rate.\n",
+			st.Dropped, eng.MaxInflight())
+	}
+	if st.Late > 0 {
+		fmt.Fprintf(env.stderr, "ratelab: WARNING: %d of %d attempts started more than %s after they were due (a busy machine, or --max-inflight %d reached); each record keeps both times.\n",
+			st.Late, st.Attempts, record.LateThreshold, eng.MaxInflight())
 	}
 	switch {
 	case errors.Is(phaseErr, probe.ErrInterrupted):

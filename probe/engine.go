@@ -161,6 +161,9 @@ func (e *Engine) Start() time.Time { return e.start }
 // Elapsed returns the time since the run started.
 func (e *Engine) Elapsed() time.Duration { return time.Since(e.start) }
 
+// MaxInflight returns the cap on attempts in flight.
+func (e *Engine) MaxInflight() int { return e.maxInflight }
+
 // Target returns the engine's target.
 func (e *Engine) Target() *Target { return e.target }
 

@@ -1,0 +1,96 @@
+package probe
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// The hot paths of one attempt: building its body and request, pacing, reading usage, and
+// encoding its record. Run: go test -run x -bench . -benchmem -count 5 ./probe/
+
+func benchTarget(b *testing.B, spread float64) *Target {
+	b.Helper()
+	t, err := NewTarget(TargetConfig{API: APIAnthropic, URL: "http://127.0.0.1:1", Key: "k", Model: "claude-test",
+		MaxTokens: 16, PromptTokens: 32, PromptSpread: spread, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return t
+}
+
+func BenchmarkAppendBody(b *testing.B) {
+	for _, spread := range []float64{0, 0.2} {
+		b.Run(map[float64]string{0: "fixed", 0.2: "spread"}[spread], func(b *testing.B) {
+			t := benchTarget(b, spread)
+			var buf []byte
+			var id int64
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = t.AppendBody(buf[:0], id)
+				id++
+			}
+		})
+	}
+}
+
+func BenchmarkNewRequest(b *testing.B) {
+	t := benchTarget(b, 0)
+	body := t.AppendBody(nil, 0)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = t.NewRequest(ctx, body)
+	}
+}
+
+func BenchmarkUsage(b *testing.B) {
+	t := benchTarget(b, 0)
+	body := []byte(`{"id":"msg_1","type":"message","role":"assistant","model":"claude-test","content":[{"type":"text","text":"This is the ratelab mock. It answers every"}],"stop_reason":"max_tokens","usage":{"input_tokens":32,"output_tokens":16}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if in, _ := t.Usage(body); in != 32 {
+			b.Fatal(in)
+		}
+	}
+}
+
+func BenchmarkPacerDue(b *testing.B) {
+	st, err := ParseStages("30s:5/s,60s:20/s,30s:20/s,30s:0/s")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, p := range map[string]Pacer{"constant": Constant(Rate{2000, time.Second}), "stages": Stages(Rate{1, time.Second}, st)} {
+		b.Run(name, func(b *testing.B) {
+			var n uint64
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := p.Due(n % 1000); !ok {
+					b.Fatal("no hit")
+				}
+				n++
+			}
+		})
+	}
+}
+
+// BenchmarkRecordEncode encodes a typical attempt with three dimensions of anthropic limits,
+// as the recorder does for every attempt.
+func BenchmarkRecordEncode(b *testing.B) {
+	a := record.Attempt{Run: "probe", Mode: record.ModeLive, Phase: "constant", Request: 123456, Attempt: 1,
+		ScheduledS: 12.3456789, SentS: 12.3461234, LatencyMs: 1.234, Status: 200, InputTokens: 32, OutputTokens: 16,
+		MaxTokens: 16, Final: true, Dialect: ratelimit.DialectAnthropic, ServerDateS: 1.7e9, HasServerDate: true}
+	for _, d := range []ratelimit.Dimension{ratelimit.Requests, ratelimit.InputTokens, ratelimit.OutputTokens} {
+		a.Limits[d] = ratelimit.State{Limit: 1000, Remaining: 999, Reset: time.Second, ResetKind: ratelimit.ResetRFC3339,
+			Flags: ratelimit.HasLimit | ratelimit.HasRemaining | ratelimit.HasReset}
+	}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = a.AppendJSON(buf[:0])
+	}
+	b.SetBytes(int64(len(buf)))
+}
