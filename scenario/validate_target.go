@@ -135,8 +135,9 @@ func (v *validator) hookError(base, paramBase string, err error) {
 	}
 }
 
-// atLine positions a problem reported by line number at the first value recorded on that line
-// under base.
+// atLine positions a problem reported only by line number (a yaml.TypeError) at the deepest
+// value recorded on that line under base, the scalar the message is most likely about, and
+// names that value's path.
 func (v *validator) atLine(base, line, msg string) Problem {
 	q := v.at(base, msg)
 	var n int
@@ -144,10 +145,17 @@ func (v *validator) atLine(base, line, msg string) Problem {
 		return q
 	}
 	q.Line, q.Col = n, 0
+	best := ""
 	for path, pos := range v.s.src.pos {
-		if pos.line == n && (path == base || under(path, base)) && (q.Col == 0 || pos.col < q.Col) {
-			q.Col = pos.col
+		if pos.line != n || (path != base && !under(path, base)) {
+			continue
 		}
+		if q.Col == 0 || len(path) > len(best) || (len(path) == len(best) && pos.col < q.Col) {
+			best, q.Col = path, pos.col
+		}
+	}
+	if best != "" {
+		q.Path = best
 	}
 	return q
 }
