@@ -181,6 +181,11 @@ phases:
 		`bad.yaml:8:56: phases[0].compare.strategies[1].params.max-attempts: "2.5" is not a whole number`,
 	}, strings.Split(se.Error(), "\n"))
 
+	// Rates are checked by the probe's parser.
+	_, err = scenario.Load("bad.yaml", []byte("mock:\nphases:\n  - probe: {rate: 5/fortnight, duration: 1s}\n"), Options())
+	require.ErrorAs(t, err, &se)
+	assert.True(t, strings.HasPrefix(se.Error(), `bad.yaml:3:19: phases[0].probe.rate: invalid rate "5/fortnight"`), se.Error())
+
 	// With the unknown field fixed, the mock's own validation reports the algorithm at its line.
 	src = strings.Replace(src, "burts", "burst", 1)
 	_, err = scenario.Load("bad.yaml", []byte(src), Options())
