@@ -58,7 +58,12 @@ type rawFields struct {
 // wins, so the result never depends on map iteration order.
 func (r *rawFields) collect(h http.Header) {
 	for k, v := range h {
-		if len(v) == 0 {
+		if len(v) == 0 || k == "" {
+			continue
+		}
+		switch k[0] | 0x20 { // every name Parse reads starts with a, d, r or x (any case)
+		case 'a', 'd', 'r', 'x':
+		default:
 			continue
 		}
 		id, ok := exactSlots[k]

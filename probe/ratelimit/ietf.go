@@ -45,44 +45,65 @@ type ietfFields struct {
 
 // read parses RateLimit-Policy and RateLimit. A field that is not a valid structured field is
 // ignored as a whole and counted once; an item without its required parameter (q, r) is
-// ignored and counted.
+// ignored and counted. RateLimit is read as a List (-08+) and, failing that, as the -07
+// Dictionary. Each field is parsed in one pass; what a failed pass collected is dropped.
 func (f *ietfFields) read(raw *rawFields, bad *int) {
-	var m sfMember
 	if lines := raw.f[slotRateLimitPolicy].vals; len(lines) > 0 {
-		if _, ok := sfValidate(lines, false); !ok {
-			*bad++
-		} else {
-			for _, line := range lines {
-				p := sfParser{s: line}
-				for ok, _ := p.next(&m); ok; ok, _ = p.next(&m) {
-					f.addPolicy(&m, bad)
-				}
-			}
+		itemBad := 0
+		if !f.readField(lines, readPolicies, &itemBad) {
+			f.np, itemBad = 0, 1
 		}
+		*bad += itemBad
 	}
 	lines := raw.f[slotRateLimit].vals
 	if len(lines) == 0 {
 		return
 	}
-	if _, ok := sfValidate(lines, false); ok {
-		for _, line := range lines {
-			p := sfParser{s: line}
-			for ok, _ := p.next(&m); ok; ok, _ = p.next(&m) {
+	itemBad := 0
+	if f.readField(lines, readLimits, &itemBad) {
+		*bad += itemBad
+		return
+	}
+	f.nl, itemBad = 0, 0
+	if !f.readField(lines, readDictionary, &itemBad) {
+		f.dict, itemBad = State{}, 1
+	}
+	*bad += itemBad
+}
+
+// What readField collects.
+const (
+	readPolicies   = iota // RateLimit-Policy List items
+	readLimits            // RateLimit List items (-08+)
+	readDictionary        // RateLimit Dictionary members (-07)
+)
+
+// readField adds every member of the field's lines to f as the given kind and reports whether
+// the whole field was well-formed (members before a later syntax error have been added; the
+// caller drops them).
+func (f *ietfFields) readField(lines []string, kind int, bad *int) bool {
+	var m sfMember
+	for _, line := range lines {
+		p := sfParser{s: line, dict: kind == readDictionary}
+		for {
+			ok, err := p.next(&m)
+			if err != nil {
+				return false
+			}
+			if !ok {
+				break
+			}
+			switch kind {
+			case readPolicies:
+				f.addPolicy(&m, bad)
+			case readLimits:
 				f.addLimit(&m, bad)
+			default:
+				f.addDictMember(&m, bad)
 			}
 		}
-		return
 	}
-	if _, ok := sfValidate(lines, true); !ok {
-		*bad++
-		return
-	}
-	for _, line := range lines {
-		p := sfParser{s: line, dict: true}
-		for ok, _ := p.next(&m); ok; ok, _ = p.next(&m) {
-			f.addDictMember(&m, bad)
-		}
-	}
+	return true
 }
 
 // addPolicy records one RateLimit-Policy item.

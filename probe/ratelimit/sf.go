@@ -446,24 +446,3 @@ func (p *sfParser) displayString(v *sfBare) bool {
 }
 
 func isLowerHex(c byte) bool { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') }
-
-// sfValidate reports whether every line of a field parses as a List (dict=false) or a
-// Dictionary (dict=true), and how many members it has.
-func sfValidate(lines []string, dict bool) (int, bool) {
-	n := 0
-	var m sfMember
-	for _, line := range lines {
-		p := sfParser{s: line, dict: dict}
-		for {
-			ok, err := p.next(&m)
-			if err != nil {
-				return n, false
-			}
-			if !ok {
-				break
-			}
-			n++
-		}
-	}
-	return n, true
-}

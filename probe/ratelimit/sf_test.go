@@ -165,3 +165,24 @@ func TestSFManyParams(t *testing.T) {
 	_, found := members[0].param("q")
 	assert.False(t, found)
 }
+
+// sfValidate reports whether every line of a field parses as a List (dict=false) or a
+// Dictionary (dict=true), and how many members it has.
+func sfValidate(lines []string, dict bool) (int, bool) {
+	n := 0
+	var m sfMember
+	for _, line := range lines {
+		p := sfParser{s: line, dict: dict}
+		for {
+			ok, err := p.next(&m)
+			if err != nil {
+				return n, false
+			}
+			if !ok {
+				break
+			}
+			n++
+		}
+	}
+	return n, true
+}
