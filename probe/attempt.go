@@ -41,12 +41,19 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	if err == nil {
 		status = resp.StatusCode
 		*snap = e.parse(resp.Header, received)
-		s.resp, err = readBody(resp.Body, s.resp[:0])
+		if t.api == APIHTTP { // nothing to read in the body: drain it for connection reuse
+			_, err = io.Copy(io.Discard, resp.Body)
+		} else {
+			s.resp, err = readBody(resp.Body, s.resp[:0])
+		}
 		resp.Body.Close()
 		if err != nil {
 			errText = "read body: " + ph.errorText(ctx, err)
 		} else if status >= 200 && status < 300 {
 			in, out = t.Usage(s.resp)
+		}
+		if cap(s.resp) > keepBody {
+			s.resp = nil // an idle worker does not keep a large body's buffer
 		}
 	} else {
 		errText = ph.errorText(ctx, err)
