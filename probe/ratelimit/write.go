@@ -152,11 +152,55 @@ func (w *fieldWriter) anthropic(b []byte, now time.Time, s *Snapshot) []byte {
 			b = w.count(b, keys[fieldRemaining], r)
 		}
 		if st.Has(HasReset) {
-			b = ceilInstant(now, st.Reset).AppendFormat(b, time.RFC3339)
+			b = appendRFC3339Seconds(b, ceilInstant(now, st.Reset).Unix())
 			b = w.end(b, keys[fieldReset])
 		}
 	}
 	return w.retryAfter(b, "retry-after", s)
+}
+
+// appendRFC3339Seconds appends the Unix instant sec as RFC 3339 UTC with whole seconds,
+// 2006-01-02T15:04:05Z, as time.Time.AppendFormat(b, time.RFC3339) does for a UTC time, about
+// three times faster. The civil date comes from the day count by H. Hinnant's civil_from_days:
+//
+//	z = days + 719468; era = ⌊z/146097⌋; doe = z − 146097·era            (day of the 400-year era)
+//	yoe = (doe − doe/1460 + doe/36524 − doe/146096) / 365                 (year of the era)
+//	doy = doe − (365·yoe + yoe/4 − yoe/100); mp = (5·doy + 2)/153          (March-based month)
+//	day = doy − (153·mp + 2)/5 + 1; month = mp < 10 ? mp+3 : mp−9; year = yoe + 400·era + (month ≤ 2)
+//
+// Years outside 0000–9999 fall back to AppendFormat.
+func appendRFC3339Seconds(b []byte, sec int64) []byte {
+	const minSec, maxSec = -62167219200, 253402300799 // 0000-01-01T00:00:00Z, 9999-12-31T23:59:59Z
+	if sec < minSec || sec > maxSec {
+		return time.Unix(sec, 0).UTC().AppendFormat(b, time.RFC3339)
+	}
+	days, rem := sec/86400, sec%86400
+	if rem < 0 {
+		days, rem = days-1, rem+86400
+	}
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day := doy - (153*mp+2)/5 + 1
+	month := mp + 3
+	if mp >= 10 {
+		month = mp - 9
+	}
+	year := yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T')
+	h, m, s := rem/3600, rem/60%60, rem%60
+	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':',
+		byte('0'+s/10), byte('0'+s%10), 'Z')
 }
 
 var openAIKeys = [2][3]string{

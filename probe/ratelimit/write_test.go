@@ -1,11 +1,13 @@
 package ratelimit
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // writeNow has a fractional second so that every rounding rule shows.
@@ -181,4 +183,20 @@ func TestWriteAllocations(t *testing.T) {
 	h := make(http.Header, 16)
 	allocs := testing.AllocsPerRun(100, func() { Write(h, DialectAnthropic, writeNow, &s) })
 	assert.LessOrEqual(t, allocs, 2.0, "one string and one slice for all thirteen values")
+}
+
+func TestAppendRFC3339SecondsMatchesTime(t *testing.T) {
+	instants := []int64{
+		0, -1, 86399, 86400, 951782400 /* 2000-02-29 */, 951868800, 4107542400 /* 2100-03-01 */, 1736723459,
+		-62167219200, -62167219201, 253402300799, 253402300800, -62135596800, 1 << 40, -(1 << 40),
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range 10000 {
+		instants = append(instants, rng.Int64N(253402300800+62167219200)-62167219200)
+	}
+	for _, sec := range instants {
+		want := time.Unix(sec, 0).UTC().Format(time.RFC3339)
+		got := string(appendRFC3339Seconds(nil, sec))
+		require.Equal(t, want, got, "unix %d", sec)
+	}
 }
