@@ -120,7 +120,7 @@ func Scan(r io.Reader, fn func(*Attempt) error) error {
 			complete := line[len(line)-1] == '\n'
 			trimmed := bytes.TrimSpace(line)
 			if len(trimmed) > 0 {
-				if uerr := a.UnmarshalJSON(trimmed); uerr != nil {
+				if uerr := a.decodeJSON(trimmed); uerr != nil {
 					if !complete && err == io.EOF {
 						return nil // truncated final line
 					}
