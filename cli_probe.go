@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -185,101 +183,18 @@ type probeTarget struct {
 	stopMock func()
 }
 
+// resolveTarget resolves the target flags (targetSpec) and starts the embedded mock for
+// --target mock.
 func (f *probeFlags) resolveTarget(ctx context.Context, env *cliEnv, fs *flagSet) (*probeTarget, error) {
-	pt := &probeTarget{stopMock: func() {}}
-	var api probe.API
-	if f.api != "" {
-		a, err := probe.ParseAPI(f.api)
-		if err != nil {
-			return nil, usageErrorf("--api: %v", err)
-		}
-		api = a
-	}
-	isMock := f.target == "mock"
-	if !isMock {
-		for _, name := range f.mockNames {
-			if fs.Changed(name) {
-				return nil, usageErrorf("--%s configures the embedded mock: it needs --target mock (the target is %s)", name, f.target)
-			}
-		}
-	}
-	var base string
-	if isMock {
-		cfg, err := f.mock.config()
-		if err != nil {
-			return nil, err
-		}
-		if api == "" {
-			api = probe.APIAnthropic
-		}
-		// The mock outlives an interrupt until the probe has finished its grace period.
-		url, _, stop, err := startEmbeddedMock(context.WithoutCancel(ctx), cfg, f.run.seed)
-		if err != nil {
-			return nil, err
-		}
-		base, pt.stopMock, pt.mock = url, stop, &cfg
-		pt.record = record.Target{URL: "mock", Embedded: true}
-		if f.model == "" && api != probe.APIHTTP {
-			f.model = mockModel(api)
-		}
-	} else {
-		u, err := url.Parse(f.target)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, usageErrorf("--target %q: want mock or an http(s) URL such as https://api.anthropic.com", f.target)
-		}
-		if api == "" {
-			api = probe.InferAPI(u)
-		}
-		if u.User != nil {
-			return nil, usageErrorf("--target: credentials in the URL are not accepted; put the key in an environment variable and name it with --api-key-env")
-		}
-		base = f.target
-		if f.model == "" && api != probe.APIHTTP {
-			return nil, usageErrorf("--model is required for the %s API, e.g. --model %s", api, map[probe.API]string{probe.APIAnthropic: "claude-haiku-4-5", probe.APIOpenAI: "gpt-4o-mini"}[api])
-		}
-	}
-
-	keyEnv := f.keyEnv
-	if keyEnv == "" {
-		keyEnv = probe.DefaultKeyEnv(api)
-	}
-	var key string
-	if keyEnv != "" {
-		key = env.getenv(keyEnv)
-	}
-	switch {
-	case key == "" && isMock && api != probe.APIHTTP:
-		key, keyEnv = "ratelab-probe", "" // the mock keys budgets by key; any fixed key will do
-	case key == "" && f.keyEnv != "":
-		return nil, usageErrorf("--api-key-env %s: the variable is not set", f.keyEnv)
-	case key == "" && api != probe.APIHTTP:
-		return nil, usageErrorf("%s is not set: export your API key there, or name another variable with --api-key-env", keyEnv)
-	}
-	if key == "" {
-		keyEnv = ""
-	}
-
-	headers, err := parseHeaders(f.headers)
+	pt, err := f.targetSpec(env, fs)
 	if err != nil {
 		return nil, err
 	}
-	body := []byte(f.body)
-	if name, ok := strings.CutPrefix(f.body, "@"); ok {
-		if body, err = os.ReadFile(name); err != nil {
-			return nil, usageErrorf("--body @%s: %v", name, err)
+	if pt.mock != nil {
+		// The mock outlives an interrupt until the probe has finished its grace period.
+		if err := pt.startMock(context.WithoutCancel(ctx), f.run.seed); err != nil {
+			return nil, err
 		}
-	}
-	pt.cfg = probe.TargetConfig{
-		API: api, URL: base, Key: key, Model: f.model, MaxTokens: f.maxTokens,
-		PromptTokens: f.promptTokens, PromptSpread: f.spread, Seed: f.run.seed,
-		Method: f.method, Header: headers, Body: body,
-	}
-	pt.record.API, pt.record.Model, pt.record.KeyEnv = string(api), f.model, keyEnv
-	if api == probe.APIHTTP {
-		pt.record.Model = ""
-	}
-	if !isMock {
-		pt.record.URL = base
 	}
 	return pt, nil
 }
