@@ -113,47 +113,51 @@ func (b *budget) anchor(st ratelimit.State, d ratelimit.Dialect, tokens bool, w 
 	}
 }
 
-// waitFor returns how long from now until the budget allows one more attempt, n attempts having
-// been granted since the anchor; 0 when it allows one now. ok is false when no passage of time
-// allows one without a new response (the caller polls).
-func (b *budget) waitFor(now time.Time, n uint64) (wait time.Duration, ok bool) {
+// waitFor returns how long from now until the budget allows k+1 more attempts (k clients are
+// queued ahead, and each will take its share as soon as it can), n attempts having been granted
+// since the anchor; 0 when it allows them now. ok is false when no passage of time allows them
+// without a new response (the caller polls).
+func (b *budget) waitFor(now time.Time, n, k uint64) (wait time.Duration, ok bool) {
 	if b.cost > b.cap {
 		return 0, false
 	}
-	var from time.Time // the instant the model's clock counts from
-	var until float64  // seconds after from when B reaches cost
+	want := b.cost * float64(k+1)
+	var until float64 // seconds from now
 	switch {
 	case b.rate > 0:
-		if b.level(now) >= b.cost {
+		// From the current (capped) level the stock grows at ρ while those ahead take theirs,
+		// so the cap no longer binds.
+		avail := b.level(now)
+		if avail >= want {
 			return 0, true
 		}
-		from, until = b.stockAt, (b.cost-b.stock)/b.rate
+		until = (want - avail) / b.rate
 	case b.reset < 0: // nothing but what remains
-		if b.rem >= b.cost*float64(n+1) {
+		if b.rem >= b.cost*float64(n)+want {
 			return 0, true
 		}
 		return 0, false
 	default:
-		need := b.cost * float64(n+1)
+		need := b.cost*float64(n) + want
 		if need > b.cap {
 			return 0, false
 		}
 		full := b.reset.Seconds()
-		from = b.at
+		var at float64 // seconds after the anchor
 		switch {
 		case b.rem >= need: // released linearly: rem·t/reset ≥ need at t = need·reset/rem
-			until = need * full / b.rem
+			at = need * full / b.rem
 		default:
-			until = full
+			at = full
+		}
+		until = at - now.Sub(b.at).Seconds()
+		if until <= 0 {
+			return 0, true
 		}
 	}
-	dt := now.Sub(from).Seconds()
-	if dt >= until {
-		return 0, true
-	}
 	// Round up to the nanosecond and add a microsecond so that, asked again at now+wait, the
-	// estimate has certainly reached cost despite floating-point rounding.
-	return time.Duration(math.Ceil((until-dt)*1e9)) + time.Microsecond, true
+	// estimate has certainly reached the need despite floating-point rounding.
+	return time.Duration(math.Ceil(until*1e9)) + time.Microsecond, true
 }
 
 // oneSecondReset reports whether a reset reading has one-second resolution; such a reset may be

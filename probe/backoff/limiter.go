@@ -71,6 +71,11 @@ func (c *limiterClient) Before(now time.Time, _ int) Gate {
 //
 // where inflight is the number in flight when the sampled attempt was admitted, itself included
 // (as SimpleLimiter passes it to onSample).
+//
+// Attempts held at the limit queue first come, first served and poll: a client with k queued
+// before it comes back after max(poll, (k + 1 − free)·latency/limit), the time that many slots
+// take to free at the fleet's mean latency (an exponentially weighted average, weight 0.2), and
+// at most a second later.
 type aimdFleet struct {
 	seed        int64
 	l           limits
@@ -82,6 +87,8 @@ type aimdFleet struct {
 	mu       sync.Mutex
 	cur      int // current concurrency limit
 	inflight int
+	queue    queue
+	latency  float64 // mean attempt latency in seconds (EWMA); 0 until one is seen
 }
 
 func newAIMD(seed int64, l limits, initial, maxLimit int, ratio float64, poll, base, limit time.Duration) *aimdFleet {
@@ -100,16 +107,24 @@ func (f *aimdFleet) Limit() int {
 	return f.cur
 }
 
-// acquire admits an attempt when fewer than limit are in flight; it returns the in-flight count
-// with the attempt included, or 0 when the attempt must wait.
-func (f *aimdFleet) acquire() int {
+// acquire admits an attempt when fewer than limit are in flight, counting those queued before
+// t; it returns the in-flight count with the attempt included, or 0 and how long to wait.
+func (f *aimdFleet) acquire(t *ticket) (inflight int, wait time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.inflight >= f.cur {
-		return 0
+	ahead := int(min(f.queue.ahead(t), uint64(f.maxLimit)+1))
+	if free := f.cur - f.inflight; ahead < free {
+		f.queue.pass(t)
+		f.inflight++
+		return f.inflight, 0
 	}
-	f.inflight++
-	return f.inflight
+	f.queue.hold(t)
+	wait = f.poll
+	if f.latency > 0 {
+		need := float64(ahead + 1 - max(0, f.cur-f.inflight))
+		wait = max(wait, time.Duration(need*f.latency/float64(f.cur)*float64(time.Second)))
+	}
+	return 0, min(wait, maxHold)
 }
 
 // release ends an admitted attempt and updates the limit from its outcome.
@@ -117,6 +132,13 @@ func (f *aimdFleet) release(o *Outcome, inflight int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.inflight--
+	if l := o.Latency.Seconds(); l > 0 {
+		if f.latency == 0 {
+			f.latency = l
+		} else {
+			f.latency += 0.2 * (l - f.latency)
+		}
+	}
 	switch {
 	case dropped(o):
 		f.cur = max(1, min(f.cur-1, int(float64(f.cur)*f.ratio)))
@@ -131,21 +153,22 @@ func dropped(o *Outcome) bool {
 	return o.Status == 0 || o.Status == 429 || o.Status == 503 || o.Status == 529
 }
 
-// aimdClient holds an attempt while the fleet is at its limit, polling every poll interval.
+// aimdClient holds an attempt while the fleet is at its limit.
 type aimdClient struct {
 	retrier
 	fleet    *aimdFleet
-	inflight int // in-flight count when the current attempt was admitted; 0 when none
+	inflight int    // in-flight count when the current attempt was admitted; 0 when none
+	ticket   ticket // place in the fleet's queue while held
 }
 
-// Before admits the attempt when the fleet is below its limit, else asks to wait one poll.
+// Before admits the attempt when the fleet is below its limit, else asks it to come back.
 func (c *aimdClient) Before(time.Time, int) Gate {
 	if c.inflight > 0 { // already admitted and asked again: keep the slot
 		return Gate{}
 	}
-	n := c.fleet.acquire()
+	n, wait := c.fleet.acquire(&c.ticket)
 	if n == 0 {
-		return Gate{Wait: c.fleet.poll}
+		return Gate{Wait: wait}
 	}
 	c.inflight = n
 	return Gate{}

@@ -124,3 +124,33 @@ func TestSharedFleetsAreSafeForConcurrentUse(t *testing.T) {
 		})
 	}
 }
+
+func TestAIMDQueuedClientsComeBackInTurn(t *testing.T) {
+	f := newAIMD(1, limits{maxAttempts: 10}, 2, 1000, 0.9, 50*time.Millisecond, time.Second, time.Second)
+	ps := clients(f, 6)
+	ps[0].Before(t0, 1)
+	ps[1].Before(t0, 1)
+	// A success with 1 s latency teaches the mean latency (limit stays 2: admitted with 1 in flight).
+	o := failed(1, 200)
+	o.Latency = time.Second
+	ps[0].After(t0, o)
+	ps[0].Before(t0, 1) // back to two in flight
+	// Two slots turn over per second: queued clients come back 0.5 s apart, at most 1 s ahead.
+	var waits []time.Duration
+	for _, p := range ps[2:] {
+		waits = append(waits, p.Before(t0, 1).Wait)
+	}
+	assert.Equal(t, []time.Duration{500 * time.Millisecond, time.Second, time.Second, time.Second}, waits)
+	// A slot frees (a 500: the limit stays 2): the first in the queue gets it; neither a newcomer
+	// nor the second jumps ahead.
+	o.Status = 500
+	ps[1].After(t0, o)
+	require.Equal(t, 2, f.Limit())
+	assert.NotZero(t, f.Client(6).Before(t0, 1).Wait, "newcomer")
+	assert.NotZero(t, ps[3].Before(t0, 1).Wait, "second in the queue")
+	assert.Equal(t, Gate{}, ps[2].Before(t0, 1), "first in the queue")
+	// The mean latency is an EWMA with weight 0.2: 1 s, then a 2 s sample → 1.2 s.
+	o.Latency = 2 * time.Second
+	ps[2].After(t0, o)
+	assert.InDelta(t, 1.2, f.latency, 1e-12)
+}

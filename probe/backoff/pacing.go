@@ -27,6 +27,7 @@ type pacerFleet struct {
 	logFirst   uint64
 	inflight   int
 	informed   bool // some response said whether the server sends rate-limit headers
+	queue      queue
 	dims       [ratelimit.NumDimensions]budget
 	pauseUntil time.Time
 }
@@ -60,8 +61,10 @@ func (f *pacerFleet) anchored() bool {
 	return f.dims[ratelimit.Requests].ok
 }
 
-// gate decides one client's attempt at now: a wait, or a grant numbered seq.
-func (f *pacerFleet) gate(now time.Time) (wait time.Duration, seq uint64) {
+// gate decides one client's attempt at now: a wait, or a grant numbered seq. Clients held back
+// queue first come, first served (t is the client's place): a client goes only when the budget
+// also covers everyone queued before it, and is told to come back when it should.
+func (f *pacerFleet) gate(now time.Time, t *ticket) (wait time.Duration, seq uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if now.Before(f.pauseUntil) {
@@ -70,20 +73,23 @@ func (f *pacerFleet) gate(now time.Time) (wait time.Duration, seq uint64) {
 	if !f.informed && f.inflight >= f.probe {
 		return f.poll, 0
 	}
+	ahead := f.queue.ahead(t)
 	for i := range f.dims {
 		d := &f.dims[i]
 		if !d.ok || d.cost <= 0 {
 			continue
 		}
-		w, ok := d.waitFor(now, f.seq-d.seq)
+		w, ok := d.waitFor(now, f.seq-d.seq, ahead)
 		if !ok {
 			w = f.poll
 		}
 		wait = max(wait, w)
 	}
 	if wait > 0 {
-		return wait, 0
+		f.queue.hold(t)
+		return min(wait, maxHold), 0
 	}
+	f.queue.pass(t)
 	f.seq++
 	f.inflight++
 	f.grants = append(f.grants, now)
@@ -94,6 +100,11 @@ func (f *pacerFleet) gate(now time.Time) (wait time.Duration, seq uint64) {
 	}
 	return 0, f.seq
 }
+
+// maxHold is the longest a client is held before it asks again: estimates improve with every
+// response (a rate floor, a fresher anchor), and a client told to wait long on an old estimate
+// would not see that.
+const maxHold = time.Second
 
 // maxGrantLog bounds the grant log when no response trims it (a server without headers).
 const maxGrantLog = 1 << 14
@@ -179,8 +190,9 @@ func (f *pacerFleet) refillWindow(st ratelimit.State, d ratelimit.Dialect) (w ti
 // pacerClient is one client of a header-pacing fleet.
 type pacerClient struct {
 	retrier
-	fleet *pacerFleet
-	seq   uint64 // grant number of the attempt in flight; 0 when none
+	fleet  *pacerFleet
+	seq    uint64 // grant number of the attempt in flight; 0 when none
+	ticket ticket // place in the fleet's queue while held back
 }
 
 // Before holds the attempt until the shared budget allows it.
@@ -188,7 +200,7 @@ func (c *pacerClient) Before(now time.Time, _ int) Gate {
 	if c.seq != 0 { // granted and asked again: keep the grant
 		return Gate{}
 	}
-	wait, seq := c.fleet.gate(now)
+	wait, seq := c.fleet.gate(now, &c.ticket)
 	if wait > 0 {
 		return Gate{Wait: wait}
 	}

@@ -171,24 +171,28 @@ func TestBudgetWaitFor(t *testing.T) {
 		name string
 		b    budget
 		now  time.Time
-		n    uint64
+		n, k uint64
 		wait time.Duration
 		ok   bool
 	}{
-		{"known rate, stock available", budget{cost: 1, rate: 10, cap: 10, stock: 3, stockAt: at}, at, 0, 0, true},
-		{"known rate, refill needed", budget{cost: 1, rate: 10, cap: 10, stock: 0.5, stockAt: at}, at, 0, 50*time.Millisecond + time.Microsecond, true},
-		{"known rate, debt", budget{cost: 1, rate: 4, cap: 10, stock: -1, stockAt: at}, at.Add(100 * time.Millisecond), 0, 400*time.Millisecond + time.Microsecond, true},
-		{"cost above capacity polls", budget{cost: 20, rate: 10, cap: 10, stock: 10, stockAt: at}, at, 0, 0, false},
-		{"no rate no reset: what remains", budget{cost: 1, rem: 3, reset: -1, cap: 4}, at, 2, 0, true},
-		{"no rate no reset: exhausted polls", budget{cost: 1, rem: 3, reset: -1, cap: 4}, at, 3, 0, false},
-		{"spread: 4 over 2s, third grant at 1.5s", budget{cost: 1, at: at, rem: 4, reset: 2 * time.Second, cap: 5}, at.Add(time.Second), 2, 500*time.Millisecond + time.Microsecond, true},
-		{"spread: over remaining waits for reset", budget{cost: 1, at: at, rem: 4, reset: 2 * time.Second, cap: 5}, at.Add(time.Second), 4, time.Second + time.Microsecond, true},
-		{"spread: after reset the capacity", budget{cost: 1, at: at, rem: 0, reset: 2 * time.Second, cap: 5}, at.Add(2 * time.Second), 4, 0, true},
-		{"spread: beyond capacity polls", budget{cost: 1, at: at, rem: 0, reset: 2 * time.Second, cap: 5}, at.Add(3 * time.Second), 5, 0, false},
+		{"known rate, stock available", budget{cost: 1, rate: 10, cap: 10, stock: 3, stockAt: at}, at, 0, 0, 0, true},
+		{"known rate, refill needed", budget{cost: 1, rate: 10, cap: 10, stock: 0.5, stockAt: at}, at, 0, 0, 50*time.Millisecond + time.Microsecond, true},
+		{"known rate, debt", budget{cost: 1, rate: 4, cap: 10, stock: -1, stockAt: at}, at.Add(100 * time.Millisecond), 0, 0, 400*time.Millisecond + time.Microsecond, true},
+		{"cost above capacity polls", budget{cost: 20, rate: 10, cap: 10, stock: 10, stockAt: at}, at, 0, 0, 0, false},
+		{"no rate no reset: what remains", budget{cost: 1, rem: 3, reset: -1, cap: 4}, at, 2, 0, 0, true},
+		{"no rate no reset: exhausted polls", budget{cost: 1, rem: 3, reset: -1, cap: 4}, at, 3, 0, 0, false},
+		{"spread: 4 over 2s, third grant at 1.5s", budget{cost: 1, at: at, rem: 4, reset: 2 * time.Second, cap: 5}, at.Add(time.Second), 2, 0, 500*time.Millisecond + time.Microsecond, true},
+		{"spread: over remaining waits for reset", budget{cost: 1, at: at, rem: 4, reset: 2 * time.Second, cap: 5}, at.Add(time.Second), 4, 0, time.Second + time.Microsecond, true},
+		{"spread: after reset the capacity", budget{cost: 1, at: at, rem: 0, reset: 2 * time.Second, cap: 5}, at.Add(2 * time.Second), 4, 0, 0, true},
+		{"known rate, two queued ahead", budget{cost: 1, rate: 10, cap: 10, stock: 0.5, stockAt: at}, at, 0, 2, 250*time.Millisecond + time.Microsecond, true},
+		{"known rate, queue beyond the cap still gets a time", budget{cost: 1, rate: 10, cap: 2, stock: 2, stockAt: at}, at, 0, 4, 300*time.Millisecond + time.Microsecond, true},
+		{"known rate, queue covered now", budget{cost: 1, rate: 10, cap: 10, stock: 3, stockAt: at}, at, 0, 2, 0, true},
+		{"spread: queued ahead pushes the slot", budget{cost: 1, at: at, rem: 4, reset: 2 * time.Second, cap: 5}, at.Add(time.Second), 1, 1, 500*time.Millisecond + time.Microsecond, true},
+		{"spread: beyond capacity polls", budget{cost: 1, at: at, rem: 0, reset: 2 * time.Second, cap: 5}, at.Add(3 * time.Second), 5, 0, 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w, ok := tc.b.waitFor(tc.now, tc.n)
+			w, ok := tc.b.waitFor(tc.now, tc.n, tc.k)
 			assert.Equal(t, tc.ok, ok)
 			assert.Equal(t, tc.wait, w)
 		})
@@ -212,15 +216,32 @@ func TestHeaderPacing429WithoutHeadersEmptiesTheBudget(t *testing.T) {
 
 func TestHeaderPacingAnthropicTokensAreRounded(t *testing.T) {
 	// Anthropic rounds token counts to the nearest thousand: "1000" left may be 500, so with
-	// 100 output tokens per request only five go at once; the sixth waits 1 s at 6000/min.
+	// 100 output tokens per request only five go at once; the sixth waits 0.5 s at 12000/min.
 	f := mustFleet(t, "header-pacing(output-tokens=100)", 1)
 	ps := clients(f, 8)
 	grantAll(t0, ps[:1])
 	o := outcomeWith(1, 200, t0,
 		hdr{dim: ratelimit.Requests, limit: 1000, remaining: 999, reset: time.Second, kind: ratelimit.ResetRFC3339, dialect: ratelimit.DialectAnthropic},
-		hdr{dim: ratelimit.OutputTokens, limit: 6000, remaining: 1000, reset: time.Minute, kind: ratelimit.ResetRFC3339, dialect: ratelimit.DialectAnthropic})
+		hdr{dim: ratelimit.OutputTokens, limit: 12000, remaining: 1000, reset: time.Minute, kind: ratelimit.ResetRFC3339, dialect: ratelimit.DialectAnthropic})
 	ps[0].After(t0, o)
 	n, w := grantAll(t0, ps[1:])
 	assert.Equal(t, 5, n)
-	assert.Equal(t, time.Second+time.Microsecond, w[0])
+	assert.Equal(t, 500*time.Millisecond+time.Microsecond, w[0])
+	assert.Equal(t, time.Second, w[1], "the next in the queue would wait 1.5 s: held at most 1 s before it asks again")
+}
+
+func TestHeaderPacingServesTheQueueInOrder(t *testing.T) {
+	f := mustFleet(t, "header-pacing", 1)
+	ps := clients(f, 14)
+	grantAll(t0, ps[:1])
+	ps[0].After(t0, headerOutcome(1, 200, t0, 9, time.Second))
+	n, w := grantAll(t0, ps[:12]) // 9 left at 10/s: nine go, three queue
+	require.Equal(t, 9, n)
+	ms := time.Millisecond
+	assert.Equal(t, []time.Duration{100*ms + time.Microsecond, 200*ms + time.Microsecond, 300*ms + time.Microsecond}, w,
+		"queued clients are told to come back one refill apart")
+	at := t0.Add(100*ms + time.Microsecond)
+	assert.NotZero(t, ps[12].Before(at, 1).Wait, "a newcomer does not take the first queued client's token")
+	assert.NotZero(t, ps[10].Before(at, 1).Wait, "nor does the second in the queue")
+	assert.Equal(t, Gate{}, ps[9].Before(at, 1), "the first in the queue goes")
 }

@@ -198,7 +198,9 @@ var definitions = []Definition{
 			{Name: "initial", Kind: KindInt, Default: "10", Min: 1, Doc: "starting concurrency limit"},
 			{Name: "max-limit", Kind: KindInt, Default: "1000", Min: 1, Doc: "largest concurrency limit"},
 			{Name: "ratio", Kind: KindFloat, Default: "0.9", Min: 1e-9, Max: 1, Doc: "multiplicative decrease"},
-			pPoll(), pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed(),
+			{Name: "poll", Kind: KindDuration, Default: "50ms", Min: float64(time.Millisecond),
+				Doc: "shortest re-check while held at the limit (longer when queued deep: see the doc)"},
+			pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
