@@ -23,6 +23,7 @@ type Writer struct {
 	line  []byte
 	count int64
 	err   error
+	tap   func(*Attempt)
 }
 
 // Create creates (truncating) dir/attempts.jsonl.
@@ -59,7 +60,21 @@ func (w *Writer) Write(a *Attempt) error {
 		return w.err
 	}
 	w.count++
+	if w.tap != nil {
+		w.tap(a)
+	}
 	return nil
+}
+
+// Tap makes w call fn with every attempt it writes from now on, right after the attempt's line
+// is buffered: in log order, one call at a time, on the writing goroutine and under w's lock (fn
+// must not call w). An in-process consumer — the report built while a run is recorded — thus
+// sees exactly the attempts, and the order, that a re-read of the log would give (see
+// Attempt.Normalize). nil removes the tap.
+func (w *Writer) Tap(fn func(*Attempt)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tap = fn
 }
 
 // Count returns the number of attempts written so far.
