@@ -12,7 +12,9 @@ import (
 // (the headers are not known yet); a response without any rate-limit header turns pacing off
 // until one arrives. A 429 with retry-after pauses the whole fleet until then (IETF: Retry-After
 // takes precedence over RateLimit fields). Retries wait retry-after, or after a 429 without one
-// only what the budget says, or full jitter for other failures.
+// only what the budget says, or full jitter for other failures. Held clients queue first come,
+// first served (a client goes only when the budget also covers those queued before it) and are
+// told to come back when their turn is due, but at most maxHold later.
 type pacerFleet struct {
 	seed        int64
 	l           limits
