@@ -230,3 +230,14 @@ func FuzzParseParamValue(f *testing.F) {
 		}
 	})
 }
+
+func TestSpecOfYAMLValues(t *testing.T) {
+	spec := SpecOf("full-jitter", map[string]any{"max-attempts": 4, "cap": "10s", "base": 0.25})
+	assert.Equal(t, "full-jitter(base=0.25,cap=10s,max-attempts=4)", spec.String())
+	s, err := New(spec)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"base": "250ms", "cap": "10s", "max-attempts": 4, "max-elapsed": "5m0s"}, s.Params())
+	_, err = New(SpecOf("full-jitter", map[string]any{"base": true}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `parameter base: "true" is not a duration`)
+}

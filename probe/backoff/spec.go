@@ -2,6 +2,7 @@ package backoff
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,19 @@ type Spec struct {
 type Arg struct {
 	Name  string
 	Value string
+}
+
+// SpecOf builds a Spec from a name and a parameter map, as a YAML scenario gives them
+// (`{name: full-jitter, params: {base: 100ms, max-attempts: 4}}`): each value is formatted with
+// fmt.Sprint (a YAML number of seconds such as 0.5 is read by New as a duration of seconds), and
+// the parameters are sorted by name so the spec's label is stable.
+func SpecOf(name string, params map[string]any) Spec {
+	s := Spec{Name: name}
+	for k, v := range params {
+		s.Args = append(s.Args, Arg{Name: k, Value: fmt.Sprint(v)})
+	}
+	slices.SortFunc(s.Args, func(a, b Arg) int { return strings.Compare(a.Name, b.Name) })
+	return s
 }
 
 // String formats the spec in the syntax Parse reads: the name alone, or name(k=v,k=v).
