@@ -42,72 +42,20 @@ func Generate(dir string, opts Options) (*Summary, error) {
 	if _, err := os.Stat(logPath); err != nil {
 		return nil, fmt.Errorf("read attempts: %w", err)
 	}
-	b := NewBuilder(run)
-	var csvTmp *os.File
-	var cw *CSVWriter
-	if !opts.SkipCSV {
-		csvTmp, err = os.CreateTemp(dir, "."+CSVFile+".tmp*")
-		if err != nil {
-			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
-		}
-		defer func() {
-			if csvTmp != nil {
-				csvTmp.Close()
-				os.Remove(csvTmp.Name())
-			}
-		}()
-		if cw, err = NewCSVWriter(csvTmp); err != nil {
-			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
-		}
-	}
-	err = record.ScanFile(dir, func(a *record.Attempt) error {
-		b.Add(a)
-		if cw != nil {
-			return cw.Write(a)
-		}
-		return nil
-	})
+	st, err := NewStream(dir, run, opts)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", logPath, err)
-	}
-	s := b.Summary()
-	charts := b.Charts(s)
-
-	js, err := s.MarshalIndent()
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", SummaryFile, err)
-	}
-	if err := record.WriteFileAtomic(filepath.Join(dir, SummaryFile), js); err != nil {
-		return nil, fmt.Errorf("write %s: %w", SummaryFile, err)
-	}
-	var md bytes.Buffer
-	if err := WriteMarkdown(&md, run, s, charts); err != nil {
 		return nil, err
 	}
-	if err := record.WriteFileAtomic(filepath.Join(dir, MarkdownFile), md.Bytes()); err != nil {
-		return nil, fmt.Errorf("write %s: %w", MarkdownFile, err)
+	st.normalize = false // read back from the log: already what the log holds
+	err = record.ScanFile(dir, func(a *record.Attempt) error {
+		st.Add(a)
+		return st.err
+	})
+	if err != nil {
+		st.Abort()
+		return nil, fmt.Errorf("read %s: %w", logPath, err)
 	}
-	if !opts.SkipCharts {
-		if err := writeCharts(dir, charts); err != nil {
-			return nil, err
-		}
-	}
-	if cw != nil {
-		if err := cw.Flush(); err != nil {
-			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
-		}
-		if err := csvTmp.Chmod(0o644); err != nil {
-			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
-		}
-		if err := csvTmp.Close(); err != nil {
-			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
-		}
-		if err := os.Rename(csvTmp.Name(), filepath.Join(dir, CSVFile)); err != nil {
-			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
-		}
-		csvTmp = nil
-	}
-	return s, nil
+	return st.Finish(run)
 }
 
 // writeCharts draws the charts concurrently (they share no state but gonum's synchronized font
