@@ -73,9 +73,9 @@ func (c *limiterClient) Before(now time.Time, _ int) Gate {
 // (as SimpleLimiter passes it to onSample).
 //
 // Attempts held at the limit queue first come, first served and poll: a client with k queued
-// before it comes back after max(poll, (k + 1 − free)·latency/limit), the time that many slots
-// take to free at the fleet's mean latency (an exponentially weighted average, weight 0.2), and
-// at most a second later.
+// before it comes back after max(poll, (k + 1 − free)·turn/limit), turn = max(mean latency,
+// poll), the time that many slots take to free at the fleet's mean latency (an exponentially
+// weighted average, weight 0.2), and at most a second later.
 type aimdFleet struct {
 	seed        int64
 	l           limits
@@ -119,11 +119,10 @@ func (f *aimdFleet) acquire(t *ticket) (inflight int, wait time.Duration) {
 		return f.inflight, 0
 	}
 	f.queue.hold(t)
-	wait = f.poll
-	if f.latency > 0 {
-		need := float64(ahead + 1 - max(0, f.cur-f.inflight))
-		wait = max(wait, time.Duration(need*f.latency/float64(f.cur)*float64(time.Second)))
-	}
+	// A slot turns over every turn/limit, turn = max(mean latency, poll).
+	turn := max(f.latency, f.poll.Seconds())
+	need := float64(ahead + 1 - max(0, f.cur-f.inflight))
+	wait = max(f.poll, time.Duration(need*turn/float64(f.cur)*float64(time.Second)))
 	return 0, min(wait, maxHold)
 }
 

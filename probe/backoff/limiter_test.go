@@ -82,6 +82,14 @@ func TestAIMDHoldsAtTheLimit(t *testing.T) {
 	assert.Equal(t, Gate{}, a.Before(t0, 1))
 	assert.Equal(t, Gate{}, b.Before(t0, 1))
 	assert.Equal(t, Gate{Wait: 20 * time.Millisecond}, c.Before(t0, 1), "two in flight at limit 2")
+	// With no latency seen, a slot is taken to turn over every poll/limit: deeper in the queue,
+	// longer waits (the 6th queued: 6·20ms/2).
+	var deeper []time.Duration
+	for i := 3; i < 8; i++ {
+		deeper = append(deeper, f.Client(i).Before(t0, 1).Wait)
+	}
+	ms := time.Millisecond
+	assert.Equal(t, []time.Duration{20 * ms, 30 * ms, 40 * ms, 50 * ms, 60 * ms}, deeper)
 	assert.Equal(t, Gate{}, a.Before(t0, 1), "asked again, a keeps its slot")
 	// a succeeds with 1 in flight at admission (< 2): limit stays 2 and a slot frees.
 	ok := failed(1, 200)
