@@ -128,7 +128,7 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 
 func TestLowerBound(t *testing.T) {
 	f := func(x float64) *float64 { return &x }
-	acc := &stratAcc{requests: 100, okN: 10, okInput: 1000, okOutput: 4000} // 100 in, 400 out per request
+	acc := &stratAcc{requests: 100, succeeded: 100, okN: 10, okInput: 1000, okOutput: 4000} // 100 in, 400 out per request
 	tests := []struct {
 		name    string
 		known   []record.KnownLimit
@@ -155,6 +155,31 @@ func TestLowerBound(t *testing.T) {
 			assert.Equal(t, tt.ok, ok)
 			assert.InDelta(t, tt.want, got, 1e-9)
 			assert.Equal(t, tt.wantDim, dim)
+		})
+	}
+}
+
+// TestLowerBoundAdmitted: the bound counts the requests the limits admitted — a strategy that
+// gave up on some consumed nothing for them — plus its 429s when rejected attempts cost quota.
+func TestLowerBoundAdmitted(t *testing.T) {
+	yes := true
+	known := []record.KnownLimit{{Dimension: "requests", Algorithm: "token-bucket", PerMinute: 60, Burst: 10}}
+	acc := &stratAcc{requests: 100, succeeded: 40, failed: 60, rateLimited: 30, okN: 40}
+	tests := []struct {
+		name string
+		res  infer.Result
+		want float64
+	}{
+		{"gave up on 60: (40 − 10) / (60/60 s)", infer.Result{}, 30},
+		{"rejected attempts count: (40 + 30 − 10) / (60/60 s)", infer.Result{Accounting: infer.Accounting{RejectedCount: &yes}}, 60},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBuilder(&record.Run{Known: known})
+			got, dim, ok := lowerBound(acc, b.boundLimits(tt.res), tt.res, 0)
+			assert.True(t, ok)
+			assert.InDelta(t, tt.want, got, 1e-9)
+			assert.Equal(t, "requests", dim)
 		})
 	}
 }

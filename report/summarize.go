@@ -176,14 +176,21 @@ func windowBurst(algorithm string, burst float64) float64 {
 //
 //	bound = max over limits d of (N·c_d − burst_d) / (rate_d / 60),  floored at 0
 //
-// with N the logical requests and c_d the cost of one request in d's units (1 for requests; the
-// entry's mean input/output tokens per successful attempt for token dimensions, or the request's
-// max_tokens when the server pre-charges output). Each term alone is a valid bound, so a
+// with N the logical requests the limits admitted — those that succeeded: a request its strategy
+// gave up on consumed nothing, so a strategy that drops work cannot "beat" the bound — and c_d
+// the cost of one request in d's units (1 for requests, plus the entry's 429s per success when
+// rejected attempts consume quota; the entry's mean input/output tokens per successful attempt
+// for token dimensions, or the request's max_tokens when the server pre-charges output). When
+// every request succeeds N is the entry's requests. Each term alone is a valid bound, so a
 // dimension whose per-request cost is unknown is skipped. It reports the dimension of the
 // largest term.
 func lowerBound(acc *stratAcc, bounds []boundLimit, res infer.Result, maxTokens int64) (float64, string, bool) {
 	best, dim, ok := 0.0, "", false
-	n := float64(acc.requests)
+	n := float64(acc.succeeded)
+	reqUnits := n
+	if p := res.Accounting.RejectedCount; p != nil && *p {
+		reqUnits += float64(acc.rateLimited)
+	}
 	var in, out float64
 	if acc.okN > 0 {
 		in = float64(acc.okInput) / float64(acc.okN)
@@ -197,6 +204,9 @@ func lowerBound(acc *stratAcc, bounds []boundLimit, res infer.Result, maxTokens 
 		switch l.dimension {
 		case "requests":
 			c = 1
+			if n > 0 {
+				c = reqUnits / n
+			}
 		case "input_tokens":
 			c = in
 		case "output_tokens":
