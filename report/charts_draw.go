@@ -76,12 +76,16 @@ func (b *Builder) timelineChart() Chart {
 			{"rejected (429)", b.limited, colRejected, 1.5, nil},
 			{"failed (5xx, errors)", b.failedS, colFailed, 1.5, nil},
 		}
+		width := plotWidth(maxPlotBins, b.scheduled, b.sent, b.accepted, b.limited, b.failedS)
+		if width > 1 {
+			p.Y.Label.Text = fmt.Sprintf("attempts per second (mean over %s bins)", seconds(width))
+		}
 		yMax := 1.0
 		for _, ln := range lines {
 			if ln.s.Empty() {
 				continue
 			}
-			pts := rateXYs(ln.s, 0)
+			pts := rateXYs(ln.s.rebin(width), 0)
 			yMax = math.Max(yMax, maxY(pts))
 			l, err := lineOf(pts, ln.col, ln.width, ln.dashes)
 			if err != nil {
@@ -117,7 +121,8 @@ func (b *Builder) headersChart(s *Summary) Chart {
 			h := &b.headers[d]
 			p := newPlot(d.String(), "time since run start (s)", d.String()+" remaining")
 			p.Add(plotter.NewGrid())
-			remPts := setXYs(h.remaining)
+			width := plotWidth(maxPlotBins, h.remaining, h.limit)
+			remPts := setXYs(h.remaining.rebin(width))
 			yMax := math.Max(1, maxY(remPts))
 			rem, err := lineOf(remPts, strategyPalette[0], 1.5, nil)
 			if err != nil {
@@ -125,7 +130,7 @@ func (b *Builder) headersChart(s *Summary) Chart {
 			}
 			p.Add(rem)
 			p.Legend.Add("remaining (lowest per bin)", rem)
-			if pts := setXYs(h.limit); len(pts) > 0 {
+			if pts := setXYs(h.limit.rebin(width)); len(pts) > 0 {
 				yMax = math.Max(yMax, maxY(pts))
 				adv, err := lineOf(pts, colSent, 1.2, []vg.Length{vg.Points(6), vg.Points(3)})
 				if err != nil {
@@ -183,12 +188,23 @@ func (b *Builder) strategiesChart(s *Summary, pal palette) Chart {
 	c.draw = func(dc draw.Canvas) error {
 		var plots []*plot.Plot
 		xMax, yMax := 1.0, 1.0
+		// One bin width for every panel (shared axes): at most maxPlotBins/2 bins over the longest segment.
+		width, span := 1.0, 0.0
+		for _, acc := range b.strategies {
+			start, _ := acc.start()
+			width, span = math.Max(width, acc.perSec.Width), math.Max(span, acc.lastEnd-start)
+		}
+		width *= math.Max(1, math.Ceil(span/width/(maxPlotBins/2)))
+		yLabel := "attempts/s"
+		if width > 1 {
+			yLabel = fmt.Sprintf("attempts/s (%s bins)", seconds(width))
+		}
 		for _, g := range pal.groups {
 			for _, st := range g.entries {
 				acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
 				start, _ := acc.start()
-				pts := rateXYs(acc.perSec, start)
-				p := newPlot(st.Label(showMode, showClients), "time since segment start (s)", "attempts/s")
+				pts := rateXYs(acc.perSec.rebin(width), start)
+				p := newPlot(st.Label(showMode, showClients), "time since segment start (s)", yLabel)
 				p.Title.TextStyle.Font.Size = vg.Points(10)
 				p.Add(plotter.NewGrid())
 				if len(pts) > 0 {

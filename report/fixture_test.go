@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -38,7 +39,16 @@ type fixture struct {
 	known      bool    // record the bucket in run.json known_limits
 	scenario   string  // resolved scenario JSON, "" for none
 	seed       uint64
+	inferred   infer.Result // the inference the golden tests render (fixed, so goldens do not move with probe/infer)
 }
+
+// fixedInference stands in for probe/infer in the golden tests.
+type fixedInference struct{ res infer.Result }
+
+func (f fixedInference) Add(*record.Attempt)  {}
+func (f fixedInference) Result() infer.Result { return f.res }
+
+func fp(x float64) *float64 { return &x }
 
 // bucket is the fixture's token bucket; time is passed in.
 type bucket struct{ rate, burst, tokens, last float64 }
@@ -245,14 +255,41 @@ func (f fixture) write(t testing.TB, dir string) {
 // fixtures are the golden cases.
 var fixtures = map[string]fixture{
 	"probe": {command: "probe", mode: record.ModeLive, dialect: ratelimit.DialectAnthropic,
-		rate: 2, burst: 10, probeSecs: 30, known: true, seed: 1},
+		rate: 2, burst: 10, probeSecs: 30, known: true, seed: 1,
+		inferred: infer.Result{
+			Limits: []infer.Limit{
+				{Dimension: "requests", AdvertisedPerMinute: fp(600), EffectivePerMinute: fp(119.6), EffectiveLow: fp(116.2),
+					EffectiveHigh: fp(123.1), Burst: fp(10), Algorithm: infer.AlgoTokenBucket, Source: infer.SourceBoth,
+					Evidence: "Accepted throughput under saturation and the refill of remaining agree within 2%.",
+					Gap:      "advertised 600/min, enforced 119.6/min: the sustained rate is 20% of what the headers say"},
+				{Dimension: "output_tokens", AdvertisedPerMinute: fp(8000), Algorithm: infer.AlgoUnknown, Source: infer.SourceHeaders,
+					Evidence: "No attempt was refused on output tokens."},
+			},
+			Binding: &infer.Binding{Dimension: "requests", MaxRequestsPerMinute: fp(119.6),
+				Explanation: "At 32 input and 16 output tokens per request, requests bind first at 119.6/min."},
+			Accounting: infer.Accounting{MeanInputTokens: 31.7, MeanOutputTokens: 16},
+			Findings:   []string{"Effective 119.6 requests/min (advertised 600/min), token bucket, burst 10."},
+		}},
 	"compare-sweep": {command: "compare", mode: record.ModeSim, dialect: ratelimit.DialectAnthropic,
 		strategies: []string{"exponential", "full-jitter", "header-pacing"}, fleets: []int{4, 8}, perClient: 5,
 		rate: 2, burst: 4, known: true, seed: 2,
+		inferred: infer.Result{
+			Limits: []infer.Limit{{Dimension: "requests", AdvertisedPerMinute: fp(240), EffectivePerMinute: fp(120),
+				EffectiveLow: fp(114), EffectiveHigh: fp(126), Burst: fp(4), Algorithm: infer.AlgoFixedWindow, WindowSeconds: fp(2),
+				Source: infer.SourceBehaviour, Evidence: "A fixed window of 4 per 2 s fits the acceptances."}},
+			Binding: &infer.Binding{Dimension: "requests", MaxRequestsPerMinute: fp(120)},
+		},
 		scenario: `{"name":"sweep-test","target":{"api":"anthropic","url":"mock"},"compare":{"strategies":["exponential","full-jitter","header-pacing"],"clients":[4,8],"requests":5}}`},
 	"no-headers": {command: "compare", mode: record.ModeLive, dialect: ratelimit.DialectNone,
 		strategies: []string{"full-jitter", "sre-adaptive"}, fleets: []int{5}, perClient: 4,
-		rate: 3, burst: 3, errorRate: 0.1, rejectRate: 0.3, seed: 3},
+		rate: 3, burst: 3, errorRate: 0.1, rejectRate: 0.3, seed: 3,
+		inferred: infer.Result{
+			Limits: []infer.Limit{{Dimension: "requests", EffectivePerMinute: fp(180), EffectiveLow: fp(171), EffectiveHigh: fp(189),
+				Burst: fp(3), Algorithm: infer.AlgoSlidingWindow, WindowSeconds: fp(1), Source: infer.SourceBehaviour,
+				Evidence: "No headers; acceptances fit a sliding window of 3 per second."}},
+			Binding: &infer.Binding{Dimension: "requests", MaxRequestsPerMinute: fp(180),
+				Explanation: "Without rate-limit headers only the request limit can be measured."},
+		}},
 	"partial": {command: "run", mode: record.ModeLive, dialect: ratelimit.DialectAnthropic,
 		strategies: []string{"retry-after", "exponential"}, fleets: []int{3}, perClient: 6,
 		rate: 1, burst: 5, probeSecs: 10, stopFrac: 0.7, known: true, seed: 4},

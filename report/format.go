@@ -59,6 +59,39 @@ func groupThousands(s string) string {
 	return b.String()
 }
 
+// compact formats a count for a narrow terminal column: exact with separators below 100,000,
+// else three significant digits with k or M ("123k", "1.23M").
+func compact(n int64) string {
+	switch a := math.Abs(float64(n)); {
+	case a < 1e5:
+		return count(n)
+	case a < 999.5e3:
+		return human(float64(n)/1e3) + "k"
+	default:
+		return human(float64(n)/1e6) + "M"
+	}
+}
+
+// compactF is compact for figures that may have decimals ("49.8", "8,000", "1.23M").
+func compactF(x float64) string {
+	switch a := math.Abs(x); {
+	case a < 1e5:
+		return human(x)
+	case a < 999.5e3:
+		return human(x/1e3) + "k"
+	default:
+		return human(x/1e6) + "M"
+	}
+}
+
+// span formats a duration for a narrow terminal column: seconds below 10,000 s, else hours.
+func span(sec float64) string {
+	if math.Abs(sec) >= 1e4 {
+		return human(sec/3600) + " h"
+	}
+	return seconds(sec)
+}
+
 // seconds formats a duration in seconds for prose ("41.2 s").
 func seconds(x float64) string { return human(x) + " s" }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
 )
 
@@ -34,6 +35,10 @@ type Options struct {
 // report.md, so `ratelab report DIR` re-renders a run exactly. A chart without data is not drawn
 // (a stale PNG of that name is removed) and report.md says why.
 func Generate(dir string, opts Options) (*Summary, error) {
+	return generate(dir, opts, func(run *record.Run) analyzer { return infer.NewAnalyzer(run) })
+}
+
+func generate(dir string, opts Options, newAnalyzer func(*record.Run) analyzer) (*Summary, error) {
 	run, err := record.ReadRun(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read run: %w", err)
@@ -42,7 +47,7 @@ func Generate(dir string, opts Options) (*Summary, error) {
 	if _, err := os.Stat(logPath); err != nil {
 		return nil, fmt.Errorf("read attempts: %w", err)
 	}
-	st, err := NewStream(dir, run, opts)
+	st, err := newStream(dir, run, opts, newAnalyzer(run))
 	if err != nil {
 		return nil, err
 	}

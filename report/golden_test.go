@@ -12,6 +12,8 @@ import (
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/probe/record"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -43,8 +45,9 @@ func TestGolden(t *testing.T) {
 	for _, name := range fixtureNames() {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			fixtures[name].write(t, dir)
-			s, err := Generate(dir, Options{SkipCharts: true})
+			f := fixtures[name]
+			f.write(t, dir)
+			s, err := generate(dir, Options{SkipCharts: true}, func(*record.Run) analyzer { return fixedInference{f.inferred} })
 			require.NoError(t, err)
 			js, err := os.ReadFile(filepath.Join(dir, SummaryFile))
 			require.NoError(t, err)

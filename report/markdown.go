@@ -61,7 +61,7 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 	totals.markdown(&b)
 	b.WriteString("\n*held back*: attempts a client-side strategy refused to send; *late*: sent by the load generator more than 10 ms behind schedule; *dropped*: scheduled but never sent (both as the engine recorded them in run.json).\n")
 
-	for i, tb := range []table{limitsTable(s), bindingTable(s), strategiesTable(s, true)} {
+	for i, tb := range []table{limitsTable(s, true), bindingTable(s), strategiesTable(s, true)} {
 		fmt.Fprintf(&b, "\n## %s\n\n", tb.title)
 		if len(tb.rows) == 0 {
 			b.WriteString(emptyReason(i, s) + "\n")

@@ -101,3 +101,38 @@ func (s *Series) PeakRate() float64 {
 
 // Empty reports whether no value was added.
 func (s *Series) Empty() bool { return len(s.Bins) == 0 }
+
+// maxPlotBins is the most bins a chart line draws: about one per two pixels of a 1200-pixel
+// chart. More would not show, and the rasterizer's cost grows with the segments of a line.
+const maxPlotBins = 600
+
+// rebin returns a copy of s with bins width seconds wide (width a multiple of s.Width): sums add
+// up, minima and maxima fold. A sum bin divided by its width is then the mean rate over the bin.
+func (s *Series) rebin(width float64) *Series {
+	k := int(math.Round(width / s.Width))
+	if k <= 1 {
+		return s
+	}
+	out := &Series{Width: s.Width * float64(k), agg: s.agg}
+	for i := 0; i < len(s.Bins); i += k {
+		v, set := 0.0, false
+		for j := i; j < min(i+k, len(s.Bins)); j++ {
+			v, set = out.merge(v, set, s.Bins[j], s.Set[j]), set || s.Set[j]
+		}
+		out.Bins = append(out.Bins, v)
+		out.Set = append(out.Set, set)
+	}
+	return out
+}
+
+// plotWidth is the common bin width at which the series can be drawn with at most maxBins bins
+// each: the widest series' width times the smallest whole factor that fits.
+func plotWidth(maxBins int, ss ...*Series) float64 {
+	w, span := 1.0, 0.0
+	for _, s := range ss {
+		w = math.Max(w, s.Width)
+		span = math.Max(span, float64(len(s.Bins))*s.Width)
+	}
+	k := math.Max(1, math.Ceil(span/w/float64(maxBins)))
+	return w * k
+}

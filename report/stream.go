@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
 )
 
@@ -32,7 +33,11 @@ type Stream struct {
 // NewStream starts the report of the run in dir (run describes it as far as it is known) and
 // opens a temporary attempts.csv there unless opts.SkipCSV.
 func NewStream(dir string, run *record.Run, opts Options) (*Stream, error) {
-	s := &Stream{dir: dir, opts: opts, b: NewBuilder(run), normalize: true}
+	return newStream(dir, run, opts, infer.NewAnalyzer(run))
+}
+
+func newStream(dir string, run *record.Run, opts Options, an analyzer) (*Stream, error) {
+	s := &Stream{dir: dir, opts: opts, b: newBuilder(run, an), normalize: true}
 	if !opts.SkipCSV {
 		tmp, err := os.CreateTemp(dir, "."+CSVFile+".tmp*")
 		if err != nil {

@@ -22,17 +22,30 @@ type table struct {
 	notes  []string // sentences printed under the table
 }
 
-// limitsTable is advertised vs effective per dimension.
-func limitsTable(s *Summary) table {
+// limitsTable is advertised vs effective per dimension; the terminal form has shorter headers
+// to fit 100 columns.
+func limitsTable(s *Summary, full bool) table {
 	t := table{
 		title:  "Limits",
 		header: []string{"dimension", "advertised/min", "effective/min", "interval/min", "burst", "algorithm", "window", "source"},
 		right:  []bool{false, true, true, true, true, false, true, false},
 	}
+	if !full {
+		t.header = []string{"dimension", "adv./min", "eff./min", "interval", "burst", "algorithm", "window", "source"}
+	}
+	num := func(p *float64) string {
+		switch {
+		case p == nil:
+			return "—"
+		case full:
+			return human(*p)
+		}
+		return compactF(*p)
+	}
 	for _, l := range s.Limits {
 		interval := "—"
 		if l.EffectiveLow != nil && l.EffectiveHigh != nil {
-			interval = human(*l.EffectiveLow) + "–" + human(*l.EffectiveHigh)
+			interval = num(l.EffectiveLow) + "–" + num(l.EffectiveHigh)
 		}
 		window := "—"
 		if l.WindowSeconds != nil {
@@ -46,8 +59,8 @@ func limitsTable(s *Summary) table {
 		if src == "" {
 			src = "—"
 		}
-		t.rows = append(t.rows, []string{l.Dimension, optHuman(l.AdvertisedPerMinute), optHuman(l.EffectivePerMinute),
-			interval, optHuman(l.Burst), alg, window, src})
+		t.rows = append(t.rows, []string{l.Dimension, num(l.AdvertisedPerMinute), num(l.EffectivePerMinute),
+			interval, num(l.Burst), alg, window, src})
 		if l.Gap != "" {
 			t.notes = append(t.notes, fmt.Sprintf("Gap (%s): %s", l.Dimension, l.Gap))
 		}
@@ -116,13 +129,13 @@ func strategiesTable(s *Summary, full bool) table {
 			}
 			makespan := "—"
 			if st.MakespanSeconds != nil {
-				makespan = seconds(*st.MakespanSeconds)
+				makespan = span(*st.MakespanSeconds)
 			}
-			if p95 != "—" {
-				p95 += " s"
+			if st.Latency != nil {
+				p95 = span(st.Latency.P95)
 			}
-			row = append(row, count(st.Succeeded)+"/"+count(st.Requests), count(st.Attempts),
-				optHuman(st.Amplification), count(st.RateLimited), makespan, p95)
+			row = append(row, compact(st.Succeeded)+"/"+compact(st.Requests), compact(st.Attempts),
+				optHuman(st.Amplification), compact(st.RateLimited), makespan, p95)
 			t.rows = append(t.rows, row)
 		}
 		if lb := g.entries[0].MakespanLowerBoundSeconds; lb != nil {
@@ -170,7 +183,7 @@ func dash(s string) string {
 // PrintTables writes the terminal tables (limits, binding constraint, strategies) to w, each
 // laid out for a 100-column terminal. A table with no rows is replaced by one sentence saying so.
 func PrintTables(w io.Writer, s *Summary) error {
-	for i, t := range []table{limitsTable(s), bindingTable(s), strategiesTable(s, false)} {
+	for i, t := range []table{limitsTable(s, false), bindingTable(s), strategiesTable(s, false)} {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
