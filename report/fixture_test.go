@@ -96,7 +96,10 @@ func (q *eventQueue) Pop() any {
 }
 
 // write generates the run into dir: run.json and attempts.jsonl.
-func (f fixture) write(t testing.TB, dir string) {
+func (f fixture) write(t testing.TB, dir string) { f.writeTapped(t, dir, nil) }
+
+// writeTapped is write with every attempt also passed to tap(run) as the recorder writes it.
+func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) func(*record.Attempt)) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(f.seed, 7))
 	run := &record.Run{
@@ -236,6 +239,9 @@ func (f fixture) write(t testing.TB, dir string) {
 	require.NoError(t, record.WriteRun(dir, run))
 	w, err := record.Create(dir)
 	require.NoError(t, err)
+	if tap != nil {
+		w.Tap(tap(run))
+	}
 	for i := range atts {
 		require.NoError(t, w.Write(&atts[i]))
 	}
