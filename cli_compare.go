@@ -2,14 +2,271 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/probe/backoff"
+	"github.com/ratelab/ratelab/probe/record"
 )
 
-// runCompare is being built; see the open issues.
-func runCompare(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("compare", "ratelab compare [flags]", "")
+const compareAbout = `Runs the same workload under each retry strategy and compares them: requests, attempts,
+429s, amplification (attempts per request), makespan against its lower bound, goodput, completion
+latency and fairness. Each strategy × client count × mode starts from a fresh budget.
+
+  ratelab compare --strategies full-jitter,retry-after,header-pacing --clients 10,50 --requests 20
+  ratelab compare --mode both --rpm 600 --burst 10 --clients 20 --requests 10
+  ratelab compare --rate 5/s --duration 1m --strategies exponential,full-jitter
+  ratelab compare --target https://api.anthropic.com --model claude-haiku-4-5 --clients 5 --requests 4
+  ratelab compare --list
+
+Workload: --clients N clients share one key, each making --requests K logical requests in turn
+(pausing --think between them); or open arrivals at --rate R for --duration D, whatever the
+responses do. --clients 10,50,100 sweeps client counts.
+
+Modes: sim runs in virtual time against the embedded mock's own account model (no socket, seconds
+for hours); live sends real HTTP; both runs each strategy both ways and reports how far they
+agree. The default is sim with --target mock (the default target) and live with a URL target; sim
+needs --target mock. Against the embedded mock every live segment uses a fresh API key (a fresh
+budget). A real API's segments share one budget: compare rests between them until the headers
+say it is replenished (or for --rest).`
+
+// defaultStrategies is what compare runs when --strategies is not given: the folklore defaults
+// and the server-aware strategies.
+const defaultStrategies = "exponential,full-jitter,equal-jitter,decorrelated-jitter,anthropic-sdk,retry-after,header-pacing"
+
+// The compare modes.
+const (
+	modeLive = record.ModeLive
+	modeSim  = record.ModeSim
+	modeBoth = "both"
+)
+
+// compareFlags are the flags of `ratelab compare`.
+type compareFlags struct {
+	mode       string
+	strategies string
+	list       bool
+	clients    string
+	requests   int
+	think      time.Duration
+	rest       time.Duration
+	probe      probeFlags // target, workload, --rate/--duration, run and mock flags
+}
+
+// probeOnlyFlags are probe flags compare does not take.
+var probeOnlyFlags = []string{"stages", "start-rate", "find", "strategy"}
+
+func (f *compareFlags) register(fs *flagSet) {
+	fs.StringVar(&f.mode, "mode", "", "live, sim or both (default: sim with --target mock, live with a URL)")
+	fs.StringVar(&f.strategies, "strategies", defaultStrategies, `strategies to compare, e.g. full-jitter,retry-after(…) or "all" (see --list)`)
+	fs.BoolVar(&f.list, "list", false, "list the strategies with their parameters and exit")
+	fs.StringVar(&f.clients, "clients", "10", "clients sharing one key; several (10,50,100) sweep the count")
+	fs.IntVar(&f.requests, "requests", 10, "logical requests per client")
+	fs.DurationVar(&f.think, "think", 0, "pause after each logical request of a client")
+	fs.DurationVar(&f.rest, "rest", 0, "live against a real API: pause between segments (default: until the headers say the budget is replenished)")
+	f.probe.register(fs)
+	for _, name := range probeOnlyFlags {
+		_ = fs.MarkHidden(name)
+	}
+}
+
+// comparePlan is a checked compare workload.
+type comparePlan struct {
+	modes      []string // in run order within a strategy: live before sim
+	strategies []*backoff.Strategy
+	clients    []int // closed model; nil for open arrivals
+	requests   int
+	think      time.Duration
+	pacer      probe.Pacer // open arrivals
+	rate       probe.Rate
+	duration   time.Duration
+}
+
+// open reports whether the workload is open arrivals.
+func (p *comparePlan) open() bool { return p.pacer != nil }
+
+// segmentPlan is one strategy × client count × mode of a compare run.
+type segmentPlan struct {
+	strategy *backoff.Strategy
+	clients  int // 0 for open arrivals
+	mode     string
+}
+
+// label is the segment's label: the records' run field, e.g. full-jitter/sim/50.
+func (s segmentPlan) label() string {
+	n := "open"
+	if s.clients > 0 {
+		n = strconv.Itoa(s.clients)
+	}
+	return s.strategy.Label() + "/" + s.mode + "/" + n
+}
+
+// segments lists the run's segments in order: client counts, then strategies, then modes.
+func (p *comparePlan) segments() []segmentPlan {
+	counts := p.clients
+	if p.open() {
+		counts = []int{0}
+	}
+	var out []segmentPlan
+	for _, n := range counts {
+		for _, s := range p.strategies {
+			for _, m := range p.modes {
+				out = append(out, segmentPlan{strategy: s, clients: n, mode: m})
+			}
+		}
+	}
+	return out
+}
+
+// plan checks the compare flags (the target is resolved separately).
+func (f *compareFlags) plan(fs *flagSet, isMock bool) (*comparePlan, error) {
+	for _, name := range probeOnlyFlags {
+		if fs.Changed(name) {
+			return nil, usageErrorf("compare: --%s is a probe flag; compare takes --clients/--requests, or --rate R --duration D", name)
+		}
+	}
+	p := &comparePlan{requests: f.requests, think: f.think}
+	mode := f.mode
+	if mode == "" {
+		mode = modeLive
+		if isMock {
+			mode = modeSim
+		}
+	}
+	switch mode {
+	case modeLive:
+		p.modes = []string{modeLive}
+	case modeSim:
+		p.modes = []string{modeSim}
+	case modeBoth:
+		p.modes = []string{modeLive, modeSim}
+	default:
+		return nil, usageErrorf("--mode %q: want live, sim or both", f.mode)
+	}
+	if mode != modeLive && !isMock {
+		return nil, usageErrorf("--mode %s: the simulator models the embedded mock, so it needs --target mock (the target is %s); use --mode live", mode, f.probe.target)
+	}
+
+	list := strings.TrimSpace(f.strategies)
+	if list == "all" {
+		list = strings.Join(backoff.Names(), ",")
+	}
+	strats, err := backoff.ResolveList(list)
+	if err != nil {
+		return nil, usageErrorf("--strategies: %v (see ratelab compare --list)", err)
+	}
+	seen := map[string]bool{}
+	for _, s := range strats {
+		if seen[s.Label()] {
+			return nil, usageErrorf("--strategies: %s is listed twice; give each variant its own parameters", s.Label())
+		}
+		seen[s.Label()] = true
+	}
+	p.strategies = strats
+
+	if f.probe.rate != "" || f.probe.duration != 0 {
+		for _, name := range []string{"clients", "requests", "think"} {
+			if fs.Changed(name) {
+				return nil, usageErrorf("compare: --%s is for clients (the closed workload); --rate and --duration make arrivals open", name)
+			}
+		}
+		if f.probe.rate == "" || f.probe.duration <= 0 {
+			return nil, usageErrorf("compare: open arrivals need both --rate R and --duration D, e.g. --rate 5/s --duration 1m")
+		}
+		r, err := probe.ParseRate(f.probe.rate)
+		if err != nil {
+			return nil, usageErrorf("--rate: %v", err)
+		}
+		if r.PerSecond() <= 0 {
+			return nil, usageErrorf("--rate %s: want a positive rate such as 5/s", f.probe.rate)
+		}
+		p.pacer, p.rate, p.duration = probe.Constant(r), r, f.probe.duration
+		return p, nil
+	}
+	if p.clients, err = parseClients(f.clients); err != nil {
+		return nil, err
+	}
+	if f.requests < 1 {
+		return nil, usageErrorf("--requests %d: want at least 1 logical request per client", f.requests)
+	}
+	if f.think < 0 {
+		return nil, usageErrorf("--think %s: want a duration ≥ 0", f.think)
+	}
+	if n := slices.Max(p.clients); n > f.probe.maxInflight && slices.Contains(p.modes, modeLive) {
+		return nil, usageErrorf("--clients %d exceeds --max-inflight %d: each live client holds one attempt in flight; raise --max-inflight", n, f.probe.maxInflight)
+	}
+	return p, nil
+}
+
+// maxClients bounds --clients: each simulated client costs a few hundred bytes, each live one a
+// goroutine and a connection.
+const maxClients = 1_000_000
+
+// parseClients reads --clients: one count or a comma-separated sweep, each at least 1, no repeats.
+func parseClients(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 || n > maxClients {
+			return nil, usageErrorf("--clients %q: want client counts from 1 to %d, e.g. 10 or 10,50,100", s, maxClients)
+		}
+		if slices.Contains(out, n) {
+			return nil, usageErrorf("--clients %q: %d is listed twice", s, n)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// normalizedParams returns a strategy's parameters as run.json holds them after a re-read
+// (numbers as float64), so the report built during the run matches a later re-render.
+func normalizedParams(s *backoff.Strategy) map[string]any {
+	b, err := json.Marshal(s.Params())
+	if err != nil {
+		return s.Params()
+	}
+	var out map[string]any
+	if json.Unmarshal(b, &out) != nil {
+		return s.Params()
+	}
+	return out
+}
+
+// runCompare is `ratelab compare`.
+func runCompare(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet("compare", "ratelab compare [flags]", compareAbout)
+	f := &compareFlags{}
+	f.register(fs)
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	return errors.New("compare: not implemented yet")
+	if f.list {
+		return backoff.List(env.stdout)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("compare: unexpected argument %q (see 'ratelab compare --help')", fs.Arg(0))
+	}
+	if f.probe.maxInflight < 1 {
+		return usageErrorf("--max-inflight %d: want at least 1", f.probe.maxInflight)
+	}
+	if f.probe.timeout <= 0 {
+		return usageErrorf("--timeout %s: want a positive duration such as 60s", f.probe.timeout)
+	}
+	if f.rest < 0 {
+		return usageErrorf("--rest %s: want a duration ≥ 0", f.rest)
+	}
+	p, err := f.plan(fs, f.probe.target == "mock")
+	if err != nil {
+		return err
+	}
+	pt, err := f.probe.targetSpec(env, fs)
+	if err != nil {
+		return err
+	}
+	c := &comparison{env: env, flags: f, plan: p, target: pt}
+	return c.execute(ctx)
 }
