@@ -213,3 +213,28 @@ func TestHuman(t *testing.T) {
 		assert.Equal(t, tt.want, human(tt.in), "%v", tt.in)
 	}
 }
+
+// TestKnownAccounting: the embedded mock's configuration overrides what inference guessed about
+// rejected attempts and output accounting; without one, the inference stands.
+func TestKnownAccounting(t *testing.T) {
+	yes, no := true, false
+	inferred := infer.Accounting{RejectedCount: &yes, OutputPrecharged: &no, MeanInputTokens: 3}
+	tests := []struct {
+		name          string
+		mock          string
+		rejected, pre *bool
+	}{
+		{"no mock: inferred", "", &yes, &no},
+		{"mock does not count rejected, pre-charges", `{"count_rejected":false,"output_accounting":"max_tokens"}`, &no, &yes},
+		{"mock counts rejected, actual output", `{"count_rejected":true,"output_accounting":"actual"}`, &yes, &no},
+		{"mock without the fields: inferred", `{"latency":"0s"}`, &yes, &no},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := knownAccounting(&record.Run{Mock: []byte(tt.mock)}, inferred)
+			assert.Equal(t, tt.rejected, got.RejectedCount)
+			assert.Equal(t, tt.pre, got.OutputPrecharged)
+			assert.Equal(t, 3.0, got.MeanInputTokens)
+		})
+	}
+}

@@ -2,10 +2,12 @@ package report
 
 import (
 	"cmp"
+	"encoding/json"
 	"math"
 	"slices"
 
 	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/probe/record"
 )
 
 // Summary returns summary.json for everything added so far. Calling it does not change the Builder.
@@ -43,8 +45,10 @@ func (b *Builder) Summary() *Summary {
 		s.Accounting = &acc
 	}
 	bounds := b.boundLimits(res)
+	boundRes := res // the bound trusts the embedded mock's configuration over inference
+	boundRes.Accounting = knownAccounting(run, res.Accounting)
 	for _, acc := range b.sortedStrategies() {
-		s.Strategies = append(s.Strategies, b.strategy(acc, bounds, res))
+		s.Strategies = append(s.Strategies, b.strategy(acc, bounds, boundRes))
 	}
 	rankStrategies(s.Strategies)
 	s.Findings = append(append([]string{}, res.Findings...), b.findings(s)...)
@@ -125,6 +129,31 @@ func fairness(acc *stratAcc, start float64) *float64 {
 		return nil
 	}
 	return ptr(round(sum*sum/(float64(n)*sumSq), 4))
+}
+
+// knownAccounting returns acc with what the embedded mock's configuration (run.json's mock)
+// says for certain in place of the inferred: whether rejected attempts consume quota
+// (count_rejected) and whether output tokens are charged at max_tokens up front
+// (output_accounting: max_tokens). Without a mock configuration acc is returned as inferred.
+func knownAccounting(run *record.Run, acc infer.Accounting) infer.Accounting {
+	if len(run.Mock) == 0 {
+		return acc
+	}
+	var cfg struct {
+		CountRejected    *bool   `json:"count_rejected"`
+		OutputAccounting *string `json:"output_accounting"`
+	}
+	if json.Unmarshal(run.Mock, &cfg) != nil {
+		return acc
+	}
+	if cfg.CountRejected != nil {
+		acc.RejectedCount = cfg.CountRejected
+	}
+	if cfg.OutputAccounting != nil {
+		pre := *cfg.OutputAccounting == "max_tokens"
+		acc.OutputPrecharged = &pre
+	}
+	return acc
 }
 
 // boundLimit is one enforced limit usable for a makespan lower bound.
