@@ -1,0 +1,254 @@
+// Package accuracy is the accuracy suite of limit discovery: a matrix of mock limiters (every
+// algorithm, with and without headers, at several limits and windows, plus the advertised-vs-
+// enforced, count-rejected and token-heavy cases), each discovered by probe/find and analysed
+// by probe/infer, scored against the limit the mock really enforces, with the cost of the
+// discovery. Cases run in virtual time (probe/find/virtual) or live against the HTTP mock; the
+// tests of probe/find and the table generator in bench/infer share it.
+package accuracy
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/mockserver/limiter"
+	"github.com/ratelab/ratelab/probe/find"
+	"github.com/ratelab/ratelab/probe/find/virtual"
+	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// Case is one mock configuration to discover.
+type Case struct {
+	Name      string
+	Algorithm limiter.Algorithm
+	RPM       int64
+	Window    time.Duration
+	Burst     int64  // bucket capacity (leaky: queue); 0: one window's quota
+	Dialect   string // anthropic or none
+	// CountRejected makes refused attempts consume quota.
+	CountRejected bool
+	// AdvertiseRPM, when set, is what the headers advertise (a 1-minute token bucket of that
+	// size) while the limit above is enforced.
+	AdvertiseRPM int64
+	// Token workload and limits; zero limits are effectively unlimited.
+	PromptTokens, MaxTokens int64
+	ITPM, OTPM              int64
+	OutputTokens            int64 // the mock's reply length (0: max_tokens)
+	Precharge               bool  // output charged at max_tokens
+	// Dim is the dimension scored (default requests).
+	Dim string
+	// MaxDuration bounds the case (default: four windows plus 40 s).
+	MaxDuration time.Duration
+}
+
+// Truth is what the mock enforces, as the suite scores it.
+type Truth struct {
+	PerMinute float64 // sustained rate in the scored dimension's units
+	Burst     float64 // admitted at once from rest; 0 when the class has none to score
+	Class     string  // expected algorithm class
+	WindowS   float64
+	Quota     float64 // per window, in the scored units
+}
+
+func (c Case) dim() string {
+	if c.Dim == "" {
+		return "requests"
+	}
+	return c.Dim
+}
+
+// quota is floor(rate × window / 1m), as the mock computes it.
+func quota(perMin int64, w time.Duration) float64 {
+	return math.Floor(float64(perMin) * w.Seconds() / 60)
+}
+
+// Truth returns the enforced limit: the configured rate, except Cloudflare's counter, which
+// admits q−1 per window under saturation; the burst is the bucket (leaky: queue + 1) or quota.
+func (c Case) Truth() Truth {
+	w := c.Window
+	if w == 0 {
+		w = time.Minute
+	}
+	rate, alg := c.RPM, c.Algorithm
+	switch c.dim() {
+	case "input_tokens":
+		rate = c.ITPM
+	case "output_tokens":
+		rate = c.OTPM
+	}
+	q := quota(rate, w)
+	t := Truth{PerMinute: float64(rate), WindowS: w.Seconds(), Quota: q}
+	switch alg {
+	case limiter.TokenBucket, limiter.GCRA:
+		t.Class, t.Burst = infer.AlgoTokenBucket, q
+		if c.Burst > 0 {
+			t.Burst = float64(c.Burst)
+		}
+	case limiter.LeakyBucket:
+		t.Class, t.Burst = infer.AlgoLeakyBucket, q+1
+		if c.Burst > 0 {
+			t.Burst = float64(c.Burst + 1)
+		}
+	case limiter.FixedWindow:
+		t.Class = infer.AlgoFixedWindow
+		t.PerMinute = q * 60 / w.Seconds()
+	case limiter.SlidingLog:
+		t.Class = infer.AlgoSlidingWindow
+		t.PerMinute = q * 60 / w.Seconds()
+	case limiter.SlidingWindow:
+		t.Class = infer.AlgoSlidingWindow
+		t.PerMinute = (q - 1) * 60 / w.Seconds()
+	}
+	return t
+}
+
+// Config returns the mock configuration of the case.
+func (c Case) Config() mockserver.Config {
+	cfg := mockserver.DefaultConfig()
+	cfg.Algorithm = c.Algorithm
+	if c.Window > 0 {
+		cfg.Window = c.Window
+	}
+	cfg.Dialect = c.Dialect
+	cfg.CountRejected = c.CountRejected
+	cfg.Limits.Requests = mockserver.Limit{PerMinute: c.RPM}
+	if c.Burst > 0 {
+		b := c.Burst
+		cfg.Limits.Requests.Burst = &b
+	}
+	if c.AdvertiseRPM > 0 {
+		cfg.Limits.Requests.Advertise = &mockserver.Limit{PerMinute: c.AdvertiseRPM, Algorithm: limiter.TokenBucket, Window: time.Minute}
+	}
+	big := int64(1_000_000_000)
+	cfg.Limits.InputTokens = mockserver.Limit{PerMinute: orDefault(c.ITPM, big)}
+	cfg.Limits.OutputTokens = mockserver.Limit{PerMinute: orDefault(c.OTPM, big)}
+	cfg.OutputTokens = c.OutputTokens
+	if c.Precharge {
+		cfg.OutputAccounting = mockserver.AccountMaxTokens
+	}
+	return cfg
+}
+
+func orDefault(v, d int64) int64 {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// maxDuration is the case's time bound.
+func (c Case) maxDuration() time.Duration {
+	if c.MaxDuration > 0 {
+		return c.MaxDuration
+	}
+	w := c.Window
+	if w == 0 {
+		w = time.Minute
+	}
+	return 4*w + 40*time.Second
+}
+
+// Outcome is one case's result and score.
+type Outcome struct {
+	Case   Case
+	Truth  Truth
+	Limit  infer.Limit // the scored dimension
+	Result infer.Result
+	Report find.Report
+
+	Requests, Limited int64
+	Seconds           float64
+	// RateErr and BurstErr are relative errors (NaN when not measured).
+	RateErr, BurstErr float64
+	ClassOK           bool
+	Tolerance         float64 // allowed relative rate error
+	Pass              bool
+	Why               []string // what failed
+	// Words: the gap (advertised vs enforced) or count-rejected sentence the case expects, and
+	// whether the result says it.
+	Words, WordsOK bool
+}
+
+// RunVirtual discovers the case in virtual time and scores it.
+func RunVirtual(ctx context.Context, c Case, seed int64) (Outcome, error) {
+	m, err := mockserver.New(c.Config(), seed)
+	if err != nil {
+		return Outcome{}, err
+	}
+	vr := virtual.New(m, virtual.Options{
+		PromptTokens: c.PromptTokens, MaxTokens: c.MaxTokens, MaxDuration: c.maxDuration(),
+	})
+	run := vr.Run()
+	rep, err := find.Run(ctx, vr, find.Options{Seed: seed, Run: run, MaxDuration: c.maxDuration()})
+	if err != nil {
+		return Outcome{}, err
+	}
+	run = vr.Run()
+	an := infer.NewAnalyzer(run)
+	recs := vr.Records()
+	for i := range recs {
+		an.Add(&recs[i])
+	}
+	return Score(c, an.Result(), rep, recs, vr.Elapsed()), nil
+}
+
+// Score compares a result with the case's truth.
+func Score(c Case, res infer.Result, rep find.Report, recs []record.Attempt, elapsed time.Duration) Outcome {
+	o := Outcome{Case: c, Truth: c.Truth(), Result: res, Report: rep, Seconds: elapsed.Seconds(),
+		RateErr: math.NaN(), BurstErr: math.NaN()}
+	for i := range recs {
+		o.Requests++
+		if recs[i].Status == 429 {
+			o.Limited++
+		}
+	}
+	for _, l := range res.Limits {
+		if l.Dimension == c.dim() {
+			o.Limit = l
+		}
+	}
+	o.Tolerance = 0.05
+	if c.Dialect == "anthropic" && c.dim() == "requests" {
+		o.Tolerance = 0.03
+	}
+	l := o.Limit
+	if l.EffectivePerMinute == nil {
+		o.Why = append(o.Why, "no effective rate")
+	} else {
+		o.RateErr = *l.EffectivePerMinute/o.Truth.PerMinute - 1
+		if math.Abs(o.RateErr) > o.Tolerance {
+			o.Why = append(o.Why, fmt.Sprintf("rate off by %+.1f%%", 100*o.RateErr))
+		}
+	}
+	if o.Truth.Burst > 0 && c.dim() == "requests" {
+		if l.Burst == nil {
+			o.Why = append(o.Why, "no burst")
+		} else {
+			o.BurstErr = *l.Burst/o.Truth.Burst - 1
+			if math.Abs(o.BurstErr) > 0.10 {
+				o.Why = append(o.Why, fmt.Sprintf("burst %g, want %g", *l.Burst, o.Truth.Burst))
+			}
+		}
+	}
+	o.ClassOK = l.Algorithm == o.Truth.Class
+	if !o.ClassOK && c.dim() == "requests" {
+		o.Why = append(o.Why, fmt.Sprintf("algorithm %s, want %s", l.Algorithm, o.Truth.Class))
+	}
+	switch {
+	case c.AdvertiseRPM > 0:
+		o.Words = true
+		o.WordsOK = l.Gap != ""
+	case c.CountRejected:
+		o.Words = true
+		rc := res.Accounting.RejectedCount
+		o.WordsOK = rc != nil && *rc && res.Accounting.Evidence != ""
+	}
+	if o.Words && !o.WordsOK {
+		o.Why = append(o.Why, "the expected sentence is missing")
+	}
+	o.Pass = len(o.Why) == 0
+	return o
+}

@@ -1,0 +1,527 @@
+// Package find discovers a server's rate limits adaptively, spending as few requests over the
+// limit as it can: one request to read the headers; a burst from rest until the first refusal
+// (the burst capacity); single probes at doubling intervals until the server admits again (the
+// time scale of the refill); a second burst, which tells a window that reopens all at once
+// from a bucket that refills a little at a time; then either rest-and-burst cycles (buckets:
+// each cycle costs one refusal and measures a refill) or light saturation with random arrivals
+// (windows: boundaries show where refusals turn into admissions). After every step the
+// attempts so far are analysed by probe/infer, and discovery stops when the requests limit's
+// interval is narrower than the target precision, or the budget or time runs out.
+//
+// Discovery only sends; the figures in the report are computed by probe/infer from the attempt
+// log, so `ratelab report` recomputes them exactly. Every attempt carries its phase label
+// (headers, burst, rest, refill, sustain).
+package find
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// Defaults of Options.
+const (
+	// DefaultPrecision is the relative half-width of the requests limit's interval at which
+	// discovery stops: ±2% leaves room under the ±3% the accuracy suite asks of it.
+	DefaultPrecision = 0.02
+	// DefaultMaxDuration bounds discovery when no --max-duration is given: enough for three
+	// one-minute windows and the probing around them.
+	DefaultMaxDuration = 5 * time.Minute
+	// DefaultBurstCap bounds one burst: a limit that admits more at once is reported as such.
+	DefaultBurstCap = 5000
+	// maxRate caps any burst's rate (hits per second).
+	maxRate = 2000
+)
+
+// Phase labels carried by discovery's attempts (the records' phase field).
+const (
+	PhaseHeaders = "headers" // one request to read the rate-limit headers
+	PhaseBurst   = "burst"   // as fast as needed until the first refusal
+	PhaseRest    = "rest"    // single probes at doubling intervals until admitted again
+	PhaseRefill  = "refill"  // a burst after a measured rest (bucket-like limits)
+	PhaseSustain = "sustain" // random arrivals a little above the limit (window limits)
+)
+
+// Options configures discovery.
+type Options struct {
+	Seed int64
+	// Precision is the target relative half-width of the requests limit's interval (default
+	// DefaultPrecision).
+	Precision float64
+	// MaxDuration is when, since the run started, discovery must be done (default
+	// DefaultMaxDuration); it plans its steps to end before it.
+	MaxDuration time.Duration
+	// MaxRequests bounds the attempts discovery plans (0: none; the engine's budget still
+	// applies).
+	MaxRequests int64
+	// BurstCap bounds one burst (default DefaultBurstCap).
+	BurstCap int
+	// Run is run.json (start time, workload), used for the analysis between steps; may be nil.
+	Run *record.Run
+	// Progress, when set, receives one line per step.
+	Progress func(string)
+}
+
+// Report says what discovery did. The limits themselves come from probe/infer over the log.
+type Report struct {
+	Attempts    int64
+	RateLimited int64
+	Elapsed     time.Duration
+	// Mode is "refill" (rest-and-burst cycles) or "sustain" (light saturation), "" when
+	// discovery ended before choosing.
+	Mode string
+	// StopReason says why discovery ended.
+	StopReason string
+	// Requests is the requests limit as the last analysis saw it (nil before any).
+	Requests *infer.Limit
+}
+
+// ErrTarget is returned when the target answers neither 2xx nor 429 to discovery's requests.
+var ErrTarget = errors.New("find: the target does not answer normally")
+
+type finder struct {
+	r   Runner
+	o   Options
+	rng *rand.Rand
+
+	mu   sync.Mutex
+	recs []record.Attempt
+
+	seq     int
+	lat     float64 // latency of an unhindered request, seconds
+	runStop string  // the run's stop reason, once it stopped
+	done    string  // discovery's own stop reason
+	mode    string
+	last    *infer.Limit
+	// lastRefusal is when the last refused attempt was sent (run seconds).
+	lastRefusal float64
+}
+
+// Run discovers the limits of the target behind r. It returns when the requests limit is known
+// to the target precision, or time, budget or evidence runs out; a budget stop is not an error.
+func Run(ctx context.Context, r Runner, o Options) (Report, error) {
+	if o.Precision <= 0 {
+		o.Precision = DefaultPrecision
+	}
+	if o.MaxDuration <= 0 {
+		o.MaxDuration = DefaultMaxDuration
+	}
+	if o.BurstCap <= 0 {
+		o.BurstCap = DefaultBurstCap
+	}
+	f := &finder{r: r, o: o, rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x66696e64))}
+	err := f.run(ctx)
+	rep := Report{Elapsed: r.Elapsed(), Mode: f.mode, Requests: f.last}
+	for i := range f.recs {
+		rep.Attempts++
+		if f.recs[i].Status == 429 {
+			rep.RateLimited++
+		}
+	}
+	rep.StopReason = f.done
+	if f.runStop != "" {
+		rep.StopReason = f.runStop
+	}
+	return rep, err
+}
+
+// phaseOut is what one phase did: its attempts in order of sending.
+type phaseOut struct {
+	recs      []record.Attempt
+	ok, limit int
+	firstLim  int // index of the first refusal, −1 when none
+}
+
+// admittedBefore counts the admissions before the first refusal (all when none).
+func (p *phaseOut) admittedBefore() int {
+	n := 0
+	for i := range p.recs {
+		if i == p.firstLim {
+			break
+		}
+		if p.recs[i].Status >= 200 && p.recs[i].Status < 300 {
+			n++
+		}
+	}
+	return n
+}
+
+// phase runs one open phase; stopAtLimit ends it at the first refusal, maxHits after that many
+// attempts. It reports stopped when the run stopped.
+func (f *finder) phase(ctx context.Context, name string, pacer probe.Pacer, dur time.Duration, stopAtLimit bool, maxHits int) (phaseOut, bool, error) {
+	if dur <= 0 {
+		f.done = "discovery ran out of time"
+		return phaseOut{firstLim: -1}, true, nil
+	}
+	f.seq++
+	label := fmt.Sprintf("find-%03d-%s", f.seq, name)
+	f.mu.Lock()
+	from := len(f.recs)
+	f.mu.Unlock()
+	seen := 0
+	res, err := f.r.Open(ctx, probe.OpenPhase{
+		Label: label, Kind: "find", Phase: name, Pacer: pacer, Duration: dur,
+		Observe: func(a *record.Attempt) bool {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.recs = append(f.recs, *a)
+			seen++
+			return (stopAtLimit && a.Status == 429) || (maxHits > 0 && seen >= maxHits)
+		},
+	})
+	f.mu.Lock()
+	out := phaseOut{recs: slices.Clone(f.recs[from:]), firstLim: -1}
+	f.mu.Unlock()
+	slices.SortStableFunc(out.recs, func(a, b record.Attempt) int {
+		switch {
+		case a.SentS < b.SentS:
+			return -1
+		case a.SentS > b.SentS:
+			return 1
+		}
+		return 0
+	})
+	for i := range out.recs {
+		switch st := out.recs[i].Status; {
+		case st == 429:
+			out.limit++
+			if out.firstLim < 0 {
+				out.firstLim = i
+			}
+		case st >= 200 && st < 300:
+			out.ok++
+		}
+	}
+	for i := range out.recs {
+		if out.recs[i].Status == 429 {
+			f.lastRefusal = math.Max(f.lastRefusal, out.recs[i].SentS)
+		}
+	}
+	if res.StopReason != "" && res.StopReason != probe.StopObserver {
+		f.runStop = res.StopReason
+	}
+	if f.o.Progress != nil {
+		f.o.Progress(fmt.Sprintf("%s: %d attempts, %d admitted, %d refused", label, len(out.recs), out.ok, out.limit))
+	}
+	return out, f.runStop != "", err
+}
+
+// single sends one request.
+func (f *finder) single(ctx context.Context, name string) (phaseOut, bool, error) {
+	if f.left() <= 0 {
+		f.done = "discovery ran out of time"
+		return phaseOut{firstLim: -1}, true, nil
+	}
+	return f.phase(ctx, name, probe.Constant(probe.Rate{Hits: 1, Per: time.Second}), time.Millisecond, false, 0)
+}
+
+// left is the time discovery still has.
+func (f *finder) left() time.Duration { return f.o.MaxDuration - f.r.Elapsed() }
+
+// sent is how many attempts discovery has made.
+func (f *finder) sent() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return int64(len(f.recs))
+}
+
+// overBudget reports whether discovery's own request cap is reached.
+func (f *finder) overBudget() bool { return f.o.MaxRequests > 0 && f.sent() >= f.o.MaxRequests }
+
+// sleep rests, within the time left; false when no time is left for it.
+func (f *finder) sleep(ctx context.Context, d time.Duration) (bool, error) {
+	if d <= 0 {
+		return true, nil
+	}
+	if d >= f.left() {
+		return false, nil
+	}
+	return true, f.r.Sleep(ctx, d)
+}
+
+// estimate analyses the attempts so far and returns the requests limit.
+func (f *finder) estimate() (infer.Limit, bool) {
+	f.mu.Lock()
+	recs := f.recs
+	f.mu.Unlock()
+	an := infer.NewAnalyzer(f.o.Run)
+	for i := range recs {
+		an.Add(&recs[i])
+	}
+	for _, l := range an.Result().Limits {
+		if l.Dimension == "requests" {
+			l := l
+			f.last = &l
+			return l, l.EffectivePerMinute != nil && l.EffectiveLow != nil && l.EffectiveHigh != nil
+		}
+	}
+	return infer.Limit{}, false
+}
+
+// precise reports whether l's interval is within the target precision.
+func (f *finder) precise(l infer.Limit) bool {
+	if l.EffectivePerMinute == nil || l.EffectiveLow == nil || l.EffectiveHigh == nil || *l.EffectivePerMinute <= 0 {
+		return false
+	}
+	return (*l.EffectiveHigh-*l.EffectiveLow)/2 <= f.o.Precision**l.EffectivePerMinute
+}
+
+func isOK(a *record.Attempt) bool { return a.Status >= 200 && a.Status < 300 }
+
+// burstPacer returns the pacer of a burst expected to admit about n: it starts fast enough to
+// admit n within about half a second, at most 2,000/s (fewer when requests take long, so that
+// few are in flight when the first refusal comes back).
+func (f *finder) burstPacer(n float64) ExpPacer {
+	top := math.Min(maxRate, math.Max(20, 10/math.Max(f.lat, 1e-4)))
+	start := math.Min(top, math.Max(10, 2*n))
+	return ExpPacer{Start: start, Doubling: 250 * time.Millisecond, Max: top}
+}
+
+func (f *finder) run(ctx context.Context) error {
+	// 1. Headers: one request. A refusal means the budget is not at rest: wait and retry.
+	out, stopped, err := f.single(ctx, PhaseHeaders)
+	if err != nil || stopped {
+		return err
+	}
+	for k := 0; len(out.recs) > 0 && out.recs[0].Status == 429 && k < 4; k++ {
+		wait := time.Duration(float64(time.Second) * math.Exp2(float64(k)))
+		if a := out.recs[0]; a.HasRetryAfter && a.RetryAfterS > 0 {
+			wait = time.Duration(a.RetryAfterS * float64(time.Second))
+		}
+		if ok, err := f.sleep(ctx, wait); err != nil || !ok {
+			f.done = "the budget was exhausted at the start and did not recover in time"
+			return err
+		}
+		if out, stopped, err = f.single(ctx, PhaseRest); err != nil || stopped {
+			return err
+		}
+	}
+	if len(out.recs) == 0 {
+		f.done = "the first request was not sent"
+		return nil
+	}
+	first := out.recs[0]
+	if !isOK(&first) && first.Status != 429 {
+		if first.Status == 0 {
+			return fmt.Errorf("%w: the first request failed: %s", ErrTarget, first.Error)
+		}
+		return fmt.Errorf("%w: it answered %d to the first request (want 2xx or 429)", ErrTarget, first.Status)
+	}
+	f.lat = math.Max(first.LatencyMs/1000, 1e-4)
+	expect := 20.0
+	if s := first.Limits[0]; s.Flags != 0 && s.Remaining > 0 {
+		expect = float64(s.Remaining)
+	}
+	t0 := first.SentS
+
+	// 2. Burst from rest until the first refusal.
+	b1, stopped, err := f.phase(ctx, PhaseBurst, f.burstPacer(expect), f.left(), true, f.o.BurstCap)
+	if err != nil || stopped {
+		return err
+	}
+	if b1.firstLim < 0 {
+		f.done = fmt.Sprintf("no request was refused in a burst of %d", len(b1.recs))
+		return nil
+	}
+	burst0 := float64(b1.admittedBefore())
+	if isOK(&first) {
+		burst0++
+	}
+	tEx := b1.recs[b1.firstLim].SentS
+	lastLimited := lastRefusal(b1.recs)
+
+	// A shaper (leaky bucket that delays) answers the burst ever later instead of refusing it:
+	// the k-th admitted waits about k/r. Its rate shows in the delays; measure it by cycles.
+	if slowest := maxLatency(b1.recs); slowest > 3*f.lat+0.05 && burst0 > 2 {
+		f.mode = PhaseRefill
+		return f.cycles(ctx, (burst0-1)/(slowest-f.lat), burst0)
+	}
+
+	// 3. Rest: single probes at doubling delays until one is admitted.
+	// With a retry-after, the first probe goes when it says (it is rounded up to whole
+	// seconds, so the limit has reopened by then) and the doubling restarts from there.
+	delay := math.Max(5e-3, 2*f.lat)
+	var jump float64
+	if a := b1.recs[len(b1.recs)-1]; a.HasRetryAfter && a.RetryAfterS > delay {
+		jump = a.RetryAfterS
+	}
+	var reopen *record.Attempt
+	for reopen == nil {
+		now := f.r.Elapsed().Seconds()
+		wait := lastLimited + delay - now
+		if jump > 0 {
+			wait, jump = lastLimited+jump-now, 0
+			delay /= 2
+		}
+		if ok, err := f.sleep(ctx, time.Duration(wait*float64(time.Second))); err != nil || !ok {
+			f.done = fmt.Sprintf("no request was admitted again within %.3g s of the first refusal", now-tEx)
+			return err
+		}
+		p, stopped, err := f.single(ctx, PhaseRest)
+		if err != nil || stopped {
+			return err
+		}
+		if len(p.recs) == 1 && isOK(&p.recs[0]) {
+			reopen = &p.recs[0]
+		} else if len(p.recs) == 1 {
+			lastLimited = p.recs[0].SentS
+		}
+		delay *= 2
+	}
+	d1 := reopen.SentS - tEx
+
+	// 4. A second burst: a window reopens with its whole quota, a bucket with what refilled.
+	b2start := f.r.Elapsed().Seconds()
+	b2, stopped, err := f.phase(ctx, PhaseBurst, f.burstPacer(burst0), f.left(), true, f.o.BurstCap)
+	if err != nil || stopped {
+		return err
+	}
+	a2 := float64(b2.admittedBefore() + 1)
+	// A bucket refills at most about 2/d₁ per second (the probes doubled their delay past
+	// 1/r); anything well above what it could have refilled since the first refusal is a window.
+	bucketMost := 2*(b2start-tEx)*2/d1 + 2
+	if a2 > bucketMost && a2 >= 3 {
+		f.mode = PhaseSustain
+		// The first window held the first request and ended between the last refusal and
+		// the reopening: its length is about the middle of that, from the first request.
+		return f.saturate(ctx, a2, (lastLimited+reopen.SentS)/2-t0, reopen.SentS)
+	}
+	f.mode = PhaseRefill
+	return f.cycles(ctx, math.Max(a2, 1)/math.Max(d1, 1e-3), burst0)
+}
+
+// maxLatency is the longest latency of an admitted attempt among recs, in seconds.
+func maxLatency(recs []record.Attempt) float64 {
+	m := 0.0
+	for i := range recs {
+		if isOK(&recs[i]) {
+			m = math.Max(m, recs[i].LatencyMs/1000)
+		}
+	}
+	return m
+}
+
+// lastRefusal is the send time of the last refusal among recs (sorted by send time).
+func lastRefusal(recs []record.Attempt) float64 {
+	t := 0.0
+	for i := range recs {
+		if recs[i].Status == 429 {
+			t = recs[i].SentS
+		}
+	}
+	return t
+}
+
+// cycles measures a bucket-like limit: rest τ, then burst until refused, again and again. Each
+// cycle costs one refusal and shows what refilled in τ. τ is drawn around the time to refill
+// a part of the bucket (at least one unit), so refills vary in phase and the analysis can
+// narrow the rate from both sides.
+func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64) error {
+	for k := 0; ; k++ {
+		r, b := rGuess, bGuess
+		if l, ok := f.estimate(); ok {
+			// Two cycles at least show how refusals are counted; a shaper's delays time it
+			// from the first burst.
+			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && (k >= 2 || (k >= 1 && l.Algorithm == infer.AlgoLeakyBucket)) {
+				f.done = "the requests limit is known within the target precision"
+				return nil
+			}
+			r = *l.EffectivePerMinute / 60
+			if l.Burst != nil {
+				b = *l.Burst
+			}
+		}
+		if f.overBudget() {
+			f.done = "discovery's request budget is spent"
+			return nil
+		}
+		// Half the bucket, so that it never fills up; for large buckets less: the rate's
+		// interval narrows with the units refilled over all cycles (±1 over the lot), and
+		// about 1/(2·precision) per cycle gets there in a few cycles.
+		refill := math.Max(1, math.Min(0.55*b, 0.5/f.o.Precision))
+		// τ counts from the last refusal, when the bucket was known to be empty (a shaper's
+		// delayed answers may have taken part of it already).
+		tau := refill / r * (0.7 + 0.6*f.rng.Float64())
+		wait := f.lastRefusal + tau - f.r.Elapsed().Seconds()
+		ok, err := f.sleep(ctx, time.Duration(wait*float64(time.Second)))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			f.done = "discovery ran out of time"
+			return nil
+		}
+		_, stopped, err := f.phase(ctx, PhaseRefill, f.burstPacer(refill), f.left(), true, f.o.BurstCap)
+		if err != nil || stopped {
+			return err
+		}
+	}
+}
+
+// saturate measures a window limit: random arrivals a little above the rate, in steps, so that
+// boundaries show where refusals turn into admissions. It first waits out most of the window
+// the second burst used up (q admitted; the first window lasted at least w since the first
+// request).
+func (f *finder) saturate(ctx context.Context, q, w float64, reopenS float64) error {
+	if w <= 0 {
+		w = 1
+	}
+	wait := reopenS + 0.8*w - f.r.Elapsed().Seconds()
+	if ok, err := f.sleep(ctx, time.Duration(wait*float64(time.Second))); err != nil || !ok {
+		f.done = "discovery ran out of time"
+		return err
+	}
+	rate := 1.25 * q / w
+	quiet := 0.0 // sustain time without an admission
+	for k := 0; ; k++ {
+		if f.overBudget() {
+			f.done = "discovery's request budget is spent"
+			return nil
+		}
+		step := math.Max(w/2, math.Max(0.5, 20/rate))
+		if left := f.left().Seconds(); left < step {
+			if left < 0.2 {
+				f.done = "discovery ran out of time"
+				return nil
+			}
+			step = left
+		}
+		pacer := NewPoissonPacer(rate, f.rng.Uint64())
+		out, stopped, err := f.phase(ctx, PhaseSustain, pacer, time.Duration(step*float64(time.Second)), false, 0)
+		if err != nil || stopped {
+			return err
+		}
+		if out.ok == 0 {
+			quiet += step
+		} else {
+			quiet = 0
+		}
+		if quiet > 3*w {
+			// Nothing admitted for three windows: refusals keep the limit shut (they consume
+			// quota). Measure by rest-and-burst cycles instead.
+			f.mode = PhaseRefill
+			return f.cycles(ctx, q/w, q)
+		}
+		if l, ok := f.estimate(); ok {
+			if f.precise(l) && k >= 1 && l.Algorithm != infer.AlgoUnknown {
+				f.done = "the requests limit is known within the target precision"
+				return nil
+			}
+			rate = 1.25 * *l.EffectivePerMinute / 60
+			if l.WindowSeconds != nil && *l.WindowSeconds > 0 {
+				w = *l.WindowSeconds
+			}
+		} else if out.limit == 0 && out.ok > 0 {
+			rate *= 2 // never refused: below the limit
+		}
+	}
+}

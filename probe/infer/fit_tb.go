@@ -1,0 +1,267 @@
+package infer
+
+import (
+	"math"
+)
+
+// fit is a limiter model fitted to a series: its parameters, how many attempts it mispredicts,
+// and the interval of sustained rates that mispredict no more than the best plus a tolerance.
+type fit struct {
+	model  string // tb, fw, sl, sw
+	cr     bool   // refused attempts consume quota
+	m      int    // mismatches at the best parameters
+	n      int    // attempts scored
+	ok     bool   // the data determine the rate (a finite, positive interval)
+	rate   float64
+	lo, hi float64 // sustained rate interval, per second
+	burst  float64 // admitted at once from rest (bucket capacity, or the window's quota)
+	window float64 // window length (window models), seconds
+	phi    float64 // window phase (fixed window, counter), seconds
+	q      float64 // quota per window (window models)
+}
+
+// tolerance is how many mispredictions an interval may add to the best fit's: none for small
+// series, a few per thousand attempts for larger ones (servers see near-simultaneous attempts
+// in a slightly different order than they were sent). Only attempts near refusals can be
+// mispredicted that way, so the count is capped at ten per refusal.
+func tolerance(n, refused int) int { return int(0.003 * float64(min(n, 10*refused))) }
+
+// seriesTolerance is tolerance for a series.
+func seriesTolerance(s *series) int {
+	refused := 0
+	for _, a := range s.acc {
+		if !a {
+			refused++
+		}
+	}
+	return tolerance(s.len(), refused)
+}
+
+// seriesStats are the figures every fit starts from.
+type seriesStats struct {
+	t0, span   float64
+	charged    float64 // units taken by admitted attempts
+	firstRej   int     // index of the first refusal, −1 when none
+	chargedPre float64 // units taken before the first refusal
+	rejections int
+	maxAdm     float64
+}
+
+func statsOf(s *series) seriesStats {
+	st := seriesStats{firstRej: -1}
+	if s.len() == 0 {
+		return st
+	}
+	st.t0 = s.t[0]
+	st.span = s.t[s.len()-1] - s.t[0]
+	for i := range s.t {
+		st.maxAdm = math.Max(st.maxAdm, s.admCost(i))
+		if s.acc[i] {
+			st.charged += s.chgCost(i)
+			if st.firstRej < 0 {
+				st.chargedPre += s.chgCost(i)
+			}
+			continue
+		}
+		st.rejections++
+		if st.firstRej < 0 {
+			st.firstRej = i
+		}
+	}
+	return st
+}
+
+// fitTB fits a token bucket (rate r, capacity b) by replay. From rest the bucket holds b at the
+// first attempt, so at the first refusal (time t₁, after C₁ units were taken):
+//
+//	0 ≤ b + r·(t₁ − t₀) − C₁ < a₁  ⇒  b ∈ [C₁ − r·(t₁−t₀), C₁ − r·(t₁−t₀) + a₁)
+//
+// (a₁ the refused attempt's admission cost), which ties b to r unless the bucket overflowed
+// before t₁. The search runs a coarse logarithmic grid of r with that b, refines r, scans b
+// (to catch a bucket that overflowed early), refines r again, and finally widens the interval
+// from the best r outwards while the mismatches stay within the tolerance.
+func fitTB(s *series, cr bool) fit {
+	f := fit{model: "tb", cr: cr, n: s.len()}
+	st := statsOf(s)
+	if st.firstRej < 0 || st.span <= 0 {
+		return f
+	}
+	unit := s.adm == nil && s.chg == nil
+	t1 := s.t[st.firstRej]
+	a1 := s.admCost(st.firstRej)
+	minB := math.Max(st.maxAdm, 1)
+	bFor := func(r float64) float64 {
+		b := st.chargedPre - r*(t1-st.t0)
+		if unit {
+			b = math.Ceil(b - eps)
+		} else {
+			b += a1 / 2
+		}
+		return math.Max(b, minB)
+	}
+	eval := func(r, b float64) int { return tbMismatch(s, r, b, cr) }
+
+	// Coarse: r 0.5% apart over a wide range around two references, the mean admitted
+	// throughput and the throughput after the first refusal (the first is dominated by the
+	// burst when the bucket is large, the second by rests when discovery paused), scored by
+	// mismatches, ties broken by the size of the violations (smooth in r, so the grid lands
+	// in the right basin even when the exact fit is narrower than its step), then refined.
+	ref1 := math.Max(st.charged, 1) / st.span
+	ref2 := ref1
+	if after := st.span - (t1 - st.t0); after > 0 {
+		ref2 = math.Max(st.charged-st.chargedPre, 1) / after
+	}
+	rLo, rHi := 0.05*math.Min(ref1, ref2), 50*math.Max(ref1, ref2)
+	bestR, bestB, bestM := ref1, bFor(ref1), math.MaxInt
+	bestV := math.Inf(1)
+	for r := rLo; r <= rHi; r *= 1.005 {
+		for _, b := range bNear(bFor(r), bFor(r), unit, minB) {
+			if m, v := tbViolation(s, r, b, cr); m < bestM || (m == bestM && v < bestV) {
+				bestR, bestB, bestM, bestV = r, b, m, v
+			}
+		}
+	}
+	bestM = math.MaxInt
+	refine := func(width, step float64) {
+		r0 := bestR
+		for k := -width; k <= width+eps; k += step {
+			r := r0 * (1 + k)
+			for _, b := range bNear(bFor(r), bestB, unit, minB) {
+				if m := eval(r, b); m < bestM || (m == bestM && math.Abs(r-r0) < math.Abs(bestR-r0)) {
+					bestR, bestB, bestM = r, b, m
+				}
+			}
+		}
+	}
+	refine(0.03, 0.0005)
+	// Scan the capacity at the best rate: an overflow before the first refusal hides a larger b.
+	for _, b := range bScan(st.chargedPre, unit, minB) {
+		if m := eval(bestR, b); m < bestM {
+			bestB, bestM = b, m
+		}
+	}
+	refineFixed := func(width, step float64) {
+		r0 := bestR
+		for k := -width; k <= width+eps; k += step {
+			r := r0 * (1 + k)
+			if m := eval(r, bestB); m < bestM {
+				bestR, bestM = r, m
+			}
+		}
+	}
+	refineFixed(0.03, 0.0005)
+	refineFixed(0.001, 0.00002)
+
+	f.m, f.burst = bestM, bestB
+	// The rate is the middle of the interval of best fits at this capacity; the reported
+	// interval also admits the neighbouring capacities and the tolerance.
+	slo, shi := widen(bestR, func(r float64) bool { return eval(r, bestB) <= bestM })
+	f.rate = midRate(bestR, slo, shi)
+	limit := bestM + seriesTolerance(s)
+	lo, hi := slo, shi
+	for _, b := range bNear(bestB, bestB, unit, minB) {
+		if m := eval(bestR, b); m > limit {
+			continue
+		}
+		l, h := widen(bestR, func(r float64) bool { return eval(r, b) <= limit })
+		lo, hi = math.Min(lo, l), math.Max(hi, h)
+	}
+	f.lo, f.hi = lo, hi
+	f.ok = lo > 0 && !math.IsInf(hi, 1)
+	f.window = bestB / f.rate
+	return f
+}
+
+// midRate is the middle of [lo, hi], or best when the interval is unbounded.
+func midRate(best, lo, hi float64) float64 {
+	if lo <= 0 || math.IsInf(hi, 1) {
+		return best
+	}
+	return (lo + hi) / 2
+}
+
+// bNear returns capacities to try around a: b itself and its neighbours (whole units), or ±1%.
+func bNear(a, best float64, unit bool, minB float64) []float64 {
+	var out []float64
+	add := func(b float64) {
+		if b >= minB {
+			out = append(out, b)
+		}
+	}
+	if unit {
+		add(a - 1)
+		add(a)
+		add(a + 1)
+		if best != a && math.Abs(best-a) > 1 {
+			add(best)
+		}
+		return out
+	}
+	add(a * 0.99)
+	add(a)
+	add(a * 1.01)
+	return out
+}
+
+// bScan lists capacities from minB to a little above c: every whole unit up to 3,000 values,
+// else a logarithmic grid 0.5% apart.
+func bScan(c float64, unit bool, minB float64) []float64 {
+	top := c + 2
+	var out []float64
+	if unit && top-minB <= 3000 {
+		for b := minB; b <= top; b++ {
+			out = append(out, b)
+		}
+		return out
+	}
+	for b := minB; b <= top; b *= 1.005 {
+		if unit {
+			b = math.Ceil(b)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// widen finds the interval of values around r0 for which good holds: it steps outwards by 0.2%
+// (up to a factor of 3 either way), bridging gaps of up to ten steps (the set need not be
+// convex when other parameters are projected out), then bisects each edge to a relative 1e-5.
+// It returns 0 or +Inf as an edge when good still holds three times below or above r0.
+func widen(r0 float64, good func(float64) bool) (lo, hi float64) {
+	const step = 0.002
+	edge := func(dir float64) float64 {
+		lastGood, misses := r0, 0
+		for k := 1; ; k++ {
+			r := r0 * math.Pow(1+step, dir*float64(k))
+			if r > 3*r0 {
+				return math.Inf(1)
+			}
+			if r < r0/3 {
+				return 0
+			}
+			if good(r) {
+				lastGood, misses = r, 0
+				continue
+			}
+			misses++
+			if misses >= 10 {
+				break
+			}
+		}
+		// Bisect between lastGood and the next step out.
+		a, b := lastGood, lastGood*math.Pow(1+step, dir)
+		for range 20 {
+			mid := (a + b) / 2
+			if good(mid) {
+				a = mid
+			} else {
+				b = mid
+			}
+			if math.Abs(b-a) <= 1e-5*r0 {
+				break
+			}
+		}
+		return a
+	}
+	return edge(-1), edge(1)
+}

@@ -1,0 +1,429 @@
+package infer
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// reopening is an admitted attempt right after a refused one: a window boundary (or an expiry)
+// lies in (lo, hi].
+type reopening struct{ lo, hi float64 }
+
+func reopenings(s *series) []reopening {
+	var out []reopening
+	for i := 1; i < s.len(); i++ {
+		if s.acc[i] && !s.acc[i-1] {
+			out = append(out, reopening{s.t[i-1], s.t[i]})
+		}
+	}
+	return out
+}
+
+// windowCandidates proposes window lengths for a fixed window: a coarse scan of lengths from
+// 50 ms to the span of the data, 1% apart, each scored at the phase the reopenings allow and
+// the quota the full windows held; the best few are returned for refinement. (Spacings between
+// reopenings are not enough: a reopening after a long rest may lie windows after the last.)
+func windowCandidates(s *series, ro []reopening) []float64 {
+	if len(ro) == 0 || s.len() < 2 {
+		return nil
+	}
+	span := s.t[s.len()-1] - s.t[0]
+	type scored struct {
+		w float64
+		m int
+	}
+	var all []scored
+	for w := 0.05; w <= math.Max(span, 0.1); w *= 1.01 {
+		phi := phaseFor(ro, w)
+		q := quotaFor(s, w, phi)
+		if q < 1 {
+			continue
+		}
+		all = append(all, scored{w, fwMismatch(s, q, w, phi)})
+	}
+	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(a.m, b.m) })
+	var out []float64
+	for _, c := range all {
+		if len(out) == 5 {
+			break
+		}
+		near := false
+		for _, w := range out {
+			if math.Abs(c.w-w) < 0.03*w {
+				near = true
+			}
+		}
+		if !near {
+			out = append(out, c.w)
+		}
+	}
+	return out
+}
+
+// phaseFor returns the middle of phaseRange.
+func phaseFor(ro []reopening, w float64) float64 {
+	a, b := phaseRange(ro, w)
+	return (a + b) / 2
+}
+
+// phases returns n phases spread over phaseRange.
+func phases(ro []reopening, w float64, n int) []float64 {
+	a, b := phaseRange(ro, w)
+	out := make([]float64, n)
+	for k := range out {
+		out[k] = a + (b-a)*(float64(k)+0.5)/float64(n)
+	}
+	return out
+}
+
+// phaseRange returns the stretch of window phases in [0, w) covered by the most reopening
+// intervals (each must hold a boundary φ + k·w).
+func phaseRange(ro []reopening, w float64) (float64, float64) {
+	type edge struct {
+		x     float64
+		delta int
+	}
+	var edges []edge
+	base := 0
+	for _, r := range ro {
+		if r.hi-r.lo >= w {
+			base++
+			continue
+		}
+		a, b := mod(r.lo, w), mod(r.hi, w)
+		if a < b {
+			edges = append(edges, edge{a, 1}, edge{b, -1})
+		} else { // wraps around
+			base++
+			edges = append(edges, edge{b, -1}, edge{a, 1})
+		}
+	}
+	slices.SortFunc(edges, func(x, y edge) int { return cmp.Or(cmp.Compare(x.x, y.x), cmp.Compare(x.delta, y.delta)) })
+	best, bestStart, bestEnd := base, 0.0, w
+	cov, prev := base, 0.0
+	for _, e := range edges {
+		if cov > best {
+			best, bestStart, bestEnd = cov, prev, e.x
+		}
+		cov += e.delta
+		prev = e.x
+	}
+	if cov > best {
+		bestStart, bestEnd = prev, w
+	}
+	return bestStart, bestEnd
+}
+
+func mod(x, w float64) float64 {
+	m := math.Mod(x, w)
+	if m < 0 {
+		m += w
+	}
+	return m
+}
+
+// quotaFor estimates the quota per window of a fixed window at (w, φ): the most frequent
+// admitted count among windows that refused something (a full window), else the largest count.
+func quotaFor(s *series, w, phi float64) float64 {
+	counts := map[float64]float64{}
+	full := map[float64]bool{}
+	var keys []float64
+	for i, t := range s.t {
+		k := math.Floor((t - phi) / w)
+		if _, ok := counts[k]; !ok {
+			keys = append(keys, k)
+			counts[k] = 0
+		}
+		if s.acc[i] {
+			counts[k] += s.chgCost(i)
+		} else {
+			full[k] = true
+		}
+	}
+	freq := map[float64]int{}
+	bestQ, bestN, maxQ := 0.0, 0, 0.0
+	for _, k := range keys {
+		c := counts[k]
+		maxQ = math.Max(maxQ, c)
+		if !full[k] {
+			continue
+		}
+		freq[c]++
+		if n := freq[c]; n > bestN || (n == bestN && c > bestQ) {
+			bestQ, bestN = c, n
+		}
+	}
+	if bestN == 0 {
+		return maxQ
+	}
+	return bestQ
+}
+
+// fitFW fits a fixed window (quota q per window w, boundaries at φ + k·w) by replay over window
+// lengths near the candidates, the phase taken from the reopenings and the quota from the full
+// windows; the interval of rates q/w is where the mismatches stay within the tolerance.
+func fitFW(s *series) fit {
+	f := fit{model: "fw", n: s.len()}
+	ro := reopenings(s)
+	cands := windowCandidates(s, ro)
+	if len(cands) == 0 {
+		return f
+	}
+	type par struct{ w, phi, q float64 }
+	// A window length is scored at the best of a few phases inside the stretch the reopenings
+	// allow, and of the quotas around what the full windows held.
+	eval := func(w float64) (int, par) {
+		q := quotaFor(s, w, phaseFor(ro, w))
+		best, bp := math.MaxInt, par{w, phaseFor(ro, w), q}
+		for _, phi := range phases(ro, w, 5) {
+			for _, qq := range []float64{q, q - 1, q + 1} {
+				if qq < 1 {
+					continue
+				}
+				if m := fwMismatch(s, qq, w, phi); m < best {
+					best, bp = m, par{w, phi, qq}
+				}
+			}
+		}
+		return best, bp
+	}
+	bestM, best := math.MaxInt, par{}
+	for _, c := range cands {
+		for k := -0.015; k <= 0.015+eps; k += 0.001 {
+			if m, p := eval(c * (1 + k)); m < bestM {
+				bestM, best = m, p
+			}
+		}
+	}
+	w0 := best.w
+	for k := -0.002; k <= 0.002+eps; k += 0.00005 {
+		if m, p := eval(w0 * (1 + k)); m < bestM {
+			bestM, best = m, p
+		}
+	}
+	f.m, f.phi, f.q, f.burst = bestM, best.phi, best.q, best.q
+	within := func(limit int) func(float64) bool {
+		return func(w float64) bool {
+			for _, phi := range phases(ro, w, 5) {
+				if fwMismatch(s, best.q, w, phi) <= limit {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	swlo, swhi := widen(best.w, within(bestM))
+	f.window = midRate(best.w, swlo, swhi)
+	f.rate = best.q / f.window
+	wlo, whi := widen(best.w, within(bestM+seriesTolerance(s)))
+	f.lo, f.hi = rateRange(best.q, wlo, whi)
+	f.ok = len(ro) >= 2 && f.lo > 0 && !math.IsInf(f.hi, 1)
+	return f
+}
+
+// rateRange turns a window interval into a rate interval q/w.
+func rateRange(q, wlo, whi float64) (lo, hi float64) {
+	lo = 0
+	if !math.IsInf(whi, 1) {
+		lo = q / whi
+	}
+	hi = math.Inf(1)
+	if wlo > 0 {
+		hi = q / wlo
+	}
+	return lo, hi
+}
+
+// fitSL fits a sliding log (q units in any window of w seconds) exactly: for each candidate q
+// near q0, every attempt's gap g (see slGaps) must satisfy g ≥ w if it was admitted and g < w
+// if it was refused, so the mismatches are a step function of w and one sweep over the sorted
+// gaps finds the best w and the interval where the mismatches stay within the tolerance.
+func fitSL(s *series, q0 float64, cr bool) fit {
+	f := fit{model: "sl", cr: cr, n: s.len()}
+	if s.adm != nil || s.chg != nil || s.len() == 0 || q0 < 1 {
+		return f
+	}
+	tol := seriesTolerance(s)
+	var gaps []float64
+	type mark struct {
+		g   float64
+		acc bool
+	}
+	marks := make([]mark, 0, s.len())
+	bestM := math.MaxInt
+	for dq := -2; dq <= 2; dq++ {
+		q := int(q0) + dq
+		if q < 1 {
+			continue
+		}
+		gaps = slGaps(s, q, cr, gaps)
+		marks = marks[:0]
+		always := 0 // refusals with fewer than q units before them: no w explains them
+		rejFinite := 0
+		for i, g := range gaps {
+			switch {
+			case math.IsInf(g, 1) && !s.acc[i]:
+				always++
+			case math.IsInf(g, 1):
+			default:
+				marks = append(marks, mark{g, s.acc[i]})
+				if !s.acc[i] {
+					rejFinite++
+				}
+			}
+		}
+		if len(marks) == 0 {
+			continue
+		}
+		slices.SortFunc(marks, func(a, b mark) int { return cmp.Compare(a.g, b.g) })
+		// For w in (g_k, g_{k+1}]: refusals with g ≥ w mispredicted (those at index > k, as g
+		// ties are handled by grouping), admissions with g < w mispredicted (index ≤ k).
+		type span struct {
+			lo, hi float64
+			m      int
+		}
+		var spans []span
+		accBelow, rejAbove := 0, rejFinite
+		prev := 0.0
+		for k := 0; k <= len(marks); {
+			var next float64
+			if k < len(marks) {
+				next = marks[k].g
+			} else {
+				next = math.Inf(1)
+			}
+			if next > prev {
+				spans = append(spans, span{prev, next, always + accBelow + rejAbove})
+			}
+			if k == len(marks) {
+				break
+			}
+			// Move every mark at g = next below w.
+			for k < len(marks) && marks[k].g == next {
+				if marks[k].acc {
+					accBelow++
+				} else {
+					rejAbove--
+				}
+				k++
+			}
+			prev = next
+		}
+		m := math.MaxInt
+		for _, sp := range spans {
+			m = min(m, sp.m)
+		}
+		if m > bestM || (m == bestM && math.Abs(float64(q)-q0) >= math.Abs(f.q-q0)) {
+			continue
+		}
+		bestM = m
+		// The best span, widened over its neighbours while they stay within the tolerance.
+		bi := 0
+		for i, sp := range spans {
+			if sp.m == m {
+				bi = i
+				break
+			}
+		}
+		bs := spans[bi]
+		wlo, whi := bs.lo, bs.hi
+		for i := bi - 1; i >= 0 && spans[i].m <= m+tol; i-- {
+			wlo = spans[i].lo
+		}
+		for i := bi + 1; i < len(spans) && spans[i].m <= m+tol; i++ {
+			whi = spans[i].hi
+		}
+		w := bs.hi
+		if !math.IsInf(bs.hi, 1) && bs.lo > 0 {
+			// The middle of the best span, in rate: q/w between q/hi and q/lo.
+			w = 2 / (1/bs.lo + 1/bs.hi)
+		}
+		f.m, f.q, f.burst, f.window = m, float64(q), float64(q), w
+		f.rate = float64(q) / w
+		f.lo, f.hi = rateRange(float64(q), wlo, whi)
+		f.ok = f.lo > 0 && !math.IsInf(f.hi, 1) && !math.IsInf(w, 1)
+	}
+	return f
+}
+
+// fitSW fits Cloudflare's sliding window counter by replay: a coarse scan of window lengths
+// (2% apart, from 50 ms to the span of the data) and boundary positions, then a refinement of
+// the best few. A boundary is placed by a reference instant tref near the middle of the data,
+// so that changing the length moves the boundaries the data see least. Under saturation the
+// counter admits q−1 per window (the estimate must stay ≤ q after admission), so its sustained
+// rate is (q−1)/w.
+func fitSW(s *series, q0 float64, cr bool) fit {
+	f := fit{model: "sw", cr: cr, n: s.len()}
+	if s.len() < 2 || q0 < 2 {
+		return f
+	}
+	mid := (s.t[0] + s.t[s.len()-1]) / 2
+	span := s.t[s.len()-1] - s.t[0]
+	type par struct {
+		w, tref, q float64
+		m          int
+	}
+	var coarse []par
+	for w := 0.05; w <= math.Max(span, 0.1); w *= 1.02 {
+		best := par{m: math.MaxInt}
+		for j := range 20 {
+			tref := mid + w*float64(j)/20
+			if m := swMismatch(s, q0, w, mod(tref, w), cr); m < best.m {
+				best = par{w, tref, q0, m}
+			}
+		}
+		coarse = append(coarse, best)
+	}
+	slices.SortStableFunc(coarse, func(a, b par) int { return cmp.Compare(a.m, b.m) })
+	best := par{m: math.MaxInt}
+	tried := 0
+	for _, c := range coarse {
+		if tried == 3 {
+			break
+		}
+		tried++
+		for _, q := range []float64{q0, q0 - 1, q0 + 1} {
+			if q < 2 {
+				continue
+			}
+			for k := -0.03; k <= 0.03+eps; k += 0.002 {
+				w := c.w * (1 + k)
+				for j := -10; j <= 10; j++ {
+					tref := c.tref + c.w*float64(j)/200
+					if m := swMismatch(s, q, w, mod(tref, w), cr); m < best.m {
+						best = par{w, tref, q, m}
+					}
+				}
+			}
+		}
+	}
+	if best.m == math.MaxInt {
+		return f
+	}
+	f.m, f.q, f.burst = best.m, best.q, best.q
+	// A length is within the interval when some boundary position near the best one fits: the
+	// good (length, position) pairs form a thin slanted band, and the interval is its shadow.
+	// Positions are tried outwards from the best one, w/4000 apart, up to ±w/20 (the estimate
+	// moves with the position continuously, so the band is thin).
+	within := func(limit int) func(float64) bool {
+		return func(w float64) bool {
+			c := mod(best.tref, w)
+			for j := 0; j <= 400; j++ {
+				dj := float64((j+1)/2) * float64(1-2*(j%2)) // 0, 1, −1, 2, −2, …
+				if swMismatch(s, best.q, w, mod(c+w*dj/4000, w), cr) <= limit {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	swlo, swhi := widen(best.w, within(best.m))
+	f.window = midRate(best.w, swlo, swhi)
+	f.phi = mod(best.tref, f.window)
+	f.rate = (best.q - 1) / f.window
+	wlo, whi := widen(best.w, within(best.m+seriesTolerance(s)))
+	f.lo, f.hi = rateRange(best.q-1, wlo, whi)
+	f.ok = f.lo > 0 && !math.IsInf(f.hi, 1)
+	return f
+}

@@ -1,0 +1,204 @@
+package infer
+
+import "math"
+
+// series is one dimension's view of a timeline for replaying limiter models: the admitted (2xx)
+// and refused (429) attempts in order of sending, with what each costs in the dimension's units.
+// Attempts refused by another dimension and attempts that never reached a limiter are left out.
+type series struct {
+	t   []float64 // send times, non-decreasing
+	acc []bool    // admitted
+	// adm is what the limiter must hold for an attempt to pass (nil: 1 each); chg is what an
+	// admitted attempt takes (nil: 1 each). They differ for output tokens charged after the
+	// fact: such a request passes while the budget is not in debt (adm 0) and takes its output.
+	adm, chg []float64
+	// rejChg is what a refused attempt takes when refusals consume quota.
+	rejChg float64
+	lat    []float64 // latency of each attempt, seconds
+}
+
+func (s *series) len() int { return len(s.t) }
+
+func (s *series) admCost(i int) float64 {
+	if s.adm == nil {
+		return 1
+	}
+	return s.adm[i]
+}
+
+func (s *series) chgCost(i int) float64 {
+	if s.chg == nil {
+		return 1
+	}
+	return s.chg[i]
+}
+
+// eps absorbs float rounding in the models' comparisons.
+const eps = 1e-9
+
+// Replaying a model: each attempt is scored against what the model predicts (pass or refuse),
+// but the model's state always follows what the server did (an admitted attempt is charged even
+// where the model would have refused it), so one wrong prediction does not cascade. The count
+// of wrong predictions is the model's mismatch; with exact data and the right model and
+// parameters it is zero.
+
+// tbMismatch replays a token bucket of capacity b refilling at r per second, full at the first
+// attempt (a rested state): tokens = min(b, tokens + r·Δt); an attempt passes iff tokens ≥ its
+// admission cost. With cr, refused attempts take rejChg too (the bucket may go into debt). A
+// GCRA makes the same decisions, and a leaky bucket (nginx limit_req) admits exactly as a token
+// bucket of capacity burst+1.
+func tbMismatch(s *series, r, b float64, cr bool) int {
+	if s.len() == 0 {
+		return 0
+	}
+	tok, last, m := b, s.t[0], 0
+	for i, t := range s.t {
+		tok = math.Min(b, tok+r*(t-last))
+		last = t
+		pass := tok >= s.admCost(i)-eps
+		if s.acc[i] {
+			if !pass {
+				m++
+			}
+			tok -= s.chgCost(i)
+		} else {
+			if pass {
+				m++
+			}
+			if cr {
+				tok -= s.rejChg
+			}
+		}
+	}
+	return m
+}
+
+// tbViolation replays like tbMismatch and also sums how far each misprediction was from the
+// threshold, in units: a smooth measure of misfit that lets a coarse search find the basin
+// where the mismatch count drops to zero (a narrow one when the data are precise).
+func tbViolation(s *series, r, b float64, cr bool) (int, float64) {
+	if s.len() == 0 {
+		return 0, 0
+	}
+	tok, last, m, v := b, s.t[0], 0, 0.0
+	for i, t := range s.t {
+		tok = math.Min(b, tok+r*(t-last))
+		last = t
+		need := s.admCost(i)
+		pass := tok >= need-eps
+		if s.acc[i] {
+			if !pass {
+				m++
+				v += need - tok
+			}
+			tok -= s.chgCost(i)
+		} else {
+			if pass {
+				m++
+				v += tok - need + 1
+			}
+			if cr {
+				tok -= s.rejChg
+			}
+		}
+	}
+	return m, v
+}
+
+// tbTokens replays the bucket like tbMismatch and returns, for each admitted attempt, the
+// tokens it found (for the leaky-bucket delay test: a shaper delays an attempt by (b−tokens)/r).
+func tbTokens(s *series, r, b float64, cr bool, out []float64) []float64 {
+	out = out[:0]
+	if s.len() == 0 {
+		return out
+	}
+	tok, last := b, s.t[0]
+	for i, t := range s.t {
+		tok = math.Min(b, tok+r*(t-last))
+		last = t
+		out = append(out, tok)
+		if s.acc[i] {
+			tok -= s.chgCost(i)
+		} else if cr {
+			tok -= s.rejChg
+		}
+	}
+	return out
+}
+
+// fwMismatch replays a fixed window of q units per window of w seconds, the windows starting
+// at phi + k·w: an attempt passes iff the window's count + its cost ≤ q. Refusals that consume
+// quota change nothing here (they only happen in a full window), so there is no cr variant.
+func fwMismatch(s *series, q, w, phi float64) int {
+	cur, count, m := math.Inf(-1), 0.0, 0
+	for i, t := range s.t {
+		if k := math.Floor((t - phi) / w); k != cur {
+			cur, count = k, 0
+		}
+		pass := count+s.admCost(i) <= q+eps
+		if s.acc[i] {
+			if !pass {
+				m++
+			}
+			count += s.chgCost(i)
+		} else if pass {
+			m++
+		}
+	}
+	return m
+}
+
+// swMismatch replays Cloudflare's sliding window counter: windows of w seconds starting at
+// phi + k·w, estimate = prev·(w − elapsed)/w + curr; an attempt passes iff estimate + cost ≤ q.
+func swMismatch(s *series, q, w, phi float64, cr bool) int {
+	cur, prev, curr, m := math.Inf(-1), 0.0, 0.0, 0
+	for i, t := range s.t {
+		k := math.Floor((t - phi) / w)
+		if k != cur {
+			if k == cur+1 {
+				prev = curr
+			} else {
+				prev = 0
+			}
+			cur, curr = k, 0
+		}
+		elapsed := t - (phi + k*w)
+		est := prev*(w-elapsed)/w + curr
+		pass := est+s.admCost(i) <= q+eps
+		if s.acc[i] {
+			if !pass {
+				m++
+			}
+			curr += s.chgCost(i)
+		} else {
+			if pass {
+				m++
+			}
+			if cr {
+				curr += s.rejChg
+			}
+		}
+	}
+	return m
+}
+
+// slGaps computes, for the sliding log with q units per window, each attempt's gap g: the time
+// since the entry that must leave the window for the attempt to fit, i.e. the q-th most recent
+// charged unit before it (+Inf when fewer than q units were charged). The log passes an
+// attempt iff g ≥ w (entries at exactly t − w have left), so every w is scored from the gaps
+// alone. Only unit costs are supported (the requests dimension).
+func slGaps(s *series, q int, cr bool, out []float64) []float64 {
+	out = out[:0]
+	var log []float64 // charged instants, oldest first
+	for i, t := range s.t {
+		g := math.Inf(1)
+		if n := len(log); n >= q {
+			g = t - log[n-q]
+		}
+		out = append(out, g)
+		if s.acc[i] || cr {
+			log = append(log, t)
+		}
+	}
+	return out
+}
