@@ -2,10 +2,13 @@ package mockserver
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/ratelab/ratelab/probe/ratelimit"
 )
 
 const benchBody = `{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"hello there"}]}`
@@ -93,4 +96,63 @@ func BenchmarkParseRequest(b *testing.B) {
 			b.Fatal(err.msg)
 		}
 	}
+}
+
+// BenchmarkWriteHeaders measures the rate-limit headers of one Messages response (three
+// dimensions, Anthropic dialect) written into a fresh header map, as net/http hands one out.
+func BenchmarkWriteHeaders(b *testing.B) {
+	m, err := New(benchConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	r := m.Handle(now, Call{Key: "bench", Endpoint: EndpointMessages, InputTokens: 3, MaxTokens: 16})
+	b.ReportAllocs()
+	for b.Loop() {
+		h := http.Header{}
+		ratelimit.Write(h, r.Dialect, now, &r.Limits)
+	}
+}
+
+// benchmarkHTTP sends POST /v1/messages to h over loopback through net/http's client, one
+// request at a time: with BenchmarkHTTPBare, the side-by-side figure for the mock's HTTP
+// overhead (the wrk comparison is bench/mock/run.sh).
+func benchmarkHTTP(b *testing.B, h http.Handler) {
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	client := ts.Client()
+	body := []byte(benchBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/v1/messages", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("x-api-key", "bench")
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			b.Fatalf("status %d", res.StatusCode)
+		}
+	}
+}
+
+// BenchmarkHTTPMessages is the mock's /v1/messages over loopback HTTP.
+func BenchmarkHTTPMessages(b *testing.B) {
+	m, err := New(benchConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkHTTP(b, m.Handler())
+}
+
+// BenchmarkHTTPBare is the contract check's reference: a bare handler writing {"ok":true}.
+func BenchmarkHTTPBare(b *testing.B) {
+	ok := []byte(`{"ok":true}`)
+	benchmarkHTTP(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(ok)
+	}))
 }

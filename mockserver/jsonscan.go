@@ -5,6 +5,15 @@ import (
 	"unicode/utf8"
 )
 
+// plainByte marks the bytes a JSON string holds as they are: not '"', '\\' or a control
+// character.
+var plainByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // maxJSONDepth bounds the nesting of a request body, so a body of 32 MB of '[' cannot exhaust
 // the stack.
 const maxJSONDepth = 512
@@ -29,6 +38,9 @@ func (s *scanner) fail(msg string, at int) bool {
 }
 
 func (s *scanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // the usual case: no white space
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -176,6 +188,16 @@ func (s *scanner) str() (raw []byte, n int, ok bool) {
 	from := s.i
 	b := s.b
 	for s.i < len(b) {
+		// Skip the run of plain bytes at once.
+		run := s.i
+		for run < len(b) && plainByte[b[run]] {
+			run++
+		}
+		n += run - s.i
+		s.i = run
+		if s.i == len(b) {
+			break
+		}
 		c := b[s.i]
 		switch {
 		case c == '"':

@@ -311,7 +311,6 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 		r.Limits.RetryAfter, r.Limits.HasRetryAfter = retryAfter, true
 		return r
 	}
-	var charged uint8 // dimensions charged after admission, whose decisions are stale
 	for _, d := range dims {
 		if a.adv[d] != nil {
 			a.adv[d].Charge(now, cost[d])
@@ -324,9 +323,8 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 		if m.res.accounting == AccountActual && out != 0 {
 			for _, d := range [2]mockDim{dimOutput, dimTokens} {
 				if m.res.dims[d].on {
-					a.charge(now, d, out)
+					decs[d] = a.chargeAfter(now, d, out)
 					a.stats.dims[d].units += out
-					charged |= 1 << d
 				}
 			}
 		}
@@ -336,13 +334,23 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 	r.Delay = delay
 	r.Latency = delay + m.serviceTime(dr.jitter)
 	for _, d := range dims {
-		if charged&(1<<d) != 0 {
-			a.header(now, &m.res, d, nil, &r.Limits)
-		} else {
-			a.header(now, &m.res, d, &decs[d], &r.Limits)
-		}
+		a.header(now, &m.res, d, &decs[d], &r.Limits)
 	}
 	return r
+}
+
+// chargeAfter charges n units of dimension d (and of its shadow) after admission, debt allowed,
+// and returns the limiter's state afterwards. When the units are there, Allow takes them exactly
+// as Charge would and says the state in the same call.
+func (a *account) chargeAfter(now time.Time, d mockDim, n int64) limiter.Decision {
+	if a.adv[d] != nil {
+		a.adv[d].Charge(now, n)
+	}
+	if dec := a.lim[d].Allow(now, n); dec.Allowed {
+		return dec
+	}
+	a.lim[d].Charge(now, n)
+	return a.lim[d].Peek(now)
 }
 
 // serviceTime is Latency spread uniformly over ±LatencyJitter by u in [0,1), at least zero:
