@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"image"
 	"image/color"
 	"image/png"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/probe/record"
 )
 
 // pngStats decodes a PNG and counts its non-white pixels and the pixels of each wanted colour.
@@ -51,6 +54,7 @@ func TestCharts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			fixtures[tt.fixture].write(t, dir)
 			// A stale chart of a kind this run has no data for must disappear.
@@ -83,6 +87,22 @@ func TestCharts(t *testing.T) {
 				for i, h := range hits {
 					assert.Greater(t, h, 20, "%s: series colour %v barely drawn (%d pixels)", f, want[i], h)
 				}
+			}
+			// Re-rendered from run.json and attempts.jsonl alone, the charts come out byte-identical.
+			again := t.TempDir()
+			for _, f := range []string{"run.json", record.AttemptsFile} {
+				b, err := os.ReadFile(filepath.Join(dir, f))
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(again, f), b, 0o644))
+			}
+			_, err = Generate(again, Options{SkipCSV: true})
+			require.NoError(t, err)
+			for _, f := range tt.drawn {
+				want, err := os.ReadFile(filepath.Join(dir, f))
+				require.NoError(t, err)
+				got, err := os.ReadFile(filepath.Join(again, f))
+				require.NoError(t, err)
+				assert.True(t, bytes.Equal(want, got), "%s differs after re-render", f)
 			}
 		})
 	}

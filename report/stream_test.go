@@ -17,6 +17,7 @@ import (
 func TestStreamEqualsGenerate(t *testing.T) {
 	for _, name := range fixtureNames() {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			live := t.TempDir()
 			var st *Stream
 			fixtures[name].writeTapped(t, live, func(run *record.Run) func(*record.Attempt) {
