@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/mockserver/limiter"
+)
+
+// runMockCLI runs ratelab with args (an empty environment) and returns what it printed.
+func runMockCLI(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code = runWithEnv(ctx, env, args)
+	return code, out.String(), errb.String()
+}
+
+func TestMockHelp(t *testing.T) {
+	code, out, _ := runMockCLI(context.Background(), "mock", "--help")
+	assert.Equal(t, exitOK, code)
+	for _, want := range []string{
+		"--addr", `"127.0.0.1:8080")`, "--rpm", "(default 50)", "--tpm", "--itpm", "(default 30000)",
+		"--otpm", "(default 8000)", "--algorithm", `(default "token-bucket")`, "--window", "(default 1m0s)",
+		"--burst", "--dialect", "--latency", "--latency-jitter", "--error-rate", "--overload-rate",
+		"--count-rejected", "--config", "--output-tokens", "--output-accounting", `(default "actual")`,
+		"--require-key", "--max-accounts", "(default 10000)", "--seed",
+	} {
+		assert.Contains(t, out, want)
+	}
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
+}
+
+func TestMockUsageErrors(t *testing.T) {
+	bad := writeFile(t, "bad.yaml", "limits:\n  requests:\n    per_minte: 5\n")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown config field", []string{"--config", bad}, bad + `:3: limits.requests.per_minte: unknown field (did you mean "per_minute"?)`},
+		{"missing config", []string{"--config", "/nonexistent.yaml"}, "--config /nonexistent.yaml: open /nonexistent.yaml"},
+		{"window too short", []string{"--window", "1s"}, "--window 1s: limits.requests.window: 50 per minute over a 1s window admits less than one unit per window"},
+		{"rate too low for the window", []string{"--rpm", "30", "--window", "1s"}, "--window 1s: limits.requests.window"},
+		{"algorithm", []string{"--algorithm", "bucket"}, `--algorithm: unknown algorithm "bucket": want one of token-bucket, leaky-bucket`},
+		{"dialect", []string{"--dialect", "github"}, `--dialect github: dialect: unknown dialect "github"`},
+		{"burst on a window", []string{"--algorithm", "fixed-window", "--burst", "5"}, "--burst 5: limits.requests.burst: set with fixed-window"},
+		{"rates", []string{"--error-rate", "2"}, "--error-rate 2: error_rate: 2: want a probability between 0 and 1"},
+		{"accounting", []string{"--output-accounting", "later"}, `--output-accounting later: output_accounting: unknown mode "later"`},
+		{"argument", []string{"extra"}, `mock: unexpected argument "extra"`},
+		{"flag", []string{"--rpn", "5"}, "mock: unknown flag: --rpn"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runMockCLI(context.Background(), append([]string{"mock"}, tc.args...)...)
+			assert.Equal(t, exitUsage, code)
+			assert.Contains(t, errOut, tc.want)
+		})
+	}
+}
+
+// mockConfigOf parses args with the mock flags and returns the configuration.
+func mockConfigOf(t *testing.T, args ...string) (mockserver.Config, error) {
+	t.Helper()
+	fs := newFlagSet("mock", "", "")
+	mf := addMockFlags(fs)
+	require.NoError(t, fs.Parse(args))
+	return mf.config()
+}
+
+func TestMockFlagsOverrideTheConfigFile(t *testing.T) {
+	file := writeFile(t, "mock.yaml", `algorithm: fixed-window
+limits:
+  requests: {per_minute: 10, algorithm: sliding-log, window: 30s}
+  input_tokens: {per_minute: 1000}
+latency: 1s
+count_rejected: true
+`)
+	cfg, err := mockConfigOf(t, "--config", file)
+	require.NoError(t, err)
+	assert.Equal(t, limiter.FixedWindow, cfg.Algorithm)
+	assert.Equal(t, int64(10), cfg.Limits.Requests.PerMinute)
+	assert.Equal(t, limiter.SlidingLog, cfg.Limits.Requests.Algorithm)
+	assert.Equal(t, time.Second, cfg.Latency)
+	assert.True(t, cfg.CountRejected)
+	assert.Equal(t, int64(mockserver.DefaultOTPM), cfg.Limits.OutputTokens.PerMinute, "what neither sets keeps its default")
+
+	cfg, err = mockConfigOf(t, "--config", file, "--rpm", "20", "--algorithm", "gcra", "--window", "2m",
+		"--burst", "7", "--latency", "0s", "--count-rejected=false", "--tpm", "500", "--dialect", "ietf",
+		"--output-tokens", "4", "--output-accounting", "max_tokens", "--require-key", "--max-accounts", "3",
+		"--error-rate", "0.1", "--overload-rate", "0.2", "--latency-jitter", "5ms", "--itpm", "2000", "--otpm", "300")
+	require.NoError(t, err)
+	assert.Equal(t, int64(20), cfg.Limits.Requests.PerMinute)
+	assert.Equal(t, limiter.GCRA, cfg.Algorithm)
+	assert.Empty(t, cfg.Limits.Requests.Algorithm, "--algorithm applies to every dimension")
+	assert.Equal(t, 2*time.Minute, cfg.Window)
+	assert.Zero(t, cfg.Limits.Requests.Window, "--window applies to every dimension")
+	assert.Equal(t, int64(7), *cfg.Limits.Requests.Burst)
+	assert.Zero(t, cfg.Latency)
+	assert.False(t, cfg.CountRejected)
+	assert.Equal(t, int64(500), cfg.Limits.Tokens.PerMinute)
+	assert.Equal(t, int64(2000), cfg.Limits.InputTokens.PerMinute)
+	assert.Equal(t, int64(300), cfg.Limits.OutputTokens.PerMinute)
+	assert.Equal(t, "ietf", cfg.Dialect)
+	assert.Equal(t, int64(4), cfg.OutputTokens)
+	assert.Equal(t, mockserver.AccountMaxTokens, cfg.OutputAccounting)
+	assert.True(t, cfg.RequireKey)
+	assert.Equal(t, 3, cfg.MaxAccounts)
+	assert.Equal(t, 0.1, cfg.ErrorRate)
+	assert.Equal(t, 0.2, cfg.OverloadRate)
+	assert.Equal(t, 5*time.Millisecond, cfg.LatencyJitter)
+
+	cfg, err = mockConfigOf(t)
+	require.NoError(t, err)
+	assert.Equal(t, mockserver.DefaultConfig(), cfg, "no flags: the defaults")
+}
+
+// lineWriter passes each line written to it to a channel (dropping lines nobody waits for).
+type lineWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	lines chan string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	for {
+		line, err := w.buf.ReadString('\n')
+		if err != nil {
+			w.buf.WriteString(line)
+			return len(p), nil
+		}
+		select {
+		case w.lines <- strings.TrimSpace(line):
+		default:
+		}
+	}
+}
+
+func TestMockServesUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &lineWriter{lines: make(chan string, 64)}
+	var errb bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: out, stderr: &errb, getenv: func(string) string { return "" }}
+	done := make(chan int)
+	go func() {
+		done <- runWithEnv(ctx, env, []string{"mock", "--addr", "127.0.0.1:0", "--rpm", "600", "--window", "5s", "--algorithm", "fixed-window"})
+	}()
+	first := <-out.lines
+	require.True(t, strings.HasPrefix(first, "ratelab mock listening on http://127.0.0.1:"), first)
+	url := strings.TrimPrefix(first, "ratelab mock listening on ")
+	var printed []string
+	for line := range out.lines {
+		printed = append(printed, line)
+		if strings.HasPrefix(line, "headers:") {
+			break
+		}
+	}
+	assert.Contains(t, printed, "requests: 50 per 5s (fixed-window, 600/min)")
+
+	res, err := http.Post(url+"/v1/messages", "application/json", strings.NewReader(`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}]}`))
+	require.NoError(t, err)
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	assert.Equal(t, 200, res.StatusCode)
+	assert.Equal(t, "50", res.Header.Get("anthropic-ratelimit-requests-limit"))
+
+	cancel() // SIGINT/SIGTERM
+	select {
+	case code := <-done:
+		assert.Equal(t, exitOK, code, errb.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("ratelab mock did not stop")
+	}
+	assert.Equal(t, "ratelab mock stopped", <-out.lines)
+}
+
+func TestMockAddressInUse(t *testing.T) {
+	m, err := mockserver.New(mockserver.DefaultConfig(), 1)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := m.Start(ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() {
+		cancel()
+		assert.NoError(t, srv.Wait())
+	}()
+	code, _, errOut := runMockCLI(context.Background(), "mock", "--addr", srv.Addr)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, "mock: listen on "+srv.Addr)
+}
+
+func TestStartEmbeddedMock(t *testing.T) {
+	cfg := mockserver.DefaultConfig()
+	cfg.Limits.Requests.PerMinute = 1
+	base, m, stop, err := startEmbeddedMock(context.Background(), cfg, 1)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(base, "http://127.0.0.1:"), base)
+	for _, want := range []int{200, 429} {
+		res, err := http.Post(base+"/v1/messages", "application/json", strings.NewReader(`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}]}`))
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, want, res.StatusCode)
+	}
+	st, ok := m.AccountStats("")
+	require.True(t, ok)
+	assert.Equal(t, int64(2), st.Requests)
+	stop()
+	stop() // safe twice
+	_, err = http.Get(base + "/healthz")
+	assert.Error(t, err, "stopped")
+
+	cfg.Window = time.Second
+	_, _, _, err = startEmbeddedMock(context.Background(), cfg, 1)
+	assert.ErrorContains(t, err, "limits.requests.window")
+}
