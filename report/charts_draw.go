@@ -123,31 +123,60 @@ func (b *Builder) headersChart(s *Summary) Chart {
 			p.Add(plotter.NewGrid())
 			width := plotWidth(maxPlotBins, h.remaining, h.limit)
 			remPts := setXYs(h.remaining.rebin(width))
-			yMax := math.Max(1, maxY(remPts))
-			rem, err := lineOf(remPts, strategyPalette[0], 1.5, nil)
-			if err != nil {
-				return err
+			remMax := math.Max(1, maxY(remPts))
+			// The axis spans remaining; a limit line far above it (e.g. 600/min advertised while
+			// the bucket holds 10) would flatten remaining to nothing, so it is left off-scale and
+			// its legend entry gives its value.
+			yMax := remMax
+			scaled := func(v float64) bool { return v <= 10*remMax }
+			// Drawn only where responses were seen: a line through consecutive bins, a dot for a lone one.
+			var rem *plotter.Line
+			for _, run := range setRuns(h.remaining.rebin(width)) {
+				l, err := lineOf(run, strategyPalette[0], 1.5, nil)
+				if err != nil {
+					return err
+				}
+				p.Add(l)
+				rem = l
+				if len(run) == 1 {
+					sc, err := plotter.NewScatter(run)
+					if err != nil {
+						return err
+					}
+					sc.GlyphStyle.Color, sc.GlyphStyle.Shape, sc.GlyphStyle.Radius = strategyPalette[0], draw.CircleGlyph{}, vg.Points(1.5)
+					p.Add(sc)
+				}
 			}
-			p.Add(rem)
 			p.Legend.Add("remaining (lowest per bin)", rem)
 			if pts := setXYs(h.limit.rebin(width)); len(pts) > 0 {
-				yMax = math.Max(yMax, maxY(pts))
+				lmax := maxY(pts)
+				label := "advertised limit (header)"
+				if scaled(lmax) {
+					yMax = math.Max(yMax, lmax)
+				} else {
+					label = fmt.Sprintf("advertised limit (header): %s, above this scale", human(lmax))
+				}
 				adv, err := lineOf(pts, colSent, 1.2, []vg.Length{vg.Points(6), vg.Points(3)})
 				if err != nil {
 					return err
 				}
 				p.Add(adv)
-				p.Legend.Add("advertised limit (header)", adv)
+				p.Legend.Add(label, adv)
 			}
-			if q, ok := effectiveQuota(s.Limits, d, h.windowS); ok {
-				yMax = math.Max(yMax, q)
+			if q, w, ok := effectiveQuota(s.Limits, d, h.windowS); ok {
+				label := fmt.Sprintf("effective limit (inferred): %s per %s", human(q), seconds(w))
+				if scaled(q) {
+					yMax = math.Max(yMax, q)
+				} else {
+					label += ", above this scale"
+				}
 				x0, x1 := 0.0, float64(len(h.remaining.Bins))*h.remaining.Width
 				eff, err := lineOf(plotter.XYs{{X: x0, Y: q}, {X: x1, Y: q}}, colRejected, 1.5, []vg.Length{vg.Points(2), vg.Points(2)})
 				if err != nil {
 					return err
 				}
 				p.Add(eff)
-				p.Legend.Add("effective limit (inferred, per window)", eff)
+				p.Legend.Add(label, eff)
 			}
 			p.X.Min, p.Y.Min, p.Y.Max = 0, 0, yMax*1.4 // headroom for the legend
 			plots = append(plots, p)
@@ -160,7 +189,7 @@ func (b *Builder) headersChart(s *Summary) Chart {
 // effectiveQuota is the inferred effective limit of dimension d expressed in the units the
 // remaining header counts: effective per minute × window / 60 s, with the inferred window, else
 // the window the headers stated, else one minute.
-func effectiveQuota(limits []infer.Limit, d ratelimit.Dimension, headerWindowS float64) (float64, bool) {
+func effectiveQuota(limits []infer.Limit, d ratelimit.Dimension, headerWindowS float64) (quota, windowS float64, ok bool) {
 	for _, l := range limits {
 		if l.Dimension != d.String() || l.EffectivePerMinute == nil {
 			continue
@@ -171,9 +200,9 @@ func effectiveQuota(limits []infer.Limit, d ratelimit.Dimension, headerWindowS f
 		} else if headerWindowS > 0 {
 			w = headerWindowS
 		}
-		return *l.EffectivePerMinute * w / 60, true
+		return *l.EffectivePerMinute * w / 60, w, true
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // strategiesChart: attempts per second over time per strategy entry, small multiples sharing
@@ -434,6 +463,25 @@ func sweepChart(s *Summary, pal palette) Chart {
 		return drawTiles(dc, "Client-count sweep: attempts and makespan per strategy", []*plot.Plot{att, mk}, 2)
 	}
 	return c
+}
+
+// setRuns splits the set bins of a min/max series into runs of consecutive bins, at bin centres.
+func setRuns(s *Series) []plotter.XYs {
+	var runs []plotter.XYs
+	var cur plotter.XYs
+	for i, v := range s.Bins {
+		if !s.Set[i] {
+			if len(cur) > 0 {
+				runs, cur = append(runs, cur), nil
+			}
+			continue
+		}
+		cur = append(cur, plotter.XY{X: (float64(i) + 0.5) * s.Width, Y: v})
+	}
+	if len(cur) > 0 {
+		runs = append(runs, cur)
+	}
+	return runs
 }
 
 // maxY is the largest Y of pts (0 when empty).

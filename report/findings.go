@@ -117,7 +117,9 @@ func groupFindings(g strategyGroup) []string {
 	if !first.complete() {
 		fmt.Fprintf(&b, ", but %s of its requests did not succeed and no strategy completed them all", count(first.Requests-first.Succeeded))
 	} else if lb := first.MakespanLowerBoundSeconds; lb != nil && *lb > 0 {
-		if r := *first.MakespanSeconds / *lb - 1; r >= 0 {
+		if r := *first.MakespanSeconds / *lb - 1; r < 0.0005 && r > -0.0005 {
+			fmt.Fprintf(&b, ", at the %s lower bound the limits allow", seconds(*lb))
+		} else if r >= 0 {
 			fmt.Fprintf(&b, ", %s above the %s lower bound the limits allow", percent(r), seconds(*lb))
 		} else {
 			fmt.Fprintf(&b, ", %s below the %s lower bound: the limits the bound comes from are wrong", percent(-r), seconds(*lb))
