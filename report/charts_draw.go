@@ -298,6 +298,9 @@ func (b *Builder) latencyChart(s *Summary, pal palette) Chart {
 					pts = append(pts, plotter.XY{X: math.Max(q.Seconds, floor), Y: q.Fraction})
 				}
 				xMin = math.Min(xMin, pts[0].X)
+				if cdf[0].Seconds < floor {
+					p.X.Label.Text = "latency (s, log scale; under 0.1 ms drawn at 0.1 ms)"
+				}
 				l, err := lineOf(pts, pal.color(st.Name), 2, pal.dashes(st))
 				if err != nil {
 					return err
