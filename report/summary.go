@@ -118,7 +118,11 @@ func (s *Strategy) Label(showMode, showClients bool) string {
 		l += " (" + s.Mode + ")"
 	}
 	if showClients {
-		l += " ×" + count(int64(s.Clients))
+		if s.Clients > 0 {
+			l += " ×" + count(int64(s.Clients))
+		} else {
+			l += " (open arrivals)"
+		}
 	}
 	return l
 }
