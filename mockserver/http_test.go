@@ -244,7 +244,7 @@ func TestHTTPBadRequests(t *testing.T) {
 }
 
 func TestHTTPBodyTooLarge(t *testing.T) {
-	_, srv := startMock(t, nil)
+	m, srv := startMock(t, nil)
 	want := `{"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum allowed number of bytes (33554432)."},"request_id":"req_ID"}`
 	t.Run("declared length", func(t *testing.T) {
 		// The length alone decides: the mock answers before any of the body arrives.
@@ -267,7 +267,9 @@ func TestHTTPBodyTooLarge(t *testing.T) {
 		require.NoError(t, err)
 		req.ContentLength = -1
 		req.Header.Set("Content-Type", "application/json")
+		before := m.Stats().Unkeyed["413"]
 		res, err := http.DefaultClient.Do(req)
+		assert.Equal(t, before+1, m.Stats().Unkeyed["413"], "the mock answered 413")
 		if err != nil {
 			// The server may close the connection while the client is still writing.
 			t.Logf("client error after the server answered: %v", err)
