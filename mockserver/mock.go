@@ -290,8 +290,11 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 	var decs [numMockDims]limiter.Decision
 	ok, blamed, retryAfter, delay := a.admit(now, dims, &cost, &decs)
 	if !ok {
-		if m.cfg.CountRejected && len(dims) > 0 {
-			rd := dims[0] // requests (or count_tokens): every rejected attempt is one request
+		rd := dimRequests // every rejected attempt is one request (of its own limit for count_tokens)
+		if e == EndpointCountTokens {
+			rd = dimCountTokens
+		}
+		if m.cfg.CountRejected && m.res.dims[rd].on {
 			a.charge(now, rd, 1)
 			a.stats.dims[rd].units++
 			retryAfter = max(retryAfter, a.retryAfter(now, rd, 1))

@@ -569,3 +569,29 @@ func TestRequestIDs(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestHandleCountRejectedChargesRequestsOnly(t *testing.T) {
+	// With the requests limit off, a refused request charges nothing (not a token).
+	m := newMock(t, 1, func(c *Config) {
+		c.Limits.Requests.PerMinute = 0
+		c.Limits.InputTokens = Limit{PerMinute: 100, Algorithm: limiter.FixedWindow}
+		c.CountRejected = true
+	})
+	require.Equal(t, 200, m.Handle(t0, msg("k", 60, 1)).Status)
+	r := m.Handle(t0, msg("k", 60, 1))
+	require.Equal(t, 429, r.Status)
+	assert.Equal(t, int64(40), r.Limits.Dims[ratelimit.InputTokens].Remaining)
+	assert.Equal(t, 200, m.Handle(t0, msg("k", 40, 1)).Status)
+
+	// count_tokens counts its refusals against its own limit.
+	m = newMock(t, 1, func(c *Config) {
+		c.Limits.CountTokens = Limit{PerMinute: 60, Burst: ptr(int64(1))}
+		c.CountRejected = true
+	})
+	ct := Call{Key: "k", Endpoint: EndpointCountTokens, InputTokens: 1}
+	require.Equal(t, 200, m.Handle(t0, ct).Status)
+	r = m.Handle(t0, ct)
+	require.Equal(t, 429, r.Status)
+	assert.Equal(t, 2*time.Second, r.Limits.RetryAfter)
+	assert.Equal(t, 200, m.Handle(t0, msg("k", 1, 1)).Status, "the messages budget is untouched")
+}
