@@ -36,7 +36,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	var in, out int64
 	e.stats.inflight.Add(1)
 	sent := time.Now()
-	resp, err := e.client.Do(req)
+	resp, err := e.transport.RoundTrip(req)
 	received := time.Now()
 	if err == nil {
 		status = resp.StatusCode

@@ -2,6 +2,9 @@ package probe
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -93,4 +96,32 @@ func BenchmarkRecordEncode(b *testing.B) {
 		buf = a.AppendJSON(buf[:0])
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkLogicalRequest runs one logical request end to end (a closed phase of one client and
+// one request) against a loopback server that answers like the bare reference server. Its
+// allocations include the server's, which runs in the same process.
+func BenchmarkLogicalRequest(b *testing.B) {
+	body := []byte(`{"ok":true}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	defer srv.Close()
+	t, err := NewTarget(TargetConfig{URL: srv.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := NewEngine(Options{Target: t, Records: record.NewWriter(io.Discard)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Closed(ctx, ClosedPhase{Label: "b", Clients: 1, Requests: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

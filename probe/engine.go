@@ -52,8 +52,10 @@ type Budget struct {
 type Options struct {
 	Target  *Target        // required
 	Records *record.Writer // required: every attempt is streamed here
-	// Client sends the requests; nil builds NewClient(MaxInflight, Target.Host()).
-	Client      *http.Client
+	// Transport sends the requests; nil builds NewTransport(MaxInflight, Target.Host()). The
+	// engine calls its RoundTrip directly: no redirect is followed (each would be an unrecorded
+	// attempt) and no cookie is kept.
+	Transport   http.RoundTripper
 	MaxInflight int           // 0: DefaultMaxInflight
 	Timeout     time.Duration // per attempt; 0: DefaultTimeout
 	Grace       time.Duration // 0: DefaultGrace
@@ -73,7 +75,7 @@ type Options struct {
 type Engine struct {
 	target      *Target
 	out         *record.Writer
-	client      *http.Client
+	transport   http.RoundTripper
 	parse       func(http.Header, time.Time) ratelimit.Snapshot
 	maxInflight int
 	timeout     time.Duration
@@ -113,8 +115,8 @@ func NewEngine(o Options) (*Engine, error) {
 	if o.Grace <= 0 {
 		o.Grace = DefaultGrace
 	}
-	if o.Client == nil {
-		o.Client = NewClient(o.MaxInflight, o.Target.Host())
+	if o.Transport == nil {
+		o.Transport = NewTransport(o.MaxInflight, o.Target.Host())
 	}
 	if o.Parse == nil {
 		o.Parse = ratelimit.Parse
@@ -123,7 +125,7 @@ func NewEngine(o Options) (*Engine, error) {
 		o.Start = time.Now()
 	}
 	e := &Engine{
-		target: o.Target, out: o.Records, client: o.Client, parse: o.Parse,
+		target: o.Target, out: o.Records, transport: o.Transport, parse: o.Parse,
 		maxInflight: o.MaxInflight, timeout: o.Timeout, grace: o.Grace, budget: o.Budget,
 		start: o.Start, seed: o.Seed, stopped: make(chan struct{}),
 	}
@@ -135,11 +137,11 @@ func NewEngine(o Options) (*Engine, error) {
 	return e, nil
 }
 
-// NewClient returns the HTTP client of a run: keep-alive connections, up to maxInflight idle
-// ones per host so a steady run never redials, no redirects followed (each would be an
-// unrecorded attempt), no transparent compression, and HTTP/2 only over TLS to a non-loopback
-// host (loopback stays on HTTP/1.1, like the load generators it is compared with).
-func NewClient(maxInflight int, host string) *http.Client {
+// NewTransport returns the HTTP transport of a run: keep-alive connections, up to maxInflight
+// idle ones per host so a steady run never redials, no transparent compression, and HTTP/2 only
+// over TLS to a non-loopback host (loopback stays on HTTP/1.1, like the load generators it is
+// compared with).
+func NewTransport(maxInflight int, host string) *http.Transport {
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -153,10 +155,7 @@ func NewClient(maxInflight int, host string) *http.Client {
 		tr.ForceAttemptHTTP2 = false
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}
-	return &http.Client{
-		Transport:     tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	return tr
 }
 
 // Start returns the run clock's origin.
@@ -274,7 +273,9 @@ func (e *Engine) Close() error {
 	fault := e.fault
 	e.mu.Unlock()
 	e.cancelAttempts()
-	e.client.CloseIdleConnections()
+	if c, ok := e.transport.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 	if err := e.out.Flush(); err != nil && fault == nil {
 		fault = err
 	}
