@@ -1,5 +1,7 @@
 package sim
 
+import "math/rand/v2"
+
 // Event kinds.
 const (
 	// evArrival: the open-model generator's next hit is due.
@@ -13,7 +15,7 @@ const (
 )
 
 // event is one entry of the queue: at is virtual time in nanoseconds since the runner's epoch,
-// seq breaks ties in the order events were scheduled, job indexes the runner's jobs.
+// seq breaks ties (see queue), job indexes the runner's jobs.
 type event struct {
 	at   int64
 	seq  uint64
@@ -21,23 +23,38 @@ type event struct {
 	kind uint8
 }
 
-// before orders events by (at, seq): virtual time, then scheduling order. seq is unique, so the
-// order is total and the simulation deterministic.
+// before orders events by (at, seq): virtual time, then the tie key. The keys of one queue
+// follow from its seed, so the simulation is deterministic.
 func (e *event) before(o *event) bool {
 	return e.at < o.at || (e.at == o.at && e.seq < o.seq)
 }
 
 // queue is a binary min-heap of events by value: pushing and popping allocate nothing once the
 // backing array has grown to the largest number of pending events (about one per client).
+//
+// Ties: events at the same instant come out in scheduling order (FIFO), or, when shuffle is set,
+// in a seeded random order: the tie key is random bits above a 24-bit counter. Requests a live
+// fleet sends "at the same time" reach the server in an order no client controls — a few
+// microseconds of scheduling and network decide it, and a response and the next request it
+// triggers interleave with the rest — while a fixed order would favour the same clients at
+// every synchronized retry.
 type queue struct {
-	h   []event
-	seq uint64
+	h       []event
+	seq     uint64
+	shuffle *rand.PCG
 }
+
+// counterBits is the width of the counter under a shuffled tie key.
+const counterBits = 24
 
 // push schedules an event of kind for job at virtual time at.
 func (q *queue) push(at int64, job int32, kind uint8) {
 	q.seq++
-	q.h = append(q.h, event{at: at, seq: q.seq, job: job, kind: kind})
+	key := q.seq
+	if q.shuffle != nil {
+		key = q.shuffle.Uint64()&^(1<<counterBits-1) | q.seq&(1<<counterBits-1)
+	}
+	q.h = append(q.h, event{at: at, seq: key, job: job, kind: kind})
 	// sift up
 	h := q.h
 	i := len(h) - 1

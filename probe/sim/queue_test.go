@@ -62,3 +62,32 @@ func BenchmarkQueue(b *testing.B) {
 		q.push(e.at+rng.Int64N(1e9), e.job, evWake)
 	}
 }
+
+// TestQueueShuffledTies: with shuffle, events at one instant come out in a seeded random order
+// (the same for the same seed), after every earlier event and before every later one.
+func TestQueueShuffledTies(t *testing.T) {
+	order := func(seed uint64) []int32 {
+		q := queue{shuffle: rand.NewPCG(seed, 1)}
+		q.push(3000, 1000, evWake)
+		for i := range 100 {
+			q.push(1000, int32(i), evStart)
+		}
+		q.push(500, 999, evWake)
+		var out []int32
+		for q.len() > 0 {
+			out = append(out, q.pop().job)
+		}
+		return out
+	}
+	a, b, c := order(1), order(1), order(2)
+	assert.Equal(t, a, b, "same seed, same order")
+	assert.NotEqual(t, a, c, "another seed, another order")
+	assert.Equal(t, int32(999), a[0])
+	assert.Equal(t, int32(1000), a[101])
+	ties := slices.Clone(a[1:101])
+	assert.False(t, slices.IsSorted(ties), "shuffled")
+	slices.Sort(ties)
+	for i := range ties {
+		require.Equal(t, int32(i), ties[i])
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/ratelab/ratelab/mockserver"
@@ -94,6 +95,7 @@ func New(o Options) (*Runner, error) {
 		target: o.Target, mock: o.Mock, out: o.Records, key: o.Key, epoch: o.Epoch, offset: o.Offset,
 		timeout: o.Timeout, budget: o.Budget, seed: o.Seed,
 	}
+	r.q.shuffle = rand.NewPCG(uint64(o.Seed), 0x73696d7469657321) // "simties!"
 	switch o.Target.API() {
 	case probe.APIAnthropic:
 		r.endpoint, r.llm = mockserver.EndpointMessages, true

@@ -51,13 +51,16 @@ func TestClosedUnlimited(t *testing.T) {
 		Requests: 12, Succeeded: 12, Attempts: 12}, res)
 	recs := records(t, &buf)
 	require.Len(t, recs, 12)
+	for i := 0; i < 12; i += 3 {
+		clients := []int{recs[i].Client, recs[i+1].Client, recs[i+2].Client}
+		assert.ElementsMatch(t, []int{0, 1, 2}, clients, "every client once at each instant, in a seeded order")
+	}
 	for i, a := range recs {
 		assert.Equal(t, record.ModeSim, a.Mode)
 		assert.Equal(t, "c", a.Run)
 		assert.Equal(t, "none", a.Strategy)
 		assert.Equal(t, 3, a.Fleet)
-		assert.Equal(t, i%3, a.Client, "clients take turns at each instant, in client order")
-		assert.Equal(t, int64(i), a.Request)
+		assert.Equal(t, int64(i/3), a.Request/3, "request ids numbered in start order, instant by instant")
 		assert.Equal(t, 1, a.Attempt)
 		assert.True(t, a.Final)
 		assert.Equal(t, 200, a.Status)
@@ -78,9 +81,9 @@ func TestClosedUnlimited(t *testing.T) {
 	assert.Equal(t, 12*int64(probe.DefaultPromptTokens), st.InputTokens)
 }
 
-// TestRetriesFollowTheFlow: a burst of 2 refilling at 1/s with three clients: the third client's
-// first attempt is refused, and the constant strategy retries exactly one pause later; the
-// records number the attempts and mark only the last one final.
+// TestRetriesFollowTheFlow: a burst of 2 refilling at 1/s with three clients: the third client to
+// arrive is refused, and the constant strategy retries exactly one pause later; the records
+// number the attempts and mark only the last one final.
 func TestRetriesFollowTheFlow(t *testing.T) {
 	var buf bytes.Buffer
 	r := newRunner(t, bucketConfig(60, 2, "anthropic"), &buf, 1)
@@ -93,14 +96,14 @@ func TestRetriesFollowTheFlow(t *testing.T) {
 	recs := records(t, &buf)
 	require.Len(t, recs, 4)
 	third := recs[2]
-	assert.Equal(t, 2, third.Client)
 	assert.Equal(t, 429, third.Status)
 	assert.False(t, third.Final)
 	assert.True(t, third.HasRetryAfter)
 	assert.Equal(t, 1.0, third.RetryAfterS)
 	assert.Equal(t, int8(1), third.ShouldRetry)
 	retry := recs[3]
-	assert.Equal(t, 2, retry.Client)
+	assert.Equal(t, third.Client, retry.Client)
+	assert.Equal(t, third.Request, retry.Request)
 	assert.Equal(t, 2, retry.Attempt)
 	assert.Equal(t, 1.0, retry.SentS)
 	assert.Equal(t, 1.0, retry.ScheduledS, "a retry is due when its pause ends")
