@@ -12,12 +12,10 @@ import (
 
 // Server timeouts. ReadHeaderTimeout cuts off clients that trickle their headers (slowloris).
 const (
+	// There is no ReadTimeout: net/http cancels a request's context when it expires, which
+	// would cut off a response waiting out a long configured latency; nor a WriteTimeout.
 	DefaultReadHeaderTimeout = 10 * time.Second
-	// DefaultReadTimeout bounds reading a whole request, body included (a 32 MB body trickled
-	// in cannot hold a connection forever). There is no write timeout: a configured latency
-	// may be long.
-	DefaultReadTimeout = 2 * time.Minute
-	DefaultIdleTimeout = 2 * time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
 	// ShutdownGrace is how long a stopping server lets in-flight requests finish.
 	ShutdownGrace = 5 * time.Second
 )
@@ -38,7 +36,6 @@ func (m *Mock) NewServer() *Server {
 	return &Server{HTTP: &http.Server{
 		Handler:           m.Handler(),
 		ReadHeaderTimeout: DefaultReadHeaderTimeout,
-		ReadTimeout:       DefaultReadTimeout,
 		IdleTimeout:       DefaultIdleTimeout,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          log.New(io.Discard, "", 0),
