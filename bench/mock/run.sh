@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput of the mock's POST /v1/messages against a bare net/http server answering {"ok":true}
 # (the contract check's reference), measured side by side with one load generator (wrk), ROUNDS
-# alternating rounds. Prints each round's requests/s and the ratio of the sums, mock/bare.
+# alternating rounds. Prints each round's requests/s and ratio, the ratio of the sums (what the
+# contract check computes) and the median of the per-round ratios.
 #
 # Usage (from the repository root): bench/mock/run.sh
 # Environment: ROUNDS (default 2), DURATION (wrk -d, default 4s), CONNS (wrk -c, default 32).
@@ -65,12 +66,14 @@ M=$(free_port); "$T/ratelab" mock --addr "127.0.0.1:$M" --rpm 100000000 --itpm 1
 wait_port "$B"; wait_port "$M"
 
 rps() { wrk -t1 -c"$CONNS" -d"$DURATION" -s "$T/post.lua" "$1" 2>/dev/null | awk '/Requests\/sec/{print $2}'; }
-bare_sum=0; mock_sum=0
+bare_sum=0; mock_sum=0; ratios=""
 echo "round  bare req/s  mock req/s  ratio"
 for r in $(seq "$ROUNDS"); do
   b=$(rps "http://127.0.0.1:$B/v1/messages")
   m=$(rps "http://127.0.0.1:$M/v1/messages")
   bare_sum=$(python3 -c "print($bare_sum+$b)"); mock_sum=$(python3 -c "print($mock_sum+$m)")
-  printf '%5d  %10.0f  %10.0f  %5.3f\n' "$r" "$b" "$m" "$(python3 -c "print($m/$b)")"
+  ratio=$(python3 -c "print($m/$b)"); ratios="$ratios $ratio"
+  printf '%5d  %10.0f  %10.0f  %5.3f\n' "$r" "$b" "$m" "$ratio"
 done
 printf 'total  %10.0f  %10.0f  %5.3f  (mock/bare, sums over %d rounds)\n' "$bare_sum" "$mock_sum" "$(python3 -c "print($mock_sum/$bare_sum)")" "$ROUNDS"
+printf 'median of the per-round ratios: %.3f\n' "$(python3 -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" $ratios)"
