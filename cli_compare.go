@@ -32,7 +32,8 @@ for hours); live sends real HTTP; both runs each strategy both ways and reports 
 agree. The default is sim with --target mock (the default target) and live with a URL target; sim
 needs --target mock. Against the embedded mock every live segment uses a fresh API key (a fresh
 budget). A real API's segments share one budget: compare rests between them until the headers
-say it is replenished (or for --rest).`
+say it is replenished (or for --rest). Segments lie end to end on the run's timeline (wall time
+live, virtual time simulated); --max-duration bounds that timeline.`
 
 // defaultStrategies is what compare runs when --strategies is not given: the folklore defaults
 // and the server-aware strategies.
