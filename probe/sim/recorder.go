@@ -41,7 +41,8 @@ func (r *recorder) loop() {
 		if r.err.Load() == nil {
 			for i := range b {
 				if err := r.w.Write(&b[i]); err != nil {
-					r.err.Store(&err)
+					stored := err // a copy, so that err itself stays on the stack
+					r.err.Store(&stored)
 					break
 				}
 			}
