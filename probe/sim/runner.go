@@ -3,9 +3,14 @@
 // account model (mockserver.Mock.Handle) instead of over a socket. Every logical request runs
 // through the same probe.Flow and backoff policies as live, the request sizes come from the same
 // probe.Target, and each response's rate-limit content is what a live client would parse from
-// the mock's headers. Nothing sleeps and no goroutine runs per request: one event queue ordered
-// by (virtual time, scheduling order) drives everything, so a seed gives the same attempts.jsonl
-// bit for bit, and an hour of 1,000 clients takes seconds.
+// the mock's headers (ratelimit.Write, a Date header, ratelimit.Parse). A response takes the
+// mock's latency (Reply.Latency); there is no network time.
+//
+// Nothing sleeps and no goroutine runs per request: one event queue ordered by virtual time
+// drives everything, with simultaneous events in a seeded random order (a live fleet's
+// simultaneous requests reach the server in an order no client controls), so a seed gives the
+// same attempts.jsonl bit for bit, and an hour of 1,000 clients takes seconds. Attempts are
+// encoded on a second goroutine.
 package sim
 
 import (
