@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // API names the request dialect of a target.
@@ -269,31 +271,22 @@ func (t *Target) NewRequest(ctx context.Context, body []byte) *http.Request {
 	return req.WithContext(ctx)
 }
 
-// usage is the token usage of both LLM APIs' response bodies.
-type usage struct {
-	Usage struct {
-		InputTokens      int64 `json:"input_tokens"`
-		OutputTokens     int64 `json:"output_tokens"`
-		PromptTokens     int64 `json:"prompt_tokens"`
-		CompletionTokens int64 `json:"completion_tokens"`
-	} `json:"usage"`
-}
-
-// Usage reads the token usage from a response body: usage.input_tokens/output_tokens
-// (anthropic) or usage.prompt_tokens/completion_tokens (openai). It returns zeros for http
-// targets and for bodies without usage.
+// Usage reads the token usage from a response body: the top-level usage.input_tokens and
+// output_tokens (anthropic) or usage.prompt_tokens and completion_tokens (openai). It returns
+// zeros for http targets and for bodies without usage. It runs on every 2xx response, so it
+// reads the two paths with gjson (no decoding of the rest, no allocation) instead of unmarshalling.
 func (t *Target) Usage(body []byte) (in, out int64) {
-	if t.api == APIHTTP || !bytes.Contains(body, []byte(`"usage"`)) {
+	if t.api == APIHTTP || !gjson.ValidBytes(body) {
 		return 0, 0
 	}
-	var u usage
-	if json.Unmarshal(body, &u) != nil {
+	u := gjson.GetBytes(body, "usage")
+	if !u.IsObject() {
 		return 0, 0
 	}
 	if t.api == APIOpenAI {
-		return u.Usage.PromptTokens, u.Usage.CompletionTokens
+		return u.Get("prompt_tokens").Int(), u.Get("completion_tokens").Int()
 	}
-	return u.Usage.InputTokens, u.Usage.OutputTokens
+	return u.Get("input_tokens").Int(), u.Get("output_tokens").Int()
 }
 
 // scrub removes the key from s, for error texts that might echo a request.
