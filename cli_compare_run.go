@@ -260,6 +260,9 @@ func (c *comparison) segment(ctx context.Context, i int, sp segmentPlan) error {
 		r = eng
 	}
 
+	// The report's builder reads the run's segments from the tap's goroutine: every attempt
+	// written so far is consumed before a segment's times change.
+	c.tap.Sync()
 	seg := &c.run.Segments[i]
 	seg.StartS = c.offset.Seconds()
 	label := sp.label()
@@ -275,6 +278,7 @@ func (c *comparison) segment(ctx context.Context, i int, sp segmentPlan) error {
 	}
 	stopProgress()
 	closeErr := r.Close()
+	c.tap.Sync()
 	st := r.Stats()
 	c.spent.Attempts += st.Attempts
 	c.spent.InputTokens += st.InputTokens
