@@ -132,8 +132,12 @@ func (c *comparison) execute(ctx context.Context) error {
 				break
 			}
 		}
+		budget, ok := c.remaining()
+		if !ok {
+			break
+		}
 		ran++
-		if err := c.segment(ctx, i, sp); err != nil {
+		if err := c.segment(ctx, i, sp, budget); err != nil {
 			runErr = err
 			break
 		}
@@ -213,12 +217,9 @@ func (c *comparison) stop(reason string) {
 	}
 }
 
-// segment runs segment i on a runner of its own, starting from a fresh budget.
-func (c *comparison) segment(ctx context.Context, i int, sp segmentPlan) error {
-	budget, ok := c.remaining()
-	if !ok {
-		return nil
-	}
+// segment runs segment i on a runner of its own, starting from a fresh budget (the mock's),
+// within what is left of the run's budget.
+func (c *comparison) segment(ctx context.Context, i int, sp segmentPlan, budget probe.Budget) error {
 	f, p := c.flags, c.plan
 	seed := f.probe.run.seed
 	cfg := c.target.cfg

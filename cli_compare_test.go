@@ -246,3 +246,20 @@ func assertAgree(t *testing.T, s report.Summary, tol float64) {
 		assert.LessOrEqual(t, a.spanDiff, tol, "%s: makespan live %.3f s, sim %.3f s", a.name, a.liveSpan, a.simSpan)
 	}
 }
+
+// TestCompareBudget: --max-requests bounds the whole comparison; segments never started are left
+// out of run.json, and a run stopped by its budget is complete, not partial.
+func TestCompareBudget(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := runCLI(context.Background(), compareArgs(dir, "600", "10", "--clients", "20", "--requests", "10",
+		"--strategies", "full-jitter,exponential", "--max-requests", "150")...)
+	require.Equal(t, exitOK, code, stderr)
+	run, err := record.ReadRun(dir)
+	require.NoError(t, err)
+	assert.Equal(t, "--max-requests 150 reached", run.StopReason)
+	assert.False(t, run.Partial)
+	require.Len(t, run.Segments, 1)
+	s := readSummary(t, dir)
+	require.Len(t, s.Strategies, 1)
+	assert.Equal(t, int64(150), s.Totals.Attempts)
+}
