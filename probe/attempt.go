@@ -15,9 +15,20 @@ import (
 // sender is the reusable state of one goroutine that sends attempts (an open-model worker or a
 // closed-model client): buffers for the request and response bodies and the record being built.
 type sender struct {
-	body []byte
-	resp []byte
-	rec  record.Attempt
+	body   []byte
+	reader *bodyReader // over body, while the transport may still read it
+	resp   []byte
+	rec    record.Attempt
+}
+
+// requestBody returns the body of logical request id, reusing the sender's buffer unless the
+// transport may still be writing the previous attempt's body from it.
+func (s *sender) requestBody(t *Target, id int64) ([]byte, *bodyReader) {
+	if s.reader == nil || !s.reader.Closed() {
+		s.body, s.reader = nil, new(bodyReader) // the old buffer stays with the transport
+	}
+	s.body = t.requestBody(s.body[:0], id)
+	return s.body, s.reader
 }
 
 // send makes the HTTP attempt j.step asks for, fills s.rec and returns the outcome for the Flow
@@ -25,10 +36,10 @@ type sender struct {
 func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	e := ph.e
 	t := e.target
-	s.body = t.AppendBody(s.body[:0], j.id)
+	body, rb := s.requestBody(t, j.id)
 	ctx, cancel := context.WithTimeout(e.attemptCtx, e.timeout)
 	defer cancel()
-	req := t.NewRequest(ctx, s.body)
+	req := t.newRequest(ctx, body, rb)
 
 	snap := new(ratelimit.Snapshot) // the Outcome keeps it; one per attempt
 	var status int

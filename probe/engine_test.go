@@ -562,3 +562,25 @@ func TestHTTPTarget(t *testing.T) {
 	assert.Equal(t, ratelimit.DialectIETF, recs[0].Dialect)
 	assert.Equal(t, int64(42), recs[0].Limits[ratelimit.Requests].Remaining)
 }
+
+// TestEarlyAnswerDoesNotRaceBodyReuse: a server that answers before reading a large body makes
+// RoundTrip return while the transport still writes the body; the next attempt must not reuse
+// that buffer (the race detector sees it if it does).
+func TestEarlyAnswerDoesNotRaceBodyReuse(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusTooManyRequests) // without reading the 800 KB body
+	}))
+	defer srv.Close()
+	tc := anthropicTarget(srv.URL)
+	tc.PromptTokens, tc.PromptSpread = 200_000, 0.5
+	run := newTestRun(t, tc, nil)
+	res, err := run.Closed(context.Background(), ClosedPhase{Label: "early", Clients: 1, Requests: 8})
+	require.NoError(t, err)
+	assert.Equal(t, int64(8), res.Attempts)
+	for _, a := range run.records(t) {
+		if a.Status != 0 {
+			assert.Equal(t, 429, a.Status)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/tidwall/gjson"
 )
@@ -253,6 +254,12 @@ func (t *Target) AppendBody(dst []byte, id int64) []byte {
 // NewRequest returns the request carrying body. The request shares the target's header map,
 // which nothing mutates.
 func (t *Target) NewRequest(ctx context.Context, body []byte) *http.Request {
+	return t.newRequest(ctx, body, new(bodyReader))
+}
+
+// newRequest is NewRequest with the body reader supplied, so the caller can tell when the
+// transport is done with body.
+func (t *Target) newRequest(ctx context.Context, body []byte, rb *bodyReader) *http.Request {
 	u := *t.url
 	req := &http.Request{
 		Method:     t.method,
@@ -264,11 +271,47 @@ func (t *Target) NewRequest(ctx context.Context, body []byte) *http.Request {
 		Host:       u.Host,
 	}
 	if len(body) > 0 {
+		rb.Reset(body)
 		req.ContentLength = int64(len(body))
-		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.Body = rb
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	} else {
+		rb.Close() // unused
 	}
 	return req.WithContext(ctx)
+}
+
+// bodyReader is a request body over a buffer that reports when the transport has closed it.
+// net/http may finish writing (and close) a request body after RoundTrip has returned, for
+// instance when the server answers before reading the whole body; the buffer may be reused
+// only once Closed reports true.
+type bodyReader struct {
+	bytes.Reader
+	closed atomic.Bool
+}
+
+// Close marks the body done with.
+func (b *bodyReader) Close() error {
+	b.closed.Store(true)
+	return nil
+}
+
+// Closed reports whether the transport has closed the body.
+func (b *bodyReader) Closed() bool { return b.closed.Load() }
+
+// Reset points the reader at body and marks it open.
+func (b *bodyReader) Reset(body []byte) {
+	b.Reader.Reset(body)
+	b.closed.Store(false)
+}
+
+// requestBody returns the body of logical request id: the target's fixed body (http, shared and
+// read-only) or the LLM body built into buf.
+func (t *Target) requestBody(buf []byte, id int64) []byte {
+	if t.prefix == nil {
+		return t.body
+	}
+	return t.AppendBody(buf, id)
 }
 
 // Usage reads the token usage from a response body: the top-level usage.input_tokens and
