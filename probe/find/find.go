@@ -158,6 +158,14 @@ func (p *phaseOut) admittedBefore() int {
 // phase runs one open phase; stopAtLimit ends it at the first refusal, maxHits after that many
 // attempts. It reports stopped when the run stopped.
 func (f *finder) phase(ctx context.Context, name string, pacer probe.Pacer, dur time.Duration, stopAtLimit bool, maxHits int) (phaseOut, bool, error) {
+	return f.phaseUntil(ctx, name, pacer, dur, func(a *record.Attempt, seen, _, _ int) bool {
+		return (stopAtLimit && a.Status == 429) || (maxHits > 0 && seen >= maxHits)
+	})
+}
+
+// phaseUntil runs one open phase until stop, which sees each attempt with the counts so far
+// (attempts, admitted, refused), says so.
+func (f *finder) phaseUntil(ctx context.Context, name string, pacer probe.Pacer, dur time.Duration, stop func(a *record.Attempt, seen, ok, limited int) bool) (phaseOut, bool, error) {
 	if dur <= 0 {
 		f.done = "discovery ran out of time"
 		return phaseOut{firstLim: -1}, true, nil
@@ -167,7 +175,7 @@ func (f *finder) phase(ctx context.Context, name string, pacer probe.Pacer, dur 
 	f.mu.Lock()
 	from := len(f.recs)
 	f.mu.Unlock()
-	seen := 0
+	seen, ok, limited := 0, 0, 0
 	res, err := f.r.Open(ctx, probe.OpenPhase{
 		Label: label, Kind: "find", Phase: name, Pacer: pacer, Duration: dur,
 		Observe: func(a *record.Attempt) bool {
@@ -175,7 +183,13 @@ func (f *finder) phase(ctx context.Context, name string, pacer probe.Pacer, dur 
 			defer f.mu.Unlock()
 			f.recs = append(f.recs, *a)
 			seen++
-			return (stopAtLimit && a.Status == 429) || (maxHits > 0 && seen >= maxHits)
+			switch {
+			case isOK(a):
+				ok++
+			case a.Status == 429:
+				limited++
+			}
+			return stop(a, seen, ok, limited)
 		},
 	})
 	f.mu.Lock()
@@ -248,7 +262,9 @@ func (f *finder) sleep(ctx context.Context, d time.Duration) (bool, error) {
 	return true, f.r.Sleep(ctx, d)
 }
 
-// estimate analyses the attempts so far and returns the requests limit.
+// estimate analyses the attempts so far and returns the limit that binds discovery's requests,
+// in requests: the binding dimension's limit divided by the units a request costs (so that
+// rests and bursts can be planned in requests), else the requests limit.
 func (f *finder) estimate() (infer.Limit, bool) {
 	f.mu.Lock()
 	recs := f.recs
@@ -257,15 +273,48 @@ func (f *finder) estimate() (infer.Limit, bool) {
 	for i := range recs {
 		an.Add(&recs[i])
 	}
-	for _, l := range an.Result().Limits {
-		if l.Dimension == "requests" {
-			l := l
+	res := an.Result()
+	determined := func(l *infer.Limit) bool {
+		return l.EffectivePerMinute != nil && l.EffectiveLow != nil && l.EffectiveHigh != nil && *l.EffectivePerMinute > 0
+	}
+	if b := res.Binding; b != nil {
+		acc := res.Accounting
+		for _, l := range res.Limits {
+			var cost float64
+			switch l.Dimension {
+			case "requests":
+				cost = 1
+			case "input_tokens":
+				cost = acc.MeanInputTokens
+			case "output_tokens":
+				cost = acc.MeanOutputTokens
+			case "tokens":
+				cost = acc.MeanInputTokens + acc.MeanOutputTokens
+			}
+			if l.Dimension != b.Dimension || cost <= 0 || !determined(&l) {
+				continue
+			}
 			f.last = &l
-			return l, l.EffectivePerMinute != nil && l.EffectiveLow != nil && l.EffectiveHigh != nil
+			inReq := l
+			inReq.EffectivePerMinute = ptr(*l.EffectivePerMinute / cost)
+			inReq.EffectiveLow = ptr(*l.EffectiveLow / cost)
+			inReq.EffectiveHigh = ptr(*l.EffectiveHigh / cost)
+			if l.Burst != nil {
+				inReq.Burst = ptr(math.Max(1, *l.Burst/cost))
+			}
+			return inReq, true
+		}
+	}
+	for i := range res.Limits {
+		if l := res.Limits[i]; l.Dimension == "requests" {
+			f.last = &l
+			return l, determined(&l)
 		}
 	}
 	return infer.Limit{}, false
 }
+
+func ptr(x float64) *float64 { return &x }
 
 // precise reports whether l's interval is within the target precision.
 func (f *finder) precise(l infer.Limit) bool {
@@ -346,38 +395,13 @@ func (f *finder) run(ctx context.Context) error {
 		return f.cycles(ctx, (burst0-1)/(slowest-f.lat), burst0)
 	}
 
-	// 3. Rest: single probes at doubling delays until one is admitted.
-	// With a retry-after, the first probe goes when it says (it is rounded up to whole
-	// seconds, so the limit has reopened by then) and the doubling restarts from there.
-	delay := math.Max(5e-3, 2*f.lat)
-	var jump float64
-	if a := b1.recs[len(b1.recs)-1]; a.HasRetryAfter && a.RetryAfterS > delay {
-		jump = a.RetryAfterS
-	}
-	var reopen *record.Attempt
-	for reopen == nil {
-		now := f.r.Elapsed().Seconds()
-		wait := lastLimited + delay - now
-		if jump > 0 {
-			wait, jump = lastLimited+jump-now, 0
-			delay /= 2
-		}
-		if ok, err := f.sleep(ctx, time.Duration(wait*float64(time.Second))); err != nil || !ok {
-			f.done = fmt.Sprintf("no request was admitted again within %.3g s of the first refusal", now-tEx)
-			return err
-		}
-		p, stopped, err := f.single(ctx, PhaseRest)
-		if err != nil || stopped {
-			return err
-		}
-		if len(p.recs) == 1 && isOK(&p.recs[0]) {
-			reopen = &p.recs[0]
-		} else if len(p.recs) == 1 {
-			lastLimited = p.recs[0].SentS
-		}
-		delay *= 2
+	// 3. Rest: single probes at growing delays until one is admitted.
+	reopen, jumped, err := f.awaitReopen(ctx, lastLimited, 0, 0)
+	if err != nil || reopen == nil {
+		return err
 	}
 	d1 := reopen.SentS - tEx
+	lastLimited = f.lastRefusal
 
 	// 4. A second burst: a window reopens with its whole quota, a bucket with what refilled.
 	b2start := f.r.Elapsed().Seconds()
@@ -392,11 +416,38 @@ func (f *finder) run(ctx context.Context) error {
 	if a2 > bucketMost && a2 >= 3 {
 		f.mode = PhaseSustain
 		// The first window held the first request and ended between the last refusal and
-		// the reopening: its length is about the middle of that, from the first request.
-		return f.saturate(ctx, a2, (lastLimited+reopen.SentS)/2-t0, reopen.SentS)
+		// the reopening (at the reopening when a retry-after said when): its length is about
+		// the middle of that, from the first request.
+		w := (lastLimited+reopen.SentS)/2 - t0
+		if jumped {
+			w = reopen.SentS - t0
+		}
+		return f.saturate(ctx, a2, w, reopen.SentS)
 	}
+	// A bucket: time its trickle again, now that it is empty and refilling (the first reopening
+	// may have waited for a window boundary, as a sliding window counter does).
 	f.mode = PhaseRefill
-	return f.cycles(ctx, math.Max(a2, 1)/math.Max(d1, 1e-3), burst0)
+	t2 := f.lastRefusal
+	again, _, err := f.awaitReopen(ctx, t2, 0, 0)
+	if err != nil || again == nil {
+		return err
+	}
+	d2 := math.Max(again.SentS-t2, 1e-3)
+	if d2 > d1 {
+		d2 = d1 // no faster than the first time: the first was the trickle
+	}
+	return f.cycles(ctx, math.Max(1.5, a2)/d2, burst0)
+}
+
+// nextDelay is the next wait of the rest probes after a refusal: doubling from a few
+// milliseconds (a fast bucket reopens within one refill), then growing by a tenth plus half a
+// second once past a second, so that a minute-long window costs about 30 probes and is placed
+// within about 10% rather than within a factor of two.
+func nextDelay(d, lat float64) float64 {
+	if d <= 0 {
+		return math.Max(5e-3, 2*lat)
+	}
+	return d + math.Min(d, 0.1*d+0.5)
 }
 
 // maxLatency is the longest latency of an admitted attempt among recs, in seconds.
@@ -419,109 +470,4 @@ func lastRefusal(recs []record.Attempt) float64 {
 		}
 	}
 	return t
-}
-
-// cycles measures a bucket-like limit: rest τ, then burst until refused, again and again. Each
-// cycle costs one refusal and shows what refilled in τ. τ is drawn around the time to refill
-// a part of the bucket (at least one unit), so refills vary in phase and the analysis can
-// narrow the rate from both sides.
-func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64) error {
-	for k := 0; ; k++ {
-		r, b := rGuess, bGuess
-		if l, ok := f.estimate(); ok {
-			// Two cycles at least show how refusals are counted; a shaper's delays time it
-			// from the first burst.
-			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && (k >= 2 || (k >= 1 && l.Algorithm == infer.AlgoLeakyBucket)) {
-				f.done = "the requests limit is known within the target precision"
-				return nil
-			}
-			r = *l.EffectivePerMinute / 60
-			if l.Burst != nil {
-				b = *l.Burst
-			}
-		}
-		if f.overBudget() {
-			f.done = "discovery's request budget is spent"
-			return nil
-		}
-		// Half the bucket, so that it never fills up; for large buckets less: the rate's
-		// interval narrows with the units refilled over all cycles (±1 over the lot), and
-		// about 1/(2·precision) per cycle gets there in a few cycles.
-		refill := math.Max(1, math.Min(0.55*b, 0.5/f.o.Precision))
-		// τ counts from the last refusal, when the bucket was known to be empty (a shaper's
-		// delayed answers may have taken part of it already).
-		tau := refill / r * (0.7 + 0.6*f.rng.Float64())
-		wait := f.lastRefusal + tau - f.r.Elapsed().Seconds()
-		ok, err := f.sleep(ctx, time.Duration(wait*float64(time.Second)))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			f.done = "discovery ran out of time"
-			return nil
-		}
-		_, stopped, err := f.phase(ctx, PhaseRefill, f.burstPacer(refill), f.left(), true, f.o.BurstCap)
-		if err != nil || stopped {
-			return err
-		}
-	}
-}
-
-// saturate measures a window limit: random arrivals a little above the rate, in steps, so that
-// boundaries show where refusals turn into admissions. It first waits out most of the window
-// the second burst used up (q admitted; the first window lasted at least w since the first
-// request).
-func (f *finder) saturate(ctx context.Context, q, w float64, reopenS float64) error {
-	if w <= 0 {
-		w = 1
-	}
-	wait := reopenS + 0.8*w - f.r.Elapsed().Seconds()
-	if ok, err := f.sleep(ctx, time.Duration(wait*float64(time.Second))); err != nil || !ok {
-		f.done = "discovery ran out of time"
-		return err
-	}
-	rate := 1.25 * q / w
-	quiet := 0.0 // sustain time without an admission
-	for k := 0; ; k++ {
-		if f.overBudget() {
-			f.done = "discovery's request budget is spent"
-			return nil
-		}
-		step := math.Max(w/2, math.Max(0.5, 20/rate))
-		if left := f.left().Seconds(); left < step {
-			if left < 0.2 {
-				f.done = "discovery ran out of time"
-				return nil
-			}
-			step = left
-		}
-		pacer := NewPoissonPacer(rate, f.rng.Uint64())
-		out, stopped, err := f.phase(ctx, PhaseSustain, pacer, time.Duration(step*float64(time.Second)), false, 0)
-		if err != nil || stopped {
-			return err
-		}
-		if out.ok == 0 {
-			quiet += step
-		} else {
-			quiet = 0
-		}
-		if quiet > 3*w {
-			// Nothing admitted for three windows: refusals keep the limit shut (they consume
-			// quota). Measure by rest-and-burst cycles instead.
-			f.mode = PhaseRefill
-			return f.cycles(ctx, q/w, q)
-		}
-		if l, ok := f.estimate(); ok {
-			if f.precise(l) && k >= 1 && l.Algorithm != infer.AlgoUnknown {
-				f.done = "the requests limit is known within the target precision"
-				return nil
-			}
-			rate = 1.25 * *l.EffectivePerMinute / 60
-			if l.WindowSeconds != nil && *l.WindowSeconds > 0 {
-				w = *l.WindowSeconds
-			}
-		} else if out.limit == 0 && out.ok > 0 {
-			rate *= 2 // never refused: below the limit
-		}
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/ratelab/ratelab/probe"
 )
 
 // ExpPacer doubles its rate every Doubling, from Start hits per second up to Max, then holds
@@ -107,3 +109,28 @@ func seconds(s float64) (time.Duration, bool) {
 	}
 	return time.Duration(math.Round(s * 1e9)), true
 }
+
+// quickStart sends n hits gap apart, then continues with another pacer (shifted after them).
+type quickStart struct {
+	n    uint64
+	gap  float64 // seconds
+	then probe.Pacer
+}
+
+// Due returns k·gap for the first n hits, then n·gap + then.Due(k − n).
+func (q quickStart) Due(hits uint64) (time.Duration, bool) {
+	if hits < q.n {
+		return seconds(float64(hits) * q.gap)
+	}
+	d, ok := q.then.Due(hits - q.n)
+	if !ok {
+		return 0, false
+	}
+	return d + time.Duration(float64(q.n)*q.gap*float64(time.Second)), true
+}
+
+// Rate returns the following pacer's rate.
+func (q quickStart) Rate(elapsed time.Duration) float64 { return q.then.Rate(elapsed) }
+
+// String describes the pacer.
+func (q quickStart) String() string { return fmt.Sprintf("%d quick, then %s", q.n, q.then) }

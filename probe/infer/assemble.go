@@ -98,6 +98,11 @@ func period(r *dimResult, limit float64) (float64, bool) {
 	if r.refOK && r.ref.rate > 0 && limit > 0 {
 		return snap(limit / r.ref.rate), true
 	}
+	if class == AlgoTokenBucket || class == AlgoUnknown {
+		if rate, ok := resetRate(r.tl, r.d, *hs); ok && rate > 0 && limit > 0 {
+			return snap(limit / rate), true
+		}
+	}
 	switch hs.dialect {
 	case ratelimit.DialectAnthropic, ratelimit.DialectOpenAI:
 		return 60, true

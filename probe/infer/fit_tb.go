@@ -99,6 +99,30 @@ func fitTB(s *series, cr bool) fit {
 		}
 		return math.Max(b, minB)
 	}
+	// bSpread lists capacities to try at rate r: for whole units the one the first refusal
+	// allows and its neighbours; otherwise points across the bracket the admissions before the
+	// first refusal leave, b ≥ Cⱼ + aⱼ − r·(tⱼ − t₀) for each of them (it found its admission
+	// cost), b < C₁ + a₁ − r·(t₁ − t₀): with output charged after admission (a = 0) it is
+	// as wide as one request's output.
+	bSpread := func(r float64) []float64 {
+		if unit {
+			return bNear(bFor(r), bFor(r), unit, minB)
+		}
+		hi := st.chargedPre + a1 - r*(t1-st.t0)
+		lo, taken := minB, 0.0
+		for j := 0; j < st.firstRej; j++ {
+			lo = math.Max(lo, taken+s.admCost(j)-r*(s.t[j]-st.t0))
+			taken += s.chgCost(j)
+		}
+		if hi <= lo {
+			return []float64{math.Max(lo, minB)}
+		}
+		out := make([]float64, 0, 5)
+		for _, u := range []float64{0.1, 0.3, 0.5, 0.7, 0.9} {
+			out = append(out, lo+u*(hi-lo))
+		}
+		return out
+	}
 	eval := func(r, b float64) int { return tbMismatch(s, r, b, cr) }
 
 	// Coarse: r 0.5% apart over a wide range around two references, the mean admitted
@@ -115,7 +139,7 @@ func fitTB(s *series, cr bool) fit {
 	bestR, bestB, bestM := ref1, bFor(ref1), math.MaxInt
 	bestV := math.Inf(1)
 	for r := rLo; r <= rHi; r *= 1.005 {
-		for _, b := range bNear(bFor(r), bFor(r), unit, minB) {
+		for _, b := range bSpread(r) {
 			if m, v := tbViolation(s, r, b, cr); m < bestM || (m == bestM && v < bestV) {
 				bestR, bestB, bestM, bestV = r, b, m, v
 			}
@@ -126,7 +150,7 @@ func fitTB(s *series, cr bool) fit {
 		r0 := bestR
 		for k := -width; k <= width+eps; k += step {
 			r := r0 * (1 + k)
-			for _, b := range bNear(bFor(r), bestB, unit, minB) {
+			for _, b := range append(bSpread(r), bestB) {
 				if m := eval(r, b); m < bestM || (m == bestM && math.Abs(r-r0) < math.Abs(bestR-r0)) {
 					bestR, bestB, bestM = r, b, m
 				}
@@ -150,6 +174,21 @@ func fitTB(s *series, cr bool) fit {
 		}
 	}
 	refineFixed(0.03, 0.0005)
+	if !unit {
+		// Capacities are not whole: refine both together (the good pairs lie on a slant).
+		r0, b0 := bestR, bestB
+		for i := -20; i <= 20; i++ {
+			for j := -20; j <= 20; j++ {
+				r, b := r0*(1+0.0002*float64(i)), b0*(1+0.0005*float64(j))
+				if b < minB {
+					continue
+				}
+				if m := eval(r, b); m < bestM {
+					bestR, bestB, bestM = r, b, m
+				}
+			}
+		}
+	}
 	refineFixed(0.001, 0.00002)
 
 	f.m, f.burst = bestM, bestB

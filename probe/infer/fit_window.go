@@ -6,10 +6,11 @@ import (
 	"slices"
 )
 
-// reopening is an admitted attempt right after a refused one: a window boundary (or an expiry)
-// lies in (lo, hi].
+// reopening is an interval (lo, hi] that must hold a window boundary.
 type reopening struct{ lo, hi float64 }
 
+// reopenings returns the admitted attempts right after a refused one: a window boundary (or
+// an expiry) lies between the refusal and the admission.
 func reopenings(s *series) []reopening {
 	var out []reopening
 	for i := 1; i < s.len(); i++ {
@@ -20,45 +21,110 @@ func reopenings(s *series) []reopening {
 	return out
 }
 
+// fwIntervals returns the intervals that must hold a boundary of a fixed window of q units:
+// the reopenings, and for each refusal right after an admission (the window just filled), the
+// gap between the (q+1)-th and the q-th most recent admissions before it, since the window
+// holds exactly the last q. The second kind is narrow wherever attempts came steadily, so it
+// places boundaries even when the reopenings were found by sparse probes. Unit costs only.
+func fwIntervals(s *series, q int) []reopening {
+	out := reopenings(s)
+	if s.adm != nil || s.chg != nil || q < 1 {
+		return out
+	}
+	var admitted []float64
+	for i := range s.t {
+		if s.acc[i] {
+			admitted = append(admitted, s.t[i])
+			continue
+		}
+		if i == 0 || !s.acc[i-1] {
+			continue
+		}
+		if n := len(admitted); n > q {
+			out = append(out, reopening{admitted[n-q-1], admitted[n-q]})
+		}
+	}
+	return out
+}
+
+// quietIntervals returns the gaps between two refusals in a row: a fixed window cannot have a
+// boundary there (the attempt right after a boundary finds an empty window).
+func quietIntervals(s *series) []reopening {
+	var out []reopening
+	for i := 1; i < s.len(); i++ {
+		if !s.acc[i] && !s.acc[i-1] {
+			out = append(out, reopening{s.t[i-1], s.t[i]})
+		}
+	}
+	return out
+}
+
 // windowCandidates proposes window lengths for a fixed window: a coarse scan of lengths from
-// 50 ms to the span of the data, 1% apart, each scored at the phase the reopenings allow and
-// the quota the full windows held; the best few are returned for refinement. (Spacings between
-// reopenings are not enough: a reopening after a long rest may lie windows after the last.)
+// 50 ms to the span of the data, 0.5% apart, each scored (cheaply, without replay) by how many
+// boundary intervals ro the best phase leaves empty plus how many quiet intervals it puts a
+// boundary in (short windows cover any interval and are caught by the second count); the
+// best few distinct lengths by replay are returned for refinement.
 func windowCandidates(s *series, ro []reopening) []float64 {
 	if len(ro) == 0 || s.len() < 2 {
 		return nil
 	}
+	quiet := quietIntervals(s)
 	span := s.t[s.len()-1] - s.t[0]
 	type scored struct {
+		w      float64
+		missed int
+	}
+	var all []scored
+	for w := 0.05; w <= math.Max(span, 0.1); w *= 1.005 {
+		a, b := phaseRange(ro, w)
+		phi := (a + b) / 2
+		all = append(all, scored{w, len(ro) - coverage(ro, w, phi) + coverage(quiet, w, phi)})
+	}
+	// Fewest missed first; the best 40 distinct lengths are then replayed (at the middle
+	// phase and the full windows' quota) and the best six by mismatches returned.
+	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(a.missed, b.missed) })
+	type replayed struct {
 		w float64
 		m int
 	}
-	var all []scored
-	for w := 0.05; w <= math.Max(span, 0.1); w *= 1.01 {
-		phi := phaseFor(ro, w)
-		q := quotaFor(s, w, phi)
-		if q < 1 {
-			continue
-		}
-		all = append(all, scored{w, fwMismatch(s, q, w, phi)})
-	}
-	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(a.m, b.m) })
-	var out []float64
+	var top []replayed
 	for _, c := range all {
-		if len(out) == 5 {
+		if len(top) == 40 {
 			break
 		}
 		near := false
-		for _, w := range out {
-			if math.Abs(c.w-w) < 0.03*w {
+		for _, t := range top {
+			if math.Abs(c.w-t.w) < 0.02*t.w {
 				near = true
 			}
 		}
-		if !near {
-			out = append(out, c.w)
+		if near {
+			continue
 		}
+		phi := phaseFor(ro, c.w)
+		q := quotaFor(s, c.w, phi)
+		top = append(top, replayed{c.w, fwMismatch(s, q, c.w, phi)})
+	}
+	slices.SortStableFunc(top, func(a, b replayed) int { return cmp.Compare(a.m, b.m) })
+	var out []float64
+	for _, t := range top[:min(6, len(top))] {
+		out = append(out, t.w)
 	}
 	return out
+}
+
+// coverage counts the intervals that hold a boundary φ + k·w.
+func coverage(ro []reopening, w, phi float64) int {
+	n := 0
+	for _, r := range ro {
+		k := math.Ceil((r.lo - phi) / w)
+		if b := phi + k*w; b > r.lo && b <= r.hi {
+			n++
+		} else if b := phi + (k+1)*w; b > r.lo && b <= r.hi {
+			n++
+		}
+	}
+	return n
 }
 
 // phaseFor returns the middle of phaseRange.
@@ -165,7 +231,10 @@ func quotaFor(s *series, w, phi float64) float64 {
 // windows; the interval of rates q/w is where the mismatches stay within the tolerance.
 func fitFW(s *series) fit {
 	f := fit{model: "fw", n: s.len()}
-	ro := reopenings(s)
+	if len(reopenings(s)) == 0 {
+		return f
+	}
+	ro := fwIntervals(s, int(firstBurst(s)))
 	cands := windowCandidates(s, ro)
 	if len(cands) == 0 {
 		return f
@@ -218,7 +287,7 @@ func fitFW(s *series) fit {
 	f.rate = best.q / f.window
 	wlo, whi := widen(best.w, within(bestM+seriesTolerance(s)))
 	f.lo, f.hi = rateRange(best.q, wlo, whi)
-	f.ok = len(ro) >= 2 && f.lo > 0 && !math.IsInf(f.hi, 1)
+	f.ok = len(reopenings(s)) >= 2 && f.lo > 0 && !math.IsInf(f.hi, 1)
 	return f
 }
 
@@ -365,7 +434,8 @@ func fitSW(s *series, q0 float64, cr bool) fit {
 		m          int
 	}
 	var coarse []par
-	for w := 0.05; w <= math.Max(span, 0.1); w *= 1.02 {
+	// Windows longer than the data are possible: the counter's estimate reaches back a window.
+	for w := 0.05; w <= math.Max(4*span, 0.1); w *= 1.02 {
 		best := par{m: math.MaxInt}
 		for j := range 20 {
 			tref := mid + w*float64(j)/20

@@ -224,3 +224,46 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 	half := 3 * se
 	return refill{rate: r, lo: math.Max(r-half, 0), hi: r + half, sigma: raw, points: n, span: span}, true
 }
+
+// resetRate estimates the rate at which a bucket whose capacity is its advertised limit L
+// refills, from the reset headers alone: reset says when the budget is full again, so
+//
+//	L − remaining = r · reset
+//
+// and r is the least-squares slope through the origin over every reading with 0 < remaining
+// < L. A reset read as a whole-second instant against the whole-second Date header (floored)
+// is one second late on average, so one second is taken off those. It is meant for the
+// advertised limit's period when the remaining values never trace a refill line (they sit at
+// zero while the budget is in debt); when the bucket holds less than L (remaining never comes
+// near it) the relation does not hold and ok is false.
+func resetRate(tl *timeline, d ratelimit.Dimension, hs hdrStats) (float64, bool) {
+	if hs.limit <= 0 || float64(hs.maxRem) < 0.8*float64(hs.limit) {
+		return 0, false
+	}
+	var sxy, sxx float64
+	n := 0
+	for i := range tl.events {
+		h := &tl.events[i].hdr[d]
+		if !tl.events[i].has(d, ratelimit.HasLimit|ratelimit.HasRemaining|ratelimit.HasReset) {
+			continue
+		}
+		if h.rem <= 0 || h.rem >= h.limit {
+			continue
+		}
+		x := float64(h.resetS)
+		if isAbsolute(h.kind) && !math.IsNaN(tl.events[i].date) {
+			x--
+		}
+		if x <= 0 {
+			continue
+		}
+		y := float64(h.limit - h.rem)
+		sxy += x * y
+		sxx += x * x
+		n++
+	}
+	if n < 5 || sxx <= 0 {
+		return 0, false
+	}
+	return sxy / sxx, true
+}

@@ -182,7 +182,7 @@ func rejectedCount(r *dimResult) *bool {
 	if other == nil {
 		return nil
 	}
-	margin := max(2, 2*tolerance(r.n, r.refused))
+	margin := max(3, 2*tolerance(r.n, r.refused))
 	if other.m < r.best.m+margin {
 		return nil
 	}
@@ -197,7 +197,9 @@ func classify(r *dimResult) (class, rival string) {
 		return AlgoUnknown, ""
 	}
 	b := r.best
-	if float64(b.m) > 0.1*float64(r.n) {
+	// A fit that mispredicts more than a tenth of the refusals (beyond the tolerance) is not
+	// an explanation.
+	if float64(b.m) > math.Max(float64(2*tolerance(r.n, r.refused)), 0.1*float64(r.refused)+1) {
 		return AlgoUnknown, ""
 	}
 	if r.leaky {
@@ -205,7 +207,7 @@ func classify(r *dimResult) (class, rival string) {
 		// that refuses without delaying.
 		return AlgoLeakyBucket, ""
 	}
-	margin := max(2, 2*tolerance(r.n, r.refused))
+	margin := max(3, 2*tolerance(r.n, r.refused))
 	for i := 1; i < len(r.fits); i++ {
 		f := &r.fits[i]
 		if f.m < b.m+margin && !equivalent(f, b) {
