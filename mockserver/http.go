@@ -28,6 +28,9 @@ type handler struct {
 	m    *Mock
 	bufs sync.Pool // *buffers
 	ids  sync.Pool // *idBatch
+	// fields hands out the rate-limit header values: a limit, or a reset instant within the
+	// same second, is formatted once and shared by the responses that carry it.
+	fields ratelimit.FieldCache
 	// beforeHandle, when set (tests only), runs before each API request is handled.
 	beforeHandle func(*http.Request)
 }
@@ -213,7 +216,7 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e Endpoint) {
 		return
 	}
 	hdr := w.Header()
-	ratelimit.Write(hdr, reply.Dialect, now, &reply.Limits)
+	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
 	if reply.Status != http.StatusOK {
 		h.writeError(w, bufs, e, reply.Status, reply.ErrorType, reply.Message, "", openAICode(reply.Status))
 		return
@@ -381,7 +384,7 @@ func (h *handler) generic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hdr := w.Header()
-	ratelimit.Write(hdr, reply.Dialect, now, &reply.Limits)
+	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
 	if reply.Status != http.StatusOK {
 		h.writeError(w, nil, EndpointGeneric, reply.Status, reply.ErrorType, reply.Message, "", "")
 		return

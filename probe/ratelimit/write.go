@@ -39,10 +39,13 @@ func Write(h http.Header, d Dialect, now time.Time, s *Snapshot) {
 	var w fieldWriter
 	b := arr[:0]
 	switch d {
-	case DialectAnthropic:
-		b = w.anthropic(b, now, s)
-	case DialectOpenAI:
-		b = w.openAI(b, s)
+	case DialectAnthropic, DialectOpenAI:
+		var fs numFields
+		fs.collect(d, now, s)
+		for i := range fs.n {
+			f := &fs.f[i]
+			b = w.end(appendNum(b, f.kind, f.n), f.key)
+		}
 	case DialectIETF:
 		b = w.ietf(b, s)
 	case DialectIETFLegacy:
@@ -124,6 +127,17 @@ func ceilInstant(now time.Time, d time.Duration) time.Time {
 	return time.Unix(sec, 0).UTC()
 }
 
+// ceilUnix returns the instant now+d (d clamped at 0) rounded up to the whole second, in Unix
+// seconds, for now = sec + nsec/1e9 with 0 ≤ nsec < 1e9 (ceilInstant(now, d).Unix() without
+// the time.Time arithmetic):
+//
+//	ceilUnix = sec + ⌊d/1s⌋ + ⌈(nsec + d mod 1s)/1s⌉, the last term 0, 1 or 2
+func ceilUnix(sec, nsec int64, d time.Duration) int64 {
+	d = max(d, 0)
+	frac := nsec + int64(d%time.Second)
+	return sec + int64(d/time.Second) + (frac+int64(time.Second)-1)/int64(time.Second)
+}
+
 // nonNegative clamps n to [0, sfMaxInteger], the range every dialect can carry.
 func nonNegative(n int64) int64 { return min(max(n, 0), sfMaxInteger) }
 
@@ -135,28 +149,6 @@ var anthropicKeys = [NumDimensions][3]string{
 	{"anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"},
 	{"anthropic-ratelimit-input-tokens-limit", "anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset"},
 	{"anthropic-ratelimit-output-tokens-limit", "anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"},
-}
-
-func (w *fieldWriter) anthropic(b []byte, now time.Time, s *Snapshot) []byte {
-	for d := range NumDimensions {
-		st := &s.Dims[d]
-		keys := &anthropicKeys[d]
-		if st.Has(HasLimit) {
-			b = w.count(b, keys[fieldLimit], nonNegative(st.Limit))
-		}
-		if st.Has(HasRemaining) {
-			r := nonNegative(st.Remaining)
-			if d != Requests {
-				r = roundThousand(r)
-			}
-			b = w.count(b, keys[fieldRemaining], r)
-		}
-		if st.Has(HasReset) {
-			b = appendRFC3339Seconds(b, ceilInstant(now, st.Reset).Unix())
-			b = w.end(b, keys[fieldReset])
-		}
-	}
-	return w.retryAfter(b, "retry-after", s)
 }
 
 // appendRFC3339Seconds appends the Unix instant sec as RFC 3339 UTC with whole seconds,
@@ -208,36 +200,31 @@ var openAIKeys = [2][3]string{
 	{"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"},
 }
 
-func (w *fieldWriter) openAI(b []byte, s *Snapshot) []byte {
-	for i, d := range [2]Dimension{Requests, Tokens} {
-		st := &s.Dims[d]
-		keys := &openAIKeys[i]
-		if st.Has(HasLimit) {
-			b = w.count(b, keys[fieldLimit], nonNegative(st.Limit))
-		}
-		if st.Has(HasRemaining) {
-			b = w.count(b, keys[fieldRemaining], nonNegative(st.Remaining))
-		}
-		if st.Has(HasReset) {
-			b = AppendOpenAIDuration(b, st.Reset)
-			b = w.end(b, keys[fieldReset])
-		}
-	}
-	return w.retryAfter(b, "retry-after", s)
-}
-
 // AppendOpenAIDuration appends d, rounded up to the millisecond, in the form OpenAI's
 // x-ratelimit-reset-* fields use: Go's time.Duration.String layout (h, m and s components,
 // minutes and seconds always present once a larger unit is) with the fraction of a second
 // written as a separate millisecond component instead of decimals: 12ms, 1s, 2s81ms, 6m0s,
 // 1h0m0s, 5h50m0s30ms; 0 is 0s. time.ParseDuration reads every form back exactly.
 func AppendOpenAIDuration(b []byte, d time.Duration) []byte {
+	return appendOpenAIMillis(b, ceilMillis(d))
+}
+
+// ceilMillis returns d in whole milliseconds rounded up (0 for d ≤ 0).
+func ceilMillis(d time.Duration) int64 {
 	if d <= 0 {
-		return append(b, "0s"...)
+		return 0
 	}
 	ms := int64(d / time.Millisecond)
 	if d%time.Millisecond != 0 {
 		ms++
+	}
+	return ms
+}
+
+// appendOpenAIMillis appends ms milliseconds in AppendOpenAIDuration's form (0s for ms ≤ 0).
+func appendOpenAIMillis(b []byte, ms int64) []byte {
+	if ms <= 0 {
+		return append(b, "0s"...)
 	}
 	if ms < 1000 {
 		return append(strconv.AppendInt(b, ms, 10), "ms"...)
@@ -371,7 +358,7 @@ func (w *fieldWriter) xRateLimit(b []byte, now time.Time, s *Snapshot) []byte {
 			b = w.count(b, "X-Ratelimit-Remaining", nonNegative(st.Remaining))
 		}
 		if st.Has(HasReset) {
-			b = w.count(b, "X-Ratelimit-Reset", ceilInstant(now, st.Reset).Unix())
+			b = w.count(b, "X-Ratelimit-Reset", ceilUnix(now.Unix(), int64(now.Nanosecond()), st.Reset))
 		}
 		if st.Has(HasLimit | HasRemaining) {
 			b = w.count(b, "X-Ratelimit-Used", max(nonNegative(st.Limit)-nonNegative(st.Remaining), 0))

@@ -1,0 +1,168 @@
+package ratelimit
+
+import (
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// The anthropic and openai dialects write one number per field: a count, a reset instant in
+// whole seconds or a reset delay in whole milliseconds. Write collects those numbers first
+// (numFields) and then formats them; FieldCache formats only the numbers it has not seen under
+// the same field before.
+
+// numKind is how a field's number is written.
+type numKind uint8
+
+const (
+	numDecimal numKind = iota // n in decimal
+	numInstant                // n Unix seconds, as RFC 3339 UTC (anthropic resets)
+	numMillis                 // n milliseconds, as an OpenAI duration (openai resets)
+)
+
+// appendNum appends n written as kind.
+func appendNum(b []byte, kind numKind, n int64) []byte {
+	switch kind {
+	case numInstant:
+		return appendRFC3339Seconds(b, n)
+	case numMillis:
+		return appendOpenAIMillis(b, n)
+	}
+	return strconv.AppendInt(b, n, 10)
+}
+
+// Cache slots of the numeric fields: cacheAnthropic + 3*dimension + field, cacheOpenAI +
+// 3*(0 requests, 1 tokens) + field, and retry-after (decimal seconds in both dialects).
+const (
+	cacheAnthropic  = 0
+	cacheOpenAI     = cacheAnthropic + 3*int(NumDimensions)
+	cacheRetryAfter = cacheOpenAI + 6
+	numCacheSlots   = cacheRetryAfter + 1
+)
+
+// numField is one field to write: its key, its number, how the number is written and its
+// cache slot.
+type numField struct {
+	key  string
+	n    int64
+	kind numKind
+	slot uint8
+}
+
+// numFields are a response's numeric fields in the order Write sets them.
+type numFields struct {
+	f [maxWrittenFields]numField
+	n int
+}
+
+func (fs *numFields) add(key string, slot int, kind numKind, n int64) {
+	fs.f[fs.n] = numField{key: key, n: n, kind: kind, slot: uint8(slot)}
+	fs.n++
+}
+
+// collect gathers the fields of dialect d, DialectAnthropic or DialectOpenAI, as Write
+// documents them.
+func (fs *numFields) collect(d Dialect, now time.Time, s *Snapshot) {
+	if d == DialectAnthropic {
+		sec, nsec := now.Unix(), int64(now.Nanosecond())
+		for dim := range NumDimensions {
+			st := &s.Dims[dim]
+			keys := &anthropicKeys[dim]
+			slot := cacheAnthropic + 3*int(dim)
+			if st.Has(HasLimit) {
+				fs.add(keys[fieldLimit], slot+fieldLimit, numDecimal, nonNegative(st.Limit))
+			}
+			if st.Has(HasRemaining) {
+				r := nonNegative(st.Remaining)
+				if dim != Requests {
+					r = roundThousand(r)
+				}
+				fs.add(keys[fieldRemaining], slot+fieldRemaining, numDecimal, r)
+			}
+			if st.Has(HasReset) {
+				fs.add(keys[fieldReset], slot+fieldReset, numInstant, ceilUnix(sec, nsec, st.Reset))
+			}
+		}
+	} else {
+		for i, dim := range [2]Dimension{Requests, Tokens} {
+			st := &s.Dims[dim]
+			keys := &openAIKeys[i]
+			slot := cacheOpenAI + 3*i
+			if st.Has(HasLimit) {
+				fs.add(keys[fieldLimit], slot+fieldLimit, numDecimal, nonNegative(st.Limit))
+			}
+			if st.Has(HasRemaining) {
+				fs.add(keys[fieldRemaining], slot+fieldRemaining, numDecimal, nonNegative(st.Remaining))
+			}
+			if st.Has(HasReset) {
+				fs.add(keys[fieldReset], slot+fieldReset, numMillis, ceilMillis(st.Reset))
+			}
+		}
+	}
+	if s.HasRetryAfter {
+		fs.add("retry-after", cacheRetryAfter, numDecimal, ceilSeconds(s.RetryAfter))
+	}
+}
+
+// FieldCache writes rate-limit fields exactly as Write does, remembering the last value it
+// wrote under each field of the anthropic and openai dialects: when a response carries the same
+// number again (a limit, which never changes; a reset instant, which changes once a second; a
+// remaining count rounded to thousands), the field gets the value made before instead of a newly
+// formatted and allocated one. Other dialects are written by Write. The zero value is ready to
+// use; a FieldCache is safe for concurrent use and must not be copied after first use.
+//
+// The values handed out are shared between responses, so they must not be modified in place
+// (appending to a field's slice is fine: it has no spare capacity).
+type FieldCache struct {
+	slots [numCacheSlots]atomic.Pointer[cachedValue]
+}
+
+// cachedValue is a field's number and its written form, a one-element header value.
+type cachedValue struct {
+	n int64
+	v [1]string
+}
+
+// Write sets the rate-limit fields of s in dialect d on h, as Write(h, d, now, s) does. It
+// allocates nothing when every number was the last one written under its field, and otherwise
+// one string and one slice for the new values.
+func (c *FieldCache) Write(h http.Header, d Dialect, now time.Time, s *Snapshot) {
+	if d != DialectAnthropic && d != DialectOpenAI {
+		Write(h, d, now, s)
+		return
+	}
+	var fs numFields
+	fs.collect(d, now, s)
+	miss := 0
+	for i := range fs.n {
+		f := &fs.f[i]
+		if v := c.slots[f.slot].Load(); v != nil && v.n == f.n {
+			h[f.key] = v.v[:]
+			continue
+		}
+		fs.f[miss] = *f
+		miss++
+	}
+	if miss == 0 {
+		return
+	}
+	var arr [512]byte
+	var ends [maxWrittenFields]int
+	b := arr[:0]
+	for i := range miss {
+		b = appendNum(b, fs.f[i].kind, fs.f[i].n)
+		ends[i] = len(b)
+	}
+	all := string(b)
+	vals := make([]cachedValue, miss)
+	start := 0
+	for i := range miss {
+		f := &fs.f[i]
+		v := &vals[i]
+		v.n, v.v[0] = f.n, all[start:ends[i]]
+		start = ends[i]
+		h[f.key] = v.v[:]
+		c.slots[f.slot].Store(v)
+	}
+}
