@@ -68,7 +68,7 @@ type Options struct {
 	Seed int64
 }
 
-// Engine runs the phases of one live run against one target. It owns the HTTP client, the run
+// Engine runs the phases of one live run against one target. It owns the HTTP transport, the run
 // clock, the budget guard and the run's counters, and streams every attempt to the record
 // writer. Phases run one after another (Open, Closed, in any order and number); after a stop
 // (budget, --max-duration, interrupt) further phases return at once.
