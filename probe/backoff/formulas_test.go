@@ -65,14 +65,14 @@ func TestBackoffFormulasMatchDefinitions(t *testing.T) {
 		attempts int // max-attempts: waits made = attempts − 1
 		want     func(r *rand.Rand, n int) time.Duration
 	}{
-		{"constant pause", "constant(pause=750ms)", 10, func(*rand.Rand, int) time.Duration { return 750 * time.Millisecond }},
-		{"exponential min(cap, base·2^n)", "exponential(base=100ms,cap=3s)", 10, func(_ *rand.Rand, n int) time.Duration {
+		{"constant pause", "constant(pause=750ms,max-attempts=10)", 10, func(*rand.Rand, int) time.Duration { return 750 * time.Millisecond }},
+		{"exponential min(cap, base·2^n)", "exponential(base=100ms,cap=3s,max-attempts=10)", 10, func(_ *rand.Rand, n int) time.Duration {
 			return time.Duration(math.Min(float64(3*time.Second), float64(100*time.Millisecond)*pow2(n)))
 		}},
-		{"full jitter U(0, min(cap, base·2^n))", "full-jitter(base=100ms,cap=3s)", 10, func(r *rand.Rand, n int) time.Duration {
+		{"full jitter U(0, min(cap, base·2^n))", "full-jitter(base=100ms,cap=3s,max-attempts=10)", 10, func(r *rand.Rand, n int) time.Duration {
 			return time.Duration(r.Float64() * math.Min(float64(3*time.Second), float64(100*time.Millisecond)*pow2(n)))
 		}},
-		{"equal jitter t/2 + U(0, t/2)", "equal-jitter(base=100ms,cap=3s)", 10, func(r *rand.Rand, n int) time.Duration {
+		{"equal jitter t/2 + U(0, t/2)", "equal-jitter(base=100ms,cap=3s,max-attempts=10)", 10, func(r *rand.Rand, n int) time.Duration {
 			temp := time.Duration(math.Min(float64(3*time.Second), float64(100*time.Millisecond)*pow2(n)))
 			return temp/2 + time.Duration(r.Float64()*float64(temp/2))
 		}},
@@ -92,7 +92,7 @@ func TestBackoffFormulasMatchDefinitions(t *testing.T) {
 			d := min(time.Duration(0.5*float64(time.Second)*pow2(n)), 8*time.Second)
 			return d - time.Duration(r.Int64N(int64(d/4)))
 		}},
-		{"retry-after without header is full jitter", "retry-after(base=200ms,cap=1s)", 10, func(r *rand.Rand, n int) time.Duration {
+		{"retry-after without header is full jitter", "retry-after(base=200ms,cap=1s,max-attempts=10)", 10, func(r *rand.Rand, n int) time.Duration {
 			return time.Duration(r.Float64() * math.Min(float64(time.Second), float64(200*time.Millisecond)*pow2(n)))
 		}},
 	}
@@ -243,9 +243,9 @@ func TestRetryAfterStrategyHonoursServer(t *testing.T) {
 	p := mustFleet(t, "retry-after", 1).Client(0)
 	d := p.After(t0, withRetryAfter(failed(1, 429), 17*time.Second))
 	assert.Equal(t, Decision{Retry: true, Wait: 17 * time.Second}, d)
-	d = p.After(t0, withRetryAfter(failed(2, 429), 10*time.Minute))
-	assert.False(t, d.Retry, "a retry due after max elapsed (5m) gives up")
-	assert.Contains(t, d.Reason, "max elapsed 5m0s")
+	d = p.After(t0, withRetryAfter(failed(2, 429), 20*time.Minute))
+	assert.False(t, d.Retry, "a retry due after max elapsed (15m) gives up")
+	assert.Contains(t, d.Reason, "max elapsed 15m0s")
 	d = mustFleet(t, "retry-after(max-elapsed=0)", 1).Client(0).After(t0, withRetryAfter(failed(1, 429), 10*time.Minute))
 	assert.Equal(t, Decision{Retry: true, Wait: 10 * time.Minute}, d, "max-elapsed=0 means no bound")
 }

@@ -98,7 +98,7 @@ func TestNewErrorsNameTheInputAndTheChoices(t *testing.T) {
 		{"full-jitter(base=fast)", []string{"strategy full-jitter: parameter base:", `"fast" is not a duration`}},
 		{"full-jitter(base=0)", []string{"parameter base: 0 out of range: want base ≥ 1ns"}},
 		{"full-jitter(max-attempts=2.5)", []string{`"2.5" is not a whole number`}},
-		{"full-jitter(max-attempts=0)", []string{"want 1 ≤ max-attempts ≤ 1000"}},
+		{"full-jitter(max-attempts=-1)", []string{"want 0 ≤ max-attempts ≤ 1000"}},
 		{"aimd(ratio=1.5)", []string{"want 1e-09 ≤ ratio ≤ 1"}},
 		{"client-limiter(rpm=NaN)", []string{"not a finite number"}},
 		{"constant(pause=-1s)", []string{"want pause ≥ 0s"}},
@@ -122,10 +122,10 @@ func TestStrategyParamsResolveDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "full-jitter", s.Name())
 	assert.Equal(t, "full-jitter(base=100ms,max-attempts=4)", s.Label())
-	assert.Equal(t, map[string]any{"base": "100ms", "cap": "30s", "max-attempts": 4, "max-elapsed": "5m0s"}, s.Params())
+	assert.Equal(t, map[string]any{"base": "100ms", "cap": "30s", "max-attempts": 4, "max-elapsed": "15m0s"}, s.Params())
 	b, err := json.Marshal(s.Params())
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"base":"100ms","cap":"30s","max-attempts":4,"max-elapsed":"5m0s"}`, string(b))
+	assert.JSONEq(t, `{"base":"100ms","cap":"30s","max-attempts":4,"max-elapsed":"15m0s"}`, string(b))
 
 	c, err := Resolve("client-limiter(rpm=600,burst=10)")
 	require.NoError(t, err)
@@ -236,7 +236,7 @@ func TestSpecOfYAMLValues(t *testing.T) {
 	assert.Equal(t, "full-jitter(base=0.25,cap=10s,max-attempts=4)", spec.String())
 	s, err := New(spec)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]any{"base": "250ms", "cap": "10s", "max-attempts": 4, "max-elapsed": "5m0s"}, s.Params())
+	assert.Equal(t, map[string]any{"base": "250ms", "cap": "10s", "max-attempts": 4, "max-elapsed": "15m0s"}, s.Params())
 	_, err = New(SpecOf("full-jitter", map[string]any{"base": true}))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `parameter base: "true" is not a duration`)

@@ -1,16 +1,22 @@
 package backoff
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Defaults shared by the generic backoffs (exponential, the jitters, retry-after and the pacing
 // and throttling strategies' retries). Half a second is the SDKs' first backoff; 30 s is half a
-// per-minute window; ten attempts and five minutes bound a request without cutting off the
-// strategies that need a few long waits.
+// per-minute window. A request is bounded by time, not by a count of attempts (0 = no bound),
+// with cenkalti/backoff's 15-minute max elapsed time: a comparison of generic backoffs then
+// measures how much work and time each needs to finish the same requests, instead of how many
+// requests each abandons in a retry storm. Strategies that emulate a client with a fixed retry
+// count (the SDKs, additive-jitter, retry-budget) keep their own counts.
 const (
 	DefaultBase        = 500 * time.Millisecond
 	DefaultCap         = 30 * time.Second
-	DefaultMaxAttempts = 10
-	DefaultMaxElapsed  = 5 * time.Minute
+	DefaultMaxAttempts = 0
+	DefaultMaxElapsed  = 15 * time.Minute
 )
 
 // nano is the smallest positive duration, as a Param.Min.
@@ -26,12 +32,12 @@ func pCap(def string) Param {
 }
 
 func pAttempts(def string) Param {
-	return Param{Name: "max-attempts", Kind: KindInt, Default: def, Min: 1, Max: 1000,
-		Doc: "attempts per request, the first included"}
+	return Param{Name: "max-attempts", Kind: KindInt, Default: def, Min: 0, Max: 1000,
+		Doc: "attempts per request, the first included; 0 = no bound"}
 }
 
 func pElapsed() Param {
-	return Param{Name: "max-elapsed", Kind: KindDuration, Default: "5m",
+	return Param{Name: "max-elapsed", Kind: KindDuration, Default: DefaultMaxElapsed.String(),
 		Doc: "give up when a retry would be due later than this after the request was scheduled; 0 = none"}
 }
 
@@ -42,7 +48,7 @@ func pPoll() Param {
 
 // generic is the parameter list of the AWS-formula backoffs.
 func generic() []Param {
-	return []Param{pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed()}
+	return []Param{pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed()}
 }
 
 // definitions is the strategy table. It is never modified; Definitions hands out copies.
@@ -55,7 +61,7 @@ var definitions = []Definition{
 		Name: "constant", Summary: "fixed pause before every retry",
 		Params: []Param{
 			{Name: "pause", Kind: KindDuration, Default: "1s", Doc: "wait before each retry"},
-			pAttempts("10"), pElapsed(),
+			pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet { return newConstant(seed, v.limits(), v.dur("pause")) }
@@ -144,7 +150,7 @@ var definitions = []Definition{
 			pPoll(),
 			{Name: "input-tokens", Kind: KindInt, Default: "0", Doc: "input tokens per request to pace on; 0 = don't"},
 			{Name: "output-tokens", Kind: KindInt, Default: "0", Doc: "output tokens per request to pace on; 0 = don't"},
-			pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed(),
+			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
@@ -158,7 +164,7 @@ var definitions = []Definition{
 		Params: []Param{
 			{Name: "rpm", Kind: KindFloat, Default: "50", Min: 1e-6, Doc: "requests per minute the fleet may send"},
 			{Name: "burst", Kind: KindInt, Default: "1", Min: 1, Doc: "bucket capacity"},
-			pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed(),
+			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
@@ -171,7 +177,7 @@ var definitions = []Definition{
 		Params: []Param{
 			{Name: "k", Kind: KindFloat, Default: "2", Min: 1e-9, Doc: "accepts multiplier K (lower rejects more)"},
 			{Name: "window", Kind: KindDuration, Default: "2m", Min: float64(windowBuckets), Doc: "counting window"},
-			pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed(),
+			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
@@ -200,7 +206,7 @@ var definitions = []Definition{
 			{Name: "ratio", Kind: KindFloat, Default: "0.9", Min: 1e-9, Max: 1, Doc: "multiplicative decrease"},
 			{Name: "poll", Kind: KindDuration, Default: "50ms", Min: float64(time.Millisecond),
 				Doc: "shortest re-check while held at the limit (longer when queued deep: see the doc)"},
-			pBase("500ms"), pCap("30s"), pAttempts("10"), pElapsed(),
+			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
