@@ -72,7 +72,7 @@ func (f *probeFlags) register(fs *flagSet) {
 	fs.DurationVar(&f.duration, "duration", 0, "how long a --rate run lasts")
 	fs.StringVar(&f.stages, "stages", "", "k6-style ramp: DURATION:RATE stages, e.g. 30s:5/s,60s:20/s (linear from the previous rate)")
 	fs.StringVar(&f.startRate, "start-rate", "1/s", "rate the first stage ramps from")
-	fs.BoolVar(&f.find, "find", false, "find the limits adaptively (not available yet)")
+	fs.BoolVar(&f.find, "find", false, "find the limits adaptively (the default without --rate/--stages)")
 	fs.IntVar(&f.maxInflight, "max-inflight", probe.DefaultMaxInflight, "most attempts in flight at once; beyond it hits start late or are dropped")
 	fs.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-attempt timeout, from send to the end of the response body")
 	fs.StringVar(&f.keyEnv, "api-key-env", "", "environment variable holding the API key (default ANTHROPIC_API_KEY or OPENAI_API_KEY by --api)")
@@ -106,17 +106,16 @@ type probePlan struct {
 	phase    string // constant or stages
 	workload record.Workload
 	note     string // for run.json's notes
+	find     bool   // adaptive discovery (cli_find.go) instead of one paced phase
 }
 
 // plan checks the load-shape flags and builds the pacer.
 func (f *probeFlags) plan() (probePlan, error) {
 	switch {
-	case f.find:
-		return probePlan{}, usageErrorf("probe: --find (adaptive limit discovery) is not available yet; give a load shape: --rate R --duration D, or --stages 30s:5/s,60s:20/s")
+	case f.find || (f.rate == "" && f.stages == ""):
+		return f.findPlan()
 	case f.rate != "" && f.stages != "":
 		return probePlan{}, usageErrorf("probe: give --rate (with --duration) or --stages, not both")
-	case f.rate == "" && f.stages == "":
-		return probePlan{}, usageErrorf("probe: no load shape: give --rate R --duration D (e.g. --rate 2/s --duration 30s) or --stages (e.g. 30s:5/s,60s:20/s); adaptive discovery without them is not available yet")
 	}
 	if f.rate != "" {
 		r, err := probe.ParseRate(f.rate)
@@ -240,10 +239,9 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 
 	// Confirmation before real traffic to a non-loopback host.
 	budget := probe.Budget{MaxRequests: f.run.maxRequests, MaxDuration: f.run.maxDuration, Tokens: f.run.budgetTokens}
-	planned := int64(probe.HitsBefore(plan.pacer, plan.duration))
-	most := planned
-	if strat.Name() != "none" {
-		most = -1 // retries make the count open-ended
+	most := int64(-1) // retries and discovery make the count open-ended
+	if strat.Name() == "none" && !plan.find {
+		most = int64(probe.HitsBefore(plan.pacer, plan.duration))
 	}
 	if m := f.run.maxRequests; m > 0 && (most < 0 || m < most) {
 		most = m
@@ -304,6 +302,11 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 			expected = d
 		}
 		stopProgress = eng.Progress(env.stderr, expected)
+	}
+	if plan.find {
+		phaseErr := runFindPhases(ctx, eng, f, run)
+		stopProgress()
+		return reportFind(env, dir, f.run.quiet, finishProbe(env, eng, out, run, dir, f.run.quiet, phaseErr))
 	}
 	_, phaseErr := eng.Open(ctx, probe.OpenPhase{
 		Label: "probe", Kind: "probe", Phase: plan.phase, Pacer: plan.pacer, Duration: plan.duration,

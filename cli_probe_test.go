@@ -83,8 +83,9 @@ func TestProbeUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no load shape", nil, "no load shape: give --rate R --duration D"},
-		{"find not yet", []string{"--find"}, "--find (adaptive limit discovery) is not available yet"},
+		{"find with a rate", []string{"--find", "--rate", "1/s", "--duration", "1s"}, "--find sets its own load"},
+		{"duration without a rate", []string{"--duration", "1s"}, "--find stops by itself"},
+		{"find with a strategy", []string{"--find", "--strategy", "full-jitter"}, "--strategy does not apply to --find"},
 		{"rate and stages", []string{"--rate", "1/s", "--duration", "1s", "--stages", "1s:2/s"}, "not both"},
 		{"rate without duration", []string{"--rate", "5/s"}, "--rate 5/s needs --duration"},
 		{"bad rate", []string{"--rate", "fast", "--duration", "1s"}, `--rate: invalid rate "fast"`},
