@@ -208,7 +208,7 @@ func gapSentence(advPerMin, advLimit float64, l Limit, r *dimResult) string {
 		fmtNum(advPerMin), unit, perPeriod(b, r.best.rate), fmtNum(b))
 }
 
-// perPeriod writes b units per b/r seconds as a rate: "1/s", "30/3s", "5/2.5s".
+// perPeriod writes b units per b/r seconds as a rate: "1/s", "30 per 3 s", "5 per 2.5 s".
 func perPeriod(b, r float64) string {
 	p := b / r
 	switch {
@@ -217,7 +217,7 @@ func perPeriod(b, r float64) string {
 	case math.Abs(p-60) < 1:
 		return fmtNum(b) + "/min"
 	}
-	return fmt.Sprintf("%s/%ss", fmtNum(b), fmtNum(snap(p)))
+	return fmt.Sprintf("%s per %s s", fmtNum(b), fmtNum(snap(p)))
 }
 
 func capitalize(s string) string {

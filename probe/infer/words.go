@@ -238,13 +238,13 @@ func (a *Analyzer) binding(res *Result) *Binding {
 	}
 	switch b.dim {
 	case "requests":
-		bd.Explanation = fmt.Sprintf("Requests bind first: the %s %s/min allows %s requests/min", what, fmtNum(b.rate), fmtNum(b.rpm))
+		bd.Explanation = fmt.Sprintf("Requests bind first, at the %s %s/min", what, fmtNum(b.rate))
 	default:
 		bd.Explanation = fmt.Sprintf("At %s input and %s output tokens per request, %s bind first: the %s %s tokens/min allows %s requests/min",
 			fmtNum(in), fmtNum(out), dimNames[dimIndex(b.dim)], what, fmtNum(b.rate), fmtNum(b.rpm))
 	}
 	if len(others) > 0 {
-		bd.Explanation += " (" + strings.Join(others, ", ") + " requests/min)"
+		bd.Explanation += " (" + strings.Join(others, ", ") + " requests/min would be allowed by the others)"
 	} else if !a.anyHeaders {
 		bd.Explanation += " (without rate-limit headers, token limits cannot be measured)"
 	}
