@@ -153,8 +153,47 @@ func firstBurst(s *series) float64 {
 	return n
 }
 
+// zoomSize is the longest series fitted from scratch. A longer one is fitted on a prefix a
+// quarter as long first (recursively), and each model refined on the whole around the
+// prefix's fit: the models' good parameters narrow as the data grow, and a grid fine enough to
+// land in them over the whole range would cost too much.
+const zoomSize = 1500
+
+// prefix returns the first n attempts of s.
+func (s *series) prefix(n int) series {
+	p := series{t: s.t[:n], acc: s.acc[:n], rejChg: s.rejChg, lat: s.lat[:n]}
+	if s.adm != nil {
+		p.adm, p.chg = s.adm[:n], s.chg[:n]
+	}
+	return p
+}
+
 // fitAll fits every model that applies to s and returns the fits, best first.
 func fitAll(s *series) []fit {
+	if n := max(zoomSize, s.len()/4); s.len() > zoomSize {
+		pre := s.prefix(n)
+		if st := statsOf(&pre); st.rejections >= 2 {
+			var fits []fit
+			for _, f0 := range fitAll(&pre) {
+				var f fit
+				switch f0.model {
+				case "tb":
+					f = refineTB(s, f0)
+				case "fw":
+					f = refineFW(s, f0)
+				case "sl":
+					f = fitSL(s, f0.q, f0.cr)
+				case "sw":
+					f = refineSW(s, f0)
+				}
+				if f.n > 0 && f.m != math.MaxInt && (f.rate > 0 || f.model == "tb") {
+					fits = append(fits, f)
+				}
+			}
+			sortFits(fits)
+			return fits
+		}
+	}
 	unit := s.adm == nil && s.chg == nil
 	var fits []fit
 	add := func(f fit) {
@@ -175,7 +214,7 @@ func fitAll(s *series) []fit {
 	}
 	sortFits(fits)
 	// The counter is costly to fit: only when nothing simpler explains the data.
-	if unit && (len(fits) == 0 || fits[0].m > seriesTolerance(s)) {
+	if unit && (len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2)) {
 		add(fitSW(s, q0, false))
 		add(fitSW(s, q0, true))
 		sortFits(fits)

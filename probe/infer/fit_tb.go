@@ -71,109 +71,155 @@ func statsOf(s *series) seriesStats {
 	return st
 }
 
-// fitTB fits a token bucket (rate r, capacity b) by replay. From rest the bucket holds b at the
-// first attempt, so at the first refusal (time t₁, after C₁ units were taken):
+// tbSearch fits a token bucket (rate r, capacity b) by replay. From rest the bucket holds b at
+// the first attempt, so at the first refusal (time t₁, after C₁ units were taken):
 //
 //	0 ≤ b + r·(t₁ − t₀) − C₁ < a₁  ⇒  b ∈ [C₁ − r·(t₁−t₀), C₁ − r·(t₁−t₀) + a₁)
 //
 // (a₁ the refused attempt's admission cost), which ties b to r unless the bucket overflowed
-// before t₁. The search runs a coarse logarithmic grid of r with that b, refines r, scans b
-// (to catch a bucket that overflowed early), refines r again, and finally widens the interval
-// from the best r outwards while the mismatches stay within the tolerance.
-func fitTB(s *series, cr bool) fit {
-	f := fit{model: "tb", cr: cr, n: s.len()}
+// before t₁.
+type tbSearch struct {
+	s      *series
+	cr     bool
+	unit   bool
+	st     seriesStats
+	t1, a1 float64
+	minB   float64
+}
+
+func newTBSearch(s *series, cr bool) (*tbSearch, bool) {
 	st := statsOf(s)
 	if st.firstRej < 0 || st.span <= 0 {
-		return f
+		return nil, false
 	}
-	unit := s.adm == nil && s.chg == nil
-	t1 := s.t[st.firstRej]
-	a1 := s.admCost(st.firstRej)
-	minB := math.Max(st.maxAdm, 1)
-	bFor := func(r float64) float64 {
-		b := st.chargedPre - r*(t1-st.t0)
-		if unit {
-			b = math.Ceil(b - eps)
-		} else {
-			b += a1 / 2
-		}
-		return math.Max(b, minB)
-	}
-	// bSpread lists capacities to try at rate r: for whole units the one the first refusal
-	// allows and its neighbours; otherwise points across the bracket the admissions before the
-	// first refusal leave, b ≥ Cⱼ + aⱼ − r·(tⱼ − t₀) for each of them (it found its admission
-	// cost), b < C₁ + a₁ − r·(t₁ − t₀): with output charged after admission (a = 0) it is
-	// as wide as one request's output.
-	bSpread := func(r float64) []float64 {
-		if unit {
-			return bNear(bFor(r), bFor(r), unit, minB)
-		}
-		hi := st.chargedPre + a1 - r*(t1-st.t0)
-		lo, taken := minB, 0.0
-		for j := 0; j < st.firstRej; j++ {
-			lo = math.Max(lo, taken+s.admCost(j)-r*(s.t[j]-st.t0))
-			taken += s.chgCost(j)
-		}
-		if hi <= lo {
-			return []float64{math.Max(lo, minB)}
-		}
-		out := make([]float64, 0, 5)
-		for _, u := range []float64{0.1, 0.3, 0.5, 0.7, 0.9} {
-			out = append(out, lo+u*(hi-lo))
-		}
-		return out
-	}
-	eval := func(r, b float64) int { return tbMismatch(s, r, b, cr) }
+	return &tbSearch{s: s, cr: cr, unit: s.adm == nil && s.chg == nil, st: st,
+		t1: s.t[st.firstRej], a1: s.admCost(st.firstRej), minB: math.Max(st.maxAdm, 1)}, true
+}
 
-	// Coarse: r 0.5% apart over a wide range around two references, the mean admitted
-	// throughput and the throughput after the first refusal (the first is dominated by the
-	// burst when the bucket is large, the second by rests when discovery paused), scored by
-	// mismatches, ties broken by the size of the violations (smooth in r, so the grid lands
-	// in the right basin even when the exact fit is narrower than its step), then refined.
+func (q *tbSearch) eval(r, b float64) int { return tbMismatch(q.s, r, b, q.cr) }
+
+// bFor is the capacity the first refusal allows at rate r (whole units), or its middle.
+func (q *tbSearch) bFor(r float64) float64 {
+	b := q.st.chargedPre - r*(q.t1-q.st.t0)
+	if q.unit {
+		b = math.Ceil(b - eps)
+	} else {
+		b += q.a1 / 2
+	}
+	return math.Max(b, q.minB)
+}
+
+// bSpread lists capacities to try at rate r: for whole units the one the first refusal
+// allows and its neighbours; otherwise points across the bracket the admissions before the
+// first refusal leave, b ≥ Cⱼ + aⱼ − r·(tⱼ − t₀) for each of them (it found its admission
+// cost), b < C₁ + a₁ − r·(t₁ − t₀): with output charged after admission (a = 0) it is as wide
+// as one request's output.
+func (q *tbSearch) bSpread(r float64) []float64 {
+	if q.unit {
+		return bNear(q.bFor(r), q.bFor(r), q.unit, q.minB)
+	}
+	hi := q.st.chargedPre + q.a1 - r*(q.t1-q.st.t0)
+	lo, taken := q.minB, 0.0
+	for j := 0; j < q.st.firstRej; j++ {
+		lo = math.Max(lo, taken+q.s.admCost(j)-r*(q.s.t[j]-q.st.t0))
+		taken += q.s.chgCost(j)
+	}
+	if hi <= lo {
+		return []float64{math.Max(lo, q.minB)}
+	}
+	out := make([]float64, 0, 5)
+	for _, u := range []float64{0.1, 0.3, 0.5, 0.7, 0.9} {
+		out = append(out, lo+u*(hi-lo))
+	}
+	return out
+}
+
+// fitTB fits a token bucket from scratch: a coarse grid of r, 0.5% apart over a wide range
+// around two references, the mean admitted throughput and the throughput after the first
+// refusal (the first is dominated by the burst when the bucket is large, the second by rests
+// when discovery paused), scored by mismatches, ties broken by the size of the violations
+// (smooth in r), then the local search of finish.
+func fitTB(s *series, cr bool) fit {
+	q, ok := newTBSearch(s, cr)
+	if !ok {
+		return fit{model: "tb", cr: cr, n: s.len()}
+	}
+	st := q.st
 	ref1 := math.Max(st.charged, 1) / st.span
 	ref2 := ref1
-	if after := st.span - (t1 - st.t0); after > 0 {
+	if after := st.span - (q.t1 - st.t0); after > 0 {
 		ref2 = math.Max(st.charged-st.chargedPre, 1) / after
 	}
 	rLo, rHi := 0.05*math.Min(ref1, ref2), 50*math.Max(ref1, ref2)
-	bestR, bestB, bestM := ref1, bFor(ref1), math.MaxInt
+	bestR, bestB, bestM := ref1, q.bFor(ref1), math.MaxInt
 	bestV := math.Inf(1)
 	for r := rLo; r <= rHi; r *= 1.005 {
-		for _, b := range bSpread(r) {
+		for _, b := range q.bSpread(r) {
 			if m, v := tbViolation(s, r, b, cr); m < bestM || (m == bestM && v < bestV) {
 				bestR, bestB, bestM, bestV = r, b, m, v
 			}
 		}
 	}
-	bestM = math.MaxInt
-	refine := func(width, step float64) {
-		r0 := bestR
-		for k := -width; k <= width+eps; k += step {
-			r := r0 * (1 + k)
-			for _, b := range append(bSpread(r), bestB) {
-				if m := eval(r, b); m < bestM || (m == bestM && math.Abs(r-r0) < math.Abs(bestR-r0)) {
-					bestR, bestB, bestM = r, b, m
-				}
+	return q.finish(bestR, bestB, 0.03, true)
+}
+
+// refineTB fits a token bucket near a fit f0 made on a prefix of s: a grid over f0's rate
+// interval (widened a little), then the local search of finish.
+func refineTB(s *series, f0 fit) fit {
+	q, ok := newTBSearch(s, f0.cr)
+	if !ok || f0.rate <= 0 {
+		return fitTB(s, f0.cr)
+	}
+	lo, hi := f0.lo*0.995, f0.hi*1.005
+	if !f0.ok || lo <= 0 || math.IsInf(hi, 1) || hi > 1.1*f0.rate || lo < 0.9*f0.rate {
+		lo, hi = 0.95*f0.rate, 1.05*f0.rate
+	}
+	bestR, bestB, bestM := f0.rate, f0.burst, math.MaxInt
+	for i := 0; i <= 200; i++ {
+		r := lo + (hi-lo)*float64(i)/200
+		for _, b := range append(q.bSpread(r), f0.burst) {
+			if m := q.eval(r, b); m < bestM {
+				bestR, bestB, bestM = r, b, m
 			}
 		}
 	}
-	refine(0.03, 0.0005)
-	// Scan the capacity at the best rate: an overflow before the first refusal hides a larger b.
-	for _, b := range bScan(st.chargedPre, unit, minB) {
-		if m := eval(bestR, b); m < bestM {
-			bestB, bestM = b, m
+	return q.finish(bestR, bestB, math.Max((hi-lo)/(2*f0.rate), 0.001), false)
+}
+
+// finish refines a starting point: r within ±width with every capacity bSpread suggests,
+// then (from scratch only) a scan of the capacity at the best rate (an overflow before the
+// first refusal hides a larger b), r again, both together for fractional capacities, and
+// finally the interval of rates that mispredict no more than the best (its middle is the
+// rate) and no more than the best plus the tolerance (the reported interval).
+func (q *tbSearch) finish(bestR, bestB float64, width float64, scanB bool) fit {
+	s, unit, minB := q.s, q.unit, q.minB
+	bestM := q.eval(bestR, bestB)
+	r0 := bestR
+	for k := -width; k <= width+eps; k += width / 60 {
+		r := r0 * (1 + k)
+		for _, b := range append(q.bSpread(r), bestB) {
+			if m := q.eval(r, b); m < bestM || (m == bestM && math.Abs(r-r0) < math.Abs(bestR-r0)) {
+				bestR, bestB, bestM = r, b, m
+			}
+		}
+	}
+	if scanB {
+		for _, b := range bScan(q.st.chargedPre, unit, minB) {
+			if m := q.eval(bestR, b); m < bestM {
+				bestB, bestM = b, m
+			}
 		}
 	}
 	refineFixed := func(width, step float64) {
 		r0 := bestR
 		for k := -width; k <= width+eps; k += step {
 			r := r0 * (1 + k)
-			if m := eval(r, bestB); m < bestM {
+			if m := q.eval(r, bestB); m < bestM {
 				bestR, bestM = r, m
 			}
 		}
 	}
-	refineFixed(0.03, 0.0005)
+	refineFixed(width, width/60)
 	if !unit {
 		// Capacities are not whole: refine both together (the good pairs lie on a slant).
 		r0, b0 := bestR, bestB
@@ -183,26 +229,26 @@ func fitTB(s *series, cr bool) fit {
 				if b < minB {
 					continue
 				}
-				if m := eval(r, b); m < bestM {
+				if m := q.eval(r, b); m < bestM {
 					bestR, bestB, bestM = r, b, m
 				}
 			}
 		}
 	}
-	refineFixed(0.001, 0.00002)
+	refineFixed(width/30, width/1500)
 
-	f.m, f.burst = bestM, bestB
+	f := fit{model: "tb", cr: q.cr, n: s.len(), m: bestM, burst: bestB}
 	// The rate is the middle of the interval of best fits at this capacity; the reported
 	// interval also admits the neighbouring capacities and the tolerance.
-	slo, shi := widen(bestR, func(r float64) bool { return eval(r, bestB) <= bestM })
+	slo, shi := widen(bestR, func(r float64) bool { return q.eval(r, bestB) <= bestM })
 	f.rate = midRate(bestR, slo, shi)
 	limit := bestM + seriesTolerance(s)
 	lo, hi := slo, shi
 	for _, b := range bNear(bestB, bestB, unit, minB) {
-		if m := eval(bestR, b); m > limit {
+		if m := q.eval(bestR, b); m > limit {
 			continue
 		}
-		l, h := widen(bestR, func(r float64) bool { return eval(r, b) <= limit })
+		l, h := widen(bestR, func(r float64) bool { return q.eval(r, b) <= limit })
 		lo, hi = math.Min(lo, l), math.Max(hi, h)
 	}
 	f.lo, f.hi = lo, hi

@@ -59,8 +59,28 @@ func quietIntervals(s *series) []reopening {
 	return out
 }
 
+// narrowest keeps the n narrowest intervals (in time order): they place boundaries best, and
+// the phase search sorts them for every window length tried.
+func narrowest(ro []reopening, n int) []reopening {
+	if len(ro) <= n {
+		return ro
+	}
+	idx := make([]int, len(ro))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(ro[a].hi-ro[a].lo, ro[b].hi-ro[b].lo) })
+	idx = idx[:n]
+	slices.Sort(idx)
+	out := make([]reopening, n)
+	for i, j := range idx {
+		out[i] = ro[j]
+	}
+	return out
+}
+
 // windowCandidates proposes window lengths for a fixed window: a coarse scan of lengths from
-// 50 ms to the span of the data, 0.5% apart, each scored (cheaply, without replay) by how many
+// 50 ms to the span of the data, 1% apart, each scored (cheaply, without replay) by how many
 // boundary intervals ro the best phase leaves empty plus how many quiet intervals it puts a
 // boundary in (short windows cover any interval and are caught by the second count); the
 // best few distinct lengths by replay are returned for refinement.
@@ -68,14 +88,15 @@ func windowCandidates(s *series, ro []reopening) []float64 {
 	if len(ro) == 0 || s.len() < 2 {
 		return nil
 	}
-	quiet := quietIntervals(s)
+	quiet := narrowest(quietIntervals(s), 300)
+	ro = narrowest(ro, 100)
 	span := s.t[s.len()-1] - s.t[0]
 	type scored struct {
 		w      float64
 		missed int
 	}
 	var all []scored
-	for w := 0.05; w <= math.Max(span, 0.1); w *= 1.005 {
+	for w := 0.05; w <= math.Max(span, 0.1); w *= 1.01 {
 		a, b := phaseRange(ro, w)
 		phi := (a + b) / 2
 		all = append(all, scored{w, len(ro) - coverage(ro, w, phi) + coverage(quiet, w, phi)})
@@ -136,6 +157,11 @@ func phaseFor(ro []reopening, w float64) float64 {
 // phases returns n phases spread over phaseRange.
 func phases(ro []reopening, w float64, n int) []float64 {
 	a, b := phaseRange(ro, w)
+	return spread(a, b, n)
+}
+
+// spread returns n points spread evenly over [a, b].
+func spread(a, b float64, n int) []float64 {
 	out := make([]float64, n)
 	for k := range out {
 		out[k] = a + (b-a)*(float64(k)+0.5)/float64(n)
@@ -230,12 +256,33 @@ func quotaFor(s *series, w, phi float64) float64 {
 // lengths near the candidates, the phase taken from the reopenings and the quota from the full
 // windows; the interval of rates q/w is where the mismatches stay within the tolerance.
 func fitFW(s *series) fit {
+	return fwSearch(s, nil, 0.015, 0.002)
+}
+
+// refineFW fits a fixed window near a fit f0 made on a prefix of s: window lengths across f0's
+// interval (widened a little) instead of the coarse scan.
+func refineFW(s *series, f0 fit) fit {
+	if f0.window <= 0 || f0.q < 1 {
+		return fitFW(s)
+	}
+	width := 0.01
+	if f0.ok && f0.lo > 0 {
+		width = math.Max(math.Min(f0.hi/f0.lo-1, 0.02), 0.0005)
+	}
+	return fwSearch(s, []float64{f0.window}, width, width/10)
+}
+
+// fwSearch scores window lengths within ±width of each candidate (the coarse scan's when
+// cands is nil), then within ±fine of the best, and widens the interval from it.
+func fwSearch(s *series, cands []float64, width, fine float64) fit {
 	f := fit{model: "fw", n: s.len()}
 	if len(reopenings(s)) == 0 {
 		return f
 	}
-	ro := fwIntervals(s, int(firstBurst(s)))
-	cands := windowCandidates(s, ro)
+	ro := narrowest(fwIntervals(s, int(firstBurst(s))), 300)
+	if cands == nil {
+		cands = windowCandidates(s, ro)
+	}
 	if len(cands) == 0 {
 		return f
 	}
@@ -243,9 +290,10 @@ func fitFW(s *series) fit {
 	// A window length is scored at the best of a few phases inside the stretch the reopenings
 	// allow, and of the quotas around what the full windows held.
 	eval := func(w float64) (int, par) {
-		q := quotaFor(s, w, phaseFor(ro, w))
-		best, bp := math.MaxInt, par{w, phaseFor(ro, w), q}
-		for _, phi := range phases(ro, w, 5) {
+		a, b := phaseRange(ro, w)
+		q := quotaFor(s, w, (a+b)/2)
+		best, bp := math.MaxInt, par{w, (a + b) / 2, q}
+		for _, phi := range spread(a, b, 5) {
 			for _, qq := range []float64{q, q - 1, q + 1} {
 				if qq < 1 {
 					continue
@@ -259,14 +307,14 @@ func fitFW(s *series) fit {
 	}
 	bestM, best := math.MaxInt, par{}
 	for _, c := range cands {
-		for k := -0.015; k <= 0.015+eps; k += 0.001 {
+		for k := -width; k <= width+eps; k += width / 15 {
 			if m, p := eval(c * (1 + k)); m < bestM {
 				bestM, best = m, p
 			}
 		}
 	}
 	w0 := best.w
-	for k := -0.002; k <= 0.002+eps; k += 0.00005 {
+	for k := -fine; k <= fine+eps; k += fine / 40 {
 		if m, p := eval(w0 * (1 + k)); m < bestM {
 			bestM, best = m, p
 		}
@@ -423,6 +471,19 @@ func fitSL(s *series, q0 float64, cr bool) fit {
 // counter admits q−1 per window (the estimate must stay ≤ q after admission), so its sustained
 // rate is (q−1)/w.
 func fitSW(s *series, q0 float64, cr bool) fit {
+	return swSearch(s, q0, cr, nil)
+}
+
+// refineSW fits the counter near a fit f0 made on a prefix of s.
+func refineSW(s *series, f0 fit) fit {
+	if f0.window <= 0 {
+		return fitSW(s, f0.q, f0.cr)
+	}
+	return swSearch(s, f0.q, f0.cr, &f0)
+}
+
+// swSearch fits the counter: from a coarse scan, or around hint.
+func swSearch(s *series, q0 float64, cr bool, hint *fit) fit {
 	f := fit{model: "sw", cr: cr, n: s.len()}
 	if s.len() < 2 || q0 < 2 {
 		return f
@@ -434,18 +495,25 @@ func fitSW(s *series, q0 float64, cr bool) fit {
 		m          int
 	}
 	var coarse []par
-	// Windows longer than the data are possible: the counter's estimate reaches back a window.
-	for w := 0.05; w <= math.Max(4*span, 0.1); w *= 1.02 {
-		best := par{m: math.MaxInt}
-		for j := range 20 {
-			tref := mid + w*float64(j)/20
-			if m := swMismatch(s, q0, w, mod(tref, w), cr); m < best.m {
-				best = par{w, tref, q0, m}
+	if hint != nil {
+		// The hint's boundary nearest the middle of the data.
+		k := math.Round((mid - hint.phi) / hint.window)
+		coarse = []par{{hint.window, hint.phi + k*hint.window, hint.q, 0}}
+	} else {
+		// Windows longer than the data are possible: the counter's estimate reaches back a
+		// window.
+		for w := 0.05; w <= math.Max(4*span, 0.1); w *= 1.02 {
+			best := par{m: math.MaxInt}
+			for j := range 20 {
+				tref := mid + w*float64(j)/20
+				if m := swMismatch(s, q0, w, mod(tref, w), cr); m < best.m {
+					best = par{w, tref, q0, m}
+				}
 			}
+			coarse = append(coarse, best)
 		}
-		coarse = append(coarse, best)
+		slices.SortStableFunc(coarse, func(a, b par) int { return cmp.Compare(a.m, b.m) })
 	}
-	slices.SortStableFunc(coarse, func(a, b par) int { return cmp.Compare(a.m, b.m) })
 	best := par{m: math.MaxInt}
 	tried := 0
 	for _, c := range coarse {
@@ -453,7 +521,7 @@ func fitSW(s *series, q0 float64, cr bool) fit {
 			break
 		}
 		tried++
-		for _, q := range []float64{q0, q0 - 1, q0 + 1} {
+		for _, q := range []float64{c.q, c.q - 1, c.q + 1} {
 			if q < 2 {
 				continue
 			}
