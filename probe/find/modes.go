@@ -142,11 +142,12 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 			return f.cycles(ctx, q/w, q)
 		}
 		runStart = reopen.SentS
-		// A quick start tells a fixed window (a fresh quota, all admitted) from a sliding log
-		// (only what has expired of the last run); refusals in it are tolerated, and the run
-		// ends at the first refusal once half the quota is in.
+		// A quick start (four at once) tells a fixed window (a fresh quota, all admitted) from
+		// a sliding log (only what has expired of the last run, seldom more than one);
+		// refusals in it are tolerated, and the run ends at the first refusal once half the
+		// quota is in.
 		dur := math.Min(2*w, f.left().Seconds())
-		pacer := quickStart{n: 3, gap: 2*f.lat + 1e-3, then: NewPoissonPacer(rate, f.rng.Uint64())}
+		pacer := quickStart{n: 4, then: NewPoissonPacer(rate, f.rng.Uint64())}
 		out, stopped, err := f.phaseUntil(ctx, PhaseSustain, pacer, time.Duration(dur*float64(time.Second)),
 			func(a *record.Attempt, _, ok, limited int) bool {
 				return a.Status == 429 && (float64(ok) >= 0.5*q || limited >= 10)
