@@ -10,10 +10,9 @@ import (
 // costs are what a timeline's attempts cost in token units, for attributing refusals and for
 // building token series.
 type costs struct {
-	meanIn  float64 // input tokens of an admitted attempt, on average (a refused one reports none)
-	usage   bool    // admitted attempts reported usage
-	prompt  float64 // the workload's prompt tokens (run.json), 0 when unknown
-	hasUsed bool
+	meanIn float64 // input tokens of an admitted attempt, on average (a refused one reports none)
+	usage  bool    // admitted attempts reported usage
+	prompt float64 // the workload's prompt tokens (run.json), 0 when unknown
 }
 
 func costsOf(tl *timeline, prompt float64) costs {
@@ -174,7 +173,13 @@ func fitAll(s *series) []fit {
 		pre := s.prefix(n)
 		if st := statsOf(&pre); st.rejections >= 2 {
 			var fits []fit
-			for _, f0 := range fitAll(&pre) {
+			coarse := fitAll(&pre)
+			for _, f0 := range coarse {
+				// Window models far behind on the prefix are not worth refining (the costly
+				// part of a long fit); buckets and logs always are.
+				if (f0.model == "fw" || f0.model == "sw") && f0.m > coarse[0].m+max(5, pre.len()/50) {
+					continue
+				}
 				var f fit
 				switch f0.model {
 				case "tb":

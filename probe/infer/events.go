@@ -44,8 +44,9 @@ type event struct {
 func (e *event) has(d ratelimit.Dimension, f uint8) bool { return e.hdr[d].flags&f == f }
 
 // Caps on what the analyzer keeps, so that memory is bounded whatever the log's size: each
-// timeline keeps its earliest-sent events up to perTimelineEvents, and no more than totalEvents
-// events are kept over all timelines. Later attempts are still counted.
+// timeline keeps its earliest-sent events up to perTimelineEvents (it trims to that when it
+// holds twice as many, and before analysis), and no more than totalEvents events are kept over
+// all timelines. Later attempts are still counted.
 const (
 	perTimelineEvents = 20_000
 	totalEvents       = 120_000

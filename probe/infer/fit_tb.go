@@ -236,6 +236,10 @@ func (q *tbSearch) finish(bestR, bestB float64, width float64, scanB bool) fit {
 		}
 	}
 	refineFixed(width/30, width/1500)
+	// Long series pin r down to parts per million: keep zooming while it helps.
+	for step := width / 15000; step > 1e-9 && bestM > 0; step /= 10 {
+		refineFixed(10*step, step)
+	}
 
 	f := fit{model: "tb", cr: q.cr, n: s.len(), m: bestM, burst: bestB}
 	// The rate is the middle of the interval of best fits at this capacity; the reported

@@ -539,15 +539,26 @@ func swSearch(s *series, q0 float64, cr bool, hint *fit) fit {
 	if best.m == math.MaxInt {
 		return f
 	}
+	// Finer: the good (length, position) pairs can be a thinner band than the grid above.
+	w0, t0 := best.w, best.tref
+	for k := -25; k <= 25; k++ {
+		w := w0 * (1 + 0.0002*float64(k))
+		for j := -20; j <= 20; j++ {
+			tref := t0 + w0*float64(j)/4000
+			if m := swMismatch(s, best.q, w, mod(tref, w), cr); m < best.m {
+				best = par{w, tref, best.q, m}
+			}
+		}
+	}
 	f.m, f.q, f.burst = best.m, best.q, best.q
 	// A length is within the interval when some boundary position near the best one fits: the
 	// good (length, position) pairs form a thin slanted band, and the interval is its shadow.
-	// Positions are tried outwards from the best one, w/4000 apart, up to ±w/20 (the estimate
+	// Positions are tried outwards from the best one, w/4000 apart, up to ±w/50 (the estimate
 	// moves with the position continuously, so the band is thin).
 	within := func(limit int) func(float64) bool {
 		return func(w float64) bool {
 			c := mod(best.tref, w)
-			for j := 0; j <= 400; j++ {
+			for j := 0; j <= 160; j++ {
 				dj := float64((j+1)/2) * float64(1-2*(j%2)) // 0, 1, −1, 2, −2, …
 				if swMismatch(s, best.q, w, mod(c+w*dj/4000, w), cr) <= limit {
 					return true

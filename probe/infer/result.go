@@ -98,7 +98,7 @@ type tlAnalysis struct {
 }
 
 func (a *Analyzer) analyzeTimeline(tl *timeline) *tlAnalysis {
-	tl.sort()
+	tl.trim() // the kept prefix: at most perTimelineEvents
 	ta := &tlAnalysis{tl: tl, c: costsOf(tl, a.workloadPrompt()), dims: map[ratelimit.Dimension]*dimResult{}}
 	ta.attr = attribute(tl, ta.c)
 	return ta
