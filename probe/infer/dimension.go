@@ -72,6 +72,11 @@ func (r *dimResult) agree() bool {
 	return math.Abs(b.rate-h.rate) <= 0.03*b.rate
 }
 
+// compareFitEvents bounds the attempts of a compare timeline that the models are fitted to:
+// compare runs may hold a million attempts over dozens of segments, and the first thousands
+// of a segment, from a fresh budget, show its limit as well as any.
+const compareFitEvents = 5000
+
 // analyzeDim fits dimension d's models to the timeline and reads its headers.
 func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr []uint8, cr bool) dimResult {
 	r := dimResult{d: d, tl: tl, hs: headerStats(tl, d)}
@@ -93,6 +98,9 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 	var vs []variant
 	for _, pre := range variants {
 		v := variant{pre: pre, s: seriesFor(tl, d, attr, c, pre)}
+		if tl.compare && v.s.len() > compareFitEvents {
+			v.s = v.s.prefix(compareFitEvents) // a fresh budget shows its limit early
+		}
 		refused := 0
 		for _, acc := range v.s.acc {
 			if !acc {

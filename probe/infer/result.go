@@ -65,8 +65,16 @@ func (a *Analyzer) Result() Result {
 			cands = append(cands, analysis(probeTL).dim(a, d))
 		}
 		if len(cands) == 0 || !cands[0].determined() {
+			// Compare timelines, most refusals first, until three give an estimate.
+			determined := 0
 			for _, tl := range compares {
-				cands = append(cands, analysis(tl).dim(a, d))
+				r := analysis(tl).dim(a, d)
+				cands = append(cands, r)
+				if r.determined() {
+					if determined++; determined == 3 {
+						break
+					}
+				}
 			}
 		}
 		if len(cands) == 0 {
