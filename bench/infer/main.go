@@ -1,5 +1,5 @@
 // Command infer prints the accuracy table of limit discovery as Markdown: every case of the
-// probe/find accuracy suite discovered in virtual time against the mock's account model,
+// probe/find accuracy suite discovered in virtual time (probe/sim) against the mock's account model,
 // scored against the limit the mock enforces, with the cost of the discovery.
 //
 //	go run ./bench/infer            # the full matrix
@@ -38,7 +38,7 @@ func main() {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			outs[i], errs[i] = accuracy.RunVirtual(context.Background(), c, *seed)
+			outs[i], errs[i] = accuracy.Run(context.Background(), c, *seed)
 		})
 	}
 	wg.Wait()

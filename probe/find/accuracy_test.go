@@ -42,7 +42,7 @@ func TestAccuracy(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			outs[i], errs[i] = accuracy.RunVirtual(context.Background(), c, 3)
+			outs[i], errs[i] = accuracy.Run(context.Background(), c, 3)
 		})
 	}
 	wg.Wait()

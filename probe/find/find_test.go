@@ -1,6 +1,7 @@
 package find_test
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"testing"
@@ -13,9 +14,10 @@ import (
 	"github.com/ratelab/ratelab/mockserver/limiter"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/find"
-	"github.com/ratelab/ratelab/probe/find/virtual"
+	"github.com/ratelab/ratelab/probe/find/accuracy"
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/probe/sim"
 )
 
 func TestExpPacer(t *testing.T) {
@@ -64,12 +66,42 @@ func TestPoissonPacer(t *testing.T) {
 	assert.NotEqual(t, late, other)
 }
 
-// virtualMock builds a mock and a virtual runner against it.
-func virtualMock(t *testing.T, cfg mockserver.Config, o virtual.Options) *virtual.Runner {
+// simRun is a simulated run against a mock: the runner, its run.json and its attempt log.
+type simRun struct {
+	*sim.Runner
+	run *record.Run
+	log *bytes.Buffer
+	w   *record.Writer
+}
+
+// records returns the attempts recorded so far.
+func (s *simRun) records(t *testing.T) []record.Attempt {
+	t.Helper()
+	require.NoError(t, s.w.Flush())
+	var out []record.Attempt
+	require.NoError(t, record.Scan(bytes.NewReader(s.log.Bytes()), func(a *record.Attempt) error {
+		out = append(out, *a)
+		return nil
+	}))
+	return out
+}
+
+// newSim builds a mock and a simulator against it.
+func newSim(t *testing.T, cfg mockserver.Config, budget probe.Budget) *simRun {
 	t.Helper()
 	m, err := mockserver.New(cfg, 1)
 	require.NoError(t, err)
-	return virtual.New(m, o)
+	target, err := probe.NewTarget(probe.TargetConfig{API: probe.APIAnthropic, URL: "http://mock.invalid",
+		Key: "k", Model: "claude-test", MaxTokens: 16, PromptTokens: 32, Seed: 1})
+	require.NoError(t, err)
+	log := &bytes.Buffer{}
+	w := record.NewWriter(log)
+	r, err := sim.New(sim.Options{Target: target, Mock: m, Records: w, Key: "k", Seed: 1,
+		Epoch: accuracy.Epoch, Budget: budget})
+	require.NoError(t, err)
+	run := &record.Run{Schema: record.RunSchema, Started: accuracy.Epoch,
+		Workload: record.Workload{PromptTokens: 32, MaxTokens: 16}}
+	return &simRun{Runner: r, run: run, log: log, w: w}
 }
 
 func requestsMock(alg limiter.Algorithm, rpm int64, window time.Duration, dialect string) mockserver.Config {
@@ -82,13 +114,13 @@ func requestsMock(alg limiter.Algorithm, rpm int64, window time.Duration, dialec
 }
 
 func TestRunLabelsPhases(t *testing.T) {
-	vr := virtualMock(t, requestsMock(limiter.TokenBucket, 600, 2*time.Second, "anthropic"), virtual.Options{})
-	rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.Run()})
+	vr := newSim(t, requestsMock(limiter.TokenBucket, 600, 2*time.Second, "anthropic"), probe.Budget{})
+	rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run})
 	require.NoError(t, err)
 	assert.Equal(t, find.PhaseRefill, rep.Mode)
 	assert.Equal(t, "the requests limit is known within the target precision", rep.StopReason)
 	seen := map[string]bool{}
-	for _, a := range vr.Records() {
+	for _, a := range vr.records(t) {
 		seen[a.Phase] = true
 	}
 	for _, p := range []string{find.PhaseHeaders, find.PhaseBurst, find.PhaseRest, find.PhaseRefill} {
@@ -104,32 +136,32 @@ func TestRunLabelsPhases(t *testing.T) {
 
 func TestRunRespectsBudgets(t *testing.T) {
 	t.Run("max requests", func(t *testing.T) {
-		vr := virtualMock(t, requestsMock(limiter.FixedWindow, 600, 5*time.Second, "none"), virtual.Options{MaxRequests: 40})
-		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.Run()})
+		vr := newSim(t, requestsMock(limiter.FixedWindow, 600, 5*time.Second, "none"), probe.Budget{MaxRequests: 40})
+		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, rep.Attempts, int64(40))
 		assert.Equal(t, "--max-requests 40 reached", rep.StopReason)
 	})
 	t.Run("time", func(t *testing.T) {
-		vr := virtualMock(t, requestsMock(limiter.FixedWindow, 60, time.Minute, "none"), virtual.Options{})
-		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.Run(), MaxDuration: 20 * time.Second})
+		vr := newSim(t, requestsMock(limiter.FixedWindow, 60, time.Minute, "none"), probe.Budget{})
+		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run, MaxDuration: 20 * time.Second})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, vr.Elapsed(), 21*time.Second)
 		assert.Contains(t, rep.StopReason, "ran out of time")
 	})
 	t.Run("no limit", func(t *testing.T) {
-		vr := virtualMock(t, requestsMock(limiter.TokenBucket, 1_000_000, time.Minute, "none"), virtual.Options{})
-		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.Run(), BurstCap: 300})
+		vr := newSim(t, requestsMock(limiter.TokenBucket, 1_000_000, time.Minute, "none"), probe.Budget{})
+		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run, BurstCap: 300})
 		require.NoError(t, err)
 		assert.Equal(t, "no request was refused in a burst of 300", rep.StopReason)
 	})
 }
 
 func TestRunStopsOnInterrupt(t *testing.T) {
-	vr := virtualMock(t, requestsMock(limiter.TokenBucket, 600, time.Second, "none"), virtual.Options{})
+	vr := newSim(t, requestsMock(limiter.TokenBucket, 600, time.Second, "none"), probe.Budget{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := find.Run(ctx, vr, find.Options{Seed: 1, Run: vr.Run()})
+	_, err := find.Run(ctx, vr, find.Options{Seed: 1, Run: vr.run})
 	assert.ErrorIs(t, err, probe.ErrInterrupted)
 }
 

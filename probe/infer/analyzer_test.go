@@ -39,7 +39,7 @@ func TestDiscoveryCases(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c, ok := cases[name]
 			require.True(t, ok, "no such case")
-			o, err := accuracy.RunVirtual(context.Background(), c, 3)
+			o, err := accuracy.Run(context.Background(), c, 3)
 			require.NoError(t, err)
 			assert.True(t, o.Pass, "%s: %s (inferred %+v)", name, strings.Join(o.Why, "; "), o.Limit)
 		})
@@ -51,20 +51,20 @@ func TestGapAndAccountingInWords(t *testing.T) {
 	for _, c := range accuracy.Special() {
 		cases[c.Name] = c
 	}
-	o, err := accuracy.RunVirtual(context.Background(), cases["advertised-60-enforced-1-per-s/anthropic"], 3)
+	o, err := accuracy.Run(context.Background(), cases["advertised-60-enforced-1-per-s/anthropic"], 3)
 	require.NoError(t, err)
 	assert.Equal(t, "advertised 60/min, enforced as 1/s: bursts above 1 are rejected", o.Limit.Gap)
 	require.NotNil(t, o.Limit.AdvertisedPerMinute)
 	assert.Equal(t, 60.0, *o.Limit.AdvertisedPerMinute)
 	assert.Contains(t, o.Result.Findings, "Requests: advertised 60/min, enforced as 1/s: bursts above 1 are rejected.")
 
-	o, err = accuracy.RunVirtual(context.Background(), cases["count-rejected/token-bucket/none"], 3)
+	o, err = accuracy.Run(context.Background(), cases["count-rejected/token-bucket/none"], 3)
 	require.NoError(t, err)
 	require.NotNil(t, o.Result.Accounting.RejectedCount)
 	assert.True(t, *o.Result.Accounting.RejectedCount)
 	assert.Contains(t, o.Result.Accounting.Evidence, "Refused attempts consume quota")
 
-	o, err = accuracy.RunVirtual(context.Background(), cases["output-tokens-precharged/token-bucket/anthropic"], 3)
+	o, err = accuracy.Run(context.Background(), cases["output-tokens-precharged/token-bucket/anthropic"], 3)
 	require.NoError(t, err)
 	require.NotNil(t, o.Result.Accounting.OutputPrecharged)
 	assert.True(t, *o.Result.Accounting.OutputPrecharged)
@@ -76,7 +76,7 @@ func TestDeterministic(t *testing.T) {
 	c := accuracy.Special()[1] // count-rejected, anthropic headers
 	var outs [2][]byte
 	for i := range outs {
-		o, err := accuracy.RunVirtual(context.Background(), c, 5)
+		o, err := accuracy.Run(context.Background(), c, 5)
 		require.NoError(t, err)
 		outs[i], err = json.Marshal(o.Result)
 		require.NoError(t, err)

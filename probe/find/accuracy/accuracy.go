@@ -2,12 +2,11 @@
 // algorithm, with and without headers, at several limits and windows, plus the advertised-vs-
 // enforced, count-rejected and token-heavy cases), each discovered by probe/find and analysed
 // by probe/infer, scored against the limit the mock really enforces, with the cost of the
-// discovery. Cases run in virtual time (probe/find/virtual) or live against the HTTP mock; the
-// tests of probe/find and the table generator in bench/infer share it.
+// discovery. Cases run in virtual time with the simulator (probe/sim); the tests of probe/find
+// and probe/infer and the table generator in bench/infer share it.
 package accuracy
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/mockserver/limiter"
 	"github.com/ratelab/ratelab/probe/find"
-	"github.com/ratelab/ratelab/probe/find/virtual"
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -170,29 +168,6 @@ type Outcome struct {
 	// Words: the gap (advertised vs enforced) or count-rejected sentence the case expects, and
 	// whether the result says it.
 	Words, WordsOK bool
-}
-
-// RunVirtual discovers the case in virtual time and scores it.
-func RunVirtual(ctx context.Context, c Case, seed int64) (Outcome, error) {
-	m, err := mockserver.New(c.Config(), seed)
-	if err != nil {
-		return Outcome{}, err
-	}
-	vr := virtual.New(m, virtual.Options{
-		PromptTokens: c.PromptTokens, MaxTokens: c.MaxTokens, MaxDuration: c.maxDuration(),
-	})
-	run := vr.Run()
-	rep, err := find.Run(ctx, vr, find.Options{Seed: seed, Run: run, MaxDuration: c.maxDuration()})
-	if err != nil {
-		return Outcome{}, err
-	}
-	run = vr.Run()
-	an := infer.NewAnalyzer(run)
-	recs := vr.Records()
-	for i := range recs {
-		an.Add(&recs[i])
-	}
-	return Score(c, an.Result(), rep, recs, vr.Elapsed()), nil
 }
 
 // Score compares a result with the case's truth.
