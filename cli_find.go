@@ -40,16 +40,22 @@ func (f *probeFlags) findPlan() (probePlan, error) {
 	return probePlan{find: true, phase: "find", duration: d, note: "adaptive limit discovery (--find)"}, nil
 }
 
-// runFindPhases runs adaptive discovery on the engine: the phases of probe/find (headers,
-// burst, rest, refill or sustain), each recorded like any probe phase, until the requests limit
-// is known within ±2%, or --max-duration, --max-requests or --budget-tokens stops it. The
-// figures come afterwards from the attempt log (reportFind). It notes in run.json why
-// discovery stopped.
+// runFindPhases runs adaptive discovery on the engine for `ratelab probe --find`: the phases of
+// probe/find (headers, burst, rest, refill or sustain), each recorded like any probe phase,
+// until the requests limit is known within ±2%, or --max-duration, --max-requests or
+// --budget-tokens stops it. The figures come afterwards from the attempt log (reportFind).
 func runFindPhases(ctx context.Context, eng *probe.Engine, f *probeFlags, run *record.Run) error {
-	rep, err := find.Run(ctx, find.Live(eng), find.Options{
-		Seed:        f.run.seed,
-		MaxDuration: findDeadline(f.run.maxDuration),
-		MaxRequests: f.run.maxRequests,
+	return discover(ctx, find.Live(eng), f.run.seed, f.run.maxDuration, f.run.maxRequests, run)
+}
+
+// discover runs discovery on any runner (the live engine, or the simulator for a scenario's
+// sim phases) within the run's --max-duration and --max-requests, and notes in run.json why it
+// stopped. It is what a scenario's `probe: {find: true}` phase calls too.
+func discover(ctx context.Context, r find.Runner, seed int64, maxDuration time.Duration, maxRequests int64, run *record.Run) error {
+	rep, err := find.Run(ctx, r, find.Options{
+		Seed:        seed,
+		MaxDuration: findDeadline(maxDuration),
+		MaxRequests: maxRequests,
 		Run:         run,
 	})
 	if rep.StopReason != "" {
