@@ -13,7 +13,7 @@ import (
 
 // awaitReopen sends single probes after the refusal at lastRefused (run seconds) until one is
 // admitted, and returns it. Where the reopening is expected at pred ± margin (pred > 0), the
-// probes start at pred − margin and go every margin/4, so the reopening is placed within that;
+// probes start at pred − margin and go every margin/10, so the reopening is placed within that;
 // a retry-after on a refusal sets the expectation (it is rounded up to whole seconds, so the
 // reopening lies within the second before it). Without an expectation, or past it, the waits
 // grow as nextDelay. jumped reports whether the reopening came where an expectation put it.
@@ -27,7 +27,7 @@ func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin floa
 		expecting := pred > 0 && now < pred+margin
 		var at float64
 		if expecting {
-			step := math.Max(margin/4, 2*f.lat+1e-3)
+			step := math.Max(margin/10, 2*f.lat+1e-3)
 			at = math.Max(pred-margin, lastProbe+step)
 		} else {
 			delay = nextDelay(delay, f.lat)
@@ -97,7 +97,8 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64) error {
 		}
 		// τ counts from the last refusal, when the bucket was known to be empty (a shaper's
 		// delayed answers may have taken part of it already).
-		tau := refill / r * (0.7 + 0.6*f.rng.Float64())
+		// At most a quarter of the time left, so that a poor early estimate cannot spend it.
+		tau := math.Min(refill/r*(0.7+0.6*f.rng.Float64()), f.left().Seconds()/4)
 		wait := f.lastRefusal + tau - f.r.Elapsed().Seconds()
 		ok, err := f.sleep(ctx, time.Duration(wait*float64(time.Second)))
 		if err != nil {
@@ -168,7 +169,7 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 			if l.WindowSeconds != nil && *l.WindowSeconds > 0 {
 				w = *l.WindowSeconds
 				half := (*l.EffectiveHigh - *l.EffectiveLow) / 2 / *l.EffectivePerMinute
-				margin = math.Max(3*half*w, 0.02*w)
+				margin = math.Max(3*half*w, 0.01*w)
 			}
 		}
 	}

@@ -47,6 +47,13 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 		return r.shaper.lo, r.shaper.hi, r.shaper.rate, true
 	case r.best != nil && r.best.ok:
 		lo, hi, rate = r.best.lo, r.best.hi, r.best.rate
+		if !r.leaky {
+			// When another kind of limiter explains the attempts about as well, the rate is
+			// only known to lie within what either says.
+			for _, f := range rivalsOf(r) {
+				lo, hi = math.Min(lo, f.lo), math.Max(hi, f.hi)
+			}
+		}
 		if r.refOK && r.agree() && classOf(r.best.model) == AlgoTokenBucket {
 			if l, h := math.Max(lo, r.ref.lo), math.Min(hi, r.ref.hi); l <= h {
 				lo, hi, rate = l, h, (l+h)/2
@@ -137,6 +144,10 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 	r.fits = v.fits
 	if len(r.fits) > 0 {
 		r.best = &r.fits[0]
+		if poorFit(r.best, r.n, r.refused) {
+			// No model explains the refusals: its rate would be a number made up.
+			r.best.ok = false
+		}
 		if r.best.model == "tb" {
 			r.leaky = shaperDelay(&v.s, r.best)
 			if r.leaky {
@@ -207,4 +218,10 @@ func choosePre(actual, pre []fit, ra refill, raOK bool, rp refill, rpOK bool) *b
 		}
 	}
 	return nil
+}
+
+// poorFit reports whether a fit mispredicts more than a tenth of the refusals (beyond the
+// tolerance for near-simultaneous attempts): then it explains nothing.
+func poorFit(f *fit, n, refused int) bool {
+	return float64(f.m) > math.Max(float64(2*tolerance(n, refused)), 0.1*float64(refused)+1)
 }

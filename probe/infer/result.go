@@ -205,24 +205,33 @@ func classify(r *dimResult) (class, rival string) {
 		return AlgoUnknown, ""
 	}
 	b := r.best
-	// A fit that mispredicts more than a tenth of the refusals (beyond the tolerance) is not
-	// an explanation.
-	if float64(b.m) > math.Max(float64(2*tolerance(r.n, r.refused)), 0.1*float64(r.refused)+1) {
-		return AlgoUnknown, ""
-	}
 	if r.leaky {
 		// Delays that grow with the backlog, as the bucket predicts, rule out every limiter
 		// that refuses without delaying.
 		return AlgoLeakyBucket, ""
 	}
-	margin := max(3, 2*tolerance(r.n, r.refused))
-	for i := 1; i < len(r.fits); i++ {
-		f := &r.fits[i]
-		if f.m < b.m+margin && !equivalent(f, b) {
-			return AlgoUnknown, classOf(f.model)
-		}
+	if rivals := rivalsOf(r); len(rivals) > 0 {
+		return AlgoUnknown, classOf(rivals[0].model)
 	}
 	return classOf(b.model), ""
+}
+
+// rivalsOf returns the fits of another class than the best that explain the attempts about
+// as well (within max(3, twice the tolerance) mispredictions).
+func rivalsOf(r *dimResult) []*fit {
+	if r.best == nil {
+		return nil
+	}
+	b := r.best
+	margin := max(3, 2*tolerance(r.n, r.refused))
+	var out []*fit
+	for i := 1; i < len(r.fits); i++ {
+		f := &r.fits[i]
+		if f.m < b.m+margin && !equivalent(f, b) && f.rate > 0 {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func round(x float64, decimals int) float64 {

@@ -60,6 +60,9 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 			s += fmt.Sprintf(", and a %s explains the attempts about as well, so the algorithm is left unknown", rival)
 		}
 		parts = append(parts, s)
+	case r.best != nil && poorFit(r.best, r.n, r.refused):
+		parts = append(parts, fmt.Sprintf("No limiter model explains the %d refusals among %d attempts (the closest, %s, mispredicts %d), so behaviour gives no rate",
+			r.refused, r.n, describe(r.best, classOf(r.best.model), r.d), r.best.m))
 	case r.best != nil:
 		parts = append(parts, fmt.Sprintf("%d of %d attempts were refused, too few or too close together to pin the rate down (%s fits best)",
 			r.refused, r.n, describe(r.best, classOf(r.best.model), r.d)))
