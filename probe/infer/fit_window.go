@@ -463,4 +463,3 @@ func fitSL(s *series, q0 float64, cr bool) fit {
 	}
 	return f
 }
-
