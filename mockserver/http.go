@@ -25,19 +25,13 @@ var (
 // handler is the mock's HTTP front end: it parses and validates, calls Mock.Handle with the
 // current time, waits the reply's latency and writes the provider's exact response.
 type handler struct {
-	m    *Mock
-	bufs sync.Pool // *buffers
-	ids  sync.Pool // *idBatch
+	m       *Mock
+	scratch sync.Pool // *scratch
 	// fields hands out the rate-limit header values: a limit, or a reset instant within the
 	// same second, is formatted once and shared by the responses that carry it.
 	fields ratelimit.FieldCache
 	// beforeHandle, when set (tests only), runs before each API request is handled.
 	beforeHandle func(*http.Request)
-}
-
-// buffers are one request's pooled memory: the body read and the body written.
-type buffers struct {
-	in, out []byte
 }
 
 // Handler returns the mock's HTTP handler:
@@ -83,7 +77,9 @@ func (h *handler) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	e := endpointOf(r.URL.Path)
 	status, typ, msg := serverError(e)
 	h.m.countUnkeyed(status)
-	h.writeError(w, nil, e, status, typ, msg, "", "")
+	sc := h.getScratch()
+	defer h.putScratch(sc)
+	h.writeError(w, sc, e, status, typ, msg, "", "")
 }
 
 func endpointOf(path string) Endpoint {
@@ -98,21 +94,21 @@ func endpointOf(path string) Endpoint {
 	return EndpointGeneric
 }
 
-func (h *handler) getBuffers() *buffers {
-	if b, ok := h.bufs.Get().(*buffers); ok {
-		return b
+func (h *handler) getScratch() *scratch {
+	if sc, ok := h.scratch.Get().(*scratch); ok {
+		return sc
 	}
-	return &buffers{in: make([]byte, 0, 4096), out: make([]byte, 0, 4096)}
+	return &scratch{in: make([]byte, 0, 4096), out: make([]byte, 0, 4096)}
 }
 
 // maxPooled is the largest buffer kept for reuse; bigger ones (huge prompts) go to the GC.
 const maxPooled = 1 << 20
 
-func (h *handler) putBuffers(b *buffers) {
-	if cap(b.in) > maxPooled || cap(b.out) > maxPooled {
+func (h *handler) putScratch(sc *scratch) {
+	if cap(sc.in) > maxPooled || cap(sc.out) > maxPooled {
 		return
 	}
-	h.bufs.Put(b)
+	h.scratch.Put(sc)
 }
 
 // apiKey returns the request's key: x-api-key, else Authorization: Bearer.
@@ -130,6 +126,9 @@ func apiKey(r *http.Request) string {
 
 // isJSON reports whether a Content-Type names JSON (application/json, with parameters).
 func isJSON(ct string) bool {
+	if ct == "application/json" {
+		return true // what every SDK sends
+	}
 	if len(ct) >= 16 && strings.EqualFold(ct[:16], "application/json") && (len(ct) == 16 || ct[16] == ';' || ct[16] == ' ') {
 		return true
 	}
@@ -171,33 +170,33 @@ func readBody(r *http.Request, buf []byte) (body []byte, tooLarge bool, err erro
 func (h *handler) api(w http.ResponseWriter, r *http.Request, e Endpoint) {
 	m := h.m
 	m.served.Add(1)
+	sc := h.getScratch()
+	defer h.putScratch(sc)
 	if r.Method != http.MethodPost {
 		w.Header()["Allow"] = hdrPost
-		h.reject(w, e, http.StatusMethodNotAllowed, "Method Not Allowed: "+r.URL.Path+" accepts POST only", "", "")
+		h.reject(w, sc, e, http.StatusMethodNotAllowed, "Method Not Allowed: "+r.URL.Path+" accepts POST only", "", "")
 		return
 	}
 	if ct := r.Header["Content-Type"]; len(ct) > 0 && !isJSON(ct[0]) {
-		h.reject(w, e, http.StatusBadRequest, "Unsupported Content-Type "+strconv.Quote(ct[0])+": send the body as application/json", "", "")
+		h.reject(w, sc, e, http.StatusBadRequest, "Unsupported Content-Type "+strconv.Quote(ct[0])+": send the body as application/json", "", "")
 		return
 	}
-	bufs := h.getBuffers()
-	defer h.putBuffers(bufs)
-	body, tooLarge, err := readBody(r, bufs.in)
-	bufs.in = body[:0]
+	body, tooLarge, err := readBody(r, sc.in)
+	sc.in = body[:0]
 	if err != nil {
 		if r.Context().Err() == nil {
-			h.reject(w, e, http.StatusBadRequest, "Could not read the request body: "+err.Error(), "", "")
+			h.reject(w, sc, e, http.StatusBadRequest, "Could not read the request body: "+err.Error(), "", "")
 		}
 		return
 	}
 	if tooLarge {
 		msg := "Request exceeds the maximum allowed number of bytes (" + strconv.Itoa(MaxBodyBytes) + ")."
-		h.reject(w, e, http.StatusRequestEntityTooLarge, msg, "", "")
+		h.reject(w, sc, e, http.StatusRequestEntityTooLarge, msg, "", "")
 		return
 	}
 	req, rerr := parseRequest(body, e)
 	if rerr != nil {
-		h.reject(w, e, http.StatusBadRequest, rerr.msg, rerr.param, rerr.code)
+		h.reject(w, sc, e, http.StatusBadRequest, rerr.msg, rerr.param, rerr.code)
 		return
 	}
 	if h.beforeHandle != nil {
@@ -211,27 +210,28 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e Endpoint) {
 		call.Model = req.modelString()
 	}
 	now := time.Now()
-	reply := m.Handle(now, call)
+	var reply Reply
+	sc.handle(m, now, &call, &reply)
 	if !wait(r, reply.Latency) {
 		return
 	}
 	hdr := w.Header()
 	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
 	if reply.Status != http.StatusOK {
-		h.writeError(w, bufs, e, reply.Status, reply.ErrorType, reply.Message, "", openAICode(reply.Status))
+		h.writeError(w, sc, e, reply.Status, reply.ErrorType, reply.Message, "", openAICode(reply.Status))
 		return
 	}
-	out := bufs.out[:0]
+	out := sc.out[:0]
 	switch e {
 	case EndpointMessages:
-		out = appendMessage(out, &m.ids, req.model, reply.InputTokens, reply.OutputTokens, call.MaxTokens)
+		out = appendMessage(out, &sc.ids, &m.ids, req.model, reply.InputTokens, reply.OutputTokens, call.MaxTokens)
 	case EndpointCountTokens:
 		out = appendCountTokens(out, reply.InputTokens)
 	default:
-		out = appendChatCompletion(out, &m.ids, req.model, now.Unix(), reply.InputTokens, reply.OutputTokens, call.MaxTokens)
+		out = appendChatCompletion(out, &sc.ids, &m.ids, req.model, now.Unix(), reply.InputTokens, reply.OutputTokens, call.MaxTokens)
 	}
-	bufs.out = out[:0]
-	h.setIDHeader(hdr, e)
+	sc.out = out[:0]
+	h.setIDHeader(hdr, sc, e)
 	hdr["Content-Type"] = hdrJSON
 	setContentLength(hdr, len(out))
 	w.WriteHeader(http.StatusOK)
@@ -271,8 +271,8 @@ func wait(r *http.Request, d time.Duration) bool {
 
 // setIDHeader sets the request id header, request-id (Anthropic) or x-request-id, and returns
 // the id.
-func (h *handler) setIDHeader(hdr http.Header, e Endpoint) string {
-	v := h.nextID()
+func (h *handler) setIDHeader(hdr http.Header, sc *scratch, e Endpoint) string {
+	v := sc.requestID(&h.m.ids)
 	if e == EndpointMessages || e == EndpointCountTokens {
 		hdr["request-id"] = v
 	} else {
@@ -281,44 +281,8 @@ func (h *handler) setIDHeader(hdr http.Header, e Endpoint) string {
 	return v[0]
 }
 
-// idBatchSize is how many request ids are made at once: one string and one slice for all of
-// them, instead of two allocations per response.
-const idBatchSize = 32
-
-// idBatch is a run of request ids; each is handed out once as a one-element header value.
-type idBatch struct {
-	vals []string
-	next int
-}
-
-// nextID returns a fresh request id as a header value (a slice no one else holds).
-func (h *handler) nextID() []string {
-	b, _ := h.ids.Get().(*idBatch)
-	if b == nil || b.next == len(b.vals) {
-		b = h.newIDBatch()
-	}
-	v := b.vals[b.next : b.next+1 : b.next+1]
-	b.next++
-	h.ids.Put(b)
-	return v
-}
-
-func (h *handler) newIDBatch() *idBatch {
-	const size = len("req_") + 24
-	buf := make([]byte, 0, idBatchSize*size)
-	for range idBatchSize {
-		buf = h.m.ids.appendID(buf, "req_")
-	}
-	all := string(buf)
-	b := &idBatch{vals: make([]string, idBatchSize)}
-	for i := range b.vals {
-		b.vals[i] = all[i*size : (i+1)*size]
-	}
-	return b
-}
-
 // reject answers a request that never reached an account (bad method, type, size or body).
-func (h *handler) reject(w http.ResponseWriter, e Endpoint, status int, msg, param, code string) {
+func (h *handler) reject(w http.ResponseWriter, sc *scratch, e Endpoint, status int, msg, param, code string) {
 	h.m.countUnkeyed(status)
 	typ := "invalid_request_error"
 	switch {
@@ -327,18 +291,15 @@ func (h *handler) reject(w http.ResponseWriter, e Endpoint, status int, msg, par
 	case e == EndpointGeneric:
 		typ = "bad-request"
 	}
-	h.writeError(w, nil, e, status, typ, msg, param, code)
+	h.writeError(w, sc, e, status, typ, msg, param, code)
 }
 
 // writeError writes a provider-shaped error body with its request id (and, for Anthropic,
-// x-should-retry as the real API sends it). bufs may be nil.
-func (h *handler) writeError(w http.ResponseWriter, bufs *buffers, e Endpoint, status int, typ, msg, param, code string) {
+// x-should-retry as the real API sends it).
+func (h *handler) writeError(w http.ResponseWriter, sc *scratch, e Endpoint, status int, typ, msg, param, code string) {
 	hdr := w.Header()
-	id := h.setIDHeader(hdr, e)
-	var out []byte
-	if bufs != nil {
-		out = bufs.out[:0]
-	}
+	id := h.setIDHeader(hdr, sc, e)
+	out := sc.out[:0]
 	switch e {
 	case EndpointMessages, EndpointCountTokens:
 		out = appendAnthropicError(out, typ, msg, id)
@@ -355,9 +316,7 @@ func (h *handler) writeError(w http.ResponseWriter, bufs *buffers, e Endpoint, s
 		out = appendProblem(out, status, typ, msg)
 		hdr["Content-Type"] = hdrProblemJSON
 	}
-	if bufs != nil {
-		bufs.out = out[:0]
-	}
+	sc.out = out[:0]
 	setContentLength(hdr, len(out))
 	w.WriteHeader(status)
 	w.Write(out)
@@ -378,18 +337,21 @@ func (h *handler) generic(w http.ResponseWriter, r *http.Request) {
 	if h.beforeHandle != nil {
 		h.beforeHandle(r)
 	}
+	sc := h.getScratch()
+	defer h.putScratch(sc)
 	now := time.Now()
-	reply := m.Handle(now, Call{Key: apiKey(r), Endpoint: EndpointGeneric})
+	var reply Reply
+	sc.handle(m, now, &Call{Key: apiKey(r), Endpoint: EndpointGeneric}, &reply)
 	if !wait(r, reply.Latency) {
 		return
 	}
 	hdr := w.Header()
 	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
 	if reply.Status != http.StatusOK {
-		h.writeError(w, nil, EndpointGeneric, reply.Status, reply.ErrorType, reply.Message, "", "")
+		h.writeError(w, sc, EndpointGeneric, reply.Status, reply.ErrorType, reply.Message, "", "")
 		return
 	}
-	h.setIDHeader(hdr, EndpointGeneric)
+	h.setIDHeader(hdr, sc, EndpointGeneric)
 	hdr["Content-Type"] = hdrJSON
 	io.WriteString(w, `{"ok":true}`)
 }

@@ -1,6 +1,8 @@
 package mockserver
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -13,6 +15,21 @@ var plainByte = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// specialBytes marks the bytes of x (eight string bytes, the first in the low byte) that end a
+// run of plain bytes: '"', '\\' and control characters. Its lowest set bit is the high bit of the
+// first such byte; bits above it may be set spuriously (a borrow runs on from a marked byte),
+// which the caller never reads. With lo = 0x01 in every byte and hi = 0x80 in every byte, a byte
+// of y is zero, or below n ≤ 0x80, where (y − n·lo) & ^y & hi has its high bit:
+//
+//	(x − 0x20·lo) & ^x & hi            bytes below 0x20
+//	(q − lo) & ^q & hi, q = x ^ 0x22·lo   bytes equal to '"'
+//	(e − lo) & ^e & hi, e = x ^ 0x5c·lo   bytes equal to '\\'
+func specialBytes(x uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q, e := x^(0x22*lo), x^(0x5c*lo)
+	return ((x - 0x20*lo) &^ x & hi) | ((q - lo) &^ q & hi) | ((e - lo) &^ e & hi)
+}
 
 // maxJSONDepth bounds the nesting of a request body, so a body of 32 MB of '[' cannot exhaust
 // the stack.
@@ -119,14 +136,18 @@ func (s *scanner) nextMember(first *bool) (key []byte, ok bool) {
 	if c != '"' {
 		return nil, s.fail("Expecting property name enclosed in double quotes", s.i)
 	}
-	key, _, ok = s.str()
+	key, _, ok = s.strAt()
 	if !ok {
 		return nil, false
 	}
-	if s.peek() != ':' {
-		return nil, s.fail("Expecting ':' delimiter", s.i)
+	if s.i < len(s.b) && s.b[s.i] == ':' { // the usual case: no white space before the colon
+		s.i++
+	} else {
+		if s.peek() != ':' {
+			return nil, s.fail("Expecting ':' delimiter", s.i)
+		}
+		s.i++
 	}
-	s.i++
 	s.ws()
 	*first = false
 	return key, true
@@ -183,41 +204,53 @@ func (s *scanner) str() (raw []byte, n int, ok bool) {
 	if s.peek() != '"' {
 		return nil, 0, s.fail("Expecting string", s.i)
 	}
-	start := s.i
-	s.i++
-	from := s.i
+	return s.strAt()
+}
+
+// strAt is str for a cursor known to be on the opening quote.
+func (s *scanner) strAt() (raw []byte, n int, ok bool) {
 	b := s.b
-	for s.i < len(b) {
-		// Skip the run of plain bytes at once.
-		run := s.i
-		for run < len(b) && plainByte[b[run]] {
-			run++
+	start := s.i
+	i := start + 1
+	for {
+		run := i
+		i = plainRun(b, i)
+		n += i - run
+		if i == len(b) {
+			return nil, 0, s.fail("Unterminated string starting at", start)
 		}
-		n += run - s.i
-		s.i = run
-		if s.i == len(b) {
-			break
-		}
-		c := b[s.i]
-		switch {
-		case c == '"':
-			raw = b[from:s.i]
-			s.i++
-			return raw, n, true
-		case c == '\\':
+		switch b[i] {
+		case '"':
+			s.i = i + 1
+			return b[start+1 : i], n, true
+		case '\\':
+			s.i = i
 			w, ok := s.escape()
 			if !ok {
 				return nil, 0, false
 			}
 			n += w
-		case c < 0x20:
-			return nil, 0, s.fail("Invalid control character at", s.i)
+			i = s.i
 		default:
-			s.i++
-			n++
+			return nil, 0, s.fail("Invalid control character at", i)
 		}
 	}
-	return nil, 0, s.fail("Unterminated string starting at", start)
+}
+
+// plainRun returns the index of the first byte at or after i that is not plain (a quote, a
+// backslash or a control character), len(b) when there is none: eight bytes at a time while
+// eight are left.
+func plainRun(b []byte, i int) int {
+	for i+8 <= len(b) {
+		if m := specialBytes(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		i += 8
+	}
+	for i < len(b) && plainByte[b[i]] {
+		i++
+	}
+	return i
 }
 
 // escape reads the escape sequence at the cursor and returns its unescaped length in bytes.
