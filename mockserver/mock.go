@@ -231,22 +231,32 @@ func (m *Mock) draw() draws {
 // atomic across dimensions: a request refused by one limit consumes nothing from the others
 // (with CountRejected, a refused request still costs one unit of the requests limit).
 func (m *Mock) Handle(now time.Time, call Call) Reply {
+	var r Reply
+	m.handle(now, &call, nil, &r)
+	return r
+}
+
+// handle is Handle writing the reply into *r, which must be zero. a, when not nil, is
+// call.Key's account (a caller that has seen the key before may keep its account: accounts
+// live as long as the Mock); handle returns the account the call reached, nil when none.
+func (m *Mock) handle(now time.Time, call *Call, a *account, r *Reply) *account {
 	e := call.Endpoint
 	if e == 0 || e >= numEndpoints {
 		e = EndpointGeneric
 	}
-	r := Reply{Dialect: m.dialects[e]}
+	r.Dialect = m.dialects[e]
 	r.Limits.Dialect = r.Dialect
-	if m.cfg.RequireKey && call.Key == "" {
-		r.Status, r.ErrorType, r.Message = authError(e)
-		m.countUnkeyed(r.Status)
-		return r
-	}
-	a := m.account(call.Key)
 	if a == nil {
-		r.Status, r.ErrorType, r.Message = accountLimitError(e, m.cfg.MaxAccounts)
-		m.countUnkeyed(r.Status)
-		return r
+		if m.cfg.RequireKey && call.Key == "" {
+			r.Status, r.ErrorType, r.Message = authError(e)
+			m.countUnkeyed(r.Status)
+			return nil
+		}
+		if a = m.account(call.Key); a == nil {
+			r.Status, r.ErrorType, r.Message = accountLimitError(e, m.cfg.MaxAccounts)
+			m.countUnkeyed(r.Status)
+			return nil
+		}
 	}
 	dr := m.draw()
 	if dr.fault < m.cfg.OverloadRate+m.cfg.ErrorRate {
@@ -258,7 +268,7 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 		a.mu.Lock()
 		a.stats.count(r.Status)
 		a.mu.Unlock()
-		return r
+		return a
 	}
 
 	dims := m.dims[e]
@@ -307,12 +317,12 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 		if blamed < dimCountTokens {
 			r.Exceeded = ratelimit.Dimension(blamed)
 		}
-		r.ErrorType, r.Message = m.rateLimitError(e, blamed, &call, cost[blamed], a.lim[blamed].Peek(now), retryAfter)
+		r.ErrorType, r.Message = m.rateLimitError(e, blamed, call, cost[blamed], a.lim[blamed].Peek(now), retryAfter)
 		for _, d := range dims {
 			a.header(now, &m.res, d, nil, &r.Limits)
 		}
 		r.Limits.RetryAfter, r.Limits.HasRetryAfter = retryAfter, true
-		return r
+		return a
 	}
 	for _, d := range dims {
 		if a.adv[d] != nil {
@@ -339,7 +349,7 @@ func (m *Mock) Handle(now time.Time, call Call) Reply {
 	for _, d := range dims {
 		a.header(now, &m.res, d, &decs[d], &r.Limits)
 	}
-	return r
+	return a
 }
 
 // chargeAfter charges n units of dimension d (and of its shadow) after admission, debt allowed,

@@ -51,22 +51,20 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendMessage appends an Anthropic Message object. model is the request's model string as it
-// appeared in the request (still JSON-escaped, so it is copied verbatim).
-func appendMessage(dst []byte, ids *requestIDs, model []byte, in, out, maxTokens int64) []byte {
+// appendMessage appends an Anthropic Message object, its id from cur. model is the request's
+// model string as it appeared in the request (still JSON-escaped, so it is copied verbatim).
+func appendMessage(dst []byte, cur *idCursor, ids *requestIDs, model []byte, in, out, maxTokens int64) []byte {
 	dst = append(dst, `{"id":"`...)
-	dst = ids.appendID(dst, "msg_")
+	dst = cur.appendID(dst, ids, "msg_")
 	dst = append(dst, `","type":"message","role":"assistant","model":"`...)
 	dst = append(dst, model...)
 	dst = append(dst, `","content":[{"type":"text","text":"`...)
 	dst = appendReply(dst, out)
-	dst = append(dst, `"}],"stop_reason":"`...)
 	if out >= maxTokens {
-		dst = append(dst, "max_tokens"...)
+		dst = append(dst, `"}],"stop_reason":"max_tokens","stop_sequence":null,"usage":{"input_tokens":`...)
 	} else {
-		dst = append(dst, "end_turn"...)
+		dst = append(dst, `"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":`...)
 	}
-	dst = append(dst, `","stop_sequence":null,"usage":{"input_tokens":`...)
 	dst = strconv.AppendInt(dst, in, 10)
 	dst = append(dst, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":`...)
 	dst = strconv.AppendInt(dst, out, 10)
@@ -91,10 +89,10 @@ func appendAnthropicError(dst []byte, typ, msg, requestID string) []byte {
 	return append(dst, '}')
 }
 
-// appendChatCompletion appends an OpenAI chat.completion object.
-func appendChatCompletion(dst []byte, ids *requestIDs, model []byte, created, in, out, maxTokens int64) []byte {
+// appendChatCompletion appends an OpenAI chat.completion object, its id from cur.
+func appendChatCompletion(dst []byte, cur *idCursor, ids *requestIDs, model []byte, created, in, out, maxTokens int64) []byte {
 	dst = append(dst, `{"id":"`...)
-	dst = ids.appendID(dst, "chatcmpl-")
+	dst = cur.appendID(dst, ids, "chatcmpl-")
 	dst = append(dst, `","object":"chat.completion","created":`...)
 	dst = strconv.AppendInt(dst, created, 10)
 	dst = append(dst, `,"model":"`...)

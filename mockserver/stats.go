@@ -1,9 +1,6 @@
 package mockserver
 
-import (
-	"strconv"
-	"sync/atomic"
-)
+import "strconv"
 
 // statusSlots are the statuses counted separately; anything else counts as "other".
 var statusSlots = [...]int{200, 400, 401, 403, 404, 405, 413, 429, 500, StatusOverloaded}
@@ -142,43 +139,4 @@ func (m *Mock) countUnkeyed(status int) {
 	m.unkeyMu.Lock()
 	m.unkeyed.add(status)
 	m.unkeyMu.Unlock()
-}
-
-// requestIDs makes provider-style ids ("req_…", "msg_…"): a seeded random prefix and a counter,
-// both base62, 24 characters after the tag.
-type requestIDs struct {
-	prefix [12]byte
-	next   atomic.Uint64
-}
-
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-func (ids *requestIDs) init(seed uint64) {
-	// splitmix64 of the seed, so nearby seeds give unrelated prefixes.
-	x := seed + 0x9e3779b97f4a7c15
-	for i := range ids.prefix {
-		if i%6 == 0 {
-			x += 0x9e3779b97f4a7c15
-			z := x
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-			z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-			x = z ^ (z >> 31)
-		}
-		ids.prefix[i] = base62[x%62]
-		x /= 62
-	}
-	ids.prefix[0], ids.prefix[1] = '0', '1' // Anthropic's ids start with 01
-}
-
-// appendID appends tag, the prefix and the next counter value to dst.
-func (ids *requestIDs) appendID(dst []byte, tag string) []byte {
-	n := ids.next.Add(1)
-	dst = append(dst, tag...)
-	dst = append(dst, ids.prefix[:]...)
-	var c [12]byte
-	for i := len(c) - 1; i >= 0; i-- {
-		c[i] = base62[n%62]
-		n /= 62
-	}
-	return append(dst, c[:]...)
 }
