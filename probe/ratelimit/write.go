@@ -44,7 +44,7 @@ func Write(h http.Header, d Dialect, now time.Time, s *Snapshot) {
 		fs.collect(d, now, s)
 		for i := range fs.n {
 			f := &fs.f[i]
-			b = w.end(appendNum(b, f.kind, f.n), f.key)
+			b = w.end(appendNum(b, slotKinds[f.slot], f.n), slotKeys[f.slot])
 		}
 	case DialectIETF:
 		b = w.ietf(b, s)

@@ -41,12 +41,28 @@ const (
 	numCacheSlots   = cacheRetryAfter + 1
 )
 
-// numField is one field to write: its key, its number, how the number is written and its
-// cache slot.
+// slotKeys and slotKinds are the field name and the number's form of each cache slot.
+var slotKeys, slotKinds = func() (keys [numCacheSlots]string, kinds [numCacheSlots]numKind) {
+	for d := range NumDimensions {
+		for f := range 3 {
+			keys[cacheAnthropic+3*int(d)+f] = anthropicKeys[d][f]
+		}
+		kinds[cacheAnthropic+3*int(d)+fieldReset] = numInstant
+	}
+	for i := range openAIKeys {
+		for f := range 3 {
+			keys[cacheOpenAI+3*i+f] = openAIKeys[i][f]
+		}
+		kinds[cacheOpenAI+3*i+fieldReset] = numMillis
+	}
+	keys[cacheRetryAfter] = "retry-after"
+	return keys, kinds
+}()
+
+// numField is one field to write: its slot (which names the field and the number's form) and
+// its number.
 type numField struct {
-	key  string
 	n    int64
-	kind numKind
 	slot uint8
 }
 
@@ -56,8 +72,8 @@ type numFields struct {
 	n int
 }
 
-func (fs *numFields) add(key string, slot int, kind numKind, n int64) {
-	fs.f[fs.n] = numField{key: key, n: n, kind: kind, slot: uint8(slot)}
+func (fs *numFields) add(slot int, n int64) {
+	fs.f[fs.n] = numField{n: n, slot: uint8(slot)}
 	fs.n++
 }
 
@@ -68,40 +84,38 @@ func (fs *numFields) collect(d Dialect, now time.Time, s *Snapshot) {
 		sec, nsec := now.Unix(), int64(now.Nanosecond())
 		for dim := range NumDimensions {
 			st := &s.Dims[dim]
-			keys := &anthropicKeys[dim]
 			slot := cacheAnthropic + 3*int(dim)
 			if st.Has(HasLimit) {
-				fs.add(keys[fieldLimit], slot+fieldLimit, numDecimal, nonNegative(st.Limit))
+				fs.add(slot+fieldLimit, nonNegative(st.Limit))
 			}
 			if st.Has(HasRemaining) {
 				r := nonNegative(st.Remaining)
 				if dim != Requests {
 					r = roundThousand(r)
 				}
-				fs.add(keys[fieldRemaining], slot+fieldRemaining, numDecimal, r)
+				fs.add(slot+fieldRemaining, r)
 			}
 			if st.Has(HasReset) {
-				fs.add(keys[fieldReset], slot+fieldReset, numInstant, ceilUnix(sec, nsec, st.Reset))
+				fs.add(slot+fieldReset, ceilUnix(sec, nsec, st.Reset))
 			}
 		}
 	} else {
 		for i, dim := range [2]Dimension{Requests, Tokens} {
 			st := &s.Dims[dim]
-			keys := &openAIKeys[i]
 			slot := cacheOpenAI + 3*i
 			if st.Has(HasLimit) {
-				fs.add(keys[fieldLimit], slot+fieldLimit, numDecimal, nonNegative(st.Limit))
+				fs.add(slot+fieldLimit, nonNegative(st.Limit))
 			}
 			if st.Has(HasRemaining) {
-				fs.add(keys[fieldRemaining], slot+fieldRemaining, numDecimal, nonNegative(st.Remaining))
+				fs.add(slot+fieldRemaining, nonNegative(st.Remaining))
 			}
 			if st.Has(HasReset) {
-				fs.add(keys[fieldReset], slot+fieldReset, numMillis, ceilMillis(st.Reset))
+				fs.add(slot+fieldReset, ceilMillis(st.Reset))
 			}
 		}
 	}
 	if s.HasRetryAfter {
-		fs.add("retry-after", cacheRetryAfter, numDecimal, ceilSeconds(s.RetryAfter))
+		fs.add(cacheRetryAfter, ceilSeconds(s.RetryAfter))
 	}
 }
 
@@ -138,7 +152,7 @@ func (c *FieldCache) Write(h http.Header, d Dialect, now time.Time, s *Snapshot)
 	for i := range fs.n {
 		f := &fs.f[i]
 		if v := c.slots[f.slot].Load(); v != nil && v.n == f.n {
-			h[f.key] = v.v[:]
+			h[slotKeys[f.slot]] = v.v[:]
 			continue
 		}
 		fs.f[miss] = *f
@@ -151,7 +165,7 @@ func (c *FieldCache) Write(h http.Header, d Dialect, now time.Time, s *Snapshot)
 	var ends [maxWrittenFields]int
 	b := arr[:0]
 	for i := range miss {
-		b = appendNum(b, fs.f[i].kind, fs.f[i].n)
+		b = appendNum(b, slotKinds[fs.f[i].slot], fs.f[i].n)
 		ends[i] = len(b)
 	}
 	all := string(b)
@@ -162,7 +176,7 @@ func (c *FieldCache) Write(h http.Header, d Dialect, now time.Time, s *Snapshot)
 		v := &vals[i]
 		v.n, v.v[0] = f.n, all[start:ends[i]]
 		start = ends[i]
-		h[f.key] = v.v[:]
+		h[slotKeys[f.slot]] = v.v[:]
 		c.slots[f.slot].Store(v)
 	}
 }
