@@ -89,9 +89,9 @@ phases:
       max_inflight: 3
 `)
 	assert.Equal(t, "one line", s.Description)
-	assert.Equal(t, &ProbePhase{Rate: "5/s", Duration: Duration(10 * time.Second), MaxInflight: DefaultMaxInflight}, s.Phases[0].Probe)
-	assert.Equal(t, &ProbePhase{Rate: "5/s", Duration: Duration(20 * time.Second), MaxInflight: DefaultMaxInflight}, s.Phases[1].Probe, "explicit keys win over merged ones")
-	assert.Equal(t, &ProbePhase{Rate: "5/s", Duration: Duration(10 * time.Second), MaxInflight: 3}, s.Phases[2].Probe)
+	assert.Equal(t, &ProbePhase{Rate: "5/s", Duration: Duration(10 * time.Second), MaxInflight: DefaultMaxInflight, Mode: ModeLive}, s.Phases[0].Probe)
+	assert.Equal(t, &ProbePhase{Rate: "5/s", Duration: Duration(20 * time.Second), MaxInflight: DefaultMaxInflight, Mode: ModeLive}, s.Phases[1].Probe, "explicit keys win over merged ones")
+	assert.Equal(t, &ProbePhase{Rate: "5/s", Duration: Duration(10 * time.Second), MaxInflight: 3, Mode: ModeLive}, s.Phases[2].Probe)
 
 	assert.Equal(t, []string{`bad.yaml:3:17: phases[0].probe: a merge key (<<) takes a mapping or a list of mappings`},
 		problems(t, "mock:\nphases:\n  - probe: {<<: 5, find: true}\n", testOptions()))
@@ -154,7 +154,7 @@ func TestScenarioJSON(t *testing.T) {
 		"name": "ok",
 		"target": {"api": "anthropic", "url": "https://api.anthropic.com", "model": "m", "key_env": "ANTHROPIC_API_KEY", "method": "POST"},
 		"workload": {"prompt_tokens": 32, "max_tokens": 16, "timeout": "1m30s"},
-		"phases": [{"probe": {"find": true, "max_inflight": 1000}}],
+		"phases": [{"probe": {"find": true, "max_inflight": 4000, "mode": "live"}}],
 		"budget": {"max_duration": "2m0s"},
 		"seed": 1,
 		"output": {"dir": "out/ok"}

@@ -34,10 +34,12 @@ const (
 	DefaultMaxTokens    int64 = 16
 	DefaultTimeout            = 60 * time.Second
 	DefaultStartRate    Rate  = "1/s"
-	DefaultMaxInflight        = 1000
-	DefaultClients            = 10
-	DefaultRequests           = 10
-	DefaultMode               = ModeLive
+	// DefaultMaxInflight is the live engine's in-flight cap (probe.DefaultMaxInflight, which
+	// this package does not import; runner's tests check that the two agree).
+	DefaultMaxInflight = 4000
+	DefaultClients     = 10
+	DefaultRequests    = 10
+	DefaultMode        = ModeLive
 	// DefaultOutRoot is where output directories go: out/<name>.
 	DefaultOutRoot = "out"
 	// DefaultMockAPI is the API spoken to the embedded mock when target.api is not given.
@@ -112,6 +114,7 @@ func (s *Scenario) SetDefaults() {
 				p.StartRate = or(p.StartRate, DefaultStartRate)
 			}
 			p.MaxInflight = or(p.MaxInflight, DefaultMaxInflight)
+			p.Mode = or(p.Mode, ModeLive)
 		}
 		if c := ph.Compare; c != nil {
 			if !c.Open() {

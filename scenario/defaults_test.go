@@ -21,7 +21,7 @@ func TestDefaults(t *testing.T) {
 			assert.Equal(t, Target{API: APIAnthropic, Model: DefaultMockModels[APIAnthropic], Method: "POST"}, s.Target)
 			assert.Equal(t, Workload{PromptTokens: DefaultPromptTokens, MaxTokens: DefaultMaxTokens, Timeout: Duration(DefaultTimeout)}, s.Workload)
 			require.Len(t, s.Phases, 1)
-			assert.Equal(t, &ProbePhase{Find: true, MaxInflight: DefaultMaxInflight}, s.Phases[0].Probe)
+			assert.Equal(t, &ProbePhase{Find: true, MaxInflight: DefaultMaxInflight, Mode: ModeLive}, s.Phases[0].Probe)
 			assert.Equal(t, DefaultSeed, s.Seed)
 			assert.Equal(t, "out/quick", s.Output.Dir)
 			assert.NotNil(t, s.Mock)
@@ -52,8 +52,8 @@ func TestDefaults(t *testing.T) {
 			assert.Equal(t, "/tmp/x", s.Output.Dir)
 		}},
 		{"phase defaults", "p.yaml", "mock:\nphases:\n  - probe: {stages: '10s:5/s'}\n  - probe: {rate: 2/s, duration: 5s}\n  - compare: {strategies: [none, {name: none, label: n2}]}\n  - compare: {strategies: [none], rate: 5/s, duration: 10s}\n", func(t *testing.T, s *Scenario) {
-			assert.Equal(t, &ProbePhase{Stages: Stages{{Duration: Duration(10 * time.Second), Target: "5/s"}}, StartRate: DefaultStartRate, MaxInflight: DefaultMaxInflight}, s.Phases[0].Probe)
-			assert.Equal(t, &ProbePhase{Rate: "2/s", Duration: Duration(5 * time.Second), MaxInflight: DefaultMaxInflight}, s.Phases[1].Probe)
+			assert.Equal(t, &ProbePhase{Stages: Stages{{Duration: Duration(10 * time.Second), Target: "5/s"}}, StartRate: DefaultStartRate, MaxInflight: DefaultMaxInflight, Mode: ModeLive}, s.Phases[0].Probe)
+			assert.Equal(t, &ProbePhase{Rate: "2/s", Duration: Duration(5 * time.Second), MaxInflight: DefaultMaxInflight, Mode: ModeLive}, s.Phases[1].Probe)
 			assert.Equal(t, &ComparePhase{
 				Strategies: Strategies{{Name: "none", Label: "none"}, {Name: "none", Label: "n2"}},
 				Clients:    Clients{DefaultClients}, Requests: DefaultRequests, MaxInflight: DefaultMaxInflight, Mode: DefaultMode,

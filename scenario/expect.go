@@ -138,6 +138,17 @@ type Quantity struct {
 // MarshalText writes the quantity as written.
 func (q Quantity) MarshalText() ([]byte, error) { return []byte(q.Text), nil }
 
+// UnmarshalText reads the quantity as MarshalText wrote it (ParseQuantity), so thresholds
+// recorded in run.json can be evaluated again when a report is re-rendered.
+func (q *Quantity) UnmarshalText(b []byte) error {
+	v, err := ParseQuantity(string(b))
+	if err != nil {
+		return err
+	}
+	*q = v
+	return nil
+}
+
 // ParseQuantity reads "50", "0.1", "5%" or "30s".
 func ParseQuantity(s string) (Quantity, error) {
 	t := strings.TrimSpace(s)

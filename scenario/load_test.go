@@ -202,7 +202,7 @@ func TestLoadValidationErrors(t *testing.T) {
 			`bad.yaml:4:38: phases[0].compare.strategies[2]: strategy none is listed twice; give this entry a label to run it as a variant (also used by strategies[1])`,
 			`bad.yaml:4:44: phases[0].compare.strategies[3]: all takes no label or params; list a strategy on its own to set its parameters`,
 			`bad.yaml:4:44: phases[0].compare.strategies[3]: all includes none, which is listed already; give that entry a label to run it as a variant (also used by strategies[1])`,
-			`bad.yaml:4:93: phases[0].compare.strategies[4].label: must be letters, digits, '.', '_' or '-' and not "all", got "bad label"`,
+			`bad.yaml:4:93: phases[0].compare.strategies[4].label: must be letters, digits, '.', '_' or '-' (optionally with a parameter list such as (base=1s)) and not "all", got "bad label"`,
 			`bad.yaml:4:107: phases[0].compare.strategies[5].name: is required: which strategy (see ratelab compare --list)`,
 			`bad.yaml:5:13: phases[0].compare.mode: unknown mode "simm"; did you mean "sim"?`,
 		}},

@@ -79,6 +79,11 @@ type Target struct {
 	Method string `yaml:"method" json:"method,omitempty"`
 	// Headers are extra request headers. Credentials do not belong here (see KeyEnv).
 	Headers map[string]string `yaml:"headers" json:"headers,omitempty"`
+	// PrivateHeaders are request headers given on the command line (`--header`), which may
+	// carry credentials: they are sent with every request but never validated as Headers are
+	// and never recorded (run.json holds the scenario's JSON, which leaves them out). A file
+	// cannot set them.
+	PrivateHeaders map[string]string `yaml:"-" json:"-"`
 	// Body is the request body for api http.
 	Body string `yaml:"body" json:"body,omitempty"`
 }
@@ -121,6 +126,13 @@ type ProbePhase struct {
 	// MaxInflight caps attempts in flight; when it binds, late starts are counted. Default
 	// DefaultMaxInflight.
 	MaxInflight int `yaml:"max_inflight" json:"max_inflight"`
+	// Strategy is the retry strategy of each logical request of a rate or stages phase (the
+	// --strategy flag of `ratelab probe`); nil sends one attempt per request. Discovery (find)
+	// never retries: every attempt is evidence.
+	Strategy *Strategy `yaml:"strategy" json:"strategy,omitempty"`
+	// Mode is live (real HTTP, the default) or sim (virtual time against the mock's limiter
+	// model: needs mock:, and takes seconds for what live takes minutes).
+	Mode string `yaml:"mode" json:"mode,omitempty"`
 }
 
 // Shape returns "rate", "stages" or "find".
@@ -147,10 +159,16 @@ type ComparePhase struct {
 	Think    Duration `yaml:"think" json:"think,omitempty"`
 	Rate     Rate     `yaml:"rate" json:"rate,omitempty"`
 	Duration Duration `yaml:"duration" json:"duration,omitempty"`
-	// MaxInflight caps attempts in flight in an open workload. Default DefaultMaxInflight.
+	// MaxInflight caps attempts in flight of a live segment. Default DefaultMaxInflight; a
+	// closed workload's clients each hold one attempt, so it must be at least the largest
+	// client count.
 	MaxInflight int `yaml:"max_inflight" json:"max_inflight,omitempty"`
 	// Mode is live, sim or both. Default DefaultMode.
 	Mode string `yaml:"mode" json:"mode"`
+	// Rest is the pause between live segments against a real API, whose segments share one
+	// budget. Zero: until the last rate-limit headers say the budget is replenished (a minute
+	// without headers). The embedded mock gives every segment a fresh budget instead.
+	Rest Duration `yaml:"rest" json:"rest,omitempty"`
 }
 
 // Open reports whether the workload is open (arrivals at a rate) rather than closed (clients).

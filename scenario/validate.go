@@ -16,7 +16,10 @@ type validator struct {
 }
 
 var (
-	nameRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	// labelRE also takes the spec form `ratelab compare --strategies` labels results with,
+	// e.g. client-limiter(rpm=600).
+	labelRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(\([A-Za-z0-9._=,:%+-]*\))?$`)
 	envRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	methodRE = regexp.MustCompile(`^[A-Z]+$`)
 	tokenRE  = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -213,6 +216,34 @@ func (v *validator) probe(base string, p *ProbePhase) {
 		}
 	}
 	v.positive(base+".max_inflight", int64(p.MaxInflight), "")
+	if p.Mode != "" && p.Mode != ModeLive && p.Mode != ModeSim {
+		v.add(base+".mode", "%s", unknownMsg("mode", p.Mode, []string{ModeLive, ModeSim}))
+	} else if p.Mode == ModeSim && v.s.Mock == nil {
+		v.add(base+".mode", "mode sim needs mock: the simulator runs the mock's limiter model, and a real API cannot be simulated; use mode live")
+	}
+	if p.Strategy != nil {
+		v.probeStrategy(base+".strategy", p)
+	}
+}
+
+// probeStrategy checks the retry strategy of a probe phase: one named strategy, for a rate or
+// stages phase.
+func (v *validator) probeStrategy(path string, p *ProbePhase) {
+	st := p.Strategy
+	switch {
+	case p.Rate == "" && len(p.Stages) == 0:
+		v.add(path, "does not apply to find: discovery never retries (every attempt is evidence); give rate or stages, or remove strategy")
+	case st.Name == "":
+		v.add(path+".name", "is required: which strategy (see ratelab compare --list)")
+	case st.Name == AllStrategies:
+		v.add(path+".name", "a probe phase takes one strategy; compare phases take all")
+	case v.opts.Strategies != nil && !slices.Contains(v.opts.Strategies, st.Name):
+		v.add(path+".name", "%s", unknownMsg("strategy", st.Name, v.opts.Strategies))
+	case v.opts.CheckStrategy != nil && !v.suppressed(path):
+		if err := v.opts.CheckStrategy(st.Name, st.Params); err != nil {
+			v.hookError(path, path+".params", err)
+		}
+	}
 }
 
 func (v *validator) compare(base string, c *ComparePhase) {
@@ -264,6 +295,9 @@ func (v *validator) compare(base string, c *ComparePhase) {
 		}
 	}
 	v.positive(base+".max_inflight", int64(c.MaxInflight), "")
+	if c.Rest < 0 {
+		v.add(base+".rest", "must not be negative (0: until the headers say the budget is replenished)")
+	}
 }
 
 // strategies checks names, labels and parameters of a compare phase's strategy list.
@@ -303,8 +337,8 @@ func (v *validator) strategies(base string, c *ComparePhase) {
 		label := st.Label
 		if label == "" {
 			label = st.Name
-		} else if !nameRE.MatchString(label) || label == AllStrategies {
-			v.add(p+".label", "must be letters, digits, '.', '_' or '-' and not \"all\", got %s", show(label))
+		} else if !labelRE.MatchString(label) || label == AllStrategies {
+			v.add(p+".label", "must be letters, digits, '.', '_' or '-' (optionally with a parameter list such as (base=1s)) and not \"all\", got %s", show(label))
 		}
 		use(label, p, fmt.Sprintf("strategy %s is listed twice; give this entry a label to run it as a variant", label))
 		if v.opts.CheckStrategy != nil && !v.suppressed(p) {

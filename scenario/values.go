@@ -254,6 +254,20 @@ func (s *Strategies) decodeNode(d *decoder, n *yaml.Node, path string) {
 	}
 }
 
+// decodeNode reads a strategy written as its name (`full-jitter`) or as {name, label, params}.
+func (s *Strategy) decodeNode(d *decoder, n *yaml.Node, path string) {
+	switch {
+	case isNull(n):
+	case n.Kind == yaml.ScalarNode:
+		d.pos[path+".name"] = position{n.Line, n.Column}
+		*s = Strategy{Name: strings.TrimSpace(n.Value)}
+	case n.Kind == yaml.MappingNode:
+		d.structure(n, reflect.ValueOf(s).Elem(), path)
+	default:
+		d.fail(n, path, "must be a strategy name or {name, label, params}, got %s", describe(n))
+	}
+}
+
 // Params are a strategy's parameters: numbers, durations ("30s" stays a string), strings and
 // booleans, by parameter name.
 type Params map[string]any

@@ -69,7 +69,7 @@ func TestStagesForms(t *testing.T) {
 	assert.Equal(t, a.Phases[0].Probe.Stages, b.Phases[0].Probe.Stages)
 	j, err := json.Marshal(a.Phases[0].Probe)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"stages":"30s:5/s,1m0s:20/s","start_rate":"2/s","max_inflight":1000}`, string(j))
+	assert.JSONEq(t, `{"stages":"30s:5/s,1m0s:20/s","start_rate":"2/s","max_inflight":4000,"mode":"live"}`, string(j))
 }
 
 func TestClientsForms(t *testing.T) {
