@@ -49,6 +49,7 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 
 	b.WriteString("\n## Key findings\n\n")
 	bullets(&b, s.Findings, "Nothing to report: the run recorded no attempts.")
+	thresholdsMarkdown(&b, s.Thresholds)
 
 	b.WriteString("\n## Totals\n\n")
 	t := s.Totals

@@ -52,6 +52,8 @@ func (b *Builder) Summary() *Summary {
 	}
 	rankStrategies(s.Strategies)
 	s.Findings = append(append([]string{}, res.Findings...), b.findings(s)...)
+	s.Partial = run.Partial
+	s.Thresholds = thresholds(run.Thresholds, s)
 	return s
 }
 

@@ -17,6 +17,9 @@ type Summary struct {
 	ToolVersion string `json:"tool_version"`
 	Seed        int64  `json:"seed"`
 	Command     string `json:"command,omitempty"`
+	// Partial is true when the run was interrupted or failed before it finished: every figure
+	// covers only the attempts recorded until then (totals.stop_reason says why).
+	Partial bool `json:"partial"`
 
 	Target Target `json:"target"`
 	Totals Totals `json:"totals"`
@@ -32,6 +35,11 @@ type Summary struct {
 	// Findings are the key findings in plain sentences, most important first: the inference's
 	// own, then those drawn from the strategies and totals.
 	Findings []string `json:"findings"`
+
+	// Thresholds are the scenario's pass/fail thresholds (run.json's thresholds, a scenario's
+	// expect: section) checked against this summary, in scenario.Evaluate's order; absent when
+	// the run had none.
+	Thresholds []Threshold `json:"thresholds,omitempty"`
 }
 
 // Target is where the traffic went (no secrets).
