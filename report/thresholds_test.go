@@ -16,8 +16,8 @@ import (
 
 func TestThresholds(t *testing.T) {
 	s := &Summary{
-		Totals: Totals{Attempts: 100, RateLimited: 5},
-		Limits: []infer.Limit{{Dimension: "requests", EffectivePerMinute: fp(49), Algorithm: "token-bucket"}},
+		Totals:  Totals{Attempts: 100, RateLimited: 5},
+		Limits:  []infer.Limit{{Dimension: "requests", EffectivePerMinute: fp(49), Algorithm: "token-bucket"}},
 		Binding: &infer.Binding{Dimension: "requests"},
 		Strategies: []Strategy{
 			{Name: "full-jitter", Mode: "sim", Clients: 10, Requests: 50, Attempts: 60, Latency: &Latency{P95: 2}},
