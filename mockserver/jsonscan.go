@@ -207,7 +207,8 @@ func (s *scanner) str() (raw []byte, n int, ok bool) {
 	return s.strAt()
 }
 
-// strAt is str for a cursor known to be on the opening quote.
+// strAt is str for a cursor known to be on the opening quote, with no error recorded: the
+// caller has just peeked '"'.
 func (s *scanner) strAt() (raw []byte, n int, ok bool) {
 	b := s.b
 	start := s.i

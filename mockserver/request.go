@@ -190,7 +190,7 @@ func (p *reqParser) top() {
 func (p *reqParser) model() {
 	switch p.s.peek() {
 	case '"':
-		p.req.model, _, _ = p.s.str()
+		p.req.model, _, _ = p.s.strAt()
 		p.hasModel = true
 	case 'n':
 		p.s.skip() // null: as if absent
@@ -248,7 +248,7 @@ func (p *reqParser) stream() {
 func (p *reqParser) system(parts ...any) (int64, bool) {
 	switch p.s.peek() {
 	case '"':
-		_, n, _ := p.s.str()
+		_, n, _ := p.s.strAt()
 		return countBytes(n), n > 0
 	case '[':
 		return p.blocks(parts...)
@@ -312,14 +312,14 @@ func (p *reqParser) message(i int) (role string, nonEmpty bool, tokens int64) {
 				p.badType("string", "messages", i, "role")
 				continue
 			}
-			raw, _, _ := s.str()
+			raw, _, _ := s.strAt()
 			hasRole = true
 			role = p.checkRole(raw, i)
 		case "content":
 			hasContent, tokens, nonEmpty = true, 0, false
 			switch s.peek() {
 			case '"':
-				_, n, _ := s.str()
+				_, n, _ := s.strAt()
 				tokens, nonEmpty = countBytes(n), n > 0
 			case '[':
 				tokens, nonEmpty = p.blocks("messages", i, "content")
@@ -394,14 +394,14 @@ func (p *reqParser) blocks(parts ...any) (tokens int64, nonEmpty bool) {
 					p.badType("string", append(parts, n, "type")...)
 					continue
 				}
-				typ, _, _ = s.str()
+				typ, _, _ = s.strAt()
 				hasType = true
 			case "text":
 				if s.peek() != '"' {
 					p.badType("string", append(parts, n, "text")...)
 					continue
 				}
-				_, textLen, _ = s.str()
+				_, textLen, _ = s.strAt()
 				hasText = true
 			default:
 				s.skip()
