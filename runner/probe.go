@@ -1,0 +1,233 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/probe/backoff"
+	"github.com/ratelab/ratelab/probe/find"
+	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/probe/sim"
+)
+
+// findMargin is how long before the run's max_duration discovery plans to be done, so that the
+// last attempts end (and the report is written) before the engine's hard stop.
+const findMargin = 2 * time.Second
+
+// phaseRunner is what a phase needs of an engine: the live probe.Engine and the virtual-time
+// sim.Runner both provide it, so every phase and segment runs through the same code.
+type phaseRunner interface {
+	Open(context.Context, probe.OpenPhase) (probe.PhaseResult, error)
+	Closed(context.Context, probe.ClosedPhase) (probe.PhaseResult, error)
+	Segments() []record.Segment
+	Stats() probe.Stats
+	StopReason() string
+	Elapsed() time.Duration
+	Close() error
+}
+
+// Compile-time checks that both engines are phaseRunners.
+var (
+	_ phaseRunner = (*probe.Engine)(nil)
+	_ phaseRunner = (*sim.Runner)(nil)
+)
+
+// engineSpec says which engine a phase or segment runs on.
+type engineSpec struct {
+	mode        string // live or sim
+	key         string // API key; "" for the run's
+	budget      probe.Budget
+	maxInflight int
+	// model is the account model a simulated engine sends to; epoch is the virtual instant its
+	// clock starts at (zero: sim.DefaultEpoch).
+	model *mockserver.Mock
+	epoch time.Time
+}
+
+// newEngine starts an engine whose clock continues the run's timeline at r.offset.
+func (r *runState) newEngine(sp engineSpec) (phaseRunner, error) {
+	tg, err := r.tg.build(sp.key)
+	if err != nil {
+		return nil, &ConfigError{Msg: err.Error()}
+	}
+	timeout := r.s.Workload.Timeout.Std()
+	if sp.mode == record.ModeSim {
+		key := sp.key
+		if key == "" {
+			key = r.tg.cfg.Key
+		}
+		return sim.New(sim.Options{Target: tg, Mock: sp.model, Records: r.out, Key: key, Epoch: sp.epoch,
+			Offset: r.offset, Timeout: timeout, Budget: sp.budget, Seed: r.s.Seed})
+	}
+	return probe.NewEngine(probe.Options{Target: tg, Records: r.out, MaxInflight: sp.maxInflight,
+		Timeout: timeout, Budget: sp.budget, Seed: r.s.Seed, Start: time.Now().Add(-r.offset)})
+}
+
+// progress shows the live progress line of a live engine on a terminal, unless quiet.
+func (r *runState) progress(e phaseRunner, planned time.Duration) (stop func()) {
+	eng, ok := e.(*probe.Engine)
+	if !ok || r.quiet || !r.o.StderrTTY {
+		return func() {}
+	}
+	if d := r.budget.MaxDuration; d > 0 && (planned == 0 || d-r.offset < planned) {
+		planned = d - r.offset
+	}
+	return eng.Progress(r.o.Stderr, planned)
+}
+
+// simModel returns the account model simulated probe phases share (one budget, as the live
+// probe phases share one key), creating it on first use.
+func (r *runState) simModel() (*mockserver.Mock, error) {
+	if r.simMock == nil {
+		m, err := mockserver.New(*r.tg.mock, r.s.Seed)
+		if err != nil {
+			return nil, &ConfigError{Field: "mock", Msg: err.Error()}
+		}
+		r.simMock = m
+	}
+	return r.simMock, nil
+}
+
+// probePhase runs a probe phase on an engine of its own, within what is left of the run's
+// budget: discovery (find.Run), or one open-model phase at a rate or along stages.
+func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
+	p := ph.probe
+	budget, ok := r.remaining()
+	if !ok {
+		return nil
+	}
+	spec := engineSpec{mode: p.mode, budget: budget, maxInflight: p.maxInflight}
+	if p.mode == record.ModeSim {
+		m, err := r.simModel()
+		if err != nil {
+			return err
+		}
+		// The shared model's clock runs on: virtual time continues the run's timeline.
+		spec.model, spec.epoch = m, sim.DefaultEpoch.Add(r.offset)
+	}
+	eng, err := r.newEngine(spec)
+	if err != nil {
+		return err
+	}
+	r.ranProbe = true
+	r.tap.Sync() // the report's builder reads the run while attempts flow: change it only here
+	if p.note != "" {
+		r.rec.Notes = append(r.rec.Notes, p.note)
+	}
+	if !p.find {
+		ph.segs[0].StartS, ph.segs[0].ran = r.offset.Seconds(), true
+		r.syncSegments(false)
+	}
+
+	wall := time.Now()
+	stopProgress := r.progress(eng, p.duration)
+	var res probe.PhaseResult
+	var phaseErr error
+	what := fmt.Sprintf("phases[%d] (probe)", ph.index)
+	if p.find {
+		phaseErr = r.discover(ctx, eng, budget)
+	} else {
+		res, phaseErr = eng.Open(ctx, probe.OpenPhase{
+			Label: p.label, Kind: "probe", Phase: p.shape, Pacer: p.pacer, Duration: p.duration,
+			Fleet: fleetOf(p, r.s.Seed), Strategy: strategyLabel(p),
+		})
+	}
+	stopProgress()
+	closeErr := eng.Close()
+	r.tap.Sync()
+	st := eng.Stats()
+	if p.find {
+		for _, sg := range eng.Segments() {
+			ph.segs = append(ph.segs, plannedSegment{Segment: sg, ran: true})
+		}
+	} else if got := eng.Segments(); len(got) > 0 {
+		ph.segs[0].EndS = max(got[len(got)-1].EndS, ph.segs[0].StartS)
+	} else {
+		ph.segs[0].EndS = ph.segs[0].StartS
+	}
+	r.syncSegments(false)
+	r.account(st, eng.Elapsed(), p.mode == record.ModeLive)
+	addStats(&r.probeStats, st)
+	if !r.quiet {
+		r.printProbePhase(i, p, res, st, eng.StopReason(), time.Since(wall))
+	}
+	return r.phaseError(what, eng.StopReason(), phaseErr, closeErr)
+}
+
+// discover runs limit discovery (probe/find) on eng until the requests limit is known within
+// ±2%, or the run's budget or time stops it, and notes in run.json why it stopped. The figures
+// come afterwards from the attempt log, as for any phase.
+func (r *runState) discover(ctx context.Context, eng phaseRunner, budget probe.Budget) error {
+	var fr find.Runner
+	switch e := eng.(type) {
+	case *probe.Engine:
+		fr = find.Live(e)
+	case *sim.Runner:
+		fr = e
+	}
+	rep, err := find.Run(ctx, fr, find.Options{
+		Seed:        r.s.Seed,
+		MaxDuration: r.findDeadline(),
+		MaxRequests: budget.MaxRequests,
+		Run:         r.rec,
+	})
+	if rep.StopReason != "" {
+		r.tap.Sync()
+		r.rec.Notes = append(r.rec.Notes, fmt.Sprintf("find: %d attempts, %d refused (429); %s", rep.Attempts, rep.RateLimited, rep.StopReason))
+	}
+	if errors.Is(err, find.ErrTarget) {
+		return fmt.Errorf("%w (check the target URL, its api and the key)", err)
+	}
+	return err
+}
+
+// findDeadline is when, in run time, discovery must be done: find.DefaultMaxDuration after it
+// starts, and shortly before the run's max_duration.
+func (r *runState) findDeadline() time.Duration {
+	d := r.offset + find.DefaultMaxDuration
+	if md := r.budget.MaxDuration; md > 0 {
+		d = min(d, max(md-findMargin, md*9/10))
+	}
+	return d
+}
+
+// fleetOf is the retry fleet of a probe phase: nil (one attempt per request) without a strategy.
+func fleetOf(p *probePlan, seed int64) backoff.Fleet {
+	if p.strategy == nil {
+		return nil
+	}
+	return p.strategy.NewFleet(seed)
+}
+
+// strategyLabel is the records' strategy field of a probe phase: "" for no retries.
+func strategyLabel(p *probePlan) string {
+	return p.stratLabel
+}
+
+// addStats adds the counts of one engine to a running total; the last-seen limits are the
+// latest engine's when it saw any.
+func addStats(to *probe.Stats, st probe.Stats) {
+	to.Attempts += st.Attempts
+	to.OK += st.OK
+	to.RateLimited += st.RateLimited
+	to.Overloaded += st.Overloaded
+	to.ServerErrors += st.ServerErrors
+	to.Other += st.Other
+	to.TransportErrors += st.TransportErrors
+	to.Rejected += st.Rejected
+	to.Dropped += st.Dropped
+	to.Late += st.Late
+	to.InputTokens += st.InputTokens
+	to.OutputTokens += st.OutputTokens
+	for d := range st.Limits {
+		if st.Limits[d].Present() {
+			to.Limits = st.Limits
+			to.Dialect = st.Dialect
+			break
+		}
+	}
+}

@@ -1,0 +1,275 @@
+// Package runner executes a scenario: one resolved, validated scenario.Scenario — built from a
+// scenario file by `ratelab run`, or from flags by `ratelab probe` and `ratelab compare` — runs
+// phase after phase against its target, into one output directory. It sets the target up (the
+// embedded mock on a loopback port for live phases, the mock's account model for simulated
+// ones, or a real API with the key read from the environment), asks before real traffic goes to
+// a non-loopback host, records every attempt of every phase in one attempts.jsonl on one
+// timeline, runs probe phases (a constant rate, stages, or limit discovery) and compare phases
+// (strategies × client counts × modes, each from a fresh budget) on the live engine or the
+// simulator, and builds the report while the attempts are written. The budget bounds the whole
+// run. An interrupt stops the phase in progress, lets in-flight attempts finish within the
+// grace period, and still writes run.json, summary.json and report.md, marked partial.
+//
+// The files are split by concern: target.go (where requests go), plan.go (the scenario's
+// phases as engine plans), probe.go and compare.go (the two kinds of phase), output.go (the
+// run directory, run.json and the report) and print.go (what the terminal shows).
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/report"
+	"github.com/ratelab/ratelab/scenario"
+)
+
+// Options are what a run may touch of the outside world, and how it names itself.
+type Options struct {
+	// Command is the command recorded in run.json: "run", "probe" or "compare". Default "run".
+	Command string
+	// Version is ratelab's version, recorded in run.json and summary.json.
+	Version string
+	// Stdin answers the confirmation asked before real traffic goes to a non-loopback host;
+	// StdinTTY says whether it is a terminal (without one the run is refused unless the
+	// scenario's Yes is set).
+	Stdin    io.Reader
+	StdinTTY bool
+	// Stdout receives the findings and tables, Stderr progress, notes and warnings; nil
+	// discards. StderrTTY enables the live progress line.
+	Stdout, Stderr io.Writer
+	StderrTTY      bool
+	// Getenv reads the environment variable that holds the API key. Default os.Getenv.
+	Getenv func(string) string
+}
+
+// Result is what a run produced.
+type Result struct {
+	// Dir is the output directory.
+	Dir string
+	// Summary is summary.json as written; nil when the run stopped before it could be built.
+	Summary *report.Summary
+}
+
+// Failed returns the lines of the thresholds the run failed ("FAIL subject: detail").
+func (r *Result) Failed() []string {
+	if r == nil || r.Summary == nil {
+		return nil
+	}
+	return report.FailedThresholds(r.Summary)
+}
+
+// ErrInterrupted is returned when the run was interrupted (its context was cancelled): the
+// attempts recorded so far, run.json, summary.json and report.md are written, marked partial.
+var ErrInterrupted = errors.New("interrupted")
+
+// ConfigError is a problem found while setting the run up, before anything is sent: an unset
+// key variable, a target that cannot be built, a confirmation refused. Field is the scenario
+// field at fault ("target.key_env"), or "" when no one field is; Value is its value as given.
+type ConfigError struct {
+	Field, Value, Msg string
+}
+
+// Error returns "field value: message", leaving out what is empty.
+func (e *ConfigError) Error() string {
+	switch {
+	case e.Field == "":
+		return e.Msg
+	case e.Value == "":
+		return e.Field + ": " + e.Msg
+	}
+	return e.Field + " " + e.Value + ": " + e.Msg
+}
+
+// Run executes s, which must have been resolved (scenario.Load, or Scenario.Resolve with
+// scenarios.Options()), and returns what it wrote. A run stopped by its budget is complete; an
+// interrupted one returns ErrInterrupted after writing its partial results. Thresholds are
+// evaluated into the summary; Result.Failed lists those that failed.
+func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) {
+	if o.Command == "" {
+		o.Command = "run"
+	}
+	if o.Stdin == nil {
+		o.Stdin = eofReader{}
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	phases, err := planPhases(s)
+	if err != nil {
+		return nil, err
+	}
+	tg, err := resolveTarget(s, o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	r := &runState{s: s, o: o, phases: phases, tg: tg, quiet: s.Output.Quiet,
+		budget: probe.Budget{MaxRequests: s.Budget.MaxRequests, MaxDuration: s.Budget.MaxDuration.Std(), Tokens: s.Budget.BudgetTokens}}
+	if err := r.confirm(); err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ErrInterrupted // nothing started, nothing to write
+	}
+	if tg.mock != nil && r.anyLive() {
+		// The mock outlives an interrupt until the live engine's grace period is over.
+		if err := tg.startMock(context.WithoutCancel(ctx), s.Seed); err != nil {
+			return nil, err
+		}
+		defer tg.stopMock()
+	}
+	if err := r.open(time.Now()); err != nil {
+		return nil, err
+	}
+	defer r.abort()
+	runErr := r.execute(ctx)
+	return r.finish(runErr)
+}
+
+// runState is one run in progress: its plan, its output, and its timeline. Phases and compare
+// segments lie end to end on one timeline (record times): a live one takes wall time, a
+// simulated one virtual time, and each engine's clock is offset to start where the previous
+// one ended, so charts and inference never see two of them overlap.
+type runState struct {
+	s      *scenario.Scenario
+	o      Options
+	phases []*phasePlan
+	tg     *target
+	quiet  bool
+	budget probe.Budget // the whole run's
+
+	dir    string
+	out    *record.Writer
+	rec    *record.Run
+	stream *report.Stream
+	tap    *asyncTap // feeds stream from the attempt log's writer, on its own goroutine
+
+	offset      time.Duration // run time at which the next phase or segment starts
+	spent       probe.Stats   // totals of everything run so far (budget, dropped, late)
+	probeStats  probe.Stats   // totals of the probe phases, for the end-of-run table
+	lastLive    probe.Stats   // the last live segment's, for the rest before the next one
+	remoteSent  bool          // live traffic has gone to a real API: rest before a compare segment
+	ranProbe    bool
+	stopped     string // why the run stopped early; "" while it has not
+	interrupted bool
+	keys        int              // fresh embedded-mock accounts handed out so far
+	simMock     *mockserver.Mock // the account model simulated probe phases share
+}
+
+// execute runs the phases in order until they end, the budget is spent or the run is
+// interrupted.
+func (r *runState) execute(ctx context.Context) error {
+	for i, ph := range r.phases {
+		if r.stopped != "" {
+			break
+		}
+		if ctx.Err() != nil {
+			r.interrupt()
+			break
+		}
+		var err error
+		if ph.probe != nil {
+			err = r.probePhase(ctx, i, ph)
+		} else {
+			err = r.comparePhase(ctx, i, ph)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stop records why the run stopped early; the first reason is kept.
+func (r *runState) stop(reason string) {
+	if r.stopped == "" {
+		r.stopped = reason
+	}
+}
+
+// interrupt marks the run interrupted.
+func (r *runState) interrupt() {
+	r.interrupted = true
+	r.stop("interrupted")
+}
+
+// remaining is the run's budget left for the next phase or segment; false when it is spent.
+func (r *runState) remaining() (probe.Budget, bool) {
+	b := r.budget
+	if m := b.MaxRequests; m > 0 {
+		if b.MaxRequests = m - r.spent.Attempts; b.MaxRequests <= 0 {
+			r.stop(fmt.Sprintf("--max-requests %d reached", m))
+			return b, false
+		}
+	}
+	if t := b.Tokens; t > 0 {
+		if b.Tokens = t - r.spent.InputTokens - r.spent.OutputTokens; b.Tokens <= 0 {
+			r.stop(fmt.Sprintf("--budget-tokens %d reached", t))
+			return b, false
+		}
+	}
+	if d := b.MaxDuration; d > 0 && r.offset >= d {
+		r.stop(fmt.Sprintf("--max-duration %s reached", d))
+		return b, false
+	}
+	if u := b.Unconfirmed; u > 0 {
+		if b.Unconfirmed = u - r.spent.Attempts; b.Unconfirmed <= 0 {
+			r.stop(fmt.Sprintf("%d requests sent to non-loopback host %s without confirmation; pass --yes to send more", u, r.tg.host()))
+			return b, false
+		}
+	}
+	return b, true
+}
+
+// account adds what one engine did to the run's totals and moves the timeline on to where the
+// engine's clock stopped.
+func (r *runState) account(st probe.Stats, elapsed time.Duration, live bool) {
+	r.spent.Attempts += st.Attempts
+	r.spent.Rejected += st.Rejected
+	r.spent.InputTokens += st.InputTokens
+	r.spent.OutputTokens += st.OutputTokens
+	r.spent.Dropped += st.Dropped
+	r.spent.Late += st.Late
+	r.offset = max(elapsed, r.offset)
+	if live {
+		r.lastLive = st
+		if r.tg.mock == nil && st.Attempts > 0 {
+			r.remoteSent = true
+		}
+	}
+}
+
+// phaseError turns a phase's outcome into the run's: an interrupt marks the run, a stop reason
+// is kept, anything else fails the run naming the phase.
+func (r *runState) phaseError(what string, stopReason string, phaseErr, closeErr error) error {
+	if stopReason != "" {
+		r.stop(stopReason)
+	}
+	switch {
+	case errors.Is(phaseErr, probe.ErrInterrupted):
+		r.interrupt()
+		return nil
+	case phaseErr != nil:
+		return fmt.Errorf("%s: %w", what, phaseErr)
+	case closeErr != nil:
+		return fmt.Errorf("%s: %w", what, closeErr)
+	}
+	return nil
+}
+
+// eofReader is an empty stdin.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }

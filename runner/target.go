@@ -1,0 +1,195 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/scenario"
+	"github.com/ratelab/ratelab/scenarios"
+)
+
+// mockPlaceholderURL is the target URL of the embedded mock before it listens (and in
+// simulation, where nothing listens): a valid URL nothing is ever sent to.
+const mockPlaceholderURL = "http://127.0.0.1"
+
+// mockProbeKey is the API key probe phases use against the embedded mock when the environment
+// holds none: the mock keeps one budget per key, and any fixed key will do.
+const mockProbeKey = "ratelab-probe"
+
+// target is where requests go: the request shape every engine builds its probe.Target from,
+// the embedded mock's configuration (nil for a real API), and what run.json says of it.
+type target struct {
+	cfg    probe.TargetConfig
+	mock   *mockserver.Config
+	record record.Target
+
+	stopServer func() // stops the embedded mock server; nil while none runs
+}
+
+// resolveTarget resolves the scenario's target: the API, model, request shape and key, and
+// for the embedded mock its configuration (the server starts later, and only when a phase
+// runs live). The key comes from the environment variable target.key_env names (by default
+// ANTHROPIC_API_KEY or OPENAI_API_KEY by API); it is kept only in the request headers, never
+// recorded, printed or put in an error.
+func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, error) {
+	t := &s.Target
+	api, err := probe.ParseAPI(t.API)
+	if err != nil {
+		return nil, &ConfigError{Field: "target.api", Value: t.API, Msg: err.Error()}
+	}
+	tg := &target{}
+	base := t.URL
+	if s.Mock != nil {
+		cfg, err := mockConfig(s.Mock)
+		if err != nil {
+			return nil, err
+		}
+		tg.mock, base = cfg, mockPlaceholderURL
+		tg.record = record.Target{URL: "mock"}
+	}
+
+	keyEnv := t.KeyEnv
+	if keyEnv == "" {
+		keyEnv = probe.DefaultKeyEnv(api)
+	}
+	var key string
+	if keyEnv != "" {
+		key = getenv(keyEnv)
+	}
+	switch {
+	case key == "" && tg.mock != nil && api != probe.APIHTTP:
+		key, keyEnv = mockProbeKey, ""
+	case key == "" && t.KeyEnv != "":
+		return nil, &ConfigError{Field: "target.key_env", Value: t.KeyEnv, Msg: "the variable is not set"}
+	case key == "" && api != probe.APIHTTP:
+		return nil, &ConfigError{Field: "target.key_env", Value: keyEnv,
+			Msg: "the variable is not set: export your API key there, or name another variable"}
+	}
+	if key == "" {
+		keyEnv = ""
+	}
+
+	header := http.Header{}
+	for k, v := range t.Headers {
+		header.Add(k, v)
+	}
+	for k, v := range t.PrivateHeaders {
+		header.Add(k, v)
+	}
+	method := t.Method
+	if api != probe.APIHTTP {
+		method = "" // anthropic and openai always POST
+	}
+	tg.cfg = probe.TargetConfig{
+		API: api, URL: base, Key: key, Model: t.Model, MaxTokens: s.Workload.MaxTokens,
+		PromptTokens: s.Workload.PromptTokens, PromptSpread: s.Workload.PromptTokensSpread, Seed: s.Seed,
+		Method: method, Header: header, Body: []byte(t.Body),
+	}
+	built, err := probe.NewTarget(tg.cfg)
+	if err != nil {
+		return nil, &ConfigError{Msg: err.Error()}
+	}
+	tg.record.API, tg.record.Model, tg.record.KeyEnv = string(api), t.Model, keyEnv
+	tg.record.Method = built.Method()
+	if api == probe.APIHTTP {
+		tg.record.Model = ""
+	}
+	if tg.mock == nil {
+		tg.record.URL = built.URL()
+	}
+	return tg, nil
+}
+
+// mockConfig returns the embedded mock's configuration: the one the scenario's mock section
+// was decoded into (scenarios.Options), decoding it here when the scenario was resolved
+// without that hook.
+func mockConfig(m *scenario.Mock) (*mockserver.Config, error) {
+	switch c := m.Config.(type) {
+	case *mockserver.Config:
+		return c, nil
+	case mockserver.Config:
+		return &c, nil
+	case nil:
+		if m.Node == nil {
+			cfg := mockserver.DefaultConfig()
+			return &cfg, nil
+		}
+		v, err := scenarios.DecodeMock(m.Node)
+		if err != nil {
+			return nil, &ConfigError{Field: "mock", Msg: err.Error()}
+		}
+		return v.(*mockserver.Config), nil
+	}
+	return nil, &ConfigError{Field: "mock", Msg: fmt.Sprintf("holds a %T, not a mock server configuration", m.Config)}
+}
+
+// build returns the probe.Target of one engine, with key in place of the run's key when not "".
+func (tg *target) build(key string) (*probe.Target, error) {
+	cfg := tg.cfg
+	if key != "" {
+		cfg.Key = key
+	}
+	return probe.NewTarget(cfg)
+}
+
+// host is the host (with port) requests go to.
+func (tg *target) host() string {
+	if u, err := url.Parse(tg.cfg.URL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return tg.cfg.URL
+}
+
+// remote reports whether the target is a real API on a non-loopback host.
+func (tg *target) remote() bool { return tg.mock == nil && !probe.IsLoopback(tg.host()) }
+
+// startMock starts the embedded mock on a free loopback port and points the target at it.
+func (tg *target) startMock(ctx context.Context, seed int64) error {
+	m, err := mockserver.New(*tg.mock, seed)
+	if err != nil {
+		return &ConfigError{Field: "mock", Msg: err.Error()}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	srv, err := m.Start(sctx, "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		return fmt.Errorf("start the embedded mock: %w", err)
+	}
+	tg.cfg.URL = srv.URL()
+	tg.stopServer = sync.OnceFunc(func() {
+		cancel()
+		srv.Wait()
+	})
+	return nil
+}
+
+// stopMock stops the embedded mock and waits for it; it may be called again.
+func (tg *target) stopMock() {
+	if tg.stopServer != nil {
+		tg.stopServer()
+	}
+}
+
+// confirm asks before real traffic goes to a non-loopback host: a run that may send more than
+// probe.RemoteFreeRequests requests must be confirmed on a terminal (or by --yes); a smaller
+// one is capped at that many unconfirmed requests.
+func (r *runState) confirm() error {
+	if !r.tg.remote() || !r.anyLive() || r.s.Yes {
+		return nil
+	}
+	host, most := r.tg.host(), r.mostRequests()
+	if !probe.NeedsConfirmation(host, most) {
+		r.budget.Unconfirmed = probe.RemoteFreeRequests
+		return nil
+	}
+	if err := probe.Confirm(r.o.Stdin, r.o.Stderr, r.o.StdinTTY, host, most); err != nil {
+		return &ConfigError{Msg: err.Error()}
+	}
+	return nil
+}
