@@ -1,15 +1,23 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"os"
+	"path"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/ratelab/ratelab/runner"
+	"github.com/ratelab/ratelab/scenario"
+	"github.com/ratelab/ratelab/scenarios"
 )
 
 // runFlags are the flags every run command (probe, compare, run) shares.
 type runFlags struct {
+	fs           *flagSet
 	out          string
 	seed         int64
 	quiet        bool
@@ -20,10 +28,11 @@ type runFlags struct {
 }
 
 // DefaultSeed is the seed of a run that names none.
-const DefaultSeed = 1
+const DefaultSeed = scenario.DefaultSeed
 
-func (r *runFlags) register(fs *flagSet) {
-	fs.StringVar(&r.out, "out", "", "output directory (default out/"+fs.Name()+"-<timestamp>)")
+func (r *runFlags) register(fs *flagSet, outDefault string) {
+	r.fs = fs
+	fs.StringVar(&r.out, "out", "", "output directory (default "+outDefault+")")
 	fs.Int64Var(&r.seed, "seed", DefaultSeed, "seed for every random choice (same seed, same simulated result)")
 	fs.BoolVar(&r.quiet, "quiet", false, "no progress and no tables on the terminal")
 	fs.BoolVar(&r.yes, "yes", false, "do not ask before sending more than 20 requests to a non-loopback host")
@@ -32,16 +41,137 @@ func (r *runFlags) register(fs *flagSet) {
 	fs.Int64Var(&r.budgetTokens, "budget-tokens", 0, "stop after this many tokens consumed, input plus output (0: no limit)")
 }
 
-// outDir returns the output directory, creating it: --out, or out/<command>-<timestamp>.
-func (r *runFlags) outDir(command string, now time.Time) (string, error) {
-	dir := r.out
-	if dir == "" {
-		dir = fmt.Sprintf("out/%s-%s", command, now.Format("20060102-150405"))
+// overrides returns the run flags the user gave, for a scenario file to take.
+func (r *runFlags) overrides() scenario.Overrides {
+	var o scenario.Overrides
+	changed := r.fs.Changed
+	if changed("out") {
+		o.Out = &r.out
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create output directory: %w", err)
+	if changed("seed") {
+		o.Seed = &r.seed
 	}
-	return dir, nil
+	if changed("quiet") {
+		o.Quiet = &r.quiet
+	}
+	if changed("yes") {
+		o.Yes = &r.yes
+	}
+	if changed("max-requests") {
+		o.MaxRequests = &r.maxRequests
+	}
+	if changed("max-duration") {
+		o.MaxDuration = &r.maxDuration
+	}
+	if changed("budget-tokens") {
+		o.BudgetTokens = &r.budgetTokens
+	}
+	return o
+}
+
+// apply sets the run flags on a scenario built from flags: all of them, given or not.
+func (r *runFlags) apply(s *scenario.Scenario, command string, now time.Time) {
+	s.Seed, s.Yes = r.seed, r.yes
+	s.Budget = scenario.Budget{MaxRequests: r.maxRequests, MaxDuration: scenario.Duration(r.maxDuration), BudgetTokens: r.budgetTokens}
+	s.Output = scenario.Output{Dir: r.out, Quiet: r.quiet}
+	if s.Output.Dir == "" {
+		s.Output.Dir = path.Join(scenario.DefaultOutRoot, command+"-"+now.Format("20060102-150405"))
+	}
+}
+
+// loadScenario loads the SCENARIO argument of `ratelab run` (a file or a bundled name) with the
+// real hooks.
+func loadScenario(arg string) (*scenario.Scenario, error) { return scenarios.Load(arg) }
+
+// execute runs a resolved scenario and maps the outcome to the CLI's errors: an interrupt to
+// exit 130, a setup or scenario problem to exit 2 (naming the flag, for flags map a field to
+// its flag), a failed threshold to exit 3.
+func execute(ctx context.Context, env *cliEnv, s *scenario.Scenario, command string, flags map[string]string) error {
+	res, err := runner.Run(ctx, s, runner.Options{
+		Command: command, Version: Version,
+		Stdin: env.stdin, StdinTTY: env.stdinTTY,
+		Stdout: env.stdout, Stderr: env.stderr, StderrTTY: env.stderrTTY,
+		Getenv: env.getenv,
+	})
+	var ce *runner.ConfigError
+	var se *scenario.Error
+	switch {
+	case errors.Is(err, runner.ErrInterrupted):
+		return errInterrupted
+	case errors.As(err, &ce):
+		if name := flagOf(flags, ce.Field); name != "" {
+			ce.Field = "--" + name
+			return usageErrorf("%v", ce)
+		}
+		return usageErrorf("%s: %v", command, ce)
+	case errors.As(err, &se):
+		return scenarioError(command, se, flags)
+	case err != nil:
+		return fmt.Errorf("%s: %w", command, err)
+	}
+	if failed := res.Failed(); len(failed) > 0 {
+		return &thresholdError{failed: failed}
+	}
+	return nil
+}
+
+// scenarioError turns an invalid scenario into a usage error listing every problem, one per
+// line: "file:line:col: path: message" for a file, "--flag: message" for a field a flag sets.
+func scenarioError(command string, se *scenario.Error, flags map[string]string) error {
+	lines := make([]string, len(se.Problems))
+	for i, p := range se.Problems {
+		if name := flagOf(flags, p.Path); name != "" {
+			lines[i] = "--" + name + ": " + p.Msg
+			continue
+		}
+		lines[i] = p.String()
+	}
+	if flags != nil && len(lines) == 1 {
+		return usageErrorf("%s: %s", command, lines[0])
+	}
+	return usageErrorf("%s: invalid scenario:\n%s", command, strings.Join(lines, "\n"))
+}
+
+// flagOf names the flag that sets the scenario field at path (a field inside it included), or
+// "" when flags is nil or no flag does.
+func flagOf(flags map[string]string, path string) string {
+	for p := path; p != "" && flags != nil; p = parentField(p) {
+		if name, ok := flags[p]; ok {
+			return name
+		}
+	}
+	return ""
+}
+
+// parentField drops the last segment of a field path: "a.b[2]" → "a.b" → "a" → "".
+func parentField(p string) string {
+	i := max(strings.LastIndexByte(p, '.'), strings.LastIndexByte(p, '['))
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+// targetFields maps the scenario fields the target, workload and run flags set to the flags.
+var targetFields = map[string]string{
+	"target.api": "api", "target.url": "target", "target.model": "model", "target.key_env": "api-key-env",
+	"target.method": "method", "target.body": "body",
+	"workload.prompt_tokens": "prompt-tokens", "workload.prompt_tokens_spread": "prompt-tokens-spread",
+	"workload.max_tokens": "max-tokens", "workload.timeout": "timeout",
+	"budget.max_requests": "max-requests", "budget.max_duration": "max-duration", "budget.budget_tokens": "budget-tokens",
+	"--max-requests": "max-requests", "--max-duration": "max-duration", "--budget-tokens": "budget-tokens",
+}
+
+// withFields returns targetFields plus more.
+func withFields(more map[string]string) map[string]string {
+	out := make(map[string]string, len(targetFields)+len(more))
+	for k, v := range targetFields {
+		out[k] = v
+	}
+	for k, v := range more {
+		out[k] = v
+	}
+	return out
 }
 
 // isTerminal reports whether f is an interactive terminal.

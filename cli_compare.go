@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,7 +9,8 @@ import (
 
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/scenario"
+	"github.com/ratelab/ratelab/scenarios"
 )
 
 const compareAbout = `Runs the same workload under each retry strategy and compares them: requests, attempts,
@@ -41,9 +41,8 @@ const defaultStrategies = "exponential,full-jitter,equal-jitter,decorrelated-jit
 
 // The compare modes.
 const (
-	modeLive = record.ModeLive
-	modeSim  = record.ModeSim
-	modeBoth = "both"
+	modeLive = scenario.ModeLive
+	modeSim  = scenario.ModeSim
 )
 
 // compareFlags are the flags of `ratelab compare`.
@@ -75,62 +74,26 @@ func (f *compareFlags) register(fs *flagSet) {
 	}
 }
 
-// comparePlan is a checked compare workload.
-type comparePlan struct {
-	modes      []string // in run order within a strategy: live before sim
-	strategies []*backoff.Strategy
-	clients    []int // closed model; nil for open arrivals
-	requests   int
-	think      time.Duration
-	pacer      probe.Pacer // open arrivals
-	rate       probe.Rate
-	duration   time.Duration
-}
+// compareFields maps the scenario fields of the compare phase to the flags that set them.
+var compareFields = withFields(map[string]string{
+	"phases[0].compare.strategies": "strategies", "phases[0].compare.clients": "clients",
+	"phases[0].compare.requests": "requests", "phases[0].compare.think": "think", "phases[0].compare.rate": "rate",
+	"phases[0].compare.duration": "duration", "phases[0].compare.max_inflight": "max-inflight",
+	"phases[0].compare.mode": "mode", "phases[0].compare.rest": "rest",
+})
 
-// open reports whether the workload is open arrivals.
-func (p *comparePlan) open() bool { return p.pacer != nil }
-
-// segmentPlan is one strategy × client count × mode of a compare run.
-type segmentPlan struct {
-	strategy *backoff.Strategy
-	clients  int // 0 for open arrivals
-	mode     string
-}
-
-// label is the segment's label: the records' run field, e.g. full-jitter/sim/50.
-func (s segmentPlan) label() string {
-	n := "open"
-	if s.clients > 0 {
-		n = strconv.Itoa(s.clients)
-	}
-	return s.strategy.Label() + "/" + s.mode + "/" + n
-}
-
-// segments lists the run's segments in order: client counts, then strategies, then modes.
-func (p *comparePlan) segments() []segmentPlan {
-	counts := p.clients
-	if p.open() {
-		counts = []int{0}
-	}
-	var out []segmentPlan
-	for _, n := range counts {
-		for _, s := range p.strategies {
-			for _, m := range p.modes {
-				out = append(out, segmentPlan{strategy: s, clients: n, mode: m})
-			}
-		}
-	}
-	return out
-}
-
-// plan checks the compare flags (the target is resolved separately).
-func (f *compareFlags) plan(fs *flagSet, isMock bool) (*comparePlan, error) {
+// phase checks the compare flags and builds the scenario's one compare phase (the target is
+// checked separately).
+func (f *compareFlags) phase(fs *flagSet, isMock bool) (*scenario.ComparePhase, error) {
 	for _, name := range probeOnlyFlags {
 		if fs.Changed(name) {
 			return nil, usageErrorf("compare: --%s is a probe flag; compare takes --clients/--requests, or --rate R --duration D", name)
 		}
 	}
-	p := &comparePlan{requests: f.requests, think: f.think}
+	if f.rest < 0 {
+		return nil, usageErrorf("--rest %s: want a duration ≥ 0", f.rest)
+	}
+	p := &scenario.ComparePhase{Think: scenario.Duration(f.think), MaxInflight: f.probe.maxInflight, Rest: scenario.Duration(f.rest)}
 	mode := f.mode
 	if mode == "" {
 		mode = modeLive
@@ -138,36 +101,33 @@ func (f *compareFlags) plan(fs *flagSet, isMock bool) (*comparePlan, error) {
 			mode = modeSim
 		}
 	}
-	switch mode {
-	case modeLive:
-		p.modes = []string{modeLive}
-	case modeSim:
-		p.modes = []string{modeSim}
-	case modeBoth:
-		p.modes = []string{modeLive, modeSim}
-	default:
+	if !slices.Contains(scenario.Modes, mode) {
 		return nil, usageErrorf("--mode %q: want live, sim or both", f.mode)
 	}
 	if mode != modeLive && !isMock {
 		return nil, usageErrorf("--mode %s: the simulator models the embedded mock, so it needs --target mock (the target is %s); use --mode live", mode, f.probe.target)
 	}
+	p.Mode = mode
 
 	list := strings.TrimSpace(f.strategies)
 	if list == "all" {
 		list = strings.Join(backoff.Names(), ",")
 	}
-	strats, err := backoff.ResolveList(list)
+	specs, err := backoff.ParseList(list)
+	if err == nil {
+		_, err = backoff.ResolveList(list)
+	}
 	if err != nil {
 		return nil, usageErrorf("--strategies: %v (see ratelab compare --list)", err)
 	}
 	seen := map[string]bool{}
-	for _, s := range strats {
-		if seen[s.Label()] {
-			return nil, usageErrorf("--strategies: %s is listed twice; give each variant its own parameters", s.Label())
+	for _, spec := range specs {
+		if seen[spec.String()] {
+			return nil, usageErrorf("--strategies: %s is listed twice; give each variant its own parameters", spec)
 		}
-		seen[s.Label()] = true
+		seen[spec.String()] = true
+		p.Strategies = append(p.Strategies, *strategyOf(spec))
 	}
-	p.strategies = strats
 
 	if f.probe.rate != "" || f.probe.duration != 0 {
 		for _, name := range []string{"clients", "requests", "think"} {
@@ -185,19 +145,20 @@ func (f *compareFlags) plan(fs *flagSet, isMock bool) (*comparePlan, error) {
 		if r.PerSecond() <= 0 {
 			return nil, usageErrorf("--rate %s: want a positive rate such as 5/s", f.probe.rate)
 		}
-		p.pacer, p.rate, p.duration = probe.Constant(r), r, f.probe.duration
+		p.Rate, p.Duration = scenario.Rate(f.probe.rate), scenario.Duration(f.probe.duration)
 		return p, nil
 	}
-	if p.clients, err = parseClients(f.clients); err != nil {
+	if p.Clients, err = parseClients(f.clients); err != nil {
 		return nil, err
 	}
 	if f.requests < 1 {
 		return nil, usageErrorf("--requests %d: want at least 1 logical request per client", f.requests)
 	}
+	p.Requests = f.requests
 	if f.think < 0 {
 		return nil, usageErrorf("--think %s: want a duration ≥ 0", f.think)
 	}
-	if n := slices.Max(p.clients); n > f.probe.maxInflight && slices.Contains(p.modes, modeLive) {
+	if n := slices.Max(p.Clients); n > f.probe.maxInflight && mode != modeSim {
 		return nil, usageErrorf("--clients %d exceeds --max-inflight %d: each live client holds one attempt in flight; raise --max-inflight", n, f.probe.maxInflight)
 	}
 	return p, nil
@@ -223,21 +184,8 @@ func parseClients(s string) ([]int, error) {
 	return out, nil
 }
 
-// normalizedParams returns a strategy's parameters as run.json holds them after a re-read
-// (numbers as float64), so the report built during the run matches a later re-render.
-func normalizedParams(s *backoff.Strategy) map[string]any {
-	b, err := json.Marshal(s.Params())
-	if err != nil {
-		return s.Params()
-	}
-	var out map[string]any
-	if json.Unmarshal(b, &out) != nil {
-		return s.Params()
-	}
-	return out
-}
-
-// runCompare is `ratelab compare`.
+// runCompare is `ratelab compare`: the flags become a scenario with one compare phase, which
+// the runner executes.
 func runCompare(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet("compare", "ratelab compare [flags]", compareAbout)
 	f := &compareFlags{}
@@ -254,20 +202,17 @@ func runCompare(ctx context.Context, env *cliEnv, args []string) error {
 	if f.probe.maxInflight < 1 {
 		return usageErrorf("--max-inflight %d: want at least 1", f.probe.maxInflight)
 	}
-	if f.probe.timeout <= 0 {
-		return usageErrorf("--timeout %s: want a positive duration such as 60s", f.probe.timeout)
-	}
-	if f.rest < 0 {
-		return usageErrorf("--rest %s: want a duration ≥ 0", f.rest)
-	}
-	p, err := f.plan(fs, f.probe.target == "mock")
+	p, err := f.phase(fs, f.probe.target == "mock")
 	if err != nil {
 		return err
 	}
-	pt, err := f.probe.targetSpec(env, fs)
+	s, err := f.probe.baseScenario(fs, "compare")
 	if err != nil {
 		return err
 	}
-	c := &comparison{env: env, flags: f, plan: p, target: pt}
-	return c.execute(ctx)
+	s.Phases = []scenario.Phase{{Compare: p}}
+	if err := s.Resolve(scenarios.Options()); err != nil {
+		return flagScenarioError("compare", err, compareFields)
+	}
+	return execute(ctx, env, s, "compare", compareFields)
 }

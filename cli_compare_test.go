@@ -14,6 +14,7 @@ import (
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
+	"github.com/ratelab/ratelab/runner"
 )
 
 // readSummary reads dir/summary.json.
@@ -51,7 +52,7 @@ func TestCompareList(t *testing.T) {
 	for _, name := range backoff.Names() {
 		assert.Contains(t, out, name)
 	}
-	assert.Contains(t, out, "max-attempts=10")
+	assert.Contains(t, out, "max-attempts=3")
 }
 
 func TestCompareUsageErrors(t *testing.T) {
@@ -238,12 +239,12 @@ func TestCompareOpenArrivals(t *testing.T) {
 // its live ones.
 func assertAgree(t *testing.T, s report.Summary, tol float64) {
 	t.Helper()
-	as := agreements(&s)
+	as := runner.Agreements(&s)
 	require.NotEmpty(t, as)
 	for _, a := range as {
-		assert.LessOrEqual(t, a.attDiff, tol, "%s: attempts live %d, sim %d", a.name, a.liveAtt, a.simAtt)
-		require.True(t, a.hasSpan, a.name)
-		assert.LessOrEqual(t, a.spanDiff, tol, "%s: makespan live %.3f s, sim %.3f s", a.name, a.liveSpan, a.simSpan)
+		assert.LessOrEqual(t, a.AttemptsDiff, tol, "%s: attempts live %d, sim %d", a.Name, a.LiveAttempts, a.SimAttempts)
+		require.True(t, a.HasMakespan, a.Name)
+		assert.LessOrEqual(t, a.MakespanDiff, tol, "%s: makespan live %.3f s, sim %.3f s", a.Name, a.LiveMakespan, a.SimMakespan)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ratelab/ratelab/mockserver"
@@ -207,29 +206,6 @@ func (f *mockFlags) config() (mockserver.Config, error) {
 		return cfg, usageErrorf("mock: %v", err)
 	}
 	return cfg, nil
-}
-
-// startEmbeddedMock starts a mock on a free loopback port for --target mock. stop shuts it
-// down and waits for it; it is safe to call more than once.
-func startEmbeddedMock(ctx context.Context, cfg mockserver.Config, seed int64) (baseURL string, m *mockserver.Mock, stop func(), err error) {
-	m, err = mockserver.New(cfg, seed)
-	if err != nil {
-		return "", nil, nil, usageErrorf("mock: %v", err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	srv, err := m.Start(sctx, "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		return "", nil, nil, fmt.Errorf("start the embedded mock: %w", err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			srv.Wait()
-		})
-	}
-	return srv.URL(), m, stop, nil
 }
 
 // runMock serves the mock API until ctx is cancelled (SIGINT/SIGTERM).

@@ -209,28 +209,3 @@ func TestMockAddressInUse(t *testing.T) {
 	assert.Equal(t, exitFailure, code)
 	assert.Contains(t, errOut, "mock: listen on "+srv.Addr)
 }
-
-func TestStartEmbeddedMock(t *testing.T) {
-	cfg := mockserver.DefaultConfig()
-	cfg.Limits.Requests.PerMinute = 1
-	base, m, stop, err := startEmbeddedMock(context.Background(), cfg, 1)
-	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(base, "http://127.0.0.1:"), base)
-	for _, want := range []int{200, 429} {
-		res, err := http.Post(base+"/v1/messages", "application/json", strings.NewReader(`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}]}`))
-		require.NoError(t, err)
-		res.Body.Close()
-		assert.Equal(t, want, res.StatusCode)
-	}
-	st, ok := m.AccountStats("")
-	require.True(t, ok)
-	assert.Equal(t, int64(2), st.Requests)
-	stop()
-	stop() // safe twice
-	_, err = http.Get(base + "/healthz")
-	assert.Error(t, err, "stopped")
-
-	cfg.Window = time.Second
-	_, _, _, err = startEmbeddedMock(context.Background(), cfg, 1)
-	assert.ErrorContains(t, err, "limits.requests.window")
-}

@@ -2,14 +2,53 @@ package main
 
 import (
 	"context"
-	"errors"
+
+	"github.com/ratelab/ratelab/scenario"
 )
 
-// runRun is being built; see the open issues.
-func runRun(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("run", "ratelab run [flags]", "")
+const runAbout = `Runs a scenario: a file, or a bundled scenario by name (ratelab scenarios lists them; default
+quickstart). Its phases run in order against its target (the embedded mock, or a real API with
+the key from the environment variable the file names), into one output directory: run.json,
+attempts.jsonl, summary.json, report.md, charts and attempts.csv. The flags override the file.
+
+  ratelab run                       # the quickstart: embedded mock, find + compare, about a minute
+  ratelab run no-headers --quiet
+  ratelab run my-limits.yaml --out out/today --seed 7 --yes
+
+Thresholds in the file's expect: section are checked against the results, printed and marked in
+the report; a failed one exits 3. An invalid scenario exits 2 with every problem as
+file:line:column: field: message. Every field is documented in scenarios/README.md.`
+
+// runRun is `ratelab run [SCENARIO]`.
+func runRun(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet("run", "ratelab run [SCENARIO] [flags]", runAbout)
+	var rf runFlags
+	rf.register(fs, "the scenario's output.dir, or out/<name>")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	return errors.New("run: not implemented yet")
+	arg := "quickstart"
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		arg = fs.Arg(0)
+	default:
+		return usageErrorf("run: want at most one SCENARIO, got %d arguments (see 'ratelab run --help')", fs.NArg())
+	}
+	s, err := loadScenario(arg)
+	if err != nil {
+		return runScenarioError(err)
+	}
+	if err := s.Apply(rf.overrides()); err != nil {
+		return runScenarioError(err)
+	}
+	return execute(ctx, env, s, "run", nil)
+}
+
+// runScenarioError maps a scenario that does not load to exit 2, one problem per line.
+func runScenarioError(err error) error {
+	if se, ok := err.(*scenario.Error); ok {
+		return scenarioError("run", se, nil)
+	}
+	return usageErrorf("run: %v", err)
 }

@@ -1,124 +1,121 @@
 package main
 
 import (
-	"context"
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ratelab/ratelab/probe"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/scenario"
 )
 
-// mockPlaceholderURL is the target URL of --target mock before the embedded mock listens (and
-// in simulation, where nothing listens): a valid URL nothing is ever sent to.
-const mockPlaceholderURL = "http://127.0.0.1"
-
-// targetSpec resolves the target flags shared by probe and compare — the embedded mock or a URL,
-// the API, the model, the key, extra headers and the body — without starting anything. For
-// --target mock, pt.mock holds the mock's configuration and pt.cfg.URL is a placeholder until
-// startMock runs (the simulator needs no server).
-func (f *probeFlags) targetSpec(env *cliEnv, fs *flagSet) (*probeTarget, error) {
-	pt := &probeTarget{stopMock: func() {}}
-	var api probe.API
-	if f.api != "" {
-		a, err := probe.ParseAPI(f.api)
-		if err != nil {
+// baseScenario builds the part of a scenario the flags shared by probe and compare say: the
+// target (the embedded mock and its configuration, or a URL with its API, model, key variable,
+// method, headers and body), the workload, the budget, the seed and the output. It checks what
+// it can name a flag for; the key itself is read by the runner.
+func (f *probeFlags) baseScenario(fs *flagSet, command string) (*scenario.Scenario, error) {
+	if f.maxInflight < 1 {
+		return nil, usageErrorf("--max-inflight %d: want at least 1", f.maxInflight)
+	}
+	if f.timeout <= 0 {
+		return nil, usageErrorf("--timeout %s: want a positive duration such as 60s", f.timeout)
+	}
+	api := f.api
+	if api != "" {
+		if _, err := probe.ParseAPI(api); err != nil {
 			return nil, usageErrorf("--api: %v", err)
 		}
-		api = a
 	}
+	s := &scenario.Scenario{}
 	isMock := f.target == "mock"
-	if !isMock {
-		for _, name := range f.mockNames {
-			if fs.Changed(name) {
-				return nil, usageErrorf("--%s configures the embedded mock: it needs --target mock (the target is %s)", name, f.target)
-			}
-		}
-	}
-	var base string
 	if isMock {
 		cfg, err := f.mock.config()
 		if err != nil {
 			return nil, err
 		}
+		s.Mock = &scenario.Mock{Config: &cfg}
 		if api == "" {
-			api = probe.APIAnthropic
+			api = string(probe.APIAnthropic)
 		}
-		base, pt.mock = mockPlaceholderURL, &cfg
-		pt.record = record.Target{URL: "mock", Embedded: true}
-		if f.model == "" && api != probe.APIHTTP {
-			f.model = mockModel(api)
+		if f.model == "" && api != string(probe.APIHTTP) {
+			f.model = mockModel(probe.API(api))
 		}
 	} else {
+		for _, name := range f.mockNames {
+			if fs.Changed(name) {
+				return nil, usageErrorf("--%s configures the embedded mock: it needs --target mock (the target is %s)", name, f.target)
+			}
+		}
 		u, err := url.Parse(f.target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, usageErrorf("--target %q: want mock or an http(s) URL such as https://api.anthropic.com", f.target)
 		}
-		if api == "" {
-			api = probe.InferAPI(u)
-		}
 		if u.User != nil {
 			return nil, usageErrorf("--target: credentials in the URL are not accepted; put the key in an environment variable and name it with --api-key-env")
 		}
-		base = f.target
-		if f.model == "" && api != probe.APIHTTP {
-			return nil, usageErrorf("--model is required for the %s API, e.g. --model %s", api, map[probe.API]string{probe.APIAnthropic: "claude-haiku-4-5", probe.APIOpenAI: "gpt-4o-mini"}[api])
+		if api == "" {
+			api = string(probe.InferAPI(u))
 		}
+		if f.model == "" && api != string(probe.APIHTTP) {
+			return nil, usageErrorf("--model is required for the %s API, e.g. --model %s", api,
+				map[string]string{"anthropic": "claude-haiku-4-5", "openai": "gpt-4o-mini"}[api])
+		}
+		s.Target.URL = f.target
 	}
-
-	keyEnv := f.keyEnv
-	if keyEnv == "" {
-		keyEnv = probe.DefaultKeyEnv(api)
-	}
-	var key string
-	if keyEnv != "" {
-		key = env.getenv(keyEnv)
-	}
-	switch {
-	case key == "" && isMock && api != probe.APIHTTP:
-		key, keyEnv = "ratelab-probe", "" // the mock keys budgets by key; any fixed key will do
-	case key == "" && f.keyEnv != "":
-		return nil, usageErrorf("--api-key-env %s: the variable is not set", f.keyEnv)
-	case key == "" && api != probe.APIHTTP:
-		return nil, usageErrorf("%s is not set: export your API key there, or name another variable with --api-key-env", keyEnv)
-	}
-	if key == "" {
-		keyEnv = ""
-	}
-
 	headers, err := parseHeaders(f.headers)
 	if err != nil {
 		return nil, err
 	}
-	body := []byte(f.body)
+	body := f.body
 	if name, ok := strings.CutPrefix(f.body, "@"); ok {
-		if body, err = os.ReadFile(name); err != nil {
+		b, err := os.ReadFile(name)
+		if err != nil {
 			return nil, usageErrorf("--body @%s: %v", name, err)
 		}
+		body = string(b)
 	}
-	pt.cfg = probe.TargetConfig{
-		API: api, URL: base, Key: key, Model: f.model, MaxTokens: f.maxTokens,
-		PromptTokens: f.promptTokens, PromptSpread: f.spread, Seed: f.run.seed,
-		Method: f.method, Header: headers, Body: body,
+	s.Target.API, s.Target.KeyEnv, s.Target.Method, s.Target.Body = api, f.keyEnv, strings.ToUpper(f.method), body
+	s.Target.PrivateHeaders = headers
+	if api != string(probe.APIHTTP) {
+		s.Target.Model = f.model
 	}
-	pt.record.API, pt.record.Model, pt.record.KeyEnv = string(api), f.model, keyEnv
-	if api == probe.APIHTTP {
-		pt.record.Model = ""
-	}
-	if !isMock {
-		pt.record.URL = base
-	}
-	return pt, nil
+	s.Workload = scenario.Workload{PromptTokens: f.promptTokens, PromptTokensSpread: f.spread,
+		MaxTokens: f.maxTokens, Timeout: scenario.Duration(f.timeout)}
+	f.run.apply(s, command, time.Now())
+	return s, nil
 }
 
-// startMock starts the embedded mock of a --target mock spec on a free loopback port and points
-// the target at it; pt.stopMock stops it.
-func (pt *probeTarget) startMock(ctx context.Context, seed int64) error {
-	u, _, stop, err := startEmbeddedMock(ctx, *pt.mock, seed)
-	if err != nil {
-		return err
+// parseHeaders reads --header K:V values; a repeated name joins its values with ", ".
+func parseHeaders(hs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, h := range hs {
+		k, v, ok := strings.Cut(h, ":")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, usageErrorf("--header %q: want NAME:VALUE, e.g. --header 'X-Team: probe'", redactHeader(h))
+		}
+		v = strings.TrimSpace(v)
+		if old, ok := out[k]; ok {
+			v = old + ", " + v
+		}
+		out[k] = v
 	}
-	pt.cfg.URL, pt.stopMock = u, stop
-	return nil
+	return out, nil
+}
+
+// redactHeader keeps a malformed header's name but never its value, which may be a secret.
+func redactHeader(h string) string {
+	if len(h) > 24 {
+		return h[:8] + "…"
+	}
+	return h
+}
+
+// mockModel is the model requested from the embedded mock when --model is not given.
+func mockModel(a probe.API) string {
+	if a == probe.APIOpenAI {
+		return scenario.DefaultMockModels[scenario.APIOpenAI]
+	}
+	return scenario.DefaultMockModels[scenario.APIAnthropic]
 }
