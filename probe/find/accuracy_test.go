@@ -18,10 +18,12 @@ import (
 // knownMisses are the cases the suite does not pass yet, with what goes wrong; a case listed
 // here that passes, or a case not listed that fails, fails the test.
 var knownMisses = map[string]string{
+	"fixed-window/anthropic/600-per-min/1m0s":   "no model fits within the tolerance in the 4.6 windows allowed: no rate",
 	"sliding-log/anthropic/120-per-min/1m0s":    "retry-after puts each reopening probe a fraction of a second late, so the log reopens all at once like a fixed window: rate right, algorithm unknown",
 	"sliding-log/anthropic/600-per-min/1m0s":    "as above",
-	"sliding-window/anthropic/120-per-min/10s":  "the counter's trickle after a boundary fits a counter of a wrong window as well (an alias): rate wrong",
-	"sliding-window/anthropic/600-per-min/10s":  "as above",
+	"sliding-window/anthropic/120-per-min/1s":   "a counter of 2 per second behaves as a bucket of 1 refilling every second: rate 4% high, algorithm token-bucket",
+	"sliding-window/none/120-per-min/1s":        "as above: rate 11% high",
+	"sliding-window/anthropic/120-per-min/10s":  "a counter of a slightly wrong window fits as well (an alias): rate 8% high",
 	"sliding-window/anthropic/600-per-min/1m0s": "no model fits the minute-long counter within the time allowed: no rate",
 	"sliding-window/none/120-per-min/1m0s":      "rate within 3% but the algorithm is left unknown (a fixed window explains the attempts as well)",
 	"sliding-window/none/600-per-min/1m0s":      "as above",

@@ -104,6 +104,8 @@ type finder struct {
 	last    *infer.Limit
 	// lastRefusal is when the last refused attempt was sent (run seconds).
 	lastRefusal float64
+	// countsKnown says whether the last analysis could tell if refusals consume quota.
+	countsKnown bool
 }
 
 // Run discovers the limits of the target behind r. It returns when the requests limit is known
@@ -274,6 +276,7 @@ func (f *finder) estimate() (infer.Limit, bool) {
 		an.Add(&recs[i])
 	}
 	res := an.Result()
+	f.countsKnown = res.Accounting.RejectedCount != nil
 	determined := func(l *infer.Limit) bool {
 		return l.EffectivePerMinute != nil && l.EffectiveLow != nil && l.EffectiveHigh != nil && *l.EffectivePerMinute > 0
 	}
@@ -392,7 +395,7 @@ func (f *finder) run(ctx context.Context) error {
 	// the k-th admitted waits about k/r. Its rate shows in the delays; measure it by cycles.
 	if slowest := maxLatency(b1.recs); slowest > 3*f.lat+0.05 && burst0 > 2 {
 		f.mode = PhaseRefill
-		return f.cycles(ctx, (burst0-1)/(slowest-f.lat), burst0)
+		return f.cycles(ctx, (burst0-1)/(slowest-f.lat), burst0, true)
 	}
 
 	// 3. Rest: single probes at growing delays until one is admitted.
@@ -436,7 +439,7 @@ func (f *finder) run(ctx context.Context) error {
 	if d2 > d1 {
 		d2 = d1 // no faster than the first time: the first was the trickle
 	}
-	return f.cycles(ctx, math.Max(1.5, a2)/d2, burst0)
+	return f.cycles(ctx, math.Max(1.5, a2)/d2, burst0, false)
 }
 
 // nextDelay is the next wait of the rest probes after a refusal: doubling from a few

@@ -13,21 +13,24 @@ import (
 
 // awaitReopen sends single probes after the refusal at lastRefused (run seconds) until one is
 // admitted, and returns it. Where the reopening is expected at pred ± margin (pred > 0), the
-// probes start at pred − margin and go every margin/10, so the reopening is placed within that;
-// a retry-after on a refusal sets the expectation (it is rounded up to whole seconds, so the
-// reopening lies within the second before it). Without an expectation, or past it, the waits
-// grow as nextDelay. jumped reports whether the reopening came where an expectation put it.
+// probes start at pred − margin and go every margin/10, so the reopening is placed within that.
+// A retry-after on a refusal sets the expectation too: it is rounded up to whole seconds, so
+// the reopening lies within the second before it, probed at −½, −¼ and 0 s (no more densely:
+// where refusals consume quota, each probe pushes the reopening back). Without an expectation,
+// or past it, the waits grow as nextDelay. jumped reports whether the reopening came where an
+// expectation put it.
 func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin float64) (*record.Attempt, bool, error) {
 	delay, lastProbe := 0.0, math.Inf(-1)
+	div := 10.0
 	if a := f.lastRec(); a != nil && a.Status == 429 && a.HasRetryAfter && a.RetryAfterS > 0 && pred == 0 {
-		pred, margin = a.SentS+a.RetryAfterS-0.5, 0.5
+		pred, margin, div = a.SentS+a.RetryAfterS-0.25, 0.25, 2
 	}
 	for {
 		now := f.r.Elapsed().Seconds()
 		expecting := pred > 0 && now < pred+margin
 		var at float64
 		if expecting {
-			step := math.Max(margin/10, 2*f.lat+1e-3)
+			step := math.Max(margin/div, 2*f.lat+1e-3)
 			at = math.Max(pred-margin, lastProbe+step)
 		} else {
 			delay = nextDelay(delay, f.lat)
@@ -47,7 +50,7 @@ func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin floa
 		}
 		lastRefused, lastProbe = a.SentS, a.SentS
 		if !expecting && a.HasRetryAfter && a.RetryAfterS > 0 {
-			pred, margin = a.SentS+a.RetryAfterS-0.5, 0.5
+			pred, margin, div = a.SentS+a.RetryAfterS-0.25, 0.25, 2
 		}
 	}
 }
@@ -69,13 +72,14 @@ func (f *finder) lastRec() *record.Attempt {
 // cycle costs one refusal and shows what refilled in τ. τ is drawn around the time to refill
 // a part of the bucket (at least one unit), so refills vary in phase and the analysis can
 // narrow the rate from both sides.
-func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64) error {
+func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool) error {
 	for k := 0; ; k++ {
 		r, b := rGuess, bGuess
 		if l, ok := f.estimate(); ok {
-			// Three cycles at least show how refusals are counted and tell the models apart;
-			// a shaper's delays time it from the first burst.
-			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && (k >= 3 || (k >= 1 && l.Algorithm == infer.AlgoLeakyBucket)) {
+			// Three cycles at least tell the models apart, and up to eight until it shows
+			// whether refusals are counted; a shaper's delays time it from the first burst.
+			enough := (k >= 3 && (f.countsKnown || k >= 8)) || (k >= 1 && l.Algorithm == infer.AlgoLeakyBucket)
+			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && enough {
 				f.done = "the requests limit is known within the target precision"
 				return nil
 			}
@@ -112,6 +116,21 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64) error {
 		if err != nil || stopped {
 			return err
 		}
+		// Zero to two more single attempts right after the refusal, at random: a limiter that
+		// charges refusals then loses a varying amount per cycle, which a slower refill cannot
+		// mimic. They go a couple of round trips apart, not in the burst, where the server's
+		// order of near-simultaneous attempts would blur them. (Not for a shaper: its
+		// refusals are told by its delays, and its queue is short.)
+		if !shaper {
+			for range f.rng.IntN(3) {
+				if ok, err := f.sleep(ctx, time.Duration((2*f.lat+1e-3)*float64(time.Second))); err != nil || !ok {
+					return err
+				}
+				if _, stopped, err := f.single(ctx, PhaseRefill); err != nil || stopped {
+					return err
+				}
+			}
+		}
 	}
 }
 
@@ -140,7 +159,7 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 		if reopen.SentS-shut > 3*w && k > 0 {
 			// Shut for three windows: refusals keep the limit closed (they consume quota).
 			f.mode = PhaseRefill
-			return f.cycles(ctx, q/w, q)
+			return f.cycles(ctx, q/w, q, false)
 		}
 		runStart = reopen.SentS
 		// A quick start (four at once) tells a fixed window (a fresh quota, all admitted) from

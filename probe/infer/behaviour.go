@@ -124,7 +124,83 @@ func seriesFor(tl *timeline, d ratelimit.Dimension, attr []uint8, c costs, pre b
 		s.adm = append(s.adm, adm)
 		s.chg = append(s.chg, chg)
 	}
+	settleOrder(&s)
+	s.win = decisionWindows(&s)
 	return s
+}
+
+// decisionWindows caps each attempt's latency at three times the median latency of the
+// refusals (at least 2 ms): the span in which the server decided it.
+func decisionWindows(s *series) []float64 {
+	var rej []float64
+	for i, a := range s.acc {
+		if !a {
+			rej = append(rej, s.lat[i])
+		}
+	}
+	limit := 0.002
+	if len(rej) > 0 {
+		slices.Sort(rej)
+		limit = math.Max(limit, 3*rej[len(rej)/2])
+	}
+	out := make([]float64, s.len())
+	for i, l := range s.lat {
+		out[i] = math.Min(l, limit)
+	}
+	return out
+}
+
+// simultaneous is how close in time attempts are taken to reach the server in an order of its
+// own: a client sending several at once cannot say which the server saw first.
+const simultaneous = 0.001
+
+// settleOrder reorders each group of attempts sent within simultaneous of the group's first so
+// that its admissions come first (keeping the group's send times in order): the server took
+// them first, or it would not have admitted them ahead of the ones it refused.
+func settleOrder(s *series) {
+	for i := 0; i < s.len(); {
+		j := i + 1
+		for j < s.len() && s.t[j]-s.t[i] <= simultaneous {
+			j++
+		}
+		if j-i > 1 {
+			idx := make([]int, 0, j-i)
+			for k := i; k < j; k++ {
+				if s.acc[k] {
+					idx = append(idx, k)
+				}
+			}
+			for k := i; k < j; k++ {
+				if !s.acc[k] {
+					idx = append(idx, k)
+				}
+			}
+			permute(s, i, idx)
+		}
+		i = j
+	}
+}
+
+// permute rearranges s[i:i+len(idx)] as s[idx[0]], s[idx[1]], … keeping the times in place.
+func permute(s *series, i int, idx []int) {
+	acc := make([]bool, len(idx))
+	lat := make([]float64, len(idx))
+	var adm, chg []float64
+	if s.adm != nil {
+		adm, chg = make([]float64, len(idx)), make([]float64, len(idx))
+	}
+	for n, k := range idx {
+		acc[n], lat[n] = s.acc[k], s.lat[k]
+		if adm != nil {
+			adm[n], chg[n] = s.adm[k], s.chg[k]
+		}
+	}
+	copy(s.acc[i:], acc)
+	copy(s.lat[i:], lat)
+	if adm != nil {
+		copy(s.adm[i:], adm)
+		copy(s.chg[i:], chg)
+	}
 }
 
 // fitOrder ranks models for ties: the simpler explanation first.
@@ -161,6 +237,9 @@ const zoomSize = 1500
 // prefix returns the first n attempts of s.
 func (s *series) prefix(n int) series {
 	p := series{t: s.t[:n], acc: s.acc[:n], rejChg: s.rejChg, lat: s.lat[:n]}
+	if s.win != nil {
+		p.win = s.win[:n]
+	}
 	if s.adm != nil {
 		p.adm, p.chg = s.adm[:n], s.chg[:n]
 	}

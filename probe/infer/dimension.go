@@ -50,7 +50,10 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 		if !r.leaky {
 			// When another kind of limiter explains the attempts about as well, the rate is
 			// only known to lie within what either says.
-			for _, f := range rivalsOf(r) {
+			// So is it when the same limiter counting refusals, or not, does.
+			for _, f := range closeFits(r, func(f *fit) bool {
+				return !equivalent(f, r.best) || (f.model == r.best.model && f.cr != r.best.cr)
+			}) {
 				lo, hi = math.Min(lo, f.lo), math.Max(hi, f.hi)
 			}
 		}

@@ -379,6 +379,9 @@ func fitSL(s *series, q0 float64, cr bool) fit {
 		always := 0 // refusals with fewer than q units before them: no w explains them
 		rejFinite := 0
 		for i, g := range gaps {
+			if s.acc[i] {
+				g += s.window(i) // decided at most a latency after it was sent
+			}
 			switch {
 			case math.IsInf(g, 1) && !s.acc[i]:
 				always++

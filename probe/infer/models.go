@@ -15,9 +15,21 @@ type series struct {
 	// rejChg is what a refused attempt takes when refusals consume quota.
 	rejChg float64
 	lat    []float64 // latency of each attempt, seconds
+	// win is how long after sending each attempt the server may have decided it: its latency,
+	// but no more than a few times a refusal's (a refusal is answered at once, while a shaper
+	// answers an admission only after its queueing delay); nil: at once.
+	win []float64
 }
 
 func (s *series) len() int { return len(s.t) }
+
+// window is how long after sending attempt i the server may have decided it.
+func (s *series) window(i int) float64 {
+	if s.win == nil {
+		return 0
+	}
+	return s.win[i]
+}
 
 func (s *series) admCost(i int) float64 {
 	if s.adm == nil {
@@ -41,6 +53,13 @@ const eps = 1e-9
 // where the model would have refused it), so one wrong prediction does not cascade. The count
 // of wrong predictions is the model's mismatch; with exact data and the right model and
 // parameters it is zero.
+//
+// The server decided an attempt at some instant between its sending and its answer, which the
+// record does not tell; an admission counts as predicted when the model would pass it at the
+// end of that span (the limiter only gets more generous as time passes, short of a boundary),
+// and a refusal when the model would refuse it when it was sent. Loopback answers come within a
+// millisecond, so this costs little precision, and it spares live runs on a busy machine the
+// mispredictions of attempts that met the limit exactly.
 
 // tbMismatch replays a token bucket of capacity b refilling at r per second, full at the first
 // attempt (a rested state): tokens = min(b, tokens + r·Δt); an attempt passes iff tokens ≥ its
@@ -55,14 +74,14 @@ func tbMismatch(s *series, r, b float64, cr bool) int {
 	for i, t := range s.t {
 		tok = math.Min(b, tok+r*(t-last))
 		last = t
-		pass := tok >= s.admCost(i)-eps
+		need := s.admCost(i)
 		if s.acc[i] {
-			if !pass {
+			if math.Min(b, tok+r*s.window(i)) < need-eps {
 				m++
 			}
 			tok -= s.chgCost(i)
 		} else {
-			if pass {
+			if tok >= need-eps {
 				m++
 			}
 			if cr {
@@ -87,9 +106,9 @@ func tbViolation(s *series, r, b float64, cr bool) (int, float64) {
 		need := s.admCost(i)
 		pass := tok >= need-eps
 		if s.acc[i] {
-			if !pass {
+			if end := math.Min(b, tok+r*s.window(i)); end < need-eps {
 				m++
-				v += need - tok
+				v += need - end
 			}
 			tok -= s.chgCost(i)
 		} else {
@@ -137,7 +156,8 @@ func fwMismatch(s *series, q, w, phi float64) int {
 		}
 		pass := count+s.admCost(i) <= q+eps
 		if s.acc[i] {
-			if !pass {
+			// Or decided after a boundary that came before its answer.
+			if !pass && math.Floor((t+s.window(i)-phi)/w) == cur {
 				m++
 			}
 			count += s.chgCost(i)
@@ -166,7 +186,7 @@ func swMismatch(s *series, q, w, phi float64, cr bool) int {
 		est := prev*(w-elapsed)/w + curr
 		pass := est+s.admCost(i) <= q+eps
 		if s.acc[i] {
-			if !pass {
+			if !pass && !swPassesLater(prev, curr, q, s.admCost(i), w, elapsed+s.window(i)) {
 				m++
 			}
 			curr += s.chgCost(i)
@@ -180,6 +200,18 @@ func swMismatch(s *series, q, w, phi float64, cr bool) int {
 		}
 	}
 	return m
+}
+
+// swPassesLater reports whether the counter would pass a request of cost c at elapsed e into
+// the current window (past its end, the previous count becomes curr and curr starts afresh).
+func swPassesLater(prev, curr, q, c, w, e float64) bool {
+	switch {
+	case e < w:
+		return prev*(w-e)/w+curr+c <= q+eps
+	case e < 2*w:
+		return curr*(2*w-e)/w+c <= q+eps
+	}
+	return c <= q+eps
 }
 
 // slGaps computes, for the sliding log with q units per window, each attempt's gap g: the time

@@ -219,6 +219,12 @@ func classify(r *dimResult) (class, rival string) {
 // rivalsOf returns the fits of another class than the best that explain the attempts about
 // as well (within max(3, twice the tolerance) mispredictions).
 func rivalsOf(r *dimResult) []*fit {
+	return closeFits(r, func(f *fit) bool { return !equivalent(f, r.best) })
+}
+
+// closeFits returns the fits other than the best, kept by keep, that explain the attempts
+// about as well as it (within max(3, twice the tolerance) mispredictions).
+func closeFits(r *dimResult, keep func(*fit) bool) []*fit {
 	if r.best == nil {
 		return nil
 	}
@@ -227,7 +233,7 @@ func rivalsOf(r *dimResult) []*fit {
 	var out []*fit
 	for i := 1; i < len(r.fits); i++ {
 		f := &r.fits[i]
-		if f.m < b.m+margin && !equivalent(f, b) && f.rate > 0 {
+		if f.m < b.m+margin && f.rate > 0 && keep(f) {
 			out = append(out, f)
 		}
 	}
