@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/ratelab/ratelab/probe/backoff"
@@ -37,16 +38,17 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	e := ph.e
 	t := e.target
 	body, rb := s.requestBody(t, j.id)
-	ctx, cancel := context.WithTimeout(e.attemptCtx, e.timeout)
-	defer cancel()
-	req := t.newRequest(ctx, body, rb)
-
 	snap := new(ratelimit.Snapshot) // the Outcome keeps it; one per attempt
 	var status int
 	var errText string
 	var in, out int64
 	e.stats.inflight.Add(1)
+	// The attempt's clock starts before its timeout does, so a timed-out attempt's latency is
+	// never below the timeout.
 	sent := time.Now()
+	ctx, cancel := context.WithTimeout(e.attemptCtx, e.timeout)
+	defer cancel()
+	req := t.newRequest(ctx, body, rb)
 	resp, err := e.transport.RoundTrip(req)
 	received := time.Now()
 	if err == nil {
@@ -58,9 +60,16 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 			s.resp, err = readBody(resp.Body, s.resp[:0])
 		}
 		resp.Body.Close()
-		if err != nil {
-			errText = "read body: " + ph.errorText(ctx, err)
-		} else if status >= 200 && status < 300 {
+		switch {
+		case err != nil:
+			// The head arrived, the body did not: a transport error. A 2xx whose answer was
+			// cut off did not succeed, so it is recorded (and retried) as status 0; any other
+			// status is kept, since the status itself is the server's answer (a 429 is a 429).
+			errText = "read body after status " + strconv.Itoa(status) + ": " + ph.errorText(ctx, err)
+			if status >= 200 && status < 300 {
+				status = 0
+			}
+		case status >= 200 && status < 300:
 			in, out = t.Usage(s.resp)
 		}
 		if cap(s.resp) > keepBody {
