@@ -70,7 +70,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 				status = 0
 			}
 		case status >= 200 && status < 300:
-			in, out = t.Usage(s.resp)
+			in, out, errText = t.Answer(status, s.resp)
 		}
 		if cap(s.resp) > keepBody {
 			s.resp = nil // an idle worker does not keep a large body's buffer

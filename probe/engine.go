@@ -25,6 +25,9 @@ const (
 	DefaultMaxInflight = 4000
 	// DefaultTimeout bounds one attempt, from send to the end of the response body.
 	DefaultTimeout = 60 * time.Second
+	// DefaultMaxElapsed bounds one logical request: the generic backoffs' own max elapsed
+	// (backoff.DefaultMaxElapsed, cenkalti/backoff's 15 minutes).
+	DefaultMaxElapsed = 15 * time.Minute
 	// DefaultGrace is how long in-flight attempts may finish after an interrupt or
 	// --max-duration before they are cancelled.
 	DefaultGrace = 2 * time.Second
@@ -59,7 +62,13 @@ type Options struct {
 	MaxInflight int           // 0: DefaultMaxInflight
 	Timeout     time.Duration // per attempt; 0: DefaultTimeout
 	Grace       time.Duration // 0: DefaultGrace
-	Budget      Budget
+	// MaxElapsed bounds every logical request, whatever its policy: one that its policy would
+	// have wait (a retry, or a hold before sending) until later than MaxElapsed after it was
+	// scheduled ends as failed instead, and is counted in PhaseResult.Expired. A policy that
+	// honours any retry-after (the SDKs) would otherwise keep a run open for a day when a
+	// server says retry-after: 86400. 0: DefaultMaxElapsed.
+	MaxElapsed time.Duration
+	Budget     Budget
 	// Parse reads a response's rate-limit headers; nil: ratelimit.Parse.
 	Parse func(h http.Header, received time.Time) ratelimit.Snapshot
 	// Start is the run clock's origin (record times are seconds since it); zero: now.
@@ -80,6 +89,7 @@ type Engine struct {
 	maxInflight int
 	timeout     time.Duration
 	grace       time.Duration
+	maxElapsed  time.Duration
 	budget      Budget
 	start       time.Time
 	seed        int64
@@ -115,6 +125,9 @@ func NewEngine(o Options) (*Engine, error) {
 	if o.Grace <= 0 {
 		o.Grace = DefaultGrace
 	}
+	if o.MaxElapsed <= 0 {
+		o.MaxElapsed = DefaultMaxElapsed
+	}
 	if o.Transport == nil {
 		o.Transport = NewTransport(o.MaxInflight, o.Target.Host())
 	}
@@ -126,7 +139,7 @@ func NewEngine(o Options) (*Engine, error) {
 	}
 	e := &Engine{
 		target: o.Target, out: o.Records, transport: o.Transport, parse: o.Parse,
-		maxInflight: o.MaxInflight, timeout: o.Timeout, grace: o.Grace, budget: o.Budget,
+		maxInflight: o.MaxInflight, timeout: o.Timeout, grace: o.Grace, maxElapsed: o.MaxElapsed, budget: o.Budget,
 		start: o.Start, seed: o.Seed, stopped: make(chan struct{}),
 	}
 	e.attemptCtx, e.cancelAttempts = context.WithCancel(context.Background())
@@ -166,6 +179,9 @@ func (e *Engine) Elapsed() time.Duration { return time.Since(e.start) }
 
 // MaxInflight returns the cap on attempts in flight.
 func (e *Engine) MaxInflight() int { return e.maxInflight }
+
+// MaxElapsed returns the bound on one logical request (Options.MaxElapsed).
+func (e *Engine) MaxElapsed() time.Duration { return e.maxElapsed }
 
 // Target returns the engine's target.
 func (e *Engine) Target() *Target { return e.target }

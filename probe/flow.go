@@ -111,6 +111,15 @@ func (f *Flow) Done(now time.Time, o backoff.Outcome) Step {
 	return f.Next(now)
 }
 
+// GiveUp ends the logical request as failed at now, for reason, whatever the policy would do
+// next: the driver's own bounds (the live engine's max elapsed) use it.
+func (f *Flow) GiveUp(now time.Time, reason string) Step {
+	if f.done {
+		return Step{Kind: StepDone}
+	}
+	return f.finish(now, false, reason)
+}
+
 func (f *Flow) finish(now time.Time, ok bool, reason string) Step {
 	f.done, f.succeeded, f.finished, f.reason = true, ok, now, reason
 	return Step{Kind: StepDone}

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,9 +25,12 @@ type PhaseResult struct {
 	Succeeded int64 // logical requests that ended with a 2xx
 	Failed    int64 // logical requests whose policy gave up
 	Abandoned int64 // logical requests cut off by a stop before they ended
-	Attempts  int64 // attempts recorded (local rejections included)
-	Dropped   int64 // open model: hits due before the phase ended that were never sent
-	Late      int64 // attempts sent more than record.LateThreshold after they were due
+	// Expired counts the failed logical requests the engine ended because their policy would
+	// have them wait past Options.MaxElapsed after they were scheduled.
+	Expired  int64
+	Attempts int64 // attempts recorded (local rejections included)
+	Dropped  int64 // open model: hits due before the phase ended that were never sent
+	Late     int64 // attempts sent more than record.LateThreshold after they were due
 	// StopReason is why the phase ended early ("" when it ran its course): the observer, or
 	// the run's stop reason.
 	StopReason string
@@ -72,7 +76,7 @@ type phase struct {
 	parked   map[*job]struct{}
 	halted   bool
 
-	requests, succeeded, failed, abandoned, attempts, late atomic.Int64
+	requests, succeeded, failed, abandoned, expired, attempts, late atomic.Int64
 }
 
 func (e *Engine) newPhase(label, phaseName, strategy string, fleetSize int, observe Observer) *phase {
@@ -159,7 +163,12 @@ func (ph *phase) drive(s *sender, j *job) (waiting bool) {
 		}
 		switch j.step.Kind {
 		case StepWait:
-			return true
+			if !ph.overdue(j) {
+				return true
+			}
+			// Held (before sending) past the bound: the request ends here, with a record of
+			// its own that says so.
+			ph.expire(s, j, time.Now())
 		case StepDone:
 			if j.flow.Succeeded() {
 				ph.succeeded.Add(1)
@@ -181,10 +190,43 @@ func (ph *phase) drive(s *sender, j *job) (waiting bool) {
 			o, end := ph.send(s, j)
 			j.step = j.flow.Done(end, o)
 			j.ready = end
+			if j.step.Kind == StepWait && ph.overdue(j) {
+				// The retry would be due past the bound: this attempt is the last.
+				ph.expired.Add(1)
+				j.step = j.flow.GiveUp(end, ph.overdueReason(j))
+			}
 		}
 		s.rec.Final = j.step.Kind == StepDone
 		ph.record(&s.rec)
 	}
+}
+
+// overdue reports whether j's wait would end later than the engine's max elapsed after the
+// logical request was scheduled.
+func (ph *phase) overdue(j *job) bool {
+	return j.step.At.Sub(j.flow.Scheduled()) > ph.e.maxElapsed
+}
+
+// overdueReason says why an overdue request ended.
+func (ph *phase) overdueReason(j *job) string {
+	return fmt.Sprintf("max elapsed %s: the strategy would wait until %s after the request was scheduled",
+		ph.e.maxElapsed, j.step.At.Sub(j.flow.Scheduled()).Round(time.Millisecond))
+}
+
+// expire ends j, which its policy holds before sending past the max elapsed: s.rec becomes a
+// local rejection (no HTTP attempt was made) whose error says why, and the flow gives up.
+func (ph *phase) expire(s *sender, j *job, now time.Time) {
+	e := ph.e
+	reason := ph.overdueReason(j)
+	s.rec = record.Attempt{
+		Run: ph.label, Mode: record.ModeLive, Strategy: ph.strategy, Phase: ph.phaseName, Fleet: ph.fleetSize,
+		Client: j.client, Request: j.id, Attempt: j.flow.Attempts() + 1,
+		ScheduledS: e.since(j.flow.due), SentS: e.since(now),
+		MaxTokens: e.target.MaxTokens(), ClientRejected: true, Error: "held by the strategy past the " + reason,
+	}
+	ph.expired.Add(1)
+	j.step = j.flow.GiveUp(now, reason)
+	j.ready = now
 }
 
 // record writes one attempt, counts it and shows it to the observer.
@@ -206,7 +248,7 @@ func (ph *phase) result(start, end time.Time, dropped int64) PhaseResult {
 	return PhaseResult{
 		Label: ph.label, Start: start.Sub(ph.e.start), End: end.Sub(ph.e.start),
 		Requests: ph.requests.Load(), Succeeded: ph.succeeded.Load(), Failed: ph.failed.Load(),
-		Abandoned: ph.abandoned.Load(), Attempts: ph.attempts.Load(), Dropped: dropped,
+		Abandoned: ph.abandoned.Load(), Expired: ph.expired.Load(), Attempts: ph.attempts.Load(), Dropped: dropped,
 		Late: ph.late.Load(), StopReason: reason,
 	}
 }

@@ -316,20 +316,82 @@ func (t *Target) requestBody(buf []byte, id int64) []byte {
 
 // Usage reads the token usage from a response body: the top-level usage.input_tokens and
 // output_tokens (anthropic) or usage.prompt_tokens and completion_tokens (openai). It returns
-// zeros for http targets and for bodies without usage. It runs on every 2xx response, so it
-// reads the two paths with gjson (no decoding of the rest, no allocation) instead of unmarshalling.
+// zeros for http targets and for bodies without usage; a count that is not a whole number from
+// 0 to MaxUsage reads as 0, so a server cannot push the token budget backwards or overflow it.
+// It runs on every 2xx response, so it reads the two paths with gjson (no decoding of the rest,
+// no allocation) instead of unmarshalling.
 func (t *Target) Usage(body []byte) (in, out int64) {
 	if t.api == APIHTTP || !gjson.ValidBytes(body) {
 		return 0, 0
 	}
-	u := gjson.GetBytes(body, "usage")
+	return t.usage(gjson.GetBytes(body, "usage"))
+}
+
+func (t *Target) usage(u gjson.Result) (in, out int64) {
 	if !u.IsObject() {
 		return 0, 0
 	}
 	if t.api == APIOpenAI {
-		return u.Get("prompt_tokens").Int(), u.Get("completion_tokens").Int()
+		return usageCount(u.Get("prompt_tokens")), usageCount(u.Get("completion_tokens"))
 	}
-	return u.Get("input_tokens").Int(), u.Get("output_tokens").Int()
+	return usageCount(u.Get("input_tokens")), usageCount(u.Get("output_tokens"))
+}
+
+// MaxUsage is the largest token count read from a response (2^40, a trillion tokens).
+const MaxUsage = 1 << 40
+
+// usageCount reads a token count: a JSON number that is a whole number from 0 to MaxUsage,
+// else 0.
+func usageCount(r gjson.Result) int64 {
+	if r.Type != gjson.Number || !(r.Num >= 0 && r.Num <= MaxUsage) || r.Num != float64(int64(r.Num)) {
+		return 0
+	}
+	return int64(r.Num)
+}
+
+// maxErrorRunes bounds the message of an error body quoted in a record.
+const maxErrorRunes = 100
+
+// Answer reads the body of a 2xx response to an anthropic or openai request: its token usage
+// (see Usage), and what is wrong with it when it is not an answer ("" when it is): a body that
+// is not JSON (a proxy's HTML page), or an error object, as a gateway or a server may send
+// with status 200. The problem names the status, the error's type and its message (cut to
+// maxErrorRunes, the key scrubbed). The official SDKs decode such a body as the answer and do
+// not retry it; the engine does the same and records the problem as the attempt's error.
+func (t *Target) Answer(status int, body []byte) (in, out int64, problem string) {
+	if t.api == APIHTTP {
+		return 0, 0, ""
+	}
+	if !gjson.ValidBytes(body) {
+		return 0, 0, fmt.Sprintf("status %d with a body that is not JSON (%d bytes)", status, len(body))
+	}
+	root := gjson.ParseBytes(body)
+	e := root.Get("error")
+	if !e.Exists() || e.Type == gjson.Null {
+		in, out = t.usage(root.Get("usage"))
+		return in, out, ""
+	}
+	typ, msg := "error", e.String()
+	if e.IsObject() {
+		if v := e.Get("type"); v.Type == gjson.String && v.Str != "" {
+			typ = v.Str
+		}
+		msg = e.Get("message").String()
+	}
+	return 0, 0, fmt.Sprintf("status %d with an error body: %s: %s", status, clip(t.scrub(typ), 40), clip(t.scrub(msg), maxErrorRunes))
+}
+
+// clip cuts s to n runes, marking a cut with "…", and replaces invalid UTF-8.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	i := 0
+	for at := range s {
+		if i == n {
+			return s[:at] + "…"
+		}
+		i++
+	}
+	return s
 }
 
 // scrub removes the key from s, for error texts that might echo a request.
