@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/ratelab/ratelab/probe/backoff"
@@ -144,6 +145,20 @@ func (ph *phase) errorText(ctx context.Context, err error) string {
 		return "timeout after " + ph.e.timeout.String()
 	case ph.e.attemptCtx.Err() != nil:
 		return "cancelled: run stopped"
+	}
+	// The common breakages get one stable text each (no addresses or ports), so that reports
+	// can count them by kind.
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "server closed the connection mid-response (unexpected EOF)"
+	case errors.Is(err, io.EOF):
+		return "server closed the connection without a response (EOF)"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by the server (RST)"
+	case errors.Is(err, syscall.EPIPE):
+		return "server closed the connection while the request was sent (broken pipe)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
