@@ -375,9 +375,10 @@ func TestPropertySlidingLogBound(t *testing.T) {
 }
 
 // TestPropertySlidingWindowBounds: the counter is approximate; what holds is at most Limit per
-// aligned window, and in any window (t − Window, t] at most Limit + a·e/Window units, where e
-// is t's offset in its aligned window and a the units admitted in the covered tail of the
-// previous aligned window, hence always at most 2·Limit − 1.
+// aligned window, and in any window (t − Window, t] at most Limit + a·e/Window + 1 units, where
+// e is t's offset in its aligned window and a the units admitted in the covered tail of the
+// previous aligned window (the +1: the previous window's share is counted whole), hence always
+// at most 2·Limit.
 func TestPropertySlidingWindowBounds(t *testing.T) {
 	forEachSequence(t, []Algorithm{SlidingWindow}, seqOptions{}, func(t *testing.T, c Config, seq []event) {
 		adm := run(t, c, seq)
@@ -399,7 +400,7 @@ func TestPropertySlidingWindowBounds(t *testing.T) {
 					head += x.cost
 				}
 			}
-			if e := end.at - start; (tail+head-L)*W > tail*e || tail+head > 2*L-1 {
+			if e := end.at - start; (tail+head-L-1)*W > tail*e || tail+head > 2*L {
 				t.Fatalf("window ending %d: %d + %d units, e=%d", end.at, tail, head, e)
 			}
 		}

@@ -8,10 +8,16 @@ import "time"
 //
 //	rate = prev·(Window − elapsed)/Window + curr
 //
-// where elapsed is the time since the current window began. A request of cost c passes iff
-// rate + c <= Limit, the same "fits after admission" rule as the other algorithms. (In
-// Cloudflare's example, 50/min with prev 42, curr 18 and 15 s elapsed, rate = 42·45/60 + 18 =
-// 49.5, so one more request would make 50.5 and is denied.)
+// where elapsed is the time since the current window began. The previous window's share is a
+// count of requests, so it is taken whole: a request of cost c passes iff
+//
+//	floor(prev·(Window − elapsed)/Window) + curr + c <= Limit
+//
+// (In Cloudflare's example, 50/min with prev 42, curr 18 and 15 s elapsed, rate = 42·45/60 +
+// 18 = 49.5 and floor(31.5) + 18 + 1 = 50, so the next request passes.) Taking the share whole
+// is what makes the sustained rate Limit per Window, as configured: with the fractional share,
+// a saturated counter admits only Limit − 1 per window, because the previous window's share never
+// quite reaches zero before the window ends.
 //
 // The estimate assumes the previous window's traffic was uniform, so it is approximate. What
 // holds exactly:
@@ -20,9 +26,9 @@ import "time"
 //     admitted in the part of the previous aligned window it covers, at most
 //     Limit + a·e/Window pass, so always fewer than 2·Limit (a <= Limit, e < Window). The worst
 //     case is Limit units at the very end of one window and then Limit·e/Window more e into
-//     the next.
+//     the next. Taking the share whole adds less than one unit: at most Limit + a·e/Window + 1.
 //
-// Headers: Limit = Limit; Remaining = floor(Limit − rate); Reset = the time until rate is zero
+// Headers: Limit = Limit; Remaining = Limit − curr − floor(share); Reset = the time until rate is zero
 // (the end of the next window while curr > 0, else of this one while prev > 0); RetryAfter =
 // the first instant the request fits if nothing else arrives, solved exactly from the formula.
 type slidingWindow struct {
@@ -65,14 +71,14 @@ func (w *slidingWindow) weighted(t int64) u128 {
 	return mul(uint64(w.prev), uint64(w.start+w.window-t))
 }
 
-// fits reports whether rate + cost <= Limit at t: prev·(Window − elapsed) <= (Limit − curr −
-// cost)·Window.
+// fits reports whether floor(share) + curr + cost <= Limit at t, with share =
+// prev·(Window − elapsed)/Window: floor(share) <= room ⇔ prev·(Window − elapsed) < (room+1)·Window.
 func (w *slidingWindow) fits(t, cost int64) bool {
 	room := w.limit - w.curr - cost
-	return room >= 0 && !mul(uint64(room), uint64(w.window)).less(w.weighted(t))
+	return room >= 0 && w.weighted(t).less(mul(uint64(room)+1, uint64(w.window)))
 }
 
-// Allow admits a request iff rate + cost <= Limit, counting it in the current window.
+// Allow admits a request iff floor(share) + curr + cost <= Limit, counting it in the current window.
 func (w *slidingWindow) Allow(now time.Time, cost int64) Decision {
 	t := w.advance(now)
 	cost = max(clampCost(cost), 0)
@@ -98,29 +104,47 @@ func (w *slidingWindow) Allow(now time.Time, cost int64) Decision {
 // fitsAt returns the first instant after the last seen at which a request of cost <= Limit
 // that does not fit now would fit, if nothing else arrives.
 func (w *slidingWindow) fitsAt(cost int64) int64 {
-	// Still in this window, at elapsed x: prev·(Window − x) <= room·Window
-	// ⇔ x >= Window − floor(room·Window/prev). (prev > 0, or it would fit now.)
+	// Still in this window, at elapsed x: prev·(Window − x) < (room+1)·Window. With
+	// q, r = divmod((room+1)·Window, prev): Window − x < q when r == 0, else Window − x <= q.
+	// (prev > 0, or it would fit now.)
 	if room := w.limit - w.curr - cost; room >= 0 && w.prev > 0 {
-		if q, _, ok := mulDiv(uint64(room), uint64(w.window), uint64(w.prev)); ok && q > 0 {
-			return w.start + w.window - int64(q) // q < Window, or it would fit now
+		if x, ok := firstFit(uint64(room)+1, uint64(w.window), uint64(w.prev)); ok {
+			return w.start + x
 		}
 	}
-	// In the next window prev becomes curr and curr 0: curr·(Window − x) <= (Limit − cost)·Window.
+	// In the next window prev becomes curr and curr 0: curr·(Window − x) < (Limit − cost + 1)·Window.
 	next := w.start + w.window
 	if w.curr == 0 {
 		return next
 	}
-	q, _, ok := mulDiv(uint64(w.limit-cost), uint64(w.window), uint64(w.curr))
-	if !ok || q >= uint64(w.window) {
-		return next
+	if x, ok := firstFit(uint64(w.limit-cost)+1, uint64(w.window), uint64(w.curr)); ok {
+		return next + x
 	}
-	return next + w.window - int64(q)
+	return next
+}
+
+// firstFit returns the least elapsed x in (0, window) with count·(window − x) < slots·window,
+// or false when x = 0 already satisfies it (the request fits at the window's start).
+func firstFit(slots, window, count uint64) (int64, bool) {
+	q, r, ok := mulDiv(slots, window, count)
+	if !ok || q > window || (q == window && r != 0) {
+		return 0, false
+	}
+	x := int64(window - q)
+	if r == 0 {
+		x++
+	}
+	if x <= 0 {
+		return 0, false
+	}
+	return x, true
 }
 
 // state returns Limit, Remaining and Reset at t.
 func (w *slidingWindow) state(t int64) Decision {
-	// floor(Limit − curr − weighted/Window) = Limit − curr − ceil(weighted/Window)
-	share := w.weighted(t).ceilDiv(uint64(w.window))
+	// The admission rule's room: Limit − curr − floor(weighted/Window).
+	q, _, _ := w.weighted(t).divmod(uint64(w.window)) // <= prev, so it fits
+	share := int64(q)
 	d := Decision{Limit: w.limit, Remaining: max(w.limit-w.curr-share, 0)}
 	switch {
 	case w.curr > 0:

@@ -10,8 +10,7 @@ import (
 // (2% apart, from 50 ms to the span of the data) and boundary positions, then a refinement of
 // the best few. A boundary is placed by a reference instant tref near the middle of the data,
 // so that changing the length moves the boundaries the data see least. Under saturation the
-// counter admits q−1 per window (the estimate must stay ≤ q after admission), so its sustained
-// rate is (q−1)/w.
+// counter admits q per window, so its sustained rate is q/w.
 func fitSW(s *series, q0 float64, cr bool) fit {
 	return swSearch(s, q0, cr, nil)
 }
@@ -112,9 +111,9 @@ func swSearch(s *series, q0 float64, cr bool, hint *fit) fit {
 	swlo, swhi := widen(best.w, within(best.m))
 	f.window = midRate(best.w, swlo, swhi)
 	f.phi = mod(best.tref, f.window)
-	f.rate = (best.q - 1) / f.window
+	f.rate = best.q / f.window
 	wlo, whi := widen(best.w, within(best.m+seriesTolerance(s)))
-	f.lo, f.hi = rateRange(best.q-1, wlo, whi)
+	f.lo, f.hi = rateRange(best.q, wlo, whi)
 	f.ok = f.lo > 0 && !math.IsInf(f.hi, 1)
 	return f
 }

@@ -168,8 +168,9 @@ func fwMismatch(s *series, q, w, phi float64) int {
 	return m
 }
 
-// swMismatch replays Cloudflare's sliding window counter: windows of w seconds starting at
-// phi + k·w, estimate = prev·(w − elapsed)/w + curr; an attempt passes iff estimate + cost ≤ q.
+// swMismatch replays Cloudflare's sliding window counter as the mock runs it: windows of w
+// seconds starting at phi + k·w, estimate = floor(prev·(w − elapsed)/w) + curr (the previous
+// window's share counted whole); an attempt passes iff estimate + cost ≤ q.
 func swMismatch(s *series, q, w, phi float64, cr bool) int {
 	cur, prev, curr, m := math.Inf(-1), 0.0, 0.0, 0
 	for i, t := range s.t {
@@ -183,7 +184,7 @@ func swMismatch(s *series, q, w, phi float64, cr bool) int {
 			cur, curr = k, 0
 		}
 		elapsed := t - (phi + k*w)
-		est := prev*(w-elapsed)/w + curr
+		est := swShare(prev, w, elapsed) + curr
 		pass := est+s.admCost(i) <= q+eps
 		if s.acc[i] {
 			if !pass && !swPassesLater(prev, curr, q, s.admCost(i), w, elapsed+s.window(i)) {
@@ -207,11 +208,17 @@ func swMismatch(s *series, q, w, phi float64, cr bool) int {
 func swPassesLater(prev, curr, q, c, w, e float64) bool {
 	switch {
 	case e < w:
-		return prev*(w-e)/w+curr+c <= q+eps
+		return swShare(prev, w, e)+curr+c <= q+eps
 	case e < 2*w:
-		return curr*(2*w-e)/w+c <= q+eps
+		return swShare(curr, w, e-w)+c <= q+eps
 	}
 	return c <= q+eps
+}
+
+// swShare is the previous window's share of the counter's estimate at elapsed e, counted whole:
+// floor(prev·(w − e)/w).
+func swShare(prev, w, e float64) float64 {
+	return math.Floor(prev*(w-e)/w + eps)
 }
 
 // slGaps computes, for the sliding log with q units per window, each attempt's gap g: the time

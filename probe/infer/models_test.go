@@ -103,7 +103,7 @@ func TestFitsFindTheLimiter(t *testing.T) {
 		{"gcra", limiter.Config{Algorithm: limiter.GCRA, Limit: 120, Window: time.Minute, Burst: 5}, "tb", 2},
 		{"fixed window", limiter.Config{Algorithm: limiter.FixedWindow, Limit: 50, Window: 5 * time.Second}, "fw", 10},
 		{"sliding log", limiter.Config{Algorithm: limiter.SlidingLog, Limit: 50, Window: 10 * time.Second}, "sl", 5},
-		{"sliding window counter", limiter.Config{Algorithm: limiter.SlidingWindow, Limit: 50, Window: 10 * time.Second}, "sw", 4.9},
+		{"sliding window counter", limiter.Config{Algorithm: limiter.SlidingWindow, Limit: 50, Window: 10 * time.Second}, "sw", 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := limiterSeries(t, tc.cfg, 1, 600)

@@ -25,8 +25,7 @@ func describe(f *fit, class string, d ratelimit.Dimension) string {
 	case f.model == "sl":
 		return fmt.Sprintf("a sliding log of %s%s in any %s s", fmtNum(f.q), units, fmtNum(f.window))
 	case f.model == "sw":
-		return fmt.Sprintf("a sliding window counter of %s%s per %s s window (%s per window under saturation)",
-			fmtNum(f.q), units, fmtNum(f.window), fmtNum(f.q-1))
+		return fmt.Sprintf("a sliding window counter of %s%s per %s s window", fmtNum(f.q), units, fmtNum(f.window))
 	}
 	return "a limiter"
 }

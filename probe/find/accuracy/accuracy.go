@@ -98,7 +98,7 @@ func (c Case) Truth() Truth {
 		t.PerMinute = q * 60 / w.Seconds()
 	case limiter.SlidingWindow:
 		t.Class = infer.AlgoSlidingWindow
-		t.PerMinute = (q - 1) * 60 / w.Seconds()
+		t.PerMinute = q * 60 / w.Seconds()
 	}
 	return t
 }
