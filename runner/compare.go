@@ -16,7 +16,7 @@ import (
 // against a real API, a rest until the shared budget is replenished).
 func (r *runState) comparePhase(ctx context.Context, i int, ph *phasePlan) error {
 	segs := ph.compare.segments()
-	if r.tg.remote() && !r.quiet && len(segs) > 1 && ph.compare.modes[0] == record.ModeLive {
+	if r.tg.mock == nil && !r.quiet && len(segs) > 1 && ph.compare.modes[0] == record.ModeLive {
 		how := "until the headers say it is replenished"
 		if d := ph.compare.rest; d > 0 {
 			how = "for " + d.String()

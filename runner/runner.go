@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ratelab/ratelab/mockserver"
@@ -160,7 +161,7 @@ type runState struct {
 	spent       probe.Stats   // totals of everything run so far (budget, dropped, late)
 	probeStats  probe.Stats   // totals of the probe phases, for the end-of-run table
 	lastLive    probe.Stats   // the last live segment's, for the rest before the next one
-	remoteSent  bool          // live traffic has gone to a real API: rest before a compare segment
+	remoteSent  bool          // live traffic has gone to a real API (not the embedded mock): rest before a compare segment
 	ranProbe    bool
 	stopped     string // why the run stopped early; "" while it has not
 	interrupted bool
@@ -251,11 +252,23 @@ func (r *runState) account(st probe.Stats, elapsed time.Duration, live bool) {
 	}
 }
 
+// runReason restates an engine's budget stop in the run's terms: an engine is given what is
+// left of the run's budget, and names that.
+func (r *runState) runReason(reason string) string {
+	switch {
+	case strings.HasPrefix(reason, "--max-requests ") && r.budget.MaxRequests > 0:
+		return fmt.Sprintf("--max-requests %d reached", r.budget.MaxRequests)
+	case strings.HasPrefix(reason, "--budget-tokens ") && r.budget.Tokens > 0:
+		return fmt.Sprintf("--budget-tokens %d reached (%d consumed)", r.budget.Tokens, r.spent.InputTokens+r.spent.OutputTokens)
+	}
+	return reason
+}
+
 // phaseError turns a phase's outcome into the run's: an interrupt marks the run, a stop reason
 // is kept, anything else fails the run naming the phase.
 func (r *runState) phaseError(what string, stopReason string, phaseErr, closeErr error) error {
 	if stopReason != "" {
-		r.stop(stopReason)
+		r.stop(r.runReason(stopReason))
 	}
 	switch {
 	case errors.Is(phaseErr, probe.ErrInterrupted):

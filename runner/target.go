@@ -65,11 +65,8 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 	switch {
 	case key == "" && tg.mock != nil && api != probe.APIHTTP:
 		key, keyEnv = mockProbeKey, ""
-	case key == "" && t.KeyEnv != "":
-		return nil, &ConfigError{Field: "target.key_env", Value: t.KeyEnv, Msg: "the variable is not set"}
-	case key == "" && api != probe.APIHTTP:
-		return nil, &ConfigError{Field: "target.key_env", Value: keyEnv,
-			Msg: "the variable is not set: export your API key there, or name another variable"}
+	case key == "" && (t.KeyEnv != "" || api != probe.APIHTTP):
+		return nil, &ConfigError{Field: "target.key_env", Value: keyEnv, Msg: "the variable is not set: export your API key there"}
 	}
 	if key == "" {
 		keyEnv = ""

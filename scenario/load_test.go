@@ -142,7 +142,7 @@ func TestLoadValidationErrors(t *testing.T) {
 			`bad.yaml:1:42: target.key_env: looks like an API key: key_env takes the NAME of the environment variable that holds the key (e.g. ANTHROPIC_API_KEY), never the key itself`,
 		}},
 		{"bad env name", "target: {url: \"https://x.test\", key_env: 1BAD}\n", []string{
-			`bad.yaml:1:42: target.key_env: must be an environment variable name (letters, digits and _, not starting with a digit), got "1BAD"`,
+			`bad.yaml:1:42: target.key_env: must be the name of an environment variable (letters, digits and _, not starting with a digit); the value given is not shown, in case it is a key`,
 		}},
 		{"headers", "target:\n  url: https://x.test\n  headers:\n    Authorization: Bearer abc\n    X Bad: v\n    X-Ok: \"two\\nlines\"\n    X-Token: abcdefghijklmnopqrstuvwxyz0123456789\n", []string{
 			`bad.yaml:4:20: target.headers.Authorization: carries a credential; scenario files are shared and recorded, so put the key in an environment variable and set target.key_env to its name`,

@@ -38,7 +38,8 @@ func (v *validator) target() {
 		case looksLikeKey(t.KeyEnv):
 			v.add("target.key_env", "looks like an API key: key_env takes the NAME of the environment variable that holds the key (e.g. ANTHROPIC_API_KEY), never the key itself")
 		case !envRE.MatchString(t.KeyEnv):
-			v.add("target.key_env", "must be an environment variable name (letters, digits and _, not starting with a digit), got %s", show(t.KeyEnv))
+			// The value is not shown: what is not a variable name may well be a pasted key.
+			v.add("target.key_env", "must be the name of an environment variable (letters, digits and _, not starting with a digit); the value given is not shown, in case it is a key")
 		}
 	}
 	if t.Method != "" {

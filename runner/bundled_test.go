@@ -1,0 +1,52 @@
+package runner
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/scenarios"
+)
+
+// slowScenarios take more than a few seconds: the quickstart sends live traffic to the embedded
+// mock for about half a minute, backoff-shootout simulates half a million attempts. -short
+// skips them.
+var slowScenarios = map[string]bool{"quickstart": true, "backoff-shootout": true}
+
+// TestBundledScenarios: every bundled scenario that needs no API key runs green (no failed
+// threshold, complete); those that send requests to a real API are validated only.
+func TestBundledScenarios(t *testing.T) {
+	infos, err := scenarios.List()
+	require.NoError(t, err)
+	require.NotEmpty(t, infos)
+	for _, in := range infos {
+		t.Run(in.Name, func(t *testing.T) {
+			s, err := scenarios.Load(in.Name)
+			require.NoError(t, err)
+			if in.Live {
+				_, err := planPhases(s)
+				require.NoError(t, err)
+				t.Skipf("sends requests to %s with the key in %s: validated only", s.Target.URL, s.Target.KeyEnv)
+			}
+			if testing.Short() && slowScenarios[in.Name] {
+				t.Skip("slow; run without -short")
+			}
+			s.Output.Dir, s.Output.Quiet = t.TempDir(), true
+			o := run(context.Background(), s)
+			require.NoError(t, o.err, o.stderr)
+			sum := o.res.Summary
+			assert.False(t, sum.Partial)
+			assert.NotZero(t, sum.Totals.Attempts)
+			assertNoSecret(t, s.Output.Dir, o.stdout, o.stderr)
+			if late := sum.Totals.Late + sum.Totals.Dropped; late*20 > sum.Totals.Attempts && len(o.res.Failed()) > 0 {
+				// Live limits are measured from send times: a machine too busy to keep the
+				// schedule (the run warns) cannot be held to them.
+				t.Skipf("the machine was too busy to keep the schedule (%d of %d attempts late or dropped): thresholds not judged; %v",
+					late, sum.Totals.Attempts, o.res.Failed())
+			}
+			assert.Empty(t, o.res.Failed(), "thresholds")
+		})
+	}
+}
