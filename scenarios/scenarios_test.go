@@ -166,7 +166,7 @@ func TestHooks(t *testing.T) {
 phases:
   - compare:
       strategies:
-        - {name: full-jitter, params: {cap: soon, max-attempts: 0, bse: 1s}}
+        - {name: full-jitter, params: {cap: soon, max-attempts: -1, bse: 1s}}
         - {name: anthropic-sdk, params: {max-attempts: 2.5}}
         - client-limiter
 `
@@ -176,8 +176,8 @@ phases:
 	assert.Equal(t, []string{
 		`bad.yaml:3:57: mock.limits.requests: unknown field "burts"; did you mean "burst"?`,
 		`bad.yaml:7:45: phases[0].compare.strategies[0].params.cap: "soon" is not a duration: want e.g. 500ms, 2s, 1m30s or a number of seconds`,
-		`bad.yaml:7:65: phases[0].compare.strategies[0].params.max-attempts: 0 out of range: want 1 ≤ max-attempts ≤ 1000`,
-		`bad.yaml:7:73: phases[0].compare.strategies[0].params.bse: unknown parameter "bse" (did you mean "base"?); valid parameters: base, cap, max-attempts, max-elapsed`,
+		`bad.yaml:7:65: phases[0].compare.strategies[0].params.max-attempts: -1 out of range: want 0 ≤ max-attempts ≤ 1000`,
+		`bad.yaml:7:74: phases[0].compare.strategies[0].params.bse: unknown parameter "bse" (did you mean "base"?); valid parameters: base, cap, max-attempts, max-elapsed`,
 		`bad.yaml:8:56: phases[0].compare.strategies[1].params.max-attempts: "2.5" is not a whole number`,
 	}, strings.Split(se.Error(), "\n"))
 
