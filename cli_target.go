@@ -104,9 +104,10 @@ func parseHeaders(hs []string) (map[string]string, error) {
 	return out, nil
 }
 
-// redactHeader keeps a malformed header's name but never its value, which may be a secret.
+// redactHeader shows at most the first 8 bytes of a malformed header: without its colon there
+// is no telling a name from a value, and the value may be a secret.
 func redactHeader(h string) string {
-	if len(h) > 24 {
+	if len(h) > 8 {
 		return h[:8] + "…"
 	}
 	return h
