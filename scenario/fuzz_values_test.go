@@ -124,7 +124,8 @@ func FuzzExpectJSON(f *testing.F) {
 		r := fuzzResults(v)
 		checks := Evaluate(&e, r)
 		for _, c := range checks {
-			if !strings.HasPrefix(c.Path, "expect") || c.Subject == "" || c.Detail == "" {
+			// (A subject may be empty: a hand-edited run.json can name a strategy "".)
+			if !strings.HasPrefix(c.Path, "expect") || c.Detail == "" {
 				t.Fatalf("check without a place or a detail: %#v", c)
 			}
 		}

@@ -108,6 +108,20 @@ func TestThinEvidence(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, string(b), `"effective_per_minute":null`)
 	})
+	t.Run("one refusal among three", func(t *testing.T) {
+		// Too few attempts to bound the rate from above: the interval's high end is unknown
+		// (null), never +Inf, which summary.json could not hold.
+		a := infer.NewAnalyzer(run)
+		for i, status := range []int{200, 429, 200} {
+			a.Add(&record.Attempt{Run: "ramp", Request: int64(i + 1), Attempt: 1, ScheduledS: float64(i) / 2,
+				SentS: float64(i) / 2, LatencyMs: 50, Status: status, Final: true})
+		}
+		res := a.Result()
+		require.Len(t, res.Limits, 1)
+		assert.Nil(t, res.Limits[0].EffectiveHigh)
+		_, err := json.Marshal(res)
+		require.NoError(t, err)
+	})
 }
 
 // TestMemoryBounded feeds more attempts than a timeline keeps over two compare segments and

@@ -258,7 +258,14 @@ func roundRate(x float64) float64 {
 	return round(x, int(4-mag))
 }
 
-func ptr(x float64) *float64 { return &x }
+// ptr points at x, or is nil when x is not finite: an unbounded interval end (too few
+// attempts to bound the rate) is unknown, null in summary.json, which JSON needs anyway.
+func ptr(x float64) *float64 {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return nil
+	}
+	return &x
+}
 
 // fmtNum writes a figure for a sentence: thousands separated, at most two decimals, trailing
 // zeros dropped.
