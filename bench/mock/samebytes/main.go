@@ -39,7 +39,7 @@ func main() {
 		log.Fatal("usage: samebytes HOST:PORT")
 	}
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400) // as `ratelab mock` runs
+		debug.SetGCPercent(1600) // as `ratelab mock` runs
 	}
 	vals := make([][]string, len(fields))
 	for i, f := range fields {
