@@ -3,6 +3,8 @@ package limiter
 import (
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // benchLimiter returns a limiter at 1000 per second, warmed up by one virtual minute of
@@ -55,4 +57,24 @@ func BenchmarkPeek(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkReferenceXRate is the reference for BenchmarkAllow: golang.org/x/time/rate's token
+// bucket deciding AllowN at the same instants, rate and burst as the token-bucket case.
+func BenchmarkReferenceXRate(b *testing.B) {
+	l := rate.NewLimiter(1000, 1000)
+	now := t0
+	for range 80_000 {
+		now = now.Add(benchStep)
+		l.AllowN(now, 1)
+	}
+	b.ReportAllocs()
+	admitted := 0
+	for b.Loop() {
+		now = now.Add(benchStep)
+		if l.AllowN(now, 1) {
+			admitted++
+		}
+	}
+	b.ReportMetric(float64(admitted)/float64(b.N), "admitted/op")
 }
