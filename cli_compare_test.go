@@ -103,6 +103,15 @@ func TestCompareSim(t *testing.T) {
 		assert.NotEmpty(t, st.Params, st.Name)
 	}
 	assertBound(t, s)
+	// Without jitter the 50-client fleet retries in lock-step waves: summary.json's
+	// peak_retries_per_second (100 ms bins) shows it against full jitter.
+	peak := map[string]float64{}
+	for _, st := range s.Strategies {
+		if st.Clients == 50 {
+			peak[st.Name] = st.PeakRetriesPerSecond
+		}
+	}
+	assert.Greater(t, peak["exponential"], 2*peak["full-jitter"], "peak retries/s at 50 clients: %v", peak)
 	run, err := record.ReadRun(dir)
 	require.NoError(t, err)
 	assert.True(t, run.Target.Simulated)

@@ -68,8 +68,16 @@ type stratAcc struct {
 
 	latency Histogram
 	perSec  *Series
+	retries *Series // retries per 100 ms from shortly before the first; nil until one
 	clients map[int]*clientAcc
 }
+
+// retryBinWidth is the window of peak_retries_per_second; retryOriginSlackS how much earlier
+// than the first retry logged a later-logged retry may have been sent (bin 0 takes any earlier).
+const (
+	retryBinWidth     = 0.1
+	retryOriginSlackS = 120
+)
 
 // clientAcc is one client's share of a strategy entry, for Jain's fairness index.
 type clientAcc struct {
@@ -184,6 +192,13 @@ func (b *Builder) addStrategy(a *record.Attempt, first bool, outcome string) {
 	} else {
 		acc.attempts++
 		acc.perSec.Add(a.SentS, 1)
+		if a.Attempt > 1 {
+			if acc.retries == nil {
+				// Attempts reach the log when they end, so an earlier retry may still come.
+				acc.retries = newSeriesFrom(a.SentS-retryOriginSlackS, retryBinWidth)
+			}
+			acc.retries.Add(a.SentS, 1)
+		}
 		switch outcome {
 		case record.OutcomeOK:
 			acc.okN++

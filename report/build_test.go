@@ -106,6 +106,21 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 			},
 			check: func(t *testing.T, st Strategy, tot Totals) {
 				assert.Equal(t, 3.0, st.PeakAttemptsPerSecond)
+				assert.Equal(t, 10.0, st.PeakRetriesPerSecond, "one retry in each 100 ms bin it reached")
+			},
+		},
+		{
+			name: "peak retries per second: four retries in one 100 ms bin, none counted for first attempts",
+			atts: []record.Attempt{
+				att(0, 1, 1, 0, 0, 10, 429, false), att(1, 2, 1, 0, 0, 10, 429, false),
+				att(2, 3, 1, 0, 0, 10, 429, false), att(3, 4, 1, 0, 0, 10, 429, false),
+				att(0, 1, 2, 300.51, 300.51, 10, 200, true), att(1, 2, 2, 300.52, 300.52, 10, 200, true),
+				att(2, 3, 2, 300.55, 300.55, 10, 200, true), att(3, 4, 2, 300.59, 300.59, 10, 200, true),
+				att(0, 5, 2, 299.0, 299.0, 10, 200, true), // logged late, sent before the first retry logged
+			},
+			check: func(t *testing.T, st Strategy, tot Totals) {
+				assert.Equal(t, 4.0, st.PeakAttemptsPerSecond)
+				assert.Equal(t, 40.0, st.PeakRetriesPerSecond)
 			},
 		},
 	}

@@ -14,6 +14,8 @@ type Series struct {
 	Bins  []float64
 	Set   []bool // whether a bin received a value (for min/max series)
 	agg   aggKind
+	// origin is the time of bin 0 (0 unless set by newSeriesFrom); earlier times fall into bin 0.
+	origin float64
 }
 
 type aggKind uint8
@@ -26,8 +28,15 @@ const (
 
 func newSeries(agg aggKind) *Series { return &Series{Width: 1, agg: agg} }
 
+// newSeriesFrom returns a sum series of bins width seconds wide starting at origin, for a fine
+// series that should not spend bins on the part of the run before origin.
+func newSeriesFrom(origin, width float64) *Series {
+	return &Series{Width: width, agg: aggSum, origin: max(0, origin)}
+}
+
 // bin returns the bin index of time t (seconds since run start), growing or coarsening the series.
 func (s *Series) bin(t float64) int {
+	t -= s.origin
 	if !(t > 0) || math.IsInf(t, 0) {
 		t = 0
 	}

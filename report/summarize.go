@@ -66,6 +66,9 @@ func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result)
 		Overloaded: acc.overloaded, Errors: acc.errors,
 		PeakAttemptsPerSecond: round(acc.perSec.PeakRate(), 3),
 	}
+	if acc.retries != nil {
+		st.PeakRetriesPerSecond = round(acc.retries.PeakRate(), 3)
+	}
 	if st.Params == nil {
 		st.Params = map[string]any{}
 	}

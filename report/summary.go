@@ -101,12 +101,17 @@ type Strategy struct {
 	MakespanSeconds           *float64 `json:"makespan_seconds"`             // segment start to last completion
 	MakespanLowerBoundSeconds *float64 `json:"makespan_lower_bound_seconds"` // (requests − burst) / rate of the binding limit
 	LowerBoundDimension       string   `json:"lower_bound_dimension,omitempty"`
-	GoodputPerSecond          *float64 `json:"goodput_per_second"` // succeeded / makespan
-	Latency                   *Latency `json:"latency_seconds"`    // of succeeded logical requests, from their scheduled time
-	Fairness                  *float64 `json:"fairness"`           // Jain's index over clients' goodput
-	PeakAttemptsPerSecond     float64  `json:"peak_attempts_per_second"`
-	MeanInputTokens           *float64 `json:"mean_input_tokens"`  // per successful attempt
-	MeanOutputTokens          *float64 `json:"mean_output_tokens"` // per successful attempt
+	GoodputPerSecond          *float64 `json:"goodput_per_second"`       // succeeded / makespan
+	Latency                   *Latency `json:"latency_seconds"`          // of succeeded logical requests, from their scheduled time
+	Fairness                  *float64 `json:"fairness"`                 // Jain's index over clients' goodput
+	PeakAttemptsPerSecond     float64  `json:"peak_attempts_per_second"` // the most attempts sent in one second
+	// PeakRetriesPerSecond is the most retries (attempts after a request's first) sent in one
+	// 100 ms bin, per second: how synchronized a fleet's retries are. Over whole seconds the
+	// fleet's simultaneous start dominates every strategy; at 100 ms exponential backoff's
+	// lock-step retry waves stand out against jitter.
+	PeakRetriesPerSecond float64  `json:"peak_retries_per_second"`
+	MeanInputTokens      *float64 `json:"mean_input_tokens"`  // per successful attempt
+	MeanOutputTokens     *float64 `json:"mean_output_tokens"` // per successful attempt
 }
 
 // Latency is a completion-latency distribution in seconds: nearest-rank quantiles from a

@@ -86,8 +86,8 @@ func strategiesTable(s *Summary, full bool) table {
 	if full {
 		t.header = []string{"rank", "strategy", "mode", "clients", "requests", "succeeded", "failed", "unfinished", "attempts",
 			"amplification", "429s", "makespan s", "lower bound s", "goodput/s", "p50 s", "p95 s", "p99 s", "max s",
-			"fairness", "peak attempts/s"}
-		t.right = []bool{true, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true}
+			"fairness", "peak attempts/s", "peak retries/s"}
+		t.right = []bool{true, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true}
 	} else {
 		t.header = []string{"#", "strategy"}
 		t.right = []bool{true, false}
@@ -120,7 +120,7 @@ func strategiesTable(s *Summary, full bool) table {
 					count(st.Requests), count(st.Succeeded), count(st.Failed), count(st.Unfinished), count(st.Attempts),
 					optHuman(st.Amplification), count(st.RateLimited), optHuman(st.MakespanSeconds),
 					optHuman(st.MakespanLowerBoundSeconds), optHuman(st.GoodputPerSecond), p50, p95, p99, pmax,
-					optHuman(st.Fairness), human(st.PeakAttemptsPerSecond)})
+					optHuman(st.Fairness), human(st.PeakAttemptsPerSecond), human(st.PeakRetriesPerSecond)})
 				continue
 			}
 			row := []string{fmt.Sprint(st.Rank), st.Name}
