@@ -31,6 +31,8 @@ type Builder struct {
 	okInput      int64 // tokens of successful HTTP attempts
 	okOutput     int64
 
+	errors errorTally
+
 	strategies map[stratKey]*stratAcc
 	// open maps a logical request awaiting its final attempt to its scheduled time (attempt 1's).
 	open map[int64]float64
@@ -123,6 +125,7 @@ func (b *Builder) Add(a *record.Attempt) {
 		b.scheduled.Add(a.ScheduledS, 1)
 	}
 	outcome := a.Outcome()
+	b.errors.add(a)
 	if a.ClientRejected {
 		t.ClientRejected++
 	} else {

@@ -89,6 +89,9 @@ func (b *Builder) findings(s *Summary) []string {
 	if t.ClientRejected > 0 {
 		out = append(out, fmt.Sprintf("Client-side strategies held back %s attempt%s without sending them.", count(t.ClientRejected), plural(t.ClientRejected)))
 	}
+	if f := errorFinding(t.ErrorKinds); f != "" {
+		out = append(out, f)
+	}
 	for _, g := range groups(s) {
 		out = append(out, groupFindings(g)...)
 	}

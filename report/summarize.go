@@ -34,6 +34,7 @@ func (b *Builder) Summary() *Summary {
 	s.Totals.DurationS = round(run.DurationS, 3)
 	s.Totals.Partial = run.Partial
 	s.Totals.StopReason = run.StopReason
+	s.Totals.ErrorKinds = b.errors.kinds()
 	if b.okLatencyN > 0 {
 		n := float64(b.okLatencyN)
 		s.Totals.MeanOKLatencyS = ptr(roundSig(b.okLatencySum/n, 4))

@@ -74,6 +74,10 @@ type Totals struct {
 	MeanInputTokens  *float64 `json:"mean_input_tokens"`
 	MeanOutputTokens *float64 `json:"mean_output_tokens"`
 
+	// ErrorKinds counts the records that carried an error, by its text, most frequent first
+	// (absent when none did).
+	ErrorKinds []ErrorKind `json:"error_kinds,omitempty"`
+
 	DurationS  float64 `json:"duration_seconds"` // from run.json
 	Partial    bool    `json:"partial,omitempty"`
 	StopReason string  `json:"stop_reason,omitempty"`
