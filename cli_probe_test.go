@@ -160,7 +160,7 @@ func TestProbeAgainstEmbeddedMock(t *testing.T) {
 	assert.LessOrEqual(t, ok, 5)
 	assert.Equal(t, 10, ok+limited)
 	assert.Contains(t, stdout, "429 rate limited")
-	assert.Contains(t, stdout, "last-seen limits (anthropic headers)")
+	assert.Contains(t, stdout, "Last-seen limits (anthropic headers)")
 	assert.NotContains(t, stderr, "\x1b", "no escape codes when stderr is not a terminal")
 	assert.NotContains(t, stderr, "sent 0", "no progress line either")
 	assertNoKey(t, out, stdout, stderr)

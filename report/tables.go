@@ -209,6 +209,17 @@ func emptyReason(i int, s *Summary) string {
 	}
 }
 
+// WriteTable draws a table in the style of the report's terminal tables (PrintTables): title
+// above, header as given, columns right-aligned where right says so, at most TerminalWidth
+// columns wide, notes wrapped below. Commands use it for their own tables so that every table
+// of a run looks alike.
+func WriteTable(w io.Writer, title string, header []string, right []bool, rows [][]string, notes ...string) error {
+	if len(right) != len(header) {
+		return fmt.Errorf("table %q: %d alignments for %d columns", title, len(right), len(header))
+	}
+	return table{title: title, header: header, right: right, rows: rows, notes: notes}.renderTerminal(w, "(none)")
+}
+
 // renderTerminal draws the table with tablewriter, its title above and its notes below.
 func (t table) renderTerminal(w io.Writer, empty string) error {
 	fmt.Fprintln(w, t.title)

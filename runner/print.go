@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
-
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
@@ -78,7 +76,9 @@ func (r *runState) warn() {
 func (r *runState) printResults(s *report.Summary) error {
 	w := r.o.Stdout
 	if r.ranProbe {
-		printProbeTotals(w, r.probeStats)
+		if err := printProbeTotals(w, r.probeStats); err != nil {
+			return err
+		}
 		fmt.Fprintf(w, "\n%d attempts in %s; run described in %s (%s)\n", s.Totals.Attempts+s.Totals.ClientRejected,
 			filepath.Join(r.dir, record.AttemptsFile), filepath.Join(r.dir, "run.json"), r.rec.StopReason)
 	}
@@ -92,7 +92,9 @@ func (r *runState) printResults(s *report.Summary) error {
 	if err := report.PrintTables(w, s); err != nil {
 		return err
 	}
-	printAgreement(w, s)
+	if err := printAgreement(w, s); err != nil {
+		return err
+	}
 	if len(s.Thresholds) > 0 {
 		fmt.Fprintln(w, "\nThresholds:")
 		for _, t := range s.Thresholds {
@@ -104,9 +106,7 @@ func (r *runState) printResults(s *report.Summary) error {
 }
 
 // printProbeTotals prints the totals by outcome and the last-seen limit of each dimension.
-func printProbeTotals(w io.Writer, st probe.Stats) {
-	t := tablewriter.NewWriter(w)
-	t.Header("outcome", "attempts")
+func printProbeTotals(w io.Writer, st probe.Stats) error {
 	rows := [][]string{
 		{"2xx", fmt.Sprint(st.OK)},
 		{"429 rate limited", fmt.Sprint(st.RateLimited)},
@@ -120,17 +120,18 @@ func printProbeTotals(w io.Writer, st probe.Stats) {
 	rows = append(rows,
 		[]string{"dropped (never sent)", fmt.Sprint(st.Dropped)},
 		[]string{"late (> " + record.LateThreshold.String() + ")", fmt.Sprint(st.Late)},
+		[]string{"total sent", fmt.Sprint(st.Attempts)},
 	)
-	t.Bulk(rows)
-	t.Footer("total sent", fmt.Sprint(st.Attempts))
-	t.Render()
+	if err := report.WriteTable(w, "Probe totals", []string{"outcome", "attempts"}, []bool{false, true}, rows); err != nil {
+		return err
+	}
 
 	var lim [][]string
 	for d, s := range st.Limits {
 		if !s.Present() {
 			continue
 		}
-		row := []string{ratelimit.Dimension(d).String(), "-", "-", "-"}
+		row := []string{ratelimit.Dimension(d).String(), "—", "—", "—"}
 		if s.Has(ratelimit.HasLimit) {
 			row[1] = fmt.Sprint(s.Limit)
 		}
@@ -143,14 +144,12 @@ func printProbeTotals(w io.Writer, st probe.Stats) {
 		lim = append(lim, row)
 	}
 	if len(lim) == 0 {
-		fmt.Fprintln(w, "\nno rate-limit headers seen")
-		return
+		_, err := fmt.Fprintln(w, "\nNo rate-limit headers seen.")
+		return err
 	}
-	fmt.Fprintf(w, "\nlast-seen limits (%s headers):\n", st.Dialect)
-	t = tablewriter.NewWriter(w)
-	t.Header("dimension", "limit", "remaining", "reset in")
-	t.Bulk(lim)
-	t.Render()
+	fmt.Fprintln(w)
+	return report.WriteTable(w, fmt.Sprintf("Last-seen limits (%s headers)", st.Dialect),
+		[]string{"dimension", "limit", "remaining", "reset in"}, []bool{false, true, true, true}, lim)
 }
 
 // Agreement is one strategy's live and simulated results side by side, at one client count.
@@ -209,14 +208,12 @@ func relDiff(a, b float64) float64 {
 
 // printAgreement writes the sim-versus-live table and its worst differences, when the run has
 // both.
-func printAgreement(w io.Writer, s *report.Summary) {
+func printAgreement(w io.Writer, s *report.Summary) error {
 	as := Agreements(s)
 	if len(as) == 0 {
-		return
+		return nil
 	}
-	fmt.Fprintln(w, "\nSimulation vs live (same strategy, clients and seed)")
-	t := tablewriter.NewWriter(w)
-	t.Header("strategy", "clients", "attempts live", "sim", "Δ", "makespan live", "sim", "Δ")
+	var rows [][]string
 	worstA, worstM := 0.0, 0.0
 	for _, a := range as {
 		span := []string{"—", "—", "—"}
@@ -229,10 +226,13 @@ func printAgreement(w io.Writer, s *report.Summary) {
 		if a.Clients > 0 {
 			clients = strconv.Itoa(a.Clients)
 		}
-		t.Append(append([]string{a.Name, clients, strconv.FormatInt(a.LiveAttempts, 10), strconv.FormatInt(a.SimAttempts, 10), pct(a.AttemptsDiff)}, span...))
+		rows = append(rows, append([]string{a.Name, clients, strconv.FormatInt(a.LiveAttempts, 10), strconv.FormatInt(a.SimAttempts, 10), pct(a.AttemptsDiff)}, span...))
 	}
-	t.Render()
-	fmt.Fprintf(w, "  Simulation and live agree within %s on attempts and %s on makespan.\n", pct(worstA), pct(worstM))
+	fmt.Fprintln(w)
+	return report.WriteTable(w, "Simulation vs live (same strategy, clients and seed)",
+		[]string{"strategy", "clients", "attempts live", "sim", "Δ", "makespan live", "sim", "Δ"},
+		[]bool{false, true, true, true, true, true, true, true}, rows,
+		fmt.Sprintf("Simulation and live agree within %s on attempts and %s on makespan.", pct(worstA), pct(worstM)))
 }
 
 // pct formats a ratio as a percentage.
