@@ -240,6 +240,7 @@ func (t table) renderTerminal(w io.Writer, empty string) error {
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNormal),
 	)
 	tbl.Header(t.header)
 	if err := tbl.Bulk(t.rows); err != nil {
