@@ -206,14 +206,16 @@ func TestRankCompleteFirst(t *testing.T) {
 		{Name: "slow", Requests: 10, Succeeded: 10, MakespanSeconds: f(20), Attempts: 12},
 		{Name: "fast", Requests: 10, Succeeded: 10, MakespanSeconds: f(12), Attempts: 30},
 		{Name: "other-group", Clients: 5, Requests: 10, Succeeded: 10, MakespanSeconds: f(99)},
-		{Name: "tie-fewer-attempts", Requests: 10, Succeeded: 10, MakespanSeconds: f(12), Attempts: 11},
+		{Name: "tie-fewer-attempts", Requests: 10, Succeeded: 10, MakespanSeconds: f(12.02), Attempts: 11},
+		{Name: "just-slower", Requests: 10, Succeeded: 10, MakespanSeconds: f(12.1), Attempts: 10},
 	}
 	rankStrategies(sts)
 	got := map[string]int{}
 	for _, s := range sts {
 		got[s.Name] = s.Rank
 	}
-	assert.Equal(t, map[string]int{"tie-fewer-attempts": 1, "fast": 2, "slow": 3, "gives-up": 4, "other-group": 1}, got)
+	// 12.02 s ties 12 s at the three significant digits shown; 12.1 s does not.
+	assert.Equal(t, map[string]int{"tie-fewer-attempts": 1, "fast": 2, "just-slower": 3, "slow": 4, "gives-up": 5, "other-group": 1}, got)
 }
 
 func TestHuman(t *testing.T) {

@@ -261,8 +261,8 @@ func lowerBound(acc *stratAcc, bounds []boundLimit, res infer.Result, maxTokens 
 }
 
 // rankStrategies sets Rank within each group of the same mode and client count: entries that
-// completed every request first, each part by shortest makespan (unknown last), then fewer
-// attempts, then name. A strategy that gives up on requests can finish sooner than one that
+// completed every request first, each part by shortest makespan to three significant digits
+// (unknown last), then fewer attempts, then name. A strategy that gives up on requests can finish sooner than one that
 // serves them all; it does not outrank it.
 func rankStrategies(sts []Strategy) {
 	type group struct {
@@ -284,11 +284,13 @@ func rankStrategies(sts []Strategy) {
 
 func compareStrategies(a, b *Strategy) int {
 	am, bm := math.Inf(1), math.Inf(1)
+	// Makespans equal to the three significant digits the tables show are a tie, which fewer
+	// attempts break: a fleet that hammers the server for the same finish does not rank first.
 	if a.MakespanSeconds != nil {
-		am = *a.MakespanSeconds
+		am = roundSig(*a.MakespanSeconds, 3)
 	}
 	if b.MakespanSeconds != nil {
-		bm = *b.MakespanSeconds
+		bm = roundSig(*b.MakespanSeconds, 3)
 	}
 	return cmp.Or(-cmpBool(a.complete(), b.complete()), cmp.Compare(am, bm), cmp.Compare(a.Attempts, b.Attempts), cmp.Compare(a.Name, b.Name))
 }
