@@ -297,8 +297,14 @@ func fitAll(s *series) []fit {
 		add(fitSL(s, q0, true))
 	}
 	sortFits(fits)
-	// The counter is costly to fit: only when nothing simpler explains the data.
-	if unit && (len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2)) {
+	// The counter is costly to fit: only when nothing simpler explains the data, or when what
+	// explains it best is a window. A window fit is no proof against the counter: a sliding
+	// log of the same quota over a shorter or longer window can mimic a counter's refusals
+	// (the counter's estimate weighs the previous window by its overlap, so where it reopens
+	// depends on how the previous window's admissions were spread, which a log of the wrong
+	// length imitates over a few windows), and then the log's rate, q/w at its own w, is off.
+	// Only the counter's own fit can say which explains the attempts better.
+	if unit && (len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2) || classOf(fits[0].model) != AlgoTokenBucket) {
 		add(fitSW(s, q0, false))
 		add(fitSW(s, q0, true))
 		sortFits(fits)
