@@ -20,7 +20,15 @@ func refineSW(s *series, f0 fit) fit {
 	if f0.window <= 0 {
 		return fitSW(s, f0.q, f0.cr)
 	}
-	return swSearch(s, f0.q, f0.cr, &f0)
+	f := swSearch(s, f0.q, f0.cr, &f0)
+	if !f0.ok || f0.lo <= 0 || f0.hi/f0.lo-1 > 0.06 {
+		// The prefix left the window loose: its rates span more than the ±3% searched
+		// around it, so the whole series may need a length outside that. Scan afresh too.
+		if g := fitSW(s, f0.q, f0.cr); better(&g, &f) {
+			f = g
+		}
+	}
+	return f
 }
 
 // swSearch fits the counter: from a coarse scan, or around hint.

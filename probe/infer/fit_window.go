@@ -269,7 +269,17 @@ func refineFW(s *series, f0 fit) fit {
 	if f0.ok && f0.lo > 0 {
 		width = math.Max(math.Min(f0.hi/f0.lo-1, 0.02), 0.0005)
 	}
-	return fwSearch(s, []float64{f0.window}, width, width/10)
+	f := fwSearch(s, []float64{f0.window}, width, width/10)
+	if !f0.ok || f0.lo <= 0 || f0.hi/f0.lo-1 > 0.02 {
+		// The prefix left the window loose: its rates span more than the ±2% searched above
+		// (two windows' reopenings fit many lengths, e.g. 60 s and 86 s alike), so the
+		// length the whole series needs may lie outside it. Scan the whole afresh too and
+		// keep the better fit.
+		if g := fitFW(s); better(&g, &f) {
+			f = g
+		}
+	}
+	return f
 }
 
 // fwSearch scores window lengths within ±width of each candidate (the coarse scan's when

@@ -145,3 +145,27 @@ func TestShaperRate(t *testing.T) {
 	assert.LessOrEqual(t, lo, 4.0)
 	assert.GreaterOrEqual(t, hi, 4.0)
 }
+
+// TestRefineFromALooseHint checks that refining a window fit made on a prefix that left the
+// window loose (its rates spanning far more than the refinement searches around it) still finds
+// the window the whole series needs, here 44% shorter than the hint.
+func TestRefineFromALooseHint(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cfg    limiter.Config
+		refine func(*series, fit) fit
+		model  string
+	}{
+		{"fixed window", limiter.Config{Algorithm: limiter.FixedWindow, Limit: 50, Window: 5 * time.Second}, refineFW, "fw"},
+		{"sliding window counter", limiter.Config{Algorithm: limiter.SlidingWindow, Limit: 50, Window: 5 * time.Second}, refineSW, "sw"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := limiterSeries(t, tc.cfg, 1, 600)
+			// A prefix fit of 50 per 7.2 s with rates from 5 to 10/s fitting as well.
+			hint := fit{model: tc.model, ok: true, q: 50, window: 7.2, phi: 1, rate: 50 / 7.2, lo: 5, hi: 10}
+			f := tc.refine(s, hint)
+			assert.Equal(t, 0, f.m, "the true window explains every attempt")
+			assert.InDelta(t, 10, f.rate, 0.2)
+		})
+	}
+}
