@@ -150,7 +150,10 @@ func resetWindow(obs []resetObs) (float64, int) {
 // (Cᵢ the units taken through attempt i, frac the rounding), so r is the slope of a straight
 // line, one intercept per stretch between full moments, fitted by least squares over every
 // such stretch together. Points at the top (full, clamped) and at zero (possibly in debt) are
-// left out.
+// left out. Readings rounded to thousands that never leave a few thousands below the top say
+// nothing about a refill: a budget far larger than what the run takes sits full, and its
+// rounded remaining only wanders by a step or two, so the line through it fits the rounding
+// (it measured the run's own consumption as a "refill" of a few hundred a minute).
 type refill struct {
 	rate, lo, hi float64
 	sigma        float64 // residual standard deviation, in the dimension's units
@@ -190,6 +193,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 		xs, ys = xs[:0], ys[:0]
 	}
 	taken := 0.0
+	lowest := top
 	for i := range tl.events {
 		e := &tl.events[i]
 		taken += charge(e)
@@ -202,6 +206,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 			flush()
 		case h.rem <= 0:
 		default:
+			lowest = min(lowest, h.rem)
 			xs = append(xs, e.t)
 			ys = append(ys, float64(h.rem)+taken)
 		}
@@ -209,6 +214,9 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 	flush()
 	if n < 4 || sxx <= 0 || span <= 0 {
 		return refill{}, false
+	}
+	if hs.rounded && top-lowest < 4*margin {
+		return refill{}, false // within a few rounding steps of full: no refill to see
 	}
 	r := sxy / sxx
 	dof := float64(n - stretches - 1)
