@@ -297,6 +297,14 @@ func (f *finder) estimate() (infer.Limit, bool) {
 			if l.Dimension != b.Dimension || cost <= 0 || !determined(&l) {
 				continue
 			}
+			if l.Dimension != "requests" && l.Source == infer.SourceHeaders && requestsByBehaviour(res.Limits) {
+				// A figure from the headers alone (nothing was refused on that dimension)
+				// is no bound that discovery has met, and under a window it is not even the
+				// limit: remaining comes back as the run's own old usage expires, so the
+				// refill line measures the run's rate. Plan by the requests limit the
+				// refusals show instead.
+				break
+			}
 			f.last = &l
 			inReq := l
 			inReq.EffectivePerMinute = ptr(*l.EffectivePerMinute / cost)
@@ -318,6 +326,16 @@ func (f *finder) estimate() (infer.Limit, bool) {
 }
 
 func ptr(x float64) *float64 { return &x }
+
+// requestsByBehaviour reports whether the requests limit among ls is measured from refusals.
+func requestsByBehaviour(ls []infer.Limit) bool {
+	for _, l := range ls {
+		if l.Dimension == "requests" {
+			return l.Source == infer.SourceBehaviour || l.Source == infer.SourceBoth
+		}
+	}
+	return false
+}
 
 // precise reports whether l's interval is within the target precision.
 func (f *finder) precise(l infer.Limit) bool {
