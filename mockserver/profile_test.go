@@ -5,7 +5,7 @@ package mockserver
 import (
 	"context"
 	"os"
-	"runtime/debug"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -13,7 +13,7 @@ import (
 // TestServeForProfile serves the contract check's mock-speed configuration on $MOCKPROF_ADDR for
 // $MOCKPROF_DURATION (default 10s) so that an external load generator can drive it while
 // `go test -cpuprofile` records the process: the mock's CPU profile under real HTTP load, without
-// profiling endpoints in the shipped server. GOGC is 1600 as in `ratelab mock`. See
+// profiling endpoints in the shipped server. It holds the same 64 MB GC ballast as `ratelab mock`. See
 // bench/mock/README.md.
 func TestServeForProfile(t *testing.T) {
 	addr := os.Getenv("MOCKPROF_ADDR")
@@ -27,7 +27,8 @@ func TestServeForProfile(t *testing.T) {
 			t.Fatalf("MOCKPROF_DURATION %q: want a Go duration such as 10s", s)
 		}
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(1600))
+	ballast := make([]byte, 64<<20)
+	defer runtime.KeepAlive(ballast)
 	m, err := New(benchConfig(), 1)
 	if err != nil {
 		t.Fatal(err)
