@@ -135,9 +135,12 @@ func bullets(b *bytes.Buffer, items []string, empty string) {
 	}
 }
 
-// targetProse names the target in a heading: "the embedded mock", "the simulator", or the URL.
+// targetProse names the target in a heading: "the embedded mock", "the simulated mock", both,
+// or the URL.
 func targetProse(run *record.Run) string {
 	switch {
+	case run.Target.Simulated && run.Target.Embedded:
+		return "the embedded mock (live and simulated)"
 	case run.Target.Simulated:
 		return "the simulated mock"
 	case run.Target.Embedded || run.Target.URL == "mock":
