@@ -243,7 +243,12 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 // is one second late on average, so one second is taken off those. It is meant for the
 // advertised limit's period when the remaining values never trace a refill line (they sit at
 // zero while the budget is in debt); when the bucket holds less than L (remaining never comes
-// near it) the relation does not hold and ok is false.
+// near it) the relation does not hold and ok is false. Only readings at least minResetDeficit
+// below the limit count.
+// minResetDeficit is the least drawdown, as a share of the limit, a reading needs to time the
+// refill from its reset.
+const minResetDeficit = 0.1
+
 func resetRate(tl *timeline, d ratelimit.Dimension, hs hdrStats) (float64, bool) {
 	if hs.limit <= 0 || float64(hs.maxRem) < 0.8*float64(hs.limit) {
 		return 0, false
@@ -256,6 +261,12 @@ func resetRate(tl *timeline, d ratelimit.Dimension, hs hdrStats) (float64, bool)
 			continue
 		}
 		if h.rem <= 0 || h.rem >= h.limit {
+			continue
+		}
+		if float64(h.limit-h.rem) < minResetDeficit*float64(h.limit) {
+			// Near full, the deficit is a few rounding steps (token remaining comes in
+			// thousands) and the reset a second or less: their ratio says nothing of the
+			// rate (a 600,000/min input budget read as 1,000/s, so advertised 60,000/min).
 			continue
 		}
 		x := float64(h.resetS)

@@ -1,9 +1,11 @@
 package infer
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/probe/ratelimit"
 )
@@ -51,4 +53,35 @@ func TestHeaderRefillNeedsADrawdown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResetRateNeedsADrawdown: a token budget read near full (remaining rounded to thousands,
+// reset a whole-second instant) does not time the refill, so the advertised limit keeps the
+// dialect's minute; a budget drawn down does.
+func TestResetRateNeedsADrawdown(t *testing.T) {
+	const limit = 600_000 // per minute: refills 10,000 per second
+	timelineOf := func(deficit func(i int) int64) *timeline {
+		tl := &timeline{name: "probe"}
+		for i := range 200 {
+			d := deficit(i)
+			rem := (limit - d) / 1000 * 1000                                        // rounded down to thousands
+			e := event{t: 0.05 * float64(i), out: outOK, in: 200, date: math.NaN()} // no Date header, as in the simulator
+			e.hdr[ratelimit.InputTokens] = hdrObs{limit: limit, rem: rem,
+				resetS: float32(math.Ceil(float64(d) / 10_000)), kind: ratelimit.ResetRFC3339,
+				flags: ratelimit.HasLimit | ratelimit.HasRemaining | ratelimit.HasReset}
+			tl.events = append(tl.events, e)
+		}
+		return tl
+	}
+	t.Run("near full", func(t *testing.T) {
+		tl := timelineOf(func(i int) int64 { return 200 + int64(i%4)*1000 })
+		_, ok := resetRate(tl, ratelimit.InputTokens, headerStats(tl, ratelimit.InputTokens))
+		assert.False(t, ok)
+	})
+	t.Run("drawn down", func(t *testing.T) {
+		tl := timelineOf(func(i int) int64 { return 100_000 + int64(i)*1000 })
+		rate, ok := resetRate(tl, ratelimit.InputTokens, headerStats(tl, ratelimit.InputTokens))
+		require.True(t, ok)
+		assert.InDelta(t, 10_000, rate, 0.1*10_000)
+	})
 }
