@@ -283,13 +283,53 @@ func refineFW(s *series, f0 fit) fit {
 }
 
 // fwSearch scores window lengths within ±width of each candidate (the coarse scan's when
-// cands is nil), then within ±fine of the best, and widens the interval from it.
+// cands is nil), then within ±fine of the best, and widens the interval from it. The boundary
+// intervals depend on the quota (fwIntervals), read from the first burst; but a burst from
+// rest that straddles a boundary takes up to two windows' quota (77 for 50 per 5 s), so the
+// typical run of admissions between refusals is tried as the quota too, and the better fit
+// kept.
 func fwSearch(s *series, cands []float64, width, fine float64) fit {
+	q0 := int(firstBurst(s))
+	f := fwSearchQ(s, cands, width, fine, q0)
+	if q1 := typicalRun(s); q1 > 0 && q1 != q0 {
+		if g := fwSearchQ(s, cands, width, fine, q1); better(&g, &f) {
+			f = g
+		}
+	}
+	return f
+}
+
+// typicalRun is the median number of units admitted in a row between two refusals (0 when no
+// run is bounded by refusals on both sides): a fixed window's quota when attempts come faster
+// than it admits.
+func typicalRun(s *series) int {
+	var runs []float64
+	n, open := 0.0, false
+	for i := range s.t {
+		switch {
+		case s.acc[i]:
+			n += s.chgCost(i)
+		case open && n > 0:
+			runs = append(runs, n)
+			n = 0
+		default:
+			open, n = true, 0
+		}
+	}
+	if len(runs) == 0 {
+		return 0
+	}
+	slices.Sort(runs)
+	return int(runs[len(runs)/2])
+}
+
+// fwSearchQ is fwSearch with the boundary intervals of a quota of q0.
+func fwSearchQ(s *series, cands []float64, width, fine float64, q0 int) fit {
 	f := fit{model: "fw", n: s.len()}
 	if len(reopenings(s)) == 0 {
 		return f
 	}
-	ro := narrowest(fwIntervals(s, int(firstBurst(s))), 300)
+	ro := narrowest(fwIntervals(s, q0), 300)
 	if cands == nil {
 		cands = windowCandidates(s, ro)
 	}

@@ -1,8 +1,11 @@
 package infer
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,4 +171,30 @@ func TestRefineFromALooseHint(t *testing.T) {
 			assert.InDelta(t, 10, f.rate, 0.2)
 		})
 	}
+}
+
+// TestFixedWindowFirstBurstStraddles: a live discovery run against 50 per 5 s whose first
+// burst from rest straddled a boundary and took 77, overstating the quota: boundary intervals
+// built for 77 put no candidate near 5 s (the fit took 150 per 15 s and mispredicted 63). The
+// runs of admissions between refusals give 50, and the fit finds the window.
+func TestFixedWindowFirstBurstStraddles(t *testing.T) {
+	b, err := os.ReadFile("testdata/fixed-window-5s-live.tsv")
+	require.NoError(t, err)
+	s := &series{rejChg: 1}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		var at, lat float64
+		var admitted int
+		_, err := fmt.Sscanf(line, "%g\t%d\t%g", &at, &admitted, &lat)
+		require.NoError(t, err, line)
+		s.t, s.acc, s.lat = append(s.t, at), append(s.acc, admitted == 1), append(s.lat, lat)
+	}
+	require.Equal(t, 77.0, firstBurst(s))
+	assert.Equal(t, 50, typicalRun(s))
+	f := fitFW(s)
+	assert.Equal(t, 0, f.m)
+	assert.InDelta(t, 10, f.rate, 0.05)
+	assert.InDelta(t, 5, f.window, 0.02)
 }
