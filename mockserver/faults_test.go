@@ -291,7 +291,7 @@ func TestHandleConcurrentCalls(t *testing.T) {
 func TestMaskKey(t *testing.T) {
 	assert.Equal(t, "k1", maskKey("k1"))
 	assert.Equal(t, "exactly12chr", maskKey("exactly12chr"))
-	assert.Equal(t, "sk-ant…wxyz", maskKey("sk-ant-api03-abcdefghijklmnopqrstuvwxyz"))
+	assert.Equal(t, "sk-ant…wxyz", maskKey("sk-ant-test-abcdefghijklmnopqrstuvwxyz"))
 }
 
 func TestRequestIDs(t *testing.T) {

@@ -393,7 +393,7 @@ func TestHTTPRecoveredPanic(t *testing.T) {
 func TestHTTPStatsAndHealth(t *testing.T) {
 	_, srv := startMock(t, func(c *Config) { c.Limits.Requests.PerMinute = 2 })
 	for range 3 {
-		post(t, srv, "/v1/messages", hello, "x-api-key: sk-ant-api03-0123456789abcdef")
+		post(t, srv, "/v1/messages", hello, "x-api-key: sk-ant-test-0123456789abcdef")
 	}
 	post(t, srv, "/v1/messages", `{`, "x-api-key: k")
 	r := do(t, must(http.NewRequest(http.MethodGet, srv.URL()+"/_ratelab/stats", nil)))
