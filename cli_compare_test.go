@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
@@ -123,7 +124,7 @@ func TestCompareSim(t *testing.T) {
 		assert.InDelta(t, run.Segments[i-1].EndS, run.Segments[i].StartS, 1e-9, "segments lie end to end")
 	}
 
-	assertRerender(t, dir)
+	testutil.AssertRerender(t, dir)
 
 	// Same seed, same strategies; the terminal ranks them.
 	dir2 := t.TempDir()
@@ -200,28 +201,7 @@ func TestCompareBoth(t *testing.T) {
 	assert.True(t, run.Target.Embedded)
 	assert.True(t, run.Target.Simulated)
 	assert.True(t, strings.Contains(strings.Join(s.Findings, " "), "Simulated and live runs agree"))
-	assertRerender(t, dir)
-}
-
-// assertRerender checks that `ratelab report` on a copy of dir's run.json and attempts.jsonl
-// writes the summary.json, report.md and attempts.csv the run wrote while it was recorded.
-func assertRerender(t *testing.T, dir string) {
-	t.Helper()
-	re := t.TempDir()
-	for _, f := range []string{"run.json", record.AttemptsFile} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(re, f), b, 0o644))
-	}
-	_, err := report.Generate(re, report.Options{SkipCharts: true})
-	require.NoError(t, err)
-	for _, f := range []string{report.SummaryFile, report.MarkdownFile, report.CSVFile} {
-		a, err := os.ReadFile(filepath.Join(dir, f))
-		require.NoError(t, err)
-		b, err := os.ReadFile(filepath.Join(re, f))
-		require.NoError(t, err)
-		assert.Equal(t, string(a), string(b), "%s re-rendered differently", f)
-	}
+	testutil.AssertRerender(t, dir)
 }
 
 // TestCompareOpenArrivals: --rate and --duration make arrivals open: every strategy gets the
@@ -241,7 +221,7 @@ func TestCompareOpenArrivals(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "full-jitter/sim/open", run.Segments[0].Label)
 	assert.Equal(t, "20/s", run.Workload.Rate)
-	assertRerender(t, dir)
+	testutil.AssertRerender(t, dir)
 }
 
 // assertAgree checks that every strategy's simulated attempts and makespan are within tol of

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
@@ -26,24 +27,6 @@ func TestMain(m *testing.M) {
 
 // fakeKey is a recognisable fake API key that must appear in no output.
 const fakeKey = "sk-ant-fake-RUNNER-SECRET-31337"
-
-// syncBuffer is a bytes.Buffer safe for the progress goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // load resolves a scenario from YAML with the real hooks, writing into a fresh directory.
 func load(t *testing.T, src string) *scenario.Scenario {
@@ -63,7 +46,7 @@ type outcome struct {
 
 // run executes s with the fake key in every key variable and stdin not a terminal.
 func run(ctx context.Context, s *scenario.Scenario) outcome {
-	var out, errb syncBuffer
+	var out, errb testutil.SyncBuffer
 	res, err := Run(ctx, s, Options{
 		Version: "test", Stdout: &out, Stderr: &errb,
 		Getenv: func(k string) string {
@@ -103,27 +86,6 @@ func readSummary(t *testing.T, dir string) map[string]any {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(b, &m))
 	return m
-}
-
-// assertRerender checks that a report rendered from a copy of dir's run.json and
-// attempts.jsonl equals the one the run wrote while it was recorded.
-func assertRerender(t *testing.T, dir string) {
-	t.Helper()
-	re := t.TempDir()
-	for _, f := range []string{"run.json", record.AttemptsFile} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(re, f), b, 0o644))
-	}
-	_, err := report.Generate(re, report.Options{SkipCharts: true})
-	require.NoError(t, err)
-	for _, f := range []string{report.SummaryFile, report.MarkdownFile, report.CSVFile} {
-		a, err := os.ReadFile(filepath.Join(dir, f))
-		require.NoError(t, err)
-		b, err := os.ReadFile(filepath.Join(re, f))
-		require.NoError(t, err)
-		assert.Equal(t, string(a), string(b), "%s re-rendered differently", f)
-	}
 }
 
 // assertNoSecret checks that the fake key is in no file under dir and in no text.

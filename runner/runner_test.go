@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/record"
@@ -111,7 +112,7 @@ func TestMixedRun(t *testing.T) {
 	assert.False(t, sum.Partial)
 	require.NotEmpty(t, sum.Limits)
 	assert.Equal(t, "requests", sum.Limits[0].Dimension)
-	assertRerender(t, dir)
+	testutil.AssertRerender(t, dir)
 
 	for _, f := range []string{report.MarkdownFile, report.CSVFile, "timeline.png"} {
 		assert.FileExists(t, filepath.Join(dir, f))

@@ -1,0 +1,60 @@
+// Package testutil holds test helpers shared by the command's and the runner's tests: a
+// goroutine-safe output buffer and the check that a run's report re-renders identically from
+// its attempt log. Only tests import it.
+package testutil
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/report"
+)
+
+// SyncBuffer is a bytes.Buffer safe for a progress goroutine writing and a test reading.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p to the buffer.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// AssertRerender checks that a report rendered from a copy of dir's run.json and
+// attempts.jsonl writes the summary.json, report.md and attempts.csv the run wrote while it
+// was recorded, byte for byte.
+func AssertRerender(t *testing.T, dir string) {
+	t.Helper()
+	re := t.TempDir()
+	for _, f := range []string{"run.json", record.AttemptsFile} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(re, f), b, 0o644))
+	}
+	_, err := report.Generate(re, report.Options{SkipCharts: true})
+	require.NoError(t, err)
+	for _, f := range []string{report.SummaryFile, report.MarkdownFile, report.CSVFile} {
+		a, err := os.ReadFile(filepath.Join(dir, f))
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(re, f))
+		require.NoError(t, err)
+		assert.Equal(t, string(a), string(b), "%s re-rendered differently", f)
+	}
+}
