@@ -288,8 +288,10 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 	if j.ServerDateS != nil {
 		a.ServerDateS, a.HasServerDate = *j.ServerDateS, true
 	}
-	for name, l := range j.Limits {
-		d, ok := ratelimit.ParseDimension(name)
+	// Dimensions in their fixed order, not the map's: when they name different dialects the
+	// last one wins, the same on every read.
+	for d := range ratelimit.Dimension(ratelimit.NumDimensions) {
+		l, ok := j.Limits[d.String()]
 		if !ok {
 			continue
 		}
