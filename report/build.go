@@ -19,6 +19,8 @@ type Builder struct {
 	analyzer analyzer
 
 	totals Totals
+	// modes splits the totals into live HTTP attempts and simulated ones (modeLive, modeSim).
+	modes [2]modeAcc
 
 	// Per-second series over the whole run, for the timeline chart.
 	sent, accepted, limited, failedS, scheduled *Series
@@ -36,6 +38,26 @@ type Builder struct {
 	strategies map[stratKey]*stratAcc
 	// open maps a logical request awaiting its final attempt to its scheduled time (attempt 1's).
 	open map[int64]float64
+}
+
+// Indexes of Builder.modes.
+const (
+	modeLive = iota
+	modeSim
+)
+
+// modeIndex is the Builder.modes index of an attempt: simulated, or live (HTTP) otherwise.
+func modeIndex(a *record.Attempt) int {
+	if a.Mode == record.ModeSim {
+		return modeSim
+	}
+	return modeLive
+}
+
+// modeAcc accumulates one mode's share of the totals.
+type modeAcc struct {
+	t            ModeTotals
+	okLatencySum float64
 }
 
 // headerSeries is what the rate-limit headers said about one dimension over time.
@@ -119,17 +141,21 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 func (b *Builder) Add(a *record.Attempt) {
 	b.analyzer.Add(a)
 	t := &b.totals
+	m := &b.modes[modeIndex(a)]
 	first := a.Attempt <= 1
 	if first {
 		t.Requests++
+		m.t.Requests++
 		b.scheduled.Add(a.ScheduledS, 1)
 	}
 	outcome := a.Outcome()
 	b.errors.add(a)
 	if a.ClientRejected {
 		t.ClientRejected++
+		m.t.ClientRejected++
 	} else {
 		t.Attempts++
+		m.add(a, outcome)
 		b.sent.Add(a.SentS, 1)
 		switch outcome {
 		case record.OutcomeOK:
@@ -173,6 +199,38 @@ func (b *Builder) Add(a *record.Attempt) {
 	if a.Strategy != "" {
 		b.addStrategy(a, first, outcome)
 	}
+}
+
+// add counts a sent attempt (not a client rejection) of the mode.
+func (m *modeAcc) add(a *record.Attempt, outcome string) {
+	t := &m.t
+	t.Attempts++
+	switch outcome {
+	case record.OutcomeOK:
+		t.OK++
+		m.okLatencySum += a.LatencyMs / 1000
+	case record.OutcomeRateLimited:
+		t.RateLimited++
+	case record.OutcomeOverloaded:
+		t.Overloaded++
+	default:
+		t.Errors++
+	}
+	t.InputTokens += a.InputTokens
+	t.OutputTokens += a.OutputTokens
+}
+
+// totals returns the mode's totals with its mean response time, nil when it has no record.
+func (m *modeAcc) totals(mode string) *ModeTotals {
+	if m.t.Attempts == 0 && m.t.ClientRejected == 0 && m.t.Requests == 0 {
+		return nil
+	}
+	t := m.t
+	t.Mode = mode
+	if t.OK > 0 {
+		t.MeanOKLatencyS = ptr(roundSig(m.okLatencySum/float64(t.OK), 4))
+	}
+	return &t
 }
 
 // addStrategy folds a compare attempt into its strategy entry and tracks its logical request.

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/ratelab/ratelab/probe/record"
 )
 
 // strategyGroup is the entries of one mode and client count, best rank first: the strategies
@@ -77,11 +79,15 @@ func (b *Builder) findings(s *Summary) []string {
 		out = append(out, fmt.Sprintf("The load generator fell behind (%s): the offered load was lower than planned.", strings.Join(parts, ", ")))
 	}
 	if t.Attempts == 0 {
-		out = append(out, "The log holds no HTTP attempts, so nothing could be measured.")
+		out = append(out, "The log holds no attempt, live or simulated, so nothing could be measured.")
 	} else {
-		other := t.Overloaded + t.Errors
-		out = append(out, fmt.Sprintf("%s HTTP attempt%s: %s succeeded, %s rate limited (429), %s failed otherwise.",
-			count(t.Attempts), plural(t.Attempts), count(t.OK), count(t.RateLimited), count(other)))
+		for _, m := range t.ByMode {
+			if m.Attempts == 0 {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s %s: %s succeeded, %s rate limited (429), %s failed otherwise.",
+				count(m.Attempts), attemptsNoun(m.Mode, m.Attempts), count(m.OK), count(m.RateLimited), count(m.Overloaded+m.Errors)))
+		}
 		if t.WithHeaders == 0 {
 			out = append(out, "No response carried rate-limit headers: limits can only be inferred from behaviour.")
 		}
@@ -202,6 +208,15 @@ func agreementFinding(s *Summary) string {
 		f += fmt.Sprintf(" and within %s on makespan (worst: %s)", percent(worstM), nameM)
 	}
 	return f + "."
+}
+
+// attemptsNoun names attempts of a mode in prose: live ones were HTTP requests, simulated ones
+// never left the process.
+func attemptsNoun(mode string, n int64) string {
+	if mode == record.ModeSim {
+		return "simulated attempt" + plural(n) + " (virtual time, no HTTP request sent)"
+	}
+	return "live HTTP attempt" + plural(n)
 }
 
 // relDiff is |a − b| / b (0 when both are 0).

@@ -33,7 +33,9 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 	if !run.Started.IsZero() {
 		add("Started", run.Started.UTC().Format(time.RFC3339))
 	}
-	add("Duration", seconds(run.DurationS))
+	for _, f := range durationFacts(run) {
+		add(f[0], f[1])
+	}
 	outcome := "complete"
 	if run.Partial {
 		outcome = "**partial**"
@@ -52,15 +54,8 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 	thresholdsMarkdown(&b, s.Thresholds)
 
 	b.WriteString("\n## Totals\n\n")
-	t := s.Totals
-	totals := table{
-		header: []string{"attempts", "ok", "429", "overloaded", "errors", "held back", "dropped", "late", "requests", "input tokens", "output tokens"},
-		right:  []bool{true, true, true, true, true, true, true, true, true, true, true},
-		rows: [][]string{{count(t.Attempts), count(t.OK), count(t.RateLimited), count(t.Overloaded), count(t.Errors),
-			count(t.ClientRejected), count(t.Dropped), count(t.Late), count(t.Requests), count(t.InputTokens), count(t.OutputTokens)}},
-	}
-	totals.markdown(&b)
-	b.WriteString("\n*held back*: attempts a client-side strategy refused to send; *late*: sent by the load generator more than 10 ms behind schedule; *dropped*: scheduled but never sent (both as the engine recorded them in run.json).\n")
+	totalsTable(s.Totals).markdown(&b)
+	b.WriteString("\n" + totalsNote(s.Totals) + "\n")
 
 	for i, tb := range []table{limitsTable(s, true), bindingTable(s), strategiesTable(s, true)} {
 		fmt.Fprintf(&b, "\n## %s\n\n", tb.title)
@@ -124,6 +119,50 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// totalsTable is the Totals section: one row per mode (live HTTP attempts, simulated ones) and
+// their sum when the run had both.
+func totalsTable(t Totals) table {
+	tb := table{
+		header: []string{"", "attempts", "ok", "429", "overloaded", "errors", "held back", "requests", "input tokens", "output tokens"},
+		right:  []bool{false, true, true, true, true, true, true, true, true, true},
+	}
+	add := func(label string, m ModeTotals) {
+		tb.rows = append(tb.rows, []string{label, count(m.Attempts), count(m.OK), count(m.RateLimited), count(m.Overloaded),
+			count(m.Errors), count(m.ClientRejected), count(m.Requests), count(m.InputTokens), count(m.OutputTokens)})
+	}
+	for _, m := range t.ByMode {
+		label := "live (HTTP)"
+		if m.Mode == record.ModeSim {
+			label = "simulated"
+		}
+		add(label, m)
+	}
+	if len(t.ByMode) != 1 {
+		add("total", ModeTotals{Attempts: t.Attempts, OK: t.OK, RateLimited: t.RateLimited, Overloaded: t.Overloaded,
+			Errors: t.Errors, ClientRejected: t.ClientRejected, Requests: t.Requests, InputTokens: t.InputTokens, OutputTokens: t.OutputTokens})
+	}
+	return tb
+}
+
+// totalsNote explains the Totals table's rows and the load generator's lag.
+func totalsNote(t Totals) string {
+	var parts []string
+	for _, m := range t.ByMode {
+		if m.Mode == record.ModeSim {
+			parts = append(parts, "*simulated*: attempts made in virtual time against the mock's model, nothing sent over the network")
+		} else {
+			parts = append(parts, "*live (HTTP)*: requests sent over the network")
+		}
+	}
+	parts = append(parts, "*held back*: attempts a client-side strategy refused to send")
+	note := capitalize(strings.Join(parts, "; ")) + "."
+	if t.Late > 0 || t.Dropped > 0 || t.LiveAttempts > 0 {
+		note += fmt.Sprintf(" The load generator sent %s attempt%s more than 10 ms behind schedule and never sent %s it had scheduled (from run.json).",
+			count(t.Late), plural(t.Late), count(t.Dropped))
+	}
+	return note
 }
 
 func bullets(b *bytes.Buffer, items []string, empty string) {

@@ -31,10 +31,23 @@ func (b *Builder) Summary() *Summary {
 	}
 	s.Totals.Dropped = run.Dropped
 	s.Totals.Late = run.Late
-	s.Totals.DurationS = round(run.DurationS, 3)
+	if w, ok := wallSeconds(run); ok {
+		s.Totals.DurationS = ptr(round(w, 3))
+	}
+	if v, n := virtualSeconds(run); n > 0 {
+		s.Totals.VirtualS = ptr(round(v, 3))
+	}
+	s.Totals.TimelineS = round(run.DurationS, 3)
 	s.Totals.Partial = run.Partial
 	s.Totals.StopReason = run.StopReason
 	s.Totals.ErrorKinds = b.errors.kinds()
+	s.Totals.ByMode = []ModeTotals{}
+	for i, mode := range []string{record.ModeLive, record.ModeSim} {
+		if mt := b.modes[i].totals(mode); mt != nil {
+			s.Totals.ByMode = append(s.Totals.ByMode, *mt)
+		}
+	}
+	s.Totals.LiveAttempts, s.Totals.SimulatedAttempts = b.modes[modeLive].t.Attempts, b.modes[modeSim].t.Attempts
 	if b.okLatencyN > 0 {
 		n := float64(b.okLatencyN)
 		s.Totals.MeanOKLatencyS = ptr(roundSig(b.okLatencySum/n, 4))

@@ -51,11 +51,17 @@ type Target struct {
 	Simulated bool   `json:"simulated,omitempty"`
 }
 
-// Totals counts the whole run's attempts by outcome. Attempts are HTTP attempts (or virtual
-// ones in the simulator): Attempts = OK + RateLimited + Overloaded + Errors. Attempts a client
-// strategy refused to send are counted in ClientRejected and nowhere else.
+// Totals counts the whole run's attempts by outcome, live HTTP attempts and simulated ones
+// together: Attempts = OK + RateLimited + Overloaded + Errors = LiveAttempts +
+// SimulatedAttempts. ByMode splits them. Attempts a client strategy refused to send are counted
+// in ClientRejected and nowhere else.
 type Totals struct {
-	Attempts    int64 `json:"attempts"`
+	Attempts int64 `json:"attempts"`
+	// LiveAttempts were HTTP requests; SimulatedAttempts were made in virtual time against the
+	// mock's model, and sent nothing over the network.
+	LiveAttempts      int64 `json:"live_attempts"`
+	SimulatedAttempts int64 `json:"simulated_attempts"`
+
 	OK          int64 `json:"ok"`
 	RateLimited int64 `json:"rate_limited"`
 	Overloaded  int64 `json:"overloaded"`
@@ -78,9 +84,37 @@ type Totals struct {
 	// (absent when none did).
 	ErrorKinds []ErrorKind `json:"error_kinds,omitempty"`
 
-	DurationS  float64 `json:"duration_seconds"` // from run.json
-	Partial    bool    `json:"partial,omitempty"`
-	StopReason string  `json:"stop_reason,omitempty"`
+	// ByMode splits the counts into live HTTP attempts and simulated ones, live first; a mode
+	// without a record is left out.
+	ByMode []ModeTotals `json:"by_mode"`
+
+	// DurationS is the run's wall-clock time (run.json's ended − started), null when run.json
+	// records no end time. VirtualS is the virtual time its simulated segments covered (null
+	// when none ran); TimelineS the length of the record times' axis, on which live phases take
+	// wall-clock time and simulated ones virtual time, end to end (run.json's duration_s).
+	DurationS  *float64 `json:"duration_seconds"`
+	VirtualS   *float64 `json:"virtual_seconds"`
+	TimelineS  float64  `json:"timeline_seconds"`
+	Partial    bool     `json:"partial,omitempty"`
+	StopReason string   `json:"stop_reason,omitempty"`
+}
+
+// ModeTotals counts one mode's attempts by outcome: "live" ones are HTTP attempts, "sim" ones
+// simulated attempts (virtual time, no network).
+type ModeTotals struct {
+	Mode           string `json:"mode"`
+	Attempts       int64  `json:"attempts"`
+	OK             int64  `json:"ok"`
+	RateLimited    int64  `json:"rate_limited"`
+	Overloaded     int64  `json:"overloaded"`
+	Errors         int64  `json:"errors"`
+	ClientRejected int64  `json:"client_rejected"`
+	Requests       int64  `json:"requests"`
+	InputTokens    int64  `json:"input_tokens"`
+	OutputTokens   int64  `json:"output_tokens"`
+	// MeanOKLatencyS is the mean response time of the mode's successful attempts (null when
+	// none succeeded): measured for live ones, the mock's configured latency for simulated ones.
+	MeanOKLatencyS *float64 `json:"mean_ok_latency_seconds"`
 }
 
 // Strategy is one strategies[] entry: a backoff strategy run in one mode at one client count.
