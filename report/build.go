@@ -90,6 +90,7 @@ type stratAcc struct {
 	attempts, clientRejected, rateLimited, overloaded, errors int64
 	okN, okInput, okOutput                                    int64
 
+	reasons reasonTally // why requests ended unsucceeded
 	latency Histogram
 	perSec  *Series
 	retries *Series // retries per 100 ms from shortly before the first; nil until one
@@ -295,6 +296,7 @@ func (b *Builder) addStrategy(a *record.Attempt, first bool, outcome string) {
 	}
 	if !ok {
 		acc.failed++
+		acc.reasons.add(giveUpReason(a, acc.params))
 		return
 	}
 	acc.succeeded++

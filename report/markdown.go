@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,7 +82,7 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 			}
 		}
 		if i == 2 {
-			b.WriteString("\nLatency is the completion latency of succeeded logical requests, from the request's scheduled time to the end of its final attempt; quantiles are nearest-rank from a log-bucketed histogram (within 0.4%). Amplification is HTTP attempts per logical request; fairness is Jain's index over the clients' goodput.\n")
+			b.WriteString("\n" + strategiesNote(s) + "\n")
 		}
 	}
 
@@ -144,6 +145,27 @@ func totalsTable(t Totals) table {
 			Errors: t.Errors, ClientRejected: t.ClientRejected, Requests: t.Requests, InputTokens: t.InputTokens, OutputTokens: t.OutputTokens})
 	}
 	return tb
+}
+
+// strategiesNote explains the Strategies table's figures and units.
+func strategiesNote(s *Summary) string {
+	note := "Latency is the completion latency of succeeded logical requests, from the request's scheduled time to the end of its final attempt; quantiles are nearest-rank from a log-bucketed histogram (within 0.4%). " +
+		"Amplification is attempts per logical request; goodput is succeeded requests per second of makespan; fairness is Jain's index over the clients' goodput (1 = equal shares). " +
+		"Peak attempts counts the attempts sent in the busiest whole second; peak retries the retries sent in the busiest 100 ms, where synchronized retry waves show."
+	switch live, sim := hasMode(s, record.ModeLive), hasMode(s, record.ModeSim); {
+	case live && sim:
+		note += " Rows in live mode count HTTP attempts and wall-clock seconds; rows in sim mode count simulated attempts and seconds of virtual time."
+	case sim:
+		note += " Every row is simulated: attempts made in virtual time, none sent over the network, and seconds of virtual time."
+	case live:
+		note += " Attempts are HTTP requests; seconds are wall-clock time."
+	}
+	return note
+}
+
+// hasMode reports whether any strategy entry ran in mode.
+func hasMode(s *Summary, mode string) bool {
+	return slices.ContainsFunc(s.Strategies, func(st Strategy) bool { return st.Mode == mode })
 }
 
 // totalsNote explains the Totals table's rows and the load generator's lag.

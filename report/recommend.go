@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -63,7 +64,9 @@ func recommendations(run *record.Run, s *Summary, hasHeaders bool) []string {
 		target := headroom * rpm
 		out = append(out, fmt.Sprintf("Pace all clients that share this key at about %s requests/min in total (one request every %s): %s of the %s requests/min that the %s limit allows (%s), leaving headroom for other traffic and clock skew.",
 			human(target), seconds(60/target), percent(headroom), human(rpm), dim, source))
-		if lat := s.Totals.MeanOKLatencyS; lat != nil {
+		if lat := liveLatency(s); lat == nil {
+			out = append(out, "No concurrency is recommended: no live response time was measured (simulated responses take the mock's configured latency, not the API's), and workers = rate × response time needs one.")
+		} else {
 			cycle := *lat + run.Workload.ThinkS
 			workers := int64(math.Max(1, math.Ceil(target/60*cycle)))
 			verb := "s sustain"
@@ -78,6 +81,17 @@ func recommendations(run *record.Run, s *Summary, hasHeaders bool) []string {
 		out = append(out, "The server sent no rate-limit headers: header-pacing has nothing to read and retry-after falls back to jitter, so pace with a client-side limiter at the rate above.")
 	}
 	return out
+}
+
+// liveLatency is the mean response time of the run's successful live HTTP attempts, nil when
+// none succeeded or none took measurable time.
+func liveLatency(s *Summary) *float64 {
+	for _, m := range s.Totals.ByMode {
+		if m.Mode != record.ModeSim && m.MeanOKLatencyS != nil && *m.MeanOKLatencyS > 0 {
+			return m.MeanOKLatencyS
+		}
+	}
+	return nil
 }
 
 // strategyRecommendation names the strategy to use: in the group with the most clients (live
@@ -96,11 +110,11 @@ func strategyRecommendation(s *Summary) string {
 	})
 	i := slices.IndexFunc(g.entries, func(st *Strategy) bool { return st.complete() && st.MakespanSeconds != nil })
 	if i < 0 {
-		return fmt.Sprintf("No strategy completed every request %s: raise the retry limits or lower the load before choosing one.", g.where())
+		return fmt.Sprintf("No strategy completed every request in %s (%s): raise the retry limits or lower the load before choosing one.", g.in(), whyNot(g))
 	}
 	best := g.entries[i]
-	r := fmt.Sprintf("Use %s: %s it completed all %s requests in %s with %s attempts (amplification %s) and %s 429s.",
-		best.Name, g.where(), count(best.Requests), seconds(*best.MakespanSeconds), count(best.Attempts),
+	r := fmt.Sprintf("Use %s: in %s it completed all %s requests in %s with %s (amplification %s) and %s 429s.",
+		best.Name, g.in(), count(best.Requests), g.took(*best.MakespanSeconds), g.attempts(best.Attempts),
 		optHuman(best.Amplification), count(best.RateLimited))
 	for _, st := range g.entries[i+1:] {
 		if !st.complete() || st.MakespanSeconds == nil {
@@ -113,6 +127,18 @@ func strategyRecommendation(s *Summary) string {
 		}
 	}
 	return r
+}
+
+// whyNot says how many requests each entry of a group that completed none of its requests in
+// full did not finish, and why.
+func whyNot(g strategyGroup) string {
+	parts := make([]string, 0, len(g.entries))
+	for _, st := range g.entries {
+		if n := st.notSucceeded(); n != "" {
+			parts = append(parts, st.Name+": "+n)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // modeOrder prefers live evidence over simulated evidence.

@@ -82,11 +82,18 @@ func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result)
 	}
 	if acc.retries != nil {
 		st.PeakRetriesPerSecond = round(acc.retries.PeakRate(), 3)
+		st.PeakRetriesPer100ms = round(acc.retries.PeakRate()*retryBinWidth, 3)
 	}
 	if st.Params == nil {
 		st.Params = map[string]any{}
 	}
 	st.Unfinished = max(0, acc.requests-acc.succeeded-acc.failed)
+	reasons := acc.reasons.list()
+	if st.Unfinished > 0 {
+		reasons = append(reasons, Reason{unfinishedReason(b.run), st.Unfinished})
+		slices.SortStableFunc(reasons, func(x, y Reason) int { return cmp.Compare(y.Count, x.Count) })
+	}
+	st.FailureReasons = reasons
 	if acc.requests > 0 {
 		st.Amplification = ptr(round(float64(acc.attempts)/float64(acc.requests), 4))
 	}

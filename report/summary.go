@@ -125,15 +125,20 @@ type Strategy struct {
 	Params  map[string]any `json:"params"`
 	Rank    int            `json:"rank"` // 1 = shortest makespan among entries of the same mode and client count
 
-	Requests       int64 `json:"requests"`   // logical requests
-	Succeeded      int64 `json:"succeeded"`  // logical requests whose final attempt succeeded
-	Failed         int64 `json:"failed"`     // logical requests given up (final attempt not a success)
-	Unfinished     int64 `json:"unfinished"` // logical requests with no final attempt in the log (interrupted run)
-	Attempts       int64 `json:"attempts"`   // HTTP attempts
-	ClientRejected int64 `json:"client_rejected"`
-	RateLimited    int64 `json:"rate_limited"` // 429 responses
-	Overloaded     int64 `json:"overloaded"`   // 529/503 responses
-	Errors         int64 `json:"errors"`       // other failures, transport errors included
+	Requests   int64 `json:"requests"`   // logical requests
+	Succeeded  int64 `json:"succeeded"`  // logical requests whose final attempt succeeded
+	Failed     int64 `json:"failed"`     // logical requests given up (final attempt not a success)
+	Unfinished int64 `json:"unfinished"` // logical requests with no final attempt in the log (interrupted run)
+	// FailureReasons says why the requests that did not succeed (failed and unfinished) ended,
+	// most frequent first: "gave up after 3 attempts (max-attempts 3)", "gave up at
+	// max-elapsed 15m0s", "unfinished: the run stopped first (interrupted)". Absent when every
+	// request succeeded.
+	FailureReasons []Reason `json:"failure_reasons,omitempty"`
+	Attempts       int64    `json:"attempts"` // HTTP attempts
+	ClientRejected int64    `json:"client_rejected"`
+	RateLimited    int64    `json:"rate_limited"` // 429 responses
+	Overloaded     int64    `json:"overloaded"`   // 529/503 responses
+	Errors         int64    `json:"errors"`       // other failures, transport errors included
 
 	Amplification             *float64 `json:"amplification"`                // attempts per logical request
 	MakespanSeconds           *float64 `json:"makespan_seconds"`             // segment start to last completion
@@ -147,9 +152,11 @@ type Strategy struct {
 	// 100 ms bin, per second: how synchronized a fleet's retries are. Over whole seconds the
 	// fleet's simultaneous start dominates every strategy; at 100 ms exponential backoff's
 	// lock-step retry waves stand out against jitter.
-	PeakRetriesPerSecond float64  `json:"peak_retries_per_second"`
-	MeanInputTokens      *float64 `json:"mean_input_tokens"`  // per successful attempt
-	MeanOutputTokens     *float64 `json:"mean_output_tokens"` // per successful attempt
+	PeakRetriesPerSecond float64 `json:"peak_retries_per_second"`
+	// PeakRetriesPer100ms is the same peak as a count: the most retries sent in one 100 ms bin.
+	PeakRetriesPer100ms float64  `json:"peak_retries_per_100ms"`
+	MeanInputTokens     *float64 `json:"mean_input_tokens"`  // per successful attempt
+	MeanOutputTokens    *float64 `json:"mean_output_tokens"` // per successful attempt
 }
 
 // Latency is a completion-latency distribution in seconds: nearest-rank quantiles from a
