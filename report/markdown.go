@@ -101,7 +101,8 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 	}
 
 	b.WriteString("\n## Recommendations\n\n")
-	bullets(&b, recommendations(run, s, s.Totals.WithHeaders > 0), "None: the run has too little data.")
+	fmt.Fprintf(&b, "**%s**\n\n", s.Recommendation)
+	bullets(&b, recommendations(run, s, s.Totals.WithHeaders > 0), "")
 
 	heading, doc := "Resolved scenario", run.Scenario
 	if len(bytes.TrimSpace(doc)) == 0 || string(bytes.TrimSpace(doc)) == "null" {

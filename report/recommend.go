@@ -83,6 +83,32 @@ func recommendations(run *record.Run, s *Summary, hasHeaders bool) []string {
 	return out
 }
 
+// headline is the recommendation in one line, for the terminal's last line and report.md:
+// "Use header-pacing; pace all clients sharing the key at about 1,080 requests/min in total."
+func headline(run *record.Run, s *Summary) string {
+	var parts []string
+	if g, ok := chosenGroup(s); ok {
+		if i := bestIndex(g); i >= 0 {
+			parts = append(parts, "use "+g.entries[i].Name)
+		} else {
+			parts = append(parts, "no strategy completed every request (raise the retry limits or lower the load)")
+		}
+	}
+	if rpm, _, _, ok := allowedRate(run, s); ok {
+		parts = append(parts, fmt.Sprintf("pace all clients sharing the key at about %s requests/min in total", human(headroom*rpm)))
+	} else if s.Totals.Attempts > 0 {
+		parts = append(parts, "no limit was known or inferred, so no rate can be recommended (run `ratelab probe --find` first)")
+	}
+	if len(parts) == 0 {
+		return "None: the run has too little data."
+	}
+	h := strings.Join(parts, "; ") + "."
+	if s.Totals.Partial {
+		return "From a partial run (re-run it before relying on this): " + h
+	}
+	return capitalize(h)
+}
+
 // liveLatency is the mean response time of the run's successful live HTTP attempts, nil when
 // none succeeded or none took measurable time.
 func liveLatency(s *Summary) *float64 {
@@ -94,21 +120,36 @@ func liveLatency(s *Summary) *float64 {
 	return nil
 }
 
-// strategyRecommendation names the strategy to use: in the group with the most clients (live
-// before sim), the fastest entry that completed every request, and a cheaper runner-up when one
-// came within 10% of its makespan with at least 10% fewer attempts.
-func strategyRecommendation(s *Summary) string {
+// chosenGroup is the group a strategy is recommended from: the one with the most clients, live
+// before sim at equal counts.
+func chosenGroup(s *Summary) (strategyGroup, bool) {
 	gs := groups(s)
 	if len(gs) == 0 {
-		return ""
+		return strategyGroup{}, false
 	}
-	g := slices.MaxFunc(gs, func(a, b strategyGroup) int {
+	return slices.MaxFunc(gs, func(a, b strategyGroup) int {
 		if a.clients != b.clients {
 			return a.clients - b.clients
 		}
 		return modeOrder(a.mode) - modeOrder(b.mode)
-	})
-	i := slices.IndexFunc(g.entries, func(st *Strategy) bool { return st.complete() && st.MakespanSeconds != nil })
+	}), true
+}
+
+// bestIndex is the index in g.entries of the fastest entry that completed every request, -1
+// when none did.
+func bestIndex(g strategyGroup) int {
+	return slices.IndexFunc(g.entries, func(st *Strategy) bool { return st.complete() && st.MakespanSeconds != nil })
+}
+
+// strategyRecommendation names the strategy to use: in the group with the most clients (live
+// before sim), the fastest entry that completed every request, and a cheaper runner-up when one
+// came within 10% of its makespan with at least 10% fewer attempts.
+func strategyRecommendation(s *Summary) string {
+	g, ok := chosenGroup(s)
+	if !ok {
+		return ""
+	}
+	i := bestIndex(g)
 	if i < 0 {
 		return fmt.Sprintf("No strategy completed every request in %s (%s): raise the retry limits or lower the load before choosing one.", g.in(), whyNot(g))
 	}

@@ -67,6 +67,7 @@ func (b *Builder) Summary() *Summary {
 	rankStrategies(s.Strategies)
 	s.Findings = append(append([]string{}, res.Findings...), b.findings(s)...)
 	s.Partial = run.Partial
+	s.Recommendation = headline(run, s)
 	s.Thresholds = thresholds(run.Thresholds, s)
 	return s
 }

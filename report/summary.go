@@ -36,6 +36,10 @@ type Summary struct {
 	// own, then those drawn from the strategies and totals.
 	Findings []string `json:"findings"`
 
+	// Recommendation is the report's advice in one line: which strategy, at what total rate.
+	// The terminal prints it last.
+	Recommendation string `json:"recommendation"`
+
 	// Thresholds are the scenario's pass/fail thresholds (run.json's thresholds, a scenario's
 	// expect: section) checked against this summary, in scenario.Evaluate's order; absent when
 	// the run had none.
