@@ -22,10 +22,11 @@ type Builder struct {
 	// modes splits the totals into live HTTP attempts and simulated ones (modeLive, modeSim).
 	modes [2]modeAcc
 
-	// Per-second series over the whole run, for the timeline chart.
-	sent, accepted, limited, failedS, scheduled *Series
-	// Per-dimension header series, for the headers chart.
-	headers [ratelimit.NumDimensions]headerSeries
+	// Per-second series of each segment (attempt label), for the timeline and headers charts,
+	// in the order their labels were first seen.
+	series     map[string]*labelSeries
+	seriesList []*labelSeries
+	lastSeries *labelSeries // the previous attempt's: consecutive attempts share a label
 
 	// okLatency sums successful HTTP attempts' latency (worker recommendation by Little's law).
 	okLatencySum float64
@@ -60,11 +61,53 @@ type modeAcc struct {
 	okLatencySum float64
 }
 
+// labelSeries is what happened in one segment of the run (the attempts of one label), second
+// by second from its first attempt: its bins start at the segment's start when run.json names
+// it by then, else at the first attempt seen.
+type labelSeries struct {
+	label, mode                                string
+	sent, accepted, limited, failed, scheduled *Series
+	// headers holds, per dimension, what the rate-limit headers said; nil until one did.
+	headers    [ratelimit.NumDimensions]*headerSeries
+	headersAny bool
+	first      float64 // earliest time seen
+	last       float64 // latest end seen
+}
+
 // headerSeries is what the rate-limit headers said about one dimension over time.
 type headerSeries struct {
 	remaining *Series // minimum remaining per bin
 	limit     *Series // maximum advertised limit per bin
 	windowS   float64 // a window the dialect stated (IETF w=), 0 when none
+}
+
+// seriesOf returns the series of a's label, starting them on its first attempt.
+func (b *Builder) seriesOf(a *record.Attempt) *labelSeries {
+	if ls := b.lastSeries; ls != nil && ls.label == a.Run {
+		return ls
+	}
+	if ls := b.series[a.Run]; ls != nil {
+		b.lastSeries = ls
+		return ls
+	}
+	origin := math.Min(a.ScheduledS, a.SentS)
+	for _, sg := range b.run.Segments {
+		if sg.Label == a.Run && sg.StartS <= origin && (sg.EndS >= sg.StartS || sg.EndS == 0) {
+			origin = sg.StartS
+			break
+		}
+	}
+	mode := a.Mode
+	if mode != record.ModeSim {
+		mode = record.ModeLive
+	}
+	ls := &labelSeries{label: a.Run, mode: mode, first: origin, last: origin,
+		sent: newSeriesAt(origin, aggSum), accepted: newSeriesAt(origin, aggSum), limited: newSeriesAt(origin, aggSum),
+		failed: newSeriesAt(origin, aggSum), scheduled: newSeriesAt(origin, aggSum)}
+	b.series[a.Run] = ls
+	b.seriesList = append(b.seriesList, ls)
+	b.lastSeries = ls
+	return ls
 }
 
 type stratKey struct {
@@ -124,16 +167,9 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 	b := &Builder{
 		run:        run,
 		analyzer:   an,
-		sent:       newSeries(aggSum),
-		accepted:   newSeries(aggSum),
-		limited:    newSeries(aggSum),
-		failedS:    newSeries(aggSum),
-		scheduled:  newSeries(aggSum),
 		strategies: make(map[stratKey]*stratAcc),
 		open:       make(map[int64]float64),
-	}
-	for d := range b.headers {
-		b.headers[d] = headerSeries{remaining: newSeries(aggMin), limit: newSeries(aggMax)}
+		series:     make(map[string]*labelSeries),
 	}
 	return b
 }
@@ -143,11 +179,14 @@ func (b *Builder) Add(a *record.Attempt) {
 	b.analyzer.Add(a)
 	t := &b.totals
 	m := &b.modes[modeIndex(a)]
+	ls := b.seriesOf(a)
+	ls.first = math.Min(ls.first, math.Min(a.ScheduledS, a.SentS))
+	ls.last = math.Max(ls.last, a.EndS())
 	first := a.Attempt <= 1
 	if first {
 		t.Requests++
 		m.t.Requests++
-		b.scheduled.Add(a.ScheduledS, 1)
+		ls.scheduled.Add(a.ScheduledS, 1)
 	}
 	outcome := a.Outcome()
 	b.errors.add(a)
@@ -157,32 +196,40 @@ func (b *Builder) Add(a *record.Attempt) {
 	} else {
 		t.Attempts++
 		m.add(a, outcome)
-		b.sent.Add(a.SentS, 1)
+		ls.sent.Add(a.SentS, 1)
 		switch outcome {
 		case record.OutcomeOK:
 			t.OK++
-			b.accepted.Add(a.SentS, 1)
+			ls.accepted.Add(a.SentS, 1)
 			b.okLatencySum += a.LatencyMs / 1000
 			b.okLatencyN++
 			b.okInput += a.InputTokens
 			b.okOutput += a.OutputTokens
 		case record.OutcomeRateLimited:
 			t.RateLimited++
-			b.limited.Add(a.SentS, 1)
+			ls.limited.Add(a.SentS, 1)
 		case record.OutcomeOverloaded:
 			t.Overloaded++
-			b.failedS.Add(a.SentS, 1)
+			ls.failed.Add(a.SentS, 1)
 		default:
 			t.Errors++
-			b.failedS.Add(a.SentS, 1)
+			ls.failed.Add(a.SentS, 1)
 		}
 		t.InputTokens += a.InputTokens
 		t.OutputTokens += a.OutputTokens
 		headers := false
 		for d := range a.Limits {
 			s := &a.Limits[d]
-			h := &b.headers[d]
-			headers = headers || s.Present()
+			if !s.Present() {
+				continue
+			}
+			headers = true
+			h := ls.headers[d]
+			if h == nil {
+				h = &headerSeries{remaining: newSeriesAt(ls.sent.Origin(), aggMin), limit: newSeriesAt(ls.sent.Origin(), aggMax)}
+				ls.headers[d] = h
+				ls.headersAny = true
+			}
 			if s.Flags&ratelimit.HasRemaining != 0 {
 				h.remaining.Add(a.SentS, float64(s.Remaining))
 			}

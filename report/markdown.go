@@ -94,6 +94,9 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 			continue
 		}
 		fmt.Fprintf(&b, "\n![%s](%s)\n", c.Title, c.File)
+		if c.Note != "" {
+			fmt.Fprintf(&b, "\n*%s* %s\n", c.File, c.Note)
+		}
 	}
 	if len(omitted) > 0 {
 		b.WriteString("\n")
