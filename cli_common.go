@@ -96,6 +96,8 @@ func execute(ctx context.Context, env *cliEnv, s *scenario.Scenario, command str
 	var ce *runner.ConfigError
 	var se *scenario.Error
 	switch {
+	case errors.Is(err, runner.ErrInterrupted) && res == nil:
+		return errInterruptedEarly
 	case errors.Is(err, runner.ErrInterrupted):
 		return errInterrupted
 	case errors.As(err, &ce):

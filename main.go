@@ -36,6 +36,12 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first Ctrl-C stops the run and writes the partial report; a second one, with the
+		// default behaviour restored, ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -133,7 +139,11 @@ func (e *thresholdError) Error() string {
 }
 
 // errInterrupted means the run was interrupted and a partial report was written: exit code 130.
-var errInterrupted = errors.New("interrupted")
+var errInterrupted = errors.New("interrupted; partial results written")
+
+// errInterruptedEarly means the run was interrupted before it sent anything (while it asked
+// for confirmation): exit code 130, nothing written.
+var errInterruptedEarly = errors.New("interrupted before anything was sent; nothing written")
 
 // errHelpShown means --help was printed: exit code 0.
 var errHelpShown = errors.New("help shown")
@@ -144,8 +154,8 @@ func exitCode(env *cliEnv, err error) int {
 	switch {
 	case err == nil, errors.Is(err, errHelpShown):
 		return exitOK
-	case errors.Is(err, errInterrupted):
-		fmt.Fprintln(env.stderr, "ratelab: interrupted; partial results written")
+	case errors.Is(err, errInterrupted), errors.Is(err, errInterruptedEarly):
+		fmt.Fprintf(env.stderr, "ratelab: %v\n", err)
 		return exitInterrupted
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.stderr, "ratelab: %s\n", ue.msg)
