@@ -6,13 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/probe/record"
 )
 
@@ -160,7 +160,7 @@ func TestInterruptWhileConfirming(t *testing.T) {
 	t.Cleanup(func() { answer.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	var errb strings.Builder
+	var errb testutil.SyncBuffer // the question is asked on a goroutine of its own
 	start := time.Now()
 	_, err := Run(ctx, s, Options{Stdin: stdin, StdinTTY: true, Stderr: &errb,
 		Getenv: func(string) string { return fakeKey }})

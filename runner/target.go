@@ -177,7 +177,8 @@ func (tg *target) stopMock() {
 // probe.RemoteFreeRequests requests must be confirmed on a terminal (or by --yes); a smaller
 // one is capped at that many unconfirmed requests. An interrupt while the question waits for
 // its answer returns ErrInterrupted; the read itself cannot be cancelled and is left behind
-// (the process is about to exit).
+// (the process is about to exit). Stderr must be safe for concurrent use, as for the progress
+// line.
 func (r *runState) confirm(ctx context.Context) error {
 	if !r.tg.remote() || !r.anyLive() || r.s.Yes {
 		return nil
