@@ -142,15 +142,3 @@ func (s *Series) rebin(width float64) *Series {
 	}
 	return out
 }
-
-// plotWidth is the common bin width at which the series can be drawn with at most maxBins bins
-// each: the widest series' width times the smallest whole factor that fits.
-func plotWidth(maxBins int, ss ...*Series) float64 {
-	w, span := 1.0, 0.0
-	for _, s := range ss {
-		w = math.Max(w, s.Width)
-		span = math.Max(span, float64(len(s.Bins))*s.Width)
-	}
-	k := math.Max(1, math.Ceil(span/w/float64(maxBins)))
-	return w * k
-}
