@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -280,4 +281,48 @@ func valueOr(p *float64, d float64) float64 {
 		return d
 	}
 	return *p
+}
+
+// drawGrid lays out plots in a grid of cols columns on dc and draws them.
+func drawGrid(dc draw.Canvas, plots []*plot.Plot, cols int) error {
+	rows := (len(plots) + cols - 1) / cols
+	grid := make([][]*plot.Plot, rows)
+	for i := range grid {
+		grid[i] = make([]*plot.Plot, cols)
+	}
+	for i, p := range plots {
+		grid[i/cols][i%cols] = p
+	}
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(12), PadY: vg.Points(10),
+		PadTop: vg.Points(2), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
+	canvases := plot.Align(grid, tiles, dc)
+	for r := range grid {
+		for c, p := range grid[r] {
+			if p != nil {
+				p.Draw(canvases[r][c])
+			}
+		}
+	}
+	return nil
+}
+
+// lineOf returns a line through pts with the given colour, width and dashes.
+func lineOf(pts plotter.XYs, c color.Color, width float64, dashes []vg.Length) (*plotter.Line, error) {
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return nil, err
+	}
+	l.LineStyle.Color = c
+	l.LineStyle.Width = vg.Points(width)
+	l.LineStyle.Dashes = dashes
+	return l, nil
+}
+
+// maxY is the largest Y of pts (0 when empty).
+func maxY(pts plotter.XYs) float64 {
+	m := 0.0
+	for _, p := range pts {
+		m = math.Max(m, p.Y)
+	}
+	return m
 }
