@@ -39,46 +39,47 @@ func groups(s *Summary) []strategyGroup {
 	return gs
 }
 
-// where describes a group in prose: "simulated with 50 clients", "live with open arrivals".
-func (g strategyGroup) where() string {
-	who := "with open arrivals"
-	if g.clients > 0 {
-		who = fmt.Sprintf("with %s client%s", count(int64(g.clients)), plural(int64(g.clients)))
-	}
-	switch g.mode {
-	case record.ModeSim:
-		return "simulated " + who
-	case record.ModeLive:
-		return "live " + who
-	}
-	return who
-}
-
-// in names a group after "in": "the simulation with 50 clients", "the live run with 20 clients".
-func (g strategyGroup) in() string {
-	w := g.where()
-	switch g.mode {
-	case record.ModeSim:
-		return "the simulation " + strings.TrimPrefix(w, "simulated ")
-	case record.ModeLive:
-		return "the live run " + strings.TrimPrefix(w, "live ")
-	}
-	return "the run " + w
-}
-
-// tag names a group in parentheses: "simulated, 50 clients".
-func (g strategyGroup) tag() string {
-	who := "open arrivals"
+// parts are a group's mode and clients in words: "simulated", "50 clients" ("" and "open
+// arrivals" where they apply).
+func (g strategyGroup) parts() (mode, who string) {
+	who = "open arrivals"
 	if g.clients > 0 {
 		who = fmt.Sprintf("%s client%s", count(int64(g.clients)), plural(int64(g.clients)))
 	}
 	switch g.mode {
 	case record.ModeSim:
-		return "simulated, " + who
+		mode = "simulated"
 	case record.ModeLive:
-		return "live, " + who
+		mode = "live"
 	}
-	return who
+	return mode, who
+}
+
+// where describes a group in prose: "simulated with 50 clients", "live with open arrivals".
+func (g strategyGroup) where() string {
+	mode, who := g.parts()
+	return strings.TrimSpace(mode + " with " + who)
+}
+
+// in names a group after "in": "the simulation with 50 clients", "the live run with 20 clients".
+func (g strategyGroup) in() string {
+	_, who := g.parts()
+	switch g.mode {
+	case record.ModeSim:
+		return "the simulation with " + who
+	case record.ModeLive:
+		return "the live run with " + who
+	}
+	return "the run with " + who
+}
+
+// tag names a group in parentheses: "simulated, 50 clients".
+func (g strategyGroup) tag() string {
+	mode, who := g.parts()
+	if mode == "" {
+		return who
+	}
+	return mode + ", " + who
 }
 
 // took is a duration of the group's clock in prose: virtual time says so.
