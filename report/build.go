@@ -61,6 +61,9 @@ type modeAcc struct {
 	okLatencySum float64
 }
 
+// maxLabelSeries bounds the segments a Builder keeps time series of (a run writes tens).
+const maxLabelSeries = 1000
+
 // labelSeries is what happened in one segment of the run (the attempts of one label), second
 // by second from its first attempt: its bins start at the segment's start when run.json names
 // it by then, else at the first attempt seen.
@@ -90,9 +93,26 @@ func (b *Builder) seriesOf(a *record.Attempt) *labelSeries {
 		b.lastSeries = ls
 		return ls
 	}
+	if len(b.series) >= maxLabelSeries {
+		// A log with more segments than any run writes (hand-made or corrupt): the rest share
+		// one series per mode, so memory stays bounded.
+		other := "(other segments)"
+		if a.Mode == record.ModeSim {
+			other += " sim"
+		}
+		if ls := b.series[other]; ls != nil {
+			return ls
+		}
+		return b.newLabelSeries(other, a)
+	}
+	return b.newLabelSeries(a.Run, a)
+}
+
+// newLabelSeries starts the series of label on its first attempt a.
+func (b *Builder) newLabelSeries(label string, a *record.Attempt) *labelSeries {
 	origin := math.Min(a.ScheduledS, a.SentS)
 	for _, sg := range b.run.Segments {
-		if sg.Label == a.Run && sg.StartS <= origin && (sg.EndS >= sg.StartS || sg.EndS == 0) {
+		if sg.Label == label && sg.StartS <= origin && (sg.EndS >= sg.StartS || sg.EndS == 0) {
 			origin = sg.StartS
 			break
 		}
@@ -101,10 +121,10 @@ func (b *Builder) seriesOf(a *record.Attempt) *labelSeries {
 	if mode != record.ModeSim {
 		mode = record.ModeLive
 	}
-	ls := &labelSeries{label: a.Run, mode: mode, first: origin, last: origin,
+	ls := &labelSeries{label: label, mode: mode, first: origin, last: origin,
 		sent: newSeriesAt(origin, aggSum), accepted: newSeriesAt(origin, aggSum), limited: newSeriesAt(origin, aggSum),
 		failed: newSeriesAt(origin, aggSum), scheduled: newSeriesAt(origin, aggSum)}
-	b.series[a.Run] = ls
+	b.series[label] = ls
 	b.seriesList = append(b.seriesList, ls)
 	b.lastSeries = ls
 	return ls

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -345,4 +346,23 @@ func TestFailureReasons(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLabelSeriesBounded: a log with more segment labels than any run writes keeps a bounded
+// number of time series (the rest share one per mode) and still counts every attempt.
+func TestLabelSeriesBounded(t *testing.T) {
+	b := NewBuilder(&record.Run{})
+	for i := range maxLabelSeries + 500 {
+		a := att(0, int64(i+1), 1, float64(i), float64(i), 10, 200, true)
+		a.Run = fmt.Sprintf("seg-%d", i)
+		b.Add(&a)
+	}
+	assert.LessOrEqual(t, len(b.series), maxLabelSeries+2)
+	var n float64
+	for _, ls := range b.seriesList {
+		for _, v := range ls.sent.Bins {
+			n += v
+		}
+	}
+	assert.Equal(t, float64(maxLabelSeries+500), n, "every attempt is in some series")
 }
