@@ -12,8 +12,9 @@ import (
 
 // Builder computes a Summary and the chart data from a run's attempts in one streaming pass. Feed
 // it every attempt in log order with Add, then call Summary. Its memory is bounded by the run's
-// length in seconds (per-second series), its number of strategies × client counts, its clients,
-// and the logical requests still waiting for a final attempt — never by the number of attempts.
+// length in seconds (per-second series of each segment, at most maxLabelSeries of them), its
+// number of strategies × client counts, its clients, and the logical requests still waiting
+// for a final attempt — never by the number of attempts.
 type Builder struct {
 	run      *record.Run
 	analyzer analyzer
