@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
@@ -75,7 +76,7 @@ type probeFlags struct {
 func (f *probeFlags) register(fs *flagSet) {
 	fs.StringVar(&f.target, "target", "mock", "where requests go: mock (the embedded mock server, set up by the mock flags) or an http(s) URL")
 	fs.StringVar(&f.api, "api", "", "the API the target speaks: anthropic, openai or http (default: from the URL's path; anthropic for mock)")
-	fs.StringVar(&f.model, "model", "", "model to request; required for a real API (default for mock: "+mockModel(probe.APIAnthropic)+")")
+	fs.StringVar(&f.model, "model", "", "model to request; required for a real API (default for mock: "+api.Anthropic.MockModel()+")")
 	fs.StringVar(&f.keyEnv, "api-key-env", "", "environment variable holding the API key (default ANTHROPIC_API_KEY or OPENAI_API_KEY by --api)")
 	fs.StringVar(&f.method, "method", "", "HTTP method for --api http (default GET, or POST with --body)")
 	fs.StringArrayVar(&f.headers, "header", nil, "extra request header, repeatable; sent, never recorded")

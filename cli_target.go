@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/scenario"
 )
 
@@ -30,9 +30,9 @@ func (f *probeFlags) baseScenario(fs *flagSet, command string) (*scenario.Scenar
 			return nil, usageErrorf("--%s %d: want at least 1 token", n.name, n.v)
 		}
 	}
-	api := f.api
-	if api != "" {
-		if _, err := probe.ParseAPI(api); err != nil {
+	apiName := f.api
+	if apiName != "" {
+		if _, err := api.Parse(apiName); err != nil {
 			return nil, usageErrorf("--api: %v", err)
 		}
 	}
@@ -44,11 +44,11 @@ func (f *probeFlags) baseScenario(fs *flagSet, command string) (*scenario.Scenar
 			return nil, err
 		}
 		s.Mock = &scenario.Mock{Config: &cfg}
-		if api == "" {
-			api = string(probe.APIAnthropic)
+		if apiName == "" {
+			apiName = string(api.Anthropic)
 		}
-		if f.model == "" && api != string(probe.APIHTTP) {
-			f.model = mockModel(probe.API(api))
+		if f.model == "" && apiName != string(api.HTTP) {
+			f.model = api.API(apiName).MockModel()
 		}
 	} else {
 		for _, name := range f.mockNames {
@@ -63,12 +63,11 @@ func (f *probeFlags) baseScenario(fs *flagSet, command string) (*scenario.Scenar
 		if u.User != nil {
 			return nil, usageErrorf("--target: credentials in the URL are not accepted; put the key in an environment variable and name it with --api-key-env")
 		}
-		if api == "" {
-			api = string(probe.InferAPI(u))
+		if apiName == "" {
+			apiName = string(api.Infer(u))
 		}
-		if f.model == "" && api != string(probe.APIHTTP) {
-			return nil, usageErrorf("--model is required for the %s API, e.g. --model %s", api,
-				map[string]string{"anthropic": "claude-haiku-4-5", "openai": "gpt-4o-mini"}[api])
+		if f.model == "" && apiName != string(api.HTTP) {
+			return nil, usageErrorf("--model is required for the %s API, e.g. --model %s", apiName, api.API(apiName).ExampleModel())
 		}
 		s.Target.URL = f.target
 	}
@@ -84,9 +83,9 @@ func (f *probeFlags) baseScenario(fs *flagSet, command string) (*scenario.Scenar
 		}
 		body = string(b)
 	}
-	s.Target.API, s.Target.KeyEnv, s.Target.Method, s.Target.Body = api, f.keyEnv, strings.ToUpper(f.method), body
+	s.Target.API, s.Target.KeyEnv, s.Target.Method, s.Target.Body = apiName, f.keyEnv, strings.ToUpper(f.method), body
 	s.Target.PrivateHeaders = headers
-	if api != string(probe.APIHTTP) {
+	if apiName != string(api.HTTP) {
 		s.Target.Model = f.model
 	}
 	s.Workload = scenario.Workload{PromptTokens: f.promptTokens, PromptTokensSpread: f.spread,
@@ -120,12 +119,4 @@ func redactHeader(h string) string {
 		return h[:8] + "…"
 	}
 	return h
-}
-
-// mockModel is the model requested from the embedded mock when --model is not given.
-func mockModel(a probe.API) string {
-	if a == probe.APIOpenAI {
-		return scenario.DefaultMockModels[scenario.APIOpenAI]
-	}
-	return scenario.DefaultMockModels[scenario.APIAnthropic]
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/ratelab/ratelab/api"
 )
 
 // apiRequest is what the mock needs from a request body.
@@ -249,7 +251,7 @@ func (p *reqParser) system(parts ...any) (int64, bool) {
 	switch p.s.peek() {
 	case '"':
 		_, n, _ := p.s.strAt()
-		return countBytes(n), n > 0
+		return api.TokensOf(n), n > 0
 	case '[':
 		return p.blocks(parts...)
 	default:
@@ -320,7 +322,7 @@ func (p *reqParser) message(i int) (role string, nonEmpty bool, tokens int64) {
 			switch s.peek() {
 			case '"':
 				_, n, _ := s.strAt()
-				tokens, nonEmpty = countBytes(n), n > 0
+				tokens, nonEmpty = api.TokensOf(n), n > 0
 			case '[':
 				tokens, nonEmpty = p.blocks("messages", i, "content")
 			case 'n':
@@ -416,7 +418,7 @@ func (p *reqParser) blocks(parts ...any) (tokens int64, nonEmpty bool) {
 		case string(typ) == "text" && !hasText:
 			p.fail(p.missing(append(parts, n, "text")...))
 		case string(typ) == "text":
-			tokens += countBytes(textLen)
+			tokens += api.TokensOf(textLen)
 		}
 	}
 	return tokens, n > 0

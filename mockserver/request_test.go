@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,14 +28,14 @@ func TestCountTokens(t *testing.T) {
 		{strings.Repeat("x", 4000), 1000},
 	}
 	for _, tc := range tests {
-		assert.Equal(t, tc.want, CountTokens(tc.text), "%q", tc.text)
+		assert.Equal(t, tc.want, api.TokensOf(len(tc.text)), "%q", tc.text)
 	}
 }
 
 func TestReplyTextCountsItsTokens(t *testing.T) {
 	for _, n := range []int64{0, 1, 16, 57, 1000, 8192} {
 		text := string(appendReply(nil, n))
-		assert.Equal(t, n, CountTokens(text), "reply of %d tokens", n)
+		assert.Equal(t, n, api.TokensOf(len(text)), "reply of %d tokens", n)
 		assert.Equal(t, text, string(appendString(nil, text)[1:len(text)+1]), "the reply needs no escaping")
 	}
 }
@@ -169,11 +170,11 @@ func refTokens(t *testing.T, body []byte, e Endpoint) int64 {
 		var n int64
 		switch v := v.(type) {
 		case string:
-			n += CountTokens(v)
+			n += api.TokensOf(len(v))
 		case []any:
 			for _, b := range v {
 				if m, ok := b.(map[string]any); ok && m["type"] == "text" {
-					n += CountTokens(m["text"].(string))
+					n += api.TokensOf(len(m["text"].(string)))
 				}
 			}
 		}

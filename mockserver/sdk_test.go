@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/mockserver/limiter"
 )
 
@@ -59,7 +60,7 @@ func TestSDKAnthropicMessage(t *testing.T) {
 	assert.Equal(t, anthropic.Model("claude-haiku-4-5"), msg.Model)
 	require.Len(t, msg.Content, 1)
 	assert.Equal(t, "text", msg.Content[0].Type)
-	assert.Equal(t, int64(16), CountTokens(msg.Content[0].Text))
+	assert.Equal(t, int64(16), api.TokensOf(len(msg.Content[0].Text)))
 	assert.Equal(t, anthropic.StopReasonMaxTokens, msg.StopReason)
 	assert.Equal(t, int64(3), msg.Usage.InputTokens)
 	assert.Equal(t, int64(16), msg.Usage.OutputTokens)
@@ -82,7 +83,7 @@ func TestSDKOpenAIChatCompletion(t *testing.T) {
 	assert.Equal(t, "gpt-4o-mini", c.Model)
 	require.Len(t, c.Choices, 1)
 	assert.Equal(t, "length", c.Choices[0].FinishReason)
-	assert.Equal(t, int64(8), CountTokens(c.Choices[0].Message.Content))
+	assert.Equal(t, int64(8), api.TokensOf(len(c.Choices[0].Message.Content)))
 	assert.Equal(t, int64(3), c.Usage.PromptTokens)
 	assert.Equal(t, int64(8), c.Usage.CompletionTokens)
 	assert.Equal(t, int64(11), c.Usage.TotalTokens)

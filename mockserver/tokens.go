@@ -1,20 +1,14 @@
 package mockserver
 
-// CountTokens is the mock's token estimator: one token per four bytes of text, rounded up,
-// ceil(len(text)/4). It is deterministic and cheap, and the probe relies on it: a prompt of 4N
-// ASCII bytes in one user message counts exactly N input tokens.
-//
-// A Messages (or count_tokens) request's input tokens are the sum of CountTokens over the system
-// prompt (a string or each text block) and every message's text (string content, or each
+// A Messages (or count_tokens) request's input tokens are the sum of api.TokensOf over the
+// system prompt (a string or each text block) and every message's text (string content, or each
 // content block of type "text"), and at least 1. A chat completions request counts the same way
 // over every message's text content and text parts. Other blocks (images, tools) count nothing.
-func CountTokens(text string) int64 { return countBytes(len(text)) }
-
-// countBytes is CountTokens of a text n bytes long: (n+3)/4.
-func countBytes(n int) int64 { return (int64(n) + 3) / 4 }
+// The probe relies on it: a prompt of 4N ASCII bytes in one user message counts exactly N input
+// tokens.
 
 // replyText is the text the mock answers with, repeated and cut to length. Any slice of it
-// counts len/4 tokens under CountTokens, so a reply of N tokens is 4N bytes of it.
+// counts len/4 tokens under api.TokensOf, so a reply of N tokens is 4N bytes of it.
 const replyText = "This is the ratelab mock. It answers every request with filler text of the requested length, " +
 	"metered in tokens of four bytes, so that clients can rehearse rate limits, retries and backoff without a real model. "
 

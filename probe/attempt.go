@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
@@ -59,7 +60,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		if failedStatus(status) {
 			contentType = mediaType(resp.Header.Get("Content-Type"))
 		}
-		if t.api == APIHTTP { // nothing to read in the body: drain it for connection reuse
+		if t.api == api.HTTP { // nothing to read in the body: drain it for connection reuse
 			_, err = io.Copy(io.Discard, resp.Body)
 		} else {
 			s.resp, err = readBody(resp.Body, s.resp[:0])

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -17,7 +18,7 @@ import (
 
 func benchTarget(b *testing.B, spread float64) *Target {
 	b.Helper()
-	t, err := NewTarget(TargetConfig{API: APIAnthropic, URL: "http://127.0.0.1:1", Key: "k", Model: "claude-test",
+	t, err := NewTarget(TargetConfig{API: api.Anthropic, URL: "http://127.0.0.1:1", Key: "k", Model: "claude-test",
 		MaxTokens: 16, PromptTokens: 32, PromptSpread: spread, Seed: 1})
 	if err != nil {
 		b.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
@@ -126,7 +127,7 @@ func newTestRun(t *testing.T, target TargetConfig, mod func(*Options)) *testRun 
 }
 
 func anthropicTarget(url string) TargetConfig {
-	return TargetConfig{API: APIAnthropic, URL: url, Key: fakeKey, Model: "claude-test", MaxTokens: 16, PromptTokens: 32, Seed: 1}
+	return TargetConfig{API: api.Anthropic, URL: url, Key: fakeKey, Model: "claude-test", MaxTokens: 16, PromptTokens: 32, Seed: 1}
 }
 
 // records closes the engine and the writer and reads attempts.jsonl back.
@@ -591,7 +592,7 @@ func TestHTTPTarget(t *testing.T) {
 	}))
 	defer srv.Close()
 	run := newTestRun(t, TargetConfig{URL: srv.URL + "/things", Method: "put", Header: http.Header{"X-Test": {"yes"}}, Body: []byte(`{"a":1}`)}, nil)
-	assert.Equal(t, APIHTTP, run.Target().API())
+	assert.Equal(t, api.HTTP, run.Target().API())
 	_, err := run.Open(context.Background(), OpenPhase{Label: "h", Pacer: Constant(Rate{100, time.Second}), Duration: 10 * time.Millisecond})
 	require.NoError(t, err)
 	recs := run.records(t)

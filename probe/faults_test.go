@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -202,7 +203,7 @@ func (fr *faultRun) failedAll(t *testing.T) {
 	assert.Zero(t, fr.open.Succeeded+fr.closed.Succeeded+fr.open.Abandoned+fr.closed.Abandoned)
 }
 
-func httpTarget(url string) TargetConfig { return TargetConfig{API: APIHTTP, URL: url} }
+func httpTarget(url string) TargetConfig { return TargetConfig{API: api.HTTP, URL: url} }
 
 // retry3 retries anything retryable at once, three attempts in all.
 const retry3 = "exponential(base=1ms,cap=2ms,max-attempts=3)"

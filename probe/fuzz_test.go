@@ -4,10 +4,12 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/ratelab/ratelab/api"
 )
 
 // FuzzAnswer reads any 2xx body as the anthropic and openai targets do: no panic, token counts
-// within 0..MaxUsage, no usage taken from a body that is not an answer, and a problem text
+// within 0..api.MaxUsage, no usage taken from a body that is not an answer, and a problem text
 // that is valid UTF-8, bounded, and never carries the key. Run it with
 //
 //	go test ./probe -run '^$' -fuzz '^FuzzAnswer$' -fuzztime 60s
@@ -24,8 +26,8 @@ func FuzzAnswer(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	var targets []*Target
-	for _, api := range []API{APIAnthropic, APIOpenAI} {
-		tg, err := NewTarget(TargetConfig{API: api, URL: "http://127.0.0.1:1", Key: fakeKey, Model: "m", MaxTokens: 1, PromptTokens: 1})
+	for _, a := range []api.API{api.Anthropic, api.OpenAI} {
+		tg, err := NewTarget(TargetConfig{API: a, URL: "http://127.0.0.1:1", Key: fakeKey, Model: "m", MaxTokens: 1, PromptTokens: 1})
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -34,7 +36,7 @@ func FuzzAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, tg := range targets {
 			in, out, problem := tg.Answer(200, body)
-			if in < 0 || in > MaxUsage || out < 0 || out > MaxUsage {
+			if in < 0 || in > api.MaxUsage || out < 0 || out > api.MaxUsage {
 				t.Fatalf("%s: usage %d, %d out of range: %q", tg.API(), in, out, body)
 			}
 			if problem == "" {

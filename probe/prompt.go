@@ -5,29 +5,6 @@ import (
 	"math/rand/v2"
 )
 
-// BytesPerToken is the token estimator the mock documents and the probe sizes prompts with:
-// tokens = ⌈bytes / 4⌉ of the prompt text, so a prompt of N tokens is 4·N ASCII bytes.
-const BytesPerToken = 4
-
-// promptStream is the seeded deterministic text prompts are cut from: lower-case pseudo-words
-// of two to four consonant-vowel syllables separated by single spaces. Every byte is ASCII and
-// needs no JSON escaping.
-func promptStream(seed int64, n int) []byte {
-	const consonants = "bcdfghjklmnprstvwz"
-	const vowels = "aeiou"
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x70726f6d7074)) // "prompt"
-	buf := make([]byte, 0, n+16)
-	for len(buf) < n {
-		if len(buf) > 0 {
-			buf = append(buf, ' ')
-		}
-		for range 2 + rng.IntN(3) {
-			buf = append(buf, consonants[rng.IntN(len(consonants))], vowels[rng.IntN(len(vowels))])
-		}
-	}
-	return buf[:n]
-}
-
 // promptSizer picks the prompt size of each logical request: N tokens, or with a relative
 // spread s, uniform in [N·(1−s), N·(1+s)] rounded to whole tokens, at least 1, seeded per
 // request so a rerun with the same seed sends the same sizes.

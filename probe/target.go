@@ -11,24 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/tidwall/gjson"
+	"github.com/ratelab/ratelab/api"
 )
-
-// API names the request dialect of a target.
-type API string
-
-// The target APIs.
-const (
-	// APIAnthropic is POST {base}/v1/messages with x-api-key and anthropic-version.
-	APIAnthropic API = "anthropic"
-	// APIOpenAI is POST {base}/v1/chat/completions with a Bearer key.
-	APIOpenAI API = "openai"
-	// APIHTTP is any method, URL, headers and body.
-	APIHTTP API = "http"
-)
-
-// AnthropicVersion is the anthropic-version header the anthropic target sends.
-const AnthropicVersion = "2023-06-01"
 
 // Default workload of the LLM targets.
 const (
@@ -36,72 +20,9 @@ const (
 	DefaultPromptTokens = 32
 )
 
-// ParseAPI reads an --api value.
-func ParseAPI(s string) (API, error) {
-	switch a := API(s); a {
-	case APIAnthropic, APIOpenAI, APIHTTP:
-		return a, nil
-	}
-	return "", fmt.Errorf("unknown api %q: want anthropic, openai or http", s)
-}
-
-// InferAPI guesses the API from a target URL (as scenario.InferAPI does): api.anthropic.com or
-// a path ending in /v1/messages is anthropic, api.openai.com or a path ending in
-// /chat/completions is openai, anything else is http.
-func InferAPI(u *url.URL) API {
-	host, p := strings.ToLower(u.Hostname()), strings.TrimSuffix(u.Path, "/")
-	switch {
-	case host == "api.anthropic.com" || strings.HasSuffix(p, "/v1/messages"):
-		return APIAnthropic
-	case host == "api.openai.com" || strings.HasSuffix(p, "/chat/completions"):
-		return APIOpenAI
-	}
-	return APIHTTP
-}
-
-// DefaultKeyEnv is the environment variable an API's key is read from when --api-key-env is
-// not given ("" for http, which sends no key unless asked).
-func DefaultKeyEnv(a API) string {
-	switch a {
-	case APIAnthropic:
-		return "ANTHROPIC_API_KEY"
-	case APIOpenAI:
-		return "OPENAI_API_KEY"
-	}
-	return ""
-}
-
-// endpointURL completes a base URL with the API's endpoint path: https://api.anthropic.com
-// becomes https://api.anthropic.com/v1/messages; a URL that already names the endpoint, and
-// every http target, are kept as they are.
-func endpointURL(a API, u *url.URL) *url.URL {
-	out := *u
-	p := strings.TrimSuffix(u.Path, "/")
-	switch a {
-	case APIAnthropic:
-		switch {
-		case strings.HasSuffix(p, "/v1/messages"):
-		case strings.HasSuffix(p, "/v1"):
-			out.Path = p + "/messages"
-		default:
-			out.Path = p + "/v1/messages"
-		}
-	case APIOpenAI:
-		switch {
-		case strings.HasSuffix(p, "/chat/completions"):
-		case strings.HasSuffix(p, "/v1"):
-			out.Path = p + "/chat/completions"
-		default:
-			out.Path = p + "/v1/chat/completions"
-		}
-	}
-	out.RawPath = ""
-	return &out
-}
-
 // TargetConfig describes where and what the probe sends.
 type TargetConfig struct {
-	API API
+	API api.API
 	// URL is the endpoint, or for anthropic and openai a base URL that the endpoint path is
 	// appended to (https://api.anthropic.com → …/v1/messages).
 	URL string
@@ -125,7 +46,7 @@ type TargetConfig struct {
 // Target builds the requests of one target and reads the usage of its responses. It is safe for
 // concurrent use: everything it holds is read-only after NewTarget.
 type Target struct {
-	api       API
+	api       api.API
 	url       *url.URL
 	method    string
 	header    http.Header // shared by every request, never mutated
@@ -149,19 +70,19 @@ func NewTarget(c TargetConfig) (*Target, error) {
 		return nil, fmt.Errorf("invalid target URL %q: want an http:// or https:// URL such as https://api.anthropic.com", c.URL)
 	}
 	if c.API == "" {
-		c.API = InferAPI(u)
+		c.API = api.Infer(u)
 	}
-	if _, err := ParseAPI(string(c.API)); err != nil {
+	if _, err := api.Parse(string(c.API)); err != nil {
 		return nil, err
 	}
-	t := &Target{api: c.API, url: endpointURL(c.API, u), key: c.Key, header: http.Header{}}
+	t := &Target{api: c.API, url: api.Endpoint(c.API, u), key: c.Key, header: http.Header{}}
 	for k, vs := range c.Header {
 		for _, v := range vs {
 			t.header.Add(k, v)
 		}
 	}
 	switch c.API {
-	case APIHTTP:
+	case api.HTTP:
 		t.method = strings.ToUpper(c.Method)
 		if t.method == "" {
 			t.method = http.MethodGet
@@ -174,10 +95,10 @@ func NewTarget(c TargetConfig) (*Target, error) {
 			t.header.Set("Authorization", "Bearer "+c.Key)
 		}
 		return t, nil
-	case APIAnthropic:
+	case api.Anthropic:
 		t.header.Set("x-api-key", c.Key)
-		t.header.Set("anthropic-version", AnthropicVersion)
-	case APIOpenAI:
+		t.header.Set("anthropic-version", api.AnthropicVersion)
+	case api.OpenAI:
 		t.header.Set("Authorization", "Bearer "+c.Key)
 	}
 	if c.Method != "" && !strings.EqualFold(c.Method, http.MethodPost) {
@@ -200,12 +121,12 @@ func NewTarget(c TargetConfig) (*Target, error) {
 	t.header.Set("Content-Type", "application/json")
 	t.maxTokens = c.MaxTokens
 	t.sizer = promptSizer{tokens: c.PromptTokens, spread: c.PromptSpread, seed: uint64(c.Seed)}
-	t.prompt = promptStream(c.Seed, int(t.sizer.max())*BytesPerToken)
+	t.prompt = api.PromptText(c.Seed, int(t.sizer.max())*api.BytesPerToken)
 	model, _ := json.Marshal(c.Model)
 	// {"model":…,"max_tokens":…,"messages":[{"role":"user","content":"…"}]}; OpenAI names the
 	// field max_completion_tokens (max_tokens is deprecated there and refused by reasoning models).
 	field := "max_tokens"
-	if c.API == APIOpenAI {
+	if c.API == api.OpenAI {
 		field = "max_completion_tokens"
 	}
 	t.prefix = fmt.Appendf(nil, `{"model":%s,%q:%d,"messages":[{"role":"user","content":"`, model, field, c.MaxTokens)
@@ -214,7 +135,7 @@ func NewTarget(c TargetConfig) (*Target, error) {
 }
 
 // API returns the target's API.
-func (t *Target) API() API { return t.api }
+func (t *Target) API() api.API { return t.api }
 
 // URL returns the endpoint requests go to.
 func (t *Target) URL() string { return t.url.String() }
@@ -242,7 +163,7 @@ func (t *Target) AppendBody(dst []byte, id int64) []byte {
 	if t.prefix == nil {
 		return append(dst, t.body...)
 	}
-	n := int(t.sizer.size(id)) * BytesPerToken
+	n := int(t.sizer.size(id)) * api.BytesPerToken
 	dst = append(dst, t.prefix...)
 	dst = append(dst, t.prompt[:n]...)
 	if dst[len(dst)-1] == ' ' { // never end the prompt on a space
@@ -314,84 +235,14 @@ func (t *Target) requestBody(buf []byte, id int64) []byte {
 	return t.AppendBody(buf, id)
 }
 
-// Usage reads the token usage from a response body: the top-level usage.input_tokens and
-// output_tokens (anthropic) or usage.prompt_tokens and completion_tokens (openai). It returns
-// zeros for http targets and for bodies without usage; a count that is not a whole number from
-// 0 to MaxUsage reads as 0, so a server cannot push the token budget backwards or overflow it.
-// It runs on every 2xx response, so it reads the two paths with gjson (no decoding of the rest,
-// no allocation) instead of unmarshalling.
-func (t *Target) Usage(body []byte) (in, out int64) {
-	if t.api == APIHTTP || !gjson.ValidBytes(body) {
-		return 0, 0
-	}
-	return t.usage(gjson.GetBytes(body, "usage"))
-}
+// Usage reads the token usage from a response body (api.Usage).
+func (t *Target) Usage(body []byte) (in, out int64) { return api.Usage(t.api, body) }
 
-func (t *Target) usage(u gjson.Result) (in, out int64) {
-	if !u.IsObject() {
-		return 0, 0
-	}
-	if t.api == APIOpenAI {
-		return usageCount(u.Get("prompt_tokens")), usageCount(u.Get("completion_tokens"))
-	}
-	return usageCount(u.Get("input_tokens")), usageCount(u.Get("output_tokens"))
-}
-
-// MaxUsage is the largest token count read from a response (2^40, a trillion tokens).
-const MaxUsage = 1 << 40
-
-// usageCount reads a token count: a JSON number that is a whole number from 0 to MaxUsage,
-// else 0.
-func usageCount(r gjson.Result) int64 {
-	if r.Type != gjson.Number || !(r.Num >= 0 && r.Num <= MaxUsage) || r.Num != float64(int64(r.Num)) {
-		return 0
-	}
-	return int64(r.Num)
-}
-
-// maxErrorRunes bounds the message of an error body quoted in a record.
-const maxErrorRunes = 100
-
-// Answer reads the body of a 2xx response to an anthropic or openai request: its token usage
-// (see Usage), and what is wrong with it when it is not an answer ("" when it is): a body that
-// is not JSON (a proxy's HTML page), or an error object, as a gateway or a server may send
-// with status 200. The problem names the status, the error's type and its message (cut to
-// maxErrorRunes, the key scrubbed). The official SDKs decode such a body as the answer and do
-// not retry it; the engine does the same and records the problem as the attempt's error.
+// Answer reads the body of a 2xx response (api.Answer), scrubbing the key from any error text
+// it quotes. The official SDKs decode such a body as the answer and do not retry it; the engine
+// does the same and records the problem as the attempt's error.
 func (t *Target) Answer(status int, body []byte) (in, out int64, problem string) {
-	if t.api == APIHTTP {
-		return 0, 0, ""
-	}
-	if !gjson.ValidBytes(body) {
-		return 0, 0, fmt.Sprintf("status %d with a body that is not JSON (%d bytes)", status, len(body))
-	}
-	root := gjson.ParseBytes(body)
-	e := root.Get("error")
-	if !e.Exists() || e.Type == gjson.Null {
-		in, out = t.usage(root.Get("usage"))
-		return in, out, ""
-	}
-	typ, msg := "error", e.String()
-	if e.IsObject() {
-		if v := e.Get("type"); v.Type == gjson.String && v.Str != "" {
-			typ = v.Str
-		}
-		msg = e.Get("message").String()
-	}
-	return 0, 0, fmt.Sprintf("status %d with an error body: %s: %s", status, clip(t.scrub(typ), 40), clip(t.scrub(msg), maxErrorRunes))
-}
-
-// clip cuts s to n runes, marking a cut with "…", and replaces invalid UTF-8.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	i := 0
-	for at := range s {
-		if i == n {
-			return s[:at] + "…"
-		}
-		i++
-	}
-	return s
+	return api.Answer(t.api, status, body, t.scrub)
 }
 
 // scrub removes the key from s, for error texts that might echo a request.

@@ -5,42 +5,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"testing"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func TestInferAPIAndEndpoint(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in       string
-		api      API
-		endpoint string
-	}{
-		{"https://api.anthropic.com", APIAnthropic, "https://api.anthropic.com/v1/messages"},
-		{"https://api.anthropic.com/", APIAnthropic, "https://api.anthropic.com/v1/messages"},
-		{"https://api.anthropic.com/v1", APIAnthropic, "https://api.anthropic.com/v1/messages"},
-		{"http://127.0.0.1:8080/v1/messages", APIAnthropic, "http://127.0.0.1:8080/v1/messages"},
-		{"https://gateway.example/anthropic/v1/messages", APIAnthropic, "https://gateway.example/anthropic/v1/messages"},
-		{"https://api.openai.com/v1", APIOpenAI, "https://api.openai.com/v1/chat/completions"},
-		{"https://api.openai.com", APIOpenAI, "https://api.openai.com/v1/chat/completions"},
-		{"http://localhost:1/openai/v1/chat/completions", APIOpenAI, "http://localhost:1/openai/v1/chat/completions"},
-		{"http://127.0.0.1:9/search?q=1", APIHTTP, "http://127.0.0.1:9/search?q=1"},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			u, err := url.Parse(tc.in)
-			require.NoError(t, err)
-			assert.Equal(t, tc.api, InferAPI(u))
-			assert.Equal(t, tc.endpoint, endpointURL(tc.api, u).String())
-		})
-	}
-}
-
 func TestNewTargetErrors(t *testing.T) {
 	t.Parallel()
-	base := TargetConfig{API: APIAnthropic, URL: "http://127.0.0.1:1", Model: "m", MaxTokens: 16, PromptTokens: 32}
+	base := TargetConfig{API: api.Anthropic, URL: "http://127.0.0.1:1", Model: "m", MaxTokens: 16, PromptTokens: 32}
 	for _, tc := range []struct {
 		name string
 		mod  func(*TargetConfig)
@@ -70,16 +44,16 @@ func TestNewTargetErrors(t *testing.T) {
 func TestRequestBodies(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		api      API
+		a        api.API
 		maxField string
 		header   string
 		value    string
 	}{
-		{APIAnthropic, "max_tokens", "x-api-key", "k-123"},
-		{APIOpenAI, "max_completion_tokens", "Authorization", "Bearer k-123"},
+		{api.Anthropic, "max_tokens", "x-api-key", "k-123"},
+		{api.OpenAI, "max_completion_tokens", "Authorization", "Bearer k-123"},
 	} {
-		t.Run(string(tc.api), func(t *testing.T) {
-			tg, err := NewTarget(TargetConfig{API: tc.api, URL: "http://127.0.0.1:1", Key: "k-123", Model: `m"1`, MaxTokens: 7, PromptTokens: 25, Seed: 9})
+		t.Run(string(tc.a), func(t *testing.T) {
+			tg, err := NewTarget(TargetConfig{API: tc.a, URL: "http://127.0.0.1:1", Key: "k-123", Model: `m"1`, MaxTokens: 7, PromptTokens: 25, Seed: 9})
 			require.NoError(t, err)
 			body := tg.AppendBody(nil, 3)
 			var got map[string]any
@@ -91,7 +65,7 @@ func TestRequestBodies(t *testing.T) {
 			msg := msgs[0].(map[string]any)
 			assert.Equal(t, "user", msg["role"])
 			content := msg["content"].(string)
-			assert.Len(t, content, 25*BytesPerToken)
+			assert.Len(t, content, 25*api.BytesPerToken)
 			assert.NotEqual(t, byte(' '), content[len(content)-1])
 			assert.Regexp(t, `^[a-z ]+$`, content)
 
@@ -107,8 +81,8 @@ func TestRequestBodies(t *testing.T) {
 			require.NoError(t, err)
 			sent2, _ := io.ReadAll(again)
 			assert.Equal(t, body, sent2, "GetBody replays the body for a transport retry")
-			if tc.api == APIAnthropic {
-				assert.Equal(t, AnthropicVersion, req.Header.Get("anthropic-version"))
+			if tc.a == api.Anthropic {
+				assert.Equal(t, api.AnthropicVersion, req.Header.Get("anthropic-version"))
 			}
 		})
 	}
@@ -117,7 +91,7 @@ func TestRequestBodies(t *testing.T) {
 func TestPromptDeterministicAndSpread(t *testing.T) {
 	t.Parallel()
 	mk := func(seed int64, spread float64) *Target {
-		tg, err := NewTarget(TargetConfig{API: APIAnthropic, URL: "http://127.0.0.1:1", Model: "m", MaxTokens: 1, PromptTokens: 100, PromptSpread: spread, Seed: seed})
+		tg, err := NewTarget(TargetConfig{API: api.Anthropic, URL: "http://127.0.0.1:1", Model: "m", MaxTokens: 1, PromptTokens: 100, PromptSpread: spread, Seed: seed})
 		require.NoError(t, err)
 		return tg
 	}
@@ -144,14 +118,14 @@ func TestPromptDeterministicAndSpread(t *testing.T) {
 		Messages []struct{ Content string } `json:"messages"`
 	}
 	require.NoError(t, json.Unmarshal(body, &got))
-	assert.Len(t, got.Messages[0].Content, int(s.PromptTokens(5))*BytesPerToken)
+	assert.Len(t, got.Messages[0].Content, int(s.PromptTokens(5))*api.BytesPerToken)
 }
 
 func TestUsage(t *testing.T) {
 	t.Parallel()
-	anth, err := NewTarget(TargetConfig{API: APIAnthropic, URL: "http://127.0.0.1:1", Model: "m", MaxTokens: 1, PromptTokens: 1})
+	anth, err := NewTarget(TargetConfig{API: api.Anthropic, URL: "http://127.0.0.1:1", Model: "m", MaxTokens: 1, PromptTokens: 1})
 	require.NoError(t, err)
-	oai, err := NewTarget(TargetConfig{API: APIOpenAI, URL: "http://127.0.0.1:1", Model: "m", MaxTokens: 1, PromptTokens: 1})
+	oai, err := NewTarget(TargetConfig{API: api.OpenAI, URL: "http://127.0.0.1:1", Model: "m", MaxTokens: 1, PromptTokens: 1})
 	require.NoError(t, err)
 	plain, err := NewTarget(TargetConfig{URL: "http://127.0.0.1:1/x"})
 	require.NoError(t, err)

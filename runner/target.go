@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/record"
@@ -39,7 +40,7 @@ type target struct {
 // recorded, printed or put in an error.
 func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, error) {
 	t := &s.Target
-	api, err := probe.ParseAPI(t.API)
+	a, err := api.Parse(t.API)
 	if err != nil {
 		return nil, &ConfigError{Field: "target.api", Value: t.API, Msg: err.Error()}
 	}
@@ -56,16 +57,16 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 
 	keyEnv := t.KeyEnv
 	if keyEnv == "" {
-		keyEnv = probe.DefaultKeyEnv(api)
+		keyEnv = a.KeyEnv()
 	}
 	var key string
 	if keyEnv != "" {
 		key = getenv(keyEnv)
 	}
 	switch {
-	case key == "" && tg.mock != nil && api != probe.APIHTTP:
+	case key == "" && tg.mock != nil && a != api.HTTP:
 		key, keyEnv = mockProbeKey, ""
-	case key == "" && (t.KeyEnv != "" || api != probe.APIHTTP):
+	case key == "" && (t.KeyEnv != "" || a != api.HTTP):
 		return nil, &ConfigError{Field: "target.key_env", Value: keyEnv, Msg: "the variable is not set: export your API key there"}
 	}
 	if key == "" {
@@ -80,11 +81,11 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 		header.Add(k, v)
 	}
 	method := t.Method
-	if api != probe.APIHTTP {
+	if a != api.HTTP {
 		method = "" // anthropic and openai always POST
 	}
 	tg.cfg = probe.TargetConfig{
-		API: api, URL: base, Key: key, Model: t.Model, MaxTokens: s.Workload.MaxTokens,
+		API: a, URL: base, Key: key, Model: t.Model, MaxTokens: s.Workload.MaxTokens,
 		PromptTokens: s.Workload.PromptTokens, PromptSpread: s.Workload.PromptTokensSpread, Seed: s.Seed,
 		Method: method, Header: header, Body: []byte(t.Body),
 	}
@@ -92,9 +93,9 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 	if err != nil {
 		return nil, &ConfigError{Msg: err.Error()}
 	}
-	tg.record.API, tg.record.Model, tg.record.KeyEnv = string(api), t.Model, keyEnv
+	tg.record.API, tg.record.Model, tg.record.KeyEnv = string(a), t.Model, keyEnv
 	tg.record.Method = built.Method()
-	if api == probe.APIHTTP {
+	if a == api.HTTP {
 		tg.record.Model = ""
 	}
 	if tg.mock == nil {

@@ -1,21 +1,12 @@
 package scenario
 
 import (
-	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
-)
 
-// The APIs a target speaks.
-const (
-	APIAnthropic = "anthropic" // POST /v1/messages
-	APIOpenAI    = "openai"    // POST /v1/chat/completions
-	APIHTTP      = "http"      // any method, URL, headers and body
+	"github.com/ratelab/ratelab/api"
 )
-
-// APIs lists the valid target.api values.
-var APIs = []string{APIAnthropic, APIOpenAI, APIHTTP}
 
 // The modes a compare phase runs in.
 const (
@@ -43,35 +34,8 @@ const (
 	// DefaultOutRoot is where output directories go: out/<name>.
 	DefaultOutRoot = "out"
 	// DefaultMockAPI is the API spoken to the embedded mock when target.api is not given.
-	DefaultMockAPI = APIAnthropic
-	// DefaultAnthropicKeyEnv and DefaultOpenAIKeyEnv name the environment variables keys come
-	// from by default.
-	DefaultAnthropicKeyEnv = "ANTHROPIC_API_KEY"
-	DefaultOpenAIKeyEnv    = "OPENAI_API_KEY"
+	DefaultMockAPI = api.Anthropic
 )
-
-// DefaultMockModels is the model requested from the embedded mock when none is given, by API.
-var DefaultMockModels = map[string]string{APIAnthropic: "claude-sonnet-4-5", APIOpenAI: "gpt-4o-mini"}
-
-// exampleModels are suggested when a real target names no model.
-var exampleModels = map[string]string{APIAnthropic: "claude-haiku-4-5", APIOpenAI: "gpt-4o-mini"}
-
-// InferAPI guesses a target's API from its URL: anthropic for api.anthropic.com or a path ending
-// in /v1/messages, openai for api.openai.com or a path ending in /chat/completions, else http.
-func InferAPI(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return APIHTTP
-	}
-	host, path := strings.ToLower(u.Hostname()), strings.TrimSuffix(u.Path, "/")
-	switch {
-	case host == "api.anthropic.com" || strings.HasSuffix(path, "/v1/messages"):
-		return APIAnthropic
-	case host == "api.openai.com" || strings.HasSuffix(path, "/chat/completions"):
-		return APIOpenAI
-	}
-	return APIHTTP
-}
 
 // SetDefaults fills every field left zero with its default. It is idempotent; Resolve calls it
 // after validation.
@@ -80,21 +44,17 @@ func (s *Scenario) SetDefaults() {
 		s.Name = strings.TrimSuffix(filepath.Base(s.src.file), filepath.Ext(s.src.file))
 	}
 	t := &s.Target
-	t.API = s.api()
+	a := s.api()
+	t.API = string(a)
 	if t.Model == "" && s.Mock != nil {
-		t.Model = DefaultMockModels[t.API]
+		t.Model = a.MockModel()
 	}
 	if t.KeyEnv == "" && s.Mock == nil {
-		switch t.API {
-		case APIAnthropic:
-			t.KeyEnv = DefaultAnthropicKeyEnv
-		case APIOpenAI:
-			t.KeyEnv = DefaultOpenAIKeyEnv
-		}
+		t.KeyEnv = a.KeyEnv()
 	}
 	if t.Method == "" {
 		t.Method = "POST"
-		if t.API == APIHTTP && t.Body == "" {
+		if a == api.HTTP && t.Body == "" {
 			t.Method = "GET"
 		}
 	}

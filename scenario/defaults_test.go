@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,7 +19,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"embedded mock, nothing else", "quick.yaml", "mock:\n", func(t *testing.T, s *Scenario) {
 			assert.Equal(t, "quick", s.Name)
-			assert.Equal(t, Target{API: APIAnthropic, Model: DefaultMockModels[APIAnthropic], Method: "POST"}, s.Target)
+			assert.Equal(t, Target{API: string(api.Anthropic), Model: api.Anthropic.MockModel(), Method: "POST"}, s.Target)
 			assert.Equal(t, Workload{PromptTokens: DefaultPromptTokens, MaxTokens: DefaultMaxTokens, Timeout: Duration(DefaultTimeout)}, s.Workload)
 			require.Len(t, s.Phases, 1)
 			assert.Equal(t, &ProbePhase{Find: true, MaxInflight: DefaultMaxInflight, Mode: ModeLive}, s.Phases[0].Probe)
@@ -28,20 +29,20 @@ func TestDefaults(t *testing.T) {
 			assert.Nil(t, s.Expect)
 		}},
 		{"real anthropic target", "a.yaml", "target: {url: 'https://api.anthropic.com', model: claude-haiku-4-5}\n", func(t *testing.T, s *Scenario) {
-			assert.Equal(t, Target{API: APIAnthropic, URL: "https://api.anthropic.com", Model: "claude-haiku-4-5", KeyEnv: DefaultAnthropicKeyEnv, Method: "POST"}, s.Target)
+			assert.Equal(t, Target{API: string(api.Anthropic), URL: "https://api.anthropic.com", Model: "claude-haiku-4-5", KeyEnv: api.Anthropic.KeyEnv(), Method: "POST"}, s.Target)
 		}},
 		{"real openai target inferred from the path", "o.yaml", "target: {url: 'https://example.test/v1/chat/completions', model: m}\n", func(t *testing.T, s *Scenario) {
-			assert.Equal(t, APIOpenAI, s.Target.API)
-			assert.Equal(t, DefaultOpenAIKeyEnv, s.Target.KeyEnv)
+			assert.Equal(t, string(api.OpenAI), s.Target.API)
+			assert.Equal(t, api.OpenAI.KeyEnv(), s.Target.KeyEnv)
 		}},
 		{"http target without a body gets GET and no key", "h.yaml", "target: {url: 'https://example.test/ping'}\n", func(t *testing.T, s *Scenario) {
-			assert.Equal(t, Target{API: APIHTTP, URL: "https://example.test/ping", Method: "GET"}, s.Target)
+			assert.Equal(t, Target{API: string(api.HTTP), URL: "https://example.test/ping", Method: "GET"}, s.Target)
 		}},
 		{"http target with a body gets POST", "h.yaml", "target: {url: 'https://example.test/ping', body: '{}'}\n", func(t *testing.T, s *Scenario) {
 			assert.Equal(t, "POST", s.Target.Method)
 		}},
 		{"openai on the mock", "m.yaml", "mock: {}\ntarget: {api: openai}\n", func(t *testing.T, s *Scenario) {
-			assert.Equal(t, DefaultMockModels[APIOpenAI], s.Target.Model)
+			assert.Equal(t, api.OpenAI.MockModel(), s.Target.Model)
 			assert.Empty(t, s.Target.KeyEnv)
 		}},
 		{"explicit seed 0 is kept", "s.yaml", "mock:\nseed: 0\n", func(t *testing.T, s *Scenario) {
@@ -83,23 +84,6 @@ func TestDefaults(t *testing.T) {
 			after, err := json.Marshal(s)
 			require.NoError(t, err)
 			assert.JSONEq(t, string(before), string(after), "SetDefaults is idempotent")
-		})
-	}
-}
-
-func TestInferAPI(t *testing.T) {
-	tests := []struct{ url, want string }{
-		{"https://api.anthropic.com", APIAnthropic},
-		{"https://API.Anthropic.com/", APIAnthropic},
-		{"http://127.0.0.1:8080/v1/messages", APIAnthropic},
-		{"https://api.openai.com/v1", APIOpenAI},
-		{"https://gateway.test/openai/v1/chat/completions", APIOpenAI},
-		{"https://example.test/ping", APIHTTP},
-		{"::not a url", APIHTTP},
-	}
-	for _, tt := range tests {
-		t.Run(tt.url, func(t *testing.T) {
-			assert.Equal(t, tt.want, InferAPI(tt.url))
 		})
 	}
 }

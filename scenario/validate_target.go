@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ratelab/ratelab/api"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -26,12 +27,12 @@ func (v *validator) target() {
 			v.add("target.url", "must be an http:// or https:// URL such as https://api.anthropic.com, got %s", show(t.URL))
 		}
 	}
-	if t.API != "" && !slices.Contains(APIs, t.API) {
-		v.add("target.api", "%s", unknownMsg("api", t.API, APIs))
+	if t.API != "" && !slices.Contains(api.Names(), t.API) {
+		v.add("target.api", "%s", unknownMsg("api", t.API, api.Names()))
 	}
-	api := s.api()
-	if t.Model == "" && !mock && (api == APIAnthropic || api == APIOpenAI) {
-		v.add("target.model", "is required for api %s, e.g. model: %s", api, exampleModels[api])
+	a := s.api()
+	if t.Model == "" && !mock && a.LLM() {
+		v.add("target.model", "is required for api %s, e.g. model: %s", a, a.ExampleModel())
 	}
 	if t.KeyEnv != "" {
 		switch {
@@ -46,8 +47,8 @@ func (v *validator) target() {
 		switch {
 		case !methodRE.MatchString(t.Method):
 			v.add("target.method", "must be an HTTP method in capitals such as GET or POST, got %s", show(t.Method))
-		case api != APIHTTP && t.Method != "POST":
-			v.add("target.method", "api %s always sends POST; remove method or use api http", api)
+		case a != api.HTTP && t.Method != "POST":
+			v.add("target.method", "api %s always sends POST; remove method or use api http", a)
 		}
 	}
 	names := make([]string, 0, len(t.Headers))
@@ -66,20 +67,20 @@ func (v *validator) target() {
 			v.add(p, "must be on one line")
 		}
 	}
-	if t.Body != "" && api != APIHTTP {
+	if t.Body != "" && a != api.HTTP {
 		v.add("target.body", "is only for api http; anthropic and openai request bodies are built from workload")
 	}
 }
 
 // api is the target's API, inferred when not given.
-func (s *Scenario) api() string {
+func (s *Scenario) api() api.API {
 	switch {
 	case s.Target.API != "":
-		return s.Target.API
+		return api.API(s.Target.API)
 	case s.Mock != nil:
 		return DefaultMockAPI
 	}
-	return InferAPI(s.Target.URL)
+	return api.InferURL(s.Target.URL)
 }
 
 func (v *validator) mock() {

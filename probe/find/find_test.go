@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/mockserver/limiter"
 	"github.com/ratelab/ratelab/probe"
@@ -91,7 +92,7 @@ func newSim(t *testing.T, cfg mockserver.Config, budget probe.Budget) *simRun {
 	t.Helper()
 	m, err := mockserver.New(cfg, 1)
 	require.NoError(t, err)
-	target, err := probe.NewTarget(probe.TargetConfig{API: probe.APIAnthropic, URL: "http://mock.invalid",
+	target, err := probe.NewTarget(probe.TargetConfig{API: api.Anthropic, URL: "http://mock.invalid",
 		Key: "k", Model: "claude-test", MaxTokens: 16, PromptTokens: 32, Seed: 1})
 	require.NoError(t, err)
 	log := &bytes.Buffer{}
@@ -216,7 +217,7 @@ func liveFind(t *testing.T, cfg mockserver.Config, maxDuration time.Duration) (i
 		require.NoError(t, srv.Wait())
 	}()
 	target, err := probe.NewTarget(probe.TargetConfig{
-		API: probe.APIAnthropic, URL: srv.URL(), Key: "test-key", Model: "claude-test",
+		API: api.Anthropic, URL: srv.URL(), Key: "test-key", Model: "claude-test",
 		MaxTokens: 16, PromptTokens: 32, Seed: 1,
 	})
 	require.NoError(t, err)

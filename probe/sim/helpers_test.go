@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/mockserver/limiter"
 	"github.com/ratelab/ratelab/probe"
@@ -31,7 +32,7 @@ func bucketConfig(rpm, burst int64, dialect string) mockserver.Config {
 // anthropicTarget is the probe's anthropic target with the default workload.
 func anthropicTarget(t testing.TB) *probe.Target {
 	t.Helper()
-	tg, err := probe.NewTarget(probe.TargetConfig{API: probe.APIAnthropic, URL: "http://127.0.0.1:1", Key: "k",
+	tg, err := probe.NewTarget(probe.TargetConfig{API: api.Anthropic, URL: "http://127.0.0.1:1", Key: "k",
 		Model: "claude-sonnet-4-5", MaxTokens: probe.DefaultMaxTokens, PromptTokens: probe.DefaultPromptTokens, Seed: 1})
 	require.NoError(t, err)
 	return tg

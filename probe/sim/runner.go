@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
@@ -102,9 +103,9 @@ func New(o Options) (*Runner, error) {
 	}
 	r.q.shuffle = rand.NewPCG(uint64(o.Seed), 0x73696d7469657321) // "simties!"
 	switch o.Target.API() {
-	case probe.APIAnthropic:
+	case api.Anthropic:
 		r.endpoint, r.llm = mockserver.EndpointMessages, true
-	case probe.APIOpenAI:
+	case api.OpenAI:
 		r.endpoint, r.llm = mockserver.EndpointChat, true
 	default:
 		r.endpoint = mockserver.EndpointGeneric

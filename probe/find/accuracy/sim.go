@@ -5,6 +5,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/find"
@@ -33,7 +34,7 @@ func Run(ctx context.Context, c Case, seed int64) (Outcome, error) {
 		maxTok = probe.DefaultMaxTokens
 	}
 	target, err := probe.NewTarget(probe.TargetConfig{
-		API: probe.APIAnthropic, URL: "http://mock.invalid", Key: "accuracy", Model: "claude-test",
+		API: api.Anthropic, URL: "http://mock.invalid", Key: "accuracy", Model: "claude-test",
 		MaxTokens: maxTok, PromptTokens: prompt, Seed: seed,
 	})
 	if err != nil {
