@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/runner"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/scenarios"
@@ -100,7 +101,7 @@ func execute(ctx context.Context, env *cliEnv, s *scenario.Scenario, command str
 		Getenv: env.getenv,
 	})
 	var ce *runner.ConfigError
-	var se *scenario.Error
+	var se *strictyaml.Error
 	switch {
 	case errors.Is(err, runner.ErrInterrupted) && res == nil:
 		return errInterruptedEarly
@@ -125,7 +126,7 @@ func execute(ctx context.Context, env *cliEnv, s *scenario.Scenario, command str
 
 // scenarioError turns an invalid scenario into a usage error listing every problem, one per
 // line: "file:line:col: path: message" for a file, "--flag: message" for a field a flag sets.
-func scenarioError(command string, se *scenario.Error, flags map[string]string) error {
+func scenarioError(command string, se *strictyaml.Error, flags map[string]string) error {
 	lines := make([]string, len(se.Problems))
 	for i, p := range se.Problems {
 		if name := flagOf(flags, p.Path); name != "" {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
@@ -234,7 +235,7 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 // flagScenarioError maps a scenario built from flags that does not resolve to a usage error
 // naming the flags.
 func flagScenarioError(command string, err error, flags map[string]string) error {
-	if se, ok := err.(*scenario.Error); ok {
+	if se, ok := err.(*strictyaml.Error); ok {
 		return scenarioError(command, se, flags)
 	}
 	return usageErrorf("%s: %v", command, err)

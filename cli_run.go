@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/ratelab/ratelab/scenario"
+	"github.com/ratelab/ratelab/internal/strictyaml"
 )
 
 const runAbout = `Runs a scenario: a YAML file, or a bundled scenario by name (ratelab scenarios lists them;
@@ -49,7 +49,7 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 
 // runScenarioError maps a scenario that does not load to exit 2, one problem per line.
 func runScenarioError(err error) error {
-	if se, ok := err.(*scenario.Error); ok {
+	if se, ok := err.(*strictyaml.Error); ok {
 		return scenarioError("run", se, nil)
 	}
 	return usageErrorf("run: %v", err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
@@ -101,11 +102,11 @@ func (p *comparePlan) segments() []segmentPlan {
 
 // planPhases turns the scenario's phases into engine plans, with the segments run.json will
 // list. What the scenario's validation could not see (a strategy the table refuses, more live
-// clients than max_inflight) is a *scenario.Error naming the field.
+// clients than max_inflight) is a *strictyaml.Error naming the field.
 func planPhases(s *scenario.Scenario) ([]*phasePlan, error) {
-	var problems []scenario.Problem
+	var problems []strictyaml.Problem
 	fail := func(path, format string, args ...any) {
-		problems = append(problems, scenario.Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+		problems = append(problems, strictyaml.Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	probes := 0
 	for _, ph := range s.Phases {
@@ -153,7 +154,7 @@ func planPhases(s *scenario.Scenario) ([]*phasePlan, error) {
 		out = append(out, pp)
 	}
 	if len(problems) > 0 {
-		return nil, &scenario.Error{Problems: problems}
+		return nil, &strictyaml.Error{Problems: problems}
 	}
 	return out, nil
 }
@@ -214,8 +215,8 @@ func joinNotes(a, b string) string {
 }
 
 // planCompare checks a compare phase against the engines and the strategy table.
-func planCompare(c *scenario.ComparePhase, base string) (*comparePlan, *scenario.Error) {
-	var problems []scenario.Problem
+func planCompare(c *scenario.ComparePhase, base string) (*comparePlan, *strictyaml.Error) {
+	var problems []strictyaml.Problem
 	p := &comparePlan{requests: c.Requests, think: c.Think.Std(), maxInflight: c.MaxInflight, rest: c.Rest.Std()}
 	switch c.Mode {
 	case scenario.ModeSim:
@@ -228,7 +229,7 @@ func planCompare(c *scenario.ComparePhase, base string) (*comparePlan, *scenario
 	for j, st := range c.Strategies {
 		s, err := newStrategy(st)
 		if err != nil {
-			problems = append(problems, scenario.Problem{Path: fmt.Sprintf("%s.strategies[%d]", base, j), Msg: err.Error()})
+			problems = append(problems, strictyaml.Problem{Path: fmt.Sprintf("%s.strategies[%d]", base, j), Msg: err.Error()})
 			continue
 		}
 		label := st.Label
@@ -240,18 +241,18 @@ func planCompare(c *scenario.ComparePhase, base string) (*comparePlan, *scenario
 	if c.Open() {
 		r, err := probe.ParseRate(string(c.Rate))
 		if err != nil {
-			problems = append(problems, scenario.Problem{Path: base + ".rate", Msg: err.Error()})
+			problems = append(problems, strictyaml.Problem{Path: base + ".rate", Msg: err.Error()})
 		}
 		p.pacer, p.rate, p.duration = probe.Constant(r), r, c.Duration.Std()
 	} else {
 		p.clients = c.Clients
 		if n := slices.Max(c.Clients); n > c.MaxInflight && slices.Contains(p.modes, record.ModeLive) {
-			problems = append(problems, scenario.Problem{Path: base + ".max_inflight",
+			problems = append(problems, strictyaml.Problem{Path: base + ".max_inflight",
 				Msg: fmt.Sprintf("%d is below the %d live clients: each live client holds one attempt in flight; raise max_inflight", c.MaxInflight, n)})
 		}
 	}
 	if len(problems) > 0 {
-		return nil, &scenario.Error{Problems: problems}
+		return nil, &strictyaml.Error{Problems: problems}
 	}
 	return p, nil
 }

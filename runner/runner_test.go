@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
@@ -162,7 +163,7 @@ budget: {max_requests: 150}
 func TestPlanProblems(t *testing.T) {
 	s := load(t, "mock:\nphases:\n  - compare: {strategies: [none], clients: 50, max_inflight: 10}\n")
 	o := run(context.Background(), s)
-	var se *scenario.Error
+	var se *strictyaml.Error
 	require.ErrorAs(t, o.err, &se)
 	assert.Equal(t, "phases[0].compare.max_inflight: 10 is below the 50 live clients: each live client holds one attempt in flight; raise max_inflight", se.Error())
 	assert.NoDirExists(t, s.Output.Dir)

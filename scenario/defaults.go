@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/internal/strictyaml"
 )
 
 // The modes a compare phase runs in.
@@ -119,19 +120,19 @@ type Overrides struct {
 	BudgetTokens *int64         // --budget-tokens
 }
 
-// Apply sets every given override on s. A negative budget is an *Error naming the flag.
+// Apply sets every given override on s. A negative budget is an *strictyaml.Error naming the flag.
 func (s *Scenario) Apply(o Overrides) error {
-	var problems []Problem
+	var problems []strictyaml.Problem
 	for _, f := range []struct {
 		name string
 		v    *int64
 	}{{"--max-requests", o.MaxRequests}, {"--budget-tokens", o.BudgetTokens}, {"--max-duration", (*int64)(o.MaxDuration)}} {
 		if f.v != nil && *f.v < 0 {
-			problems = append(problems, Problem{Path: f.name, Msg: "must not be negative (0 means no limit)"})
+			problems = append(problems, strictyaml.Problem{Path: f.name, Msg: "must not be negative (0 means no limit)"})
 		}
 	}
 	if len(problems) > 0 {
-		return &Error{Problems: problems}
+		return &strictyaml.Error{Problems: problems}
 	}
 	if o.Out != nil {
 		s.Output.Dir = *o.Out

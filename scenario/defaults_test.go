@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -109,7 +110,7 @@ func TestApplyOverrides(t *testing.T) {
 	neg := int64(-1)
 	negDur := -time.Second
 	err := s.Apply(Overrides{MaxRequests: &neg, MaxDuration: &negDur})
-	var se *Error
+	var se *strictyaml.Error
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, "--max-requests: must not be negative (0 means no limit)\n--max-duration: must not be negative (0 means no limit)", se.Error())
 	assert.Equal(t, int64(100), s.Budget.MaxRequests, "a rejected override changes nothing")
@@ -124,9 +125,9 @@ func TestResolveFromFlags(t *testing.T) {
 		Seed:   0,
 	}
 	err := s.Resolve(testOptions())
-	var se *Error
+	var se *strictyaml.Error
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, []Problem{
+	assert.Equal(t, []strictyaml.Problem{
 		{Path: "target.model", Msg: "is required for api anthropic, e.g. model: claude-haiku-4-5"},
 		{Path: "phases[0].probe.duration", Msg: "is required with rate, e.g. duration: 30s"},
 	}, se.Problems)

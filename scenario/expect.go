@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -155,7 +156,7 @@ func ParseQuantity(s string) (Quantity, error) {
 	if p, ok := strings.CutSuffix(t, "%"); ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return Quantity{}, fmt.Errorf("bad percentage %s: write e.g. 5%%", show(s))
+			return Quantity{}, fmt.Errorf("bad percentage %s: write e.g. 5%%", strictyaml.Show(s))
 		}
 		return Quantity{Value: f / 100, Kind: Percent, Text: t}, nil
 	}
@@ -165,17 +166,17 @@ func ParseQuantity(s string) (Quantity, error) {
 	if d, err := time.ParseDuration(t); err == nil {
 		return Quantity{Value: d.Seconds(), Kind: Interval, Text: t}, nil
 	}
-	return Quantity{}, fmt.Errorf("bad value %s: want a number (50), a percentage (5%%) or a duration (30s)", show(t))
+	return Quantity{}, fmt.Errorf("bad value %s: want a number (50), a percentage (5%%) or a duration (30s)", strictyaml.Show(t))
 }
 
-func (q *Quantity) decodeNode(d *decoder, n *yaml.Node, path string) {
-	if n.Kind != yaml.ScalarNode || isNull(n) {
-		d.fail(n, path, "must be a number (50), a percentage (5%%) or a duration (30s), got %s", describe(n))
+func (q *Quantity) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
+	if n.Kind != yaml.ScalarNode || strictyaml.IsNull(n) {
+		d.Fail(n, path, "must be a number (50), a percentage (5%%) or a duration (30s), got %s", strictyaml.Describe(n))
 		return
 	}
 	v, err := ParseQuantity(n.Value)
 	if err != nil {
-		d.fail(n, path, "%v", err)
+		d.Fail(n, path, "%v", err)
 		return
 	}
 	*q = v
@@ -197,19 +198,19 @@ type Condition struct {
 
 const conditionExample = `{below: 30s}, {within: 5%, of: 50}, "< 0.1", ">= 40" or "within 5% of 50"`
 
-func (c *Condition) decodeNode(d *decoder, n *yaml.Node, path string) {
+func (c *Condition) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
 	switch {
 	case n.Kind == yaml.MappingNode:
-		d.structure(n, reflect.ValueOf(c).Elem(), path)
-	case n.Kind == yaml.ScalarNode && !isNull(n):
+		d.Struct(n, reflect.ValueOf(c).Elem(), path)
+	case n.Kind == yaml.ScalarNode && !strictyaml.IsNull(n):
 		v, err := ParseCondition(n.Value)
 		if err != nil {
-			d.fail(n, path, "%v", err)
+			d.Fail(n, path, "%v", err)
 			return
 		}
 		*c = v
 	default:
-		d.fail(n, path, "must be a condition such as %s, got %s", conditionExample, describe(n))
+		d.Fail(n, path, "must be a condition such as %s, got %s", conditionExample, strictyaml.Describe(n))
 	}
 }
 
@@ -220,7 +221,7 @@ func ParseCondition(s string) (Condition, error) {
 	if rest, ok := strings.CutPrefix(t, "within "); ok {
 		w, o, ok := strings.Cut(rest, " of ")
 		if !ok {
-			return Condition{}, fmt.Errorf("bad condition %s: write e.g. \"within 5%% of 50\"", show(s))
+			return Condition{}, fmt.Errorf("bad condition %s: write e.g. \"within 5%% of 50\"", strictyaml.Show(s))
 		}
 		wq, err := ParseQuantity(w)
 		if err != nil {
@@ -247,7 +248,7 @@ func ParseCondition(s string) (Condition, error) {
 		if rest, ok := strings.CutPrefix(t, o.op); ok {
 			q, err := ParseQuantity(rest)
 			if err != nil {
-				return Condition{}, fmt.Errorf("bad condition %s: %v", show(s), err)
+				return Condition{}, fmt.Errorf("bad condition %s: %v", strictyaml.Show(s), err)
 			}
 			var c Condition
 			o.set(&c, &q)
@@ -256,7 +257,7 @@ func ParseCondition(s string) (Condition, error) {
 	}
 	q, err := ParseQuantity(t)
 	if err != nil {
-		return Condition{}, fmt.Errorf("bad condition %s: write e.g. %s", show(s), conditionExample)
+		return Condition{}, fmt.Errorf("bad condition %s: write e.g. %s", strictyaml.Show(s), conditionExample)
 	}
 	return Condition{Equals: &q}, nil
 }

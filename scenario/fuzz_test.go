@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ratelab/ratelab/internal/strictyaml"
 )
 
 // FuzzLoad: whatever the input, Load never panics and returns either a resolved scenario or an
-// *Error whose every problem names the file and, except for a few YAML syntax errors the parser
+// *strictyaml.Error whose every problem names the file and, except for a few YAML syntax errors the parser
 // does not place and an empty file, a line.
 func FuzzLoad(f *testing.F) {
 	f.Add([]byte("phases:\n  - probe:\n      stagez: 1\n"))
@@ -38,7 +40,7 @@ func FuzzLoad(f *testing.F) {
 		if s != nil {
 			t.Fatal("a scenario and an error")
 		}
-		var se *Error
+		var se *strictyaml.Error
 		if !errors.As(err, &se) || len(se.Problems) == 0 {
 			t.Fatalf("error is not a list of problems: %v", err)
 		}

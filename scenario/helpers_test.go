@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
@@ -48,7 +49,7 @@ func testOptions() Options {
 		},
 		DecodeMock: func(n *yaml.Node) (any, error) {
 			var cfg testMock
-			if err := DecodeNode("", n, "", &cfg); err != nil {
+			if err := strictyaml.Decode("", n, "", &cfg); err != nil {
 				return nil, err
 			}
 			if cfg.Limits.Requests.PerMinute < 0 {
@@ -78,7 +79,7 @@ func problems(t *testing.T, src string, opts Options) []string {
 	if err == nil {
 		return nil
 	}
-	var se *Error
+	var se *strictyaml.Error
 	require.ErrorAs(t, err, &se)
 	return strings.Split(se.Error(), "\n")
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/stretchr/testify/assert"
 	"go.yaml.in/yaml/v3"
 )
@@ -24,7 +25,7 @@ func TestHookErrorForms(t *testing.T) {
 			return nil, n.Decode(&cfg)
 		}, []string{"bad.yaml:4:28: mock.limits.requests.per_minute: cannot unmarshal !!str `x` into int"}},
 		{"problems by path without a line", func(*yaml.Node) (any, error) {
-			return nil, &Error{Problems: []Problem{
+			return nil, &strictyaml.Error{Problems: []strictyaml.Problem{
 				{Path: "limits.requests.per_minute", Msg: "must be a number"},
 				{Path: "mock.rpm", Msg: "is not a field; use limits.requests.per_minute"},
 				{Msg: "something about the whole section"},

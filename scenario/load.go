@@ -3,14 +3,11 @@ package scenario
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"reflect"
-	"regexp"
-	"strconv"
-	"strings"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -19,7 +16,7 @@ import (
 type Options struct {
 	// DecodeMock decodes and validates the mock: section (a mapping node, or a null node for an
 	// empty section) into the mock server's configuration, which is stored in Mock.Config. Its
-	// error may be an *Error (e.g. from DecodeNode; paths relative to the section are prefixed
+	// error may be an *strictyaml.Error (e.g. from DecodeNode; paths relative to the section are prefixed
 	// with "mock"), a *yaml.TypeError ("line N: …"), a *ParamError, or any error, which is then
 	// reported at the section.
 	DecodeMock func(n *yaml.Node) (any, error)
@@ -55,104 +52,64 @@ func LoadFile(path string, opts Options) (*Scenario, error) {
 }
 
 // Load decodes, validates and resolves one scenario document. file names the source in
-// problems. It returns the scenario with defaults filled in, or an *Error listing every problem,
-// each with its position and field path.
+// problems. It returns the scenario with defaults filled in, or a *strictyaml.Error listing
+// every problem, each with its position and field path.
 func Load(file string, data []byte, opts Options) (*Scenario, error) {
-	d := newDecoder(file)
+	d := strictyaml.NewDecoder(file)
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	switch err := dec.Decode(&root); {
 	case errors.Is(err, io.EOF):
-		return nil, &Error{Problems: []Problem{{File: file, Msg: "the file is empty; a scenario needs at least target: or mock:"}}}
+		return nil, &strictyaml.Error{Problems: []strictyaml.Problem{{File: file, Msg: "the file is empty; a scenario needs at least target: or mock:"}}}
 	case err != nil:
-		return nil, &Error{Problems: []Problem{syntaxProblem(file, err)}}
+		return nil, &strictyaml.Error{Problems: []strictyaml.Problem{strictyaml.SyntaxProblem(file, err)}}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		d.fail(&extra, "", "a scenario file holds one YAML document; this is a second one (remove the ---)")
+		d.Fail(&extra, "", "a scenario file holds one YAML document; this is a second one (remove the ---)")
 	} else if !errors.Is(err, io.EOF) {
-		d.problems = append(d.problems, syntaxProblem(file, err))
+		d.Add(strictyaml.SyntaxProblem(file, err))
 	}
 
 	s := &Scenario{}
-	d.value(&root, reflect.ValueOf(s).Elem(), "")
-	if top := deref(&root); top == nil || top.Kind != yaml.MappingNode {
-		if len(d.problems) == 0 { // a null document: "~", "!"
-			d.fail(top, "", "a scenario is a mapping of fields (target:, mock:, phases: …); this document has none")
+	d.Value(&root, reflect.ValueOf(s).Elem(), "")
+	if top := strictyaml.Deref(&root); top == nil || top.Kind != yaml.MappingNode {
+		if len(d.Problems()) == 0 { // a null document: "~", "!"
+			d.Fail(top, "", "a scenario is a mapping of fields (target:, mock:, phases: …); this document has none")
 		}
-		return nil, &Error{Problems: d.problems} // nothing else to check
+		return nil, &strictyaml.Error{Problems: d.Problems()} // nothing else to check
 	}
 	if s.Mock != nil && s.Mock.Node != nil {
-		recordPositions(d, s.Mock.Node, "mock", 0)
+		d.RecordPositions(s.Mock.Node, "mock")
 	}
-	s.src = &source{file: file, pos: d.pos, bad: d.bad}
-	if d.aborted {
-		return nil, &Error{Problems: d.problems}
+	s.src = &source{file: file, pos: d.Positions(), bad: d.Bad()}
+	if d.Aborted() {
+		return nil, &strictyaml.Error{Problems: d.Problems()}
 	}
-	problems := d.problems
+	problems := d.Problems()
 	if err := s.Resolve(opts); err != nil {
-		var se *Error
+		var se *strictyaml.Error
 		if !errors.As(err, &se) {
 			return nil, err
 		}
 		problems = append(problems, se.Problems...)
 	}
 	if len(problems) > 0 {
-		sortProblems(problems)
-		return nil, &Error{Problems: problems}
+		strictyaml.Sort(problems)
+		return nil, &strictyaml.Error{Problems: problems}
 	}
 	return s, nil
 }
 
-var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-// syntaxProblem turns a YAML parser error ("yaml: line 3: did not find expected key") into a
-// positioned problem.
-func syntaxProblem(file string, err error) Problem {
-	msg := err.Error()
-	p := Problem{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
-		p.Line, _ = strconv.Atoi(m[1])
-		p.Msg = "invalid YAML: " + m[2]
-	}
-	return p
-}
-
-// recordPositions notes the position of every value under n, so problems a hook reports by
-// path (or by line) inside a section it decodes itself still get a line and column.
-func recordPositions(d *decoder, n *yaml.Node, path string, depth int) {
-	if depth > maxDepth {
-		return
-	}
-	if n = d.resolve(n); n == nil {
-		return
-	}
-	if _, ok := d.pos[path]; !ok {
-		d.pos[path] = position{n.Line, n.Column}
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if k := n.Content[i]; k.Kind == yaml.ScalarNode {
-				recordPositions(d, n.Content[i+1], join(path, k.Value), depth+1)
-			}
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			recordPositions(d, c, fmt.Sprintf("%s[%d]", path, i), depth+1)
-		}
-	}
-}
-
 // Resolve validates the scenario, runs the hooks in opts (mock decoding, strategy names and
 // parameters, rates) and fills in the defaults. A scenario built from flags goes through Resolve
-// too. It returns an *Error listing every problem.
+// too. It returns a *strictyaml.Error listing every problem.
 func (s *Scenario) Resolve(opts Options) error {
 	v := &validator{s: s, opts: opts}
 	v.validate()
 	if len(v.problems) > 0 {
-		sortProblems(v.problems)
-		return &Error{Problems: v.problems}
+		strictyaml.Sort(v.problems)
+		return &strictyaml.Error{Problems: v.problems}
 	}
 	v.expandAll()
 	s.SetDefaults()

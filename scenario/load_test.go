@@ -257,7 +257,7 @@ func TestLoadValidationErrors(t *testing.T) {
 			`bad.yaml:4:66: expect.limits.requests.effective_per_minute: within and of go together, e.g. {within: 5%, of: 50}`,
 			`bad.yaml:5:32: expect.limits.output_tokens.algorithm: unknown algorithm class "token-buckett"; did you mean "token-bucket"?`,
 			`bad.yaml:5:70: expect.limits.output_tokens.advertised_per_minute: can never hold: < 10 and > 20`,
-			`bad.yaml:6:12: expect.binding: unknown dimension "output"; valid: requests, tokens, input_tokens, output_tokens`,
+			`bad.yaml:6:12: expect.binding: unknown dimension "output"; did you mean "output_tokens"?`,
 			`bad.yaml:7:31: expect.rate_limited_share.below: must be a fraction (0.1) or a percentage (10%), got 30s`,
 			`bad.yaml:8:16: expect.error_share: needs a condition such as {below: 30s}, {within: 5%, of: 50}, "< 0.1", ">= 40" or "within 5% of 50"`,
 			`bad.yaml:9:21: expect.dropped.within: must not be negative`,

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -49,10 +50,10 @@ type Scenario struct {
 }
 
 // extensible lets a scenario hold "x-" keys at the top level, for anchors to reuse.
-func (s *Scenario) extensible() {}
+func (s *Scenario) YAMLExtensible() {}
 
 // fieldHint explains the keys that are deliberately not fields.
-func (s *Scenario) fieldHint(key string) string {
+func (s *Scenario) FieldHint(key string) string {
 	switch key {
 	case "yes":
 		return "only the --yes flag skips the confirmation; a file cannot"
@@ -208,13 +209,13 @@ type Mock struct {
 	Config any
 }
 
-func (m *Mock) decodeNode(d *decoder, n *yaml.Node, path string) {
-	if n.Kind != yaml.MappingNode && !isNull(n) {
-		d.fail(n, path, "must be a mapping of mock settings (or empty for the defaults), got %s", describe(n))
+func (m *Mock) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
+	if n.Kind != yaml.MappingNode && !strictyaml.IsNull(n) {
+		d.Fail(n, path, "must be a mapping of mock settings (or empty for the defaults), got %s", strictyaml.Describe(n))
 		return
 	}
 	m.Node = n
-	d.pos[path] = position{n.Line, n.Column}
+	d.Mark(path, n)
 }
 
 // MarshalJSON writes the section as written (with the file's field names), or the decoded
@@ -235,7 +236,7 @@ func (m *Mock) MarshalJSON() ([]byte, error) {
 // source records where a loaded scenario's values came from.
 type source struct {
 	file string
-	pos  map[string]position
+	pos  map[string]strictyaml.Position
 	bad  map[string]bool
 }
 

@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/internal/suggest"
 )
 
 // validator collects every semantic problem of a scenario, each at its field path (and, for a
@@ -12,7 +15,7 @@ import (
 type validator struct {
 	s        *Scenario
 	opts     Options
-	problems []Problem
+	problems []strictyaml.Problem
 }
 
 var (
@@ -44,13 +47,13 @@ func (v *validator) add(path, format string, args ...any) {
 }
 
 // at builds a problem at path, positioned at path or its nearest written ancestor.
-func (v *validator) at(path, msg string) Problem {
-	p := Problem{Path: path, Msg: msg}
+func (v *validator) at(path, msg string) strictyaml.Problem {
+	p := strictyaml.Problem{Path: path, Msg: msg}
 	if src := v.s.src; src != nil {
 		p.File = src.file
 		for q := path; ; q = parentPath(q) {
 			if pos, ok := src.pos[q]; ok {
-				p.Line, p.Col = pos.line, pos.col
+				p.Line, p.Col = pos.Line, pos.Col
 				break
 			}
 			if q == "" {
@@ -94,7 +97,7 @@ func parentPath(p string) string {
 func (v *validator) validate() {
 	s := v.s
 	if s.Name != "" && !nameRE.MatchString(s.Name) {
-		v.add("name", "must be letters, digits, '.', '_' or '-' (it names the output directory), got %s", show(s.Name))
+		v.add("name", "must be letters, digits, '.', '_' or '-' (it names the output directory), got %s", strictyaml.Show(s.Name))
 	}
 	v.target()
 	v.mock()
@@ -217,7 +220,7 @@ func (v *validator) probe(base string, p *ProbePhase) {
 	}
 	v.positive(base+".max_inflight", int64(p.MaxInflight), "")
 	if p.Mode != "" && p.Mode != ModeLive && p.Mode != ModeSim {
-		v.add(base+".mode", "%s", unknownMsg("mode", p.Mode, []string{ModeLive, ModeSim}))
+		v.add(base+".mode", "%s", suggest.Unknown("mode", p.Mode, []string{ModeLive, ModeSim}))
 	} else if p.Mode == ModeSim && v.s.Mock == nil {
 		v.add(base+".mode", "mode sim needs mock: the simulator runs the mock's limiter model, and a real API cannot be simulated; use mode live")
 	}
@@ -238,7 +241,7 @@ func (v *validator) probeStrategy(path string, p *ProbePhase) {
 	case st.Name == AllStrategies:
 		v.add(path+".name", "a probe phase takes one strategy; compare phases take all")
 	case v.opts.Strategies != nil && !slices.Contains(v.opts.Strategies, st.Name):
-		v.add(path+".name", "%s", unknownMsg("strategy", st.Name, v.opts.Strategies))
+		v.add(path+".name", "%s", suggest.Unknown("strategy", st.Name, v.opts.Strategies))
 	case v.opts.CheckStrategy != nil && !v.suppressed(path):
 		if err := v.opts.CheckStrategy(st.Name, st.Params); err != nil {
 			v.hookError(path, path+".params", err)
@@ -249,7 +252,7 @@ func (v *validator) probeStrategy(path string, p *ProbePhase) {
 func (v *validator) compare(base string, c *ComparePhase) {
 	v.strategies(base, c)
 	if c.Mode != "" && !slices.Contains(Modes, c.Mode) {
-		v.add(base+".mode", "%s", unknownMsg("mode", c.Mode, Modes))
+		v.add(base+".mode", "%s", suggest.Unknown("mode", c.Mode, Modes))
 	} else if (c.Mode == ModeSim || c.Mode == ModeBoth) && v.s.Mock == nil {
 		v.add(base+".mode", "mode %s needs mock: the simulator runs the mock's limiter model, and a real API cannot be simulated; use mode live", c.Mode)
 	}
@@ -331,14 +334,14 @@ func (v *validator) strategies(base string, c *ComparePhase) {
 			continue
 		}
 		if v.opts.Strategies != nil && !slices.Contains(v.opts.Strategies, st.Name) {
-			v.add(p+".name", "%s", unknownMsg("strategy", st.Name, v.opts.Strategies))
+			v.add(p+".name", "%s", suggest.Unknown("strategy", st.Name, v.opts.Strategies))
 			continue
 		}
 		label := st.Label
 		if label == "" {
 			label = st.Name
 		} else if !labelRE.MatchString(label) || label == AllStrategies {
-			v.add(p+".label", "must be letters, digits, '.', '_' or '-' (optionally with a parameter list such as (base=1s)) and not \"all\", got %s", show(label))
+			v.add(p+".label", "must be letters, digits, '.', '_' or '-' (optionally with a parameter list such as (base=1s)) and not \"all\", got %s", strictyaml.Show(label))
 		}
 		use(label, p, fmt.Sprintf("strategy %s is listed twice; give this entry a label to run it as a variant", label))
 		if v.opts.CheckStrategy != nil && !v.suppressed(p) {

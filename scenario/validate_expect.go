@@ -4,6 +4,9 @@ import (
 	"maps"
 	"math"
 	"slices"
+
+	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/internal/suggest"
 )
 
 // AlgorithmClasses are the algorithm classes inference reports (summary.json limits[].algorithm).
@@ -29,12 +32,12 @@ func (v *validator) expect() {
 			if class, ok := algorithmAliases[a]; ok {
 				v.add(base+".algorithm", "%s cannot be told apart from %s by its behaviour, and is reported as %s; write %s", a, class, class, class)
 			} else {
-				v.add(base+".algorithm", "%s", unknownMsg("algorithm class", a, AlgorithmClasses))
+				v.add(base+".algorithm", "%s", suggest.Unknown("algorithm class", a, AlgorithmClasses))
 			}
 		}
 	}
 	if e.Binding != "" && !slices.Contains(Dimensions, e.Binding) {
-		v.add("expect.binding", "%s", unknownMsg("dimension", e.Binding, Dimensions))
+		v.add("expect.binding", "%s", suggest.Unknown("dimension", e.Binding, Dimensions))
 	}
 	v.cond("expect.rate_limited_share", e.RateLimitedShare, kindShare)
 	v.cond("expect.error_share", e.ErrorShare, kindShare)
@@ -43,17 +46,17 @@ func (v *validator) expect() {
 	labels, modes, complete := v.compareLabels()
 	for _, key := range slices.Sorted(maps.Keys(e.Strategies)) {
 		se := e.Strategies[key]
-		base := join("expect.strategies", key)
+		base := strictyaml.Join("expect.strategies", key)
 		switch {
 		case len(modes) == 0:
 			v.add(base, "no compare phase: strategy thresholds need one")
 			continue
 		case key != AllStrategies && complete && !slices.Contains(labels, key):
-			v.add(base, "%s", unknownMsg("strategy label", key, append(labels, AllStrategies)))
+			v.add(base, "%s", suggest.Unknown("strategy label", key, append(labels, AllStrategies)))
 		}
 		if se.Mode != "" {
 			if se.Mode != ModeLive && se.Mode != ModeSim {
-				v.add(base+".mode", "%s", unknownMsg("mode", se.Mode, []string{ModeLive, ModeSim}))
+				v.add(base+".mode", "%s", suggest.Unknown("mode", se.Mode, []string{ModeLive, ModeSim}))
 			} else if !modes[se.Mode] {
 				v.add(base+".mode", "no compare phase runs in mode %s", se.Mode)
 			}

@@ -2,13 +2,14 @@ package scenario
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -24,11 +25,11 @@ func (v *validator) target() {
 	if t.URL != "" {
 		u, err := url.Parse(t.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.add("target.url", "must be an http:// or https:// URL such as https://api.anthropic.com, got %s", show(t.URL))
+			v.add("target.url", "must be an http:// or https:// URL such as https://api.anthropic.com, got %s", strictyaml.Show(t.URL))
 		}
 	}
 	if t.API != "" && !slices.Contains(api.Names(), t.API) {
-		v.add("target.api", "%s", unknownMsg("api", t.API, api.Names()))
+		v.add("target.api", "%s", suggest.Unknown("api", t.API, api.Names()))
 	}
 	a := s.api()
 	if t.Model == "" && !mock && a.LLM() {
@@ -36,7 +37,7 @@ func (v *validator) target() {
 	}
 	if t.KeyEnv != "" {
 		switch {
-		case looksLikeKey(t.KeyEnv):
+		case strictyaml.LooksLikeKey(t.KeyEnv):
 			v.add("target.key_env", "looks like an API key: key_env takes the NAME of the environment variable that holds the key (e.g. ANTHROPIC_API_KEY), never the key itself")
 		case !envRE.MatchString(t.KeyEnv):
 			// The value is not shown: what is not a variable name may well be a pasted key.
@@ -46,7 +47,7 @@ func (v *validator) target() {
 	if t.Method != "" {
 		switch {
 		case !methodRE.MatchString(t.Method):
-			v.add("target.method", "must be an HTTP method in capitals such as GET or POST, got %s", show(t.Method))
+			v.add("target.method", "must be an HTTP method in capitals such as GET or POST, got %s", strictyaml.Show(t.Method))
 		case a != api.HTTP && t.Method != "POST":
 			v.add("target.method", "api %s always sends POST; remove method or use api http", a)
 		}
@@ -57,11 +58,11 @@ func (v *validator) target() {
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		p := join("target.headers", k)
+		p := strictyaml.Join("target.headers", k)
 		switch val := t.Headers[k]; {
 		case !tokenRE.MatchString(k):
 			v.add(p, "is not a valid HTTP header name (letters, digits and -)")
-		case slices.Contains(credentialHeaders, strings.ToLower(k)) || looksLikeKey(val):
+		case slices.Contains(credentialHeaders, strings.ToLower(k)) || strictyaml.LooksLikeKey(val):
 			v.add(p, "carries a credential; scenario files are shared and recorded, so put the key in an environment variable and set target.key_env to its name")
 		case strings.ContainsAny(val, "\r\n"):
 			v.add(p, "must be on one line")
@@ -99,7 +100,7 @@ func (v *validator) mock() {
 // hookError turns an error from a hook into problems under base; ParamErrors go under
 // paramBase.
 func (v *validator) hookError(base, paramBase string, err error) {
-	var se *Error
+	var se *strictyaml.Error
 	var te *yaml.TypeError
 	switch {
 	case errors.As(err, &se):
@@ -120,8 +121,8 @@ func (v *validator) hookError(base, paramBase string, err error) {
 	case errors.As(err, &te):
 		for _, e := range te.Errors {
 			q := v.at(base, e)
-			if m := lineRE.FindStringSubmatch(e); m != nil {
-				q = v.atLine(base, m[1], m[2])
+			if line, msg, ok := strictyaml.LineOf(e); ok {
+				q = v.atLine(base, line, msg)
 			}
 			v.problems = append(v.problems, q)
 		}
@@ -140,20 +141,19 @@ func (v *validator) hookError(base, paramBase string, err error) {
 // atLine positions a problem reported only by line number (a yaml.TypeError) at the deepest
 // value recorded on that line under base, the scalar the message is most likely about, and
 // names that value's path.
-func (v *validator) atLine(base, line, msg string) Problem {
+func (v *validator) atLine(base string, n int, msg string) strictyaml.Problem {
 	q := v.at(base, msg)
-	var n int
-	if _, err := fmt.Sscan(line, &n); err != nil || v.s.src == nil {
+	if v.s.src == nil {
 		return q
 	}
 	q.Line, q.Col = n, 0
 	best := ""
 	for path, pos := range v.s.src.pos {
-		if pos.line != n || (path != base && !under(path, base)) {
+		if pos.Line != n || (path != base && !under(path, base)) {
 			continue
 		}
-		if q.Col == 0 || len(path) > len(best) || (len(path) == len(best) && pos.col < q.Col) {
-			best, q.Col = path, pos.col
+		if q.Col == 0 || len(path) > len(best) || (len(path) == len(best) && pos.Col < q.Col) {
+			best, q.Col = path, pos.Col
 		}
 	}
 	if best != "" {
@@ -171,7 +171,7 @@ func joinPath(base, rel string) string {
 		}
 		return base + "." + rel
 	}
-	return join(base, rel)
+	return strictyaml.Join(base, rel)
 }
 
 var relPathRE = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+|\[[0-9]+\])*$`)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -38,11 +39,11 @@ func (x *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-func (x *Duration) decodeNode(d *decoder, n *yaml.Node, path string) {
-	if isNull(n) {
+func (x *Duration) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
+	if strictyaml.IsNull(n) {
 		return
 	}
-	if v, ok := d.duration(n, path); ok {
+	if v, ok := d.Duration(n, path); ok {
 		*x = Duration(v)
 	}
 }
@@ -51,12 +52,12 @@ func (x *Duration) decodeNode(d *decoder, n *yaml.Node, path string) {
 // text, the engine parses it; Options.CheckRate (or ParseRate) validates it.
 type Rate string
 
-func (r *Rate) decodeNode(d *decoder, n *yaml.Node, path string) {
-	if isNull(n) {
+func (r *Rate) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
+	if strictyaml.IsNull(n) {
 		return
 	}
 	if n.Kind != yaml.ScalarNode {
-		d.fail(n, path, "must be a rate such as 5/s or 300/m, got %s", describe(n))
+		d.Fail(n, path, "must be a rate such as 5/s or 300/m, got %s", strictyaml.Describe(n))
 		return
 	}
 	*r = Rate(strings.TrimSpace(n.Value))
@@ -72,7 +73,7 @@ func ParseRate(s string) (perSecond float64, err error) {
 	num, unit, hasUnit := strings.Cut(strings.TrimSpace(s), "/")
 	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
-		return 0, fmt.Errorf("bad rate %s: the count must be a number of at least 0; %s", show(s), rateExample)
+		return 0, fmt.Errorf("bad rate %s: the count must be a number of at least 0; %s", strictyaml.Show(s), rateExample)
 	}
 	if !hasUnit {
 		return n, nil
@@ -90,7 +91,7 @@ func ParseRate(s string) (perSecond float64, err error) {
 	default:
 		per, err = time.ParseDuration(unit)
 		if err != nil || per <= 0 {
-			return 0, fmt.Errorf("bad rate %s: unknown unit %s; %s", show(s), show(unit), rateExample)
+			return 0, fmt.Errorf("bad rate %s: unknown unit %s; %s", strictyaml.Show(s), strictyaml.Show(unit), rateExample)
 		}
 	}
 	return n / per.Seconds(), nil
@@ -145,44 +146,44 @@ func ParseStages(s string) (Stages, error) {
 	for i, part := range parts {
 		ds, rs, ok := strings.Cut(strings.TrimSpace(part), ":")
 		if !ok {
-			return nil, fmt.Errorf("stage %d %s: want DURATION:RATE, e.g. 30s:5/s", i+1, show(part))
+			return nil, fmt.Errorf("stage %d %s: want DURATION:RATE, e.g. 30s:5/s", i+1, strictyaml.Show(part))
 		}
 		d, err := time.ParseDuration(strings.TrimSpace(ds))
 		if err != nil {
-			return nil, fmt.Errorf("stage %d %s: bad duration %s: want e.g. 30s:5/s", i+1, show(part), show(ds))
+			return nil, fmt.Errorf("stage %d %s: bad duration %s: want e.g. 30s:5/s", i+1, strictyaml.Show(part), strictyaml.Show(ds))
 		}
 		out = append(out, Stage{Duration: Duration(d), Target: Rate(strings.TrimSpace(rs))})
 	}
 	return out, nil
 }
 
-func (st *Stages) decodeNode(d *decoder, n *yaml.Node, path string) {
+func (st *Stages) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
 	switch {
-	case isNull(n):
+	case strictyaml.IsNull(n):
 	case n.Kind == yaml.ScalarNode:
 		out, err := ParseStages(n.Value)
 		if err != nil {
-			d.fail(n, path, "%v", err)
+			d.Fail(n, path, "%v", err)
 			return
 		}
 		*st = out
 	case n.Kind == yaml.SequenceNode:
 		v := reflect.ValueOf(st).Elem()
-		d.sequence(n, v, path)
+		d.Sequence(n, v, path)
 	default:
-		d.fail(n, path, "must be a list of {duration, target} or a string such as 30s:5/s,60s:20/s, got %s", describe(n))
+		d.Fail(n, path, "must be a list of {duration, target} or a string such as 30s:5/s,60s:20/s, got %s", strictyaml.Describe(n))
 	}
 }
 
 // Clients is a client count, or several for a sweep. YAML: 50, [10, 50, 100] or "10,50,100".
 type Clients []int
 
-func (c *Clients) decodeNode(d *decoder, n *yaml.Node, path string) {
+func (c *Clients) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
 	const want = "must be a number of clients or a list of them for a sweep, e.g. 50 or [10, 50, 100]"
 	switch {
-	case isNull(n):
+	case strictyaml.IsNull(n):
 	case n.Kind == yaml.ScalarNode:
-		if i, ok := intOf(n); ok {
+		if i, ok := strictyaml.Int(n); ok {
 			*c = Clients{int(min(max(i, math.MinInt32), math.MaxInt32))}
 			return
 		}
@@ -190,7 +191,7 @@ func (c *Clients) decodeNode(d *decoder, n *yaml.Node, path string) {
 		for part := range strings.SplitSeq(n.Value, ",") {
 			i, err := strconv.Atoi(strings.TrimSpace(part))
 			if err != nil {
-				d.fail(n, path, "%s, got %s", want, show(n.Value))
+				d.Fail(n, path, "%s, got %s", want, strictyaml.Show(n.Value))
 				return
 			}
 			out = append(out, i)
@@ -200,20 +201,20 @@ func (c *Clients) decodeNode(d *decoder, n *yaml.Node, path string) {
 		out := make(Clients, len(n.Content))
 		for i, item := range n.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
-			if item = d.resolve(item); item == nil {
+			if item = d.Resolve(item); item == nil {
 				continue
 			}
-			d.pos[p] = position{item.Line, item.Column}
-			v, ok := intOf(item)
+			d.Mark(p, item)
+			v, ok := strictyaml.Int(item)
 			if !ok || v > math.MaxInt32 || v < math.MinInt32 {
-				d.fail(item, p, "must be a whole number of clients, got %s", describe(item))
+				d.Fail(item, p, "must be a whole number of clients, got %s", strictyaml.Describe(item))
 				continue
 			}
 			out[i] = int(v)
 		}
 		*c = out
 	default:
-		d.fail(n, path, "%s, got %s", want, describe(n))
+		d.Fail(n, path, "%s, got %s", want, strictyaml.Describe(n))
 	}
 }
 
@@ -224,9 +225,9 @@ const AllStrategies = "all"
 // entries, or a comma-separated string of names.
 type Strategies []Strategy
 
-func (s *Strategies) decodeNode(d *decoder, n *yaml.Node, path string) {
+func (s *Strategies) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
 	switch {
-	case isNull(n):
+	case strictyaml.IsNull(n):
 	case n.Kind == yaml.ScalarNode:
 		var out Strategies
 		for part := range strings.SplitSeq(n.Value, ",") {
@@ -237,34 +238,34 @@ func (s *Strategies) decodeNode(d *decoder, n *yaml.Node, path string) {
 		out := make(Strategies, len(n.Content))
 		for i, item := range n.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
-			if r := deref(item); r != nil && r.Kind == yaml.ScalarNode && !isNull(r) {
-				if r = d.resolve(item); r == nil {
+			if r := strictyaml.Deref(item); r != nil && r.Kind == yaml.ScalarNode && !strictyaml.IsNull(r) {
+				if r = d.Resolve(item); r == nil {
 					continue
 				}
-				d.pos[p] = position{r.Line, r.Column}
-				d.pos[p+".name"] = position{r.Line, r.Column}
+				d.Mark(p, r)
+				d.Mark(p+".name", r)
 				out[i] = Strategy{Name: strings.TrimSpace(r.Value)}
 				continue
 			}
-			d.value(item, reflect.ValueOf(&out[i]).Elem(), p)
+			d.Value(item, reflect.ValueOf(&out[i]).Elem(), p)
 		}
 		*s = out
 	default:
-		d.fail(n, path, "must be a list of strategies (names or {name, params}) or all, got %s", describe(n))
+		d.Fail(n, path, "must be a list of strategies (names or {name, params}) or all, got %s", strictyaml.Describe(n))
 	}
 }
 
 // decodeNode reads a strategy written as its name (`full-jitter`) or as {name, label, params}.
-func (s *Strategy) decodeNode(d *decoder, n *yaml.Node, path string) {
+func (s *Strategy) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
 	switch {
-	case isNull(n):
+	case strictyaml.IsNull(n):
 	case n.Kind == yaml.ScalarNode:
-		d.pos[path+".name"] = position{n.Line, n.Column}
+		d.Mark(path+".name", n)
 		*s = Strategy{Name: strings.TrimSpace(n.Value)}
 	case n.Kind == yaml.MappingNode:
-		d.structure(n, reflect.ValueOf(s).Elem(), path)
+		d.Struct(n, reflect.ValueOf(s).Elem(), path)
 	default:
-		d.fail(n, path, "must be a strategy name or {name, label, params}, got %s", describe(n))
+		d.Fail(n, path, "must be a strategy name or {name, label, params}, got %s", strictyaml.Describe(n))
 	}
 }
 
@@ -272,41 +273,30 @@ func (s *Strategy) decodeNode(d *decoder, n *yaml.Node, path string) {
 // booleans, by parameter name.
 type Params map[string]any
 
-func (p *Params) decodeNode(d *decoder, n *yaml.Node, path string) {
-	if isNull(n) {
+func (p *Params) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
+	if strictyaml.IsNull(n) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.fail(n, path, "must be a mapping of parameter: value, got %s", describe(n))
+		d.Fail(n, path, "must be a mapping of parameter: value, got %s", strictyaml.Describe(n))
 		return
 	}
 	out := Params{}
-	seen := map[string]*yaml.Node{}
-	for _, kv := range d.pairs(n, path, 0) {
-		key, ok := d.keyOf(kv[0], path)
-		if !ok {
-			continue
-		}
-		if first, dup := seen[key]; dup {
-			if isOwnKey(n, kv[0]) {
-				d.fail(kv[0], path, "parameter %q given twice (first at line %d)", key, first.Line)
-			}
-			continue
-		}
-		seen[key] = kv[0]
-		p := join(path, key)
-		v := d.resolve(kv[1])
+	for _, e := range d.Entries(n, path, "parameter") {
+		key := e.Key
+		p := strictyaml.Join(path, key)
+		v := d.Resolve(e.Value)
 		if v == nil {
 			continue
 		}
-		d.pos[p] = position{v.Line, v.Column}
-		if v.Kind != yaml.ScalarNode || isNull(v) {
-			d.fail(v, p, "must be a number, duration, string or true/false, got %s", describe(v))
+		d.Mark(p, v)
+		if v.Kind != yaml.ScalarNode || strictyaml.IsNull(v) {
+			d.Fail(v, p, "must be a number, duration, string or true/false, got %s", strictyaml.Describe(v))
 			continue
 		}
 		var x any
 		if err := v.Decode(&x); err != nil {
-			d.fail(v, p, "cannot read %s", show(v.Value))
+			d.Fail(v, p, "cannot read %s", strictyaml.Show(v.Value))
 			continue
 		}
 		out[key] = x

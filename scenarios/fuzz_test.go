@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
@@ -17,7 +18,7 @@ import (
 // probe's parser), so it reaches the parsers scenario's own FuzzLoad stubs out. It checks the
 // promise of Options: a scenario that loads is one the engine accepts — every rate and stage
 // list parses with the probe's parsers, every strategy resolves, the mock builds — and that a
-// scenario that does not load is an *scenario.Error whose problems are placed. Run it with
+// scenario that does not load is an *strictyaml.Error whose problems are placed. Run it with
 //
 //	go test ./scenarios -run '^$' -fuzz '^FuzzLoadResolved$' -fuzztime 60s
 func FuzzLoadResolved(f *testing.F) {
@@ -41,7 +42,7 @@ func FuzzLoadResolved(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := scenario.Load("f.yaml", data, opts)
 		if err != nil {
-			var se *scenario.Error
+			var se *strictyaml.Error
 			if !errors.As(err, &se) || len(se.Problems) == 0 {
 				t.Fatalf("error is not a list of problems: %v", err)
 			}

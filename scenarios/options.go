@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
@@ -40,7 +41,7 @@ func CheckRate(rate string) error {
 // their line), then validated by mockserver.Config.Validate.
 func DecodeMock(n *yaml.Node) (any, error) {
 	cfg := mockserver.DefaultConfig()
-	if err := scenario.DecodeNode("", n, "", &cfg); err != nil {
+	if err := strictyaml.Decode("", n, "", &cfg); err != nil {
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {

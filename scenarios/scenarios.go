@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/internal/suggest"
 	"github.com/ratelab/ratelab/scenario"
 	"go.yaml.in/yaml/v3"
 )
@@ -84,16 +86,16 @@ func Open(name string) ([]byte, error) {
 func notFound(arg string) error {
 	msg := fmt.Sprintf("no scenario file %q and no bundled scenario of that name; bundled: %s (see ratelab scenarios)",
 		arg, strings.Join(Names(), ", "))
-	if c := closest(arg, Names()); c != "" {
+	if c := suggest.Closest(arg, Names()); c != "" {
 		msg = fmt.Sprintf("no scenario file %q and no bundled scenario of that name; did you mean %q? (see ratelab scenarios)", arg, c)
 	}
-	return &scenario.Error{Problems: []scenario.Problem{{Msg: msg}}}
+	return &strictyaml.Error{Problems: []strictyaml.Problem{{Msg: msg}}}
 }
 
 // Read resolves the SCENARIO argument of `ratelab run`: a scenario file when a regular file of
 // that name exists or the argument looks like a path (has a directory or a .yaml/.yml suffix),
 // else a bundled scenario. It returns the name problems should use and the text. A missing
-// scenario is an *scenario.Error, so the CLI exits 2.
+// scenario is an *strictyaml.Error, so the CLI exits 2.
 func Read(arg string) (file string, data []byte, err error) {
 	if st, statErr := os.Stat(arg); statErr == nil && st.Mode().IsRegular() {
 		data, err = os.ReadFile(arg)
@@ -105,9 +107,9 @@ func Read(arg string) (file string, data []byte, err error) {
 	if strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
 		_, statErr := os.Stat(arg)
 		if errors.Is(statErr, fs.ErrNotExist) {
-			return "", nil, &scenario.Error{Problems: []scenario.Problem{{File: arg, Msg: "no such scenario file"}}}
+			return "", nil, &strictyaml.Error{Problems: []strictyaml.Problem{{File: arg, Msg: "no such scenario file"}}}
 		}
-		return "", nil, &scenario.Error{Problems: []scenario.Problem{{File: arg, Msg: "not a readable scenario file"}}}
+		return "", nil, &strictyaml.Error{Problems: []strictyaml.Problem{{File: arg, Msg: "not a readable scenario file"}}}
 	}
 	return "", nil, notFound(arg)
 }
@@ -119,36 +121,4 @@ func Load(arg string) (*scenario.Scenario, error) {
 		return nil, err
 	}
 	return scenario.Load(file, data, Options())
-}
-
-// closest returns the name within two edits of s (a likely typo), or "".
-func closest(s string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := distance(s, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

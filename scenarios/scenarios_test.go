@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/stretchr/testify/assert"
@@ -151,7 +152,7 @@ func TestRead(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, _, err := Read(tt.arg)
-		var se *scenario.Error
+		var se *strictyaml.Error
 		require.ErrorAs(t, err, &se, tt.arg)
 		assert.Equal(t, tt.want, se.Error())
 	}
@@ -171,7 +172,7 @@ phases:
         - client-limiter
 `
 	_, err := scenario.Load("bad.yaml", []byte(src), Options())
-	var se *scenario.Error
+	var se *strictyaml.Error
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, []string{
 		`bad.yaml:3:57: mock.limits.requests: unknown field "burts"; did you mean "burst"?`,

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ratelab/ratelab/internal/suggest"
 )
 
 // Kind is the type of a strategy parameter's value.
@@ -106,7 +108,7 @@ func New(spec Spec) (*Strategy, error) {
 	def, ok := Lookup(spec.Name)
 	if !ok {
 		return nil, fmt.Errorf("unknown strategy %q%s; valid strategies: %s",
-			spec.Name, suggest(spec.Name, Names()), strings.Join(Names(), ", "))
+			spec.Name, didYouMean(spec.Name, Names()), strings.Join(Names(), ", "))
 	}
 	v := values{}
 	for _, p := range def.Params {
@@ -124,7 +126,7 @@ func New(spec Spec) (*Strategy, error) {
 				return nil, fmt.Errorf("strategy %s: unknown parameter %q: it takes no parameters", def.Name, a.Name)
 			}
 			return nil, fmt.Errorf("strategy %s: unknown parameter %q%s; valid parameters: %s",
-				def.Name, a.Name, suggest(a.Name, names), strings.Join(names, ", "))
+				def.Name, a.Name, didYouMean(a.Name, names), strings.Join(names, ", "))
 		}
 		x, err := p.parse(a.Value)
 		if err != nil {
@@ -280,44 +282,11 @@ func paramNames(d Definition) []string {
 	return out
 }
 
-// suggest returns ` (did you mean "x"?)` for the candidate closest to s by edit distance, when
-// it is close enough to be a plausible typo; "" otherwise.
-func suggest(s string, candidates []string) string {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := editDistance(s, c)
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
+// didYouMean returns ` (did you mean "x"?)` for the name s most likely misspells
+// (suggest.Closest), "" when none.
+func didYouMean(s string, names []string) string {
+	if c := suggest.Closest(s, names); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
-	if bestD < 0 || bestD > max(2, len(s)/3) {
-		for _, c := range candidates { // a prefix or part of a name: "jitter" → full-jitter
-			if len(s) >= 3 && strings.Contains(c, s) {
-				return fmt.Sprintf(" (did you mean %q?)", c)
-			}
-		}
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }

@@ -178,11 +178,10 @@ func TestListFitsIn100Columns(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	assert.Equal(t, ` (did you mean "retry-after"?)`, suggest("retry-afer", Names()))
-	assert.Equal(t, ` (did you mean "aimd"?)`, suggest("aimdd", Names()))
-	assert.Equal(t, "", suggest("qqqqqqqq", Names()))
-	assert.Equal(t, 3, editDistance("kitten", "sitting"))
+func TestDidYouMean(t *testing.T) {
+	assert.Equal(t, ` (did you mean "retry-after"?)`, didYouMean("retry-afer", Names()))
+	assert.Equal(t, ` (did you mean "aimd"?)`, didYouMean("aimdd", Names()))
+	assert.Equal(t, "", didYouMean("qqqqqqqq", Names()))
 }
 
 func FuzzParseList(f *testing.F) {

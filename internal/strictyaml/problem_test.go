@@ -1,4 +1,4 @@
-package scenario
+package strictyaml
 
 import (
 	"testing"
@@ -27,39 +27,12 @@ func TestProblemString(t *testing.T) {
 
 func TestSortProblems(t *testing.T) {
 	ps := []Problem{{Msg: "a"}, {Line: 5, Col: 2, Msg: "b"}, {Line: 1, Msg: "c"}, {Line: 5, Col: 1, Msg: "d"}, {Msg: "e"}}
-	sortProblems(ps)
+	Sort(ps)
 	var got []string
 	for _, p := range ps {
 		got = append(got, p.Msg)
 	}
 	assert.Equal(t, []string{"c", "d", "b", "a", "e"}, got)
-}
-
-func TestSuggest(t *testing.T) {
-	fields := []string{"name", "stages", "start_rate", "max_inflight", "duration", "rate", "find"}
-	tests := []struct{ in, want string }{
-		{"stagez", "stages"},
-		{"Stages", "stages"},
-		{"durration", "duration"},
-		{"maxinflight", "max_inflight"},
-		{"startrate", "start_rate"},
-		{"rat", "rate"},
-		{"stagse", "stages"},
-		{"fnid", "find"},
-		{"x", ""},
-		{"zzz", ""},
-		{"completely-different", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			assert.Equal(t, tt.want, suggest(tt.in, fields))
-		})
-	}
-	assert.Equal(t, 3, editDistance("kitten", "sitting"))
-	assert.Equal(t, 1, editDistance("burts", "burst"))
-	assert.Equal(t, 3, editDistance("ca", "abc"), "optimal string alignment edits no substring twice")
-	assert.Equal(t, 0, editDistance("", ""))
-	assert.Equal(t, 4, editDistance("", "rate"))
 }
 
 func TestShowHidesKeys(t *testing.T) {
@@ -73,6 +46,6 @@ func TestShowHidesKeys(t *testing.T) {
 		{"a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6", "a value that looks like an API key (not shown)"},
 		{"this is a long sentence that is not a key at all, really", `"this is a long sentence that is not a..."`},
 	} {
-		assert.Equal(t, tt.want, show(tt.in), tt.in)
+		assert.Equal(t, tt.want, Show(tt.in), tt.in)
 	}
 }

@@ -1,9 +1,10 @@
-package scenario
+package strictyaml
 
 import (
 	"cmp"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,7 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Problem is one thing wrong with a scenario: where it is (file, line, column, and the field
+// Problem is one thing wrong with a document: where it is (file, line, column, and the field
 // path such as "phases[1].compare.strategies[2].params.cap") and what is wrong.
 type Problem struct {
 	File string `json:"file,omitempty"`
@@ -45,7 +46,7 @@ func (p Problem) String() string {
 	return b.String()
 }
 
-// Error is an invalid scenario: every problem found, in file order. Commands map it to exit
+// Error is an invalid document: every problem found, in file order. Commands map it to exit
 // code 2 and print one problem per line.
 type Error struct {
 	Problems []Problem
@@ -60,9 +61,9 @@ func (e *Error) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// sortProblems orders problems by file position; problems without a position keep their order
-// after the positioned ones.
-func sortProblems(ps []Problem) {
+// Sort orders problems by file position; problems without a position keep their order after
+// the positioned ones.
+func Sort(ps []Problem) {
 	slices.SortStableFunc(ps, func(a, b Problem) int {
 		if (a.Line == 0) != (b.Line == 0) {
 			if a.Line == 0 {
@@ -74,58 +75,57 @@ func sortProblems(ps []Problem) {
 	})
 }
 
-// suggest returns the candidate closest to s by edit distance when it is close enough to be a
-// likely typo, else "".
-func suggest(s string, candidates []string) string {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), strings.ToLower(c))
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
+var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// SyntaxProblem turns a YAML parser error ("yaml: line 3: did not find expected key") into a
+// positioned problem.
+func SyntaxProblem(file string, err error) Problem {
+	msg := err.Error()
+	p := Problem{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		p.Msg = "invalid YAML: " + m[2]
 	}
-	// A typo changes at most a third of the word, and never more than 3 letters.
-	limit := min(3, max(1, max(len(s), len(best))/3))
-	if bestD < 0 || bestD > limit {
-		return ""
-	}
-	return best
+	return p
 }
 
-// unknownMsg explains an unknown name: the closest valid one when there is a likely typo, else
-// the list of valid names.
-func unknownMsg(kind, s string, valid []string) string {
-	if c := suggest(s, valid); c != "" {
-		return fmt.Sprintf("unknown %s %q; did you mean %q?", kind, s, c)
+// LineOf splits the line number off a message of the YAML library ("line 3: cannot
+// unmarshal …"); ok is false when the message names no line.
+func LineOf(msg string) (line int, rest string, ok bool) {
+	m := lineRE.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, msg, false
 	}
-	return fmt.Sprintf("unknown %s %q; valid: %s", kind, s, strings.Join(valid, ", "))
+	line, _ = strconv.Atoi(m[1])
+	return line, m[2], true
 }
 
-// editDistance is the optimal string alignment distance between a and b: insertions,
-// deletions, substitutions and transpositions of adjacent letters ("burts" → "burst") cost 1.
-// It works over bytes (names are ASCII).
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
+// RecordPositions notes the position of every value under n, starting at path, so that problems
+// found later in a section decoded some other way still get a line and column.
+func (d *Decoder) RecordPositions(n *yaml.Node, path string) { d.recordPositions(n, path, 0) }
+
+func (d *Decoder) recordPositions(n *yaml.Node, path string, depth int) {
+	if depth > MaxDepth {
+		return
 	}
-	for j := range d[0] {
-		d[0][j] = j
+	if n = d.Resolve(n); n == nil {
+		return
 	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+	if _, ok := d.pos[path]; !ok {
+		d.pos[path] = Position{n.Line, n.Column}
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind == yaml.ScalarNode {
+				d.recordPositions(n.Content[i+1], Join(path, k.Value), depth+1)
 			}
 		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			d.recordPositions(c, fmt.Sprintf("%s[%d]", path, i), depth+1)
+		}
 	}
-	return d[len(a)][len(b)]
 }
 
 func wantOf(k reflect.Kind) string {
@@ -152,27 +152,27 @@ func kindName(n *yaml.Node) string {
 	}
 }
 
-// describe names what a node is, for "got …" messages.
-func describe(n *yaml.Node) string {
+// Describe names what a node is, for "got …" messages.
+func Describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		if isNull(n) {
+		if IsNull(n) {
 			return "nothing"
 		}
-		return show(n.Value)
+		return Show(n.Value)
 	default:
 		return "an unsupported node"
 	}
 }
 
-// show quotes a user value for a message: shortened when long, and withheld when it looks like
+// Show quotes a user value for a message: shortened when long, and withheld when it looks like
 // an API key, so a key pasted into the wrong field never reaches the terminal.
-func show(s string) string {
-	if looksLikeKey(s) {
+func Show(s string) string {
+	if LooksLikeKey(s) {
 		return "a value that looks like an API key (not shown)"
 	}
 	if len(s) > 40 {
@@ -181,8 +181,8 @@ func show(s string) string {
 	return strconv.Quote(s)
 }
 
-// looksLikeKey reports whether s looks like a provider API key or a bearer token.
-func looksLikeKey(s string) bool {
+// LooksLikeKey reports whether s looks like a provider API key or a bearer token.
+func LooksLikeKey(s string) bool {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(strings.ToLower(s), "bearer ") {
 		return true
