@@ -15,15 +15,15 @@ import (
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
-	"github.com/ratelab/ratelab/runner"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // readSummary reads dir/summary.json.
-func readSummary(t *testing.T, dir string) report.Summary {
+func readSummary(t *testing.T, dir string) summary.Summary {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, report.SummaryFile))
 	require.NoError(t, err)
-	var s report.Summary
+	var s summary.Summary
 	require.NoError(t, json.Unmarshal(b, &s))
 	return s
 }
@@ -36,7 +36,7 @@ func compareArgs(dir, rpm, burst string, more ...string) []string {
 }
 
 // assertBound checks that no entry's makespan beats its lower bound.
-func assertBound(t *testing.T, s report.Summary) {
+func assertBound(t *testing.T, s summary.Summary) {
 	t.Helper()
 	for _, st := range s.Strategies {
 		require.NotNil(t, st.MakespanSeconds, st.Name)
@@ -226,9 +226,9 @@ func TestCompareOpenArrivals(t *testing.T) {
 
 // assertAgree checks that every strategy's simulated attempts and makespan are within tol of
 // its live ones.
-func assertAgree(t *testing.T, s report.Summary, tol float64) {
+func assertAgree(t *testing.T, s summary.Summary, tol float64) {
 	t.Helper()
-	as := runner.Agreements(&s)
+	as := summary.Agreements(&s)
 	require.NotEmpty(t, as)
 	for _, a := range as {
 		assert.LessOrEqual(t, a.AttemptsDiff, tol, "%s: attempts live %d, sim %d", a.Name, a.LiveAttempts, a.SimAttempts)

@@ -46,7 +46,7 @@ func runReport(_ context.Context, env *cliEnv, args []string) error {
 		return nil
 	}
 	w := env.stdout
-	for _, f := range report.KeyFindings(s) {
+	for _, f := range s.Findings {
 		fmt.Fprintf(w, "- %s\n", f)
 	}
 	fmt.Fprintln(w)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/report"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // readmeSweep is the README's simulated client-count sweep.
@@ -110,7 +111,7 @@ func TestFailuresNamedByKind(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	s := readSummary(t, dir)
 	require.Positive(t, s.Totals.Errors)
-	assert.Equal(t, []report.ErrorKind{{Error: "HTTP 500 text/html", Count: s.Totals.Errors}}, s.Totals.ErrorKinds)
+	assert.Equal(t, []summary.ErrorKind{{Error: "HTTP 500 text/html", Count: s.Totals.Errors}}, s.Totals.ErrorKinds)
 	assert.Contains(t, strings.Join(s.Findings, "\n"), fmt.Sprintf("Failures by kind: %d × HTTP 500 text/html.", s.Totals.Errors))
 }
 

@@ -8,9 +8,10 @@ import (
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
-// Builder computes a Summary and the chart data from a run's attempts in one streaming pass. Feed
+// Builder computes a summary.Summary and the chart data from a run's attempts in one streaming pass. Feed
 // it every attempt in log order with Add, then call Summary. Its memory is bounded by the run's
 // length in seconds (per-second series of each segment, at most maxLabelSeries of them), its
 // number of strategies × client counts, its clients, and the logical requests still waiting
@@ -19,7 +20,7 @@ type Builder struct {
 	run      *record.Run
 	analyzer analyzer
 
-	totals Totals
+	totals summary.Totals
 	// modes splits the totals into live HTTP attempts and simulated ones (modeLive, modeSim).
 	modes [2]modeAcc
 
@@ -58,7 +59,7 @@ func modeIndex(a *record.Attempt) int {
 
 // modeAcc accumulates one mode's share of the totals.
 type modeAcc struct {
-	t            ModeTotals
+	t            summary.ModeTotals
 	okLatencySum float64
 }
 
@@ -290,7 +291,7 @@ func (m *modeAcc) add(a *record.Attempt, outcome string) {
 }
 
 // totals returns the mode's totals with its mean response time, nil when it has no record.
-func (m *modeAcc) totals(mode string) *ModeTotals {
+func (m *modeAcc) totals(mode string) *summary.ModeTotals {
 	if m.t.Attempts == 0 && m.t.ClientRejected == 0 && m.t.Requests == 0 {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // att is a compact attempt for the builder tables.
@@ -26,7 +27,7 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 		name     string
 		segStart float64
 		atts     []record.Attempt
-		check    func(t *testing.T, st Strategy, tot Totals)
+		check    func(t *testing.T, st summary.Strategy, tot summary.Totals)
 	}{
 		{
 			name:     "retries then success: latency from attempt 1's scheduled time to the final end",
@@ -35,7 +36,7 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 				att(0, 1, 1, 10, 10.2, 100, 429, false),
 				att(0, 1, 2, 11, 11, 500, 200, true),
 			},
-			check: func(t *testing.T, st Strategy, tot Totals) {
+			check: func(t *testing.T, st summary.Strategy, tot summary.Totals) {
 				assert.EqualValues(t, 1, st.Requests)
 				assert.EqualValues(t, 1, st.Succeeded)
 				assert.EqualValues(t, 2, st.Attempts)
@@ -57,7 +58,7 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 				att(1, 2, 3, 2, 2, 100, 200, true), // succeeds
 				att(0, 3, 1, 1, 1, 50, 429, false), // never finished
 			},
-			check: func(t *testing.T, st Strategy, tot Totals) {
+			check: func(t *testing.T, st summary.Strategy, tot summary.Totals) {
 				assert.EqualValues(t, 3, st.Requests)
 				assert.EqualValues(t, 1, st.Succeeded)
 				assert.EqualValues(t, 1, st.Failed)
@@ -74,7 +75,7 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 		{
 			name: "a success without the final flag still ends its request",
 			atts: []record.Attempt{att(0, 1, 1, 0, 0, 250, 200, false)},
-			check: func(t *testing.T, st Strategy, tot Totals) {
+			check: func(t *testing.T, st summary.Strategy, tot summary.Totals) {
 				assert.EqualValues(t, 1, st.Succeeded)
 				assert.EqualValues(t, 0, st.Unfinished)
 			},
@@ -82,21 +83,21 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 		{
 			name: "fairness: equal clients score 1",
 			atts: []record.Attempt{att(0, 1, 1, 0, 0, 1000, 200, true), att(1, 2, 1, 0, 0, 1000, 200, true)},
-			check: func(t *testing.T, st Strategy, tot Totals) {
+			check: func(t *testing.T, st summary.Strategy, tot summary.Totals) {
 				assert.Equal(t, 1.0, *st.Fairness)
 			},
 		},
 		{
 			name: "fairness: one of two clients served scores 1/2",
 			atts: []record.Attempt{att(0, 1, 1, 0, 0, 1000, 200, true), att(1, 2, 1, 0, 0, 1000, 429, true)},
-			check: func(t *testing.T, st Strategy, tot Totals) {
+			check: func(t *testing.T, st summary.Strategy, tot summary.Totals) {
 				assert.Equal(t, 0.5, *st.Fairness)
 			},
 		},
 		{
 			name: "fairness: a client served later scores lower (x = 1/1 s and 1/3 s → J = 0.8)",
 			atts: []record.Attempt{att(0, 1, 1, 0, 0, 1000, 200, true), att(1, 2, 1, 0, 2, 1000, 200, true)},
-			check: func(t *testing.T, st Strategy, tot Totals) {
+			check: func(t *testing.T, st summary.Strategy, tot summary.Totals) {
 				// (1 + 1/3)² / (2 · (1 + 1/9)) = 0.8
 				assert.Equal(t, 0.8, *st.Fairness)
 			},
@@ -107,7 +108,7 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 				att(0, 1, 1, 0, 0.1, 10, 429, false), att(0, 1, 2, 0.2, 0.2, 10, 429, false),
 				att(0, 1, 3, 0.9, 0.9, 10, 429, false), att(0, 1, 4, 1.5, 1.5, 10, 200, true),
 			},
-			check: func(t *testing.T, st Strategy, tot Totals) {
+			check: func(t *testing.T, st summary.Strategy, tot summary.Totals) {
 				assert.Equal(t, 3.0, st.PeakAttemptsPerSecond)
 				assert.Equal(t, 10.0, st.PeakRetriesPerSecond, "one retry in each 100 ms bin it reached")
 				assert.Equal(t, 1.0, st.PeakRetriesPer100ms, "the same peak as a count, in the unit the tables say")
@@ -122,7 +123,7 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 				att(2, 3, 2, 300.55, 300.55, 10, 200, true), att(3, 4, 2, 300.59, 300.59, 10, 200, true),
 				att(0, 5, 2, 299.0, 299.0, 10, 200, true), // logged late, sent before the first retry logged
 			},
-			check: func(t *testing.T, st Strategy, tot Totals) {
+			check: func(t *testing.T, st summary.Strategy, tot summary.Totals) {
 				assert.Equal(t, 4.0, st.PeakAttemptsPerSecond)
 				assert.Equal(t, 40.0, st.PeakRetriesPerSecond)
 				assert.Equal(t, 4.0, st.PeakRetriesPer100ms)
@@ -206,7 +207,7 @@ func TestLowerBoundAdmitted(t *testing.T) {
 
 func TestRankCompleteFirst(t *testing.T) {
 	f := func(x float64) *float64 { return &x }
-	sts := []Strategy{
+	sts := []summary.Strategy{
 		{Name: "gives-up", Requests: 10, Succeeded: 8, Failed: 2, MakespanSeconds: f(5)},
 		{Name: "slow", Requests: 10, Succeeded: 10, MakespanSeconds: f(20), Attempts: 12},
 		{Name: "fast", Requests: 10, Succeeded: 10, MakespanSeconds: f(12), Attempts: 30},
@@ -280,7 +281,7 @@ func TestFailureReasons(t *testing.T) {
 		name   string
 		run    record.Run
 		atts   []record.Attempt
-		want   []Reason
+		want   []summary.Reason
 		prose  string
 		inFind string
 	}{
@@ -288,7 +289,7 @@ func TestFailureReasons(t *testing.T) {
 			name: "anthropic-sdk gives up after 3 attempts",
 			atts: cat(gaveUp(1, 3, "max attempts 3 reached (last status 429)"), gaveUp(2, 3, "max attempts 3 reached (last status 429)"),
 				[]record.Attempt{att(1, 3, 1, 0, 0, 10, 200, true)}),
-			want:   []Reason{{"gave up after 3 attempts (max-attempts 3)", 2}},
+			want:   []summary.Reason{{Reason: "gave up after 3 attempts (max-attempts 3)", Count: 2}},
 			prose:  "2 of 3 did not succeed: 2 gave up after 3 attempts (max-attempts 3)",
 			inFind: "but 2 of 3 did not succeed: 2 gave up after 3 attempts (max-attempts 3) and no strategy completed every request",
 		},
@@ -300,21 +301,21 @@ func TestFailureReasons(t *testing.T) {
 				gaveUp(3, 1, "status 400 is not retryable"),
 				gaveUp(4, 2, "retry-after 3m0s over the 2m0s cap: the SDK gives up"),
 			),
-			want: []Reason{{"gave up at max-elapsed 15m0s", 2}, {"HTTP 400 is not retryable", 1},
-				{"retry-after over the 2m0s cap: the SDK gives up", 1}},
+			want: []summary.Reason{{Reason: "gave up at max-elapsed 15m0s", Count: 2}, {Reason: "HTTP 400 is not retryable", Count: 1},
+				{Reason: "retry-after over the 2m0s cap: the SDK gives up", Count: 1}},
 			prose: "4 of 4 did not succeed: 2 gave up at max-elapsed 15m0s, 1 HTTP 400 is not retryable, 1 retry-after over the 2m0s cap: the SDK gives up",
 		},
 		{
 			name: "an old log without gave_up: the segment's max-attempts tells",
 			run:  record.Run{Segments: []record.Segment{{Label: "x", Strategy: "s", Mode: record.ModeSim, Clients: 2, Params: map[string]any{"max-attempts": 3.0}}}},
 			atts: cat(gaveUp(1, 3, ""), gaveUp(2, 1, "")),
-			want: []Reason{{"gave up (this log does not record why)", 1}, {"gave up after 3 attempts (max-attempts 3)", 1}},
+			want: []summary.Reason{{Reason: "gave up (this log does not record why)", Count: 1}, {Reason: "gave up after 3 attempts (max-attempts 3)", Count: 1}},
 		},
 		{
 			name:  "requests with no final attempt: the run stopped first",
 			run:   record.Run{Partial: true, StopReason: "--max-requests 10 reached"},
 			atts:  []record.Attempt{att(0, 1, 1, 0, 0, 10, 429, false), att(1, 2, 1, 0, 0, 10, 200, true)},
-			want:  []Reason{{"unfinished: the run stopped first (--max-requests 10 reached)", 1}},
+			want:  []summary.Reason{{Reason: "unfinished: the run stopped first (--max-requests 10 reached)", Count: 1}},
 			prose: "1 of 2 did not succeed: 1 unfinished: the run stopped first (--max-requests 10 reached)",
 		},
 		{
@@ -339,7 +340,7 @@ func TestFailureReasons(t *testing.T) {
 			}
 			assert.Equal(t, st.Requests-st.Succeeded, n, "every request that did not succeed has a reason")
 			if tt.prose != "" {
-				assert.Equal(t, tt.prose, st.notSucceeded())
+				assert.Equal(t, tt.prose, notSucceeded(&st))
 			}
 			if tt.inFind != "" {
 				assert.Contains(t, strings.Join(s.Findings, "\n"), tt.inFind)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/ratelab/ratelab/summary"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -49,7 +50,7 @@ func (c *Chart) WritePNG(w io.Writer) error {
 }
 
 // Charts returns the report's charts in order; those without data carry the reason in Omitted.
-func (b *Builder) Charts(s *Summary) []Chart {
+func (b *Builder) Charts(s *summary.Summary) []Chart {
 	pal := newPalette(s)
 	lay := b.layout()
 	return []Chart{

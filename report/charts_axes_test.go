@@ -13,6 +13,7 @@ import (
 
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // TestStrategyColor (issue 13, item 14): a strategy's colour comes from its name alone, so it
@@ -27,8 +28,8 @@ func TestStrategyColor(t *testing.T) {
 		}
 		seen[c] = n
 	}
-	alone := newPalette(&Summary{Strategies: []Strategy{{Name: "retry-after"}}})
-	many := newPalette(&Summary{Strategies: []Strategy{{Name: "aimd"}, {Name: "exponential"}, {Name: "retry-after"}, {Name: "full-jitter"}}})
+	alone := newPalette(&summary.Summary{Strategies: []summary.Strategy{{Name: "retry-after"}}})
+	many := newPalette(&summary.Summary{Strategies: []summary.Strategy{{Name: "aimd"}, {Name: "exponential"}, {Name: "retry-after"}, {Name: "full-jitter"}}})
 	assert.Equal(t, alone.color("retry-after"), many.color("retry-after"), "a strategy's colour does not depend on the others in the run")
 	v := strategyColor("full-jitter(cap=60s)")
 	assert.NotEqual(t, strategyColor("full-jitter"), v, "a variant is told apart from its base")
@@ -135,14 +136,14 @@ func TestChartMarks(t *testing.T) {
 	fixtures["compare-sweep"].write(t, dir)
 	s, err := Generate(dir, Options{})
 	require.NoError(t, err)
-	var incomplete *Strategy
+	var incomplete *summary.Strategy
 	for i := range s.Strategies {
-		if !s.Strategies[i].complete() {
+		if !complete(&s.Strategies[i]) {
 			incomplete = &s.Strategies[i]
 		}
 	}
 	require.NotNil(t, incomplete, "the fixture has an entry that gave up on requests")
-	assert.Contains(t, incomplete.shortReason(), "gave up after 6 attempts")
+	assert.Contains(t, shortReason(incomplete), "gave up after 6 attempts")
 
 	b := NewBuilder(mustRun(t, dir))
 	require.NoError(t, record.ScanFile(dir, func(a *record.Attempt) error { b.Add(a); return nil }))

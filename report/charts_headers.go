@@ -13,6 +13,7 @@ import (
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // flatShare is the most of a dimension's budget a run may have used, as a share of its limit,
@@ -37,7 +38,7 @@ func (r headerRange) flat() bool {
 // headersChart: per dimension, remaining over time with the advertised and effective limits, on
 // the live panel's clock (the simulated one when no live response carried headers). Dimensions
 // whose remaining never moved are left out and the note says so.
-func (b *Builder) headersChart(s *Summary, lay clockLayout, pal palette) Chart {
+func (b *Builder) headersChart(s *summary.Summary, lay clockLayout, pal palette) Chart {
 	c := Chart{File: "headers.png", Title: "Rate-limit headers: remaining per dimension over time, with the advertised and effective limits"}
 	mode := record.ModeLive
 	ranges := headerRanges(lay.of(mode))
@@ -102,7 +103,7 @@ func (b *Builder) headersChart(s *Summary, lay clockLayout, pal palette) Chart {
 
 // headerPanel draws one dimension: remaining (lowest per bin), the advertised limit the headers
 // stated, and the inferred effective limit in the units remaining counts.
-func headerPanel(s *Summary, spans []*segSpan, d ratelimit.Dimension, r headerRange, length, width float64, axis string,
+func headerPanel(s *summary.Summary, spans []*segSpan, d ratelimit.Dimension, r headerRange, length, width float64, axis string,
 	legend *legendColumn, first bool, pal palette) (*plot.Plot, error) {
 	name := dimensionWords(d.String())
 	p := newPlot(name, axis, name+" remaining")

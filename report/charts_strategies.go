@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // rateXYs turns a count series into per-second rates at each bin's start, shifted by origin;
@@ -31,7 +32,7 @@ func rateXYs(s *Series, origin float64) plotter.XYs {
 // strategiesChart: attempts per second over time per strategy entry, small multiples sharing
 // both axes, time counted from each entry's segment start; a panel whose requests did not all
 // succeed says how many and why in its title.
-func (b *Builder) strategiesChart(s *Summary, pal palette) Chart {
+func (b *Builder) strategiesChart(s *summary.Summary, pal palette) Chart {
 	c := Chart{File: "strategies.png", Title: "Attempts per second over time, one panel per strategy"}
 	if len(s.Strategies) == 0 {
 		c.Omitted = "no strategies were compared in this run"
@@ -67,8 +68,8 @@ func (b *Builder) strategiesChart(s *Summary, pal palette) Chart {
 				acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
 				start, _ := acc.start()
 				pts := rateXYs(acc.perSec.rebin(width), start)
-				title := st.Label(showMode, showClients)
-				if r := st.shortReason(); r != "" {
+				title := strategyLabel(st, showMode, showClients)
+				if r := shortReason(st); r != "" {
 					title += " — " + r
 				}
 				p := newPlot(title, xLabel, yLabel)
@@ -130,13 +131,13 @@ func (b *Builder) strategiesChart(s *Summary, pal palette) Chart {
 
 // latencyChart: the completion-latency CDF of each strategy entry on a logarithmic time axis,
 // as a share of all the entry's requests, so an entry that gave up on some tops out below 1.
-func (b *Builder) latencyChart(s *Summary, pal palette) Chart {
+func (b *Builder) latencyChart(s *summary.Summary, pal palette) Chart {
 	c := Chart{File: "latency.png", Title: "Completion latency (CDF) per strategy"}
 	if len(s.Strategies) == 0 {
 		c.Omitted = "no strategies were compared in this run"
 		return c
 	}
-	if !slices.ContainsFunc(s.Strategies, func(st Strategy) bool { return st.Latency != nil }) {
+	if !slices.ContainsFunc(s.Strategies, func(st summary.Strategy) bool { return st.Latency != nil }) {
 		c.Omitted = "no logical request of a compared strategy succeeded"
 		return c
 	}
@@ -187,7 +188,7 @@ func (b *Builder) latencyChart(s *Summary, pal palette) Chart {
 				}
 				l.StepStyle = plotter.PreStep
 				p.Add(l)
-				name := st.Label(showMode, showClients)
+				name := strategyLabel(st, showMode, showClients)
 				if n := st.Requests - st.Succeeded; n > 0 {
 					name += fmt.Sprintf(" (%s/%s failed)", compact(n), compact(st.Requests))
 					incomplete = true
@@ -209,9 +210,9 @@ func (b *Builder) latencyChart(s *Summary, pal palette) Chart {
 // rankingChart: per group of comparable entries (mode and client count), the makespan of each
 // strategy as a bar, best first, against the lower bound the limits allow, with its attempts
 // written beside it; an entry that did not complete every request is hatched and says why.
-func rankingChart(s *Summary, pal palette) Chart {
+func rankingChart(s *summary.Summary, pal palette) Chart {
 	c := Chart{File: "ranking.png", Title: "Makespan per strategy against the lower bound, with attempts"}
-	if !slices.ContainsFunc(s.Strategies, func(st Strategy) bool { return st.MakespanSeconds != nil }) {
+	if !slices.ContainsFunc(s.Strategies, func(st summary.Strategy) bool { return st.MakespanSeconds != nil }) {
 		c.Omitted = "no strategies were compared in this run"
 		if len(s.Strategies) > 0 {
 			c.Omitted = "no strategy completed a request"
@@ -237,10 +238,10 @@ func rankingChart(s *Summary, pal palette) Chart {
 				st := g.entries[i]
 				names = append(names, st.Name)
 				text := g.attempts(st.Attempts)
-				if r := st.shortReason(); r != "" {
+				if r := shortReason(st); r != "" {
 					text += "; " + r
 				}
-				bar := hbar{value: valueOr(st.MakespanSeconds, 0), col: pal.color(st.Name), incomplete: !st.complete(), text: text, bound: -1}
+				bar := hbar{value: valueOr(st.MakespanSeconds, 0), col: pal.color(st.Name), incomplete: !complete(st), text: text, bound: -1}
 				if lb := st.MakespanLowerBoundSeconds; lb != nil {
 					bar.bound = *lb
 				}
@@ -327,7 +328,7 @@ func (hp *hbarPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 // sweepChart: attempts and makespan against client count, one line per strategy and mode, the
 // lower bound on makespan, incomplete entries marked; logarithmic axes when a range spans more
 // than 10×, ticks at the client counts swept.
-func sweepChart(s *Summary, pal palette) Chart {
+func sweepChart(s *summary.Summary, pal palette) Chart {
 	c := Chart{File: "sweep.png", Title: "Attempts and makespan against client count"}
 	var counts []float64
 	for _, st := range s.Strategies {
@@ -361,16 +362,16 @@ func sweepChart(s *Summary, pal palette) Chart {
 			l := lines[i]
 			x := float64(st.Clients)
 			l.att = append(l.att, plotter.XY{X: x, Y: float64(st.Attempts)})
-			if !st.complete() {
+			if !complete(st) {
 				l.badAtt = append(l.badAtt, plotter.XY{X: x, Y: float64(st.Attempts)})
 			}
 			if st.MakespanSeconds != nil {
 				l.mk = append(l.mk, plotter.XY{X: x, Y: *st.MakespanSeconds})
-				if !st.complete() {
+				if !complete(st) {
 					l.bad = append(l.bad, plotter.XY{X: x, Y: *st.MakespanSeconds})
 				}
 			}
-			if st.complete() && st.MakespanLowerBoundSeconds != nil {
+			if complete(st) && st.MakespanLowerBoundSeconds != nil {
 				lb = math.Max(lb, *st.MakespanLowerBoundSeconds)
 			}
 		}
@@ -502,4 +503,21 @@ func sweepChart(s *Summary, pal palette) Chart {
 		return drawGrid(legend.split(drawTitle(dc, "Client-count sweep: attempts and makespan per strategy")), []*plot.Plot{att, mk}, 2)
 	}
 	return c
+}
+
+// strategyLabel names a strategy entry for tables and charts: the strategy, then the mode and
+// client count when the run had more than one of either.
+func strategyLabel(s *summary.Strategy, showMode, showClients bool) string {
+	l := s.Name
+	if showMode {
+		l += " (" + s.Mode + ")"
+	}
+	if showClients {
+		if s.Clients > 0 {
+			l += " ×" + count(int64(s.Clients))
+		} else {
+			l += " (open arrivals)"
+		}
+	}
+	return l
 }

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // A run's record times lie on one timeline on which live segments take wall-clock time and
@@ -177,7 +178,7 @@ type limitLine struct {
 // requestLimits are the request-rate lines of the time panels: the inferred effective limit,
 // the advertised one when it differs by more than 1%, and the binding limit when a token
 // dimension binds first.
-func requestLimits(s *Summary) []limitLine {
+func requestLimits(s *summary.Summary) []limitLine {
 	var out []limitLine
 	for _, l := range s.Limits {
 		if l.Dimension != "requests" {
@@ -187,7 +188,7 @@ func requestLimits(s *Summary) []limitLine {
 			out = append(out, limitLine{fmt.Sprintf("effective limit (inferred): %s requests/s", human(*e/60)), *e / 60,
 				colEffective, []vg.Length{vg.Points(6), vg.Points(2), vg.Points(2), vg.Points(2)}})
 		}
-		if a := l.AdvertisedPerMinute; a != nil && *a > 0 && (l.EffectivePerMinute == nil || relDiff(*a, *l.EffectivePerMinute) > 0.01) {
+		if a := l.AdvertisedPerMinute; a != nil && *a > 0 && (l.EffectivePerMinute == nil || summary.RelDiff(*a, *l.EffectivePerMinute) > 0.01) {
 			out = append(out, limitLine{fmt.Sprintf("advertised limit (headers): %s requests/s", human(*a/60)), *a / 60,
 				colSent, []vg.Length{vg.Points(10), vg.Points(4)}})
 		}
@@ -205,7 +206,7 @@ func dimensionWords(d string) string { return strings.ReplaceAll(d, "_", " ") }
 
 // timelineChart: per panel (live, simulated), attempts per second sent, accepted, refused and
 // failed, each segment a labelled band, with the request limits as lines.
-func (b *Builder) timelineChart(s *Summary, lay clockLayout, pal palette) Chart {
+func (b *Builder) timelineChart(s *summary.Summary, lay clockLayout, pal palette) Chart {
 	c := Chart{File: "timeline.png", Title: "Attempts per second, live and simulated time apart, each segment a band, with the request limits"}
 	if b.totals.Attempts == 0 {
 		c.Omitted = "no attempt was recorded"
@@ -230,7 +231,7 @@ func (b *Builder) timelineChart(s *Summary, lay clockLayout, pal palette) Chart 
 }
 
 // timelinePanel draws one mode's panel; the first panel fills the legend.
-func (b *Builder) timelinePanel(s *Summary, lay clockLayout, mode string, both bool, limits []limitLine, legend *legendColumn, first bool, pal palette) (*plot.Plot, error) {
+func (b *Builder) timelinePanel(s *summary.Summary, lay clockLayout, mode string, both bool, limits []limitLine, legend *legendColumn, first bool, pal palette) (*plot.Plot, error) {
 	length := lay.length(mode)
 	width := panelWidth(length)
 	axis, per := clockWords(mode, both)
@@ -370,7 +371,7 @@ func attemptWords(mode string, n int64) string {
 
 // segmentBands shades each segment of a panel, a compare segment in its strategy's colour, and
 // labels it when labels is set.
-func segmentBands(spans []*segSpan, s *Summary, pal palette, labels bool) *bandPlotter {
+func segmentBands(spans []*segSpan, s *summary.Summary, pal palette, labels bool) *bandPlotter {
 	bp := &bandPlotter{}
 	grey := []color.RGBA{{0xF2, 0xF2, 0xF2, 0xFF}, {0xE6, 0xE6, 0xE6, 0xFF}}
 	for i, sp := range spans {
@@ -388,7 +389,7 @@ func segmentBands(spans []*segSpan, s *Summary, pal palette, labels bool) *bandP
 
 // bandLabel names a segment in a few words: "exponential ×20", "find: burst", "ramp", with the
 // requests of a compare segment that did not succeed.
-func bandLabel(sp *segSpan, s *Summary) string {
+func bandLabel(sp *segSpan, s *summary.Summary) string {
 	sg := sp.seg
 	switch {
 	case sg.Kind == "compare" && sg.Strategy != "":

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ratelab/ratelab/summary"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -93,7 +94,7 @@ type palette struct {
 	groups []strategyGroup
 }
 
-func newPalette(s *Summary) palette {
+func newPalette(s *summary.Summary) palette {
 	var p palette
 	for _, st := range s.Strategies {
 		if !slices.Contains(p.names, st.Name) {
@@ -109,7 +110,7 @@ func newPalette(s *Summary) palette {
 func (p palette) color(name string) color.RGBA { return strategyColor(name) }
 
 // dashes returns the dash pattern of the entry's group (mode and client count).
-func (p palette) dashes(st *Strategy) []vg.Length {
+func (p palette) dashes(st *summary.Strategy) []vg.Length {
 	i := slices.IndexFunc(p.groups, func(g strategyGroup) bool { return g.mode == st.Mode && g.clients == st.Clients })
 	if i < 0 {
 		i = 0

@@ -8,18 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
-
-// ErrorKind counts the records that failed one way: by their error text — transport failures
-// (the probe gives each common breakage one stable text without addresses: timeouts, resets,
-// EOFs, refused connections), 2xx answers whose body was an error or not JSON, requests a
-// strategy held past its bounds — or, for a failed status without one, by status and content
-// type ("HTTP 500 text/html"; simulated ones say so). Every attempt counted as overloaded or
-// errors in the totals has a kind.
-type ErrorKind struct {
-	Error string `json:"error"`
-	Count int64  `json:"count"`
-}
 
 const (
 	// maxErrorKinds bounds the distinct texts a summary tracks; later new texts count as other.
@@ -83,13 +73,13 @@ func statusKind(a *record.Attempt) string {
 
 // kinds returns the most frequent texts first (ties by text), at most maxErrorKindsShown, the
 // rest folded into one "other errors" entry; nil when no record carried an error.
-func (e *errorTally) kinds() []ErrorKind {
+func (e *errorTally) kinds() []summary.ErrorKind {
 	if len(e.counts) == 0 {
 		return nil
 	}
-	out := make([]ErrorKind, 0, len(e.counts))
+	out := make([]summary.ErrorKind, 0, len(e.counts))
 	for text, n := range e.counts {
-		out = append(out, ErrorKind{text, n})
+		out = append(out, summary.ErrorKind{Error: text, Count: n})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -105,13 +95,13 @@ func (e *errorTally) kinds() []ErrorKind {
 		out = out[:maxErrorKindsShown]
 	}
 	if other > 0 {
-		out = append(out, ErrorKind{"other errors", other})
+		out = append(out, summary.ErrorKind{Error: "other errors", Count: other})
 	}
 	return out
 }
 
 // errorFinding is the findings line that names what went wrong, most frequent first.
-func errorFinding(kinds []ErrorKind) string {
+func errorFinding(kinds []summary.ErrorKind) string {
 	if len(kinds) == 0 {
 		return ""
 	}

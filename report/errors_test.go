@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 func TestErrorKinds(t *testing.T) {
@@ -21,7 +22,7 @@ func TestErrorKinds(t *testing.T) {
 	tests := []struct {
 		name      string
 		atts      []record.Attempt
-		want      []ErrorKind
+		want      []summary.ErrorKind
 		inFinding string
 	}{
 		{"no errors: no kinds, no line", []record.Attempt{att(0, 1, 1, 0, 0, 10, 200, true)}, nil, ""},
@@ -32,8 +33,8 @@ func TestErrorKinds(t *testing.T) {
 				withErr(0, "timeout after 2s", false), withErr(200, "2xx body is not JSON", false),
 				withErr(0, "held by the strategy past the max-elapsed bound", true),
 			},
-			want: []ErrorKind{{"timeout after 2s", 2}, {"2xx body is not JSON", 1},
-				{"connection reset by the server (RST)", 1}, {"held by the strategy past the max-elapsed bound", 1}},
+			want: []summary.ErrorKind{{Error: "timeout after 2s", Count: 2}, {Error: "2xx body is not JSON", Count: 1},
+				{Error: "connection reset by the server (RST)", Count: 1}, {Error: "held by the strategy past the max-elapsed bound", Count: 1}},
 			inFinding: "Failures by kind: 2 × timeout after 2s; 1 × 2xx body is not JSON;",
 		},
 		{
@@ -56,14 +57,14 @@ func TestErrorKinds(t *testing.T) {
 				bare.Mode = record.ModeLive
 				return append(as, sim, bare, withErr(429, "", false), withErr(200, "", false))
 			}(),
-			want: []ErrorKind{{"HTTP 500 text/html", 15}, {"connection refused", 6}, {"HTTP 502", 1},
-				{"HTTP 529 application/json (simulated)", 1}},
+			want: []summary.ErrorKind{{Error: "HTTP 500 text/html", Count: 15}, {Error: "connection refused", Count: 6}, {Error: "HTTP 502", Count: 1},
+				{Error: "HTTP 529 application/json (simulated)", Count: 1}},
 			inFinding: "Failures by kind: 15 × HTTP 500 text/html; 6 × connection refused; 1 × HTTP 502; 1 × HTTP 529 application/json (simulated).",
 		},
 		{
 			name:      "a long text is cut on a rune boundary",
 			atts:      []record.Attempt{withErr(0, long, false)},
-			want:      []ErrorKind{{long[:maxErrorText] + "…", 1}},
+			want:      []summary.ErrorKind{{Error: long[:maxErrorText] + "…", Count: 1}},
 			inFinding: "Failures by kind: 1 × éé",
 		},
 	}
@@ -102,6 +103,6 @@ func TestErrorKinds(t *testing.T) {
 		kinds := b.Summary().Totals.ErrorKinds
 		require.Len(t, kinds, maxErrorKindsShown+1)
 		last := kinds[len(kinds)-1]
-		assert.Equal(t, ErrorKind{"other errors", maxErrorKinds + 10 - maxErrorKindsShown}, last)
+		assert.Equal(t, summary.ErrorKind{Error: "other errors", Count: maxErrorKinds + 10 - maxErrorKindsShown}, last)
 	})
 }

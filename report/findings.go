@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // strategyGroup is the entries of one mode and client count, best rank first: the strategies
@@ -15,11 +16,11 @@ import (
 type strategyGroup struct {
 	mode    string
 	clients int
-	entries []*Strategy
+	entries []*summary.Strategy
 }
 
 // groups returns the strategy groups ordered by mode, then client count.
-func groups(s *Summary) []strategyGroup {
+func groups(s *summary.Summary) []strategyGroup {
 	var gs []strategyGroup
 	for i := range s.Strategies {
 		st := &s.Strategies[i]
@@ -31,7 +32,7 @@ func groups(s *Summary) []strategyGroup {
 		gs[j].entries = append(gs[j].entries, st)
 	}
 	for _, g := range gs {
-		slices.SortFunc(g.entries, func(a, b *Strategy) int { return cmp.Compare(a.Rank, b.Rank) })
+		slices.SortFunc(g.entries, func(a, b *summary.Strategy) int { return cmp.Compare(a.Rank, b.Rank) })
 	}
 	slices.SortFunc(gs, func(a, b strategyGroup) int {
 		return cmp.Or(cmp.Compare(a.mode, b.mode), cmp.Compare(a.clients, b.clients))
@@ -99,11 +100,11 @@ func (g strategyGroup) attempts(n int64) string {
 }
 
 // complete reports whether every logical request of the entry succeeded.
-func (s *Strategy) complete() bool { return s.Failed == 0 && s.Unfinished == 0 && s.Requests > 0 }
+func complete(s *summary.Strategy) bool { return s.Failed == 0 && s.Unfinished == 0 && s.Requests > 0 }
 
 // findings are the key findings drawn from the totals and the strategies (the inference adds its
 // own before these).
-func (b *Builder) findings(s *Summary) []string {
+func (b *Builder) findings(s *summary.Summary) []string {
 	var out []string
 	t := s.Totals
 	if t.Partial {
@@ -168,8 +169,8 @@ func groupFindings(g strategyGroup) []string {
 		fmt.Fprintf(&b, ", p95 latency %s", seconds(first.Latency.P95))
 	}
 	b.WriteString(")")
-	if !first.complete() {
-		fmt.Fprintf(&b, ", but %s and no strategy completed every request", first.notSucceeded())
+	if !complete(first) {
+		fmt.Fprintf(&b, ", but %s and no strategy completed every request", notSucceeded(first))
 	} else if lb := first.MakespanLowerBoundSeconds; lb != nil && *lb > 0 {
 		if r := *first.MakespanSeconds / *lb - 1; r < 0.0005 && r > -0.0005 {
 			fmt.Fprintf(&b, ", at the %s lower bound the limits allow", seconds(*lb))
@@ -180,9 +181,9 @@ func groupFindings(g strategyGroup) []string {
 		}
 	}
 	b.WriteString(".")
-	var slowest *Strategy
+	var slowest *summary.Strategy
 	for _, st := range g.entries[1:] {
-		if st.complete() && st.MakespanSeconds != nil && (slowest == nil || *st.MakespanSeconds > *slowest.MakespanSeconds) {
+		if complete(st) && st.MakespanSeconds != nil && (slowest == nil || *st.MakespanSeconds > *slowest.MakespanSeconds) {
 			slowest = st
 		}
 	}
@@ -192,18 +193,18 @@ func groupFindings(g strategyGroup) []string {
 	out = append(out, b.String())
 	var incomplete []string
 	for _, st := range g.entries[1:] {
-		if !st.complete() {
-			incomplete = append(incomplete, st.Name+": "+st.notSucceeded())
+		if !complete(st) {
+			incomplete = append(incomplete, st.Name+": "+notSucceeded(st))
 		}
 	}
-	if len(incomplete) > 0 && first.complete() {
+	if len(incomplete) > 0 && complete(first) {
 		out = append(out, fmt.Sprintf("Did not complete every request (%s): %s.", g.tag(), strings.Join(incomplete, "; ")))
 	}
 	if len(g.entries) > 1 {
-		fewest := slices.MinFunc(g.entries, func(a, b *Strategy) int {
+		fewest := slices.MinFunc(g.entries, func(a, b *summary.Strategy) int {
 			return cmp.Or(cmp.Compare(a.RateLimited, b.RateLimited), cmp.Compare(a.Rank, b.Rank))
 		})
-		most := slices.MaxFunc(g.entries, func(a, b *Strategy) int {
+		most := slices.MaxFunc(g.entries, func(a, b *summary.Strategy) int {
 			return cmp.Or(cmp.Compare(a.RateLimited, b.RateLimited), cmp.Compare(b.Rank, a.Rank))
 		})
 		if most.RateLimited > fewest.RateLimited {
@@ -214,39 +215,22 @@ func groupFindings(g strategyGroup) []string {
 	return out
 }
 
-// agreementFinding compares each strategy's live and simulated runs at the same client count.
-func agreementFinding(s *Summary) string {
-	type key struct {
-		name    string
-		clients int
-	}
-	live := map[key]*Strategy{}
-	for i := range s.Strategies {
-		if st := &s.Strategies[i]; st.Mode == "live" {
-			live[key{st.Name, st.Clients}] = st
-		}
+// agreementFinding says how far each strategy's simulated runs agree with its live ones at the
+// same client count (summary.Agreements): the worst difference in attempts and in makespan.
+func agreementFinding(s *summary.Summary) string {
+	as := summary.Agreements(s)
+	if len(as) == 0 {
+		return ""
 	}
 	worstA, worstM := -1.0, -1.0
 	var nameA, nameM string
-	pairs := 0
-	for i := range s.Strategies {
-		sim := &s.Strategies[i]
-		l := live[key{sim.Name, sim.Clients}]
-		if sim.Mode != "sim" || l == nil {
-			continue
+	for _, a := range as {
+		if a.AttemptsDiff > worstA {
+			worstA, nameA = a.AttemptsDiff, a.Name
 		}
-		pairs++
-		if d := relDiff(float64(sim.Attempts), float64(l.Attempts)); d > worstA {
-			worstA, nameA = d, sim.Name
+		if a.HasMakespan && a.MakespanDiff > worstM {
+			worstM, nameM = a.MakespanDiff, a.Name
 		}
-		if sim.MakespanSeconds != nil && l.MakespanSeconds != nil {
-			if d := relDiff(*sim.MakespanSeconds, *l.MakespanSeconds); d > worstM {
-				worstM, nameM = d, sim.Name
-			}
-		}
-	}
-	if pairs == 0 {
-		return ""
 	}
 	f := fmt.Sprintf("Simulated and live runs agree within %s on attempts (worst: %s)", percent(worstA), nameA)
 	if worstM >= 0 {
@@ -262,17 +246,6 @@ func attemptsNoun(mode string, n int64) string {
 		return "simulated attempt" + plural(n) + " (virtual time, no HTTP request sent)"
 	}
 	return "live HTTP attempt" + plural(n)
-}
-
-// relDiff is |a − b| / b (0 when both are 0).
-func relDiff(a, b float64) float64 {
-	if b == 0 {
-		if a == 0 {
-			return 0
-		}
-		return math.Inf(1)
-	}
-	return math.Abs(a-b) / b
 }
 
 // percent formats a ratio as a percentage ("6.2%").

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // Output file names inside a run directory.
@@ -34,11 +35,11 @@ type Options struct {
 // atomically. The same run.json and attempts.jsonl always give byte-identical summary.json and
 // report.md, so `ratelab report DIR` re-renders a run exactly. A chart without data is not drawn
 // (a stale PNG of that name is removed) and report.md says why.
-func Generate(dir string, opts Options) (*Summary, error) {
+func Generate(dir string, opts Options) (*summary.Summary, error) {
 	return generate(dir, opts, func(run *record.Run) analyzer { return infer.NewAnalyzer(run) })
 }
 
-func generate(dir string, opts Options, newAnalyzer func(*record.Run) analyzer) (*Summary, error) {
+func generate(dir string, opts Options, newAnalyzer func(*record.Run) analyzer) (*summary.Summary, error) {
 	run, err := record.ReadRun(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read run: %w", err)

@@ -12,12 +12,13 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // WriteMarkdown writes report.md: run facts, key findings, tables, charts (relative links, and
 // why any was left out), recommendations and the resolved scenario. It depends only on its
 // arguments, so the same run and summary give the same bytes.
-func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) error {
+func WriteMarkdown(w io.Writer, run *record.Run, s *summary.Summary, charts []Chart) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# ratelab report: %s against %s\n\n", dash(run.Command), targetProse(run))
 
@@ -128,12 +129,12 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 
 // totalsTable is the Totals section: one row per mode (live HTTP attempts, simulated ones) and
 // their sum when the run had both.
-func totalsTable(t Totals) table {
+func totalsTable(t summary.Totals) table {
 	tb := table{
 		header: []string{"", "attempts", "ok", "429", "overloaded", "errors", "held back", "requests", "input tokens", "output tokens"},
 		right:  []bool{false, true, true, true, true, true, true, true, true, true},
 	}
-	add := func(label string, m ModeTotals) {
+	add := func(label string, m summary.ModeTotals) {
 		tb.rows = append(tb.rows, []string{label, count(m.Attempts), count(m.OK), count(m.RateLimited), count(m.Overloaded),
 			count(m.Errors), count(m.ClientRejected), count(m.Requests), count(m.InputTokens), count(m.OutputTokens)})
 	}
@@ -145,14 +146,14 @@ func totalsTable(t Totals) table {
 		add(label, m)
 	}
 	if len(t.ByMode) != 1 {
-		add("total", ModeTotals{Attempts: t.Attempts, OK: t.OK, RateLimited: t.RateLimited, Overloaded: t.Overloaded,
+		add("total", summary.ModeTotals{Attempts: t.Attempts, OK: t.OK, RateLimited: t.RateLimited, Overloaded: t.Overloaded,
 			Errors: t.Errors, ClientRejected: t.ClientRejected, Requests: t.Requests, InputTokens: t.InputTokens, OutputTokens: t.OutputTokens})
 	}
 	return tb
 }
 
 // strategiesNote explains the Strategies table's figures and units.
-func strategiesNote(s *Summary) string {
+func strategiesNote(s *summary.Summary) string {
 	note := "Latency is the completion latency of succeeded logical requests, from the request's scheduled time to the end of its final attempt; quantiles are nearest-rank from a log-bucketed histogram (within 0.4%). " +
 		"Amplification is attempts per logical request; goodput is succeeded requests per second of makespan; fairness is Jain's index over the clients' goodput (1 = equal shares). " +
 		"Peak attempts counts the attempts sent in the busiest whole second; peak retries the retries sent in the busiest 100 ms, where synchronized retry waves show."
@@ -168,12 +169,12 @@ func strategiesNote(s *Summary) string {
 }
 
 // hasMode reports whether any strategy entry ran in mode.
-func hasMode(s *Summary, mode string) bool {
-	return slices.ContainsFunc(s.Strategies, func(st Strategy) bool { return st.Mode == mode })
+func hasMode(s *summary.Summary, mode string) bool {
+	return slices.ContainsFunc(s.Strategies, func(st summary.Strategy) bool { return st.Mode == mode })
 }
 
 // totalsNote explains the Totals table's rows and the load generator's lag.
-func totalsNote(t Totals) string {
+func totalsNote(t summary.Totals) string {
 	var parts []string
 	for _, m := range t.ByMode {
 		if m.Mode == record.ModeSim {

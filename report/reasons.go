@@ -8,13 +8,8 @@ import (
 	"strings"
 
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
-
-// Reason counts the logical requests of a strategy entry that did not succeed for one reason.
-type Reason struct {
-	Reason string `json:"reason"`
-	Count  int64  `json:"count"`
-}
 
 // maxReasons bounds the distinct reasons a strategy entry tracks; later new ones count as other.
 const maxReasons = 16
@@ -33,15 +28,17 @@ func (r *reasonTally) add(reason string) {
 }
 
 // list returns the reasons, most frequent first (ties by text); nil when there are none.
-func (r reasonTally) list() []Reason {
+func (r reasonTally) list() []summary.Reason {
 	if len(r) == 0 {
 		return nil
 	}
-	out := make([]Reason, 0, len(r))
+	out := make([]summary.Reason, 0, len(r))
 	for k, n := range r {
-		out = append(out, Reason{k, n})
+		out = append(out, summary.Reason{Reason: k, Count: n})
 	}
-	slices.SortFunc(out, func(a, b Reason) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason)) })
+	slices.SortFunc(out, func(a, b summary.Reason) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason))
+	})
 	return out
 }
 
@@ -118,7 +115,7 @@ func unfinishedReason(run *record.Run) string {
 
 // notSucceeded is the entry's failure reasons in prose: "46 of 200 did not succeed: 40 gave up
 // after 3 attempts (max-attempts 3), 6 HTTP 400 is not retryable".
-func (s *Strategy) notSucceeded() string {
+func notSucceeded(s *summary.Strategy) string {
 	n := s.Requests - s.Succeeded
 	if n <= 0 {
 		return ""
@@ -136,7 +133,7 @@ func (s *Strategy) notSucceeded() string {
 
 // shortReason is the entry's most frequent failure reason for a chart label: "46/200 gave up
 // after 3 attempts", "7/1,000 gave up at max-elapsed 15m0s (+2 more)".
-func (s *Strategy) shortReason() string {
+func shortReason(s *summary.Strategy) string {
 	n := s.Requests - s.Succeeded
 	if n <= 0 {
 		return ""

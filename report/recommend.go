@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // headroom is the share of the allowed rate recommended for client-side pacing: 10% below the
@@ -22,7 +23,7 @@ const headroom = 0.9
 //
 // with cost_d the tokens of one request in d's units (1 for requests), from the run's mean
 // tokens per successful attempt.
-func allowedRate(run *record.Run, s *Summary) (rpm float64, dim, source string, ok bool) {
+func allowedRate(run *record.Run, s *summary.Summary) (rpm float64, dim, source string, ok bool) {
 	if len(run.Known) > 0 {
 		in, out := valueOr(s.Totals.MeanInputTokens, 0), valueOr(s.Totals.MeanOutputTokens, 0)
 		if a := s.Accounting; a != nil && a.OutputPrecharged != nil && *a.OutputPrecharged && run.Workload.MaxTokens > 0 {
@@ -49,7 +50,7 @@ func allowedRate(run *record.Run, s *Summary) (rpm float64, dim, source string, 
 
 // recommendations are derived from the numbers: which strategy, what client-side rate, how many
 // workers.
-func recommendations(run *record.Run, s *Summary, hasHeaders bool) []string {
+func recommendations(run *record.Run, s *summary.Summary, hasHeaders bool) []string {
 	var out []string
 	if s.Totals.Partial {
 		out = append(out, "This run is partial: re-run it to completion before relying on the figures below.")
@@ -85,7 +86,7 @@ func recommendations(run *record.Run, s *Summary, hasHeaders bool) []string {
 
 // headline is the recommendation in one line, for the terminal's last line and report.md:
 // "Use header-pacing; pace all clients sharing the key at about 1,080 requests/min in total."
-func headline(run *record.Run, s *Summary) string {
+func headline(run *record.Run, s *summary.Summary) string {
 	var parts []string
 	if g, ok := chosenGroup(s); ok {
 		if i := bestIndex(g); i >= 0 {
@@ -111,7 +112,7 @@ func headline(run *record.Run, s *Summary) string {
 
 // liveLatency is the mean response time of the run's successful live HTTP attempts, nil when
 // none succeeded or none took measurable time.
-func liveLatency(s *Summary) *float64 {
+func liveLatency(s *summary.Summary) *float64 {
 	for _, m := range s.Totals.ByMode {
 		if m.Mode != record.ModeSim && m.MeanOKLatencyS != nil && *m.MeanOKLatencyS > 0 {
 			return m.MeanOKLatencyS
@@ -122,7 +123,7 @@ func liveLatency(s *Summary) *float64 {
 
 // chosenGroup is the group a strategy is recommended from: the one with the most clients, live
 // before sim at equal counts.
-func chosenGroup(s *Summary) (strategyGroup, bool) {
+func chosenGroup(s *summary.Summary) (strategyGroup, bool) {
 	gs := groups(s)
 	if len(gs) == 0 {
 		return strategyGroup{}, false
@@ -138,13 +139,13 @@ func chosenGroup(s *Summary) (strategyGroup, bool) {
 // bestIndex is the index in g.entries of the fastest entry that completed every request, -1
 // when none did.
 func bestIndex(g strategyGroup) int {
-	return slices.IndexFunc(g.entries, func(st *Strategy) bool { return st.complete() && st.MakespanSeconds != nil })
+	return slices.IndexFunc(g.entries, func(st *summary.Strategy) bool { return complete(st) && st.MakespanSeconds != nil })
 }
 
 // strategyRecommendation names the strategy to use: in the group with the most clients (live
 // before sim), the fastest entry that completed every request, and a cheaper runner-up when one
 // came within 10% of its makespan with at least 10% fewer attempts.
-func strategyRecommendation(s *Summary) string {
+func strategyRecommendation(s *summary.Summary) string {
 	g, ok := chosenGroup(s)
 	if !ok {
 		return ""
@@ -158,7 +159,7 @@ func strategyRecommendation(s *Summary) string {
 		best.Name, g.in(), count(best.Requests), g.took(*best.MakespanSeconds), g.attempts(best.Attempts),
 		optHuman(best.Amplification), count(best.RateLimited))
 	for _, st := range g.entries[i+1:] {
-		if !st.complete() || st.MakespanSeconds == nil {
+		if !complete(st) || st.MakespanSeconds == nil {
 			continue
 		}
 		if *st.MakespanSeconds <= 1.1**best.MakespanSeconds && float64(st.Attempts) <= 0.9*float64(best.Attempts) {
@@ -175,7 +176,7 @@ func strategyRecommendation(s *Summary) string {
 func whyNot(g strategyGroup) string {
 	parts := make([]string, 0, len(g.entries))
 	for _, st := range g.entries {
-		if n := st.notSucceeded(); n != "" {
+		if n := notSucceeded(st); n != "" {
 			parts = append(parts, st.Name+": "+n)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // Stream builds a run's report while its attempts are being written, so a long run is not read
@@ -79,7 +80,7 @@ func (s *Stream) Abort() {
 // Finish writes summary.json, report.md, the charts and attempts.csv into the run directory, each
 // replaced atomically, and returns the summary. run is the completed run.json (pass what
 // record.ReadRun returns after writing it, so the report shows exactly what a re-render shows).
-func (s *Stream) Finish(run *record.Run) (*Summary, error) {
+func (s *Stream) Finish(run *record.Run) (*summary.Summary, error) {
 	defer s.Abort()
 	if s.err != nil {
 		return nil, s.err

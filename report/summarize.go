@@ -8,23 +8,24 @@ import (
 
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // Summary returns summary.json for everything added so far. Calling it does not change the Builder.
-func (b *Builder) Summary() *Summary {
+func (b *Builder) Summary() *summary.Summary {
 	run := b.run
 	res := b.analyzer.Result()
-	s := &Summary{
-		Schema:      SummarySchema,
+	s := &summary.Summary{
+		Schema:      summary.Schema,
 		ToolVersion: run.ToolVersion,
 		Seed:        run.Seed,
 		Command:     run.Command,
-		Target: Target{API: run.Target.API, URL: run.Target.URL, Model: run.Target.Model,
+		Target: summary.Target{API: run.Target.API, URL: run.Target.URL, Model: run.Target.Model,
 			Embedded: run.Target.Embedded, Simulated: run.Target.Simulated},
 		Totals:     b.totals,
 		Limits:     res.Limits,
 		Binding:    res.Binding,
-		Strategies: []Strategy{},
+		Strategies: []summary.Strategy{},
 	}
 	if s.Limits == nil {
 		s.Limits = []infer.Limit{}
@@ -41,7 +42,7 @@ func (b *Builder) Summary() *Summary {
 	s.Totals.Partial = run.Partial
 	s.Totals.StopReason = run.StopReason
 	s.Totals.ErrorKinds = b.errors.kinds()
-	s.Totals.ByMode = []ModeTotals{}
+	s.Totals.ByMode = []summary.ModeTotals{}
 	for i, mode := range []string{record.ModeLive, record.ModeSim} {
 		if mt := b.modes[i].totals(mode); mt != nil {
 			s.Totals.ByMode = append(s.Totals.ByMode, *mt)
@@ -73,8 +74,8 @@ func (b *Builder) Summary() *Summary {
 }
 
 // strategy turns an accumulator into its summary entry.
-func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result) Strategy {
-	st := Strategy{
+func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result) summary.Strategy {
+	st := summary.Strategy{
 		Name: acc.key.name, Mode: acc.key.mode, Clients: acc.key.fleet, Params: acc.params,
 		Requests: acc.requests, Succeeded: acc.succeeded, Failed: acc.failed,
 		Attempts: acc.attempts, ClientRejected: acc.clientRejected, RateLimited: acc.rateLimited,
@@ -91,8 +92,8 @@ func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result)
 	st.Unfinished = max(0, acc.requests-acc.succeeded-acc.failed)
 	reasons := acc.reasons.list()
 	if st.Unfinished > 0 {
-		reasons = append(reasons, Reason{unfinishedReason(b.run), st.Unfinished})
-		slices.SortStableFunc(reasons, func(x, y Reason) int { return cmp.Compare(y.Count, x.Count) })
+		reasons = append(reasons, summary.Reason{Reason: unfinishedReason(b.run), Count: st.Unfinished})
+		slices.SortStableFunc(reasons, func(x, y summary.Reason) int { return cmp.Compare(y.Count, x.Count) })
 	}
 	st.FailureReasons = reasons
 	if acc.requests > 0 {
@@ -113,7 +114,7 @@ func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result)
 	}
 	if acc.latency.Count() > 0 {
 		h := &acc.latency
-		st.Latency = &Latency{P50: roundSig(h.Quantile(0.50), 4), P95: roundSig(h.Quantile(0.95), 4),
+		st.Latency = &summary.Latency{P50: roundSig(h.Quantile(0.50), 4), P95: roundSig(h.Quantile(0.95), 4),
 			P99: roundSig(h.Quantile(0.99), 4), Max: round(h.Max(), 6)}
 	}
 	if lb, dim, ok := lowerBound(acc, bounds, res, b.run.Workload.MaxTokens); ok {
@@ -285,7 +286,7 @@ func lowerBound(acc *stratAcc, bounds []boundLimit, res infer.Result, maxTokens 
 // completed every request first, each part by shortest makespan to three significant digits
 // (unknown last), then fewer attempts, then name. A strategy that gives up on requests can finish sooner than one that
 // serves them all; it does not outrank it.
-func rankStrategies(sts []Strategy) {
+func rankStrategies(sts []summary.Strategy) {
 	type group struct {
 		mode    string
 		clients int
@@ -303,7 +304,7 @@ func rankStrategies(sts []Strategy) {
 	}
 }
 
-func compareStrategies(a, b *Strategy) int {
+func compareStrategies(a, b *summary.Strategy) int {
 	am, bm := math.Inf(1), math.Inf(1)
 	// Makespans equal to the three significant digits the tables show are a tie, which fewer
 	// attempts break: a fleet that hammers the server for the same finish does not rank first.
@@ -313,7 +314,7 @@ func compareStrategies(a, b *Strategy) int {
 	if b.MakespanSeconds != nil {
 		bm = roundSig(*b.MakespanSeconds, 3)
 	}
-	return cmp.Or(-cmpBool(a.complete(), b.complete()), cmp.Compare(am, bm), cmp.Compare(a.Attempts, b.Attempts), cmp.Compare(a.Name, b.Name))
+	return cmp.Or(-cmpBool(complete(a), complete(b)), cmp.Compare(am, bm), cmp.Compare(a.Attempts, b.Attempts), cmp.Compare(a.Name, b.Name))
 }
 
 func cmpBool(a, b bool) int {

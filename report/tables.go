@@ -10,6 +10,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // TerminalWidth is the width the terminal tables are laid out for.
@@ -26,7 +27,7 @@ type table struct {
 
 // limitsTable is advertised vs effective per dimension; the terminal form has shorter headers
 // to fit 100 columns.
-func limitsTable(s *Summary, full bool) table {
+func limitsTable(s *summary.Summary, full bool) table {
 	t := table{
 		title:  "Limits",
 		header: []string{"dimension", "advertised/min", "effective/min", "interval/min", "burst", "algorithm", "window", "source"},
@@ -71,7 +72,7 @@ func limitsTable(s *Summary, full bool) table {
 }
 
 // bindingTable is the dimension that limits the workload first.
-func bindingTable(s *Summary) table {
+func bindingTable(s *summary.Summary) table {
 	t := table{title: "Binding constraint", header: []string{"dimension", "max requests/min", "why"},
 		right: []bool{false, true, false}}
 	if b := s.Binding; b != nil {
@@ -82,7 +83,7 @@ func bindingTable(s *Summary) table {
 
 // strategiesTable ranks the strategies by makespan within each mode and client count. The
 // terminal form keeps the columns that fit 100 columns; the Markdown form has every metric.
-func strategiesTable(s *Summary, full bool) table {
+func strategiesTable(s *summary.Summary, full bool) table {
 	showMode, showClients := variesMode(s), variesClients(s)
 	t := table{title: "Strategies (ranked by makespan)"}
 	if full {
@@ -145,7 +146,7 @@ func strategiesTable(s *Summary, full bool) table {
 				g.tag(), g.took(*lb), count(g.entries[0].Succeeded), g.entries[0].LowerBoundDimension))
 		}
 		for _, st := range g.entries {
-			if n := st.notSucceeded(); n != "" {
+			if n := notSucceeded(st); n != "" {
 				t.notes = append(t.notes, fmt.Sprintf("%s (%s): %s.", st.Name, g.tag(), n))
 			}
 		}
@@ -158,7 +159,7 @@ func strategiesTable(s *Summary, full bool) table {
 
 // attemptsHeader names the attempts column by what they were: HTTP requests, simulated
 // attempts, or both (the mode column then tells).
-func attemptsHeader(s *Summary) string {
+func attemptsHeader(s *summary.Summary) string {
 	switch live, sim := hasMode(s, record.ModeLive), hasMode(s, record.ModeSim); {
 	case sim && !live:
 		return "sim attempts"
@@ -169,7 +170,7 @@ func attemptsHeader(s *Summary) string {
 }
 
 // runLabel is the mode and client count of an entry ("sim ×50").
-func runLabel(st *Strategy, showMode, showClients bool) string {
+func runLabel(st *summary.Strategy, showMode, showClients bool) string {
 	var parts []string
 	if showMode {
 		parts = append(parts, st.Mode)
@@ -184,12 +185,12 @@ func runLabel(st *Strategy, showMode, showClients bool) string {
 	return strings.Join(parts, " ")
 }
 
-func variesMode(s *Summary) bool {
-	return slices.ContainsFunc(s.Strategies, func(st Strategy) bool { return st.Mode != s.Strategies[0].Mode })
+func variesMode(s *summary.Summary) bool {
+	return slices.ContainsFunc(s.Strategies, func(st summary.Strategy) bool { return st.Mode != s.Strategies[0].Mode })
 }
 
-func variesClients(s *Summary) bool {
-	return slices.ContainsFunc(s.Strategies, func(st Strategy) bool { return st.Clients != s.Strategies[0].Clients })
+func variesClients(s *summary.Summary) bool {
+	return slices.ContainsFunc(s.Strategies, func(st summary.Strategy) bool { return st.Clients != s.Strategies[0].Clients })
 }
 
 func dash(s string) string {
@@ -201,7 +202,7 @@ func dash(s string) string {
 
 // PrintTables writes the terminal tables (limits, binding constraint, strategies) to w, each
 // laid out for a 100-column terminal. A table with no rows is replaced by one sentence saying so.
-func PrintTables(w io.Writer, s *Summary) error {
+func PrintTables(w io.Writer, s *summary.Summary) error {
 	for i, t := range []table{limitsTable(s, false), bindingTable(s), strategiesTable(s, false)} {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -214,7 +215,7 @@ func PrintTables(w io.Writer, s *Summary) error {
 }
 
 // emptyReason says why table i (limits, binding, strategies) has no rows.
-func emptyReason(i int, s *Summary) string {
+func emptyReason(i int, s *summary.Summary) string {
 	switch i {
 	case 0:
 		return "No limit could be inferred from this run."

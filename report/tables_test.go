@@ -10,12 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // TestTablesFitTheTerminal: the widest content ratelab produces still fits 100 columns.
 func TestTablesFitTheTerminal(t *testing.T) {
 	long := strings.Repeat("a long explanation word ", 12)
-	s := &Summary{
+	s := &summary.Summary{
 		Limits: []infer.Limit{{Dimension: "output_tokens", AdvertisedPerMinute: fp(1234567), EffectivePerMinute: fp(1234567.8),
 			EffectiveLow: fp(1200000), EffectiveHigh: fp(1299999), Burst: fp(1234567), Algorithm: infer.AlgoSlidingWindow,
 			WindowSeconds: fp(3600), Source: infer.SourceBehaviour, Gap: long}},
@@ -23,10 +24,10 @@ func TestTablesFitTheTerminal(t *testing.T) {
 	}
 	for _, mode := range []string{"live", "sim"} {
 		for _, clients := range []int{10, 1000} {
-			s.Strategies = append(s.Strategies, Strategy{Name: "decorrelated-jitter", Mode: mode, Clients: clients,
+			s.Strategies = append(s.Strategies, summary.Strategy{Name: "decorrelated-jitter", Mode: mode, Clients: clients,
 				Requests: 1234567, Succeeded: 1234567, Attempts: 12345678, Amplification: fp(10.0001), RateLimited: 1234567,
 				MakespanSeconds: fp(123456.789), MakespanLowerBoundSeconds: fp(12345), LowerBoundDimension: "output_tokens",
-				Latency: &Latency{P50: 1234.5, P95: 12345.6, P99: 12345.6, Max: 12345.6}, Rank: 1})
+				Latency: &summary.Latency{P50: 1234.5, P95: 12345.6, P99: 12345.6, Max: 12345.6}, Rank: 1})
 		}
 	}
 	var buf bytes.Buffer

@@ -12,21 +12,22 @@ import (
 
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 func TestThresholds(t *testing.T) {
-	s := &Summary{
-		Totals:  Totals{Attempts: 100, RateLimited: 5},
+	s := &summary.Summary{
+		Totals:  summary.Totals{Attempts: 100, RateLimited: 5},
 		Limits:  []infer.Limit{{Dimension: "requests", EffectivePerMinute: fp(49), Algorithm: "token-bucket"}},
 		Binding: &infer.Binding{Dimension: "requests"},
-		Strategies: []Strategy{
-			{Name: "full-jitter", Mode: "sim", Clients: 10, Requests: 50, Attempts: 60, Latency: &Latency{P95: 2}},
+		Strategies: []summary.Strategy{
+			{Name: "full-jitter", Mode: "sim", Clients: 10, Requests: 50, Attempts: 60, Latency: &summary.Latency{P95: 2}},
 		},
 	}
 	tests := []struct {
 		name   string
 		expect string
-		want   []Threshold
+		want   []summary.Threshold
 	}{
 		{"none", ``, nil},
 		{"null", `null`, nil},
@@ -34,14 +35,14 @@ func TestThresholds(t *testing.T) {
 			"limits": {"requests": {"effective_per_minute": {"within": "5%", "of": "50"}, "algorithm": "fixed-window"}},
 			"binding": "output_tokens",
 			"rate_limited_share": {"below": "10%"},
-			"strategies": {"full-jitter": {"p95": {"below": "1s"}}}}`, []Threshold{
+			"strategies": {"full-jitter": {"p95": {"below": "1s"}}}}`, []summary.Threshold{
 			{Path: "expect.limits.requests.effective_per_minute", Subject: "requests effective per minute", Passed: true, Detail: "49, want within 5% of 50 (47.5 to 52.5)"},
 			{Path: "expect.limits.requests.algorithm", Subject: "requests algorithm", Detail: "token-bucket, want fixed-window"},
 			{Path: "expect.binding", Subject: "binding constraint", Detail: "requests, want output_tokens"},
 			{Path: "expect.rate_limited_share", Subject: "429 share of attempts", Passed: true, Detail: "0.05 (5%), want < 10%"},
 			{Path: "expect.strategies.full-jitter.p95", Subject: "full-jitter (sim, 10 clients) p95", Detail: "2s, want < 1s"},
 		}},
-		{"unreadable", `{"dropped": {"below": "soon"}}`, []Threshold{
+		{"unreadable", `{"dropped": {"below": "soon"}}`, []summary.Threshold{
 			{Path: "expect", Subject: "thresholds", Detail: `run.json's thresholds do not read back: bad value "soon": want a number (50), a percentage (5%) or a duration (30s)`},
 		}},
 	}
@@ -66,7 +67,7 @@ func TestThresholdsInReport(t *testing.T) {
 	require.Len(t, s.Thresholds, 2)
 	assert.True(t, s.Thresholds[0].Passed)
 	assert.False(t, s.Thresholds[1].Passed)
-	assert.Equal(t, []string{"FAIL dropped attempts: 0, want == 7"}, FailedThresholds(s))
+	assert.Equal(t, []string{"FAIL dropped attempts: 0, want == 7"}, summary.Failed(s))
 
 	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
 	require.NoError(t, err)

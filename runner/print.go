@@ -13,6 +13,7 @@ import (
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // printProbePhase writes one line per finished probe phase to stderr: what it did and how long
@@ -86,7 +87,7 @@ func (r *runState) warn() {
 // printResults writes the end of the run to stdout: the probe phases' outcomes, the key
 // findings, the limits and strategies tables, how far simulation and live runs agree, the
 // thresholds, and where the report is.
-func (r *runState) printResults(s *report.Summary) error {
+func (r *runState) printResults(s *summary.Summary) error {
 	w := r.o.Stdout
 	if r.ranProbe {
 		if err := printProbeTotals(w, r.probeStats, r.probeModes()); err != nil {
@@ -95,7 +96,7 @@ func (r *runState) printResults(s *report.Summary) error {
 		fmt.Fprintf(w, "\n%s in %s; run described in %s (%s)\n", recordedAttempts(s.Totals),
 			filepath.Join(r.dir, record.AttemptsFile), filepath.Join(r.dir, "run.json"), r.rec.StopReason)
 	}
-	if f := report.KeyFindings(s); len(f) > 0 {
+	if f := s.Findings; len(f) > 0 {
 		fmt.Fprintln(w, "\nKey findings:")
 		for _, line := range f {
 			fmt.Fprintf(w, "- %s\n", line)
@@ -122,7 +123,7 @@ func (r *runState) printResults(s *report.Summary) error {
 
 // recordedAttempts counts the attempt log's records by kind: "1,819 attempts (826 HTTP, 993
 // simulated)".
-func recordedAttempts(t report.Totals) string {
+func recordedAttempts(t summary.Totals) string {
 	n := t.Attempts + t.ClientRejected
 	var parts []string
 	if t.LiveAttempts > 0 {
@@ -206,64 +207,10 @@ func printProbeTotals(w io.Writer, st probe.Stats, kinds string) error {
 		[]string{"dimension", "limit", "remaining", "reset in"}, []bool{false, true, true, true}, lim)
 }
 
-// Agreement is one strategy's live and simulated results side by side, at one client count.
-type Agreement struct {
-	Name         string
-	Clients      int // 0 for open arrivals
-	LiveAttempts int64
-	SimAttempts  int64
-	LiveMakespan float64 // seconds; valid when HasMakespan
-	SimMakespan  float64
-	AttemptsDiff float64 // |sim − live| / live
-	MakespanDiff float64 // |sim − live| / live
-	HasMakespan  bool
-}
-
-// Agreements pairs each strategy's live and simulated entries at the same client count.
-func Agreements(s *report.Summary) []Agreement {
-	type key struct {
-		name    string
-		clients int
-	}
-	live := map[key]*report.Strategy{}
-	for i := range s.Strategies {
-		if st := &s.Strategies[i]; st.Mode == record.ModeLive {
-			live[key{st.Name, st.Clients}] = st
-		}
-	}
-	var out []Agreement
-	for i := range s.Strategies {
-		sm := &s.Strategies[i]
-		l := live[key{sm.Name, sm.Clients}]
-		if sm.Mode != record.ModeSim || l == nil {
-			continue
-		}
-		a := Agreement{Name: sm.Name, Clients: sm.Clients, LiveAttempts: l.Attempts, SimAttempts: sm.Attempts,
-			AttemptsDiff: relDiff(float64(sm.Attempts), float64(l.Attempts))}
-		if sm.MakespanSeconds != nil && l.MakespanSeconds != nil {
-			a.LiveMakespan, a.SimMakespan, a.HasMakespan = *l.MakespanSeconds, *sm.MakespanSeconds, true
-			a.MakespanDiff = relDiff(a.SimMakespan, a.LiveMakespan)
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
-// relDiff is |a − b| / b (0 when both are 0, +Inf when only b is).
-func relDiff(a, b float64) float64 {
-	if b == 0 {
-		if a == 0 {
-			return 0
-		}
-		return math.Inf(1)
-	}
-	return math.Abs(a-b) / b
-}
-
 // printAgreement writes the sim-versus-live table and its worst differences, when the run has
 // both.
-func printAgreement(w io.Writer, s *report.Summary) error {
-	as := Agreements(s)
+func printAgreement(w io.Writer, s *summary.Summary) error {
+	as := summary.Agreements(s)
 	if len(as) == 0 {
 		return nil
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // Options are what a run may touch of the outside world, and how it names itself.
@@ -55,15 +56,15 @@ type Result struct {
 	// Dir is the output directory.
 	Dir string
 	// Summary is summary.json as written; nil when the run stopped before it could be built.
-	Summary *report.Summary
+	Summary *summary.Summary
 }
 
 // Failed returns the lines of the thresholds the run failed ("FAIL subject: detail").
 func (r *Result) Failed() []string {
-	if r == nil || r.Summary == nil {
+	if r == nil {
 		return nil
 	}
-	return report.FailedThresholds(r.Summary)
+	return summary.Failed(r.Summary)
 }
 
 // ErrInterrupted is returned when the run was interrupted (its context was cancelled): the

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
@@ -89,4 +90,39 @@ func mustLoad(t *testing.T, src string) *Scenario {
 	s, err := Load("ok.yaml", []byte(src), testOptions())
 	require.NoError(t, err)
 	return s
+}
+
+// evalScenario is a scenario with a threshold of every kind.
+const evalScenario = `mock:
+phases:
+  - probe: {find: true}
+  - compare:
+      strategies: [none, full-jitter, {name: full-jitter, label: fj-fast, params: {cap: 1s}}]
+      clients: [10, 50]
+      mode: both
+expect:
+  limits:
+    requests:
+      effective_per_minute: {within: 5%, of: 50}
+      advertised_per_minute: 50
+      burst: ">= 40"
+      algorithm: token-bucket
+      gap: false
+    output_tokens: {effective_per_minute: "> 1000"}
+  binding: output_tokens
+  accounting: {rejected_count: true, output_precharged: false}
+  rate_limited_share: {below: 10%}
+  error_share: "< 0.01"
+  dropped: 0
+  strategies:
+    all: {failed: 0}
+    full-jitter: {p95: "< 30s", makespan_ratio: "<= 1.5", mode: sim}
+    fj-fast: {amplification: {below: 2}}
+`
+
+// TestEvalScenarioLoads: a scenario with a threshold of every kind is valid.
+func TestEvalScenarioLoads(t *testing.T) {
+	s := mustLoad(t, evalScenario)
+	require.NotNil(t, s.Expect)
+	assert.Len(t, s.Expect.Strategies, 3)
 }

@@ -1,12 +1,10 @@
 package scenario
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestRunFields: the fields the probe and compare flags can set (a probe phase's mode and retry
@@ -56,21 +54,4 @@ func TestRunFields(t *testing.T) {
 			assert.Equal(t, tt.want, problems(t, tt.src, testOptions()))
 		})
 	}
-}
-
-// TestExpectJSONRoundTrip: thresholds written to run.json read back to the same conditions, so
-// a re-rendered report evaluates them exactly as the run did.
-func TestExpectJSONRoundTrip(t *testing.T) {
-	s := mustLoad(t, "mock:\nphases:\n  - compare: {strategies: [full-jitter]}\nexpect:\n"+
-		"  limits: {requests: {effective_per_minute: {within: 5%, of: 50}, gap: false}}\n"+
-		"  rate_limited_share: \"< 10%\"\n"+
-		"  strategies: {full-jitter: {p95: \"< 30s\", mode: live}}\n")
-	b, err := json.Marshal(s.Expect)
-	require.NoError(t, err)
-	var back Expect
-	require.NoError(t, json.Unmarshal(b, &back))
-	assert.Equal(t, *s.Expect, back)
-
-	var q Quantity
-	assert.Error(t, json.Unmarshal([]byte(`"soon"`), &q), "a bad quantity is an error")
 }

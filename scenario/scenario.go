@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/threshold"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -40,7 +41,7 @@ type Scenario struct {
 	// Output says where results go.
 	Output Output `yaml:"output" json:"output"`
 	// Expect holds pass/fail thresholds; a failed one makes the run exit 3.
-	Expect *Expect `yaml:"expect" json:"expect,omitempty"`
+	Expect *threshold.Expect `yaml:"expect" json:"expect,omitempty"`
 
 	// Yes skips the confirmation asked before more than 20 requests go to a non-loopback host.
 	// Only the --yes flag sets it: a shared file cannot waive the question.

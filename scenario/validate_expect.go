@@ -7,6 +7,7 @@ import (
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/suggest"
+	"github.com/ratelab/ratelab/threshold"
 )
 
 // AlgorithmClasses are the algorithm classes inference reports (summary.json limits[].algorithm).
@@ -20,14 +21,15 @@ func (v *validator) expect() {
 	if e == nil {
 		return
 	}
-	for i, le := range e.Limits.byDimension() {
+	dims := threshold.Dimensions()
+	for i, le := range e.Limits.ByDimension() {
 		if le == nil {
 			continue
 		}
-		base := "expect.limits." + Dimensions[i]
-		v.cond(base+".effective_per_minute", le.EffectivePerMinute, kindCount)
-		v.cond(base+".advertised_per_minute", le.AdvertisedPerMinute, kindCount)
-		v.cond(base+".burst", le.Burst, kindCount)
+		base := "expect.limits." + dims[i]
+		v.cond(base+".effective_per_minute", le.EffectivePerMinute, threshold.Count)
+		v.cond(base+".advertised_per_minute", le.AdvertisedPerMinute, threshold.Count)
+		v.cond(base+".burst", le.Burst, threshold.Count)
 		if a := le.Algorithm; a != "" && !slices.Contains(AlgorithmClasses, a) {
 			if class, ok := algorithmAliases[a]; ok {
 				v.add(base+".algorithm", "%s cannot be told apart from %s by its behaviour, and is reported as %s; write %s", a, class, class, class)
@@ -36,12 +38,12 @@ func (v *validator) expect() {
 			}
 		}
 	}
-	if e.Binding != "" && !slices.Contains(Dimensions, e.Binding) {
-		v.add("expect.binding", "%s", suggest.Unknown("dimension", e.Binding, Dimensions))
+	if e.Binding != "" && !slices.Contains(dims, e.Binding) {
+		v.add("expect.binding", "%s", suggest.Unknown("dimension", e.Binding, dims))
 	}
-	v.cond("expect.rate_limited_share", e.RateLimitedShare, kindShare)
-	v.cond("expect.error_share", e.ErrorShare, kindShare)
-	v.cond("expect.dropped", e.Dropped, kindCount)
+	v.cond("expect.rate_limited_share", e.RateLimitedShare, threshold.Share)
+	v.cond("expect.error_share", e.ErrorShare, threshold.Share)
+	v.cond("expect.dropped", e.Dropped, threshold.Count)
 
 	labels, modes, complete := v.compareLabels()
 	for _, key := range slices.Sorted(maps.Keys(e.Strategies)) {
@@ -62,10 +64,10 @@ func (v *validator) expect() {
 			}
 		}
 		n := 0
-		for _, m := range se.metrics() {
-			if m.cond != nil {
+		for _, m := range se.Metrics() {
+			if m.Cond != nil {
 				n++
-				v.cond(base+"."+m.key, m.cond, m.kind)
+				v.cond(base+"."+m.Key, m.Cond, m.Kind)
 			}
 		}
 		if n == 0 {
@@ -108,43 +110,43 @@ func (v *validator) compareLabels() (labels []string, modes map[string]bool, com
 }
 
 // cond checks a condition's shape and that its quantities suit the metric.
-func (v *validator) cond(path string, c *Condition, kind metricKind) {
+func (v *validator) cond(path string, c *threshold.Condition, kind threshold.Kind) {
 	if c == nil {
 		return
 	}
-	parts := c.parts()
+	parts := c.Parts()
 	if len(parts) == 0 {
-		v.add(path, "needs a condition such as %s", conditionExample)
+		v.add(path, "needs a condition such as %s", threshold.ConditionExample)
 		return
 	}
 	if (c.Within == nil) != (c.Of == nil) {
 		v.add(path, "within and of go together, e.g. {within: 5%%, of: 50}")
 	}
 	for _, p := range parts {
-		q, pp := p.q, path+"."+p.key
+		q, pp := p.Q, path+"."+p.Key
 		if v.s.src != nil && !v.s.given(pp) {
 			pp = path // written in the short form ("< 30s")
 		}
 		switch {
-		case p.key == "within" && q.Value < 0:
+		case p.Key == "within" && q.Value < 0:
 			v.add(pp, "must not be negative")
-		case p.key == "within" && q.Kind == Percent:
+		case p.Key == "within" && q.Kind == threshold.Percent:
 			// a relative tolerance suits every metric
-		case kind == kindCount && q.Kind != Number:
+		case kind == threshold.Count && q.Kind != threshold.Number:
 			v.add(pp, "must be a plain number here, got %s", q.Text)
-		case kind == kindShare && q.Kind == Interval:
+		case kind == threshold.Share && q.Kind == threshold.Interval:
 			v.add(pp, "must be a fraction (0.1) or a percentage (10%%), got %s", q.Text)
-		case kind == kindSeconds && q.Kind == Percent:
+		case kind == threshold.Seconds && q.Kind == threshold.Percent:
 			v.add(pp, "must be a duration (30s) or a number of seconds, got %s", q.Text)
 		}
 	}
 	lo, loStrict, hi, hiStrict := math.Inf(-1), false, math.Inf(1), false
-	raise := func(q *Quantity, strict bool) {
+	raise := func(q *threshold.Quantity, strict bool) {
 		if q != nil && (q.Value > lo || (q.Value == lo && strict)) {
 			lo, loStrict = q.Value, strict
 		}
 	}
-	lower := func(q *Quantity, strict bool) {
+	lower := func(q *threshold.Quantity, strict bool) {
 		if q != nil && (q.Value < hi || (q.Value == hi && strict)) {
 			hi, hiStrict = q.Value, strict
 		}
@@ -158,9 +160,9 @@ func (v *validator) cond(path string, c *Condition, kind metricKind) {
 		lower(c.Equals, false)
 	}
 	if c.Within != nil && c.Of != nil && c.Within.Value >= 0 {
-		l, h := c.bounds()
-		raise(&Quantity{Value: l}, false)
-		lower(&Quantity{Value: h}, false)
+		l, h := c.Bounds()
+		raise(&threshold.Quantity{Value: l}, false)
+		lower(&threshold.Quantity{Value: h}, false)
 	}
 	if lo > hi || (lo == hi && (loStrict || hiStrict)) {
 		v.add(path, "can never hold: %s", c.String())

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/threshold"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -218,8 +219,9 @@ func (c *Clients) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
 	}
 }
 
-// AllStrategies in a strategy list stands for every strategy ratelab knows.
-const AllStrategies = "all"
+// AllStrategies in a strategy list stands for every strategy ratelab knows (and, as a key of
+// expect.strategies, for every strategy entry).
+const AllStrategies = threshold.AllStrategies
 
 // Strategies is a list of strategies. YAML: `all`, a list of names and {name, label, params}
 // entries, or a comma-separated string of names.

@@ -1,24 +1,33 @@
-package scenario
+package threshold
 
 import (
 	"testing"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/summary"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 func f(v float64) *float64 { return &v }
 func b(v bool) *bool       { return &v }
 
-// evalScenario is a scenario with a threshold of every kind.
-const evalScenario = `mock:
-phases:
-  - probe: {find: true}
-  - compare:
-      strategies: [none, full-jitter, {name: full-jitter, label: fj-fast, params: {cap: 1s}}]
-      clients: [10, 50]
-      mode: both
-expect:
+// expectOf decodes the expect: section of a scenario.
+func expectOf(t *testing.T, src string) *Expect {
+	t.Helper()
+	var n yaml.Node
+	require.NoError(t, yaml.Unmarshal([]byte(src), &n))
+	var doc struct {
+		Expect *Expect `yaml:"expect"`
+	}
+	require.NoError(t, strictyaml.Decode("t.yaml", &n, "", &doc))
+	return doc.Expect
+}
+
+// evalScenario has a threshold of every kind.
+const evalScenario = `expect:
   limits:
     requests:
       effective_per_minute: {within: 5%, of: 50}
@@ -39,23 +48,23 @@ expect:
 `
 
 func TestEvaluate(t *testing.T) {
-	s := mustLoad(t, evalScenario)
-	r := Results{
-		Limits: []LimitResult{
+	e := expectOf(t, evalScenario)
+	s := &summary.Summary{
+		Limits: []infer.Limit{
 			{Dimension: "requests", AdvertisedPerMinute: f(50), EffectivePerMinute: f(49.7), Burst: f(50), Algorithm: "token-bucket"},
 			{Dimension: "output_tokens", EffectivePerMinute: nil},
 		},
-		Binding:       "output_tokens",
-		RejectedCount: b(true),
-		Attempts:      1000, RateLimited: 150, Overloaded: 3, Errors: 2, Dropped: 0,
-		Strategies: []StrategyResult{
+		Binding:    &infer.Binding{Dimension: "output_tokens"},
+		Accounting: &infer.Accounting{RejectedCount: b(true)},
+		Totals:     summary.Totals{Attempts: 1000, RateLimited: 150, Overloaded: 3, Errors: 2, Dropped: 0},
+		Strategies: []summary.Strategy{
 			{Name: "none", Mode: "live", Clients: 10, Requests: 100, Failed: 12, Attempts: 100},
-			{Name: "full-jitter", Mode: "sim", Clients: 10, Requests: 100, Attempts: 130, P95: f(12.3456), MakespanSeconds: f(30), MakespanLowerBoundSeconds: f(25)},
-			{Name: "full-jitter", Mode: "live", Clients: 10, Requests: 100, Attempts: 140, P95: f(45)},
-			{Name: "full-jitter", Mode: "sim", Clients: 50, Requests: 500, Attempts: 900, P95: f(31), MakespanSeconds: f(100)},
+			{Name: "full-jitter", Mode: "sim", Clients: 10, Requests: 100, Attempts: 130, Latency: &summary.Latency{P95: 12.3456}, MakespanSeconds: f(30), MakespanLowerBoundSeconds: f(25)},
+			{Name: "full-jitter", Mode: "live", Clients: 10, Requests: 100, Attempts: 140, Latency: &summary.Latency{P95: 45}},
+			{Name: "full-jitter", Mode: "sim", Clients: 50, Requests: 500, Attempts: 900, Latency: &summary.Latency{P95: 31}, MakespanSeconds: f(100)},
 		},
 	}
-	got := Evaluate(s.Expect, r)
+	got := Evaluate(e, s)
 	var lines []string
 	for _, c := range got {
 		lines = append(lines, c.String())
@@ -84,38 +93,36 @@ func TestEvaluate(t *testing.T) {
 		"FAIL fj-fast: no results for strategy fj-fast",
 	}, lines)
 	assert.Equal(t, "expect.strategies.full-jitter.p95", got[17].Path)
-	assert.Len(t, Failed(got), 7)
-	assert.Equal(t, "FAIL 429 share of attempts: 0.15 (15%), want < 10%", Failed(got)[2])
+	s.Thresholds = got
+	assert.Len(t, summary.Failed(s), 7)
+	assert.Equal(t, "FAIL 429 share of attempts: 0.15 (15%), want < 10%", summary.Failed(s)[2])
 }
 
 func TestEvaluateEdges(t *testing.T) {
 	t.Run("no thresholds", func(t *testing.T) {
-		assert.Nil(t, Evaluate(nil, Results{}))
+		assert.Nil(t, Evaluate(nil, &summary.Summary{}))
 	})
 	t.Run("shares of nothing are unknown", func(t *testing.T) {
-		s := mustLoad(t, "mock:\nexpect: {rate_limited_share: '< 0.1'}\n")
-		got := Evaluate(s.Expect, Results{})
+		got := Evaluate(expectOf(t, "expect: {rate_limited_share: '< 0.1'}\n"), &summary.Summary{})
 		require.Len(t, got, 1)
 		assert.Equal(t, "FAIL 429 share of attempts: unknown, want < 0.1", got[0].String())
 	})
 	t.Run("gap expected and found", func(t *testing.T) {
-		s := mustLoad(t, "mock:\nexpect: {limits: {requests: {gap: true, algorithm: fixed-window}}, binding: requests}\n")
-		got := Evaluate(s.Expect, Results{Limits: []LimitResult{{Dimension: "requests", Gap: "advertised 60/min, enforced as 1/s"}}})
+		e := expectOf(t, "expect: {limits: {requests: {gap: true, algorithm: fixed-window}}, binding: requests}\n")
+		got := Evaluate(e, &summary.Summary{Limits: []infer.Limit{{Dimension: "requests", Gap: "advertised 60/min, enforced as 1/s"}}})
 		require.Len(t, got, 3)
 		assert.Equal(t, "FAIL requests algorithm: unknown, want fixed-window", got[0].String())
 		assert.Equal(t, "ok   requests advertised vs effective gap: reported (advertised 60/min, enforced as 1/s), want a gap", got[1].String())
 		assert.Equal(t, "FAIL binding constraint: unknown, want requests", got[2].String())
 	})
 	t.Run("mode filter with no matching row", func(t *testing.T) {
-		s := mustLoad(t, "mock:\nphases: [{compare: {strategies: [none], mode: both}}]\nexpect: {strategies: {none: {mode: live, p50: '< 1s'}}}\n")
-		got := Evaluate(s.Expect, Results{Strategies: []StrategyResult{{Name: "none", Mode: "sim", P50: f(0.5)}}})
+		e := expectOf(t, "expect: {strategies: {none: {mode: live, p50: '< 1s'}}}\n")
+		got := Evaluate(e, &summary.Summary{Strategies: []summary.Strategy{{Name: "none", Mode: "sim", Latency: &summary.Latency{P50: 0.5}}}})
 		require.Len(t, got, 1)
 		assert.Equal(t, "FAIL none: no results for strategy none in mode live", got[0].String())
 	})
 	t.Run("open workload rows and every metric", func(t *testing.T) {
-		s := mustLoad(t, `mock:
-phases: [{compare: {strategies: [none], rate: 5/s, duration: 10s}}]
-expect:
+		e := expectOf(t, `expect:
   strategies:
     none:
       rate_limited_share: "< 5%"
@@ -127,9 +134,9 @@ expect:
       goodput_per_second: ">= 4.5"
       fairness: "> 0.9"
 `)
-		got := Evaluate(s.Expect, Results{Strategies: []StrategyResult{{
+		got := Evaluate(e, &summary.Summary{Strategies: []summary.Strategy{{
 			Name: "none", Mode: "live", Attempts: 50, RateLimited: 1, Amplification: f(1), MakespanSeconds: f(10.2),
-			P50: f(0.0504), P99: f(1.9999), Max: f(2.5), GoodputPerSecond: f(4.9), Fairness: f(0.95),
+			Latency: &summary.Latency{P50: 0.0504, P99: 1.9999, Max: 2.5}, GoodputPerSecond: f(4.9), Fairness: f(0.95),
 		}}})
 		var lines []string
 		for _, c := range got {

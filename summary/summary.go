@@ -1,4 +1,9 @@
-package report
+// Package summary is summary.json (schema "ratelab/summary/v1"): the derived results of a run as
+// Go types with their JSON names, the lines of its thresholds, and the comparison of a strategy's
+// live and simulated entries. The report builds a Summary from the attempt log; the runner and the
+// command line print from it; thresholds are evaluated on it (package threshold). Fields may be
+// added, never renamed.
+package summary
 
 import (
 	"bytes"
@@ -7,10 +12,10 @@ import (
 	"github.com/ratelab/ratelab/probe/infer"
 )
 
-// SummarySchema identifies the summary.json format.
-const SummarySchema = "ratelab/summary/v1"
+// Schema identifies the summary.json format.
+const Schema = "ratelab/summary/v1"
 
-// Summary is summary.json: the derived results of a run (DESIGN.md, schema "ratelab/summary/v1").
+// Summary is summary.json: the derived results of a run (README "summary.json").
 // A nil pointer is written as null: the figure is unknown, never made up.
 type Summary struct {
 	Schema      string `json:"schema"`
@@ -41,7 +46,7 @@ type Summary struct {
 	Recommendation string `json:"recommendation"`
 
 	// Thresholds are the scenario's pass/fail thresholds (run.json's thresholds, a scenario's
-	// expect: section) checked against this summary, in scenario.Evaluate's order; absent when
+	// expect: section) checked against this summary, in threshold.Evaluate's order; absent when
 	// the run had none.
 	Thresholds []Threshold `json:"thresholds,omitempty"`
 }
@@ -172,23 +177,6 @@ type Latency struct {
 	Max float64 `json:"max"`
 }
 
-// Label names the entry for tables and charts: the strategy, then the mode and client count
-// when the run had more than one of either.
-func (s *Strategy) Label(showMode, showClients bool) string {
-	l := s.Name
-	if showMode {
-		l += " (" + s.Mode + ")"
-	}
-	if showClients {
-		if s.Clients > 0 {
-			l += " ×" + count(int64(s.Clients))
-		} else {
-			l += " (open arrivals)"
-		}
-	}
-	return l
-}
-
 // MarshalIndent encodes the summary as summary.json: two-space indented, no HTML escaping, and a
 // trailing newline. Equal summaries encode to equal bytes.
 func (s *Summary) MarshalIndent() ([]byte, error) {
@@ -202,5 +190,19 @@ func (s *Summary) MarshalIndent() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// KeyFindings returns the summary's key findings in plain sentences, most important first.
-func KeyFindings(s *Summary) []string { return s.Findings }
+// ErrorKind counts the records that failed one way: by their error text — transport failures
+// (the probe gives each common breakage one stable text without addresses: timeouts, resets,
+// EOFs, refused connections), 2xx answers whose body was an error or not JSON, requests a
+// strategy held past its bounds — or, for a failed status without one, by status and content
+// type ("HTTP 500 text/html"; simulated ones say so). Every attempt counted as overloaded or
+// errors in the totals has a kind.
+type ErrorKind struct {
+	Error string `json:"error"`
+	Count int64  `json:"count"`
+}
+
+// Reason counts the logical requests of a strategy entry that did not succeed for one reason.
+type Reason struct {
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
+}
