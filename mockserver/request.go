@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/internal/jsonscan"
 )
 
 // apiRequest is what the mock needs from a request body.
@@ -40,7 +41,7 @@ type requestError struct {
 // syntax error wins, as the real APIs parse before they validate), then the fields, keeping the
 // first validation error.
 type reqParser struct {
-	s        scanner
+	s        jsonscan.Scanner
 	e        Endpoint
 	openai   bool
 	req      apiRequest
@@ -54,13 +55,14 @@ type reqParser struct {
 
 // parseRequest reads a request body for endpoint e (messages, count_tokens or chat).
 func parseRequest(body []byte, e Endpoint) (apiRequest, *requestError) {
-	p := reqParser{s: scanner{b: body}, e: e, openai: e == EndpointChat}
+	p := reqParser{e: e, openai: e == EndpointChat}
+	p.s.Reset(body)
 	p.top()
-	if p.s.err != "" {
+	if msg, _ := p.s.Err(); msg != "" {
 		if p.openai {
 			return p.req, &requestError{msg: "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"}
 		}
-		return p.req, &requestError{msg: "The request body is not valid JSON: " + p.s.err + ": " + p.s.errorPosition()}
+		return p.req, &requestError{msg: "The request body is not valid JSON: " + msg + ": " + p.s.ErrorPosition()}
 	}
 	if p.sem != nil {
 		return p.req, p.sem
@@ -119,7 +121,7 @@ func (p *reqParser) missing(parts ...any) *requestError {
 func (p *reqParser) badType(want string, parts ...any) {
 	if p.sem == nil {
 		path := p.path(parts...)
-		got := p.s.kind()
+		got := p.s.Kind()
 		if p.openai {
 			if want == "list" {
 				want = "array"
@@ -132,7 +134,7 @@ func (p *reqParser) badType(want string, parts ...any) {
 			p.sem = &requestError{msg: path + ": Input should be a valid " + want}
 		}
 	}
-	p.s.skip()
+	p.s.Skip()
 }
 
 func article(noun string) string {
@@ -145,19 +147,19 @@ func article(noun string) string {
 
 func (p *reqParser) top() {
 	s := &p.s
-	if s.peek() != '{' {
-		if s.skip() && s.end() {
+	if s.Peek() != '{' {
+		if s.Skip() && s.End() {
 			if p.openai {
-				p.fail(&requestError{msg: "Invalid type for body: expected an object, but got " + article(p.s.kind()) + " instead.", code: "invalid_type"})
+				p.fail(&requestError{msg: "Invalid type for body: expected an object, but got " + article(p.s.Kind()) + " instead.", code: "invalid_type"})
 			} else {
 				p.fail(&requestError{msg: "Input should be a valid dictionary or object to extract fields from"})
 			}
 		}
 		return
 	}
-	s.beginObject()
+	s.BeginObject()
 	for first := true; ; {
-		key, ok := s.nextMember(&first)
+		key, ok := s.NextMember(&first)
 		if !ok {
 			break
 		}
@@ -168,7 +170,7 @@ func (p *reqParser) top() {
 			p.maxTokens("max_tokens")
 		case "max_completion_tokens":
 			if !p.openai {
-				s.skip()
+				s.Skip()
 				continue
 			}
 			p.maxTokens("max_completion_tokens")
@@ -176,26 +178,26 @@ func (p *reqParser) top() {
 			p.messages()
 		case "system":
 			if p.openai {
-				s.skip()
+				s.Skip()
 				continue
 			}
 			p.sysTokens, _ = p.system("system")
 		case "stream":
 			p.stream()
 		default:
-			s.skip()
+			s.Skip()
 		}
 	}
-	s.end()
+	s.End()
 }
 
 func (p *reqParser) model() {
-	switch p.s.peek() {
+	switch p.s.Peek() {
 	case '"':
-		p.req.model, _, _ = p.s.strAt()
+		p.req.model, _, _ = p.s.Str()
 		p.hasModel = true
 	case 'n':
-		p.s.skip() // null: as if absent
+		p.s.Skip() // null: as if absent
 	default:
 		p.badType("string", "model")
 	}
@@ -203,13 +205,13 @@ func (p *reqParser) model() {
 
 func (p *reqParser) maxTokens(name string) {
 	s := &p.s
-	switch c := s.peek(); {
+	switch c := s.Peek(); {
 	case c == '-' || c >= '0' && c <= '9':
-		text, ok := s.number()
+		text, ok := s.Number()
 		if !ok {
 			return
 		}
-		v, ok := parseInt(text)
+		v, ok := jsonscan.WholeNumber(text)
 		switch {
 		case !ok && p.openai:
 			p.fail(&requestError{msg: "Invalid type for '" + name + "': expected an integer, but got a decimal number instead.", param: name, code: "invalid_type"})
@@ -223,7 +225,7 @@ func (p *reqParser) maxTokens(name string) {
 			p.req.maxTokens, p.req.hasMaxTokens = v, true
 		}
 	case c == 'n' && p.openai:
-		s.skip()
+		s.Skip()
 	default:
 		p.badType("integer", name)
 	}
@@ -231,9 +233,9 @@ func (p *reqParser) maxTokens(name string) {
 
 func (p *reqParser) stream() {
 	s := &p.s
-	switch s.peek() {
+	switch s.Peek() {
 	case 't', 'f', 'n':
-		lit, ok := s.literal()
+		lit, ok := s.Literal()
 		if ok && string(lit) == "true" {
 			if p.openai {
 				p.fail(&requestError{msg: "Invalid value for 'stream': the ratelab mock does not stream responses; omit it or send false.", param: "stream", code: "invalid_value"})
@@ -248,9 +250,9 @@ func (p *reqParser) stream() {
 
 // system reads the system prompt, a string or a list of text blocks, and returns its tokens.
 func (p *reqParser) system(parts ...any) (int64, bool) {
-	switch p.s.peek() {
+	switch p.s.Peek() {
 	case '"':
-		_, n, _ := p.s.strAt()
+		_, n, _ := p.s.Str()
 		return api.TokensOf(n), n > 0
 	case '[':
 		return p.blocks(parts...)
@@ -265,15 +267,15 @@ var openAIRoles = []string{"system", "assistant", "user", "function", "tool", "d
 
 func (p *reqParser) messages() {
 	s := &p.s
-	if s.peek() != '[' {
+	if s.Peek() != '[' {
 		p.badType("list", "messages")
 		return
 	}
 	p.hasMsgs = true
-	s.beginArray()
+	s.BeginArray()
 	n, firstEmpty, emptyRole, tokens := 0, -1, "", int64(0)
-	for first := true; s.nextElem(&first); n++ {
-		if s.peek() != '{' {
+	for first := true; s.NextElem(&first); n++ {
+		if s.Peek() != '{' {
 			p.badType("object", "messages", n)
 			continue
 		}
@@ -283,7 +285,7 @@ func (p *reqParser) messages() {
 			firstEmpty, emptyRole = n, role
 		}
 	}
-	if s.err != "" {
+	if s.Failed() {
 		return
 	}
 	p.msgTokens = tokens
@@ -301,27 +303,27 @@ func (p *reqParser) messages() {
 // and its tokens.
 func (p *reqParser) message(i int) (role string, nonEmpty bool, tokens int64) {
 	s := &p.s
-	s.beginObject()
+	s.BeginObject()
 	hasRole, hasContent := false, false
 	for first := true; ; {
-		key, ok := s.nextMember(&first)
+		key, ok := s.NextMember(&first)
 		if !ok {
 			break
 		}
 		switch string(key) {
 		case "role":
-			if s.peek() != '"' {
+			if s.Peek() != '"' {
 				p.badType("string", "messages", i, "role")
 				continue
 			}
-			raw, _, _ := s.strAt()
+			raw, _, _ := s.Str()
 			hasRole = true
 			role = p.checkRole(raw, i)
 		case "content":
 			hasContent, tokens, nonEmpty = true, 0, false
-			switch s.peek() {
+			switch s.Peek() {
 			case '"':
-				_, n, _ := s.strAt()
+				_, n, _ := s.Str()
 				tokens, nonEmpty = api.TokensOf(n), n > 0
 			case '[':
 				tokens, nonEmpty = p.blocks("messages", i, "content")
@@ -330,15 +332,15 @@ func (p *reqParser) message(i int) (role string, nonEmpty bool, tokens int64) {
 					p.badType("list", "messages", i, "content")
 					continue
 				}
-				s.skip()
+				s.Skip()
 			default:
 				p.badType("list", "messages", i, "content")
 			}
 		default:
-			s.skip()
+			s.Skip()
 		}
 	}
-	if s.err != "" {
+	if s.Failed() {
 		return role, true, 0
 	}
 	if !hasRole {
@@ -375,41 +377,41 @@ func (p *reqParser) checkRole(raw []byte, i int) string {
 // {"type":"text","text":…} and whether the list had any block.
 func (p *reqParser) blocks(parts ...any) (tokens int64, nonEmpty bool) {
 	s := &p.s
-	s.beginArray()
+	s.BeginArray()
 	n := 0
-	for first := true; s.nextElem(&first); n++ {
-		if s.peek() != '{' {
+	for first := true; s.NextElem(&first); n++ {
+		if s.Peek() != '{' {
 			p.badType("object", append(parts, n)...)
 			continue
 		}
-		s.beginObject()
+		s.BeginObject()
 		var typ []byte
 		hasType, hasText, textLen := false, false, 0
 		for first := true; ; {
-			key, ok := s.nextMember(&first)
+			key, ok := s.NextMember(&first)
 			if !ok {
 				break
 			}
 			switch string(key) {
 			case "type":
-				if s.peek() != '"' {
+				if s.Peek() != '"' {
 					p.badType("string", append(parts, n, "type")...)
 					continue
 				}
-				typ, _, _ = s.strAt()
+				typ, _, _ = s.Str()
 				hasType = true
 			case "text":
-				if s.peek() != '"' {
+				if s.Peek() != '"' {
 					p.badType("string", append(parts, n, "text")...)
 					continue
 				}
-				_, textLen, _ = s.strAt()
+				_, textLen, _ = s.Str()
 				hasText = true
 			default:
-				s.skip()
+				s.Skip()
 			}
 		}
-		if s.err != "" {
+		if s.Failed() {
 			return 0, true
 		}
 		switch {

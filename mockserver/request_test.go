@@ -1,10 +1,7 @@
 package mockserver
 
 import (
-	"encoding/binary"
 	"encoding/json"
-	"math/bits"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -237,41 +234,3 @@ func TestAppendString(t *testing.T) {
 	}
 }
 
-// TestSpecialBytes checks the eight-byte scan against plainByte: the first byte it marks is the
-// first byte that is not plain, for every byte value in every position and for random words.
-func TestSpecialBytes(t *testing.T) {
-	firstSpecial := func(w [8]byte) int {
-		for i, c := range w {
-			if !plainByte[c] {
-				return i
-			}
-		}
-		return 8
-	}
-	scan := func(w [8]byte) int {
-		m := specialBytes(binary.LittleEndian.Uint64(w[:]))
-		if m == 0 {
-			return 8
-		}
-		return bits.TrailingZeros64(m) / 8
-	}
-	var words [][8]byte
-	for pos := range 8 {
-		for c := range 256 {
-			w := [8]byte{'a', 'b', 0x80, 'd', 0xff, ' ', '~', '!'}
-			w[pos] = byte(c)
-			words = append(words, w)
-		}
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 100000 {
-		var w [8]byte
-		for i := range w {
-			w[i] = []byte{'"', '\\', 0, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff, 'x'}[rng.IntN(14)]
-		}
-		words = append(words, w)
-	}
-	for _, w := range words {
-		require.Equal(t, firstSpecial(w), scan(w), "% x", w)
-	}
-}

@@ -1,10 +1,11 @@
 package record
 
 import (
-	"math"
+	"bytes"
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/ratelab/ratelab/internal/jsonscan"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 )
 
@@ -60,264 +61,37 @@ var attemptKeys = []string{"run", "mode", "strategy", "phase", "fleet", "client"
 
 var limitKeys = []string{"limit", "remaining", "reset_s", "reset_kind", "window_s", "dialect"}
 
-// maxSkipDepth bounds the nesting of skipped unknown values (encoding/json allows 10,000; deeper
-// input goes to the slow path, which reports it).
-const maxSkipDepth = 500
-
-// scanner walks one JSON document. Every method returns false when the input is not something
-// the fast path reproduces exactly.
+// scanner reads one attempts.jsonl line for the fast path: a jsonscan.Scanner whose readers
+// return false for anything the fast path does not reproduce exactly (escapes, invalid UTF-8,
+// numbers of the wrong kind), so that the caller defers to encoding/json.
 type scanner struct {
-	b []byte
-	i int
-}
-
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// next skips whitespace and returns the next byte (0 at the end).
-func (s *scanner) next() byte {
-	s.ws()
-	if s.i < len(s.b) {
-		return s.b[s.i]
-	}
-	return 0
-}
-
-func (s *scanner) consume(c byte) bool {
-	if s.next() == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-// literal consumes word (true, false, null).
-func (s *scanner) literal(word string) bool {
-	if len(s.b)-s.i >= len(word) && string(s.b[s.i:s.i+len(word)]) == word {
-		s.i += len(word)
-		return true
-	}
-	return false
-}
-
-// null consumes a null literal if one is next.
-func (s *scanner) null() bool {
-	return s.next() == 'n' && s.literal("null")
+	jsonscan.Scanner
 }
 
 // str reads a string without escapes, valid UTF-8, and returns its bytes (aliasing the input).
 func (s *scanner) str() ([]byte, bool) {
-	if !s.consume('"') {
-		return nil, false
-	}
-	start := s.i
-	high := false
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			v := s.b[start:s.i]
-			s.i++
-			if high && !utf8.Valid(v) {
-				return nil, false // encoding/json replaces invalid bytes with U+FFFD
-			}
-			return v, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			high = true
-		}
-		s.i++
-	}
-	return nil, false
-}
-
-// number reads a JSON number literal and reports whether it is an integer (no fraction or exponent).
-func (s *scanner) number() (lit []byte, integer bool, ok bool) {
-	s.ws()
-	start := s.i
-	b := s.b
-	if s.i < len(b) && b[s.i] == '-' {
-		s.i++
-	}
-	switch {
-	case s.i < len(b) && b[s.i] == '0':
-		s.i++
-	case s.i < len(b) && b[s.i] >= '1' && b[s.i] <= '9':
-		for s.i < len(b) && b[s.i] >= '0' && b[s.i] <= '9' {
-			s.i++
-		}
-	default:
-		return nil, false, false
-	}
-	integer = true
-	if s.i < len(b) && b[s.i] == '.' {
-		integer = false
-		s.i++
-		d := s.i
-		for s.i < len(b) && b[s.i] >= '0' && b[s.i] <= '9' {
-			s.i++
-		}
-		if s.i == d {
-			return nil, false, false
-		}
-	}
-	if s.i < len(b) && (b[s.i] == 'e' || b[s.i] == 'E') {
-		integer = false
-		s.i++
-		if s.i < len(b) && (b[s.i] == '+' || b[s.i] == '-') {
-			s.i++
-		}
-		d := s.i
-		for s.i < len(b) && b[s.i] >= '0' && b[s.i] <= '9' {
-			s.i++
-		}
-		if s.i == d {
-			return nil, false, false
-		}
-	}
-	return b[start:s.i], integer, true
+	raw, n, ok := s.Str()
+	// An escape always unescapes shorter; encoding/json replaces invalid UTF-8 with U+FFFD.
+	return raw, ok && n == len(raw) && utf8.Valid(raw)
 }
 
 // int64 reads an integer literal that fits in an int64.
 func (s *scanner) int64() (int64, bool) {
-	lit, integer, ok := s.number()
-	if !ok || !integer {
+	lit, ok := s.Number()
+	if !ok {
 		return 0, false
 	}
-	neg := lit[0] == '-'
-	if neg {
-		lit = lit[1:]
-	}
-	if len(lit) > 19 {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range lit {
-		u = u*10 + uint64(c-'0')
-	}
-	switch {
-	case !neg && u <= math.MaxInt64:
-		return int64(u), true
-	case neg && u <= 1<<63:
-		return -int64(u), true
-	}
-	return 0, false
+	return jsonscan.Int(lit)
 }
 
 // float reads a number literal as encoding/json does (strconv.ParseFloat, 64 bits).
 func (s *scanner) float() (float64, bool) {
-	lit, _, ok := s.number()
+	lit, ok := s.Number()
 	if !ok {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(string(lit), 64)
 	return f, err == nil
-}
-
-// boolean reads true or false.
-func (s *scanner) boolean() (bool, bool) {
-	switch s.next() {
-	case 't':
-		return true, s.literal("true")
-	case 'f':
-		return false, s.literal("false")
-	}
-	return false, false
-}
-
-// skip validates and skips any value (used for unknown keys).
-func (s *scanner) skip(depth int) bool {
-	if depth > maxSkipDepth {
-		return false
-	}
-	switch s.next() {
-	case '{':
-		s.i++
-		if s.consume('}') {
-			return true
-		}
-		for {
-			if s.next() != '"' || !s.skipString() || !s.consume(':') || !s.skip(depth+1) {
-				return false
-			}
-			if s.consume(',') {
-				continue
-			}
-			return s.consume('}')
-		}
-	case '[':
-		s.i++
-		if s.consume(']') {
-			return true
-		}
-		for {
-			if !s.skip(depth + 1) {
-				return false
-			}
-			if s.consume(',') {
-				continue
-			}
-			return s.consume(']')
-		}
-	case '"':
-		return s.skipString()
-	case 't':
-		return s.literal("true")
-	case 'f':
-		return s.literal("false")
-	case 'n':
-		return s.literal("null")
-	default:
-		_, _, ok := s.number()
-		return ok
-	}
-}
-
-// skipString skips a string, validating its escapes (its bytes are not kept, so UTF-8 validity
-// does not matter, as for encoding/json).
-func (s *scanner) skipString() bool {
-	s.i++ // opening quote
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			s.i++
-			if s.i >= len(s.b) {
-				return false
-			}
-			switch s.b[s.i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if s.i+4 >= len(s.b) {
-					return false
-				}
-				for _, h := range s.b[s.i+1 : s.i+5] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return false
-					}
-				}
-				s.i += 4
-			default:
-				return false
-			}
-		}
-		s.i++
-	}
-	return false
 }
 
 // foldsTo reports whether key could match one of known under encoding/json's case-insensitive
@@ -353,154 +127,132 @@ func foldsTo(key []byte, known []string) bool {
 
 // decodeFast is the fast path of decodeJSON into a zero Attempt; false means "use encoding/json".
 func decodeFast(a *Attempt, data []byte) bool {
-	s := scanner{b: data}
-	if !s.consume('{') {
+	var s scanner
+	s.Reset(data)
+	if !s.BeginObject() {
 		return false
 	}
 	var seen uint32
 	dialectSet := false
-	if !s.consume('}') {
-		for {
-			key, ok := s.str()
-			if !ok || !s.consume(':') {
-				return false
-			}
-			var bit uint32
-			switch string(key) {
-			case "run":
-				bit, ok = kRun, s.strField(&a.Run)
-			case "mode":
-				bit, ok = kMode, s.strField(&a.Mode)
-			case "strategy":
-				bit, ok = kStrategy, s.strField(&a.Strategy)
-			case "phase":
-				bit, ok = kPhase, s.strField(&a.Phase)
-			case "error":
-				bit, ok = kError, s.strField(&a.Error)
-			case "content_type":
-				bit, ok = kContentType, s.strField(&a.ContentType)
-			case "gave_up":
-				bit, ok = kGaveUp, s.strField(&a.GaveUp)
-			case "fleet":
-				bit, ok = kFleet, s.intField(&a.Fleet)
-			case "client":
-				bit, ok = kClient, s.intField(&a.Client)
-			case "attempt":
-				bit, ok = kAttempt, s.intField(&a.Attempt)
-			case "status":
-				bit, ok = kStatus, s.intField(&a.Status)
-			case "malformed_headers":
-				bit, ok = kMalformed, s.intField(&a.MalformedHdrs)
-			case "request":
-				bit, ok = kRequest, s.int64Field(&a.Request)
-			case "input_tokens":
-				bit, ok = kInput, s.int64Field(&a.InputTokens)
-			case "output_tokens":
-				bit, ok = kOutput, s.int64Field(&a.OutputTokens)
-			case "max_tokens":
-				bit, ok = kMaxTokens, s.int64Field(&a.MaxTokens)
-			case "scheduled_s":
-				bit, ok = kScheduled, s.floatField(&a.ScheduledS)
-			case "sent_s":
-				bit, ok = kSent, s.floatField(&a.SentS)
-			case "latency_ms":
-				bit, ok = kLatency, s.floatField(&a.LatencyMs)
-			case "retry_after_s":
-				bit = kRetryAfter
-				if !s.null() {
-					a.RetryAfterS, ok = s.float()
-					a.HasRetryAfter = true
-				}
-			case "server_date_s":
-				bit = kServerDate
-				if !s.null() {
-					a.ServerDateS, ok = s.float()
-					a.HasServerDate = true
-				}
-			case "should_retry":
-				bit = kShouldRetry
-				if !s.null() {
-					var v bool
-					v, ok = s.boolean()
-					a.ShouldRetry = -1
-					if v {
-						a.ShouldRetry = 1
-					}
-				}
-			case "final":
-				bit, ok = kFinal, s.boolField(&a.Final)
-			case "client_rejected":
-				bit, ok = kClientRejected, s.boolField(&a.ClientRejected)
-			case "limits":
-				bit = kLimits
-				ok = s.limits(a, &dialectSet)
-			default:
-				if foldsTo(key, attemptKeys) {
-					return false
-				}
-				ok = s.skip(0)
-			}
-			if !ok || seen&bit != 0 {
-				return false
-			}
-			seen |= bit
-			if s.consume(',') {
-				continue
-			}
-			if !s.consume('}') {
-				return false
-			}
-			break
+	for first := true; ; {
+		key, done, ok := s.member(&first)
+		if done || !ok {
+			return ok && s.End()
 		}
+		// A null leaves the field untouched, as encoding/json does for non-pointers.
+		null := s.Null()
+		var bit uint32
+		switch string(key) {
+		case "run":
+			bit, ok = kRun, null || s.strField(&a.Run)
+		case "mode":
+			bit, ok = kMode, null || s.strField(&a.Mode)
+		case "strategy":
+			bit, ok = kStrategy, null || s.strField(&a.Strategy)
+		case "phase":
+			bit, ok = kPhase, null || s.strField(&a.Phase)
+		case "error":
+			bit, ok = kError, null || s.strField(&a.Error)
+		case "content_type":
+			bit, ok = kContentType, null || s.strField(&a.ContentType)
+		case "gave_up":
+			bit, ok = kGaveUp, null || s.strField(&a.GaveUp)
+		case "fleet":
+			bit, ok = kFleet, null || s.intField(&a.Fleet)
+		case "client":
+			bit, ok = kClient, null || s.intField(&a.Client)
+		case "attempt":
+			bit, ok = kAttempt, null || s.intField(&a.Attempt)
+		case "status":
+			bit, ok = kStatus, null || s.intField(&a.Status)
+		case "malformed_headers":
+			bit, ok = kMalformed, null || s.intField(&a.MalformedHdrs)
+		case "request":
+			bit, ok = kRequest, null || s.int64Field(&a.Request)
+		case "input_tokens":
+			bit, ok = kInput, null || s.int64Field(&a.InputTokens)
+		case "output_tokens":
+			bit, ok = kOutput, null || s.int64Field(&a.OutputTokens)
+		case "max_tokens":
+			bit, ok = kMaxTokens, null || s.int64Field(&a.MaxTokens)
+		case "scheduled_s":
+			bit, ok = kScheduled, null || s.floatField(&a.ScheduledS)
+		case "sent_s":
+			bit, ok = kSent, null || s.floatField(&a.SentS)
+		case "latency_ms":
+			bit, ok = kLatency, null || s.floatField(&a.LatencyMs)
+		case "retry_after_s":
+			bit, ok = kRetryAfter, null || s.floatField(&a.RetryAfterS)
+			a.HasRetryAfter = !null
+		case "server_date_s":
+			bit, ok = kServerDate, null || s.floatField(&a.ServerDateS)
+			a.HasServerDate = !null
+		case "should_retry":
+			bit = kShouldRetry
+			if !null {
+				var v bool
+				v, ok = s.Bool()
+				a.ShouldRetry = -1
+				if v {
+					a.ShouldRetry = 1
+				}
+			}
+		case "final":
+			bit, ok = kFinal, null || s.boolField(&a.Final)
+		case "client_rejected":
+			bit, ok = kClientRejected, null || s.boolField(&a.ClientRejected)
+		case "limits":
+			bit, ok = kLimits, null || s.limits(a, &dialectSet)
+		default:
+			if foldsTo(key, attemptKeys) {
+				return false
+			}
+			ok = null || s.Skip()
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
 	}
-	s.ws()
-	return s.i == len(s.b)
 }
 
-// The field readers leave the field untouched on null, as encoding/json does for non-pointers.
+// member advances to the next member of the object being read: its key, or done at the closing
+// brace. ok is false on a syntax error and for a key with an escape, which encoding/json would
+// unescape before matching it.
+func (s *scanner) member(first *bool) (key []byte, done, ok bool) {
+	key, more := s.NextMember(first)
+	if !more {
+		return nil, true, !s.Failed()
+	}
+	return key, false, bytes.IndexByte(key, '\\') < 0
+}
+
+// The field readers read a value that is not null.
 
 func (s *scanner) strField(dst *string) bool {
-	if s.null() {
-		return true
-	}
 	v, ok := s.str()
 	*dst = string(v)
 	return ok
 }
 
 func (s *scanner) intField(dst *int) bool {
-	if s.null() {
-		return true
-	}
 	v, ok := s.int64()
 	*dst = int(v)
 	return ok && int64(int(v)) == v
 }
 
-func (s *scanner) int64Field(dst *int64) bool {
-	if s.null() {
-		return true
-	}
-	v, ok := s.int64()
-	*dst = v
+func (s *scanner) int64Field(dst *int64) (ok bool) {
+	*dst, ok = s.int64()
 	return ok
 }
 
-func (s *scanner) floatField(dst *float64) bool {
-	if s.null() {
-		return true
-	}
-	v, ok := s.float()
-	*dst = v
+func (s *scanner) floatField(dst *float64) (ok bool) {
+	*dst, ok = s.float()
 	return ok
 }
 
-func (s *scanner) boolField(dst *bool) bool {
-	if s.null() {
-		return true
-	}
-	v, ok := s.boolean()
-	*dst = v
+func (s *scanner) boolField(dst *bool) (ok bool) {
+	*dst, ok = s.Bool()
 	return ok
 }
 
@@ -509,20 +261,14 @@ func (s *scanner) boolField(dst *bool) bool {
 // known dimensions naming different dialects go to the slow path (the map's random iteration
 // order decides the dialect there).
 func (s *scanner) limits(a *Attempt, dialectSet *bool) bool {
-	if s.null() {
-		return true
-	}
-	if !s.consume('{') {
+	if !s.BeginObject() {
 		return false
 	}
-	if s.consume('}') {
-		return true
-	}
 	var seenDims uint8
-	for {
-		name, ok := s.str()
-		if !ok || !s.consume(':') {
-			return false
+	for first := true; ; {
+		name, done, ok := s.member(&first)
+		if done || !ok {
+			return ok
 		}
 		st, dialect, ok := s.limitState()
 		if !ok {
@@ -541,91 +287,80 @@ func (s *scanner) limits(a *Attempt, dialectSet *bool) bool {
 				a.Dialect, *dialectSet = dl, true
 			}
 		}
-		if s.consume(',') {
-			continue
-		}
-		return s.consume('}')
 	}
 }
 
 // limitState reads one dimension's object (or null, the zero state).
 func (s *scanner) limitState() (st ratelimit.State, dialect []byte, ok bool) {
-	if s.null() {
+	if s.Null() {
 		return st, nil, true
 	}
-	if !s.consume('{') {
+	if !s.BeginObject() {
 		return st, nil, false
-	}
-	if s.consume('}') {
-		return st, nil, true
 	}
 	var seen uint8
 	var resetS float64
 	var hasReset bool
 	var resetKind []byte
-	for {
-		key, ok := s.str()
-		if !ok || !s.consume(':') {
-			return st, nil, false
+	for first := true; ; {
+		key, done, ok := s.member(&first)
+		if done || !ok {
+			if !ok {
+				return st, nil, false
+			}
+			break
 		}
+		null := s.Null()
 		var bit uint8
 		switch string(key) {
 		case "limit":
-			bit = 1
-			if !s.null() {
-				st.Limit, ok = s.int64()
-				st.Flags |= ratelimit.HasLimit
-			}
+			bit, ok = 1, null || s.int64Field(&st.Limit)
+			st.Flags |= flagIf(!null, ratelimit.HasLimit)
 		case "remaining":
-			bit = 2
-			if !s.null() {
-				st.Remaining, ok = s.int64()
-				st.Flags |= ratelimit.HasRemaining
-			}
+			bit, ok = 2, null || s.int64Field(&st.Remaining)
+			st.Flags |= flagIf(!null, ratelimit.HasRemaining)
 		case "reset_s":
-			bit = 4
-			if !s.null() {
-				resetS, ok = s.float()
-				hasReset = true
-			}
+			bit, ok = 4, null || s.floatField(&resetS)
+			hasReset = !null
 		case "reset_kind":
 			bit = 8
-			if !s.null() {
+			if !null {
 				resetKind, ok = s.str()
 			}
 		case "window_s":
 			bit = 16
-			if !s.null() {
+			if !null {
 				var w float64
 				w, ok = s.float()
 				st.Window, st.Flags = secondsToDuration(w), st.Flags|ratelimit.HasWindow
 			}
 		case "dialect":
 			bit = 32
-			if !s.null() {
+			if !null {
 				dialect, ok = s.str()
 			}
 		default:
 			if foldsTo(key, limitKeys) {
 				return st, nil, false
 			}
-			ok = s.skip(1)
+			ok = null || s.Skip()
 		}
 		if !ok || seen&bit != 0 {
 			return st, nil, false
 		}
 		seen |= bit
-		if s.consume(',') {
-			continue
-		}
-		if !s.consume('}') {
-			return st, nil, false
-		}
-		break
 	}
 	if hasReset {
 		st.Reset, st.Flags = secondsToDuration(resetS), st.Flags|ratelimit.HasReset
 		st.ResetKind = ratelimit.ParseResetKind(string(resetKind))
 	}
 	return st, dialect, true
+}
+
+// flagIf returns f when cond holds, else 0.
+func flagIf(cond bool, f uint8) uint8 {
+	if cond {
+		return f
+	}
+	return 0
 }
