@@ -233,4 +233,3 @@ func TestAppendString(t *testing.T) {
 		assert.Equal(t, want, back)
 	}
 }
-

@@ -256,7 +256,6 @@ func (s *Scanner) ErrorPosition() string {
 	return "line " + strconv.Itoa(line) + " column " + strconv.Itoa(col) + " (char " + strconv.Itoa(at) + ")"
 }
 
-
 // Null consumes a null literal when one is next, and reports whether it did.
 func (s *Scanner) Null() bool {
 	if s.err == "" && s.Peek() == 'n' && len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "null" {

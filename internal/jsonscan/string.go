@@ -142,4 +142,3 @@ func (s *Scanner) hex4(at int) (rune, bool) {
 	}
 	return r, true
 }
-
