@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/runner"
 	"github.com/ratelab/ratelab/scenario"
@@ -99,14 +100,18 @@ func execute(ctx context.Context, env *cliEnv, s *scenario.Scenario, command str
 		Stdin: env.stdin, StdinTTY: env.stdinTTY,
 		Stdout: env.stdout, Stderr: env.stderr, StderrTTY: env.stderrTTY,
 		Getenv: env.getenv,
+		FieldName: func(path string) string {
+			if name := flagOf(flags, path); name != "" {
+				return "--" + name
+			}
+			return path
+		},
 	})
 	var ce *runner.ConfigError
 	var se *strictyaml.Error
 	switch {
-	case errors.Is(err, runner.ErrInterrupted) && res == nil:
-		return errInterruptedEarly
-	case errors.Is(err, runner.ErrInterrupted):
-		return errInterrupted
+	case errors.Is(err, engine.ErrInterrupted):
+		return interrupted(res != nil)
 	case errors.As(err, &ce):
 		if name := flagOf(flags, ce.Field); name != "" {
 			ce.Field = "--" + name

@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ratelab/ratelab/engine"
 )
 
 // Version is ratelab's version, recorded in run.json and summary.json.
@@ -147,12 +149,14 @@ func (e *thresholdError) Error() string {
 	return fmt.Sprintf("%d threshold(s) failed", len(e.failed))
 }
 
-// errInterrupted means the run was interrupted and a partial report was written: exit code 130.
-var errInterrupted = errors.New("interrupted; partial results written")
-
-// errInterruptedEarly means the run was interrupted before it sent anything (while it asked
-// for confirmation): exit code 130, nothing written.
-var errInterruptedEarly = errors.New("interrupted before anything was sent; nothing written")
+// interrupted says what an interrupted run left (exit code 130): a partial report, or, when it
+// was interrupted before it sent anything (while it asked for confirmation), nothing.
+func interrupted(wrote bool) error {
+	if wrote {
+		return fmt.Errorf("%w; partial results written", engine.ErrInterrupted)
+	}
+	return fmt.Errorf("%w before anything was sent; nothing written", engine.ErrInterrupted)
+}
 
 // errHelpShown means --help was printed: exit code 0.
 var errHelpShown = errors.New("help shown")
@@ -163,7 +167,7 @@ func exitCode(env *cliEnv, err error) int {
 	switch {
 	case err == nil, errors.Is(err, errHelpShown):
 		return exitOK
-	case errors.Is(err, errInterrupted), errors.Is(err, errInterruptedEarly):
+	case errors.Is(err, engine.ErrInterrupted):
 		fmt.Fprintf(env.stderr, "ratelab: %v\n", err)
 		return exitInterrupted
 	case errors.As(err, &ue):

@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -37,17 +37,13 @@ const (
 	keepBody = 64 << 10
 )
 
-// ErrInterrupted is returned by a phase when its context was cancelled (Ctrl-C): scheduling
-// stopped, in-flight attempts got the grace period, and every finished attempt was recorded.
-var ErrInterrupted = errors.New("interrupted")
-
 // Budget bounds a run. Zero fields do not bound it.
 type Budget struct {
-	MaxRequests int64         // HTTP attempts (--max-requests)
-	MaxDuration time.Duration // since the run started (--max-duration)
-	Tokens      int64         // input plus output tokens consumed, from usage (--budget-tokens)
+	MaxRequests int64         // HTTP attempts
+	MaxDuration time.Duration // since the run started
+	Tokens      int64         // input plus output tokens consumed, from usage
 	// Unconfirmed caps attempts to a non-loopback host the user did not confirm
-	// (RemoteFreeRequests); the stop reason then names --yes.
+	// (RemoteFreeRequests).
 	Unconfirmed int64
 }
 
@@ -80,7 +76,7 @@ type Options struct {
 // Engine runs the phases of one live run against one target. It owns the HTTP transport, the run
 // clock, the budget guard and the run's counters, and streams every attempt to the record
 // writer. Phases run one after another (Open, Closed, in any order and number); after a stop
-// (budget, --max-duration, interrupt) further phases return at once.
+// (budget, run time, interrupt) further phases return at once.
 type Engine struct {
 	target      *Target
 	out         *record.Writer
@@ -99,7 +95,7 @@ type Engine struct {
 
 	mu          sync.Mutex
 	stopped     chan struct{} // closed by the first stop
-	stopReason  string
+	stop        engine.Stop   // the first stop; zero while running
 	interrupted bool
 	graceArmed  bool
 	fault       error // a recording failure: ends the run
@@ -144,8 +140,8 @@ func NewEngine(o Options) (*Engine, error) {
 	}
 	e.attemptCtx, e.cancelAttempts = context.WithCancel(context.Background())
 	if d := o.Budget.MaxDuration; d > 0 {
-		reason := fmt.Sprintf("--max-duration %s reached", d)
-		e.timers = append(e.timers, time.AfterFunc(d-time.Since(e.start), func() { e.stop(reason, true) }))
+		why := engine.Stop{Kind: engine.StopMaxDuration, After: d}
+		e.timers = append(e.timers, time.AfterFunc(d-time.Since(e.start), func() { e.halt(why, true) }))
 	}
 	return e, nil
 }
@@ -189,17 +185,17 @@ func (e *Engine) Target() *Target { return e.target }
 // since converts an instant to record time: seconds since the run started.
 func (e *Engine) since(t time.Time) float64 { return t.Sub(e.start).Seconds() }
 
-// Stop ends the run for reason: no further attempt is sent, and phases return after their
-// in-flight attempts finish. The first reason given is kept.
-func (e *Engine) Stop(reason string) { e.stop(reason, false) }
+// Stop ends the run: no further attempt is sent, and phases return after their in-flight
+// attempts finish. The first stop given is kept.
+func (e *Engine) Stop(why engine.Stop) { e.halt(why, false) }
 
-// stop records the first stop reason and wakes every phase. A hard stop (interrupt,
-// --max-duration) also cancels in-flight attempts once the grace period has passed.
-func (e *Engine) stop(reason string, hard bool) {
+// halt records the first stop and wakes every phase. A hard stop (interrupt, run time) also
+// cancels in-flight attempts once the grace period has passed.
+func (e *Engine) halt(why engine.Stop, hard bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.stopReason == "" {
-		e.stopReason = reason
+	if !e.stop.Stopped() {
+		e.stop = why
 		close(e.stopped)
 	}
 	if hard && !e.graceArmed {
@@ -208,12 +204,12 @@ func (e *Engine) stop(reason string, hard bool) {
 	}
 }
 
-// interrupt is a hard stop that makes phases return ErrInterrupted.
+// interrupt is a hard stop that makes phases return engine.ErrInterrupted.
 func (e *Engine) interrupt() {
 	e.mu.Lock()
 	e.interrupted = true
 	e.mu.Unlock()
-	e.stop("interrupted", true)
+	e.halt(engine.Stop{Kind: engine.StopInterrupted}, true)
 }
 
 // fail ends the run because recording failed.
@@ -223,21 +219,43 @@ func (e *Engine) fail(err error) {
 		e.fault = err
 	}
 	e.mu.Unlock()
-	e.stop("error: "+err.Error(), true)
+	e.halt(engine.Stop{Kind: engine.StopFailed, Err: err}, true)
 }
 
-// StopReason returns why the run stopped, "" while it has not.
-func (e *Engine) StopReason() string {
+// Stopped returns why the run stopped, the zero Stop while it has not.
+func (e *Engine) Stopped() engine.Stop {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.stopReason
+	return e.stop
 }
 
-// Interrupted reports whether the run was interrupted.
-func (e *Engine) Interrupted() bool {
+// Done returns a channel closed when the run stops.
+func (e *Engine) Done() <-chan struct{} { return e.stopped }
+
+// Partial reports whether the run was interrupted or failed: its records cover only part of what
+// was planned. A run that stopped at its budget is complete.
+func (e *Engine) Partial() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.interrupted
+	return e.interrupted || e.fault != nil
+}
+
+// Sleep lets d pass without traffic. It returns early when the run stops, and with
+// engine.ErrInterrupted (interrupting the run) when ctx is cancelled.
+func (e *Engine) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		e.interrupt()
+		return engine.ErrInterrupted
+	case <-t.C:
+	case <-e.stopped:
+	}
+	return nil
 }
 
 // isStopped reports whether the run has stopped.
@@ -257,11 +275,11 @@ func (e *Engine) reserve() bool {
 	}
 	n := e.reserved.Add(1)
 	if m := e.budget.MaxRequests; m > 0 && n > m {
-		e.Stop(fmt.Sprintf("--max-requests %d reached", m))
+		e.Stop(engine.Stop{Kind: engine.StopMaxRequests, Limit: m})
 		return false
 	}
 	if m := e.budget.Unconfirmed; m > 0 && n > m {
-		e.Stop(fmt.Sprintf("%d requests sent to non-loopback host %s without confirmation; pass --yes to send more", m, e.target.Host()))
+		e.Stop(engine.Stop{Kind: engine.StopUnconfirmed, Limit: m, Host: e.target.Host()})
 		return false
 	}
 	return true
@@ -274,7 +292,7 @@ func (e *Engine) consume(in, out int64) {
 	}
 	total := e.stats.inputTokens.Add(in) + e.stats.outputTokens.Add(out)
 	if b := e.budget.Tokens; b > 0 && total >= b {
-		e.Stop(fmt.Sprintf("--budget-tokens %d reached (%d consumed)", b, total))
+		e.Stop(engine.Stop{Kind: engine.StopTokens, Limit: b, Consumed: total})
 	}
 }
 
@@ -303,23 +321,4 @@ func (e *Engine) Segments() []record.Segment {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]record.Segment(nil), e.segments...)
-}
-
-// FillRun writes the end of the run into r: end time, duration, segments, dropped and late
-// counts, and StopReason ("completed" when nothing stopped it early). Partial is set when the
-// run was interrupted or failed; a run that stopped at its budget is complete.
-func (e *Engine) FillRun(r *record.Run, now time.Time) {
-	st := e.Stats()
-	r.Ended = now
-	r.DurationS = e.since(now)
-	r.Segments = e.Segments()
-	r.Dropped, r.Late = st.Dropped, st.Late
-	e.mu.Lock()
-	reason := e.stopReason
-	r.Partial = e.interrupted || e.fault != nil
-	e.mu.Unlock()
-	if reason == "" {
-		reason = "completed"
-	}
-	r.StopReason = reason
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -26,12 +27,13 @@ func TestBudgetGuard(t *testing.T) {
 		name     string
 		budget   Budget
 		attempts int
-		reason   string
+		stop     engine.Stop
 	}{
-		{"max requests", Budget{MaxRequests: 5}, 5, "--max-requests 5 reached"},
-		{"unconfirmed remote host", Budget{Unconfirmed: RemoteFreeRequests}, RemoteFreeRequests, "pass --yes"},
-		{"tokens", Budget{Tokens: 3 * 48}, 0, "--budget-tokens 144 reached"},
-		{"max duration", Budget{MaxDuration: 100 * time.Millisecond}, 0, "--max-duration 100ms reached"},
+		{"max requests", Budget{MaxRequests: 5}, 5, engine.Stop{Kind: engine.StopMaxRequests, Limit: 5}},
+		{"unconfirmed remote host", Budget{Unconfirmed: RemoteFreeRequests}, RemoteFreeRequests,
+			engine.Stop{Kind: engine.StopUnconfirmed, Limit: RemoteFreeRequests, Host: "127.0.0.1"}},
+		{"tokens", Budget{Tokens: 3 * 48}, 0, engine.Stop{Kind: engine.StopTokens, Limit: 144}},
+		{"max duration", Budget{MaxDuration: 100 * time.Millisecond}, 0, engine.Stop{Kind: engine.StopMaxDuration, After: 100 * time.Millisecond}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newLLMServer(t)
@@ -51,12 +53,22 @@ func TestBudgetGuard(t *testing.T) {
 				assert.GreaterOrEqual(t, len(recs), 3)
 				assert.Less(t, len(recs), 200, "far fewer than the 1,000 planned")
 			}
-			assert.Contains(t, run.StopReason(), tc.reason)
-			assert.Contains(t, res.StopReason, tc.reason)
-			var r record.Run
-			run.FillRun(&r, time.Now())
-			assert.False(t, r.Partial, "a run that stopped at its budget is complete")
-			assert.Contains(t, r.StopReason, tc.reason)
+			got := run.Stopped()
+			if tc.stop.Kind == engine.StopTokens {
+				assert.GreaterOrEqual(t, got.Consumed, got.Limit, "tokens consumed when it stopped")
+				got.Consumed = 0
+			}
+			if tc.stop.Kind == engine.StopUnconfirmed {
+				got.Host, _, _ = strings.Cut(got.Host, ":")
+			}
+			assert.Equal(t, tc.stop, got)
+			assert.Equal(t, run.Stopped(), res.Stop)
+			assert.False(t, run.Partial(), "a run that stopped at its budget is complete")
+			select {
+			case <-run.Done():
+			default:
+				t.Error("Done is not closed after the stop")
+			}
 
 			// A later phase does not start.
 			res2, err := run.Open(context.Background(), OpenPhase{Label: "after", Pacer: Constant(Rate{200, time.Second}), Duration: time.Second})
@@ -87,8 +99,8 @@ func TestInterruptWritesWholeLinesAndPartialRun(t *testing.T) {
 			return false
 		},
 	})
-	require.ErrorIs(t, err, ErrInterrupted)
-	assert.Equal(t, "interrupted", res.StopReason)
+	require.ErrorIs(t, err, engine.ErrInterrupted)
+	assert.Equal(t, engine.Stop{Kind: engine.StopInterrupted}, res.Stop)
 
 	recs := run.records(t)
 	b, err := os.ReadFile(filepath.Join(run.dir, record.AttemptsFile))
@@ -105,17 +117,11 @@ func TestInterruptWritesWholeLinesAndPartialRun(t *testing.T) {
 	}
 	assert.Positive(t, cancelled, "attempts still in flight after the grace were cancelled and recorded")
 
-	var r record.Run
-	run.FillRun(&r, time.Now())
-	assert.True(t, r.Partial)
-	assert.Equal(t, "interrupted", r.StopReason)
-	require.NoError(t, record.WriteRun(run.dir, &r))
-	back, err := record.ReadRun(run.dir)
-	require.NoError(t, err)
-	assert.True(t, back.Partial)
+	assert.True(t, run.Partial())
+	assert.Equal(t, engine.Stop{Kind: engine.StopInterrupted}, run.Stopped())
 
 	_, err = run.Open(context.Background(), OpenPhase{Label: "after", Pacer: Constant(Rate{1, time.Second}), Duration: time.Second})
-	assert.ErrorIs(t, err, ErrInterrupted, "a phase after an interrupt returns at once")
+	assert.ErrorIs(t, err, engine.ErrInterrupted, "a phase after an interrupt returns at once")
 }
 
 func TestObserverStopsPhase(t *testing.T) {
@@ -132,9 +138,9 @@ func TestObserverStopsPhase(t *testing.T) {
 		Observe: func(a *record.Attempt) bool { return a.Status == 429 },
 	})
 	require.NoError(t, err)
-	assert.Equal(t, StopObserver, res.StopReason)
+	assert.Equal(t, engine.StopObserver, res.Stop.Kind)
 	assert.Less(t, res.End-res.Start, time.Second)
-	assert.Empty(t, run.StopReason(), "an observer stops the phase, not the run")
+	assert.False(t, run.Stopped().Stopped(), "an observer stops the phase, not the run")
 
 	res2, err := run.Open(context.Background(), OpenPhase{Label: "next", Pacer: Constant(Rate{100, time.Second}), Duration: 20 * time.Millisecond})
 	require.NoError(t, err)
@@ -209,9 +215,7 @@ func TestKeyNeverRecorded(t *testing.T) {
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
 	_, err := run.Open(context.Background(), OpenPhase{Label: "k", Pacer: Constant(Rate{200, time.Second}), Duration: 50 * time.Millisecond})
 	require.NoError(t, err)
-	var r record.Run
-	run.FillRun(&r, time.Now())
-	require.NoError(t, record.WriteRun(run.dir, &r))
+	require.NoError(t, record.WriteRun(run.dir, &record.Run{Segments: run.Segments()}))
 	run.records(t)
 	entries, err := os.ReadDir(run.dir)
 	require.NoError(t, err)

@@ -153,7 +153,7 @@ func TestOpenRecordsEveryAttempt(t *testing.T) {
 	assert.Equal(t, int64(50), res.Succeeded)
 	assert.Equal(t, int64(50), res.Attempts)
 	assert.Zero(t, res.Dropped)
-	assert.Empty(t, res.StopReason)
+	assert.False(t, res.Stop.Stopped())
 	first := 1e9
 	seen := map[int64]bool{}
 	for _, a := range recs {

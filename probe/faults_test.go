@@ -152,7 +152,7 @@ func runFaults(t *testing.T, tc TargetConfig, strategy string, mod func(*Options
 	fr.chains = chains(t, fr.recs)
 	assert.Equal(t, int64(faultOpenRequests), fr.open.Requests, "open phase requests")
 	assert.Equal(t, int64(faultClosedClients*faultClosedRequests), fr.closed.Requests, "closed phase requests")
-	assert.Empty(t, fr.open.StopReason+fr.closed.StopReason, "nothing stopped the phases")
+	assert.False(t, fr.open.Stop.Stopped() || fr.closed.Stop.Stopped(), "nothing stopped the phases")
 	return fr
 }
 

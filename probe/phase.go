@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -31,13 +32,10 @@ type PhaseResult struct {
 	Attempts int64 // attempts recorded (local rejections included)
 	Dropped  int64 // open model: hits due before the phase ended that were never sent
 	Late     int64 // attempts sent more than record.LateThreshold after they were due
-	// StopReason is why the phase ended early ("" when it ran its course): the observer, or
-	// the run's stop reason.
-	StopReason string
+	// Stop is why the phase ended early (zero when it ran its course): its observer
+	// (engine.StopObserver), or the run's stop.
+	Stop engine.Stop
 }
-
-// StopObserver is the StopReason of a phase its Observer stopped.
-const StopObserver = "stopped by observer"
 
 // job is one logical request in progress.
 type job struct {
@@ -64,7 +62,7 @@ type phase struct {
 
 	stopC    chan struct{}
 	stopOnce sync.Once
-	reason   string
+	why      engine.Stop
 	haltedAt time.Time
 
 	// Open model: workers take jobs from work; parked jobs wait on timers for a retry.
@@ -95,9 +93,9 @@ func (ph *phase) watch(ctx context.Context) (end func()) {
 		select {
 		case <-ctx.Done():
 			ph.e.interrupt()
-			ph.halt(ph.e.StopReason())
+			ph.halt(ph.e.Stopped())
 		case <-ph.e.stopped:
-			ph.halt(ph.e.StopReason())
+			ph.halt(ph.e.Stopped())
 		case <-done:
 		}
 	})
@@ -110,16 +108,16 @@ func (ph *phase) haltIfStopped(ctx context.Context) {
 		ph.e.interrupt()
 	}
 	if ph.e.isStopped() {
-		ph.halt(ph.e.StopReason())
+		ph.halt(ph.e.Stopped())
 	}
 }
 
 // halt stops the phase: no new logical request starts, parked ones are abandoned, in-flight
 // attempts finish.
-func (ph *phase) halt(reason string) {
+func (ph *phase) halt(why engine.Stop) {
 	ph.stopOnce.Do(func() {
 		ph.parkMu.Lock()
-		ph.reason, ph.haltedAt, ph.halted = reason, time.Now(), true
+		ph.why, ph.haltedAt, ph.halted = why, time.Now(), true
 		for j := range ph.parked {
 			if j.timer.Stop() { // not fired: abandon it here; a fired one abandons itself
 				delete(ph.parked, j)
@@ -141,11 +139,11 @@ func (ph *phase) isHalted() bool {
 	}
 }
 
-// stopState returns the halt reason and instant (zero when the phase was not halted).
-func (ph *phase) stopState() (string, time.Time) {
+// stopState returns why the phase halted and when (zero when it was not halted).
+func (ph *phase) stopState() (engine.Stop, time.Time) {
 	ph.parkMu.Lock()
 	defer ph.parkMu.Unlock()
-	return ph.reason, ph.haltedAt
+	return ph.why, ph.haltedAt
 }
 
 // abandon ends a logical request cut off by a stop.
@@ -241,18 +239,18 @@ func (ph *phase) record(a *record.Attempt) {
 	ph.attempts.Add(1)
 	e.stats.count(a, time.Duration((a.SentS+a.LatencyMs/1000)*float64(time.Second)))
 	if ph.observe != nil && ph.observe(a) {
-		ph.halt(StopObserver)
+		ph.halt(engine.Stop{Kind: engine.StopObserver})
 	}
 }
 
 // result builds the phase's result.
 func (ph *phase) result(start, end time.Time, dropped int64) PhaseResult {
-	reason, _ := ph.stopState()
+	why, _ := ph.stopState()
 	return PhaseResult{
 		Label: ph.label, Start: start.Sub(ph.e.start), End: end.Sub(ph.e.start),
 		Requests: ph.requests.Load(), Succeeded: ph.succeeded.Load(), Failed: ph.failed.Load(),
 		Abandoned: ph.abandoned.Load(), Expired: ph.expired.Load(), Attempts: ph.attempts.Load(), Dropped: dropped,
-		Late: ph.late.Load(), StopReason: reason,
+		Late: ph.late.Load(), Stop: why,
 	}
 }
 
@@ -273,7 +271,7 @@ func (ph *phase) finish(kind string, clients int, start time.Time, dropped int64
 	case fault != nil:
 		return res, fault
 	case interrupted:
-		return res, ErrInterrupted
+		return res, engine.ErrInterrupted
 	}
 	return res, nil
 }

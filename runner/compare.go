@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/ratelimit"
@@ -24,7 +25,7 @@ func (r *runState) comparePhase(ctx context.Context, i int, ph *phasePlan) error
 		fmt.Fprintf(r.o.Stderr, "ratelab: note: the segments against %s share one budget (the same key); the run rests %s between them.\n", r.tg.host(), how)
 	}
 	for j, sp := range segs {
-		if r.stopped != "" {
+		if r.stopped.Stopped() {
 			break
 		}
 		if ctx.Err() != nil {
@@ -103,14 +104,14 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 	if !r.quiet {
 		r.printSegment(j, len(ph.segs), sp, res, st, time.Since(wall))
 	}
-	return r.phaseError(fmt.Sprintf("phases[%d] (compare) segment %s", ph.index, label), eng.StopReason(), phaseErr, closeErr)
+	return r.phaseError(fmt.Sprintf("phases[%d] (compare) segment %s", ph.index, label), eng.Stopped(), phaseErr, closeErr)
 }
 
 // rest waits before a live segment against a real API until its budget is replenished: d when
 // given, else the longest reset the last headers stated (the instant the budget is full
 // again), else a minute. Without d it rests only when the last live segment saw a limit (a
 // rate-limit header or a 429): a budget nobody has seen needs no refill. An interrupt ends it
-// with probe.ErrInterrupted.
+// with engine.ErrInterrupted.
 func (r *runState) rest(ctx context.Context, d time.Duration) error {
 	if d == 0 {
 		st := r.lastLive
@@ -142,7 +143,7 @@ func (r *runState) rest(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		r.interrupt()
 		r.offset += time.Since(start)
-		return probe.ErrInterrupted
+		return engine.ErrInterrupted
 	}
 	r.offset += time.Since(start)
 	return nil

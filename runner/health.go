@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/record"
 )
 
@@ -213,7 +214,7 @@ func (h *health) observe(a *record.Attempt) {
 	if h.down == nil {
 		h.down = err
 		if h.cur != nil {
-			h.cur.Stop(err.Error())
+			h.cur.Stop(engine.Stop{Kind: engine.StopAborted, Err: err})
 		}
 	}
 }
@@ -225,7 +226,7 @@ func (h *health) running(e phaseRunner) {
 	defer h.mu.Unlock()
 	h.cur = e
 	if e != nil && h.down != nil {
-		e.Stop(h.down.Error())
+		e.Stop(engine.Stop{Kind: engine.StopAborted, Err: h.down})
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -153,7 +154,7 @@ func TestRestOnlyAfterALimit(t *testing.T) {
 }
 
 // TestInterruptWhileConfirming: Ctrl-C while the run waits for the user to confirm traffic to a
-// non-loopback host ends the run with ErrInterrupted at once, nothing written.
+// non-loopback host ends the run with engine.ErrInterrupted at once, nothing written.
 func TestInterruptWhileConfirming(t *testing.T) {
 	s := load(t, "target: {url: 'https://api.example.invalid', model: m, key_env: MY_KEY}\nphases:\n  - probe: {rate: 1/s, duration: 30s}\n")
 	stdin, answer := io.Pipe()
@@ -164,7 +165,7 @@ func TestInterruptWhileConfirming(t *testing.T) {
 	start := time.Now()
 	_, err := Run(ctx, s, Options{Stdin: stdin, StdinTTY: true, Stderr: &errb,
 		Getenv: func(string) string { return fakeKey }})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, engine.ErrInterrupted)
 	assert.Less(t, time.Since(start), 5*time.Second)
 	assert.Contains(t, errb.String(), "Continue? [y/N]")
 	assert.NoDirExists(t, s.Output.Dir, "nothing was started")

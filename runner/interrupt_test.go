@@ -10,15 +10,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/record"
 )
 
-// assertPartial checks what an interrupted run leaves: ErrInterrupted, run.json partial and
+// assertPartial checks what an interrupted run leaves: engine.ErrInterrupted, run.json partial and
 // stopped by the interrupt, summary.json partial, whole lines, and every attempt counted.
 func assertPartial(t *testing.T, o outcome, dir string) []record.Attempt {
 	t.Helper()
-	require.ErrorIs(t, o.err, ErrInterrupted, o.stderr)
+	require.ErrorIs(t, o.err, engine.ErrInterrupted, o.stderr)
 	rec, err := record.ReadRun(dir)
 	require.NoError(t, err)
 	assert.True(t, rec.Partial)
@@ -105,7 +105,7 @@ phases:
 			s := load(t, src)
 			o := run(newCountdownCtx(tt.checks), s)
 			if tt.checks == 0 {
-				require.ErrorIs(t, o.err, ErrInterrupted)
+				require.ErrorIs(t, o.err, engine.ErrInterrupted)
 				assert.NoDirExists(t, s.Output.Dir, "interrupted before anything started: nothing to write")
 				return
 			}
@@ -125,8 +125,8 @@ func TestInterruptRest(t *testing.T) {
 	r := &runState{quiet: true}
 	start := time.Now()
 	err := r.rest(ctx, time.Hour)
-	assert.True(t, errors.Is(err, probe.ErrInterrupted))
+	assert.True(t, errors.Is(err, engine.ErrInterrupted))
 	assert.Less(t, time.Since(start), time.Minute)
 	assert.True(t, r.interrupted)
-	assert.Equal(t, "interrupted", r.stopped)
+	assert.Equal(t, engine.Stop{Kind: engine.StopInterrupted}, r.stopped)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
@@ -157,14 +158,15 @@ func (r *runState) finish(runErr error) (*Result, error) {
 	run.Dropped, run.Late = r.spent.Dropped, r.spent.Late
 	if runErr == nil && !r.interrupted && r.health.all.ok == 0 {
 		// A run in which nothing succeeded measured nothing: it fails, saying why.
-		runErr = &NoSuccessError{Attempts: r.health.all.attempts, Causes: r.health.all.failures(), Stopped: r.stopped}
+		runErr = &NoSuccessError{Attempts: r.health.all.attempts, Causes: r.health.all.failures(), Stopped: r.words(r.stopped)}
 	}
 	run.Partial = r.interrupted || runErr != nil || closeErr != nil
-	if runErr != nil {
-		r.stopped = "failed: " + runErr.Error()
-	}
-	run.StopReason = r.stopped
-	if run.StopReason == "" {
+	switch {
+	case runErr != nil:
+		run.StopReason = "failed: " + runErr.Error()
+	case r.stopped.Stopped():
+		run.StopReason = r.words(r.stopped)
+	default:
 		run.StopReason = "completed"
 	}
 	if err := record.WriteRun(r.dir, run); err != nil && closeErr == nil {
@@ -191,7 +193,7 @@ func (r *runState) finish(runErr error) (*Result, error) {
 	}
 	switch {
 	case r.interrupted:
-		return res, ErrInterrupted
+		return res, engine.ErrInterrupted
 	case runErr != nil:
 		return res, runErr
 	case closeErr != nil:

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
@@ -18,7 +19,7 @@ import (
 
 // printProbePhase writes one line per finished probe phase to stderr: what it did and how long
 // it took (virtual and wall time for the simulator).
-func (r *runState) printProbePhase(i int, p *probePlan, res probe.PhaseResult, st probe.Stats, stopReason string, wall time.Duration) {
+func (r *runState) printProbePhase(i int, p *probePlan, res probe.PhaseResult, st probe.Stats, stopped engine.Stop, wall time.Duration) {
 	what := p.shape
 	if p.find {
 		what = "find"
@@ -30,11 +31,11 @@ func (r *runState) printProbePhase(i int, p *probePlan, res probe.PhaseResult, s
 	} else {
 		line += fmt.Sprintf(" in %.1f s", wall.Seconds())
 	}
-	if stopReason == "" {
-		stopReason = res.StopReason
+	if !stopped.Stopped() {
+		stopped = res.Stop
 	}
-	if stopReason != "" {
-		line += " — stopped: " + stopReason
+	if stopped.Stopped() {
+		line += " — stopped: " + r.words(stopped)
 	}
 	fmt.Fprintln(r.o.Stderr, line)
 }
@@ -53,8 +54,8 @@ func (r *runState) printSegment(j, n int, sp segmentPlan, res probe.PhaseResult,
 	line := fmt.Sprintf("[%d/%d] %s %s %s: %d/%d requests ok, %s (%d 429s), %s",
 		j+1, n, sp.strategy.label, sp.mode, who, res.Succeeded, res.Requests,
 		attemptsOf(sp.mode, st.Attempts+st.Rejected), st.RateLimited, took)
-	if res.StopReason != "" {
-		line += " — stopped: " + res.StopReason
+	if res.Stop.Stopped() {
+		line += " — stopped: " + r.words(res.Stop)
 	}
 	fmt.Fprintln(r.o.Stderr, line)
 }

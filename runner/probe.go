@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
@@ -21,13 +22,12 @@ const findMargin = 2 * time.Second
 // phaseRunner is what a phase needs of an engine: the live probe.Engine and the virtual-time
 // sim.Runner both provide it, so every phase and segment runs through the same code.
 type phaseRunner interface {
-	Open(context.Context, probe.OpenPhase) (probe.PhaseResult, error)
+	find.Runner
 	Closed(context.Context, probe.ClosedPhase) (probe.PhaseResult, error)
 	Segments() []record.Segment
 	Stats() probe.Stats
-	StopReason() string
-	Stop(reason string)
-	Elapsed() time.Duration
+	Stopped() engine.Stop
+	Stop(why engine.Stop)
 	Close() error
 }
 
@@ -156,23 +156,16 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 	r.account(st, eng.Elapsed(), p.mode == record.ModeLive)
 	addStats(&r.probeStats, st)
 	if !r.quiet {
-		r.printProbePhase(i, p, res, st, eng.StopReason(), time.Since(wall))
+		r.printProbePhase(i, p, res, st, eng.Stopped(), time.Since(wall))
 	}
-	return r.phaseError(what, eng.StopReason(), phaseErr, closeErr)
+	return r.phaseError(what, eng.Stopped(), phaseErr, closeErr)
 }
 
 // discover runs limit discovery (probe/find) on eng until the requests limit is known within
 // ±2%, or the run's budget or time stops it, and notes in run.json why it stopped. The figures
 // come afterwards from the attempt log, as for any phase.
 func (r *runState) discover(ctx context.Context, eng phaseRunner, budget probe.Budget) error {
-	var fr find.Runner
-	switch e := eng.(type) {
-	case *probe.Engine:
-		fr = find.Live(e)
-	case *sim.Runner:
-		fr = e
-	}
-	rep, err := find.Run(ctx, fr, find.Options{
+	rep, err := find.Run(ctx, eng, find.Options{
 		Seed:        r.s.Seed,
 		MaxDuration: r.findDeadline(),
 		MaxRequests: budget.MaxRequests,
@@ -180,11 +173,15 @@ func (r *runState) discover(ctx context.Context, eng phaseRunner, budget probe.B
 	})
 	if ctx.Err() != nil {
 		// Interrupted, in a burst or in one of the waits between them.
-		rep.StopReason, err = "interrupted", probe.ErrInterrupted
+		rep.Done, rep.Stop, err = "", engine.Stop{Kind: engine.StopInterrupted}, engine.ErrInterrupted
 	}
-	if rep.StopReason != "" {
+	why := rep.Done
+	if rep.Stop.Stopped() {
+		why = r.words(r.runStop(rep.Stop))
+	}
+	if why != "" {
 		r.tap.Sync()
-		r.rec.Notes = append(r.rec.Notes, fmt.Sprintf("find: %d attempts, %d refused (429); %s", rep.Attempts, rep.RateLimited, rep.StopReason))
+		r.rec.Notes = append(r.rec.Notes, fmt.Sprintf("find: %d attempts, %d refused (429); %s", rep.Attempts, rep.RateLimited, why))
 	}
 	if errors.Is(err, find.ErrTarget) {
 		return fmt.Errorf("%w (check the target URL, its api and the key)", err)

@@ -21,9 +21,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/record"
@@ -49,6 +49,10 @@ type Options struct {
 	StderrTTY      bool
 	// Getenv reads the environment variable that holds the API key. Default os.Getenv.
 	Getenv func(string) string
+	// FieldName names a scenario field in what the run writes (stop reasons in run.json and on
+	// the terminal): the command line passes the flag that set it ("--max-requests"), nil keeps
+	// the field path ("budget.max_requests").
+	FieldName func(path string) string
 }
 
 // Result is what a run produced.
@@ -66,10 +70,6 @@ func (r *Result) Failed() []string {
 	}
 	return summary.Failed(r.Summary)
 }
-
-// ErrInterrupted is returned when the run was interrupted (its context was cancelled): the
-// attempts recorded so far, run.json, summary.json and report.md are written, marked partial.
-var ErrInterrupted = errors.New("interrupted")
 
 // ConfigError is a problem found while setting the run up, before anything is sent: an unset
 // key variable, a target that cannot be built, a confirmation refused. Field is the scenario
@@ -91,7 +91,8 @@ func (e *ConfigError) Error() string {
 
 // Run executes s, which must have been resolved (scenario.Load, or Scenario.Resolve with
 // scenarios.Options()), and returns what it wrote. A run stopped by its budget is complete; an
-// interrupted one returns ErrInterrupted after writing its partial results. Thresholds are
+// interrupted one returns engine.ErrInterrupted after writing its partial results (with a nil
+// Result when it was interrupted before anything started). Thresholds are
 // evaluated into the summary; Result.Failed lists those that failed.
 func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) {
 	if o.Command == "" {
@@ -109,6 +110,9 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
+	if o.FieldName == nil {
+		o.FieldName = func(path string) string { return path }
+	}
 	phases, err := planPhases(s)
 	if err != nil {
 		return nil, err
@@ -123,7 +127,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		return nil, err
 	}
 	if ctx.Err() != nil {
-		return nil, ErrInterrupted // nothing started, nothing to write
+		return nil, engine.ErrInterrupted // nothing started, nothing to write
 	}
 	if tg.mock != nil && r.anyLive() {
 		// The mock outlives an interrupt until the live engine's grace period is over.
@@ -164,7 +168,7 @@ type runState struct {
 	lastLive    probe.Stats   // the last live segment's, for the rest before the next one
 	remoteSent  bool          // live traffic has gone to a real API (not the embedded mock): rest before a compare segment
 	ranProbe    bool
-	stopped     string // why the run stopped early; "" while it has not
+	stopped     engine.Stop // why the run stopped early; zero while it has not
 	interrupted bool
 	keys        int              // fresh embedded-mock accounts handed out so far
 	simMock     *mockserver.Mock // the account model simulated probe phases share
@@ -175,7 +179,7 @@ type runState struct {
 // interrupted.
 func (r *runState) execute(ctx context.Context) error {
 	for i, ph := range r.phases {
-		if r.stopped != "" {
+		if r.stopped.Stopped() {
 			break
 		}
 		if ctx.Err() != nil {
@@ -195,41 +199,42 @@ func (r *runState) execute(ctx context.Context) error {
 	return nil
 }
 
-// stop records why the run stopped early; the first reason is kept.
-func (r *runState) stop(reason string) {
-	if r.stopped == "" {
-		r.stopped = reason
+// stop records why the run stopped early; the first stop is kept.
+func (r *runState) stop(why engine.Stop) {
+	if !r.stopped.Stopped() {
+		r.stopped = why
 	}
 }
 
 // interrupt marks the run interrupted.
 func (r *runState) interrupt() {
 	r.interrupted = true
-	r.stop("interrupted")
+	r.stop(engine.Stop{Kind: engine.StopInterrupted})
 }
 
 // remaining is the run's budget left for the next phase or segment; false when it is spent.
 func (r *runState) remaining() (probe.Budget, bool) {
 	b := r.budget
+	consumed := r.spent.InputTokens + r.spent.OutputTokens
 	if m := b.MaxRequests; m > 0 {
 		if b.MaxRequests = m - r.spent.Attempts; b.MaxRequests <= 0 {
-			r.stop(fmt.Sprintf("--max-requests %d reached", m))
+			r.stop(engine.Stop{Kind: engine.StopMaxRequests, Limit: m})
 			return b, false
 		}
 	}
 	if t := b.Tokens; t > 0 {
-		if b.Tokens = t - r.spent.InputTokens - r.spent.OutputTokens; b.Tokens <= 0 {
-			r.stop(fmt.Sprintf("--budget-tokens %d reached", t))
+		if b.Tokens = t - consumed; b.Tokens <= 0 {
+			r.stop(engine.Stop{Kind: engine.StopTokens, Limit: t, Consumed: consumed})
 			return b, false
 		}
 	}
 	if d := b.MaxDuration; d > 0 && r.offset >= d {
-		r.stop(fmt.Sprintf("--max-duration %s reached", d))
+		r.stop(engine.Stop{Kind: engine.StopMaxDuration, After: d})
 		return b, false
 	}
 	if u := b.Unconfirmed; u > 0 {
 		if b.Unconfirmed = u - r.spent.Attempts; b.Unconfirmed <= 0 {
-			r.stop(fmt.Sprintf("%d requests sent to non-loopback host %s without confirmation; pass --yes to send more", u, r.tg.host()))
+			r.stop(engine.Stop{Kind: engine.StopUnconfirmed, Limit: u, Host: r.tg.host()})
 			return b, false
 		}
 	}
@@ -254,23 +259,23 @@ func (r *runState) account(st probe.Stats, elapsed time.Duration, live bool) {
 	}
 }
 
-// runReason restates an engine's budget stop in the run's terms: an engine is given what is
-// left of the run's budget, and names that.
-func (r *runState) runReason(reason string) string {
+// runStop restates an engine's budget stop in the run's terms: an engine is given what is left
+// of the run's budget, and stops at that.
+func (r *runState) runStop(why engine.Stop) engine.Stop {
 	switch {
-	case strings.HasPrefix(reason, "--max-requests ") && r.budget.MaxRequests > 0:
-		return fmt.Sprintf("--max-requests %d reached", r.budget.MaxRequests)
-	case strings.HasPrefix(reason, "--budget-tokens ") && r.budget.Tokens > 0:
-		return fmt.Sprintf("--budget-tokens %d reached (%d consumed)", r.budget.Tokens, r.spent.InputTokens+r.spent.OutputTokens)
+	case why.Kind == engine.StopMaxRequests && r.budget.MaxRequests > 0:
+		why.Limit = r.budget.MaxRequests
+	case why.Kind == engine.StopTokens && r.budget.Tokens > 0:
+		why.Limit, why.Consumed = r.budget.Tokens, r.spent.InputTokens+r.spent.OutputTokens
 	}
-	return reason
+	return why
 }
 
 // phaseError turns a phase's outcome into the run's: an interrupt marks the run; a failure,
-// or a target found down, fails the run naming the phase; a stop reason is kept.
-func (r *runState) phaseError(what string, stopReason string, phaseErr, closeErr error) error {
+// or a target found down, fails the run naming the phase; an engine's stop is kept.
+func (r *runState) phaseError(what string, stopped engine.Stop, phaseErr, closeErr error) error {
 	switch {
-	case errors.Is(phaseErr, probe.ErrInterrupted), errors.Is(phaseErr, context.Canceled):
+	case errors.Is(phaseErr, engine.ErrInterrupted), errors.Is(phaseErr, context.Canceled):
 		r.interrupt()
 		return nil
 	case phaseErr != nil:
@@ -281,8 +286,8 @@ func (r *runState) phaseError(what string, stopReason string, phaseErr, closeErr
 	if err := r.health.targetDown(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if stopReason != "" {
-		r.stop(r.runReason(stopReason))
+	if stopped.Stopped() {
+		r.stop(r.runStop(stopped))
 	}
 	return nil
 }

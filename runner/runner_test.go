@@ -150,7 +150,7 @@ budget: {max_requests: 150}
 	require.NoError(t, o.err, o.stderr)
 	rec, err := record.ReadRun(s.Output.Dir)
 	require.NoError(t, err)
-	assert.Equal(t, "--max-requests 150 reached", rec.StopReason)
+	assert.Equal(t, "budget.max_requests 150 reached", rec.StopReason, "a scenario file names its field")
 	assert.False(t, rec.Partial)
 	require.Len(t, rec.Segments, 2, "the probe and the first segment; the second never started")
 	assert.Equal(t, "full-jitter/sim/10", rec.Segments[1].Label)

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/record"
@@ -177,7 +178,7 @@ func (tg *target) stopMock() {
 // confirm asks before real traffic goes to a non-loopback host: a run that may send more than
 // probe.RemoteFreeRequests requests must be confirmed on a terminal (or by --yes); a smaller
 // one is capped at that many unconfirmed requests. An interrupt while the question waits for
-// its answer returns ErrInterrupted; the read itself cannot be cancelled and is left behind
+// its answer returns engine.ErrInterrupted; the read itself cannot be cancelled and is left behind
 // (the process is about to exit). Stderr must be safe for concurrent use, as for the progress
 // line.
 func (r *runState) confirm(ctx context.Context) error {
@@ -199,6 +200,6 @@ func (r *runState) confirm(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		fmt.Fprintln(r.o.Stderr) // end the question's line
-		return ErrInterrupted
+		return engine.ErrInterrupted
 	}
 }

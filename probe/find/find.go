@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
@@ -79,8 +80,10 @@ type Report struct {
 	// Mode is "refill" (rest-and-burst cycles) or "sustain" (light saturation), "" when
 	// discovery ended before choosing.
 	Mode string
-	// StopReason says why discovery ended.
-	StopReason string
+	// Done says why discovery ended of its own accord ("" when the run stopped it first).
+	Done string
+	// Stop is the run's stop when it ended discovery (zero otherwise).
+	Stop engine.Stop
 	// Requests is the requests limit as the last analysis saw it (nil before any).
 	Requests *infer.Limit
 }
@@ -98,8 +101,8 @@ type finder struct {
 
 	seq     int
 	lat     float64 // latency of an unhindered request, seconds
-	runStop string  // the run's stop reason, once it stopped
-	done    string  // discovery's own stop reason
+	runStop engine.Stop // the run's stop, once it stopped
+	done    string      // discovery's own stop reason
 	mode    string
 	last    *infer.Limit
 	// lastRefusal is when the last refused attempt was sent (run seconds).
@@ -129,9 +132,9 @@ func Run(ctx context.Context, r Runner, o Options) (Report, error) {
 			rep.RateLimited++
 		}
 	}
-	rep.StopReason = f.done
-	if f.runStop != "" {
-		rep.StopReason = f.runStop
+	rep.Done, rep.Stop = f.done, f.runStop
+	if f.runStop.Stopped() {
+		rep.Done = ""
 	}
 	return rep, err
 }
@@ -222,13 +225,13 @@ func (f *finder) phaseUntil(ctx context.Context, name string, pacer probe.Pacer,
 			f.lastRefusal = math.Max(f.lastRefusal, out.recs[i].SentS)
 		}
 	}
-	if res.StopReason != "" && res.StopReason != probe.StopObserver {
-		f.runStop = res.StopReason
+	if res.Stop.Stopped() && res.Stop.Kind != engine.StopObserver {
+		f.runStop = res.Stop
 	}
 	if f.o.Progress != nil {
 		f.o.Progress(fmt.Sprintf("%s: %d attempts, %d admitted, %d refused", label, len(out.recs), out.ok, out.limit))
 	}
-	return out, f.runStop != "", err
+	return out, f.runStop.Stopped(), err
 }
 
 // single sends one request.

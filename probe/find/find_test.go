@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/mockserver/limiter"
 	"github.com/ratelab/ratelab/probe"
@@ -119,7 +120,7 @@ func TestRunLabelsPhases(t *testing.T) {
 	rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run})
 	require.NoError(t, err)
 	assert.Equal(t, find.PhaseRefill, rep.Mode)
-	assert.Equal(t, "the requests limit is known within the target precision", rep.StopReason)
+	assert.Equal(t, "the requests limit is known within the target precision", rep.Done)
 	seen := map[string]bool{}
 	for _, a := range vr.records(t) {
 		seen[a.Phase] = true
@@ -141,20 +142,20 @@ func TestRunRespectsBudgets(t *testing.T) {
 		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, rep.Attempts, int64(40))
-		assert.Equal(t, "--max-requests 40 reached", rep.StopReason)
+		assert.Equal(t, engine.Stop{Kind: engine.StopMaxRequests, Limit: 40}, rep.Stop)
 	})
 	t.Run("time", func(t *testing.T) {
 		vr := newSim(t, requestsMock(limiter.FixedWindow, 60, time.Minute, "none"), probe.Budget{})
 		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run, MaxDuration: 20 * time.Second})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, vr.Elapsed(), 21*time.Second)
-		assert.Contains(t, rep.StopReason, "ran out of time")
+		assert.Contains(t, rep.Done, "ran out of time")
 	})
 	t.Run("no limit", func(t *testing.T) {
 		vr := newSim(t, requestsMock(limiter.TokenBucket, 1_000_000, time.Minute, "none"), probe.Budget{})
 		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run, BurstCap: 300})
 		require.NoError(t, err)
-		assert.Equal(t, "no request was refused in a burst of 300", rep.StopReason)
+		assert.Equal(t, "no request was refused in a burst of 300", rep.Done)
 	})
 }
 
@@ -163,7 +164,7 @@ func TestRunStopsOnInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := find.Run(ctx, vr, find.Options{Seed: 1, Run: vr.run})
-	assert.ErrorIs(t, err, probe.ErrInterrupted)
+	assert.ErrorIs(t, err, engine.ErrInterrupted)
 }
 
 // TestLive discovers the embedded HTTP mock through the live engine, with windows of a second
@@ -230,7 +231,7 @@ func liveFind(t *testing.T, cfg mockserver.Config, maxDuration time.Duration) (i
 	require.NoError(t, err)
 	run := &record.Run{Schema: record.RunSchema, Started: start,
 		Workload: record.Workload{PromptTokens: 32, MaxTokens: 16}}
-	rep, err := find.Run(context.Background(), find.Live(eng), find.Options{Seed: 1, Run: run, MaxDuration: maxDuration - 2*time.Second})
+	rep, err := find.Run(context.Background(), eng, find.Options{Seed: 1, Run: run, MaxDuration: maxDuration - 2*time.Second})
 	require.NoError(t, err)
 	require.NoError(t, eng.Close())
 	require.NoError(t, out.Close())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
@@ -45,7 +46,7 @@ type phase struct {
 	rec  *recorder
 
 	halted bool
-	reason string
+	why    engine.Stop
 	maxAt  int64 // virtual instant the run's MaxDuration is reached; 0 when none
 
 	// Open model: the generator.
@@ -130,8 +131,8 @@ func (ph *phase) run(ctx context.Context, kind string, clients int) (probe.Phase
 	if ctx.Err() != nil {
 		r.interrupt()
 	}
-	if r.stopReason != "" {
-		ph.halt(r.stopReason)
+	if r.stop.Stopped() {
+		ph.halt(r.stop)
 	}
 	var n uint
 	for r.q.len() > 0 {
@@ -140,8 +141,8 @@ func (ph *phase) run(ctx context.Context, kind string, clients int) (probe.Phase
 			ph.check(ctx)
 		}
 		if ph.maxAt > 0 && ev.at >= ph.maxAt && !ph.halted {
-			r.Stop(fmt.Sprintf("--max-duration %s reached", r.budget.MaxDuration))
-			ph.halt(r.stopReason)
+			r.Stop(engine.Stop{Kind: engine.StopMaxDuration, After: r.budget.MaxDuration})
+			ph.halt(r.stop)
 		}
 		// Once halted, only the responses of attempts in flight still happen; everything else
 		// is abandoned at the instant of the halt, as the live engine stops its timers.
@@ -168,12 +169,12 @@ func (ph *phase) run(ctx context.Context, kind string, clients int) (probe.Phase
 	}
 	if err := ph.rec.close(); err != nil && r.fault == nil {
 		r.fault = err
-		r.Stop("error: " + err.Error())
+		r.Stop(engine.Stop{Kind: engine.StopFailed, Err: err})
 	}
 	res := probe.PhaseResult{
 		Label: ph.label, Start: r.offset + time.Duration(start), End: r.Elapsed(),
 		Requests: ph.requests, Succeeded: ph.succeeded, Failed: ph.failed, Abandoned: ph.abandoned,
-		Attempts: ph.attempts, StopReason: ph.reason,
+		Attempts: ph.attempts, Stop: ph.why,
 	}
 	r.segments = append(r.segments, record.Segment{
 		Label: ph.label, Kind: kind, Strategy: ph.strategy, Mode: record.ModeSim, Clients: clients,
@@ -183,7 +184,7 @@ func (ph *phase) run(ctx context.Context, kind string, clients int) (probe.Phase
 	case r.fault != nil:
 		return res, r.fault
 	case r.interrupted:
-		return res, probe.ErrInterrupted
+		return res, engine.ErrInterrupted
 	}
 	return res, nil
 }
@@ -193,20 +194,20 @@ func (ph *phase) check(ctx context.Context) {
 	r := ph.r
 	if ctx.Err() != nil && !r.interrupted {
 		r.interrupt()
-		ph.halt(r.stopReason)
+		ph.halt(r.stop)
 	}
 	if err := ph.rec.failed(); err != nil && r.fault == nil {
 		r.fault = err
-		r.Stop("error: " + err.Error())
-		ph.halt(r.stopReason)
+		r.Stop(engine.Stop{Kind: engine.StopFailed, Err: err})
+		ph.halt(r.stop)
 	}
 }
 
 // halt stops the phase: no new logical request starts, waiting ones are abandoned, attempts in
 // flight finish and are recorded.
-func (ph *phase) halt(reason string) {
+func (ph *phase) halt(why engine.Stop) {
 	if !ph.halted {
-		ph.halted, ph.reason = true, reason
+		ph.halted, ph.why = true, why
 	}
 }
 
@@ -283,7 +284,7 @@ func (ph *phase) drive(i int32) {
 			return
 		case probe.StepSend:
 			if ph.halted || !r.reserve() {
-				ph.halt(r.stopReason)
+				ph.halt(r.stop)
 				ph.abandoned++
 				ph.release(i)
 				return
@@ -421,7 +422,7 @@ func (ph *phase) record(a *record.Attempt) {
 	ph.attempts++
 	ph.r.count(a)
 	if ph.observe != nil && ph.observe(a) {
-		ph.halt(probe.StopObserver)
+		ph.halt(engine.Stop{Kind: engine.StopObserver})
 	}
 	ph.rec.commit()
 }

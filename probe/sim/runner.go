@@ -16,11 +16,11 @@ package sim
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
@@ -74,8 +74,9 @@ type Runner struct {
 	endpoint mockserver.Endpoint
 	llm      bool // anthropic or openai: usage is read from 2xx bodies
 
-	now         int64 // virtual nanoseconds since epoch
-	stopReason  string
+	now         int64       // virtual nanoseconds since epoch
+	stop        engine.Stop // the first stop; zero while running
+	done        chan struct{} // closed by the first stop
 	interrupted bool
 	fault       error
 	segments    []record.Segment
@@ -99,7 +100,7 @@ func New(o Options) (*Runner, error) {
 	}
 	r := &Runner{
 		target: o.Target, mock: o.Mock, out: o.Records, key: o.Key, epoch: o.Epoch, offset: o.Offset,
-		timeout: o.Timeout, budget: o.Budget, seed: o.Seed,
+		timeout: o.Timeout, budget: o.Budget, seed: o.Seed, done: make(chan struct{}),
 	}
 	r.q.shuffle = rand.NewPCG(uint64(o.Seed), 0x73696d7469657321) // "simties!"
 	switch o.Target.API() {
@@ -123,11 +124,11 @@ func (r *Runner) Elapsed() time.Duration { return r.offset + time.Duration(r.now
 func (r *Runner) since(ns int64) float64 { return (r.offset + time.Duration(ns)).Seconds() }
 
 // Sleep lets d of virtual time pass (the mock's budgets refill); it returns at once, with
-// probe.ErrInterrupted when ctx is already cancelled.
+// engine.ErrInterrupted when ctx is already cancelled.
 func (r *Runner) Sleep(ctx context.Context, d time.Duration) error {
 	if ctx.Err() != nil {
 		r.interrupt()
-		return probe.ErrInterrupted
+		return engine.ErrInterrupted
 	}
 	if d > 0 {
 		r.now += int64(d)
@@ -135,22 +136,26 @@ func (r *Runner) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// Stop ends the run for reason: further phases return at once. The first reason is kept.
-func (r *Runner) Stop(reason string) {
-	if r.stopReason == "" {
-		r.stopReason = reason
+// Stop ends the run: further phases return at once. The first stop is kept.
+func (r *Runner) Stop(why engine.Stop) {
+	if !r.stop.Stopped() {
+		r.stop = why
+		close(r.done)
 	}
 }
 
-// StopReason returns why the run stopped, "" while it has not.
-func (r *Runner) StopReason() string { return r.stopReason }
+// Stopped returns why the run stopped, the zero Stop while it has not.
+func (r *Runner) Stopped() engine.Stop { return r.stop }
 
-// Interrupted reports whether a phase saw its context cancelled.
-func (r *Runner) Interrupted() bool { return r.interrupted }
+// Done returns a channel closed when the run stops.
+func (r *Runner) Done() <-chan struct{} { return r.done }
+
+// Partial reports whether a phase saw its context cancelled or recording failed.
+func (r *Runner) Partial() bool { return r.interrupted || r.fault != nil }
 
 func (r *Runner) interrupt() {
 	r.interrupted = true
-	r.Stop("interrupted")
+	r.Stop(engine.Stop{Kind: engine.StopInterrupted})
 }
 
 // Segments returns the phases run so far, in order, as run.json segments (Mode "sim").
@@ -174,29 +179,14 @@ func (r *Runner) Close() error {
 	return r.fault
 }
 
-// FillRun writes the end of the run into run: end time (now, the wall clock), duration (run
-// time), segments, and StopReason ("completed" when nothing stopped it early). Partial is set
-// when the run was interrupted or failed.
-func (r *Runner) FillRun(run *record.Run, now time.Time) {
-	run.Ended = now
-	run.DurationS = r.Elapsed().Seconds()
-	run.Segments = r.Segments()
-	run.Dropped, run.Late = 0, 0
-	run.Partial = r.interrupted || r.fault != nil
-	run.StopReason = r.stopReason
-	if run.StopReason == "" {
-		run.StopReason = "completed"
-	}
-}
-
 // reserve claims the right to send one attempt under the budget; false stops the run.
 func (r *Runner) reserve() bool {
-	if r.stopReason != "" {
+	if r.stop.Stopped() {
 		return false
 	}
 	r.sent++
 	if m := r.budget.MaxRequests; m > 0 && r.sent > m {
-		r.Stop(fmt.Sprintf("--max-requests %d reached", m))
+		r.Stop(engine.Stop{Kind: engine.StopMaxRequests, Limit: m})
 		return false
 	}
 	return true
@@ -208,7 +198,7 @@ func (r *Runner) consume(in, out int64) {
 	r.stats.OutputTokens += out
 	if b := r.budget.Tokens; b > 0 && (in != 0 || out != 0) {
 		if total := r.stats.InputTokens + r.stats.OutputTokens; total >= b {
-			r.Stop(fmt.Sprintf("--budget-tokens %d reached (%d consumed)", b, total))
+			r.Stop(engine.Stop{Kind: engine.StopTokens, Limit: b, Consumed: total})
 		}
 	}
 }

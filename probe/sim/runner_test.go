@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/mockserver/limiter"
 	"github.com/ratelab/ratelab/probe"
@@ -199,11 +200,11 @@ func TestStops(t *testing.T) {
 		n := 0
 		res, err := r.Closed(context.Background(), p(func(a *record.Attempt) bool { n++; return a.Status == 429 }))
 		require.NoError(t, err)
-		assert.Equal(t, probe.StopObserver, res.StopReason)
+		assert.Equal(t, engine.StopObserver, res.Stop.Kind)
 		assert.Equal(t, int64(n), res.Attempts)
 		assert.Equal(t, res.Requests, res.Succeeded+res.Failed+res.Abandoned)
 		assert.Positive(t, res.Abandoned)
-		assert.Equal(t, "", r.StopReason(), "an observer stops the phase, not the run")
+		assert.False(t, r.Stopped().Stopped(), "an observer stops the phase, not the run")
 	})
 	t.Run("max requests", func(t *testing.T) {
 		m, err := mockserver.New(cfg, 1)
@@ -214,27 +215,21 @@ func TestStops(t *testing.T) {
 		res, err := r.Closed(context.Background(), p(nil))
 		require.NoError(t, err)
 		assert.Equal(t, int64(30), res.Attempts)
-		assert.Equal(t, "--max-requests 30 reached", r.StopReason())
+		assert.Equal(t, engine.Stop{Kind: engine.StopMaxRequests, Limit: 30}, r.Stopped())
 		res, err = r.Closed(context.Background(), p(nil))
 		require.NoError(t, err)
 		assert.Zero(t, res.Requests, "a stopped run starts nothing")
-		var run record.Run
-		r.FillRun(&run, time.Now())
-		assert.Equal(t, "--max-requests 30 reached", run.StopReason)
-		assert.False(t, run.Partial)
+		assert.False(t, r.Partial())
 	})
 	t.Run("interrupt", func(t *testing.T) {
 		r := newRunner(t, cfg, nil, 1)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		res, err := r.Closed(ctx, p(nil))
-		assert.True(t, errors.Is(err, probe.ErrInterrupted))
+		assert.True(t, errors.Is(err, engine.ErrInterrupted))
 		assert.Zero(t, res.Requests)
-		assert.True(t, r.Interrupted())
-		var run record.Run
-		r.FillRun(&run, time.Now())
-		assert.True(t, run.Partial)
-		assert.Equal(t, "interrupted", run.StopReason)
+		assert.True(t, r.Partial())
+		assert.Equal(t, engine.Stop{Kind: engine.StopInterrupted}, r.Stopped())
 	})
 	t.Run("max duration", func(t *testing.T) {
 		m, err := mockserver.New(cfg, 1)
@@ -244,7 +239,7 @@ func TestStops(t *testing.T) {
 		require.NoError(t, err)
 		res, err := r.Closed(context.Background(), p(nil))
 		require.NoError(t, err)
-		assert.Equal(t, "--max-duration 3s reached", r.StopReason())
+		assert.Equal(t, engine.Stop{Kind: engine.StopMaxDuration, After: 3 * time.Second}, r.Stopped())
 		assert.Less(t, res.End, 4*time.Second)
 	})
 }
