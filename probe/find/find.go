@@ -100,7 +100,7 @@ type finder struct {
 	recs []record.Attempt
 
 	seq     int
-	lat     float64 // latency of an unhindered request, seconds
+	lat     float64     // latency of an unhindered request, seconds
 	runStop engine.Stop // the run's stop, once it stopped
 	done    string      // discovery's own stop reason
 	mode    string

@@ -74,8 +74,8 @@ type Runner struct {
 	endpoint mockserver.Endpoint
 	llm      bool // anthropic or openai: usage is read from 2xx bodies
 
-	now         int64       // virtual nanoseconds since epoch
-	stop        engine.Stop // the first stop; zero while running
+	now         int64         // virtual nanoseconds since epoch
+	stop        engine.Stop   // the first stop; zero while running
 	done        chan struct{} // closed by the first stop
 	interrupted bool
 	fault       error
