@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/scenarios"
+	"github.com/ratelab/ratelab/workload"
 )
 
 const compareAbout = `Runs the same workload under each retry strategy and ranks them: requests, attempts, 429s,
@@ -156,7 +156,7 @@ func (f *compareFlags) phase(fs *flagSet, isMock bool) (*scenario.ComparePhase, 
 		if f.probe.rate == "" || f.probe.duration == 0 {
 			return nil, usageErrorf("compare: open arrivals need both --rate R and --duration D, e.g. --rate 5/s --duration 1m")
 		}
-		r, err := probe.ParseRate(f.probe.rate)
+		r, err := workload.ParseRate(f.probe.rate)
 		if err != nil {
 			return nil, usageErrorf("--rate: %v", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/scenarios"
+	"github.com/ratelab/ratelab/workload"
 )
 
 const probeAbout = `Sends requests to a target, the embedded mock or a real API, and finds out its rate limits:
@@ -82,8 +83,8 @@ func (f *probeFlags) register(fs *flagSet) {
 	fs.StringVar(&f.method, "method", "", "HTTP method for --api http (default GET, or POST with --body)")
 	fs.StringArrayVar(&f.headers, "header", nil, "extra request header, repeatable; sent, never recorded")
 	fs.StringVar(&f.body, "body", "", "request body for --api http; @FILE reads it from a file")
-	fs.Int64Var(&f.maxTokens, "max-tokens", probe.DefaultMaxTokens, "the request's max_tokens, in tokens")
-	fs.Int64Var(&f.promptTokens, "prompt-tokens", probe.DefaultPromptTokens, "prompt size in tokens (4 bytes each under the mock's estimator)")
+	fs.Int64Var(&f.maxTokens, "max-tokens", workload.DefaultMaxTokens, "the request's max_tokens, in tokens")
+	fs.Int64Var(&f.promptTokens, "prompt-tokens", workload.DefaultPromptTokens, "prompt size in tokens (4 bytes each under the mock's estimator)")
 	fs.Float64Var(&f.spread, "prompt-tokens-spread", 0, "relative spread of the prompt size: 0.2 varies it uniformly by ±20% per request")
 	fs.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-attempt timeout, from send to the end of the response body")
 	fs.StringVar(&f.rate, "rate", "", "constant arrival rate, e.g. 20/s or 1200/m (a bare number is per second); with --duration")
@@ -142,7 +143,7 @@ func (f *probeFlags) phase() (*scenario.ProbePhase, error) {
 	case f.rate != "" && f.stages != "":
 		return nil, usageErrorf("probe: give --rate (with --duration) or --stages, not both")
 	case f.rate != "":
-		r, err := probe.ParseRate(f.rate)
+		r, err := workload.ParseRate(f.rate)
 		if err != nil {
 			return nil, usageErrorf("--rate: %v", err)
 		}
@@ -160,14 +161,14 @@ func (f *probeFlags) phase() (*scenario.ProbePhase, error) {
 		if f.duration != 0 {
 			return nil, usageErrorf("--duration goes with --rate; --stages set their own length")
 		}
-		stages, err := probe.ParseStages(f.stages)
+		stages, err := workload.ParseStages(f.stages)
 		if err != nil {
 			return nil, usageErrorf("--stages: %v", err)
 		}
-		if _, err := probe.ParseRate(f.startRate); err != nil {
+		if _, err := workload.ParseRate(f.startRate); err != nil {
 			return nil, usageErrorf("--start-rate: %v", err)
 		}
-		p.Stages, err = scenario.ParseStages(probe.FormatStages(stages))
+		p.Stages, err = scenario.ParseStages(workload.FormatStages(stages))
 		if err != nil {
 			return nil, usageErrorf("--stages: %v", err)
 		}

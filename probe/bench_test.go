@@ -62,25 +62,6 @@ func BenchmarkUsage(b *testing.B) {
 	}
 }
 
-func BenchmarkPacerDue(b *testing.B) {
-	st, err := ParseStages("30s:5/s,60s:20/s,30s:20/s,30s:0/s")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for name, p := range map[string]Pacer{"constant": Constant(Rate{2000, time.Second}), "stages": Stages(Rate{1, time.Second}, st)} {
-		b.Run(name, func(b *testing.B) {
-			var n uint64
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, ok := p.Due(n % 1000); !ok {
-					b.Fatal("no hit")
-				}
-				n++
-			}
-		})
-	}
-}
-
 // BenchmarkRecordEncode encodes a typical attempt with three dimensions of anthropic limits,
 // as the recorder does for every attempt.
 func BenchmarkRecordEncode(b *testing.B) {

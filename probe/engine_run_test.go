@@ -20,6 +20,7 @@ import (
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/workload"
 )
 
 func TestBudgetGuard(t *testing.T) {
@@ -39,7 +40,7 @@ func TestBudgetGuard(t *testing.T) {
 			srv := newLLMServer(t)
 			run := newTestRun(t, anthropicTarget(srv.URL), func(o *Options) { o.Budget = tc.budget })
 			began := time.Now()
-			res, err := run.Open(context.Background(), OpenPhase{Label: "b", Pacer: Constant(Rate{200, time.Second}), Duration: 5 * time.Second})
+			res, err := run.Open(context.Background(), OpenPhase{Label: "b", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: 5 * time.Second})
 			require.NoError(t, err, "a budget stop is not an error")
 			took := time.Since(began)
 			recs := run.records(t)
@@ -71,7 +72,7 @@ func TestBudgetGuard(t *testing.T) {
 			}
 
 			// A later phase does not start.
-			res2, err := run.Open(context.Background(), OpenPhase{Label: "after", Pacer: Constant(Rate{200, time.Second}), Duration: time.Second})
+			res2, err := run.Open(context.Background(), OpenPhase{Label: "after", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: time.Second})
 			require.NoError(t, err)
 			assert.Zero(t, res2.Requests)
 		})
@@ -91,7 +92,7 @@ func TestInterruptWritesWholeLinesAndPartialRun(t *testing.T) {
 	var once sync.Once
 	var seen atomic.Int64
 	res, err := run.Open(ctx, OpenPhase{
-		Label: "int", Pacer: Constant(Rate{100, time.Second}), Duration: 10 * time.Second,
+		Label: "int", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 10 * time.Second,
 		Observe: func(*record.Attempt) bool {
 			if seen.Add(1) == 5 {
 				once.Do(func() { time.AfterFunc(30*time.Millisecond, cancel) })
@@ -120,7 +121,7 @@ func TestInterruptWritesWholeLinesAndPartialRun(t *testing.T) {
 	assert.True(t, run.Partial())
 	assert.Equal(t, engine.Stop{Kind: engine.StopInterrupted}, run.Stopped())
 
-	_, err = run.Open(context.Background(), OpenPhase{Label: "after", Pacer: Constant(Rate{1, time.Second}), Duration: time.Second})
+	_, err = run.Open(context.Background(), OpenPhase{Label: "after", Pacer: workload.Constant(workload.Rate{Hits: 1, Per: time.Second}), Duration: time.Second})
 	assert.ErrorIs(t, err, engine.ErrInterrupted, "a phase after an interrupt returns at once")
 }
 
@@ -134,7 +135,7 @@ func TestObserverStopsPhase(t *testing.T) {
 	}
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
 	res, err := run.Open(context.Background(), OpenPhase{
-		Label: "find", Kind: "find", Pacer: Constant(Rate{100, time.Second}), Duration: 5 * time.Second,
+		Label: "find", Kind: "find", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 5 * time.Second,
 		Observe: func(a *record.Attempt) bool { return a.Status == 429 },
 	})
 	require.NoError(t, err)
@@ -142,7 +143,7 @@ func TestObserverStopsPhase(t *testing.T) {
 	assert.Less(t, res.End-res.Start, time.Second)
 	assert.False(t, run.Stopped().Stopped(), "an observer stops the phase, not the run")
 
-	res2, err := run.Open(context.Background(), OpenPhase{Label: "next", Pacer: Constant(Rate{100, time.Second}), Duration: 20 * time.Millisecond})
+	res2, err := run.Open(context.Background(), OpenPhase{Label: "next", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), res2.Requests, "the next phase runs")
 	segs := run.Segments()
@@ -213,7 +214,7 @@ func TestKeyNeverRecorded(t *testing.T) {
 		return http.StatusOK
 	}
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
-	_, err := run.Open(context.Background(), OpenPhase{Label: "k", Pacer: Constant(Rate{200, time.Second}), Duration: 50 * time.Millisecond})
+	_, err := run.Open(context.Background(), OpenPhase{Label: "k", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: 50 * time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, record.WriteRun(run.dir, &record.Run{Segments: run.Segments()}))
 	run.records(t)
@@ -238,7 +239,7 @@ func TestHTTPTarget(t *testing.T) {
 	defer srv.Close()
 	run := newTestRun(t, TargetConfig{URL: srv.URL + "/things", Method: "put", Header: http.Header{"X-Test": {"yes"}}, Body: []byte(`{"a":1}`)}, nil)
 	assert.Equal(t, api.HTTP, run.Target().API())
-	_, err := run.Open(context.Background(), OpenPhase{Label: "h", Pacer: Constant(Rate{100, time.Second}), Duration: 10 * time.Millisecond})
+	_, err := run.Open(context.Background(), OpenPhase{Label: "h", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 10 * time.Millisecond})
 	require.NoError(t, err)
 	recs := run.records(t)
 	require.Len(t, recs, 1)

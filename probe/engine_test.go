@@ -20,6 +20,7 @@ import (
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // fakeKey is a recognisable key no output may contain.
@@ -143,7 +144,7 @@ func TestOpenRecordsEveryAttempt(t *testing.T) {
 	srv := newLLMServer(t)
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
 	res, err := run.Open(context.Background(), OpenPhase{
-		Label: "ramp-1", Phase: "ramp", Pacer: Constant(Rate{200, time.Second}), Duration: 250 * time.Millisecond,
+		Label: "ramp-1", Phase: "ramp", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: 250 * time.Millisecond,
 	})
 	require.NoError(t, err)
 	recs := run.records(t)
@@ -222,7 +223,7 @@ func TestOpenRetriesThroughFlow(t *testing.T) {
 	}
 	require.Len(t, sizes, 3, "the three requests have different prompt sizes")
 	res, err := run.Open(context.Background(), OpenPhase{
-		Label: "retry", Pacer: Constant(Rate{10, time.Second}), Duration: 250 * time.Millisecond,
+		Label: "retry", Pacer: workload.Constant(workload.Rate{Hits: 10, Per: time.Second}), Duration: 250 * time.Millisecond,
 		Fleet: fixedRetry{attempts: 3, wait: 20 * time.Millisecond}, Strategy: "fixed",
 	})
 	require.NoError(t, err)
@@ -262,7 +263,7 @@ func TestOpenWithRegistryStrategy(t *testing.T) {
 	require.NoError(t, err)
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
 	res, err := run.Open(context.Background(), OpenPhase{
-		Label: "exp", Pacer: Constant(Rate{100, time.Second}), Duration: 20 * time.Millisecond,
+		Label: "exp", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond,
 		Fleet: strat.NewFleet(1), Strategy: strat.Label(),
 	})
 	require.NoError(t, err)
@@ -294,7 +295,7 @@ func TestFailedResponseContentType(t *testing.T) {
 		srv.serve(w, r)
 	})
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
-	_, err := run.Open(context.Background(), OpenPhase{Label: "t", Pacer: Constant(Rate{100, time.Second}), Duration: 20 * time.Millisecond})
+	_, err := run.Open(context.Background(), OpenPhase{Label: "t", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond})
 	require.NoError(t, err)
 	recs := run.records(t)
 	require.Len(t, recs, 2)
@@ -317,7 +318,7 @@ func TestTransportErrorsAreRecorded(t *testing.T) {
 		srv := newLLMServer(t)
 		srv.delay = func(int64) time.Duration { return time.Minute }
 		run := newTestRun(t, anthropicTarget(srv.URL), func(o *Options) { o.Timeout = 50 * time.Millisecond })
-		res, err := run.Open(context.Background(), OpenPhase{Label: "t", Pacer: Constant(Rate{100, time.Second}), Duration: 20 * time.Millisecond})
+		res, err := run.Open(context.Background(), OpenPhase{Label: "t", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond})
 		require.NoError(t, err, "a timeout is an outcome, not a failure")
 		recs := run.records(t)
 		require.Len(t, recs, 2)
@@ -337,7 +338,7 @@ func TestTransportErrorsAreRecorded(t *testing.T) {
 		addr := ln.Addr().String()
 		require.NoError(t, ln.Close())
 		run := newTestRun(t, anthropicTarget("http://"+addr), nil)
-		_, err = run.Open(context.Background(), OpenPhase{Label: "t", Pacer: Constant(Rate{100, time.Second}), Duration: 10 * time.Millisecond})
+		_, err = run.Open(context.Background(), OpenPhase{Label: "t", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 10 * time.Millisecond})
 		require.NoError(t, err)
 		recs := run.records(t)
 		require.Len(t, recs, 1)
@@ -351,12 +352,12 @@ func TestInflightCapCountsLateAndDropped(t *testing.T) {
 	srv := newLLMServer(t)
 	srv.delay = func(int64) time.Duration { return 60 * time.Millisecond }
 	run := newTestRun(t, anthropicTarget(srv.URL), func(o *Options) { o.MaxInflight = 2 })
-	pacer := Constant(Rate{100, time.Second})
+	pacer := workload.Constant(workload.Rate{Hits: 100, Per: time.Second})
 	res, err := run.Open(context.Background(), OpenPhase{Label: "cap", Pacer: pacer, Duration: 300 * time.Millisecond})
 	require.NoError(t, err)
 	recs := run.records(t)
 
-	due := int64(HitsBefore(pacer, 300*time.Millisecond))
+	due := int64(workload.HitsBefore(pacer, 300*time.Millisecond))
 	require.Equal(t, int64(30), due)
 	// Two at a time, 60ms each: about 10 of the 30 hits get a worker before the phase ends.
 	assert.Positive(t, res.Dropped)

@@ -20,6 +20,7 @@ import (
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // Targets that misbehave. Each test runs the live engine, one open phase and one closed phase
@@ -138,7 +139,7 @@ func runFaults(t *testing.T, tc TargetConfig, strategy string, mod func(*Options
 	fr := &faultRun{}
 	begin := time.Now()
 	fr.open, err = run.Open(context.Background(), OpenPhase{
-		Label: "open", Pacer: Constant(Rate{20, time.Second}), Duration: 100 * time.Millisecond,
+		Label: "open", Pacer: workload.Constant(workload.Rate{Hits: 20, Per: time.Second}), Duration: 100 * time.Millisecond,
 		Fleet: strat.NewFleet(1), Strategy: strat.Label(),
 	})
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/probe/backoff"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // OpenPhase is an open-model phase: logical requests arrive when the pacer says, whatever the
@@ -15,7 +16,7 @@ type OpenPhase struct {
 	Label string // the records' run field and the segment label
 	Kind  string // segment kind: "probe" (default) or "find"
 	Phase string // the records' phase field (e.g. "ramp", "sustain"); "" for none
-	Pacer Pacer
+	Pacer workload.Pacer
 	// Duration ends the phase: no hit due at or after it is sent. Zero takes a StagesPacer's
 	// own duration; other pacers need one.
 	Duration time.Duration
@@ -40,7 +41,7 @@ func (e *Engine) Open(ctx context.Context, p OpenPhase) (PhaseResult, error) {
 		return PhaseResult{}, errors.New("open phase: no pacer")
 	}
 	dur := p.Duration
-	if sp, ok := p.Pacer.(*StagesPacer); ok && dur == 0 {
+	if sp, ok := p.Pacer.(*workload.StagesPacer); ok && dur == 0 {
 		dur = sp.Duration()
 	}
 	if dur <= 0 {
@@ -94,7 +95,7 @@ func (e *Engine) Open(ctx context.Context, p OpenPhase) (PhaseResult, error) {
 		cut = at.Sub(start)
 	}
 	var dropped int64
-	if due := HitsBefore(p.Pacer, cut); due > hits {
+	if due := workload.HitsBefore(p.Pacer, cut); due > hits {
 		dropped = int64(due - hits)
 	}
 	e.stats.dropped.Add(dropped)

@@ -12,12 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ratelab/ratelab/api"
-)
-
-// Default workload of the LLM targets.
-const (
-	DefaultMaxTokens    = 16
-	DefaultPromptTokens = 32
+	"github.com/ratelab/ratelab/workload"
 )
 
 // TargetConfig describes where and what the probe sends.
@@ -57,11 +52,8 @@ type Target struct {
 	prefix []byte // anthropic/openai: the body up to the prompt text
 	suffix []byte // the body after it
 	prompt []byte // pseudo-word text prompts are cut from
-	sizer  promptSizer
+	sizes  workload.PromptSizes
 }
-
-// MaxPromptTokens bounds --prompt-tokens (4 bytes each: 16 MB of prompt text).
-const MaxPromptTokens = 4 << 20
 
 // NewTarget checks c and prebuilds everything requests share.
 func NewTarget(c TargetConfig) (*Target, error) {
@@ -112,16 +104,16 @@ func NewTarget(c TargetConfig) (*Target, error) {
 		return nil, fmt.Errorf("no model for the %s API: give --model", c.API)
 	case c.MaxTokens < 1:
 		return nil, fmt.Errorf("--max-tokens %d: want at least 1", c.MaxTokens)
-	case c.PromptTokens < 1 || c.PromptTokens > MaxPromptTokens:
-		return nil, fmt.Errorf("--prompt-tokens %d: want 1 to %d", c.PromptTokens, MaxPromptTokens)
+	case c.PromptTokens < 1 || c.PromptTokens > workload.MaxPromptTokens:
+		return nil, fmt.Errorf("--prompt-tokens %d: want 1 to %d", c.PromptTokens, workload.MaxPromptTokens)
 	case !(c.PromptSpread >= 0 && c.PromptSpread < 1):
 		return nil, fmt.Errorf("--prompt-tokens-spread %g: want a fraction in [0, 1), e.g. 0.2 for ±20%%", c.PromptSpread)
 	}
 	t.method = http.MethodPost
 	t.header.Set("Content-Type", "application/json")
 	t.maxTokens = c.MaxTokens
-	t.sizer = promptSizer{tokens: c.PromptTokens, spread: c.PromptSpread, seed: uint64(c.Seed)}
-	t.prompt = api.PromptText(c.Seed, int(t.sizer.max())*api.BytesPerToken)
+	t.sizes = workload.PromptSizes{Tokens: c.PromptTokens, Spread: c.PromptSpread, Seed: uint64(c.Seed)}
+	t.prompt = api.PromptText(c.Seed, int(t.sizes.Max())*api.BytesPerToken)
 	model, _ := json.Marshal(c.Model)
 	// {"model":…,"max_tokens":…,"messages":[{"role":"user","content":"…"}]}; OpenAI names the
 	// field max_completion_tokens (max_tokens is deprecated there and refused by reasoning models).
@@ -154,7 +146,7 @@ func (t *Target) PromptTokens(id int64) int64 {
 	if t.prefix == nil {
 		return 0
 	}
-	return t.sizer.size(id)
+	return t.sizes.Of(id)
 }
 
 // AppendBody appends the body of logical request id to dst. Every attempt of a logical request
@@ -163,7 +155,7 @@ func (t *Target) AppendBody(dst []byte, id int64) []byte {
 	if t.prefix == nil {
 		return append(dst, t.body...)
 	}
-	n := int(t.sizer.size(id)) * api.BytesPerToken
+	n := int(t.sizes.Of(id)) * api.BytesPerToken
 	dst = append(dst, t.prefix...)
 	dst = append(dst, t.prompt[:n]...)
 	if dst[len(dst)-1] == ' ' { // never end the prompt on a space

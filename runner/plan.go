@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/scenario"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // phasePlan is one scenario phase turned into what the engines run: exactly one of probe or
@@ -34,7 +34,7 @@ type probePlan struct {
 	label       string // the records' run field: "probe", or "probe-N" when the scenario has several
 	mode        string // live or sim
 	find        bool
-	pacer       probe.Pacer
+	pacer       workload.Pacer
 	duration    time.Duration
 	shape       string            // the records' phase field: "constant" or "stages"
 	strategy    *backoff.Strategy // retries of each logical request; nil for none
@@ -57,8 +57,8 @@ type comparePlan struct {
 	clients     []int // closed model; nil for open arrivals
 	requests    int
 	think       time.Duration
-	pacer       probe.Pacer // open arrivals
-	rate        probe.Rate
+	pacer       workload.Pacer // open arrivals
+	rate        workload.Rate
 	duration    time.Duration
 	maxInflight int
 	rest        time.Duration
@@ -180,24 +180,24 @@ func planProbe(p *scenario.ProbePhase, label string) (*probePlan, error) {
 	}
 	switch p.Shape() {
 	case "rate":
-		r, err := probe.ParseRate(string(p.Rate))
+		r, err := workload.ParseRate(string(p.Rate))
 		if err != nil {
 			return nil, err
 		}
-		out.pacer, out.duration, out.shape = probe.Constant(r), p.Duration.Std(), "constant"
+		out.pacer, out.duration, out.shape = workload.Constant(r), p.Duration.Std(), "constant"
 		out.workload = record.Workload{Rate: r.String(), DurationS: out.duration.Seconds()}
 	case "stages":
-		stages, err := probe.ParseStages(p.Stages.String())
+		stages, err := workload.ParseStages(p.Stages.String())
 		if err != nil {
 			return nil, err
 		}
-		start, err := probe.ParseRate(string(p.StartRate))
+		start, err := workload.ParseRate(string(p.StartRate))
 		if err != nil {
 			return nil, err
 		}
-		sp := probe.Stages(start, stages)
+		sp := workload.Stages(start, stages)
 		out.pacer, out.duration, out.shape = sp, sp.Duration(), "stages"
-		out.workload = record.Workload{Stages: probe.FormatStages(stages), DurationS: sp.Duration().Seconds()}
+		out.workload = record.Workload{Stages: workload.FormatStages(stages), DurationS: sp.Duration().Seconds()}
 		out.note = joinNotes(out.note, "stages ramp from the start rate "+start.String())
 	default:
 		out.find = true
@@ -239,11 +239,11 @@ func planCompare(c *scenario.ComparePhase, base string) (*comparePlan, *strictya
 		p.strategies = append(p.strategies, strategyPlan{s: s, label: label})
 	}
 	if c.Open() {
-		r, err := probe.ParseRate(string(c.Rate))
+		r, err := workload.ParseRate(string(c.Rate))
 		if err != nil {
 			problems = append(problems, strictyaml.Problem{Path: base + ".rate", Msg: err.Error()})
 		}
-		p.pacer, p.rate, p.duration = probe.Constant(r), r, c.Duration.Std()
+		p.pacer, p.rate, p.duration = workload.Constant(r), r, c.Duration.Std()
 	} else {
 		p.clients = c.Clients
 		if n := slices.Max(c.Clients); n > c.MaxInflight && slices.Contains(p.modes, record.ModeLive) {
@@ -307,7 +307,7 @@ func (r *runState) mostRequests() int64 {
 		case ph.probe != nil && ph.probe.mode != record.ModeLive:
 		case ph.probe != nil && !ph.probe.find && ph.probe.strategy == nil:
 			if most >= 0 {
-				most += int64(probe.HitsBefore(ph.probe.pacer, ph.probe.duration))
+				most += int64(workload.HitsBefore(ph.probe.pacer, ph.probe.duration))
 			}
 		case ph.probe != nil, slices.Contains(ph.compare.modes, record.ModeLive):
 			most = -1

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // The modes a compare phase runs in.
@@ -22,8 +23,8 @@ var Modes = []string{ModeLive, ModeSim, ModeBoth}
 // Defaults, applied by SetDefaults to every field left zero.
 const (
 	DefaultSeed         int64 = 1
-	DefaultPromptTokens int64 = 32
-	DefaultMaxTokens    int64 = 16
+	DefaultPromptTokens int64 = workload.DefaultPromptTokens
+	DefaultMaxTokens    int64 = workload.DefaultMaxTokens
 	DefaultTimeout            = 60 * time.Second
 	DefaultStartRate    Rate  = "1/s"
 	// DefaultMaxInflight is the live engine's in-flight cap (probe.DefaultMaxInflight, which

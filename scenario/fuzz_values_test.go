@@ -1,34 +1,13 @@
 package scenario
 
 import (
-	"math"
-	"strings"
 	"testing"
 )
 
 // Fuzz targets of the scenario's value parsers, which FuzzLoad reaches only through YAML:
-// rates and stage lists (threshold conditions are fuzzed in package threshold). Run one with
+// stage lists (rates are fuzzed in package workload, threshold conditions in package threshold). Run one with
 //
-//	go test ./scenario -run '^$' -fuzz '^FuzzScenarioParseRate$' -fuzztime 60s
-
-// FuzzScenarioParseRate: an accepted rate is finite and not negative.
-func FuzzScenarioParseRate(f *testing.F) {
-	for _, s := range []string{"5/s", "300/m", "2/h", "10/1s", "1/500ms", "7", "1e3/1m30s", "0/s", "-1/s", "5/", "1/0s", "NaN/s", "1e300/h"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		r, err := ParseRate(s)
-		if err != nil {
-			if !strings.Contains(err.Error(), "bad rate") {
-				t.Fatalf("ParseRate(%q): error does not say what is wrong: %v", s, err)
-			}
-			return
-		}
-		if math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
-			t.Fatalf("ParseRate(%q) = %g", s, r)
-		}
-	})
-}
+//	go test ./scenario -run '^$' -fuzz '^FuzzScenarioParseStages$' -fuzztime 60s
 
 // FuzzScenarioParseStages: accepted stages write back (String) to the same stages.
 func FuzzScenarioParseStages(f *testing.F) {

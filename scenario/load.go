@@ -26,9 +26,6 @@ type Options struct {
 	// CheckStrategy validates one strategy's parameters. Return a *ParamError (several joined
 	// with errors.Join) to point at a parameter, or any error to point at the strategy.
 	CheckStrategy func(name string, params map[string]any) error
-	// CheckRate validates a rate string such as "5/s" (e.g. the probe's own parser). Default:
-	// ParseRate.
-	CheckRate func(rate string) error
 }
 
 // ParamError is a problem with one parameter of a strategy (or one setting of the mock), for

@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-const rateHelp = "write N/s, N/m, N/h, N/<duration> or a bare N (per second), e.g. 5/s, 300/m, 10/1s"
+const rateHelp = "want hits per time unit such as 20/s, 1200/m, 5/500ms, or a bare number per second"
 
 // TestLoadDecodeErrors covers every kind of decoding problem with its exact message and position.
 func TestLoadDecodeErrors(t *testing.T) {
@@ -183,14 +183,14 @@ func TestLoadValidationErrors(t *testing.T) {
 			`bad.yaml:4:12: phases[1].probe.duration: is required with rate, e.g. duration: 30s`,
 			`bad.yaml:5:35: phases[2].probe.duration: goes with rate; stages set their own durations, and find stops by itself (bound it with budget.max_duration)`,
 			`bad.yaml:6:25: phases[3].probe.start_rate: goes with stages (the rate the first stage ramps from)`,
-			`bad.yaml:7:19: phases[4].probe.rate: bad rate "fast": the count must be a number of at least 0; ` + rateHelp,
+			`bad.yaml:7:19: phases[4].probe.rate: invalid rate "fast": "fast" is not a number; ` + rateHelp,
 			`bad.yaml:8:19: phases[5].probe.find: is false and the phase has no rate or stages: give rate and duration, or stages, or find: true`,
 			`bad.yaml:9:33: phases[6].probe.stages[0].duration: must be a duration above 0, such as 30s`,
-			`bad.yaml:9:74: phases[6].probe.stages[1].target: bad rate "x": the count must be a number of at least 0; ` + rateHelp,
+			`bad.yaml:9:74: phases[6].probe.stages[1].target: invalid rate "x": "x" is not a number; ` + rateHelp,
 			`bad.yaml:10:19: phases[7].probe.rate: must be more than 0, e.g. 5/s`,
 			`bad.yaml:10:34: phases[7].probe.duration: must be a duration above 0, such as 30s`,
 			`bad.yaml:10:52: phases[7].probe.max_inflight: must be at least 1`,
-			`bad.yaml:11:44: phases[8].probe.start_rate: bad rate "slow": the count must be a number of at least 0; ` + rateHelp,
+			`bad.yaml:11:44: phases[8].probe.start_rate: invalid rate "slow": "slow" is not a number; ` + rateHelp,
 		}},
 		{"phase items", "mock:\nphases:\n  - {}\n  - probe: {}\n    compare: {strategies: all}\n  - compare: {}\n", []string{
 			`bad.yaml:3:5: phases[0]: a phase needs probe: or compare:, e.g. - probe: {find: true}`,

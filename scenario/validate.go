@@ -8,6 +8,7 @@ import (
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/suggest"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // validator collects every semantic problem of a scenario, each at its field path (and, for a
@@ -35,8 +36,8 @@ var credentialHeaders = []string{"authorization", "proxy-authorization", "x-api-
 // MaxClients bounds a compare phase's client count.
 const MaxClients = 100_000
 
-// MaxPromptTokens bounds the synthetic prompt size.
-const MaxPromptTokens = 2_000_000
+// MaxPromptTokens bounds the synthetic prompt size (the engine's bound).
+const MaxPromptTokens = workload.MaxPromptTokens
 
 // add records a problem at path unless a decoding problem already covers it.
 func (v *validator) add(path, format string, args ...any) {
@@ -144,17 +145,12 @@ func (v *validator) workload() {
 	v.positiveDuration("workload.timeout", w.Timeout)
 }
 
-// checkRate validates a rate with the hook (or ParseRate); positive rejects 0/s.
+// checkRate validates a rate with the engine's parser (workload.ParseRate); positive rejects 0/s.
 func (v *validator) checkRate(path string, r Rate, positive bool) {
-	check := v.opts.CheckRate
-	if check == nil {
-		check = func(s string) error { _, err := ParseRate(s); return err }
-	}
-	if err := check(string(r)); err != nil {
+	switch parsed, err := r.Parse(); {
+	case err != nil:
 		v.add(path, "%v", err)
-		return
-	}
-	if ps, err := ParseRate(string(r)); err == nil && positive && ps <= 0 {
+	case positive && parsed.PerSecond() <= 0:
 		v.add(path, "must be more than 0, e.g. 5/s")
 	}
 }

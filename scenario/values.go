@@ -10,6 +10,7 @@ import (
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/threshold"
+	"github.com/ratelab/ratelab/workload"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -50,7 +51,7 @@ func (x *Duration) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) 
 }
 
 // Rate is a request rate as written: "5/s", "300/m", "2/h", "10/1s", "1/500ms". It is kept as
-// text, the engine parses it; Options.CheckRate (or ParseRate) validates it.
+// text, as written, and parsed by workload.ParseRate (Parse).
 type Rate string
 
 func (r *Rate) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
@@ -64,39 +65,8 @@ func (r *Rate) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
 	*r = Rate(strings.TrimSpace(n.Value))
 }
 
-// rateExample is shown with every bad rate.
-const rateExample = "write N/s, N/m, N/h, N/<duration> or a bare N (per second), e.g. 5/s, 300/m, 10/1s"
-
-// ParseRate reads a rate "N/unit" and returns it per second. N is a number of at least 0; the
-// unit is s, m, h, ms or a Go duration (1s, 10s, 500ms): rate = N / unit. A bare N means N per
-// second, as the --rate flag reads it.
-func ParseRate(s string) (perSecond float64, err error) {
-	num, unit, hasUnit := strings.Cut(strings.TrimSpace(s), "/")
-	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
-		return 0, fmt.Errorf("bad rate %s: the count must be a number of at least 0; %s", strictyaml.Show(s), rateExample)
-	}
-	if !hasUnit {
-		return n, nil
-	}
-	var per time.Duration
-	switch unit = strings.TrimSpace(unit); unit {
-	case "s":
-		per = time.Second
-	case "m", "min":
-		per = time.Minute
-	case "h":
-		per = time.Hour
-	case "ms":
-		per = time.Millisecond
-	default:
-		per, err = time.ParseDuration(unit)
-		if err != nil || per <= 0 {
-			return 0, fmt.Errorf("bad rate %s: unknown unit %s; %s", strictyaml.Show(s), strictyaml.Show(unit), rateExample)
-		}
-	}
-	return n / per.Seconds(), nil
-}
+// Parse reads the rate (workload.ParseRate).
+func (r Rate) Parse() (workload.Rate, error) { return workload.ParseRate(string(r)) }
 
 // Stage is one k6-style stage: ramp linearly from the previous rate to Target over Duration.
 type Stage struct {
@@ -134,7 +104,7 @@ func (st *Stages) UnmarshalText(b []byte) error {
 const MaxStages = 1000
 
 // ParseStages reads the --stages flag form "30s:5/s,60s:20/s" into stages. It checks the
-// shape and the durations; rates are checked separately (CheckRate).
+// shape and the durations; rates are checked separately (Rate.Parse).
 func ParseStages(s string) (Stages, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("no stages: write DURATION:RATE,… e.g. 30s:5/s,60s:20/s")

@@ -9,43 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseRate(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    float64
-		wantErr string
-	}{
-		{"5/s", 5, ""},
-		{"300/m", 5, ""},
-		{"300/min", 5, ""},
-		{"7200/h", 2, ""},
-		{"1/500ms", 2, ""},
-		{"1/ms", 1000, ""},
-		{"10/1s", 10, ""},
-		{"30/10s", 3, ""},
-		{" 2.5 / s ", 2.5, ""},
-		{"0/s", 0, ""},
-		{"20", 20, ""},
-		{"", 0, `bad rate "": the count must be a number of at least 0; ` + rateHelp},
-		{"five/s", 0, `bad rate "five/s": the count must be a number of at least 0; ` + rateHelp},
-		{"-1/s", 0, `bad rate "-1/s": the count must be a number of at least 0; ` + rateHelp},
-		{"NaN/s", 0, `bad rate "NaN/s": the count must be a number of at least 0; ` + rateHelp},
-		{"5/fortnight", 0, `bad rate "5/fortnight": unknown unit "fortnight"; ` + rateHelp},
-		{"5/0s", 0, `bad rate "5/0s": unknown unit "0s"; ` + rateHelp},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseRate(tt.in)
-			if tt.wantErr != "" {
-				assert.EqualError(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.InDelta(t, tt.want, got, 1e-12)
-		})
-	}
-}
-
 func TestParseStages(t *testing.T) {
 	got, err := ParseStages("30s:5/s, 1m:20/s")
 	require.NoError(t, err)

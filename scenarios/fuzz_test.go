@@ -8,9 +8,9 @@ import (
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // FuzzLoadResolved loads scenario files with the hooks `ratelab run` uses (the mock section
@@ -71,7 +71,7 @@ func FuzzLoadResolved(f *testing.F) {
 				checkRate(t, i, "rate", string(p.Rate))
 				checkRate(t, i, "start_rate", string(p.StartRate))
 				if len(p.Stages) > 0 {
-					if _, err := probe.ParseStages(p.Stages.String()); err != nil {
+					if _, err := workload.ParseStages(p.Stages.String()); err != nil {
 						t.Fatalf("phase %d: stages %q load but the probe refuses them: %v", i, p.Stages.String(), err)
 					}
 				}
@@ -97,7 +97,7 @@ func checkRate(t *testing.T, phase int, field, rate string) {
 	if rate == "" {
 		return
 	}
-	if _, err := probe.ParseRate(rate); err != nil {
+	if _, err := workload.ParseRate(rate); err != nil {
 		t.Fatalf("phase %d: %s %q loads but the probe refuses it: %v", phase, field, rate, err)
 	}
 }

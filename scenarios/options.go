@@ -10,7 +10,6 @@ import (
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
 	"go.yaml.in/yaml/v3"
@@ -19,21 +18,14 @@ import (
 // Options are the scenario load options with every hook wired to the packages that own the
 // schema: the mock: section decodes into a mockserver.Config (stored in Mock.Config as a
 // *mockserver.Config, starting from mockserver.DefaultConfig), and strategy names and
-// parameters are checked against the backoff strategy table, and rates by the probe's own
-// parser (probe.ParseRate), so a scenario that loads is one the engine accepts.
+// parameters are checked against the backoff strategy table, so a scenario that loads is one
+// the engine accepts.
 func Options() scenario.Options {
 	return scenario.Options{
 		DecodeMock:    DecodeMock,
 		Strategies:    backoff.Names(),
 		CheckStrategy: CheckStrategy,
-		CheckRate:     CheckRate,
 	}
-}
-
-// CheckRate checks a rate with the probe's parser.
-func CheckRate(rate string) error {
-	_, err := probe.ParseRate(rate)
-	return err
 }
 
 // DecodeMock decodes a scenario's mock: section into the mock server's configuration: the

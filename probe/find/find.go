@@ -27,6 +27,7 @@ import (
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // Defaults of Options.
@@ -162,7 +163,7 @@ func (p *phaseOut) admittedBefore() int {
 
 // phase runs one open phase; stopAtLimit ends it at the first refusal, maxHits after that many
 // attempts. It reports stopped when the run stopped.
-func (f *finder) phase(ctx context.Context, name string, pacer probe.Pacer, dur time.Duration, stopAtLimit bool, maxHits int) (phaseOut, bool, error) {
+func (f *finder) phase(ctx context.Context, name string, pacer workload.Pacer, dur time.Duration, stopAtLimit bool, maxHits int) (phaseOut, bool, error) {
 	return f.phaseUntil(ctx, name, pacer, dur, func(a *record.Attempt, seen, _, _ int) bool {
 		return (stopAtLimit && a.Status == 429) || (maxHits > 0 && seen >= maxHits)
 	})
@@ -170,7 +171,7 @@ func (f *finder) phase(ctx context.Context, name string, pacer probe.Pacer, dur 
 
 // phaseUntil runs one open phase until stop, which sees each attempt with the counts so far
 // (attempts, admitted, refused), says so.
-func (f *finder) phaseUntil(ctx context.Context, name string, pacer probe.Pacer, dur time.Duration, stop func(a *record.Attempt, seen, ok, limited int) bool) (phaseOut, bool, error) {
+func (f *finder) phaseUntil(ctx context.Context, name string, pacer workload.Pacer, dur time.Duration, stop func(a *record.Attempt, seen, ok, limited int) bool) (phaseOut, bool, error) {
 	if dur <= 0 {
 		f.done = "discovery ran out of time"
 		return phaseOut{firstLim: -1}, true, nil
@@ -240,7 +241,7 @@ func (f *finder) single(ctx context.Context, name string) (phaseOut, bool, error
 		f.done = "discovery ran out of time"
 		return phaseOut{firstLim: -1}, true, nil
 	}
-	return f.phase(ctx, name, probe.Constant(probe.Rate{Hits: 1, Per: time.Second}), time.Millisecond, false, 0)
+	return f.phase(ctx, name, workload.Constant(workload.Rate{Hits: 1, Per: time.Second}), time.Millisecond, false, 0)
 }
 
 // left is the time discovery still has.

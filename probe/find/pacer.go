@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // ExpPacer doubles its rate every Doubling, from Start hits per second up to Max, then holds
@@ -114,7 +114,7 @@ func seconds(s float64) (time.Duration, bool) {
 type quickStart struct {
 	n    uint64
 	gap  float64 // seconds
-	then probe.Pacer
+	then workload.Pacer
 }
 
 // Due returns k·gap for the first n hits, then n·gap + then.Due(k − n).

@@ -12,6 +12,7 @@ import (
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // bucketConfig is a mock whose only binding limit is a token bucket of rpm requests per minute
@@ -33,7 +34,7 @@ func bucketConfig(rpm, burst int64, dialect string) mockserver.Config {
 func anthropicTarget(t testing.TB) *probe.Target {
 	t.Helper()
 	tg, err := probe.NewTarget(probe.TargetConfig{API: api.Anthropic, URL: "http://127.0.0.1:1", Key: "k",
-		Model: "claude-sonnet-4-5", MaxTokens: probe.DefaultMaxTokens, PromptTokens: probe.DefaultPromptTokens, Seed: 1})
+		Model: "claude-sonnet-4-5", MaxTokens: workload.DefaultMaxTokens, PromptTokens: workload.DefaultPromptTokens, Seed: 1})
 	require.NoError(t, err)
 	return tg
 }

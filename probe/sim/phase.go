@@ -12,6 +12,7 @@ import (
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // job is one client (closed model) or one logical request (open model) with the attempt it has
@@ -51,7 +52,7 @@ type phase struct {
 
 	// Open model: the generator.
 	fleet backoff.Fleet
-	pacer probe.Pacer
+	pacer workload.Pacer
 	start int64
 	dur   int64
 	hits  uint64
@@ -83,7 +84,7 @@ func (r *Runner) Open(ctx context.Context, p probe.OpenPhase) (probe.PhaseResult
 		return probe.PhaseResult{}, errors.New("open phase: no pacer")
 	}
 	dur := p.Duration
-	if sp, ok := p.Pacer.(*probe.StagesPacer); ok && dur == 0 {
+	if sp, ok := p.Pacer.(*workload.StagesPacer); ok && dur == 0 {
 		dur = sp.Duration()
 	}
 	if dur <= 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // records reads back an attempt log.
@@ -29,9 +30,9 @@ func records(t *testing.T, buf *bytes.Buffer) []record.Attempt {
 	return out
 }
 
-func mustRate(t *testing.T, s string) probe.Rate {
+func mustRate(t *testing.T, s string) workload.Rate {
 	t.Helper()
-	r, err := probe.ParseRate(s)
+	r, err := workload.ParseRate(s)
 	require.NoError(t, err)
 	return r
 }
@@ -68,9 +69,9 @@ func TestClosedUnlimited(t *testing.T) {
 		assert.InDelta(t, 250.0, a.LatencyMs, 1e-9)
 		assert.InDelta(t, float64(i/3)*0.3, a.SentS, 1e-9)
 		assert.Equal(t, a.SentS, a.ScheduledS)
-		assert.Equal(t, int64(probe.DefaultPromptTokens), a.InputTokens)
-		assert.Equal(t, int64(probe.DefaultMaxTokens), a.OutputTokens)
-		assert.Equal(t, int64(probe.DefaultMaxTokens), a.MaxTokens)
+		assert.Equal(t, int64(workload.DefaultPromptTokens), a.InputTokens)
+		assert.Equal(t, int64(workload.DefaultMaxTokens), a.OutputTokens)
+		assert.Equal(t, int64(workload.DefaultMaxTokens), a.MaxTokens)
 		assert.Equal(t, ratelimit.DialectAnthropic, a.Dialect)
 		assert.True(t, a.HasServerDate)
 	}
@@ -79,7 +80,7 @@ func TestClosedUnlimited(t *testing.T) {
 	st := r.Stats()
 	assert.Equal(t, int64(12), st.Attempts)
 	assert.Equal(t, int64(12), st.OK)
-	assert.Equal(t, 12*int64(probe.DefaultPromptTokens), st.InputTokens)
+	assert.Equal(t, 12*int64(workload.DefaultPromptTokens), st.InputTokens)
 }
 
 // TestRetriesFollowTheFlow: a burst of 2 refilling at 1/s with three clients: the third client to
@@ -119,7 +120,7 @@ func TestOpenArrivals(t *testing.T) {
 	cfg.Latency = 100 * time.Millisecond
 	var buf bytes.Buffer
 	r := newRunner(t, cfg, &buf, 1)
-	res, err := r.Open(context.Background(), probe.OpenPhase{Label: "o", Pacer: probe.Constant(mustRate(t, "4/s")),
+	res, err := r.Open(context.Background(), probe.OpenPhase{Label: "o", Pacer: workload.Constant(mustRate(t, "4/s")),
 		Duration: 2 * time.Second})
 	require.NoError(t, err)
 	assert.Equal(t, int64(8), res.Requests)

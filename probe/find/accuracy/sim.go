@@ -12,6 +12,7 @@ import (
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/probe/sim"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // Epoch is where the simulated runs' clock starts: an arbitrary instant, as a real run's is, not
@@ -28,10 +29,10 @@ func Run(ctx context.Context, c Case, seed int64) (Outcome, error) {
 	}
 	prompt, maxTok := c.PromptTokens, c.MaxTokens
 	if prompt == 0 {
-		prompt = probe.DefaultPromptTokens
+		prompt = workload.DefaultPromptTokens
 	}
 	if maxTok == 0 {
-		maxTok = probe.DefaultMaxTokens
+		maxTok = workload.DefaultMaxTokens
 	}
 	target, err := probe.NewTarget(probe.TargetConfig{
 		API: api.Anthropic, URL: "http://mock.invalid", Key: "accuracy", Model: "claude-test",

@@ -1,4 +1,4 @@
-package probe
+package workload
 
 import (
 	"math"
@@ -183,5 +183,24 @@ func TestDueMonotone(t *testing.T) {
 			require.GreaterOrEqual(t, at, prev, "%s: Due(%d)", p, n)
 			prev = at
 		}
+	}
+}
+
+func BenchmarkPacerDue(b *testing.B) {
+	st, err := ParseStages("30s:5/s,60s:20/s,30s:20/s,30s:0/s")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, p := range map[string]Pacer{"constant": Constant(Rate{Hits: 2000, Per: time.Second}), "stages": Stages(Rate{1, time.Second}, st)} {
+		b.Run(name, func(b *testing.B) {
+			var n uint64
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := p.Due(n % 1000); !ok {
+					b.Fatal("no hit")
+				}
+				n++
+			}
+		})
 	}
 }

@@ -1,0 +1,41 @@
+package workload
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Default request shape of the model APIs.
+const (
+	DefaultMaxTokens    = 16 // the request's max_tokens
+	DefaultPromptTokens = 32 // the prompt's size in tokens
+)
+
+// MaxPromptTokens bounds a prompt's size (4 bytes a token: 16 MB of prompt text).
+const MaxPromptTokens = 4 << 20
+
+// PromptSizes picks the prompt size of each logical request: Tokens, or with a relative
+// Spread s, uniform in [N·(1−s), N·(1+s)] rounded to whole tokens, at least 1, seeded per
+// request so that a rerun with the same seed sends the same sizes.
+type PromptSizes struct {
+	Tokens int64
+	Spread float64
+	Seed   uint64
+}
+
+// Max is the largest size Of can return: ⌈N·(1+s)⌉.
+func (p PromptSizes) Max() int64 {
+	return int64(math.Ceil(float64(p.Tokens) * (1 + p.Spread)))
+}
+
+// Of returns the prompt size in tokens of logical request id.
+func (p PromptSizes) Of(id int64) int64 {
+	if p.Spread == 0 || p.Tokens == 0 {
+		return p.Tokens
+	}
+	var pcg rand.PCG
+	pcg.Seed(p.Seed, uint64(id))
+	u := float64(pcg.Uint64()>>11)/(1<<53)*2 - 1 // uniform in [−1, 1)
+	n := int64(math.Round(float64(p.Tokens) * (1 + p.Spread*u)))
+	return min(max(n, 1), p.Max())
+}
