@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/internal/strictyaml"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/scenarios"
@@ -86,14 +86,14 @@ func (f *probeFlags) register(fs *flagSet) {
 	fs.Int64Var(&f.maxTokens, "max-tokens", workload.DefaultMaxTokens, "the request's max_tokens, in tokens")
 	fs.Int64Var(&f.promptTokens, "prompt-tokens", workload.DefaultPromptTokens, "prompt size in tokens (4 bytes each under the mock's estimator)")
 	fs.Float64Var(&f.spread, "prompt-tokens-spread", 0, "relative spread of the prompt size: 0.2 varies it uniformly by ±20% per request")
-	fs.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-attempt timeout, from send to the end of the response body")
+	fs.DurationVar(&f.timeout, "timeout", engine.DefaultTimeout, "per-attempt timeout, from send to the end of the response body")
 	fs.StringVar(&f.rate, "rate", "", "constant arrival rate, e.g. 20/s or 1200/m (a bare number is per second); with --duration")
 	fs.DurationVar(&f.duration, "duration", 0, "how long a --rate run sends, e.g. 30s")
 	fs.StringVar(&f.stages, "stages", "", "k6-style ramp of DURATION:RATE stages, each linear from the previous rate, e.g. 30s:5/s,60s:20/s")
 	fs.StringVar(&f.startRate, "start-rate", "1/s", "rate the first stage ramps from")
 	fs.BoolVar(&f.find, "find", false, "find the limits adaptively (the default without --rate or --stages)")
 	fs.StringVar(&f.strategy, "strategy", "none", "retry strategy of each request of a --rate or --stages run, e.g. full-jitter(base=1s); see ratelab compare --list")
-	fs.IntVar(&f.maxInflight, "max-inflight", probe.DefaultMaxInflight, "most attempts in flight at once; beyond it hits start late or are dropped, and are counted")
+	fs.IntVar(&f.maxInflight, "max-inflight", engine.DefaultMaxInflight, "most attempts in flight at once; beyond it hits start late or are dropped, and are counted")
 	f.run.register(fs, "out/"+fs.Name()+"-<timestamp>")
 	before := map[string]bool{}
 	fs.VisitAll(func(fl *pflag.Flag) { before[fl.Name] = true })

@@ -35,7 +35,7 @@ func (s *sender) requestBody(t *Target, id int64) ([]byte, *bodyReader) {
 	return s.body, s.reader
 }
 
-// send makes the HTTP attempt j.step asks for, fills s.rec and returns the outcome for the Flow
+// send makes the HTTP attempt j.step asks for, fills s.rec and returns the outcome for the backoff.Flow
 // and the instant the attempt ended. Transport errors are outcomes (status 0), never failures.
 func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	e := ph.e

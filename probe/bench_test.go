@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -102,7 +103,7 @@ func BenchmarkLogicalRequest(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := e.Closed(ctx, ClosedPhase{Label: "b", Clients: 1, Requests: 1}); err != nil {
+		if _, err := e.Closed(ctx, engine.ClosedPhase{Label: "b", Clients: 1, Requests: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,40 +6,24 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/backoff"
 )
-
-// ClosedPhase is a closed-model phase: a fleet of Clients sharing one key, each making Requests
-// logical requests one after another, pausing Think between them. This is the shape strategy
-// comparisons use: a client waits for its request (retries included) before starting the next.
-type ClosedPhase struct {
-	Label    string // the records' run field and the segment label
-	Kind     string // segment kind: "compare" (default), "probe" or "find"
-	Phase    string // the records' phase field; "" for none
-	Clients  int
-	Requests int           // logical requests per client
-	Think    time.Duration // pause after each logical request
-	// Fleet hands client i its policy (Client(i), called once per client); nil means one
-	// attempt per request. Strategy labels the records.
-	Fleet    backoff.Fleet
-	Strategy string
-	Observe  Observer
-}
 
 // Closed runs a closed-model phase and returns when every client has finished (or the phase
 // was stopped). Every client's first request is scheduled when the phase starts; each later one
 // when the previous one ended plus Think. Waits run on the client's goroutine.
-func (e *Engine) Closed(ctx context.Context, p ClosedPhase) (PhaseResult, error) {
+func (e *Engine) Closed(ctx context.Context, p engine.ClosedPhase) (engine.Result, error) {
 	if p.Clients < 1 || p.Requests < 1 {
-		return PhaseResult{}, fmt.Errorf("closed phase %q: want at least 1 client and 1 request per client, got %d and %d", p.Label, p.Clients, p.Requests)
+		return engine.Result{}, fmt.Errorf("closed phase %q: want at least 1 client and 1 request per client, got %d and %d", p.Label, p.Clients, p.Requests)
 	}
 	if p.Clients > e.maxInflight {
-		return PhaseResult{}, fmt.Errorf("closed phase %q: %d clients exceed --max-inflight %d", p.Label, p.Clients, e.maxInflight)
+		return engine.Result{}, fmt.Errorf("closed phase %q: %d clients exceed --max-inflight %d", p.Label, p.Clients, e.maxInflight)
 	}
 	if p.Kind == "" {
 		p.Kind = "compare"
 	}
-	fleet := fleetOrNone(p.Fleet, e.seed)
+	fleet := engine.FleetOrNone(p.Fleet, e.seed)
 	ph := e.newPhase(p.Label, p.Phase, p.Strategy, p.Clients, p.Observe)
 	endWatch := ph.watch(ctx)
 	defer endWatch()
@@ -81,7 +65,7 @@ func (ph *phase) client(i int, policy backoff.Policy, requests int, think time.D
 			return
 		}
 		id := ph.e.nextID.Add(1) - 1
-		j = job{flow: *NewFlow(policy, next), id: id, client: i, ready: next}
+		j = job{flow: *backoff.NewFlow(policy, next), id: id, client: i, ready: next}
 		ph.jobs.Add(1)
 		ph.requests.Add(1)
 		for ph.drive(&s, &j) {
@@ -89,7 +73,7 @@ func (ph *phase) client(i int, policy backoff.Policy, requests int, think time.D
 				ph.abandon(&j)
 				return
 			}
-			j.ready, j.step = j.step.At, Step{}
+			j.ready, j.step = j.step.At, backoff.Step{}
 		}
 		next = time.Now().Add(think)
 		if think > 0 && !sleepUntil(next) {

@@ -1,7 +1,7 @@
 // Package probe is ratelab's live load engine. It drives requests at a target (the Anthropic
 // Messages API, OpenAI chat completions, any HTTP endpoint, or the embedded mock) in open-model
 // phases paced by a Pacer (constant, linear, k6-style stages) or closed-model phases of client
-// fleets, runs every logical request through a Flow and its retry Policy, and streams one
+// fleets, runs every logical request through a backoff.Flow and its retry Policy, and streams one
 // record.Attempt per HTTP attempt to attempts.jsonl, with its scheduled and actual send times and
 // the parsed rate-limit headers of the response.
 //

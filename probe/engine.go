@@ -15,19 +15,11 @@ import (
 	"github.com/ratelab/ratelab/probe/record"
 )
 
-// Defaults of Options.
+// Engine is an engine.Engine.
+var _ engine.Engine = (*Engine)(nil)
+
+// Defaults of Options (the others are the engine package's).
 const (
-	// DefaultMaxInflight caps concurrent HTTP attempts. Each attempt in flight costs its worker's
-	// stack and buffers and its connection's two goroutines and buffers: 4,000 in flight against
-	// a loopback server that stalls for 30 s peaked at 153 MB RSS (bench/probe/README.md), so the
-	// worst case stays well under 300 MB, while at a typical second of latency the cap still
-	// covers 4,000 requests/s.
-	DefaultMaxInflight = 4000
-	// DefaultTimeout bounds one attempt, from send to the end of the response body.
-	DefaultTimeout = 60 * time.Second
-	// DefaultMaxElapsed bounds one logical request: the generic backoffs' own max elapsed
-	// (backoff.DefaultMaxElapsed, cenkalti/backoff's 15 minutes).
-	DefaultMaxElapsed = 15 * time.Minute
 	// DefaultGrace is how long in-flight attempts may finish after an interrupt or
 	// --max-duration before they are cancelled.
 	DefaultGrace = 2 * time.Second
@@ -37,16 +29,6 @@ const (
 	keepBody = 64 << 10
 )
 
-// Budget bounds a run. Zero fields do not bound it.
-type Budget struct {
-	MaxRequests int64         // HTTP attempts
-	MaxDuration time.Duration // since the run started
-	Tokens      int64         // input plus output tokens consumed, from usage
-	// Unconfirmed caps attempts to a non-loopback host the user did not confirm
-	// (RemoteFreeRequests).
-	Unconfirmed int64
-}
-
 // Options configures an Engine.
 type Options struct {
 	Target  *Target        // required
@@ -55,16 +37,16 @@ type Options struct {
 	// engine calls its RoundTrip directly: no redirect is followed (each would be an unrecorded
 	// attempt) and no cookie is kept.
 	Transport   http.RoundTripper
-	MaxInflight int           // 0: DefaultMaxInflight
-	Timeout     time.Duration // per attempt; 0: DefaultTimeout
+	MaxInflight int           // 0: engine.DefaultMaxInflight
+	Timeout     time.Duration // per attempt; 0: engine.DefaultTimeout
 	Grace       time.Duration // 0: DefaultGrace
 	// MaxElapsed bounds every logical request, whatever its policy: one that its policy would
 	// have wait (a retry, or a hold before sending) until later than MaxElapsed after it was
 	// scheduled ends as failed instead, and is counted in PhaseResult.Expired. A policy that
 	// honours any retry-after (the SDKs) would otherwise keep a run open for a day when a
-	// server says retry-after: 86400. 0: DefaultMaxElapsed.
+	// server says retry-after: 86400. 0: engine.DefaultMaxElapsed.
 	MaxElapsed time.Duration
-	Budget     Budget
+	Budget     engine.Budget
 	// Parse reads a response's rate-limit headers; nil: ratelimit.Parse.
 	Parse func(h http.Header, received time.Time) ratelimit.Snapshot
 	// Start is the run clock's origin (record times are seconds since it); zero: now.
@@ -86,7 +68,7 @@ type Engine struct {
 	timeout     time.Duration
 	grace       time.Duration
 	maxElapsed  time.Duration
-	budget      Budget
+	guard       *engine.Guard
 	start       time.Time
 	seed        int64
 
@@ -102,9 +84,8 @@ type Engine struct {
 	timers      []*time.Timer
 	segments    []record.Segment
 
-	nextID   atomic.Int64
-	reserved atomic.Int64
-	stats    counters
+	nextID atomic.Int64
+	stats  counters
 }
 
 // NewEngine checks o and returns an engine whose run clock starts at o.Start (or now).
@@ -113,16 +94,16 @@ func NewEngine(o Options) (*Engine, error) {
 		return nil, errors.New("probe: Options.Target and Options.Records are required")
 	}
 	if o.MaxInflight <= 0 {
-		o.MaxInflight = DefaultMaxInflight
+		o.MaxInflight = engine.DefaultMaxInflight
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
+		o.Timeout = engine.DefaultTimeout
 	}
 	if o.Grace <= 0 {
 		o.Grace = DefaultGrace
 	}
 	if o.MaxElapsed <= 0 {
-		o.MaxElapsed = DefaultMaxElapsed
+		o.MaxElapsed = engine.DefaultMaxElapsed
 	}
 	if o.Transport == nil {
 		o.Transport = NewTransport(o.MaxInflight, o.Target.Host())
@@ -135,7 +116,8 @@ func NewEngine(o Options) (*Engine, error) {
 	}
 	e := &Engine{
 		target: o.Target, out: o.Records, transport: o.Transport, parse: o.Parse,
-		maxInflight: o.MaxInflight, timeout: o.Timeout, grace: o.Grace, maxElapsed: o.MaxElapsed, budget: o.Budget,
+		maxInflight: o.MaxInflight, timeout: o.Timeout, grace: o.Grace, maxElapsed: o.MaxElapsed,
+		guard: engine.NewGuard(o.Budget, o.Target.Host()),
 		start: o.Start, seed: o.Seed, stopped: make(chan struct{}),
 	}
 	e.attemptCtx, e.cancelAttempts = context.WithCancel(context.Background())
@@ -273,13 +255,8 @@ func (e *Engine) reserve() bool {
 	if e.isStopped() {
 		return false
 	}
-	n := e.reserved.Add(1)
-	if m := e.budget.MaxRequests; m > 0 && n > m {
-		e.Stop(engine.Stop{Kind: engine.StopMaxRequests, Limit: m})
-		return false
-	}
-	if m := e.budget.Unconfirmed; m > 0 && n > m {
-		e.Stop(engine.Stop{Kind: engine.StopUnconfirmed, Limit: m, Host: e.target.Host()})
+	if why := e.guard.Reserve(); why.Stopped() {
+		e.Stop(why)
 		return false
 	}
 	return true
@@ -287,12 +264,10 @@ func (e *Engine) reserve() bool {
 
 // consume adds the tokens of one response and stops the run when the token budget is spent.
 func (e *Engine) consume(in, out int64) {
-	if in == 0 && out == 0 {
-		return
-	}
-	total := e.stats.inputTokens.Add(in) + e.stats.outputTokens.Add(out)
-	if b := e.budget.Tokens; b > 0 && total >= b {
-		e.Stop(engine.Stop{Kind: engine.StopTokens, Limit: b, Consumed: total})
+	e.stats.inputTokens.Add(in)
+	e.stats.outputTokens.Add(out)
+	if why := e.guard.Consume(in, out); why.Stopped() {
+		e.Stop(why)
 	}
 }
 

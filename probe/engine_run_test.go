@@ -26,21 +26,21 @@ import (
 func TestBudgetGuard(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		budget   Budget
+		budget   engine.Budget
 		attempts int
 		stop     engine.Stop
 	}{
-		{"max requests", Budget{MaxRequests: 5}, 5, engine.Stop{Kind: engine.StopMaxRequests, Limit: 5}},
-		{"unconfirmed remote host", Budget{Unconfirmed: RemoteFreeRequests}, RemoteFreeRequests,
+		{"max requests", engine.Budget{MaxRequests: 5}, 5, engine.Stop{Kind: engine.StopMaxRequests, Limit: 5}},
+		{"unconfirmed remote host", engine.Budget{Unconfirmed: RemoteFreeRequests}, RemoteFreeRequests,
 			engine.Stop{Kind: engine.StopUnconfirmed, Limit: RemoteFreeRequests, Host: "127.0.0.1"}},
-		{"tokens", Budget{Tokens: 3 * 48}, 0, engine.Stop{Kind: engine.StopTokens, Limit: 144}},
-		{"max duration", Budget{MaxDuration: 100 * time.Millisecond}, 0, engine.Stop{Kind: engine.StopMaxDuration, After: 100 * time.Millisecond}},
+		{"tokens", engine.Budget{Tokens: 3 * 48}, 0, engine.Stop{Kind: engine.StopTokens, Limit: 144}},
+		{"max duration", engine.Budget{MaxDuration: 100 * time.Millisecond}, 0, engine.Stop{Kind: engine.StopMaxDuration, After: 100 * time.Millisecond}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newLLMServer(t)
 			run := newTestRun(t, anthropicTarget(srv.URL), func(o *Options) { o.Budget = tc.budget })
 			began := time.Now()
-			res, err := run.Open(context.Background(), OpenPhase{Label: "b", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: 5 * time.Second})
+			res, err := run.Open(context.Background(), engine.OpenPhase{Label: "b", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: 5 * time.Second})
 			require.NoError(t, err, "a budget stop is not an error")
 			took := time.Since(began)
 			recs := run.records(t)
@@ -72,7 +72,7 @@ func TestBudgetGuard(t *testing.T) {
 			}
 
 			// A later phase does not start.
-			res2, err := run.Open(context.Background(), OpenPhase{Label: "after", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: time.Second})
+			res2, err := run.Open(context.Background(), engine.OpenPhase{Label: "after", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: time.Second})
 			require.NoError(t, err)
 			assert.Zero(t, res2.Requests)
 		})
@@ -91,7 +91,7 @@ func TestInterruptWritesWholeLinesAndPartialRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var once sync.Once
 	var seen atomic.Int64
-	res, err := run.Open(ctx, OpenPhase{
+	res, err := run.Open(ctx, engine.OpenPhase{
 		Label: "int", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 10 * time.Second,
 		Observe: func(*record.Attempt) bool {
 			if seen.Add(1) == 5 {
@@ -121,7 +121,7 @@ func TestInterruptWritesWholeLinesAndPartialRun(t *testing.T) {
 	assert.True(t, run.Partial())
 	assert.Equal(t, engine.Stop{Kind: engine.StopInterrupted}, run.Stopped())
 
-	_, err = run.Open(context.Background(), OpenPhase{Label: "after", Pacer: workload.Constant(workload.Rate{Hits: 1, Per: time.Second}), Duration: time.Second})
+	_, err = run.Open(context.Background(), engine.OpenPhase{Label: "after", Pacer: workload.Constant(workload.Rate{Hits: 1, Per: time.Second}), Duration: time.Second})
 	assert.ErrorIs(t, err, engine.ErrInterrupted, "a phase after an interrupt returns at once")
 }
 
@@ -134,7 +134,7 @@ func TestObserverStopsPhase(t *testing.T) {
 		return http.StatusOK
 	}
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
-	res, err := run.Open(context.Background(), OpenPhase{
+	res, err := run.Open(context.Background(), engine.OpenPhase{
 		Label: "find", Kind: "find", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 5 * time.Second,
 		Observe: func(a *record.Attempt) bool { return a.Status == 429 },
 	})
@@ -143,7 +143,7 @@ func TestObserverStopsPhase(t *testing.T) {
 	assert.Less(t, res.End-res.Start, time.Second)
 	assert.False(t, run.Stopped().Stopped(), "an observer stops the phase, not the run")
 
-	res2, err := run.Open(context.Background(), OpenPhase{Label: "next", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond})
+	res2, err := run.Open(context.Background(), engine.OpenPhase{Label: "next", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), res2.Requests, "the next phase runs")
 	segs := run.Segments()
@@ -162,7 +162,7 @@ func TestClosedFleet(t *testing.T) {
 		return http.StatusOK
 	}
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
-	res, err := run.Closed(context.Background(), ClosedPhase{
+	res, err := run.Closed(context.Background(), engine.ClosedPhase{
 		Label: "fixed/3", Clients: 3, Requests: 4, Think: 5 * time.Millisecond,
 		Fleet: fixedRetry{attempts: 5, wait: 5 * time.Millisecond}, Strategy: "fixed",
 	})
@@ -200,7 +200,7 @@ func TestClosedFleet(t *testing.T) {
 func TestClosedRejectsMoreClientsThanCap(t *testing.T) {
 	srv := newLLMServer(t)
 	run := newTestRun(t, anthropicTarget(srv.URL), func(o *Options) { o.MaxInflight = 2 })
-	_, err := run.Closed(context.Background(), ClosedPhase{Label: "x", Clients: 3, Requests: 1})
+	_, err := run.Closed(context.Background(), engine.ClosedPhase{Label: "x", Clients: 3, Requests: 1})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--max-inflight 2")
 }
@@ -214,7 +214,7 @@ func TestKeyNeverRecorded(t *testing.T) {
 		return http.StatusOK
 	}
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
-	_, err := run.Open(context.Background(), OpenPhase{Label: "k", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: 50 * time.Millisecond})
+	_, err := run.Open(context.Background(), engine.OpenPhase{Label: "k", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: 50 * time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, record.WriteRun(run.dir, &record.Run{Segments: run.Segments()}))
 	run.records(t)
@@ -239,7 +239,7 @@ func TestHTTPTarget(t *testing.T) {
 	defer srv.Close()
 	run := newTestRun(t, TargetConfig{URL: srv.URL + "/things", Method: "put", Header: http.Header{"X-Test": {"yes"}}, Body: []byte(`{"a":1}`)}, nil)
 	assert.Equal(t, api.HTTP, run.Target().API())
-	_, err := run.Open(context.Background(), OpenPhase{Label: "h", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 10 * time.Millisecond})
+	_, err := run.Open(context.Background(), engine.OpenPhase{Label: "h", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 10 * time.Millisecond})
 	require.NoError(t, err)
 	recs := run.records(t)
 	require.Len(t, recs, 1)
@@ -262,7 +262,7 @@ func TestEarlyAnswerDoesNotRaceBodyReuse(t *testing.T) {
 	tc := anthropicTarget(srv.URL)
 	tc.PromptTokens, tc.PromptSpread = 200_000, 0.5
 	run := newTestRun(t, tc, nil)
-	res, err := run.Closed(context.Background(), ClosedPhase{Label: "early", Clients: 1, Requests: 8})
+	res, err := run.Closed(context.Background(), engine.ClosedPhase{Label: "early", Clients: 1, Requests: 8})
 	require.NoError(t, err)
 	assert.Equal(t, int64(8), res.Attempts)
 	for _, a := range run.records(t) {

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
@@ -143,7 +144,7 @@ func (r *testRun) records(t *testing.T) []record.Attempt {
 func TestOpenRecordsEveryAttempt(t *testing.T) {
 	srv := newLLMServer(t)
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
-	res, err := run.Open(context.Background(), OpenPhase{
+	res, err := run.Open(context.Background(), engine.OpenPhase{
 		Label: "ramp-1", Phase: "ramp", Pacer: workload.Constant(workload.Rate{Hits: 200, Per: time.Second}), Duration: 250 * time.Millisecond,
 	})
 	require.NoError(t, err)
@@ -222,7 +223,7 @@ func TestOpenRetriesThroughFlow(t *testing.T) {
 		sizes[run.Target().PromptTokens(id)] = true
 	}
 	require.Len(t, sizes, 3, "the three requests have different prompt sizes")
-	res, err := run.Open(context.Background(), OpenPhase{
+	res, err := run.Open(context.Background(), engine.OpenPhase{
 		Label: "retry", Pacer: workload.Constant(workload.Rate{Hits: 10, Per: time.Second}), Duration: 250 * time.Millisecond,
 		Fleet: fixedRetry{attempts: 3, wait: 20 * time.Millisecond}, Strategy: "fixed",
 	})
@@ -262,7 +263,7 @@ func TestOpenWithRegistryStrategy(t *testing.T) {
 	strat, err := backoff.Resolve("exponential(base=5ms,cap=10ms,max-attempts=3)")
 	require.NoError(t, err)
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
-	res, err := run.Open(context.Background(), OpenPhase{
+	res, err := run.Open(context.Background(), engine.OpenPhase{
 		Label: "exp", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond,
 		Fleet: strat.NewFleet(1), Strategy: strat.Label(),
 	})
@@ -295,7 +296,7 @@ func TestFailedResponseContentType(t *testing.T) {
 		srv.serve(w, r)
 	})
 	run := newTestRun(t, anthropicTarget(srv.URL), nil)
-	_, err := run.Open(context.Background(), OpenPhase{Label: "t", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond})
+	_, err := run.Open(context.Background(), engine.OpenPhase{Label: "t", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond})
 	require.NoError(t, err)
 	recs := run.records(t)
 	require.Len(t, recs, 2)
@@ -318,7 +319,7 @@ func TestTransportErrorsAreRecorded(t *testing.T) {
 		srv := newLLMServer(t)
 		srv.delay = func(int64) time.Duration { return time.Minute }
 		run := newTestRun(t, anthropicTarget(srv.URL), func(o *Options) { o.Timeout = 50 * time.Millisecond })
-		res, err := run.Open(context.Background(), OpenPhase{Label: "t", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond})
+		res, err := run.Open(context.Background(), engine.OpenPhase{Label: "t", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 20 * time.Millisecond})
 		require.NoError(t, err, "a timeout is an outcome, not a failure")
 		recs := run.records(t)
 		require.Len(t, recs, 2)
@@ -338,7 +339,7 @@ func TestTransportErrorsAreRecorded(t *testing.T) {
 		addr := ln.Addr().String()
 		require.NoError(t, ln.Close())
 		run := newTestRun(t, anthropicTarget("http://"+addr), nil)
-		_, err = run.Open(context.Background(), OpenPhase{Label: "t", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 10 * time.Millisecond})
+		_, err = run.Open(context.Background(), engine.OpenPhase{Label: "t", Pacer: workload.Constant(workload.Rate{Hits: 100, Per: time.Second}), Duration: 10 * time.Millisecond})
 		require.NoError(t, err)
 		recs := run.records(t)
 		require.Len(t, recs, 1)
@@ -353,7 +354,7 @@ func TestInflightCapCountsLateAndDropped(t *testing.T) {
 	srv.delay = func(int64) time.Duration { return 60 * time.Millisecond }
 	run := newTestRun(t, anthropicTarget(srv.URL), func(o *Options) { o.MaxInflight = 2 })
 	pacer := workload.Constant(workload.Rate{Hits: 100, Per: time.Second})
-	res, err := run.Open(context.Background(), OpenPhase{Label: "cap", Pacer: pacer, Duration: 300 * time.Millisecond})
+	res, err := run.Open(context.Background(), engine.OpenPhase{Label: "cap", Pacer: pacer, Duration: 300 * time.Millisecond})
 	require.NoError(t, err)
 	recs := run.records(t)
 

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/workload"
@@ -111,7 +112,7 @@ func reset(conn net.Conn) {
 
 // faultRun is what one misbehaving target did to an open and a closed phase.
 type faultRun struct {
-	open, closed PhaseResult
+	open, closed engine.Result
 	recs         []record.Attempt
 	chains       map[int64][]record.Attempt // by logical request, in attempt order
 	wall         time.Duration
@@ -138,12 +139,12 @@ func runFaults(t *testing.T, tc TargetConfig, strategy string, mod func(*Options
 	})
 	fr := &faultRun{}
 	begin := time.Now()
-	fr.open, err = run.Open(context.Background(), OpenPhase{
+	fr.open, err = run.Open(context.Background(), engine.OpenPhase{
 		Label: "open", Pacer: workload.Constant(workload.Rate{Hits: 20, Per: time.Second}), Duration: 100 * time.Millisecond,
 		Fleet: strat.NewFleet(1), Strategy: strat.Label(),
 	})
 	require.NoError(t, err)
-	fr.closed, err = run.Closed(context.Background(), ClosedPhase{
+	fr.closed, err = run.Closed(context.Background(), engine.ClosedPhase{
 		Label: "closed", Clients: faultClosedClients, Requests: faultClosedRequests,
 		Fleet: strat.NewFleet(2), Strategy: strat.Label(),
 	})

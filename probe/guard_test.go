@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 )
 
@@ -74,7 +75,7 @@ func TestConfirm(t *testing.T) {
 
 func TestProgressLine(t *testing.T) {
 	t.Parallel()
-	s := Stats{Elapsed: 12340 * time.Millisecond, Attempts: 2451, OK: 2400, RateLimited: 51}
+	s := engine.Stats{Elapsed: 12340 * time.Millisecond, Attempts: 2451, OK: 2400, RateLimited: 51}
 	assert.Equal(t, " 12.3s/30s  sent 2451  2xx 2400  429 51  5xx 0  198.2/s", ProgressLine(s, 30*time.Second, 198.24))
 	s.Limits[ratelimit.Requests] = ratelimit.State{Remaining: 12, Flags: ratelimit.HasRemaining}
 	s.Limits[ratelimit.OutputTokens] = ratelimit.State{Remaining: 8000, Flags: ratelimit.HasRemaining}

@@ -6,26 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/workload"
 )
-
-// OpenPhase is an open-model phase: logical requests arrive when the pacer says, whatever the
-// responses do.
-type OpenPhase struct {
-	Label string // the records' run field and the segment label
-	Kind  string // segment kind: "probe" (default) or "find"
-	Phase string // the records' phase field (e.g. "ramp", "sustain"); "" for none
-	Pacer workload.Pacer
-	// Duration ends the phase: no hit due at or after it is sent. Zero takes a StagesPacer's
-	// own duration; other pacers need one.
-	Duration time.Duration
-	// Fleet hands each logical request its policy (logical request i is client i of the
-	// fleet); nil means one attempt per request. Strategy labels the records.
-	Fleet    backoff.Fleet
-	Strategy string
-	Observe  Observer
-}
 
 // Open runs an open-model phase and returns when every logical request it started has ended.
 //
@@ -36,21 +20,21 @@ type OpenPhase struct {
 // late are counted as late, and those still unsent when the phase ends are counted as dropped.
 // Below the cap every hit due before the end is sent, late if the machine was too busy.
 // A retry waits on a timer without holding a worker, and goes back through the same hand-over.
-func (e *Engine) Open(ctx context.Context, p OpenPhase) (PhaseResult, error) {
+func (e *Engine) Open(ctx context.Context, p engine.OpenPhase) (engine.Result, error) {
 	if p.Pacer == nil {
-		return PhaseResult{}, errors.New("open phase: no pacer")
+		return engine.Result{}, errors.New("open phase: no pacer")
 	}
 	dur := p.Duration
 	if sp, ok := p.Pacer.(*workload.StagesPacer); ok && dur == 0 {
 		dur = sp.Duration()
 	}
 	if dur <= 0 {
-		return PhaseResult{}, fmt.Errorf("open phase %q: no duration", p.Label)
+		return engine.Result{}, fmt.Errorf("open phase %q: no duration", p.Label)
 	}
 	if p.Kind == "" {
 		p.Kind = "probe"
 	}
-	fleet := fleetOrNone(p.Fleet, e.seed)
+	fleet := engine.FleetOrNone(p.Fleet, e.seed)
 	ph := e.newPhase(p.Label, p.Phase, p.Strategy, 0, p.Observe)
 	ph.work = make(chan *job)
 	endWatch := ph.watch(ctx)
@@ -79,7 +63,7 @@ func (e *Engine) Open(ctx context.Context, p OpenPhase) (PhaseResult, error) {
 		}
 		id := e.nextID.Add(1) - 1
 		at := start.Add(due)
-		j := &job{flow: *NewFlow(fleet.Client(int(id)), at), id: id, ready: at}
+		j := &job{flow: *backoff.NewFlow(fleet.Client(int(id)), at), id: id, ready: at}
 		ph.jobs.Add(1)
 		if !ph.dispatch(j, endTimer.C) {
 			ph.jobs.Done()
@@ -174,7 +158,7 @@ func (ph *phase) resume(j *job) {
 		ph.abandon(j)
 		return
 	}
-	j.ready, j.step = j.step.At, Step{}
+	j.ready, j.step = j.step.At, backoff.Step{}
 	if !ph.dispatch(j, nil) {
 		ph.abandon(j)
 	}

@@ -12,38 +12,13 @@ import (
 	"github.com/ratelab/ratelab/probe/record"
 )
 
-// Observer sees every attempt of a phase right after it is recorded, on the goroutine that made
-// it (so it must be safe for concurrent use); returning true stops the phase early. The
-// *record.Attempt is reused afterwards: copy it to keep it.
-type Observer func(a *record.Attempt) (stop bool)
-
-// PhaseResult says what one phase did. Times are since the run started.
-type PhaseResult struct {
-	Label     string
-	Start     time.Duration
-	End       time.Duration
-	Requests  int64 // logical requests started
-	Succeeded int64 // logical requests that ended with a 2xx
-	Failed    int64 // logical requests whose policy gave up
-	Abandoned int64 // logical requests cut off by a stop before they ended
-	// Expired counts the failed logical requests the engine ended because their policy would
-	// have them wait past Options.MaxElapsed after they were scheduled.
-	Expired  int64
-	Attempts int64 // attempts recorded (local rejections included)
-	Dropped  int64 // open model: hits due before the phase ended that were never sent
-	Late     int64 // attempts sent more than record.LateThreshold after they were due
-	// Stop is why the phase ended early (zero when it ran its course): its observer
-	// (engine.StopObserver), or the run's stop.
-	Stop engine.Stop
-}
-
 // job is one logical request in progress.
 type job struct {
-	flow   Flow
+	flow   backoff.Flow
 	id     int64
 	client int
-	// step is the Flow's current instruction; the zero Step means "ask Flow.Next now".
-	step Step
+	// step is the Flow's current instruction; the zero backoff.Step means "ask Flow.Next now".
+	step backoff.Step
 	// ready is when the engine was told to send the next attempt (the pacer's due time, the end
 	// of a wait, the end of the previous attempt): sending later than LateThreshold after it
 	// counts as late.
@@ -58,7 +33,7 @@ type phase struct {
 	phaseName string
 	strategy  string
 	fleetSize int
-	observe   Observer
+	observe   engine.Observer
 
 	stopC    chan struct{}
 	stopOnce sync.Once
@@ -77,7 +52,7 @@ type phase struct {
 	requests, succeeded, failed, abandoned, expired, attempts, late atomic.Int64
 }
 
-func (e *Engine) newPhase(label, phaseName, strategy string, fleetSize int, observe Observer) *phase {
+func (e *Engine) newPhase(label, phaseName, strategy string, fleetSize int, observe engine.Observer) *phase {
 	return &phase{
 		e: e, label: label, phaseName: phaseName, strategy: strategy, fleetSize: fleetSize,
 		observe: observe, stopC: make(chan struct{}), parked: map[*job]struct{}{},
@@ -152,7 +127,7 @@ func (ph *phase) abandon(*job) {
 	ph.jobs.Done()
 }
 
-// drive runs j's Flow from j.step until the logical request is done (false) or must wait until
+// drive runs j's backoff.Flow from j.step until the logical request is done (false) or must wait until
 // j.step.At (true). Every attempt is recorded, observed and counted.
 func (ph *phase) drive(s *sender, j *job) (waiting bool) {
 	for {
@@ -160,14 +135,14 @@ func (ph *phase) drive(s *sender, j *job) (waiting bool) {
 			j.step = j.flow.Next(time.Now())
 		}
 		switch j.step.Kind {
-		case StepWait:
+		case backoff.StepWait:
 			if !ph.overdue(j) {
 				return true
 			}
 			// Held (before sending) past the bound: the request ends here, with a record of
 			// its own that says so.
 			ph.expire(s, j, time.Now())
-		case StepDone:
+		case backoff.StepDone:
 			if j.flow.Succeeded() {
 				ph.succeeded.Add(1)
 			} else {
@@ -175,12 +150,12 @@ func (ph *phase) drive(s *sender, j *job) (waiting bool) {
 			}
 			ph.jobs.Done()
 			return false
-		case StepReject:
+		case backoff.StepReject:
 			now := time.Now()
 			o := ph.reject(s, j, now)
 			j.step = j.flow.Done(now, o)
 			j.ready = now
-		case StepSend:
+		case backoff.StepSend:
 			if ph.isHalted() || !ph.e.reserve() {
 				ph.abandon(j)
 				return false
@@ -188,13 +163,13 @@ func (ph *phase) drive(s *sender, j *job) (waiting bool) {
 			o, end := ph.send(s, j)
 			j.step = j.flow.Done(end, o)
 			j.ready = end
-			if j.step.Kind == StepWait && ph.overdue(j) {
+			if j.step.Kind == backoff.StepWait && ph.overdue(j) {
 				// The retry would be due past the bound: this attempt is the last.
 				ph.expired.Add(1)
 				j.step = j.flow.GiveUp(end, ph.overdueReason(j))
 			}
 		}
-		s.rec.Final = j.step.Kind == StepDone
+		s.rec.Final = j.step.Kind == backoff.StepDone
 		if s.rec.Final && !j.flow.Succeeded() {
 			s.rec.GaveUp = j.flow.Reason()
 		}
@@ -222,7 +197,7 @@ func (ph *phase) expire(s *sender, j *job, now time.Time) {
 	s.rec = record.Attempt{
 		Run: ph.label, Mode: record.ModeLive, Strategy: ph.strategy, Phase: ph.phaseName, Fleet: ph.fleetSize,
 		Client: j.client, Request: j.id, Attempt: j.flow.Attempts() + 1,
-		ScheduledS: e.since(j.flow.due), SentS: e.since(now),
+		ScheduledS: e.since(j.flow.Due()), SentS: e.since(now),
 		MaxTokens: e.target.MaxTokens(), ClientRejected: true, Error: "held by the strategy past the " + reason,
 	}
 	ph.expired.Add(1)
@@ -244,9 +219,9 @@ func (ph *phase) record(a *record.Attempt) {
 }
 
 // result builds the phase's result.
-func (ph *phase) result(start, end time.Time, dropped int64) PhaseResult {
+func (ph *phase) result(start, end time.Time, dropped int64) engine.Result {
 	why, _ := ph.stopState()
-	return PhaseResult{
+	return engine.Result{
 		Label: ph.label, Start: start.Sub(ph.e.start), End: end.Sub(ph.e.start),
 		Requests: ph.requests.Load(), Succeeded: ph.succeeded.Load(), Failed: ph.failed.Load(),
 		Abandoned: ph.abandoned.Load(), Expired: ph.expired.Load(), Attempts: ph.attempts.Load(), Dropped: dropped,
@@ -256,7 +231,7 @@ func (ph *phase) result(start, end time.Time, dropped int64) PhaseResult {
 
 // finish appends the phase to the run's segments and returns its result, with ErrInterrupted
 // when the run was interrupted and the recording error when recording failed.
-func (ph *phase) finish(kind string, clients int, start time.Time, dropped int64) (PhaseResult, error) {
+func (ph *phase) finish(kind string, clients int, start time.Time, dropped int64) (engine.Result, error) {
 	e := ph.e
 	end := time.Now()
 	res := ph.result(start, end, dropped)
@@ -274,16 +249,4 @@ func (ph *phase) finish(kind string, clients int, start time.Time, dropped int64
 		return res, engine.ErrInterrupted
 	}
 	return res, nil
-}
-
-// fleetOrNone returns f, or the strategy table's "none" (one attempt per request) when f is nil.
-func fleetOrNone(f backoff.Fleet, seed int64) backoff.Fleet {
-	if f != nil {
-		return f
-	}
-	none, err := backoff.Resolve("none")
-	if err != nil {
-		panic("probe: the backoff table has no \"none\" strategy: " + err.Error())
-	}
-	return none.NewFleet(seed)
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 )
 
@@ -31,7 +32,7 @@ func shortName(d ratelimit.Dimension) string {
 // ProgressLine formats one progress line: elapsed/planned, attempts sent, 2xx, 429, 5xx,
 // transport errors, the current rate, and the last remaining quota of each dimension seen.
 // planned ≤ 0 means unknown.
-func ProgressLine(s Stats, planned time.Duration, rate float64) string {
+func ProgressLine(s engine.Stats, planned time.Duration, rate float64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%5.1fs", s.Elapsed.Seconds())
 	if planned > 0 {

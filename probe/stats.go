@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -39,17 +40,17 @@ func (c *counters) count(a *record.Attempt, at time.Duration) {
 		return
 	}
 	c.attempts.Add(1)
-	switch s := a.Status; {
-	case s == 0:
+	switch engine.Classify(a) {
+	case engine.ClassTransport:
 		c.transport.Add(1)
-	case s >= 200 && s < 300:
+	case engine.ClassOK:
 		c.ok.Add(1)
-	case s == 429:
+	case engine.ClassRateLimited:
 		c.rateLimited.Add(1)
-	case s == 529:
+	case engine.ClassOverloaded:
 		c.overloaded.Add(1)
 		c.serverError.Add(1)
-	case s >= 500:
+	case engine.ClassServerError:
 		c.other.Add(1)
 		c.serverError.Add(1)
 	default:
@@ -68,32 +69,10 @@ func (c *counters) count(a *record.Attempt, at time.Duration) {
 	c.mu.Unlock()
 }
 
-// Stats is a snapshot of a run's totals, for progress lines, end-of-run tables and adaptive
-// callers.
-type Stats struct {
-	Elapsed         time.Duration
-	Attempts        int64 // HTTP attempts finished (local rejections excluded)
-	OK              int64 // 2xx
-	RateLimited     int64 // 429
-	Overloaded      int64 // 529
-	ServerErrors    int64 // every 5xx, 529 included
-	Other           int64 // statuses other than 2xx, 429 and 529
-	TransportErrors int64 // no HTTP status: refused, reset, timed out
-	Rejected        int64 // refused locally by the policy, never sent
-	Inflight        int64
-	Dropped         int64 // open-model hits never sent: the generator was behind when its phase ended
-	Late            int64 // attempts sent more than record.LateThreshold after they were due
-	InputTokens     int64
-	OutputTokens    int64
-	// Limits holds the last-seen state of each dimension (Present() false when never seen).
-	Limits  [ratelimit.NumDimensions]ratelimit.State
-	Dialect ratelimit.Dialect
-}
-
 // Stats returns the run's totals so far. It is safe to call while phases run.
-func (e *Engine) Stats() Stats {
+func (e *Engine) Stats() engine.Stats {
 	c := &e.stats
-	s := Stats{
+	s := engine.Stats{
 		Elapsed:         e.Elapsed(),
 		Attempts:        c.attempts.Load(),
 		OK:              c.ok.Load(),

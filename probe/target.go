@@ -141,6 +141,15 @@ func (t *Target) Method() string { return t.method }
 // MaxTokens returns the requests' max_tokens, 0 for http.
 func (t *Target) MaxTokens() int64 { return t.maxTokens }
 
+// Requests returns the shape of the target's requests (what the simulator charges by).
+func (t *Target) Requests() workload.Requests {
+	r := workload.Requests{API: t.api, MaxTokens: t.maxTokens}
+	if t.prefix != nil {
+		r.Prompt = t.sizes
+	}
+	return r
+}
+
 // PromptTokens returns the prompt size of logical request id, in tokens (0 for http).
 func (t *Target) PromptTokens(id int64) int64 {
 	if t.prefix == nil {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -50,7 +49,7 @@ func (r *runState) comparePhase(ctx context.Context, i int, ph *phasePlan) error
 
 // segment runs segment j of a compare phase on an engine of its own, within what is left of
 // the run's budget.
-func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segmentPlan, budget probe.Budget) error {
+func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segmentPlan, budget engine.Budget) error {
 	p := ph.compare
 	spec := engineSpec{mode: sp.mode, budget: budget, maxInflight: p.maxInflight}
 	switch {
@@ -80,13 +79,13 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 	r.syncSegments(false)
 	label := sp.label()
 	fleet := sp.strategy.s.NewFleet(r.s.Seed)
-	var res probe.PhaseResult
+	var res engine.Result
 	var phaseErr error
 	if p.open() {
-		res, phaseErr = eng.Open(ctx, probe.OpenPhase{Label: label, Kind: "compare", Pacer: p.pacer, Duration: p.duration,
+		res, phaseErr = eng.Open(ctx, engine.OpenPhase{Label: label, Kind: "compare", Pacer: p.pacer, Duration: p.duration,
 			Fleet: fleet, Strategy: sp.strategy.label})
 	} else {
-		res, phaseErr = eng.Closed(ctx, probe.ClosedPhase{Label: label, Kind: "compare", Clients: sp.clients,
+		res, phaseErr = eng.Closed(ctx, engine.ClosedPhase{Label: label, Kind: "compare", Clients: sp.clients,
 			Requests: p.requests, Think: p.think, Fleet: fleet, Strategy: sp.strategy.label})
 	}
 	stopProgress()

@@ -195,7 +195,7 @@ type health struct {
 	watch deadWatch
 
 	mu   sync.Mutex
-	cur  phaseRunner      // the engine running, nil between phases
+	cur  engine.Engine    // the engine running, nil between phases
 	down *TargetDownError // set once, when the target was found down
 }
 
@@ -221,7 +221,7 @@ func (h *health) observe(a *record.Attempt) {
 
 // running sets the engine that a down target stops (nil when the phase is over); an engine set
 // after the target was found down is stopped at once.
-func (h *health) running(e phaseRunner) {
+func (h *health) running(e engine.Engine) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.cur = e

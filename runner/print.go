@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
@@ -19,7 +18,7 @@ import (
 
 // printProbePhase writes one line per finished probe phase to stderr: what it did and how long
 // it took (virtual and wall time for the simulator).
-func (r *runState) printProbePhase(i int, p *probePlan, res probe.PhaseResult, st probe.Stats, stopped engine.Stop, wall time.Duration) {
+func (r *runState) printProbePhase(i int, p *probePlan, res engine.Result, st engine.Stats, stopped engine.Stop, wall time.Duration) {
 	what := p.shape
 	if p.find {
 		what = "find"
@@ -42,7 +41,7 @@ func (r *runState) printProbePhase(i int, p *probePlan, res probe.PhaseResult, s
 
 // printSegment writes one line per finished compare segment to stderr: what it did and how
 // long it took (virtual and wall time for the simulator).
-func (r *runState) printSegment(j, n int, sp segmentPlan, res probe.PhaseResult, st probe.Stats, wall time.Duration) {
+func (r *runState) printSegment(j, n int, sp segmentPlan, res engine.Result, st engine.Stats, wall time.Duration) {
 	who := "open arrivals"
 	if sp.clients > 0 {
 		who = "×" + strconv.Itoa(sp.clients)
@@ -162,7 +161,7 @@ func (r *runState) probeModes() string {
 
 // printProbeTotals prints the totals by outcome (of the probe phases' attempts, which are
 // kinds: HTTP, simulated) and the last-seen limit of each dimension.
-func printProbeTotals(w io.Writer, st probe.Stats, kinds string) error {
+func printProbeTotals(w io.Writer, st engine.Stats, kinds string) error {
 	rows := [][]string{
 		{"2xx", fmt.Sprint(st.OK)},
 		{"429 rate limited", fmt.Sprint(st.RateLimited)},

@@ -19,29 +19,11 @@ import (
 // last attempts end (and the report is written) before the engine's hard stop.
 const findMargin = 2 * time.Second
 
-// phaseRunner is what a phase needs of an engine: the live probe.Engine and the virtual-time
-// sim.Runner both provide it, so every phase and segment runs through the same code.
-type phaseRunner interface {
-	find.Runner
-	Closed(context.Context, probe.ClosedPhase) (probe.PhaseResult, error)
-	Segments() []record.Segment
-	Stats() probe.Stats
-	Stopped() engine.Stop
-	Stop(why engine.Stop)
-	Close() error
-}
-
-// Compile-time checks that both engines are phaseRunners.
-var (
-	_ phaseRunner = (*probe.Engine)(nil)
-	_ phaseRunner = (*sim.Runner)(nil)
-)
-
 // engineSpec says which engine a phase or segment runs on.
 type engineSpec struct {
 	mode        string // live or sim
 	key         string // API key; "" for the run's
-	budget      probe.Budget
+	budget      engine.Budget
 	maxInflight int
 	// model is the account model a simulated engine sends to; epoch is the virtual instant its
 	// clock starts at (zero: sim.DefaultEpoch).
@@ -50,7 +32,7 @@ type engineSpec struct {
 }
 
 // newEngine starts an engine whose clock continues the run's timeline at r.offset.
-func (r *runState) newEngine(sp engineSpec) (phaseRunner, error) {
+func (r *runState) newEngine(sp engineSpec) (engine.Engine, error) {
 	tg, err := r.tg.build(sp.key)
 	if err != nil {
 		return nil, &ConfigError{Msg: err.Error()}
@@ -61,7 +43,7 @@ func (r *runState) newEngine(sp engineSpec) (phaseRunner, error) {
 		if key == "" {
 			key = r.tg.cfg.Key
 		}
-		return sim.New(sim.Options{Target: tg, Mock: sp.model, Records: r.out, Key: key, Epoch: sp.epoch,
+		return sim.New(sim.Options{Requests: tg.Requests(), Mock: sp.model, Records: r.out, Key: key, Epoch: sp.epoch,
 			Offset: r.offset, Timeout: timeout, Budget: sp.budget, Seed: r.s.Seed})
 	}
 	return probe.NewEngine(probe.Options{Target: tg, Records: r.out, MaxInflight: sp.maxInflight,
@@ -69,7 +51,7 @@ func (r *runState) newEngine(sp engineSpec) (phaseRunner, error) {
 }
 
 // progress shows the live progress line of a live engine on a terminal, unless quiet.
-func (r *runState) progress(e phaseRunner, planned time.Duration) (stop func()) {
+func (r *runState) progress(e engine.Engine, planned time.Duration) (stop func()) {
 	eng, ok := e.(*probe.Engine)
 	if !ok || r.quiet || !r.o.StderrTTY {
 		return func() {}
@@ -127,13 +109,13 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 	r.health.running(eng)
 	wall := time.Now()
 	stopProgress := r.progress(eng, p.duration)
-	var res probe.PhaseResult
+	var res engine.Result
 	var phaseErr error
 	what := fmt.Sprintf("phases[%d] (probe)", ph.index)
 	if p.find {
 		phaseErr = r.discover(ctx, eng, budget)
 	} else {
-		res, phaseErr = eng.Open(ctx, probe.OpenPhase{
+		res, phaseErr = eng.Open(ctx, engine.OpenPhase{
 			Label: p.label, Kind: "probe", Phase: p.shape, Pacer: p.pacer, Duration: p.duration,
 			Fleet: fleetOf(p, r.s.Seed), Strategy: strategyLabel(p),
 		})
@@ -154,7 +136,7 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 	}
 	r.syncSegments(false)
 	r.account(st, eng.Elapsed(), p.mode == record.ModeLive)
-	addStats(&r.probeStats, st)
+	r.probeStats.Add(st)
 	if !r.quiet {
 		r.printProbePhase(i, p, res, st, eng.Stopped(), time.Since(wall))
 	}
@@ -164,7 +146,7 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 // discover runs limit discovery (probe/find) on eng until the requests limit is known within
 // ±2%, or the run's budget or time stops it, and notes in run.json why it stopped. The figures
 // come afterwards from the attempt log, as for any phase.
-func (r *runState) discover(ctx context.Context, eng phaseRunner, budget probe.Budget) error {
+func (r *runState) discover(ctx context.Context, eng engine.Engine, budget engine.Budget) error {
 	rep, err := find.Run(ctx, eng, find.Options{
 		Seed:        r.s.Seed,
 		MaxDuration: r.findDeadline(),
@@ -210,28 +192,4 @@ func fleetOf(p *probePlan, seed int64) backoff.Fleet {
 // strategyLabel is the records' strategy field of a probe phase: "" for no retries.
 func strategyLabel(p *probePlan) string {
 	return p.stratLabel
-}
-
-// addStats adds the counts of one engine to a running total; the last-seen limits are the
-// latest engine's when it saw any.
-func addStats(to *probe.Stats, st probe.Stats) {
-	to.Attempts += st.Attempts
-	to.OK += st.OK
-	to.RateLimited += st.RateLimited
-	to.Overloaded += st.Overloaded
-	to.ServerErrors += st.ServerErrors
-	to.Other += st.Other
-	to.TransportErrors += st.TransportErrors
-	to.Rejected += st.Rejected
-	to.Dropped += st.Dropped
-	to.Late += st.Late
-	to.InputTokens += st.InputTokens
-	to.OutputTokens += st.OutputTokens
-	for d := range st.Limits {
-		if st.Limits[d].Present() {
-			to.Limits = st.Limits
-			to.Dialect = st.Dialect
-			break
-		}
-	}
 }

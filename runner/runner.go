@@ -25,7 +25,6 @@ import (
 
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
@@ -122,7 +121,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		return nil, err
 	}
 	r := &runState{s: s, o: o, phases: phases, tg: tg, quiet: s.Output.Quiet,
-		budget: probe.Budget{MaxRequests: s.Budget.MaxRequests, MaxDuration: s.Budget.MaxDuration.Std(), Tokens: s.Budget.BudgetTokens}}
+		budget: engine.Budget{MaxRequests: s.Budget.MaxRequests, MaxDuration: s.Budget.MaxDuration.Std(), Tokens: s.Budget.BudgetTokens}}
 	if err := r.confirm(ctx); err != nil {
 		return nil, err
 	}
@@ -154,7 +153,7 @@ type runState struct {
 	phases []*phasePlan
 	tg     *target
 	quiet  bool
-	budget probe.Budget // the whole run's
+	budget engine.Budget // the whole run's
 
 	dir    string
 	out    *record.Writer
@@ -163,9 +162,9 @@ type runState struct {
 	tap    *asyncTap // feeds stream from the attempt log's writer, on its own goroutine
 
 	offset      time.Duration // run time at which the next phase or segment starts
-	spent       probe.Stats   // totals of everything run so far (budget, dropped, late)
-	probeStats  probe.Stats   // totals of the probe phases, for the end-of-run table
-	lastLive    probe.Stats   // the last live segment's, for the rest before the next one
+	spent       engine.Stats  // totals of everything run so far (budget, dropped, late)
+	probeStats  engine.Stats  // totals of the probe phases, for the end-of-run table
+	lastLive    engine.Stats  // the last live segment's, for the rest before the next one
 	remoteSent  bool          // live traffic has gone to a real API (not the embedded mock): rest before a compare segment
 	ranProbe    bool
 	stopped     engine.Stop // why the run stopped early; zero while it has not
@@ -213,37 +212,18 @@ func (r *runState) interrupt() {
 }
 
 // remaining is the run's budget left for the next phase or segment; false when it is spent.
-func (r *runState) remaining() (probe.Budget, bool) {
-	b := r.budget
-	consumed := r.spent.InputTokens + r.spent.OutputTokens
-	if m := b.MaxRequests; m > 0 {
-		if b.MaxRequests = m - r.spent.Attempts; b.MaxRequests <= 0 {
-			r.stop(engine.Stop{Kind: engine.StopMaxRequests, Limit: m})
-			return b, false
-		}
+func (r *runState) remaining() (engine.Budget, bool) {
+	left, spent := r.budget.Remaining(r.spent.Attempts, r.spent.InputTokens+r.spent.OutputTokens, r.offset, r.tg.host())
+	if spent.Stopped() {
+		r.stop(spent)
+		return left, false
 	}
-	if t := b.Tokens; t > 0 {
-		if b.Tokens = t - consumed; b.Tokens <= 0 {
-			r.stop(engine.Stop{Kind: engine.StopTokens, Limit: t, Consumed: consumed})
-			return b, false
-		}
-	}
-	if d := b.MaxDuration; d > 0 && r.offset >= d {
-		r.stop(engine.Stop{Kind: engine.StopMaxDuration, After: d})
-		return b, false
-	}
-	if u := b.Unconfirmed; u > 0 {
-		if b.Unconfirmed = u - r.spent.Attempts; b.Unconfirmed <= 0 {
-			r.stop(engine.Stop{Kind: engine.StopUnconfirmed, Limit: u, Host: r.tg.host()})
-			return b, false
-		}
-	}
-	return b, true
+	return left, true
 }
 
 // account adds what one engine did to the run's totals and moves the timeline on to where the
 // engine's clock stopped.
-func (r *runState) account(st probe.Stats, elapsed time.Duration, live bool) {
+func (r *runState) account(st engine.Stats, elapsed time.Duration, live bool) {
 	r.spent.Attempts += st.Attempts
 	r.spent.Rejected += st.Rejected
 	r.spent.InputTokens += st.InputTokens

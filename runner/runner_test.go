@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/mockserver"
@@ -134,7 +135,7 @@ func TestMixedRun(t *testing.T) {
 
 // TestOneDefaultMaxInflight: a scenario and the probe flags default to the live engine's cap.
 func TestOneDefaultMaxInflight(t *testing.T) {
-	assert.Equal(t, probe.DefaultMaxInflight, scenario.DefaultMaxInflight)
+	assert.Equal(t, engine.DefaultMaxInflight, scenario.DefaultMaxInflight)
 }
 
 // TestBudgetAcrossPhases: max_requests bounds the whole run, phases included: the segments it

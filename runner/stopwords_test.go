@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe"
 )
 
 // TestWords: a stop reads in the user's words, flags for a run built from flags (the same text
@@ -48,7 +47,7 @@ func TestWords(t *testing.T) {
 // TestRunStop: an engine given what is left of the run's budget stops at that; the run names
 // its own bound.
 func TestRunStop(t *testing.T) {
-	r := &runState{budget: probe.Budget{MaxRequests: 1000, Tokens: 5000}}
+	r := &runState{budget: engine.Budget{MaxRequests: 1000, Tokens: 5000}}
 	r.spent.Attempts, r.spent.InputTokens, r.spent.OutputTokens = 1000, 4000, 1100
 	assert.Equal(t, engine.Stop{Kind: engine.StopMaxRequests, Limit: 1000}, r.runStop(engine.Stop{Kind: engine.StopMaxRequests, Limit: 400}))
 	assert.Equal(t, engine.Stop{Kind: engine.StopTokens, Limit: 5000, Consumed: 5100}, r.runStop(engine.Stop{Kind: engine.StopTokens, Limit: 900, Consumed: 1000}))

@@ -27,7 +27,7 @@ const (
 	DefaultMaxTokens    int64 = workload.DefaultMaxTokens
 	DefaultTimeout            = 60 * time.Second
 	DefaultStartRate    Rate  = "1/s"
-	// DefaultMaxInflight is the live engine's in-flight cap (probe.DefaultMaxInflight, which
+	// DefaultMaxInflight is the live engine's in-flight cap (engine.DefaultMaxInflight, which
 	// this package does not import; runner's tests check that the two agree).
 	DefaultMaxInflight = 4000
 	DefaultClients     = 10

@@ -3,6 +3,8 @@ package workload
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/ratelab/ratelab/api"
 )
 
 // Default request shape of the model APIs.
@@ -38,4 +40,21 @@ func (p PromptSizes) Of(id int64) int64 {
 	u := float64(pcg.Uint64()>>11)/(1<<53)*2 - 1 // uniform in [−1, 1)
 	n := int64(math.Round(float64(p.Tokens) * (1 + p.Spread*u)))
 	return min(max(n, 1), p.Max())
+}
+
+// Requests is the shape of a target's requests: its API and, for a model API, each logical
+// request's prompt size and max_tokens. The live target builds bodies from it; the simulator
+// charges the mock's account model by it.
+type Requests struct {
+	API       api.API
+	MaxTokens int64 // the request's max_tokens; 0 for http
+	Prompt    PromptSizes
+}
+
+// PromptTokens returns the prompt size of logical request id in tokens (0 for http).
+func (r Requests) PromptTokens(id int64) int64 {
+	if !r.API.LLM() {
+		return 0
+	}
+	return r.Prompt.Of(id)
 }

@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/workload"
@@ -93,7 +92,7 @@ type Report struct {
 var ErrTarget = errors.New("find: the target does not answer normally")
 
 type finder struct {
-	r   Runner
+	r   engine.Engine
 	o   Options
 	rng *rand.Rand
 
@@ -114,7 +113,7 @@ type finder struct {
 
 // Run discovers the limits of the target behind r. It returns when the requests limit is known
 // to the target precision, or time, budget or evidence runs out; a budget stop is not an error.
-func Run(ctx context.Context, r Runner, o Options) (Report, error) {
+func Run(ctx context.Context, r engine.Engine, o Options) (Report, error) {
 	if o.Precision <= 0 {
 		o.Precision = DefaultPrecision
 	}
@@ -182,7 +181,7 @@ func (f *finder) phaseUntil(ctx context.Context, name string, pacer workload.Pac
 	from := len(f.recs)
 	f.mu.Unlock()
 	seen, ok, limited := 0, 0, 0
-	res, err := f.r.Open(ctx, probe.OpenPhase{
+	res, err := f.r.Open(ctx, engine.OpenPhase{
 		Label: label, Kind: "find", Phase: name, Pacer: pacer, Duration: dur,
 		Observe: func(a *record.Attempt) bool {
 			f.mu.Lock()

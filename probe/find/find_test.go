@@ -70,7 +70,7 @@ func TestPoissonPacer(t *testing.T) {
 
 // simRun is a simulated run against a mock: the runner, its run.json and its attempt log.
 type simRun struct {
-	*sim.Runner
+	*sim.Engine
 	run *record.Run
 	log *bytes.Buffer
 	w   *record.Writer
@@ -89,7 +89,7 @@ func (s *simRun) records(t *testing.T) []record.Attempt {
 }
 
 // newSim builds a mock and a simulator against it.
-func newSim(t *testing.T, cfg mockserver.Config, budget probe.Budget) *simRun {
+func newSim(t *testing.T, cfg mockserver.Config, budget engine.Budget) *simRun {
 	t.Helper()
 	m, err := mockserver.New(cfg, 1)
 	require.NoError(t, err)
@@ -98,12 +98,12 @@ func newSim(t *testing.T, cfg mockserver.Config, budget probe.Budget) *simRun {
 	require.NoError(t, err)
 	log := &bytes.Buffer{}
 	w := record.NewWriter(log)
-	r, err := sim.New(sim.Options{Target: target, Mock: m, Records: w, Key: "k", Seed: 1,
+	r, err := sim.New(sim.Options{Requests: target.Requests(), Mock: m, Records: w, Key: "k", Seed: 1,
 		Epoch: accuracy.Epoch, Budget: budget})
 	require.NoError(t, err)
 	run := &record.Run{Schema: record.RunSchema, Started: accuracy.Epoch,
 		Workload: record.Workload{PromptTokens: 32, MaxTokens: 16}}
-	return &simRun{Runner: r, run: run, log: log, w: w}
+	return &simRun{Engine: r, run: run, log: log, w: w}
 }
 
 func requestsMock(alg limiter.Algorithm, rpm int64, window time.Duration, dialect string) mockserver.Config {
@@ -116,7 +116,7 @@ func requestsMock(alg limiter.Algorithm, rpm int64, window time.Duration, dialec
 }
 
 func TestRunLabelsPhases(t *testing.T) {
-	vr := newSim(t, requestsMock(limiter.TokenBucket, 600, 2*time.Second, "anthropic"), probe.Budget{})
+	vr := newSim(t, requestsMock(limiter.TokenBucket, 600, 2*time.Second, "anthropic"), engine.Budget{})
 	rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run})
 	require.NoError(t, err)
 	assert.Equal(t, find.PhaseRefill, rep.Mode)
@@ -138,21 +138,21 @@ func TestRunLabelsPhases(t *testing.T) {
 
 func TestRunRespectsBudgets(t *testing.T) {
 	t.Run("max requests", func(t *testing.T) {
-		vr := newSim(t, requestsMock(limiter.FixedWindow, 600, 5*time.Second, "none"), probe.Budget{MaxRequests: 40})
+		vr := newSim(t, requestsMock(limiter.FixedWindow, 600, 5*time.Second, "none"), engine.Budget{MaxRequests: 40})
 		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, rep.Attempts, int64(40))
 		assert.Equal(t, engine.Stop{Kind: engine.StopMaxRequests, Limit: 40}, rep.Stop)
 	})
 	t.Run("time", func(t *testing.T) {
-		vr := newSim(t, requestsMock(limiter.FixedWindow, 60, time.Minute, "none"), probe.Budget{})
+		vr := newSim(t, requestsMock(limiter.FixedWindow, 60, time.Minute, "none"), engine.Budget{})
 		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run, MaxDuration: 20 * time.Second})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, vr.Elapsed(), 21*time.Second)
 		assert.Contains(t, rep.Done, "ran out of time")
 	})
 	t.Run("no limit", func(t *testing.T) {
-		vr := newSim(t, requestsMock(limiter.TokenBucket, 1_000_000, time.Minute, "none"), probe.Budget{})
+		vr := newSim(t, requestsMock(limiter.TokenBucket, 1_000_000, time.Minute, "none"), engine.Budget{})
 		rep, err := find.Run(context.Background(), vr, find.Options{Seed: 1, Run: vr.run, BurstCap: 300})
 		require.NoError(t, err)
 		assert.Equal(t, "no request was refused in a burst of 300", rep.Done)
@@ -160,7 +160,7 @@ func TestRunRespectsBudgets(t *testing.T) {
 }
 
 func TestRunStopsOnInterrupt(t *testing.T) {
-	vr := newSim(t, requestsMock(limiter.TokenBucket, 600, time.Second, "none"), probe.Budget{})
+	vr := newSim(t, requestsMock(limiter.TokenBucket, 600, time.Second, "none"), engine.Budget{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := find.Run(ctx, vr, find.Options{Seed: 1, Run: vr.run})
@@ -227,7 +227,7 @@ func liveFind(t *testing.T, cfg mockserver.Config, maxDuration time.Duration) (i
 	require.NoError(t, err)
 	start := time.Now()
 	eng, err := probe.NewEngine(probe.Options{Target: target, Records: out, Start: start,
-		Budget: probe.Budget{MaxDuration: maxDuration}})
+		Budget: engine.Budget{MaxDuration: maxDuration}})
 	require.NoError(t, err)
 	run := &record.Run{Schema: record.RunSchema, Started: start,
 		Workload: record.Workload{PromptTokens: 32, MaxTokens: 16}}

@@ -5,9 +5,8 @@ import (
 	"io"
 	"testing"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ratelab/ratelab/probe"
 )
 
 // benchHour simulates clients × requests against a 4,000 RPM token bucket (burst one minute's
@@ -19,7 +18,7 @@ func benchHour(b *testing.B, spec string, clients, requests int, w io.Writer) {
 	var virtual float64
 	for b.Loop() {
 		r := newRunner(b, cfg, w, 1)
-		res, err := r.Closed(context.Background(), probe.ClosedPhase{Label: spec, Clients: clients, Requests: requests,
+		res, err := r.Closed(context.Background(), engine.ClosedPhase{Label: spec, Clients: clients, Requests: requests,
 			Fleet: fleet(b, spec, 1), Strategy: spec})
 		require.NoError(b, err)
 		require.NoError(b, r.Close())

@@ -40,14 +40,14 @@ func anthropicTarget(t testing.TB) *probe.Target {
 }
 
 // newRunner builds a runner on a fresh mock of cfg writing to w (io.Discard when nil).
-func newRunner(t testing.TB, cfg mockserver.Config, w io.Writer, seed int64) *Runner {
+func newRunner(t testing.TB, cfg mockserver.Config, w io.Writer, seed int64) *Engine {
 	t.Helper()
 	m, err := mockserver.New(cfg, seed)
 	require.NoError(t, err)
 	if w == nil {
 		w = io.Discard
 	}
-	r, err := New(Options{Target: anthropicTarget(t), Mock: m, Records: record.NewWriter(w), Key: "k", Seed: seed})
+	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(w), Key: "k", Seed: seed})
 	require.NoError(t, err)
 	return r
 }

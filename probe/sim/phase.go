@@ -8,7 +8,6 @@ import (
 
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
@@ -18,12 +17,12 @@ import (
 // job is one client (closed model) or one logical request (open model) with the attempt it has
 // in flight.
 type job struct {
-	flow   probe.Flow
+	flow   backoff.Flow
 	policy backoff.Policy
 	id     int64 // logical request id
 	client int
 	left   int // closed model: logical requests still to start after the current one
-	step   probe.Step
+	step   backoff.Step
 
 	// The attempt in flight (between its send and its evDone).
 	sentAt   int64
@@ -34,12 +33,12 @@ type job struct {
 
 // phase is the state of one running phase.
 type phase struct {
-	r         *Runner
+	r         *Engine
 	label     string
 	phaseName string
 	strategy  string
 	fleetSize int
-	observe   probe.Observer
+	observe   engine.Observer
 	think     int64
 
 	jobs []job
@@ -66,7 +65,7 @@ const genJob = -1
 // checkEvery is how many events pass between checks of the context and the recorder.
 const checkEvery = 1024
 
-func (r *Runner) newPhase(label, phaseName, strategy string, fleetSize int, observe probe.Observer) *phase {
+func (r *Engine) newPhase(label, phaseName, strategy string, fleetSize int, observe engine.Observer) *phase {
 	ph := &phase{r: r, label: label, phaseName: phaseName, strategy: strategy, fleetSize: fleetSize, observe: observe}
 	if d := r.budget.MaxDuration; d > 0 {
 		ph.maxAt = max(int64(d-r.offset), 1)
@@ -79,22 +78,22 @@ func (r *Runner) newPhase(label, phaseName, strategy string, fleetSize int, obse
 // starts, for every due time before Duration (zero takes a StagesPacer's own), whatever the
 // responses do; logical request i gets client i of the fleet. It returns when every logical
 // request has ended. Nothing is ever late or dropped: the simulator has no in-flight cap.
-func (r *Runner) Open(ctx context.Context, p probe.OpenPhase) (probe.PhaseResult, error) {
+func (r *Engine) Open(ctx context.Context, p engine.OpenPhase) (engine.Result, error) {
 	if p.Pacer == nil {
-		return probe.PhaseResult{}, errors.New("open phase: no pacer")
+		return engine.Result{}, errors.New("open phase: no pacer")
 	}
 	dur := p.Duration
 	if sp, ok := p.Pacer.(*workload.StagesPacer); ok && dur == 0 {
 		dur = sp.Duration()
 	}
 	if dur <= 0 {
-		return probe.PhaseResult{}, fmt.Errorf("open phase %q: no duration", p.Label)
+		return engine.Result{}, fmt.Errorf("open phase %q: no duration", p.Label)
 	}
 	if p.Kind == "" {
 		p.Kind = "probe"
 	}
 	ph := r.newPhase(p.Label, p.Phase, p.Strategy, 0, p.Observe)
-	ph.fleet = fleetOrNone(p.Fleet, r.seed)
+	ph.fleet = engine.FleetOrNone(p.Fleet, r.seed)
 	ph.pacer, ph.start, ph.dur = p.Pacer, r.now, int64(dur)
 	if due, ok := p.Pacer.Due(0); ok && due < dur {
 		r.q.push(ph.start+int64(due), genJob, evArrival)
@@ -106,16 +105,16 @@ func (r *Runner) Open(ctx context.Context, p probe.OpenPhase) (probe.PhaseResult
 // each making Requests logical requests in turn and pausing Think after each. Every client's
 // first request is scheduled when the phase starts (in client order), each later one when the
 // previous ended plus Think. It returns when every client has finished.
-func (r *Runner) Closed(ctx context.Context, p probe.ClosedPhase) (probe.PhaseResult, error) {
+func (r *Engine) Closed(ctx context.Context, p engine.ClosedPhase) (engine.Result, error) {
 	if p.Clients < 1 || p.Requests < 1 {
-		return probe.PhaseResult{}, fmt.Errorf("closed phase %q: want at least 1 client and 1 request per client, got %d and %d", p.Label, p.Clients, p.Requests)
+		return engine.Result{}, fmt.Errorf("closed phase %q: want at least 1 client and 1 request per client, got %d and %d", p.Label, p.Clients, p.Requests)
 	}
 	if p.Kind == "" {
 		p.Kind = "compare"
 	}
 	ph := r.newPhase(p.Label, p.Phase, p.Strategy, p.Clients, p.Observe)
 	ph.think = int64(max(p.Think, 0))
-	fleet := fleetOrNone(p.Fleet, r.seed)
+	fleet := engine.FleetOrNone(p.Fleet, r.seed)
 	ph.jobs = make([]job, p.Clients)
 	for i := range ph.jobs {
 		ph.jobs[i] = job{policy: fleet.Client(i), client: i, left: p.Requests}
@@ -125,7 +124,7 @@ func (r *Runner) Closed(ctx context.Context, p probe.ClosedPhase) (probe.PhaseRe
 }
 
 // run processes events until none is left, then closes the phase.
-func (ph *phase) run(ctx context.Context, kind string, clients int) (probe.PhaseResult, error) {
+func (ph *phase) run(ctx context.Context, kind string, clients int) (engine.Result, error) {
 	r := ph.r
 	start := r.now
 	ph.rec = newRecorder(r.out)
@@ -172,7 +171,7 @@ func (ph *phase) run(ctx context.Context, kind string, clients int) (probe.Phase
 		r.fault = err
 		r.Stop(engine.Stop{Kind: engine.StopFailed, Err: err})
 	}
-	res := probe.PhaseResult{
+	res := engine.Result{
 		Label: ph.label, Start: r.offset + time.Duration(start), End: r.Elapsed(),
 		Requests: ph.requests, Succeeded: ph.succeeded, Failed: ph.failed, Abandoned: ph.abandoned,
 		Attempts: ph.attempts, Stop: ph.why,
@@ -223,7 +222,7 @@ func (ph *phase) arrive() {
 	id := r.nextID
 	r.nextID++
 	*j = job{policy: ph.fleet.Client(int(id)), id: id}
-	j.flow = *probe.NewFlow(j.policy, r.Now())
+	j.flow = *backoff.NewFlow(j.policy, r.Now())
 	ph.requests++
 	ph.hits++
 	if due, ok := ph.pacer.Due(ph.hits); ok && int64(due) < ph.dur {
@@ -260,8 +259,8 @@ func (ph *phase) begin(i int32) {
 	j.id = r.nextID
 	r.nextID++
 	j.left--
-	j.flow = *probe.NewFlow(j.policy, r.Now())
-	j.step = probe.Step{}
+	j.flow = *backoff.NewFlow(j.policy, r.Now())
+	j.step = backoff.Step{}
 	ph.requests++
 	ph.drive(i)
 }
@@ -274,7 +273,7 @@ func (ph *phase) drive(i int32) {
 		switch j.step.Kind {
 		case 0:
 			j.step = j.flow.Next(r.Now())
-		case probe.StepWait:
+		case backoff.StepWait:
 			if ph.halted {
 				ph.abandoned++
 				ph.release(i)
@@ -283,7 +282,7 @@ func (ph *phase) drive(i int32) {
 			at := max(int64(j.step.At.Sub(r.epoch)), r.now)
 			r.q.push(at, i, evWake)
 			return
-		case probe.StepSend:
+		case backoff.StepSend:
 			if ph.halted || !r.reserve() {
 				ph.halt(r.stop)
 				ph.abandoned++
@@ -292,9 +291,9 @@ func (ph *phase) drive(i int32) {
 			}
 			ph.send(i)
 			return
-		case probe.StepReject:
+		case backoff.StepReject:
 			ph.reject(i)
-		case probe.StepDone:
+		case backoff.StepDone:
 			if j.flow.Succeeded() {
 				ph.succeeded++
 			} else {
@@ -331,8 +330,8 @@ func (ph *phase) send(i int32) {
 	j := &ph.jobs[i]
 	call := mockserver.Call{Key: r.key, Endpoint: r.endpoint}
 	if r.llm {
-		call.InputTokens = max(r.target.PromptTokens(j.id), 1)
-		call.MaxTokens = r.target.MaxTokens()
+		call.InputTokens = max(r.requests.PromptTokens(j.id), 1)
+		call.MaxTokens = r.requests.MaxTokens
 	}
 	j.reply = r.mock.Handle(r.Now(), call)
 	lat := j.reply.Latency
@@ -402,7 +401,7 @@ func (ph *phase) reject(i int32) {
 // final marks a as its logical request's last attempt when the Flow is done, with the reason
 // when it gave up.
 func (ph *phase) final(a *record.Attempt, j *job) {
-	a.Final = j.step.Kind == probe.StepDone
+	a.Final = j.step.Kind == backoff.StepDone
 	if a.Final && !j.flow.Succeeded() {
 		a.GaveUp = j.flow.Reason()
 	}
@@ -414,14 +413,14 @@ func (ph *phase) fill(a *record.Attempt, j *job) {
 	a.Run, a.Mode, a.Strategy, a.Phase, a.Fleet = ph.label, record.ModeSim, ph.strategy, ph.phaseName, ph.fleetSize
 	a.Client, a.Request, a.Attempt = j.client, j.id, j.step.Attempt
 	a.ScheduledS = r.since(int64(j.step.Due.Sub(r.epoch)))
-	a.MaxTokens = r.target.MaxTokens()
+	a.MaxTokens = r.requests.MaxTokens
 }
 
 // record counts the attempt built in the recorder's slot, shows it to the observer and hands it
 // to the recorder.
 func (ph *phase) record(a *record.Attempt) {
 	ph.attempts++
-	ph.r.count(a)
+	ph.r.stats.Count(a)
 	if ph.observe != nil && ph.observe(a) {
 		ph.halt(engine.Stop{Kind: engine.StopObserver})
 	}

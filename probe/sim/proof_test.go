@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/probe/record"
 )
 
@@ -23,7 +23,7 @@ func TestPacingAvoids429s(t *testing.T) {
 			for _, clients := range []int{10, 50, 100} {
 				t.Run(fmt.Sprintf("%s/%s/%d", dialect, spec, clients), func(t *testing.T) {
 					r := newRunner(t, bucketConfig(600, 10, dialect), nil, 1)
-					res, err := r.Closed(context.Background(), probe.ClosedPhase{Label: spec, Clients: clients, Requests: 10, Fleet: fleet(t, spec, 1)})
+					res, err := r.Closed(context.Background(), engine.ClosedPhase{Label: spec, Clients: clients, Requests: 10, Fleet: fleet(t, spec, 1)})
 					require.NoError(t, err)
 					st := r.Stats()
 					assert.Equal(t, res.Requests, res.Succeeded)
@@ -75,7 +75,7 @@ func TestExponentialSpikes(t *testing.T) {
 			for _, spec := range []string{"exponential", "full-jitter"} {
 				var buf bytes.Buffer
 				r := newRunner(t, bucketConfig(600, 10, "anthropic"), &buf, 1)
-				_, err := r.Closed(context.Background(), probe.ClosedPhase{Label: spec, Clients: clients, Requests: 5, Fleet: fleet(t, spec, 1)})
+				_, err := r.Closed(context.Background(), engine.ClosedPhase{Label: spec, Clients: clients, Requests: 5, Fleet: fleet(t, spec, 1)})
 				require.NoError(t, err)
 				require.NoError(t, r.Close())
 				p, tog := spikes(t, &buf)

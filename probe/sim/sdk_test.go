@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/probe"
 )
 
 // sdkAttempts sends one Messages request with the official Go SDK (github.com/anthropics/
@@ -56,9 +56,9 @@ func emulatedAttempts(t *testing.T, cfg mockserver.Config, seed int64) []time.Du
 	var buf bytes.Buffer
 	r := newRunner(t, cfg, &buf, seed)
 	ctx := context.Background()
-	_, err := r.Closed(ctx, probe.ClosedPhase{Label: "spend", Clients: 1, Requests: 1})
+	_, err := r.Closed(ctx, engine.ClosedPhase{Label: "spend", Clients: 1, Requests: 1})
 	require.NoError(t, err)
-	_, err = r.Closed(ctx, probe.ClosedPhase{Label: "sdk", Clients: 1, Requests: 1, Fleet: fleet(t, "anthropic-sdk", seed)})
+	_, err = r.Closed(ctx, engine.ClosedPhase{Label: "sdk", Clients: 1, Requests: 1, Fleet: fleet(t, "anthropic-sdk", seed)})
 	require.NoError(t, err)
 	require.NoError(t, r.Close())
 	var out []time.Duration

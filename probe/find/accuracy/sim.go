@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/find"
@@ -43,8 +44,8 @@ func Run(ctx context.Context, c Case, seed int64) (Outcome, error) {
 	}
 	var log bytes.Buffer
 	w := record.NewWriter(&log)
-	r, err := sim.New(sim.Options{Target: target, Mock: m, Records: w, Key: "accuracy", Seed: seed,
-		Epoch: Epoch, Budget: probe.Budget{MaxDuration: c.maxDuration()}})
+	r, err := sim.New(sim.Options{Requests: target.Requests(), Mock: m, Records: w, Key: "accuracy", Seed: seed,
+		Epoch: Epoch, Budget: engine.Budget{MaxDuration: c.maxDuration()}})
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -1,10 +1,8 @@
-package probe
+package backoff
 
 import (
 	"fmt"
 	"time"
-
-	"github.com/ratelab/ratelab/probe/backoff"
 )
 
 // StepKind says what a Flow wants its driver to do next.
@@ -43,11 +41,11 @@ const MaxAttemptsPerRequest = 1000
 //		switch step.Kind {
 //		case StepWait:   sleep until step.At; step = f.Next(step.At)
 //		case StepSend:   o := send(step.Attempt); step = f.Done(end, o)
-//		case StepReject: step = f.Done(now, backoff.Outcome{ClientRejected: true, ...})
+//		case StepReject: step = f.Done(now, Outcome{ClientRejected: true, ...})
 //		}
 //	}
 type Flow struct {
-	policy    backoff.Policy
+	policy    Policy
 	scheduled time.Time
 	due       time.Time // when the next attempt became due
 	attempts  int       // attempts finished (sent or rejected)
@@ -58,12 +56,15 @@ type Flow struct {
 }
 
 // NewFlow starts a logical request scheduled at the given instant under policy p.
-func NewFlow(p backoff.Policy, scheduled time.Time) *Flow {
+func NewFlow(p Policy, scheduled time.Time) *Flow {
 	return &Flow{policy: p, scheduled: scheduled, due: scheduled}
 }
 
 // Scheduled is when the logical request was scheduled; its latency counts from here.
 func (f *Flow) Scheduled() time.Time { return f.scheduled }
+
+// Due returns when the next attempt became due (its scheduled time).
+func (f *Flow) Due() time.Time { return f.due }
 
 // Next asks the policy whether the next attempt may go at now.
 func (f *Flow) Next(now time.Time) Step {
@@ -83,7 +84,7 @@ func (f *Flow) Next(now time.Time) Step {
 
 // Done reports the outcome of the attempt (or local rejection) the last step asked for, at the
 // instant it finished, and returns the next step.
-func (f *Flow) Done(now time.Time, o backoff.Outcome) Step {
+func (f *Flow) Done(now time.Time, o Outcome) Step {
 	f.attempts++
 	if o.Started.IsZero() {
 		o.Started = f.scheduled

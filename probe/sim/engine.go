@@ -1,10 +1,10 @@
-// Package sim is ratelab's virtual-time engine: a discrete-event simulator with the live engine's
-// phase API (probe.OpenPhase, probe.ClosedPhase) that sends every attempt to the mock server's own
-// account model (mockserver.Mock.Handle) instead of over a socket. Every logical request runs
-// through the same probe.Flow and backoff policies as live, the request sizes come from the same
-// probe.Target, and each response's rate-limit content is what a live client would parse from
-// the mock's headers (ratelimit.Write, a Date header, ratelimit.Parse). A response takes the
-// mock's latency (Reply.Latency); there is no network time.
+// Package sim is ratelab's virtual-time engine: a discrete-event simulator that keeps the same
+// engine.Engine contract as the live engine (probe) and sends every attempt to the mock
+// server's own account model (mockserver.Mock.Handle) instead of over a socket. Every logical
+// request runs through the same backoff.Flow and policies as live, the request sizes come from
+// the same workload.Requests, and each response's rate-limit content is what a live client
+// would parse from the mock's headers (ratelimit.Write, a Date header, ratelimit.Parse). A
+// response takes the mock's latency (Reply.Latency); there is no network time.
 //
 // Nothing sleeps and no goroutine runs per request: one event queue ordered by virtual time
 // drives everything, with simultaneous events in a seeded random order (a live fleet's
@@ -22,22 +22,23 @@ import (
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/probe"
-	"github.com/ratelab/ratelab/probe/backoff"
-	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/workload"
 )
+
+// Engine is an engine.Engine.
+var _ engine.Engine = (*Engine)(nil)
 
 // DefaultEpoch is the virtual instant a runner's clock starts at when Options.Epoch is zero. A
 // fixed instant keeps runs reproducible: Anthropic resets and Date headers have one-second
 // resolution, so the sub-second phase of the clock shows in what clients read.
 var DefaultEpoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-// Options configures a Runner.
+// Options configures a Engine.
 type Options struct {
-	Target  *probe.Target    // required: what each request looks like (API, prompt size, max_tokens)
-	Mock    *mockserver.Mock // required: the account model every attempt is sent to
-	Records *record.Writer   // required: every attempt is written here
+	Requests workload.Requests // what each request looks like (API, prompt size, max_tokens)
+	Mock     *mockserver.Mock  // required: the account model every attempt is sent to
+	Records  *record.Writer    // required: every attempt is written here
 	// Key is the API key the calls are made under: the mock keeps one budget per key.
 	Key string
 	// Epoch is the virtual instant the clock starts at; zero: DefaultEpoch.
@@ -47,29 +48,29 @@ type Options struct {
 	// one attempt log.
 	Offset time.Duration
 	// Timeout bounds one attempt as the live engine's does: a response slower than this (a long
-	// leaky-bucket queue) becomes a transport error at Timeout. 0: probe.DefaultTimeout.
+	// leaky-bucket queue) becomes a transport error at Timeout. 0: engine.DefaultTimeout.
 	Timeout time.Duration
 	// Budget bounds the run: MaxRequests attempts, Tokens consumed, MaxDuration of run time
 	// (virtual: the time since the run started, Offset included).
-	Budget probe.Budget
+	Budget engine.Budget
 	// Seed seeds the default no-retry fleet of phases that name no fleet.
 	Seed int64
 }
 
-// Runner runs phases in virtual time against a mock account model. Phases run one after another
+// Engine runs phases in virtual time against a mock account model. Phases run one after another
 // (Open, Closed, in any order and number), each continuing from where the clock stands; Sleep
 // lets virtual time pass between them. After a stop (budget, interrupt) further phases return at
-// once. A Runner is not safe for concurrent use.
-type Runner struct {
-	target  *probe.Target
-	mock    *mockserver.Mock
-	out     *record.Writer
-	key     string
-	epoch   time.Time
-	offset  time.Duration
-	timeout time.Duration
-	budget  probe.Budget
-	seed    int64
+// once. A Engine is not safe for concurrent use.
+type Engine struct {
+	requests workload.Requests
+	mock     *mockserver.Mock
+	out      *record.Writer
+	key      string
+	epoch    time.Time
+	offset   time.Duration
+	timeout  time.Duration
+	budget   engine.Budget
+	seed     int64
 
 	endpoint mockserver.Endpoint
 	llm      bool // anthropic or openai: usage is read from 2xx bodies
@@ -81,29 +82,30 @@ type Runner struct {
 	fault       error
 	segments    []record.Segment
 	nextID      int64
-	sent        int64 // HTTP attempts reserved (budget)
-	stats       probe.Stats
+	guard       *engine.Guard
+	stats       engine.Stats
 	view        viewer
 	q           queue
 }
 
 // New checks o and returns a runner whose clock stands at o.Epoch.
-func New(o Options) (*Runner, error) {
-	if o.Target == nil || o.Mock == nil || o.Records == nil {
-		return nil, errors.New("sim: Options.Target, Options.Mock and Options.Records are required")
+func New(o Options) (*Engine, error) {
+	if o.Mock == nil || o.Records == nil {
+		return nil, errors.New("sim: Options.Mock and Options.Records are required")
 	}
 	if o.Epoch.IsZero() {
 		o.Epoch = DefaultEpoch
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = probe.DefaultTimeout
+		o.Timeout = engine.DefaultTimeout
 	}
-	r := &Runner{
-		target: o.Target, mock: o.Mock, out: o.Records, key: o.Key, epoch: o.Epoch, offset: o.Offset,
+	r := &Engine{
+		requests: o.Requests, mock: o.Mock, out: o.Records, key: o.Key, epoch: o.Epoch, offset: o.Offset,
 		timeout: o.Timeout, budget: o.Budget, seed: o.Seed, done: make(chan struct{}),
+		guard: engine.NewGuard(o.Budget, ""),
 	}
 	r.q.shuffle = rand.NewPCG(uint64(o.Seed), 0x73696d7469657321) // "simties!"
-	switch o.Target.API() {
+	switch o.Requests.API {
 	case api.Anthropic:
 		r.endpoint, r.llm = mockserver.EndpointMessages, true
 	case api.OpenAI:
@@ -115,17 +117,17 @@ func New(o Options) (*Runner, error) {
 }
 
 // Now returns the virtual instant the clock stands at.
-func (r *Runner) Now() time.Time { return r.epoch.Add(time.Duration(r.now)) }
+func (r *Engine) Now() time.Time { return r.epoch.Add(time.Duration(r.now)) }
 
 // Elapsed returns the run time: Offset plus the virtual time elapsed since the epoch.
-func (r *Runner) Elapsed() time.Duration { return r.offset + time.Duration(r.now) }
+func (r *Engine) Elapsed() time.Duration { return r.offset + time.Duration(r.now) }
 
 // since converts virtual nanoseconds to record time: seconds since the run started.
-func (r *Runner) since(ns int64) float64 { return (r.offset + time.Duration(ns)).Seconds() }
+func (r *Engine) since(ns int64) float64 { return (r.offset + time.Duration(ns)).Seconds() }
 
 // Sleep lets d of virtual time pass (the mock's budgets refill); it returns at once, with
 // engine.ErrInterrupted when ctx is already cancelled.
-func (r *Runner) Sleep(ctx context.Context, d time.Duration) error {
+func (r *Engine) Sleep(ctx context.Context, d time.Duration) error {
 	if ctx.Err() != nil {
 		r.interrupt()
 		return engine.ErrInterrupted
@@ -137,7 +139,7 @@ func (r *Runner) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // Stop ends the run: further phases return at once. The first stop is kept.
-func (r *Runner) Stop(why engine.Stop) {
+func (r *Engine) Stop(why engine.Stop) {
 	if !r.stop.Stopped() {
 		r.stop = why
 		close(r.done)
@@ -145,25 +147,25 @@ func (r *Runner) Stop(why engine.Stop) {
 }
 
 // Stopped returns why the run stopped, the zero Stop while it has not.
-func (r *Runner) Stopped() engine.Stop { return r.stop }
+func (r *Engine) Stopped() engine.Stop { return r.stop }
 
 // Done returns a channel closed when the run stops.
-func (r *Runner) Done() <-chan struct{} { return r.done }
+func (r *Engine) Done() <-chan struct{} { return r.done }
 
 // Partial reports whether a phase saw its context cancelled or recording failed.
-func (r *Runner) Partial() bool { return r.interrupted || r.fault != nil }
+func (r *Engine) Partial() bool { return r.interrupted || r.fault != nil }
 
-func (r *Runner) interrupt() {
+func (r *Engine) interrupt() {
 	r.interrupted = true
 	r.Stop(engine.Stop{Kind: engine.StopInterrupted})
 }
 
 // Segments returns the phases run so far, in order, as run.json segments (Mode "sim").
-func (r *Runner) Segments() []record.Segment { return append([]record.Segment(nil), r.segments...) }
+func (r *Engine) Segments() []record.Segment { return append([]record.Segment(nil), r.segments...) }
 
 // Stats returns the run's totals so far; Elapsed is run time. Nothing is ever in flight between
 // phases, dropped or late in virtual time.
-func (r *Runner) Stats() probe.Stats {
+func (r *Engine) Stats() engine.Stats {
 	s := r.stats
 	s.Elapsed = r.Elapsed()
 	s.Inflight = 0
@@ -172,7 +174,7 @@ func (r *Runner) Stats() probe.Stats {
 
 // Close flushes attempts.jsonl (the caller closes the writer) and returns the first recording
 // error.
-func (r *Runner) Close() error {
+func (r *Engine) Close() error {
 	if err := r.out.Flush(); err != nil && r.fault == nil {
 		r.fault = err
 	}
@@ -180,71 +182,22 @@ func (r *Runner) Close() error {
 }
 
 // reserve claims the right to send one attempt under the budget; false stops the run.
-func (r *Runner) reserve() bool {
+func (r *Engine) reserve() bool {
 	if r.stop.Stopped() {
 		return false
 	}
-	r.sent++
-	if m := r.budget.MaxRequests; m > 0 && r.sent > m {
-		r.Stop(engine.Stop{Kind: engine.StopMaxRequests, Limit: m})
+	if why := r.guard.Reserve(); why.Stopped() {
+		r.Stop(why)
 		return false
 	}
 	return true
 }
 
 // consume adds the tokens of one response and stops the run when the token budget is spent.
-func (r *Runner) consume(in, out int64) {
+func (r *Engine) consume(in, out int64) {
 	r.stats.InputTokens += in
 	r.stats.OutputTokens += out
-	if b := r.budget.Tokens; b > 0 && (in != 0 || out != 0) {
-		if total := r.stats.InputTokens + r.stats.OutputTokens; total >= b {
-			r.Stop(engine.Stop{Kind: engine.StopTokens, Limit: b, Consumed: total})
-		}
+	if why := r.guard.Consume(in, out); why.Stopped() {
+		r.Stop(why)
 	}
-}
-
-// count adds one finished attempt to the totals, as the live engine's counters do.
-func (r *Runner) count(a *record.Attempt) {
-	s := &r.stats
-	if a.ClientRejected {
-		s.Rejected++
-		return
-	}
-	s.Attempts++
-	switch st := a.Status; {
-	case st == 0:
-		s.TransportErrors++
-	case st >= 200 && st < 300:
-		s.OK++
-	case st == 429:
-		s.RateLimited++
-	case st == 529:
-		s.Overloaded++
-		s.ServerErrors++
-	case st >= 500:
-		s.Other++
-		s.ServerErrors++
-	default:
-		s.Other++
-	}
-	if a.Dialect != ratelimit.DialectNone {
-		for d := range a.Limits {
-			if a.Limits[d].Present() {
-				s.Limits[d] = a.Limits[d]
-			}
-		}
-		s.Dialect = a.Dialect
-	}
-}
-
-// fleetOrNone returns f, or the strategy table's "none" (one attempt per request) when f is nil.
-func fleetOrNone(f backoff.Fleet, seed int64) backoff.Fleet {
-	if f != nil {
-		return f
-	}
-	none, err := backoff.Resolve("none")
-	if err != nil {
-		panic("sim: the backoff table has no \"none\" strategy: " + err.Error())
-	}
-	return none.NewFleet(seed)
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/mockserver/limiter"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/workload"
@@ -45,11 +44,11 @@ func TestClosedUnlimited(t *testing.T) {
 	cfg.Latency = 250 * time.Millisecond
 	var buf bytes.Buffer
 	r := newRunner(t, cfg, &buf, 1)
-	res, err := r.Closed(context.Background(), probe.ClosedPhase{Label: "c", Clients: 3, Requests: 4,
+	res, err := r.Closed(context.Background(), engine.ClosedPhase{Label: "c", Clients: 3, Requests: 4,
 		Think: 50 * time.Millisecond, Strategy: "none", Fleet: fleet(t, "none", 1)})
 	require.NoError(t, err)
 	require.NoError(t, r.Close())
-	assert.Equal(t, probe.PhaseResult{Label: "c", Start: 0, End: 4*250*time.Millisecond + 3*50*time.Millisecond,
+	assert.Equal(t, engine.Result{Label: "c", Start: 0, End: 4*250*time.Millisecond + 3*50*time.Millisecond,
 		Requests: 12, Succeeded: 12, Attempts: 12}, res)
 	recs := records(t, &buf)
 	require.Len(t, recs, 12)
@@ -89,7 +88,7 @@ func TestClosedUnlimited(t *testing.T) {
 func TestRetriesFollowTheFlow(t *testing.T) {
 	var buf bytes.Buffer
 	r := newRunner(t, bucketConfig(60, 2, "anthropic"), &buf, 1)
-	res, err := r.Closed(context.Background(), probe.ClosedPhase{Label: "c", Clients: 3, Requests: 1,
+	res, err := r.Closed(context.Background(), engine.ClosedPhase{Label: "c", Clients: 3, Requests: 1,
 		Strategy: "constant(pause=1s)", Fleet: fleet(t, "constant(pause=1s)", 1)})
 	require.NoError(t, err)
 	assert.Equal(t, int64(4), res.Attempts)
@@ -120,7 +119,7 @@ func TestOpenArrivals(t *testing.T) {
 	cfg.Latency = 100 * time.Millisecond
 	var buf bytes.Buffer
 	r := newRunner(t, cfg, &buf, 1)
-	res, err := r.Open(context.Background(), probe.OpenPhase{Label: "o", Pacer: workload.Constant(mustRate(t, "4/s")),
+	res, err := r.Open(context.Background(), engine.OpenPhase{Label: "o", Pacer: workload.Constant(mustRate(t, "4/s")),
 		Duration: 2 * time.Second})
 	require.NoError(t, err)
 	assert.Equal(t, int64(8), res.Requests)
@@ -142,10 +141,10 @@ func TestPhasesContinueTheClock(t *testing.T) {
 	m, err := mockserver.New(bucketConfig(60, 5, "anthropic"), 1)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	r, err := New(Options{Target: anthropicTarget(t), Mock: m, Records: record.NewWriter(&buf), Key: "k", Offset: 100 * time.Second})
+	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(&buf), Key: "k", Offset: 100 * time.Second})
 	require.NoError(t, err)
 	ctx := context.Background()
-	p := probe.ClosedPhase{Label: "a", Clients: 5, Requests: 1}
+	p := engine.ClosedPhase{Label: "a", Clients: 5, Requests: 1}
 	res, err := r.Closed(ctx, p)
 	require.NoError(t, err)
 	assert.Equal(t, int64(5), res.Succeeded, "the burst admits five")
@@ -173,9 +172,9 @@ func TestTimeout(t *testing.T) {
 	m, err := mockserver.New(cfg, 1)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	r, err := New(Options{Target: anthropicTarget(t), Mock: m, Records: record.NewWriter(&buf), Key: "k", Timeout: 2500 * time.Millisecond})
+	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(&buf), Key: "k", Timeout: 2500 * time.Millisecond})
 	require.NoError(t, err)
-	res, err := r.Closed(context.Background(), probe.ClosedPhase{Label: "t", Clients: 5, Requests: 1})
+	res, err := r.Closed(context.Background(), engine.ClosedPhase{Label: "t", Clients: 5, Requests: 1})
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), res.Succeeded, "delays 0, 1 and 2 s fit in 2.5 s")
 	assert.Equal(t, int64(2), res.Failed)
@@ -193,8 +192,8 @@ func TestTimeout(t *testing.T) {
 // way the live engine does: no new request starts, waiting ones are abandoned.
 func TestStops(t *testing.T) {
 	cfg := bucketConfig(600, 5, "anthropic")
-	p := func(observe probe.Observer) probe.ClosedPhase {
-		return probe.ClosedPhase{Label: "s", Clients: 20, Requests: 5, Fleet: fleet(t, "full-jitter", 1), Observe: observe}
+	p := func(observe engine.Observer) engine.ClosedPhase {
+		return engine.ClosedPhase{Label: "s", Clients: 20, Requests: 5, Fleet: fleet(t, "full-jitter", 1), Observe: observe}
 	}
 	t.Run("observer", func(t *testing.T) {
 		r := newRunner(t, cfg, nil, 1)
@@ -210,8 +209,8 @@ func TestStops(t *testing.T) {
 	t.Run("max requests", func(t *testing.T) {
 		m, err := mockserver.New(cfg, 1)
 		require.NoError(t, err)
-		r, err := New(Options{Target: anthropicTarget(t), Mock: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
-			Budget: probe.Budget{MaxRequests: 30}})
+		r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
+			Budget: engine.Budget{MaxRequests: 30}})
 		require.NoError(t, err)
 		res, err := r.Closed(context.Background(), p(nil))
 		require.NoError(t, err)
@@ -235,8 +234,8 @@ func TestStops(t *testing.T) {
 	t.Run("max duration", func(t *testing.T) {
 		m, err := mockserver.New(cfg, 1)
 		require.NoError(t, err)
-		r, err := New(Options{Target: anthropicTarget(t), Mock: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
-			Budget: probe.Budget{MaxDuration: 3 * time.Second}})
+		r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
+			Budget: engine.Budget{MaxDuration: 3 * time.Second}})
 		require.NoError(t, err)
 		res, err := r.Closed(context.Background(), p(nil))
 		require.NoError(t, err)
@@ -254,7 +253,7 @@ func TestDeterministic(t *testing.T) {
 		var buf bytes.Buffer
 		r := newRunner(t, cfg, &buf, seed)
 		for _, s := range []string{"full-jitter", "decorrelated-jitter", "header-pacing", "sre-adaptive", "aimd"} {
-			_, err := r.Closed(context.Background(), probe.ClosedPhase{Label: s, Clients: 30, Requests: 5, Fleet: fleet(t, s, seed), Strategy: s})
+			_, err := r.Closed(context.Background(), engine.ClosedPhase{Label: s, Clients: 30, Requests: 5, Fleet: fleet(t, s, seed), Strategy: s})
 			require.NoError(t, err)
 		}
 		require.NoError(t, r.Close())

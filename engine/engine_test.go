@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+func TestRemaining(t *testing.T) {
+	b := Budget{MaxRequests: 100, Tokens: 1000, MaxDuration: time.Minute, Unconfirmed: 20}
+	for _, tc := range []struct {
+		name             string
+		attempts, tokens int64
+		elapsed          time.Duration
+		left             Budget
+		stop             Stop
+	}{
+		{"fresh", 0, 0, 0, b, Stop{}},
+		{"part spent", 10, 400, 30 * time.Second, Budget{MaxRequests: 90, Tokens: 600, MaxDuration: time.Minute, Unconfirmed: 10}, Stop{}},
+		{"requests", 100, 0, 0, Budget{MaxRequests: 0, Tokens: 1000, MaxDuration: time.Minute, Unconfirmed: 20}, Stop{Kind: StopMaxRequests, Limit: 100}},
+		{"tokens", 5, 1200, 0, Budget{MaxRequests: 95, Tokens: -200, MaxDuration: time.Minute, Unconfirmed: 20}, Stop{Kind: StopTokens, Limit: 1000, Consumed: 1200}},
+		{"time", 5, 10, time.Minute, Budget{MaxRequests: 95, Tokens: 990, MaxDuration: time.Minute, Unconfirmed: 20}, Stop{Kind: StopMaxDuration, After: time.Minute}},
+		{"unconfirmed", 20, 10, 0, Budget{MaxRequests: 80, Tokens: 990, MaxDuration: time.Minute, Unconfirmed: 0}, Stop{Kind: StopUnconfirmed, Limit: 20, Host: "h:443"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			left, stop := b.Remaining(tc.attempts, tc.tokens, tc.elapsed, "h:443")
+			assert.Equal(t, tc.stop, stop)
+			assert.Equal(t, tc.stop.Budget() || tc.stop.Kind == StopUnconfirmed, stop.Stopped())
+			assert.Equal(t, tc.left, left)
+		})
+	}
+	_, stop := Budget{}.Remaining(1e9, 1e9, time.Hour, "")
+	assert.False(t, stop.Stopped(), "a zero budget bounds nothing")
+}
+
+// TestGuard: concurrent reservations never let more than MaxRequests through, and the token
+// bound stops at the response that crosses it.
+func TestGuard(t *testing.T) {
+	g := NewGuard(Budget{MaxRequests: 500, Tokens: 100}, "h")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	granted := 0
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				if !g.Reserve().Stopped() {
+					mu.Lock()
+					granted++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 500, granted)
+	assert.Equal(t, Stop{Kind: StopMaxRequests, Limit: 500}, g.Reserve())
+	assert.False(t, g.Consume(0, 0).Stopped())
+	assert.False(t, g.Consume(40, 50).Stopped())
+	assert.Equal(t, Stop{Kind: StopTokens, Limit: 100, Consumed: 110}, g.Consume(15, 5))
+	assert.Equal(t, Stop{Kind: StopUnconfirmed, Limit: 2, Host: "h"}, func() Stop {
+		u := NewGuard(Budget{Unconfirmed: 2}, "h")
+		u.Reserve()
+		u.Reserve()
+		return u.Reserve()
+	}())
+}
+
+func TestStatsCount(t *testing.T) {
+	var s Stats
+	lim := ratelimit.State{Limit: 50, Remaining: 3, Flags: ratelimit.HasLimit | ratelimit.HasRemaining}
+	for _, a := range []record.Attempt{
+		{Status: 200}, {Status: 204}, {Status: 429}, {Status: 529}, {Status: 503}, {Status: 400}, {Status: 0},
+		{ClientRejected: true}, {Status: 200, Dialect: ratelimit.DialectAnthropic, Limits: [ratelimit.NumDimensions]ratelimit.State{lim}},
+	} {
+		s.Count(&a)
+	}
+	assert.Equal(t, Stats{Attempts: 8, OK: 3, RateLimited: 1, Overloaded: 1, ServerErrors: 2, Other: 2, TransportErrors: 1, Rejected: 1,
+		Limits: [ratelimit.NumDimensions]ratelimit.State{lim}, Dialect: ratelimit.DialectAnthropic}, s)
+	var sum Stats
+	sum.Add(s)
+	sum.Add(Stats{Attempts: 2, OK: 2, InputTokens: 7})
+	assert.Equal(t, int64(10), sum.Attempts)
+	assert.Equal(t, int64(7), sum.InputTokens)
+	assert.Equal(t, lim, sum.Limits[0], "an engine that saw no limits keeps the last ones")
+}
+
+func TestFleetOrNone(t *testing.T) {
+	f := FleetOrNone(nil, 1)
+	assert.NotNil(t, f.Client(0))
+}
