@@ -17,14 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
-	"github.com/ratelab/ratelab/scenario"
 )
 
 // mixedScenario probes the embedded mock live at a constant rate, finds its limits in virtual
@@ -131,11 +129,6 @@ func TestMixedRun(t *testing.T) {
 	assert.Equal(t, "Recommendation: "+sum.Recommendation, lines[len(lines)-1])
 	assert.Regexp(t, `^Use [a-z-]+; pace all clients sharing the key at about [\d,.]+ requests/min in total\.$`, sum.Recommendation)
 	assertNoSecret(t, dir, o.stdout, o.stderr)
-}
-
-// TestOneDefaultMaxInflight: a scenario and the probe flags default to the live engine's cap.
-func TestOneDefaultMaxInflight(t *testing.T) {
-	assert.Equal(t, engine.DefaultMaxInflight, scenario.DefaultMaxInflight)
 }
 
 // TestBudgetAcrossPhases: max_requests bounds the whole run, phases included: the segments it

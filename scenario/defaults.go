@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/workload"
 )
@@ -25,11 +26,10 @@ const (
 	DefaultSeed         int64 = 1
 	DefaultPromptTokens int64 = workload.DefaultPromptTokens
 	DefaultMaxTokens    int64 = workload.DefaultMaxTokens
-	DefaultTimeout            = 60 * time.Second
+	DefaultTimeout            = engine.DefaultTimeout
 	DefaultStartRate    Rate  = "1/s"
-	// DefaultMaxInflight is the live engine's in-flight cap (engine.DefaultMaxInflight, which
-	// this package does not import; runner's tests check that the two agree).
-	DefaultMaxInflight = 4000
+	// DefaultMaxInflight is the engines' in-flight cap.
+	DefaultMaxInflight = engine.DefaultMaxInflight
 	DefaultClients     = 10
 	DefaultRequests    = 10
 	DefaultMode        = ModeLive
