@@ -18,7 +18,7 @@ func (e *Engine) Closed(ctx context.Context, p engine.ClosedPhase) (engine.Resul
 		return engine.Result{}, fmt.Errorf("closed phase %q: want at least 1 client and 1 request per client, got %d and %d", p.Label, p.Clients, p.Requests)
 	}
 	if p.Clients > e.maxInflight {
-		return engine.Result{}, fmt.Errorf("closed phase %q: %d clients exceed --max-inflight %d", p.Label, p.Clients, e.maxInflight)
+		return engine.Result{}, fmt.Errorf("closed phase %q: %d clients exceed the in-flight cap of %d", p.Label, p.Clients, e.maxInflight)
 	}
 	if p.Kind == "" {
 		p.Kind = "compare"

@@ -202,7 +202,7 @@ func TestClosedRejectsMoreClientsThanCap(t *testing.T) {
 	run := newTestRun(t, anthropicTarget(srv.URL), func(o *Options) { o.MaxInflight = 2 })
 	_, err := run.Closed(context.Background(), engine.ClosedPhase{Label: "x", Clients: 3, Requests: 1})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "--max-inflight 2")
+	assert.Contains(t, err.Error(), "exceed the in-flight cap of 2")
 }
 
 func TestKeyNeverRecorded(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -38,6 +39,21 @@ type TargetConfig struct {
 	Body   []byte
 }
 
+// TargetError is a target description that cannot be built: Field is the scenario field at
+// fault ("workload.max_tokens"), Value its value as given ("" when none is worth quoting). The
+// runner reports it against the field, or the flag that set it.
+type TargetError struct {
+	Field, Value, Msg string
+}
+
+// Error returns "field value: message", leaving out an empty value.
+func (e *TargetError) Error() string {
+	if e.Value == "" {
+		return e.Field + ": " + e.Msg
+	}
+	return e.Field + " " + e.Value + ": " + e.Msg
+}
+
 // Target builds the requests of one target and reads the usage of its responses. It is safe for
 // concurrent use: everything it holds is read-only after NewTarget.
 type Target struct {
@@ -59,13 +75,13 @@ type Target struct {
 func NewTarget(c TargetConfig) (*Target, error) {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("invalid target URL %q: want an http:// or https:// URL such as https://api.anthropic.com", c.URL)
+		return nil, &TargetError{Field: "target.url", Value: strconv.Quote(c.URL), Msg: "want an http:// or https:// URL such as https://api.anthropic.com"}
 	}
 	if c.API == "" {
 		c.API = api.Infer(u)
 	}
 	if _, err := api.Parse(string(c.API)); err != nil {
-		return nil, err
+		return nil, &TargetError{Field: "target.api", Msg: err.Error()}
 	}
 	t := &Target{api: c.API, url: api.Endpoint(c.API, u), key: c.Key, header: http.Header{}}
 	for k, vs := range c.Header {
@@ -94,20 +110,20 @@ func NewTarget(c TargetConfig) (*Target, error) {
 		t.header.Set("Authorization", "Bearer "+c.Key)
 	}
 	if c.Method != "" && !strings.EqualFold(c.Method, http.MethodPost) {
-		return nil, fmt.Errorf("--method %s: the %s API takes POST; use --api http for other methods", c.Method, c.API)
+		return nil, &TargetError{Field: "target.method", Value: c.Method, Msg: fmt.Sprintf("the %s API takes POST; other methods need the http API", c.API)}
 	}
 	if len(c.Body) > 0 {
-		return nil, fmt.Errorf("--body is for --api http; the %s API builds its own body from --model, --max-tokens and --prompt-tokens", c.API)
+		return nil, &TargetError{Field: "target.body", Msg: fmt.Sprintf("is for the http API; the %s API builds its own body from the model, max_tokens and prompt size", c.API)}
 	}
 	switch {
 	case c.Model == "":
-		return nil, fmt.Errorf("no model for the %s API: give --model", c.API)
+		return nil, &TargetError{Field: "target.model", Msg: fmt.Sprintf("is required for the %s API, e.g. %s", c.API, c.API.ExampleModel())}
 	case c.MaxTokens < 1:
-		return nil, fmt.Errorf("--max-tokens %d: want at least 1", c.MaxTokens)
+		return nil, &TargetError{Field: "workload.max_tokens", Value: strconv.FormatInt(c.MaxTokens, 10), Msg: "want at least 1"}
 	case c.PromptTokens < 1 || c.PromptTokens > workload.MaxPromptTokens:
-		return nil, fmt.Errorf("--prompt-tokens %d: want 1 to %d", c.PromptTokens, workload.MaxPromptTokens)
+		return nil, &TargetError{Field: "workload.prompt_tokens", Value: strconv.FormatInt(c.PromptTokens, 10), Msg: fmt.Sprintf("want 1 to %d", workload.MaxPromptTokens)}
 	case !(c.PromptSpread >= 0 && c.PromptSpread < 1):
-		return nil, fmt.Errorf("--prompt-tokens-spread %g: want a fraction in [0, 1), e.g. 0.2 for ±20%%", c.PromptSpread)
+		return nil, &TargetError{Field: "workload.prompt_tokens_spread", Value: strconv.FormatFloat(c.PromptSpread, 'g', -1, 64), Msg: "want a fraction in [0, 1), e.g. 0.2 for ±20%"}
 	}
 	t.method = http.MethodPost
 	t.header.Set("Content-Type", "application/json")

@@ -16,24 +16,27 @@ func TestNewTargetErrors(t *testing.T) {
 	t.Parallel()
 	base := TargetConfig{API: api.Anthropic, URL: "http://127.0.0.1:1", Model: "m", MaxTokens: 16, PromptTokens: 32}
 	for _, tc := range []struct {
-		name string
-		mod  func(*TargetConfig)
-		want string
+		name  string
+		mod   func(*TargetConfig)
+		field string
+		want  string
 	}{
-		{"bad url", func(c *TargetConfig) { c.URL = "127.0.0.1:1" }, "want an http:// or https:// URL"},
-		{"bad api", func(c *TargetConfig) { c.API = "grpc" }, `unknown api "grpc"`},
-		{"no model", func(c *TargetConfig) { c.Model = "" }, "give --model"},
-		{"no max tokens", func(c *TargetConfig) { c.MaxTokens = 0 }, "--max-tokens 0"},
-		{"no prompt", func(c *TargetConfig) { c.PromptTokens = 0 }, "--prompt-tokens 0"},
-		{"spread too wide", func(c *TargetConfig) { c.PromptSpread = 1 }, "--prompt-tokens-spread 1"},
-		{"GET on anthropic", func(c *TargetConfig) { c.Method = "GET" }, "takes POST"},
-		{"body on anthropic", func(c *TargetConfig) { c.Body = []byte("x") }, "--body is for --api http"},
+		{"bad url", func(c *TargetConfig) { c.URL = "127.0.0.1:1" }, "target.url", `target.url "127.0.0.1:1": want an http:// or https:// URL`},
+		{"bad api", func(c *TargetConfig) { c.API = "grpc" }, "target.api", `unknown api "grpc"`},
+		{"no model", func(c *TargetConfig) { c.Model = "" }, "target.model", "target.model: is required for the anthropic API, e.g. claude-haiku-4-5"},
+		{"no max tokens", func(c *TargetConfig) { c.MaxTokens = 0 }, "workload.max_tokens", "workload.max_tokens 0: want at least 1"},
+		{"no prompt", func(c *TargetConfig) { c.PromptTokens = 0 }, "workload.prompt_tokens", "workload.prompt_tokens 0: want 1 to 4194304"},
+		{"spread too wide", func(c *TargetConfig) { c.PromptSpread = 1 }, "workload.prompt_tokens_spread", "workload.prompt_tokens_spread 1: want a fraction"},
+		{"GET on anthropic", func(c *TargetConfig) { c.Method = "GET" }, "target.method", "target.method GET: the anthropic API takes POST"},
+		{"body on anthropic", func(c *TargetConfig) { c.Body = []byte("x") }, "target.body", "target.body: is for the http API"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
 			tc.mod(&c)
 			_, err := NewTarget(c)
-			require.Error(t, err)
+			var te *TargetError
+			require.ErrorAs(t, err, &te, "a target error names the field at fault")
+			assert.Equal(t, tc.field, te.Field)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}

@@ -35,7 +35,7 @@ type engineSpec struct {
 func (r *runState) newEngine(sp engineSpec) (engine.Engine, error) {
 	tg, err := r.tg.build(sp.key)
 	if err != nil {
-		return nil, &ConfigError{Msg: err.Error()}
+		return nil, targetError(err)
 	}
 	timeout := r.s.Workload.Timeout.Std()
 	if sp.mode == record.ModeSim {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -92,7 +93,7 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 	}
 	built, err := probe.NewTarget(tg.cfg)
 	if err != nil {
-		return nil, &ConfigError{Msg: err.Error()}
+		return nil, targetError(err)
 	}
 	tg.record.API, tg.record.Model, tg.record.KeyEnv = string(a), t.Model, keyEnv
 	tg.record.Method = built.Method()
@@ -126,6 +127,15 @@ func mockConfig(m *scenario.Mock) (*mockserver.Config, error) {
 		return v.(*mockserver.Config), nil
 	}
 	return nil, &ConfigError{Field: "mock", Msg: fmt.Sprintf("holds a %T, not a mock server configuration", m.Config)}
+}
+
+// targetError reports a target that cannot be built against the scenario field at fault.
+func targetError(err error) *ConfigError {
+	var te *probe.TargetError
+	if errors.As(err, &te) {
+		return &ConfigError{Field: te.Field, Value: te.Value, Msg: te.Msg}
+	}
+	return &ConfigError{Msg: err.Error()}
 }
 
 // build returns the probe.Target of one engine, with key in place of the run's key when not "".
