@@ -200,15 +200,7 @@ func (f *finder) phaseUntil(ctx context.Context, name string, pacer workload.Pac
 	f.mu.Lock()
 	out := phaseOut{recs: slices.Clone(f.recs[from:]), firstLim: -1}
 	f.mu.Unlock()
-	slices.SortStableFunc(out.recs, func(a, b record.Attempt) int {
-		switch {
-		case a.SentS < b.SentS:
-			return -1
-		case a.SentS > b.SentS:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out.recs, record.CompareSent)
 	for i := range out.recs {
 		switch st := out.recs[i].Status; {
 		case st == 429:

@@ -199,15 +199,7 @@ func (f *finder) sharpReopenings(w float64) int {
 	f.mu.Lock()
 	recs := slices.Clone(f.recs)
 	f.mu.Unlock()
-	slices.SortStableFunc(recs, func(a, b record.Attempt) int {
-		switch {
-		case a.SentS < b.SentS:
-			return -1
-		case a.SentS > b.SentS:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(recs, record.CompareSent)
 	n := 0
 	for i := 1; i < len(recs); i++ {
 		if isOK(&recs[i]) && recs[i-1].Status == 429 && recs[i].SentS-recs[i-1].SentS <= 0.05*w {

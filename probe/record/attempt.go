@@ -385,3 +385,15 @@ func appendString(buf []byte, s string) []byte {
 	}
 	return append(buf, '"')
 }
+
+// CompareSent orders attempts by their send time, for sorting a log into the order attempts
+// were sent (slices.SortStableFunc keeps simultaneous ones in log order).
+func CompareSent(a, b Attempt) int {
+	switch {
+	case a.SentS < b.SentS:
+		return -1
+	case a.SentS > b.SentS:
+		return 1
+	}
+	return 0
+}
