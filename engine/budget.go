@@ -78,3 +78,20 @@ func (g *Guard) Consume(in, out int64) Stop {
 	}
 	return Stop{}
 }
+
+// Admit claims one attempt: true to send it; when the budget does not allow it, false after
+// calling stop with the bound reached.
+func (g *Guard) Admit(stop func(Stop)) bool {
+	if why := g.Reserve(); why.Stopped() {
+		stop(why)
+		return false
+	}
+	return true
+}
+
+// Charge adds the tokens of one response and calls stop when the token budget is spent.
+func (g *Guard) Charge(in, out int64, stop func(Stop)) {
+	if why := g.Consume(in, out); why.Stopped() {
+		stop(why)
+	}
+}

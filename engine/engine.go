@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ratelab/ratelab/probe/backoff"
@@ -122,4 +124,33 @@ func FleetOrNone(f backoff.Fleet, seed int64) backoff.Fleet {
 		panic("engine: the backoff table has no \"none\" strategy: " + err.Error())
 	}
 	return none.NewFleet(seed)
+}
+
+// Check validates p and fills its defaults: the segment kind "probe", and Duration from a
+// StagesPacer's own length when zero.
+func (p *OpenPhase) Check() error {
+	if p.Pacer == nil {
+		return errors.New("open phase: no pacer")
+	}
+	if sp, ok := p.Pacer.(*workload.StagesPacer); ok && p.Duration == 0 {
+		p.Duration = sp.Duration()
+	}
+	if p.Duration <= 0 {
+		return fmt.Errorf("open phase %q: no duration", p.Label)
+	}
+	if p.Kind == "" {
+		p.Kind = "probe"
+	}
+	return nil
+}
+
+// Check validates p and fills its default segment kind, "compare".
+func (p *ClosedPhase) Check() error {
+	if p.Clients < 1 || p.Requests < 1 {
+		return fmt.Errorf("closed phase %q: want at least 1 client and 1 request per client, got %d and %d", p.Label, p.Clients, p.Requests)
+	}
+	if p.Kind == "" {
+		p.Kind = "compare"
+	}
+	return nil
 }

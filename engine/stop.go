@@ -47,3 +47,13 @@ func (s Stop) Stopped() bool { return s.Kind != NotStopped }
 func (s Stop) Budget() bool {
 	return s.Kind == StopMaxRequests || s.Kind == StopTokens || s.Kind == StopMaxDuration
 }
+
+// IsDone reports, without blocking, whether c (a Done or stop channel) is closed.
+func IsDone(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}

@@ -14,14 +14,11 @@ import (
 // was stopped). Every client's first request is scheduled when the phase starts; each later one
 // when the previous one ended plus Think. Waits run on the client's goroutine.
 func (e *Engine) Closed(ctx context.Context, p engine.ClosedPhase) (engine.Result, error) {
-	if p.Clients < 1 || p.Requests < 1 {
-		return engine.Result{}, fmt.Errorf("closed phase %q: want at least 1 client and 1 request per client, got %d and %d", p.Label, p.Clients, p.Requests)
+	if err := p.Check(); err != nil {
+		return engine.Result{}, err
 	}
 	if p.Clients > e.maxInflight {
 		return engine.Result{}, fmt.Errorf("closed phase %q: %d clients exceed the in-flight cap of %d", p.Label, p.Clients, e.maxInflight)
-	}
-	if p.Kind == "" {
-		p.Kind = "compare"
 	}
 	fleet := engine.FleetOrNone(p.Fleet, e.seed)
 	ph := e.newPhase(p.Label, p.Phase, p.Strategy, p.Clients, p.Observe)

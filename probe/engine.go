@@ -241,34 +241,16 @@ func (e *Engine) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // isStopped reports whether the run has stopped.
-func (e *Engine) isStopped() bool {
-	select {
-	case <-e.stopped:
-		return true
-	default:
-		return false
-	}
-}
+func (e *Engine) isStopped() bool { return engine.IsDone(e.stopped) }
 
 // reserve claims the right to send one HTTP attempt under the budget guard; false stops the run.
-func (e *Engine) reserve() bool {
-	if e.isStopped() {
-		return false
-	}
-	if why := e.guard.Reserve(); why.Stopped() {
-		e.Stop(why)
-		return false
-	}
-	return true
-}
+func (e *Engine) reserve() bool { return !e.isStopped() && e.guard.Admit(e.Stop) }
 
 // consume adds the tokens of one response and stops the run when the token budget is spent.
 func (e *Engine) consume(in, out int64) {
 	e.stats.inputTokens.Add(in)
 	e.stats.outputTokens.Add(out)
-	if why := e.guard.Consume(in, out); why.Stopped() {
-		e.Stop(why)
-	}
+	e.guard.Charge(in, out, e.Stop)
 }
 
 // Close ends the run: it cancels whatever is still in flight, stops the engine's timers,

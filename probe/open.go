@@ -2,8 +2,6 @@ package probe
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/ratelab/ratelab/engine"
@@ -21,19 +19,10 @@ import (
 // Below the cap every hit due before the end is sent, late if the machine was too busy.
 // A retry waits on a timer without holding a worker, and goes back through the same hand-over.
 func (e *Engine) Open(ctx context.Context, p engine.OpenPhase) (engine.Result, error) {
-	if p.Pacer == nil {
-		return engine.Result{}, errors.New("open phase: no pacer")
+	if err := p.Check(); err != nil {
+		return engine.Result{}, err
 	}
 	dur := p.Duration
-	if sp, ok := p.Pacer.(*workload.StagesPacer); ok && dur == 0 {
-		dur = sp.Duration()
-	}
-	if dur <= 0 {
-		return engine.Result{}, fmt.Errorf("open phase %q: no duration", p.Label)
-	}
-	if p.Kind == "" {
-		p.Kind = "probe"
-	}
 	fleet := engine.FleetOrNone(p.Fleet, e.seed)
 	ph := e.newPhase(p.Label, p.Phase, p.Strategy, 0, p.Observe)
 	ph.work = make(chan *job)

@@ -105,14 +105,7 @@ func (ph *phase) halt(why engine.Stop) {
 }
 
 // isHalted reports whether the phase was stopped.
-func (ph *phase) isHalted() bool {
-	select {
-	case <-ph.stopC:
-		return true
-	default:
-		return false
-	}
-}
+func (ph *phase) isHalted() bool { return engine.IsDone(ph.stopC) }
 
 // stopState returns why the phase halted and when (zero when it was not halted).
 func (ph *phase) stopState() (engine.Stop, time.Time) {

@@ -182,22 +182,11 @@ func (r *Engine) Close() error {
 }
 
 // reserve claims the right to send one attempt under the budget; false stops the run.
-func (r *Engine) reserve() bool {
-	if r.stop.Stopped() {
-		return false
-	}
-	if why := r.guard.Reserve(); why.Stopped() {
-		r.Stop(why)
-		return false
-	}
-	return true
-}
+func (r *Engine) reserve() bool { return !r.stop.Stopped() && r.guard.Admit(r.Stop) }
 
 // consume adds the tokens of one response and stops the run when the token budget is spent.
 func (r *Engine) consume(in, out int64) {
 	r.stats.InputTokens += in
 	r.stats.OutputTokens += out
-	if why := r.guard.Consume(in, out); why.Stopped() {
-		r.Stop(why)
-	}
+	r.guard.Charge(in, out, r.Stop)
 }

@@ -2,8 +2,6 @@ package sim
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/ratelab/ratelab/engine"
@@ -79,19 +77,10 @@ func (r *Engine) newPhase(label, phaseName, strategy string, fleetSize int, obse
 // responses do; logical request i gets client i of the fleet. It returns when every logical
 // request has ended. Nothing is ever late or dropped: the simulator has no in-flight cap.
 func (r *Engine) Open(ctx context.Context, p engine.OpenPhase) (engine.Result, error) {
-	if p.Pacer == nil {
-		return engine.Result{}, errors.New("open phase: no pacer")
+	if err := p.Check(); err != nil {
+		return engine.Result{}, err
 	}
 	dur := p.Duration
-	if sp, ok := p.Pacer.(*workload.StagesPacer); ok && dur == 0 {
-		dur = sp.Duration()
-	}
-	if dur <= 0 {
-		return engine.Result{}, fmt.Errorf("open phase %q: no duration", p.Label)
-	}
-	if p.Kind == "" {
-		p.Kind = "probe"
-	}
 	ph := r.newPhase(p.Label, p.Phase, p.Strategy, 0, p.Observe)
 	ph.fleet = engine.FleetOrNone(p.Fleet, r.seed)
 	ph.pacer, ph.start, ph.dur = p.Pacer, r.now, int64(dur)
@@ -106,11 +95,8 @@ func (r *Engine) Open(ctx context.Context, p engine.OpenPhase) (engine.Result, e
 // first request is scheduled when the phase starts (in client order), each later one when the
 // previous ended plus Think. It returns when every client has finished.
 func (r *Engine) Closed(ctx context.Context, p engine.ClosedPhase) (engine.Result, error) {
-	if p.Clients < 1 || p.Requests < 1 {
-		return engine.Result{}, fmt.Errorf("closed phase %q: want at least 1 client and 1 request per client, got %d and %d", p.Label, p.Clients, p.Requests)
-	}
-	if p.Kind == "" {
-		p.Kind = "compare"
+	if err := p.Check(); err != nil {
+		return engine.Result{}, err
 	}
 	ph := r.newPhase(p.Label, p.Phase, p.Strategy, p.Clients, p.Observe)
 	ph.think = int64(max(p.Think, 0))
