@@ -52,27 +52,21 @@ func groupRun(fs *flagSet) {
 // overrides returns the run flags the user gave, for a scenario file to take.
 func (r *runFlags) overrides() scenario.Overrides {
 	var o scenario.Overrides
-	changed := r.fs.Changed
-	if changed("out") {
-		o.Out = &r.out
-	}
-	if changed("seed") {
-		o.Seed = &r.seed
-	}
-	if changed("quiet") {
-		o.Quiet = &r.quiet
-	}
-	if changed("yes") {
-		o.Yes = &r.yes
-	}
-	if changed("max-requests") {
-		o.MaxRequests = &r.maxRequests
-	}
-	if changed("max-duration") {
-		o.MaxDuration = &r.maxDuration
-	}
-	if changed("budget-tokens") {
-		o.BudgetTokens = &r.budgetTokens
+	for _, f := range []struct {
+		flag string
+		set  func()
+	}{
+		{"out", func() { o.Out = &r.out }},
+		{"seed", func() { o.Seed = &r.seed }},
+		{"quiet", func() { o.Quiet = &r.quiet }},
+		{"yes", func() { o.Yes = &r.yes }},
+		{"max-requests", func() { o.MaxRequests = &r.maxRequests }},
+		{"max-duration", func() { o.MaxDuration = &r.maxDuration }},
+		{"budget-tokens", func() { o.BudgetTokens = &r.budgetTokens }},
+	} {
+		if r.fs.Changed(f.flag) {
+			f.set()
+		}
 	}
 	return o
 }
@@ -90,6 +84,15 @@ func (r *runFlags) apply(s *scenario.Scenario, command string, now time.Time) {
 // loadScenario loads the SCENARIO argument of `ratelab run` (a file or a bundled name) with the
 // real hooks.
 func loadScenario(arg string) (*scenario.Scenario, error) { return scenarios.Load(arg) }
+
+// executeFlags resolves a scenario built from flags and runs it: a problem is reported against the
+// flag that set the field (fields maps scenario fields to flags).
+func executeFlags(ctx context.Context, env *cliEnv, s *scenario.Scenario, command string, fields map[string]string) error {
+	if err := s.Resolve(scenarios.Options()); err != nil {
+		return flagScenarioError(command, err, fields)
+	}
+	return execute(ctx, env, s, command, fields)
+}
 
 // execute runs a resolved scenario and maps the outcome to the CLI's errors: an interrupt to
 // exit 130, a setup or scenario problem to exit 2 (naming the flag, for flags map a field to

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
-	"github.com/ratelab/ratelab/scenarios"
 	"github.com/ratelab/ratelab/workload"
 )
 
@@ -234,8 +233,5 @@ func runCompare(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	s.Phases = []scenario.Phase{{Compare: p}}
-	if err := s.Resolve(scenarios.Options()); err != nil {
-		return flagScenarioError("compare", err, compareFields)
-	}
-	return execute(ctx, env, s, "compare", compareFields)
+	return executeFlags(ctx, env, s, "compare", compareFields)
 }

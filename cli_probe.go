@@ -11,7 +11,6 @@ import (
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
-	"github.com/ratelab/ratelab/scenarios"
 	"github.com/ratelab/ratelab/workload"
 )
 
@@ -227,10 +226,7 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	s.Phases = []scenario.Phase{{Probe: p}}
-	if err := s.Resolve(scenarios.Options()); err != nil {
-		return flagScenarioError("probe", err, probeFields)
-	}
-	return execute(ctx, env, s, "probe", probeFields)
+	return executeFlags(ctx, env, s, "probe", probeFields)
 }
 
 // flagScenarioError maps a scenario built from flags that does not resolve to a usage error
