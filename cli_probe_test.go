@@ -40,26 +40,6 @@ func runCLI(ctx context.Context, args ...string) (code int, stdout, stderr strin
 	return code, out.String(), errb.String()
 }
 
-// assertNoKey checks that the fake key is in no file of dir and in neither stream.
-func assertNoKey(t *testing.T, dir string, streams ...string) {
-	t.Helper()
-	for _, s := range streams {
-		assert.NotContains(t, s, "SECRET")
-	}
-	if dir == "" {
-		return
-	}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		require.NoError(t, err)
-		assert.NotContains(t, string(b), "SECRET", p)
-		return nil
-	}))
-}
-
 func TestProbeUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -102,7 +82,7 @@ func TestProbeRefusesRemoteHostWithoutTerminal(t *testing.T) {
 	assert.Contains(t, stderr, "pass --yes")
 	assert.Contains(t, stderr, "api.example.invalid")
 	assert.NoDirExists(t, out, "nothing was started")
-	assertNoKey(t, "", stdout, stderr)
+	testutil.AssertNoSecret(t, "SECRET", "", stdout, stderr)
 }
 
 func TestProbeAgainstEmbeddedMock(t *testing.T) {
@@ -146,7 +126,7 @@ func TestProbeAgainstEmbeddedMock(t *testing.T) {
 	assert.Contains(t, stdout, "Last-seen limits (anthropic headers)")
 	assert.NotContains(t, stderr, "\x1b", "no escape codes when stderr is not a terminal")
 	assert.NotContains(t, stderr, "sent 0", "no progress line either")
-	assertNoKey(t, out, stdout, stderr)
+	testutil.AssertNoSecret(t, "SECRET", out, stdout, stderr)
 }
 
 func TestProbeQuietHTTPTarget(t *testing.T) {
@@ -178,7 +158,7 @@ func TestProbeQuietHTTPTarget(t *testing.T) {
 	assert.Equal(t, "http", run.Target.API)
 	assert.Equal(t, "MY_KEY", run.Target.KeyEnv)
 	assert.Equal(t, srv.URL+"/search", run.Target.URL)
-	assertNoKey(t, out, stdout, stderr)
+	testutil.AssertNoSecret(t, "SECRET", out, stdout, stderr)
 }
 
 func TestProbeInterrupt(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/probe/record"
 	"github.com/ratelab/ratelab/report"
 )
@@ -138,7 +139,7 @@ phases:
 	assert.EqualValues(t, n.Load(), strings.Count(string(b), "\n"))
 	assert.EqualValues(t, n.Load(), keys.Load(), "the key from ANTHROPIC_API_KEY was sent")
 	assert.FileExists(t, filepath.Join(out, report.MarkdownFile))
-	assertNoKey(t, out, stdout, stderr)
+	testutil.AssertNoSecret(t, "SECRET", out, stdout, stderr)
 }
 
 // TestNoKeyInHelpOrErrors: the key in the environment appears in no help text and no error.
@@ -152,7 +153,7 @@ func TestNoKeyInHelpOrErrors(t *testing.T) {
 	} {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
 			_, stdout, stderr := runCLI(context.Background(), args...)
-			assertNoKey(t, "", stdout, stderr)
+			testutil.AssertNoSecret(t, "SECRET", "", stdout, stderr)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/scenarios"
 )
 
@@ -39,7 +40,7 @@ func TestBundledScenarios(t *testing.T) {
 			sum := o.res.Summary
 			assert.False(t, sum.Partial)
 			assert.NotZero(t, sum.Totals.Attempts)
-			assertNoSecret(t, s.Output.Dir, o.stdout, o.stderr)
+			testutil.AssertNoSecret(t, "SECRET", s.Output.Dir, o.stdout, o.stderr)
 			if late := sum.Totals.Late + sum.Totals.Dropped; late*20 > sum.Totals.Attempts && len(o.res.Failed()) > 0 {
 				// Live limits are measured from send times: a machine too busy to keep the
 				// schedule (the run warns) cannot be held to them.

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -86,26 +85,6 @@ func readSummary(t *testing.T, dir string) map[string]any {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(b, &m))
 	return m
-}
-
-// assertNoSecret checks that the fake key is in no file under dir and in no text.
-func assertNoSecret(t *testing.T, dir string, texts ...string) {
-	t.Helper()
-	for _, s := range texts {
-		assert.NotContains(t, s, "SECRET")
-	}
-	if dir == "" {
-		return
-	}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		require.NoError(t, err)
-		assert.NotContains(t, string(b), "SECRET", p)
-		return nil
-	}))
 }
 
 // countdownCtx is a context that reports itself cancelled once its Err has been asked n

@@ -128,7 +128,7 @@ func TestMixedRun(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(o.stdout), "\n")
 	assert.Equal(t, "Recommendation: "+sum.Recommendation, lines[len(lines)-1])
 	assert.Regexp(t, `^Use [a-z-]+; pace all clients sharing the key at about [\d,.]+ requests/min in total\.$`, sum.Recommendation)
-	assertNoSecret(t, dir, o.stdout, o.stderr)
+	testutil.AssertNoSecret(t, "SECRET", dir, o.stdout, o.stderr)
 }
 
 // TestBudgetAcrossPhases: max_requests bounds the whole run, phases included: the segments it
@@ -275,7 +275,7 @@ func TestRemoteNeedsConfirmation(t *testing.T) {
 	assert.Contains(t, ce.Error(), "pass --yes")
 	assert.Contains(t, ce.Error(), "api.example.invalid")
 	assert.NoDirExists(t, s.Output.Dir, "nothing was started")
-	assertNoSecret(t, "", o.stdout, o.stderr, o.err.Error())
+	testutil.AssertNoSecret(t, "SECRET", "", o.stdout, o.stderr, o.err.Error())
 
 	s = load(t, "target: {url: 'https://api.example.invalid', model: m, key_env: MY_KEY}\nphases:\n  - probe: {rate: 1/s, duration: 5s}\n")
 	tg, err := resolveTarget(s, func(string) string { return fakeKey })

@@ -58,3 +58,24 @@ func AssertRerender(t *testing.T, dir string) {
 		assert.Equal(t, string(a), string(b), "%s re-rendered differently", f)
 	}
 }
+
+// AssertNoSecret checks that secret appears in no file under dir (none when dir is "") and in
+// none of texts: a key must never reach an output file or the terminal.
+func AssertNoSecret(t *testing.T, secret, dir string, texts ...string) {
+	t.Helper()
+	for _, s := range texts {
+		assert.NotContains(t, s, secret)
+	}
+	if dir == "" {
+		return
+	}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), secret, p)
+		return nil
+	}))
+}
