@@ -189,7 +189,8 @@ func (p path) String() string {
 	return b.String()
 }
 
-// lineOf finds the line of the value at p in the document, or of its nearest present parent.
+// lineOf finds the line of the field at p in the document (its key's line, or a sequence
+// item's), or of its nearest present parent.
 func lineOf(root *yaml.Node, p path) int {
 	n := root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
@@ -199,11 +200,11 @@ func lineOf(root *yaml.Node, p path) int {
 	for _, s := range p {
 		var next *yaml.Node
 		switch s := s.(type) {
-		case string:
+		case string: // a key's line: where the reader finds the field
 			if n.Kind == yaml.MappingNode {
 				for i := 0; i+1 < len(n.Content); i += 2 {
 					if n.Content[i].Value == s {
-						next = n.Content[i+1]
+						next, line = n.Content[i+1], n.Content[i].Line
 						break
 					}
 				}
@@ -211,12 +212,13 @@ func lineOf(root *yaml.Node, p path) int {
 		case int:
 			if n.Kind == yaml.SequenceNode && s < len(n.Content) {
 				next = n.Content[s]
+				line = next.Line
 			}
 		}
 		if next == nil {
 			return line
 		}
-		n, line = next, next.Line
+		n = next
 	}
 	return line
 }

@@ -50,8 +50,6 @@ type Provenance struct {
 // Ref returns the source the rule names (resolved when the preset was decoded).
 func (p *Provenance) Ref() *Source { return p.ref }
 
-func (p *Provenance) provenance() *Provenance { return p }
-
 // Source is a page a preset's rules were read from.
 type Source struct {
 	ID      string `yaml:"id" json:"id"`
@@ -320,7 +318,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if n.Kind != yaml.ScalarNode || err != nil || v <= 0 {
-		return fmt.Errorf("line %d: %q is not a positive duration like 1s, 1m or 24h", n.Line, n.Value)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a positive duration like 1s, 1m or 24h", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil

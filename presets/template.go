@@ -249,14 +249,14 @@ func (v *validator) errors() {
 				v.fail(at.key("vars").key(k), "%q is not a placeholder%s (placeholders: %s)", k, didYouMean(k, names), strings.Join(names, ", "))
 			}
 		}
-		texts := []string{e.Body}
-		for _, k := range slices.Sorted(maps.Keys(e.Headers)) {
-			texts = append(texts, e.Headers[k])
+		texts := map[string]path{e.Body: at.key("body")}
+		for k, val := range e.Headers {
+			texts[val] = at.key("headers").key(k)
 		}
-		for _, t := range texts {
+		for _, t := range slices.Sorted(maps.Keys(texts)) {
 			for _, m := range placeholderRE.FindAllStringSubmatch(t, -1) {
 				if !slices.Contains(names, m[1]) {
-					v.fail(at, "{{%s}} is not a placeholder%s (placeholders: %s)", m[1], didYouMean(m[1], names), strings.Join(names, ", "))
+					v.fail(texts[t], "{{%s}} is not a placeholder%s (placeholders: %s)", m[1], didYouMean(m[1], names), strings.Join(names, ", "))
 				}
 			}
 		}
@@ -291,10 +291,11 @@ func (v *validator) retryHints() {
 			if e == nil {
 				continue
 			}
-			if h, body, err := e.Render(e.sampleVars()); err != nil {
-				v.fail(at.key("on").idx(j), "%v", err)
-			} else if d, ok := r.Read(h, body, now); !ok || d <= 0 {
-				v.fail(at.key("on").idx(j), "error template %s does not carry this hint: no %s %q in its rendered response", id, r.In, r.Name)
+			// A template that does not render has an unknown placeholder, reported by errors().
+			if h, body, err := e.Render(e.sampleVars()); err == nil {
+				if d, ok := r.Read(h, body, now); !ok || d <= 0 {
+					v.fail(at.key("on").idx(j), "error template %s does not carry this hint: no %s %q in its rendered response", id, r.In, r.Name)
+				}
 			}
 		}
 	}
