@@ -252,3 +252,18 @@ func TestResetNext(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeNamesEveryTier keeps the README's list of --preset values in step with the data.
+func TestReadmeNamesEveryTier(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	text := strings.Join(strings.Fields(string(readme)), " ")
+	all, err := All()
+	require.NoError(t, err)
+	for _, p := range all {
+		assert.True(t, strings.Contains(text, "`"+p.Name+".yaml`"), "the README has a section for %s", p.Name)
+		for _, tier := range p.Tiers {
+			assert.True(t, strings.Contains(text, "`"+p.Name+":"+tier.Name+"`"), "the README lists %s:%s", p.Name, tier.Name)
+		}
+	}
+}
