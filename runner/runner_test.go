@@ -283,7 +283,7 @@ func TestRemoteNeedsConfirmation(t *testing.T) {
 	phases, err := planPhases(s)
 	require.NoError(t, err)
 	r := &runState{s: s, phases: phases, tg: tg}
-	require.NoError(t, r.confirm())
+	require.NoError(t, r.confirm(context.Background()))
 	assert.Equal(t, int64(probe.RemoteFreeRequests), r.budget.Unconfirmed, "5 requests go unconfirmed, capped at 20")
 }
 
