@@ -6,17 +6,19 @@ package redistest
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // Binary is the server executable looked up in PATH.
@@ -45,8 +47,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
-	done   chan struct{} // closed when cmd has been waited for
-	log    *bytes.Buffer
+	done   chan struct{} // closed when cmd has been waited for (by watch)
 	paused bool
 }
 
@@ -96,24 +97,27 @@ func (s *Server) start() error {
 	cmd := exec.Command(s.path,
 		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", s.dir, "--daemonize", "no", "--loglevel", "warning", "--logfile", "")
-	log := &bytes.Buffer{}
+	logPath := filepath.Join(s.dir, "redis.log")
+	log, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer log.Close() // the child has its own descriptor
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", s.path, err)
 	}
 	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
+	go watch(cmd, done)
 	s.mu.Lock()
-	s.cmd, s.done, s.log, s.paused = cmd, done, log, false
+	s.cmd, s.done, s.paused = cmd, done, false
 	s.mu.Unlock()
+	logged := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	deadline := time.Now().Add(startTimeout)
 	for {
 		select {
 		case <-done:
-			return fmt.Errorf("%s on %s exited at start: %s", s.path, s.Addr, log.String())
+			return fmt.Errorf("%s on %s exited at start: %s", s.path, s.Addr, logged())
 		default:
 		}
 		if ping(s.Addr) == nil {
@@ -121,10 +125,23 @@ func (s *Server) start() error {
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return fmt.Errorf("%s on %s did not answer PING within %s: %s", s.path, s.Addr, startTimeout, log.String())
+			return fmt.Errorf("%s on %s did not answer PING within %s: %s", s.path, s.Addr, startTimeout, logged())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// watch waits for the server process to exit and closes done; it is the one goroutine a
+// running server has (see IgnoreGoroutines).
+func watch(cmd *exec.Cmd, done chan<- struct{}) {
+	_ = cmd.Wait()
+	close(done)
+}
+
+// IgnoreGoroutines is the goleak option for the goroutine that watches each server process, for
+// tests that check for leaks while a server runs or after one was restarted.
+func IgnoreGoroutines() goleak.Option {
+	return goleak.IgnoreAnyFunction("github.com/ratelab/ratelab/internal/redistest.watch")
 }
 
 // ping sends PING over a fresh connection and expects +PONG.

@@ -40,7 +40,7 @@ var hammerConfigs = map[limiter.Algorithm]limiter.Config{
 
 func TestTwoClientsOneBudget(t *testing.T) {
 	srv := redistest.Start(t) // its process-watching goroutines outlive the test body
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), redistest.IgnoreGoroutines())
 	var stores [2]*Store
 	for i := range stores {
 		s, err := Open(srv.URL, Options{Timeout: 2 * time.Second})

@@ -65,14 +65,17 @@ type Store struct {
 // Open connects to the Redis at rawURL (redis://[user:password@]host:port/db, or rediss:// for
 // TLS) and returns a store that owns the connection; Close releases it. Nothing is sent until
 // the first call (Ping checks the connection). Commands are never resent after a network
-// error, as a resent script could take a cost twice.
+// error, as a resent script could take a cost twice, and a refused connection is not redialled
+// within a call. After a burst of failed dials the client stops dialling (calls then fail at
+// once) and probes Redis every second in the background until it answers; so the store
+// recovers within about a second of Redis's return.
 func Open(rawURL string, o Options) (*Store, error) {
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("redislimit: store URL %q: %v (want redis://host:port/db, e.g. redis://127.0.0.1:6379/0)", redact(rawURL), err)
 	}
 	o = o.withDefaults()
-	opt.MaxRetries = -1
+	opt.MaxRetries, opt.DialerRetries = -1, 1
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = o.Timeout, o.Timeout, o.Timeout
 	opt.ContextTimeoutEnabled = true
 	c := redis.NewClient(opt)
