@@ -11,16 +11,20 @@
 -- at, n the slot's count of writes, and a..x the state (before the op for allow and try, after
 -- it for charge) as each algorithm's out() says.
 --
--- Lua numbers are doubles: every amount and instant is kept below M = 2^52, and products go
--- through base-2^24 limbs so that they are exact.
+-- Lua numbers are doubles: every amount and instant is kept below M = 2^52, and products that
+-- reach it go through base-2^24 limbs so that they are exact.
 
 local M = 4503599627370496
 local BASE = 16777216
 local TWO53 = 9007199254740992
 local MAXTTL = 1e12 -- ms, about 31 years
 
--- Exact wide integers: 6 little-endian limbs of 24 bits.
-local function wide(a) -- a: integer in [0, 2^72)
+-- Exact non-negative integers: a Lua number while below M (exact, and sums of two stay exact),
+-- else a table of 6 little-endian limbs of 24 bits. The operations take either form.
+local function wide(a) -- a: number in [0, 2^72), or already limbs
+	if type(a) ~= "number" then
+		return a
+	end
 	local x = { 0, 0, 0, 0, 0, 0 }
 	for i = 1, 3 do
 		local l = a % BASE
@@ -41,7 +45,13 @@ local function carry(z)
 	return z
 end
 
-local function mul(a, b) -- a, b: integers in [0, 2^72) whose product is below 2^144
+-- mul returns a·b for numbers a, b in [0, 2^72) whose product is below 2^144. A double product
+-- below M is exact (and one whose true value is M or more rounds to M or more).
+local function mul(a, b)
+	local p = a * b
+	if p < M then
+		return p
+	end
 	local x, y = wide(a), wide(b)
 	local z = { 0, 0, 0, 0, 0, 0 }
 	for i = 1, 3 do
@@ -53,6 +63,13 @@ local function mul(a, b) -- a, b: integers in [0, 2^72) whose product is below 2
 end
 
 local function add(x, y)
+	if type(x) == "number" and type(y) == "number" then
+		local s = x + y
+		if s < M then
+			return s
+		end
+	end
+	x, y = wide(x), wide(y)
 	local z = {}
 	for i = 1, 6 do
 		z[i] = x[i] + y[i]
@@ -61,6 +78,10 @@ local function add(x, y)
 end
 
 local function sub(x, y) -- requires x >= y
+	if type(x) == "number" and type(y) == "number" then
+		return x - y
+	end
+	x, y = wide(x), wide(y)
 	local z, b = {}, 0
 	for i = 1, 6 do
 		local v = x[i] - y[i] - b
@@ -75,6 +96,15 @@ local function sub(x, y) -- requires x >= y
 end
 
 local function cmp(x, y)
+	if type(x) == "number" and type(y) == "number" then
+		if x < y then
+			return -1
+		elseif x > y then
+			return 1
+		end
+		return 0
+	end
+	x, y = wide(x), wide(y)
 	for i = 6, 1, -1 do
 		if x[i] ~= y[i] then
 			return x[i] < y[i] and -1 or 1
@@ -84,6 +114,9 @@ local function cmp(x, y)
 end
 
 local function approx(x)
+	if type(x) == "number" then
+		return x
+	end
 	local v = 0
 	for i = 6, 1, -1 do
 		v = v * BASE + x[i]
@@ -95,6 +128,16 @@ end
 -- is 2^53 or more. The float estimate is within a few units; the loops correct it exactly.
 local function divmod(x, d)
 	local q = math.floor(approx(x) / d)
+	if type(x) == "number" and d < M then
+		-- q·d <= x + d < 2^53: exact.
+		local r = x - q * d
+		if r < 0 then
+			q, r = q - 1, r + d
+		elseif r >= d then
+			q, r = q + 1, r - d
+		end
+		return q, r
+	end
 	if q >= TWO53 then
 		return nil
 	end
@@ -103,10 +146,10 @@ local function divmod(x, d)
 		q = q - 1
 		p = mul(q, d)
 	end
-	local r, dw = sub(x, p), wide(d)
-	while cmp(r, dw) >= 0 do
+	local r = sub(x, p)
+	while cmp(r, d) >= 0 do
 		q = q + 1
-		r = sub(r, dw)
+		r = sub(r, d)
 	end
 	return q, approx(r)
 end

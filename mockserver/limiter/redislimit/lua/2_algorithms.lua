@@ -14,7 +14,7 @@ ALG.tb = {
 		end
 		s.whole, s.frac = tonumber(h[4]), tonumber(h[5])
 		if s.last and s.t ~= s.last and s.whole < cap then
-			local missing = sub(mul(cap - s.whole, W), wide(s.frac))
+			local missing = sub(mul(cap - s.whole, W), s.frac)
 			local gained = mul(s.t - s.last, L)
 			if cmp(gained, missing) >= 0 then
 				s.whole, s.frac = cap, 0
@@ -108,7 +108,7 @@ ALG.lb = {
 		end
 		s.whole, s.frac = tonumber(h[4]), tonumber(h[5])
 		if s.last and s.t ~= s.last and (s.whole ~= 0 or s.frac ~= 0) then
-			local have = add(mul(s.whole, s.p[3]), wide(s.frac))
+			local have = add(mul(s.whole, s.p[3]), s.frac)
 			local drained = mul(s.t - s.last, s.p[2])
 			if cmp(drained, have) >= 0 then
 				s.whole, s.frac = 0, 0
@@ -183,7 +183,7 @@ ALG.sw = {
 			return false
 		end
 		local lhs = mul(2 * s.prev, s.start + W - s.t)
-		return cmp(lhs, add(mul(2 * room + s.p[3], W), wide(s.p[4]))) < 0
+		return cmp(lhs, add(mul(2 * room + s.p[3], W), s.p[4])) < 0
 	end,
 	take = function(s, cost) s.curr = s.curr + cost end,
 	charge = function(s, cost)
@@ -246,17 +246,26 @@ local function retry(s, cost)
 	return at
 end
 
+-- newest returns the newest live entry's instant (remembered in s.nw until the tail changes),
+-- or nil when the log is empty.
+local function newest(s)
+	if s.len == 0 then
+		return nil
+	end
+	if s.nw == nil then
+		s.nw = entry(s, s.len - 1)
+	end
+	return s.nw
+end
+
 local function push(s, cost)
 	s.total = sat(s.total + cost)
-	if s.len > 0 then
-		local at = entry(s, s.len - 1)
-		if at == s.t then
-			redis.call("LSET", s.logkey, -1, str(s.t) .. ":" .. str(s.total))
-			return
-		end
+	if newest(s) == s.t then
+		redis.call("LSET", s.logkey, -1, str(s.t) .. ":" .. str(s.total))
+		return
 	end
 	redis.call("RPUSH", s.logkey, str(s.t) .. ":" .. str(s.total))
-	s.len = s.len + 1
+	s.len, s.nw = s.len + 1, s.t
 end
 
 ALG.sl = {
@@ -272,8 +281,10 @@ ALG.sl = {
 		s.len = redis.call("LLEN", s.logkey)
 		local cutoff = s.t - s.p[2]
 		if s.write then
-			-- Drop expired entries from the front, a chunk at a time: amortized O(1).
-			while s.len > 0 do
+			-- Drop expired entries from the front, a chunk at a time: amortized O(1). Usually the
+			-- oldest entry is live and one LINDEX says so.
+			local done = s.len == 0 or entry(s, 0) > cutoff
+			while not done do
 				local es, k = redis.call("LRANGE", s.logkey, 0, 31), 0
 				for i, e in ipairs(es) do
 					local at, total = parse(e)
@@ -286,9 +297,7 @@ ALG.sl = {
 					redis.call("LTRIM", s.logkey, k, -1)
 					s.len = s.len - k
 				end
-				if k < #es then
-					break
-				end
+				done = s.len == 0 or k < #es
 			end
 		else
 			-- Skip them by binary search, O(log n) however many have expired.
@@ -337,7 +346,7 @@ ALG.sl = {
 			end
 			amount, s.total = amount - (total - before), before
 			redis.call("RPOP", s.logkey)
-			s.len = s.len - 1
+			s.len, s.nw = s.len - 1, nil
 		end
 		if s.len == 0 then
 			s.base, s.total = 0, 0
@@ -347,16 +356,12 @@ ALG.sl = {
 		if s.len == 0 then
 			return 0
 		end
-		return entry(s, s.len - 1) + s.p[2] - s.t
+		return newest(s) + s.p[2] - s.t
 	end,
 	save = function(s) return s.base, s.total, nil end,
 	-- out: the sum, the newest entry's instant (-1 when empty) and the retry entry of the op's cost.
 	out = function(s, cost)
-		local newest = -1
-		if s.len > 0 then
-			newest = entry(s, s.len - 1)
-		end
-		return s.total - s.base, newest, retry(s, cost)
+		return s.total - s.base, newest(s) or -1, retry(s, cost)
 	end,
 }
 
