@@ -33,7 +33,7 @@ func TestFixedWindowOpenedByFirstRequest(t *testing.T) {
 		retry   time.Duration
 	}{
 		{at: ms(5300), allowed: true, remain: 1, reset: 10 * time.Second}, // opens [5.3 s, 15.3 s)
-		{at: ms(6000), allowed: true, remain: 0, reset: ms(9300)},         //
+		{at: ms(6000), allowed: true, remain: 0, reset: ms(9300)},
 		{at: ms(7000), allowed: false, remain: 0, reset: ms(8300), retry: ms(8300)},
 		{at: ms(15300), allowed: true, remain: 1, reset: 10 * time.Second}, // the next opens at once
 		{at: ms(40000), peek: true, allowed: true, remain: 2, reset: 10 * time.Second},
