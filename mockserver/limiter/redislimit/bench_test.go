@@ -133,7 +133,7 @@ func BenchmarkAllowAll(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		reqs[i] = Request{l, 1}
+		reqs[i] = Request{Limiter: l, Cost: 1}
 	}
 	b.Run("one-round-trip", func(b *testing.B) {
 		for b.Loop() {

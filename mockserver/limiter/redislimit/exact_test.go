@@ -82,7 +82,7 @@ func newPair(t *testing.T, s *Store, rng *rand.Rand, a limiter.Algorithm, large 
 func TestAllowAllAsTheAccount(t *testing.T) {
 	s, _ := startStore(t, Options{})
 	ctx := context.Background()
-	for seed := range 6 {
+	for seed := range 12 {
 		rng := rand.New(rand.NewPCG(99, uint64(seed)))
 		n := 2 + rng.IntN(3)
 		ls := make([]*Limiter, n)
@@ -95,7 +95,8 @@ func TestAllowAllAsTheAccount(t *testing.T) {
 		for j, e := range seq {
 			reqs := make([]Request, n)
 			for i := range n {
-				reqs[i] = Request{ls[i], e.cost * int64(i+1)}
+				// The last limiter is now and then a shadow that is only charged.
+				reqs[i] = Request{Limiter: ls[i], Cost: e.cost * int64(i+1), Charge: i == n-1 && j%3 == 0}
 			}
 			got, err := s.AllowAllAt(ctx, e.at, reqs)
 			require.NoError(t, err)
@@ -107,10 +108,15 @@ func TestAllowAllAsTheAccount(t *testing.T) {
 	}
 }
 
-// accountAdmit is AllowAll in process, as the mock's account admits a request.
+// accountAdmit is AllowAll in process, as the mock's account admits a request: the limiters
+// asked in order, and on a refusal those that took their cost given it back and those after it
+// only asked; the shadows charged once the request is admitted.
 func accountAdmit(ins []limiter.Limiter, now time.Time, reqs []Request) Outcome {
 	out := Outcome{Admitted: true, Refused: -1, Decisions: make([]limiter.Decision, len(ins)), States: make([]limiter.Decision, len(ins))}
 	for i, in := range ins {
+		if reqs[i].Charge {
+			continue
+		}
 		d := in.Allow(now, reqs[i].Cost)
 		out.Decisions[i] = d
 		switch {
@@ -119,11 +125,19 @@ func accountAdmit(ins []limiter.Limiter, now time.Time, reqs []Request) Outcome 
 		case out.Admitted && !d.Allowed:
 			out.Admitted, out.Refused = false, i
 			for k := range i {
-				ins[k].Charge(now, -reqs[k].Cost)
+				if !reqs[k].Charge {
+					ins[k].Charge(now, -reqs[k].Cost)
+				}
 			}
 		}
 	}
 	for i, in := range ins {
+		if reqs[i].Charge {
+			if out.Admitted {
+				in.Charge(now, reqs[i].Cost)
+			}
+			out.Decisions[i] = in.Peek(now)
+		}
 		out.States[i] = in.Peek(now)
 	}
 	return out

@@ -178,17 +178,20 @@ func (l *Limiter) one(ctx context.Context, now *time.Time, o op, cost int64) (li
 type Request struct {
 	Limiter *Limiter
 	Cost    int64
+	// Charge makes this limiter count the cost when the others admit, without being asked
+	// (as the mock's advertised shadow limiters are): it never refuses.
+	Charge bool
 }
 
 // Outcome is AllowAll's answer.
 type Outcome struct {
-	// Admitted reports whether every limiter admitted its cost (and took it).
+	// Admitted reports whether every limiter asked admitted its cost (and took it).
 	Admitted bool
 	// Refused is the index of the first request that did not fit, -1 when admitted.
 	Refused int
 	// Decisions[i] is request i's Allow decision: when admitted, the one that took its cost;
 	// when refused, the one Allow would have given (RetryAfter > 0 on every limiter that
-	// refuses), nothing having been taken.
+	// refuses), nothing having been taken. For a Charge request it is its state, as States[i].
 	Decisions []limiter.Decision
 	// States[i] is request i's limiter after the call, as Peek would report it: the header
 	// values of a refused request.
@@ -196,8 +199,9 @@ type Outcome struct {
 }
 
 // AllowAll decides a request costing reqs[i].Cost on every reqs[i].Limiter atomically, at
-// Redis's current time and in one round trip: either every limiter admits and takes its cost,
-// or none takes anything. The limiters' keys must differ.
+// Redis's current time and in one round trip: either every limiter admits and takes its cost
+// (and the Charge requests' limiters are charged), or none takes anything. The limiters' keys
+// must differ.
 func (s *Store) AllowAll(ctx context.Context, reqs []Request) (Outcome, error) {
 	return s.allowAll(ctx, nil, reqs)
 }
@@ -219,6 +223,9 @@ func (s *Store) allowAll(ctx context.Context, now *time.Time, reqs []Request) (O
 		}
 		seen[r.Limiter.Key()] = true
 		slots[i] = slot{r.Limiter, opAllow, r.Cost}
+		if r.Charge {
+			slots[i].op = opCharge
+		}
 	}
 	res, err := s.run(ctx, now, true, slots)
 	if err != nil {
@@ -227,7 +234,7 @@ func (s *Store) allowAll(ctx context.Context, now *time.Time, reqs []Request) (O
 	out := Outcome{Admitted: true, Refused: -1, Decisions: make([]limiter.Decision, len(res)), States: make([]limiter.Decision, len(res))}
 	for i, r := range res {
 		out.Decisions[i], out.States[i] = r.decision, r.state
-		if !r.decision.Allowed && out.Admitted {
+		if slots[i].op == opAllow && !r.rec.fits && out.Admitted {
 			out.Admitted, out.Refused = false, i
 		}
 	}

@@ -109,9 +109,9 @@ func TestAllowAllValidation(t *testing.T) {
 	c := limiter.Config{Algorithm: limiter.TokenBucket, Limit: 5}
 	a, _ := s.Limiter("a", c)
 	b, _ := other.Limiter("b", c)
-	_, err := s.AllowAll(context.Background(), []Request{{a, 1}, {a, 2}})
+	_, err := s.AllowAll(context.Background(), []Request{{Limiter: a, Cost: 1}, {Limiter: a, Cost: 2}})
 	assert.ErrorContains(t, err, `key "a" appears twice`)
-	_, err = s.AllowAll(context.Background(), []Request{{a, 1}, {b, 2}})
+	_, err = s.AllowAll(context.Background(), []Request{{Limiter: a, Cost: 1}, {Limiter: b, Cost: 2}})
 	assert.ErrorContains(t, err, "request 1: limiter not made by this store")
 	_, err = a.AllowAt(context.Background(), time.Unix(-1, 0), 1)
 	assert.ErrorContains(t, err, "outside the store's range")

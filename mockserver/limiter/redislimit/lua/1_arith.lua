@@ -3,7 +3,8 @@
 -- calling convention and decode.go turns the returned state into header values.
 --
 -- ARGV: now (Unix microseconds; "" reads Redis's clock with TIME), mode ("each": every slot
--- does its own op; "all": every slot allows its cost, and all take it or none does), expiry
+-- does its own op; "all": the allowing slots all take their cost or none does, and the
+-- charging slots are charged only when they do), expiry
 -- margin in ms, then per slot 9 fields: op (1 allow, 2 charge, 3 try: allow without taking),
 -- cost, algorithm, config fingerprint, p1..p5.
 -- KEYS: per slot, the state hash and the sliding log's list.

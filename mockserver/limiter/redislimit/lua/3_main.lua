@@ -16,22 +16,10 @@ end
 local all = ARGV[2] == "all"
 local margin = tonumber(ARGV[3])
 
-local slots = {}
-for i = 1, (#ARGV - 3) / 9 do
-	local o = 3 + (i - 1) * 9
-	local s = {
-		op = tonumber(ARGV[o + 1]),
-		cost = tonumber(ARGV[o + 2]),
-		alg = ALG[ARGV[o + 3]],
-		fp = ARGV[o + 4],
-		p = { tonumber(ARGV[o + 5]), tonumber(ARGV[o + 6]), tonumber(ARGV[o + 7]), tonumber(ARGV[o + 8]), tonumber(ARGV[o + 9]) },
-		key = KEYS[2 * i - 1],
-		logkey = KEYS[2 * i],
-	}
-	if all then
-		s.op = 1
-	end
-	s.write = s.op ~= 3
+-- load reads a slot's state and advances it to the slot's instant, the later of now and the
+-- last instant it saw. A slot that does not write (a try, or a charge of a refused request in
+-- "all" mode) changes nothing, not even the instant it saw, as its limiter is not consulted.
+local function load(s)
 	local h = redis.call("HMGET", s.key, "fp", "last", "n", "a", "b", "c")
 	s.fresh = h[1] ~= s.fp
 	s.n = 0
@@ -43,15 +31,37 @@ for i = 1, (#ARGV - 3) / 9 do
 		s.t = s.last
 	end
 	s.alg.load(s, h)
-	slots[i] = s
 end
 
--- Decide: in "all" mode every slot must fit for any to take its cost.
+local slots = {}
+for i = 1, (#ARGV - 3) / 9 do
+	local o = 3 + (i - 1) * 9
+	slots[i] = {
+		op = tonumber(ARGV[o + 1]),
+		cost = tonumber(ARGV[o + 2]),
+		alg = ALG[ARGV[o + 3]],
+		fp = ARGV[o + 4],
+		p = { tonumber(ARGV[o + 5]), tonumber(ARGV[o + 6]), tonumber(ARGV[o + 7]), tonumber(ARGV[o + 8]), tonumber(ARGV[o + 9]) },
+		key = KEYS[2 * i - 1],
+		logkey = KEYS[2 * i],
+	}
+end
+
+-- Decide: in "all" mode every allowing slot must fit for any to take its cost, and the charging
+-- slots are charged (loaded, written) only then.
 local admit = true
 for _, s in ipairs(slots) do
 	if s.op ~= 2 then
+		s.write = s.op == 1
+		load(s)
 		s.fits = s.alg.fits(s, math.max(s.cost, 0))
 		admit = admit and s.fits
+	end
+end
+for _, s in ipairs(slots) do
+	if s.op == 2 then
+		s.write = admit or not all
+		load(s)
 	end
 end
 
@@ -60,7 +70,10 @@ for _, s in ipairs(slots) do
 	local a, b, c
 	local cost, taken = math.max(s.cost, 0), false
 	if s.op == 2 then
-		s.alg.charge(s, s.cost)
+		if s.write then
+			s.alg.charge(s, s.cost)
+			taken = true
+		end
 		a, b, c = s.alg.out(s, 0)
 	else
 		a, b, c = s.alg.out(s, cost)
