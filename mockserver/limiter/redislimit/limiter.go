@@ -55,6 +55,8 @@ const (
 // share one budget. Its methods mirror limiter.Limiter's, with a context, an error, and Redis's
 // clock: Allow decides at Redis's current time; AllowAt at a given instant, for tests and for
 // callers that keep virtual time (all callers of one key must then pass instants on one clock).
+// A sliding log also uses the key Key()+":log"; with Redis Cluster the key needs a hash tag
+// (Key's have one) so that both live on one node.
 type Limiter struct {
 	store *Store
 	keys  []string // the state hash and the sliding log's list

@@ -1,6 +1,7 @@
 -- redislimit: decide requests on one or more rate limiters atomically, in one round trip.
--- The algorithms are those of the Go package limiter, decided exactly; script.go describes the
--- calling convention and decode.go turns the returned state into header values.
+-- The algorithms are those of the Go package limiter, decided exactly; limiter.go (Store.run)
+-- sends the arguments below and decode.go turns the returned state into header values. The
+-- three files lua/1_arith.lua, 2_algorithms.lua and 3_main.lua are one script.
 --
 -- ARGV: now (Unix microseconds; "" reads Redis's clock with TIME), mode ("each": every slot
 -- does its own op; "all": the allowing slots all take their cost or none does, and the
