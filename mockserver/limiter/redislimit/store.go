@@ -145,7 +145,8 @@ func Key(account, dimension string) string {
 var ErrUnavailable = errors.New("redis store unavailable")
 
 // UnavailableError is returned when Redis could not be reached or could not serve the call:
-// the caller answers 503 or fails open. The store reconnects by itself on a later call.
+// the caller answers 503 or fails open. The store reconnects by itself on a later call. A call
+// that timed out may still have been applied by Redis (a hung server runs it when it resumes).
 type UnavailableError struct {
 	Addr string // the Redis address
 	Err  error  // what the client reported
