@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -41,11 +42,11 @@ func TestDecodeErrors(t *testing.T) {
 		want     []string
 	}{
 		{name: "unknown field in a tier", old: "    default: true\n", new: "    default: true\n    defualt_tier: x\n", at: "defualt_tier",
-			want: []string{`unknown field "defualt_tier" in a tier (valid: name, description, default, legacy, spend_cap, limits, source, illustrative, unverified, note)`}},
+			want: []string{`tiers[0]: unknown field "defualt_tier"; valid: name, description, default, legacy, spend_cap, limits, source, illustrative, unverified, note`}},
 		{name: "unknown top-level field", old: "summary:", new: "sumary: x\nsummary:", at: "sumary",
-			want: []string{`unknown field "sumary" in the preset (valid: schema, name, provider, version, summary, sources,`}},
+			want: []string{`unknown field "sumary"; did you mean "summary"?`}},
 		{name: "unknown limit dimension", old: "otpm: 100}", new: "otpm: 100, rpn: 5}", at: "rpn",
-			want: []string{`unknown field "rpn" in a tier's limits entry (valid: rpm, rpd, tpm, itpm, otpm, tpd, source,`}},
+			want: []string{`tiers[0].limits.small: unknown field "rpn"; did you mean "rpm"?`}},
 		{name: "source id misspelt", old: "  auth: x-api-key\n  source: docs", new: "  auth: x-api-key\n  source: doc", at: "source: doc\n",
 			want: []string{`api.source: "doc" is not a source id (did you mean "docs"?) (sources: docs)`}},
 		{name: "no default tier", old: "    default: true\n", new: "", at: "tiers:",
@@ -69,7 +70,7 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "illustrative without a reason", old: "    default: true\n", new: "    default: true\n    illustrative: true\n", at: "- name: base",
 			want: []string{"tiers[0].note: missing: an illustrative or unverified rule says why in a note"}},
 		{name: "key given twice", old: "name: minimal\n", new: "name: minimal\nname: other\n", at: "name: other",
-			want: []string{`mapping key "name" already defined at line 3`}},
+			want: []string{`field "name" given twice (first at line 3)`}},
 		{name: "two documents", old: "", new: "---\nschema: x\n", want: []string{"more than one YAML document"}},
 		{name: "syntax error", old: "summary: One class, one tier.", new: "summary: [unclosed", want: []string{"minimal.yaml:"}},
 		{name: "version not a date", old: "version: 2026-12-07", new: "version: soon", at: "version: soon",
@@ -91,8 +92,8 @@ func TestDecodeErrors(t *testing.T) {
 			}
 			_, err := Decode("minimal.yaml", []byte(src))
 			require.Error(t, err)
-			var perr *Error
-			require.True(t, errors.As(err, &perr), "a *presets.Error, got %T", err)
+			var perr *strictyaml.Error
+			require.True(t, errors.As(err, &perr), "a *strictyaml.Error, got %T", err)
 			msg := err.Error()
 			for _, w := range c.want {
 				assert.Contains(t, msg, w)

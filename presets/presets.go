@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+
+	"github.com/ratelab/ratelab/internal/suggest"
 )
 
 // files holds the bundled presets, one <name>.yaml each.
@@ -45,7 +47,7 @@ func All() ([]*Preset, error) {
 func Get(name string) (*Preset, error) {
 	names := Names()
 	if !slices.Contains(names, name) {
-		return nil, fmt.Errorf("unknown preset %q%s (presets: %s)", name, didYouMean(name, names), strings.Join(names, ", "))
+		return nil, fmt.Errorf("unknown preset %q%s (presets: %s)", name, suggest.DidYouMean(name, names), strings.Join(names, ", "))
 	}
 	file := name + ".yaml"
 	data, err := files.ReadFile(file)
@@ -95,7 +97,7 @@ func (p *Preset) Tier(name string) (*Tier, error) {
 	if name == "" {
 		return nil, fmt.Errorf("preset %s: empty tier after ':' (tiers: %s)", p.Name, p.tierList())
 	}
-	return nil, fmt.Errorf("preset %s has no tier %q%s (tiers: %s)", p.Name, name, didYouMean(name, names), p.tierList())
+	return nil, fmt.Errorf("preset %s has no tier %q%s (tiers: %s)", p.Name, name, suggest.DidYouMean(name, names), p.tierList())
 }
 
 // tierList names the tiers for a message: "evaluation, start (default), …, tier-1-2025 (legacy)".

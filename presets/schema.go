@@ -1,9 +1,9 @@
 package presets
 
 import (
-	"fmt"
 	"time"
 
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -314,14 +314,14 @@ type Reset struct {
 // Duration is a time.Duration written as Go writes it ("1m", "24h", "10s").
 type Duration time.Duration
 
-// UnmarshalYAML reads a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+// DecodeYAML reads a Go duration string.
+func (d *Duration) DecodeYAML(dec *strictyaml.Decoder, n *yaml.Node, path string) {
 	v, err := time.ParseDuration(n.Value)
 	if n.Kind != yaml.ScalarNode || err != nil || v <= 0 {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a positive duration like 1s, 1m or 24h", n.Line, n.Value)}}
+		dec.Fail(n, path, "%s is not a positive duration like 1s, 1m or 24h", strictyaml.Describe(n))
+		return
 	}
 	*d = Duration(v)
-	return nil
 }
 
 // MarshalYAML writes the duration as Go does.

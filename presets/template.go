@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ratelab/ratelab/internal/suggest"
 )
 
 // Placeholder is a value an error template may ask for, written {{name}} in the template.
@@ -246,7 +248,7 @@ func (v *validator) errors() {
 		}
 		for k := range e.Vars {
 			if !slices.Contains(names, k) {
-				v.fail(at.key("vars").key(k), "%q is not a placeholder%s (placeholders: %s)", k, didYouMean(k, names), strings.Join(names, ", "))
+				v.fail(at.key("vars").key(k), "%q is not a placeholder%s (placeholders: %s)", k, suggest.DidYouMean(k, names), strings.Join(names, ", "))
 			}
 		}
 		texts := map[string]path{e.Body: at.key("body")}
@@ -256,7 +258,7 @@ func (v *validator) errors() {
 		for _, t := range slices.Sorted(maps.Keys(texts)) {
 			for _, m := range placeholderRE.FindAllStringSubmatch(t, -1) {
 				if !slices.Contains(names, m[1]) {
-					v.fail(texts[t], "{{%s}} is not a placeholder%s (placeholders: %s)", m[1], didYouMean(m[1], names), strings.Join(names, ", "))
+					v.fail(texts[t], "{{%s}} is not a placeholder%s (placeholders: %s)", m[1], suggest.DidYouMean(m[1], names), strings.Join(names, ", "))
 				}
 			}
 		}

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/internal/suggest"
 )
 
 // Enumerations of the schema, in the order messages list them.
@@ -39,13 +40,14 @@ var (
 // validator collects every problem of one decoded file with its position.
 type validator struct {
 	file     string
-	root     *yaml.Node
+	d        *strictyaml.Decoder // where each field is written
 	p        *Preset
-	problems []Problem
+	problems []strictyaml.Problem
 }
 
 func (v *validator) fail(at path, format string, args ...any) {
-	v.problems = append(v.problems, Problem{File: v.file, Line: lineOf(v.root, at), Path: at.String(), Msg: fmt.Sprintf(format, args...)})
+	p := positionOf(v.d, at)
+	v.problems = append(v.problems, strictyaml.Problem{File: v.file, Line: p.Line, Col: p.Col, Path: at.String(), Msg: fmt.Sprintf(format, args...)})
 }
 
 // oneOf checks that s is one of valid.
@@ -56,7 +58,7 @@ func (v *validator) oneOf(at path, s string, valid []string) bool {
 	if s == "" {
 		v.fail(at, "missing: want one of %s", strings.Join(valid, ", "))
 	} else {
-		v.fail(at, "%q is not one of %s%s", s, strings.Join(valid, ", "), didYouMean(s, valid))
+		v.fail(at, "%q is not one of %s%s", s, strings.Join(valid, ", "), suggest.DidYouMean(s, valid))
 	}
 	return false
 }
@@ -138,7 +140,7 @@ func (v *validator) provenance() {
 		case r.prov.Source == "":
 			v.fail(r.path.key("source"), "missing: name the source this rule was read from (sources: %s)", strings.Join(ids, ", "))
 		case v.p.Source(r.prov.Source) == nil:
-			v.fail(r.path.key("source"), "%q is not a source id%s (sources: %s)", r.prov.Source, didYouMean(r.prov.Source, ids), strings.Join(ids, ", "))
+			v.fail(r.path.key("source"), "%q is not a source id%s (sources: %s)", r.prov.Source, suggest.DidYouMean(r.prov.Source, ids), strings.Join(ids, ", "))
 		}
 		if (r.prov.Illustrative || r.prov.Unverified) && strings.TrimSpace(r.prov.Note) == "" {
 			v.fail(r.path.key("note"), "missing: an illustrative or unverified rule says why in a note")
@@ -177,7 +179,7 @@ func (v *validator) errorRef(at path, id string, required bool) {
 		for _, e := range v.p.Errors {
 			ids = append(ids, e.ID)
 		}
-		v.fail(at, "%q is not an error template id%s (errors: %s)", id, didYouMean(id, ids), strings.Join(ids, ", "))
+		v.fail(at, "%q is not an error template id%s (errors: %s)", id, suggest.DidYouMean(id, ids), strings.Join(ids, ", "))
 	}
 }
 
@@ -207,7 +209,7 @@ func (v *validator) classes() {
 				v.fail(at.key("pool"), "classes share pools only with scope.pool: class (this preset's budgets are per model)")
 			}
 			if !slices.Contains(names, c.Pool) {
-				v.fail(at.key("pool"), "%q is not a class name%s", c.Pool, didYouMean(c.Pool, names))
+				v.fail(at.key("pool"), "%q is not a class name%s", c.Pool, suggest.DidYouMean(c.Pool, names))
 			}
 		}
 		pools[c.pool()] = true
@@ -220,7 +222,7 @@ func (v *validator) classes() {
 		}
 	}
 	if !slices.Contains(names, p.Models.Fallback) {
-		v.fail(path{"models", "fallback"}, "%q is not a class name%s (classes: %s)", p.Models.Fallback, didYouMean(p.Models.Fallback, names), strings.Join(names, ", "))
+		v.fail(path{"models", "fallback"}, "%q is not a class name%s (classes: %s)", p.Models.Fallback, suggest.DidYouMean(p.Models.Fallback, names), strings.Join(names, ", "))
 	}
 	for i, s := range p.Models.StripPrefixes {
 		if s == "" || s != strings.ToLower(s) {
@@ -328,7 +330,7 @@ func (v *validator) tiers() {
 
 func (v *validator) limits(at path, pool string, pools []string, l *PoolLimits) {
 	if !slices.Contains(pools, pool) {
-		v.fail(at, "%q is not a class pool%s (pools: %s)", pool, didYouMean(pool, pools), strings.Join(pools, ", "))
+		v.fail(at, "%q is not a class pool%s (pools: %s)", pool, suggest.DidYouMean(pool, pools), strings.Join(pools, ", "))
 		return
 	}
 	if l == nil || len(l.Set()) == 0 {

@@ -34,6 +34,7 @@ type Decoder struct {
 	file     string
 	problems []Problem
 	pos      map[string]Position // field path → position of its value
+	keys     map[string]Position // field path → position of its key (RecordPositions)
 	bad      map[string]bool     // field paths that failed to decode
 	nodes    int
 	depth    int
@@ -45,7 +46,7 @@ func (d *Decoder) Mark(path string, n *yaml.Node) { d.pos[path] = Position{n.Lin
 
 // NewDecoder returns a decoder whose problems name file.
 func NewDecoder(file string) *Decoder {
-	return &Decoder{file: file, pos: map[string]Position{}, bad: map[string]bool{}}
+	return &Decoder{file: file, pos: map[string]Position{}, keys: map[string]Position{}, bad: map[string]bool{}}
 }
 
 // Problems returns the problems found so far, in the order found.
@@ -56,6 +57,13 @@ func (d *Decoder) Add(p Problem) { d.problems = append(d.problems, p) }
 
 // Positions returns the position of every value decoded, by field path.
 func (d *Decoder) Positions() map[string]Position { return d.pos }
+
+// KeyPosition returns where the key of the field at path is written (recorded by
+// RecordPositions), false for a sequence item or a field not written.
+func (d *Decoder) KeyPosition(path string) (Position, bool) {
+	p, ok := d.keys[path]
+	return p, ok
+}
 
 // Bad returns the field paths that failed to decode.
 func (d *Decoder) Bad() map[string]bool { return d.bad }

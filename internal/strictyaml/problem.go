@@ -100,8 +100,9 @@ func LineOf(msg string) (line int, rest string, ok bool) {
 	return line, m[2], true
 }
 
-// RecordPositions notes the position of every value under n, starting at path, so that problems
-// found later in a section decoded some other way still get a line and column.
+// RecordPositions notes the position of every value under n, and of every key, starting at
+// path, so that problems found later (validation, or a section decoded some other way) still
+// get a line and column.
 func (d *Decoder) RecordPositions(n *yaml.Node, path string) { d.recordPositions(n, path, 0) }
 
 func (d *Decoder) recordPositions(n *yaml.Node, path string, depth int) {
@@ -118,7 +119,11 @@ func (d *Decoder) recordPositions(n *yaml.Node, path string, depth int) {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if k := n.Content[i]; k.Kind == yaml.ScalarNode {
-				d.recordPositions(n.Content[i+1], Join(path, k.Value), depth+1)
+				p := Join(path, k.Value)
+				if _, ok := d.keys[p]; !ok {
+					d.keys[p] = Position{k.Line, k.Column}
+				}
+				d.recordPositions(n.Content[i+1], p, depth+1)
 			}
 		}
 	case yaml.SequenceNode:

@@ -66,3 +66,12 @@ func Distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// DidYouMean returns ` (did you mean "x"?)` for the name word most likely misspells (Closest),
+// "" when none: a clause to append to an error that names the unknown word.
+func DidYouMean(word string, names []string) string {
+	if c := Closest(word, names); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return ""
+}

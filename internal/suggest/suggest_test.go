@@ -57,3 +57,11 @@ func TestClosestFields(t *testing.T) {
 		assert.Equal(t, tc.want, Closest(tc.in, fields), tc.in)
 	}
 }
+
+func TestDidYouMean(t *testing.T) {
+	t.Parallel()
+	names := []string{"retry-after", "aimd", "tier-1", "tier-2"}
+	assert.Equal(t, ` (did you mean "retry-after"?)`, DidYouMean("retry-afer", names))
+	assert.Equal(t, ` (did you mean "aimd"?)`, DidYouMean("aimdd", names))
+	assert.Equal(t, "", DidYouMean("qqqqqqqq", names))
+}

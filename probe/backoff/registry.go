@@ -108,7 +108,7 @@ func New(spec Spec) (*Strategy, error) {
 	def, ok := Lookup(spec.Name)
 	if !ok {
 		return nil, fmt.Errorf("unknown strategy %q%s; valid strategies: %s",
-			spec.Name, didYouMean(spec.Name, Names()), strings.Join(Names(), ", "))
+			spec.Name, suggest.DidYouMean(spec.Name, Names()), strings.Join(Names(), ", "))
 	}
 	v := values{}
 	for _, p := range def.Params {
@@ -126,7 +126,7 @@ func New(spec Spec) (*Strategy, error) {
 				return nil, fmt.Errorf("strategy %s: unknown parameter %q: it takes no parameters", def.Name, a.Name)
 			}
 			return nil, fmt.Errorf("strategy %s: unknown parameter %q%s; valid parameters: %s",
-				def.Name, a.Name, didYouMean(a.Name, names), strings.Join(names, ", "))
+				def.Name, a.Name, suggest.DidYouMean(a.Name, names), strings.Join(names, ", "))
 		}
 		x, err := p.parse(a.Value)
 		if err != nil {
@@ -280,13 +280,4 @@ func paramNames(d Definition) []string {
 		out[i] = p.Name
 	}
 	return out
-}
-
-// didYouMean returns ` (did you mean "x"?)` for the name s most likely misspells
-// (suggest.Closest), "" when none.
-func didYouMean(s string, names []string) string {
-	if c := suggest.Closest(s, names); c != "" {
-		return fmt.Sprintf(" (did you mean %q?)", c)
-	}
-	return ""
 }

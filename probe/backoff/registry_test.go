@@ -178,12 +178,6 @@ func TestListFitsIn100Columns(t *testing.T) {
 	}
 }
 
-func TestDidYouMean(t *testing.T) {
-	assert.Equal(t, ` (did you mean "retry-after"?)`, didYouMean("retry-afer", Names()))
-	assert.Equal(t, ` (did you mean "aimd"?)`, didYouMean("aimdd", Names()))
-	assert.Equal(t, "", didYouMean("qqqqqqqq", Names()))
-}
-
 func FuzzParseList(f *testing.F) {
 	for _, s := range []string{"full-jitter", "a(b=1,c=2),d", "a((", "x(y=1)),", " a ( b = 1 ) ", "a,b(c=d=e)"} {
 		f.Add(s)
