@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -92,33 +93,14 @@ func mustLoad(t *testing.T, src string) *Scenario {
 	return s
 }
 
-// evalScenario is a scenario with a threshold of every kind.
-const evalScenario = `mock:
-phases:
-  - probe: {find: true}
-  - compare:
-      strategies: [none, full-jitter, {name: full-jitter, label: fj-fast, params: {cap: 1s}}]
-      clients: [10, 50]
-      mode: both
-expect:
-  limits:
-    requests:
-      effective_per_minute: {within: 5%, of: 50}
-      advertised_per_minute: 50
-      burst: ">= 40"
-      algorithm: token-bucket
-      gap: false
-    output_tokens: {effective_per_minute: "> 1000"}
-  binding: output_tokens
-  accounting: {rejected_count: true, output_precharged: false}
-  rate_limited_share: {below: 10%}
-  error_share: "< 0.01"
-  dropped: 0
-  strategies:
-    all: {failed: 0}
-    full-jitter: {p95: "< 30s", makespan_ratio: "<= 1.5", mode: sim}
-    fj-fast: {amplification: {below: 2}}
-`
+// evalScenario is a scenario with a threshold of every kind (threshold's test data).
+var evalScenario = func() string {
+	b, err := os.ReadFile("../threshold/testdata/every-threshold.yaml")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // TestEvalScenarioLoads: a scenario with a threshold of every kind is valid.
 func TestEvalScenarioLoads(t *testing.T) {

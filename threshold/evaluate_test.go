@@ -1,6 +1,7 @@
 package threshold
 
 import (
+	"os"
 	"testing"
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
@@ -26,29 +27,10 @@ func expectOf(t *testing.T, src string) *Expect {
 	return doc.Expect
 }
 
-// evalScenario has a threshold of every kind.
-const evalScenario = `expect:
-  limits:
-    requests:
-      effective_per_minute: {within: 5%, of: 50}
-      advertised_per_minute: 50
-      burst: ">= 40"
-      algorithm: token-bucket
-      gap: false
-    output_tokens: {effective_per_minute: "> 1000"}
-  binding: output_tokens
-  accounting: {rejected_count: true, output_precharged: false}
-  rate_limited_share: {below: 10%}
-  error_share: "< 0.01"
-  dropped: 0
-  strategies:
-    all: {failed: 0}
-    full-jitter: {p95: "< 30s", makespan_ratio: "<= 1.5", mode: sim}
-    fj-fast: {amplification: {below: 2}}
-`
-
 func TestEvaluate(t *testing.T) {
-	e := expectOf(t, evalScenario)
+	src, err := os.ReadFile("testdata/every-threshold.yaml")
+	require.NoError(t, err)
+	e := expectSection(t, src)
 	s := &summary.Summary{
 		Limits: []infer.Limit{
 			{Dimension: "requests", AdvertisedPerMinute: f(50), EffectivePerMinute: f(49.7), Burst: f(50), Algorithm: "token-bucket"},
