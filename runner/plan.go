@@ -259,7 +259,7 @@ func planCompare(c *scenario.ComparePhase, base string) (*comparePlan, *strictya
 
 // newStrategy builds a scenario strategy from the backoff table.
 func newStrategy(st scenario.Strategy) (*backoff.Strategy, error) {
-	return backoff.New(backoff.SpecOf(st.Name, st.Params))
+	return backoff.New(st.Spec())
 }
 
 // normalizedParams returns a strategy's parameters as run.json holds them after a re-read

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -70,8 +71,9 @@ func TestDefaults(t *testing.T) {
 			for _, st := range s.Phases[0].Compare.Strategies {
 				labels = append(labels, st.Label)
 			}
-			assert.Equal(t, append(append([]string{}, testStrategies...), "fj-fast"), labels)
-			assert.Equal(t, Params{"cap": "1s"}, s.Phases[0].Compare.Strategies[4].Params)
+			names := backoff.Names()
+			assert.Equal(t, append(append([]string{}, names...), "fj-fast"), labels)
+			assert.Equal(t, Params{"cap": "1s"}, s.Phases[0].Compare.Strategies[len(names)].Params)
 		}},
 	}
 	for _, tt := range tests {

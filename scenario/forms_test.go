@@ -50,11 +50,11 @@ func TestClientsForms(t *testing.T) {
 }
 
 func TestStrategiesForms(t *testing.T) {
-	s := mustLoad(t, "mock:\nphases:\n  - compare: {strategies: 'none, retry-after'}\n  - compare:\n      strategies:\n        - none\n        - name: full-jitter\n          params: {base: 0.5, cap: 30s, attempts: 6, honour: true}\n")
+	s := mustLoad(t, "mock:\nphases:\n  - compare: {strategies: 'none, retry-after'}\n  - compare:\n      strategies:\n        - none\n        - name: full-jitter\n          params: {base: 0.5, cap: 30s, max-attempts: 6}\n")
 	assert.Equal(t, Strategies{{Name: "none", Label: "none"}, {Name: "retry-after", Label: "retry-after"}}, s.Phases[0].Compare.Strategies)
 	assert.Equal(t, Strategies{
 		{Name: "none", Label: "none"},
-		{Name: "full-jitter", Label: "full-jitter", Params: Params{"base": 0.5, "cap": "30s", "attempts": 6, "honour": true}},
+		{Name: "full-jitter", Label: "full-jitter", Params: Params{"base": 0.5, "cap": "30s", "max-attempts": 6}},
 	}, s.Phases[1].Compare.Strategies)
 }
 

@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -13,9 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
-
-// testStrategies stands in for the backoff package's strategy table.
-var testStrategies = []string{"none", "exponential", "full-jitter", "retry-after"}
 
 // testMock stands in for the mock server's configuration.
 type testMock struct {
@@ -28,27 +24,10 @@ type testMock struct {
 	} `yaml:"limits"`
 }
 
-// testOptions wires hooks that behave like the real ones: strict decoding of the mock section,
-// strategy names, and a parameter check that rejects non-positive numbers.
+// testOptions wires a mock hook that behaves like the real one: strict decoding of the mock
+// section and a check that reports a bad setting at its line.
 func testOptions() Options {
 	return Options{
-		Strategies: testStrategies,
-		CheckStrategy: func(name string, params map[string]any) error {
-			var errs []error
-			for _, k := range sortedKeys(params) {
-				switch x := params[k].(type) {
-				case int:
-					if x <= 0 {
-						errs = append(errs, &ParamError{Param: k, Msg: "must be > 0"})
-					}
-				case string:
-					if k == "cap" && !strings.HasSuffix(x, "s") {
-						errs = append(errs, fmt.Errorf("cap %q is not a duration", x))
-					}
-				}
-			}
-			return errors.Join(errs...)
-		},
 		DecodeMock: func(n *yaml.Node) (any, error) {
 			var cfg testMock
 			if err := strictyaml.Decode("", n, "", &cfg); err != nil {

@@ -20,12 +20,6 @@ type Options struct {
 	// with "mock"), a *yaml.TypeError ("line N: …"), a *ParamError, or any error, which is then
 	// reported at the section.
 	DecodeMock func(n *yaml.Node) (any, error)
-	// Strategies lists the valid strategy names (as `ratelab compare --list` prints them). When
-	// set, unknown names are reported with the closest valid one and "all" expands to this list.
-	Strategies []string
-	// CheckStrategy validates one strategy's parameters. Return a *ParamError (several joined
-	// with errors.Join) to point at a parameter, or any error to point at the strategy.
-	CheckStrategy func(name string, params map[string]any) error
 }
 
 // ParamError is a problem with one parameter of a strategy (or one setting of the mock), for

@@ -206,11 +206,11 @@ func TestLoadValidationErrors(t *testing.T) {
 			`bad.yaml:4:107: phases[0].compare.strategies[5].name: is required: which strategy (see ratelab compare --list)`,
 			`bad.yaml:5:13: phases[0].compare.mode: unknown mode "simm"; did you mean "sim"?`,
 		}},
-		{"strategy parameters from the hook", "mock:\nphases:\n  - compare:\n      strategies:\n        - none\n        - {name: full-jitter, params: {cap: 30s, attempts: 0}}\n        - name: exponential\n          params: {cap: 0, base: 0}\n        - {name: retry-after, params: {cap: soon}}\n", []string{
-			`bad.yaml:6:60: phases[0].compare.strategies[1].params.attempts: must be > 0`,
-			`bad.yaml:8:25: phases[0].compare.strategies[2].params.cap: must be > 0`,
-			`bad.yaml:8:34: phases[0].compare.strategies[2].params.base: must be > 0`,
-			`bad.yaml:9:11: phases[0].compare.strategies[3]: cap "soon" is not a duration`,
+		{"strategy parameters checked against the backoff table", "mock:\nphases:\n  - compare:\n      strategies:\n        - none\n        - {name: full-jitter, params: {cap: 30s, attempts: 0}}\n        - name: exponential\n          params: {cap: 0, base: 0}\n        - {name: retry-after, params: {cap: soon}}\n", []string{
+			`bad.yaml:6:60: phases[0].compare.strategies[1].params.attempts: unknown parameter "attempts" (did you mean "max-attempts"?); valid parameters: base, cap, max-attempts, max-elapsed`,
+			`bad.yaml:8:25: phases[0].compare.strategies[2].params.cap: 0 out of range: want cap ≥ 1ns`,
+			`bad.yaml:8:34: phases[0].compare.strategies[2].params.base: 0 out of range: want base ≥ 1ns`,
+			`bad.yaml:9:45: phases[0].compare.strategies[3].params.cap: "soon" is not a duration: want e.g. 500ms, 2s, 1m30s or a number of seconds`,
 		}},
 		{"simulation needs the mock", "target: {url: \"https://api.anthropic.com\", model: m}\nphases:\n  - compare: {strategies: [none], mode: sim}\n", []string{
 			`bad.yaml:3:41: phases[0].compare.mode: mode sim needs mock: the simulator runs the mock's limiter model, and a real API cannot be simulated; use mode live`,

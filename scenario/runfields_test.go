@@ -42,7 +42,7 @@ func TestRunFields(t *testing.T) {
 			`bad.yaml:3:35: phases[0].probe.strategy: does not apply to find: discovery never retries (every attempt is evidence); give rate or stages, or remove strategy`,
 			`bad.yaml:4:48: phases[1].probe.strategy.name: unknown strategy "full-jiter"; did you mean "full-jitter"?`,
 			`bad.yaml:5:48: phases[2].probe.strategy.name: a probe phase takes one strategy; compare phases take all`,
-			`bad.yaml:6:73: phases[3].probe.strategy.params.n: must be > 0`,
+			`bad.yaml:6:73: phases[3].probe.strategy.params.n: unknown parameter "n": it takes no parameters`,
 			`bad.yaml:7:48: phases[4].probe.strategy: must be a strategy name or {name, label, params}, got a list`,
 		}},
 		{"negative rest", "mock:\nphases:\n  - compare: {strategies: [none], rest: -1s}\n", []string{

@@ -1,13 +1,17 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/threshold"
 	"go.yaml.in/yaml/v3"
 )
@@ -141,3 +145,38 @@ func (p *Params) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
 	}
 	*p = out
 }
+
+// checkStrategy checks one strategy's parameters against the backoff table: each parameter on
+// its own first, so a problem points at that parameter's line, then all together.
+func checkStrategy(name string, params map[string]any) error {
+	var errs []error
+	var args []backoff.Arg
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		a := backoff.Arg{Name: k, Value: backoff.ParamText(params[k])}
+		if _, err := backoff.New(backoff.Spec{Name: name, Args: []backoff.Arg{a}}); err != nil {
+			errs = append(errs, &ParamError{Param: k, Msg: trimPrefixes(err.Error(), name, k)})
+			continue
+		}
+		args = append(args, a)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if _, err := backoff.New(backoff.Spec{Name: name, Args: args}); err != nil {
+		return errors.New(trimPrefixes(err.Error(), name, ""))
+	}
+	return nil
+}
+
+// trimPrefixes drops the "strategy NAME: " and "parameter K: " a backoff error starts with,
+// since the problem's path already says both.
+func trimPrefixes(msg, name, param string) string {
+	msg = strings.TrimPrefix(msg, "strategy "+name+": ")
+	if param != "" {
+		msg = strings.TrimPrefix(msg, "parameter "+param+": ")
+	}
+	return msg
+}
+
+// Spec returns the strategy as the backoff table reads it (name and parameters).
+func (s Strategy) Spec() backoff.Spec { return backoff.SpecOf(s.Name, s.Params) }

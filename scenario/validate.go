@@ -8,6 +8,7 @@ import (
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/suggest"
+	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/workload"
 )
 
@@ -236,10 +237,10 @@ func (v *validator) probeStrategy(path string, p *ProbePhase) {
 		v.add(path+".name", "is required: which strategy (see ratelab compare --list)")
 	case st.Name == AllStrategies:
 		v.add(path+".name", "a probe phase takes one strategy; compare phases take all")
-	case v.opts.Strategies != nil && !slices.Contains(v.opts.Strategies, st.Name):
-		v.add(path+".name", "%s", suggest.Unknown("strategy", st.Name, v.opts.Strategies))
-	case v.opts.CheckStrategy != nil && !v.suppressed(path):
-		if err := v.opts.CheckStrategy(st.Name, st.Params); err != nil {
+	case !slices.Contains(backoff.Names(), st.Name):
+		v.add(path+".name", "%s", suggest.Unknown("strategy", st.Name, backoff.Names()))
+	case !v.suppressed(path):
+		if err := checkStrategy(st.Name, st.Params); err != nil {
 			v.hookError(path, path+".params", err)
 		}
 	}
@@ -320,7 +321,7 @@ func (v *validator) strategies(base string, c *ComparePhase) {
 			if len(st.Params) > 0 || st.Label != "" {
 				v.add(p, "all takes no label or params; list a strategy on its own to set its parameters")
 			}
-			for _, n := range v.opts.Strategies {
+			for _, n := range backoff.Names() {
 				use(n, p, fmt.Sprintf("all includes %s, which is listed already; give that entry a label to run it as a variant", n))
 			}
 			continue
@@ -329,8 +330,8 @@ func (v *validator) strategies(base string, c *ComparePhase) {
 			v.add(p+".name", "is required: which strategy (see ratelab compare --list)")
 			continue
 		}
-		if v.opts.Strategies != nil && !slices.Contains(v.opts.Strategies, st.Name) {
-			v.add(p+".name", "%s", suggest.Unknown("strategy", st.Name, v.opts.Strategies))
+		if !slices.Contains(backoff.Names(), st.Name) {
+			v.add(p+".name", "%s", suggest.Unknown("strategy", st.Name, backoff.Names()))
 			continue
 		}
 		label := st.Label
@@ -340,20 +341,17 @@ func (v *validator) strategies(base string, c *ComparePhase) {
 			v.add(p+".label", "must be letters, digits, '.', '_' or '-' (optionally with a parameter list such as (base=1s)) and not \"all\", got %s", strictyaml.Show(label))
 		}
 		use(label, p, fmt.Sprintf("strategy %s is listed twice; give this entry a label to run it as a variant", label))
-		if v.opts.CheckStrategy != nil && !v.suppressed(p) {
-			if err := v.opts.CheckStrategy(st.Name, st.Params); err != nil {
+		if !v.suppressed(p) {
+			if err := checkStrategy(st.Name, st.Params); err != nil {
 				v.hookError(p, p+".params", err)
 			}
 		}
 	}
 }
 
-// expandAll replaces "all" in strategy lists with every known strategy (Options.Strategies),
-// keeping entries that are listed on their own as well.
+// expandAll replaces "all" in strategy lists with every strategy of the backoff table, keeping
+// entries that are listed on their own as well.
 func (v *validator) expandAll() {
-	if v.opts.Strategies == nil {
-		return
-	}
 	for i := range v.s.Phases {
 		c := v.s.Phases[i].Compare
 		if c == nil || !slices.ContainsFunc(c.Strategies, isAll) {
@@ -365,7 +363,7 @@ func (v *validator) expandAll() {
 				out = append(out, st)
 				continue
 			}
-			for _, n := range v.opts.Strategies {
+			for _, n := range backoff.Names() {
 				out = append(out, Strategy{Name: n})
 			}
 		}

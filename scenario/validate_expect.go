@@ -7,6 +7,7 @@ import (
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/suggest"
+	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/threshold"
 )
 
@@ -95,10 +96,8 @@ func (v *validator) compareLabels() (labels []string, modes map[string]bool, com
 		}
 		for _, st := range c.Strategies {
 			switch {
-			case isAll(st) && v.opts.Strategies == nil:
-				complete = false
 			case isAll(st):
-				labels = append(labels, v.opts.Strategies...)
+				labels = append(labels, backoff.Names()...)
 			case st.Label != "":
 				labels = append(labels, st.Label)
 			default:

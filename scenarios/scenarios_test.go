@@ -9,6 +9,7 @@ import (
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -91,7 +92,7 @@ func TestScenarioShapes(t *testing.T) {
 	s, m = load("backoff-shootout")
 	assert.Equal(t, scenario.Clients{10, 25, 50, 100, 200}, s.Phases[0].Compare.Clients)
 	assert.Equal(t, scenario.ModeSim, s.Phases[0].Compare.Mode)
-	assert.Len(t, s.Phases[0].Compare.Strategies, len(Options().Strategies), "all strategies")
+	assert.Len(t, s.Phases[0].Compare.Strategies, len(backoff.Names()), "all strategies")
 	assert.Equal(t, int64(50), m.Limits.Requests.PerMinute)
 
 	_, m = load("no-headers")

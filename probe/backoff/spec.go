@@ -3,6 +3,7 @@ package backoff
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -27,10 +28,23 @@ type Arg struct {
 func SpecOf(name string, params map[string]any) Spec {
 	s := Spec{Name: name}
 	for k, v := range params {
-		s.Args = append(s.Args, Arg{Name: k, Value: fmt.Sprint(v)})
+		s.Args = append(s.Args, Arg{Name: k, Value: ParamText(v)})
 	}
 	slices.SortFunc(s.Args, func(a, b Arg) int { return strings.Compare(a.Name, b.Name) })
 	return s
+}
+
+// ParamText writes a parameter value (a number, duration string, string or bool, as a scenario
+// file gives it) in the syntax Parse reads: numbers in full, never with an exponent.
+func ParamText(v any) string {
+	switch x := v.(type) {
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case string:
+		return x
+	default:
+		return fmt.Sprint(x)
+	}
 }
 
 // String formats the spec in the syntax Parse reads: the name alone, or name(k=v,k=v).
