@@ -1,16 +1,19 @@
-// Package find discovers a server's rate limits adaptively, spending as few requests over the
-// limit as it can: one request to read the headers; a burst from rest until the first refusal
-// (the burst capacity); single probes at doubling intervals until the server admits again (the
-// time scale of the refill); a second burst, which tells a window that reopens all at once
-// from a bucket that refills a little at a time; then either rest-and-burst cycles (buckets:
-// each cycle costs one refusal and measures a refill) or light saturation with random arrivals
-// (windows: boundaries show where refusals turn into admissions). After every step the
-// attempts so far are analysed by probe/infer, and discovery stops when the requests limit's
-// interval is narrower than the target precision, or the budget or time runs out.
+// Package find discovers a server's rate limits adaptively, spending as few requests as it
+// can: one request to read the headers; a burst from rest until the first refusal (the burst
+// capacity); single probes at doubling intervals until the server admits again (the time scale
+// of the refill); a second burst, which tells a window that reopens all at once from a bucket
+// that refills a little at a time. A bucket's rate is then bisected: each single attempt goes
+// where the rates still possible disagree on its answer, so that admitted or refused it halves
+// them (a request per halving, not a bucketful per measurement); short bursts after a rest
+// and a few random arrivals tell it from limiters that mimic it. Windows get light saturation
+// with random arrivals (boundaries show where refusals turn into admissions), and small
+// buckets, token budgets and shapers rest-and-burst cycles. After every step the attempts so
+// far are analysed by probe/infer, and discovery stops when the requests limit's interval is
+// narrower than the target precision, or the budget or time runs out.
 //
 // Discovery only sends; the figures in the report are computed by probe/infer from the attempt
 // log, so `ratelab report` recomputes them exactly. Every attempt carries its phase label
-// (headers, burst, rest, refill, sustain).
+// (headers, burst, rest, probe, refill, sustain).
 package find
 
 import (
@@ -25,6 +28,7 @@ import (
 
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 )
 
@@ -104,8 +108,11 @@ type finder struct {
 	last    *infer.Limit
 	// lastRefusal is when the last refused attempt was sent (run seconds).
 	lastRefusal float64
-	// countsKnown says whether the last analysis could tell if refusals consume quota.
-	countsKnown bool
+	// countsKnown says whether the last analysis could tell if refusals consume quota, and
+	// cr whether they do.
+	countsKnown, cr bool
+	// delay0 is the first wait of the rest probes (0: the default of nextDelay).
+	delay0 float64
 }
 
 // Run discovers the limits of the target behind r. It returns when the requests limit is known
@@ -277,6 +284,7 @@ func (f *finder) estimate() (infer.Limit, bool) {
 	}
 	res := an.Result()
 	f.countsKnown = res.Accounting.RejectedCount != nil
+	f.cr = f.countsKnown && *res.Accounting.RejectedCount
 	determined := func(l *infer.Limit) bool {
 		return l.EffectivePerMinute != nil && l.EffectiveLow != nil && l.EffectiveHigh != nil && *l.EffectivePerMinute > 0
 	}
@@ -348,7 +356,7 @@ func (f *finder) precise(l infer.Limit) bool {
 func isOK(a *record.Attempt) bool { return a.Status >= 200 && a.Status < 300 }
 
 // burstPacer returns the pacer of a burst expected to admit about n: it starts fast enough to
-// admit n within about half a second, at most 2,000/s (fewer when requests take long, so that
+// admit n within about an eighth of a second (a bucket refills little meanwhile), at most 2,000/s (fewer when requests take long, so that
 // few are in flight when the first refusal comes back).
 func (f *finder) burstPacer(n float64) ExpPacer {
 	top := math.Min(maxRate, math.Max(20, 10/math.Max(f.lat, 1e-4)))
@@ -416,7 +424,10 @@ func (f *finder) run(ctx context.Context) error {
 		return f.cycles(ctx, (burst0-1)/(slowest-f.lat), burst0, true)
 	}
 
-	// 3. Rest: single probes at growing delays until one is admitted.
+	// 3. Rest: single probes at growing delays until one is admitted. Limits are seldom
+	// counted over less than a second, so a burst of b reopens no sooner than about 1/b s
+	// later: the delays start at a quarter of that.
+	f.delay0 = math.Max(0.25/burst0, 0)
 	reopen, jumped, err := f.awaitReopen(ctx, lastLimited, 0, 0)
 	if err != nil || reopen == nil {
 		return err
@@ -445,9 +456,18 @@ func (f *finder) run(ctx context.Context) error {
 		}
 		return f.saturate(ctx, a2, w, reopen.SentS)
 	}
-	// A bucket: time its trickle again, now that it is empty and refilling (the first reopening
-	// may have waited for a window boundary, as a sliding window counter does).
+	// A bucket where requests bind: bisect its rate with single attempts.
 	f.mode = PhaseRefill
+	if !f.otherBinds() && burst0 >= minBisect {
+		bm := f.bucketModel(burst0)
+		if _, _, m, _ := bm.interval(1 / math.Max(d1, 1e-3)); m <= f.tolerance() {
+			return f.bisect(ctx, 1/math.Max(d1, 1e-3), burst0)
+		}
+	}
+	// Else (a token budget, which takes what each response reports, a small bucket, or a
+	// limit no bucket explains, such as a sliding window counter, which trickles like a
+	// bucket within a window): time its trickle again, now that it is empty and refilling (the first
+	// reopening may have waited for a window boundary), and measure it by cycles.
 	t2 := f.lastRefusal
 	again, _, err := f.awaitReopen(ctx, t2, 0, 0)
 	if err != nil || again == nil {
@@ -460,13 +480,32 @@ func (f *finder) run(ctx context.Context) error {
 	return f.cycles(ctx, math.Max(1.5, a2)/d2, burst0, false)
 }
 
+// minBisect is the smallest burst discovery bisects: a bucket of a few units looks much like
+// a sliding window counter of as few, and bisection's single attempts do not tell them
+// apart; rest-and-burst cycles at random phases do.
+const minBisect = 8
+
+// otherBinds reports whether a refusal came while the headers said requests remained: another
+// dimension (a token budget) refused it.
+func (f *finder) otherBinds() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.recs {
+		s := f.recs[i].Limits[ratelimit.Requests]
+		if f.recs[i].Status == 429 && s.Has(ratelimit.HasRemaining) && s.Remaining >= 1 {
+			return true
+		}
+	}
+	return false
+}
+
 // nextDelay is the next wait of the rest probes after a refusal: doubling from a few
 // milliseconds (a fast bucket reopens within one refill), then growing by a tenth plus half a
 // second once past a second, so that a minute-long window costs about 30 probes and is placed
 // within about 10% rather than within a factor of two.
-func nextDelay(d, lat float64) float64 {
+func nextDelay(d, lat, d0 float64) float64 {
 	if d <= 0 {
-		return math.Max(5e-3, 2*lat)
+		return math.Max(math.Max(5e-3, 2*lat), d0)
 	}
 	return d + math.Min(d, 0.1*d+0.5)
 }

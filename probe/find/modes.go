@@ -33,7 +33,7 @@ func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin floa
 			step := math.Max(margin/div, 2*f.lat+1e-3)
 			at = math.Max(pred-margin, lastProbe+step)
 		} else {
-			delay = nextDelay(delay, f.lat)
+			delay = nextDelay(delay, f.lat, f.delay0)
 			at = lastRefused + delay
 		}
 		if ok, err := f.sleep(ctx, time.Duration((at-now)*float64(time.Second))); err != nil || !ok {
@@ -79,7 +79,7 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool
 			// Three cycles at least tell the models apart, and up to eight until it shows
 			// whether refusals are counted; a shaper's delays time it from the first burst.
 			enough := (k >= 3 && (f.countsKnown || k >= 8)) || (k >= 1 && l.Algorithm == infer.AlgoLeakyBucket)
-			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && enough {
+			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && enough && !f.bucketContradicted(l) {
 				f.done = "the requests limit is known within the target precision"
 				return nil
 			}
@@ -97,7 +97,7 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool
 		// about 1/(2·precision) per cycle gets there in a few cycles.
 		refill := math.Max(1, math.Min(0.55*b, 0.5/f.o.Precision))
 		if f.o.Progress != nil {
-			f.o.Progress(fmt.Sprintf("refill cycle %d: %.4g/s, burst %.4g", k, r, b))
+			f.o.Progress(fmt.Sprintf("refill cycle %d: %.4g/s, burst %.4g (%s)", k, r, b, f.lastWords()))
 		}
 		// τ counts from the last refusal, when the bucket was known to be empty (a shaper's
 		// delayed answers may have taken part of it already).
@@ -112,7 +112,11 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool
 			f.done = "discovery ran out of time"
 			return nil
 		}
-		_, stopped, err := f.phase(ctx, PhaseRefill, f.burstPacer(refill), f.left(), true, f.o.BurstCap)
+		// Gently: a shaper's answers come back ever later in a burst, and a slow start
+		// varies the cycles' phase against its queue.
+		pacer := f.burstPacer(refill)
+		pacer.Start = math.Min(pacer.Max, math.Max(10, 2*refill))
+		_, stopped, err := f.phase(ctx, PhaseRefill, pacer, f.left(), true, f.o.BurstCap)
 		if err != nil || stopped {
 			return err
 		}
