@@ -33,6 +33,8 @@ type Builder struct {
 
 	errors errorTally
 
+	discovery *discoveryAcc
+
 	strategies map[stratKey]*stratAcc
 	// open maps a logical request awaiting its final attempt to its scheduled time (attempt 1's).
 	open map[int64]float64
@@ -108,6 +110,7 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 		scheduled:  newSeries(aggSum),
 		strategies: make(map[stratKey]*stratAcc),
 		open:       make(map[int64]float64),
+		discovery:  newDiscoveryAcc(),
 	}
 	for d := range b.headers {
 		b.headers[d] = headerSeries{remaining: newSeries(aggMin), limit: newSeries(aggMax)}
@@ -118,6 +121,7 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 // Add feeds one attempt, in log order. The attempt is not retained.
 func (b *Builder) Add(a *record.Attempt) {
 	b.analyzer.Add(a)
+	b.discovery.add(a)
 	t := &b.totals
 	first := a.Attempt <= 1
 	if first {
