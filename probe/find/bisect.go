@@ -23,8 +23,10 @@ const PhaseProbe = "probe"
 // whatever the server answers, the interval shrinks to one side. Each attempt costs one
 // request, and the interval halves with each until the answers' timing (about a round trip)
 // no longer separates the ends; then the bucket is left to refill and drained by a burst,
-// which lengthens the span the rate is measured over.
-func (f *finder) bisect(ctx context.Context, rGuess, bGuess float64) error {
+// which lengthens the span the rate is measured over. d1 is how long after the first refusal
+// the limit admitted again, a2 what the second burst admitted, bGuess what the first did.
+func (f *finder) bisect(ctx context.Context, d1, a2, bGuess float64) error {
+	rGuess := 1 / math.Max(d1, 1e-3)
 	var prevLo, prevHi float64
 	rivals := 0
 	for k := 0; ; k++ {
@@ -58,7 +60,7 @@ func (f *finder) bisect(ctx context.Context, rGuess, bGuess float64) error {
 			// No bucket explains the attempts, or only one too slow to refill in the time
 			// left: the limit is another kind (a sliding window counter trickles like a
 			// bucket within a window, and reopens at its boundary); cycles show it.
-			return f.cycles(ctx, rGuess, bGuess, false)
+			return f.trickle(ctx, d1, a2, bGuess)
 		}
 		same := bounded && lo == prevLo && hi == prevHi
 		prevLo, prevHi = lo, hi
@@ -166,11 +168,13 @@ func (f *finder) bucketModel(b float64) *bucketModel {
 	sortBySent(all)
 	bm := &bucketModel{cr: f.cr, slack: f.resolution(), t0: math.NaN(), t1: math.NaN(), bLast: b}
 	for i := range all {
-		a := &all[i]
-		if !isOK(a) && a.Status != 429 {
-			continue
+		if a := &all[i]; isOK(a) || a.Status == 429 {
+			bm.recs = append(bm.recs, *a)
 		}
-		bm.recs = append(bm.recs, *a)
+	}
+	settle(bm.recs)
+	for i := range bm.recs {
+		a := &bm.recs[i]
 		if math.IsNaN(bm.t0) {
 			bm.t0 = a.SentS
 		}
@@ -239,20 +243,41 @@ func (bm *bucketModel) mispredictions(x float64) int {
 }
 
 // interval returns the rates at which a bucket explains the attempts with the fewest
-// mispredictions, and how many that is: it scans from a fiftieth to fifty times r in steps
-// of 1% and bisects the edges of the best stretch; ok is false when that stretch reaches
-// either end of the scan.
+// mispredictions, and how many that is: it scans from a fiftieth to fifty times r in steps of
+// 1%, then finer (0.02%) around the points within a misprediction of the best (precise data
+// leave a band of good rates narrower than the coarse step), and bisects the edges of the
+// best stretch; ok is false when that stretch reaches either end of the scan.
 func (bm *bucketModel) interval(r float64) (lo, hi float64, m int, ok bool) {
 	const step = 1.01
 	n := int(math.Ceil(math.Log(2500) / math.Log(step)))
 	from := r / 50
-	best, first, last := math.MaxInt, 0, 0
-	for i := 0; i <= n; i++ {
-		switch m := bm.mispredictions(from * math.Pow(step, float64(i))); {
+	at := func(i float64) float64 { return from * math.Pow(step, i) }
+	ms := make([]int, n+1)
+	coarse := math.MaxInt
+	for i := range ms {
+		ms[i] = bm.mispredictions(at(float64(i)))
+		coarse = min(coarse, ms[i])
+	}
+	best, first, last := math.MaxInt, 0.0, 0.0
+	consider := func(i float64, m int) {
+		switch {
 		case m < best:
 			best, first, last = m, i, i
 		case m == best:
-			last = i
+			first, last = math.Min(first, i), math.Max(last, i)
+		}
+	}
+	const sub = 50
+	for i, m := range ms {
+		consider(float64(i), m)
+		if m > coarse+1 || (m == coarse && (i == 0 || ms[i-1] == m) && (i == n || ms[i+1] == m)) {
+			continue // far from the best, or inside a stretch the coarse scan resolves
+		}
+		for j := -sub + 1; j < sub; j++ {
+			x := float64(i) + float64(j)/sub
+			if x >= 0 && x <= float64(n) {
+				consider(x, bm.mispredictions(at(x)))
+			}
 		}
 	}
 	edge := func(good, bad float64) float64 {
@@ -266,10 +291,10 @@ func (bm *bucketModel) interval(r float64) (lo, hi float64, m int, ok bool) {
 		}
 		return good
 	}
-	lo, hi = from*math.Pow(step, float64(first)), from*math.Pow(step, float64(last))
-	ok = first > 0 && last < n
+	lo, hi = at(first), at(last)
+	ok = first > 0 && last < float64(n)
 	if ok {
-		lo, hi = edge(lo, lo/step), edge(hi, hi*step)
+		lo, hi = edge(lo, at(first-1.0/sub)), edge(hi, at(last+1.0/sub))
 	}
 	return lo, hi, best, ok
 }
@@ -287,17 +312,59 @@ func sortBySent(recs []record.Attempt) {
 	})
 }
 
+// simultaneous is how close in time attempts are taken to reach the server in an order of
+// its own (as probe/infer takes them).
+const simultaneous = 0.001
+
+// settle reorders each group of attempts (sorted by send time) sent within simultaneous of
+// the group's first so that its admissions come first: the server took them first, or it
+// would not have admitted them ahead of the ones it refused. Send times stay in place.
+func settle(recs []record.Attempt) {
+	for i := 0; i < len(recs); {
+		j := i + 1
+		for j < len(recs) && recs[j].SentS-recs[i].SentS <= simultaneous {
+			j++
+		}
+		if j-i > 1 {
+			times := make([]float64, j-i)
+			for k := range times {
+				times[k] = recs[i+k].SentS
+			}
+			slices.SortStableFunc(recs[i:j], func(a, b record.Attempt) int {
+				switch ao, bo := isOK(&a), isOK(&b); {
+				case ao && !bo:
+					return -1
+				case bo && !ao:
+					return 1
+				}
+				return 0
+			})
+			for k := range times {
+				recs[i+k].SentS = times[k]
+			}
+		}
+		i = j
+	}
+}
+
 // bucketContradicted reports whether l names a token bucket that the attempts contradict:
 // the analysis prefers the simplest explanation and tries the sliding window counter, which
 // trickles like a bucket within a window, only when the bucket misses more than a couple of
-// answers; with fewer, discovery goes on until it does (or fits).
+// answers; with fewer, discovery goes on until it does (or fits). Either accounting of
+// refusals will do.
 func (f *finder) bucketContradicted(l infer.Limit) bool {
 	if l.Algorithm != infer.AlgoTokenBucket || l.EffectivePerMinute == nil || l.Burst == nil {
 		return false
 	}
 	r := *l.EffectivePerMinute / 60
-	_, _, m, _ := f.bucketModel(*l.Burst).interval(r)
-	return m > f.tolerance()
+	bm := f.bucketModel(*l.Burst)
+	for _, cr := range []bool{false, true} {
+		bm.cr = cr
+		if _, _, m, _ := bm.interval(r); m <= f.tolerance() {
+			return false
+		}
+	}
+	return true
 }
 
 // enoughEvidence reports whether discovery has seen enough besides a precise rate: whether

@@ -435,13 +435,52 @@ func (f *finder) run(ctx context.Context) error {
 	d1 := reopen.SentS - tEx
 	lastLimited = f.lastRefusal
 
-	// 4. A second burst: a window reopens with its whole quota, a bucket with what refilled.
+	// 4. A second burst: a window reopens with its whole quota, a bucket with what refilled,
+	// a sliding log with what has expired of the first burst. At full speed from the start,
+	// so that the log's entries do not expire as fast as it goes (the first burst started
+	// gently): how many it admits then times the log's window to the spacing of the first.
 	b2start := f.r.Elapsed().Seconds()
-	b2, stopped, err := f.phase(ctx, PhaseBurst, f.burstPacer(burst0), f.left(), true, f.o.BurstCap)
+	fast := f.burstPacer(burst0)
+	fast.Start = fast.Max
+	b2, stopped, err := f.phase(ctx, PhaseBurst, fast, f.left(), true, f.o.BurstCap)
 	if err != nil || stopped {
 		return err
 	}
 	a2 := float64(b2.admittedBefore() + 1)
+	if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != infer.AlgoUnknown && l.Algorithm != infer.AlgoTokenBucket {
+		// A window (a sliding log, typically) the two bursts already pin down.
+		f.mode = PhaseSustain
+		f.done = "the requests limit is known within the target precision"
+		return nil
+	}
+	// Models that explain the attempts so far: a bucket (its capacity what the first burst
+	// allows at each rate) and a sliding log (its quota what the first burst admitted).
+	_, _, mb, _ := f.bucketModel(burst0).interval(1 / math.Max(d1, 1e-3))
+	lm, okLog := f.logModel()
+	var ml int
+	var logBounded bool
+	if okLog {
+		_, _, ml, logBounded = lm.interval(reopen.SentS - t0)
+	}
+	bucketFits, logFits := mb <= f.tolerance(), okLog && logBounded && ml <= f.tolerance()
+	if f.o.Progress != nil {
+		f.o.Progress(fmt.Sprintf("models: bucket %d mispredicted, log %d (bounded %v, q %d), second burst %g", mb, ml, logBounded, lm.q, a2))
+	}
+	if logFits && !bucketFits && !f.otherBinds() && a2 >= 2 && a2 < 0.9*burst0 {
+		// Part of a quota back at once, as a sliding log gives back what has expired of the
+		// first burst: bisect when its entries leave it.
+		f.mode = PhaseSustain
+		w := reopen.SentS - t0
+		if handled, err := f.bisectLog(ctx, w); err != nil || f.done != "" || f.runStop != "" {
+			return err
+		} else if handled {
+			if l := f.last; l != nil && l.WindowSeconds != nil && *l.WindowSeconds > 0 {
+				w = *l.WindowSeconds
+			}
+			reopen = f.lastRec()
+		}
+		return f.saturate(ctx, burst0, w, reopen.SentS)
+	}
 	// A bucket refills at most about 2/d₁ per second (the probes doubled their delay past
 	// 1/r); anything well above what it could have refilled since the first refusal is a window.
 	bucketMost := 2*(b2start-tEx)*2/d1 + 2
@@ -458,16 +497,19 @@ func (f *finder) run(ctx context.Context) error {
 	}
 	// A bucket where requests bind: bisect its rate with single attempts.
 	f.mode = PhaseRefill
-	if !f.otherBinds() && burst0 >= minBisect {
-		bm := f.bucketModel(burst0)
-		if _, _, m, _ := bm.interval(1 / math.Max(d1, 1e-3)); m <= f.tolerance() {
-			return f.bisect(ctx, 1/math.Max(d1, 1e-3), burst0)
-		}
+	if !f.otherBinds() && burst0 >= minBisect && bucketFits {
+		return f.bisect(ctx, d1, a2, burst0)
 	}
-	// Else (a token budget, which takes what each response reports, a small bucket, or a
-	// limit no bucket explains, such as a sliding window counter, which trickles like a
-	// bucket within a window): time its trickle again, now that it is empty and refilling (the first
-	// reopening may have waited for a window boundary), and measure it by cycles.
+	// Else a token budget (which takes what each response reports), a small bucket, or a
+	// limit no bucket explains, such as a sliding window counter (which trickles like a
+	// bucket within a window).
+	return f.trickle(ctx, d1, a2, burst0)
+}
+
+// trickle times a bucket-like limit's trickle again, now that it is empty and refilling (the
+// first reopening, d1 after the first refusal, may have waited for a window boundary), and
+// measures it by rest-and-burst cycles; a2 is what the second burst admitted.
+func (f *finder) trickle(ctx context.Context, d1, a2, burst0 float64) error {
 	t2 := f.lastRefusal
 	again, _, err := f.awaitReopen(ctx, t2, 0, 0)
 	if err != nil || again == nil {
@@ -485,15 +527,21 @@ func (f *finder) run(ctx context.Context) error {
 // apart; rest-and-burst cycles at random phases do.
 const minBisect = 8
 
-// otherBinds reports whether a refusal came while the headers said requests remained: another
-// dimension (a token budget) refused it.
+// otherBinds reports whether a refusal came while the headers said requests remained and a
+// token budget was (all but) spent: that budget refused it.
 func (f *finder) otherBinds() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := range f.recs {
-		s := f.recs[i].Limits[ratelimit.Requests]
-		if f.recs[i].Status == 429 && s.Has(ratelimit.HasRemaining) && s.Remaining >= 1 {
-			return true
+		a := &f.recs[i]
+		if s := a.Limits[ratelimit.Requests]; a.Status != 429 || !s.Has(ratelimit.HasRemaining) || s.Remaining < 1 {
+			continue
+		}
+		for d := ratelimit.Requests + 1; d < ratelimit.NumDimensions; d++ {
+			s := a.Limits[d]
+			if s.Has(ratelimit.HasRemaining) && (s.Remaining <= 0 || (s.Has(ratelimit.HasLimit) && s.Remaining*50 <= s.Limit)) {
+				return true
+			}
 		}
 	}
 	return false
