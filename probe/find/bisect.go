@@ -376,10 +376,10 @@ func (f *finder) enoughEvidence(k int) bool {
 // goalRequests is the cost discovery aims to stay within: two windows' worth of requests,
 // a window being the burst the last analysis found (a bucket's capacity, a window's quota).
 func (f *finder) goalRequests() float64 {
-	if f.last == nil || f.last.Burst == nil {
+	if f.window <= 0 {
 		return math.Inf(1)
 	}
-	return 2 * math.Max(*f.last.Burst, 1)
+	return 2 * f.window
 }
 
 func (f *finder) overCostCap() bool    { return false }

@@ -111,8 +111,13 @@ type finder struct {
 	// countsKnown says whether the last analysis could tell if refusals consume quota, and
 	// cr whether they do.
 	countsKnown, cr bool
+	// outputKnown says whether it could tell if output tokens are charged at max_tokens.
+	outputKnown bool
 	// delay0 is the first wait of the rest probes (0: the default of nextDelay).
 	delay0 float64
+	// window is a window's worth of requests as the last analysis saw the limit that binds
+	// (a bucket's capacity, a window's quota, in requests); 0 before any.
+	window float64
 }
 
 // Run discovers the limits of the target behind r. It returns when the requests limit is known
@@ -284,6 +289,10 @@ func (f *finder) estimate() (infer.Limit, bool) {
 	}
 	res := an.Result()
 	f.countsKnown = res.Accounting.RejectedCount != nil
+	f.outputKnown = res.Accounting.OutputPrecharged != nil
+	if f.o.Run != nil && f.o.Run.Workload.MaxTokens > 0 && res.Accounting.MeanOutputTokens >= 0.98*float64(f.o.Run.Workload.MaxTokens) {
+		f.outputKnown = true // replies as long as max_tokens: either way charges the same
+	}
 	f.cr = f.countsKnown && *res.Accounting.RejectedCount
 	determined := func(l *infer.Limit) bool {
 		return l.EffectivePerMinute != nil && l.EffectiveLow != nil && l.EffectiveHigh != nil && *l.EffectivePerMinute > 0
@@ -320,6 +329,7 @@ func (f *finder) estimate() (infer.Limit, bool) {
 			inReq.EffectiveHigh = ptr(*l.EffectiveHigh / cost)
 			if l.Burst != nil {
 				inReq.Burst = ptr(math.Max(1, *l.Burst/cost))
+				f.window = *inReq.Burst
 			}
 			return inReq, true
 		}
@@ -327,6 +337,9 @@ func (f *finder) estimate() (infer.Limit, bool) {
 	for i := range res.Limits {
 		if l := res.Limits[i]; l.Dimension == "requests" {
 			f.last = &l
+			if l.Burst != nil {
+				f.window = math.Max(1, *l.Burst)
+			}
 			return l, determined(&l)
 		}
 	}

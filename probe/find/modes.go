@@ -76,9 +76,16 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool
 	for k := 0; ; k++ {
 		r, b := rGuess, bGuess
 		if l, ok := f.estimate(); ok {
-			// Three cycles at least tell the models apart, and up to eight until it shows
-			// whether refusals are counted; a shaper's delays time it from the first burst.
-			enough := (k >= 3 && (f.countsKnown || k >= 8)) || (k >= 1 && l.Algorithm == infer.AlgoLeakyBucket)
+			// The analysis tells the models apart (another kind must mispredict three
+			// answers more); cycles go on until it shows whether refusals are counted, while
+			// that costs less than the goal, and no more than eight. A shaper's delays time it
+			// from the first burst. Where output tokens bind, the rate depends on how they
+			// are charged (max_tokens up front or what was produced): until that shows, up to
+			// eight cycles.
+			enough := k >= 1 && (f.countsKnown || float64(f.sent()) >= f.goalRequests() || k >= 8 || l.Algorithm == infer.AlgoLeakyBucket)
+			if d := f.last; d != nil && (d.Dimension == "output_tokens" || d.Dimension == "tokens") && !f.outputKnown && k < 8 {
+				enough = false
+			}
 			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && enough && !f.bucketContradicted(l) {
 				f.done = "the requests limit is known within the target precision"
 				return nil
