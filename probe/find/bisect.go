@@ -31,7 +31,7 @@ func (f *finder) bisect(ctx context.Context, d1, a2, bGuess float64) error {
 	rivals := 0
 	for k := 0; ; k++ {
 		l, ok := f.estimate()
-		if ok && f.precise(l) && l.Algorithm != infer.AlgoUnknown && f.enoughEvidence(k) {
+		if ok && f.precise(l) && l.Algorithm != infer.AlgoUnknown && f.enoughEvidence(k) && f.bucketPrecise(l) {
 			f.done = "the requests limit is known within the target precision"
 			return nil
 		}
@@ -63,6 +63,9 @@ func (f *finder) bisect(ctx context.Context, d1, a2, bGuess float64) error {
 			return f.trickle(ctx, d1, a2, bGuess)
 		}
 		same := bounded && lo == prevLo && hi == prevHi
+		if f.o.Progress != nil {
+			f.o.Progress(fmt.Sprintf("bucket %d: %.4g–%.4g/s, %d mispredicted, same %v", k, lo, hi, m, same))
+		}
 		prevLo, prevHi = lo, hi
 		var err error
 		switch {
@@ -73,8 +76,23 @@ func (f *finder) bisect(ctx context.Context, d1, a2, bGuess float64) error {
 			// The rate has no scale yet: let a unit or two refill and drain them.
 			err = f.refillOnce(ctx, bm, r, b, math.Max(1, math.Min(b/2, 2)))
 		default:
+			// The instants the rates in the interval predict for the next admission (with
+			// the capacity each allows, a faster rate need not admit sooner): their median
+			// splits the rates in halves.
 			now := f.r.Elapsed().Seconds()
-			cLo, cHi := bm.next(lo, bm.capAt(lo), now), bm.next(hi, bm.capAt(hi), now)
+			ts := make([]float64, 0, 129)
+			for i := range 129 {
+				// Only the rates that explain the attempts (the good ones need not be one
+				// stretch: each rate has its own capacity).
+				if x := lo + (hi-lo)*float64(i)/128; bm.mispredictions(x) <= m {
+					ts = append(ts, bm.next(x, bm.capAt(x), now))
+				}
+			}
+			if len(ts) == 0 {
+				ts = append(ts, bm.next(r, b, now))
+			}
+			slices.Sort(ts)
+			cHi, cLo, at := ts[0], ts[len(ts)-1], ts[len(ts)/2]
 			if cLo-cHi < f.resolution() || (hi-lo)/2 <= 0.5*f.o.Precision*r {
 				// The bucket's rate is known, the analysis is not sure yet: another kind of
 				// limiter explains the attempts as well, or it cannot tell whether refusals
@@ -88,8 +106,6 @@ func (f *finder) bisect(ctx context.Context, d1, a2, bGuess float64) error {
 				}
 				break
 			}
-			// The instant the middle rate predicts splits the interval in halves.
-			at := bm.next(r, b, now)
 			if f.o.Progress != nil {
 				f.o.Progress(fmt.Sprintf("bisect %d: %.4g/s in [%.4g, %.4g], burst %.4g (%s): next admission %.4f–%.4f s", k, r, lo, hi, b, l.Algorithm, cHi, cLo))
 			}
@@ -115,7 +131,7 @@ func (f *finder) tolerance() int { return int(0.003 * float64(f.sent())) }
 func (f *finder) sustainOnce(ctx context.Context, r, b float64) error {
 	n := int(math.Max(6, math.Min(40, 0.2*b)))
 	if f.o.Progress != nil {
-		f.o.Progress(fmt.Sprintf("sustain: %d at %.4g/s", n, 1.3*r))
+		f.o.Progress(fmt.Sprintf("sustain: %d at %.4g/s (%s)", n, 1.3*r, f.lastWords()))
 	}
 	dur := math.Min(float64(n)/(1.3*r)*2, f.left().Seconds()/4)
 	_, _, err := f.phase(ctx, PhaseSustain, NewPoissonPacer(1.3*r, f.rng.Uint64()), time.Duration(dur*float64(time.Second)), false, n)
@@ -365,6 +381,19 @@ func (f *finder) bucketContradicted(l infer.Limit) bool {
 		}
 	}
 	return true
+}
+
+// bucketPrecise reports whether, where l names a token bucket, the rates at which a bucket
+// explains the attempts (each with the capacity the first burst allows) lie within the target
+// precision too: over a short span a unit more of capacity at a lower rate explains a burst as
+// well, and the analysis's interval, scanned around its best capacity, may not show it.
+func (f *finder) bucketPrecise(l infer.Limit) bool {
+	if l.Algorithm != infer.AlgoTokenBucket || l.EffectivePerMinute == nil || l.Burst == nil {
+		return true
+	}
+	r := *l.EffectivePerMinute / 60
+	lo, hi, _, ok := f.bucketModel(*l.Burst).interval(r)
+	return ok && (hi-lo)/2 <= f.o.Precision*(lo+hi)/2
 }
 
 // enoughEvidence reports whether discovery has seen enough besides a precise rate: whether
