@@ -479,9 +479,11 @@ func (f *finder) run(ctx context.Context) error {
 	if f.o.Progress != nil {
 		f.o.Progress(fmt.Sprintf("models: bucket %d mispredicted, log %d (bounded %v, q %d), second burst %g", mb, ml, logBounded, lm.q, a2))
 	}
-	if logFits && !bucketFits && !f.otherBinds() && a2 >= 2 && a2 < 0.9*burst0 {
+	if logFits && !bucketFits && !f.otherBinds() && a2 >= 2 && (a2 < 0.9*burst0 || burst0 >= 100) {
 		// Part of a quota back at once, as a sliding log gives back what has expired of the
-		// first burst: bisect when its entries leave it.
+		// first burst: bisect when its entries leave it. (A whole quota back may be a log
+		// that had all expired or a fixed window: where a window holds a hundred or more,
+		// a few single attempts cost little next to another window's worth.)
 		f.mode = PhaseSustain
 		w := reopen.SentS - t0
 		if handled, err := f.bisectLog(ctx, w); err != nil || f.done != "" || f.runStop != "" {
