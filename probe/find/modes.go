@@ -79,10 +79,10 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool
 			// The analysis tells the models apart (another kind must mispredict three
 			// answers more); cycles go on until it shows whether refusals are counted, while
 			// that costs less than the goal, and no more than eight. A shaper's delays time it
-			// from the first burst. Where output tokens bind, the rate depends on how they
+			// from the first burst alone. Where output tokens bind, the rate depends on how they
 			// are charged (max_tokens up front or what was produced): until that shows, up to
 			// eight cycles.
-			enough := k >= 1 && (f.countsKnown || float64(f.sent()) >= f.goalRequests() || k >= 8 || l.Algorithm == infer.AlgoLeakyBucket)
+			enough := (k >= 1 && (f.countsKnown || float64(f.sent()) >= f.goalRequests() || k >= 8)) || l.Algorithm == infer.AlgoLeakyBucket
 			if d := f.last; d != nil && (d.Dimension == "output_tokens" || d.Dimension == "tokens") && !f.outputKnown && k < 8 {
 				enough = false
 			}
