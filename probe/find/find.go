@@ -468,7 +468,14 @@ func (f *finder) run(ctx context.Context) error {
 	}
 	// Models that explain the attempts so far: a bucket (its capacity what the first burst
 	// allows at each rate) and a sliding log (its quota what the first burst admitted).
-	_, _, mb, _ := f.bucketModel(burst0).interval(1 / math.Max(d1, 1e-3))
+	bm := f.bucketModel(burst0)
+	_, _, mb, _ := bm.interval(1 / math.Max(d1, 1e-3))
+	if !f.countsKnown && mb > f.tolerance() {
+		// Or a bucket that charges refusals.
+		bm.cr = true
+		_, _, mcr, _ := bm.interval(1 / math.Max(d1, 1e-3))
+		mb = min(mb, mcr)
+	}
 	lm, okLog := f.logModel()
 	var ml int
 	var logBounded bool
