@@ -181,6 +181,11 @@ func (f *finder) bisectLog(ctx context.Context, w0 float64) (handled bool, err e
 		_, cLo := lm.replay(lo) // a shorter window reopens sooner
 		_, cHi := lm.replay(hi)
 		at := (cLo + cHi) / 2
+		if at < f.r.Elapsed().Seconds() && cHi-cLo >= f.resolution() {
+			// The instant has passed: the entries that would tell are older than the
+			// attempts since, so no attempt from now on can place the window closer.
+			return true, nil
+		}
 		if res := f.resolution(); cHi-cLo < res {
 			// Known: by turns just before the log admits (a refusal, which a fixed window
 			// or a faster limiter would not give) and just after (an admission).
