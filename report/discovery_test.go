@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 func TestDiscoveryCost(t *testing.T) {
@@ -18,7 +19,7 @@ func TestDiscoveryCost(t *testing.T) {
 		name    string
 		segs    []record.Segment
 		atts    []record.Attempt
-		want    *Discovery
+		want    *summary.Discovery
 		finding string
 	}{
 		{
@@ -36,7 +37,7 @@ func TestDiscoveryCost(t *testing.T) {
 				find("find-003-rest", 3.0, 200, 32, 16),
 				find("ramp", 4, 200, 32, 16),
 			},
-			want:    &Discovery{Requests: 4, RateLimited: 1, InputTokens: 96, OutputTokens: 48, Tokens: 144, Seconds: 2.7},
+			want:    &summary.Discovery{Requests: 4, RateLimited: 1, InputTokens: 96, OutputTokens: 48, Tokens: 144, Seconds: 2.7},
 			finding: "Discovery cost 4 requests (1 refused), 144 tokens and 2.7 s.",
 		},
 		{

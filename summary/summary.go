@@ -209,3 +209,15 @@ type Reason struct {
 	Reason string `json:"reason"`
 	Count  int64  `json:"count"`
 }
+
+// Discovery is summary.json's discovery object: what limit discovery (probe --find, a
+// scenario's find phase) cost, from the attempts of the run's find segments. Against a paid
+// API every request and token is billed, so the report states it.
+type Discovery struct {
+	Requests     int64   `json:"requests"`      // HTTP requests discovery sent (one attempt each)
+	RateLimited  int64   `json:"rate_limited"`  // of which refused with 429
+	InputTokens  int64   `json:"input_tokens"`  // input tokens the responses reported
+	OutputTokens int64   `json:"output_tokens"` // output tokens the responses reported
+	Tokens       int64   `json:"tokens"`        // input + output
+	Seconds      float64 `json:"seconds"`       // from the first find segment's start to the last one's end
+}

@@ -115,7 +115,7 @@ func (f *finder) bisect(ctx context.Context, d1, a2, bGuess float64) error {
 			}
 			_, _, err = f.single(ctx, PhaseProbe)
 		}
-		if err != nil || f.done != "" || f.runStop != "" {
+		if err != nil || f.done != "" || f.runStop.Stopped() {
 			return err
 		}
 	}

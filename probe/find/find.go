@@ -488,7 +488,7 @@ func (f *finder) run(ctx context.Context) error {
 		// a few single attempts cost little next to another window's worth.)
 		f.mode = PhaseSustain
 		w := reopen.SentS - t0
-		if handled, err := f.bisectLog(ctx, w); err != nil || f.done != "" || f.runStop != "" {
+		if handled, err := f.bisectLog(ctx, w); err != nil || f.done != "" || f.runStop.Stopped() {
 			return err
 		} else if handled {
 			if l := f.last; l != nil && l.WindowSeconds != nil && *l.WindowSeconds > 0 {
