@@ -317,15 +317,7 @@ func (bm *bucketModel) interval(r float64) (lo, hi float64, m int, ok bool) {
 
 // sortBySent orders attempts by send time, keeping the order of equal times.
 func sortBySent(recs []record.Attempt) {
-	slices.SortStableFunc(recs, func(a, b record.Attempt) int {
-		switch {
-		case a.SentS < b.SentS:
-			return -1
-		case a.SentS > b.SentS:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(recs, record.CompareSent)
 }
 
 // simultaneous is how close in time attempts are taken to reach the server in an order of

@@ -212,7 +212,7 @@ func (f *finder) phaseUntil(ctx context.Context, name string, pacer workload.Pac
 	f.mu.Lock()
 	out := phaseOut{recs: slices.Clone(f.recs[from:]), firstLim: -1}
 	f.mu.Unlock()
-	slices.SortStableFunc(out.recs, record.CompareSent)
+	sortBySent(out.recs)
 	for i := range out.recs {
 		switch st := out.recs[i].Status; {
 		case st == 429:

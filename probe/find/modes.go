@@ -240,7 +240,7 @@ func (f *finder) sharpReopenings(w float64) int {
 	f.mu.Lock()
 	recs := slices.Clone(f.recs)
 	f.mu.Unlock()
-	slices.SortStableFunc(recs, record.CompareSent)
+	sortBySent(recs)
 	n := 0
 	for i := 1; i < len(recs); i++ {
 		if isOK(&recs[i]) && recs[i-1].Status == 429 && recs[i].SentS-recs[i-1].SentS <= 0.05*w {
