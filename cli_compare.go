@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ratelab/ratelab/probe/backoff"
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/workload"
 )

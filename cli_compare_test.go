@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/testutil"
-	"github.com/ratelab/ratelab/probe/backoff"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/summary"
 )
@@ -152,7 +152,7 @@ func removeArg(args []string, a string) []string {
 
 // TestCompareBoundSim: in virtual time no strategy, under a bucket or a window algorithm, beats
 // the lower bound summary.json states. (Pacing under 2% 429s and exponential's synchronized
-// spikes are checked in probe/sim; the other algorithms run under the build tag long.)
+// spikes are checked in sim; the other algorithms run under the build tag long.)
 func TestCompareBoundSim(t *testing.T) {
 	for _, alg := range []string{"token-bucket", "fixed-window"} {
 		t.Run("bound/"+alg, func(t *testing.T) { checkBoundAllStrategies(t, alg) })

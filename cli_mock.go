@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/mockserver/limiter"
-	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 const mockAbout = `Serves the mock API until interrupted (Ctrl-C or SIGTERM): POST /v1/messages (Anthropic),

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/mockserver/limiter"
 )
 
 // runMockCLI runs ratelab with args (an empty environment) and returns what it printed.

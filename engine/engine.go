@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ratelab/ratelab/probe/backoff"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/backoff"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/workload"
 )
 

@@ -3,8 +3,8 @@ package engine
 import (
 	"time"
 
-	"github.com/ratelab/ratelab/probe/ratelimit"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/record"
 )
 
 // Stats is a snapshot of a run's totals, for progress lines, end-of-run tables and adaptive

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 const benchBody = `{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"hello there"}]}`

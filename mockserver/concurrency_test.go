@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/mockserver/limiter"
+	"github.com/ratelab/ratelab/limiter"
 )
 
 // TestConcurrentClientsNeverExceedTheBound sends 1,000 concurrent HTTP requests on one key and

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ratelab/ratelab/mockserver/limiter"
-	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 // Default limits, Anthropic's published Tier 1 figures for a Sonnet-class model, and the other

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/mockserver/limiter"
+	"github.com/ratelab/ratelab/limiter"
 )
 
 func TestQuotaPerWindow(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ratelab/ratelab/mockserver/limiter"
+	"github.com/ratelab/ratelab/limiter"
 )
 
 // StatusOverloaded is Anthropic's 529 overloaded_error.

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 // Header values shared by every response; never modified.

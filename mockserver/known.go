@@ -5,7 +5,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 )
 
 // KnownLimits lists the limits a mock with this configuration enforces on each API key, as

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/mockserver/limiter"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/record"
 )
 
 func TestKnownLimits(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ratelab/ratelab/mockserver/limiter"
-	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 // Endpoint is the API a call was made to.

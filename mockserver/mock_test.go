@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/mockserver/limiter"
-	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 // t0 is aligned to every window the tests use, so fixed windows start at t0.

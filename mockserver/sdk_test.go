@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/api"
-	"github.com/ratelab/ratelab/mockserver/limiter"
+	"github.com/ratelab/ratelab/limiter"
 )
 
 // Conformance with the official SDKs, which nobody here wrote: their typed decoders read the

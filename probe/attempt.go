@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/api"
-	"github.com/ratelab/ratelab/probe/backoff"
-	"github.com/ratelab/ratelab/probe/ratelimit"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/backoff"
+	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/record"
 )
 
 // sender is the reusable state of one goroutine that sends attempts (an open-model worker or a

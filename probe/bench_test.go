@@ -10,8 +10,8 @@ import (
 
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe/ratelimit"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/record"
 )
 
 // The hot paths of one attempt: building its body and request, pacing, reading usage, and

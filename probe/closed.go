@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe/backoff"
 )
 
 // Closed runs a closed-model phase and returns when every client has finished (or the phase

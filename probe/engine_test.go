@@ -17,10 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe/backoff"
-	"github.com/ratelab/ratelab/probe/ratelimit"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/workload"
 )
 

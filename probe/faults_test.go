@@ -18,14 +18,14 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe/backoff"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/workload"
 )
 
 // Targets that misbehave. Each test runs the live engine, one open phase and one closed phase
-// with a retrying policy from probe/backoff, against a loopback server of its own that hangs,
+// with a retrying policy from backoff, against a loopback server of its own that hangs,
 // resets connections, trickles its body, sends garbage or contradictory rate-limit headers,
 // answers 200 with an error body, or refuses forever. Each checks that every attempt ends in a
 // clear record (status, error text), that the run ends within a bound derived from its short

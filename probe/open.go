@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/workload"
 )
 

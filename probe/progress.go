@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe/ratelimit"
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 // ProgressInterval is how often the progress line is redrawn.

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe/ratelimit"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/record"
 )
 
 // counters are the run's live totals, updated by every attempt.

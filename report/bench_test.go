@@ -3,12 +3,12 @@ package report
 import (
 	"testing"
 
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 )
 
 // BenchmarkGenerate renders a compare run of about 20,000 attempts (3 strategies × 50 and 150
 // clients × 20 requests) without charts, with a fixed inference: this package's own pass (decode,
-// totals, strategies, CSV, summary, report.md), not probe/infer's. The full 1,000,000-attempt
+// totals, strategies, CSV, summary, report.md), not infer's. The full 1,000,000-attempt
 // figure, charts and inference included, comes from bench/report/run.sh.
 func BenchmarkGenerate(b *testing.B) {
 	f := fixtures["compare-sweep"]

@@ -5,9 +5,9 @@ import (
 	"math"
 	"slices"
 
-	"github.com/ratelab/ratelab/probe/infer"
-	"github.com/ratelab/ratelab/probe/ratelimit"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/infer"
+	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
 
@@ -177,7 +177,7 @@ type clientAcc struct {
 	lastEnd   float64
 }
 
-// analyzer is what a Builder needs of probe/infer; tests substitute a fixed inference so the
+// analyzer is what a Builder needs of infer; tests substitute a fixed inference so the
 // rendering goldens do not move with the estimators.
 type analyzer interface {
 	Add(*record.Attempt)

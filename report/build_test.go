@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/probe/infer"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/infer"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
 

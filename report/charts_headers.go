@@ -10,9 +10,9 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/ratelab/ratelab/probe/infer"
-	"github.com/ratelab/ratelab/probe/ratelimit"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/infer"
+	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 )
 
 // A run's record times lie on one timeline on which live phases take wall-clock time and

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 )
 
 // TestDurationIsWallTime (issue 13, item 2): report.md's Duration is the wall-clock time the run

@@ -16,9 +16,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/probe/infer"
-	"github.com/ratelab/ratelab/probe/ratelimit"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/infer"
+	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/record"
 )
 
 // fixture describes a small deterministic run written by the tests: a token bucket (rate per
@@ -39,10 +39,10 @@ type fixture struct {
 	known      bool    // record the bucket in run.json known_limits
 	scenario   string  // resolved scenario JSON, "" for none
 	seed       uint64
-	inferred   infer.Result // the inference the golden tests render (fixed, so goldens do not move with probe/infer)
+	inferred   infer.Result // the inference the golden tests render (fixed, so goldens do not move with infer)
 }
 
-// fixedInference stands in for probe/infer in the golden tests.
+// fixedInference stands in for infer in the golden tests.
 type fixedInference struct{ res infer.Result }
 
 func (f fixedInference) Add(*record.Attempt)  {}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
 

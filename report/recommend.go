@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 )
 
 // TestLittlesLaw (issue 13, item 4): the worker count comes from live response times only; a

@@ -6,8 +6,8 @@ import (
 	"math"
 	"slices"
 
-	"github.com/ratelab/ratelab/probe/infer"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/infer"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/summary"
 )
 

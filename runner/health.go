@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 )
 
 // A live run stops by itself, with exit 1, when its target has answered nothing but transport

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
 )

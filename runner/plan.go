@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/strictyaml"
-	"github.com/ratelab/ratelab/probe/backoff"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/workload"
 )

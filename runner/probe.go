@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ratelab/ratelab/backoff"
+	"github.com/ratelab/ratelab/discover"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
-	"github.com/ratelab/ratelab/probe/backoff"
-	"github.com/ratelab/ratelab/probe/find"
-	"github.com/ratelab/ratelab/probe/record"
-	"github.com/ratelab/ratelab/probe/sim"
+	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/sim"
 )
 
 // findMargin is how long before the run's max_duration discovery plans to be done, so that the
@@ -76,7 +76,7 @@ func (r *runState) simModel() (*mockserver.Mock, error) {
 }
 
 // probePhase runs a probe phase on an engine of its own, within what is left of the run's
-// budget: discovery (find.Run), or one open-model phase at a rate or along stages.
+// budget: discovery (discover.Run), or one open-model phase at a rate or along stages.
 func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 	p := ph.probe
 	budget, ok := r.remaining()
@@ -143,11 +143,11 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 	return r.phaseError(what, eng.Stopped(), phaseErr, closeErr)
 }
 
-// discover runs limit discovery (probe/find) on eng until the requests limit is known within
+// discover runs limit discovery (discover) on eng until the requests limit is known within
 // ±2%, or the run's budget or time stops it, and notes in run.json why it stopped. The figures
 // come afterwards from the attempt log, as for any phase.
 func (r *runState) discover(ctx context.Context, eng engine.Engine, budget engine.Budget) error {
-	rep, err := find.Run(ctx, eng, find.Options{
+	rep, err := discover.Run(ctx, eng, discover.Options{
 		Seed:        r.s.Seed,
 		MaxDuration: r.findDeadline(),
 		MaxRequests: budget.MaxRequests,
@@ -165,16 +165,16 @@ func (r *runState) discover(ctx context.Context, eng engine.Engine, budget engin
 		r.tap.Sync()
 		r.rec.Notes = append(r.rec.Notes, fmt.Sprintf("find: %d attempts, %d refused (429); %s", rep.Attempts, rep.RateLimited, why))
 	}
-	if errors.Is(err, find.ErrTarget) {
+	if errors.Is(err, discover.ErrTarget) {
 		return fmt.Errorf("%w (check the target URL, its api and the key)", err)
 	}
 	return err
 }
 
-// findDeadline is when, in run time, discovery must be done: find.DefaultMaxDuration after it
+// findDeadline is when, in run time, discovery must be done: discover.DefaultMaxDuration after it
 // starts, and shortly before the run's max_duration.
 func (r *runState) findDeadline() time.Duration {
-	d := r.offset + find.DefaultMaxDuration
+	d := r.offset + discover.DefaultMaxDuration
 	if md := r.budget.MaxDuration; md > 0 {
 		d = min(d, max(md-findMargin, md*9/10))
 	}

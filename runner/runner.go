@@ -25,7 +25,7 @@ import (
 
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/summary"

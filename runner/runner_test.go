@@ -21,7 +21,7 @@ import (
 	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 )
 

@@ -3,7 +3,7 @@ package runner
 import (
 	"sync"
 
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 )
 
 // tapBatch is how many attempts the report tap hands over at once.

@@ -12,7 +12,7 @@ import (
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/scenarios"
 )

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/strictyaml"
-	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

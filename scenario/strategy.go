@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/strictyaml"
-	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/threshold"
 	"go.yaml.in/yaml/v3"
 )

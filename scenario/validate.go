@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/suggest"
-	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/workload"
 )
 

@@ -5,9 +5,9 @@ import (
 	"math"
 	"slices"
 
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/suggest"
-	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/threshold"
 )
 

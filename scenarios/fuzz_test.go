@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/workload"
 )

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/mockserver"
-	"github.com/ratelab/ratelab/probe/backoff"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

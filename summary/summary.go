@@ -9,7 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 
-	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/infer"
 )
 
 // Schema identifies the summary.json format.

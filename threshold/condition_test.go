@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/internal/strictyaml"
-	"github.com/ratelab/ratelab/probe/infer"
 	"github.com/ratelab/ratelab/summary"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/summary"
 )
 

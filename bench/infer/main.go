@@ -1,5 +1,5 @@
 // Command infer prints the accuracy table of limit discovery as Markdown: every case of the
-// probe/find accuracy suite discovered in virtual time (probe/sim) against the mock's account model,
+// discover accuracy suite discovered in virtual time (sim) against the mock's account model,
 // scored against the limit the mock enforces, with the cost of the discovery.
 //
 //	go run ./bench/infer            # the full matrix
@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ratelab/ratelab/probe/find/accuracy"
+	"github.com/ratelab/ratelab/discover/accuracy"
 )
 
 func main() {

@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ratelab/ratelab/probe/ratelimit"
-	"github.com/ratelab/ratelab/probe/record"
+	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 )
 

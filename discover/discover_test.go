@@ -1,0 +1,244 @@
+package discover_test
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/discover"
+	"github.com/ratelab/ratelab/discover/accuracy"
+	"github.com/ratelab/ratelab/engine"
+	"github.com/ratelab/ratelab/infer"
+	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/sim"
+)
+
+func TestExpPacer(t *testing.T) {
+	p := discover.ExpPacer{Start: 10, Doubling: time.Second, Max: 40}
+	// H(t) = 10/ln2·(2^t − 1) up to t꜀ = 2 s (H = 30/ln2 ≈ 43.28), then 40/s.
+	for _, tc := range []struct {
+		hits uint64
+		want float64 // seconds
+	}{
+		{0, 0},
+		{1, math.Log2(1 + math.Ln2/10)},
+		{43, math.Log2(1 + 43*math.Ln2/10)},
+		{44, 2 + (44-30/math.Ln2)/40},
+		{100, 2 + (100-30/math.Ln2)/40},
+	} {
+		due, ok := p.Due(tc.hits)
+		require.True(t, ok)
+		assert.InDelta(t, tc.want, due.Seconds(), 1e-9, "hit %d", tc.hits)
+	}
+	assert.InDelta(t, 20, p.Rate(time.Second), 1e-9)
+	assert.InDelta(t, 40, p.Rate(5*time.Second), 1e-9)
+	last := time.Duration(-1)
+	for n := range uint64(500) {
+		d, ok := p.Due(n)
+		require.True(t, ok)
+		require.GreaterOrEqual(t, d, last, "non-decreasing at %d", n)
+		last = d
+	}
+}
+
+func TestPoissonPacer(t *testing.T) {
+	a, b := discover.NewPoissonPacer(50, 7), discover.NewPoissonPacer(50, 7)
+	d0, ok := a.Due(0)
+	require.True(t, ok)
+	assert.Zero(t, d0, "the first hit goes at once")
+	// Same seed, same instants, whatever the order of the calls.
+	late, _ := a.Due(1000)
+	for n := range uint64(1001) {
+		da, _ := a.Due(n)
+		db, _ := b.Due(n)
+		require.Equal(t, da, db)
+	}
+	// 1,000 gaps at 50/s take about 20 s (±3σ = ±1.9 s).
+	assert.InDelta(t, 20, late.Seconds(), 1.9)
+	other, _ := discover.NewPoissonPacer(50, 8).Due(1000)
+	assert.NotEqual(t, late, other)
+}
+
+// simRun is a simulated run against a mock: the runner, its run.json and its attempt log.
+type simRun struct {
+	*sim.Engine
+	run *record.Run
+	log *bytes.Buffer
+	w   *record.Writer
+}
+
+// records returns the attempts recorded so far.
+func (s *simRun) records(t *testing.T) []record.Attempt {
+	t.Helper()
+	require.NoError(t, s.w.Flush())
+	var out []record.Attempt
+	require.NoError(t, record.Scan(bytes.NewReader(s.log.Bytes()), func(a *record.Attempt) error {
+		out = append(out, *a)
+		return nil
+	}))
+	return out
+}
+
+// newSim builds a mock and a simulator against it.
+func newSim(t *testing.T, cfg mockserver.Config, budget engine.Budget) *simRun {
+	t.Helper()
+	m, err := mockserver.New(cfg, 1)
+	require.NoError(t, err)
+	target, err := probe.NewTarget(probe.TargetConfig{API: api.Anthropic, URL: "http://mock.invalid",
+		Key: "k", Model: "claude-test", MaxTokens: 16, PromptTokens: 32, Seed: 1})
+	require.NoError(t, err)
+	log := &bytes.Buffer{}
+	w := record.NewWriter(log)
+	r, err := sim.New(sim.Options{Requests: target.Requests(), Mock: m, Records: w, Key: "k", Seed: 1,
+		Epoch: accuracy.Epoch, Budget: budget})
+	require.NoError(t, err)
+	run := &record.Run{Schema: record.RunSchema, Started: accuracy.Epoch,
+		Workload: record.Workload{PromptTokens: 32, MaxTokens: 16}}
+	return &simRun{Engine: r, run: run, log: log, w: w}
+}
+
+func requestsMock(alg limiter.Algorithm, rpm int64, window time.Duration, dialect string) mockserver.Config {
+	cfg := mockserver.DefaultConfig()
+	cfg.Algorithm, cfg.Window, cfg.Dialect = alg, window, dialect
+	cfg.Limits.Requests = mockserver.Limit{PerMinute: rpm}
+	cfg.Limits.InputTokens = mockserver.Limit{PerMinute: 1e9}
+	cfg.Limits.OutputTokens = mockserver.Limit{PerMinute: 1e9}
+	return cfg
+}
+
+func TestRunLabelsPhases(t *testing.T) {
+	vr := newSim(t, requestsMock(limiter.TokenBucket, 600, 2*time.Second, "anthropic"), engine.Budget{})
+	rep, err := discover.Run(context.Background(), vr, discover.Options{Seed: 1, Run: vr.run})
+	require.NoError(t, err)
+	assert.Equal(t, discover.PhaseRefill, rep.Mode)
+	assert.Equal(t, "the requests limit is known within the target precision", rep.Done)
+	seen := map[string]bool{}
+	for _, a := range vr.records(t) {
+		seen[a.Phase] = true
+	}
+	for _, p := range []string{discover.PhaseHeaders, discover.PhaseBurst, discover.PhaseRest, discover.PhaseProbe} {
+		assert.True(t, seen[p], "no attempt labelled %q", p)
+	}
+	for _, s := range vr.Segments() {
+		assert.Equal(t, "find", s.Kind)
+	}
+	require.NotNil(t, rep.Requests)
+	require.NotNil(t, rep.Requests.EffectivePerMinute)
+	assert.InDelta(t, 600, *rep.Requests.EffectivePerMinute, 12)
+}
+
+func TestRunRespectsBudgets(t *testing.T) {
+	t.Run("max requests", func(t *testing.T) {
+		vr := newSim(t, requestsMock(limiter.FixedWindow, 600, 5*time.Second, "none"), engine.Budget{MaxRequests: 40})
+		rep, err := discover.Run(context.Background(), vr, discover.Options{Seed: 1, Run: vr.run})
+		require.NoError(t, err)
+		assert.LessOrEqual(t, rep.Attempts, int64(40))
+		assert.Equal(t, engine.Stop{Kind: engine.StopMaxRequests, Limit: 40}, rep.Stop)
+	})
+	t.Run("time", func(t *testing.T) {
+		vr := newSim(t, requestsMock(limiter.FixedWindow, 60, time.Minute, "none"), engine.Budget{})
+		rep, err := discover.Run(context.Background(), vr, discover.Options{Seed: 1, Run: vr.run, MaxDuration: 20 * time.Second})
+		require.NoError(t, err)
+		assert.LessOrEqual(t, vr.Elapsed(), 21*time.Second)
+		assert.Contains(t, rep.Done, "ran out of time")
+	})
+	t.Run("no limit", func(t *testing.T) {
+		vr := newSim(t, requestsMock(limiter.TokenBucket, 1_000_000, time.Minute, "none"), engine.Budget{})
+		rep, err := discover.Run(context.Background(), vr, discover.Options{Seed: 1, Run: vr.run, BurstCap: 300})
+		require.NoError(t, err)
+		assert.Equal(t, "no request was refused in a burst of 300", rep.Done)
+	})
+}
+
+func TestRunStopsOnInterrupt(t *testing.T) {
+	vr := newSim(t, requestsMock(limiter.TokenBucket, 600, time.Second, "none"), engine.Budget{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := discover.Run(ctx, vr, discover.Options{Seed: 1, Run: vr.run})
+	assert.ErrorIs(t, err, engine.ErrInterrupted)
+}
+
+// TestLive discovers the embedded HTTP mock through the live engine, with windows of a second
+// or two so that each case takes a few seconds.
+func TestLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live discovery takes about 20 s")
+	}
+	for _, tc := range []struct {
+		name  string
+		cfg   mockserver.Config
+		burst *int64
+		want  float64
+		class string
+		tol   float64
+	}{
+		{"token bucket with headers", requestsMock(limiter.TokenBucket, 600, time.Second, "anthropic"), nil, 600, infer.AlgoTokenBucket, 0.03},
+		{"fixed window without headers", requestsMock(limiter.FixedWindow, 600, 2*time.Second, "none"), nil, 600, infer.AlgoFixedWindow, 0.05},
+		{"sliding log without headers", requestsMock(limiter.SlidingLog, 600, 2*time.Second, "none"), nil, 600, "", 0.05},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, rep := liveFind(t, tc.cfg, 30*time.Second)
+			var l *infer.Limit
+			for i := range res.Limits {
+				if res.Limits[i].Dimension == "requests" {
+					l = &res.Limits[i]
+				}
+			}
+			require.NotNil(t, l)
+			require.NotNil(t, l.EffectivePerMinute, l.Evidence)
+			assert.InDelta(t, tc.want, *l.EffectivePerMinute, tc.tol*tc.want, l.Evidence)
+			if tc.class != "" {
+				assert.Equal(t, tc.class, l.Algorithm, l.Evidence)
+			}
+			t.Logf("%s: %d attempts, %d refused, %s; %s", tc.name, rep.Attempts, rep.RateLimited, rep.Elapsed.Round(time.Millisecond), l.Evidence)
+		})
+	}
+}
+
+// liveFind serves cfg on a loopback port, discovers it through the live engine and returns the
+// analysis of the attempts recorded.
+func liveFind(t *testing.T, cfg mockserver.Config, maxDuration time.Duration) (infer.Result, discover.Report) {
+	t.Helper()
+	m, err := mockserver.New(cfg, 1)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := m.Start(ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() {
+		cancel()
+		require.NoError(t, srv.Wait())
+	}()
+	target, err := probe.NewTarget(probe.TargetConfig{
+		API: api.Anthropic, URL: srv.URL(), Key: "test-key", Model: "claude-test",
+		MaxTokens: 16, PromptTokens: 32, Seed: 1,
+	})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	out, err := record.Create(dir)
+	require.NoError(t, err)
+	start := time.Now()
+	eng, err := probe.NewEngine(probe.Options{Target: target, Records: out, Start: start,
+		Budget: engine.Budget{MaxDuration: maxDuration}})
+	require.NoError(t, err)
+	run := &record.Run{Schema: record.RunSchema, Started: start,
+		Workload: record.Workload{PromptTokens: 32, MaxTokens: 16}}
+	rep, err := discover.Run(context.Background(), eng, discover.Options{Seed: 1, Run: run, MaxDuration: maxDuration - 2*time.Second})
+	require.NoError(t, err)
+	require.NoError(t, eng.Close())
+	require.NoError(t, out.Close())
+	a := infer.NewAnalyzer(run)
+	require.NoError(t, record.ScanFile(dir, func(at *record.Attempt) error {
+		a.Add(at)
+		return nil
+	}))
+	return a.Result(), rep
+}

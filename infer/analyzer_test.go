@@ -1,0 +1,160 @@
+package infer_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/discover/accuracy"
+	"github.com/ratelab/ratelab/infer"
+	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/record"
+)
+
+// TestDiscoveryCases discovers a few mocks in virtual time and checks the inferred limits
+// against what the mock enforces (the full matrix is the accuracy suite, `go test -tags
+// accuracy ./discover/`).
+func TestDiscoveryCases(t *testing.T) {
+	cases := map[string]accuracy.Case{}
+	for _, c := range accuracy.Matrix() {
+		cases[c.Name] = c
+	}
+	for _, name := range []string{
+		"token-bucket/anthropic/600-per-min/10s",
+		"fixed-window/none/600-per-min/10s",
+		"sliding-log/none/600-per-min/10s",
+		"leaky-bucket/anthropic/600-per-min/1s",
+		"gcra/none/120-per-min/10s",
+		"advertised-60-enforced-1-per-s/anthropic",
+		"count-rejected/token-bucket/anthropic",
+		"output-tokens-precharged/token-bucket/anthropic",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, ok := cases[name]
+			require.True(t, ok, "no such case")
+			o, err := accuracy.Run(context.Background(), c, 3)
+			require.NoError(t, err)
+			assert.True(t, o.Pass, "%s: %s (inferred %+v)", name, strings.Join(o.Why, "; "), o.Limit)
+		})
+	}
+}
+
+func TestGapAndAccountingInWords(t *testing.T) {
+	cases := map[string]accuracy.Case{}
+	for _, c := range accuracy.Special() {
+		cases[c.Name] = c
+	}
+	o, err := accuracy.Run(context.Background(), cases["advertised-60-enforced-1-per-s/anthropic"], 3)
+	require.NoError(t, err)
+	assert.Equal(t, "advertised 60/min, enforced as 1/s: bursts above 1 are rejected", o.Limit.Gap)
+	require.NotNil(t, o.Limit.AdvertisedPerMinute)
+	assert.Equal(t, 60.0, *o.Limit.AdvertisedPerMinute)
+	assert.Contains(t, o.Result.Findings, "Requests: advertised 60/min, enforced as 1/s: bursts above 1 are rejected.")
+
+	o, err = accuracy.Run(context.Background(), cases["count-rejected/token-bucket/none"], 3)
+	require.NoError(t, err)
+	require.NotNil(t, o.Result.Accounting.RejectedCount)
+	assert.True(t, *o.Result.Accounting.RejectedCount)
+	assert.Contains(t, o.Result.Accounting.Evidence, "Refused attempts consume quota")
+
+	o, err = accuracy.Run(context.Background(), cases["output-tokens-precharged/token-bucket/anthropic"], 3)
+	require.NoError(t, err)
+	require.NotNil(t, o.Result.Accounting.OutputPrecharged)
+	assert.True(t, *o.Result.Accounting.OutputPrecharged)
+	require.NotNil(t, o.Result.Binding)
+	assert.Equal(t, "output_tokens", o.Result.Binding.Dimension)
+}
+
+func TestDeterministic(t *testing.T) {
+	c := accuracy.Special()[1] // count-rejected, anthropic headers
+	var outs [2][]byte
+	for i := range outs {
+		o, err := accuracy.Run(context.Background(), c, 5)
+		require.NoError(t, err)
+		outs[i], err = json.Marshal(o.Result)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, string(outs[0]), string(outs[1]))
+}
+
+func TestThinEvidence(t *testing.T) {
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	run := &record.Run{Schema: record.RunSchema, Started: start}
+	t.Run("nothing", func(t *testing.T) {
+		res := infer.NewAnalyzer(run).Result()
+		assert.Nil(t, res.Limits)
+		assert.Nil(t, res.Binding)
+	})
+	t.Run("never refused", func(t *testing.T) {
+		a := infer.NewAnalyzer(run)
+		for i := range 50 {
+			a.Add(&record.Attempt{Run: "probe", SentS: float64(i) / 10, Status: 200, Attempt: 1})
+		}
+		res := a.Result()
+		require.Len(t, res.Limits, 1)
+		l := res.Limits[0]
+		assert.Nil(t, l.EffectivePerMinute)
+		assert.Nil(t, l.AdvertisedPerMinute)
+		assert.Equal(t, infer.AlgoUnknown, l.Algorithm)
+		assert.Contains(t, l.Evidence, "No attempt was refused on requests")
+		b, err := json.Marshal(l)
+		require.NoError(t, err)
+		assert.Contains(t, string(b), `"effective_per_minute":null`)
+	})
+	t.Run("one refusal among three", func(t *testing.T) {
+		// Too few attempts to bound the rate from above: the interval's high end is unknown
+		// (null), never +Inf, which summary.json could not hold.
+		a := infer.NewAnalyzer(run)
+		for i, status := range []int{200, 429, 200} {
+			a.Add(&record.Attempt{Run: "ramp", Request: int64(i + 1), Attempt: 1, ScheduledS: float64(i) / 2,
+				SentS: float64(i) / 2, LatencyMs: 50, Status: status, Final: true})
+		}
+		res := a.Result()
+		require.Len(t, res.Limits, 1)
+		assert.Nil(t, res.Limits[0].EffectiveHigh)
+		_, err := json.Marshal(res)
+		require.NoError(t, err)
+	})
+}
+
+// TestMemoryBounded feeds more attempts than a timeline keeps over two compare segments and
+// checks that the analysis keeps no more than its cap, and still infers from the prefix.
+func TestMemoryBounded(t *testing.T) {
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	run := &record.Run{Schema: record.RunSchema, Started: start}
+	for s := range 2 {
+		run.Segments = append(run.Segments, record.Segment{Label: fmt.Sprintf("s%d", s), Kind: "compare", Strategy: "x"})
+	}
+	a := infer.NewAnalyzer(run)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for s := range 2 {
+		l, err := limiter.New(limiter.Config{Algorithm: limiter.TokenBucket, Limit: 600, Window: time.Minute, Burst: 20})
+		require.NoError(t, err)
+		at := 0.0
+		for i := range 30_000 {
+			at += rng.ExpFloat64() / 20
+			d := l.Allow(start.Add(time.Duration(at*1e9)), 1)
+			st := 429
+			if d.Allowed {
+				st = 200
+			}
+			a.Add(&record.Attempt{Run: fmt.Sprintf("s%d", s), Strategy: "x", Request: int64(i), Attempt: 1, SentS: at, Status: st})
+		}
+	}
+	// Each timeline keeps its first 20,000, trimming when it holds twice that.
+	assert.LessOrEqual(t, infer.StoredEvents(a), 2*2*20_000)
+	res := a.Result()
+	require.NotEmpty(t, res.Limits)
+	l := res.Limits[0]
+	require.NotNil(t, l.EffectivePerMinute, l.Evidence)
+	assert.InDelta(t, 600, *l.EffectivePerMinute, 6)
+	assert.Contains(t, l.Evidence, "from compare segment")
+	assert.Contains(t, l.Evidence, "attempts of the timeline were analysed")
+}

@@ -1,0 +1,288 @@
+package infer
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/ratelab/ratelab/ratelimit"
+)
+
+// hdrStats is what a timeline's headers said about one dimension.
+type hdrStats struct {
+	n        int     // events with any field for the dimension
+	limits   []int64 // distinct advertised limits, in order of appearance
+	limit    int64   // the most frequent advertised limit
+	windowS  float64 // the most frequent stated window (IETF w=), 0 when none
+	dialect  ratelimit.Dialect
+	rounded  bool    // remaining values are rounded to thousands (Anthropic tokens)
+	firstRem int64   // remaining on the first event, −1 when absent
+	maxRem   int64   // largest remaining seen
+	resetW   float64 // window length from reset instants that stay put then jump, 0 when none
+	plateaus int     // how many such stays were seen
+}
+
+// headerStats summarizes the timeline's headers for dimension d.
+func headerStats(tl *timeline, d ratelimit.Dimension) hdrStats {
+	hs := hdrStats{firstRem: -1}
+	limitCount := map[int64]int{}
+	windowCount := map[float32]int{}
+	var resets []resetObs
+	roundedAll, anyRem := true, false
+	for i := range tl.events {
+		e := &tl.events[i]
+		h := &e.hdr[d]
+		if h.flags == 0 {
+			continue
+		}
+		hs.n++
+		if hs.dialect == ratelimit.DialectNone {
+			hs.dialect = e.dialect
+		}
+		if h.flags&ratelimit.HasLimit != 0 {
+			if _, ok := limitCount[h.limit]; !ok {
+				hs.limits = append(hs.limits, h.limit)
+			}
+			limitCount[h.limit]++
+		}
+		if h.flags&ratelimit.HasWindow != 0 && h.windowS > 0 {
+			windowCount[h.windowS]++
+		}
+		if h.flags&ratelimit.HasRemaining != 0 {
+			if hs.firstRem < 0 {
+				hs.firstRem = h.rem
+			}
+			hs.maxRem = max(hs.maxRem, h.rem)
+			anyRem = true
+			if h.rem%1000 != 0 {
+				roundedAll = false
+			}
+		}
+		if h.flags&ratelimit.HasReset != 0 {
+			base := e.t + e.lat
+			if !math.IsNaN(e.date) && isAbsolute(h.kind) {
+				base = e.date
+			}
+			resets = append(resets, resetObs{t: e.t, at: base + float64(h.resetS), rem: h.rem, hasRem: h.flags&ratelimit.HasRemaining != 0})
+		}
+	}
+	best := 0
+	for _, l := range hs.limits { // first-seen order breaks ties: deterministic
+		if c := limitCount[l]; c > best {
+			hs.limit, best = l, c
+		}
+	}
+	bestW := 0
+	for w, c := range windowCount {
+		if c > bestW || (c == bestW && float64(w) < hs.windowS) {
+			hs.windowS, bestW = float64(w), c
+		}
+	}
+	hs.rounded = anyRem && roundedAll && d != ratelimit.Requests && hs.maxRem >= 1000
+	hs.resetW, hs.plateaus = resetWindow(resets)
+	return hs
+}
+
+// isAbsolute reports whether a reset was an instant (then measured against the Date header).
+func isAbsolute(k ratelimit.ResetKind) bool {
+	switch k {
+	case ratelimit.ResetRFC3339, ratelimit.ResetEpochS, ratelimit.ResetEpochMS, ratelimit.ResetHTTPDate:
+		return true
+	}
+	return false
+}
+
+type resetObs struct {
+	t, at  float64 // when sent; the reset instant (run seconds)
+	rem    int64
+	hasRem bool
+}
+
+// resetWindow looks for the fixed-window pattern in reset instants: the instant stays put while
+// remaining falls (a window's end), then jumps ahead. It returns the median jump between
+// successive plateaus of at least three events, and how many plateaus there were; a bucket's
+// reset instant moves with every admission instead, so it finds none.
+func resetWindow(obs []resetObs) (float64, int) {
+	slices.SortStableFunc(obs, func(a, b resetObs) int { return cmp.Compare(a.t, b.t) })
+	var plateaus []float64
+	for i := 0; i < len(obs); {
+		j := i
+		falling, rising := false, false
+		for j+1 < len(obs) && math.Abs(obs[j+1].at-obs[i].at) < 0.0015 {
+			if obs[j+1].hasRem && obs[j].hasRem {
+				falling = falling || obs[j+1].rem < obs[j].rem
+				rising = rising || obs[j+1].rem > obs[j].rem
+			}
+			j++
+		}
+		falling = falling && !rising
+		// A bucket's reset instant moves on unless remaining rises with the refill; rounded
+		// to whole seconds it may still stay put for up to a second, so a window's plateau
+		// must last longer than that.
+		if j-i+1 >= 3 && falling && obs[j].t-obs[i].t >= 1.5 {
+			plateaus = append(plateaus, obs[i].at)
+		}
+		i = j + 1
+	}
+	if len(plateaus) < 2 {
+		return 0, len(plateaus)
+	}
+	var jumps []float64
+	for i := 1; i < len(plateaus); i++ {
+		if d := plateaus[i] - plateaus[i-1]; d > 0 {
+			jumps = append(jumps, d)
+		}
+	}
+	if len(jumps) == 0 {
+		return 0, len(plateaus)
+	}
+	slices.Sort(jumps)
+	// Successive plateaus are usually one window apart; a skipped window doubles a jump, so the
+	// smallest jumps are the window (the median of the lower half resists noise).
+	return jumps[(len(jumps)-1)/4], len(plateaus)
+}
+
+// refill is the rate at which a dimension's remaining refills, from the headers: between
+// moments when the budget is full, remaining + units taken so far grows as the budget refills,
+//
+//	remᵢ + Cᵢ = S₀ + r·tᵢ − fracᵢ
+//
+// (Cᵢ the units taken through attempt i, frac the rounding), so r is the slope of a straight
+// line, one intercept per stretch between full moments, fitted by least squares over every
+// such stretch together. Points at the top (full, clamped) and at zero (possibly in debt) are
+// left out. Readings rounded to thousands that never leave a few thousands below the top say
+// nothing about a refill: a budget far larger than what the run takes sits full, and its
+// rounded remaining only wanders by a step or two, so the line through it fits the rounding
+// (it measured the run's own consumption as a "refill" of a few hundred a minute).
+type refill struct {
+	rate, lo, hi float64
+	sigma        float64 // residual standard deviation, in the dimension's units
+	points       int
+	span         float64
+}
+
+func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(e *event) float64) (refill, bool) {
+	margin := int64(1)
+	if hs.rounded {
+		margin = 1000
+	}
+	top := hs.maxRem - margin
+	var sxy, sxx, syy float64
+	var n, stretches int
+	var span float64
+	var xs, ys []float64
+	flush := func() {
+		if len(xs) >= 3 {
+			var mx, my float64
+			for i := range xs {
+				mx += xs[i]
+				my += ys[i]
+			}
+			mx /= float64(len(xs))
+			my /= float64(len(xs))
+			for i := range xs {
+				dx, dy := xs[i]-mx, ys[i]-my
+				sxy += dx * dy
+				sxx += dx * dx
+				syy += dy * dy
+			}
+			n += len(xs)
+			stretches++
+			span += xs[len(xs)-1] - xs[0]
+		}
+		xs, ys = xs[:0], ys[:0]
+	}
+	taken := 0.0
+	lowest := top
+	for i := range tl.events {
+		e := &tl.events[i]
+		taken += charge(e)
+		h := &e.hdr[d]
+		if h.flags&ratelimit.HasRemaining == 0 {
+			continue
+		}
+		switch {
+		case h.rem >= top:
+			flush()
+		case h.rem <= 0:
+		default:
+			lowest = min(lowest, h.rem)
+			xs = append(xs, e.t)
+			ys = append(ys, float64(h.rem)+taken)
+		}
+	}
+	flush()
+	if n < 4 || sxx <= 0 || span <= 0 {
+		return refill{}, false
+	}
+	if hs.rounded && top-lowest < 4*margin {
+		return refill{}, false // within a few rounding steps of full: no refill to see
+	}
+	r := sxy / sxx
+	dof := float64(n - stretches - 1)
+	if dof < 1 || r <= 0 {
+		return refill{}, false
+	}
+	rss := math.Max(syy-r*sxy, 0)
+	raw := math.Sqrt(rss / dof)
+	sigma := raw
+	// The rounding alone is uniform over a unit (or a thousand): σ at least its 1/√12.
+	sigma = math.Max(sigma, float64(margin)/math.Sqrt(12))
+	se := sigma / math.Sqrt(sxx)
+	half := 3 * se
+	return refill{rate: r, lo: math.Max(r-half, 0), hi: r + half, sigma: raw, points: n, span: span}, true
+}
+
+// resetRate estimates the rate at which a bucket whose capacity is its advertised limit L
+// refills, from the reset headers alone: reset says when the budget is full again, so
+//
+//	L − remaining = r · reset
+//
+// and r is the least-squares slope through the origin over every reading with 0 < remaining
+// < L. A reset read as a whole-second instant against the whole-second Date header (floored)
+// is one second late on average, so one second is taken off those. It is meant for the
+// advertised limit's period when the remaining values never trace a refill line (they sit at
+// zero while the budget is in debt); when the bucket holds less than L (remaining never comes
+// near it) the relation does not hold and ok is false. Only readings at least minResetDeficit
+// below the limit count.
+// minResetDeficit is the least drawdown, as a share of the limit, a reading needs to time the
+// refill from its reset.
+const minResetDeficit = 0.1
+
+func resetRate(tl *timeline, d ratelimit.Dimension, hs hdrStats) (float64, bool) {
+	if hs.limit <= 0 || float64(hs.maxRem) < 0.8*float64(hs.limit) {
+		return 0, false
+	}
+	var sxy, sxx float64
+	n := 0
+	for i := range tl.events {
+		h := &tl.events[i].hdr[d]
+		if !tl.events[i].has(d, ratelimit.HasLimit|ratelimit.HasRemaining|ratelimit.HasReset) {
+			continue
+		}
+		if h.rem <= 0 || h.rem >= h.limit {
+			continue
+		}
+		if float64(h.limit-h.rem) < minResetDeficit*float64(h.limit) {
+			// Near full, the deficit is a few rounding steps (token remaining comes in
+			// thousands) and the reset a second or less: their ratio says nothing of the
+			// rate (a 600,000/min input budget read as 1,000/s, so advertised 60,000/min).
+			continue
+		}
+		x := float64(h.resetS)
+		if isAbsolute(h.kind) && !math.IsNaN(tl.events[i].date) {
+			x--
+		}
+		if x <= 0 {
+			continue
+		}
+		y := float64(h.limit - h.rem)
+		sxy += x * y
+		sxx += x * x
+		n++
+	}
+	if n < 5 || sxx <= 0 {
+		return 0, false
+	}
+	return sxy / sxx, true
+}

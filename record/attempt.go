@@ -1,0 +1,399 @@
+// Package record defines the run's record: one Attempt per HTTP attempt (attempts.jsonl) and one
+// Run describing the run (run.json). Every figure ratelab reports is derived from these two files,
+// so live runs, simulated runs and `ratelab report` share one analysis path. The package also
+// streams attempts to disk and reads them back without holding a run in memory.
+package record
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ratelab/ratelab/ratelimit"
+)
+
+// Modes of a run, recorded on every attempt.
+const (
+	ModeLive = "live"
+	ModeSim  = "sim"
+)
+
+// Attempt is one HTTP attempt (or, in the simulator, one virtual attempt). Times are seconds
+// since the run started. Field names are the attempts.jsonl contract: fields may be added, never
+// renamed.
+type Attempt struct {
+	Run      string // phase or strategy label
+	Mode     string // ModeLive or ModeSim
+	Strategy string // backoff strategy name, "" outside compare
+	Phase    string // probe phase (e.g. "ramp", "burst", "sustain"), "" outside probe
+	Fleet    int    // number of clients in this run segment (sweep point), 0 when open-model
+
+	Client  int   // client index, 0-based (0 for open-model traffic)
+	Request int64 // logical request id, unique within the run
+	Attempt int   // 1-based attempt number within the logical request
+
+	ScheduledS float64 // when the attempt was due (for attempt 1, the logical request's scheduled time)
+	SentS      float64 // when it was actually sent
+	LatencyMs  float64 // send to end of response body
+	Status     int     // HTTP status, 0 on transport error
+	Error      string  // transport or decoding error, "" when none
+	// ContentType is the media type of a failed response's body (status neither 2xx nor 429),
+	// without parameters: "text/html" from a proxy's error page tells it from the API's JSON.
+	ContentType string
+
+	InputTokens  int64 // usage reported by the server (0 when unknown)
+	OutputTokens int64
+	MaxTokens    int64 // the request's max_tokens, 0 when not applicable
+
+	RetryAfterS   float64 // retry-after the client read, valid when HasRetryAfter
+	HasRetryAfter bool
+	ShouldRetry   int8 // x-should-retry: +1, -1, 0 absent
+	Final         bool // no further attempt followed for this logical request
+	// GaveUp says why the logical request ended without success, on its final attempt ("" when
+	// it succeeded): the strategy's or the engine's reason, e.g. "max attempts 3 reached".
+	GaveUp         string
+	ServerDateS    float64 // Unix seconds of the Date header, valid when HasServerDate
+	HasServerDate  bool
+	Dialect        ratelimit.Dialect
+	Limits         [ratelimit.NumDimensions]ratelimit.State
+	MalformedHdrs  int  // rate-limit header values present but unreadable
+	ClientRejected bool // the strategy refused to send (local throttling); no HTTP attempt was made
+}
+
+// SetLimits copies the rate-limit content of a parsed response into the attempt.
+func (a *Attempt) SetLimits(s *ratelimit.Snapshot) {
+	a.Dialect = s.Dialect
+	a.Limits = s.Dims
+	a.MalformedHdrs = s.Malformed
+	if s.HasRetryAfter {
+		a.RetryAfterS = s.RetryAfter.Seconds()
+		a.HasRetryAfter = true
+	}
+	a.ShouldRetry = s.ShouldRetry
+	if s.HasServerDate {
+		a.ServerDateS = float64(s.ServerDate.UnixNano()) / 1e9
+		a.HasServerDate = true
+	}
+}
+
+// Outcome classes of an attempt.
+const (
+	OutcomeOK          = "ok"
+	OutcomeRateLimited = "rate_limited"
+	OutcomeOverloaded  = "overloaded"
+	OutcomeError       = "error"
+)
+
+// Outcome classifies the attempt: ok (2xx), rate_limited (429), overloaded (529 or 503) or error.
+func (a *Attempt) Outcome() string {
+	switch {
+	case a.Status >= 200 && a.Status < 300:
+		return OutcomeOK
+	case a.Status == 429:
+		return OutcomeRateLimited
+	case a.Status == 529 || a.Status == 503:
+		return OutcomeOverloaded
+	default:
+		return OutcomeError
+	}
+}
+
+// EndS is when the attempt's response ended, in seconds since the run started.
+func (a *Attempt) EndS() float64 { return a.SentS + a.LatencyMs/1000 }
+
+// AppendJSON appends the attempt as one JSON object (no newline) to buf. It is the fast path
+// used by the recorder; MarshalJSON wraps it.
+func (a *Attempt) AppendJSON(buf []byte) []byte {
+	buf = append(buf, `{"run":`...)
+	buf = appendString(buf, a.Run)
+	if a.Mode != "" {
+		buf = append(buf, `,"mode":`...)
+		buf = appendString(buf, a.Mode)
+	}
+	if a.Strategy != "" {
+		buf = append(buf, `,"strategy":`...)
+		buf = appendString(buf, a.Strategy)
+	}
+	if a.Phase != "" {
+		buf = append(buf, `,"phase":`...)
+		buf = appendString(buf, a.Phase)
+	}
+	if a.Fleet != 0 {
+		buf = append(buf, `,"fleet":`...)
+		buf = strconv.AppendInt(buf, int64(a.Fleet), 10)
+	}
+	buf = append(buf, `,"client":`...)
+	buf = strconv.AppendInt(buf, int64(a.Client), 10)
+	buf = append(buf, `,"request":`...)
+	buf = strconv.AppendInt(buf, a.Request, 10)
+	buf = append(buf, `,"attempt":`...)
+	buf = strconv.AppendInt(buf, int64(a.Attempt), 10)
+	buf = append(buf, `,"scheduled_s":`...)
+	buf = appendFloat(buf, a.ScheduledS, 6)
+	buf = append(buf, `,"sent_s":`...)
+	buf = appendFloat(buf, a.SentS, 6)
+	buf = append(buf, `,"latency_ms":`...)
+	buf = appendFloat(buf, a.LatencyMs, 3)
+	buf = append(buf, `,"status":`...)
+	buf = strconv.AppendInt(buf, int64(a.Status), 10)
+	if a.Error != "" {
+		buf = append(buf, `,"error":`...)
+		buf = appendString(buf, a.Error)
+	}
+	if a.ContentType != "" {
+		buf = append(buf, `,"content_type":`...)
+		buf = appendString(buf, a.ContentType)
+	}
+	buf = append(buf, `,"input_tokens":`...)
+	buf = strconv.AppendInt(buf, a.InputTokens, 10)
+	buf = append(buf, `,"output_tokens":`...)
+	buf = strconv.AppendInt(buf, a.OutputTokens, 10)
+	if a.MaxTokens != 0 {
+		buf = append(buf, `,"max_tokens":`...)
+		buf = strconv.AppendInt(buf, a.MaxTokens, 10)
+	}
+	buf = append(buf, `,"retry_after_s":`...)
+	if a.HasRetryAfter {
+		buf = appendFloat(buf, a.RetryAfterS, 3)
+	} else {
+		buf = append(buf, "null"...)
+	}
+	if a.ShouldRetry != 0 {
+		buf = append(buf, `,"should_retry":`...)
+		buf = strconv.AppendBool(buf, a.ShouldRetry > 0)
+	}
+	if a.Final {
+		buf = append(buf, `,"final":true`...)
+	}
+	if a.GaveUp != "" {
+		buf = append(buf, `,"gave_up":`...)
+		buf = appendString(buf, a.GaveUp)
+	}
+	if a.ClientRejected {
+		buf = append(buf, `,"client_rejected":true`...)
+	}
+	buf = append(buf, `,"limits":{`...)
+	first := true
+	for d := ratelimit.Dimension(0); d < ratelimit.NumDimensions; d++ {
+		s := a.Limits[d]
+		if !s.Present() {
+			continue
+		}
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = append(buf, '"')
+		buf = append(buf, d.String()...)
+		buf = append(buf, `":{`...)
+		inner := false
+		sep := func() {
+			if inner {
+				buf = append(buf, ',')
+			}
+			inner = true
+		}
+		if s.Flags&ratelimit.HasLimit != 0 {
+			sep()
+			buf = append(buf, `"limit":`...)
+			buf = strconv.AppendInt(buf, s.Limit, 10)
+		}
+		if s.Flags&ratelimit.HasRemaining != 0 {
+			sep()
+			buf = append(buf, `"remaining":`...)
+			buf = strconv.AppendInt(buf, s.Remaining, 10)
+		}
+		if s.Flags&ratelimit.HasReset != 0 {
+			sep()
+			buf = append(buf, `"reset_s":`...)
+			buf = appendFloat(buf, s.Reset.Seconds(), 3)
+			if s.ResetKind != ratelimit.ResetUnknown {
+				buf = append(buf, `,"reset_kind":"`...)
+				buf = append(buf, s.ResetKind.String()...)
+				buf = append(buf, '"')
+			}
+		}
+		if s.Flags&ratelimit.HasWindow != 0 {
+			sep()
+			buf = append(buf, `"window_s":`...)
+			buf = appendFloat(buf, s.Window.Seconds(), 3)
+		}
+		sep()
+		buf = append(buf, `"dialect":"`...)
+		buf = append(buf, a.Dialect.String()...)
+		buf = append(buf, `"}`...)
+	}
+	buf = append(buf, '}')
+	if a.HasServerDate {
+		buf = append(buf, `,"server_date_s":`...)
+		buf = appendFloat(buf, a.ServerDateS, 3)
+	}
+	if a.MalformedHdrs != 0 {
+		buf = append(buf, `,"malformed_headers":`...)
+		buf = strconv.AppendInt(buf, int64(a.MalformedHdrs), 10)
+	}
+	return append(buf, '}')
+}
+
+// MarshalJSON implements json.Marshaler with the attempts.jsonl field names.
+func (a Attempt) MarshalJSON() ([]byte, error) { return a.AppendJSON(nil), nil }
+
+type limitJSON struct {
+	Limit     *int64   `json:"limit"`
+	Remaining *int64   `json:"remaining"`
+	ResetS    *float64 `json:"reset_s"`
+	ResetKind string   `json:"reset_kind"`
+	WindowS   *float64 `json:"window_s"`
+	Dialect   string   `json:"dialect"`
+}
+
+type attemptJSON struct {
+	Run            string               `json:"run"`
+	Mode           string               `json:"mode"`
+	Strategy       string               `json:"strategy"`
+	Phase          string               `json:"phase"`
+	Fleet          int                  `json:"fleet"`
+	Client         int                  `json:"client"`
+	Request        int64                `json:"request"`
+	Attempt        int                  `json:"attempt"`
+	ScheduledS     float64              `json:"scheduled_s"`
+	SentS          float64              `json:"sent_s"`
+	LatencyMs      float64              `json:"latency_ms"`
+	Status         int                  `json:"status"`
+	Error          string               `json:"error"`
+	ContentType    string               `json:"content_type"`
+	InputTokens    int64                `json:"input_tokens"`
+	OutputTokens   int64                `json:"output_tokens"`
+	MaxTokens      int64                `json:"max_tokens"`
+	RetryAfterS    *float64             `json:"retry_after_s"`
+	ShouldRetry    *bool                `json:"should_retry"`
+	Final          bool                 `json:"final"`
+	GaveUp         string               `json:"gave_up"`
+	ClientRejected bool                 `json:"client_rejected"`
+	Limits         map[string]limitJSON `json:"limits"`
+	ServerDateS    *float64             `json:"server_date_s"`
+	Malformed      int                  `json:"malformed_headers"`
+}
+
+// UnmarshalJSON reads one attempts.jsonl object. Unknown dimensions and fields are ignored, so
+// newer logs stay readable.
+func (a *Attempt) UnmarshalJSON(data []byte) error {
+	var j attemptJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*a = Attempt{
+		Run: j.Run, Mode: j.Mode, Strategy: j.Strategy, Phase: j.Phase, Fleet: j.Fleet,
+		Client: j.Client, Request: j.Request, Attempt: j.Attempt,
+		ScheduledS: j.ScheduledS, SentS: j.SentS, LatencyMs: j.LatencyMs, Status: j.Status, Error: j.Error,
+		ContentType: j.ContentType,
+		InputTokens: j.InputTokens, OutputTokens: j.OutputTokens, MaxTokens: j.MaxTokens,
+		Final: j.Final, GaveUp: j.GaveUp, ClientRejected: j.ClientRejected, MalformedHdrs: j.Malformed,
+	}
+	if j.RetryAfterS != nil {
+		a.RetryAfterS, a.HasRetryAfter = *j.RetryAfterS, true
+	}
+	if j.ShouldRetry != nil {
+		a.ShouldRetry = -1
+		if *j.ShouldRetry {
+			a.ShouldRetry = 1
+		}
+	}
+	if j.ServerDateS != nil {
+		a.ServerDateS, a.HasServerDate = *j.ServerDateS, true
+	}
+	// Dimensions in their fixed order, not the map's: when they name different dialects the
+	// last one wins, the same on every read.
+	for d := range ratelimit.Dimension(ratelimit.NumDimensions) {
+		l, ok := j.Limits[d.String()]
+		if !ok {
+			continue
+		}
+		var s ratelimit.State
+		if l.Limit != nil {
+			s.Limit, s.Flags = *l.Limit, s.Flags|ratelimit.HasLimit
+		}
+		if l.Remaining != nil {
+			s.Remaining, s.Flags = *l.Remaining, s.Flags|ratelimit.HasRemaining
+		}
+		if l.ResetS != nil {
+			s.Reset, s.Flags = secondsToDuration(*l.ResetS), s.Flags|ratelimit.HasReset
+			s.ResetKind = ratelimit.ParseResetKind(l.ResetKind)
+		}
+		if l.WindowS != nil {
+			s.Window, s.Flags = secondsToDuration(*l.WindowS), s.Flags|ratelimit.HasWindow
+		}
+		a.Limits[d] = s
+		if dl, ok := ratelimit.ParseDialect(l.Dialect); ok {
+			a.Dialect = dl
+		}
+	}
+	return nil
+}
+
+func secondsToDuration(s float64) time.Duration {
+	return time.Duration(math.Round(s * float64(time.Second)))
+}
+
+// appendFloat writes f with at most prec decimals and no trailing zeros; NaN and ±Inf (never
+// expected) are written as 0 so the line stays valid JSON.
+func appendFloat(buf []byte, f float64, prec int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(buf, '0')
+	}
+	p := math.Pow10(prec)
+	f = math.Round(f*p) / p
+	return strconv.AppendFloat(buf, f, 'f', -1, 64)
+}
+
+// appendString appends s as a JSON string.
+func appendString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				buf = append(buf, '\\', c)
+			case c == '\n':
+				buf = append(buf, '\\', 'n')
+			case c == '\r':
+				buf = append(buf, '\\', 'r')
+			case c == '\t':
+				buf = append(buf, '\\', 't')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				buf = append(buf, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, `\ufffd`...)
+		} else if r == '\u2028' || r == '\u2029' {
+			buf = append(buf, fmt.Sprintf(`\u%04x`, r)...)
+		} else {
+			buf = append(buf, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(buf, '"')
+}
+
+// CompareSent orders attempts by their send time, for sorting a log into the order attempts
+// were sent (slices.SortStableFunc keeps simultaneous ones in log order).
+func CompareSent(a, b Attempt) int {
+	switch {
+	case a.SentS < b.SentS:
+		return -1
+	case a.SentS > b.SentS:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,61 @@
+package sim
+
+import (
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/backoff"
+	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/probe"
+	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/workload"
+)
+
+// bucketConfig is a mock whose only binding limit is a token bucket of rpm requests per minute
+// holding burst (0: one minute's quota), speaking dialect.
+func bucketConfig(rpm, burst int64, dialect string) mockserver.Config {
+	cfg := mockserver.DefaultConfig()
+	cfg.Algorithm = limiter.TokenBucket
+	cfg.Limits.Requests.PerMinute = rpm
+	if burst > 0 {
+		cfg.Limits.Requests.Burst = &burst
+	}
+	cfg.Limits.InputTokens.PerMinute = 1_000_000_000
+	cfg.Limits.OutputTokens.PerMinute = 1_000_000_000
+	cfg.Dialect = dialect
+	return cfg
+}
+
+// anthropicTarget is the probe's anthropic target with the default workload.
+func anthropicTarget(t testing.TB) *probe.Target {
+	t.Helper()
+	tg, err := probe.NewTarget(probe.TargetConfig{API: api.Anthropic, URL: "http://127.0.0.1:1", Key: "k",
+		Model: "claude-sonnet-4-5", MaxTokens: workload.DefaultMaxTokens, PromptTokens: workload.DefaultPromptTokens, Seed: 1})
+	require.NoError(t, err)
+	return tg
+}
+
+// newRunner builds a runner on a fresh mock of cfg writing to w (io.Discard when nil).
+func newRunner(t testing.TB, cfg mockserver.Config, w io.Writer, seed int64) *Engine {
+	t.Helper()
+	m, err := mockserver.New(cfg, seed)
+	require.NoError(t, err)
+	if w == nil {
+		w = io.Discard
+	}
+	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(w), Key: "k", Seed: seed})
+	require.NoError(t, err)
+	return r
+}
+
+// fleet resolves a strategy spec into a fleet seeded with seed.
+func fleet(t testing.TB, spec string, seed int64) backoff.Fleet {
+	t.Helper()
+	s, err := backoff.Resolve(spec)
+	require.NoError(t, err)
+	return s.NewFleet(seed)
+}
