@@ -122,8 +122,6 @@ var layerRank = map[string]int{
 // exceptions are arrows that still run against the layers, each with the step that removes it.
 // The list only shrinks.
 var exceptions = map[string]string{
-	"summary -> infer":                 "moving the limit types into summary",
-	"threshold -> infer":               "moving the limit types into summary",
 	"mockserver -> limiter":            "the account split",
 	"mockserver -> record":             "the account split (known limits move to the runner)",
 	"sim -> mockserver":                "the account split",

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // PhaseProbe labels the single attempts of bisection: each is sent where the bucket's
@@ -31,7 +31,7 @@ func (f *finder) bisect(ctx context.Context, d1, a2, bGuess float64) error {
 	rivals := 0
 	for k := 0; ; k++ {
 		l, ok := f.estimate()
-		if ok && f.precise(l) && l.Algorithm != infer.AlgoUnknown && f.enoughEvidence(k) && f.bucketPrecise(l) {
+		if ok && f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.enoughEvidence(k) && f.bucketPrecise(l) {
 			f.done = "the requests limit is known within the target precision"
 			return nil
 		}
@@ -360,8 +360,8 @@ func settle(recs []record.Attempt) {
 // trickles like a bucket within a window, only when the bucket misses more than a couple of
 // answers; with fewer, discovery goes on until it does (or fits). Either accounting of
 // refusals will do.
-func (f *finder) bucketContradicted(l infer.Limit) bool {
-	if l.Algorithm != infer.AlgoTokenBucket || l.EffectivePerMinute == nil || l.Burst == nil {
+func (f *finder) bucketContradicted(l summary.Limit) bool {
+	if l.Algorithm != summary.AlgoTokenBucket || l.EffectivePerMinute == nil || l.Burst == nil {
 		return false
 	}
 	r := *l.EffectivePerMinute / 60
@@ -379,8 +379,8 @@ func (f *finder) bucketContradicted(l infer.Limit) bool {
 // explains the attempts (each with the capacity the first burst allows) lie within the target
 // precision too: over a short span a unit more of capacity at a lower rate explains a burst as
 // well, and the analysis's interval, scanned around its best capacity, may not show it.
-func (f *finder) bucketPrecise(l infer.Limit) bool {
-	if l.Algorithm != infer.AlgoTokenBucket || l.EffectivePerMinute == nil || l.Burst == nil {
+func (f *finder) bucketPrecise(l summary.Limit) bool {
+	if l.Algorithm != summary.AlgoTokenBucket || l.EffectivePerMinute == nil || l.Burst == nil {
 		return true
 	}
 	r := *l.EffectivePerMinute / 60

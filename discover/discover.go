@@ -29,6 +29,7 @@ import (
 	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // Defaults of Options.
@@ -87,7 +88,7 @@ type Report struct {
 	// Stop is the run's stop when it ended discovery (zero otherwise).
 	Stop engine.Stop
 	// Requests is the requests limit as the last analysis saw it (nil before any).
-	Requests *infer.Limit
+	Requests *summary.Limit
 }
 
 // ErrTarget is returned when the target answers neither 2xx nor 429 to discovery's requests.
@@ -106,7 +107,7 @@ type finder struct {
 	runStop engine.Stop // the run's stop, once it stopped
 	done    string      // discovery's own stop reason
 	mode    string
-	last    *infer.Limit
+	last    *summary.Limit
 	// lastRefusal is when the last refused attempt was sent (run seconds).
 	lastRefusal float64
 	// countsKnown says whether the last analysis could tell if refusals consume quota, and
@@ -152,7 +153,7 @@ func Run(ctx context.Context, r engine.Engine, o Options) (Report, error) {
 // estimate analyses the attempts so far and returns the limit that binds discovery's requests,
 // in requests: the binding dimension's limit divided by the units a request costs (so that
 // rests and bursts can be planned in requests), else the requests limit.
-func (f *finder) estimate() (infer.Limit, bool) {
+func (f *finder) estimate() (summary.Limit, bool) {
 	f.mu.Lock()
 	recs := f.recs
 	f.mu.Unlock()
@@ -167,7 +168,7 @@ func (f *finder) estimate() (infer.Limit, bool) {
 		f.outputKnown = true // replies as long as max_tokens: either way charges the same
 	}
 	f.cr = f.countsKnown && *res.Accounting.RejectedCount
-	determined := func(l *infer.Limit) bool {
+	determined := func(l *summary.Limit) bool {
 		return l.EffectivePerMinute != nil && l.EffectiveLow != nil && l.EffectiveHigh != nil && *l.EffectivePerMinute > 0
 	}
 	if b := res.Binding; b != nil {
@@ -187,7 +188,7 @@ func (f *finder) estimate() (infer.Limit, bool) {
 			if l.Dimension != b.Dimension || cost <= 0 || !determined(&l) {
 				continue
 			}
-			if l.Dimension != "requests" && l.Source == infer.SourceHeaders && requestsByBehaviour(res.Limits) {
+			if l.Dimension != "requests" && l.Source == summary.SourceHeaders && requestsByBehaviour(res.Limits) {
 				// A figure from the headers alone (nothing was refused on that dimension)
 				// is no bound that discovery has met, and under a window it is not even the
 				// limit: remaining comes back as the run's own old usage expires, so the
@@ -216,23 +217,23 @@ func (f *finder) estimate() (infer.Limit, bool) {
 			return l, determined(&l)
 		}
 	}
-	return infer.Limit{}, false
+	return summary.Limit{}, false
 }
 
 func ptr(x float64) *float64 { return &x }
 
 // requestsByBehaviour reports whether the requests limit among ls is measured from refusals.
-func requestsByBehaviour(ls []infer.Limit) bool {
+func requestsByBehaviour(ls []summary.Limit) bool {
 	for _, l := range ls {
 		if l.Dimension == "requests" {
-			return l.Source == infer.SourceBehaviour || l.Source == infer.SourceBoth
+			return l.Source == summary.SourceBehaviour || l.Source == summary.SourceBoth
 		}
 	}
 	return false
 }
 
 // precise reports whether l's interval is within the target precision.
-func (f *finder) precise(l infer.Limit) bool {
+func (f *finder) precise(l summary.Limit) bool {
 	if l.EffectivePerMinute == nil || l.EffectiveLow == nil || l.EffectiveHigh == nil || *l.EffectivePerMinute <= 0 {
 		return false
 	}
@@ -333,7 +334,7 @@ func (f *finder) run(ctx context.Context) error {
 		return err
 	}
 	a2 := float64(b2.admittedBefore() + 1)
-	if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != infer.AlgoUnknown && l.Algorithm != infer.AlgoTokenBucket {
+	if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != summary.AlgoUnknown && l.Algorithm != summary.AlgoTokenBucket {
 		// A window (a sliding log, typically) the two bursts already pin down.
 		f.mode = PhaseSustain
 		f.done = "the requests limit is known within the target precision"

@@ -20,6 +20,7 @@ import (
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/sim"
+	"github.com/ratelab/ratelab/summary"
 )
 
 func TestExpPacer(t *testing.T) {
@@ -181,13 +182,13 @@ func TestLive(t *testing.T) {
 		class string
 		tol   float64
 	}{
-		{"token bucket with headers", requestsMock(limiter.TokenBucket, 600, time.Second, "anthropic"), nil, 600, infer.AlgoTokenBucket, 0.03},
-		{"fixed window without headers", requestsMock(limiter.FixedWindow, 600, 2*time.Second, "none"), nil, 600, infer.AlgoFixedWindow, 0.05},
+		{"token bucket with headers", requestsMock(limiter.TokenBucket, 600, time.Second, "anthropic"), nil, 600, summary.AlgoTokenBucket, 0.03},
+		{"fixed window without headers", requestsMock(limiter.FixedWindow, 600, 2*time.Second, "none"), nil, 600, summary.AlgoFixedWindow, 0.05},
 		{"sliding log without headers", requestsMock(limiter.SlidingLog, 600, 2*time.Second, "none"), nil, 600, "", 0.05},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, rep := liveFind(t, tc.cfg, 30*time.Second)
-			var l *infer.Limit
+			var l *summary.Limit
 			for i := range res.Limits {
 				if res.Limits[i].Dimension == "requests" {
 					l = &res.Limits[i]

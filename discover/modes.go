@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // awaitReopen sends single probes after the refusal at lastRefused (run seconds) until one is
@@ -106,11 +106,11 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool
 			// from the first burst alone. Where output tokens bind, the rate depends on how they
 			// are charged (max_tokens up front or what was produced): until that shows, up to
 			// eight cycles.
-			enough := (k >= 1 && (f.countsKnown || float64(f.sent()) >= f.goalRequests() || k >= 8)) || l.Algorithm == infer.AlgoLeakyBucket
+			enough := (k >= 1 && (f.countsKnown || float64(f.sent()) >= f.goalRequests() || k >= 8)) || l.Algorithm == summary.AlgoLeakyBucket
 			if d := f.last; d != nil && (d.Dimension == "output_tokens" || d.Dimension == "tokens") && !f.outputKnown && k < 8 {
 				enough = false
 			}
-			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && enough && !f.bucketContradicted(l) {
+			if f.precise(l) && l.Algorithm != summary.AlgoUnknown && enough && !f.bucketContradicted(l) {
 				f.done = "the requests limit is known within the target precision"
 				return nil
 			}
@@ -199,7 +199,7 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 		runStart = reopen.SentS
 		// A window placed by its reopenings may be known already (a fixed window: two
 		// boundaries and its quota), before another window's worth is spent.
-		if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != infer.AlgoUnknown && f.sharpReopenings(w) >= 2 {
+		if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(w) >= 2 {
 			f.done = "the requests limit is known within the target precision"
 			return nil
 		}
@@ -221,7 +221,7 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 			continue
 		}
 		if l, ok := f.estimate(); ok {
-			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && f.sharpReopenings(w) >= 2 {
+			if f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(w) >= 2 {
 				f.done = "the requests limit is known within the target precision"
 				return nil
 			}

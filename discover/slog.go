@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // logModel replays sliding logs over discovery's attempts: q admissions in any window of w
@@ -165,7 +165,7 @@ func (f *finder) bisectLog(ctx context.Context, w0 float64) (handled bool, err e
 			return k > 0, nil
 		}
 		if k > 0 {
-			if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != infer.AlgoUnknown {
+			if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != summary.AlgoUnknown {
 				f.done = "the requests limit is known within the target precision"
 				return true, nil
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // TestDiscoveryCases discovers a few mocks in virtual time and checks the inferred limits
@@ -102,7 +103,7 @@ func TestThinEvidence(t *testing.T) {
 		l := res.Limits[0]
 		assert.Nil(t, l.EffectivePerMinute)
 		assert.Nil(t, l.AdvertisedPerMinute)
-		assert.Equal(t, infer.AlgoUnknown, l.Algorithm)
+		assert.Equal(t, summary.AlgoUnknown, l.Algorithm)
 		assert.Contains(t, l.Evidence, "No attempt was refused on requests")
 		b, err := json.Marshal(l)
 		require.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // dimNames are the dimensions as sentences name them.
@@ -86,7 +87,7 @@ func period(r *dimResult, limit float64) (float64, bool) {
 		return hs.windowS, true
 	}
 	class, _ := classify(r)
-	if r.best != nil && r.best.ok && (class == AlgoFixedWindow || class == AlgoSlidingWindow) {
+	if r.best != nil && r.best.ok && (class == summary.AlgoFixedWindow || class == summary.AlgoSlidingWindow) {
 		if hs.resetW > 0 {
 			return hs.resetW, true
 		}
@@ -98,7 +99,7 @@ func period(r *dimResult, limit float64) (float64, bool) {
 	if r.refOK && r.ref.rate > 0 && limit > 0 {
 		return snap(limit / r.ref.rate), true
 	}
-	if class == AlgoTokenBucket || class == AlgoUnknown {
+	if class == summary.AlgoTokenBucket || class == summary.AlgoUnknown {
 		if rate, ok := resetRate(r.tl, r.d, *hs); ok && rate > 0 && limit > 0 {
 			return snap(limit / rate), true
 		}
@@ -125,9 +126,9 @@ func snap(t float64) float64 {
 }
 
 // limitOf builds one summary.json limits[] entry and its gap sentence.
-func (a *Analyzer) limitOf(ch *dimChoice) (Limit, string) {
+func (a *Analyzer) limitOf(ch *dimChoice) (summary.Limit, string) {
 	r := ch.r
-	l := Limit{Dimension: r.d.String(), Algorithm: AlgoUnknown}
+	l := summary.Limit{Dimension: r.d.String(), Algorithm: summary.AlgoUnknown}
 	// Advertised: the most frequent limit, scaled to a minute by its period.
 	var advPerMin, advLimit float64
 	if len(r.hs.limits) > 0 {
@@ -153,11 +154,11 @@ func (a *Analyzer) limitOf(ch *dimChoice) (Limit, string) {
 	behaviour := r.best != nil && r.best.ok
 	switch {
 	case behaviour && r.agree():
-		l.Source = SourceBoth
+		l.Source = summary.SourceBoth
 	case behaviour:
-		l.Source = SourceBehaviour
+		l.Source = summary.SourceBehaviour
 	case r.refOK:
-		l.Source = SourceHeaders
+		l.Source = summary.SourceHeaders
 	}
 	var burst float64
 	if behaviour {
@@ -179,7 +180,7 @@ func (a *Analyzer) limitOf(ch *dimChoice) (Limit, string) {
 // gapSentence says how the enforced limit differs from the advertised one, when it does by
 // more than 10%: in rate ("advertised 60/min, enforced 30/min"), or in burst for a bucket
 // ("advertised 60/min, enforced as 1/s: bursts above 1 are rejected").
-func gapSentence(advPerMin, advLimit float64, l Limit, r *dimResult) string {
+func gapSentence(advPerMin, advLimit float64, l summary.Limit, r *dimResult) string {
 	if advPerMin <= 0 || l.EffectivePerMinute == nil {
 		return ""
 	}
@@ -197,7 +198,7 @@ func gapSentence(advPerMin, advLimit float64, l Limit, r *dimResult) string {
 		}
 		return s
 	}
-	if l.Burst == nil || advLimit <= 0 || r.best == nil || classOf(r.best.model) != AlgoTokenBucket {
+	if l.Burst == nil || advLimit <= 0 || r.best == nil || classOf(r.best.model) != summary.AlgoTokenBucket {
 		return ""
 	}
 	b := *l.Burst

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // costs are what a timeline's attempts cost in token units, for attributing refusals and for
@@ -304,7 +305,7 @@ func fitAll(s *series) []fit {
 	// depends on how the previous window's admissions were spread, which a log of the wrong
 	// length imitates over a few windows), and then the log's rate, q/w at its own w, is off.
 	// Only the counter's own fit can say which explains the attempts better.
-	if unit && (len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2) || classOf(fits[0].model) != AlgoTokenBucket) {
+	if unit && (len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2) || classOf(fits[0].model) != summary.AlgoTokenBucket) {
 		add(fitSW(s, q0, false))
 		add(fitSW(s, q0, true))
 		sortFits(fits)
@@ -328,13 +329,13 @@ func sortFits(fits []fit) {
 func classOf(model string) string {
 	switch model {
 	case "tb":
-		return AlgoTokenBucket
+		return summary.AlgoTokenBucket
 	case "fw":
-		return AlgoFixedWindow
+		return summary.AlgoFixedWindow
 	case "sl", "sw":
-		return AlgoSlidingWindow
+		return summary.AlgoSlidingWindow
 	}
-	return AlgoUnknown
+	return summary.AlgoUnknown
 }
 
 // equivalent reports whether two fits describe the same limiter: a bucket of one refilling

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // dimResult is one dimension's inference on one timeline.
@@ -57,7 +58,7 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 				lo, hi = math.Min(lo, f.lo), math.Max(hi, f.hi)
 			}
 		}
-		if r.refOK && r.agree() && classOf(r.best.model) == AlgoTokenBucket {
+		if r.refOK && r.agree() && classOf(r.best.model) == summary.AlgoTokenBucket {
 			if l, h := math.Max(lo, r.ref.lo), math.Min(hi, r.ref.hi); l <= h {
 				lo, hi, rate = l, h, (l+h)/2
 			}
@@ -163,7 +164,7 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 		}
 	}
 	r.ref, r.refOK, r.sigma = v.ref, v.refOK, v.ref.sigma
-	if r.best != nil && classOf(r.best.model) != AlgoTokenBucket && r.refOK {
+	if r.best != nil && classOf(r.best.model) != summary.AlgoTokenBucket && r.refOK {
 		// Remaining under a window is a staircase, not a refill line: the regression says little.
 		r.refOK = false
 	}

@@ -7,7 +7,17 @@ import (
 	"slices"
 
 	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/summary"
 )
+
+// Result is the full inference of a run.
+type Result struct {
+	Limits     []summary.Limit    `json:"limits"`
+	Binding    *summary.Binding   `json:"binding"`
+	Accounting summary.Accounting `json:"accounting"`
+	// Findings are plain-language sentences for the report, most important first.
+	Findings []string `json:"findings,omitempty"`
+}
 
 // maxCompareTimelines bounds how many compare timelines are fitted when the probe timeline
 // gives no estimate (the ones with the most refusals).
@@ -126,7 +136,7 @@ func (ta *tlAnalysis) dim(a *Analyzer, d ratelimit.Dimension) *dimResult {
 			// The header refill line must count refusals too.
 			if r.hs.n > 0 {
 				r.ref, r.refOK = headerRefill(ta.tl, d, r.hs, chargeFunc(d, false, true))
-				if r.best != nil && classOf(r.best.model) != AlgoTokenBucket {
+				if r.best != nil && classOf(r.best.model) != summary.AlgoTokenBucket {
 					r.refOK = false
 				}
 			}
@@ -202,16 +212,16 @@ func rejectedCount(r *dimResult) *bool {
 // different class explains the data about as well.
 func classify(r *dimResult) (class, rival string) {
 	if r.best == nil || !r.best.ok {
-		return AlgoUnknown, ""
+		return summary.AlgoUnknown, ""
 	}
 	b := r.best
 	if r.leaky {
 		// Delays that grow with the backlog, as the bucket predicts, rule out every limiter
 		// that refuses without delaying.
-		return AlgoLeakyBucket, ""
+		return summary.AlgoLeakyBucket, ""
 	}
 	if rivals := rivalsOf(r); len(rivals) > 0 {
-		return AlgoUnknown, classOf(rivals[0].model)
+		return summary.AlgoUnknown, classOf(rivals[0].model)
 	}
 	return classOf(b.model), ""
 }

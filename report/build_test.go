@@ -153,7 +153,7 @@ func TestLowerBound(t *testing.T) {
 	tests := []struct {
 		name    string
 		known   []record.KnownLimit
-		limits  []infer.Limit
+		limits  []summary.Limit
 		want    float64
 		wantDim string
 		ok      bool
@@ -164,8 +164,8 @@ func TestLowerBound(t *testing.T) {
 			{Dimension: "output_tokens", Algorithm: "token-bucket", PerMinute: 8000, Burst: 8000}}, nil, 240, "output_tokens", true},
 		{"fixed window admits two quotas around a boundary", []record.KnownLimit{{Dimension: "requests", Algorithm: "fixed-window", PerMinute: 60, Burst: 10}}, nil, 80, "requests", true},
 		{"burst above the workload: 0", []record.KnownLimit{{Dimension: "requests", Algorithm: "gcra", PerMinute: 60, Burst: 500}}, nil, 0, "requests", true},
-		{"inferred: the top of the interval", nil, []infer.Limit{{Dimension: "requests", EffectivePerMinute: f(50), EffectiveHigh: f(60), Burst: f(10), Algorithm: infer.AlgoTokenBucket}}, 90, "requests", true},
-		{"inferred without a burst: unknown", nil, []infer.Limit{{Dimension: "requests", EffectivePerMinute: f(60)}}, 0, "", false},
+		{"inferred: the top of the interval", nil, []summary.Limit{{Dimension: "requests", EffectivePerMinute: f(50), EffectiveHigh: f(60), Burst: f(10), Algorithm: summary.AlgoTokenBucket}}, 90, "requests", true},
+		{"inferred without a burst: unknown", nil, []summary.Limit{{Dimension: "requests", EffectivePerMinute: f(60)}}, 0, "", false},
 		{"nothing known: unknown", nil, nil, 0, "", false},
 	}
 	for _, tt := range tests {
@@ -192,7 +192,7 @@ func TestLowerBoundAdmitted(t *testing.T) {
 		want float64
 	}{
 		{"gave up on 60: (40 − 10) / (60/60 s)", infer.Result{}, 30},
-		{"rejected attempts count: (40 + 30 − 10) / (60/60 s)", infer.Result{Accounting: infer.Accounting{RejectedCount: &yes}}, 60},
+		{"rejected attempts count: (40 + 30 − 10) / (60/60 s)", infer.Result{Accounting: summary.Accounting{RejectedCount: &yes}}, 60},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,7 +241,7 @@ func TestHuman(t *testing.T) {
 // rejected attempts and output accounting; without one, the inference stands.
 func TestKnownAccounting(t *testing.T) {
 	yes, no := true, false
-	inferred := infer.Accounting{RejectedCount: &yes, OutputPrecharged: &no, MeanInputTokens: 3}
+	inferred := summary.Accounting{RejectedCount: &yes, OutputPrecharged: &no, MeanInputTokens: 3}
 	tests := []struct {
 		name          string
 		mock          string

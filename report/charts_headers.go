@@ -10,7 +10,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
@@ -256,7 +255,7 @@ func spanRuns(s *Series, sp *segSpan, width float64) []plotter.XYs {
 // effectiveQuota is the inferred effective limit of dimension d expressed in the units the
 // remaining header counts: effective per minute × window / 60 s, with the inferred window, else
 // the window the headers stated, else one minute.
-func effectiveQuota(limits []infer.Limit, d ratelimit.Dimension, headerWindowS float64) (quota, windowS float64, ok bool) {
+func effectiveQuota(limits []summary.Limit, d ratelimit.Dimension, headerWindowS float64) (quota, windowS float64, ok bool) {
 	for _, l := range limits {
 		if l.Dimension != d.String() || l.EffectivePerMinute == nil {
 			continue

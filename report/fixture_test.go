@@ -19,6 +19,7 @@ import (
 	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // fixture describes a small deterministic run written by the tests: a token bucket (rate per
@@ -268,37 +269,37 @@ var fixtures = map[string]fixture{
 	"probe": {command: "probe", mode: record.ModeLive, dialect: ratelimit.DialectAnthropic,
 		rate: 2, burst: 10, probeSecs: 30, known: true, seed: 1,
 		inferred: infer.Result{
-			Limits: []infer.Limit{
+			Limits: []summary.Limit{
 				{Dimension: "requests", AdvertisedPerMinute: fp(600), EffectivePerMinute: fp(119.6), EffectiveLow: fp(116.2),
-					EffectiveHigh: fp(123.1), Burst: fp(10), Algorithm: infer.AlgoTokenBucket, Source: infer.SourceBoth,
+					EffectiveHigh: fp(123.1), Burst: fp(10), Algorithm: summary.AlgoTokenBucket, Source: summary.SourceBoth,
 					Evidence: "Accepted throughput under saturation and the refill of remaining agree within 2%.",
 					Gap:      "advertised 600/min, enforced 119.6/min: the sustained rate is 20% of what the headers say"},
-				{Dimension: "output_tokens", AdvertisedPerMinute: fp(8000), Algorithm: infer.AlgoUnknown, Source: infer.SourceHeaders,
+				{Dimension: "output_tokens", AdvertisedPerMinute: fp(8000), Algorithm: summary.AlgoUnknown, Source: summary.SourceHeaders,
 					Evidence: "No attempt was refused on output tokens."},
 			},
-			Binding: &infer.Binding{Dimension: "requests", MaxRequestsPerMinute: fp(119.6),
+			Binding: &summary.Binding{Dimension: "requests", MaxRequestsPerMinute: fp(119.6),
 				Explanation: "At 32 input and 16 output tokens per request, requests bind first at 119.6/min."},
-			Accounting: infer.Accounting{MeanInputTokens: 31.7, MeanOutputTokens: 16},
+			Accounting: summary.Accounting{MeanInputTokens: 31.7, MeanOutputTokens: 16},
 			Findings:   []string{"Effective 119.6 requests/min (advertised 600/min), token bucket, burst 10."},
 		}},
 	"compare-sweep": {command: "compare", mode: record.ModeSim, dialect: ratelimit.DialectAnthropic,
 		strategies: []string{"exponential", "full-jitter", "header-pacing"}, fleets: []int{4, 8}, perClient: 5,
 		rate: 2, burst: 4, known: true, seed: 2,
 		inferred: infer.Result{
-			Limits: []infer.Limit{{Dimension: "requests", AdvertisedPerMinute: fp(240), EffectivePerMinute: fp(120),
-				EffectiveLow: fp(114), EffectiveHigh: fp(126), Burst: fp(4), Algorithm: infer.AlgoFixedWindow, WindowSeconds: fp(2),
-				Source: infer.SourceBehaviour, Evidence: "A fixed window of 4 per 2 s fits the acceptances."}},
-			Binding: &infer.Binding{Dimension: "requests", MaxRequestsPerMinute: fp(120)},
+			Limits: []summary.Limit{{Dimension: "requests", AdvertisedPerMinute: fp(240), EffectivePerMinute: fp(120),
+				EffectiveLow: fp(114), EffectiveHigh: fp(126), Burst: fp(4), Algorithm: summary.AlgoFixedWindow, WindowSeconds: fp(2),
+				Source: summary.SourceBehaviour, Evidence: "A fixed window of 4 per 2 s fits the acceptances."}},
+			Binding: &summary.Binding{Dimension: "requests", MaxRequestsPerMinute: fp(120)},
 		},
 		scenario: `{"name":"sweep-test","target":{"api":"anthropic","url":"mock"},"compare":{"strategies":["exponential","full-jitter","header-pacing"],"clients":[4,8],"requests":5}}`},
 	"no-headers": {command: "compare", mode: record.ModeLive, dialect: ratelimit.DialectNone,
 		strategies: []string{"full-jitter", "sre-adaptive"}, fleets: []int{5}, perClient: 4,
 		rate: 3, burst: 3, errorRate: 0.1, rejectRate: 0.3, seed: 3,
 		inferred: infer.Result{
-			Limits: []infer.Limit{{Dimension: "requests", EffectivePerMinute: fp(180), EffectiveLow: fp(171), EffectiveHigh: fp(189),
-				Burst: fp(3), Algorithm: infer.AlgoSlidingWindow, WindowSeconds: fp(1), Source: infer.SourceBehaviour,
+			Limits: []summary.Limit{{Dimension: "requests", EffectivePerMinute: fp(180), EffectiveLow: fp(171), EffectiveHigh: fp(189),
+				Burst: fp(3), Algorithm: summary.AlgoSlidingWindow, WindowSeconds: fp(1), Source: summary.SourceBehaviour,
 				Evidence: "No headers; acceptances fit a sliding window of 3 per second."}},
-			Binding: &infer.Binding{Dimension: "requests", MaxRequestsPerMinute: fp(180),
+			Binding: &summary.Binding{Dimension: "requests", MaxRequestsPerMinute: fp(180),
 				Explanation: "Without rate-limit headers only the request limit can be measured."},
 		}},
 	"partial": {command: "run", mode: record.ModeLive, dialect: ratelimit.DialectAnthropic,

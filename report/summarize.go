@@ -28,7 +28,7 @@ func (b *Builder) Summary() *summary.Summary {
 		Strategies: []summary.Strategy{},
 	}
 	if s.Limits == nil {
-		s.Limits = []infer.Limit{}
+		s.Limits = []summary.Limit{}
 	}
 	s.Totals.Dropped = run.Dropped
 	s.Totals.Late = run.Late
@@ -167,7 +167,7 @@ func fairness(acc *stratAcc, start float64) *float64 {
 // says for certain in place of the inferred: whether rejected attempts consume quota
 // (count_rejected) and whether output tokens are charged at max_tokens up front
 // (output_accounting: max_tokens). Without a mock configuration acc is returned as inferred.
-func knownAccounting(run *record.Run, acc infer.Accounting) infer.Accounting {
+func knownAccounting(run *record.Run, acc summary.Accounting) summary.Accounting {
 	if len(run.Mock) == 0 {
 		return acc
 	}
@@ -227,7 +227,7 @@ func (b *Builder) boundLimits(res infer.Result) []boundLimit {
 
 func windowBurst(algorithm string, burst float64) float64 {
 	switch algorithm {
-	case infer.AlgoFixedWindow, infer.AlgoSlidingWindow:
+	case summary.AlgoFixedWindow, summary.AlgoSlidingWindow:
 		return 2 * burst
 	}
 	return burst

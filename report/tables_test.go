@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/summary"
 )
 
@@ -17,10 +16,10 @@ import (
 func TestTablesFitTheTerminal(t *testing.T) {
 	long := strings.Repeat("a long explanation word ", 12)
 	s := &summary.Summary{
-		Limits: []infer.Limit{{Dimension: "output_tokens", AdvertisedPerMinute: fp(1234567), EffectivePerMinute: fp(1234567.8),
-			EffectiveLow: fp(1200000), EffectiveHigh: fp(1299999), Burst: fp(1234567), Algorithm: infer.AlgoSlidingWindow,
-			WindowSeconds: fp(3600), Source: infer.SourceBehaviour, Gap: long}},
-		Binding: &infer.Binding{Dimension: "output_tokens", MaxRequestsPerMinute: fp(123456), Explanation: long},
+		Limits: []summary.Limit{{Dimension: "output_tokens", AdvertisedPerMinute: fp(1234567), EffectivePerMinute: fp(1234567.8),
+			EffectiveLow: fp(1200000), EffectiveHigh: fp(1299999), Burst: fp(1234567), Algorithm: summary.AlgoSlidingWindow,
+			WindowSeconds: fp(3600), Source: summary.SourceBehaviour, Gap: long}},
+		Binding: &summary.Binding{Dimension: "output_tokens", MaxRequestsPerMinute: fp(123456), Explanation: long},
 	}
 	for _, mode := range []string{"live", "sim"} {
 		for _, clients := range []int{10, 1000} {

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
@@ -18,8 +17,8 @@ import (
 func TestThresholds(t *testing.T) {
 	s := &summary.Summary{
 		Totals:  summary.Totals{Attempts: 100, RateLimited: 5},
-		Limits:  []infer.Limit{{Dimension: "requests", EffectivePerMinute: fp(49), Algorithm: "token-bucket"}},
-		Binding: &infer.Binding{Dimension: "requests"},
+		Limits:  []summary.Limit{{Dimension: "requests", EffectivePerMinute: fp(49), Algorithm: "token-bucket"}},
+		Binding: &summary.Binding{Dimension: "requests"},
 		Strategies: []summary.Strategy{
 			{Name: "full-jitter", Mode: "sim", Clients: 10, Requests: 50, Attempts: 60, Latency: &summary.Latency{P95: 2}},
 		},

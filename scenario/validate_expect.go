@@ -11,9 +11,6 @@ import (
 	"github.com/ratelab/ratelab/threshold"
 )
 
-// AlgorithmClasses are the algorithm classes inference reports (summary.json limits[].algorithm).
-var AlgorithmClasses = []string{"token-bucket", "leaky-bucket", "fixed-window", "sliding-window", "unknown"}
-
 // algorithmAliases maps the mock's algorithm names to the class inference reports for them.
 var algorithmAliases = map[string]string{"gcra": "token-bucket", "sliding-log": "sliding-window"}
 
@@ -31,11 +28,11 @@ func (v *validator) expect() {
 		v.cond(base+".effective_per_minute", le.EffectivePerMinute, threshold.Count)
 		v.cond(base+".advertised_per_minute", le.AdvertisedPerMinute, threshold.Count)
 		v.cond(base+".burst", le.Burst, threshold.Count)
-		if a := le.Algorithm; a != "" && !slices.Contains(AlgorithmClasses, a) {
+		if a := le.Algorithm; a != "" && !slices.Contains(threshold.Algorithms(), a) {
 			if class, ok := algorithmAliases[a]; ok {
 				v.add(base+".algorithm", "%s cannot be told apart from %s by its behaviour, and is reported as %s; write %s", a, class, class, class)
 			} else {
-				v.add(base+".algorithm", "%s", suggest.Unknown("algorithm class", a, AlgorithmClasses))
+				v.add(base+".algorithm", "%s", suggest.Unknown("algorithm class", a, threshold.Algorithms()))
 			}
 		}
 	}

@@ -8,8 +8,6 @@ package summary
 import (
 	"bytes"
 	"encoding/json"
-
-	"github.com/ratelab/ratelab/infer"
 )
 
 // Schema identifies the summary.json format.
@@ -32,9 +30,9 @@ type Summary struct {
 	// Discovery is what limit discovery cost (absent when the run had none).
 	Discovery *Discovery `json:"discovery,omitempty"`
 
-	Limits     []infer.Limit     `json:"limits"`
-	Binding    *infer.Binding    `json:"binding"`
-	Accounting *infer.Accounting `json:"accounting"`
+	Limits     []Limit     `json:"limits"`
+	Binding    *Binding    `json:"binding"`
+	Accounting *Accounting `json:"accounting"`
 
 	// Strategies lists one entry per strategy × mode × client count, in the run's segment order;
 	// Rank orders them by makespan within their mode and client count.

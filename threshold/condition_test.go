@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/summary"
 	"github.com/stretchr/testify/assert"
@@ -168,10 +167,10 @@ func fuzzSummary(v float64) *summary.Summary {
 	if !math.IsNaN(v) && math.Abs(v) < 1e15 {
 		n = int64(v)
 	}
-	s := &summary.Summary{Binding: &infer.Binding{Dimension: "requests"}, Accounting: &infer.Accounting{RejectedCount: &yes},
+	s := &summary.Summary{Binding: &summary.Binding{Dimension: "requests"}, Accounting: &summary.Accounting{RejectedCount: &yes},
 		Totals: summary.Totals{Attempts: n, RateLimited: n / 2, Errors: n / 3, Dropped: n}}
 	for _, d := range Dimensions() {
-		s.Limits = append(s.Limits, infer.Limit{Dimension: d, AdvertisedPerMinute: &v, EffectivePerMinute: &v, Burst: &v, Algorithm: "token-bucket"})
+		s.Limits = append(s.Limits, summary.Limit{Dimension: d, AdvertisedPerMinute: &v, EffectivePerMinute: &v, Burst: &v, Algorithm: "token-bucket"})
 	}
 	for _, mode := range []string{"live", "sim"} {
 		s.Strategies = append(s.Strategies, summary.Strategy{

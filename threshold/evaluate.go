@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/summary"
 )
 
@@ -62,7 +61,7 @@ func Evaluate(e *Expect, s *summary.Summary) []summary.Threshold {
 }
 
 func evalLimit(dim string, le *LimitExpect, s *summary.Summary) []summary.Threshold {
-	lr := &infer.Limit{Dimension: dim}
+	lr := &summary.Limit{Dimension: dim}
 	for i := range s.Limits {
 		if s.Limits[i].Dimension == dim {
 			lr = &s.Limits[i]

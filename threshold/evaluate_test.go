@@ -4,7 +4,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/summary"
 	"github.com/stretchr/testify/assert"
@@ -32,12 +31,12 @@ func TestEvaluate(t *testing.T) {
 	require.NoError(t, err)
 	e := expectSection(t, src)
 	s := &summary.Summary{
-		Limits: []infer.Limit{
+		Limits: []summary.Limit{
 			{Dimension: "requests", AdvertisedPerMinute: f(50), EffectivePerMinute: f(49.7), Burst: f(50), Algorithm: "token-bucket"},
 			{Dimension: "output_tokens", EffectivePerMinute: nil},
 		},
-		Binding:    &infer.Binding{Dimension: "output_tokens"},
-		Accounting: &infer.Accounting{RejectedCount: b(true)},
+		Binding:    &summary.Binding{Dimension: "output_tokens"},
+		Accounting: &summary.Accounting{RejectedCount: b(true)},
 		Totals:     summary.Totals{Attempts: 1000, RateLimited: 150, Overloaded: 3, Errors: 2, Dropped: 0},
 		Strategies: []summary.Strategy{
 			{Name: "none", Mode: "live", Clients: 10, Requests: 100, Failed: 12, Attempts: 100},
@@ -91,7 +90,7 @@ func TestEvaluateEdges(t *testing.T) {
 	})
 	t.Run("gap expected and found", func(t *testing.T) {
 		e := expectOf(t, "expect: {limits: {requests: {gap: true, algorithm: fixed-window}}, binding: requests}\n")
-		got := Evaluate(e, &summary.Summary{Limits: []infer.Limit{{Dimension: "requests", Gap: "advertised 60/min, enforced as 1/s"}}})
+		got := Evaluate(e, &summary.Summary{Limits: []summary.Limit{{Dimension: "requests", Gap: "advertised 60/min, enforced as 1/s"}}})
 		require.Len(t, got, 3)
 		assert.Equal(t, "FAIL requests algorithm: unknown, want fixed-window", got[0].String())
 		assert.Equal(t, "ok   requests advertised vs effective gap: reported (advertised 60/min, enforced as 1/s), want a gap", got[1].String())

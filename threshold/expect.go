@@ -38,6 +38,9 @@ type LimitsExpect struct {
 // Dimensions returns the dimension names thresholds use, in order.
 func Dimensions() []string { return []string{"requests", "tokens", "input_tokens", "output_tokens"} }
 
+// Algorithms lists the algorithm classes a limit threshold can expect (summary.Algorithms).
+func Algorithms() []string { return summary.Algorithms() }
+
 // ByDimension returns the limit conditions in the order of Dimensions (nil where none).
 func (l *LimitsExpect) ByDimension() []*LimitExpect {
 	return []*LimitExpect{l.Requests, l.Tokens, l.InputTokens, l.OutputTokens}

@@ -16,6 +16,7 @@ import (
 	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // Case is one mock configuration to discover.
@@ -81,25 +82,25 @@ func (c Case) Truth() Truth {
 	t := Truth{PerMinute: float64(rate), WindowS: w.Seconds(), Quota: q}
 	switch alg {
 	case limiter.TokenBucket, limiter.GCRA:
-		t.Class, t.Burst = infer.AlgoTokenBucket, q
+		t.Class, t.Burst = summary.AlgoTokenBucket, q
 		if c.Burst > 0 {
 			// A bucket's window is the time it takes to refill: its capacity over its rate.
 			t.Burst, t.Quota = float64(c.Burst), float64(c.Burst)
 			t.WindowS = float64(c.Burst) * 60 / float64(rate)
 		}
 	case limiter.LeakyBucket:
-		t.Class, t.Burst = infer.AlgoLeakyBucket, q+1
+		t.Class, t.Burst = summary.AlgoLeakyBucket, q+1
 		if c.Burst > 0 {
 			t.Burst = float64(c.Burst + 1)
 		}
 	case limiter.FixedWindow:
-		t.Class = infer.AlgoFixedWindow
+		t.Class = summary.AlgoFixedWindow
 		t.PerMinute = q * 60 / w.Seconds()
 	case limiter.SlidingLog:
-		t.Class = infer.AlgoSlidingWindow
+		t.Class = summary.AlgoSlidingWindow
 		t.PerMinute = q * 60 / w.Seconds()
 	case limiter.SlidingWindow:
-		t.Class = infer.AlgoSlidingWindow
+		t.Class = summary.AlgoSlidingWindow
 		t.PerMinute = q * 60 / w.Seconds()
 	}
 	return t
@@ -155,7 +156,7 @@ func (c Case) maxDuration() time.Duration {
 type Outcome struct {
 	Case   Case
 	Truth  Truth
-	Limit  infer.Limit // the scored dimension
+	Limit  summary.Limit // the scored dimension
 	Result infer.Result
 	Report discover.Report
 
@@ -239,7 +240,7 @@ func Score(c Case, res infer.Result, rep discover.Report, recs []record.Attempt,
 // unitsPerRequest is what an admitted request takes of the scored dimension: one request, its
 // input tokens, or its output (max_tokens where output is charged up front), as the analysis
 // measured them.
-func (c Case) unitsPerRequest(acc infer.Accounting) float64 {
+func (c Case) unitsPerRequest(acc summary.Accounting) float64 {
 	out := acc.MeanOutputTokens
 	if c.Precharge {
 		out = float64(c.MaxTokens)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // describe names a fitted model in words.
@@ -15,7 +16,7 @@ func describe(f *fit, class string, d ratelimit.Dimension) string {
 		units = " tokens"
 	}
 	switch {
-	case class == AlgoLeakyBucket:
+	case class == summary.AlgoLeakyBucket:
 		return fmt.Sprintf("a leaky bucket that admits %s%s at once and drains at %s%s/s, delaying what it queues",
 			fmtNum(f.burst), units, fmtNum(f.rate), units)
 	case f.model == "tb":
@@ -131,7 +132,7 @@ func achieved(tl *timeline, d ratelimit.Dimension) float64 {
 }
 
 // summarySentence is a finding summarizing one limits[] entry.
-func summarySentence(l *Limit) string {
+func summarySentence(l *summary.Limit) string {
 	name := dimNames[dimIndex(l.Dimension)]
 	unit := "/min"
 	if l.Dimension != "requests" {
@@ -148,12 +149,12 @@ func summarySentence(l *Limit) string {
 		s += fmt.Sprintf(" (%s–%s)", fmtNum(*l.EffectiveLow), fmtNum(*l.EffectiveHigh))
 	}
 	switch l.Algorithm {
-	case AlgoTokenBucket, AlgoLeakyBucket:
+	case summary.AlgoTokenBucket, summary.AlgoLeakyBucket:
 		s += " by a " + strings.ReplaceAll(l.Algorithm, "-", " ")
 		if l.Burst != nil {
 			s += fmt.Sprintf(" admitting bursts of %s", fmtNum(*l.Burst))
 		}
-	case AlgoFixedWindow, AlgoSlidingWindow:
+	case summary.AlgoFixedWindow, summary.AlgoSlidingWindow:
 		s += " by a " + strings.ReplaceAll(l.Algorithm, "-", " ")
 		if l.WindowSeconds != nil && l.Burst != nil {
 			s += fmt.Sprintf(" of %s per %s s", fmtNum(*l.Burst), fmtNum(*l.WindowSeconds))
@@ -177,7 +178,7 @@ func dimIndex(name string) ratelimit.Dimension {
 // rate (effective, else advertised) and a cost per request (1 request; the mean input tokens;
 // the mean output tokens, or max_tokens when output is charged up front; their sum for the
 // combined tokens), the requests per minute it allows are rate / cost; the smallest binds.
-func (a *Analyzer) binding(res *Result) *Binding {
+func (a *Analyzer) binding(res *Result) *summary.Binding {
 	in, out := res.Accounting.MeanInputTokens, res.Accounting.MeanOutputTokens
 	if p := res.Accounting.OutputPrecharged; p != nil && *p && a.okUsage > 0 {
 		out = a.maxSum / float64(a.okUsage)
@@ -227,7 +228,7 @@ func (a *Analyzer) binding(res *Result) *Binding {
 		}
 	}
 	b := all[best]
-	bd := &Binding{Dimension: b.dim, MaxRequestsPerMinute: ptr(roundRate(b.rpm))}
+	bd := &summary.Binding{Dimension: b.dim, MaxRequestsPerMinute: ptr(roundRate(b.rpm))}
 	var others []string
 	for i, x := range all {
 		if i != best {

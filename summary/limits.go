@@ -1,9 +1,4 @@
-// Package infer works out, from attempt records alone, what limits a server really enforces:
-// the advertised limit per dimension (from headers), the effective sustained rate with a
-// confidence interval (from behaviour, and from how remaining refills where headers exist), the
-// burst, the algorithm class, token accounting, and which dimension binds a workload first.
-// Because it reads only records, `ratelab report` recomputes it exactly from attempts.jsonl.
-package infer
+package summary
 
 // Algorithm classes reported in summary.json.
 const (
@@ -13,6 +8,11 @@ const (
 	AlgoSlidingWindow = "sliding-window" // sliding log or sliding window counter
 	AlgoUnknown       = "unknown"
 )
+
+// Algorithms lists the algorithm classes, in the order help texts give them.
+func Algorithms() []string {
+	return []string{AlgoTokenBucket, AlgoLeakyBucket, AlgoFixedWindow, AlgoSlidingWindow, AlgoUnknown}
+}
 
 // Sources of a limit figure.
 const (
@@ -56,13 +56,4 @@ type Accounting struct {
 	MeanInputTokens  float64 `json:"mean_input_tokens"`  // per successful request
 	MeanOutputTokens float64 `json:"mean_output_tokens"` // per successful request
 	Evidence         string  `json:"evidence,omitempty"`
-}
-
-// Result is the full inference of a run.
-type Result struct {
-	Limits     []Limit    `json:"limits"`
-	Binding    *Binding   `json:"binding"`
-	Accounting Accounting `json:"accounting"`
-	// Findings are plain-language sentences for the report, most important first.
-	Findings []string `json:"findings,omitempty"`
 }
