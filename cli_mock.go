@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/ratelimit"
@@ -50,11 +51,11 @@ type mockFlags struct {
 // addMockFlags registers the mock flags on fs (ratelab mock adds --addr and --seed).
 func addMockFlags(fs *flagSet) *mockFlags {
 	f := &mockFlags{fs: fs}
-	fs.Int64Var(&f.rpm, "rpm", mockserver.DefaultRPM, "requests per minute per API key (0: no requests limit)")
+	fs.Int64Var(&f.rpm, "rpm", account.DefaultRPM, "requests per minute per API key (0: no requests limit)")
 	fs.Int64Var(&f.tpm, "tpm", 0, "input plus output tokens per minute (0: no combined limit)")
-	fs.Int64Var(&f.itpm, "itpm", mockserver.DefaultITPM, "input tokens per minute (0: no limit)")
-	fs.Int64Var(&f.otpm, "otpm", mockserver.DefaultOTPM, "output tokens per minute (0: no limit)")
-	fs.StringVar(&f.algorithm, "algorithm", string(mockserver.DefaultAlgorithm), "limiting algorithm of every dimension: "+algorithmNames())
+	fs.Int64Var(&f.itpm, "itpm", account.DefaultITPM, "input tokens per minute (0: no limit)")
+	fs.Int64Var(&f.otpm, "otpm", account.DefaultOTPM, "output tokens per minute (0: no limit)")
+	fs.StringVar(&f.algorithm, "algorithm", string(account.DefaultAlgorithm), "limiting algorithm of every dimension: "+algorithmNames())
 	fs.DurationVar(&f.window, "window", limiter.DefaultWindow, "window of every dimension; a window algorithm admits rate × window per window (--rpm 600 --window 5s: 50 per 5 s)")
 	fs.Int64Var(&f.burst, "burst", 0, "bucket capacity of the requests limit for token-bucket and gcra, queue size for leaky-bucket (default one window's quota)")
 	fs.BoolVar(&f.countRejected, "count-rejected", false, "refused requests use one unit of the requests limit, as OpenAI documents")
@@ -65,9 +66,9 @@ func addMockFlags(fs *flagSet) *mockFlags {
 	fs.Float64Var(&f.errorRate, "error-rate", 0, "fraction of requests answered 500 api_error, from 0 to 1 (before the limit; no quota used)")
 	fs.Float64Var(&f.overloadRate, "overload-rate", 0, "fraction of requests answered 529 overloaded_error, from 0 to 1 (before the limit; no quota used)")
 	fs.Int64Var(&f.outputTokens, "output-tokens", 0, "reply length in tokens, capped at the request's max_tokens (0: max_tokens)")
-	fs.StringVar(&f.outputAccounting, "output-accounting", string(mockserver.AccountActual), "when output tokens count: actual (after the reply; admitted while not in debt) or max_tokens (pre-charged at admission)")
+	fs.StringVar(&f.outputAccounting, "output-accounting", string(account.AccountActual), "when output tokens count: actual (after the reply; admitted while not in debt) or max_tokens (pre-charged at admission)")
 	fs.BoolVar(&f.requireKey, "require-key", false, "answer 401 authentication_error to requests without an API key")
-	fs.IntVar(&f.maxAccounts, "max-accounts", mockserver.DefaultMaxAccounts, "API keys served; further new keys get 403 permission_error (0: no bound)")
+	fs.IntVar(&f.maxAccounts, "max-accounts", account.DefaultMaxAccounts, "API keys served; further new keys get 403 permission_error (0: no bound)")
 	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, advertise); flags override it")
 	for name, v := range map[string]string{"algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE"} {
 		fs.value(name, v)
@@ -130,11 +131,11 @@ func (f *mockFlags) flagOfField(field string) string {
 
 // config returns the mock configuration: DefaultConfig, then the --config file, then the flags
 // the user gave explicitly. Errors are usage errors naming the flag, or the file, line and field.
-func (f *mockFlags) config() (mockserver.Config, error) {
-	cfg := mockserver.DefaultConfig()
+func (f *mockFlags) config() (account.Config, error) {
+	cfg := account.DefaultConfig()
 	if f.configFile != "" {
 		var err error
-		if cfg, err = mockserver.LoadConfigFile(f.configFile); err != nil {
+		if cfg, err = account.LoadConfigFile(f.configFile); err != nil {
 			return cfg, usageErrorf("--config %v", err)
 		}
 	}
@@ -152,7 +153,7 @@ func (f *mockFlags) config() (mockserver.Config, error) {
 	if changed("otpm") {
 		lim.OutputTokens.PerMinute = f.otpm
 	}
-	all := []*mockserver.Limit{&lim.Requests, &lim.Tokens, &lim.InputTokens, &lim.OutputTokens, &lim.CountTokens}
+	all := []*account.Limit{&lim.Requests, &lim.Tokens, &lim.InputTokens, &lim.OutputTokens, &lim.CountTokens}
 	if changed("algorithm") {
 		a, err := limiter.ParseAlgorithm(f.algorithm)
 		if err != nil {
@@ -198,7 +199,7 @@ func (f *mockFlags) config() (mockserver.Config, error) {
 		cfg.OutputTokens = f.outputTokens
 	}
 	if changed("output-accounting") {
-		cfg.OutputAccounting = mockserver.OutputAccounting(f.outputAccounting)
+		cfg.OutputAccounting = account.OutputAccounting(f.outputAccounting)
 	}
 	if changed("require-key") {
 		cfg.RequireKey = f.requireKey
@@ -207,7 +208,7 @@ func (f *mockFlags) config() (mockserver.Config, error) {
 		cfg.MaxAccounts = f.maxAccounts
 	}
 	if err := cfg.Validate(); err != nil {
-		var fe *mockserver.FieldError
+		var fe *account.FieldError
 		if errors.As(err, &fe) {
 			if name := f.flagOfField(fe.Field); name != "" {
 				return cfg, usageErrorf("--%s %s: %v", name, f.fs.Lookup(name).Value.String(), err)
@@ -288,16 +289,16 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-func dialectSummary(cfg mockserver.Config) string {
+func dialectSummary(cfg account.Config) string {
 	if cfg.Dialect != "" {
 		return cfg.Dialect + " on every endpoint"
 	}
 	return "anthropic on /v1/messages, openai on /v1/chat/completions, ietf elsewhere"
 }
 
-func accountingName(cfg mockserver.Config) string {
+func accountingName(cfg account.Config) string {
 	if cfg.OutputAccounting == "" {
-		return string(mockserver.AccountActual)
+		return string(account.AccountActual)
 	}
 	return string(cfg.OutputAccounting)
 }

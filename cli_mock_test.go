@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/mockserver"
 )
@@ -77,7 +78,7 @@ func TestMockUsageErrors(t *testing.T) {
 }
 
 // mockConfigOf parses args with the mock flags and returns the configuration.
-func mockConfigOf(t *testing.T, args ...string) (mockserver.Config, error) {
+func mockConfigOf(t *testing.T, args ...string) (account.Config, error) {
 	t.Helper()
 	fs := newFlagSet("mock", "", "")
 	mf := addMockFlags(fs)
@@ -100,7 +101,7 @@ count_rejected: true
 	assert.Equal(t, limiter.SlidingLog, cfg.Limits.Requests.Algorithm)
 	assert.Equal(t, time.Second, cfg.Latency)
 	assert.True(t, cfg.CountRejected)
-	assert.Equal(t, int64(mockserver.DefaultOTPM), cfg.Limits.OutputTokens.PerMinute, "what neither sets keeps its default")
+	assert.Equal(t, int64(account.DefaultOTPM), cfg.Limits.OutputTokens.PerMinute, "what neither sets keeps its default")
 
 	cfg, err = mockConfigOf(t, "--config", file, "--rpm", "20", "--algorithm", "gcra", "--window", "2m",
 		"--burst", "7", "--latency", "0s", "--count-rejected=false", "--tpm", "500", "--dialect", "ietf",
@@ -120,7 +121,7 @@ count_rejected: true
 	assert.Equal(t, int64(300), cfg.Limits.OutputTokens.PerMinute)
 	assert.Equal(t, "ietf", cfg.Dialect)
 	assert.Equal(t, int64(4), cfg.OutputTokens)
-	assert.Equal(t, mockserver.AccountMaxTokens, cfg.OutputAccounting)
+	assert.Equal(t, account.AccountMaxTokens, cfg.OutputAccounting)
 	assert.True(t, cfg.RequireKey)
 	assert.Equal(t, 3, cfg.MaxAccounts)
 	assert.Equal(t, 0.1, cfg.ErrorRate)
@@ -129,7 +130,7 @@ count_rejected: true
 
 	cfg, err = mockConfigOf(t)
 	require.NoError(t, err)
-	assert.Equal(t, mockserver.DefaultConfig(), cfg, "no flags: the defaults")
+	assert.Equal(t, account.DefaultConfig(), cfg, "no flags: the defaults")
 }
 
 // lineWriter passes each line written to it to a channel (dropping lines nobody waits for).
@@ -196,7 +197,7 @@ func TestMockServesUntilCancelled(t *testing.T) {
 }
 
 func TestMockAddressInUse(t *testing.T) {
-	m, err := mockserver.New(mockserver.DefaultConfig(), 1)
+	m, err := mockserver.New(account.DefaultConfig(), 1)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := m.Start(ctx, "127.0.0.1:0")

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/discover"
 	"github.com/ratelab/ratelab/discover/accuracy"
@@ -90,16 +91,16 @@ func (s *simRun) records(t *testing.T) []record.Attempt {
 }
 
 // newSim builds a mock and a simulator against it.
-func newSim(t *testing.T, cfg mockserver.Config, budget engine.Budget) *simRun {
+func newSim(t *testing.T, cfg account.Config, budget engine.Budget) *simRun {
 	t.Helper()
-	m, err := mockserver.New(cfg, 1)
+	m, err := account.New(cfg, 1)
 	require.NoError(t, err)
 	target, err := probe.NewTarget(probe.TargetConfig{API: api.Anthropic, URL: "http://mock.invalid",
 		Key: "k", Model: "claude-test", MaxTokens: 16, PromptTokens: 32, Seed: 1})
 	require.NoError(t, err)
 	log := &bytes.Buffer{}
 	w := record.NewWriter(log)
-	r, err := sim.New(sim.Options{Requests: target.Requests(), Mock: m, Records: w, Key: "k", Seed: 1,
+	r, err := sim.New(sim.Options{Requests: target.Requests(), Ledger: m, Records: w, Key: "k", Seed: 1,
 		Epoch: accuracy.Epoch, Budget: budget})
 	require.NoError(t, err)
 	run := &record.Run{Schema: record.RunSchema, Started: accuracy.Epoch,
@@ -107,12 +108,12 @@ func newSim(t *testing.T, cfg mockserver.Config, budget engine.Budget) *simRun {
 	return &simRun{Engine: r, run: run, log: log, w: w}
 }
 
-func requestsMock(alg limiter.Algorithm, rpm int64, window time.Duration, dialect string) mockserver.Config {
-	cfg := mockserver.DefaultConfig()
+func requestsMock(alg limiter.Algorithm, rpm int64, window time.Duration, dialect string) account.Config {
+	cfg := account.DefaultConfig()
 	cfg.Algorithm, cfg.Window, cfg.Dialect = alg, window, dialect
-	cfg.Limits.Requests = mockserver.Limit{PerMinute: rpm}
-	cfg.Limits.InputTokens = mockserver.Limit{PerMinute: 1e9}
-	cfg.Limits.OutputTokens = mockserver.Limit{PerMinute: 1e9}
+	cfg.Limits.Requests = account.Limit{PerMinute: rpm}
+	cfg.Limits.InputTokens = account.Limit{PerMinute: 1e9}
+	cfg.Limits.OutputTokens = account.Limit{PerMinute: 1e9}
 	return cfg
 }
 
@@ -176,7 +177,7 @@ func TestLive(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		cfg   mockserver.Config
+		cfg   account.Config
 		burst *int64
 		want  float64
 		class string
@@ -207,7 +208,7 @@ func TestLive(t *testing.T) {
 
 // liveFind serves cfg on a loopback port, discovers it through the live engine and returns the
 // analysis of the attempts recorded.
-func liveFind(t *testing.T, cfg mockserver.Config, maxDuration time.Duration) (infer.Result, discover.Report) {
+func liveFind(t *testing.T, cfg account.Config, maxDuration time.Duration) (infer.Result, discover.Report) {
 	t.Helper()
 	m, err := mockserver.New(cfg, 1)
 	require.NoError(t, err)

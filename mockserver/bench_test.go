@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
@@ -15,8 +16,8 @@ const benchBody = `{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"rol
 
 // benchConfig is the contract check's mock-speed configuration: limits far above what a benchmark
 // can reach, so every request is admitted.
-func benchConfig() Config {
-	cfg := DefaultConfig()
+func benchConfig() account.Config {
+	cfg := account.DefaultConfig()
 	cfg.Limits.Requests.PerMinute = 100_000_000
 	cfg.Limits.InputTokens.PerMinute = 100_000_000_000
 	cfg.Limits.OutputTokens.PerMinute = 100_000_000_000
@@ -78,11 +79,11 @@ func BenchmarkHandle(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Unix(1_700_000_000, 0)
-	call := Call{Key: "bench", Endpoint: EndpointMessages, InputTokens: 3, MaxTokens: 16}
+	call := account.Call{Key: "bench", Endpoint: account.EndpointMessages, InputTokens: 3, MaxTokens: 16}
 	b.ReportAllocs()
 	for b.Loop() {
 		now = now.Add(time.Microsecond)
-		if r := m.Handle(now, call); r.Status != 200 {
+		if r := m.Ledger().Handle(now, call); r.Status != 200 {
 			b.Fatalf("status %d", r.Status)
 		}
 	}
@@ -92,7 +93,7 @@ func BenchmarkParseRequest(b *testing.B) {
 	body := []byte(benchBody)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := parseRequest(body, EndpointMessages); err != nil {
+		if _, err := parseRequest(body, account.EndpointMessages); err != nil {
 			b.Fatal(err.msg)
 		}
 	}
@@ -106,7 +107,7 @@ func BenchmarkWriteHeaders(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Unix(1_700_000_000, 0)
-	r := m.Handle(now, Call{Key: "bench", Endpoint: EndpointMessages, InputTokens: 3, MaxTokens: 16})
+	r := m.Ledger().Handle(now, account.Call{Key: "bench", Endpoint: account.EndpointMessages, InputTokens: 3, MaxTokens: 16})
 	b.ReportAllocs()
 	for b.Loop() {
 		h := http.Header{}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/limiter"
 )
 
@@ -27,21 +28,21 @@ func TestConcurrentClientsNeverExceedTheBound(t *testing.T) {
 	const quota = 120
 	tests := []struct {
 		alg   limiter.Algorithm
-		limit Limit
+		limit account.Limit
 	}{
-		{limiter.TokenBucket, Limit{PerMinute: 1, Burst: ptr(int64(quota))}},
-		{limiter.GCRA, Limit{PerMinute: 1, Burst: ptr(int64(quota))}},
-		{limiter.LeakyBucket, Limit{PerMinute: 1, Burst: ptr(int64(quota - 1)), NoDelay: true}},
-		{limiter.FixedWindow, Limit{PerMinute: quota / 60, Window: time.Hour}},
-		{limiter.SlidingLog, Limit{PerMinute: quota / 60, Window: time.Hour}},
-		{limiter.SlidingWindow, Limit{PerMinute: quota / 60, Window: time.Hour}},
+		{limiter.TokenBucket, account.Limit{PerMinute: 1, Burst: ptr(int64(quota))}},
+		{limiter.GCRA, account.Limit{PerMinute: 1, Burst: ptr(int64(quota))}},
+		{limiter.LeakyBucket, account.Limit{PerMinute: 1, Burst: ptr(int64(quota - 1)), NoDelay: true}},
+		{limiter.FixedWindow, account.Limit{PerMinute: quota / 60, Window: time.Hour}},
+		{limiter.SlidingLog, account.Limit{PerMinute: quota / 60, Window: time.Hour}},
+		{limiter.SlidingWindow, account.Limit{PerMinute: quota / 60, Window: time.Hour}},
 	}
 	for _, tc := range tests {
 		if testing.Short() && tc.alg != limiter.TokenBucket {
 			continue // -short: one algorithm is enough to show the HTTP path is serialized
 		}
 		t.Run(string(tc.alg), func(t *testing.T) {
-			m, srv := startMock(t, func(c *Config) {
+			m, srv := startMock(t, func(c *account.Config) {
 				tc.limit.Algorithm = tc.alg
 				c.Limits.Requests = tc.limit
 			})
@@ -81,7 +82,7 @@ func TestConcurrentClientsNeverExceedTheBound(t *testing.T) {
 			require.Zero(t, other.Load(), "transport errors or unexpected statuses")
 			assert.Equal(t, int64(clients), ok.Load()+limited.Load())
 			require.Less(t, last.Sub(first), time.Minute, "the bound assumes no refill")
-			st, _ := m.AccountStats("shared")
+			st, _ := m.Ledger().AccountStats("shared")
 			assert.Equal(t, ok.Load(), st.Status["200"], "the account saw what the clients saw")
 			if tc.limit.Window == time.Hour && first.Truncate(time.Hour) != last.Truncate(time.Hour) {
 				t.Logf("the burst straddled an hour boundary: the bound is two windows")

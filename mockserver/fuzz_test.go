@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ratelab/ratelab/account"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -54,17 +55,17 @@ func configSeeds(f *testing.F) []string {
 	return seeds
 }
 
-// FuzzLoadConfig: whatever the file, LoadConfig never panics; it returns either a valid
+// FuzzLoadConfig: whatever the file, account.LoadConfig never panics; it returns either a valid
 // configuration that builds a mock and reads back from its own String unchanged, or a
-// *ConfigError naming the file.
+// *account.ConfigError naming the file.
 func FuzzLoadConfig(f *testing.F) {
 	for _, s := range configSeeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, file string) {
-		cfg, err := LoadConfig(strings.NewReader(file), "m.yaml")
+		cfg, err := account.LoadConfig(strings.NewReader(file), "m.yaml")
 		if err != nil {
-			var ce *ConfigError
+			var ce *account.ConfigError
 			if !errors.As(err, &ce) || ce.File != "m.yaml" || ce.Msg == "" || ce.Line < 0 {
 				t.Fatalf("error is not a placed ConfigError: %#v", err)
 			}
@@ -76,7 +77,7 @@ func FuzzLoadConfig(f *testing.F) {
 		if _, err := New(cfg, 1); err != nil {
 			t.Fatalf("a configuration that loads does not build a mock: %v\n%s", err, file)
 		}
-		again, err := LoadConfig(strings.NewReader(cfg.String()), "again.yaml")
+		again, err := account.LoadConfig(strings.NewReader(cfg.String()), "again.yaml")
 		if err != nil {
 			t.Fatalf("String() does not load back: %v\n%s", err, cfg.String())
 		}
@@ -118,7 +119,7 @@ func FuzzHandler(f *testing.F) {
 	} {
 		f.Add(s.method, s.path, s.key, s.auth, s.ct, []byte(s.body))
 	}
-	cfg := DefaultConfig()
+	cfg := account.DefaultConfig()
 	cfg.MaxAccounts = 4
 	m, err := New(cfg, 1)
 	if err != nil {

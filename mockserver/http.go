@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
@@ -50,11 +51,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.recoverPanic(w, r)
 	switch r.URL.Path {
 	case "/v1/messages":
-		h.api(w, r, EndpointMessages)
+		h.api(w, r, account.EndpointMessages)
 	case "/v1/messages/count_tokens":
-		h.api(w, r, EndpointCountTokens)
+		h.api(w, r, account.EndpointCountTokens)
 	case "/v1/chat/completions":
-		h.api(w, r, EndpointChat)
+		h.api(w, r, account.EndpointChat)
 	case "/_ratelab/stats":
 		h.stats(w, r)
 	case "/healthz":
@@ -75,23 +76,23 @@ func (h *handler) recoverPanic(w http.ResponseWriter, r *http.Request) {
 		panic(v)
 	}
 	e := endpointOf(r.URL.Path)
-	status, typ, msg := serverError(e)
-	h.m.countUnkeyed(status)
+	status, typ, msg := account.ServerError(e)
+	h.m.ledger.CountUnkeyed(status)
 	sc := h.getScratch()
 	defer h.putScratch(sc)
 	h.writeError(w, sc, e, status, typ, msg, "", "")
 }
 
-func endpointOf(path string) Endpoint {
+func endpointOf(path string) account.Endpoint {
 	switch path {
 	case "/v1/messages":
-		return EndpointMessages
+		return account.EndpointMessages
 	case "/v1/messages/count_tokens":
-		return EndpointCountTokens
+		return account.EndpointCountTokens
 	case "/v1/chat/completions":
-		return EndpointChat
+		return account.EndpointChat
 	}
-	return EndpointGeneric
+	return account.EndpointGeneric
 }
 
 func (h *handler) getScratch() *scratch {
@@ -136,10 +137,10 @@ func isJSON(ct string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// readBody reads the body into buf (growing it as needed), refusing more than MaxBodyBytes.
+// readBody reads the body into buf (growing it as needed), refusing more than account.MaxBodyBytes.
 // tooLarge reports a body over the limit; err a body that could not be read.
 func readBody(r *http.Request, buf []byte) (body []byte, tooLarge bool, err error) {
-	if r.ContentLength > MaxBodyBytes {
+	if r.ContentLength > account.MaxBodyBytes {
 		return buf, true, nil
 	}
 	if int64(cap(buf)) < r.ContentLength+1 {
@@ -148,14 +149,14 @@ func readBody(r *http.Request, buf []byte) (body []byte, tooLarge bool, err erro
 	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
-			if len(buf) > MaxBodyBytes {
+			if len(buf) > account.MaxBodyBytes {
 				return buf, true, nil
 			}
 			buf = append(buf, 0)[:len(buf)]
 		}
 		n, err := r.Body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		if len(buf) > MaxBodyBytes {
+		if len(buf) > account.MaxBodyBytes {
 			return buf, true, nil
 		}
 		if err == io.EOF {
@@ -167,7 +168,7 @@ func readBody(r *http.Request, buf []byte) (body []byte, tooLarge bool, err erro
 	}
 }
 
-func (h *handler) api(w http.ResponseWriter, r *http.Request, e Endpoint) {
+func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint) {
 	m := h.m
 	m.served.Add(1)
 	sc := h.getScratch()
@@ -190,7 +191,7 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e Endpoint) {
 		return
 	}
 	if tooLarge {
-		msg := "Request exceeds the maximum allowed number of bytes (" + strconv.Itoa(MaxBodyBytes) + ")."
+		msg := "Request exceeds the maximum allowed number of bytes (" + strconv.Itoa(account.MaxBodyBytes) + ")."
 		h.reject(w, sc, e, http.StatusRequestEntityTooLarge, msg, "", "")
 		return
 	}
@@ -202,16 +203,16 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e Endpoint) {
 	if h.beforeHandle != nil {
 		h.beforeHandle(r)
 	}
-	call := Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens}
-	if e == EndpointChat {
+	call := account.Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens}
+	if e == account.EndpointChat {
 		if !req.hasMaxTokens {
-			call.MaxTokens = DefaultChatMaxTokens
+			call.MaxTokens = account.DefaultChatMaxTokens
 		}
 		call.Model = req.modelString()
 	}
 	now := time.Now()
-	var reply Reply
-	sc.handle(m, now, &call, &reply)
+	var reply account.Reply
+	m.ledger.HandleWith(&sc.cursor, now, &call, &reply)
 	if !wait(r, reply.Latency) {
 		return
 	}
@@ -223,9 +224,9 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e Endpoint) {
 	}
 	out := sc.out[:0]
 	switch e {
-	case EndpointMessages:
+	case account.EndpointMessages:
 		out = appendMessage(out, &sc.ids, &m.ids, req.model, reply.InputTokens, reply.OutputTokens, call.MaxTokens)
-	case EndpointCountTokens:
+	case account.EndpointCountTokens:
 		out = appendCountTokens(out, reply.InputTokens)
 	default:
 		out = appendChatCompletion(out, &sc.ids, &m.ids, req.model, now.Unix(), reply.InputTokens, reply.OutputTokens, call.MaxTokens)
@@ -271,9 +272,9 @@ func wait(r *http.Request, d time.Duration) bool {
 
 // setIDHeader sets the request id header, request-id (Anthropic) or x-request-id, and returns
 // the id.
-func (h *handler) setIDHeader(hdr http.Header, sc *scratch, e Endpoint) string {
+func (h *handler) setIDHeader(hdr http.Header, sc *scratch, e account.Endpoint) string {
 	v := sc.requestID(&h.m.ids)
-	if e == EndpointMessages || e == EndpointCountTokens {
+	if e == account.EndpointMessages || e == account.EndpointCountTokens {
 		hdr["request-id"] = v
 	} else {
 		hdr["x-request-id"] = v
@@ -282,13 +283,13 @@ func (h *handler) setIDHeader(hdr http.Header, sc *scratch, e Endpoint) string {
 }
 
 // reject answers a request that never reached an account (bad method, type, size or body).
-func (h *handler) reject(w http.ResponseWriter, sc *scratch, e Endpoint, status int, msg, param, code string) {
-	h.m.countUnkeyed(status)
+func (h *handler) reject(w http.ResponseWriter, sc *scratch, e account.Endpoint, status int, msg, param, code string) {
+	h.m.ledger.CountUnkeyed(status)
 	typ := "invalid_request_error"
 	switch {
-	case status == http.StatusRequestEntityTooLarge && e != EndpointChat:
+	case status == http.StatusRequestEntityTooLarge && e != account.EndpointChat:
 		typ = "request_too_large"
-	case e == EndpointGeneric:
+	case e == account.EndpointGeneric:
 		typ = "bad-request"
 	}
 	h.writeError(w, sc, e, status, typ, msg, param, code)
@@ -296,12 +297,12 @@ func (h *handler) reject(w http.ResponseWriter, sc *scratch, e Endpoint, status 
 
 // writeError writes a provider-shaped error body with its request id (and, for Anthropic,
 // x-should-retry as the real API sends it).
-func (h *handler) writeError(w http.ResponseWriter, sc *scratch, e Endpoint, status int, typ, msg, param, code string) {
+func (h *handler) writeError(w http.ResponseWriter, sc *scratch, e account.Endpoint, status int, typ, msg, param, code string) {
 	hdr := w.Header()
 	id := h.setIDHeader(hdr, sc, e)
 	out := sc.out[:0]
 	switch e {
-	case EndpointMessages, EndpointCountTokens:
+	case account.EndpointMessages, account.EndpointCountTokens:
 		out = appendAnthropicError(out, typ, msg, id)
 		if status == http.StatusTooManyRequests || status >= 500 {
 			hdr["x-should-retry"] = hdrTrue
@@ -309,7 +310,7 @@ func (h *handler) writeError(w http.ResponseWriter, sc *scratch, e Endpoint, sta
 			hdr["x-should-retry"] = hdrFalse
 		}
 		hdr["Content-Type"] = hdrJSON
-	case EndpointChat:
+	case account.EndpointChat:
 		out = appendOpenAIError(out, msg, typ, param, code)
 		hdr["Content-Type"] = hdrJSON
 	default:
@@ -324,7 +325,7 @@ func (h *handler) writeError(w http.ResponseWriter, sc *scratch, e Endpoint, sta
 
 // statusText is http.StatusText, knowing 529.
 func statusText(status int) string {
-	if status == StatusOverloaded {
+	if status == account.StatusOverloaded {
 		return "Overloaded"
 	}
 	return http.StatusText(status)
@@ -340,18 +341,18 @@ func (h *handler) generic(w http.ResponseWriter, r *http.Request) {
 	sc := h.getScratch()
 	defer h.putScratch(sc)
 	now := time.Now()
-	var reply Reply
-	sc.handle(m, now, &Call{Key: apiKey(r), Endpoint: EndpointGeneric}, &reply)
+	var reply account.Reply
+	m.ledger.HandleWith(&sc.cursor, now, &account.Call{Key: apiKey(r), Endpoint: account.EndpointGeneric}, &reply)
 	if !wait(r, reply.Latency) {
 		return
 	}
 	hdr := w.Header()
 	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
 	if reply.Status != http.StatusOK {
-		h.writeError(w, sc, EndpointGeneric, reply.Status, reply.ErrorType, reply.Message, "", "")
+		h.writeError(w, sc, account.EndpointGeneric, reply.Status, reply.ErrorType, reply.Message, "", "")
 		return
 	}
-	h.setIDHeader(hdr, sc, EndpointGeneric)
+	h.setIDHeader(hdr, sc, account.EndpointGeneric)
 	hdr["Content-Type"] = hdrJSON
 	io.WriteString(w, `{"ok":true}`)
 }

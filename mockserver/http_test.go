@@ -15,13 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// startMock serves a mock built from DefaultConfig changed by set on 127.0.0.1:0 until the test
+// startMock serves a mock built from account.DefaultConfig changed by set on 127.0.0.1:0 until the test
 // ends.
-func startMock(t *testing.T, set func(*Config)) (*Mock, *Server) {
+func startMock(t *testing.T, set func(*account.Config)) (*Mock, *Server) {
 	t.Helper()
 	m := newMock(t, 1, set)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -76,7 +77,7 @@ func normalize(s string) string {
 const hello = `{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"hello there"}]}`
 
 func TestHTTPMessages(t *testing.T) {
-	_, srv := startMock(t, func(c *Config) { c.Limits.Requests.PerMinute = 2 })
+	_, srv := startMock(t, func(c *account.Config) { c.Limits.Requests.PerMinute = 2 })
 	before := time.Now()
 	r := post(t, srv, "/v1/messages", hello, "x-api-key: k1", "anthropic-version: 2023-06-01")
 	require.Equal(t, 200, r.status, r.body)
@@ -127,7 +128,7 @@ func TestHTTPCountTokens(t *testing.T) {
 }
 
 func TestHTTPChatCompletions(t *testing.T) {
-	_, srv := startMock(t, func(c *Config) {
+	_, srv := startMock(t, func(c *account.Config) {
 		c.Limits.Requests.PerMinute = 1
 		c.Limits.Tokens.PerMinute = 1000
 		c.OutputTokens = 2
@@ -162,7 +163,7 @@ func TestHTTPChatCompletions(t *testing.T) {
 }
 
 func TestHTTPGenericEndpoint(t *testing.T) {
-	_, srv := startMock(t, func(c *Config) { c.Limits.Requests.PerMinute = 1 })
+	_, srv := startMock(t, func(c *account.Config) { c.Limits.Requests.PerMinute = 1 })
 	req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/any/path?q=1", nil)
 	req.Header.Set("x-api-key", "k")
 	r := do(t, req)
@@ -180,7 +181,7 @@ func TestHTTPGenericEndpoint(t *testing.T) {
 }
 
 func TestHTTPDialectNone(t *testing.T) {
-	_, srv := startMock(t, func(c *Config) {
+	_, srv := startMock(t, func(c *account.Config) {
 		c.Dialect = "none"
 		c.Limits.Requests.PerMinute = 1
 	})
@@ -194,7 +195,7 @@ func TestHTTPDialectNone(t *testing.T) {
 }
 
 func TestHTTPBadRequests(t *testing.T) {
-	_, srv := startMock(t, func(c *Config) { c.RequireKey = true })
+	_, srv := startMock(t, func(c *account.Config) { c.RequireKey = true })
 	tests := []struct {
 		name   string
 		method string
@@ -251,7 +252,7 @@ func TestHTTPBodyTooLarge(t *testing.T) {
 		conn, err := net.Dial("tcp", srv.Addr)
 		require.NoError(t, err)
 		defer conn.Close()
-		fmt.Fprintf(conn, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", MaxBodyBytes+1)
+		fmt.Fprintf(conn, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", account.MaxBodyBytes+1)
 		require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
 		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		require.NoError(t, err)
@@ -262,7 +263,7 @@ func TestHTTPBodyTooLarge(t *testing.T) {
 	t.Run("chunked", func(t *testing.T) {
 		// No length: the mock reads up to the limit and stops there.
 		body := io.MultiReader(strings.NewReader(`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"`),
-			io.LimitReader(zeros{}, MaxBodyBytes))
+			io.LimitReader(zeros{}, account.MaxBodyBytes))
 		req, err := http.NewRequest(http.MethodPost, srv.URL()+"/v1/messages", body)
 		require.NoError(t, err)
 		req.ContentLength = -1
@@ -283,7 +284,7 @@ func TestHTTPBodyTooLarge(t *testing.T) {
 	t.Run("just under the limit", func(t *testing.T) {
 		head := `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"`
 		tail := `"}]}`
-		text := strings.Repeat("abcd", (MaxBodyBytes-len(head)-len(tail))/4)
+		text := strings.Repeat("abcd", (account.MaxBodyBytes-len(head)-len(tail))/4)
 		r := post(t, srv, "/v1/messages", head+text+tail, "x-api-key: big")
 		require.Equal(t, 429, r.status, "30,000 ITPM cannot take %d tokens", len(text)/4)
 		assert.Contains(t, r.body, "of 30,000 input tokens per minute")
@@ -325,7 +326,7 @@ func TestHTTPSlowHeaders(t *testing.T) {
 }
 
 func TestHTTPLatencyAndClientGone(t *testing.T) {
-	m := newMock(t, 1, func(c *Config) { c.Latency = time.Hour })
+	m := newMock(t, 1, func(c *account.Config) { c.Latency = time.Hour })
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := m.Start(ctx, "127.0.0.1:0")
 	require.NoError(t, err)
@@ -343,7 +344,7 @@ func TestHTTPLatencyAndClientGone(t *testing.T) {
 }
 
 func TestHTTPShutdownLetsRequestsFinish(t *testing.T) {
-	m := newMock(t, 1, func(c *Config) { c.Latency = 300 * time.Millisecond })
+	m := newMock(t, 1, func(c *account.Config) { c.Latency = 300 * time.Millisecond })
 	h := m.Handler().(*handler)
 	entered := make(chan struct{})
 	h.beforeHandle = func(*http.Request) { close(entered) }
@@ -391,22 +392,22 @@ func TestHTTPRecoveredPanic(t *testing.T) {
 }
 
 func TestHTTPStatsAndHealth(t *testing.T) {
-	_, srv := startMock(t, func(c *Config) { c.Limits.Requests.PerMinute = 2 })
+	_, srv := startMock(t, func(c *account.Config) { c.Limits.Requests.PerMinute = 2 })
 	for range 3 {
 		post(t, srv, "/v1/messages", hello, "x-api-key: sk-ant-test-0123456789abcdef")
 	}
 	post(t, srv, "/v1/messages", `{`, "x-api-key: k")
 	r := do(t, must(http.NewRequest(http.MethodGet, srv.URL()+"/_ratelab/stats", nil)))
 	require.Equal(t, 200, r.status)
-	var st Stats
+	var st account.Stats
 	require.NoError(t, json.Unmarshal([]byte(r.body), &st))
 	require.Len(t, st.Accounts, 1)
 	a := st.Accounts[0]
 	assert.Equal(t, "sk-ant…cdef", a.Key)
 	assert.Equal(t, int64(3), a.Requests)
 	assert.Equal(t, map[string]int64{"200": 2, "429": 1}, a.Status)
-	assert.Equal(t, DimStats{Admitted: 2, Rejected: 1, Units: 2}, a.Dimensions["requests"])
-	assert.Equal(t, DimStats{Admitted: 2, Units: 32}, a.Dimensions["output_tokens"])
+	assert.Equal(t, account.DimStats{Admitted: 2, Rejected: 1, Units: 2}, a.Dimensions["requests"])
+	assert.Equal(t, account.DimStats{Admitted: 2, Units: 32}, a.Dimensions["output_tokens"])
 	assert.Equal(t, map[string]int64{"400": 1}, st.Unkeyed)
 	assert.Equal(t, int64(4), st.Requests)
 
@@ -425,7 +426,7 @@ func must[T any](v T, err error) T {
 }
 
 func TestHTTPLatencyIsServed(t *testing.T) {
-	_, srv := startMock(t, func(c *Config) { c.Latency = 150 * time.Millisecond })
+	_, srv := startMock(t, func(c *account.Config) { c.Latency = 150 * time.Millisecond })
 	start := time.Now()
 	r := post(t, srv, "/v1/messages", hello)
 	require.Equal(t, 200, r.status)
@@ -445,4 +446,20 @@ func TestIsJSON(t *testing.T) {
 	} {
 		assert.Equal(t, want, isJSON(ct), ct)
 	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// newMock builds a mock from the default configuration changed by set (nil: none).
+func newMock(t testing.TB, seed int64, set func(*account.Config)) *Mock {
+	t.Helper()
+	cfg := account.DefaultConfig()
+	if set != nil {
+		set(&cfg)
+	}
+	m, err := New(cfg, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

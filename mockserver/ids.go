@@ -2,7 +2,8 @@ package mockserver
 
 import (
 	"sync/atomic"
-	"time"
+
+	"github.com/ratelab/ratelab/account"
 )
 
 // requestIDs makes provider-style ids ("req_…", "msg_…"): a seeded random prefix and a counter,
@@ -89,26 +90,12 @@ func (c *idCursor) appendID(dst []byte, ids *requestIDs, tag string) []byte {
 const reqIDBatch = 32
 
 // scratch is one request's pooled state: the body read, the body written, the ids, and the
-// account last reached through it.
+// ledger's cursor at the account last reached through it.
 type scratch struct {
 	in, out []byte
 	ids     idCursor
-	reqIDs  []string // request ids not handed out yet, each "req_…"
-	key     string   // the API key of acct
-	acct    *account // nil until a call reaches an account
-}
-
-// handle runs call on m (Mock.Handle) into *r. A call with the same key as the last one run
-// through this scratch goes straight to that account: no lookup under the Mock's lock, whose
-// cache line the handlers on other CPUs would otherwise take turns owning.
-func (sc *scratch) handle(m *Mock, now time.Time, call *Call, r *Reply) {
-	a := sc.acct
-	if a != nil && call.Key != sc.key {
-		a = nil
-	}
-	if a = m.handle(now, call, a, r); a != nil {
-		sc.key, sc.acct = call.Key, a
-	}
+	reqIDs  []string       // request ids not handed out yet, each "req_…"
+	cursor  account.Cursor // the account last reached through this scratch
 }
 
 // requestID returns a fresh request id as a header value (a slice no one else holds).

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/internal/jsonscan"
 )
@@ -42,7 +43,7 @@ type requestError struct {
 // first validation error.
 type reqParser struct {
 	s        jsonscan.Scanner
-	e        Endpoint
+	e        account.Endpoint
 	openai   bool
 	req      apiRequest
 	hasModel bool
@@ -54,8 +55,8 @@ type reqParser struct {
 }
 
 // parseRequest reads a request body for endpoint e (messages, count_tokens or chat).
-func parseRequest(body []byte, e Endpoint) (apiRequest, *requestError) {
-	p := reqParser{e: e, openai: e == EndpointChat}
+func parseRequest(body []byte, e account.Endpoint) (apiRequest, *requestError) {
+	p := reqParser{e: e, openai: e == account.EndpointChat}
 	p.s.Reset(body)
 	p.top()
 	if msg, _ := p.s.Err(); msg != "" {
@@ -72,7 +73,7 @@ func parseRequest(body []byte, e Endpoint) (apiRequest, *requestError) {
 		return p.req, &requestError{msg: "you must provide a model parameter"}
 	case !p.hasModel:
 		return p.req, p.missing("model")
-	case !p.req.hasMaxTokens && e == EndpointMessages:
+	case !p.req.hasMaxTokens && e == account.EndpointMessages:
 		return p.req, p.missing("max_tokens")
 	case !p.hasMsgs:
 		return p.req, p.missing("messages")

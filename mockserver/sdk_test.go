@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/limiter"
 )
@@ -91,14 +92,14 @@ func TestSDKOpenAIChatCompletion(t *testing.T) {
 
 // neverFits is a mock whose input-token limit (1 token per 1 s window) no prompt fits: every
 // attempt is a 429 with retry-after 1.
-func neverFits(c *Config) {
-	c.Limits.InputTokens = Limit{PerMinute: 60, Window: time.Second, Algorithm: limiter.FixedWindow}
+func neverFits(c *account.Config) {
+	c.Limits.InputTokens = account.Limit{PerMinute: 60, Window: time.Second, Algorithm: limiter.FixedWindow}
 }
 
 // oneASecond is a mock admitting one request per second (a bucket of 1 refilling at 1/s): a
 // second request right after the first gets a 429 with retry-after 1, and its retry passes.
-func oneASecond(c *Config) {
-	c.Limits.Requests = Limit{PerMinute: 60, Burst: ptr(int64(1))}
+func oneASecond(c *account.Config) {
+	c.Limits.Requests = account.Limit{PerMinute: 60, Burst: ptr(int64(1))}
 }
 
 func TestSDKAnthropicRateLimited(t *testing.T) {
@@ -110,7 +111,7 @@ func TestSDKAnthropicRateLimited(t *testing.T) {
 	assert.Equal(t, 429, apiErr.StatusCode)
 	assert.Regexp(t, `^req_01`, apiErr.RequestID)
 	assert.Contains(t, apiErr.Error(), "rate_limit_error")
-	st, _ := m.AccountStats("sk-ant-test-key")
+	st, _ := m.Ledger().AccountStats("sk-ant-test-key")
 	assert.Equal(t, int64(3), st.Requests, "one attempt and the SDK's two default retries")
 	assert.Equal(t, int64(3), st.Status["429"])
 }
@@ -124,7 +125,7 @@ func TestSDKOpenAIRateLimited(t *testing.T) {
 	assert.Equal(t, 429, apiErr.StatusCode)
 	assert.Equal(t, "rate_limit_exceeded", apiErr.Code)
 	assert.Equal(t, "tokens", apiErr.Type)
-	st, _ := m.AccountStats("sk-test-key")
+	st, _ := m.Ledger().AccountStats("sk-test-key")
 	assert.Equal(t, int64(3), st.Requests, "one attempt and the SDK's two default retries")
 }
 
@@ -137,7 +138,7 @@ func TestSDKAnthropicRetrySucceeds(t *testing.T) {
 	msg, err := client.Messages.New(context.Background(), helloParams())
 	require.NoError(t, err, "the SDK waits the retry-after and retries")
 	assert.Equal(t, int64(16), msg.Usage.OutputTokens)
-	st, _ := m.AccountStats("sk-ant-test-key")
+	st, _ := m.Ledger().AccountStats("sk-ant-test-key")
 	assert.Equal(t, map[string]int64{"200": 2, "429": 1}, st.Status)
 
 	// Without retries the SDK surfaces the 429 at once.
@@ -156,6 +157,6 @@ func TestSDKOpenAIRetrySucceeds(t *testing.T) {
 	c, err := client.Chat.Completions.New(context.Background(), chatParams())
 	require.NoError(t, err, "the SDK waits the retry-after and retries")
 	assert.Equal(t, int64(8), c.Usage.CompletionTokens)
-	st, _ := m.AccountStats("sk-test-key")
+	st, _ := m.Ledger().AccountStats("sk-test-key")
 	assert.Equal(t, map[string]int64{"200": 2, "429": 1}, st.Status)
 }

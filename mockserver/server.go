@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// DefaultAddr is where ratelab mock listens by default.
+const DefaultAddr = "127.0.0.1:8080"
+
 // Server timeouts. ReadHeaderTimeout cuts off clients that trickle their headers (slowloris).
 const (
 	// There is no ReadTimeout: net/http cancels a request's context when it expires, which

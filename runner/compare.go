@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
 )
@@ -54,7 +54,7 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 	spec := engineSpec{mode: sp.mode, budget: budget, maxInflight: p.maxInflight}
 	switch {
 	case sp.mode == record.ModeSim:
-		m, err := mockserver.New(*r.tg.mock, r.s.Seed) // a fresh model: a fresh budget
+		m, err := account.New(*r.tg.mock, r.s.Seed) // a fresh model: a fresh budget
 		if err != nil {
 			return &ConfigError{Field: "mock", Msg: err.Error()}
 		}

@@ -62,7 +62,7 @@ func (r *runState) newRun(now time.Time) (*record.Run, error) {
 		if run.Mock, err = json.Marshal(r.tg.mock); err != nil {
 			return nil, fmt.Errorf("encode the mock configuration for run.json: %w", err)
 		}
-		run.Known = r.tg.mock.KnownLimits()
+		run.Known = knownLimits(*r.tg.mock)
 	}
 	if s.Expect != nil {
 		if run.Thresholds, err = json.Marshal(s.Expect); err != nil {

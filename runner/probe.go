@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/discover"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/sim"
@@ -27,7 +27,7 @@ type engineSpec struct {
 	maxInflight int
 	// model is the account model a simulated engine sends to; epoch is the virtual instant its
 	// clock starts at (zero: sim.DefaultEpoch).
-	model *mockserver.Mock
+	model *account.Ledger
 	epoch time.Time
 }
 
@@ -43,7 +43,7 @@ func (r *runState) newEngine(sp engineSpec) (engine.Engine, error) {
 		if key == "" {
 			key = r.tg.cfg.Key
 		}
-		return sim.New(sim.Options{Requests: tg.Requests(), Mock: sp.model, Records: r.out, Key: key, Epoch: sp.epoch,
+		return sim.New(sim.Options{Requests: tg.Requests(), Ledger: sp.model, Records: r.out, Key: key, Epoch: sp.epoch,
 			Offset: r.offset, Timeout: timeout, Budget: sp.budget, Seed: r.s.Seed})
 	}
 	return probe.NewEngine(probe.Options{Target: tg, Records: r.out, MaxInflight: sp.maxInflight,
@@ -64,9 +64,9 @@ func (r *runState) progress(e engine.Engine, planned time.Duration) (stop func()
 
 // simModel returns the account model simulated probe phases share (one budget, as the live
 // probe phases share one key), creating it on first use.
-func (r *runState) simModel() (*mockserver.Mock, error) {
+func (r *runState) simModel() (*account.Ledger, error) {
 	if r.simMock == nil {
-		m, err := mockserver.New(*r.tg.mock, r.s.Seed)
+		m, err := account.New(*r.tg.mock, r.s.Seed)
 		if err != nil {
 			return nil, &ConfigError{Field: "mock", Msg: err.Error()}
 		}

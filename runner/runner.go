@@ -23,8 +23,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
@@ -169,9 +169,9 @@ type runState struct {
 	ranProbe    bool
 	stopped     engine.Stop // why the run stopped early; zero while it has not
 	interrupted bool
-	keys        int              // fresh embedded-mock accounts handed out so far
-	simMock     *mockserver.Mock // the account model simulated probe phases share
-	health      health           // outcomes so far; stops a run whose target is down
+	keys        int             // fresh embedded-mock accounts handed out so far
+	simMock     *account.Ledger // the account model simulated probe phases share
+	health      health          // outcomes so far; stops a run whose target is down
 }
 
 // execute runs the phases in order until they end, the budget is spent or the run is

@@ -17,9 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/testutil"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
@@ -67,7 +67,7 @@ func TestMixedRun(t *testing.T) {
 	var sc struct{ Name string }
 	require.NoError(t, json.Unmarshal(rec.Scenario, &sc))
 	assert.Equal(t, "mixed", sc.Name)
-	var mock mockserver.Config
+	var mock account.Config
 	require.NoError(t, yaml.Unmarshal(rec.Mock, &mock), "run.json's mock reads back as a mock configuration")
 	assert.Equal(t, int64(600), mock.Limits.Requests.PerMinute)
 	require.NotEmpty(t, rec.Known)
@@ -203,7 +203,7 @@ expect:
 // TestStartMock: the embedded mock listens on a loopback port, keeps budgets per key and stops
 // once however often it is told to.
 func TestStartMock(t *testing.T) {
-	cfg := mockserver.DefaultConfig()
+	cfg := account.DefaultConfig()
 	cfg.Limits.Requests.PerMinute = 1
 	tg := &target{mock: &cfg}
 	require.NoError(t, tg.startMock(context.Background(), 1))

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
@@ -29,7 +30,7 @@ const mockProbeKey = "ratelab-probe"
 // the embedded mock's configuration (nil for a real API), and what run.json says of it.
 type target struct {
 	cfg    probe.TargetConfig
-	mock   *mockserver.Config
+	mock   *account.Config
 	record record.Target
 
 	stopServer func() // stops the embedded mock server; nil while none runs
@@ -109,22 +110,22 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 // mockConfig returns the embedded mock's configuration: the one the scenario's mock section
 // was decoded into (scenarios.Options), decoding it here when the scenario was resolved
 // without that hook.
-func mockConfig(m *scenario.Mock) (*mockserver.Config, error) {
+func mockConfig(m *scenario.Mock) (*account.Config, error) {
 	switch c := m.Config.(type) {
-	case *mockserver.Config:
+	case *account.Config:
 		return c, nil
-	case mockserver.Config:
+	case account.Config:
 		return &c, nil
 	case nil:
 		if m.Node == nil {
-			cfg := mockserver.DefaultConfig()
+			cfg := account.DefaultConfig()
 			return &cfg, nil
 		}
 		v, err := scenarios.DecodeMock(m.Node)
 		if err != nil {
 			return nil, &ConfigError{Field: "mock", Msg: err.Error()}
 		}
-		return v.(*mockserver.Config), nil
+		return v.(*account.Config), nil
 	}
 	return nil, &ConfigError{Field: "mock", Msg: fmt.Sprintf("holds a %T, not a mock server configuration", m.Config)}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/mockserver"
@@ -58,7 +59,7 @@ func FuzzLoadResolved(f *testing.F) {
 			t.Fatalf("resolved scenario does not encode: %v", err)
 		}
 		if s.Mock != nil {
-			cfg, ok := s.Mock.Config.(*mockserver.Config)
+			cfg, ok := s.Mock.Config.(*account.Config)
 			if !ok {
 				t.Fatalf("mock section decoded to %T", s.Mock.Config)
 			}

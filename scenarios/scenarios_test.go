@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/strictyaml"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,7 +32,7 @@ func TestEveryBundledScenarioLoads(t *testing.T) {
 			assert.NotEmpty(t, s.Description)
 			assert.NotContains(t, strings.TrimSpace(s.Description), "\n", "descriptions are one line")
 			if s.Mock != nil {
-				require.IsType(t, &mockserver.Config{}, s.Mock.Config)
+				require.IsType(t, &account.Config{}, s.Mock.Config)
 			}
 		})
 	}
@@ -62,13 +62,13 @@ func TestLiveScenariosAreBounded(t *testing.T) {
 
 // TestScenarioShapes pins what each bundled scenario is for.
 func TestScenarioShapes(t *testing.T) {
-	load := func(name string) (*scenario.Scenario, *mockserver.Config) {
+	load := func(name string) (*scenario.Scenario, *account.Config) {
 		s, err := Load(name)
 		require.NoError(t, err)
 		if s.Mock == nil {
 			return s, nil
 		}
-		return s, s.Mock.Config.(*mockserver.Config)
+		return s, s.Mock.Config.(*account.Config)
 	}
 
 	s, m := load("quickstart")

@@ -1,6 +1,6 @@
 // Package sim is ratelab's virtual-time engine: a discrete-event simulator that keeps the same
 // engine.Engine contract as the live engine (probe) and sends every attempt to the mock
-// server's own account model (mockserver.Mock.Handle) instead of over a socket. Every logical
+// server's own account model (account.Ledger.Handle) instead of over a socket. Every logical
 // request runs through the same backoff.Flow and policies as live, the request sizes come from
 // the same workload.Requests, and each response's rate-limit content is what a live client
 // would parse from the mock's headers (ratelimit.Write, a Date header, ratelimit.Parse). A
@@ -19,9 +19,9 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/workload"
 )
@@ -37,7 +37,7 @@ var DefaultEpoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 // Options configures a Engine.
 type Options struct {
 	Requests workload.Requests // what each request looks like (API, prompt size, max_tokens)
-	Mock     *mockserver.Mock  // required: the account model every attempt is sent to
+	Ledger   *account.Ledger   // required: the account model every attempt is sent to
 	Records  *record.Writer    // required: every attempt is written here
 	// Key is the API key the calls are made under: the mock keeps one budget per key.
 	Key string
@@ -63,7 +63,7 @@ type Options struct {
 // once. A Engine is not safe for concurrent use.
 type Engine struct {
 	requests workload.Requests
-	mock     *mockserver.Mock
+	ledger   *account.Ledger
 	out      *record.Writer
 	key      string
 	epoch    time.Time
@@ -72,7 +72,7 @@ type Engine struct {
 	budget   engine.Budget
 	seed     int64
 
-	endpoint mockserver.Endpoint
+	endpoint account.Endpoint
 	llm      bool // anthropic or openai: usage is read from 2xx bodies
 
 	now         int64         // virtual nanoseconds since epoch
@@ -90,8 +90,8 @@ type Engine struct {
 
 // New checks o and returns a runner whose clock stands at o.Epoch.
 func New(o Options) (*Engine, error) {
-	if o.Mock == nil || o.Records == nil {
-		return nil, errors.New("sim: Options.Mock and Options.Records are required")
+	if o.Ledger == nil || o.Records == nil {
+		return nil, errors.New("sim: Options.Ledger and Options.Records are required")
 	}
 	if o.Epoch.IsZero() {
 		o.Epoch = DefaultEpoch
@@ -100,18 +100,18 @@ func New(o Options) (*Engine, error) {
 		o.Timeout = engine.DefaultTimeout
 	}
 	r := &Engine{
-		requests: o.Requests, mock: o.Mock, out: o.Records, key: o.Key, epoch: o.Epoch, offset: o.Offset,
+		requests: o.Requests, ledger: o.Ledger, out: o.Records, key: o.Key, epoch: o.Epoch, offset: o.Offset,
 		timeout: o.Timeout, budget: o.Budget, seed: o.Seed, done: make(chan struct{}),
 		guard: engine.NewGuard(o.Budget, ""),
 	}
 	r.q.shuffle = rand.NewPCG(uint64(o.Seed), 0x73696d7469657321) // "simties!"
 	switch o.Requests.API {
 	case api.Anthropic:
-		r.endpoint, r.llm = mockserver.EndpointMessages, true
+		r.endpoint, r.llm = account.EndpointMessages, true
 	case api.OpenAI:
-		r.endpoint, r.llm = mockserver.EndpointChat, true
+		r.endpoint, r.llm = account.EndpointChat, true
 	default:
-		r.endpoint = mockserver.EndpointGeneric
+		r.endpoint = account.EndpointGeneric
 	}
 	return r, nil
 }

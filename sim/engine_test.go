@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/limiter"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/workload"
@@ -138,10 +138,10 @@ func TestOpenArrivals(t *testing.T) {
 // TestPhasesContinueTheClock: a second phase starts where the first ended, Sleep lets the
 // bucket refill, and Offset shifts every record time.
 func TestPhasesContinueTheClock(t *testing.T) {
-	m, err := mockserver.New(bucketConfig(60, 5, "anthropic"), 1)
+	m, err := account.New(bucketConfig(60, 5, "anthropic"), 1)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(&buf), Key: "k", Offset: 100 * time.Second})
+	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Ledger: m, Records: record.NewWriter(&buf), Key: "k", Offset: 100 * time.Second})
 	require.NoError(t, err)
 	ctx := context.Background()
 	p := engine.ClosedPhase{Label: "a", Clients: 5, Requests: 1}
@@ -169,10 +169,10 @@ func TestPhasesContinueTheClock(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	cfg := bucketConfig(60, 10, "anthropic")
 	cfg.Algorithm = limiter.LeakyBucket
-	m, err := mockserver.New(cfg, 1)
+	m, err := account.New(cfg, 1)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(&buf), Key: "k", Timeout: 2500 * time.Millisecond})
+	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Ledger: m, Records: record.NewWriter(&buf), Key: "k", Timeout: 2500 * time.Millisecond})
 	require.NoError(t, err)
 	res, err := r.Closed(context.Background(), engine.ClosedPhase{Label: "t", Clients: 5, Requests: 1})
 	require.NoError(t, err)
@@ -207,9 +207,9 @@ func TestStops(t *testing.T) {
 		assert.False(t, r.Stopped().Stopped(), "an observer stops the phase, not the run")
 	})
 	t.Run("max requests", func(t *testing.T) {
-		m, err := mockserver.New(cfg, 1)
+		m, err := account.New(cfg, 1)
 		require.NoError(t, err)
-		r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
+		r, err := New(Options{Requests: anthropicTarget(t).Requests(), Ledger: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
 			Budget: engine.Budget{MaxRequests: 30}})
 		require.NoError(t, err)
 		res, err := r.Closed(context.Background(), p(nil))
@@ -232,9 +232,9 @@ func TestStops(t *testing.T) {
 		assert.Equal(t, engine.Stop{Kind: engine.StopInterrupted}, r.Stopped())
 	})
 	t.Run("max duration", func(t *testing.T) {
-		m, err := mockserver.New(cfg, 1)
+		m, err := account.New(cfg, 1)
 		require.NoError(t, err)
-		r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
+		r, err := New(Options{Requests: anthropicTarget(t).Requests(), Ledger: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
 			Budget: engine.Budget{MaxDuration: 3 * time.Second}})
 		require.NoError(t, err)
 		res, err := r.Closed(context.Background(), p(nil))

@@ -6,10 +6,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/limiter"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/workload"
@@ -17,8 +17,8 @@ import (
 
 // bucketConfig is a mock whose only binding limit is a token bucket of rpm requests per minute
 // holding burst (0: one minute's quota), speaking dialect.
-func bucketConfig(rpm, burst int64, dialect string) mockserver.Config {
-	cfg := mockserver.DefaultConfig()
+func bucketConfig(rpm, burst int64, dialect string) account.Config {
+	cfg := account.DefaultConfig()
 	cfg.Algorithm = limiter.TokenBucket
 	cfg.Limits.Requests.PerMinute = rpm
 	if burst > 0 {
@@ -40,14 +40,14 @@ func anthropicTarget(t testing.TB) *probe.Target {
 }
 
 // newRunner builds a runner on a fresh mock of cfg writing to w (io.Discard when nil).
-func newRunner(t testing.TB, cfg mockserver.Config, w io.Writer, seed int64) *Engine {
+func newRunner(t testing.TB, cfg account.Config, w io.Writer, seed int64) *Engine {
 	t.Helper()
-	m, err := mockserver.New(cfg, seed)
+	m, err := account.New(cfg, seed)
 	require.NoError(t, err)
 	if w == nil {
 		w = io.Discard
 	}
-	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Mock: m, Records: record.NewWriter(w), Key: "k", Seed: seed})
+	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Ledger: m, Records: record.NewWriter(w), Key: "k", Seed: seed})
 	require.NoError(t, err)
 	return r
 }

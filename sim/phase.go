@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/workload"
@@ -25,7 +25,7 @@ type job struct {
 	// The attempt in flight (between its send and its evDone).
 	sentAt   int64
 	timedOut bool
-	reply    mockserver.Reply
+	reply    account.Reply
 	snap     ratelimit.Snapshot // what the client read; the Outcome points here
 }
 
@@ -314,12 +314,12 @@ func (ph *phase) next(i int32) {
 func (ph *phase) send(i int32) {
 	r := ph.r
 	j := &ph.jobs[i]
-	call := mockserver.Call{Key: r.key, Endpoint: r.endpoint}
+	call := account.Call{Key: r.key, Endpoint: r.endpoint}
 	if r.llm {
 		call.InputTokens = max(r.requests.PromptTokens(j.id), 1)
 		call.MaxTokens = r.requests.MaxTokens
 	}
-	j.reply = r.mock.Handle(r.Now(), call)
+	j.reply = r.ledger.Handle(r.Now(), call)
 	lat := j.reply.Latency
 	j.timedOut = lat > r.timeout
 	if j.timedOut {

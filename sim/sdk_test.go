@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
 )
@@ -20,7 +21,7 @@ import (
 // sdkAttempts sends one Messages request with the official Go SDK (github.com/anthropics/
 // anthropic-sdk-go, default retry options) to a fresh embedded mock of cfg on 127.0.0.1, after
 // one request that spends the budget, and returns when each of the SDK's attempts started.
-func sdkAttempts(t *testing.T, cfg mockserver.Config) []time.Time {
+func sdkAttempts(t *testing.T, cfg account.Config) []time.Time {
 	t.Helper()
 	m, err := mockserver.New(cfg, 1)
 	require.NoError(t, err)
@@ -51,7 +52,7 @@ func sdkAttempts(t *testing.T, cfg mockserver.Config) []time.Time {
 
 // emulatedAttempts runs the same two requests in virtual time under the anthropic-sdk strategy
 // and returns when each attempt of the second was sent.
-func emulatedAttempts(t *testing.T, cfg mockserver.Config, seed int64) []time.Duration {
+func emulatedAttempts(t *testing.T, cfg account.Config, seed int64) []time.Duration {
 	t.Helper()
 	var buf bytes.Buffer
 	r := newRunner(t, cfg, &buf, seed)
@@ -97,7 +98,7 @@ func TestAnthropicSDKSchedule(t *testing.T) {
 	type window struct{ lo, hi time.Duration } // (lo, hi]
 	tests := []struct {
 		name  string
-		cfg   mockserver.Config
+		cfg   account.Config
 		waits []window
 	}{
 		{"backoff without retry-after", bucketConfig(1, 1, "none"),

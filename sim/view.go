@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
@@ -13,8 +13,8 @@ import (
 // header values are written against) and the instant the response was written and received
 // (arrival + latency; no network time).
 type response struct {
-	reply    *mockserver.Reply
-	endpoint mockserver.Endpoint
+	reply    *account.Reply
+	endpoint account.Endpoint
 	arrival  time.Time
 	received time.Time
 }
@@ -66,7 +66,7 @@ func shouldRetry(r *response) int8 {
 	if r.reply.Status == http.StatusOK {
 		return 0
 	}
-	if r.endpoint != mockserver.EndpointMessages && r.endpoint != mockserver.EndpointCountTokens {
+	if r.endpoint != account.EndpointMessages && r.endpoint != account.EndpointCountTokens {
 		return 0
 	}
 	if r.reply.Status == http.StatusTooManyRequests || r.reply.Status >= 500 {

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/limiter"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
@@ -34,10 +34,10 @@ func TestViewFastMatchesExact(t *testing.T) {
 		{"endpoint default dialects", "", limiter.SlidingWindow, true, false},
 		{"no headers", "none", limiter.TokenBucket, false, true},
 	}
-	endpoints := []mockserver.Endpoint{mockserver.EndpointMessages, mockserver.EndpointChat, mockserver.EndpointGeneric}
+	endpoints := []account.Endpoint{account.EndpointMessages, account.EndpointChat, account.EndpointGeneric}
 	for _, sh := range shapes {
 		t.Run(sh.name, func(t *testing.T) {
-			cfg := mockserver.DefaultConfig()
+			cfg := account.DefaultConfig()
 			cfg.Algorithm, cfg.Dialect = sh.alg, sh.dialect
 			cfg.Window = 10 * time.Second
 			cfg.Limits.Requests.PerMinute = 120
@@ -50,7 +50,7 @@ func TestViewFastMatchesExact(t *testing.T) {
 				cfg.ErrorRate, cfg.OverloadRate = 0.05, 0.05
 			}
 			cfg.Latency, cfg.LatencyJitter = 400*time.Millisecond, 390*time.Millisecond
-			m, err := mockserver.New(cfg, 7)
+			m, err := account.New(cfg, 7)
 			require.NoError(t, err)
 			rng := rand.New(rand.NewPCG(1, 2))
 			now := DefaultEpoch.Add(123456789)
@@ -60,7 +60,7 @@ func TestViewFastMatchesExact(t *testing.T) {
 				now = now.Add(time.Duration(rng.Int64N(int64(400 * time.Millisecond))))
 				e := endpoints[rng.IntN(len(endpoints))]
 				key := []string{"a", "b"}[rng.IntN(2)]
-				reply := m.Handle(now, mockserver.Call{Key: key, Endpoint: e, InputTokens: 1 + rng.Int64N(3000), MaxTokens: 1 + rng.Int64N(600)})
+				reply := m.Handle(now, account.Call{Key: key, Endpoint: e, InputTokens: 1 + rng.Int64N(3000), MaxTokens: 1 + rng.Int64N(600)})
 				r := &response{reply: &reply, endpoint: e, arrival: now, received: now.Add(reply.Latency)}
 				var fast, exact ratelimit.Snapshot
 				if !fastView(&fast, r) {
@@ -81,13 +81,13 @@ func TestViewExactDialects(t *testing.T) {
 	for _, d := range []string{"ietf", "ietf-legacy", "x-ratelimit"} {
 		t.Run(d, func(t *testing.T) {
 			cfg := bucketConfig(60, 5, d)
-			m, err := mockserver.New(cfg, 1)
+			m, err := account.New(cfg, 1)
 			require.NoError(t, err)
 			var v viewer
 			now := DefaultEpoch.Add(300 * time.Millisecond)
 			for i := range 8 {
-				reply := m.Handle(now, mockserver.Call{Key: "k", Endpoint: mockserver.EndpointMessages, InputTokens: 3, MaxTokens: 4})
-				r := &response{reply: &reply, endpoint: mockserver.EndpointMessages, arrival: now, received: now}
+				reply := m.Handle(now, account.Call{Key: "k", Endpoint: account.EndpointMessages, InputTokens: 3, MaxTokens: 4})
+				r := &response{reply: &reply, endpoint: account.EndpointMessages, arrival: now, received: now}
 				var s ratelimit.Snapshot
 				v.see(&s, r)
 				want := int64(max(4-i, 0))

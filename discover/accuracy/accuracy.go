@@ -11,10 +11,10 @@ import (
 	"math"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/discover"
 	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/limiter"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
@@ -107,28 +107,28 @@ func (c Case) Truth() Truth {
 }
 
 // Config returns the mock configuration of the case.
-func (c Case) Config() mockserver.Config {
-	cfg := mockserver.DefaultConfig()
+func (c Case) Config() account.Config {
+	cfg := account.DefaultConfig()
 	cfg.Algorithm = c.Algorithm
 	if c.Window > 0 {
 		cfg.Window = c.Window
 	}
 	cfg.Dialect = c.Dialect
 	cfg.CountRejected = c.CountRejected
-	cfg.Limits.Requests = mockserver.Limit{PerMinute: c.RPM}
+	cfg.Limits.Requests = account.Limit{PerMinute: c.RPM}
 	if c.Burst > 0 {
 		b := c.Burst
 		cfg.Limits.Requests.Burst = &b
 	}
 	if c.AdvertiseRPM > 0 {
-		cfg.Limits.Requests.Advertise = &mockserver.Limit{PerMinute: c.AdvertiseRPM, Algorithm: limiter.TokenBucket, Window: time.Minute}
+		cfg.Limits.Requests.Advertise = &account.Limit{PerMinute: c.AdvertiseRPM, Algorithm: limiter.TokenBucket, Window: time.Minute}
 	}
 	big := int64(1_000_000_000)
-	cfg.Limits.InputTokens = mockserver.Limit{PerMinute: orDefault(c.ITPM, big)}
-	cfg.Limits.OutputTokens = mockserver.Limit{PerMinute: orDefault(c.OTPM, big)}
+	cfg.Limits.InputTokens = account.Limit{PerMinute: orDefault(c.ITPM, big)}
+	cfg.Limits.OutputTokens = account.Limit{PerMinute: orDefault(c.OTPM, big)}
 	cfg.OutputTokens = c.OutputTokens
 	if c.Precharge {
-		cfg.OutputAccounting = mockserver.AccountMaxTokens
+		cfg.OutputAccounting = account.AccountMaxTokens
 	}
 	return cfg
 }

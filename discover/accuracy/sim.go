@@ -5,11 +5,11 @@ import (
 	"context"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/discover"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/infer"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/sim"
@@ -24,7 +24,7 @@ var Epoch = time.Date(2026, 1, 5, 9, 0, 7, 370_000_000, time.UTC)
 // Run discovers the case with the simulator (sim: the mock's account model in virtual
 // time, the same engine `ratelab compare --mode sim` uses) and scores it.
 func Run(ctx context.Context, c Case, seed int64) (Outcome, error) {
-	m, err := mockserver.New(c.Config(), seed)
+	m, err := account.New(c.Config(), seed)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -44,7 +44,7 @@ func Run(ctx context.Context, c Case, seed int64) (Outcome, error) {
 	}
 	var log bytes.Buffer
 	w := record.NewWriter(&log)
-	r, err := sim.New(sim.Options{Requests: target.Requests(), Mock: m, Records: w, Key: "accuracy", Seed: seed,
+	r, err := sim.New(sim.Options{Requests: target.Requests(), Ledger: m, Records: w, Key: "accuracy", Seed: seed,
 		Epoch: Epoch, Budget: engine.Budget{MaxDuration: c.maxDuration()}})
 	if err != nil {
 		return Outcome{}, err

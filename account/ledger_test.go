@@ -1,4 +1,4 @@
-package mockserver
+package account
 
 import (
 	"fmt"
@@ -20,7 +20,7 @@ func at(d time.Duration) time.Time { return t0.Add(d) }
 func ptr[T any](v T) *T { return &v }
 
 // newMock builds a mock from DefaultConfig changed by set.
-func newMock(t testing.TB, seed int64, set func(*Config)) *Mock {
+func newMock(t testing.TB, seed int64, set func(*Config)) *Ledger {
 	t.Helper()
 	cfg := DefaultConfig()
 	if set != nil {

@@ -1,36 +1,35 @@
-package mockserver
+package runner
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/record"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestKnownLimits(t *testing.T) {
 	burst := int64(3)
 	tests := []struct {
 		name string
-		edit func(c *Config)
+		edit func(c *account.Config)
 		want []record.KnownLimit
 	}{
-		{"defaults: three token buckets of one minute", func(*Config) {}, []record.KnownLimit{
+		{"defaults: three token buckets of one minute", func(*account.Config) {}, []record.KnownLimit{
 			{Dimension: "requests", Algorithm: "token-bucket", PerMinute: 50, Burst: 50, WindowS: 60},
 			{Dimension: "input_tokens", Algorithm: "token-bucket", PerMinute: 30000, Burst: 30000, WindowS: 60},
 			{Dimension: "output_tokens", Algorithm: "token-bucket", PerMinute: 8000, Burst: 8000, WindowS: 60},
 		}},
-		{"window algorithm: rate × window per window", func(c *Config) {
+		{"window algorithm: rate × window per window", func(c *account.Config) {
 			c.Algorithm, c.Window = limiter.FixedWindow, 5*time.Second
 			c.Limits.Requests.PerMinute = 600
 			c.Limits.InputTokens.PerMinute, c.Limits.OutputTokens.PerMinute = 0, 0
 		}, []record.KnownLimit{{Dimension: "requests", Algorithm: "fixed-window", PerMinute: 600, Burst: 50, WindowS: 5}}},
-		{"burst, per-dimension window and advertised limit", func(c *Config) {
-			c.Limits.Requests = Limit{PerMinute: 60, Window: time.Second, Burst: &burst, Advertise: &Limit{PerMinute: 60}}
+		{"burst, per-dimension window and advertised limit", func(c *account.Config) {
+			c.Limits.Requests = account.Limit{PerMinute: 60, Window: time.Second, Burst: &burst, Advertise: &account.Limit{PerMinute: 60}}
 			c.Limits.InputTokens.PerMinute, c.Limits.OutputTokens.PerMinute = 0, 0
 			c.Limits.Tokens.PerMinute = 1000
 		}, []record.KnownLimit{
@@ -40,24 +39,10 @@ func TestKnownLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := DefaultConfig()
+			c := account.DefaultConfig()
 			tt.edit(&c)
 			require.NoError(t, c.Validate())
-			assert.Equal(t, tt.want, c.KnownLimits())
+			assert.Equal(t, tt.want, knownLimits(c))
 		})
 	}
-}
-
-// TestConfigJSON: the JSON form uses the configuration file's field names and reads back as one.
-func TestConfigJSON(t *testing.T) {
-	c := DefaultConfig()
-	c.Window = 5 * time.Second
-	c.Latency = 20 * time.Millisecond
-	b, err := json.Marshal(c)
-	require.NoError(t, err)
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(b, &m))
-	assert.Equal(t, "5s", m["window"])
-	assert.Equal(t, "20ms", m["latency"])
-	assert.Equal(t, 50.0, m["limits"].(map[string]any)["requests"].(map[string]any)["per_minute"])
 }

@@ -1,22 +1,19 @@
-package mockserver
+package runner
 
 import (
-	"encoding/json"
-
-	"go.yaml.in/yaml/v3"
-
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/record"
 )
 
-// KnownLimits lists the limits a mock with this configuration enforces on each API key, as
+// knownLimits lists the limits a mock with configuration c enforces on each API key, as
 // run.json records them: analysis uses them for lower bounds and to judge its own accuracy,
-// never in place of inference. Per DESIGN.md's mock semantics, a window algorithm admits
+// never in place of inference. Per the mock's limit semantics (README, "The mock"), a window algorithm admits
 // quota = PerMinute × Window / 1m per window, and a bucket holds Burst (default: that quota)
 // and refills at PerMinute. Dimensions turned off (PerMinute 0) and count_tokens are left out.
-func (c Config) KnownLimits() []record.KnownLimit {
+func knownLimits(c account.Config) []record.KnownLimit {
 	dims := []struct {
 		name string
-		l    Limit
+		l    account.Limit
 	}{
 		{"requests", c.Limits.Requests}, {"tokens", c.Limits.Tokens},
 		{"input_tokens", c.Limits.InputTokens}, {"output_tokens", c.Limits.OutputTokens},
@@ -47,19 +44,4 @@ func (c Config) KnownLimits() []record.KnownLimit {
 		out = append(out, k)
 	}
 	return out
-}
-
-// MarshalJSON writes the configuration as run.json records it: the field names of a --config
-// file (per_minute, latency_jitter…) and durations as Go duration strings ("5s"), so the JSON
-// reads back as a mock configuration file.
-func (c Config) MarshalJSON() ([]byte, error) {
-	b, err := yaml.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	var tree any
-	if err := yaml.Unmarshal(b, &tree); err != nil {
-		return nil, err
-	}
-	return json.Marshal(tree)
 }

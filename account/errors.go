@@ -1,4 +1,4 @@
-package mockserver
+package account
 
 import (
 	"strconv"
@@ -46,7 +46,8 @@ func overloadError(e Endpoint) (int, string, string) {
 	return StatusOverloaded, "overloaded_error", "Overloaded"
 }
 
-func serverError(e Endpoint) (int, string, string) {
+// ServerError is the status, error type and message of a 500 on endpoint e.
+func ServerError(e Endpoint) (int, string, string) {
 	switch e {
 	case EndpointChat:
 		return 500, "server_error", "The server had an error while processing your request. Sorry about that!"
@@ -64,7 +65,7 @@ var openAIDim = [numMockDims][2]string{{"requests", "RPM"}, {"tokens", "TPM"}, {
 
 // rateLimitError is the error type and message of a 429 on endpoint e, refused by dimension d
 // for a request costing cost; p is the refusing limiter's state.
-func (m *Mock) rateLimitError(e Endpoint, d mockDim, call *Call, cost int64, p limiter.Decision, retryAfter time.Duration) (string, string) {
+func (m *Ledger) rateLimitError(e Endpoint, d mockDim, call *Call, cost int64, p limiter.Decision, retryAfter time.Duration) (string, string) {
 	spec := &m.res.dims[d]
 	switch e {
 	case EndpointChat:

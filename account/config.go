@@ -1,4 +1,4 @@
-package mockserver
+package account
 
 import (
 	"fmt"
@@ -19,7 +19,6 @@ const (
 	DefaultOTPM           = 8_000  // output tokens per minute
 	DefaultCountTokensRPM = 100    // count_tokens requests per minute (a separate limit)
 	DefaultMaxAccounts    = 10_000 // API keys served before new keys are refused
-	DefaultAddr           = "127.0.0.1:8080"
 	// DefaultChatMaxTokens is the max_tokens assumed for a chat completion that names none.
 	DefaultChatMaxTokens = 16
 	// MaxBodyBytes is the largest request body accepted (32 MB, as the Anthropic API); larger

@@ -1,4 +1,4 @@
-package mockserver
+package account
 
 import "strconv"
 
@@ -78,7 +78,8 @@ type Stats struct {
 	// Unkeyed counts replies that reached no account: bad requests (400, 404, 405, 413),
 	// missing keys (401) and refused new keys (403).
 	Unkeyed map[string]int64 `json:"unkeyed"`
-	// Requests counts every request the HTTP front end served, stats and health checks excluded.
+	// Requests counts every request the HTTP front end served, stats and health checks excluded
+	// (the front end sets it; the ledger alone leaves it 0).
 	Requests int64 `json:"requests"`
 }
 
@@ -90,7 +91,7 @@ func maskKey(k string) string {
 	return k[:6] + "…" + k[len(k)-4:]
 }
 
-func (a *account) snapshotStats(key string, m *Mock) AccountStats {
+func (a *account) snapshotStats(key string, m *Ledger) AccountStats {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := AccountStats{Key: maskKey(key), Requests: a.stats.requests, Status: a.stats.status.asMap(), Dimensions: map[string]DimStats{}}
@@ -105,7 +106,7 @@ func (a *account) snapshotStats(key string, m *Mock) AccountStats {
 }
 
 // AccountStats returns the counters of key's account, false when the key has none.
-func (m *Mock) AccountStats(key string) (AccountStats, bool) {
+func (m *Ledger) AccountStats(key string) (AccountStats, bool) {
 	m.mu.RLock()
 	a := m.accounts[key]
 	m.mu.RUnlock()
@@ -115,8 +116,8 @@ func (m *Mock) AccountStats(key string) (AccountStats, bool) {
 	return a.snapshotStats(key, m), true
 }
 
-// Stats returns every account's counters.
-func (m *Mock) Stats() Stats {
+// Stats returns every account's counters and the replies that reached none.
+func (m *Ledger) Stats() Stats {
 	m.mu.RLock()
 	keys := append([]string(nil), m.order...)
 	accts := make([]*account, len(keys))
@@ -124,7 +125,7 @@ func (m *Mock) Stats() Stats {
 		accts[i] = m.accounts[k]
 	}
 	m.mu.RUnlock()
-	s := Stats{Accounts: make([]AccountStats, len(keys)), Requests: m.served.Load()}
+	s := Stats{Accounts: make([]AccountStats, len(keys))}
 	for i, a := range accts {
 		s.Accounts[i] = a.snapshotStats(keys[i], m)
 	}
@@ -134,8 +135,8 @@ func (m *Mock) Stats() Stats {
 	return s
 }
 
-// countUnkeyed counts a reply that reached no account.
-func (m *Mock) countUnkeyed(status int) {
+// CountUnkeyed counts a reply that reached no account (the HTTP front end's 4xx among them).
+func (m *Ledger) CountUnkeyed(status int) {
 	m.unkeyMu.Lock()
 	m.unkeyed.add(status)
 	m.unkeyMu.Unlock()
