@@ -127,7 +127,6 @@ var testArrows = map[string]string{
 // exceptions are arrows that still run against the layers, each with the step that removes it.
 // The list only shrinks.
 var exceptions = map[string]string{
-	"discover/accuracy -> probe":       "the account split",
 	"scenarios -> mockserver":          "typed scenario configuration",
 	"scenarios -> account":             "typed scenario configuration",
 	"scenarios -> scenario":            "typed scenario configuration",
@@ -135,7 +134,6 @@ var exceptions = map[string]string{
 	"scenarios -> internal/suggest":    "typed scenario configuration",
 	"scenarios -> backoff":             "typed scenario configuration",
 	"scenarios -> workload":            "typed scenario configuration",
-	"sim -> probe":                     "the account split (sim's tests build requests with workload)",
 }
 
 // TestLayers: every package has a row in ARCHITECTURE.md and imports only what its row allows.

@@ -141,7 +141,7 @@ func TestPhasesContinueTheClock(t *testing.T) {
 	m, err := account.New(bucketConfig(60, 5, "anthropic"), 1)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Ledger: m, Records: record.NewWriter(&buf), Key: "k", Offset: 100 * time.Second})
+	r, err := New(Options{Requests: anthropicRequests, Ledger: m, Records: record.NewWriter(&buf), Key: "k", Offset: 100 * time.Second})
 	require.NoError(t, err)
 	ctx := context.Background()
 	p := engine.ClosedPhase{Label: "a", Clients: 5, Requests: 1}
@@ -172,7 +172,7 @@ func TestTimeout(t *testing.T) {
 	m, err := account.New(cfg, 1)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Ledger: m, Records: record.NewWriter(&buf), Key: "k", Timeout: 2500 * time.Millisecond})
+	r, err := New(Options{Requests: anthropicRequests, Ledger: m, Records: record.NewWriter(&buf), Key: "k", Timeout: 2500 * time.Millisecond})
 	require.NoError(t, err)
 	res, err := r.Closed(context.Background(), engine.ClosedPhase{Label: "t", Clients: 5, Requests: 1})
 	require.NoError(t, err)
@@ -209,7 +209,7 @@ func TestStops(t *testing.T) {
 	t.Run("max requests", func(t *testing.T) {
 		m, err := account.New(cfg, 1)
 		require.NoError(t, err)
-		r, err := New(Options{Requests: anthropicTarget(t).Requests(), Ledger: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
+		r, err := New(Options{Requests: anthropicRequests, Ledger: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
 			Budget: engine.Budget{MaxRequests: 30}})
 		require.NoError(t, err)
 		res, err := r.Closed(context.Background(), p(nil))
@@ -234,7 +234,7 @@ func TestStops(t *testing.T) {
 	t.Run("max duration", func(t *testing.T) {
 		m, err := account.New(cfg, 1)
 		require.NoError(t, err)
-		r, err := New(Options{Requests: anthropicTarget(t).Requests(), Ledger: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
+		r, err := New(Options{Requests: anthropicRequests, Ledger: m, Records: record.NewWriter(&bytes.Buffer{}), Key: "k",
 			Budget: engine.Budget{MaxDuration: 3 * time.Second}})
 		require.NoError(t, err)
 		res, err := r.Closed(context.Background(), p(nil))

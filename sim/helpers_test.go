@@ -10,7 +10,6 @@ import (
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/limiter"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/workload"
 )
@@ -30,14 +29,9 @@ func bucketConfig(rpm, burst int64, dialect string) account.Config {
 	return cfg
 }
 
-// anthropicTarget is the probe's anthropic target with the default workload.
-func anthropicTarget(t testing.TB) *probe.Target {
-	t.Helper()
-	tg, err := probe.NewTarget(probe.TargetConfig{API: api.Anthropic, URL: "http://127.0.0.1:1", Key: "k",
-		Model: "claude-sonnet-4-5", MaxTokens: workload.DefaultMaxTokens, PromptTokens: workload.DefaultPromptTokens, Seed: 1})
-	require.NoError(t, err)
-	return tg
-}
+// anthropicRequests are anthropic requests of the default workload.
+var anthropicRequests = workload.Requests{API: api.Anthropic, MaxTokens: workload.DefaultMaxTokens,
+	Prompt: workload.PromptSizes{Tokens: workload.DefaultPromptTokens, Seed: 1}}
 
 // newRunner builds a runner on a fresh mock of cfg writing to w (io.Discard when nil).
 func newRunner(t testing.TB, cfg account.Config, w io.Writer, seed int64) *Engine {
@@ -47,7 +41,7 @@ func newRunner(t testing.TB, cfg account.Config, w io.Writer, seed int64) *Engin
 	if w == nil {
 		w = io.Discard
 	}
-	r, err := New(Options{Requests: anthropicTarget(t).Requests(), Ledger: m, Records: record.NewWriter(w), Key: "k", Seed: seed})
+	r, err := New(Options{Requests: anthropicRequests, Ledger: m, Records: record.NewWriter(w), Key: "k", Seed: seed})
 	require.NoError(t, err)
 	return r
 }

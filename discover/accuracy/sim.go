@@ -10,7 +10,6 @@ import (
 	"github.com/ratelab/ratelab/discover"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/infer"
-	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/sim"
 	"github.com/ratelab/ratelab/workload"
@@ -35,16 +34,10 @@ func Run(ctx context.Context, c Case, seed int64) (Outcome, error) {
 	if maxTok == 0 {
 		maxTok = workload.DefaultMaxTokens
 	}
-	target, err := probe.NewTarget(probe.TargetConfig{
-		API: api.Anthropic, URL: "http://mock.invalid", Key: "accuracy", Model: "claude-test",
-		MaxTokens: maxTok, PromptTokens: prompt, Seed: seed,
-	})
-	if err != nil {
-		return Outcome{}, err
-	}
+	requests := workload.Requests{API: api.Anthropic, MaxTokens: maxTok, Prompt: workload.PromptSizes{Tokens: prompt, Seed: uint64(seed)}}
 	var log bytes.Buffer
 	w := record.NewWriter(&log)
-	r, err := sim.New(sim.Options{Requests: target.Requests(), Ledger: m, Records: w, Key: "accuracy", Seed: seed,
+	r, err := sim.New(sim.Options{Requests: requests, Ledger: m, Records: w, Key: "accuracy", Seed: seed,
 		Epoch: Epoch, Budget: engine.Budget{MaxDuration: c.maxDuration()}})
 	if err != nil {
 		return Outcome{}, err
