@@ -14,7 +14,6 @@ import (
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/runner"
 	"github.com/ratelab/ratelab/scenario"
-	"github.com/ratelab/ratelab/scenarios"
 )
 
 // runFlags are the flags every run command (probe, compare, run) shares.
@@ -81,14 +80,13 @@ func (r *runFlags) apply(s *scenario.Scenario, command string, now time.Time) {
 	}
 }
 
-// loadScenario loads the SCENARIO argument of `ratelab run` (a file or a bundled name) with the
-// real hooks.
-func loadScenario(arg string) (*scenario.Scenario, error) { return scenarios.Load(arg) }
+// loadScenario loads the SCENARIO argument of `ratelab run` (a file or a bundled name).
+func loadScenario(arg string) (*scenario.Scenario, error) { return scenario.LoadArg(arg) }
 
 // executeFlags resolves a scenario built from flags and runs it: a problem is reported against the
 // flag that set the field (fields maps scenario fields to flags).
 func executeFlags(ctx context.Context, env *cliEnv, s *scenario.Scenario, command string, fields map[string]string) error {
-	if err := s.Resolve(scenarios.Options()); err != nil {
+	if err := s.Resolve(); err != nil {
 		return flagScenarioError(command, err, fields)
 	}
 	return execute(ctx, env, s, command, fields)

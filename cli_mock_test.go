@@ -56,7 +56,7 @@ func TestMockUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown config field", []string{"--config", bad}, bad + `:3: limits.requests.per_minte: unknown field (did you mean "per_minute"?)`},
+		{"unknown config field", []string{"--config", bad}, bad + `:3:5: limits.requests: unknown field "per_minte"; did you mean "per_minute"?`},
 		{"missing config", []string{"--config", "/nonexistent.yaml"}, "--config /nonexistent.yaml: open /nonexistent.yaml"},
 		{"window too short", []string{"--window", "1s"}, "--window 1s: limits.requests.window: 50 per minute over a 1s window admits less than one unit per window"},
 		{"rate too low for the window", []string{"--rpm", "30", "--window", "1s"}, "--window 1s: limits.requests.window"},

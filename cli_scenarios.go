@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/scenarios"
 )
 
@@ -24,7 +25,7 @@ func runScenarios(_ context.Context, env *cliEnv, args []string) error {
 		return usageErrorf("scenarios: want at most one NAME, got %d arguments (see 'ratelab scenarios --help')", fs.NArg())
 	}
 	if fs.NArg() == 1 && !*check {
-		data, err := scenarios.Open(fs.Arg(0))
+		data, err := scenario.Bundled(fs.Arg(0))
 		if err != nil {
 			return usageErrorf("scenarios: %v", err)
 		}
@@ -50,11 +51,11 @@ func runScenarios(_ context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// checkScenarios loads every bundled scenario (or the one named) with the real hooks and
-// reports each one's problems; any problem is a usage error (exit 2).
+// checkScenarios loads every bundled scenario (or the one named) and reports each one's
+// problems; any problem is a usage error (exit 2).
 func checkScenarios(env *cliEnv, infos []scenarios.Info, names []string) error {
 	if len(names) == 1 {
-		if _, err := scenarios.Open(names[0]); err != nil {
+		if _, err := scenario.Bundled(names[0]); err != nil {
 			return usageErrorf("scenarios: %v", err)
 		}
 	}
@@ -63,7 +64,7 @@ func checkScenarios(env *cliEnv, infos []scenarios.Info, names []string) error {
 		if len(names) == 1 && strings.TrimSuffix(names[0], ".yaml") != in.Name {
 			continue
 		}
-		if _, err := scenarios.Load(in.Name); err != nil {
+		if _, err := scenario.LoadArg(in.Name); err != nil {
 			failed++
 			fmt.Fprintf(env.stdout, "FAIL %s\n", in.Name)
 			for _, line := range strings.Split(err.Error(), "\n") {

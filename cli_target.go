@@ -43,7 +43,7 @@ func (f *probeFlags) baseScenario(fs *flagSet, command string) (*scenario.Scenar
 		if err != nil {
 			return nil, err
 		}
-		s.Mock = &scenario.Mock{Config: &cfg}
+		s.Mock = &scenario.Mock{Config: cfg}
 		if apiName == "" {
 			apiName = string(api.Anthropic)
 		}

@@ -126,15 +126,7 @@ var testArrows = map[string]string{
 
 // exceptions are arrows that still run against the layers, each with the step that removes it.
 // The list only shrinks.
-var exceptions = map[string]string{
-	"scenarios -> mockserver":          "typed scenario configuration",
-	"scenarios -> account":             "typed scenario configuration",
-	"scenarios -> scenario":            "typed scenario configuration",
-	"scenarios -> internal/strictyaml": "typed scenario configuration",
-	"scenarios -> internal/suggest":    "typed scenario configuration",
-	"scenarios -> backoff":             "typed scenario configuration",
-	"scenarios -> workload":            "typed scenario configuration",
-}
+var exceptions = map[string]string{}
 
 // TestLayers: every package has a row in ARCHITECTURE.md and imports only what its row allows.
 // Its tests may import, besides, any package of a lower layer and the test helpers; only the

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/internal/strictyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -57,7 +58,7 @@ func configSeeds(f *testing.F) []string {
 
 // FuzzLoadConfig: whatever the file, account.LoadConfig never panics; it returns either a valid
 // configuration that builds a mock and reads back from its own String unchanged, or a
-// *account.ConfigError naming the file.
+// *strictyaml.Error whose every problem names the file.
 func FuzzLoadConfig(f *testing.F) {
 	for _, s := range configSeeds(f) {
 		f.Add(s)
@@ -65,9 +66,14 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file string) {
 		cfg, err := account.LoadConfig(strings.NewReader(file), "m.yaml")
 		if err != nil {
-			var ce *account.ConfigError
-			if !errors.As(err, &ce) || ce.File != "m.yaml" || ce.Msg == "" || ce.Line < 0 {
-				t.Fatalf("error is not a placed ConfigError: %#v", err)
+			var se *strictyaml.Error
+			if !errors.As(err, &se) || len(se.Problems) == 0 {
+				t.Fatalf("error is not a list of problems: %#v", err)
+			}
+			for _, p := range se.Problems {
+				if p.File != "m.yaml" || p.Msg == "" || p.Line < 0 {
+					t.Fatalf("problem without a place: %#v", p)
+				}
 			}
 			return
 		}

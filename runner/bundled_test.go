@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/internal/testutil"
+	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/scenarios"
 )
 
@@ -24,7 +25,7 @@ func TestBundledScenarios(t *testing.T) {
 	require.NotEmpty(t, infos)
 	for _, in := range infos {
 		t.Run(in.Name, func(t *testing.T) {
-			s, err := scenarios.Load(in.Name)
+			s, err := scenario.LoadArg(in.Name)
 			require.NoError(t, err)
 			if in.Live {
 				_, err := planPhases(s)

@@ -17,7 +17,6 @@ import (
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
-	"github.com/ratelab/ratelab/scenarios"
 )
 
 func TestMain(m *testing.M) {
@@ -30,7 +29,7 @@ const fakeKey = "sk-ant-fake-RUNNER-SECRET-31337"
 // load resolves a scenario from YAML with the real hooks, writing into a fresh directory.
 func load(t *testing.T, src string) *scenario.Scenario {
 	t.Helper()
-	s, err := scenario.Load("test.yaml", []byte(src), scenarios.Options())
+	s, err := scenario.Load("test.yaml", []byte(src))
 	require.NoError(t, err)
 	s.Output.Dir = filepath.Join(t.TempDir(), "run")
 	return s

@@ -88,8 +88,8 @@ func (e *ConfigError) Error() string {
 	return e.Field + " " + e.Value + ": " + e.Msg
 }
 
-// Run executes s, which must have been resolved (scenario.Load, or Scenario.Resolve with
-// scenarios.Options()), and returns what it wrote. A run stopped by its budget is complete; an
+// Run executes s, which must have been resolved (scenario.Load or Scenario.Resolve), and
+// returns what it wrote. A run stopped by its budget is complete; an
 // interrupted one returns engine.ErrInterrupted after writing its partial results (with a nil
 // Result when it was interrupted before anything started). Thresholds are
 // evaluated into the summary; Result.Failed lists those that failed.

@@ -15,7 +15,6 @@ import (
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/scenario"
-	"github.com/ratelab/ratelab/scenarios"
 )
 
 // mockPlaceholderURL is the target URL of the embedded mock before it listens (and in
@@ -50,11 +49,8 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 	tg := &target{}
 	base := t.URL
 	if s.Mock != nil {
-		cfg, err := mockConfig(s.Mock)
-		if err != nil {
-			return nil, err
-		}
-		tg.mock, base = cfg, mockPlaceholderURL
+		cfg := s.Mock.Config
+		tg.mock, base = &cfg, mockPlaceholderURL
 		tg.record = record.Target{URL: "mock"}
 	}
 
@@ -105,29 +101,6 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 		tg.record.URL = built.URL()
 	}
 	return tg, nil
-}
-
-// mockConfig returns the embedded mock's configuration: the one the scenario's mock section
-// was decoded into (scenarios.Options), decoding it here when the scenario was resolved
-// without that hook.
-func mockConfig(m *scenario.Mock) (*account.Config, error) {
-	switch c := m.Config.(type) {
-	case *account.Config:
-		return c, nil
-	case account.Config:
-		return &c, nil
-	case nil:
-		if m.Node == nil {
-			cfg := account.DefaultConfig()
-			return &cfg, nil
-		}
-		v, err := scenarios.DecodeMock(m.Node)
-		if err != nil {
-			return nil, &ConfigError{Field: "mock", Msg: err.Error()}
-		}
-		return v.(*account.Config), nil
-	}
-	return nil, &ConfigError{Field: "mock", Msg: fmt.Sprintf("holds a %T, not a mock server configuration", m.Config)}
 }
 
 // targetError reports a target that cannot be built against the scenario field at fault.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,32 +28,29 @@ phases:
 	assert.Equal(t, &ProbePhase{Rate: "5/s", Duration: Duration(10 * time.Second), MaxInflight: 3, Mode: ModeLive}, s.Phases[2].Probe)
 
 	assert.Equal(t, []string{`bad.yaml:3:17: phases[0].probe: a merge key (<<) takes a mapping or a list of mappings`},
-		problems(t, "mock:\nphases:\n  - probe: {<<: 5, find: true}\n", testOptions()))
+		problems(t, "mock:\nphases:\n  - probe: {<<: 5, find: true}\n"))
 }
 
-// TestMockJSON: the hook's configuration is kept; JSON shows the section as written, or the
-// configuration when there is no section.
+// TestMockJSON: the mock: section is decoded over the defaults into account.Config; JSON shows
+// the section as written, or the configuration when there is no section (built from flags).
 func TestMockJSON(t *testing.T) {
 	s := mustLoad(t, "mock:\n  algorithm: gcra\n  limits: {requests: {per_minute: 60}}\n")
-	require.IsType(t, &testMock{}, s.Mock.Config)
-	assert.Equal(t, int64(60), s.Mock.Config.(*testMock).Limits.Requests.PerMinute)
+	assert.Equal(t, int64(60), s.Mock.Config.Limits.Requests.PerMinute)
+	assert.Equal(t, account.DefaultConfig().Limits.OutputTokens, s.Mock.Config.Limits.OutputTokens, "what the section does not set keeps its default")
 	j, err := json.Marshal(s.Mock)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"algorithm":"gcra","limits":{"requests":{"per_minute":60}}}`, string(j))
 
-	j, err = json.Marshal(&Mock{Config: &testMock{Algorithm: "gcra"}})
+	cfg := account.DefaultConfig()
+	j, err = json.Marshal(&Mock{Config: cfg})
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"Algorithm":"gcra","Limits":{"Requests":{"PerMinute":0,"Burst":null}}}`, string(j))
+	want, err := cfg.MarshalJSON()
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(j), "built from flags: the configuration")
 
-	raw, err := Load("m.yaml", []byte("mock:\n  limits: {requests: {per_minute: 60}}\n"), Options{})
+	empty, err := Load("m.yaml", []byte("mock:\n"))
 	require.NoError(t, err)
-	assert.Nil(t, raw.Mock.Config)
-	j, err = json.Marshal(raw.Mock)
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"limits":{"requests":{"per_minute":60}}}`, string(j))
-
-	empty, err := Load("m.yaml", []byte("mock:\n"), Options{})
-	require.NoError(t, err)
+	assert.Equal(t, account.DefaultConfig(), empty.Mock.Config)
 	j, err = json.Marshal(empty.Mock)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{}`, string(j))

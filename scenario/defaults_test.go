@@ -78,7 +78,7 @@ func TestDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Load(tt.file, []byte(tt.src), testOptions())
+			s, err := Load(tt.file, []byte(tt.src))
 			require.NoError(t, err)
 			tt.check(t, s)
 			before, err := json.Marshal(s)
@@ -126,7 +126,7 @@ func TestResolveFromFlags(t *testing.T) {
 		Phases: []Phase{{Probe: &ProbePhase{Rate: "5/s"}}},
 		Seed:   0,
 	}
-	err := s.Resolve(testOptions())
+	err := s.Resolve()
 	var se *strictyaml.Error
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, []strictyaml.Problem{
@@ -137,7 +137,7 @@ func TestResolveFromFlags(t *testing.T) {
 	s.Target.Model = "m"
 	s.Phases[0].Probe.Duration = Duration(time.Second)
 	s.Name = "cli"
-	require.NoError(t, s.Resolve(testOptions()))
+	require.NoError(t, s.Resolve())
 	assert.Equal(t, int64(0), s.Seed, "a scenario from flags keeps the flag's seed, 0 included")
 	assert.Equal(t, "out/cli", s.Output.Dir)
 }

@@ -27,7 +27,7 @@ func FuzzLoad(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := Load("f.yaml", data, testOptions())
+		s, err := Load("f.yaml", data)
 		if err == nil {
 			if s == nil {
 				t.Fatal("nil scenario without an error")

@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -10,39 +9,7 @@ import (
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
 )
-
-// testMock stands in for the mock server's configuration.
-type testMock struct {
-	Algorithm string `yaml:"algorithm"`
-	Limits    struct {
-		Requests struct {
-			PerMinute int64  `yaml:"per_minute"`
-			Burst     *int64 `yaml:"burst"`
-		} `yaml:"requests"`
-	} `yaml:"limits"`
-}
-
-// testOptions wires a mock hook that behaves like the real one: strict decoding of the mock
-// section and a check that reports a bad setting at its line.
-func testOptions() Options {
-	return Options{
-		DecodeMock: func(n *yaml.Node) (any, error) {
-			var cfg testMock
-			if err := strictyaml.Decode("", n, "", &cfg); err != nil {
-				return nil, err
-			}
-			if cfg.Limits.Requests.PerMinute < 0 {
-				return nil, &ParamError{Param: "limits.requests.per_minute", Msg: "must not be negative"}
-			}
-			if cfg.Algorithm == "broken" {
-				return nil, errors.New("algorithm broken is not supported")
-			}
-			return &cfg, nil
-		},
-	}
-}
 
 func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
@@ -54,9 +21,9 @@ func sortedKeys(m map[string]any) []string {
 }
 
 // problems loads src and returns its problems rendered one per line ("" when it loads).
-func problems(t *testing.T, src string, opts Options) []string {
+func problems(t *testing.T, src string) []string {
 	t.Helper()
-	_, err := Load("bad.yaml", []byte(src), opts)
+	_, err := Load("bad.yaml", []byte(src))
 	if err == nil {
 		return nil
 	}
@@ -67,7 +34,7 @@ func problems(t *testing.T, src string, opts Options) []string {
 
 func mustLoad(t *testing.T, src string) *Scenario {
 	t.Helper()
-	s, err := Load("ok.yaml", []byte(src), testOptions())
+	s, err := Load("ok.yaml", []byte(src))
 	require.NoError(t, err)
 	return s
 }

@@ -11,20 +11,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Options are the checks other packages plug into loading, so this package depends on none of
-// them. Every hook is optional; without one the corresponding part is checked only for shape.
-type Options struct {
-	// DecodeMock decodes and validates the mock: section (a mapping node, or a null node for an
-	// empty section) into the mock server's configuration, which is stored in Mock.Config. Its
-	// error may be an *strictyaml.Error (e.g. from DecodeNode; paths relative to the section are prefixed
-	// with "mock"), a *yaml.TypeError ("line N: …"), a *ParamError, or any error, which is then
-	// reported at the section.
-	DecodeMock func(n *yaml.Node) (any, error)
-}
-
-// ParamError is a problem with one parameter of a strategy (or one setting of the mock), for
-// hooks to return: the problem is reported at that parameter's path and line, e.g.
-// "phases[1].compare.strategies[2].params.cap: must be > 0".
+// ParamError is a problem with one parameter of a strategy: it is reported at that parameter's
+// path and line, e.g. "phases[1].compare.strategies[2].params.cap: must be > 0".
 type ParamError struct {
 	Param string // parameter name, e.g. "cap"
 	Msg   string // what is wrong and what would be valid
@@ -34,18 +22,18 @@ type ParamError struct {
 func (e *ParamError) Error() string { return e.Param + ": " + e.Msg }
 
 // LoadFile reads and loads the scenario file at path; problems name the path as given.
-func LoadFile(path string, opts Options) (*Scenario, error) {
+func LoadFile(path string) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Load(path, data, opts)
+	return Load(path, data)
 }
 
 // Load decodes, validates and resolves one scenario document. file names the source in
 // problems. It returns the scenario with defaults filled in, or a *strictyaml.Error listing
 // every problem, each with its position and field path.
-func Load(file string, data []byte, opts Options) (*Scenario, error) {
+func Load(file string, data []byte) (*Scenario, error) {
 	d := strictyaml.NewDecoder(file)
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -70,15 +58,12 @@ func Load(file string, data []byte, opts Options) (*Scenario, error) {
 		}
 		return nil, &strictyaml.Error{Problems: d.Problems()} // nothing else to check
 	}
-	if s.Mock != nil && s.Mock.Node != nil {
-		d.RecordPositions(s.Mock.Node, "mock")
-	}
 	s.src = &source{file: file, pos: d.Positions(), bad: d.Bad()}
 	if d.Aborted() {
 		return nil, &strictyaml.Error{Problems: d.Problems()}
 	}
 	problems := d.Problems()
-	if err := s.Resolve(opts); err != nil {
+	if err := s.Resolve(); err != nil {
 		var se *strictyaml.Error
 		if !errors.As(err, &se) {
 			return nil, err
@@ -92,11 +77,11 @@ func Load(file string, data []byte, opts Options) (*Scenario, error) {
 	return s, nil
 }
 
-// Resolve validates the scenario, runs the hooks in opts (mock decoding, strategy names and
-// parameters, rates) and fills in the defaults. A scenario built from flags goes through Resolve
+// Resolve validates the scenario (the mock section, strategy names and parameters, rates) and
+// fills in the defaults. A scenario built from flags goes through Resolve
 // too. It returns a *strictyaml.Error listing every problem.
-func (s *Scenario) Resolve(opts Options) error {
-	v := &validator{s: s, opts: opts}
+func (s *Scenario) Resolve() error {
+	v := &validator{s: s}
 	v.validate()
 	if len(v.problems) > 0 {
 		strictyaml.Sort(v.problems)

@@ -116,7 +116,7 @@ func TestLoadDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, problems(t, tt.src, testOptions()))
+			assert.Equal(t, tt.want, problems(t, tt.src))
 		})
 	}
 }
@@ -236,11 +236,14 @@ func TestLoadValidationErrors(t *testing.T) {
 			`bad.yaml:3:23: mock.limits.requests: unknown field "per_minutee"; did you mean "per_minute"?`,
 			`bad.yaml:3:46: mock.limits.requests.burst: must be a whole number, got "x"`,
 		}},
-		{"mock value checked by the hook", "mock:\n  limits:\n    requests:\n      per_minute: -5\n", []string{
-			`bad.yaml:4:19: mock.limits.requests.per_minute: must not be negative`,
+		{"mock value checked by the mock's validation", "mock:\n  limits:\n    requests:\n      per_minute: -5\n", []string{
+			`bad.yaml:4:19: mock.limits.requests.per_minute: -5 is negative: want a rate per minute ≥ 0 (0 turns the dimension off)`,
 		}},
-		{"mock error without a path", "mock:\n  algorithm: broken\n", []string{
-			`bad.yaml:2:3: mock: algorithm broken is not supported`,
+		{"mock setting at its line", "mock:\n  algorithm: broken\n", []string{
+			`bad.yaml:2:14: mock.algorithm: unknown algorithm "broken": want one of token-bucket, leaky-bucket, fixed-window, sliding-log, sliding-window, gcra`,
+		}},
+		{"mock window from the top-level default", "mock:\n  window: 1s\n", []string{
+			`bad.yaml:2:11: mock.limits.requests.window: 50 per minute over a 1s window admits less than one unit per window: raise the rate or lengthen the window`,
 		}},
 		{"thresholds", "mock:\nexpect:\n" +
 			"  limits:\n" +
@@ -276,7 +279,7 @@ func TestLoadValidationErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := problems(t, tt.src, testOptions())
+			got := problems(t, tt.src)
 			assert.Equal(t, tt.want, got)
 			for _, line := range got {
 				assert.NotContains(t, line, "sk-ant-test", "a key must never be echoed")

@@ -51,7 +51,7 @@ func TestRunFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, problems(t, tt.src, testOptions()))
+			assert.Equal(t, tt.want, problems(t, tt.src))
 		})
 	}
 }

@@ -9,7 +9,9 @@ package scenario
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/threshold"
 	"go.yaml.in/yaml/v3"
@@ -200,34 +202,37 @@ type Output struct {
 	Quiet bool   `yaml:"quiet" json:"quiet,omitempty"`
 }
 
-// Mock is the embedded mock server's configuration, kept as written: its schema belongs to the
-// mock server, which decodes it through Options.DecodeMock.
+// Mock is the embedded mock server's configuration: the mock: section decoded over
+// account.DefaultConfig with the same strict rules as the rest of the file, and validated by
+// account.Config.Validate. The section as written is kept for run.json.
 type Mock struct {
-	// Node is the mock: section as written (a mapping, or null for all defaults).
-	Node *yaml.Node
-	// Config is what Options.DecodeMock returned (the mock server's own configuration value);
-	// nil when no decoder was given.
-	Config any
+	Config account.Config
+	node   *yaml.Node // the mock: section as written; nil for a scenario built from flags
 }
 
+// DecodeYAML decodes the mock: section (a mapping, or empty for the defaults).
 func (m *Mock) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
-	if n.Kind != yaml.MappingNode && !strictyaml.IsNull(n) {
-		d.Fail(n, path, "must be a mapping of mock settings (or empty for the defaults), got %s", strictyaml.Describe(n))
-		return
-	}
-	m.Node = n
+	m.Config = account.DefaultConfig()
+	m.node = n
 	d.Mark(path, n)
+	switch {
+	case strictyaml.IsNull(n):
+	case n.Kind == yaml.MappingNode:
+		d.Struct(n, reflect.ValueOf(&m.Config).Elem(), path)
+	default:
+		d.Fail(n, path, "must be a mapping of mock settings (or empty for the defaults), got %s", strictyaml.Describe(n))
+	}
 }
 
-// MarshalJSON writes the section as written (with the file's field names), or the decoded
-// configuration when there is no section (a scenario built from flags).
+// MarshalJSON writes the section as written (with the file's field names), or the configuration
+// when there is no section (a scenario built from flags).
 func (m *Mock) MarshalJSON() ([]byte, error) {
-	if m.Node == nil && m.Config != nil {
+	if m.node == nil {
 		return json.Marshal(m.Config)
 	}
 	v := map[string]any{}
-	if m.Node != nil && m.Node.Kind == yaml.MappingNode {
-		if err := m.Node.Decode(&v); err != nil {
+	if m.node.Kind == yaml.MappingNode {
+		if err := m.node.Decode(&v); err != nil {
 			return nil, fmt.Errorf("mock: %w", err)
 		}
 	}

@@ -16,7 +16,6 @@ import (
 // loaded file, its line and column).
 type validator struct {
 	s        *Scenario
-	opts     Options
 	problems []strictyaml.Problem
 }
 

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/internal/suggest"
-	"go.yaml.in/yaml/v3"
 )
 
 func (v *validator) target() {
@@ -84,24 +84,36 @@ func (s *Scenario) api() api.API {
 	return api.InferURL(s.Target.URL)
 }
 
+// mock validates the mock: section's values (account.Config.Validate), reporting a problem at
+// the field it names: for a limit's window or algorithm that the section does not set, at the
+// top-level default it comes from.
 func (v *validator) mock() {
 	m := v.s.Mock
-	if m == nil || m.Node == nil || v.opts.DecodeMock == nil || v.suppressed("mock") {
+	if m == nil || v.suppressed("mock") {
 		return
 	}
-	cfg, err := v.opts.DecodeMock(m.Node)
-	if err != nil {
-		v.hookError("mock", "mock", err)
+	err := m.Config.Validate()
+	if err == nil {
 		return
 	}
-	m.Config = cfg
+	var fe *account.FieldError
+	if !errors.As(err, &fe) {
+		v.add("mock", "%v", err)
+		return
+	}
+	path := "mock." + fe.Field
+	q := v.at(path, fe.Msg)
+	if leaf := path[strings.LastIndexByte(path, '.')+1:]; !v.s.given(path) && (leaf == "window" || leaf == "algorithm") && v.s.given("mock."+leaf) {
+		at := v.at("mock."+leaf, "")
+		q.Line, q.Col = at.Line, at.Col
+	}
+	v.problems = append(v.problems, q)
 }
 
 // hookError turns an error from a hook into problems under base; ParamErrors go under
 // paramBase.
 func (v *validator) hookError(base, paramBase string, err error) {
 	var se *strictyaml.Error
-	var te *yaml.TypeError
 	switch {
 	case errors.As(err, &se):
 		for _, p := range se.Problems {
@@ -118,14 +130,6 @@ func (v *validator) hookError(base, paramBase string, err error) {
 			}
 			v.problems = append(v.problems, q)
 		}
-	case errors.As(err, &te):
-		for _, e := range te.Errors {
-			q := v.at(base, e)
-			if line, msg, ok := strictyaml.LineOf(e); ok {
-				q = v.atLine(base, line, msg)
-			}
-			v.problems = append(v.problems, q)
-		}
 	default:
 		for _, leaf := range leaves(err) {
 			var pe *ParamError
@@ -136,30 +140,6 @@ func (v *validator) hookError(base, paramBase string, err error) {
 			v.problems = append(v.problems, v.at(base, leaf.Error()))
 		}
 	}
-}
-
-// atLine positions a problem reported only by line number (a yaml.TypeError) at the deepest
-// value recorded on that line under base, the scalar the message is most likely about, and
-// names that value's path.
-func (v *validator) atLine(base string, n int, msg string) strictyaml.Problem {
-	q := v.at(base, msg)
-	if v.s.src == nil {
-		return q
-	}
-	q.Line, q.Col = n, 0
-	best := ""
-	for path, pos := range v.s.src.pos {
-		if pos.Line != n || (path != base && !under(path, base)) {
-			continue
-		}
-		if q.Col == 0 || len(path) > len(best) || (len(path) == len(best) && pos.Col < q.Col) {
-			best, q.Col = path, pos.Col
-		}
-	}
-	if best != "" {
-		q.Path = best
-	}
-	return q
 }
 
 // joinPath appends a relative field path ("limits.requests.window") to base; a name that is

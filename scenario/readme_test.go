@@ -1,4 +1,4 @@
-package scenarios
+package scenario_test
 
 import (
 	"os"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ratelab/ratelab/scenario"
+	"github.com/ratelab/ratelab/scenarios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +18,7 @@ var yamlBlock = regexp.MustCompile("(?s)```yaml\n(.*?)```")
 // is loaded as part of a scenario against the default mock; the expect: example gets the
 // compare phase its strategy thresholds need.
 func TestReadmeExamples(t *testing.T) {
-	text, err := os.ReadFile("README.md")
+	text, err := os.ReadFile("../scenarios/README.md")
 	require.NoError(t, err)
 	blocks := yamlBlock.FindAllStringSubmatch(string(text), -1)
 	require.GreaterOrEqual(t, len(blocks), 10)
@@ -32,7 +33,7 @@ func TestReadmeExamples(t *testing.T) {
 			if strings.HasPrefix(first, "expect:") {
 				src += "phases:\n  - compare: {strategies: [full-jitter], mode: both}\n"
 			}
-			_, err := scenario.Load("README.md", []byte(src), Options())
+			_, err := scenario.Load("README.md", []byte(src))
 			assert.NoError(t, err)
 		})
 	}
@@ -40,9 +41,9 @@ func TestReadmeExamples(t *testing.T) {
 
 // TestReadmeListsEveryBundledScenario keeps the table at the end of README.md complete.
 func TestReadmeListsEveryBundledScenario(t *testing.T) {
-	text, err := os.ReadFile("README.md")
+	text, err := os.ReadFile("../scenarios/README.md")
 	require.NoError(t, err)
-	for _, name := range Names() {
+	for _, name := range scenarios.Names() {
 		assert.Contains(t, string(text), "| `"+name+"` |", name)
 	}
 }

@@ -1,4 +1,4 @@
-package scenarios
+package scenario_test
 
 import (
 	"encoding/json"
@@ -9,8 +9,8 @@ import (
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/internal/strictyaml"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/scenario"
+	"github.com/ratelab/ratelab/scenarios"
 	"github.com/ratelab/ratelab/workload"
 )
 
@@ -23,8 +23,8 @@ import (
 //
 //	go test ./scenarios -run '^$' -fuzz '^FuzzLoadResolved$' -fuzztime 60s
 func FuzzLoadResolved(f *testing.F) {
-	for _, name := range Names() {
-		_, data, err := Read(name)
+	for _, name := range scenarios.Names() {
+		_, data, err := scenario.ReadArg(name)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -39,9 +39,8 @@ func FuzzLoadResolved(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	opts := Options()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := scenario.Load("f.yaml", data, opts)
+		s, err := scenario.Load("f.yaml", data)
 		if err != nil {
 			var se *strictyaml.Error
 			if !errors.As(err, &se) || len(se.Problems) == 0 {
@@ -59,11 +58,7 @@ func FuzzLoadResolved(f *testing.F) {
 			t.Fatalf("resolved scenario does not encode: %v", err)
 		}
 		if s.Mock != nil {
-			cfg, ok := s.Mock.Config.(*account.Config)
-			if !ok {
-				t.Fatalf("mock section decoded to %T", s.Mock.Config)
-			}
-			if _, err := mockserver.New(*cfg, s.Seed); err != nil {
+			if _, err := account.New(s.Mock.Config, s.Seed); err != nil {
 				t.Fatalf("the mock section loads but does not build: %v", err)
 			}
 		}
