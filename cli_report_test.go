@@ -22,7 +22,7 @@ func writeTinyRun(t *testing.T, dir string) {
 	w, err := record.Create(dir)
 	require.NoError(t, err)
 	for i, status := range []int{200, 429, 200} {
-		require.NoError(t, w.Write(&record.Attempt{Run: "ramp", Request: int64(i + 1), Attempt: 1,
+		require.NoError(t, w.Write(&record.Attempt{Run: "ramp", Request: int64(i + 1), Number: 1,
 			ScheduledS: float64(i) / 2, SentS: float64(i) / 2, LatencyMs: 50, Status: status, Final: true}))
 	}
 	require.NoError(t, w.Close())

@@ -93,7 +93,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 
 	s.rec = record.Attempt{
 		Run: ph.label, Mode: record.ModeLive, Strategy: ph.strategy, Phase: ph.phaseName, Fleet: ph.fleetSize,
-		Client: j.client, Request: j.id, Attempt: j.step.Attempt,
+		Client: j.client, Request: j.id, Number: j.step.Attempt,
 		ScheduledS: e.since(j.step.Due), SentS: e.since(sent),
 		LatencyMs: float64(end.Sub(sent)) / float64(time.Millisecond),
 		Status:    status, Error: errText, ContentType: contentType,
@@ -112,7 +112,7 @@ func (ph *phase) reject(s *sender, j *job, now time.Time) backoff.Outcome {
 	e := ph.e
 	s.rec = record.Attempt{
 		Run: ph.label, Mode: record.ModeLive, Strategy: ph.strategy, Phase: ph.phaseName, Fleet: ph.fleetSize,
-		Client: j.client, Request: j.id, Attempt: j.step.Attempt,
+		Client: j.client, Request: j.id, Number: j.step.Attempt,
 		ScheduledS: e.since(j.step.Due), SentS: e.since(now),
 		MaxTokens: e.target.MaxTokens(), ClientRejected: true,
 	}

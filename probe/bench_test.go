@@ -66,7 +66,7 @@ func BenchmarkUsage(b *testing.B) {
 // BenchmarkRecordEncode encodes a typical attempt with three dimensions of anthropic limits,
 // as the recorder does for every attempt.
 func BenchmarkRecordEncode(b *testing.B) {
-	a := record.Attempt{Run: "probe", Mode: record.ModeLive, Phase: "constant", Request: 123456, Attempt: 1,
+	a := record.Attempt{Run: "probe", Mode: record.ModeLive, Phase: "constant", Request: 123456, Number: 1,
 		ScheduledS: 12.3456789, SentS: 12.3461234, LatencyMs: 1.234, Status: 200, InputTokens: 32, OutputTokens: 16,
 		MaxTokens: 16, Final: true, Dialect: ratelimit.DialectAnthropic, ServerDateS: 1.7e9, HasServerDate: true}
 	for _, d := range []ratelimit.Dimension{ratelimit.Requests, ratelimit.InputTokens, ratelimit.OutputTokens} {

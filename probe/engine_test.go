@@ -167,7 +167,7 @@ func TestOpenRecordsEveryAttempt(t *testing.T) {
 		assert.Equal(t, record.ModeLive, a.Mode)
 		assert.False(t, seen[a.Request], "request ids are unique")
 		seen[a.Request] = true
-		assert.Equal(t, 1, a.Attempt)
+		assert.Equal(t, 1, a.Number)
 		assert.True(t, a.Final)
 		// Request k was scheduled at k/200 s after the phase started, exactly.
 		assert.InDelta(t, float64(a.Request)/200, a.ScheduledS-first, 1e-6, "request %d", a.Request)
@@ -242,13 +242,13 @@ func TestOpenRetriesThroughFlow(t *testing.T) {
 	for id, as := range byReq {
 		total += len(as)
 		for i, a := range as {
-			assert.Equal(t, i+1, a.Attempt, "request %d: attempts in order", id)
-			assert.Equal(t, i == len(as)-1, a.Final, "request %d attempt %d: only the last is final", id, a.Attempt)
+			assert.Equal(t, i+1, a.Number, "request %d: attempts in order", id)
+			assert.Equal(t, i == len(as)-1, a.Final, "request %d attempt %d: only the last is final", id, a.Number)
 			if i > 0 {
 				prev := as[i-1]
 				assert.Equal(t, 429, prev.Status)
 				// The retry was due when its 20ms wait after the previous attempt's end expired.
-				assert.InDelta(t, prev.EndS()+0.020, a.ScheduledS, 0.002, "request %d attempt %d scheduled", id, a.Attempt)
+				assert.InDelta(t, prev.EndS()+0.020, a.ScheduledS, 0.002, "request %d attempt %d scheduled", id, a.Number)
 				assert.GreaterOrEqual(t, a.SentS, a.ScheduledS)
 			}
 		}

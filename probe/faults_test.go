@@ -167,16 +167,16 @@ func chains(t *testing.T, recs []record.Attempt) map[int64][]record.Attempt {
 	for _, a := range recs {
 		out[a.Request] = append(out[a.Request], a)
 		if a.Status == 0 && !a.ClientRejected {
-			assert.NotEmpty(t, a.Error, "request %d attempt %d: status 0 says why", a.Request, a.Attempt)
+			assert.NotEmpty(t, a.Error, "request %d attempt %d: status 0 says why", a.Request, a.Number)
 		}
 		assert.GreaterOrEqual(t, a.LatencyMs, 0.0)
-		assert.GreaterOrEqual(t, a.SentS, a.ScheduledS-1e-6, "request %d attempt %d sent before it was due", a.Request, a.Attempt)
+		assert.GreaterOrEqual(t, a.SentS, a.ScheduledS-1e-6, "request %d attempt %d sent before it was due", a.Request, a.Number)
 	}
 	for id, as := range out {
 		for i, a := range as {
-			assert.Equal(t, i+1, a.Attempt, "request %d: attempts in order", id)
+			assert.Equal(t, i+1, a.Number, "request %d: attempts in order", id)
 			assert.Equal(t, as[0].Run, a.Run, "request %d: one phase", id)
-			assert.Equal(t, i == len(as)-1, a.Final, "request %d attempt %d: only the last is final", id, a.Attempt)
+			assert.Equal(t, i == len(as)-1, a.Final, "request %d attempt %d: only the last is final", id, a.Number)
 		}
 	}
 	return out

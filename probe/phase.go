@@ -189,7 +189,7 @@ func (ph *phase) expire(s *sender, j *job, now time.Time) {
 	reason := ph.overdueReason(j)
 	s.rec = record.Attempt{
 		Run: ph.label, Mode: record.ModeLive, Strategy: ph.strategy, Phase: ph.phaseName, Fleet: ph.fleetSize,
-		Client: j.client, Request: j.id, Attempt: j.flow.Attempts() + 1,
+		Client: j.client, Request: j.id, Number: j.flow.Attempts() + 1,
 		ScheduledS: e.since(j.flow.Due()), SentS: e.since(now),
 		MaxTokens: e.target.MaxTokens(), ClientRejected: true, Error: "held by the strategy past the " + reason,
 	}

@@ -33,7 +33,7 @@ type Attempt struct {
 
 	Client  int   // client index, 0-based (0 for open-model traffic)
 	Request int64 // logical request id, unique within the run
-	Attempt int   // 1-based attempt number within the logical request
+	Number  int   // 1-based attempt number within the logical request
 
 	ScheduledS float64 // when the attempt was due (for attempt 1, the logical request's scheduled time)
 	SentS      float64 // when it was actually sent
@@ -130,7 +130,7 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 	buf = append(buf, `,"request":`...)
 	buf = strconv.AppendInt(buf, a.Request, 10)
 	buf = append(buf, `,"attempt":`...)
-	buf = strconv.AppendInt(buf, int64(a.Attempt), 10)
+	buf = strconv.AppendInt(buf, int64(a.Number), 10)
 	buf = append(buf, `,"scheduled_s":`...)
 	buf = appendFloat(buf, a.ScheduledS, 6)
 	buf = append(buf, `,"sent_s":`...)
@@ -287,7 +287,7 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 	}
 	*a = Attempt{
 		Run: j.Run, Mode: j.Mode, Strategy: j.Strategy, Phase: j.Phase, Fleet: j.Fleet,
-		Client: j.Client, Request: j.Request, Attempt: j.Attempt,
+		Client: j.Client, Request: j.Request, Number: j.Attempt,
 		ScheduledS: j.ScheduledS, SentS: j.SentS, LatencyMs: j.LatencyMs, Status: j.Status, Error: j.Error,
 		ContentType: j.ContentType,
 		InputTokens: j.InputTokens, OutputTokens: j.OutputTokens, MaxTokens: j.MaxTokens,

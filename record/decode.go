@@ -162,7 +162,7 @@ func decodeFast(a *Attempt, data []byte) bool {
 		case "client":
 			bit, ok = kClient, null || s.intField(&a.Client)
 		case "attempt":
-			bit, ok = kAttempt, null || s.intField(&a.Attempt)
+			bit, ok = kAttempt, null || s.intField(&a.Number)
 		case "status":
 			bit, ok = kStatus, null || s.intField(&a.Status)
 		case "malformed_headers":

@@ -20,7 +20,7 @@ func randomAttempt(rng *rand.Rand) Attempt {
 	a := Attempt{
 		Run: pick("ramp", "full-jitter/sim/50", "", "burst ü"), Mode: pick("", ModeLive, ModeSim),
 		Strategy: pick("", "exponential", "header-pacing"), Phase: pick("", "ramp", "sustain"),
-		Fleet: rng.IntN(3) * 50, Client: rng.IntN(1000), Request: rng.Int64N(1 << 40), Attempt: 1 + rng.IntN(6),
+		Fleet: rng.IntN(3) * 50, Client: rng.IntN(1000), Request: rng.Int64N(1 << 40), Number: 1 + rng.IntN(6),
 		ScheduledS: rng.Float64() * 3600, SentS: rng.Float64() * 3600, LatencyMs: rng.Float64() * 5000,
 		Status:      []int{200, 201, 429, 500, 503, 529, 0}[rng.IntN(7)],
 		Error:       pick("", "", "", "dial tcp 127.0.0.1:1: connect: connection refused", `quote " and \ and <tag> & newline`+"\n"),
@@ -165,7 +165,7 @@ func FuzzDecodeJSON(f *testing.F) {
 
 func BenchmarkDecode(b *testing.B) {
 	a := Attempt{Run: "full-jitter/sim/50", Mode: ModeSim, Strategy: "full-jitter", Fleet: 50, Client: 17,
-		Request: 123456, Attempt: 2, ScheduledS: 1234.5678, SentS: 1234.5678, LatencyMs: 321, Status: 429,
+		Request: 123456, Number: 2, ScheduledS: 1234.5678, SentS: 1234.5678, LatencyMs: 321, Status: 429,
 		MaxTokens: 16, RetryAfterS: 1, HasRetryAfter: true, ServerDateS: 1767225600, HasServerDate: true,
 		Dialect: ratelimit.DialectAnthropic}
 	for d := range a.Limits {

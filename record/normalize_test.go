@@ -34,7 +34,7 @@ func awkwardAttempt(r *rand.Rand) Attempt {
 	}
 	a := Attempt{
 		Run: str(), Mode: str(), Strategy: str(), Phase: str(), Fleet: r.IntN(3) * 100,
-		Client: r.IntN(1000), Request: r.Int64N(1e9), Attempt: 1 + r.IntN(10),
+		Client: r.IntN(1000), Request: r.Int64N(1e9), Number: 1 + r.IntN(10),
 		ScheduledS: f(), SentS: f(), LatencyMs: f(), Status: []int{0, 200, 429, 529, 500}[r.IntN(5)], Error: str(),
 		ContentType: str(), GaveUp: str(),
 		InputTokens: r.Int64N(1e6), OutputTokens: r.Int64N(1e4), MaxTokens: r.Int64N(3) * 16,

@@ -208,7 +208,7 @@ func (b *Builder) Add(a *record.Attempt) {
 	ls := b.seriesOf(a)
 	ls.first = math.Min(ls.first, math.Min(a.ScheduledS, a.SentS))
 	ls.last = math.Max(ls.last, a.EndS())
-	first := a.Attempt <= 1
+	first := a.Number <= 1
 	if first {
 		t.Requests++
 		m.t.Requests++
@@ -327,7 +327,7 @@ func (b *Builder) addStrategy(a *record.Attempt, first bool, outcome string) {
 	} else {
 		acc.attempts++
 		acc.perSec.Add(a.SentS, 1)
-		if a.Attempt > 1 {
+		if a.Number > 1 {
 			if acc.retries == nil {
 				// Attempts reach the log when they end, so an earlier retry may still come.
 				acc.retries = newSeriesFrom(a.SentS-retryOriginSlackS, retryBinWidth)

@@ -48,7 +48,7 @@ func (c *CSVWriter) Write(a *record.Attempt) error {
 	r = strconv.AppendInt(append(r, ','), int64(a.Fleet), 10)
 	r = strconv.AppendInt(append(r, ','), int64(a.Client), 10)
 	r = strconv.AppendInt(append(r, ','), a.Request, 10)
-	r = strconv.AppendInt(append(r, ','), int64(a.Attempt), 10)
+	r = strconv.AppendInt(append(r, ','), int64(a.Number), 10)
 	r = csvFloat(append(r, ','), a.ScheduledS, 6)
 	r = csvFloat(append(r, ','), a.SentS, 6)
 	r = csvFloat(append(r, ','), a.LatencyMs, 3)

@@ -12,7 +12,7 @@ import (
 
 func TestDiscoveryCost(t *testing.T) {
 	find := func(label string, sent float64, status int, in, out int64) record.Attempt {
-		return record.Attempt{Run: label, Mode: record.ModeLive, Attempt: 1, ScheduledS: sent, SentS: sent,
+		return record.Attempt{Run: label, Mode: record.ModeLive, Number: 1, ScheduledS: sent, SentS: sent,
 			LatencyMs: 10, Status: status, InputTokens: in, OutputTokens: out, Final: true}
 	}
 	tests := []struct {

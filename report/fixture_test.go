@@ -121,7 +121,7 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 	var atts []record.Attempt
 	attempt := func(b *bucket, ev event, phase, strategy string, fleet int) record.Attempt {
 		a := record.Attempt{Run: phase, Mode: f.mode, Strategy: strategy, Phase: phase, Fleet: fleet,
-			Client: ev.client, Request: ev.request, Attempt: ev.attempt, ScheduledS: ev.due, SentS: ev.t,
+			Client: ev.client, Request: ev.request, Number: ev.attempt, ScheduledS: ev.due, SentS: ev.t,
 			LatencyMs: math.Round(150+100*rng.Float64()) / 1, MaxTokens: 16}
 		if strategy != "" {
 			a.Run = fmt.Sprintf("%s/%s/%d", strategy, f.mode, fleet)
@@ -187,7 +187,7 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 				}
 				if ev.attempt > 1 && rng.Float64() < f.rejectRate {
 					atts = append(atts, record.Attempt{Run: fmt.Sprintf("%s/%s/%d", strategy, f.mode, fleet), Mode: f.mode,
-						Strategy: strategy, Fleet: fleet, Client: ev.client, Request: ev.request, Attempt: ev.attempt,
+						Strategy: strategy, Fleet: fleet, Client: ev.client, Request: ev.request, Number: ev.attempt,
 						ScheduledS: ev.due, SentS: ev.t, ClientRejected: true})
 					ev.attempt++
 					ev.t += 0.5

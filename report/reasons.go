@@ -61,8 +61,8 @@ func giveUpReason(a *record.Attempt, params map[string]any) string {
 	}
 	switch {
 	case r == "":
-		if n := maxAttempts(params); n > 0 && a.Attempt >= n {
-			return fmt.Sprintf("gave up after %d attempts (max-attempts %d)", a.Attempt, n)
+		if n := maxAttempts(params); n > 0 && a.Number >= n {
+			return fmt.Sprintf("gave up after %d attempts (max-attempts %d)", a.Number, n)
 		}
 		return "gave up (this log does not record why)"
 	case strings.HasPrefix(r, "max attempts "):

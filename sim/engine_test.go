@@ -62,7 +62,7 @@ func TestClosedUnlimited(t *testing.T) {
 		assert.Equal(t, "none", a.Strategy)
 		assert.Equal(t, 3, a.Fleet)
 		assert.Equal(t, int64(i/3), a.Request/3, "request ids numbered in start order, instant by instant")
-		assert.Equal(t, 1, a.Attempt)
+		assert.Equal(t, 1, a.Number)
 		assert.True(t, a.Final)
 		assert.Equal(t, 200, a.Status)
 		assert.InDelta(t, 250.0, a.LatencyMs, 1e-9)
@@ -105,7 +105,7 @@ func TestRetriesFollowTheFlow(t *testing.T) {
 	retry := recs[3]
 	assert.Equal(t, third.Client, retry.Client)
 	assert.Equal(t, third.Request, retry.Request)
-	assert.Equal(t, 2, retry.Attempt)
+	assert.Equal(t, 2, retry.Number)
 	assert.Equal(t, 1.0, retry.SentS)
 	assert.Equal(t, 1.0, retry.ScheduledS, "a retry is due when its pause ends")
 	assert.Equal(t, 200, retry.Status)

@@ -397,7 +397,7 @@ func (ph *phase) final(a *record.Attempt, j *job) {
 func (ph *phase) fill(a *record.Attempt, j *job) {
 	r := ph.r
 	a.Run, a.Mode, a.Strategy, a.Phase, a.Fleet = ph.label, record.ModeSim, ph.strategy, ph.phaseName, ph.fleetSize
-	a.Client, a.Request, a.Attempt = j.client, j.id, j.step.Attempt
+	a.Client, a.Request, a.Number = j.client, j.id, j.step.Attempt
 	a.ScheduledS = r.since(int64(j.step.Due.Sub(r.epoch)))
 	a.MaxTokens = r.requests.MaxTokens
 }

@@ -41,7 +41,7 @@ func spikes(t *testing.T, buf *bytes.Buffer) (peak float64, together int) {
 	bins := map[int64]int{}
 	instants := map[float64]int{}
 	require.NoError(t, record.Scan(buf, func(a *record.Attempt) error {
-		if a.Attempt < 2 {
+		if a.Number < 2 {
 			return nil
 		}
 		b := int64(math.Floor(a.SentS * 10))

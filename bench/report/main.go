@@ -99,7 +99,7 @@ func generate(dir string, n int) error {
 				}
 				ok := rng.Float64() < 0.6 || attempt >= 8 || i == count-1
 				a = record.Attempt{Run: seg.Label, Mode: record.ModeSim, Strategy: strategy, Fleet: fleet,
-					Client: int(req % int64(fleet)), Request: req, Attempt: attempt, ScheduledS: a.ScheduledS, SentS: t,
+					Client: int(req % int64(fleet)), Request: req, Number: attempt, ScheduledS: a.ScheduledS, SentS: t,
 					LatencyMs: math.Round(200 + 300*rng.Float64()), MaxTokens: 16, Dialect: ratelimit.DialectAnthropic,
 					ServerDateS: 1767225600 + math.Floor(t), HasServerDate: true}
 				rem := int64(rng.IntN(50))
