@@ -25,7 +25,7 @@ import (
 // Version is ratelab's version, recorded in run.json and summary.json.
 const Version = "0.1.0"
 
-// Exit codes (DESIGN.md).
+// Exit codes (README, "Commands").
 const (
 	exitOK          = 0
 	exitFailure     = 1
