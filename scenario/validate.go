@@ -240,7 +240,7 @@ func (v *validator) probeStrategy(path string, p *ProbePhase) {
 		v.add(path+".name", "%s", suggest.Unknown("strategy", st.Name, backoff.Names()))
 	case !v.suppressed(path):
 		if err := checkStrategy(st.Name, st.Params); err != nil {
-			v.hookError(path, path+".params", err)
+			v.strategyError(path, path+".params", err)
 		}
 	}
 }
@@ -342,7 +342,7 @@ func (v *validator) strategies(base string, c *ComparePhase) {
 		use(label, p, fmt.Sprintf("strategy %s is listed twice; give this entry a label to run it as a variant", label))
 		if !v.suppressed(p) {
 			if err := checkStrategy(st.Name, st.Params); err != nil {
-				v.hookError(p, p+".params", err)
+				v.strategyError(p, p+".params", err)
 			}
 		}
 	}

@@ -110,35 +110,16 @@ func (v *validator) mock() {
 	v.problems = append(v.problems, q)
 }
 
-// hookError turns an error from a hook into problems under base; ParamErrors go under
-// paramBase.
-func (v *validator) hookError(base, paramBase string, err error) {
-	var se *strictyaml.Error
-	switch {
-	case errors.As(err, &se):
-		for _, p := range se.Problems {
-			path := base
-			if p.Path != "" {
-				path = p.Path
-				if path != base && !under(path, base) {
-					path = base + "." + strings.TrimPrefix(path, ".")
-				}
-			}
-			q := v.at(path, p.Msg)
-			if p.Line > 0 {
-				q.Line, q.Col = p.Line, p.Col
-			}
-			v.problems = append(v.problems, q)
+// strategyError turns a strategy check's error into problems: each ParamError at its parameter
+// under paramBase, anything else at base.
+func (v *validator) strategyError(base, paramBase string, err error) {
+	for _, leaf := range leaves(err) {
+		var pe *ParamError
+		if errors.As(leaf, &pe) {
+			v.problems = append(v.problems, v.at(joinPath(paramBase, pe.Param), pe.Msg))
+			continue
 		}
-	default:
-		for _, leaf := range leaves(err) {
-			var pe *ParamError
-			if errors.As(leaf, &pe) {
-				v.problems = append(v.problems, v.at(joinPath(paramBase, pe.Param), pe.Msg))
-				continue
-			}
-			v.problems = append(v.problems, v.at(base, leaf.Error()))
-		}
+		v.problems = append(v.problems, v.at(base, leaf.Error()))
 	}
 }
 
