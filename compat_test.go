@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/record"
-	"github.com/ratelab/ratelab/report"
 )
 
 // compatDirs are run directories written by ratelab's binary as it was when the package layout of
@@ -39,21 +39,10 @@ func TestReportRerendersFrozenDirs(t *testing.T) {
 	for _, dir := range compatDirs(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			re := t.TempDir()
-			for _, f := range []string{"run.json", record.AttemptsFile} {
-				b, err := os.ReadFile(filepath.Join(dir, f))
-				require.NoError(t, err)
-				require.NoError(t, os.WriteFile(filepath.Join(re, f), b, 0o644))
-			}
+			re := testutil.CopyRun(t, dir)
 			code, _, stderr := runCLI(context.Background(), "report", re)
 			require.Equal(t, exitOK, code, stderr)
-			for _, f := range []string{report.SummaryFile, report.MarkdownFile, report.CSVFile} {
-				want, err := os.ReadFile(filepath.Join(dir, f))
-				require.NoError(t, err)
-				got, err := os.ReadFile(filepath.Join(re, f))
-				require.NoError(t, err)
-				assert.Equal(t, string(want), string(got), "%s re-rendered differently", f)
-			}
+			testutil.AssertSameReport(t, dir, re)
 			sums, err := os.ReadFile(filepath.Join(dir, "charts.sha256"))
 			require.NoError(t, err)
 			for line := range strings.Lines(string(sums)) {

@@ -42,16 +42,31 @@ func (s *SyncBuffer) String() string {
 // was recorded, byte for byte.
 func AssertRerender(t *testing.T, dir string) {
 	t.Helper()
+	re := CopyRun(t, dir)
+	_, err := report.Generate(re, report.Options{SkipCharts: true})
+	require.NoError(t, err)
+	AssertSameReport(t, dir, re)
+}
+
+// CopyRun copies the inputs of dir's report (run.json and attempts.jsonl) to a fresh directory
+// and returns it.
+func CopyRun(t *testing.T, dir string) string {
+	t.Helper()
 	re := t.TempDir()
 	for _, f := range []string{"run.json", record.AttemptsFile} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(re, f), b, 0o644))
 	}
-	_, err := report.Generate(re, report.Options{SkipCharts: true})
-	require.NoError(t, err)
+	return re
+}
+
+// AssertSameReport checks that re holds the summary.json, report.md and attempts.csv of want,
+// byte for byte.
+func AssertSameReport(t *testing.T, want, re string) {
+	t.Helper()
 	for _, f := range []string{report.SummaryFile, report.MarkdownFile, report.CSVFile} {
-		a, err := os.ReadFile(filepath.Join(dir, f))
+		a, err := os.ReadFile(filepath.Join(want, f))
 		require.NoError(t, err)
 		b, err := os.ReadFile(filepath.Join(re, f))
 		require.NoError(t, err)
