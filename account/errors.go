@@ -13,48 +13,63 @@ const StatusOverloaded = 529
 // Organization is the organization id the mock names in rate-limit messages.
 const Organization = "org-ratelab-mock"
 
-// authError is the 401 for a request without an API key.
-func authError(e Endpoint) (int, string, string) {
+// wording is an error's type and message in each provider family's words: Anthropic's
+// (messages and count_tokens), OpenAI's (chat completions) and the generic endpoint's.
+type wording [3]struct{ typ, msg string }
+
+// of returns e's type and message.
+func (w *wording) of(e Endpoint) (typ, msg string) {
+	i := 0
 	switch e {
 	case EndpointChat:
-		return 401, "invalid_request_error", "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). This is the ratelab mock: any non-empty key works."
+		i = 1
 	case EndpointGeneric:
-		return 401, "unauthorized", "An API key is required: send x-api-key or Authorization: Bearer (any non-empty key works)."
+		i = 2
 	}
-	return 401, "authentication_error", "x-api-key header is required"
+	return w[i].typ, w[i].msg
+}
+
+var (
+	authWording = wording{
+		{"authentication_error", "x-api-key header is required"},
+		{"invalid_request_error", "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). This is the ratelab mock: any non-empty key works."},
+		{"unauthorized", "An API key is required: send x-api-key or Authorization: Bearer (any non-empty key works)."},
+	}
+	overloadWording = wording{
+		{"overloaded_error", "Overloaded"},
+		{"server_error", "The server is overloaded or not ready yet."},
+		{"overloaded", "The server is overloaded; try again later."},
+	}
+	serverWording = wording{
+		{"api_error", "Internal server error"},
+		{"server_error", "The server had an error while processing your request. Sorry about that!"},
+		{"internal-error", "Internal server error"},
+	}
+	accountLimitTypes = wording{{"permission_error", ""}, {"invalid_request_error", ""}, {"forbidden", ""}}
+)
+
+// authError is the 401 for a request without an API key.
+func authError(e Endpoint) (int, string, string) {
+	typ, msg := authWording.of(e)
+	return 401, typ, msg
 }
 
 // accountLimitError is the 403 for a new key once MaxAccounts keys have accounts.
 func accountLimitError(e Endpoint, maxAccounts int) (int, string, string) {
-	msg := "The ratelab mock serves at most " + strconv.Itoa(maxAccounts) + " API keys (max_accounts) and this key is new; reuse a known key or raise --max-accounts."
-	switch e {
-	case EndpointChat:
-		return 403, "invalid_request_error", msg
-	case EndpointGeneric:
-		return 403, "forbidden", msg
-	}
-	return 403, "permission_error", msg
+	typ, _ := accountLimitTypes.of(e)
+	return 403, typ, "The ratelab mock serves at most " + strconv.Itoa(maxAccounts) + " API keys (max_accounts) and this key is new; reuse a known key or raise --max-accounts."
 }
 
+// overloadError is the 529 of an injected overload.
 func overloadError(e Endpoint) (int, string, string) {
-	switch e {
-	case EndpointChat:
-		return StatusOverloaded, "server_error", "The server is overloaded or not ready yet."
-	case EndpointGeneric:
-		return StatusOverloaded, "overloaded", "The server is overloaded; try again later."
-	}
-	return StatusOverloaded, "overloaded_error", "Overloaded"
+	typ, msg := overloadWording.of(e)
+	return StatusOverloaded, typ, msg
 }
 
 // ServerError is the status, error type and message of a 500 on endpoint e.
 func ServerError(e Endpoint) (int, string, string) {
-	switch e {
-	case EndpointChat:
-		return 500, "server_error", "The server had an error while processing your request. Sorry about that!"
-	case EndpointGeneric:
-		return 500, "internal-error", "Internal server error"
-	}
-	return 500, "api_error", "Internal server error"
+	typ, msg := serverWording.of(e)
+	return 500, typ, msg
 }
 
 // dimPhrase names a dimension's unit the way Anthropic's messages do.
