@@ -46,6 +46,10 @@ type mockFlags struct {
 	outputAccounting string
 	requireKey       bool
 	maxAccounts      int
+	counterRounding  string
+	windowStart      string
+	resetRounding    string
+	remainRounding   string
 }
 
 // addMockFlags registers the mock flags on fs.
@@ -59,7 +63,11 @@ func addMockFlags(fs *flagSet) *mockFlags {
 	fs.StringVar(&f.algorithm, "algorithm", string(mockserver.DefaultAlgorithm), "limiting algorithm of every dimension: "+algorithmNames())
 	fs.DurationVar(&f.window, "window", limiter.DefaultWindow, "window of every dimension: a window algorithm admits rate × window per window")
 	fs.Int64Var(&f.burst, "burst", 0, "bucket capacity of the requests limit for token-bucket and gcra, queue size for leaky-bucket (default one window's quota)")
+	fs.StringVar(&f.counterRounding, "counter-rounding", string(limiter.RoundFloor), "sliding-window: how the previous window's weighted count is counted: "+variantNames(limiter.CounterRoundings)+" (fractional admits one less per window)")
+	fs.StringVar(&f.windowStart, "window-start", string(limiter.StartClock), "fixed-window: windows aligned to the clock, or opened by the first request after the last one ended (gaps stretch the period): "+variantNames(limiter.WindowStarts))
 	fs.StringVar(&f.dialect, "dialect", "", "rate-limit headers on every endpoint: "+strings.Join(ratelimit.Dialects(), "|")+` (default: each endpoint's own, ietf on generic paths; "none" sends none, not even retry-after)`)
+	fs.StringVar(&f.resetRounding, "reset-rounding", "", "reset values written rounded up or truncated to whole seconds, or fractional (milliseconds): "+variantNames(ratelimit.ResetRoundings)+" (default: as each dialect's provider writes them)")
+	fs.StringVar(&f.remainRounding, "remaining-rounding", "", "token remaining values written "+variantNames(ratelimit.RemainingRoundings)+" (default: Anthropic's to the nearest thousand, the others exact)")
 	fs.DurationVar(&f.latency, "latency", 0, "service time of an admitted request")
 	fs.DurationVar(&f.latencyJitter, "latency-jitter", 0, "latency spread: uniform over latency ± jitter")
 	fs.Float64Var(&f.errorRate, "error-rate", 0, "fraction of requests answered 500 api_error (before the rate limit; no quota used)")
@@ -69,8 +77,17 @@ func addMockFlags(fs *flagSet) *mockFlags {
 	fs.StringVar(&f.outputAccounting, "output-accounting", string(mockserver.AccountActual), "when output tokens count: actual (after the reply; admitted while not in debt) or max_tokens (pre-charged at admission)")
 	fs.BoolVar(&f.requireKey, "require-key", false, "answer 401 authentication_error to requests without an API key")
 	fs.IntVar(&f.maxAccounts, "max-accounts", mockserver.DefaultMaxAccounts, "API keys served; further new keys get 403 permission_error (0: no bound)")
-	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, advertise); flags override it")
+	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, counter_rounding, window_start, advertise); flags override it")
 	return f
+}
+
+// variantNames joins a variant's flag values with |.
+func variantNames[T ~string](vals []T) string {
+	names := make([]string, len(vals))
+	for i, v := range vals {
+		names[i] = string(v)
+	}
+	return strings.Join(names, "|")
 }
 
 func algorithmNames() string {
@@ -92,6 +109,10 @@ func (f *mockFlags) flagOfField(field string) string {
 		"algorithm":                       "algorithm",
 		"window":                          "window",
 		"dialect":                         "dialect",
+		"counter_rounding":                "counter-rounding",
+		"window_start":                    "window-start",
+		"reset_rounding":                  "reset-rounding",
+		"remaining_rounding":              "remaining-rounding",
 		"latency":                         "latency",
 		"latency_jitter":                  "latency-jitter",
 		"error_rate":                      "error-rate",
@@ -115,6 +136,12 @@ func (f *mockFlags) flagOfField(field string) string {
 	}
 	if strings.HasSuffix(field, ".algorithm") && f.fs.Changed("algorithm") {
 		return "algorithm"
+	}
+	for _, v := range []string{"counter_rounding", "window_start"} {
+		// The flag sets every limit's; a limit that cannot take it is the flag's fault.
+		if name := byField[v]; strings.HasSuffix(field, "."+v) && f.fs.Changed(name) {
+			return name
+		}
 	}
 	return ""
 }
@@ -163,6 +190,24 @@ func (f *mockFlags) config() (mockserver.Config, error) {
 	if changed("burst") {
 		b := f.burst
 		lim.Requests.Burst = &b
+	}
+	if changed("counter-rounding") {
+		cfg.CounterRounding = limiter.CounterRounding(f.counterRounding)
+		for _, l := range all {
+			l.CounterRounding = "" // the flag applies to every dimension
+		}
+	}
+	if changed("window-start") {
+		cfg.WindowStart = limiter.WindowStart(f.windowStart)
+		for _, l := range all {
+			l.WindowStart = ""
+		}
+	}
+	if changed("reset-rounding") {
+		cfg.ResetRounding = ratelimit.ResetRounding(f.resetRounding)
+	}
+	if changed("remaining-rounding") {
+		cfg.RemainingRounding = ratelimit.RemainingRounding(f.remainRounding)
 	}
 	if changed("dialect") {
 		cfg.Dialect = f.dialect
@@ -261,10 +306,17 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func dialectSummary(cfg mockserver.Config) string {
+	s := "anthropic on /v1/messages, openai on /v1/chat/completions, ietf elsewhere"
 	if cfg.Dialect != "" {
-		return cfg.Dialect + " on every endpoint"
+		s = cfg.Dialect + " on every endpoint"
 	}
-	return "anthropic on /v1/messages, openai on /v1/chat/completions, ietf elsewhere"
+	if cfg.ResetRounding != "" {
+		s += ", resets " + string(cfg.ResetRounding)
+	}
+	if cfg.RemainingRounding != "" {
+		s += ", token remaining " + string(cfg.RemainingRounding)
+	}
+	return s
 }
 
 func accountingName(cfg mockserver.Config) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/mockserver/limiter"
+	"github.com/ratelab/ratelab/probe/ratelimit"
 )
 
 func TestQuotaPerWindow(t *testing.T) {
@@ -61,6 +62,21 @@ func TestConfigValidate(t *testing.T) {
 		{"negative reply length", func(c *Config) { c.OutputTokens = -1 }, "output_tokens", "negative"},
 		{"negative max accounts", func(c *Config) { c.MaxAccounts = -1 }, "max_accounts", "negative"},
 		{"dimension off", func(c *Config) { c.Limits.Requests.PerMinute = 0 }, "", ""},
+		{"counter rounding on a token bucket", func(c *Config) { c.Limits.Requests.CounterRounding = limiter.RoundHalfUp }, "limits.requests.counter_rounding", "sliding-window only"},
+		{"window start on a sliding window", func(c *Config) {
+			c.Algorithm, c.Limits.Requests.WindowStart = limiter.SlidingWindow, limiter.StartFirstRequest
+		}, "limits.requests.window_start", "fixed-window only"},
+		{"counter rounding with no counter", func(c *Config) { c.CounterRounding = limiter.RoundFractional }, "counter_rounding", "no limit runs sliding-window"},
+		{"unknown counter rounding", func(c *Config) { c.Algorithm, c.CounterRounding = limiter.SlidingWindow, "nearest" }, "counter_rounding", "want one of floor, round-half-up, fractional"},
+		{"unknown window start", func(c *Config) {
+			c.Limits.Requests.Algorithm, c.Limits.Requests.WindowStart = limiter.FixedWindow, "epoch"
+		}, "limits.requests.window_start", "want one of clock, first-request"},
+		{"unknown reset rounding", func(c *Config) { c.ResetRounding = "ceil" }, "reset_rounding", "want one of up, truncate, fractional"},
+		{"unknown remaining rounding", func(c *Config) { c.RemainingRounding = "hundreds" }, "remaining_rounding", "want one of exact, thousands"},
+		{"variants where they apply", func(c *Config) {
+			c.Algorithm, c.CounterRounding, c.ResetRounding, c.RemainingRounding = limiter.SlidingWindow, limiter.RoundHalfUp, ratelimit.ResetTruncate, ratelimit.RemainingExact
+			c.Limits.Requests.Algorithm, c.Limits.Requests.WindowStart = limiter.FixedWindow, limiter.StartFirstRequest
+		}, "", ""},
 		{"advertise another algorithm", func(c *Config) {
 			c.Limits.Requests = Limit{PerMinute: 60, Window: time.Second, Burst: ptr(int64(1)),
 				Advertise: &Limit{PerMinute: 60, Algorithm: limiter.FixedWindow}}
@@ -106,6 +122,12 @@ func TestConfigDescribe(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "requests: 50 per 1m0s (leaky-bucket, queue 50, nodelay, 50/min)", lines[0])
 	assert.Equal(t, "input_tokens: 5000 per 10s (sliding-log, 30000/min)", lines[2])
+	cfg.Limits.InputTokens = Limit{PerMinute: 600, Algorithm: limiter.SlidingWindow, CounterRounding: limiter.RoundHalfUp}
+	cfg.Limits.OutputTokens = Limit{PerMinute: 600, Algorithm: limiter.FixedWindow, WindowStart: limiter.StartFirstRequest}
+	lines, err = cfg.Describe()
+	require.NoError(t, err)
+	assert.Equal(t, "input_tokens: 600 per 1m0s (sliding-window, share round-half-up, 600/min)", lines[2])
+	assert.Equal(t, "output_tokens: 600 per 1m0s (fixed-window, opened by the first request, 600/min)", lines[3])
 }
 
 func TestLoadConfig(t *testing.T) {
@@ -120,7 +142,11 @@ limits:
     advertise: {per_minute: 60, window: 1m}
   tokens: {per_minute: 90000}
   output_tokens: {per_minute: 0}
+  input_tokens: {per_minute: 30000, algorithm: sliding-window, counter_rounding: fractional}
+  count_tokens: {per_minute: 100, algorithm: fixed-window, window_start: first-request}
 dialect: openai
+reset_rounding: truncate
+remaining_rounding: thousands
 latency: 250ms
 latency_jitter: 50ms
 error_rate: 0.01
@@ -139,7 +165,10 @@ max_accounts: 3
 	want.Limits.Requests = Limit{PerMinute: 60, Window: time.Second, Burst: ptr(int64(1)), Advertise: &Limit{PerMinute: 60, Window: time.Minute}}
 	want.Limits.Tokens.PerMinute = 90000
 	want.Limits.OutputTokens.PerMinute = 0
+	want.Limits.InputTokens = Limit{PerMinute: 30000, Algorithm: limiter.SlidingWindow, CounterRounding: limiter.RoundFractional}
+	want.Limits.CountTokens = Limit{PerMinute: 100, Algorithm: limiter.FixedWindow, WindowStart: limiter.StartFirstRequest}
 	want.Dialect = "openai"
+	want.ResetRounding, want.RemainingRounding = ratelimit.ResetTruncate, ratelimit.RemainingThousands
 	want.Latency, want.LatencyJitter = 250*time.Millisecond, 50*time.Millisecond
 	want.ErrorRate, want.OverloadRate = 0.01, 0.02
 	want.CountRejected = true
@@ -166,9 +195,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		want string // the whole error
 	}{
 		{"unknown top-level field", "algorithm: gcra\nwindw: 1m\n",
-			`m.yaml:2: windw: unknown field (did you mean "window"?); valid fields: algorithm, window, limits, dialect, latency, latency_jitter, error_rate, overload_rate, count_rejected, output_accounting, output_tokens, require_key, max_accounts`},
+			`m.yaml:2: windw: unknown field (did you mean "window"?); valid fields: algorithm, window, limits, counter_rounding, window_start, dialect, reset_rounding, remaining_rounding, latency, latency_jitter, error_rate, overload_rate, count_rejected, output_accounting, output_tokens, require_key, max_accounts`},
 		{"unknown nested field", "limits:\n  requests:\n    per_minte: 5\n",
-			`m.yaml:3: limits.requests.per_minte: unknown field (did you mean "per_minute"?); valid fields: per_minute, algorithm, window, burst, nodelay, advertise`},
+			`m.yaml:3: limits.requests.per_minte: unknown field (did you mean "per_minute"?); valid fields: per_minute, algorithm, window, burst, nodelay, counter_rounding, window_start, advertise`},
 		{"unknown dimension", "limits:\n  rpm: {per_minute: 5}\n",
 			`m.yaml:2: limits.rpm: unknown field; valid fields: requests, tokens, input_tokens, output_tokens, count_tokens`},
 		{"wrong type", "limits:\n  requests:\n    per_minute: fifty\n",
@@ -185,7 +214,7 @@ func TestLoadConfigErrors(t *testing.T) {
 			`m.yaml:1: limits.requests.window: 50 per minute over a 1s window admits less than one unit per window: raise the rate or lengthen the window`},
 		{"syntax", "limits:\n\trequests: {per_minute: 5}\n",
 			`m.yaml:2: found character that cannot start any token`},
-		{"not a mapping", "- 1\n- 2\n", `m.yaml:1: want a mapping of algorithm, window, limits, dialect, latency, latency_jitter, error_rate, overload_rate, count_rejected, output_accounting, output_tokens, require_key, max_accounts`},
+		{"not a mapping", "- 1\n- 2\n", `m.yaml:1: want a mapping of algorithm, window, limits, counter_rounding, window_start, dialect, reset_rounding, remaining_rounding, latency, latency_jitter, error_rate, overload_rate, count_rejected, output_accounting, output_tokens, require_key, max_accounts`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

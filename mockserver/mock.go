@@ -245,7 +245,7 @@ func (m *Mock) handle(now time.Time, call *Call, a *account, r *Reply) *account 
 		e = EndpointGeneric
 	}
 	r.Dialect = m.dialects[e]
-	r.Limits.Dialect = r.Dialect
+	r.Limits.Dialect, r.Limits.Rounding = r.Dialect, m.res.rounding
 	if a == nil {
 		if m.cfg.RequireKey && call.Key == "" {
 			r.Status, r.ErrorType, r.Message = authError(e)
