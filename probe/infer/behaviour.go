@@ -204,7 +204,7 @@ func permute(s *series, i int, idx []int) {
 }
 
 // fitOrder ranks models for ties: the simpler explanation first.
-var fitOrder = map[string]int{"tb": 0, "fw": 1, "sl": 2, "sw": 3}
+var fitOrder = map[string]int{"tb": 0, "fw": 1, "fr": 2, "sl": 3, "sw": 4}
 
 func better(a, b *fit) bool {
 	if a.m != b.m {
@@ -213,7 +213,10 @@ func better(a, b *fit) bool {
 	if fitOrder[a.model] != fitOrder[b.model] {
 		return fitOrder[a.model] < fitOrder[b.model]
 	}
-	return !a.cr && b.cr
+	if a.cr != b.cr {
+		return !a.cr
+	}
+	return a.rd < b.rd
 }
 
 // firstBurst is how many units were admitted before the first refusal.
@@ -256,7 +259,7 @@ func fitAll(s *series) []fit {
 			for _, f0 := range coarse {
 				// Window models far behind on the prefix are not worth refining (the costly
 				// part of a long fit); buckets and logs always are.
-				if (f0.model == "fw" || f0.model == "sw") && f0.m > coarse[0].m+max(5, pre.len()/50) {
+				if (f0.model == "fw" || f0.model == "fr" || f0.model == "sw") && f0.m > coarse[0].m+max(5, pre.len()/50) {
 					continue
 				}
 				var f fit
@@ -265,6 +268,8 @@ func fitAll(s *series) []fit {
 					f = refineTB(s, f0)
 				case "fw":
 					f = refineFW(s, f0)
+				case "fr":
+					f = fitFR(s)
 				case "sl":
 					f = fitSL(s, f0.q, f0.cr)
 				case "sw":
@@ -291,6 +296,9 @@ func fitAll(s *series) []fit {
 		add(fitTB(s, true))
 	}
 	add(fitFW(s))
+	if unit {
+		add(fitFR(s))
+	}
 	q0 := firstBurst(s)
 	if unit {
 		add(fitSL(s, q0, false))
@@ -305,8 +313,9 @@ func fitAll(s *series) []fit {
 	// length imitates over a few windows), and then the log's rate, q/w at its own w, is off.
 	// Only the counter's own fit can say which explains the attempts better.
 	if unit && (len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2) || classOf(fits[0].model) != AlgoTokenBucket) {
-		add(fitSW(s, q0, false))
-		add(fitSW(s, q0, true))
+		for _, f := range fitSW(s, q0) {
+			add(f)
+		}
 		sortFits(fits)
 	}
 	return fits
@@ -329,7 +338,7 @@ func classOf(model string) string {
 	switch model {
 	case "tb":
 		return AlgoTokenBucket
-	case "fw":
+	case "fw", "fr":
 		return AlgoFixedWindow
 	case "sl", "sw":
 		return AlgoSlidingWindow
@@ -338,15 +347,16 @@ func classOf(model string) string {
 }
 
 // equivalent reports whether two fits describe the same limiter: a bucket of one refilling
-// every 1/r seconds is a sliding log of one per 1/r.
+// every 1/r seconds is a sliding log of one per 1/r, and a fixed window of one per 1/r opened
+// by the first request.
 func equivalent(a, b *fit) bool {
 	if classOf(a.model) == classOf(b.model) {
 		return true
 	}
-	tbsl := func(x, y *fit) bool {
-		return x.model == "tb" && y.model == "sl" && x.burst == 1 && y.q == 1
+	tbOne := func(x, y *fit) bool {
+		return x.model == "tb" && (y.model == "sl" || y.model == "fr") && x.burst == 1 && y.q == 1
 	}
-	return tbsl(a, b) || tbsl(b, a)
+	return tbOne(a, b) || tbOne(b, a)
 }
 
 // shaperDelay tests the bucket fit for a leaky bucket that delays instead of refusing: such a

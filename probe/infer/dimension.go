@@ -48,13 +48,18 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 	case r.best != nil && r.best.ok:
 		lo, hi, rate = r.best.lo, r.best.hi, r.best.rate
 		if !r.leaky {
-			// When another kind of limiter explains the attempts about as well, the rate is
-			// only known to lie within what either says.
-			// So is it when the same limiter counting refusals, or not, does.
-			for _, f := range closeFits(r, func(f *fit) bool {
-				return !equivalent(f, r.best) || (f.model == r.best.model && f.cr != r.best.cr)
-			}) {
+			// When another limiter explains the attempts about as well (another kind, the
+			// same counting refusals or not, a counter rounding its previous window's share
+			// another way, a fixed window opened by the first request rather than the clock),
+			// the rate is only known to lie within what either says; when one explains them
+			// exactly as well, the data cannot choose, and the figure is the middle.
+			tie := false
+			for _, f := range closeFits(r, func(f *fit) bool { return true }) {
 				lo, hi = math.Min(lo, f.lo), math.Max(hi, f.hi)
+				tie = tie || f.m == r.best.m
+			}
+			if tie {
+				rate = (lo + hi) / 2
 			}
 		}
 		if r.refOK && r.agree() && classOf(r.best.model) == AlgoTokenBucket {

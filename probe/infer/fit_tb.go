@@ -18,6 +18,7 @@ type fit struct {
 	window float64 // window length (window models), seconds
 	phi    float64 // window phase (fixed window, counter), seconds
 	q      float64 // quota per window (window models)
+	rd     uint8   // the counter's rounding of the previous window's share (sw)
 }
 
 // tolerance is how many mispredictions an interval may add to the best fit's: none for small

@@ -167,7 +167,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 		margin = 1000
 	}
 	top := hs.maxRem - margin
-	var sxy, sxx, syy float64
+	var sxy, sxx, syy, sdx float64
 	var n, stretches int
 	var span float64
 	var xs, ys []float64
@@ -185,6 +185,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 				sxy += dx * dy
 				sxx += dx * dx
 				syy += dy * dy
+				sdx += math.Abs(dx)
 			}
 			n += len(xs)
 			stretches++
@@ -194,6 +195,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 	}
 	taken := 0.0
 	lowest := top
+	var lats []float64
 	for i := range tl.events {
 		e := &tl.events[i]
 		taken += charge(e)
@@ -209,6 +211,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 			lowest = min(lowest, h.rem)
 			xs = append(xs, e.t)
 			ys = append(ys, float64(h.rem)+taken)
+			lats = append(lats, e.lat)
 		}
 	}
 	flush()
@@ -229,7 +232,14 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 	// The rounding alone is uniform over a unit (or a thousand): σ at least its 1/√12.
 	sigma = math.Max(sigma, float64(margin)/math.Sqrt(12))
 	se := sigma / math.Sqrt(sxx)
-	half := 3 * se
+	// The rounding is no independent noise, though: readings taken in a burst share it, so a
+	// few bursts far apart decide the slope, and 3 standard errors can claim a precision the
+	// readings do not hold. Whatever the rounding did, each reading is off by less than half a
+	// step (a unit, or a thousand) and by what the budget refills while the server may have
+	// read it (up to its latency), so the slope is off by at most Σ|dx|·that / Σdx².
+	slices.Sort(lats)
+	off := float64(margin)/2 + r*lats[len(lats)/2]
+	half := math.Max(3*se, off*sdx/sxx)
 	return refill{rate: r, lo: math.Max(r-half, 0), hi: r + half, sigma: raw, points: n, span: span}, true
 }
 

@@ -168,10 +168,20 @@ func fwMismatch(s *series, q, w, phi float64) int {
 	return m
 }
 
+// Roundings of the counter's previous-window share (limiter.CounterRounding).
+const (
+	roundFloor      uint8 = iota // floor(share)
+	roundHalfUp                  // floor(share + ½)
+	roundFractional              // the share as it is
+	numRoundings
+)
+
+var roundingNames = [numRoundings]string{"rounded down", "rounded half up", "kept fractional"}
+
 // swMismatch replays Cloudflare's sliding window counter as the mock runs it: windows of w
-// seconds starting at phi + k·w, estimate = floor(prev·(w − elapsed)/w) + curr (the previous
-// window's share counted whole); an attempt passes iff estimate + cost ≤ q.
-func swMismatch(s *series, q, w, phi float64, cr bool) int {
+// seconds starting at phi + k·w, estimate = share(prev·(w − elapsed)/w) + curr, the previous
+// window's share rounded as rd says; an attempt passes iff estimate + cost ≤ q.
+func swMismatch(s *series, q, w, phi float64, cr bool, rd uint8) int {
 	cur, prev, curr, m := math.Inf(-1), 0.0, 0.0, 0
 	for i, t := range s.t {
 		k := math.Floor((t - phi) / w)
@@ -184,10 +194,10 @@ func swMismatch(s *series, q, w, phi float64, cr bool) int {
 			cur, curr = k, 0
 		}
 		elapsed := t - (phi + k*w)
-		est := swShare(prev, w, elapsed) + curr
+		est := swShare(prev, w, elapsed, rd) + curr
 		pass := est+s.admCost(i) <= q+eps
 		if s.acc[i] {
-			if !pass && !swPassesLater(prev, curr, q, s.admCost(i), w, elapsed+s.window(i)) {
+			if !pass && !swPassesLater(prev, curr, q, s.admCost(i), w, elapsed+s.window(i), rd) {
 				m++
 			}
 			curr += s.chgCost(i)
@@ -205,20 +215,37 @@ func swMismatch(s *series, q, w, phi float64, cr bool) int {
 
 // swPassesLater reports whether the counter would pass a request of cost c at elapsed e into
 // the current window (past its end, the previous count becomes curr and curr starts afresh).
-func swPassesLater(prev, curr, q, c, w, e float64) bool {
+func swPassesLater(prev, curr, q, c, w, e float64, rd uint8) bool {
 	switch {
 	case e < w:
-		return swShare(prev, w, e)+curr+c <= q+eps
+		return swShare(prev, w, e, rd)+curr+c <= q+eps
 	case e < 2*w:
-		return swShare(curr, w, e-w)+c <= q+eps
+		return swShare(curr, w, e-w, rd)+c <= q+eps
 	}
 	return c <= q+eps
 }
 
-// swShare is the previous window's share of the counter's estimate at elapsed e, counted whole:
-// floor(prev·(w − e)/w).
-func swShare(prev, w, e float64) float64 {
-	return math.Floor(prev*(w-e)/w + eps)
+// swShare is the previous window's share of the counter's estimate at elapsed e,
+// prev·(w − e)/w, rounded as rd says.
+func swShare(prev, w, e float64, rd uint8) float64 {
+	x := prev * (w - e) / w
+	switch rd {
+	case roundHalfUp:
+		return math.Floor(x + 0.5 + eps)
+	case roundFractional:
+		return x
+	}
+	return math.Floor(x + eps)
+}
+
+// swQuota is what a counter of quota q admits per window under saturation: q, or q − 1 when
+// the share is kept fractional (it never reaches zero before the window ends; a quota of one
+// admits one every other window).
+func swQuota(q float64, rd uint8) float64 {
+	if rd == roundFractional {
+		return math.Max(q-1, 0.5)
+	}
+	return q
 }
 
 // slGaps computes, for the sliding log with q units per window, each attempt's gap g: the time

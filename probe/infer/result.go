@@ -176,7 +176,7 @@ func (a *Analyzer) choose(d ratelimit.Dimension, cands []*dimResult) dimChoice {
 // best model with that accounting must explain the data clearly better than without it (or
 // clearly worse). Fixed windows cannot tell (a refusal only happens in a full window).
 func rejectedCount(r *dimResult) *bool {
-	if r.best == nil || r.best.model == "fw" {
+	if r.best == nil || r.best.model == "fw" || r.best.model == "fr" {
 		return nil
 	}
 	var other *fit
