@@ -305,14 +305,15 @@ func fitAll(s *series) []fit {
 		add(fitSL(s, q0, true))
 	}
 	sortFits(fits)
-	// The counter is costly to fit: only when nothing simpler explains the data, or when what
-	// explains it best is a window. A window fit is no proof against the counter: a sliding
+	// The counter is costly to fit: on series of up to zoomSize attempts always (a bucket can
+	// mimic a counter over a few windows, at another rate), on longer ones only when nothing
+	// simpler explains the data, or when what explains it best is a window. A window fit is no proof against the counter: a sliding
 	// log of the same quota over a shorter or longer window can mimic a counter's refusals
 	// (the counter's estimate weighs the previous window by its overlap, so where it reopens
 	// depends on how the previous window's admissions were spread, which a log of the wrong
 	// length imitates over a few windows), and then the log's rate, q/w at its own w, is off.
 	// Only the counter's own fit can say which explains the attempts better.
-	if unit && (len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2) || classOf(fits[0].model) != AlgoTokenBucket) {
+	if unit && (s.len() <= zoomSize || len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2) || classOf(fits[0].model) != AlgoTokenBucket) {
 		for _, f := range fitSW(s, q0) {
 			add(f)
 		}
@@ -396,12 +397,37 @@ func shaperDelay(s *series, f *fit) bool {
 			nHigh++
 		}
 	}
-	if nLow < 2 || nHigh < 2 {
+	if nLow >= 2 && nHigh >= 2 {
+		dLat := highLat/float64(nHigh) - lowLat/float64(nLow)
+		dPred := highPred/float64(nHigh) - lowPred/float64(nLow)
+		return dLat >= 0.02 && dLat >= 0.5*dPred
+	}
+	// Traffic that never lets the bucket fill (a steady pace after a first burst) leaves no
+	// undelayed attempts to compare with; then latency must follow the predicted delay
+	// closely: a slope near one, a correlation near one.
+	var sp, sl, spp, sll, spl float64
+	n := 0.0
+	for i := range tok {
+		if !s.acc[i] {
+			continue
+		}
+		p := math.Max((f.burst-tok[i])/f.rate, 0)
+		sp += p
+		sl += s.lat[i]
+		spp += p * p
+		sll += s.lat[i] * s.lat[i]
+		spl += p * s.lat[i]
+		n++
+	}
+	if n < 4 {
 		return false
 	}
-	dLat := highLat/float64(nHigh) - lowLat/float64(nLow)
-	dPred := highPred/float64(nHigh) - lowPred/float64(nLow)
-	return dLat >= 0.02 && dLat >= 0.5*dPred
+	vp, vl, cov := spp-sp*sp/n, sll-sl*sl/n, spl-sp*sl/n
+	if vp <= 0 || vl <= 0 || vp/n < 0.01*0.01 {
+		return false // the predicted delays hardly vary: nothing to follow
+	}
+	slope, corr := cov/vp, cov/math.Sqrt(vp*vl)
+	return slope >= 0.5 && slope <= 2 && corr >= 0.9
 }
 
 // shaperRate measures a shaper's drain rate from its answers: a leaky bucket that delays serves

@@ -51,15 +51,17 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 			// When another limiter explains the attempts about as well (another kind, the
 			// same counting refusals or not, a counter rounding its previous window's share
 			// another way, a fixed window opened by the first request rather than the clock),
-			// the rate is only known to lie within what either says; when one explains them
-			// exactly as well, the data cannot choose, and the figure is the middle.
-			tie := false
-			for _, f := range closeFits(r, func(f *fit) bool { return true }) {
+			// the rate is only known to lie within what either says; when some explain them
+			// exactly as well, the data cannot choose, and the figure is the middle of theirs.
+			tlo, thi, tie := lo, hi, false
+			for _, f := range closeFits(r, func(*fit) bool { return true }) {
 				lo, hi = math.Min(lo, f.lo), math.Max(hi, f.hi)
-				tie = tie || f.m == r.best.m
+				if f.m == r.best.m && f.ok {
+					tlo, thi, tie = math.Min(tlo, f.lo), math.Max(thi, f.hi), true
+				}
 			}
 			if tie {
-				rate = (lo + hi) / 2
+				rate = (tlo + thi) / 2
 			}
 		}
 		if r.refOK && r.agree() && classOf(r.best.model) == AlgoTokenBucket {

@@ -133,6 +133,9 @@ func swSearch(s *series, cr bool, rd uint8, coarse []swPar) fit {
 						at = swPar{w, p, q, m}
 					}
 				}
+				// The exact phase search around the best position: the good phases may lie
+				// between the positions tried.
+				at.tref, at.m = sc.swPhase(s, q, w, at.tref, math.Max(w/q, w/200), cr, rd)
 				grid = append(grid, at)
 			}
 		}

@@ -58,7 +58,7 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 				fmtNum(1/f.rate), fmtNum(f.lo*60), fmtNum(f.hi*60))
 		} else {
 			lo, hi, _, _ := r.interval()
-			if others := closeFits(r, func(*fit) bool { return true }); len(others) > 0 && !r.leaky && rival == "" {
+			if others := closeFits(r, func(f *fit) bool { return f.ok }); len(others) > 0 && !r.leaky && rival == "" {
 				o := others[0]
 				s += fmt.Sprintf(", and %s (%s/min) about as well", describe(o, classOf(o.model), r.d), fmtNum(o.rate*60))
 			}
