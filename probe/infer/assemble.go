@@ -92,9 +92,7 @@ func period(r *dimResult, limit float64) (float64, bool) {
 	}
 	class, _ := classify(r)
 	if r.best != nil && r.best.ok && (class == AlgoFixedWindow || class == AlgoSlidingWindow) {
-		if hs.resetW > 0 {
-			return hs.resetW, true
-		}
+		// The behaviour's window is timed to the attempt; the resets' only to their rounding.
 		return snap(r.best.window), true
 	}
 	if hs.plateaus >= 2 && hs.resetW > 0 {
