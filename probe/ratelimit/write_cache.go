@@ -16,10 +16,10 @@ import (
 type numKind uint8
 
 const (
-	numDecimal numKind = iota // n in decimal
-	numInstant                // n Unix seconds, as RFC 3339 UTC (anthropic resets)
-	numMillis                 // n milliseconds, as an OpenAI duration (openai resets)
-	numInstantMillis          // n Unix milliseconds, as RFC 3339 UTC (anthropic resets, fractional)
+	numDecimal       numKind = iota // n in decimal
+	numInstant                      // n Unix seconds, as RFC 3339 UTC (anthropic resets)
+	numMillis                       // n milliseconds, as an OpenAI duration (openai resets)
+	numInstantMillis                // n Unix milliseconds, as RFC 3339 UTC (anthropic resets, fractional)
 )
 
 // appendNum appends n written as kind.

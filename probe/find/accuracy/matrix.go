@@ -111,4 +111,3 @@ func Variants() []Case {
 			OTPM: 120_000, PromptTokens: 200, MaxTokens: 1000, Dialect: "anthropic", Dim: "output_tokens", ResetRounding: ratelimit.ResetTruncate},
 	)
 }
-
