@@ -48,13 +48,14 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 	case r.best != nil && r.best.ok:
 		lo, hi, rate = r.best.lo, r.best.hi, r.best.rate
 		if !r.leaky {
-			// When another limiter explains the attempts about as well (another kind, the
+			// When another limiter explains the attempts about as well or cannot be ruled
+			// out (another kind, the
 			// same counting refusals or not, a counter rounding its previous window's share
 			// another way, a fixed window opened by the first request rather than the clock),
 			// the rate is only known to lie within what either says; when some explain them
 			// exactly as well, the data cannot choose, and the figure is the middle of theirs.
 			tlo, thi, tie := lo, hi, false
-			for _, f := range closeFits(r, func(*fit) bool { return true }) {
+			for _, f := range plausibleFits(r, func(*fit) bool { return true }) {
 				lo, hi = math.Min(lo, f.lo), math.Max(hi, f.hi)
 				if f.m == r.best.m && f.ok {
 					tlo, thi, tie = math.Min(tlo, f.lo), math.Max(thi, f.hi), true

@@ -143,24 +143,55 @@ func swSearch(s *series, cr bool, rd uint8, coarse []swPar) fit {
 	if len(grid) == 0 {
 		return f
 	}
-	// The exact phase search from the best eight points of the grid.
+	// The exact phase search from the best eight points of the grid, then the polish (finer
+	// lengths, the reopenings' line, the polygon's middle) of the best four distinct ones: the
+	// good bands are narrower than the grid, and thin data can leave several apart.
+	slices.SortStableFunc(grid, func(a, b swPar) int { return cmp.Compare(a.m, b.m) })
+	for i := range grid[:min(8, len(grid))] {
+		at := &grid[i]
+		at.tref, at.m = sc.swPhase(s, at.q, at.w, at.tref, swReach(at.q, at.w), cr, rd)
+	}
 	slices.SortStableFunc(grid, func(a, b swPar) int { return cmp.Compare(a.m, b.m) })
 	best := swPar{m: math.MaxInt}
-	for _, at := range grid[:min(8, len(grid))] {
-		at.tref, at.m = sc.swPhase(s, at.q, at.w, at.tref, swReach(at.q, at.w), cr, rd)
-		if at.m < best.m {
-			best = at
+	var phi float64
+	var polished []swPar
+	for _, at := range grid {
+		if len(polished) == 4 {
+			break
+		}
+		near := false
+		for _, p := range polished {
+			near = near || (p.q == at.q && math.Abs(p.w/at.w-1) < 0.001)
+		}
+		if near {
+			continue
+		}
+		pw, pphi, pm := sc.swPolish(s, at.q, at.w, at.tref, cr, rd)
+		polished = append(polished, swPar{pw, pphi, at.q, pm})
+		grid = append(grid, swPar{pw, pphi, at.q, pm})
+		if pm < best.m {
+			best, phi = swPar{pw, pphi, at.q, pm}, pphi
 		}
 	}
-	w, phi, m := sc.swPolish(s, best.q, best.w, best.tref, cr, rd)
+	w, m := best.w, best.m
 	f.m, f.q, f.burst = m, best.q, best.q
 	q := swQuota(best.q, rd)
 	swlo, swhi := sc.swLengths(s, best.q, w, phi, cr, rd, m)
 	f.window = midRate(w, swlo, swhi)
 	f.phi = mod(phi, w)
 	f.rate = q / f.window
-	wlo, whi := sc.swLengths(s, best.q, w, phi, cr, rd, m+seriesTolerance(s))
+	limit := m + seriesTolerance(s)
+	wlo, whi := sc.swLengths(s, best.q, w, phi, cr, rd, limit)
 	f.lo, f.hi = rateRange(q, wlo, whi)
+	// Thin data can leave several bands apart that fit as well (a counter of 600 per 58.87 s
+	// and per 60 s, both without a misprediction): the interval holds every length of the
+	// search that does.
+	for _, at := range grid {
+		if at.m <= limit {
+			r := swQuota(at.q, rd) / at.w
+			f.lo, f.hi = math.Min(f.lo, r), math.Max(f.hi, r)
+		}
+	}
 	f.ok = f.lo > 0 && !math.IsInf(f.hi, 1)
 	return f
 }

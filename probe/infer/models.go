@@ -182,6 +182,9 @@ var roundingNames = [numRoundings]string{"rounded down", "rounded half up", "kep
 // seconds starting at phi + k·w, estimate = share(prev·(w − elapsed)/w) + curr, the previous
 // window's share rounded as rd says; an attempt passes iff estimate + cost ≤ q.
 func swMismatch(s *series, q, w, phi float64, cr bool, rd uint8) int {
+	if s.adm == nil && s.chg == nil {
+		return swMismatchUnit(s, q, w, phi, cr, rd)
+	}
 	cur, prev, curr, m := math.Inf(-1), 0.0, 0.0, 0
 	for i, t := range s.t {
 		k := math.Floor((t - phi) / w)
@@ -201,6 +204,81 @@ func swMismatch(s *series, q, w, phi float64, cr bool, rd uint8) int {
 				m++
 			}
 			curr += s.chgCost(i)
+		} else {
+			if pass {
+				m++
+			}
+			if cr {
+				curr += s.rejChg
+			}
+		}
+	}
+	return m
+}
+
+// roundingHalf is the rounding's term h of the admission rule share ≤ T ⇔ prev·(w − e) <
+// (T + h)·w: 1 rounding down, ½ half up, 0 fractional (there ≤).
+func roundingHalf(rd uint8) float64 {
+	switch rd {
+	case roundHalfUp:
+		return 0.5
+	case roundFractional:
+		return 0
+	}
+	return 1
+}
+
+// swMismatchUnit is swMismatch for attempts that cost one unit each, the hot loop of fitting
+// the counter: the admission rule without a division (prev·(w − e) against (T + h)·w, with
+// T = q − curr − 1 the room the share may fill) and the window's end followed instead of
+// recomputed.
+func swMismatchUnit(s *series, q, w, phi float64, cr bool, rd uint8) int {
+	if s.len() == 0 {
+		return 0
+	}
+	h := roundingHalf(rd)
+	frac := rd == roundFractional
+	// fits reports whether a share of prev with left of the window still to run leaves room.
+	fits := func(prev, left, T float64) bool {
+		if T < -eps {
+			return false
+		}
+		if frac {
+			return prev*left <= T*w+eps*w
+		}
+		return prev*left < (T+h)*w-eps*w
+	}
+	end := phi + (math.Floor((s.t[0]-phi)/w)+1)*w
+	prev, curr, m := 0.0, 0.0, 0
+	for i, t := range s.t {
+		if t >= end {
+			next := end + w
+			if t < next {
+				prev = curr
+			} else {
+				prev = 0
+				next = phi + (math.Floor((t-phi)/w)+1)*w
+			}
+			end, curr = next, 0
+		}
+		pass := fits(prev, end-t, q-curr-1)
+		if s.acc[i] {
+			if !pass {
+				// Decided up to a latency later: in this window, or in the next.
+				d := t + s.window(i)
+				switch {
+				case d < end:
+					pass = fits(prev, end-d, q-curr-1)
+				case d < end+w:
+					pass = fits(curr, end+w-d, q-1)
+				default:
+					pass = q >= 1
+				}
+				if !pass {
+					m++
+				}
+			}
+			curr++
 		} else {
 			if pass {
 				m++

@@ -217,3 +217,28 @@ func TestCounterPhase(t *testing.T) {
 		})
 	}
 }
+
+// TestCounterReplayUnitMatchesGeneral: the counter's replay for attempts of one unit (the fast
+// path) mispredicts exactly what the general replay does, over random series, parameters,
+// roundings and refusal counting.
+func TestCounterReplayUnitMatchesGeneral(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 3000 {
+		s := &series{rejChg: 1}
+		at := 0.0
+		for range 200 {
+			at += rng.ExpFloat64() * 0.1
+			s.t, s.acc, s.lat = append(s.t, at), append(s.acc, rng.IntN(4) != 0), append(s.lat, 0.001)
+		}
+		s.win = decisionWindows(s)
+		q, w, phi := float64(2+rng.IntN(10)), 0.3+rng.Float64()*3, rng.Float64()*3
+		rd, cr := uint8(trial%3), trial%2 == 0
+		general := *s
+		general.adm, general.chg = make([]float64, s.len()), make([]float64, s.len())
+		for i := range general.adm {
+			general.adm[i], general.chg[i] = 1, 1
+		}
+		require.Equal(t, swMismatch(&general, q, w, phi, cr, rd), swMismatchUnit(s, q, w, phi, cr, rd),
+			"trial %d: q %v w %v phi %v rd %d cr %v", trial, q, w, phi, rd, cr)
+	}
+}
