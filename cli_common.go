@@ -33,12 +33,18 @@ const DefaultSeed = scenario.DefaultSeed
 func (r *runFlags) register(fs *flagSet, outDefault string) {
 	r.fs = fs
 	fs.StringVar(&r.out, "out", "", "output directory (default "+outDefault+")")
-	fs.Int64Var(&r.seed, "seed", DefaultSeed, "seed for every random choice (same seed, same simulated result)")
-	fs.BoolVar(&r.quiet, "quiet", false, "no progress and no tables on the terminal")
+	fs.Int64Var(&r.seed, "seed", DefaultSeed, "seed for every random choice: the same seed gives the same simulated result")
+	fs.BoolVar(&r.quiet, "quiet", false, "no progress line and no tables on the terminal")
 	fs.BoolVar(&r.yes, "yes", false, "do not ask before sending more than 20 requests to a non-loopback host")
 	fs.Int64Var(&r.maxRequests, "max-requests", 0, "stop after this many HTTP attempts (0: no limit)")
-	fs.DurationVar(&r.maxDuration, "max-duration", 0, "stop after this long (0: no limit)")
-	fs.Int64Var(&r.budgetTokens, "budget-tokens", 0, "stop after this many tokens consumed, input plus output (0: no limit)")
+	fs.DurationVar(&r.maxDuration, "max-duration", 0, "stop after this long, e.g. 5m (0: no limit)")
+	fs.Int64Var(&r.budgetTokens, "budget-tokens", 0, "stop after this many tokens, input plus output (0: no limit)")
+	fs.value("out", "DIR")
+}
+
+// groupRun shows the run flags under one title.
+func groupRun(fs *flagSet) {
+	fs.group("Run", "out", "seed", "quiet", "yes", "max-requests", "max-duration", "budget-tokens")
 }
 
 // overrides returns the run flags the user gave, for a scenario file to take.
@@ -96,6 +102,8 @@ func execute(ctx context.Context, env *cliEnv, s *scenario.Scenario, command str
 	var ce *runner.ConfigError
 	var se *scenario.Error
 	switch {
+	case errors.Is(err, runner.ErrInterrupted) && res == nil:
+		return errInterruptedEarly
 	case errors.Is(err, runner.ErrInterrupted):
 		return errInterrupted
 	case errors.As(err, &ce):
@@ -126,7 +134,7 @@ func scenarioError(command string, se *scenario.Error, flags map[string]string) 
 		}
 		lines[i] = p.String()
 	}
-	if flags != nil && len(lines) == 1 {
+	if len(lines) == 1 && (flags != nil || strings.HasPrefix(lines[0], "--")) {
 		return usageErrorf("%s: %s", command, lines[0])
 	}
 	return usageErrorf("%s: invalid scenario:\n%s", command, strings.Join(lines, "\n"))

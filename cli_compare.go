@@ -13,27 +13,37 @@ import (
 	"github.com/ratelab/ratelab/scenarios"
 )
 
-const compareAbout = `Runs the same workload under each retry strategy and compares them: requests, attempts,
-429s, amplification (attempts per request), makespan against its lower bound, goodput, completion
-latency and fairness. Each strategy × client count × mode starts from a fresh budget.
+const compareAbout = `Runs the same workload under each retry strategy and ranks them: requests, attempts, 429s,
+amplification (attempts per request), makespan against its lower bound, goodput, completion
+latency and fairness. The workload is --clients N clients sharing one key, each making
+--requests K logical requests in turn (pausing --think between them), or open arrivals at
+--rate R for --duration D. The simulator (--mode sim, the default with --target mock) runs in
+virtual time against the embedded mock's own account model, hours in seconds; --mode live sends
+real HTTP; --mode both runs each strategy both ways and reports how far they agree. Each
+strategy × client count × mode starts from a fresh budget.`
 
-  ratelab compare --strategies full-jitter,retry-after,header-pacing --clients 10,50 --requests 20
-  ratelab compare --mode both --rpm 600 --burst 10 --clients 20 --requests 10
-  ratelab compare --rate 5/s --duration 1m --strategies exponential,full-jitter
-  ratelab compare --target https://api.anthropic.com --model claude-haiku-4-5 --clients 5 --requests 4
-  ratelab compare --list
+// compareExamples are the examples of compare's help.
+func compareExamples(fs *flagSet) {
+	fs.example("the default strategies, 10 clients × 10 requests, simulated against the mock's 50 requests a minute",
+		"ratelab compare")
+	fs.example("three strategies at two client counts",
+		"ratelab compare --strategies full-jitter,retry-after,header-pacing --clients 10,50 --requests 20")
+	fs.example("live over HTTP and simulated, and how far they agree",
+		"ratelab compare --mode both --rpm 600 --burst 10 --clients 20 --requests 10")
+	fs.example("open arrivals: 5 requests a second for a minute, whatever the responses do",
+		"ratelab compare --rate 5/s --duration 1m --strategies exponential,full-jitter")
+	fs.example("a real API (segments share its budget and rest in between)",
+		"ratelab compare --target https://api.anthropic.com --model claude-haiku-4-5 --clients 5 --requests 4 --yes")
+	fs.example("the strategies and their parameters",
+		"ratelab compare --list")
+}
 
-Workload: --clients N clients share one key, each making --requests K logical requests in turn
-(pausing --think between them); or open arrivals at --rate R for --duration D, whatever the
-responses do. --clients 10,50,100 sweeps client counts.
-
-Modes: sim runs in virtual time against the embedded mock's own account model (no socket, seconds
-for hours); live sends real HTTP; both runs each strategy both ways and reports how far they
-agree. The default is sim with --target mock (the default target) and live with a URL target; sim
-needs --target mock. Against the embedded mock every live segment uses a fresh API key (a fresh
-budget). A real API's segments share one budget: compare rests between them until the headers
-say it is replenished (or for --rest). Segments lie end to end on the run's timeline (wall time
-live, virtual time simulated); --max-duration bounds that timeline.`
+// compareNote says how live segments share a budget.
+const compareNote = "Against the embedded mock every live segment uses a fresh API key, a fresh budget. " +
+	"A real API's segments share one budget: after a segment that saw a limit (a rate-limit header or a 429) " +
+	"compare rests until the headers say it is replenished (a minute without headers, or --rest). " +
+	"Segments lie end to end on the run's timeline (wall time live, virtual time simulated); " +
+	"--max-duration bounds that timeline."
 
 // defaultStrategies is what compare runs when --strategies is not given: the folklore defaults
 // and the server-aware strategies.
@@ -61,17 +71,22 @@ type compareFlags struct {
 var probeOnlyFlags = []string{"stages", "start-rate", "find", "strategy"}
 
 func (f *compareFlags) register(fs *flagSet) {
-	fs.StringVar(&f.mode, "mode", "", "live, sim or both (default: sim with --target mock, live with a URL)")
-	fs.StringVar(&f.strategies, "strategies", defaultStrategies, `strategies to compare, e.g. full-jitter,retry-after(…) or "all" (see --list)`)
+	fs.StringVar(&f.strategies, "strategies", defaultStrategies, `strategies to compare, comma-separated, each NAME or NAME(param=value,…), or "all" (see --list)`)
 	fs.BoolVar(&f.list, "list", false, "list the strategies with their parameters and exit")
-	fs.StringVar(&f.clients, "clients", "10", "clients sharing one key; several (10,50,100) sweep the count")
+	fs.StringVar(&f.mode, "mode", "", "live, sim or both (default: sim with --target mock, live with a URL)")
+	fs.StringVar(&f.clients, "clients", "10", "clients sharing one key; several, e.g. 10,50,100, sweep the count")
 	fs.IntVar(&f.requests, "requests", 10, "logical requests per client")
 	fs.DurationVar(&f.think, "think", 0, "pause after each logical request of a client")
-	fs.DurationVar(&f.rest, "rest", 0, "live against a real API: pause between segments (default: until the headers say the budget is replenished)")
+	fs.DurationVar(&f.rest, "rest", 0, "live against a real API: pause between segments (default: until the headers say the budget is replenished, only after a limit was seen)")
 	f.probe.register(fs)
 	for _, name := range probeOnlyFlags {
 		_ = fs.MarkHidden(name)
 	}
+	fs.Lookup("rate").Usage = "open arrivals at this rate instead of clients, e.g. 5/s (a bare number is per second); with --duration"
+	fs.Lookup("duration").Usage = "how long open arrivals last, e.g. 1m"
+	fs.value("strategies", "LIST")
+	fs.value("mode", "MODE")
+	fs.value("clients", "N[,N…]")
 }
 
 // compareFields maps the scenario fields of the compare phase to the flags that set them.
@@ -135,7 +150,10 @@ func (f *compareFlags) phase(fs *flagSet, isMock bool) (*scenario.ComparePhase, 
 				return nil, usageErrorf("compare: --%s is for clients (the closed workload); --rate and --duration make arrivals open", name)
 			}
 		}
-		if f.probe.rate == "" || f.probe.duration <= 0 {
+		if f.probe.duration < 0 || (f.probe.duration == 0 && fs.Changed("duration")) {
+			return nil, usageErrorf("--duration %s: want a positive duration such as 1m", f.probe.duration)
+		}
+		if f.probe.rate == "" || f.probe.duration == 0 {
 			return nil, usageErrorf("compare: open arrivals need both --rate R and --duration D, e.g. --rate 5/s --duration 1m")
 		}
 		r, err := probe.ParseRate(f.probe.rate)
@@ -164,9 +182,8 @@ func (f *compareFlags) phase(fs *flagSet, isMock bool) (*scenario.ComparePhase, 
 	return p, nil
 }
 
-// maxClients bounds --clients: each simulated client costs a few hundred bytes, each live one a
-// goroutine and a connection.
-const maxClients = 1_000_000
+// maxClients bounds --clients, as it bounds a scenario's clients.
+const maxClients = scenario.MaxClients
 
 // parseClients reads --clients: one count or a comma-separated sweep, each at least 1, no repeats.
 func parseClients(s string) ([]int, error) {
@@ -190,6 +207,12 @@ func runCompare(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet("compare", "ratelab compare [flags]", compareAbout)
 	f := &compareFlags{}
 	f.register(fs)
+	compareExamples(fs)
+	fs.group("Comparison", "strategies", "list", "mode", "clients", "requests", "think", "rate", "duration", "rest", "max-inflight")
+	groupTarget(fs)
+	groupRun(fs)
+	groupMock(fs, "Embedded mock limits (with --target mock)", "Embedded mock responses")
+	fs.note(compareNote, unitsNote, keysNote, failuresNote, exitNote)
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}

@@ -16,9 +16,9 @@ import (
 const mockAbout = `Serves the mock API until interrupted (Ctrl-C or SIGTERM): POST /v1/messages (Anthropic),
 POST /v1/messages/count_tokens (its own limit), POST /v1/chat/completions (OpenAI), any other
 path as a generic JSON endpoint, GET /_ratelab/stats (counters per API key) and GET /healthz.
-Every API key (x-api-key or Authorization: Bearer) has its own budget. Rates are per minute;
-a window algorithm admits rate × window per window (--rpm 600 --window 5s: 50 per 5s), a bucket
-holds --burst (default one window's quota) and refills at the rate. Flags override --config.`
+Every API key (x-api-key or Authorization: Bearer) has its own budget, limited per minute by the
+chosen algorithm, and every response carries the rate-limit headers of its provider's dialect.
+Point your own client at it to test its 429 handling, or run probe and compare against it.`
 
 // mockHeapFloor is the size of the ballast `ratelab mock` holds when the environment sets
 // neither GOGC nor GOMEMLIMIT: the least garbage it lets pile up between collections.
@@ -29,7 +29,6 @@ const mockHeapFloor = 64 << 20
 type mockFlags struct {
 	fs *flagSet
 
-	addr             string
 	rpm, tpm         int64
 	itpm, otpm       int64
 	algorithm        string
@@ -52,42 +51,54 @@ type mockFlags struct {
 	remainRounding   string
 }
 
-// addMockFlags registers the mock flags on fs.
+// addMockFlags registers the mock flags on fs (ratelab mock adds --addr and --seed).
 func addMockFlags(fs *flagSet) *mockFlags {
 	f := &mockFlags{fs: fs}
-	fs.StringVar(&f.addr, "addr", mockserver.DefaultAddr, "address to listen on (ratelab mock)")
-	fs.Int64Var(&f.rpm, "rpm", mockserver.DefaultRPM, "requests per minute per API key (0: unlimited)")
-	fs.Int64Var(&f.tpm, "tpm", 0, "combined input+output tokens per minute (0: no combined limit)")
-	fs.Int64Var(&f.itpm, "itpm", mockserver.DefaultITPM, "input tokens per minute (0: unlimited)")
-	fs.Int64Var(&f.otpm, "otpm", mockserver.DefaultOTPM, "output tokens per minute (0: unlimited)")
+	fs.Int64Var(&f.rpm, "rpm", mockserver.DefaultRPM, "requests per minute per API key (0: no requests limit)")
+	fs.Int64Var(&f.tpm, "tpm", 0, "input plus output tokens per minute (0: no combined limit)")
+	fs.Int64Var(&f.itpm, "itpm", mockserver.DefaultITPM, "input tokens per minute (0: no limit)")
+	fs.Int64Var(&f.otpm, "otpm", mockserver.DefaultOTPM, "output tokens per minute (0: no limit)")
 	fs.StringVar(&f.algorithm, "algorithm", string(mockserver.DefaultAlgorithm), "limiting algorithm of every dimension: "+algorithmNames())
-	fs.DurationVar(&f.window, "window", limiter.DefaultWindow, "window of every dimension: a window algorithm admits rate × window per window")
+	fs.DurationVar(&f.window, "window", limiter.DefaultWindow, "window of every dimension; a window algorithm admits rate × window per window (--rpm 600 --window 5s: 50 per 5 s)")
 	fs.Int64Var(&f.burst, "burst", 0, "bucket capacity of the requests limit for token-bucket and gcra, queue size for leaky-bucket (default one window's quota)")
-	fs.StringVar(&f.counterRounding, "counter-rounding", string(limiter.RoundFloor), "sliding-window: how the previous window's weighted count is counted: "+variantNames(limiter.CounterRoundings)+" (fractional admits one less per window)")
-	fs.StringVar(&f.windowStart, "window-start", string(limiter.StartClock), "fixed-window: windows aligned to the clock, or opened by the first request after the last one ended (gaps stretch the period): "+variantNames(limiter.WindowStarts))
-	fs.StringVar(&f.dialect, "dialect", "", "rate-limit headers on every endpoint: "+strings.Join(ratelimit.Dialects(), "|")+` (default: each endpoint's own, ietf on generic paths; "none" sends none, not even retry-after)`)
-	fs.StringVar(&f.resetRounding, "reset-rounding", "", "reset values written rounded up or truncated to whole seconds, or fractional (milliseconds): "+variantNames(ratelimit.ResetRoundings)+" (default: as each dialect's provider writes them)")
-	fs.StringVar(&f.remainRounding, "remaining-rounding", "", "token remaining values written "+variantNames(ratelimit.RemainingRoundings)+" (default: Anthropic's to the nearest thousand, the others exact)")
-	fs.DurationVar(&f.latency, "latency", 0, "service time of an admitted request")
+	fs.BoolVar(&f.countRejected, "count-rejected", false, "refused requests use one unit of the requests limit, as OpenAI documents")
+	fs.StringVar(&f.counterRounding, "counter-rounding", string(limiter.RoundFloor), "sliding-window: how the previous window's weighted count is rounded: "+variantNames(limiter.CounterRoundings)+" (fractional admits one less per window)")
+	fs.StringVar(&f.windowStart, "window-start", string(limiter.StartClock), "fixed-window: windows aligned to the clock, or opened by the first request after the last one ended (gaps in traffic stretch the period): "+variantNames(limiter.WindowStarts))
+	fs.StringVar(&f.dialect, "dialect", "", "rate-limit headers on every endpoint: "+strings.Join(ratelimit.Dialects(), ", ")+
+		" (none: no headers, not even retry-after; default: each endpoint's own, ietf on generic paths)")
+	fs.StringVar(&f.resetRounding, "reset-rounding", "", "resets written rounded up or truncated to whole seconds, or to the millisecond: "+variantNames(ratelimit.ResetRoundings)+" (default: as each dialect's provider writes them)")
+	fs.StringVar(&f.remainRounding, "remaining-rounding", "", "token remaining written "+variantNames(ratelimit.RemainingRoundings)+" (default: Anthropic's to the nearest thousand, the others exact)")
+	fs.DurationVar(&f.latency, "latency", 0, "service time of an admitted request, e.g. 20ms")
 	fs.DurationVar(&f.latencyJitter, "latency-jitter", 0, "latency spread: uniform over latency ± jitter")
-	fs.Float64Var(&f.errorRate, "error-rate", 0, "fraction of requests answered 500 api_error (before the rate limit; no quota used)")
-	fs.Float64Var(&f.overloadRate, "overload-rate", 0, "fraction of requests answered 529 overloaded_error (before the rate limit; no quota used)")
-	fs.BoolVar(&f.countRejected, "count-rejected", false, "rejected requests use one unit of the requests limit, as OpenAI documents")
+	fs.Float64Var(&f.errorRate, "error-rate", 0, "fraction of requests answered 500 api_error, from 0 to 1 (before the limit; no quota used)")
+	fs.Float64Var(&f.overloadRate, "overload-rate", 0, "fraction of requests answered 529 overloaded_error, from 0 to 1 (before the limit; no quota used)")
 	fs.Int64Var(&f.outputTokens, "output-tokens", 0, "reply length in tokens, capped at the request's max_tokens (0: max_tokens)")
 	fs.StringVar(&f.outputAccounting, "output-accounting", string(mockserver.AccountActual), "when output tokens count: actual (after the reply; admitted while not in debt) or max_tokens (pre-charged at admission)")
 	fs.BoolVar(&f.requireKey, "require-key", false, "answer 401 authentication_error to requests without an API key")
 	fs.IntVar(&f.maxAccounts, "max-accounts", mockserver.DefaultMaxAccounts, "API keys served; further new keys get 403 permission_error (0: no bound)")
 	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, counter_rounding, window_start, advertise); flags override it")
+	for name, v := range map[string]string{"algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE",
+		"counter-rounding": "MODE", "window-start": "MODE", "reset-rounding": "MODE", "remaining-rounding": "MODE"} {
+		fs.value(name, v)
+	}
 	return f
 }
 
-// variantNames joins a variant's flag values with |.
+// groupMock shows the mock flags under two titles: the limits, and the responses.
+func groupMock(fs *flagSet, limits, responses string) {
+	fs.group(limits, "rpm", "tpm", "itpm", "otpm", "algorithm", "window", "burst", "count-rejected",
+		"counter-rounding", "window-start", "config")
+	fs.group(responses, "dialect", "reset-rounding", "remaining-rounding", "latency", "latency-jitter", "error-rate",
+		"overload-rate", "output-tokens", "output-accounting", "require-key", "max-accounts")
+}
+
+// variantNames joins a variant's flag values with commas.
 func variantNames[T ~string](vals []T) string {
 	names := make([]string, len(vals))
 	for i, v := range vals {
 		names[i] = string(v)
 	}
-	return strings.Join(names, "|")
+	return strings.Join(names, ", ")
 }
 
 func algorithmNames() string {
@@ -95,7 +106,7 @@ func algorithmNames() string {
 	for i, a := range limiter.Algorithms {
 		names[i] = string(a)
 	}
-	return strings.Join(names, "|")
+	return strings.Join(names, ", ")
 }
 
 // flagOfField names the flag that sets a configuration field, when the user gave it.
@@ -182,6 +193,9 @@ func (f *mockFlags) config() (mockserver.Config, error) {
 		}
 	}
 	if changed("window") {
+		if f.window <= 0 {
+			return cfg, usageErrorf("--window %s: want a positive duration such as 1m or 5s", f.window)
+		}
 		cfg.Window = f.window
 		for _, l := range all {
 			l.Window = 0
@@ -256,9 +270,27 @@ func (f *mockFlags) config() (mockserver.Config, error) {
 
 // runMock serves the mock API until ctx is cancelled (SIGINT/SIGTERM).
 func runMock(ctx context.Context, env *cliEnv, args []string) error {
+	var addr string
 	fs := newFlagSet("mock", "ratelab mock [flags]", mockAbout)
-	mf := addMockFlags(fs)
+	fs.StringVar(&addr, "addr", mockserver.DefaultAddr, "address to listen on; port 0 picks a free one")
 	seed := fs.Int64("seed", DefaultSeed, "seed for injected faults, latency jitter and response ids")
+	fs.value("addr", "HOST:PORT")
+	mf := addMockFlags(fs)
+	fs.example("Anthropic's Tier 1 limits: 50 requests, 30,000 input and 8,000 output tokens a minute",
+		"ratelab mock")
+	fs.example("600 requests a minute as a fixed window of 5 s (50 per window), OpenAI headers everywhere",
+		"ratelab mock --addr 127.0.0.1:9090 --rpm 600 --algorithm fixed-window --window 5s --dialect openai")
+	fs.example("a bucket of 1 refilling at 60 a minute, with 1% of requests answered 529 overloaded",
+		"ratelab mock --rpm 60 --burst 1 --overload-rate 0.01")
+	fs.example("a sliding window counter that rounds the previous window's count half up, resets truncated to whole seconds",
+		"ratelab mock --rpm 120 --algorithm sliding-window --window 10s --counter-rounding round-half-up --reset-rounding truncate")
+	fs.example("then point a client at it",
+		"curl -si localhost:8080/v1/messages -H 'x-api-key: k' -H 'content-type: application/json' -d '{\"model\":\"m\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'")
+	fs.group("Server", "addr", "seed")
+	groupMock(fs, "Limits", "Responses")
+	fs.note("Rates are per minute. A window algorithm admits rate × window per window; a bucket holds --burst " +
+		"(default one window's quota) and refills continuously at the rate. Flags override --config; " +
+		"scenarios/README.md documents the configuration file's fields.")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -286,9 +318,9 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 		ballast := make([]byte, mockHeapFloor)
 		defer runtime.KeepAlive(ballast)
 	}
-	srv, err := m.Start(ctx, mf.addr)
+	srv, err := m.Start(ctx, addr)
 	if err != nil {
-		return fmt.Errorf("mock: listen on %s: %w", mf.addr, err)
+		return fmt.Errorf("mock: listen on %s: %w", addr, err)
 	}
 	lines, _ := cfg.Describe()
 	fmt.Fprintf(env.stdout, "ratelab mock listening on %s\n", srv.URL())

@@ -32,11 +32,11 @@ func TestMockHelp(t *testing.T) {
 	code, out, _ := runMockCLI(context.Background(), "mock", "--help")
 	assert.Equal(t, exitOK, code)
 	for _, want := range []string{
-		"--addr", `"127.0.0.1:8080")`, "--rpm", "(default 50)", "--tpm", "--itpm", "(default 30000)",
-		"--otpm", "(default 8000)", "--algorithm", `(default "token-bucket")`, "--window", "(default 1m0s)",
-		"--burst", "--dialect", "--latency", "--latency-jitter", "--error-rate", "--overload-rate",
-		"--count-rejected", "--config", "--output-tokens", "--output-accounting", `(default "actual")`,
-		"--require-key", "--max-accounts", "(default 10000)", "--seed",
+		"--addr HOST:PORT", "(default 127.0.0.1:8080)", "--rpm N", "(default 50)", "--tpm N", "--itpm N", "(default 30000)",
+		"--otpm N", "(default 8000)", "--algorithm NAME", "(default token-bucket)", "--window DURATION", "(default 1m)",
+		"--burst N", "--dialect NAME", "--latency DURATION", "--latency-jitter DURATION", "--error-rate X", "--overload-rate X",
+		"--count-rejected ", "--config FILE", "--output-tokens N", "--output-accounting MODE", "(default actual)",
+		"--require-key ", "--max-accounts N", "(default 10000)", "--seed N", "Examples:\n  # ",
 	} {
 		assert.Contains(t, out, want)
 	}

@@ -12,22 +12,39 @@ import (
 	"github.com/ratelab/ratelab/scenarios"
 )
 
-const probeAbout = `Drives requests at a target and records every attempt (scheduled and sent times, status,
-usage and the parsed rate-limit headers) in DIR/attempts.jsonl, with DIR/run.json describing the
-run, then writes the report (summary.json, report.md, charts, attempts.csv). Load is open-model:
-arrivals follow the rate whatever the responses do; when --max-inflight binds, late starts and
-dropped hits are counted and reported, never hidden. Without --rate or --stages the probe finds
-the limits adaptively (--find).
+const probeAbout = `Sends requests to a target, the embedded mock or a real API, and finds out its rate limits:
+at a constant rate (--rate with --duration), along a k6-style ramp (--stages), or adaptively
+(--find, the default without --rate or --stages). Every attempt goes to DIR/attempts.jsonl with
+its scheduled and sent times, status, usage and rate-limit headers, and the report (summary.json,
+report.md, charts, attempts.csv) states the advertised and the effective limits with their
+intervals. Load is open-model: arrivals keep to the rate whatever the responses do; late and
+dropped hits are counted, never hidden.`
 
-  ratelab probe --target mock --rate 2/s --duration 30s
-  ratelab probe --target mock --rpm 300 --stages 30s:5/s,60s:20/s --start-rate 1/s
-  ratelab probe --target mock --rpm 600 --burst 30 --find --max-duration 60s
-  ratelab probe --target https://api.anthropic.com --model claude-haiku-4-5 --rate 1/s --duration 1m
+// probeExamples are the examples of probe's help.
+func probeExamples(fs *flagSet) {
+	fs.example("find the limits of the embedded mock (a token bucket of 50 requests a minute)",
+		"ratelab probe --target mock --rpm 50 --find")
+	fs.example("2 requests a second for 30 seconds",
+		"ratelab probe --target mock --rate 2/s --duration 30s")
+	fs.example("ramp from 1/s to 5/s over 30 s, then to 20/s over 60 s",
+		"ratelab probe --target mock --rpm 300 --stages 30s:5/s,60s:20/s")
+	fs.example("a real API, with the key in ANTHROPIC_API_KEY",
+		"ratelab probe --target https://api.anthropic.com --model claude-haiku-4-5 --rate 1/s --duration 1m --yes")
+}
 
---target mock starts the embedded mock on a free loopback port, configured by the mock flags.
-Keys come from ANTHROPIC_API_KEY / OPENAI_API_KEY or --api-key-env NAME and are never printed or
-written anywhere. Before more than 20 requests go to a non-loopback host, the probe asks for
-confirmation (or needs --yes). Ctrl-C stops the run and still writes the report, marked partial.`
+// Notes shared by the help of the run commands.
+const (
+	unitsNote = "Rates are N/s, N/m, N/h or N per a duration (5/500ms); a bare number N means N/s. " +
+		"Durations are written 500ms, 30s, 1m30s, 2h."
+	keysNote = "Keys come from ANTHROPIC_API_KEY or OPENAI_API_KEY (by --api), or the variable --api-key-env " +
+		"names; a key is never printed or written to any file. Before more than 20 requests go to a " +
+		"non-loopback host, the run asks for confirmation (or needs --yes)."
+	failuresNote = "A run whose target answers nothing but transport errors and 5xx statuses for 10 s and " +
+		"5 attempts in a row stops, naming the cause; a run in which no request succeeded fails. " +
+		"Ctrl-C stops a run and still writes its report, marked partial; a second Ctrl-C ends it at once."
+	exitNote = "Exit status: 0 done, 1 failed (the target down, nothing succeeded, an error), 2 bad flags " +
+		"or scenario, 3 a scenario threshold failed, 130 interrupted."
+)
 
 // probeFlags are the flags of `ratelab probe`.
 type probeFlags struct {
@@ -56,24 +73,24 @@ type probeFlags struct {
 }
 
 func (f *probeFlags) register(fs *flagSet) {
-	fs.StringVar(&f.target, "target", "mock", "mock (the embedded mock server) or the target's URL")
-	fs.StringVar(&f.api, "api", "", "anthropic|openai|http (default: inferred from the URL; anthropic for mock)")
-	fs.StringVar(&f.model, "model", "", "model to request (default for mock: "+mockModel(probe.APIAnthropic)+"; required for a real API)")
-	fs.Int64Var(&f.maxTokens, "max-tokens", probe.DefaultMaxTokens, "the request's max_tokens")
-	fs.Int64Var(&f.promptTokens, "prompt-tokens", probe.DefaultPromptTokens, "prompt size in tokens (4 bytes each under the mock's estimator)")
-	fs.Float64Var(&f.spread, "prompt-tokens-spread", 0, "relative spread of the prompt size, 0.2 = uniform ±20% per request")
-	fs.StringVar(&f.rate, "rate", "", "constant arrival rate, e.g. 20/s, 1200/m, 5/500ms (with --duration)")
-	fs.DurationVar(&f.duration, "duration", 0, "how long a --rate run lasts")
-	fs.StringVar(&f.stages, "stages", "", "k6-style ramp: DURATION:RATE stages, e.g. 30s:5/s,60s:20/s (linear from the previous rate)")
-	fs.StringVar(&f.startRate, "start-rate", "1/s", "rate the first stage ramps from")
-	fs.BoolVar(&f.find, "find", false, "find the limits adaptively (the default without --rate/--stages)")
-	fs.IntVar(&f.maxInflight, "max-inflight", probe.DefaultMaxInflight, "most attempts in flight at once; beyond it hits start late or are dropped")
-	fs.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-attempt timeout, from send to the end of the response body")
+	fs.StringVar(&f.target, "target", "mock", "where requests go: mock (the embedded mock server, set up by the mock flags) or an http(s) URL")
+	fs.StringVar(&f.api, "api", "", "the API the target speaks: anthropic, openai or http (default: from the URL's path; anthropic for mock)")
+	fs.StringVar(&f.model, "model", "", "model to request; required for a real API (default for mock: "+mockModel(probe.APIAnthropic)+")")
 	fs.StringVar(&f.keyEnv, "api-key-env", "", "environment variable holding the API key (default ANTHROPIC_API_KEY or OPENAI_API_KEY by --api)")
 	fs.StringVar(&f.method, "method", "", "HTTP method for --api http (default GET, or POST with --body)")
-	fs.StringArrayVar(&f.headers, "header", nil, "extra request header K:V (repeatable; sent, never recorded)")
+	fs.StringArrayVar(&f.headers, "header", nil, "extra request header, repeatable; sent, never recorded")
 	fs.StringVar(&f.body, "body", "", "request body for --api http; @FILE reads it from a file")
-	fs.StringVar(&f.strategy, "strategy", "none", "retry strategy of each logical request, e.g. full-jitter(base=1s) (see ratelab compare --list)")
+	fs.Int64Var(&f.maxTokens, "max-tokens", probe.DefaultMaxTokens, "the request's max_tokens, in tokens")
+	fs.Int64Var(&f.promptTokens, "prompt-tokens", probe.DefaultPromptTokens, "prompt size in tokens (4 bytes each under the mock's estimator)")
+	fs.Float64Var(&f.spread, "prompt-tokens-spread", 0, "relative spread of the prompt size: 0.2 varies it uniformly by ±20% per request")
+	fs.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-attempt timeout, from send to the end of the response body")
+	fs.StringVar(&f.rate, "rate", "", "constant arrival rate, e.g. 20/s or 1200/m (a bare number is per second); with --duration")
+	fs.DurationVar(&f.duration, "duration", 0, "how long a --rate run sends, e.g. 30s")
+	fs.StringVar(&f.stages, "stages", "", "k6-style ramp of DURATION:RATE stages, each linear from the previous rate, e.g. 30s:5/s,60s:20/s")
+	fs.StringVar(&f.startRate, "start-rate", "1/s", "rate the first stage ramps from")
+	fs.BoolVar(&f.find, "find", false, "find the limits adaptively (the default without --rate or --stages)")
+	fs.StringVar(&f.strategy, "strategy", "none", "retry strategy of each request of a --rate or --stages run, e.g. full-jitter(base=1s); see ratelab compare --list")
+	fs.IntVar(&f.maxInflight, "max-inflight", probe.DefaultMaxInflight, "most attempts in flight at once; beyond it hits start late or are dropped, and are counted")
 	f.run.register(fs, "out/"+fs.Name()+"-<timestamp>")
 	before := map[string]bool{}
 	fs.VisitAll(func(fl *pflag.Flag) { before[fl.Name] = true })
@@ -83,6 +100,19 @@ func (f *probeFlags) register(fs *flagSet) {
 			f.mockNames = append(f.mockNames, fl.Name)
 		}
 	})
+	for name, v := range map[string]string{
+		"target": "mock|URL", "api": "NAME", "model": "NAME", "api-key-env": "NAME", "method": "METHOD",
+		"header": "K:V", "body": "TEXT|@FILE", "rate": "N/s", "stages": "D:R,…", "start-rate": "N/s",
+		"strategy": "NAME(…)",
+	} {
+		fs.value(name, v)
+	}
+}
+
+// groupTarget and the other group functions lay out the flags probe and compare share.
+func groupTarget(fs *flagSet) {
+	fs.group("Target", "target", "api", "model", "api-key-env", "method", "header", "body")
+	fs.group("Request shape", "max-tokens", "prompt-tokens", "prompt-tokens-spread", "timeout")
 }
 
 // probeFields maps the scenario fields of the probe phase to the flags that set them.
@@ -117,7 +147,10 @@ func (f *probeFlags) phase() (*scenario.ProbePhase, error) {
 		if r.PerSecond() <= 0 {
 			return nil, usageErrorf("--rate %s: want a positive rate such as 20/s", f.rate)
 		}
-		if f.duration <= 0 {
+		switch {
+		case f.duration < 0 || (f.duration == 0 && f.run.fs.Changed("duration")):
+			return nil, usageErrorf("--duration %s: want a positive duration such as 30s", f.duration)
+		case f.duration == 0:
 			return nil, usageErrorf("--rate %s needs --duration, e.g. --duration 30s", f.rate)
 		}
 		p.Rate, p.Duration = scenario.Rate(f.rate), scenario.Duration(f.duration)
@@ -170,6 +203,12 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet("probe", "ratelab probe [flags]", probeAbout)
 	f := &probeFlags{}
 	f.register(fs)
+	probeExamples(fs)
+	groupTarget(fs)
+	fs.group("Load", "rate", "duration", "stages", "start-rate", "find", "strategy", "max-inflight")
+	groupRun(fs)
+	groupMock(fs, "Embedded mock limits (with --target mock)", "Embedded mock responses")
+	fs.note(unitsNote, keysNote, failuresNote, exitNote)
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}

@@ -15,10 +15,15 @@ import (
 // runReport re-renders a run directory's summary.json, report.md, charts and attempts.csv from its
 // run.json and attempts.jsonl, then prints the key findings and tables.
 func runReport(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("report", "ratelab report DIR",
-		"Re-render DIR's summary.json, report.md, PNG charts and attempts.csv from DIR/run.json and "+
-			"DIR/attempts.jsonl. The same inputs always give byte-identical summary.json and report.md.")
+	fs := newFlagSet("report", "ratelab report [flags] DIR",
+		"Re-renders a run directory's report, summary.json, report.md, PNG charts and attempts.csv, from "+
+			"its run.json and attempts.jsonl, then prints the key findings and tables. Every figure comes from "+
+			"the attempt log, so the same inputs always give byte-identical summary.json, report.md and "+
+			"attempts.csv, an interrupted run's partial report included.")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
+	fs.example("re-render the quick start's report and print its findings", "ratelab report out/quickstart")
+	fs.example("only rewrite the files", "ratelab report --quiet out/probe-20250101-120000")
+	fs.note("Exit status: 0 done, 1 the files could not be read or written, 2 DIR is not a run directory.")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func TestReportCommand(t *testing.T) {
 		{"DIR is a file", []string{"report", file}, exitUsage, "", "is not a directory"},
 		{"no run.json", []string{"report", t.TempDir()}, exitUsage, "", "run.json is missing"},
 		{"no attempts.jsonl", []string{"report", noLog}, exitUsage, "", "attempts.jsonl is missing"},
-		{"help", []string{"report", "--help"}, exitOK, "Usage: ratelab report DIR", ""},
+		{"help", []string{"report", "--help"}, exitOK, "Usage: ratelab report [flags] DIR", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,11 +10,13 @@ import (
 
 // runScenarios lists the bundled scenarios, or prints one of them so it can be copied and edited.
 func runScenarios(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("scenarios", "ratelab scenarios [NAME]",
-		"List the scenarios bundled with ratelab, one line each. With NAME, print that scenario's YAML,\n"+
-			"to keep and edit: ratelab scenarios quickstart > mine.yaml && ratelab run mine.yaml\n"+
-			"Every field is documented in scenarios/README.md.")
+	fs := newFlagSet("scenarios", "ratelab scenarios [flags] [NAME]",
+		"Lists the scenarios bundled with ratelab, one line each. With NAME, prints that scenario's YAML, "+
+			"to keep and edit. Every field is documented in scenarios/README.md.")
 	check := fs.Bool("check", false, "load and validate every bundled scenario (or NAME) and report problems")
+	fs.example("list them", "ratelab scenarios")
+	fs.example("copy one, edit it, run it", "ratelab scenarios quickstart > mine.yaml && ratelab run mine.yaml")
+	fs.example("validate them all", "ratelab scenarios --check")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func TestScenariosCommand(t *testing.T) {
 	t.Run("help", func(t *testing.T) {
 		code, out, _ := runScenariosCLI("scenarios", "--help")
 		assert.Equal(t, exitOK, code)
-		assert.Contains(t, out, "Usage: ratelab scenarios [NAME]")
+		assert.Contains(t, out, "Usage: ratelab scenarios [flags] [NAME]")
 		assert.Contains(t, out, "--check")
 	})
 }

@@ -21,6 +21,15 @@ func (f *probeFlags) baseScenario(fs *flagSet, command string) (*scenario.Scenar
 	if f.timeout <= 0 {
 		return nil, usageErrorf("--timeout %s: want a positive duration such as 60s", f.timeout)
 	}
+	// An explicit 0 would otherwise turn into the scenario's default silently.
+	for _, n := range []struct {
+		name string
+		v    int64
+	}{{"max-tokens", f.maxTokens}, {"prompt-tokens", f.promptTokens}} {
+		if n.v < 1 {
+			return nil, usageErrorf("--%s %d: want at least 1 token", n.name, n.v)
+		}
+	}
 	api := f.api
 	if api != "" {
 		if _, err := probe.ParseAPI(api); err != nil {

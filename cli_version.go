@@ -7,7 +7,7 @@ import (
 )
 
 func runVersion(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("version", "ratelab version", "Print ratelab's version and the Go version it was built with.")
+	fs := newFlagSet("version", "ratelab version", "Prints ratelab's version and the Go version it was built with.")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}

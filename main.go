@@ -18,8 +18,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/spf13/pflag"
 )
 
 // Version is ratelab's version, recorded in run.json and summary.json.
@@ -36,6 +34,12 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first Ctrl-C stops the run and writes the partial report; a second one, with the
+		// default behaviour restored, ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -111,9 +115,20 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'ratelab <command> --help' for a command's flags.")
-	fmt.Fprintln(w, "Quick start: ratelab run quickstart   (embedded mock, about a minute, report in out/quickstart/)")
+	fmt.Fprint(w, `
+Examples:
+  # the quick start: the embedded mock, its limits found, five strategies raced (under a minute)
+  ratelab run quickstart
+
+  # find the limits of a mock with Anthropic's Tier 1 limits
+  ratelab probe --target mock --find
+
+  # which retry strategy does best for 20 clients sharing a key, simulated
+  ratelab compare --clients 20 --requests 10
+
+Run 'ratelab <command> --help' for a command's flags and examples.
+Exit status: 0 done, 1 failed, 2 bad flags or scenario, 3 a threshold failed, 130 interrupted.
+`)
 }
 
 // usageError is bad input on the command line or in a scenario/config file: exit code 2.
@@ -133,7 +148,11 @@ func (e *thresholdError) Error() string {
 }
 
 // errInterrupted means the run was interrupted and a partial report was written: exit code 130.
-var errInterrupted = errors.New("interrupted")
+var errInterrupted = errors.New("interrupted; partial results written")
+
+// errInterruptedEarly means the run was interrupted before it sent anything (while it asked
+// for confirmation): exit code 130, nothing written.
+var errInterruptedEarly = errors.New("interrupted before anything was sent; nothing written")
 
 // errHelpShown means --help was printed: exit code 0.
 var errHelpShown = errors.New("help shown")
@@ -144,8 +163,8 @@ func exitCode(env *cliEnv, err error) int {
 	switch {
 	case err == nil, errors.Is(err, errHelpShown):
 		return exitOK
-	case errors.Is(err, errInterrupted):
-		fmt.Fprintln(env.stderr, "ratelab: interrupted; partial results written")
+	case errors.Is(err, errInterrupted), errors.Is(err, errInterruptedEarly):
+		fmt.Fprintf(env.stderr, "ratelab: %v\n", err)
 		return exitInterrupted
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.stderr, "ratelab: %s\n", ue.msg)
@@ -160,42 +179,4 @@ func exitCode(env *cliEnv, err error) int {
 		fmt.Fprintf(env.stderr, "ratelab: %v\n", err)
 		return exitFailure
 	}
-}
-
-// flagSet is one command's pflag.FlagSet with its usage text.
-type flagSet struct {
-	*pflag.FlagSet
-	synopsis string // "ratelab probe [flags]"
-	about    string // one or more sentences shown above the flags
-}
-
-// newFlagSet creates the flag set of a command.
-func newFlagSet(name, synopsis, about string) *flagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	return &flagSet{FlagSet: fs, synopsis: synopsis, about: about}
-}
-
-// parseFlags parses args into fs, turning --help into errHelpShown and flag errors into usage
-// errors that name the command.
-func parseFlags(env *cliEnv, fs *flagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fs.printUsage(env.stdout)
-			return errHelpShown
-		}
-		return usageErrorf("%s: %v (see 'ratelab %s --help')", fs.Name(), err, fs.Name())
-	}
-	return nil
-}
-
-// printUsage prints a command's usage line, description and flags.
-func (fs *flagSet) printUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: %s\n\n", fs.synopsis)
-	if fs.about != "" {
-		fmt.Fprintf(w, "%s\n\n", fs.about)
-	}
-	fmt.Fprintln(w, "Flags:")
-	fmt.Fprint(w, fs.FlagUsagesWrapped(100))
 }

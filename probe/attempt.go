@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,7 +42,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	body, rb := s.requestBody(t, j.id)
 	snap := new(ratelimit.Snapshot) // the Outcome keeps it; one per attempt
 	var status int
-	var errText string
+	var errText, contentType string
 	var in, out int64
 	e.stats.inflight.Add(1)
 	// The attempt's clock starts before its timeout does, so a timed-out attempt's latency is
@@ -55,6 +56,9 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	if err == nil {
 		status = resp.StatusCode
 		*snap = e.parse(resp.Header, received)
+		if failedStatus(status) {
+			contentType = mediaType(resp.Header.Get("Content-Type"))
+		}
 		if t.api == APIHTTP { // nothing to read in the body: drain it for connection reuse
 			_, err = io.Copy(io.Discard, resp.Body)
 		} else {
@@ -91,7 +95,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		Client: j.client, Request: j.id, Attempt: j.step.Attempt,
 		ScheduledS: e.since(j.step.Due), SentS: e.since(sent),
 		LatencyMs: float64(end.Sub(sent)) / float64(time.Millisecond),
-		Status:    status, Error: errText,
+		Status:    status, Error: errText, ContentType: contentType,
 		InputTokens: in, OutputTokens: out, MaxTokens: t.MaxTokens(),
 	}
 	s.rec.SetLimits(snap)
@@ -115,6 +119,26 @@ func (ph *phase) reject(s *sender, j *job, now time.Time) backoff.Outcome {
 		Attempt: j.step.Attempt, ClientRejected: true, Limits: new(ratelimit.Snapshot),
 		Started: j.flow.Scheduled(), Sent: now,
 	}
+}
+
+// failedStatus reports whether a response status failed other than by rate limiting: the
+// attempts whose body's content type the record keeps (a proxy's HTML error page is not the
+// API's JSON error).
+func failedStatus(status int) bool {
+	return (status < 200 || status >= 300) && status != 429
+}
+
+// mediaType is a Content-Type header's media type without parameters, lower case and at most
+// 100 bytes ("text/html; charset=utf-8" → "text/html").
+func mediaType(v string) string {
+	if i := strings.IndexByte(v, ';'); i >= 0 {
+		v = v[:i]
+	}
+	v = strings.ToLower(strings.TrimSpace(v))
+	if len(v) > 100 {
+		v = v[:100]
+	}
+	return v
 }
 
 // readBody reads up to maxBody bytes of r into buf and discards the rest, so the connection can

@@ -273,6 +273,46 @@ func TestOpenWithRegistryStrategy(t *testing.T) {
 	assert.Equal(t, int64(2), res.Requests)
 	assert.Equal(t, int64(2), res.Failed)
 	assert.Len(t, recs, 6, "two requests, three attempts each")
+	for _, a := range recs {
+		if a.Final {
+			assert.Equal(t, "max attempts 3 reached (last status 429)", a.GaveUp, "the final record says why the request gave up")
+		} else {
+			assert.Empty(t, a.GaveUp)
+		}
+		assert.Empty(t, a.ContentType, "a 429's content type is not kept")
+	}
+}
+
+// TestFailedResponseContentType: a failed response's media type is recorded (a proxy's HTML
+// error page is not the API's JSON error); a success's is not.
+func TestFailedResponseContentType(t *testing.T) {
+	srv := newLLMServer(t)
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if srv.calls.Load() >= 1 { // the first call succeeds, the others meet a proxy's error page
+			w.Header().Set("Content-Type", "Text/HTML; charset=utf-8")
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
+			return
+		}
+		srv.serve(w, r)
+	})
+	run := newTestRun(t, anthropicTarget(srv.URL), nil)
+	_, err := run.Open(context.Background(), OpenPhase{Label: "t", Pacer: Constant(Rate{100, time.Second}), Duration: 20 * time.Millisecond})
+	require.NoError(t, err)
+	recs := run.records(t)
+	require.Len(t, recs, 2)
+	var got []string
+	for _, a := range recs {
+		got = append(got, fmt.Sprintf("%d %q", a.Status, a.ContentType))
+	}
+	assert.ElementsMatch(t, []string{`200 ""`, `500 "text/html"`}, got)
+}
+
+func TestMediaType(t *testing.T) {
+	for in, want := range map[string]string{"": "", "application/json": "application/json",
+		"Text/HTML; charset=utf-8": "text/html", " text/plain ;x=y": "text/plain"} {
+		assert.Equal(t, want, mediaType(in), "%q", in)
+	}
 }
 
 func TestTransportErrorsAreRecorded(t *testing.T) {

@@ -197,6 +197,9 @@ func (ph *phase) drive(s *sender, j *job) (waiting bool) {
 			}
 		}
 		s.rec.Final = j.step.Kind == StepDone
+		if s.rec.Final && !j.flow.Succeeded() {
+			s.rec.GaveUp = j.flow.Reason()
+		}
 		ph.record(&s.rec)
 	}
 }

@@ -12,18 +12,22 @@ import (
 
 // Builder computes a Summary and the chart data from a run's attempts in one streaming pass. Feed
 // it every attempt in log order with Add, then call Summary. Its memory is bounded by the run's
-// length in seconds (per-second series), its number of strategies × client counts, its clients,
-// and the logical requests still waiting for a final attempt — never by the number of attempts.
+// length in seconds (per-second series of each segment, at most maxLabelSeries of them), its
+// number of strategies × client counts, its clients, and the logical requests still waiting
+// for a final attempt — never by the number of attempts.
 type Builder struct {
 	run      *record.Run
 	analyzer analyzer
 
 	totals Totals
+	// modes splits the totals into live HTTP attempts and simulated ones (modeLive, modeSim).
+	modes [2]modeAcc
 
-	// Per-second series over the whole run, for the timeline chart.
-	sent, accepted, limited, failedS, scheduled *Series
-	// Per-dimension header series, for the headers chart.
-	headers [ratelimit.NumDimensions]headerSeries
+	// Per-second series of each segment (attempt label), for the timeline and headers charts,
+	// in the order their labels were first seen.
+	series     map[string]*labelSeries
+	seriesList []*labelSeries
+	lastSeries *labelSeries // the previous attempt's: consecutive attempts share a label
 
 	// okLatency sums successful HTTP attempts' latency (worker recommendation by Little's law).
 	okLatencySum float64
@@ -38,11 +42,93 @@ type Builder struct {
 	open map[int64]float64
 }
 
+// Indexes of Builder.modes.
+const (
+	modeLive = iota
+	modeSim
+)
+
+// modeIndex is the Builder.modes index of an attempt: simulated, or live (HTTP) otherwise.
+func modeIndex(a *record.Attempt) int {
+	if a.Mode == record.ModeSim {
+		return modeSim
+	}
+	return modeLive
+}
+
+// modeAcc accumulates one mode's share of the totals.
+type modeAcc struct {
+	t            ModeTotals
+	okLatencySum float64
+}
+
+// maxLabelSeries bounds the segments a Builder keeps time series of (a run writes tens).
+const maxLabelSeries = 1000
+
+// labelSeries is what happened in one segment of the run (the attempts of one label), second
+// by second from its first attempt: its bins start at the segment's start when run.json names
+// it by then, else at the first attempt seen.
+type labelSeries struct {
+	label, mode                                string
+	sent, accepted, limited, failed, scheduled *Series
+	// headers holds, per dimension, what the rate-limit headers said; nil until one did.
+	headers    [ratelimit.NumDimensions]*headerSeries
+	headersAny bool
+	first      float64 // earliest time seen
+	last       float64 // latest end seen
+}
+
 // headerSeries is what the rate-limit headers said about one dimension over time.
 type headerSeries struct {
 	remaining *Series // minimum remaining per bin
 	limit     *Series // maximum advertised limit per bin
 	windowS   float64 // a window the dialect stated (IETF w=), 0 when none
+}
+
+// seriesOf returns the series of a's label, starting them on its first attempt.
+func (b *Builder) seriesOf(a *record.Attempt) *labelSeries {
+	if ls := b.lastSeries; ls != nil && ls.label == a.Run {
+		return ls
+	}
+	if ls := b.series[a.Run]; ls != nil {
+		b.lastSeries = ls
+		return ls
+	}
+	if len(b.series) >= maxLabelSeries {
+		// A log with more segments than any run writes (hand-made or corrupt): the rest share
+		// one series per mode, so memory stays bounded.
+		other := "(other segments)"
+		if a.Mode == record.ModeSim {
+			other += " sim"
+		}
+		if ls := b.series[other]; ls != nil {
+			return ls
+		}
+		return b.newLabelSeries(other, a)
+	}
+	return b.newLabelSeries(a.Run, a)
+}
+
+// newLabelSeries starts the series of label on its first attempt a.
+func (b *Builder) newLabelSeries(label string, a *record.Attempt) *labelSeries {
+	origin := math.Min(a.ScheduledS, a.SentS)
+	for _, sg := range b.run.Segments {
+		if sg.Label == label && sg.StartS <= origin && (sg.EndS >= sg.StartS || sg.EndS == 0) {
+			origin = sg.StartS
+			break
+		}
+	}
+	mode := a.Mode
+	if mode != record.ModeSim {
+		mode = record.ModeLive
+	}
+	ls := &labelSeries{label: label, mode: mode, first: origin, last: origin,
+		sent: newSeriesAt(origin, aggSum), accepted: newSeriesAt(origin, aggSum), limited: newSeriesAt(origin, aggSum),
+		failed: newSeriesAt(origin, aggSum), scheduled: newSeriesAt(origin, aggSum)}
+	b.series[label] = ls
+	b.seriesList = append(b.seriesList, ls)
+	b.lastSeries = ls
+	return ls
 }
 
 type stratKey struct {
@@ -68,6 +154,7 @@ type stratAcc struct {
 	attempts, clientRejected, rateLimited, overloaded, errors int64
 	okN, okInput, okOutput                                    int64
 
+	reasons reasonTally // why requests ended unsucceeded
 	latency Histogram
 	perSec  *Series
 	retries *Series // retries per 100 ms from shortly before the first; nil until one
@@ -101,16 +188,9 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 	b := &Builder{
 		run:        run,
 		analyzer:   an,
-		sent:       newSeries(aggSum),
-		accepted:   newSeries(aggSum),
-		limited:    newSeries(aggSum),
-		failedS:    newSeries(aggSum),
-		scheduled:  newSeries(aggSum),
 		strategies: make(map[stratKey]*stratAcc),
 		open:       make(map[int64]float64),
-	}
-	for d := range b.headers {
-		b.headers[d] = headerSeries{remaining: newSeries(aggMin), limit: newSeries(aggMax)}
+		series:     make(map[string]*labelSeries),
 	}
 	return b
 }
@@ -119,43 +199,58 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 func (b *Builder) Add(a *record.Attempt) {
 	b.analyzer.Add(a)
 	t := &b.totals
+	m := &b.modes[modeIndex(a)]
+	ls := b.seriesOf(a)
+	ls.first = math.Min(ls.first, math.Min(a.ScheduledS, a.SentS))
+	ls.last = math.Max(ls.last, a.EndS())
 	first := a.Attempt <= 1
 	if first {
 		t.Requests++
-		b.scheduled.Add(a.ScheduledS, 1)
+		m.t.Requests++
+		ls.scheduled.Add(a.ScheduledS, 1)
 	}
 	outcome := a.Outcome()
 	b.errors.add(a)
 	if a.ClientRejected {
 		t.ClientRejected++
+		m.t.ClientRejected++
 	} else {
 		t.Attempts++
-		b.sent.Add(a.SentS, 1)
+		m.add(a, outcome)
+		ls.sent.Add(a.SentS, 1)
 		switch outcome {
 		case record.OutcomeOK:
 			t.OK++
-			b.accepted.Add(a.SentS, 1)
+			ls.accepted.Add(a.SentS, 1)
 			b.okLatencySum += a.LatencyMs / 1000
 			b.okLatencyN++
 			b.okInput += a.InputTokens
 			b.okOutput += a.OutputTokens
 		case record.OutcomeRateLimited:
 			t.RateLimited++
-			b.limited.Add(a.SentS, 1)
+			ls.limited.Add(a.SentS, 1)
 		case record.OutcomeOverloaded:
 			t.Overloaded++
-			b.failedS.Add(a.SentS, 1)
+			ls.failed.Add(a.SentS, 1)
 		default:
 			t.Errors++
-			b.failedS.Add(a.SentS, 1)
+			ls.failed.Add(a.SentS, 1)
 		}
 		t.InputTokens += a.InputTokens
 		t.OutputTokens += a.OutputTokens
 		headers := false
 		for d := range a.Limits {
 			s := &a.Limits[d]
-			h := &b.headers[d]
-			headers = headers || s.Present()
+			if !s.Present() {
+				continue
+			}
+			headers = true
+			h := ls.headers[d]
+			if h == nil {
+				h = &headerSeries{remaining: newSeriesAt(ls.sent.Origin(), aggMin), limit: newSeriesAt(ls.sent.Origin(), aggMax)}
+				ls.headers[d] = h
+				ls.headersAny = true
+			}
 			if s.Flags&ratelimit.HasRemaining != 0 {
 				h.remaining.Add(a.SentS, float64(s.Remaining))
 			}
@@ -173,6 +268,38 @@ func (b *Builder) Add(a *record.Attempt) {
 	if a.Strategy != "" {
 		b.addStrategy(a, first, outcome)
 	}
+}
+
+// add counts a sent attempt (not a client rejection) of the mode.
+func (m *modeAcc) add(a *record.Attempt, outcome string) {
+	t := &m.t
+	t.Attempts++
+	switch outcome {
+	case record.OutcomeOK:
+		t.OK++
+		m.okLatencySum += a.LatencyMs / 1000
+	case record.OutcomeRateLimited:
+		t.RateLimited++
+	case record.OutcomeOverloaded:
+		t.Overloaded++
+	default:
+		t.Errors++
+	}
+	t.InputTokens += a.InputTokens
+	t.OutputTokens += a.OutputTokens
+}
+
+// totals returns the mode's totals with its mean response time, nil when it has no record.
+func (m *modeAcc) totals(mode string) *ModeTotals {
+	if m.t.Attempts == 0 && m.t.ClientRejected == 0 && m.t.Requests == 0 {
+		return nil
+	}
+	t := m.t
+	t.Mode = mode
+	if t.OK > 0 {
+		t.MeanOKLatencyS = ptr(roundSig(m.okLatencySum/float64(t.OK), 4))
+	}
+	return &t
 }
 
 // addStrategy folds a compare attempt into its strategy entry and tracks its logical request.
@@ -237,6 +364,7 @@ func (b *Builder) addStrategy(a *record.Attempt, first bool, outcome string) {
 	}
 	if !ok {
 		acc.failed++
+		acc.reasons.add(giveUpReason(a, acc.params))
 		return
 	}
 	acc.succeeded++

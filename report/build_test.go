@@ -1,6 +1,9 @@
 package report
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -107,6 +110,7 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 			check: func(t *testing.T, st Strategy, tot Totals) {
 				assert.Equal(t, 3.0, st.PeakAttemptsPerSecond)
 				assert.Equal(t, 10.0, st.PeakRetriesPerSecond, "one retry in each 100 ms bin it reached")
+				assert.Equal(t, 1.0, st.PeakRetriesPer100ms, "the same peak as a count, in the unit the tables say")
 			},
 		},
 		{
@@ -121,6 +125,7 @@ func TestBuilderStrategyMetrics(t *testing.T) {
 			check: func(t *testing.T, st Strategy, tot Totals) {
 				assert.Equal(t, 4.0, st.PeakAttemptsPerSecond)
 				assert.Equal(t, 40.0, st.PeakRetriesPerSecond)
+				assert.Equal(t, 4.0, st.PeakRetriesPer100ms)
 			},
 		},
 	}
@@ -254,4 +259,110 @@ func TestKnownAccounting(t *testing.T) {
 			assert.Equal(t, 3.0, got.MeanInputTokens)
 		})
 	}
+}
+
+// TestFailureReasons (issue 13, item 5): every request that did not succeed is counted under a
+// reason — the engine's gave_up text in a planner's words, the strategy's max-attempts for logs
+// without it, the run's stop for requests with no final attempt — and the findings say it.
+func TestFailureReasons(t *testing.T) {
+	// gaveUp is a logical request's attempts: n − 1 refused, then a final one giving up.
+	gaveUp := func(req int64, n int, reason string) []record.Attempt {
+		var as []record.Attempt
+		for i := 1; i < n; i++ {
+			as = append(as, att(0, req, i, 0, float64(i), 10, 429, false))
+		}
+		a := att(0, req, n, 0, float64(n), 10, 429, true)
+		a.GaveUp = reason
+		return append(as, a)
+	}
+	cat := func(ass ...[]record.Attempt) []record.Attempt { return slices.Concat(ass...) }
+	tests := []struct {
+		name   string
+		run    record.Run
+		atts   []record.Attempt
+		want   []Reason
+		prose  string
+		inFind string
+	}{
+		{
+			name: "anthropic-sdk gives up after 3 attempts",
+			atts: cat(gaveUp(1, 3, "max attempts 3 reached (last status 429)"), gaveUp(2, 3, "max attempts 3 reached (last status 429)"),
+				[]record.Attempt{att(1, 3, 1, 0, 0, 10, 200, true)}),
+			want:   []Reason{{"gave up after 3 attempts (max-attempts 3)", 2}},
+			prose:  "2 of 3 did not succeed: 2 gave up after 3 attempts (max-attempts 3)",
+			inFind: "but 2 of 3 did not succeed: 2 gave up after 3 attempts (max-attempts 3) and no strategy completed every request",
+		},
+		{
+			name: "max-elapsed, not retryable, retry-after over the cap, most frequent first",
+			atts: cat(
+				gaveUp(1, 9, "max elapsed 15m0s: next attempt would be due 15m3.2s after the request was scheduled"),
+				gaveUp(2, 7, "max elapsed 15m0s: the strategy would wait until 15m1s after the request was scheduled"),
+				gaveUp(3, 1, "status 400 is not retryable"),
+				gaveUp(4, 2, "retry-after 3m0s over the 2m0s cap: the SDK gives up"),
+			),
+			want: []Reason{{"gave up at max-elapsed 15m0s", 2}, {"HTTP 400 is not retryable", 1},
+				{"retry-after over the 2m0s cap: the SDK gives up", 1}},
+			prose: "4 of 4 did not succeed: 2 gave up at max-elapsed 15m0s, 1 HTTP 400 is not retryable, 1 retry-after over the 2m0s cap: the SDK gives up",
+		},
+		{
+			name: "an old log without gave_up: the segment's max-attempts tells",
+			run:  record.Run{Segments: []record.Segment{{Label: "x", Strategy: "s", Mode: record.ModeSim, Clients: 2, Params: map[string]any{"max-attempts": 3.0}}}},
+			atts: cat(gaveUp(1, 3, ""), gaveUp(2, 1, "")),
+			want: []Reason{{"gave up (this log does not record why)", 1}, {"gave up after 3 attempts (max-attempts 3)", 1}},
+		},
+		{
+			name:  "requests with no final attempt: the run stopped first",
+			run:   record.Run{Partial: true, StopReason: "--max-requests 10 reached"},
+			atts:  []record.Attempt{att(0, 1, 1, 0, 0, 10, 429, false), att(1, 2, 1, 0, 0, 10, 200, true)},
+			want:  []Reason{{"unfinished: the run stopped first (--max-requests 10 reached)", 1}},
+			prose: "1 of 2 did not succeed: 1 unfinished: the run stopped first (--max-requests 10 reached)",
+		},
+		{
+			name: "every request succeeded: no reasons",
+			atts: []record.Attempt{att(0, 1, 1, 0, 0, 10, 200, true)},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := tt.run
+			b := NewBuilder(&run)
+			for i := range tt.atts {
+				b.Add(&tt.atts[i])
+			}
+			s := b.Summary()
+			require.Len(t, s.Strategies, 1)
+			st := s.Strategies[0]
+			assert.Equal(t, tt.want, st.FailureReasons)
+			var n int64
+			for _, r := range st.FailureReasons {
+				n += r.Count
+			}
+			assert.Equal(t, st.Requests-st.Succeeded, n, "every request that did not succeed has a reason")
+			if tt.prose != "" {
+				assert.Equal(t, tt.prose, st.notSucceeded())
+			}
+			if tt.inFind != "" {
+				assert.Contains(t, strings.Join(s.Findings, "\n"), tt.inFind)
+			}
+		})
+	}
+}
+
+// TestLabelSeriesBounded: a log with more segment labels than any run writes keeps a bounded
+// number of time series (the rest share one per mode) and still counts every attempt.
+func TestLabelSeriesBounded(t *testing.T) {
+	b := NewBuilder(&record.Run{})
+	for i := range maxLabelSeries + 500 {
+		a := att(0, int64(i+1), 1, float64(i), float64(i), 10, 200, true)
+		a.Run = fmt.Sprintf("seg-%d", i)
+		b.Add(&a)
+	}
+	assert.LessOrEqual(t, len(b.series), maxLabelSeries+2)
+	var n float64
+	for _, ls := range b.seriesList {
+		for _, v := range ls.sent.Bins {
+			n += v
+		}
+	}
+	assert.Equal(t, float64(maxLabelSeries+500), n, "every attempt is in some series")
 }

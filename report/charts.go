@@ -5,9 +5,11 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"math"
 	"slices"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -26,7 +28,9 @@ type Chart struct {
 	File    string // e.g. "timeline.png"
 	Title   string
 	Omitted string // why the chart was left out, "" when it is drawn
-	draw    func(dc draw.Canvas) error
+	// Note says what the drawn chart leaves out and why (report.md prints it under the image).
+	Note string
+	draw func(dc draw.Canvas) error
 }
 
 // WritePNG renders the chart as a 1200 × 700 PNG.
@@ -47,76 +51,15 @@ func (c *Chart) WritePNG(w io.Writer) error {
 // Charts returns the report's charts in order; those without data carry the reason in Omitted.
 func (b *Builder) Charts(s *Summary) []Chart {
 	pal := newPalette(s)
+	lay := b.layout()
 	return []Chart{
-		b.timelineChart(),
-		b.headersChart(s),
+		b.timelineChart(s, lay, pal),
+		b.headersChart(s, lay, pal),
 		b.strategiesChart(s, pal),
 		b.latencyChart(s, pal),
 		rankingChart(s, pal),
 		sweepChart(s, pal),
 	}
-}
-
-// strategyPalette gives each strategy name one colour, the same in every chart: names sorted,
-// colours taken in order from a fixed list (Okabe–Ito and Tableau hues, all far from the
-// background, the black axes and the grey grid).
-var strategyPalette = []color.RGBA{
-	{0x00, 0x72, 0xB2, 0xFF}, // blue
-	{0xD5, 0x5E, 0x00, 0xFF}, // vermillion
-	{0x00, 0x9E, 0x73, 0xFF}, // bluish green
-	{0xCC, 0x79, 0xA7, 0xFF}, // reddish purple
-	{0xE6, 0x9F, 0x00, 0xFF}, // orange
-	{0x56, 0xB4, 0xE9, 0xFF}, // sky blue
-	{0x94, 0x67, 0xBD, 0xFF}, // purple
-	{0x8C, 0x56, 0x4B, 0xFF}, // brown
-	{0xBC, 0xBD, 0x22, 0xFF}, // olive
-	{0x17, 0xBE, 0xCF, 0xFF}, // cyan
-	{0xD6, 0x27, 0x28, 0xFF}, // red
-	{0x1F, 0x3A, 0x93, 0xFF}, // navy
-}
-
-// dashPatterns tell apart entries of one strategy at different modes or client counts.
-var dashPatterns = [][]vg.Length{
-	nil,
-	{vg.Points(8), vg.Points(4)},
-	{vg.Points(2), vg.Points(3)},
-	{vg.Points(10), vg.Points(3), vg.Points(2), vg.Points(3)},
-}
-
-// palette maps strategy names to colours and groups to dash patterns.
-type palette struct {
-	names  []string
-	groups []strategyGroup
-}
-
-func newPalette(s *Summary) palette {
-	var p palette
-	for _, st := range s.Strategies {
-		if !slices.Contains(p.names, st.Name) {
-			p.names = append(p.names, st.Name)
-		}
-	}
-	slices.Sort(p.names)
-	p.groups = groups(s)
-	return p
-}
-
-// Color returns the strategy's colour.
-func (p palette) color(name string) color.RGBA {
-	i := slices.Index(p.names, name)
-	if i < 0 {
-		i = 0
-	}
-	return strategyPalette[i%len(strategyPalette)]
-}
-
-// dashes returns the dash pattern of the entry's group (mode and client count).
-func (p palette) dashes(st *Strategy) []vg.Length {
-	i := slices.IndexFunc(p.groups, func(g strategyGroup) bool { return g.mode == st.Mode && g.clients == st.Clients })
-	if i < 0 {
-		i = 0
-	}
-	return dashPatterns[i%len(dashPatterns)]
 }
 
 // Fixed colours of the timeline and headers charts.
@@ -127,15 +70,20 @@ var (
 	colFailed    = color.RGBA{0x94, 0x67, 0xBD, 0xFF}
 	colScheduled = color.RGBA{0x00, 0x00, 0x00, 0xFF}
 	colBound     = color.RGBA{0x00, 0x00, 0x00, 0xFF}
+	colRemaining = color.RGBA{0x00, 0x72, 0xB2, 0xFF}
+	colEffective = color.RGBA{0xE6, 0x9F, 0x00, 0xFF}
+	colText      = color.RGBA{0x33, 0x33, 0x33, 0xFF}
 )
 
-// newPlot returns a plot with a title, axis labels and a light grid.
+// newPlot returns a plot with a title, axis labels, a light grid and readable ticks.
 func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(14)
+	p.Title.TextStyle.Font.Size = vg.Points(13)
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
+	p.X.Tick.Marker = niceTicks{}
+	p.Y.Tick.Marker = niceTicks{}
 	p.Legend.Top = true
 	p.Legend.ThumbnailWidth = vg.Points(24)
 	return p
@@ -143,6 +91,200 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 
 // drawTiles lays out plots in a grid of cols columns under a common title and draws them.
 func drawTiles(dc draw.Canvas, title string, plots []*plot.Plot, cols int) error {
+	return drawGrid(drawTitle(dc, title), plots, cols)
+}
+
+// drawTitle writes a chart's title at the top of dc and returns the canvas below it.
+func drawTitle(dc draw.Canvas, title string) draw.Canvas {
+	sty := plot.New().Title.TextStyle
+	sty.Font.Size = vg.Points(14)
+	sty.XAlign = draw.XCenter
+	sty.YAlign = draw.YTop
+	dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(6)}, title)
+	return draw.Crop(dc, 0, 0, 0, -vg.Points(28))
+}
+
+// legendColumn is a legend drawn beside the plots instead of over their data.
+type legendColumn struct {
+	l     plot.Legend
+	names []string
+	notes []string // lines of text under the entries
+}
+
+func newLegendColumn() *legendColumn {
+	l := plot.NewLegend()
+	l.Top, l.Left = true, true
+	l.ThumbnailWidth = vg.Points(22)
+	l.TextStyle.Font.Size = vg.Points(10)
+	return &legendColumn{l: l}
+}
+
+// add adds an entry, unless one of that name is there already (panels share the legend).
+func (lc *legendColumn) add(name string, thumbs ...plot.Thumbnailer) {
+	if slices.Contains(lc.names, name) {
+		return
+	}
+	lc.l.Add(name, thumbs...)
+	lc.names = append(lc.names, name)
+}
+
+// note adds lines of text under the entries, wrapped to the column, once.
+func (lc *legendColumn) note(text string) {
+	lines := wrapLines(text, 36)
+	if len(lc.notes) >= len(lines) && slices.Equal(lc.notes[len(lc.notes)-len(lines):], lines) {
+		return
+	}
+	if len(lc.notes) > 0 {
+		lc.notes = append(lc.notes, "")
+	}
+	lc.notes = append(lc.notes, lines...)
+}
+
+// width is the column's width: its longest text, thumbnail and padding (at most a third of
+// the chart).
+func (lc *legendColumn) width() vg.Length {
+	w := vg.Length(0)
+	for _, n := range append(append([]string{}, lc.names...), lc.notes...) {
+		w = max(w, lc.l.TextStyle.Width(n))
+	}
+	return min(w+lc.l.ThumbnailWidth+vg.Points(16), chartWidth/3)
+}
+
+// split draws the legend in a column at the right of dc and returns the canvas left for plots.
+func (lc *legendColumn) split(dc draw.Canvas) draw.Canvas {
+	if len(lc.names) == 0 && len(lc.notes) == 0 {
+		return dc
+	}
+	w := lc.width()
+	col := draw.Crop(dc, dc.Max.X-dc.Min.X-w, -vg.Points(4), 0, -vg.Points(4))
+	lc.l.Draw(col)
+	sty := lc.l.TextStyle
+	sty.Font.Size = vg.Points(9)
+	sty.Color = colText
+	sty.YAlign = draw.YTop
+	y := col.Max.Y - vg.Length(len(lc.names))*(lc.l.TextStyle.Height("Xg")+vg.Points(1.5)) - vg.Points(14)
+	for _, n := range lc.notes {
+		col.FillText(sty, vg.Point{X: col.Min.X + vg.Points(2), Y: y}, n)
+		y -= sty.Height(n) + vg.Points(2)
+	}
+	return draw.Crop(dc, 0, -w-vg.Points(6), 0, 0)
+}
+
+// niceTicks marks a linear axis at 1, 2 or 5 × 10ᵏ steps, about n labels (5 when n is 0),
+// written as the report writes numbers (thousands separators, no trailing zeros: "0", "25",
+// "1,500", "0.5").
+type niceTicks struct{ n int }
+
+// Ticks implements plot.Ticker.
+func (t niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) {
+		return []plot.Tick{{Value: lo, Label: human(lo)}}
+	}
+	n := t.n
+	if n == 0 {
+		n = 5
+	}
+	step := niceStep((hi - lo) / float64(n))
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+		v = roundSig(v, 12)
+		ticks = append(ticks, plot.Tick{Value: v, Label: human(v)})
+	}
+	for v := math.Ceil(lo/(step/2)) * step / 2; v <= hi; v += step {
+		if m := roundSig(v, 12); math.Mod(math.Round(m/step*2), 2) == 1 {
+			ticks = append(ticks, plot.Tick{Value: m})
+		}
+	}
+	return ticks
+}
+
+// niceStep is the smallest 1, 2 or 5 × 10ᵏ at least ¾ of x (so a range of 1.02 in five steps
+// is ticked every 0.2, not every 0.5).
+func niceStep(x float64) float64 {
+	x *= 0.75
+	p := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= x*(1-1e-9) {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// logTicks marks a logarithmic axis at 1, 2 and 5 × 10ᵏ (1 and 3 × 10ᵏ when the axis spans more
+// than four decades), labelled as the report writes numbers, so that a tail between two powers
+// of ten still has a tick under it.
+type logTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi > lo) {
+		return niceTicks{}.Ticks(lo, hi)
+	}
+	mults := []float64{1, 2, 5}
+	if hi/lo > 1e4 {
+		mults = []float64{1, 3}
+	}
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		for m := 1.0; m < 10; m++ {
+			v := roundSig(m*math.Pow(10, e), 12)
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			for _, k := range mults {
+				if m == k {
+					t.Label = human(v)
+				}
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// valueTicks marks exactly the given values (a sweep's client counts).
+type valueTicks []float64
+
+// Ticks implements plot.Ticker.
+func (v valueTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for _, x := range v {
+		if x >= lo && x <= hi {
+			ticks = append(ticks, plot.Tick{Value: x, Label: human(x)})
+		}
+	}
+	return ticks
+}
+
+// useLogScale puts an axis on a logarithmic scale with 1-2-5 ticks when its positive values span
+// more than 10× (lo and hi being the smallest and largest), and reports whether it did. Keep a
+// log axis's label short: gonum places it as if the axis were linear and pads the plot for it.
+func useLogScale(ax *plot.Axis, lo, hi float64) bool {
+	if !(lo > 0) || hi/lo <= 10 {
+		return false
+	}
+	ax.Scale = plot.LogScale{}
+	ax.Tick.Marker = logTicks{}
+	ax.Min, ax.Max = lo/1.25, hi*1.25
+	return true
+}
+
+// margin leaves a small border around a single plot so its title and labels do not touch the edge.
+func margin(dc draw.Canvas) draw.Canvas {
+	return draw.Crop(dc, vg.Points(6), -vg.Points(10), vg.Points(4), -vg.Points(8))
+}
+
+func valueOr(p *float64, d float64) float64 {
+	if p == nil {
+		return d
+	}
+	return *p
+}
+
+// drawGrid lays out plots in a grid of cols columns on dc and draws them.
+func drawGrid(dc draw.Canvas, plots []*plot.Plot, cols int) error {
 	rows := (len(plots) + cols - 1) / cols
 	grid := make([][]*plot.Plot, rows)
 	for i := range grid {
@@ -151,16 +293,9 @@ func drawTiles(dc draw.Canvas, title string, plots []*plot.Plot, cols int) error
 	for i, p := range plots {
 		grid[i/cols][i%cols] = p
 	}
-	tp := plot.New()
-	sty := tp.Title.TextStyle
-	sty.Font.Size = vg.Points(14)
-	sty.XAlign = draw.XCenter
-	sty.YAlign = draw.YTop
-	dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(6)}, title)
-	body := draw.Crop(dc, 0, 0, 0, -vg.Points(28))
-	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(12), PadY: vg.Points(8),
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(12), PadY: vg.Points(10),
 		PadTop: vg.Points(2), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
-	canvases := plot.Align(grid, tiles, body)
+	canvases := plot.Align(grid, tiles, dc)
 	for r := range grid {
 		for c, p := range grid[r] {
 			if p != nil {
@@ -169,4 +304,25 @@ func drawTiles(dc draw.Canvas, title string, plots []*plot.Plot, cols int) error
 		}
 	}
 	return nil
+}
+
+// lineOf returns a line through pts with the given colour, width and dashes.
+func lineOf(pts plotter.XYs, c color.Color, width float64, dashes []vg.Length) (*plotter.Line, error) {
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return nil, err
+	}
+	l.LineStyle.Color = c
+	l.LineStyle.Width = vg.Points(width)
+	l.LineStyle.Dashes = dashes
+	return l, nil
+}
+
+// maxY is the largest Y of pts (0 when empty).
+func maxY(pts plotter.XYs) float64 {
+	m := 0.0
+	for _, p := range pts {
+		m = math.Max(m, p.Y)
+	}
+	return m
 }

@@ -78,7 +78,7 @@ func TestCharts(t *testing.T) {
 				case "timeline.png":
 					want = []color.RGBA{colSent, colAccepted, colRejected}
 				case "headers.png":
-					want = []color.RGBA{strategyPalette[0], colSent}
+					want = []color.RGBA{colRemaining, colSent}
 				}
 				bounds, ink, hits := pngStats(t, filepath.Join(dir, f), want)
 				assert.Equal(t, 1200, bounds.Dx(), f)

@@ -3,16 +3,19 @@ package report
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/ratelab/ratelab/probe/record"
 )
 
-// ErrorKind counts the records that carried one error text: transport failures (the probe
-// gives each common breakage one stable text without addresses: timeouts, resets, EOFs,
-// refused connections), 2xx answers whose body was an error or not JSON, and requests a
-// strategy held past its bounds.
+// ErrorKind counts the records that failed one way: by their error text — transport failures
+// (the probe gives each common breakage one stable text without addresses: timeouts, resets,
+// EOFs, refused connections), 2xx answers whose body was an error or not JSON, requests a
+// strategy held past its bounds — or, for a failed status without one, by status and content
+// type ("HTTP 500 text/html"; simulated ones say so). Every attempt counted as overloaded or
+// errors in the totals has a kind.
 type ErrorKind struct {
 	Error string `json:"error"`
 	Count int64  `json:"count"`
@@ -34,10 +37,12 @@ type errorTally struct {
 }
 
 func (e *errorTally) add(a *record.Attempt) {
-	if a.Error == "" {
-		return
-	}
 	text := a.Error
+	if text == "" {
+		if text = statusKind(a); text == "" {
+			return
+		}
+	}
 	if len(text) > maxErrorText {
 		cut := maxErrorText
 		for cut > 0 && !utf8.RuneStart(text[cut]) {
@@ -53,6 +58,27 @@ func (e *errorTally) add(a *record.Attempt) {
 		return
 	}
 	e.counts[text]++
+}
+
+// statusKind names a failed attempt that carries no error text by its status and content type
+// ("HTTP 500 text/html", "HTTP 529 application/json (simulated)"); "" for successes, 429s and
+// local rejections.
+func statusKind(a *record.Attempt) string {
+	o := a.Outcome()
+	if a.ClientRejected || o == record.OutcomeOK || o == record.OutcomeRateLimited {
+		return ""
+	}
+	k := "HTTP " + strconv.Itoa(a.Status)
+	if a.Status == 0 {
+		k = "transport error (no detail recorded)"
+	}
+	if a.ContentType != "" {
+		k += " " + a.ContentType
+	}
+	if a.Mode == record.ModeSim {
+		k += " (simulated)"
+	}
+	return k
 }
 
 // kinds returns the most frequent texts first (ties by text), at most maxErrorKindsShown, the
@@ -93,5 +119,5 @@ func errorFinding(kinds []ErrorKind) string {
 	for i, k := range kinds {
 		parts[i] = fmt.Sprintf("%s × %s", count(k.Count), k.Error)
 	}
-	return "Errors by kind: " + strings.Join(parts, "; ") + "."
+	return "Failures by kind: " + strings.Join(parts, "; ") + "."
 }

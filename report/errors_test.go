@@ -34,13 +34,37 @@ func TestErrorKinds(t *testing.T) {
 			},
 			want: []ErrorKind{{"timeout after 2s", 2}, {"2xx body is not JSON", 1},
 				{"connection reset by the server (RST)", 1}, {"held by the strategy past the max-elapsed bound", 1}},
-			inFinding: "Errors by kind: 2 × timeout after 2s; 1 × 2xx body is not JSON;",
+			inFinding: "Failures by kind: 2 × timeout after 2s; 1 × 2xx body is not JSON;",
+		},
+		{
+			name: "failed statuses without a text are named by status and content type; 429s and successes are not kinds",
+			atts: func() []record.Attempt {
+				var as []record.Attempt
+				for range 15 {
+					a := withErr(500, "", false)
+					a.Mode, a.ContentType = record.ModeLive, "text/html"
+					as = append(as, a)
+				}
+				for range 6 {
+					a := withErr(0, "connection refused", false)
+					a.Mode = record.ModeLive
+					as = append(as, a)
+				}
+				sim := withErr(529, "", false)
+				sim.ContentType = "application/json"
+				bare := withErr(502, "", false)
+				bare.Mode = record.ModeLive
+				return append(as, sim, bare, withErr(429, "", false), withErr(200, "", false))
+			}(),
+			want: []ErrorKind{{"HTTP 500 text/html", 15}, {"connection refused", 6}, {"HTTP 502", 1},
+				{"HTTP 529 application/json (simulated)", 1}},
+			inFinding: "Failures by kind: 15 × HTTP 500 text/html; 6 × connection refused; 1 × HTTP 502; 1 × HTTP 529 application/json (simulated).",
 		},
 		{
 			name:      "a long text is cut on a rune boundary",
 			atts:      []record.Attempt{withErr(0, long, false)},
 			want:      []ErrorKind{{long[:maxErrorText] + "…", 1}},
-			inFinding: "Errors by kind: 1 × éé",
+			inFinding: "Failures by kind: 1 × éé",
 		},
 	}
 	for _, tt := range tests {
@@ -51,9 +75,14 @@ func TestErrorKinds(t *testing.T) {
 			}
 			s := b.Summary()
 			assert.Equal(t, tt.want, s.Totals.ErrorKinds)
+			named := int64(0)
+			for _, k := range s.Totals.ErrorKinds {
+				named += k.Count
+			}
+			assert.GreaterOrEqual(t, named, s.Totals.Overloaded+s.Totals.Errors, "every attempt that failed otherwise is named")
 			found := ""
 			for _, f := range s.Findings {
-				if strings.HasPrefix(f, "Errors by kind") {
+				if strings.HasPrefix(f, "Failures by kind") {
 					found = f
 				}
 			}

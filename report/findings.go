@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/ratelab/ratelab/probe/record"
 )
 
 // strategyGroup is the entries of one mode and client count, best rank first: the strategies
@@ -37,18 +39,63 @@ func groups(s *Summary) []strategyGroup {
 	return gs
 }
 
-// where describes a group in prose: "in sim with 50 clients".
-func (g strategyGroup) where() string {
-	var parts []string
-	if g.mode != "" {
-		parts = append(parts, "in "+g.mode)
-	}
+// parts are a group's mode and clients in words: "simulated", "50 clients" ("" and "open
+// arrivals" where they apply).
+func (g strategyGroup) parts() (mode, who string) {
+	who = "open arrivals"
 	if g.clients > 0 {
-		parts = append(parts, fmt.Sprintf("with %s client%s", count(int64(g.clients)), plural(int64(g.clients))))
-	} else {
-		parts = append(parts, "with open arrivals")
+		who = fmt.Sprintf("%s client%s", count(int64(g.clients)), plural(int64(g.clients)))
 	}
-	return strings.Join(parts, " ")
+	switch g.mode {
+	case record.ModeSim:
+		mode = "simulated"
+	case record.ModeLive:
+		mode = "live"
+	}
+	return mode, who
+}
+
+// where describes a group in prose: "simulated with 50 clients", "live with open arrivals".
+func (g strategyGroup) where() string {
+	mode, who := g.parts()
+	return strings.TrimSpace(mode + " with " + who)
+}
+
+// in names a group after "in": "the simulation with 50 clients", "the live run with 20 clients".
+func (g strategyGroup) in() string {
+	_, who := g.parts()
+	switch g.mode {
+	case record.ModeSim:
+		return "the simulation with " + who
+	case record.ModeLive:
+		return "the live run with " + who
+	}
+	return "the run with " + who
+}
+
+// tag names a group in parentheses: "simulated, 50 clients".
+func (g strategyGroup) tag() string {
+	mode, who := g.parts()
+	if mode == "" {
+		return who
+	}
+	return mode + ", " + who
+}
+
+// took is a duration of the group's clock in prose: virtual time says so.
+func (g strategyGroup) took(sec float64) string {
+	if g.mode == record.ModeSim {
+		return seconds(sec) + " of virtual time"
+	}
+	return seconds(sec)
+}
+
+// attempts counts the group's attempts in prose: "20 simulated attempts", "1 HTTP attempt".
+func (g strategyGroup) attempts(n int64) string {
+	if g.mode == record.ModeSim {
+		return count(n) + " simulated attempt" + plural(n)
+	}
+	return count(n) + " HTTP attempt" + plural(n)
 }
 
 // complete reports whether every logical request of the entry succeeded.
@@ -77,11 +124,15 @@ func (b *Builder) findings(s *Summary) []string {
 		out = append(out, fmt.Sprintf("The load generator fell behind (%s): the offered load was lower than planned.", strings.Join(parts, ", ")))
 	}
 	if t.Attempts == 0 {
-		out = append(out, "The log holds no HTTP attempts, so nothing could be measured.")
+		out = append(out, "The log holds no attempt, live or simulated, so nothing could be measured.")
 	} else {
-		other := t.Overloaded + t.Errors
-		out = append(out, fmt.Sprintf("%s HTTP attempt%s: %s succeeded, %s rate limited (429), %s failed otherwise.",
-			count(t.Attempts), plural(t.Attempts), count(t.OK), count(t.RateLimited), count(other)))
+		for _, m := range t.ByMode {
+			if m.Attempts == 0 {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s %s: %s succeeded, %s rate limited (429), %s failed otherwise.",
+				count(m.Attempts), attemptsNoun(m.Mode, m.Attempts), count(m.OK), count(m.RateLimited), count(m.Overloaded+m.Errors)))
+		}
 		if t.WithHeaders == 0 {
 			out = append(out, "No response carried rate-limit headers: limits can only be inferred from behaviour.")
 		}
@@ -102,7 +153,7 @@ func (b *Builder) findings(s *Summary) []string {
 }
 
 // groupFindings says which strategy finished first, how close it came to the bound, which one
-// was slowest, and which provoked the fewest 429s.
+// was slowest, which did not complete every request and why, and which provoked the fewest 429s.
 func groupFindings(g strategyGroup) []string {
 	first := g.entries[0]
 	if first.MakespanSeconds == nil {
@@ -110,15 +161,15 @@ func groupFindings(g strategyGroup) []string {
 	}
 	var out []string
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, %s finished first: %s request%s in %s with %s attempt%s (amplification %s",
-		capitalize(g.where()), first.Name, count(first.Requests), plural(first.Requests), seconds(*first.MakespanSeconds),
-		count(first.Attempts), plural(first.Attempts), optHuman(first.Amplification))
+	fmt.Fprintf(&b, "%s, %s finished first: %s request%s in %s with %s (amplification %s",
+		capitalize(g.where()), first.Name, count(first.Requests), plural(first.Requests), g.took(*first.MakespanSeconds),
+		g.attempts(first.Attempts), optHuman(first.Amplification))
 	if first.Latency != nil {
 		fmt.Fprintf(&b, ", p95 latency %s", seconds(first.Latency.P95))
 	}
 	b.WriteString(")")
 	if !first.complete() {
-		fmt.Fprintf(&b, ", but %s of its requests did not succeed and no strategy completed them all", count(first.Requests-first.Succeeded))
+		fmt.Fprintf(&b, ", but %s and no strategy completed every request", first.notSucceeded())
 	} else if lb := first.MakespanLowerBoundSeconds; lb != nil && *lb > 0 {
 		if r := *first.MakespanSeconds / *lb - 1; r < 0.0005 && r > -0.0005 {
 			fmt.Fprintf(&b, ", at the %s lower bound the limits allow", seconds(*lb))
@@ -136,17 +187,17 @@ func groupFindings(g strategyGroup) []string {
 		}
 	}
 	if slowest != nil {
-		fmt.Fprintf(&b, " The slowest to complete every request, %s, took %s with %s attempts.", slowest.Name, seconds(*slowest.MakespanSeconds), count(slowest.Attempts))
+		fmt.Fprintf(&b, " The slowest to complete every request, %s, took %s with %s.", slowest.Name, g.took(*slowest.MakespanSeconds), g.attempts(slowest.Attempts))
 	}
 	out = append(out, b.String())
 	var incomplete []string
 	for _, st := range g.entries[1:] {
 		if !st.complete() {
-			incomplete = append(incomplete, fmt.Sprintf("%s (%s of %s not succeeded)", st.Name, count(st.Requests-st.Succeeded), count(st.Requests)))
+			incomplete = append(incomplete, st.Name+": "+st.notSucceeded())
 		}
 	}
 	if len(incomplete) > 0 && first.complete() {
-		out = append(out, fmt.Sprintf("Did not complete every request %s: %s.", g.where(), strings.Join(incomplete, ", ")))
+		out = append(out, fmt.Sprintf("Did not complete every request (%s): %s.", g.tag(), strings.Join(incomplete, "; ")))
 	}
 	if len(g.entries) > 1 {
 		fewest := slices.MinFunc(g.entries, func(a, b *Strategy) int {
@@ -156,8 +207,8 @@ func groupFindings(g strategyGroup) []string {
 			return cmp.Or(cmp.Compare(a.RateLimited, b.RateLimited), cmp.Compare(b.Rank, a.Rank))
 		})
 		if most.RateLimited > fewest.RateLimited {
-			out = append(out, fmt.Sprintf("Fewest 429s %s: %s (%s of %s attempts); most: %s (%s of %s).",
-				g.where(), fewest.Name, count(fewest.RateLimited), count(fewest.Attempts), most.Name, count(most.RateLimited), count(most.Attempts)))
+			out = append(out, fmt.Sprintf("Fewest 429s (%s): %s (%s of %s); most: %s (%s of %s).",
+				g.tag(), fewest.Name, count(fewest.RateLimited), g.attempts(fewest.Attempts), most.Name, count(most.RateLimited), count(most.Attempts)))
 		}
 	}
 	return out
@@ -202,6 +253,15 @@ func agreementFinding(s *Summary) string {
 		f += fmt.Sprintf(" and within %s on makespan (worst: %s)", percent(worstM), nameM)
 	}
 	return f + "."
+}
+
+// attemptsNoun names attempts of a mode in prose: live ones were HTTP requests, simulated ones
+// never left the process.
+func attemptsNoun(mode string, n int64) string {
+	if mode == record.ModeSim {
+		return "simulated attempt" + plural(n) + " (virtual time, no HTTP request sent)"
+	}
+	return "live HTTP attempt" + plural(n)
 }
 
 // relDiff is |a − b| / b (0 when both are 0).

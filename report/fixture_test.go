@@ -230,7 +230,12 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 	// The recorder writes an attempt when it completes.
 	slices.SortStableFunc(atts, func(x, y record.Attempt) int { return cmp.Compare(x.EndS(), y.EndS()) })
 	run.DurationS = math.Round(end*1000) / 1000
-	run.Ended = run.Started.Add(time.Duration(end * float64(time.Second)))
+	// Live time is wall-clock time; a simulated run covers its virtual time in a fraction of it.
+	wall := end
+	if f.mode == record.ModeSim {
+		wall = 0.75
+	}
+	run.Ended = run.Started.Add(time.Duration(wall * float64(time.Second)))
 	run.StopReason = "completed"
 	if f.stopFrac > 0 {
 		atts = atts[:int(f.stopFrac*float64(len(atts)))]

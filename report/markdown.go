@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +34,9 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 	if !run.Started.IsZero() {
 		add("Started", run.Started.UTC().Format(time.RFC3339))
 	}
-	add("Duration", seconds(run.DurationS))
+	for _, f := range durationFacts(run) {
+		add(f[0], f[1])
+	}
 	outcome := "complete"
 	if run.Partial {
 		outcome = "**partial**"
@@ -52,15 +55,8 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 	thresholdsMarkdown(&b, s.Thresholds)
 
 	b.WriteString("\n## Totals\n\n")
-	t := s.Totals
-	totals := table{
-		header: []string{"attempts", "ok", "429", "overloaded", "errors", "held back", "dropped", "late", "requests", "input tokens", "output tokens"},
-		right:  []bool{true, true, true, true, true, true, true, true, true, true, true},
-		rows: [][]string{{count(t.Attempts), count(t.OK), count(t.RateLimited), count(t.Overloaded), count(t.Errors),
-			count(t.ClientRejected), count(t.Dropped), count(t.Late), count(t.Requests), count(t.InputTokens), count(t.OutputTokens)}},
-	}
-	totals.markdown(&b)
-	b.WriteString("\n*held back*: attempts a client-side strategy refused to send; *late*: sent by the load generator more than 10 ms behind schedule; *dropped*: scheduled but never sent (both as the engine recorded them in run.json).\n")
+	totalsTable(s.Totals).markdown(&b)
+	b.WriteString("\n" + totalsNote(s.Totals) + "\n")
 
 	for i, tb := range []table{limitsTable(s, true), bindingTable(s), strategiesTable(s, true)} {
 		fmt.Fprintf(&b, "\n## %s\n\n", tb.title)
@@ -86,7 +82,7 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 			}
 		}
 		if i == 2 {
-			b.WriteString("\nLatency is the completion latency of succeeded logical requests, from the request's scheduled time to the end of its final attempt; quantiles are nearest-rank from a log-bucketed histogram (within 0.4%). Amplification is HTTP attempts per logical request; fairness is Jain's index over the clients' goodput.\n")
+			b.WriteString("\n" + strategiesNote(s) + "\n")
 		}
 	}
 
@@ -98,6 +94,9 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 			continue
 		}
 		fmt.Fprintf(&b, "\n![%s](%s)\n", c.Title, c.File)
+		if c.Note != "" {
+			fmt.Fprintf(&b, "\n*%s* %s\n", c.File, c.Note)
+		}
 	}
 	if len(omitted) > 0 {
 		b.WriteString("\n")
@@ -105,7 +104,8 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 	}
 
 	b.WriteString("\n## Recommendations\n\n")
-	bullets(&b, recommendations(run, s, s.Totals.WithHeaders > 0), "None: the run has too little data.")
+	fmt.Fprintf(&b, "**%s**\n\n", s.Recommendation)
+	bullets(&b, recommendations(run, s, s.Totals.WithHeaders > 0), "")
 
 	heading, doc := "Resolved scenario", run.Scenario
 	if len(bytes.TrimSpace(doc)) == 0 || string(bytes.TrimSpace(doc)) == "null" {
@@ -124,6 +124,71 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *Summary, charts []Chart) err
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// totalsTable is the Totals section: one row per mode (live HTTP attempts, simulated ones) and
+// their sum when the run had both.
+func totalsTable(t Totals) table {
+	tb := table{
+		header: []string{"", "attempts", "ok", "429", "overloaded", "errors", "held back", "requests", "input tokens", "output tokens"},
+		right:  []bool{false, true, true, true, true, true, true, true, true, true},
+	}
+	add := func(label string, m ModeTotals) {
+		tb.rows = append(tb.rows, []string{label, count(m.Attempts), count(m.OK), count(m.RateLimited), count(m.Overloaded),
+			count(m.Errors), count(m.ClientRejected), count(m.Requests), count(m.InputTokens), count(m.OutputTokens)})
+	}
+	for _, m := range t.ByMode {
+		label := "live (HTTP)"
+		if m.Mode == record.ModeSim {
+			label = "simulated"
+		}
+		add(label, m)
+	}
+	if len(t.ByMode) != 1 {
+		add("total", ModeTotals{Attempts: t.Attempts, OK: t.OK, RateLimited: t.RateLimited, Overloaded: t.Overloaded,
+			Errors: t.Errors, ClientRejected: t.ClientRejected, Requests: t.Requests, InputTokens: t.InputTokens, OutputTokens: t.OutputTokens})
+	}
+	return tb
+}
+
+// strategiesNote explains the Strategies table's figures and units.
+func strategiesNote(s *Summary) string {
+	note := "Latency is the completion latency of succeeded logical requests, from the request's scheduled time to the end of its final attempt; quantiles are nearest-rank from a log-bucketed histogram (within 0.4%). " +
+		"Amplification is attempts per logical request; goodput is succeeded requests per second of makespan; fairness is Jain's index over the clients' goodput (1 = equal shares). " +
+		"Peak attempts counts the attempts sent in the busiest whole second; peak retries the retries sent in the busiest 100 ms, where synchronized retry waves show."
+	switch live, sim := hasMode(s, record.ModeLive), hasMode(s, record.ModeSim); {
+	case live && sim:
+		note += " Rows in live mode count HTTP attempts and wall-clock seconds; rows in sim mode count simulated attempts and seconds of virtual time."
+	case sim:
+		note += " Every row is simulated: attempts made in virtual time, none sent over the network, and seconds of virtual time."
+	case live:
+		note += " Attempts are HTTP requests; seconds are wall-clock time."
+	}
+	return note
+}
+
+// hasMode reports whether any strategy entry ran in mode.
+func hasMode(s *Summary, mode string) bool {
+	return slices.ContainsFunc(s.Strategies, func(st Strategy) bool { return st.Mode == mode })
+}
+
+// totalsNote explains the Totals table's rows and the load generator's lag.
+func totalsNote(t Totals) string {
+	var parts []string
+	for _, m := range t.ByMode {
+		if m.Mode == record.ModeSim {
+			parts = append(parts, "*simulated*: attempts made in virtual time against the mock's model, nothing sent over the network")
+		} else {
+			parts = append(parts, "*live (HTTP)*: requests sent over the network")
+		}
+	}
+	parts = append(parts, "*held back*: attempts a client-side strategy refused to send")
+	note := capitalize(strings.Join(parts, "; ")) + "."
+	if t.Late > 0 || t.Dropped > 0 || t.LiveAttempts > 0 {
+		note += fmt.Sprintf(" The load generator sent %s attempt%s more than 10 ms behind schedule and never sent %s it had scheduled (from run.json).",
+			count(t.Late), plural(t.Late), count(t.Dropped))
+	}
+	return note
 }
 
 func bullets(b *bytes.Buffer, items []string, empty string) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/ratelab/ratelab/probe/record"
 )
@@ -63,7 +64,9 @@ func recommendations(run *record.Run, s *Summary, hasHeaders bool) []string {
 		target := headroom * rpm
 		out = append(out, fmt.Sprintf("Pace all clients that share this key at about %s requests/min in total (one request every %s): %s of the %s requests/min that the %s limit allows (%s), leaving headroom for other traffic and clock skew.",
 			human(target), seconds(60/target), percent(headroom), human(rpm), dim, source))
-		if lat := s.Totals.MeanOKLatencyS; lat != nil {
+		if lat := liveLatency(s); lat == nil {
+			out = append(out, "No concurrency is recommended: no live response time was measured (simulated responses take the mock's configured latency, not the API's), and workers = rate × response time needs one.")
+		} else {
 			cycle := *lat + run.Workload.ThinkS
 			workers := int64(math.Max(1, math.Ceil(target/60*cycle)))
 			verb := "s sustain"
@@ -80,27 +83,79 @@ func recommendations(run *record.Run, s *Summary, hasHeaders bool) []string {
 	return out
 }
 
-// strategyRecommendation names the strategy to use: in the group with the most clients (live
-// before sim), the fastest entry that completed every request, and a cheaper runner-up when one
-// came within 10% of its makespan with at least 10% fewer attempts.
-func strategyRecommendation(s *Summary) string {
+// headline is the recommendation in one line, for the terminal's last line and report.md:
+// "Use header-pacing; pace all clients sharing the key at about 1,080 requests/min in total."
+func headline(run *record.Run, s *Summary) string {
+	var parts []string
+	if g, ok := chosenGroup(s); ok {
+		if i := bestIndex(g); i >= 0 {
+			parts = append(parts, "use "+g.entries[i].Name)
+		} else {
+			parts = append(parts, "no strategy completed every request (raise the retry limits or lower the load)")
+		}
+	}
+	if rpm, _, _, ok := allowedRate(run, s); ok {
+		parts = append(parts, fmt.Sprintf("pace all clients sharing the key at about %s requests/min in total", human(headroom*rpm)))
+	} else if s.Totals.Attempts > 0 {
+		parts = append(parts, "no limit was known or inferred, so no rate can be recommended (run `ratelab probe --find` first)")
+	}
+	if len(parts) == 0 {
+		return "None: the run has too little data."
+	}
+	h := strings.Join(parts, "; ") + "."
+	if s.Totals.Partial {
+		return "From a partial run (re-run it before relying on this): " + h
+	}
+	return capitalize(h)
+}
+
+// liveLatency is the mean response time of the run's successful live HTTP attempts, nil when
+// none succeeded or none took measurable time.
+func liveLatency(s *Summary) *float64 {
+	for _, m := range s.Totals.ByMode {
+		if m.Mode != record.ModeSim && m.MeanOKLatencyS != nil && *m.MeanOKLatencyS > 0 {
+			return m.MeanOKLatencyS
+		}
+	}
+	return nil
+}
+
+// chosenGroup is the group a strategy is recommended from: the one with the most clients, live
+// before sim at equal counts.
+func chosenGroup(s *Summary) (strategyGroup, bool) {
 	gs := groups(s)
 	if len(gs) == 0 {
-		return ""
+		return strategyGroup{}, false
 	}
-	g := slices.MaxFunc(gs, func(a, b strategyGroup) int {
+	return slices.MaxFunc(gs, func(a, b strategyGroup) int {
 		if a.clients != b.clients {
 			return a.clients - b.clients
 		}
 		return modeOrder(a.mode) - modeOrder(b.mode)
-	})
-	i := slices.IndexFunc(g.entries, func(st *Strategy) bool { return st.complete() && st.MakespanSeconds != nil })
+	}), true
+}
+
+// bestIndex is the index in g.entries of the fastest entry that completed every request, -1
+// when none did.
+func bestIndex(g strategyGroup) int {
+	return slices.IndexFunc(g.entries, func(st *Strategy) bool { return st.complete() && st.MakespanSeconds != nil })
+}
+
+// strategyRecommendation names the strategy to use: in the group with the most clients (live
+// before sim), the fastest entry that completed every request, and a cheaper runner-up when one
+// came within 10% of its makespan with at least 10% fewer attempts.
+func strategyRecommendation(s *Summary) string {
+	g, ok := chosenGroup(s)
+	if !ok {
+		return ""
+	}
+	i := bestIndex(g)
 	if i < 0 {
-		return fmt.Sprintf("No strategy completed every request %s: raise the retry limits or lower the load before choosing one.", g.where())
+		return fmt.Sprintf("No strategy completed every request in %s (%s): raise the retry limits or lower the load before choosing one.", g.in(), whyNot(g))
 	}
 	best := g.entries[i]
-	r := fmt.Sprintf("Use %s: %s it completed all %s requests in %s with %s attempts (amplification %s) and %s 429s.",
-		best.Name, g.where(), count(best.Requests), seconds(*best.MakespanSeconds), count(best.Attempts),
+	r := fmt.Sprintf("Use %s: in %s it completed all %s requests in %s with %s (amplification %s) and %s 429s.",
+		best.Name, g.in(), count(best.Requests), g.took(*best.MakespanSeconds), g.attempts(best.Attempts),
 		optHuman(best.Amplification), count(best.RateLimited))
 	for _, st := range g.entries[i+1:] {
 		if !st.complete() || st.MakespanSeconds == nil {
@@ -113,6 +168,18 @@ func strategyRecommendation(s *Summary) string {
 		}
 	}
 	return r
+}
+
+// whyNot says how many requests each entry of a group that completed none of its requests in
+// full did not finish, and why.
+func whyNot(g strategyGroup) string {
+	parts := make([]string, 0, len(g.entries))
+	for _, st := range g.entries {
+		if n := st.notSucceeded(); n != "" {
+			parts = append(parts, st.Name+": "+n)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // modeOrder prefers live evidence over simulated evidence.

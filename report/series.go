@@ -28,6 +28,15 @@ const (
 
 func newSeries(agg aggKind) *Series { return &Series{Width: 1, agg: agg} }
 
+// newSeriesAt returns a series of one-second bins starting at origin (earlier times fall into
+// bin 0).
+func newSeriesAt(origin float64, agg aggKind) *Series {
+	return &Series{Width: 1, agg: agg, origin: max(0, origin)}
+}
+
+// Origin is the time of bin 0's start.
+func (s *Series) Origin() float64 { return s.origin }
+
 // newSeriesFrom returns a sum series of bins width seconds wide starting at origin, for a fine
 // series that should not spend bins on the part of the run before origin.
 func newSeriesFrom(origin, width float64) *Series {
@@ -122,7 +131,7 @@ func (s *Series) rebin(width float64) *Series {
 	if k <= 1 {
 		return s
 	}
-	out := &Series{Width: s.Width * float64(k), agg: s.agg}
+	out := &Series{Width: s.Width * float64(k), agg: s.agg, origin: s.origin}
 	for i := 0; i < len(s.Bins); i += k {
 		v, set := 0.0, false
 		for j := i; j < min(i+k, len(s.Bins)); j++ {
@@ -132,16 +141,4 @@ func (s *Series) rebin(width float64) *Series {
 		out.Set = append(out.Set, set)
 	}
 	return out
-}
-
-// plotWidth is the common bin width at which the series can be drawn with at most maxBins bins
-// each: the widest series' width times the smallest whole factor that fits.
-func plotWidth(maxBins int, ss ...*Series) float64 {
-	w, span := 1.0, 0.0
-	for _, s := range ss {
-		w = math.Max(w, s.Width)
-		span = math.Max(span, float64(len(s.Bins))*s.Width)
-	}
-	k := math.Max(1, math.Ceil(span/w/float64(maxBins)))
-	return w * k
 }

@@ -31,10 +31,23 @@ func (b *Builder) Summary() *Summary {
 	}
 	s.Totals.Dropped = run.Dropped
 	s.Totals.Late = run.Late
-	s.Totals.DurationS = round(run.DurationS, 3)
+	if w, ok := wallSeconds(run); ok {
+		s.Totals.DurationS = ptr(round(w, 3))
+	}
+	if v, n := virtualSeconds(run); n > 0 {
+		s.Totals.VirtualS = ptr(round(v, 3))
+	}
+	s.Totals.TimelineS = round(run.DurationS, 3)
 	s.Totals.Partial = run.Partial
 	s.Totals.StopReason = run.StopReason
 	s.Totals.ErrorKinds = b.errors.kinds()
+	s.Totals.ByMode = []ModeTotals{}
+	for i, mode := range []string{record.ModeLive, record.ModeSim} {
+		if mt := b.modes[i].totals(mode); mt != nil {
+			s.Totals.ByMode = append(s.Totals.ByMode, *mt)
+		}
+	}
+	s.Totals.LiveAttempts, s.Totals.SimulatedAttempts = b.modes[modeLive].t.Attempts, b.modes[modeSim].t.Attempts
 	if b.okLatencyN > 0 {
 		n := float64(b.okLatencyN)
 		s.Totals.MeanOKLatencyS = ptr(roundSig(b.okLatencySum/n, 4))
@@ -54,6 +67,7 @@ func (b *Builder) Summary() *Summary {
 	rankStrategies(s.Strategies)
 	s.Findings = append(append([]string{}, res.Findings...), b.findings(s)...)
 	s.Partial = run.Partial
+	s.Recommendation = headline(run, s)
 	s.Thresholds = thresholds(run.Thresholds, s)
 	return s
 }
@@ -69,11 +83,18 @@ func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result)
 	}
 	if acc.retries != nil {
 		st.PeakRetriesPerSecond = round(acc.retries.PeakRate(), 3)
+		st.PeakRetriesPer100ms = round(acc.retries.PeakRate()*retryBinWidth, 3)
 	}
 	if st.Params == nil {
 		st.Params = map[string]any{}
 	}
 	st.Unfinished = max(0, acc.requests-acc.succeeded-acc.failed)
+	reasons := acc.reasons.list()
+	if st.Unfinished > 0 {
+		reasons = append(reasons, Reason{unfinishedReason(b.run), st.Unfinished})
+		slices.SortStableFunc(reasons, func(x, y Reason) int { return cmp.Compare(y.Count, x.Count) })
+	}
+	st.FailureReasons = reasons
 	if acc.requests > 0 {
 		st.Amplification = ptr(round(float64(acc.attempts)/float64(acc.requests), 4))
 	}

@@ -36,6 +36,10 @@ type Summary struct {
 	// own, then those drawn from the strategies and totals.
 	Findings []string `json:"findings"`
 
+	// Recommendation is the report's advice in one line: which strategy, at what total rate.
+	// The terminal prints it last.
+	Recommendation string `json:"recommendation"`
+
 	// Thresholds are the scenario's pass/fail thresholds (run.json's thresholds, a scenario's
 	// expect: section) checked against this summary, in scenario.Evaluate's order; absent when
 	// the run had none.
@@ -51,11 +55,17 @@ type Target struct {
 	Simulated bool   `json:"simulated,omitempty"`
 }
 
-// Totals counts the whole run's attempts by outcome. Attempts are HTTP attempts (or virtual
-// ones in the simulator): Attempts = OK + RateLimited + Overloaded + Errors. Attempts a client
-// strategy refused to send are counted in ClientRejected and nowhere else.
+// Totals counts the whole run's attempts by outcome, live HTTP attempts and simulated ones
+// together: Attempts = OK + RateLimited + Overloaded + Errors = LiveAttempts +
+// SimulatedAttempts. ByMode splits them. Attempts a client strategy refused to send are counted
+// in ClientRejected and nowhere else.
 type Totals struct {
-	Attempts    int64 `json:"attempts"`
+	Attempts int64 `json:"attempts"`
+	// LiveAttempts were HTTP requests; SimulatedAttempts were made in virtual time against the
+	// mock's model, and sent nothing over the network.
+	LiveAttempts      int64 `json:"live_attempts"`
+	SimulatedAttempts int64 `json:"simulated_attempts"`
+
 	OK          int64 `json:"ok"`
 	RateLimited int64 `json:"rate_limited"`
 	Overloaded  int64 `json:"overloaded"`
@@ -78,9 +88,37 @@ type Totals struct {
 	// (absent when none did).
 	ErrorKinds []ErrorKind `json:"error_kinds,omitempty"`
 
-	DurationS  float64 `json:"duration_seconds"` // from run.json
-	Partial    bool    `json:"partial,omitempty"`
-	StopReason string  `json:"stop_reason,omitempty"`
+	// ByMode splits the counts into live HTTP attempts and simulated ones, live first; a mode
+	// without a record is left out.
+	ByMode []ModeTotals `json:"by_mode"`
+
+	// DurationS is the run's wall-clock time (run.json's ended − started), null when run.json
+	// records no end time. VirtualS is the virtual time its simulated segments covered (null
+	// when none ran); TimelineS the length of the record times' axis, on which live phases take
+	// wall-clock time and simulated ones virtual time, end to end (run.json's duration_s).
+	DurationS  *float64 `json:"duration_seconds"`
+	VirtualS   *float64 `json:"virtual_seconds"`
+	TimelineS  float64  `json:"timeline_seconds"`
+	Partial    bool     `json:"partial,omitempty"`
+	StopReason string   `json:"stop_reason,omitempty"`
+}
+
+// ModeTotals counts one mode's attempts by outcome: "live" ones are HTTP attempts, "sim" ones
+// simulated attempts (virtual time, no network).
+type ModeTotals struct {
+	Mode           string `json:"mode"`
+	Attempts       int64  `json:"attempts"`
+	OK             int64  `json:"ok"`
+	RateLimited    int64  `json:"rate_limited"`
+	Overloaded     int64  `json:"overloaded"`
+	Errors         int64  `json:"errors"`
+	ClientRejected int64  `json:"client_rejected"`
+	Requests       int64  `json:"requests"`
+	InputTokens    int64  `json:"input_tokens"`
+	OutputTokens   int64  `json:"output_tokens"`
+	// MeanOKLatencyS is the mean response time of the mode's successful attempts (null when
+	// none succeeded): measured for live ones, the mock's configured latency for simulated ones.
+	MeanOKLatencyS *float64 `json:"mean_ok_latency_seconds"`
 }
 
 // Strategy is one strategies[] entry: a backoff strategy run in one mode at one client count.
@@ -91,15 +129,20 @@ type Strategy struct {
 	Params  map[string]any `json:"params"`
 	Rank    int            `json:"rank"` // 1 = shortest makespan among entries of the same mode and client count
 
-	Requests       int64 `json:"requests"`   // logical requests
-	Succeeded      int64 `json:"succeeded"`  // logical requests whose final attempt succeeded
-	Failed         int64 `json:"failed"`     // logical requests given up (final attempt not a success)
-	Unfinished     int64 `json:"unfinished"` // logical requests with no final attempt in the log (interrupted run)
-	Attempts       int64 `json:"attempts"`   // HTTP attempts
-	ClientRejected int64 `json:"client_rejected"`
-	RateLimited    int64 `json:"rate_limited"` // 429 responses
-	Overloaded     int64 `json:"overloaded"`   // 529/503 responses
-	Errors         int64 `json:"errors"`       // other failures, transport errors included
+	Requests   int64 `json:"requests"`   // logical requests
+	Succeeded  int64 `json:"succeeded"`  // logical requests whose final attempt succeeded
+	Failed     int64 `json:"failed"`     // logical requests given up (final attempt not a success)
+	Unfinished int64 `json:"unfinished"` // logical requests with no final attempt in the log (interrupted run)
+	// FailureReasons says why the requests that did not succeed (failed and unfinished) ended,
+	// most frequent first: "gave up after 3 attempts (max-attempts 3)", "gave up at
+	// max-elapsed 15m0s", "unfinished: the run stopped first (interrupted)". Absent when every
+	// request succeeded.
+	FailureReasons []Reason `json:"failure_reasons,omitempty"`
+	Attempts       int64    `json:"attempts"` // HTTP attempts
+	ClientRejected int64    `json:"client_rejected"`
+	RateLimited    int64    `json:"rate_limited"` // 429 responses
+	Overloaded     int64    `json:"overloaded"`   // 529/503 responses
+	Errors         int64    `json:"errors"`       // other failures, transport errors included
 
 	Amplification             *float64 `json:"amplification"`                // attempts per logical request
 	MakespanSeconds           *float64 `json:"makespan_seconds"`             // segment start to last completion
@@ -113,9 +156,11 @@ type Strategy struct {
 	// 100 ms bin, per second: how synchronized a fleet's retries are. Over whole seconds the
 	// fleet's simultaneous start dominates every strategy; at 100 ms exponential backoff's
 	// lock-step retry waves stand out against jitter.
-	PeakRetriesPerSecond float64  `json:"peak_retries_per_second"`
-	MeanInputTokens      *float64 `json:"mean_input_tokens"`  // per successful attempt
-	MeanOutputTokens     *float64 `json:"mean_output_tokens"` // per successful attempt
+	PeakRetriesPerSecond float64 `json:"peak_retries_per_second"`
+	// PeakRetriesPer100ms is the same peak as a count: the most retries sent in one 100 ms bin.
+	PeakRetriesPer100ms float64  `json:"peak_retries_per_100ms"`
+	MeanInputTokens     *float64 `json:"mean_input_tokens"`  // per successful attempt
+	MeanOutputTokens    *float64 `json:"mean_output_tokens"` // per successful attempt
 }
 
 // Latency is a completion-latency distribution in seconds: nearest-rank quantiles from a

@@ -8,6 +8,8 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/ratelab/ratelab/probe/record"
 )
 
 // TerminalWidth is the width the terminal tables are laid out for.
@@ -84,9 +86,9 @@ func strategiesTable(s *Summary, full bool) table {
 	showMode, showClients := variesMode(s), variesClients(s)
 	t := table{title: "Strategies (ranked by makespan)"}
 	if full {
-		t.header = []string{"rank", "strategy", "mode", "clients", "requests", "succeeded", "failed", "unfinished", "attempts",
-			"amplification", "429s", "makespan s", "lower bound s", "goodput/s", "p50 s", "p95 s", "p99 s", "max s",
-			"fairness", "peak attempts/s", "peak retries/s"}
+		t.header = []string{"rank", "strategy", "mode", "clients", "requests", "succeeded", "failed", "unfinished", attemptsHeader(s),
+			"amplification (attempts/request)", "429s", "makespan (s)", "lower bound (s)", "goodput (requests/s)", "p50 (s)", "p95 (s)", "p99 (s)", "max (s)",
+			"fairness (Jain, 0–1)", "peak attempts in 1 s", "peak retries in 100 ms"}
 		t.right = []bool{true, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true}
 	} else {
 		t.header = []string{"#", "strategy"}
@@ -102,7 +104,7 @@ func strategiesTable(s *Summary, full bool) table {
 		if showMode || showClients {
 			t.right = append(t.right, false)
 		}
-		t.header = append(t.header, "ok/req", "attempts", "ampl.", "429s", "makespan", "p95")
+		t.header = append(t.header, "ok/req", attemptsHeader(s), "ampl.", "429s", "makespan", "p95")
 		t.right = append(t.right, true, true, true, true, true, true)
 	}
 	for _, g := range groups(s) {
@@ -120,7 +122,7 @@ func strategiesTable(s *Summary, full bool) table {
 					count(st.Requests), count(st.Succeeded), count(st.Failed), count(st.Unfinished), count(st.Attempts),
 					optHuman(st.Amplification), count(st.RateLimited), optHuman(st.MakespanSeconds),
 					optHuman(st.MakespanLowerBoundSeconds), optHuman(st.GoodputPerSecond), p50, p95, p99, pmax,
-					optHuman(st.Fairness), human(st.PeakAttemptsPerSecond), human(st.PeakRetriesPerSecond)})
+					optHuman(st.Fairness), human(st.PeakAttemptsPerSecond), human(st.PeakRetriesPer100ms)})
 				continue
 			}
 			row := []string{fmt.Sprint(st.Rank), st.Name}
@@ -139,14 +141,31 @@ func strategiesTable(s *Summary, full bool) table {
 			t.rows = append(t.rows, row)
 		}
 		if lb := g.entries[0].MakespanLowerBoundSeconds; lb != nil {
-			t.notes = append(t.notes, fmt.Sprintf("Lower bound %s: %s for %s requests (%s limit).",
-				g.where(), seconds(*lb), count(g.entries[0].Requests), g.entries[0].LowerBoundDimension))
+			t.notes = append(t.notes, fmt.Sprintf("Lower bound (%s): %s for %s requests (%s limit).",
+				g.tag(), g.took(*lb), count(g.entries[0].Succeeded), g.entries[0].LowerBoundDimension))
+		}
+		for _, st := range g.entries {
+			if n := st.notSucceeded(); n != "" {
+				t.notes = append(t.notes, fmt.Sprintf("%s (%s): %s.", st.Name, g.tag(), n))
+			}
 		}
 	}
 	if len(s.Strategies) > 0 && !full {
 		t.notes = append(t.notes, "ampl. = attempts per logical request; p95 = completion latency of succeeded requests from their scheduled time.")
 	}
 	return t
+}
+
+// attemptsHeader names the attempts column by what they were: HTTP requests, simulated
+// attempts, or both (the mode column then tells).
+func attemptsHeader(s *Summary) string {
+	switch live, sim := hasMode(s, record.ModeLive), hasMode(s, record.ModeSim); {
+	case sim && !live:
+		return "sim attempts"
+	case live && !sim:
+		return "HTTP attempts"
+	}
+	return "attempts"
 }
 
 // runLabel is the mode and client count of an entry ("sim ×50").

@@ -67,6 +67,7 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 	if err != nil {
 		return err
 	}
+	r.health.running(eng)
 	wall := time.Now()
 	stopProgress := r.progress(eng, 0)
 
@@ -88,6 +89,7 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 			Requests: p.requests, Think: p.think, Fleet: fleet, Strategy: sp.strategy.label})
 	}
 	stopProgress()
+	r.health.running(nil)
 	closeErr := eng.Close()
 	r.tap.Sync()
 	st := eng.Stats()
@@ -106,18 +108,27 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 
 // rest waits before a live segment against a real API until its budget is replenished: d when
 // given, else the longest reset the last headers stated (the instant the budget is full
-// again), else a minute. An interrupt ends it with probe.ErrInterrupted.
+// again), else a minute. Without d it rests only when the last live segment saw a limit (a
+// rate-limit header or a 429): a budget nobody has seen needs no refill. An interrupt ends it
+// with probe.ErrInterrupted.
 func (r *runState) rest(ctx context.Context, d time.Duration) error {
 	if d == 0 {
-		d = time.Minute
-		if st := r.lastLive; st.Dialect != ratelimit.DialectNone {
-			d = 0
+		st := r.lastLive
+		switch {
+		case st.Dialect != ratelimit.DialectNone:
 			for _, s := range st.Limits {
 				if s.Has(ratelimit.HasReset) {
 					d = max(d, s.Reset)
 				}
 			}
 			d += time.Second // reset instants are rounded to the second
+		case st.RateLimited > 0:
+			d = time.Minute
+		default:
+			if !r.quiet {
+				fmt.Fprintln(r.o.Stderr, "ratelab: no rate limit seen in the last segment (no header, no 429): no rest before the next")
+			}
+			return nil
 		}
 	}
 	if !r.quiet {

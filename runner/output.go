@@ -37,7 +37,7 @@ func (r *runState) open(now time.Time) error {
 		return err
 	}
 	r.tap = newAsyncTap(r.stream.Add)
-	r.out.Tap(r.tap.Add)
+	r.out.Tap(r.observe)
 	return nil
 }
 
@@ -117,6 +117,12 @@ func (r *runState) segments(final bool) []record.Segment {
 // them while attempts flow: call it only after r.tap.Sync.
 func (r *runState) syncSegments(final bool) { r.rec.Segments = r.segments(final) }
 
+// observe is the attempt log's tap: the run's health sees every attempt, then the report.
+func (r *runState) observe(a *record.Attempt) {
+	r.health.observe(a)
+	r.tap.Add(a)
+}
+
 // closeTap stops feeding the report and waits until it has every attempt; it may be called
 // again.
 func (r *runState) closeTap() {
@@ -149,9 +155,13 @@ func (r *runState) finish(runErr error) (*Result, error) {
 	run.Ended = time.Now()
 	run.DurationS = r.offset.Seconds()
 	run.Dropped, run.Late = r.spent.Dropped, r.spent.Late
+	if runErr == nil && !r.interrupted && r.health.all.ok == 0 {
+		// A run in which nothing succeeded measured nothing: it fails, saying why.
+		runErr = &NoSuccessError{Attempts: r.health.all.attempts, Causes: r.health.all.failures(), Stopped: r.stopped}
+	}
 	run.Partial = r.interrupted || runErr != nil || closeErr != nil
 	if runErr != nil {
-		r.stop("failed: " + runErr.Error())
+		r.stopped = "failed: " + runErr.Error()
 	}
 	run.StopReason = r.stopped
 	if run.StopReason == "" {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ratelab/ratelab/probe"
@@ -21,10 +22,10 @@ func (r *runState) printProbePhase(i int, p *probePlan, res probe.PhaseResult, s
 	if p.find {
 		what = "find"
 	}
-	line := fmt.Sprintf("[phase %d/%d] probe %s (%s): %d attempts (%d 429s)", i+1, len(r.phases), what, p.mode,
-		st.Attempts+st.Rejected, st.RateLimited)
+	line := fmt.Sprintf("[phase %d/%d] probe %s (%s): %s (%d 429s)", i+1, len(r.phases), what, p.mode,
+		attemptsOf(p.mode, st.Attempts+st.Rejected), st.RateLimited)
 	if p.mode == record.ModeSim {
-		line += fmt.Sprintf(", %.2f s wall", wall.Seconds())
+		line += fmt.Sprintf(", %.2f s of wall-clock time", wall.Seconds())
 	} else {
 		line += fmt.Sprintf(" in %.1f s", wall.Seconds())
 	}
@@ -46,15 +47,27 @@ func (r *runState) printSegment(j, n int, sp segmentPlan, res probe.PhaseResult,
 	}
 	took := fmt.Sprintf("%.1f s", (res.End - res.Start).Seconds())
 	if sp.mode == record.ModeSim {
-		took += fmt.Sprintf(" virtual in %.2f s", wall.Seconds())
+		took += fmt.Sprintf(" of virtual time in %.2f s of wall-clock time", wall.Seconds())
 	}
-	line := fmt.Sprintf("[%d/%d] %s %s %s: %d/%d requests ok, %d attempts (%d 429s), %s",
+	line := fmt.Sprintf("[%d/%d] %s %s %s: %d/%d requests ok, %s (%d 429s), %s",
 		j+1, n, sp.strategy.label, sp.mode, who, res.Succeeded, res.Requests,
-		st.Attempts+st.Rejected, st.RateLimited, took)
+		attemptsOf(sp.mode, st.Attempts+st.Rejected), st.RateLimited, took)
 	if res.StopReason != "" {
 		line += " — stopped: " + res.StopReason
 	}
 	fmt.Fprintln(r.o.Stderr, line)
+}
+
+// attemptsOf counts attempts of a mode: "105 HTTP attempts", "200 simulated attempts".
+func attemptsOf(mode string, n int64) string {
+	noun := "HTTP attempt"
+	if mode == record.ModeSim {
+		noun = "simulated attempt"
+	}
+	if n != 1 {
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
 }
 
 // warn says loudly on stderr when the load generator fell behind.
@@ -76,10 +89,10 @@ func (r *runState) warn() {
 func (r *runState) printResults(s *report.Summary) error {
 	w := r.o.Stdout
 	if r.ranProbe {
-		if err := printProbeTotals(w, r.probeStats); err != nil {
+		if err := printProbeTotals(w, r.probeStats, r.probeModes()); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\n%d attempts in %s; run described in %s (%s)\n", s.Totals.Attempts+s.Totals.ClientRejected,
+		fmt.Fprintf(w, "\n%s in %s; run described in %s (%s)\n", recordedAttempts(s.Totals),
 			filepath.Join(r.dir, record.AttemptsFile), filepath.Join(r.dir, "run.json"), r.rec.StopReason)
 	}
 	if f := report.KeyFindings(s); len(f) > 0 {
@@ -102,11 +115,52 @@ func (r *runState) printResults(s *report.Summary) error {
 		}
 	}
 	fmt.Fprintf(w, "\nReport: %s\n", filepath.Join(r.dir, report.MarkdownFile))
+	// The advice comes last, where the eye lands when the run ends.
+	fmt.Fprintf(w, "Recommendation: %s\n", s.Recommendation)
 	return nil
 }
 
-// printProbeTotals prints the totals by outcome and the last-seen limit of each dimension.
-func printProbeTotals(w io.Writer, st probe.Stats) error {
+// recordedAttempts counts the attempt log's records by kind: "1,819 attempts (826 HTTP, 993
+// simulated)".
+func recordedAttempts(t report.Totals) string {
+	n := t.Attempts + t.ClientRejected
+	var parts []string
+	if t.LiveAttempts > 0 {
+		parts = append(parts, fmt.Sprintf("%d HTTP", t.LiveAttempts))
+	}
+	if t.SimulatedAttempts > 0 {
+		parts = append(parts, fmt.Sprintf("%d simulated", t.SimulatedAttempts))
+	}
+	if t.ClientRejected > 0 {
+		parts = append(parts, fmt.Sprintf("%d held back by the strategy", t.ClientRejected))
+	}
+	out := fmt.Sprintf("%d attempt records", n)
+	if len(parts) > 0 {
+		out += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return out
+}
+
+// probeModes names the kind of attempts the probe phases made: "HTTP", "simulated", or both.
+func (r *runState) probeModes() string {
+	live, sim := false, false
+	for _, ph := range r.phases {
+		if p := ph.probe; p != nil {
+			live, sim = live || p.mode != record.ModeSim, sim || p.mode == record.ModeSim
+		}
+	}
+	switch {
+	case live && sim:
+		return "HTTP and simulated"
+	case sim:
+		return "simulated"
+	}
+	return "HTTP"
+}
+
+// printProbeTotals prints the totals by outcome (of the probe phases' attempts, which are
+// kinds: HTTP, simulated) and the last-seen limit of each dimension.
+func printProbeTotals(w io.Writer, st probe.Stats, kinds string) error {
 	rows := [][]string{
 		{"2xx", fmt.Sprint(st.OK)},
 		{"429 rate limited", fmt.Sprint(st.RateLimited)},
@@ -122,7 +176,7 @@ func printProbeTotals(w io.Writer, st probe.Stats) error {
 		[]string{"late (> " + record.LateThreshold.String() + ")", fmt.Sprint(st.Late)},
 		[]string{"total sent", fmt.Sprint(st.Attempts)},
 	)
-	if err := report.WriteTable(w, "Probe totals", []string{"outcome", "attempts"}, []bool{false, true}, rows); err != nil {
+	if err := report.WriteTable(w, "Probe totals ("+kinds+" attempts)", []string{"outcome", "attempts"}, []bool{false, true}, rows); err != nil {
 		return err
 	}
 

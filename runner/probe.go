@@ -26,6 +26,7 @@ type phaseRunner interface {
 	Segments() []record.Segment
 	Stats() probe.Stats
 	StopReason() string
+	Stop(reason string)
 	Elapsed() time.Duration
 	Close() error
 }
@@ -123,6 +124,7 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 		r.syncSegments(false)
 	}
 
+	r.health.running(eng)
 	wall := time.Now()
 	stopProgress := r.progress(eng, p.duration)
 	var res probe.PhaseResult
@@ -137,6 +139,7 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 		})
 	}
 	stopProgress()
+	r.health.running(nil)
 	closeErr := eng.Close()
 	r.tap.Sync()
 	st := eng.Stats()
@@ -175,6 +178,10 @@ func (r *runState) discover(ctx context.Context, eng phaseRunner, budget probe.B
 		MaxRequests: budget.MaxRequests,
 		Run:         r.rec,
 	})
+	if ctx.Err() != nil {
+		// Interrupted, in a burst or in one of the waits between them.
+		rep.StopReason, err = "interrupted", probe.ErrInterrupted
+	}
 	if rep.StopReason != "" {
 		r.tap.Sync()
 		r.rec.Notes = append(r.rec.Notes, fmt.Sprintf("find: %d attempts, %d refused (429); %s", rep.Attempts, rep.RateLimited, rep.StopReason))

@@ -118,7 +118,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	}
 	r := &runState{s: s, o: o, phases: phases, tg: tg, quiet: s.Output.Quiet,
 		budget: probe.Budget{MaxRequests: s.Budget.MaxRequests, MaxDuration: s.Budget.MaxDuration.Std(), Tokens: s.Budget.BudgetTokens}}
-	if err := r.confirm(); err != nil {
+	if err := r.confirm(ctx); err != nil {
 		return nil, err
 	}
 	if ctx.Err() != nil {
@@ -167,6 +167,7 @@ type runState struct {
 	interrupted bool
 	keys        int              // fresh embedded-mock accounts handed out so far
 	simMock     *mockserver.Mock // the account model simulated probe phases share
+	health      health           // outcomes so far; stops a run whose target is down
 }
 
 // execute runs the phases in order until they end, the budget is spent or the run is
@@ -264,20 +265,23 @@ func (r *runState) runReason(reason string) string {
 	return reason
 }
 
-// phaseError turns a phase's outcome into the run's: an interrupt marks the run, a stop reason
-// is kept, anything else fails the run naming the phase.
+// phaseError turns a phase's outcome into the run's: an interrupt marks the run; a failure,
+// or a target found down, fails the run naming the phase; a stop reason is kept.
 func (r *runState) phaseError(what string, stopReason string, phaseErr, closeErr error) error {
-	if stopReason != "" {
-		r.stop(r.runReason(stopReason))
-	}
 	switch {
-	case errors.Is(phaseErr, probe.ErrInterrupted):
+	case errors.Is(phaseErr, probe.ErrInterrupted), errors.Is(phaseErr, context.Canceled):
 		r.interrupt()
 		return nil
 	case phaseErr != nil:
 		return fmt.Errorf("%s: %w", what, phaseErr)
 	case closeErr != nil:
 		return fmt.Errorf("%s: %w", what, closeErr)
+	}
+	if err := r.health.targetDown(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if stopReason != "" {
+		r.stop(r.runReason(stopReason))
 	}
 	return nil
 }

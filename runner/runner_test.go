@@ -120,9 +120,14 @@ func TestMixedRun(t *testing.T) {
 	assert.Contains(t, o.stdout, "Key findings:")
 	assert.Contains(t, o.stdout, "Simulation vs live")
 	assert.Contains(t, o.stdout, "Report: "+filepath.Join(dir, report.MarkdownFile))
-	assert.Contains(t, o.stderr, "[phase 1/3] probe constant (live): 10 attempts")
+	assert.Contains(t, o.stderr, "[phase 1/3] probe constant (live): 10 HTTP attempts")
 	assert.Contains(t, o.stderr, "[phase 2/3] probe find (sim)")
 	assert.Contains(t, o.stderr, "[4/4] client-limiter sim ×4")
+	assert.Regexp(t, `\[2/4\] retry-after sim ×4: \d+/\d+ requests ok, \d+ simulated attempts \(\d+ 429s\), [\d.]+ s of virtual time in`, o.stderr)
+	// The recommendation is the terminal's last line (issue 13, item 15).
+	lines := strings.Split(strings.TrimSpace(o.stdout), "\n")
+	assert.Equal(t, "Recommendation: "+sum.Recommendation, lines[len(lines)-1])
+	assert.Regexp(t, `^Use [a-z-]+; pace all clients sharing the key at about [\d,.]+ requests/min in total\.$`, sum.Recommendation)
 	assertNoSecret(t, dir, o.stdout, o.stderr)
 }
 
@@ -283,7 +288,7 @@ func TestRemoteNeedsConfirmation(t *testing.T) {
 	phases, err := planPhases(s)
 	require.NoError(t, err)
 	r := &runState{s: s, phases: phases, tg: tg}
-	require.NoError(t, r.confirm())
+	require.NoError(t, r.confirm(context.Background()))
 	assert.Equal(t, int64(probe.RemoteFreeRequests), r.budget.Unconfirmed, "5 requests go unconfirmed, capped at 20")
 }
 

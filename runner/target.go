@@ -175,8 +175,11 @@ func (tg *target) stopMock() {
 
 // confirm asks before real traffic goes to a non-loopback host: a run that may send more than
 // probe.RemoteFreeRequests requests must be confirmed on a terminal (or by --yes); a smaller
-// one is capped at that many unconfirmed requests.
-func (r *runState) confirm() error {
+// one is capped at that many unconfirmed requests. An interrupt while the question waits for
+// its answer returns ErrInterrupted; the read itself cannot be cancelled and is left behind
+// (the process is about to exit). Stderr must be safe for concurrent use, as for the progress
+// line.
+func (r *runState) confirm(ctx context.Context) error {
 	if !r.tg.remote() || !r.anyLive() || r.s.Yes {
 		return nil
 	}
@@ -185,8 +188,16 @@ func (r *runState) confirm() error {
 		r.budget.Unconfirmed = probe.RemoteFreeRequests
 		return nil
 	}
-	if err := probe.Confirm(r.o.Stdin, r.o.Stderr, r.o.StdinTTY, host, most); err != nil {
-		return &ConfigError{Msg: err.Error()}
+	answer := make(chan error, 1)
+	go func() { answer <- probe.Confirm(r.o.Stdin, r.o.Stderr, r.o.StdinTTY, host, most) }()
+	select {
+	case err := <-answer:
+		if err != nil {
+			return &ConfigError{Msg: err.Error()}
+		}
+		return nil
+	case <-ctx.Done():
+		fmt.Fprintln(r.o.Stderr) // end the question's line
+		return ErrInterrupted
 	}
-	return nil
 }

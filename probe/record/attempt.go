@@ -40,15 +40,21 @@ type Attempt struct {
 	LatencyMs  float64 // send to end of response body
 	Status     int     // HTTP status, 0 on transport error
 	Error      string  // transport or decoding error, "" when none
+	// ContentType is the media type of a failed response's body (status neither 2xx nor 429),
+	// without parameters: "text/html" from a proxy's error page tells it from the API's JSON.
+	ContentType string
 
 	InputTokens  int64 // usage reported by the server (0 when unknown)
 	OutputTokens int64
 	MaxTokens    int64 // the request's max_tokens, 0 when not applicable
 
-	RetryAfterS    float64 // retry-after the client read, valid when HasRetryAfter
-	HasRetryAfter  bool
-	ShouldRetry    int8    // x-should-retry: +1, -1, 0 absent
-	Final          bool    // no further attempt followed for this logical request
+	RetryAfterS   float64 // retry-after the client read, valid when HasRetryAfter
+	HasRetryAfter bool
+	ShouldRetry   int8 // x-should-retry: +1, -1, 0 absent
+	Final         bool // no further attempt followed for this logical request
+	// GaveUp says why the logical request ended without success, on its final attempt ("" when
+	// it succeeded): the strategy's or the engine's reason, e.g. "max attempts 3 reached".
+	GaveUp         string
 	ServerDateS    float64 // Unix seconds of the Date header, valid when HasServerDate
 	HasServerDate  bool
 	Dialect        ratelimit.Dialect
@@ -137,6 +143,10 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 		buf = append(buf, `,"error":`...)
 		buf = appendString(buf, a.Error)
 	}
+	if a.ContentType != "" {
+		buf = append(buf, `,"content_type":`...)
+		buf = appendString(buf, a.ContentType)
+	}
 	buf = append(buf, `,"input_tokens":`...)
 	buf = strconv.AppendInt(buf, a.InputTokens, 10)
 	buf = append(buf, `,"output_tokens":`...)
@@ -157,6 +167,10 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 	}
 	if a.Final {
 		buf = append(buf, `,"final":true`...)
+	}
+	if a.GaveUp != "" {
+		buf = append(buf, `,"gave_up":`...)
+		buf = appendString(buf, a.GaveUp)
 	}
 	if a.ClientRejected {
 		buf = append(buf, `,"client_rejected":true`...)
@@ -250,12 +264,14 @@ type attemptJSON struct {
 	LatencyMs      float64              `json:"latency_ms"`
 	Status         int                  `json:"status"`
 	Error          string               `json:"error"`
+	ContentType    string               `json:"content_type"`
 	InputTokens    int64                `json:"input_tokens"`
 	OutputTokens   int64                `json:"output_tokens"`
 	MaxTokens      int64                `json:"max_tokens"`
 	RetryAfterS    *float64             `json:"retry_after_s"`
 	ShouldRetry    *bool                `json:"should_retry"`
 	Final          bool                 `json:"final"`
+	GaveUp         string               `json:"gave_up"`
 	ClientRejected bool                 `json:"client_rejected"`
 	Limits         map[string]limitJSON `json:"limits"`
 	ServerDateS    *float64             `json:"server_date_s"`
@@ -273,8 +289,9 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 		Run: j.Run, Mode: j.Mode, Strategy: j.Strategy, Phase: j.Phase, Fleet: j.Fleet,
 		Client: j.Client, Request: j.Request, Attempt: j.Attempt,
 		ScheduledS: j.ScheduledS, SentS: j.SentS, LatencyMs: j.LatencyMs, Status: j.Status, Error: j.Error,
+		ContentType: j.ContentType,
 		InputTokens: j.InputTokens, OutputTokens: j.OutputTokens, MaxTokens: j.MaxTokens,
-		Final: j.Final, ClientRejected: j.ClientRejected, MalformedHdrs: j.Malformed,
+		Final: j.Final, GaveUp: j.GaveUp, ClientRejected: j.ClientRejected, MalformedHdrs: j.Malformed,
 	}
 	if j.RetryAfterS != nil {
 		a.RetryAfterS, a.HasRetryAfter = *j.RetryAfterS, true

@@ -49,11 +49,14 @@ const (
 	kLimits
 	kServerDate
 	kMalformed
+	kContentType
+	kGaveUp
 )
 
 var attemptKeys = []string{"run", "mode", "strategy", "phase", "fleet", "client", "request", "attempt",
 	"scheduled_s", "sent_s", "latency_ms", "status", "error", "input_tokens", "output_tokens", "max_tokens",
-	"retry_after_s", "should_retry", "final", "client_rejected", "limits", "server_date_s", "malformed_headers"}
+	"retry_after_s", "should_retry", "final", "client_rejected", "limits", "server_date_s", "malformed_headers",
+	"content_type", "gave_up"}
 
 var limitKeys = []string{"limit", "remaining", "reset_s", "reset_kind", "window_s", "dialect"}
 
@@ -374,6 +377,10 @@ func decodeFast(a *Attempt, data []byte) bool {
 				bit, ok = kPhase, s.strField(&a.Phase)
 			case "error":
 				bit, ok = kError, s.strField(&a.Error)
+			case "content_type":
+				bit, ok = kContentType, s.strField(&a.ContentType)
+			case "gave_up":
+				bit, ok = kGaveUp, s.strField(&a.GaveUp)
 			case "fleet":
 				bit, ok = kFleet, s.intField(&a.Fleet)
 			case "client":

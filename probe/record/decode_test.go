@@ -24,8 +24,10 @@ func randomAttempt(rng *rand.Rand) Attempt {
 		ScheduledS: rng.Float64() * 3600, SentS: rng.Float64() * 3600, LatencyMs: rng.Float64() * 5000,
 		Status:      []int{200, 201, 429, 500, 503, 529, 0}[rng.IntN(7)],
 		Error:       pick("", "", "", "dial tcp 127.0.0.1:1: connect: connection refused", `quote " and \ and <tag> & newline`+"\n"),
+		ContentType: pick("", "", "text/html", "application/json"),
 		InputTokens: rng.Int64N(100000), OutputTokens: rng.Int64N(10000), MaxTokens: rng.Int64N(3) * 1024,
 		ShouldRetry: int8(rng.IntN(3) - 1), Final: rng.IntN(2) == 0, ClientRejected: rng.IntN(10) == 0,
+		GaveUp:        pick("", "", "max attempts 3 reached (last status 429)", "status 400 is not retryable"),
 		MalformedHdrs: rng.IntN(2), Dialect: ratelimit.Dialect(rng.IntN(6)),
 	}
 	if rng.IntN(2) == 0 {

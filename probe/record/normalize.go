@@ -17,6 +17,7 @@ import (
 func (a *Attempt) Normalize() {
 	a.Run, a.Mode, a.Strategy = validUTF8(a.Run), validUTF8(a.Mode), validUTF8(a.Strategy)
 	a.Phase, a.Error = validUTF8(a.Phase), validUTF8(a.Error)
+	a.ContentType, a.GaveUp = validUTF8(a.ContentType), validUTF8(a.GaveUp)
 	a.ScheduledS = roundFloat(a.ScheduledS, 6)
 	a.SentS = roundFloat(a.SentS, 6)
 	a.LatencyMs = roundFloat(a.LatencyMs, 3)

@@ -358,6 +358,9 @@ func (ph *phase) done(i int32) {
 		a.Error = "timeout after " + r.timeout.String()
 	} else {
 		a.Status = j.reply.Status
+		if a.Status != 429 && (a.Status < 200 || a.Status >= 300) {
+			a.ContentType = "application/json" // what the mock's HTTP server answers every error with
+		}
 		r.view.see(&j.snap, &response{reply: &j.reply, endpoint: r.endpoint, arrival: sent, received: now})
 		a.SetLimits(&j.snap)
 		if r.llm && a.Status >= 200 && a.Status < 300 {
@@ -370,7 +373,7 @@ func (ph *phase) done(i int32) {
 		Started: j.flow.Scheduled(), Sent: sent, Latency: now.Sub(sent),
 	}
 	j.step = j.flow.Done(now, o)
-	a.Final = j.step.Kind == probe.StepDone
+	ph.final(a, j)
 	ph.record(a)
 	ph.drive(i)
 }
@@ -390,8 +393,17 @@ func (ph *phase) reject(i int32) {
 		Started: j.flow.Scheduled(), Sent: now,
 	}
 	j.step = j.flow.Done(now, o)
-	a.Final = j.step.Kind == probe.StepDone
+	ph.final(a, j)
 	ph.record(a)
+}
+
+// final marks a as its logical request's last attempt when the Flow is done, with the reason
+// when it gave up.
+func (ph *phase) final(a *record.Attempt, j *job) {
+	a.Final = j.step.Kind == probe.StepDone
+	if a.Final && !j.flow.Succeeded() {
+		a.GaveUp = j.flow.Reason()
+	}
 }
 
 // fill sets the fields every record of job j's current attempt shares.

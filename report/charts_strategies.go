@@ -1,0 +1,505 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/ratelab/ratelab/probe/record"
+)
+
+// rateXYs turns a count series into per-second rates at each bin's start, shifted by origin;
+// a final point closes the last bin so a PostStep line draws it whole.
+func rateXYs(s *Series, origin float64) plotter.XYs {
+	pts := make(plotter.XYs, 0, len(s.Bins)+1)
+	for i, v := range s.Bins {
+		pts = append(pts, plotter.XY{X: s.origin + float64(i)*s.Width - origin, Y: v / s.Width})
+	}
+	if n := len(s.Bins); n > 0 {
+		pts = append(pts, plotter.XY{X: s.origin + float64(n)*s.Width - origin, Y: s.Bins[n-1] / s.Width})
+	}
+	return pts
+}
+
+// strategiesChart: attempts per second over time per strategy entry, small multiples sharing
+// both axes, time counted from each entry's segment start; a panel whose requests did not all
+// succeed says how many and why in its title.
+func (b *Builder) strategiesChart(s *Summary, pal palette) Chart {
+	c := Chart{File: "strategies.png", Title: "Attempts per second over time, one panel per strategy"}
+	if len(s.Strategies) == 0 {
+		c.Omitted = "no strategies were compared in this run"
+		return c
+	}
+	showMode, showClients := variesMode(s), variesClients(s)
+	var limits []limitLine // the inferred effective request limit, for reference
+	for _, l := range requestLimits(s) {
+		if l.col == colEffective {
+			limits = append(limits, l)
+		}
+	}
+	c.draw = func(dc draw.Canvas) error {
+		var plots []*plot.Plot
+		xMax, yMax := 1.0, 1.0
+		// One bin width for every panel (shared axes): at most maxPlotBins/2 bins over the longest segment.
+		width, span := 1.0, 0.0
+		for _, acc := range b.strategies {
+			start, _ := acc.start()
+			width, span = math.Max(width, acc.perSec.Width), math.Max(span, acc.lastEnd-start)
+		}
+		width *= math.Max(1, math.Ceil(span/width/(maxPlotBins/2)))
+		yLabel := "attempts/s"
+		if width > 1 {
+			yLabel = fmt.Sprintf("attempts/s (%s bins)", seconds(width))
+		}
+		xLabel := "s since the segment started"
+		if hasMode(s, record.ModeSim) {
+			xLabel += " (virtual when simulated)"
+		}
+		for _, g := range pal.groups {
+			for _, st := range g.entries {
+				acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
+				start, _ := acc.start()
+				pts := rateXYs(acc.perSec.rebin(width), start)
+				title := st.Label(showMode, showClients)
+				if r := st.shortReason(); r != "" {
+					title += " — " + r
+				}
+				p := newPlot(title, xLabel, yLabel)
+				p.Title.TextStyle.Font.Size = vg.Points(10)
+				p.X.Label.TextStyle.Font.Size = vg.Points(9)
+				p.Y.Label.TextStyle.Font.Size = vg.Points(9)
+				p.Add(plotter.NewGrid())
+				for _, lim := range limits {
+					l, err := lineOf(plotter.XYs{{X: 0, Y: lim.perSecond}, {X: span * 1.5, Y: lim.perSecond}}, lim.col, 1.2, lim.dashes)
+					if err != nil {
+						return err
+					}
+					p.Add(l)
+					yMax = math.Max(yMax, lim.perSecond)
+				}
+				if len(pts) > 0 {
+					l, err := lineOf(pts, pal.color(st.Name), 1.5, nil)
+					if err != nil {
+						return err
+					}
+					l.StepStyle = plotter.PostStep
+					p.Add(l)
+					for _, pt := range pts {
+						xMax, yMax = math.Max(xMax, pt.X), math.Max(yMax, pt.Y)
+					}
+				}
+				plots = append(plots, p)
+			}
+		}
+		cols := 1
+		switch {
+		case len(plots) > 8:
+			cols = 3
+		case len(plots) > 4:
+			cols = 2
+		}
+		rows := (len(plots) + cols - 1) / cols
+		for i, p := range plots {
+			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, xMax, 0, yMax*1.05
+			if rows > 2 {
+				p.Y.Tick.Marker = niceTicks{n: 2}
+			}
+			// Shared axes: the axis labels once, at the bottom row and the left column.
+			if i/cols != rows-1 && i+cols < len(plots) {
+				p.X.Label.Text = ""
+			}
+			if i%cols != 0 {
+				p.Y.Label.Text = ""
+			}
+		}
+		title := "Attempts per second over time, per strategy (shared axes)"
+		if len(limits) > 0 {
+			title += fmt.Sprintf("; dash-dot: the effective limit, %s requests/s", human(limits[0].perSecond))
+		}
+		return drawTiles(dc, title, plots, cols)
+	}
+	return c
+}
+
+// latencyChart: the completion-latency CDF of each strategy entry on a logarithmic time axis,
+// as a share of all the entry's requests, so an entry that gave up on some tops out below 1.
+func (b *Builder) latencyChart(s *Summary, pal palette) Chart {
+	c := Chart{File: "latency.png", Title: "Completion latency (CDF) per strategy"}
+	if len(s.Strategies) == 0 {
+		c.Omitted = "no strategies were compared in this run"
+		return c
+	}
+	if !slices.ContainsFunc(s.Strategies, func(st Strategy) bool { return st.Latency != nil }) {
+		c.Omitted = "no logical request of a compared strategy succeeded"
+		return c
+	}
+	showMode, showClients := variesMode(s), variesClients(s)
+	c.draw = func(dc draw.Canvas) error {
+		p := newPlot("Completion latency of requests, from their scheduled time", "latency (s, log scale)", "share of the strategy's requests completed")
+		p.Add(plotter.NewGrid())
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = logTicks{}
+		legend := newLegendColumn()
+		// A log axis has no 0: latencies of 0 (simulated requests answered at once) and the
+		// fastest under a hundredth of the smallest non-zero one are drawn at its left edge.
+		floor := math.Inf(1)
+		for _, acc := range b.strategies {
+			for _, q := range acc.latency.CDF() {
+				if q.Seconds > 0 {
+					floor = math.Min(floor, q.Seconds)
+					break
+				}
+			}
+		}
+		if math.IsInf(floor, 1) {
+			floor = 1e-3
+		}
+		floor = math.Max(floor/2, 1e-6)
+		xMin, xMax := math.Inf(1), 0.0
+		incomplete := false
+		for _, g := range pal.groups {
+			for _, st := range g.entries {
+				acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
+				cdf := acc.latency.CDF()
+				if len(cdf) == 0 {
+					continue
+				}
+				share := float64(st.Succeeded) / float64(max(1, st.Requests))
+				pts := make(plotter.XYs, 0, len(cdf)+1)
+				pts = append(pts, plotter.XY{X: math.Max(cdf[0].Seconds, floor), Y: 0})
+				for _, q := range cdf {
+					pts = append(pts, plotter.XY{X: math.Max(q.Seconds, floor), Y: q.Fraction * share})
+				}
+				xMin, xMax = math.Min(xMin, pts[0].X), math.Max(xMax, pts[len(pts)-1].X)
+				if cdf[0].Seconds < floor {
+					p.X.Label.Text = fmt.Sprintf("latency (s, log scale; under %s s, 0 included, drawn at the left edge)", human(floor))
+				}
+				l, err := lineOf(pts, pal.color(st.Name), 2, pal.dashes(st))
+				if err != nil {
+					return err
+				}
+				l.StepStyle = plotter.PreStep
+				p.Add(l)
+				name := st.Label(showMode, showClients)
+				if n := st.Requests - st.Succeeded; n > 0 {
+					name += fmt.Sprintf(" (%s/%s failed)", compact(n), compact(st.Requests))
+					incomplete = true
+				}
+				legend.add(name, l)
+			}
+		}
+		if incomplete {
+			legend.note("A curve ending below 1 stops short by the share of requests that never succeeded; the Strategies table says why.")
+		}
+		p.Y.Min, p.Y.Max = 0, 1.02
+		p.X.Min, p.X.Max = xMin/1.2, xMax*1.1
+		p.Draw(margin(legend.split(dc)))
+		return nil
+	}
+	return c
+}
+
+// rankingChart: per group of comparable entries (mode and client count), the makespan of each
+// strategy as a bar, best first, against the lower bound the limits allow, with its attempts
+// written beside it; an entry that did not complete every request is hatched and says why.
+func rankingChart(s *Summary, pal palette) Chart {
+	c := Chart{File: "ranking.png", Title: "Makespan per strategy against the lower bound, with attempts"}
+	if !slices.ContainsFunc(s.Strategies, func(st Strategy) bool { return st.MakespanSeconds != nil }) {
+		c.Omitted = "no strategies were compared in this run"
+		if len(s.Strategies) > 0 {
+			c.Omitted = "no strategy completed a request"
+		}
+		return c
+	}
+	gs := pal.groups
+	const maxPanels = 6
+	if len(gs) > maxPanels {
+		c.Note = fmt.Sprintf("Only the first %d of %d groups (mode × client count) are drawn; the Strategies table has them all.", maxPanels, len(gs))
+		gs = gs[:maxPanels]
+	}
+	c.draw = func(dc draw.Canvas) error {
+		var plots []*plot.Plot
+		for _, g := range gs {
+			p := newPlot(capitalize(g.tag()), "makespan: "+makespanWords(g.mode), "")
+			p.Title.TextStyle.Font.Size = vg.Points(11)
+			hb := &hbarPlotter{}
+			var names []string
+			xMax := 0.0
+			// Best (rank 1) at the top: gonum counts rows from the bottom.
+			for i := len(g.entries) - 1; i >= 0; i-- {
+				st := g.entries[i]
+				names = append(names, st.Name)
+				text := g.attempts(st.Attempts)
+				if r := st.shortReason(); r != "" {
+					text += "; " + r
+				}
+				bar := hbar{value: valueOr(st.MakespanSeconds, 0), col: pal.color(st.Name), incomplete: !st.complete(), text: text, bound: -1}
+				if lb := st.MakespanLowerBoundSeconds; lb != nil {
+					bar.bound = *lb
+				}
+				hb.bars = append(hb.bars, bar)
+				xMax = math.Max(xMax, math.Max(bar.value, bar.bound))
+			}
+			p.Add(plotter.NewGrid())
+			p.Add(hb)
+			p.NominalY(names...)
+			p.X.Min, p.X.Max = 0, xMax*1.6 // room for the text beside the bars
+			p.Y.Min, p.Y.Max = -0.6, float64(len(names))-0.4
+			plots = append(plots, p)
+		}
+		legend := newLegendColumn()
+		bound, _ := lineOf(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}}, colBound, 2.5, nil)
+		legend.add("lower bound from the limits", bound)
+		legend.note("Best first within each panel.")
+		legend.note("Hatched bar: some requests did not succeed (reason beside it); it ranks after those that completed every request.")
+		cols := 1
+		if len(plots) > 3 {
+			cols = 2
+		}
+		return drawGrid(legend.split(drawTitle(dc, "Makespan per strategy (bars) against the lower bound (black), attempts beside")), plots, cols)
+	}
+	return c
+}
+
+// makespanWords is the unit of a group's makespan.
+func makespanWords(mode string) string {
+	if mode == record.ModeSim {
+		return "seconds of virtual time"
+	}
+	return "seconds"
+}
+
+// hbar is one horizontal bar of the ranking chart.
+type hbar struct {
+	value      float64
+	bound      float64 // lower bound, < 0 when unknown
+	col        color.RGBA
+	incomplete bool
+	text       string
+}
+
+// hbarPlotter draws horizontal bars at y = 0, 1, …, each with its lower bound as a black tick
+// and its text after the bar.
+type hbarPlotter struct{ bars []hbar }
+
+// Plot implements plot.Plotter.
+func (hp *hbarPlotter) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	half := (trY(1) - trY(0)) * 0.32
+	sty := p.Title.TextStyle
+	sty.Font.Size = vg.Points(8.5)
+	sty.Color = colText
+	sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
+	for i, b := range hp.bars {
+		y := trY(float64(i))
+		x0, x1 := trX(0), trX(b.value)
+		rect := []vg.Point{{X: x0, Y: y - half}, {X: x1, Y: y - half}, {X: x1, Y: y + half}, {X: x0, Y: y + half}}
+		if b.incomplete {
+			c.FillPolygon(tint(b.col, 0.35), rect)
+			hatch := draw.LineStyle{Color: b.col, Width: vg.Points(1.2)}
+			for x := x0 - 2*half; x < x1; x += vg.Points(6) {
+				lo, hi := max(x, x0), min(x+2*half, x1)
+				if hi > lo {
+					c.StrokeLine2(hatch, lo, y-half+(lo-x), hi, y-half+(hi-x))
+				}
+			}
+			c.StrokeLines(draw.LineStyle{Color: b.col, Width: vg.Points(1)}, append(rect, rect[0]))
+		} else {
+			c.FillPolygon(b.col, rect)
+		}
+		end := x1
+		if b.bound >= 0 {
+			xb := trX(b.bound)
+			c.StrokeLine2(draw.LineStyle{Color: colBound, Width: vg.Points(2.5)}, xb, y-half*1.35, xb, y+half*1.35)
+			end = max(end, xb)
+		}
+		c.FillText(sty, vg.Point{X: end + vg.Points(4), Y: y}, b.text)
+	}
+}
+
+// sweepChart: attempts and makespan against client count, one line per strategy and mode, the
+// lower bound on makespan, incomplete entries marked; logarithmic axes when a range spans more
+// than 10×, ticks at the client counts swept.
+func sweepChart(s *Summary, pal palette) Chart {
+	c := Chart{File: "sweep.png", Title: "Attempts and makespan against client count"}
+	var counts []float64
+	for _, st := range s.Strategies {
+		if !slices.Contains(counts, float64(st.Clients)) {
+			counts = append(counts, float64(st.Clients))
+		}
+	}
+	slices.Sort(counts)
+	if len(counts) < 2 {
+		c.Omitted = "no sweep ran"
+		if len(counts) == 1 {
+			c.Omitted = fmt.Sprintf("no sweep ran (one client count: %s)", count(int64(counts[0])))
+		}
+		return c
+	}
+	type line struct {
+		name, mode   string
+		att, mk, bad plotter.XYs // bad: makespan points of incomplete entries
+		badAtt       plotter.XYs
+	}
+	var lines []*line
+	bounds := map[string]plotter.XYs{} // per mode: the lower bound at each client count
+	for _, g := range pal.groups {
+		lb := -1.0
+		for _, st := range g.entries {
+			i := slices.IndexFunc(lines, func(l *line) bool { return l.name == st.Name && l.mode == st.Mode })
+			if i < 0 {
+				lines = append(lines, &line{name: st.Name, mode: st.Mode})
+				i = len(lines) - 1
+			}
+			l := lines[i]
+			x := float64(st.Clients)
+			l.att = append(l.att, plotter.XY{X: x, Y: float64(st.Attempts)})
+			if !st.complete() {
+				l.badAtt = append(l.badAtt, plotter.XY{X: x, Y: float64(st.Attempts)})
+			}
+			if st.MakespanSeconds != nil {
+				l.mk = append(l.mk, plotter.XY{X: x, Y: *st.MakespanSeconds})
+				if !st.complete() {
+					l.bad = append(l.bad, plotter.XY{X: x, Y: *st.MakespanSeconds})
+				}
+			}
+			if st.complete() && st.MakespanLowerBoundSeconds != nil {
+				lb = math.Max(lb, *st.MakespanLowerBoundSeconds)
+			}
+		}
+		if lb > 0 {
+			bounds[g.mode] = append(bounds[g.mode], plotter.XY{X: float64(g.clients), Y: lb})
+		}
+	}
+	showMode := variesMode(s)
+	modes := []string{}
+	for _, l := range lines {
+		if !slices.Contains(modes, l.mode) {
+			modes = append(modes, l.mode)
+		}
+	}
+	c.draw = func(dc draw.Canvas) error {
+		attLabel := "attempts"
+		switch {
+		case hasMode(s, record.ModeSim) && hasMode(s, record.ModeLive):
+			attLabel = "attempts (HTTP or simulated)"
+		case hasMode(s, record.ModeSim):
+			attLabel = "simulated attempts"
+		default:
+			attLabel = "HTTP attempts"
+		}
+		mkLabel := "makespan (s)"
+		if hasMode(s, record.ModeSim) {
+			mkLabel = "makespan (s, virtual when sim)"
+		}
+		att := newPlot("Attempts vs clients", "clients", attLabel)
+		mk := newPlot("Makespan vs clients", "clients", mkLabel)
+		legend := newLegendColumn()
+		var attLo, attHi, mkLo, mkHi = math.Inf(1), 0.0, math.Inf(1), 0.0
+		for _, l := range lines {
+			name := l.name
+			if showMode {
+				name += " (" + l.mode + ")"
+			}
+			dashes := dashPatterns[slices.Index(modes, l.mode)%len(dashPatterns)]
+			for _, panel := range []struct {
+				p   *plot.Plot
+				pts plotter.XYs
+			}{{att, l.att}, {mk, l.mk}} {
+				if len(panel.pts) == 0 {
+					continue
+				}
+				slices.SortFunc(panel.pts, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
+				ln, pts, err := plotter.NewLinePoints(panel.pts)
+				if err != nil {
+					return err
+				}
+				ln.LineStyle.Color, ln.LineStyle.Width, ln.LineStyle.Dashes = pal.color(l.name), vg.Points(2), dashes
+				pts.Color, pts.Shape, pts.Radius = pal.color(l.name), draw.CircleGlyph{}, vg.Points(3)
+				panel.p.Add(ln, pts)
+				if panel.p == att {
+					legend.add(name, ln, pts)
+				}
+				for _, pt := range panel.pts {
+					if panel.p == att {
+						attLo, attHi = math.Min(attLo, pt.Y), math.Max(attHi, pt.Y)
+					} else {
+						mkLo, mkHi = math.Min(mkLo, pt.Y), math.Max(mkHi, pt.Y)
+					}
+				}
+			}
+		}
+		var marked bool
+		for _, l := range lines {
+			for _, panel := range []struct {
+				p   *plot.Plot
+				pts plotter.XYs
+			}{{att, l.badAtt}, {mk, l.bad}} {
+				if len(panel.pts) == 0 {
+					continue
+				}
+				sc, err := plotter.NewScatter(panel.pts)
+				if err != nil {
+					return err
+				}
+				sc.GlyphStyle = draw.GlyphStyle{Color: colBound, Shape: draw.CrossGlyph{}, Radius: vg.Points(6)}
+				panel.p.Add(sc)
+				if !marked {
+					legend.add("cross: some requests did not succeed", sc)
+					marked = true
+				}
+			}
+		}
+		for i, m := range modes {
+			pts := bounds[m]
+			if len(pts) == 0 {
+				continue
+			}
+			slices.SortFunc(pts, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
+			ln, sq, err := plotter.NewLinePoints(pts)
+			if err != nil {
+				return err
+			}
+			ln.LineStyle = draw.LineStyle{Color: colBound, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+			sq.Shape, sq.Color, sq.Radius = draw.BoxGlyph{}, colBound, vg.Points(2.5)
+			mk.Add(ln, sq)
+			name := "lower bound from the limits"
+			if len(modes) > 1 {
+				name += " (" + m + ")"
+			}
+			if i == 0 || len(modes) > 1 {
+				legend.add(name, ln, sq)
+			}
+			for _, pt := range pts {
+				mkLo, mkHi = math.Min(mkLo, pt.Y), math.Max(mkHi, pt.Y)
+			}
+		}
+		for _, p := range []*plot.Plot{att, mk} {
+			p.Add(plotter.NewGrid())
+			if !useLogScale(&p.X, counts[0], counts[len(counts)-1]) {
+				pad := (counts[len(counts)-1] - counts[0]) * 0.05
+				p.X.Min, p.X.Max = counts[0]-pad, counts[len(counts)-1]+pad
+			}
+			p.X.Tick.Marker = valueTicks(counts)
+		}
+		for _, ax := range []struct {
+			p      *plot.Plot
+			lo, hi float64
+		}{{att, attLo, attHi}, {mk, mkLo, mkHi}} {
+			if useLogScale(&ax.p.Y, ax.lo, ax.hi) {
+				ax.p.Title.Text += " (log scale)"
+			} else {
+				ax.p.Y.Min = 0
+			}
+		}
+		return drawGrid(legend.split(drawTitle(dc, "Client-count sweep: attempts and makespan per strategy")), []*plot.Plot{att, mk}, 2)
+	}
+	return c
+}
