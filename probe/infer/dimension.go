@@ -68,6 +68,11 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 		if r.refOK && r.agree() && classOf(r.best.model) == AlgoTokenBucket {
 			if l, h := math.Max(lo, r.ref.lo), math.Min(hi, r.ref.hi); l <= h {
 				lo, hi, rate = l, h, (l+h)/2
+			} else {
+				// Within 3% of each other but apart: one of them is off, and nothing says
+				// which.
+				lo, hi = math.Min(lo, r.ref.lo), math.Max(hi, r.ref.hi)
+				rate = (lo + hi) / 2
 			}
 		}
 		return lo, hi, rate, true

@@ -256,6 +256,18 @@ func (q *tbSearch) finish(bestR, bestB float64, width float64, scanB bool) fit {
 		l, h := widen(bestR, func(r float64) bool { return q.eval(r, b) <= limit })
 		lo, hi = math.Min(lo, l), math.Max(hi, h)
 	}
+	// A bucket a little larger refilling a little slower explains the same attempts: at each
+	// rate, the capacities the first refusal allows are tried too (a bucket of 20,881 tokens at
+	// 1,974/s fitted one of 20,000 at 2,000/s, and the interval at its own capacity missed it).
+	l, h := widen(bestR, func(r float64) bool {
+		for _, b := range q.bSpread(r) {
+			if q.eval(r, b) <= limit {
+				return true
+			}
+		}
+		return false
+	})
+	lo, hi = math.Min(lo, l), math.Max(hi, h)
 	f.lo, f.hi = lo, hi
 	f.ok = lo > 0 && !math.IsInf(hi, 1)
 	f.window = bestB / f.rate
