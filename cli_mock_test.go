@@ -200,7 +200,9 @@ func TestMockServesUntilCancelled(t *testing.T) {
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	assert.Equal(t, 200, res.StatusCode)
-	assert.Equal(t, "50", res.Header.Get("anthropic-ratelimit-requests-limit"))
+	// 50 per 5 s window, and Anthropic's limit header says it per minute, as Anthropic does.
+	assert.Equal(t, "600", res.Header.Get("anthropic-ratelimit-requests-limit"))
+	assert.Equal(t, "49", res.Header.Get("anthropic-ratelimit-requests-remaining"))
 
 	cancel() // SIGINT/SIGTERM
 	select {

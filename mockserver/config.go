@@ -53,8 +53,9 @@ const (
 // PerMinute is the sustained rate. A window algorithm (fixed-window, sliding-log,
 // sliding-window) admits floor(PerMinute × Window / 1m) units per Window; a bucket algorithm
 // (token-bucket, leaky-bucket, gcra) refills at PerMinute per minute and holds Burst units
-// (default: one window's quota, floor(PerMinute × Window / 1m)). The limit header always
-// advertises the quota per window.
+// (default: one window's quota, floor(PerMinute × Window / 1m)). The limit header advertises
+// PerMinute in the anthropic and openai dialects, whose limits are per minute, and the quota per
+// window in the others (the IETF fields state the window beside it).
 type Limit struct {
 	// PerMinute is the rate in units per minute; 0 turns the dimension off.
 	PerMinute int64 `yaml:"per_minute"`

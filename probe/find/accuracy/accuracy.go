@@ -194,8 +194,9 @@ type Outcome struct {
 const advertisedTolerance = 0.01
 
 // Advertised returns what the mock's limit header for dimension dim says, per minute by its
-// dialect's period (a minute for anthropic and openai; the stated or the real window for the
-// others), and whether the dialect writes one.
+// dialect's period (anthropic and openai write the rate per minute; the others the quota per
+// window, which the IETF fields state and X-RateLimit's resets show), and whether the dialect
+// writes one.
 func (c Case) Advertised(dim string) (float64, bool) {
 	w := c.Window
 	if w == 0 {
@@ -218,9 +219,9 @@ func (c Case) Advertised(dim string) (float64, bool) {
 	q := quota(rate, w)
 	switch c.Dialect {
 	case "anthropic":
-		return q, true
+		return float64(rate), true
 	case "openai":
-		return q, dim == "requests"
+		return float64(rate), dim == "requests"
 	case "ietf":
 		return q * 60 / w.Seconds(), true
 	case "x-ratelimit":
