@@ -231,6 +231,9 @@ func firstBurst(s *series) float64 {
 	return n
 }
 
+// alwaysCounter is the longest series the counter is always fitted to.
+const alwaysCounter = 600
+
 // zoomSize is the longest series fitted from scratch. A longer one is fitted on a prefix a
 // quarter as long first (recursively), and each model refined on the whole around the
 // prefix's fit: the models' good parameters narrow as the data grow, and a grid fine enough to
@@ -260,6 +263,10 @@ func fitAll(s *series) []fit {
 				// Window models far behind on the prefix are not worth refining (the costly
 				// part of a long fit); buckets and logs always are.
 				if (f0.model == "fw" || f0.model == "fr" || f0.model == "sw") && f0.m > coarse[0].m+max(5, pre.len()/50) {
+					continue
+				}
+				// The counter, the costliest to refine, only when it was about as good.
+				if f0.model == "sw" && f0.m > coarse[0].m+max(3, 2*seriesTolerance(&pre)) {
 					continue
 				}
 				var f fit
@@ -305,15 +312,15 @@ func fitAll(s *series) []fit {
 		add(fitSL(s, q0, true))
 	}
 	sortFits(fits)
-	// The counter is costly to fit: on series of up to zoomSize attempts always (a bucket can
-	// mimic a counter over a few windows, at another rate), on longer ones only when nothing
+	// The counter is costly to fit: on short series always (a bucket can mimic a counter over
+	// a few windows, at another rate: 140/min for 120), on longer ones only when nothing
 	// simpler explains the data, or when what explains it best is a window. A window fit is no proof against the counter: a sliding
 	// log of the same quota over a shorter or longer window can mimic a counter's refusals
 	// (the counter's estimate weighs the previous window by its overlap, so where it reopens
 	// depends on how the previous window's admissions were spread, which a log of the wrong
 	// length imitates over a few windows), and then the log's rate, q/w at its own w, is off.
 	// Only the counter's own fit can say which explains the attempts better.
-	if unit && (s.len() <= zoomSize || len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2) || classOf(fits[0].model) != AlgoTokenBucket) {
+	if unit && (s.len() <= alwaysCounter || len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2) || classOf(fits[0].model) != AlgoTokenBucket) {
 		for _, f := range fitSW(s, q0) {
 			add(f)
 		}

@@ -144,7 +144,7 @@ func swSearch(s *series, cr bool, rd uint8, coarse []swPar) fit {
 		return f
 	}
 	// The exact phase search from the best eight points of the grid, then the polish (finer
-	// lengths, the reopenings' line, the polygon's middle) of the best four distinct ones: the
+	// lengths, the reopenings' line, the polygon's middle) of the best three distinct ones: the
 	// good bands are narrower than the grid, and thin data can leave several apart.
 	slices.SortStableFunc(grid, func(a, b swPar) int { return cmp.Compare(a.m, b.m) })
 	for i := range grid[:min(8, len(grid))] {
@@ -156,7 +156,7 @@ func swSearch(s *series, cr bool, rd uint8, coarse []swPar) fit {
 	var phi float64
 	var polished []swPar
 	for _, at := range grid {
-		if len(polished) == 4 {
+		if len(polished) == 3 {
 			break
 		}
 		near := false
@@ -198,7 +198,7 @@ func swSearch(s *series, cr bool, rd uint8, coarse []swPar) fit {
 
 // refusalPhases proposes window boundaries from the refusals: a counter refuses right after a
 // boundary, while the previous window's share of a full window is still whole, so a boundary
-// half a unit's time, or two, before a refusal is worth trying (at most 12 refusals, spread
+// half a unit's time, or two, before a refusal is worth trying (at most 8 refusals, spread
 // over the series).
 func refusalPhases(s *series, q, w float64) []float64 {
 	var rej []int
@@ -209,7 +209,7 @@ func refusalPhases(s *series, q, w float64) []float64 {
 	}
 	unit := w / math.Max(q, 1)
 	var out []float64
-	n := min(len(rej), 12)
+	n := min(len(rej), 8)
 	for k := range n {
 		t := s.t[rej[k*len(rej)/n]]
 		out = append(out, t-unit/2, t-2*unit)

@@ -38,28 +38,26 @@ func (sc *swPhaseScratch) swCell(s *series, q, w, phi float64, cr bool, rd uint8
 	a, b = math.Inf(-1), math.Inf(1)
 	sc.steps = sc.steps[:0]
 	base := 0 // mispredictions for a phase below every threshold
-	cur, prev, curr := math.Inf(-1), 0.0, 0.0
-	half := 1.0
-	switch rd {
-	case roundHalfUp:
-		half = 0.5
-	case roundFractional:
-		half = 0
+	prev, curr := 0.0, 0.0
+	half := roundingHalf(rd)
+	if s.len() == 0 {
+		return 0, a, b, a, b
 	}
+	// The window holding t is [phi + kw, phi + kw + w), followed rather than recomputed.
+	kw := math.Floor((s.t[0]-phi)/w) * w
 	for i, t := range s.t {
-		k := math.Floor((t - phi) / w)
-		if k != cur {
-			if k == cur+1 {
-				prev = curr
+		if t >= phi+kw+w {
+			if t < phi+kw+2*w {
+				prev, kw = curr, kw+w
 			} else {
-				prev = 0
+				prev, kw = 0, math.Floor((t-phi)/w)*w
 			}
-			cur, curr = k, 0
+			curr = 0
 		}
-		if x := t - (k+1)*w; x > a {
+		if x := t - kw - w; x > a {
 			a = x
 		}
-		if x := t - k*w; x < b {
+		if x := t - kw; x < b {
 			b = x
 		}
 		T := q - curr - s.admCost(i)
@@ -68,7 +66,7 @@ func (sc *swPhaseScratch) swCell(s *series, q, w, phi float64, cr bool, rd uint8
 		case T < -eps:
 			theta = math.Inf(-1)
 		case prev > 0:
-			theta = t - k*w - w*(1-(T+half)/prev)
+			theta = t - kw - w*(1-(T+half)/prev)
 		}
 		if s.acc[i] {
 			// Mispredicted for φ ≥ θ (decided up to a latency later, the share is smaller).
@@ -273,13 +271,13 @@ func lengthRange(cons []linCon, w0 float64) (wlo, whi float64) {
 // returns the fit's length, phase and mispredictions.
 func (sc *swPhaseScratch) swPolish(s *series, q, w, phi float64, cr bool, rd uint8) (float64, float64, int) {
 	phi, m := sc.swPhase(s, q, w, phi, swReach(q, w), cr, rd)
-	// Lengths around, 0.01% apart within ±0.3% (finer than the grid before), each at its best
+	// Lengths around, 0.02% apart within ±0.3% (finer than the grid before), each at its best
 	// phase near the boundary nearest the middle of the data, which moves least with w.
 	mid := (s.t[0] + s.t[s.len()-1]) / 2
 	kmid := math.Round((mid - phi) / w)
 	w0, tref := w, phi+kmid*w
-	for k := -30; k <= 30; k++ {
-		wn := w0 * (1 + 0.0001*float64(k))
+	for k := -15; k <= 15; k++ {
+		wn := w0 * (1 + 0.0002*float64(k))
 		if pn, mn := sc.swPhase(s, q, wn, tref-kmid*wn, w/math.Max(q, 1), cr, rd); mn < m {
 			w, phi, m = wn, pn, mn
 		}
