@@ -37,6 +37,8 @@ type Builder struct {
 
 	errors errorTally
 
+	discovery *discoveryAcc
+
 	strategies map[stratKey]*stratAcc
 	// open maps a logical request awaiting its final attempt to its scheduled time (attempt 1's).
 	open map[int64]float64
@@ -190,6 +192,7 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 		analyzer:   an,
 		strategies: make(map[stratKey]*stratAcc),
 		open:       make(map[int64]float64),
+		discovery:  newDiscoveryAcc(),
 		series:     make(map[string]*labelSeries),
 	}
 	return b
@@ -198,6 +201,7 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 // Add feeds one attempt, in log order. The attempt is not retained.
 func (b *Builder) Add(a *record.Attempt) {
 	b.analyzer.Add(a)
+	b.discovery.add(a)
 	t := &b.totals
 	m := &b.modes[modeIndex(a)]
 	ls := b.seriesOf(a)

@@ -65,7 +65,11 @@ func (b *Builder) Summary() *Summary {
 		s.Strategies = append(s.Strategies, b.strategy(acc, bounds, boundRes))
 	}
 	rankStrategies(s.Strategies)
+	s.Discovery = b.discovery.summary(run)
 	s.Findings = append(append([]string{}, res.Findings...), b.findings(s)...)
+	if f := discoveryFinding(s.Discovery); f != "" {
+		s.Findings = append(s.Findings, f)
+	}
 	s.Partial = run.Partial
 	s.Recommendation = headline(run, s)
 	s.Thresholds = thresholds(run.Thresholds, s)

@@ -24,6 +24,9 @@ type Summary struct {
 	Target Target `json:"target"`
 	Totals Totals `json:"totals"`
 
+	// Discovery is what limit discovery cost (absent when the run had none).
+	Discovery *Discovery `json:"discovery,omitempty"`
+
 	Limits     []infer.Limit     `json:"limits"`
 	Binding    *infer.Binding    `json:"binding"`
 	Accounting *infer.Accounting `json:"accounting"`

@@ -1,16 +1,19 @@
-// Package find discovers a server's rate limits adaptively, spending as few requests over the
-// limit as it can: one request to read the headers; a burst from rest until the first refusal
-// (the burst capacity); single probes at doubling intervals until the server admits again (the
-// time scale of the refill); a second burst, which tells a window that reopens all at once
-// from a bucket that refills a little at a time; then either rest-and-burst cycles (buckets:
-// each cycle costs one refusal and measures a refill) or light saturation with random arrivals
-// (windows: boundaries show where refusals turn into admissions). After every step the
-// attempts so far are analysed by probe/infer, and discovery stops when the requests limit's
-// interval is narrower than the target precision, or the budget or time runs out.
+// Package find discovers a server's rate limits adaptively, spending as few requests as it
+// can: one request to read the headers; a burst from rest until the first refusal (the burst
+// capacity); single probes at doubling intervals until the server admits again (the time scale
+// of the refill); a second burst, which tells a window that reopens all at once from a bucket
+// that refills a little at a time. A bucket's rate is then bisected: each single attempt goes
+// where the rates still possible disagree on its answer, so that admitted or refused it halves
+// them (a request per halving, not a bucketful per measurement); short bursts after a rest
+// and a few random arrivals tell it from limiters that mimic it. Windows get light saturation
+// with random arrivals (boundaries show where refusals turn into admissions), and small
+// buckets, token budgets and shapers rest-and-burst cycles. After every step the attempts so
+// far are analysed by probe/infer, and discovery stops when the requests limit's interval is
+// narrower than the target precision, or the budget or time runs out.
 //
 // Discovery only sends; the figures in the report are computed by probe/infer from the attempt
 // log, so `ratelab report` recomputes them exactly. Every attempt carries its phase label
-// (headers, burst, rest, refill, sustain).
+// (headers, burst, rest, probe, refill, sustain).
 package find
 
 import (
@@ -25,6 +28,7 @@ import (
 
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/probe/infer"
+	"github.com/ratelab/ratelab/probe/ratelimit"
 	"github.com/ratelab/ratelab/probe/record"
 )
 
@@ -104,8 +108,16 @@ type finder struct {
 	last    *infer.Limit
 	// lastRefusal is when the last refused attempt was sent (run seconds).
 	lastRefusal float64
-	// countsKnown says whether the last analysis could tell if refusals consume quota.
-	countsKnown bool
+	// countsKnown says whether the last analysis could tell if refusals consume quota, and
+	// cr whether they do.
+	countsKnown, cr bool
+	// outputKnown says whether it could tell if output tokens are charged at max_tokens.
+	outputKnown bool
+	// delay0 is the first wait of the rest probes (0: the default of nextDelay).
+	delay0 float64
+	// window is a window's worth of requests as the last analysis saw the limit that binds
+	// (a bucket's capacity, a window's quota, in requests); 0 before any.
+	window float64
 }
 
 // Run discovers the limits of the target behind r. It returns when the requests limit is known
@@ -277,6 +289,11 @@ func (f *finder) estimate() (infer.Limit, bool) {
 	}
 	res := an.Result()
 	f.countsKnown = res.Accounting.RejectedCount != nil
+	f.outputKnown = res.Accounting.OutputPrecharged != nil
+	if f.o.Run != nil && f.o.Run.Workload.MaxTokens > 0 && res.Accounting.MeanOutputTokens >= 0.98*float64(f.o.Run.Workload.MaxTokens) {
+		f.outputKnown = true // replies as long as max_tokens: either way charges the same
+	}
+	f.cr = f.countsKnown && *res.Accounting.RejectedCount
 	determined := func(l *infer.Limit) bool {
 		return l.EffectivePerMinute != nil && l.EffectiveLow != nil && l.EffectiveHigh != nil && *l.EffectivePerMinute > 0
 	}
@@ -312,6 +329,7 @@ func (f *finder) estimate() (infer.Limit, bool) {
 			inReq.EffectiveHigh = ptr(*l.EffectiveHigh / cost)
 			if l.Burst != nil {
 				inReq.Burst = ptr(math.Max(1, *l.Burst/cost))
+				f.window = *inReq.Burst
 			}
 			return inReq, true
 		}
@@ -319,6 +337,9 @@ func (f *finder) estimate() (infer.Limit, bool) {
 	for i := range res.Limits {
 		if l := res.Limits[i]; l.Dimension == "requests" {
 			f.last = &l
+			if l.Burst != nil {
+				f.window = math.Max(1, *l.Burst)
+			}
 			return l, determined(&l)
 		}
 	}
@@ -348,7 +369,7 @@ func (f *finder) precise(l infer.Limit) bool {
 func isOK(a *record.Attempt) bool { return a.Status >= 200 && a.Status < 300 }
 
 // burstPacer returns the pacer of a burst expected to admit about n: it starts fast enough to
-// admit n within about half a second, at most 2,000/s (fewer when requests take long, so that
+// admit n within about an eighth of a second (a bucket refills little meanwhile), at most 2,000/s (fewer when requests take long, so that
 // few are in flight when the first refusal comes back).
 func (f *finder) burstPacer(n float64) ExpPacer {
 	top := math.Min(maxRate, math.Max(20, 10/math.Max(f.lat, 1e-4)))
@@ -416,7 +437,10 @@ func (f *finder) run(ctx context.Context) error {
 		return f.cycles(ctx, (burst0-1)/(slowest-f.lat), burst0, true)
 	}
 
-	// 3. Rest: single probes at growing delays until one is admitted.
+	// 3. Rest: single probes at growing delays until one is admitted. Limits are seldom
+	// counted over less than a second, so a burst of b reopens no sooner than about 1/b s
+	// later: the delays start at a quarter of that.
+	f.delay0 = math.Max(0.25/burst0, 0)
 	reopen, jumped, err := f.awaitReopen(ctx, lastLimited, 0, 0)
 	if err != nil || reopen == nil {
 		return err
@@ -424,13 +448,61 @@ func (f *finder) run(ctx context.Context) error {
 	d1 := reopen.SentS - tEx
 	lastLimited = f.lastRefusal
 
-	// 4. A second burst: a window reopens with its whole quota, a bucket with what refilled.
+	// 4. A second burst: a window reopens with its whole quota, a bucket with what refilled,
+	// a sliding log with what has expired of the first burst. At full speed from the start,
+	// so that the log's entries do not expire as fast as it goes (the first burst started
+	// gently): how many it admits then times the log's window to the spacing of the first.
 	b2start := f.r.Elapsed().Seconds()
-	b2, stopped, err := f.phase(ctx, PhaseBurst, f.burstPacer(burst0), f.left(), true, f.o.BurstCap)
+	fast := f.burstPacer(burst0)
+	fast.Start = fast.Max
+	b2, stopped, err := f.phase(ctx, PhaseBurst, fast, f.left(), true, f.o.BurstCap)
 	if err != nil || stopped {
 		return err
 	}
 	a2 := float64(b2.admittedBefore() + 1)
+	if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != infer.AlgoUnknown && l.Algorithm != infer.AlgoTokenBucket {
+		// A window (a sliding log, typically) the two bursts already pin down.
+		f.mode = PhaseSustain
+		f.done = "the requests limit is known within the target precision"
+		return nil
+	}
+	// Models that explain the attempts so far: a bucket (its capacity what the first burst
+	// allows at each rate) and a sliding log (its quota what the first burst admitted).
+	bm := f.bucketModel(burst0)
+	_, _, mb, _ := bm.interval(1 / math.Max(d1, 1e-3))
+	if !f.countsKnown && mb > f.tolerance() {
+		// Or a bucket that charges refusals.
+		bm.cr = true
+		_, _, mcr, _ := bm.interval(1 / math.Max(d1, 1e-3))
+		mb = min(mb, mcr)
+	}
+	lm, okLog := f.logModel()
+	var ml int
+	var logBounded bool
+	if okLog {
+		_, _, ml, logBounded = lm.interval(reopen.SentS - t0)
+	}
+	bucketFits, logFits := mb <= f.tolerance(), okLog && logBounded && ml <= f.tolerance()
+	if f.o.Progress != nil {
+		f.o.Progress(fmt.Sprintf("models: bucket %d mispredicted, log %d (bounded %v, q %d), second burst %g", mb, ml, logBounded, lm.q, a2))
+	}
+	if logFits && !bucketFits && !f.otherBinds() && a2 >= 2 && (a2 < 0.9*burst0 || burst0 >= 100) {
+		// Part of a quota back at once, as a sliding log gives back what has expired of the
+		// first burst: bisect when its entries leave it. (A whole quota back may be a log
+		// that had all expired or a fixed window: where a window holds a hundred or more,
+		// a few single attempts cost little next to another window's worth.)
+		f.mode = PhaseSustain
+		w := reopen.SentS - t0
+		if handled, err := f.bisectLog(ctx, w); err != nil || f.done != "" || f.runStop != "" {
+			return err
+		} else if handled {
+			if l := f.last; l != nil && l.WindowSeconds != nil && *l.WindowSeconds > 0 {
+				w = *l.WindowSeconds
+			}
+			reopen = f.lastRec()
+		}
+		return f.saturate(ctx, burst0, w, reopen.SentS)
+	}
 	// A bucket refills at most about 2/d₁ per second (the probes doubled their delay past
 	// 1/r); anything well above what it could have refilled since the first refusal is a window.
 	bucketMost := 2*(b2start-tEx)*2/d1 + 2
@@ -445,9 +517,21 @@ func (f *finder) run(ctx context.Context) error {
 		}
 		return f.saturate(ctx, a2, w, reopen.SentS)
 	}
-	// A bucket: time its trickle again, now that it is empty and refilling (the first reopening
-	// may have waited for a window boundary, as a sliding window counter does).
+	// A bucket where requests bind: bisect its rate with single attempts.
 	f.mode = PhaseRefill
+	if !f.otherBinds() && burst0 >= minBisect && bucketFits {
+		return f.bisect(ctx, d1, a2, burst0)
+	}
+	// Else a token budget (which takes what each response reports), a small bucket, or a
+	// limit no bucket explains, such as a sliding window counter (which trickles like a
+	// bucket within a window).
+	return f.trickle(ctx, d1, a2, burst0)
+}
+
+// trickle times a bucket-like limit's trickle again, now that it is empty and refilling (the
+// first reopening, d1 after the first refusal, may have waited for a window boundary), and
+// measures it by rest-and-burst cycles; a2 is what the second burst admitted.
+func (f *finder) trickle(ctx context.Context, d1, a2, burst0 float64) error {
 	t2 := f.lastRefusal
 	again, _, err := f.awaitReopen(ctx, t2, 0, 0)
 	if err != nil || again == nil {
@@ -460,13 +544,38 @@ func (f *finder) run(ctx context.Context) error {
 	return f.cycles(ctx, math.Max(1.5, a2)/d2, burst0, false)
 }
 
+// minBisect is the smallest burst discovery bisects: a bucket of a few units looks much like
+// a sliding window counter of as few, and bisection's single attempts do not tell them
+// apart; rest-and-burst cycles at random phases do.
+const minBisect = 8
+
+// otherBinds reports whether a refusal came while the headers said requests remained and a
+// token budget was (all but) spent: that budget refused it.
+func (f *finder) otherBinds() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.recs {
+		a := &f.recs[i]
+		if s := a.Limits[ratelimit.Requests]; a.Status != 429 || !s.Has(ratelimit.HasRemaining) || s.Remaining < 1 {
+			continue
+		}
+		for d := ratelimit.Requests + 1; d < ratelimit.NumDimensions; d++ {
+			s := a.Limits[d]
+			if s.Has(ratelimit.HasRemaining) && (s.Remaining <= 0 || (s.Has(ratelimit.HasLimit) && s.Remaining*50 <= s.Limit)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // nextDelay is the next wait of the rest probes after a refusal: doubling from a few
 // milliseconds (a fast bucket reopens within one refill), then growing by a tenth plus half a
 // second once past a second, so that a minute-long window costs about 30 probes and is placed
 // within about 10% rather than within a factor of two.
-func nextDelay(d, lat float64) float64 {
+func nextDelay(d, lat, d0 float64) float64 {
 	if d <= 0 {
-		return math.Max(5e-3, 2*lat)
+		return math.Max(math.Max(5e-3, 2*lat), d0)
 	}
 	return d + math.Min(d, 0.1*d+0.5)
 }

@@ -123,7 +123,7 @@ func TestRunLabelsPhases(t *testing.T) {
 	for _, a := range vr.records(t) {
 		seen[a.Phase] = true
 	}
-	for _, p := range []string{find.PhaseHeaders, find.PhaseBurst, find.PhaseRest, find.PhaseRefill} {
+	for _, p := range []string{find.PhaseHeaders, find.PhaseBurst, find.PhaseRest, find.PhaseProbe} {
 		assert.True(t, seen[p], "no attempt labelled %q", p)
 	}
 	for _, s := range vr.Segments() {

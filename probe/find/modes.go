@@ -14,26 +14,37 @@ import (
 // awaitReopen sends single probes after the refusal at lastRefused (run seconds) until one is
 // admitted, and returns it. Where the reopening is expected at pred ± margin (pred > 0), the
 // probes start at pred − margin and go every margin/10, so the reopening is placed within that.
-// A retry-after on a refusal sets the expectation too: it is rounded up to whole seconds, so
-// the reopening lies within the second before it, probed at −½, −¼ and 0 s (no more densely:
-// where refusals consume quota, each probe pushes the reopening back). Without an expectation,
-// or past it, the waits grow as nextDelay. jumped reports whether the reopening came where an
+// A retry-after on a refusal sets the expectation too (retryExpectation), probed every quarter
+// second (no more densely: where refusals consume quota, each probe pushes the reopening back). Without an expectation,
+// or past it, the waits grow: as nextDelay without an expectation, by half again each time
+// from the expectation's step past one. jumped reports whether the reopening came where an
 // expectation put it.
 func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin float64) (*record.Attempt, bool, error) {
 	delay, lastProbe := 0.0, math.Inf(-1)
 	div := 10.0
-	if a := f.lastRec(); a != nil && a.Status == 429 && a.HasRetryAfter && a.RetryAfterS > 0 && pred == 0 {
-		pred, margin, div = a.SentS+a.RetryAfterS-0.25, 0.25, 2
+	if a := f.lastRec(); a != nil && a.Status == 429 && a.HasRetryAfter && a.RetryAfterS > 0 && (pred == 0 || a.RetryAfterS >= 2) {
+		// The server's own word beats an expectation, unless it says no more than "within
+		// a second or two" (it is rounded up to whole seconds).
+		pred, margin, div = retryExpectation(a)
 	}
+	// Past an expectation, the waits grow from the expectation's step, not from scratch.
+	beyond := 0.0
 	for {
 		now := f.r.Elapsed().Seconds()
 		expecting := pred > 0 && now < pred+margin
 		var at float64
-		if expecting {
+		switch {
+		case expecting:
 			step := math.Max(margin/div, 2*f.lat+1e-3)
 			at = math.Max(pred-margin, lastProbe+step)
-		} else {
-			delay = nextDelay(delay, f.lat)
+		case pred > 0 && margin > 0:
+			if beyond == 0 {
+				beyond = math.Max(margin/div, 2*f.lat+1e-3)
+			}
+			beyond *= 1.5
+			at = math.Max(lastRefused, lastProbe) + beyond
+		default:
+			delay = nextDelay(delay, f.lat, f.delay0)
 			at = lastRefused + delay
 		}
 		if ok, err := f.sleep(ctx, time.Duration((at-now)*float64(time.Second))); err != nil || !ok {
@@ -50,9 +61,22 @@ func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin floa
 		}
 		lastRefused, lastProbe = a.SentS, a.SentS
 		if !expecting && a.HasRetryAfter && a.RetryAfterS > 0 {
-			pred, margin, div = a.SentS+a.RetryAfterS-0.25, 0.25, 2
+			pred, margin, div = retryExpectation(a)
+			beyond = 0
 		}
 	}
+}
+
+// retryExpectation turns a refusal's retry-after, rounded up to whole seconds, into an
+// expectation for awaitReopen: the reopening lies within the second before it. Two seconds or
+// more away (a window's boundary, typically) the probes start a second before it, so that a
+// refusal just before the reopening places it; one second away (a bucket's next unit, a
+// short window) they start half a second before, as the reopening may be as soon as at once.
+func retryExpectation(a *record.Attempt) (pred, margin, div float64) {
+	if a.RetryAfterS >= 2 {
+		return a.SentS + a.RetryAfterS - 0.5, 0.5, 2
+	}
+	return a.SentS + a.RetryAfterS - 0.25, 0.25, 2
 }
 
 // lastRec is the most recently sent attempt.
@@ -76,10 +100,17 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool
 	for k := 0; ; k++ {
 		r, b := rGuess, bGuess
 		if l, ok := f.estimate(); ok {
-			// Three cycles at least tell the models apart, and up to eight until it shows
-			// whether refusals are counted; a shaper's delays time it from the first burst.
-			enough := (k >= 3 && (f.countsKnown || k >= 8)) || (k >= 1 && l.Algorithm == infer.AlgoLeakyBucket)
-			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && enough {
+			// The analysis tells the models apart (another kind must mispredict three
+			// answers more); cycles go on until it shows whether refusals are counted, while
+			// that costs less than the goal, and no more than eight. A shaper's delays time it
+			// from the first burst alone. Where output tokens bind, the rate depends on how they
+			// are charged (max_tokens up front or what was produced): until that shows, up to
+			// eight cycles.
+			enough := (k >= 1 && (f.countsKnown || float64(f.sent()) >= f.goalRequests() || k >= 8)) || l.Algorithm == infer.AlgoLeakyBucket
+			if d := f.last; d != nil && (d.Dimension == "output_tokens" || d.Dimension == "tokens") && !f.outputKnown && k < 8 {
+				enough = false
+			}
+			if f.precise(l) && l.Algorithm != infer.AlgoUnknown && enough && !f.bucketContradicted(l) {
 				f.done = "the requests limit is known within the target precision"
 				return nil
 			}
@@ -97,7 +128,7 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool
 		// about 1/(2·precision) per cycle gets there in a few cycles.
 		refill := math.Max(1, math.Min(0.55*b, 0.5/f.o.Precision))
 		if f.o.Progress != nil {
-			f.o.Progress(fmt.Sprintf("refill cycle %d: %.4g/s, burst %.4g", k, r, b))
+			f.o.Progress(fmt.Sprintf("refill cycle %d: %.4g/s, burst %.4g (%s)", k, r, b, f.lastWords()))
 		}
 		// τ counts from the last refusal, when the bucket was known to be empty (a shaper's
 		// delayed answers may have taken part of it already).
@@ -112,7 +143,11 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool
 			f.done = "discovery ran out of time"
 			return nil
 		}
-		_, stopped, err := f.phase(ctx, PhaseRefill, f.burstPacer(refill), f.left(), true, f.o.BurstCap)
+		// Gently: a shaper's answers come back ever later in a burst, and a slow start
+		// varies the cycles' phase against its queue.
+		pacer := f.burstPacer(refill)
+		pacer.Start = math.Min(pacer.Max, math.Max(10, 2*refill))
+		_, stopped, err := f.phase(ctx, PhaseRefill, pacer, f.left(), true, f.o.BurstCap)
 		if err != nil || stopped {
 			return err
 		}
@@ -162,6 +197,12 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 			return f.cycles(ctx, q/w, q, false)
 		}
 		runStart = reopen.SentS
+		// A window placed by its reopenings may be known already (a fixed window: two
+		// boundaries and its quota), before another window's worth is spent.
+		if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != infer.AlgoUnknown && f.sharpReopenings(w) >= 2 {
+			f.done = "the requests limit is known within the target precision"
+			return nil
+		}
 		// A quick start (four at once) tells a fixed window (a fresh quota, all admitted) from
 		// a sliding log (only what has expired of the last run, seldom more than one);
 		// refusals in it are tolerated, and the run ends at the first refusal once half the

@@ -170,6 +170,7 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 				if rate, lo, hi, ok := shaperRate(&v.s); ok {
 					r.shaper, r.shaperOK = *r.best, true
 					r.shaper.rate, r.shaper.lo, r.shaper.hi = rate, lo, hi
+					shaperBurst(&v.s, r.best, rate)
 				}
 			}
 		}
@@ -180,6 +181,20 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 		r.refOK = false
 	}
 	return r
+}
+
+// shaperBurst sets best's capacity to what the first refusal allows at the drain rate the
+// shaper's delays time (more precise than the rate its refusals alone give, which trades
+// capacity for rate over a short run), when a bucket of that capacity explains the attempts
+// as well.
+func shaperBurst(s *series, best *fit, rate float64) {
+	q, ok := newTBSearch(s, best.cr)
+	if !ok {
+		return
+	}
+	if b := q.bFor(rate); q.eval(rate, b) <= best.m {
+		best.burst = b
+	}
 }
 
 // chargeFunc returns what an attempt takes from dimension d's budget, for the header refill line.

@@ -53,8 +53,8 @@ type Truth struct {
 	PerMinute float64 // sustained rate in the scored dimension's units
 	Burst     float64 // admitted at once from rest; 0 when the class has none to score
 	Class     string  // expected algorithm class
-	WindowS   float64
-	Quota     float64 // per window, in the scored units
+	WindowS   float64 // the window (a bucket's: the time to refill its capacity)
+	Quota     float64 // per window (a bucket's capacity), in the scored units
 }
 
 func (c Case) dim() string {
@@ -89,7 +89,9 @@ func (c Case) Truth() Truth {
 	case limiter.TokenBucket, limiter.GCRA:
 		t.Class, t.Burst = infer.AlgoTokenBucket, q
 		if c.Burst > 0 {
-			t.Burst = float64(c.Burst)
+			// A bucket's window is the time it takes to refill: its capacity over its rate.
+			t.Burst, t.Quota = float64(c.Burst), float64(c.Burst)
+			t.WindowS = float64(c.Burst) * 60 / float64(rate)
 		}
 	case limiter.LeakyBucket:
 		t.Class, t.Burst = infer.AlgoLeakyBucket, q+1
@@ -172,6 +174,10 @@ type Outcome struct {
 
 	Requests, Limited int64
 	Seconds           float64
+	// CostRequests and CostSeconds are the discovery's requests and time against the goal of
+	// two windows' worth of requests (in the scored dimension's units, converted at what an
+	// admitted request takes of it) and three windows of time: 1 is on the goal.
+	CostRequests, CostSeconds float64
 	// RateErr and BurstErr are relative errors (NaN when not measured).
 	RateErr, BurstErr float64
 	ClassOK           bool
@@ -310,5 +316,35 @@ func Score(c Case, res infer.Result, rep find.Report, recs []record.Attempt, ela
 		o.Why = append(o.Why, "the expected sentence is missing")
 	}
 	o.Pass = len(o.Why) == 0
+	o.CostRequests = float64(o.Requests) / math.Max(2*o.Truth.Quota/c.unitsPerRequest(res.Accounting), 1)
+	o.CostSeconds = o.Seconds / (3 * o.Truth.WindowS)
 	return o
 }
+
+// unitsPerRequest is what an admitted request takes of the scored dimension: one request, its
+// input tokens, or its output (max_tokens where output is charged up front), as the analysis
+// measured them.
+func (c Case) unitsPerRequest(acc infer.Accounting) float64 {
+	out := acc.MeanOutputTokens
+	if c.Precharge {
+		out = float64(c.MaxTokens)
+	}
+	switch c.dim() {
+	case "input_tokens":
+		return math.Max(acc.MeanInputTokens, 1)
+	case "output_tokens":
+		return math.Max(out, 1)
+	case "tokens":
+		return math.Max(acc.MeanInputTokens+out, 1)
+	}
+	return 1
+}
+
+// WithinBudget reports whether the discovery stayed within its goal: two windows' worth of
+// requests and three windows of time, as the table rounds them (1.0× or less).
+func (o Outcome) WithinBudget() bool {
+	return math.Round(10*o.CostRequests) <= 10 && math.Round(10*o.CostSeconds) <= 10
+}
+
+// MaxCost is the larger of the discovery's two costs against the goal.
+func (o Outcome) MaxCost() float64 { return math.Max(o.CostRequests, o.CostSeconds) }

@@ -39,9 +39,7 @@ func Markdown(w io.Writer, outs []Outcome) {
 		if o.Case.dim() == "requests" && !o.ClassOK {
 			alg += " ✗"
 		}
-		goalReq := 2 * o.Truth.Quota
-		goalSec := 3 * o.Truth.WindowS
-		cost := fmt.Sprintf("%.1f× req, %.1f× time", float64(o.Requests)/math.Max(goalReq, 1), o.Seconds/goalSec)
+		cost := fmt.Sprintf("%.1f× req, %.1f× time", o.CostRequests, o.CostSeconds)
 		res := "pass"
 		if !o.Pass {
 			res = "**fail**: " + strings.Join(o.Why, "; ")
@@ -75,10 +73,16 @@ func yesNo(b bool) string {
 
 // Totals says, over every outcome: how many pass, how many have the effective rate within
 // tolerance (with headers and without), how many intervals hold the enforced rate, and how many
-// advertised figures match the headers.
+// advertised figures match the headers, how many discoveries stayed within their budget (1.0×
+// or less as printed) and the largest cost.
 func Totals(outs []Outcome) string {
-	var pass, rateOK, covered, adv, hdr, hdrOK, none, noneOK int
+	var pass, rateOK, covered, adv, hdr, hdrOK, none, noneOK, within int
+	maxCost := 0.0
 	for _, o := range outs {
+		if o.WithinBudget() {
+			within++
+		}
+		maxCost = math.Max(maxCost, o.MaxCost())
 		if o.Pass {
 			pass++
 		}
@@ -105,8 +109,9 @@ func Totals(outs []Outcome) string {
 	}
 	n := len(outs)
 	return fmt.Sprintf("%d of %d cases pass. Effective rate within tolerance: %d of %d (%s; with headers %d of %d, without %d of %d). "+
-		"Interval holds the enforced rate: %d of %d (%s). Advertised figure within 1%% of the limit header: %d of %d.",
-		pass, n, rateOK, n, pct(rateOK, n), hdrOK, hdr, noneOK, none, covered, n, pct(covered, n), adv, n)
+		"Interval holds the enforced rate: %d of %d (%s). Advertised figure within 1%% of the limit header: %d of %d. "+
+		"Discovery within budget: %d of %d, max %.1f×.",
+		pass, n, rateOK, n, pct(rateOK, n), hdrOK, hdr, noneOK, none, covered, n, pct(covered, n), adv, n, within, n, maxCost)
 }
 
 func pct(k, n int) string {
