@@ -46,6 +46,10 @@ type mockFlags struct {
 	outputAccounting string
 	requireKey       bool
 	maxAccounts      int
+	counterRounding  string
+	windowStart      string
+	resetRounding    string
+	remainRounding   string
 }
 
 // addMockFlags registers the mock flags on fs (ratelab mock adds --addr and --seed).
@@ -59,8 +63,12 @@ func addMockFlags(fs *flagSet) *mockFlags {
 	fs.DurationVar(&f.window, "window", limiter.DefaultWindow, "window of every dimension; a window algorithm admits rate × window per window (--rpm 600 --window 5s: 50 per 5 s)")
 	fs.Int64Var(&f.burst, "burst", 0, "bucket capacity of the requests limit for token-bucket and gcra, queue size for leaky-bucket (default one window's quota)")
 	fs.BoolVar(&f.countRejected, "count-rejected", false, "refused requests use one unit of the requests limit, as OpenAI documents")
+	fs.StringVar(&f.counterRounding, "counter-rounding", string(limiter.RoundFloor), "sliding-window: how the previous window's weighted count is rounded: "+variantNames(limiter.CounterRoundings)+" (fractional admits one less per window)")
+	fs.StringVar(&f.windowStart, "window-start", string(limiter.StartClock), "fixed-window: windows aligned to the clock, or opened by the first request after the last one ended (gaps in traffic stretch the period): "+variantNames(limiter.WindowStarts))
 	fs.StringVar(&f.dialect, "dialect", "", "rate-limit headers on every endpoint: "+strings.Join(ratelimit.Dialects(), ", ")+
 		" (none: no headers, not even retry-after; default: each endpoint's own, ietf on generic paths)")
+	fs.StringVar(&f.resetRounding, "reset-rounding", "", "resets written rounded up or truncated to whole seconds, or to the millisecond: "+variantNames(ratelimit.ResetRoundings)+" (default: as each dialect's provider writes them)")
+	fs.StringVar(&f.remainRounding, "remaining-rounding", "", "token remaining written "+variantNames(ratelimit.RemainingRoundings)+" (default: Anthropic's to the nearest thousand, the others exact)")
 	fs.DurationVar(&f.latency, "latency", 0, "service time of an admitted request, e.g. 20ms")
 	fs.DurationVar(&f.latencyJitter, "latency-jitter", 0, "latency spread: uniform over latency ± jitter")
 	fs.Float64Var(&f.errorRate, "error-rate", 0, "fraction of requests answered 500 api_error, from 0 to 1 (before the limit; no quota used)")
@@ -69,8 +77,9 @@ func addMockFlags(fs *flagSet) *mockFlags {
 	fs.StringVar(&f.outputAccounting, "output-accounting", string(account.AccountActual), "when output tokens count: actual (after the reply; admitted while not in debt) or max_tokens (pre-charged at admission)")
 	fs.BoolVar(&f.requireKey, "require-key", false, "answer 401 authentication_error to requests without an API key")
 	fs.IntVar(&f.maxAccounts, "max-accounts", account.DefaultMaxAccounts, "API keys served; further new keys get 403 permission_error (0: no bound)")
-	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, advertise); flags override it")
-	for name, v := range map[string]string{"algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE"} {
+	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, counter_rounding, window_start, advertise); flags override it")
+	for name, v := range map[string]string{"algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE",
+		"counter-rounding": "MODE", "window-start": "MODE", "reset-rounding": "MODE", "remaining-rounding": "MODE"} {
 		fs.value(name, v)
 	}
 	return f
@@ -78,9 +87,19 @@ func addMockFlags(fs *flagSet) *mockFlags {
 
 // groupMock shows the mock flags under two titles: the limits, and the responses.
 func groupMock(fs *flagSet, limits, responses string) {
-	fs.group(limits, "rpm", "tpm", "itpm", "otpm", "algorithm", "window", "burst", "count-rejected", "config")
-	fs.group(responses, "dialect", "latency", "latency-jitter", "error-rate", "overload-rate",
-		"output-tokens", "output-accounting", "require-key", "max-accounts")
+	fs.group(limits, "rpm", "tpm", "itpm", "otpm", "algorithm", "window", "burst", "count-rejected",
+		"counter-rounding", "window-start", "config")
+	fs.group(responses, "dialect", "reset-rounding", "remaining-rounding", "latency", "latency-jitter", "error-rate",
+		"overload-rate", "output-tokens", "output-accounting", "require-key", "max-accounts")
+}
+
+// variantNames joins a variant's flag values with commas.
+func variantNames[T ~string](vals []T) string {
+	names := make([]string, len(vals))
+	for i, v := range vals {
+		names[i] = string(v)
+	}
+	return strings.Join(names, ", ")
 }
 
 func algorithmNames() string {
@@ -102,6 +121,10 @@ func (f *mockFlags) flagOfField(field string) string {
 		"algorithm":                       "algorithm",
 		"window":                          "window",
 		"dialect":                         "dialect",
+		"counter_rounding":                "counter-rounding",
+		"window_start":                    "window-start",
+		"reset_rounding":                  "reset-rounding",
+		"remaining_rounding":              "remaining-rounding",
 		"latency":                         "latency",
 		"latency_jitter":                  "latency-jitter",
 		"error_rate":                      "error-rate",
@@ -125,6 +148,12 @@ func (f *mockFlags) flagOfField(field string) string {
 	}
 	if strings.HasSuffix(field, ".algorithm") && f.fs.Changed("algorithm") {
 		return "algorithm"
+	}
+	for _, v := range []string{"counter_rounding", "window_start"} {
+		// The flag sets every limit's; a limit that cannot take it is the flag's fault.
+		if name := byField[v]; strings.HasSuffix(field, "."+v) && f.fs.Changed(name) {
+			return name
+		}
 	}
 	return ""
 }
@@ -176,6 +205,24 @@ func (f *mockFlags) config() (account.Config, error) {
 	if changed("burst") {
 		b := f.burst
 		lim.Requests.Burst = &b
+	}
+	if changed("counter-rounding") {
+		cfg.CounterRounding = limiter.CounterRounding(f.counterRounding)
+		for _, l := range all {
+			l.CounterRounding = "" // the flag applies to every dimension
+		}
+	}
+	if changed("window-start") {
+		cfg.WindowStart = limiter.WindowStart(f.windowStart)
+		for _, l := range all {
+			l.WindowStart = ""
+		}
+	}
+	if changed("reset-rounding") {
+		cfg.ResetRounding = ratelimit.ResetRounding(f.resetRounding)
+	}
+	if changed("remaining-rounding") {
+		cfg.RemainingRounding = ratelimit.RemainingRounding(f.remainRounding)
 	}
 	if changed("dialect") {
 		cfg.Dialect = f.dialect
@@ -236,6 +283,8 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 		"ratelab mock --addr 127.0.0.1:9090 --rpm 600 --algorithm fixed-window --window 5s --dialect openai")
 	fs.example("a bucket of 1 refilling at 60 a minute, with 1% of requests answered 529 overloaded",
 		"ratelab mock --rpm 60 --burst 1 --overload-rate 0.01")
+	fs.example("a sliding window counter that rounds the previous window's count half up, resets truncated to whole seconds",
+		"ratelab mock --rpm 120 --algorithm sliding-window --window 10s --counter-rounding round-half-up --reset-rounding truncate")
 	fs.example("then point a client at it",
 		"curl -si localhost:8080/v1/messages -H 'x-api-key: k' -H 'content-type: application/json' -d '{\"model\":\"m\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'")
 	fs.group("Server", "addr", "seed")
@@ -290,10 +339,17 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func dialectSummary(cfg account.Config) string {
+	s := "anthropic on /v1/messages, openai on /v1/chat/completions, ietf elsewhere"
 	if cfg.Dialect != "" {
-		return cfg.Dialect + " on every endpoint"
+		s = cfg.Dialect + " on every endpoint"
 	}
-	return "anthropic on /v1/messages, openai on /v1/chat/completions, ietf elsewhere"
+	if cfg.ResetRounding != "" {
+		s += ", resets " + string(cfg.ResetRounding)
+	}
+	if cfg.RemainingRounding != "" {
+		s += ", token remaining " + string(cfg.RemainingRounding)
+	}
+	return s
 }
 
 func accountingName(cfg account.Config) string {

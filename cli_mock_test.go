@@ -18,6 +18,7 @@ import (
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 // runMockCLI runs ratelab with args (an empty environment) and returns what it printed.
@@ -66,6 +67,12 @@ func TestMockUsageErrors(t *testing.T) {
 		{"rates", []string{"--error-rate", "2"}, "--error-rate 2: error_rate: 2: want a probability between 0 and 1"},
 		{"accounting", []string{"--output-accounting", "later"}, `--output-accounting later: output_accounting: unknown mode "later"`},
 		{"argument", []string{"extra"}, `mock: unexpected argument "extra"`},
+		{"counter rounding", []string{"--algorithm", "sliding-window", "--counter-rounding", "nearest"}, `--counter-rounding nearest: counter_rounding: unknown value "nearest": want one of floor, round-half-up, fractional`},
+		{"window start without a fixed window", []string{"--window-start", "first-request"}, "--window-start first-request: window_start: set, but no limit runs fixed-window"},
+		{"window start on a file's sliding log", []string{"--config", writeFile(t, "sl.yaml", "limits: {requests: {per_minute: 5, algorithm: sliding-log, window_start: first-request}}\n")},
+			"limits.requests.window_start: set with sliding-log: window_start applies to fixed-window only"},
+		{"reset rounding", []string{"--reset-rounding", "ceil"}, `--reset-rounding ceil: reset_rounding: unknown value "ceil": want one of up, truncate, fractional`},
+		{"remaining rounding", []string{"--remaining-rounding", "round"}, `--remaining-rounding round: remaining_rounding: unknown value "round": want one of exact, thousands`},
 		{"flag", []string{"--rpn", "5"}, "mock: unknown flag: --rpn"},
 	}
 	for _, tc := range tests {
@@ -106,7 +113,8 @@ count_rejected: true
 	cfg, err = mockConfigOf(t, "--config", file, "--rpm", "20", "--algorithm", "gcra", "--window", "2m",
 		"--burst", "7", "--latency", "0s", "--count-rejected=false", "--tpm", "500", "--dialect", "ietf",
 		"--output-tokens", "4", "--output-accounting", "max_tokens", "--require-key", "--max-accounts", "3",
-		"--error-rate", "0.1", "--overload-rate", "0.2", "--latency-jitter", "5ms", "--itpm", "2000", "--otpm", "300")
+		"--error-rate", "0.1", "--overload-rate", "0.2", "--latency-jitter", "5ms", "--itpm", "2000", "--otpm", "300",
+		"--reset-rounding", "truncate", "--remaining-rounding", "exact")
 	require.NoError(t, err)
 	assert.Equal(t, int64(20), cfg.Limits.Requests.PerMinute)
 	assert.Equal(t, limiter.GCRA, cfg.Algorithm)
@@ -127,6 +135,15 @@ count_rejected: true
 	assert.Equal(t, 0.1, cfg.ErrorRate)
 	assert.Equal(t, 0.2, cfg.OverloadRate)
 	assert.Equal(t, 5*time.Millisecond, cfg.LatencyJitter)
+	assert.Equal(t, ratelimit.ResetTruncate, cfg.ResetRounding)
+	assert.Equal(t, ratelimit.RemainingExact, cfg.RemainingRounding)
+
+	cfg, err = mockConfigOf(t, "--config", file, "--algorithm", "fixed-window", "--window-start", "first-request")
+	require.NoError(t, err)
+	assert.Equal(t, limiter.StartFirstRequest, cfg.WindowStart)
+	cfg, err = mockConfigOf(t, "--algorithm", "sliding-window", "--counter-rounding", "round-half-up", "--window", "10s")
+	require.NoError(t, err)
+	assert.Equal(t, limiter.RoundHalfUp, cfg.CounterRounding)
 
 	cfg, err = mockConfigOf(t)
 	require.NoError(t, err)
@@ -184,7 +201,9 @@ func TestMockServesUntilCancelled(t *testing.T) {
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	assert.Equal(t, 200, res.StatusCode)
-	assert.Equal(t, "50", res.Header.Get("anthropic-ratelimit-requests-limit"))
+	// 50 per 5 s window, and Anthropic's limit header says it per minute, as Anthropic does.
+	assert.Equal(t, "600", res.Header.Get("anthropic-ratelimit-requests-limit"))
+	assert.Equal(t, "49", res.Header.Get("anthropic-ratelimit-requests-remaining"))
 
 	cancel() // SIGINT/SIGTERM
 	select {

@@ -1,10 +1,13 @@
 package account
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ratelab/ratelab/limiter"
@@ -49,8 +52,9 @@ const (
 // PerMinute is the sustained rate. A window algorithm (fixed-window, sliding-log,
 // sliding-window) admits floor(PerMinute × Window / 1m) units per Window; a bucket algorithm
 // (token-bucket, leaky-bucket, gcra) refills at PerMinute per minute and holds Burst units
-// (default: one window's quota, floor(PerMinute × Window / 1m)). The limit header always
-// advertises the quota per window.
+// (default: one window's quota, floor(PerMinute × Window / 1m)). The limit header advertises
+// PerMinute in the anthropic and openai dialects, whose limits are per minute, and the quota per
+// window in the others (the IETF fields state the window beside it).
 type Limit struct {
 	// PerMinute is the rate in units per minute; 0 turns the dimension off.
 	PerMinute int64 `yaml:"per_minute"`
@@ -63,6 +67,10 @@ type Limit struct {
 	Burst *int64 `yaml:"burst,omitempty"`
 	// NoDelay serves queued leaky-bucket requests at once, as nginx limit_req nodelay.
 	NoDelay bool `yaml:"nodelay"`
+	// CounterRounding overrides Config.CounterRounding for this dimension (sliding-window only).
+	CounterRounding limiter.CounterRounding `yaml:"counter_rounding,omitempty"`
+	// WindowStart overrides Config.WindowStart for this dimension (fixed-window only).
+	WindowStart limiter.WindowStart `yaml:"window_start,omitempty"`
 	// Advertise, when set, is the limit the headers advertise while this one is enforced: a
 	// shadow limiter charged in parallel supplies the limit, remaining and reset values
 	// (e.g. advertise 60 per minute while enforcing 1 per second).
@@ -87,10 +95,23 @@ type Config struct {
 	Window time.Duration `yaml:"window"`
 	// Limits are the per-dimension limits.
 	Limits Limits `yaml:"limits"`
+	// CounterRounding is how every sliding-window dimension counts the previous window's
+	// weighted share: floor (default), round-half-up or fractional (see limiter.CounterRounding).
+	CounterRounding limiter.CounterRounding `yaml:"counter_rounding,omitempty"`
+	// WindowStart is where every fixed-window dimension's windows begin: clock (default:
+	// aligned to the clock) or first-request (opened by the first request after the previous
+	// window ended).
+	WindowStart limiter.WindowStart `yaml:"window_start,omitempty"`
 	// Dialect forces one rate-limit header dialect on every endpoint (anthropic, openai, ietf,
 	// ietf-legacy, x-ratelimit, none). Empty: anthropic on /v1/messages, openai on
 	// /v1/chat/completions, ietf elsewhere.
 	Dialect string `yaml:"dialect"`
+	// ResetRounding is how reset values are written: up or truncate (whole seconds) or
+	// fractional (milliseconds); empty: as each dialect's provider writes them.
+	ResetRounding ratelimit.ResetRounding `yaml:"reset_rounding,omitempty"`
+	// RemainingRounding is how token remaining values are written: exact or thousands; empty:
+	// as each dialect's provider writes them (Anthropic's to the nearest thousand).
+	RemainingRounding ratelimit.RemainingRounding `yaml:"remaining_rounding,omitempty"`
 	// Latency is the service time of an admitted request; LatencyJitter spreads it uniformly
 	// over [Latency−LatencyJitter, Latency+LatencyJitter] (never below zero). Rejections and
 	// injected faults answer at once.
@@ -199,8 +220,17 @@ func quotaPerWindow(perMinute int64, window time.Duration) int64 {
 	return int64(q)
 }
 
+// limitDefaults are the settings of Config that a Limit naming none takes.
+type limitDefaults struct {
+	alg      limiter.Algorithm
+	window   time.Duration
+	rounding limiter.CounterRounding
+	start    limiter.WindowStart
+}
+
 // resolve validates a limit and fills in its defaults. path is its YAML path.
-func (l *Limit) resolve(path string, defAlg limiter.Algorithm, defWindow time.Duration, nested bool) (dimSpec, error) {
+func (l *Limit) resolve(path string, def limitDefaults, nested bool) (dimSpec, error) {
+	defAlg, defWindow := def.alg, def.window
 	if l.PerMinute < 0 {
 		return dimSpec{}, fieldErrorf(path+".per_minute", "%d is negative: want a rate per minute ≥ 0 (0 turns the dimension off)", l.PerMinute)
 	}
@@ -248,6 +278,24 @@ func (l *Limit) resolve(path string, defAlg limiter.Algorithm, defWindow time.Du
 		}
 		s.limiter = limiter.Config{Algorithm: alg, Limit: quota, Window: window}
 	}
+	if l.CounterRounding != "" && alg != limiter.SlidingWindow {
+		return dimSpec{}, fieldErrorf(path+".counter_rounding", "set with %s: counter_rounding applies to sliding-window only", alg)
+	}
+	if l.WindowStart != "" && alg != limiter.FixedWindow {
+		return dimSpec{}, fieldErrorf(path+".window_start", "set with %s: window_start applies to fixed-window only", alg)
+	}
+	switch alg {
+	case limiter.SlidingWindow:
+		s.limiter.Rounding = cmp.Or(l.CounterRounding, def.rounding)
+		if err := checkVariant(path+".counter_rounding", s.limiter.Rounding, limiter.CounterRoundings); err != nil {
+			return dimSpec{}, err
+		}
+	case limiter.FixedWindow:
+		s.limiter.Start = cmp.Or(l.WindowStart, def.start)
+		if err := checkVariant(path+".window_start", s.limiter.Start, limiter.WindowStarts); err != nil {
+			return dimSpec{}, err
+		}
+	}
 	if l.NoDelay && alg != limiter.LeakyBucket {
 		return dimSpec{}, fieldErrorf(path+".nodelay", "set with %s: nodelay applies to leaky-bucket only", alg)
 	}
@@ -258,7 +306,7 @@ func (l *Limit) resolve(path string, defAlg limiter.Algorithm, defWindow time.Du
 		if l.Advertise.PerMinute == 0 {
 			return dimSpec{}, fieldErrorf(path+".advertise.per_minute", "missing: an advertised limit needs a rate per minute ≥ 1")
 		}
-		adv, err := l.Advertise.resolve(path+".advertise", defAlg, defWindow, true)
+		adv, err := l.Advertise.resolve(path+".advertise", def, true)
 		if err != nil {
 			return dimSpec{}, err
 		}
@@ -267,12 +315,25 @@ func (l *Limit) resolve(path string, defAlg limiter.Algorithm, defWindow time.Du
 	return s, nil
 }
 
+// checkVariant reports a value that is not one of vals ("" is the default) as a *FieldError.
+func checkVariant[T ~string](field string, v T, vals []T) error {
+	if v == "" || slices.Contains(vals, v) {
+		return nil
+	}
+	names := make([]string, len(vals))
+	for i, x := range vals {
+		names[i] = string(x)
+	}
+	return fieldErrorf(field, "unknown value %q: want one of %s", v, strings.Join(names, ", "))
+}
+
 // resolved is a validated Config with every default filled in.
 type resolved struct {
 	dims       [numMockDims]dimSpec
 	dialect    ratelimit.Dialect
 	dialectSet bool
 	accounting OutputAccounting
+	rounding   ratelimit.Rounding
 }
 
 // Validate reports the first invalid value of c as a *FieldError.
@@ -297,13 +358,36 @@ func (c *Config) resolve() (resolved, error) {
 	if window < 0 {
 		return r, fieldErrorf("window", "%v is negative: want a duration such as 1m or 5s", window)
 	}
+	if err := checkVariant("counter_rounding", c.CounterRounding, limiter.CounterRoundings); err != nil {
+		return r, err
+	}
+	if err := checkVariant("window_start", c.WindowStart, limiter.WindowStarts); err != nil {
+		return r, err
+	}
+	def := limitDefaults{alg: alg, window: window, rounding: c.CounterRounding, start: c.WindowStart}
+	var uses [2]bool // some dimension runs a sliding window counter; a fixed window
 	for d := range numMockDims {
-		s, err := c.Limits.limitOf(d).resolve("limits."+d.String(), alg, window, false)
+		s, err := c.Limits.limitOf(d).resolve("limits."+d.String(), def, false)
 		if err != nil {
 			return r, err
 		}
 		r.dims[d] = s
+		uses[0] = uses[0] || s.on && s.limiter.Algorithm == limiter.SlidingWindow
+		uses[1] = uses[1] || s.on && s.limiter.Algorithm == limiter.FixedWindow
 	}
+	if c.CounterRounding != "" && !uses[0] {
+		return r, fieldErrorf("counter_rounding", "set, but no limit runs sliding-window: it applies to sliding-window only")
+	}
+	if c.WindowStart != "" && !uses[1] {
+		return r, fieldErrorf("window_start", "set, but no limit runs fixed-window: it applies to fixed-window only")
+	}
+	if err := checkVariant("reset_rounding", c.ResetRounding, ratelimit.ResetRoundings); err != nil {
+		return r, err
+	}
+	if err := checkVariant("remaining_rounding", c.RemainingRounding, ratelimit.RemainingRoundings); err != nil {
+		return r, err
+	}
+	r.rounding = ratelimit.Rounding{Reset: c.ResetRounding, Remaining: c.RemainingRounding}
 	if c.Dialect != "" {
 		d, ok := ratelimit.ParseDialect(c.Dialect)
 		if !ok {
@@ -375,6 +459,14 @@ func (s *dimSpec) describe() string {
 		out += ", queue " + strconv.FormatInt(s.limiter.Burst, 10)
 		if s.limiter.NoDelay {
 			out += ", nodelay"
+		}
+	case limiter.FixedWindow:
+		if s.limiter.Start == limiter.StartFirstRequest {
+			out += ", opened by the first request"
+		}
+	case limiter.SlidingWindow:
+		if r := s.limiter.Rounding; r != "" && r != limiter.RoundFloor {
+			out += ", share " + string(r)
 		}
 	}
 	out += ", " + strconv.FormatInt(s.perMinute, 10) + "/min)"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 func TestQuotaPerWindow(t *testing.T) {
@@ -62,6 +63,21 @@ func TestConfigValidate(t *testing.T) {
 		{"negative reply length", func(c *Config) { c.OutputTokens = -1 }, "output_tokens", "negative"},
 		{"negative max accounts", func(c *Config) { c.MaxAccounts = -1 }, "max_accounts", "negative"},
 		{"dimension off", func(c *Config) { c.Limits.Requests.PerMinute = 0 }, "", ""},
+		{"counter rounding on a token bucket", func(c *Config) { c.Limits.Requests.CounterRounding = limiter.RoundHalfUp }, "limits.requests.counter_rounding", "sliding-window only"},
+		{"window start on a sliding window", func(c *Config) {
+			c.Algorithm, c.Limits.Requests.WindowStart = limiter.SlidingWindow, limiter.StartFirstRequest
+		}, "limits.requests.window_start", "fixed-window only"},
+		{"counter rounding with no counter", func(c *Config) { c.CounterRounding = limiter.RoundFractional }, "counter_rounding", "no limit runs sliding-window"},
+		{"unknown counter rounding", func(c *Config) { c.Algorithm, c.CounterRounding = limiter.SlidingWindow, "nearest" }, "counter_rounding", "want one of floor, round-half-up, fractional"},
+		{"unknown window start", func(c *Config) {
+			c.Limits.Requests.Algorithm, c.Limits.Requests.WindowStart = limiter.FixedWindow, "epoch"
+		}, "limits.requests.window_start", "want one of clock, first-request"},
+		{"unknown reset rounding", func(c *Config) { c.ResetRounding = "ceil" }, "reset_rounding", "want one of up, truncate, fractional"},
+		{"unknown remaining rounding", func(c *Config) { c.RemainingRounding = "hundreds" }, "remaining_rounding", "want one of exact, thousands"},
+		{"variants where they apply", func(c *Config) {
+			c.Algorithm, c.CounterRounding, c.ResetRounding, c.RemainingRounding = limiter.SlidingWindow, limiter.RoundHalfUp, ratelimit.ResetTruncate, ratelimit.RemainingExact
+			c.Limits.Requests.Algorithm, c.Limits.Requests.WindowStart = limiter.FixedWindow, limiter.StartFirstRequest
+		}, "", ""},
 		{"advertise another algorithm", func(c *Config) {
 			c.Limits.Requests = Limit{PerMinute: 60, Window: time.Second, Burst: ptr(int64(1)),
 				Advertise: &Limit{PerMinute: 60, Algorithm: limiter.FixedWindow}}
@@ -107,6 +123,12 @@ func TestConfigDescribe(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "requests: 50 per 1m0s (leaky-bucket, queue 50, nodelay, 50/min)", lines[0])
 	assert.Equal(t, "input_tokens: 5000 per 10s (sliding-log, 30000/min)", lines[2])
+	cfg.Limits.InputTokens = Limit{PerMinute: 600, Algorithm: limiter.SlidingWindow, CounterRounding: limiter.RoundHalfUp}
+	cfg.Limits.OutputTokens = Limit{PerMinute: 600, Algorithm: limiter.FixedWindow, WindowStart: limiter.StartFirstRequest}
+	lines, err = cfg.Describe()
+	require.NoError(t, err)
+	assert.Equal(t, "input_tokens: 600 per 1m0s (sliding-window, share round-half-up, 600/min)", lines[2])
+	assert.Equal(t, "output_tokens: 600 per 1m0s (fixed-window, opened by the first request, 600/min)", lines[3])
 }
 
 func TestLoadConfig(t *testing.T) {
@@ -121,7 +143,11 @@ limits:
     advertise: {per_minute: 60, window: 1m}
   tokens: {per_minute: 90000}
   output_tokens: {per_minute: 0}
+  input_tokens: {per_minute: 30000, algorithm: sliding-window, counter_rounding: fractional}
+  count_tokens: {per_minute: 100, algorithm: fixed-window, window_start: first-request}
 dialect: openai
+reset_rounding: truncate
+remaining_rounding: thousands
 latency: 250ms
 latency_jitter: 50ms
 error_rate: 0.01
@@ -140,7 +166,10 @@ max_accounts: 3
 	want.Limits.Requests = Limit{PerMinute: 60, Window: time.Second, Burst: ptr(int64(1)), Advertise: &Limit{PerMinute: 60, Window: time.Minute}}
 	want.Limits.Tokens.PerMinute = 90000
 	want.Limits.OutputTokens.PerMinute = 0
+	want.Limits.InputTokens = Limit{PerMinute: 30000, Algorithm: limiter.SlidingWindow, CounterRounding: limiter.RoundFractional}
+	want.Limits.CountTokens = Limit{PerMinute: 100, Algorithm: limiter.FixedWindow, WindowStart: limiter.StartFirstRequest}
 	want.Dialect = "openai"
+	want.ResetRounding, want.RemainingRounding = ratelimit.ResetTruncate, ratelimit.RemainingThousands
 	want.Latency, want.LatencyJitter = 250*time.Millisecond, 50*time.Millisecond
 	want.ErrorRate, want.OverloadRate = 0.01, 0.02
 	want.CountRejected = true

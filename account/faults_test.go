@@ -162,25 +162,30 @@ func TestHandleCountTokensHasItsOwnLimit(t *testing.T) {
 }
 
 func TestHandleWindowSemantics(t *testing.T) {
-	// --rpm 600 --window 5s: 50 per 5 s window, and the limit header says 50.
+	// --rpm 600 --window 5s: 50 per 5 s window. The limit header says 50 where the dialect
+	// states the window (ietf: "requests";q=50;w=5), and 600 where limits are per minute
+	// (anthropic, openai).
 	for _, alg := range []limiter.Algorithm{limiter.FixedWindow, limiter.SlidingLog, limiter.TokenBucket, limiter.GCRA} {
-		t.Run(string(alg), func(t *testing.T) {
-			m := newMock(t, 1, func(c *Config) {
-				c.Algorithm = alg
-				c.Window = 5 * time.Second
-				c.Limits.Requests.PerMinute = 600
+		for dialect, limit := range map[string]int64{"ietf": 50, "anthropic": 600, "openai": 600} {
+			t.Run(string(alg)+"/"+dialect, func(t *testing.T) {
+				m := newMock(t, 1, func(c *Config) {
+					c.Algorithm = alg
+					c.Window = 5 * time.Second
+					c.Limits.Requests.PerMinute = 600
+					c.Dialect = dialect
+				})
+				var last Reply
+				n := 0
+				for last = m.Handle(t0, msg("k", 1, 1)); last.Status == 200; last = m.Handle(t0, msg("k", 1, 1)) {
+					n++
+					assert.Equal(t, limit, last.Limits.Dims[ratelimit.Requests].Limit)
+					assert.Equal(t, 5*time.Second, last.Limits.Dims[ratelimit.Requests].Window)
+				}
+				assert.Equal(t, 50, n)
+				assert.Equal(t, limit, last.Limits.Dims[ratelimit.Requests].Limit)
+				assert.Equal(t, 200, m.Handle(t0.Add(last.Limits.RetryAfter), msg("k", 1, 1)).Status, "admitted at retry-after")
 			})
-			var last Reply
-			n := 0
-			for last = m.Handle(t0, msg("k", 1, 1)); last.Status == 200; last = m.Handle(t0, msg("k", 1, 1)) {
-				n++
-				assert.Equal(t, int64(50), last.Limits.Dims[ratelimit.Requests].Limit)
-				assert.Equal(t, 5*time.Second, last.Limits.Dims[ratelimit.Requests].Window)
-			}
-			assert.Equal(t, 50, n)
-			assert.Equal(t, int64(50), last.Limits.Dims[ratelimit.Requests].Limit)
-			assert.Equal(t, 200, m.Handle(t0.Add(last.Limits.RetryAfter), msg("k", 1, 1)).Status, "admitted at retry-after")
-		})
+		}
 	}
 }
 

@@ -65,7 +65,8 @@ type Reply struct {
 	Delay        time.Duration
 	InputTokens  int64 // usage: input tokens counted
 	OutputTokens int64 // usage: output tokens produced
-	// Limits holds the header values: limit (quota per window), remaining, reset per dimension,
+	// Limits holds the header values: limit (per minute in the anthropic and openai dialects,
+	// per window in the others), remaining, reset per dimension,
 	// and RetryAfter on a 429.
 	Limits  ratelimit.Snapshot
 	Dialect ratelimit.Dialect // the header dialect of this endpoint
@@ -263,7 +264,7 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		e = EndpointGeneric
 	}
 	r.Dialect = m.dialects[e]
-	r.Limits.Dialect = r.Dialect
+	r.Limits.Dialect, r.Limits.Rounding = r.Dialect, m.res.rounding
 	if a == nil {
 		if m.cfg.RequireKey && call.Key == "" {
 			r.Status, r.ErrorType, r.Message = authError(e)
@@ -442,9 +443,13 @@ func (a *account) retryAfter(now time.Time, d mockDim, n int64) time.Duration {
 	return dec.RetryAfter
 }
 
-// header sets dimension d's header values in s: the quota per window as the limit, and the
-// remaining quota and reset of the advertised limiter when there is one, else of the enforced
-// one, taken from dec (the enforced limiter's latest decision) when given, else from a Peek.
+// header sets dimension d's header values in s: the limit, and the remaining quota and reset
+// of the advertised limiter when there is one, else of the enforced one, taken from dec (the
+// enforced limiter's latest decision) when given, else from a Peek. The limit is what the
+// dialect means by it: the rate per minute in the anthropic and openai dialects (their limits
+// are per minute, whatever window enforces them: 600 RPM over 10 s windows says 600, as
+// Anthropic's "60 RPM may be enforced as 1 request per second"), the quota per window in the
+// others, which state the window or leave it to the resets.
 func (a *account) header(now time.Time, res *resolved, d mockDim, dec *limiter.Decision, s *ratelimit.Snapshot) {
 	spec := &res.dims[d]
 	var p limiter.Decision
@@ -460,8 +465,12 @@ func (a *account) header(now time.Time, res *resolved, d mockDim, dec *limiter.D
 	if d < dimCountTokens {
 		hd = ratelimit.Dimension(d)
 	}
+	limit := spec.quota
+	if s.Dialect == ratelimit.DialectAnthropic || s.Dialect == ratelimit.DialectOpenAI {
+		limit = spec.perMinute
+	}
 	s.Dims[hd] = ratelimit.State{
-		Limit:     spec.quota,
+		Limit:     limit,
 		Remaining: max(p.Remaining, 0),
 		Reset:     max(p.Reset, 0),
 		Window:    spec.window,

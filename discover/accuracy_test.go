@@ -5,6 +5,7 @@ package discover_test
 import (
 	"context"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -15,27 +16,25 @@ import (
 	"github.com/ratelab/ratelab/discover/accuracy"
 )
 
-// knownMisses are the cases the suite does not pass yet, with what goes wrong; a case listed
-// here that passes, or a case not listed that fails, fails the test.
-var knownMisses = map[string]string{
-	"sliding-window/anthropic/600-per-min/1m0s": "the counter's good fits are a thin band in (length, boundary position): a 0.05 s shift of the boundary mispredicts tens of the 1,400 attempts, and the search (20 positions per length, then steps of w/200) misses the band; the best found puts the rate 8% high with an interval that excludes the truth",
-}
-
-// TestAccuracy runs the whole accuracy matrix in virtual time (about two minutes on two cores) and
-// writes its Markdown table to the file named by RATELAB_ACCURACY_TABLE when set:
+// TestAccuracy runs the whole accuracy matrix, the real-world variants included, in virtual
+// time with seed 1 (the first seed of `go run ./bench/infer -seeds 5`) and checks issue 13's
+// targets: the reported interval holds the enforced rate, and the effective rate is within
+// ±3% with headers and ±5% without, each in at least 95% of the cases; every advertised figure
+// is within 1% of its limit header. It writes the Markdown table to the file named by
+// RATELAB_ACCURACY_TABLE when set:
 //
-//	go test -tags accuracy -run TestAccuracy ./discover/
+//	go test -tags accuracy -run TestAccuracy -timeout 60m ./discover/
 func TestAccuracy(t *testing.T) {
 	cases := accuracy.Matrix()
 	outs := make([]accuracy.Outcome, len(cases))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2)
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	errs := make([]error, len(cases))
 	for i, c := range cases {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			outs[i], errs[i] = accuracy.Run(context.Background(), c, 3)
+			outs[i], errs[i] = accuracy.Run(context.Background(), c, 1)
 		})
 	}
 	wg.Wait()
@@ -48,14 +47,17 @@ func TestAccuracy(t *testing.T) {
 	if p := os.Getenv("RATELAB_ACCURACY_TABLE"); p != "" {
 		require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o644))
 	}
+	var covered, rateOK int
 	for _, o := range outs {
-		why, known := knownMisses[o.Case.Name]
-		switch {
-		case o.Pass && known:
-			t.Errorf("%s passes now: remove it from knownMisses (%s)", o.Case.Name, why)
-		case !o.Pass && !known:
-			t.Errorf("%s: %s", o.Case.Name, strings.Join(o.Why, "; "))
+		if o.Covered {
+			covered++
 		}
+		if o.RateOK {
+			rateOK++
+		}
+		assert.True(t, o.AdvertisedOK, "%s: %s", o.Case.Name, strings.Join(o.AdvertisedWhy, "; "))
 	}
-	assert.NotEmpty(t, outs)
+	n := float64(len(outs))
+	assert.GreaterOrEqual(t, float64(covered)/n, 0.95, "intervals holding the enforced rate: %d of %d", covered, len(outs))
+	assert.GreaterOrEqual(t, float64(rateOK)/n, 0.95, "effective rates within tolerance: %d of %d", rateOK, len(outs))
 }

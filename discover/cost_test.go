@@ -14,19 +14,22 @@ import (
 // 10 s and a minute, with and without headers) in virtual time and fails when one costs more
 // than it does today, against the goal of two windows' worth of requests and three windows
 // of time (1 is on the goal), or stops passing. The bounds are the costs measured with seed 3
-// plus a little room; lower them when discovery gets cheaper.
+// plus a little room; lower them when discovery gets cheaper. Honest intervals (issue 13 item 11)
+// and limit headers that state the rate per minute, not the quota per window, raised the short
+// windows' costs (token-bucket/anthropic/600-per-min/1s: 30 requests before, 150 now): discovery
+// runs until the interval, not a falsely narrow one, is within its precision.
 func TestDiscoveryCost(t *testing.T) {
 	bounds := map[string]struct{ requests, seconds float64 }{
-		"token-bucket/anthropic/600-per-min/1s":   {1.7, 0.6}, // 30 requests, 1.3 s
-		"token-bucket/none/600-per-min/1s":        {2.3, 0.9}, // 41, 2.2 s
-		"token-bucket/anthropic/120-per-min/10s":  {1.0, 0.3}, // 35, 4.7 s
-		"token-bucket/none/120-per-min/10s":       {1.0, 0.3}, // 38, 4.2 s
+		"token-bucket/anthropic/600-per-min/1s":   {8.3, 4.3}, // 150 requests, 11.7 s
+		"token-bucket/none/600-per-min/1s":        {5.7, 2.3}, // 103, 6.2 s
+		"token-bucket/anthropic/120-per-min/10s":  {3.3, 1.1}, // 119, 28.6 s
+		"token-bucket/none/120-per-min/10s":       {2.6, 0.8}, // 92, 20.5 s
 		"sliding-log/anthropic/600-per-min/10s":   {0.7, 0.4}, // 127, 10.1 s
-		"leaky-bucket/none/600-per-min/10s":       {0.6, 0.4}, // 109, 10.7 s
+		"leaky-bucket/none/600-per-min/10s":       {1.2, 0.8}, // 216, 21.3 s
 		"token-bucket/anthropic/600-per-min/1m0s": {0.6, 0.1}, // 654, 4.0 s
-		"token-bucket/none/600-per-min/1m0s":      {0.6, 0.1}, // 627, 1.7 s
-		"sliding-window/none/120-per-min/1m0s":    {0.8, 0.4}, // 161, 62 s
-		"fixed-window/anthropic/600-per-min/1m0s": {1.1, 0.7}, // 1,220, 113 s
+		"token-bucket/none/600-per-min/1m0s":      {0.6, 0.1}, // 627, 1.8 s
+		"sliding-window/none/120-per-min/1m0s":    {1.2, 0.6}, // 266, 85 s
+		"fixed-window/anthropic/600-per-min/1m0s": {1.7, 0.9}, // 1,824, 149 s
 	}
 	cases := map[string]accuracy.Case{}
 	for _, c := range accuracy.Matrix() {

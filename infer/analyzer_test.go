@@ -159,3 +159,48 @@ func TestMemoryBounded(t *testing.T) {
 	assert.Contains(t, l.Evidence, "from compare segment")
 	assert.Contains(t, l.Evidence, "attempts of the timeline were analysed")
 }
+
+// TestVariantsHoldTheTruth discovers a real-world variant of each kind in virtual time and
+// checks that the reported interval holds the rate the mock enforces, the effective rate is
+// within tolerance and every advertised figure is its limit header per the dialect's period:
+// a sliding window counter rounding the previous window's share to the nearest unit (reported
+// as "enforced 114.5/min (114.5–114.5)" for a true 120/min), one keeping it fractional (which
+// enforces 114/min), a fixed window opened by the first request, resets truncated or
+// fractional, token remaining exact, and X-RateLimit resets, whose dialect states no period
+// (20 per 10 s once read as 109/min).
+func TestVariantsHoldTheTruth(t *testing.T) {
+	cases := map[string]accuracy.Case{}
+	for _, c := range accuracy.Variants() {
+		cases[c.Name] = c
+	}
+	names := []string{
+		"sliding-window-round-half-up/none/120-per-min/10s",
+		"sliding-window-round-half-up/anthropic/600-per-min/10s",
+		"sliding-window-fractional/anthropic/120-per-min/10s",
+		"fixed-window-first-request/anthropic/600-per-min/1s",
+		"token-bucket/x-ratelimit/reset-truncate/120-per-min/10s",
+		"fixed-window/x-ratelimit/120-per-min/10s",
+		"sliding-window/ietf/reset-fractional/120-per-min/10s",
+		"tier-1-defaults/token-bucket/anthropic/remaining-exact/reset-truncate",
+		"output-tokens-bind/token-bucket/anthropic/remaining-exact",
+	}
+	if raceEnabled || testing.Short() {
+		names = []string{names[1], names[3], names[4]} // the quickest three
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			c, ok := cases[name]
+			require.True(t, ok, "no such case")
+			o, err := accuracy.Run(context.Background(), c, 1)
+			require.NoError(t, err)
+			l := o.Limit
+			require.NotNil(t, l.EffectivePerMinute, "%s", l.Evidence)
+			require.NotNil(t, l.EffectiveLow)
+			require.NotNil(t, l.EffectiveHigh)
+			assert.True(t, o.Covered, "enforced %v/min, reported %v (%v–%v): %s", o.Truth.PerMinute,
+				*l.EffectivePerMinute, *l.EffectiveLow, *l.EffectiveHigh, l.Evidence)
+			assert.True(t, o.RateOK, "effective %v/min, enforced %v/min (±%.0f%%)", *l.EffectivePerMinute, o.Truth.PerMinute, 100*o.Tolerance)
+			assert.True(t, o.AdvertisedOK, "%v", o.AdvertisedWhy)
+		})
+	}
+}

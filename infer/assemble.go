@@ -76,21 +76,24 @@ func (a *Analyzer) assemble(res *Result, choices []dimChoice) {
 }
 
 // period returns the time, in seconds, that dimension's advertised limit is counted over, and
-// how it was found: the window the headers state (IETF w=); the window the resets or the
-// behaviour show for a window limiter; for a bucket, the time the header refill rate takes to
-// supply the limit, snapped to whole seconds and to the minute when within 10% of it; else a
-// minute, which the Anthropic and OpenAI headers mean by definition. ok is false when nothing
-// tells.
+// whether anything tells. A stated period always wins: the window the headers state (IETF w=),
+// else the dialect's own (Anthropic's and OpenAI's limits are per minute by definition, whatever
+// the resets or the behaviour show: a limit of 8,000 whose reset, rounded up to whole seconds,
+// comes round every 36 s is still 8,000 per minute). Only a dialect that states no period (the
+// X-RateLimit family, IETF fields without w=) has its period derived: the window the resets or
+// the behaviour show for a window limiter; for a bucket, the time the header refill rate takes
+// to supply the limit, snapped to whole seconds and to the minute when within 10% of it.
 func period(r *dimResult, limit float64) (float64, bool) {
 	hs := &r.hs
 	if hs.windowS > 0 {
 		return hs.windowS, true
 	}
+	if perMinute(hs.dialect) {
+		return 60, true
+	}
 	class, _ := classify(r)
 	if r.best != nil && r.best.ok && (class == summary.AlgoFixedWindow || class == summary.AlgoSlidingWindow) {
-		if hs.resetW > 0 {
-			return hs.resetW, true
-		}
+		// The behaviour's window is timed to the attempt; the resets' only to their rounding.
 		return snap(r.best.window), true
 	}
 	if hs.plateaus >= 2 && hs.resetW > 0 {
@@ -104,11 +107,12 @@ func period(r *dimResult, limit float64) (float64, bool) {
 			return snap(limit / rate), true
 		}
 	}
-	switch hs.dialect {
-	case ratelimit.DialectAnthropic, ratelimit.DialectOpenAI:
-		return 60, true
-	}
 	return 0, false
+}
+
+// perMinute reports whether dialect d's limits are per minute by definition.
+func perMinute(d ratelimit.Dialect) bool {
+	return d == ratelimit.DialectAnthropic || d == ratelimit.DialectOpenAI
 }
 
 // snap rounds a period read from noisy evidence: to whole seconds when within 5%, and to the

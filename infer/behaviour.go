@@ -205,7 +205,7 @@ func permute(s *series, i int, idx []int) {
 }
 
 // fitOrder ranks models for ties: the simpler explanation first.
-var fitOrder = map[string]int{"tb": 0, "fw": 1, "sl": 2, "sw": 3}
+var fitOrder = map[string]int{"tb": 0, "fw": 1, "fr": 2, "sl": 3, "sw": 4}
 
 func better(a, b *fit) bool {
 	if a.m != b.m {
@@ -214,7 +214,10 @@ func better(a, b *fit) bool {
 	if fitOrder[a.model] != fitOrder[b.model] {
 		return fitOrder[a.model] < fitOrder[b.model]
 	}
-	return !a.cr && b.cr
+	if a.cr != b.cr {
+		return !a.cr
+	}
+	return a.rd < b.rd
 }
 
 // firstBurst is how many units were admitted before the first refusal.
@@ -228,6 +231,9 @@ func firstBurst(s *series) float64 {
 	}
 	return n
 }
+
+// alwaysCounter is the longest series the counter is always fitted to.
+const alwaysCounter = 600
 
 // zoomSize is the longest series fitted from scratch. A longer one is fitted on a prefix a
 // quarter as long first (recursively), and each model refined on the whole around the
@@ -257,7 +263,11 @@ func fitAll(s *series) []fit {
 			for _, f0 := range coarse {
 				// Window models far behind on the prefix are not worth refining (the costly
 				// part of a long fit); buckets and logs always are.
-				if (f0.model == "fw" || f0.model == "sw") && f0.m > coarse[0].m+max(5, pre.len()/50) {
+				if (f0.model == "fw" || f0.model == "fr" || f0.model == "sw") && f0.m > coarse[0].m+max(5, pre.len()/50) {
+					continue
+				}
+				// The counter, the costliest to refine, only when it was about as good.
+				if f0.model == "sw" && f0.m > coarse[0].m+max(3, 2*seriesTolerance(&pre)) {
 					continue
 				}
 				var f fit
@@ -266,6 +276,8 @@ func fitAll(s *series) []fit {
 					f = refineTB(s, f0)
 				case "fw":
 					f = refineFW(s, f0)
+				case "fr":
+					f = fitFR(s)
 				case "sl":
 					f = fitSL(s, f0.q, f0.cr)
 				case "sw":
@@ -292,22 +304,27 @@ func fitAll(s *series) []fit {
 		add(fitTB(s, true))
 	}
 	add(fitFW(s))
+	if unit {
+		add(fitFR(s))
+	}
 	q0 := firstBurst(s)
 	if unit {
 		add(fitSL(s, q0, false))
 		add(fitSL(s, q0, true))
 	}
 	sortFits(fits)
-	// The counter is costly to fit: only when nothing simpler explains the data, or when what
-	// explains it best is a window. A window fit is no proof against the counter: a sliding
+	// The counter is costly to fit: on short series always (a bucket can mimic a counter over
+	// a few windows, at another rate: 140/min for 120), on longer ones only when nothing
+	// simpler explains the data, or when what explains it best is a window. A window fit is no proof against the counter: a sliding
 	// log of the same quota over a shorter or longer window can mimic a counter's refusals
 	// (the counter's estimate weighs the previous window by its overlap, so where it reopens
 	// depends on how the previous window's admissions were spread, which a log of the wrong
 	// length imitates over a few windows), and then the log's rate, q/w at its own w, is off.
 	// Only the counter's own fit can say which explains the attempts better.
-	if unit && (len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2) || classOf(fits[0].model) != summary.AlgoTokenBucket) {
-		add(fitSW(s, q0, false))
-		add(fitSW(s, q0, true))
+	if unit && (s.len() <= alwaysCounter || len(fits) == 0 || fits[0].m > max(seriesTolerance(s), 2) || classOf(fits[0].model) != summary.AlgoTokenBucket) {
+		for _, f := range fitSW(s, q0) {
+			add(f)
+		}
 		sortFits(fits)
 	}
 	return fits
@@ -330,7 +347,7 @@ func classOf(model string) string {
 	switch model {
 	case "tb":
 		return summary.AlgoTokenBucket
-	case "fw":
+	case "fw", "fr":
 		return summary.AlgoFixedWindow
 	case "sl", "sw":
 		return summary.AlgoSlidingWindow
@@ -339,142 +356,14 @@ func classOf(model string) string {
 }
 
 // equivalent reports whether two fits describe the same limiter: a bucket of one refilling
-// every 1/r seconds is a sliding log of one per 1/r.
+// every 1/r seconds is a sliding log of one per 1/r, and a fixed window of one per 1/r opened
+// by the first request.
 func equivalent(a, b *fit) bool {
 	if classOf(a.model) == classOf(b.model) {
 		return true
 	}
-	tbsl := func(x, y *fit) bool {
-		return x.model == "tb" && y.model == "sl" && x.burst == 1 && y.q == 1
+	tbOne := func(x, y *fit) bool {
+		return x.model == "tb" && (y.model == "sl" || y.model == "fr") && x.burst == 1 && y.q == 1
 	}
-	return tbsl(a, b) || tbsl(b, a)
-}
-
-// shaperDelay tests the bucket fit for a leaky bucket that delays instead of refusing: such a
-// server holds each admitted attempt for (capacity − tokens)/r, so latency rises with the
-// bucket's backlog. It compares the latency of admitted attempts with a long predicted delay
-// against those with almost none, and reports whether the difference matches the prediction
-// (at least half of it, and at least 20 ms).
-func shaperDelay(s *series, f *fit) bool {
-	if f.model != "tb" || f.rate <= 0 {
-		return false
-	}
-	tok := tbTokens(s, f.rate, f.burst, f.cr, nil)
-	maxDelay := 0.0
-	for i := range tok {
-		if s.acc[i] {
-			maxDelay = math.Max(maxDelay, (f.burst-tok[i])/f.rate)
-		}
-	}
-	if maxDelay < 0.02 {
-		return false
-	}
-	var lowLat, lowPred, highLat, highPred float64
-	var nLow, nHigh int
-	for i := range tok {
-		if !s.acc[i] {
-			continue
-		}
-		pred := math.Max((f.burst-tok[i])/f.rate, 0)
-		switch {
-		case pred < 0.1*maxDelay:
-			lowLat += s.lat[i]
-			lowPred += pred
-			nLow++
-		case pred > 0.5*maxDelay:
-			highLat += s.lat[i]
-			highPred += pred
-			nHigh++
-		}
-	}
-	if nLow < 2 || nHigh < 2 {
-		return false
-	}
-	dLat := highLat/float64(nHigh) - lowLat/float64(nLow)
-	dPred := highPred/float64(nHigh) - lowPred/float64(nLow)
-	return dLat >= 0.02 && dLat >= 0.5*dPred
-}
-
-// shaperRate measures a shaper's drain rate from its answers: a leaky bucket that delays serves
-// queued requests one every 1/r, so while its queue is busy the admitted attempts' completion
-// times (sent + latency) are evenly spaced by 1/r. Completions of queued attempts (latency well
-// above the unqueued service time) are grouped into busy periods and one slope is fitted by
-// least squares over all of them; the interval is three standard errors.
-func shaperRate(s *series) (rate, lo, hi float64, ok bool) {
-	var lats []float64
-	for i := range s.t {
-		if s.acc[i] {
-			lats = append(lats, s.lat[i])
-		}
-	}
-	if len(lats) < 4 {
-		return 0, 0, 0, false
-	}
-	slices.Sort(lats)
-	base := lats[len(lats)/10]
-	var done []float64
-	for i := range s.t {
-		if s.acc[i] && s.lat[i] > base+0.005 {
-			done = append(done, s.t[i]+s.lat[i])
-		}
-	}
-	if len(done) < 4 {
-		return 0, 0, 0, false
-	}
-	slices.Sort(done)
-	gaps := make([]float64, 0, len(done))
-	for i := 1; i < len(done); i++ {
-		gaps = append(gaps, done[i]-done[i-1])
-	}
-	sorted := slices.Clone(gaps)
-	slices.Sort(sorted)
-	med := sorted[len(sorted)/2]
-	if med <= 0 {
-		return 0, 0, 0, false
-	}
-	var sxy, sxx, syy float64
-	var n, runs int
-	var xs, ys []float64
-	flush := func() {
-		if len(xs) >= 3 {
-			var mx, my float64
-			for i := range xs {
-				mx += xs[i]
-				my += ys[i]
-			}
-			mx /= float64(len(xs))
-			my /= float64(len(xs))
-			for i := range xs {
-				dx, dy := xs[i]-mx, ys[i]-my
-				sxy += dx * dy
-				sxx += dx * dx
-				syy += dy * dy
-			}
-			n += len(xs)
-			runs++
-		}
-		xs, ys = xs[:0], ys[:0]
-	}
-	for i, c := range done {
-		if i > 0 && gaps[i-1] > 1.5*med {
-			flush()
-		}
-		xs = append(xs, float64(len(xs)))
-		ys = append(ys, c)
-	}
-	flush()
-	if n < 4 || sxx <= 0 {
-		return 0, 0, 0, false
-	}
-	slope := sxy / sxx
-	dof := float64(n - runs - 1)
-	if slope <= 0 || dof < 1 {
-		return 0, 0, 0, false
-	}
-	se := math.Sqrt(math.Max(syy-slope*sxy, 0)/dof) / math.Sqrt(sxx)
-	half := math.Max(3*se, 1e-4*slope)
-	if half >= slope {
-		return 0, 0, 0, false
-	}
-	return 1 / slope, 1 / (slope + half), 1 / (slope - half), true
+	return tbOne(a, b) || tbOne(b, a)
 }

@@ -49,18 +49,31 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 	case r.best != nil && r.best.ok:
 		lo, hi, rate = r.best.lo, r.best.hi, r.best.rate
 		if !r.leaky {
-			// When another kind of limiter explains the attempts about as well, the rate is
-			// only known to lie within what either says.
-			// So is it when the same limiter counting refusals, or not, does.
-			for _, f := range closeFits(r, func(f *fit) bool {
-				return !equivalent(f, r.best) || (f.model == r.best.model && f.cr != r.best.cr)
-			}) {
+			// When another limiter explains the attempts about as well or cannot be ruled
+			// out (another kind, the
+			// same counting refusals or not, a counter rounding its previous window's share
+			// another way, a fixed window opened by the first request rather than the clock),
+			// the rate is only known to lie within what either says; when some explain them
+			// exactly as well, the data cannot choose, and the figure is the middle of theirs.
+			tlo, thi, tie := lo, hi, false
+			for _, f := range plausibleFits(r, func(*fit) bool { return true }) {
 				lo, hi = math.Min(lo, f.lo), math.Max(hi, f.hi)
+				if f.m == r.best.m && f.ok {
+					tlo, thi, tie = math.Min(tlo, f.lo), math.Max(thi, f.hi), true
+				}
+			}
+			if tie {
+				rate = (tlo + thi) / 2
 			}
 		}
 		if r.refOK && r.agree() && classOf(r.best.model) == summary.AlgoTokenBucket {
 			if l, h := math.Max(lo, r.ref.lo), math.Min(hi, r.ref.hi); l <= h {
 				lo, hi, rate = l, h, (l+h)/2
+			} else {
+				// Within 3% of each other but apart: one of them is off, and nothing says
+				// which.
+				lo, hi = math.Min(lo, r.ref.lo), math.Max(hi, r.ref.hi)
+				rate = (lo + hi) / 2
 			}
 		}
 		return lo, hi, rate, true

@@ -23,8 +23,12 @@ func describe(f *fit, class string, d ratelimit.Dimension) string {
 		return fmt.Sprintf("a token bucket of %s%s refilling at %s%s/s", fmtNum(f.burst), units, fmtNum(f.rate), units)
 	case f.model == "fw":
 		return fmt.Sprintf("a fixed window of %s%s per %s s", fmtNum(f.q), units, fmtNum(f.window))
+	case f.model == "fr":
+		return fmt.Sprintf("a fixed window of %s%s per %s s opened by the first request after the last one ended", fmtNum(f.q), units, fmtNum(f.window))
 	case f.model == "sl":
 		return fmt.Sprintf("a sliding log of %s%s in any %s s", fmtNum(f.q), units, fmtNum(f.window))
+	case f.model == "sw" && f.rd != roundFloor:
+		return fmt.Sprintf("a sliding window counter of %s%s per %s s window, the previous window's share %s", fmtNum(f.q), units, fmtNum(f.window), roundingNames[f.rd])
 	case f.model == "sw":
 		return fmt.Sprintf("a sliding window counter of %s%s per %s s window", fmtNum(f.q), units, fmtNum(f.window))
 	}
@@ -54,7 +58,12 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 			s += fmt.Sprintf("; its delayed answers leave one every %s s while queued, so it drains at %s to %s/min",
 				fmtNum(1/f.rate), fmtNum(f.lo*60), fmtNum(f.hi*60))
 		} else {
-			s += fmt.Sprintf("; rates from %s to %s/min fit as well", fmtNum(f.lo*60), fmtNum(f.hi*60))
+			lo, hi, _, _ := r.interval()
+			if others := closeFits(r, func(f *fit) bool { return f.ok }); len(others) > 0 && !r.leaky && rival == "" {
+				o := others[0]
+				s += fmt.Sprintf(", and %s (%s/min) about as well", describe(o, classOf(o.model), r.d), fmtNum(o.rate*60))
+			}
+			s += fmt.Sprintf("; rates from %s to %s/min fit", fmtNum(lo*60), fmtNum(hi*60))
 		}
 		if rival != "" {
 			s += fmt.Sprintf(", and a %s explains the attempts about as well, so the algorithm is left unknown", rival)

@@ -18,6 +18,7 @@ type fit struct {
 	window float64 // window length (window models), seconds
 	phi    float64 // window phase (fixed window, counter), seconds
 	q      float64 // quota per window (window models)
+	rd     uint8   // the counter's rounding of the previous window's share (sw)
 }
 
 // tolerance is how many mispredictions an interval may add to the best fit's: none for small
@@ -115,21 +116,33 @@ func (q *tbSearch) bFor(r float64) float64 {
 // cost), b < C₁ + a₁ − r·(t₁ − t₀): with output charged after admission (a = 0) it is as wide
 // as one request's output.
 func (q *tbSearch) bSpread(r float64) []float64 {
+	return q.bSpreadN(r, 5)
+}
+
+// bSpreadN is bSpread with n capacities across the bracket (its ends included when n > 5).
+func (q *tbSearch) bSpreadN(r float64, n int) []float64 {
 	if q.unit {
 		return bNear(q.bFor(r), q.bFor(r), q.unit, q.minB)
 	}
 	hi := q.st.chargedPre + q.a1 - r*(q.t1-q.st.t0)
 	lo, taken := q.minB, 0.0
 	for j := 0; j < q.st.firstRej; j++ {
-		lo = math.Max(lo, taken+q.s.admCost(j)-r*(q.s.t[j]-q.st.t0))
+		// Found its admission cost when decided, up to its decision window after sending.
+		lo = math.Max(lo, taken+q.s.admCost(j)-r*(q.s.t[j]+q.s.window(j)-q.st.t0))
 		taken += q.s.chgCost(j)
 	}
 	if hi <= lo {
 		return []float64{math.Max(lo, q.minB)}
 	}
-	out := make([]float64, 0, 5)
-	for _, u := range []float64{0.1, 0.3, 0.5, 0.7, 0.9} {
-		out = append(out, lo+u*(hi-lo))
+	out := make([]float64, 0, n)
+	if n <= 5 {
+		for _, u := range []float64{0.1, 0.3, 0.5, 0.7, 0.9} {
+			out = append(out, lo+u*(hi-lo))
+		}
+		return out
+	}
+	for k := range n {
+		out = append(out, lo+(hi-lo)*float64(k)/float64(n-1)*(1-1e-9))
 	}
 	return out
 }
@@ -255,6 +268,19 @@ func (q *tbSearch) finish(bestR, bestB float64, width float64, scanB bool) fit {
 		l, h := widen(bestR, func(r float64) bool { return q.eval(r, b) <= limit })
 		lo, hi = math.Min(lo, l), math.Max(hi, h)
 	}
+	// A bucket a little larger refilling a little slower explains the same attempts: at each
+	// rate, 41 capacities across those the first refusal allows are tried too (a bucket of
+	// 20,881 tokens at 1,974/s fitted one of 20,000 at 2,000/s, and the interval at its own
+	// capacity missed it; the good ones can be a twentieth of the bracket).
+	l, h := widen(bestR, func(r float64) bool {
+		for _, b := range q.bSpreadN(r, 41) {
+			if q.eval(r, b) <= limit {
+				return true
+			}
+		}
+		return false
+	})
+	lo, hi = math.Min(lo, l), math.Max(hi, h)
 	f.lo, f.hi = lo, hi
 	f.ok = lo > 0 && !math.IsInf(hi, 1)
 	f.window = bestB / f.rate

@@ -137,9 +137,23 @@ func resetWindow(obs []resetObs) (float64, int) {
 		return 0, len(plateaus)
 	}
 	slices.Sort(jumps)
-	// Successive plateaus are usually one window apart; a skipped window doubles a jump, so the
-	// smallest jumps are the window (the median of the lower half resists noise).
-	return jumps[(len(jumps)-1)/4], len(plateaus)
+	// Successive plateaus are usually one window apart, a skipped window doubles a jump, and a
+	// reset rounded to whole seconds moves each by up to a second. So the window is the whole
+	// span over the number of windows it holds, each jump counted in units of the lower
+	// quartile's (the median of the lower half resists noise): the rounding is spread over all
+	// of them instead of deciding one (20 per 10 s with resets in whole seconds read 11 s).
+	unit := jumps[(len(jumps)-1)/4]
+	var sum, windows float64
+	for _, j := range jumps {
+		if k := math.Round(j / unit); k >= 1 {
+			sum += j
+			windows += k
+		}
+	}
+	if windows == 0 {
+		return unit, len(plateaus)
+	}
+	return sum / windows, len(plateaus)
 }
 
 // refill is the rate at which a dimension's remaining refills, from the headers: between
@@ -167,7 +181,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 		margin = 1000
 	}
 	top := hs.maxRem - margin
-	var sxy, sxx, syy float64
+	var sxy, sxx, syy, sdx float64
 	var n, stretches int
 	var span float64
 	var xs, ys []float64
@@ -185,6 +199,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 				sxy += dx * dy
 				sxx += dx * dx
 				syy += dy * dy
+				sdx += math.Abs(dx)
 			}
 			n += len(xs)
 			stretches++
@@ -194,6 +209,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 	}
 	taken := 0.0
 	lowest := top
+	var lats []float64
 	for i := range tl.events {
 		e := &tl.events[i]
 		taken += charge(e)
@@ -209,6 +225,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 			lowest = min(lowest, h.rem)
 			xs = append(xs, e.t)
 			ys = append(ys, float64(h.rem)+taken)
+			lats = append(lats, e.lat)
 		}
 	}
 	flush()
@@ -229,22 +246,32 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 	// The rounding alone is uniform over a unit (or a thousand): σ at least its 1/√12.
 	sigma = math.Max(sigma, float64(margin)/math.Sqrt(12))
 	se := sigma / math.Sqrt(sxx)
-	half := 3 * se
+	// The rounding is no independent noise, though: readings taken in a burst share it, so a
+	// few bursts far apart decide the slope, and 3 standard errors can claim a precision the
+	// readings do not hold. Whatever the rounding did, each reading is off by less than half a
+	// step (a unit, or a thousand) and by what the budget refills while the server may have
+	// read it (up to its latency), so the slope is off by at most Σ|dx|·that / Σdx².
+	slices.Sort(lats)
+	off := float64(margin)/2 + r*lats[len(lats)/2]
+	half := math.Max(3*se, off*sdx/sxx)
 	return refill{rate: r, lo: math.Max(r-half, 0), hi: r + half, sigma: raw, points: n, span: span}, true
 }
 
 // resetRate estimates the rate at which a bucket whose capacity is its advertised limit L
 // refills, from the reset headers alone: reset says when the budget is full again, so
 //
-//	L − remaining = r · reset
+//	L − remaining = r · (reset + c)
 //
-// and r is the least-squares slope through the origin over every reading with 0 < remaining
-// < L. A reset read as a whole-second instant against the whole-second Date header (floored)
-// is one second late on average, so one second is taken off those. It is meant for the
-// advertised limit's period when the remaining values never trace a refill line (they sit at
-// zero while the budget is in debt); when the bucket holds less than L (remaining never comes
-// near it) the relation does not hold and ok is false. Only readings at least minResetDeficit
-// below the limit count.
+// and r is the least-squares slope of that line over every reading with 0 < remaining < L. The
+// offset c is what the reset's rounding adds, about +½ s for an instant rounded up to the
+// second and read against a Date header truncated to it, 0 for one truncated, −½ s for a delay
+// rounded up: it is fitted, not assumed, so whatever the server's rounding the slope holds
+// (with the offset fixed at −1 s, a truncated reset read 20 per 10 s as 109/min). Through the
+// origin when the resets do not spread enough to fit an offset. It is meant for the advertised
+// limit's period when the remaining values never trace a refill line (they sit at zero while
+// the budget is in debt); when the bucket holds less than L (remaining never comes near it) the
+// relation does not hold and ok is false. Only readings at least minResetDeficit below the
+// limit count.
 // minResetDeficit is the least drawdown, as a share of the limit, a reading needs to time the
 // refill from its reset.
 const minResetDeficit = 0.1
@@ -253,7 +280,7 @@ func resetRate(tl *timeline, d ratelimit.Dimension, hs hdrStats) (float64, bool)
 	if hs.limit <= 0 || float64(hs.maxRem) < 0.8*float64(hs.limit) {
 		return 0, false
 	}
-	var sxy, sxx float64
+	var sx, sy, sxy, sxx float64
 	n := 0
 	for i := range tl.events {
 		h := &tl.events[i].hdr[d]
@@ -270,19 +297,24 @@ func resetRate(tl *timeline, d ratelimit.Dimension, hs hdrStats) (float64, bool)
 			continue
 		}
 		x := float64(h.resetS)
-		if isAbsolute(h.kind) && !math.IsNaN(tl.events[i].date) {
-			x--
-		}
 		if x <= 0 {
 			continue
 		}
 		y := float64(h.limit - h.rem)
+		sx += x
+		sy += y
 		sxy += x * y
 		sxx += x * x
 		n++
 	}
 	if n < 5 || sxx <= 0 {
 		return 0, false
+	}
+	mx := sx / float64(n)
+	if vx := sxx/float64(n) - mx*mx; vx > 1 { // resets spread over more than a second or so
+		if r := (sxy/float64(n) - mx*sy/float64(n)) / vx; r > 0 {
+			return r, true
+		}
 	}
 	return sxy / sxx, true
 }

@@ -85,3 +85,70 @@ func TestResetRateNeedsADrawdown(t *testing.T) {
 		assert.InDelta(t, 10_000, rate, 0.1*10_000)
 	})
 }
+
+// TestResetWindowSpreadsTheRounding: the reset instants of a 10 s window, rounded up or
+// truncated to whole seconds (X-RateLimit-Reset), time the window to well within a second: the
+// advertised 20 per 10 s reads 120/min, not 20 per 11 s (109/min).
+func TestResetWindowSpreadsTheRounding(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		round func(float64) float64
+	}{
+		{"rounded up", math.Ceil},
+		{"truncated", math.Floor},
+		{"fractional", func(x float64) float64 { return math.Ceil(x*1000) / 1000 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var obs []resetObs
+			const phase, w = 3.37, 10.0
+			for k := range 8 {
+				if k == 4 {
+					continue // a window the client sent nothing in
+				}
+				end := phase + w*float64(k+1)
+				for j := range 5 { // five readings per window, remaining falling
+					at := phase + w*float64(k) + 1 + 1.7*float64(j)
+					obs = append(obs, resetObs{t: at, at: tc.round(end), rem: int64(20 - 4*j), hasRem: true})
+				}
+			}
+			got, plateaus := resetWindow(obs)
+			assert.Equal(t, 7, plateaus)
+			assert.InDelta(t, w, got, 0.2)
+			assert.Equal(t, w, snap(got))
+		})
+	}
+}
+
+// TestResetRateWhateverTheRounding: a bucket of 20 refilling at 2/s (20 per 10 s) read through
+// X-RateLimit-Reset epoch seconds against a truncated Date header: rounded up, truncated or
+// fractional, the resets time the refill at 2/s (the period 10 s: 120/min, not 109/min).
+func TestResetRateWhateverTheRounding(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		round func(float64) float64
+	}{
+		{"rounded up", math.Ceil},
+		{"truncated", math.Floor},
+		{"fractional", func(x float64) float64 { return math.Ceil(x*1000) / 1000 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := &timeline{name: "probe"}
+			const start = 0.37 // the run's start within its second
+			for i := range 120 {
+				at := 0.31 * float64(i)
+				deficit := 2 + float64(i%15)   // 2 to 16 below the limit of 20
+				full := start + at + deficit/2 // when the bucket is full again, at 2/s
+				date := math.Floor(start + at) // the Date header, truncated
+				reset := tc.round(full) - date // the epoch reset read against it
+				e := event{t: at, out: outOK, date: date - start}
+				e.hdr[ratelimit.Requests] = hdrObs{limit: 20, rem: 20 - int64(deficit), resetS: float32(reset),
+					kind: ratelimit.ResetEpochS, flags: ratelimit.HasLimit | ratelimit.HasRemaining | ratelimit.HasReset}
+				tl.events = append(tl.events, e)
+			}
+			rate, ok := resetRate(tl, ratelimit.Requests, headerStats(tl, ratelimit.Requests))
+			require.True(t, ok)
+			assert.InDelta(t, 2, rate, 0.04)
+			assert.Equal(t, 10.0, snap(20/rate))
+		})
+	}
+}

@@ -168,10 +168,23 @@ func fwMismatch(s *series, q, w, phi float64) int {
 	return m
 }
 
+// Roundings of the counter's previous-window share (limiter.CounterRounding).
+const (
+	roundFloor      uint8 = iota // floor(share)
+	roundHalfUp                  // floor(share + ½)
+	roundFractional              // the share as it is
+	numRoundings
+)
+
+var roundingNames = [numRoundings]string{"rounded down", "rounded half up", "kept fractional"}
+
 // swMismatch replays Cloudflare's sliding window counter as the mock runs it: windows of w
-// seconds starting at phi + k·w, estimate = floor(prev·(w − elapsed)/w) + curr (the previous
-// window's share counted whole); an attempt passes iff estimate + cost ≤ q.
-func swMismatch(s *series, q, w, phi float64, cr bool) int {
+// seconds starting at phi + k·w, estimate = share(prev·(w − elapsed)/w) + curr, the previous
+// window's share rounded as rd says; an attempt passes iff estimate + cost ≤ q.
+func swMismatch(s *series, q, w, phi float64, cr bool, rd uint8) int {
+	if s.adm == nil && s.chg == nil {
+		return swMismatchUnit(s, q, w, phi, cr, rd)
+	}
 	cur, prev, curr, m := math.Inf(-1), 0.0, 0.0, 0
 	for i, t := range s.t {
 		k := math.Floor((t - phi) / w)
@@ -184,10 +197,10 @@ func swMismatch(s *series, q, w, phi float64, cr bool) int {
 			cur, curr = k, 0
 		}
 		elapsed := t - (phi + k*w)
-		est := swShare(prev, w, elapsed) + curr
+		est := swShare(prev, w, elapsed, rd) + curr
 		pass := est+s.admCost(i) <= q+eps
 		if s.acc[i] {
-			if !pass && !swPassesLater(prev, curr, q, s.admCost(i), w, elapsed+s.window(i)) {
+			if !pass && !swPassesLater(prev, curr, q, s.admCost(i), w, elapsed+s.window(i), rd) {
 				m++
 			}
 			curr += s.chgCost(i)
@@ -203,22 +216,114 @@ func swMismatch(s *series, q, w, phi float64, cr bool) int {
 	return m
 }
 
+// roundingHalf is the rounding's term h of the admission rule share ≤ T ⇔ prev·(w − e) <
+// (T + h)·w: 1 rounding down, ½ half up, 0 fractional (there ≤).
+func roundingHalf(rd uint8) float64 {
+	switch rd {
+	case roundHalfUp:
+		return 0.5
+	case roundFractional:
+		return 0
+	}
+	return 1
+}
+
+// swMismatchUnit is swMismatch for attempts that cost one unit each, the hot loop of fitting
+// the counter: the admission rule without a division (prev·(w − e) against (T + h)·w, with
+// T = q − curr − 1 the room the share may fill) and the window's end followed instead of
+// recomputed.
+func swMismatchUnit(s *series, q, w, phi float64, cr bool, rd uint8) int {
+	if s.len() == 0 {
+		return 0
+	}
+	h := roundingHalf(rd)
+	frac := rd == roundFractional
+	// fits reports whether a share of prev with left of the window still to run leaves room.
+	fits := func(prev, left, T float64) bool {
+		if T < -eps {
+			return false
+		}
+		if frac {
+			return prev*left <= T*w+eps*w
+		}
+		return prev*left < (T+h)*w-eps*w
+	}
+	end := phi + (math.Floor((s.t[0]-phi)/w)+1)*w
+	prev, curr, m := 0.0, 0.0, 0
+	for i, t := range s.t {
+		if t >= end {
+			next := end + w
+			if t < next {
+				prev = curr
+			} else {
+				prev = 0
+				next = phi + (math.Floor((t-phi)/w)+1)*w
+			}
+			end, curr = next, 0
+		}
+		pass := fits(prev, end-t, q-curr-1)
+		if s.acc[i] {
+			if !pass {
+				// Decided up to a latency later: in this window, or in the next.
+				d := t + s.window(i)
+				switch {
+				case d < end:
+					pass = fits(prev, end-d, q-curr-1)
+				case d < end+w:
+					pass = fits(curr, end+w-d, q-1)
+				default:
+					pass = q >= 1
+				}
+				if !pass {
+					m++
+				}
+			}
+			curr++
+		} else {
+			if pass {
+				m++
+			}
+			if cr {
+				curr += s.rejChg
+			}
+		}
+	}
+	return m
+}
+
 // swPassesLater reports whether the counter would pass a request of cost c at elapsed e into
 // the current window (past its end, the previous count becomes curr and curr starts afresh).
-func swPassesLater(prev, curr, q, c, w, e float64) bool {
+func swPassesLater(prev, curr, q, c, w, e float64, rd uint8) bool {
 	switch {
 	case e < w:
-		return swShare(prev, w, e)+curr+c <= q+eps
+		return swShare(prev, w, e, rd)+curr+c <= q+eps
 	case e < 2*w:
-		return swShare(curr, w, e-w)+c <= q+eps
+		return swShare(curr, w, e-w, rd)+c <= q+eps
 	}
 	return c <= q+eps
 }
 
-// swShare is the previous window's share of the counter's estimate at elapsed e, counted whole:
-// floor(prev·(w − e)/w).
-func swShare(prev, w, e float64) float64 {
-	return math.Floor(prev*(w-e)/w + eps)
+// swShare is the previous window's share of the counter's estimate at elapsed e,
+// prev·(w − e)/w, rounded as rd says.
+func swShare(prev, w, e float64, rd uint8) float64 {
+	x := prev * (w - e) / w
+	switch rd {
+	case roundHalfUp:
+		return math.Floor(x + 0.5 + eps)
+	case roundFractional:
+		return x
+	}
+	return math.Floor(x + eps)
+}
+
+// swQuota is what a counter of quota q admits per window under saturation: q, or q − 1 when
+// the share is kept fractional (it never reaches zero before the window ends; a quota of one
+// admits one every other window).
+func swQuota(q float64, rd uint8) float64 {
+	if rd == roundFractional {
+		return math.Max(q-1, 0.5)
+	}
+	return q
 }
 
 // slGaps computes, for the sliding log with q units per window, each attempt's gap g: the time

@@ -38,7 +38,7 @@ func TestReplayModels(t *testing.T) {
 		// Fixed window of 2 per second from 0: the window [0, 1) admits two, [1, 2) admits again.
 		{"fixed window, true parameters", fwMismatch(unitSeries(ts, acc), 2, 1, 0), 0},
 		{"fixed window, boundary at 0.4", fwMismatch(unitSeries(ts, acc), 2, 1, 0.4), 1}, // 0.5 would pass
-		{"sliding counter, at rest it admits its quota", swMismatch(unitSeries(ts[:3], acc[:3]), 2, 1, 0, false), 0},
+		{"sliding counter, at rest it admits its quota", swMismatch(unitSeries(ts[:3], acc[:3]), 2, 1, 0, false, roundFloor), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, tc.got) })
 	}
@@ -197,4 +197,48 @@ func TestFixedWindowFirstBurstStraddles(t *testing.T) {
 	assert.Equal(t, 0, f.m)
 	assert.InDelta(t, 10, f.rate, 0.05)
 	assert.InDelta(t, 5, f.window, 0.02)
+}
+
+// TestCounterPhase: for the true window length, the cell-to-cell phase search lands on a phase
+// that explains every attempt of a real counter, under each rounding, from a start 3% of a
+// window off (the boundary at 09:00:10, 2.63 s into the series).
+func TestCounterPhase(t *testing.T) {
+	for rd, rounding := range limiter.CounterRoundings {
+		t.Run(string(rounding), func(t *testing.T) {
+			cfg := limiter.Config{Algorithm: limiter.SlidingWindow, Limit: 50, Window: 10 * time.Second, Rounding: rounding}
+			s := limiterSeries(t, cfg, 1, 600)
+			require.Zero(t, swMismatch(s, 50, 10, 2.63, false, uint8(rd)), "the true counter")
+			var sc swPhaseScratch
+			for _, off := range []float64{-0.3, 0.3} {
+				phi, m := sc.swPhase(s, 50, 10, 2.63+off, 0.5, false, uint8(rd))
+				assert.Zero(t, m, "from %+g s: phase %g", off, phi)
+				assert.InDelta(t, 2.63, mod(phi, 10), 0.1)
+			}
+		})
+	}
+}
+
+// TestCounterReplayUnitMatchesGeneral: the counter's replay for attempts of one unit (the fast
+// path) mispredicts exactly what the general replay does, over random series, parameters,
+// roundings and refusal counting.
+func TestCounterReplayUnitMatchesGeneral(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 3000 {
+		s := &series{rejChg: 1}
+		at := 0.0
+		for range 200 {
+			at += rng.ExpFloat64() * 0.1
+			s.t, s.acc, s.lat = append(s.t, at), append(s.acc, rng.IntN(4) != 0), append(s.lat, 0.001)
+		}
+		s.win = decisionWindows(s)
+		q, w, phi := float64(2+rng.IntN(10)), 0.3+rng.Float64()*3, rng.Float64()*3
+		rd, cr := uint8(trial%3), trial%2 == 0
+		general := *s
+		general.adm, general.chg = make([]float64, s.len()), make([]float64, s.len())
+		for i := range general.adm {
+			general.adm[i], general.chg[i] = 1, 1
+		}
+		require.Equal(t, swMismatch(&general, q, w, phi, cr, rd), swMismatchUnit(s, q, w, phi, cr, rd),
+			"trial %d: q %v w %v phi %v rd %d cr %v", trial, q, w, phi, rd, cr)
+	}
 }

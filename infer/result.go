@@ -186,7 +186,7 @@ func (a *Analyzer) choose(d ratelimit.Dimension, cands []*dimResult) dimChoice {
 // best model with that accounting must explain the data clearly better than without it (or
 // clearly worse). Fixed windows cannot tell (a refusal only happens in a full window).
 func rejectedCount(r *dimResult) *bool {
-	if r.best == nil || r.best.model == "fw" {
+	if r.best == nil || r.best.model == "fw" || r.best.model == "fr" {
 		return nil
 	}
 	var other *fit
@@ -235,11 +235,23 @@ func rivalsOf(r *dimResult) []*fit {
 // closeFits returns the fits other than the best, kept by keep, that explain the attempts
 // about as well as it (within max(3, twice the tolerance) mispredictions).
 func closeFits(r *dimResult, keep func(*fit) bool) []*fit {
+	return fitsWithin(r, max(3, 2*tolerance(r.n, r.refused)), keep)
+}
+
+// plausibleFits returns the fits other than the best, kept by keep, that the attempts cannot
+// rule out: within closeFits' margin or √refusals mispredictions of the best, whichever is
+// more. A few mispredictions among few refusals tell little (a counter of 600 per 58.9 s
+// predicted 53 refusals of a 600-per-60-s one exactly, the true one only four fewer than
+// another rounding), so the interval holds what they say too.
+func plausibleFits(r *dimResult, keep func(*fit) bool) []*fit {
+	return fitsWithin(r, max(3, 2*tolerance(r.n, r.refused), int(math.Ceil(math.Sqrt(float64(r.refused))))), keep)
+}
+
+func fitsWithin(r *dimResult, margin int, keep func(*fit) bool) []*fit {
 	if r.best == nil {
 		return nil
 	}
 	b := r.best
-	margin := max(3, 2*tolerance(r.n, r.refused))
 	var out []*fit
 	for i := 1; i < len(r.fits); i++ {
 		f := &r.fits[i]

@@ -39,6 +39,11 @@ func (x u128) add64(y uint64) u128 {
 	return u128{x.hi + carry, lo}
 }
 
+// shl1 returns 2·x (the callers' values stay below 2^127).
+func (x u128) shl1() u128 {
+	return u128{x.hi<<1 | x.lo>>63, x.lo << 1}
+}
+
 // sub64 returns x−y; it requires y <= x.
 func (x u128) sub64(y uint64) u128 {
 	lo, borrow := bits.Sub64(x.lo, y, 0)

@@ -10,9 +10,10 @@ import (
 // benchLimiter returns a limiter at 1000 per second, warmed up by one virtual minute of
 // requests arriving a third faster than the rate, so both the admit and the deny paths run and
 // the sliding log's ring has reached its steady size before b.Loop starts timing.
-func benchLimiter(b *testing.B, a Algorithm) (Limiter, time.Time) {
+func benchLimiter(b *testing.B, c Config) (Limiter, time.Time) {
 	b.Helper()
-	l, err := New(Config{Algorithm: a, Limit: 1000, Window: time.Second})
+	c.Limit, c.Window = 1000, time.Second
+	l, err := New(c)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -27,11 +28,35 @@ func benchLimiter(b *testing.B, a Algorithm) (Limiter, time.Time) {
 // benchStep is the gap between benchmark requests: 1333/s against a 1000/s limit.
 const benchStep = 750 * time.Microsecond
 
+// benchConfigs are the benchmarked limiters: every algorithm, then the variants.
+var benchConfigs = func() (out []struct {
+	name string
+	c    Config
+}) {
+	for _, a := range Algorithms {
+		out = append(out, struct {
+			name string
+			c    Config
+		}{string(a), Config{Algorithm: a}})
+	}
+	out = append(out, struct {
+		name string
+		c    Config
+	}{"fixed-window/first-request", Config{Algorithm: FixedWindow, Start: StartFirstRequest}})
+	for _, r := range CounterRoundings[1:] {
+		out = append(out, struct {
+			name string
+			c    Config
+		}{"sliding-window/" + string(r), Config{Algorithm: SlidingWindow, Rounding: r}})
+	}
+	return out
+}()
+
 // BenchmarkAllow measures one decision through the Limiter interface.
 func BenchmarkAllow(b *testing.B) {
-	for _, a := range Algorithms {
-		b.Run(string(a), func(b *testing.B) {
-			l, now := benchLimiter(b, a)
+	for _, bc := range benchConfigs {
+		b.Run(bc.name, func(b *testing.B) {
+			l, now := benchLimiter(b, bc.c)
 			b.ReportAllocs()
 			admitted := 0
 			for b.Loop() {
@@ -47,9 +72,9 @@ func BenchmarkAllow(b *testing.B) {
 
 // BenchmarkPeek measures a read-only decision, what a response's headers cost.
 func BenchmarkPeek(b *testing.B) {
-	for _, a := range Algorithms {
-		b.Run(string(a), func(b *testing.B) {
-			l, now := benchLimiter(b, a)
+	for _, bc := range benchConfigs {
+		b.Run(bc.name, func(b *testing.B) {
+			l, now := benchLimiter(b, bc.c)
 			b.ReportAllocs()
 			for b.Loop() {
 				now = now.Add(benchStep)

@@ -67,3 +67,22 @@ func TestFixedWindowTable(t *testing.T) {
 		})
 	}
 }
+
+// TestRollingWindowTable: a fixed window opened by the first request after the previous one
+// ended; a gap in the traffic moves every later boundary.
+func TestRollingWindowTable(t *testing.T) {
+	const s = time.Second
+	steps := []step{
+		{name: "the first request opens a window", at: 45 * s, op: allow, cost: 1, want: ok(2, 1, 60*s)},
+		{name: "full", at: 59 * s, op: allow, cost: 1, want: ok(2, 0, 46*s)},
+		{name: "the clock's minute is no boundary", at: 60 * s, op: allow, cost: 1, want: no(2, 0, 45*s, 45*s)},
+		{name: "1ns before the window's end", at: 105*s - 1, op: allow, cost: 1, want: no(2, 0, 1, 1)},
+		{name: "at its end a new window opens", at: 105 * s, op: allow, cost: 2, want: ok(2, 0, 60*s)},
+		{name: "after a gap, the next request opens the next", at: 200 * s, op: allow, cost: 1, want: ok(2, 1, 60*s)},
+		{name: "so the boundary moved to 260s", at: 259 * s, op: allow, cost: 2, want: no(2, 1, 1*s, 1*s)},
+		{name: "peek opens nothing", at: 400 * s, op: peek, want: ok(2, 2, 60*s)},
+		{name: "charge opens a window", at: 500 * s, op: charge, cost: 2},
+		{name: "and fills it", at: 530 * s, op: allow, cost: 1, want: no(2, 0, 30*s, 30*s)},
+	}
+	runSteps(t, Config{Algorithm: FixedWindow, Start: StartFirstRequest, Limit: 2, Window: time.Minute}, steps)
+}

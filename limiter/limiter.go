@@ -44,6 +44,64 @@ func ParseAlgorithm(s string) (Algorithm, error) {
 	return "", fmt.Errorf("unknown algorithm %q: want one of %s", s, strings.Join(names, ", "))
 }
 
+// CounterRounding is how the sliding window counter counts the previous window's weighted
+// share, prev·(Window − elapsed)/Window, toward its estimate. Its value is the
+// --counter-rounding flag spelling. Real implementations differ here, and the difference moves
+// both where the counter reopens and what it sustains.
+type CounterRounding string
+
+// The sliding window counter's roundings.
+const (
+	// RoundFloor counts the share whole, rounded down (the default): a saturated counter
+	// sustains Limit per Window.
+	RoundFloor CounterRounding = "floor"
+	// RoundHalfUp rounds the share to the nearest whole unit, halves up, as implementations
+	// that round the weighted count do: it reopens half a unit's time later than RoundFloor
+	// and also sustains Limit per Window.
+	RoundHalfUp CounterRounding = "round-half-up"
+	// RoundFractional keeps the share fractional, Cloudflare's formula as written: the share
+	// never quite reaches zero before the window ends, so a saturated counter admits Limit − 1
+	// per Window.
+	RoundFractional CounterRounding = "fractional"
+)
+
+// CounterRoundings lists the roundings in flag order, the default first.
+var CounterRoundings = []CounterRounding{RoundFloor, RoundHalfUp, RoundFractional}
+
+// WindowStart is where a fixed window begins. Its value is the --window-start flag spelling.
+type WindowStart string
+
+// The fixed window's starts.
+const (
+	// StartClock aligns windows to the clock (the Unix epoch), the default: every client sees
+	// the same boundaries, one Window apart.
+	StartClock WindowStart = "clock"
+	// StartFirstRequest opens a window at the first request after the previous window ended
+	// (as in-memory limiters keyed by client often do): under steady traffic the windows follow
+	// each other, while a gap in the traffic stretches the period between window starts.
+	StartFirstRequest WindowStart = "first-request"
+)
+
+// WindowStarts lists the starts in flag order, the default first.
+var WindowStarts = []WindowStart{StartClock, StartFirstRequest}
+
+// parseVariant returns v when it is one of vals, the first of vals when v is empty.
+func parseVariant[T ~string](field string, v T, vals []T) (T, error) {
+	if v == "" {
+		return vals[0], nil
+	}
+	for _, x := range vals {
+		if x == v {
+			return v, nil
+		}
+	}
+	names := make([]string, len(vals))
+	for i, x := range vals {
+		names[i] = string(x)
+	}
+	return v, fmt.Errorf("limiter: %s: unknown value %q: want one of %s", field, v, strings.Join(names, ", "))
+}
+
 // DefaultWindow is the window a limit is expressed over when none is given: limits are per minute.
 const DefaultWindow = time.Minute
 
@@ -54,7 +112,9 @@ const MaxWindow = 10 * 365 * 24 * time.Hour
 // Config describes one limiter. The sustained rate is always Limit per Window.
 //
 //   - Window algorithms (fixed-window, sliding-log, sliding-window) admit Limit units per Window;
-//     Burst and NoDelay do not apply to them (New sets them to zero).
+//     Burst and NoDelay do not apply to them (New sets them to zero). Start applies to the
+//     fixed window only and Rounding to the sliding window counter only (New sets them to
+//     their defaults there and to "" elsewhere).
 //   - Bucket algorithms (token-bucket, gcra) hold Burst units and refill at Limit/Window.
 //   - leaky-bucket drains at Limit/Window and lets Burst excess units queue ahead of a request
 //     (nginx limit_req burst=Burst, so Burst+1 requests pass at one instant); with NoDelay the
@@ -68,6 +128,11 @@ type Config struct {
 	Window    time.Duration // default DefaultWindow; must be > 0
 	Burst     int64         // bucket capacity, or leaky-bucket queue; must be >= 0; 0 means Limit
 	NoDelay   bool          // leaky-bucket only
+	// Start is where fixed windows begin (fixed-window only; default StartClock).
+	Start WindowStart
+	// Rounding is how the sliding window counter counts the previous window's share
+	// (sliding-window only; default RoundFloor).
+	Rounding CounterRounding
 }
 
 // Decision is a limiter's answer to one request, with everything a response header needs.
@@ -126,6 +191,9 @@ func New(c Config) (Limiter, error) {
 	case LeakyBucket:
 		return newLeakyBucket(c), nil
 	case FixedWindow:
+		if c.Start == StartFirstRequest {
+			return newRollingWindow(c), nil
+		}
 		return newFixedWindow(c), nil
 	case SlidingLog:
 		return newSlidingLog(c), nil
@@ -135,7 +203,7 @@ func New(c Config) (Limiter, error) {
 }
 
 // normalize validates c and fills in its defaults.
-func (c Config) normalize() (Config, error) {
+func (c Config) normalize() (_ Config, err error) {
 	if _, err := ParseAlgorithm(string(c.Algorithm)); err != nil {
 		return c, fmt.Errorf("limiter: Algorithm: %w", err)
 	}
@@ -167,6 +235,18 @@ func (c Config) normalize() (Config, error) {
 		}
 	default:
 		c.Burst, c.NoDelay = 0, false
+	}
+	start, rounding := c.Start, c.Rounding
+	c.Start, c.Rounding = "", ""
+	switch c.Algorithm {
+	case FixedWindow:
+		if c.Start, err = parseVariant("Start", start, WindowStarts); err != nil {
+			return c, err
+		}
+	case SlidingWindow:
+		if c.Rounding, err = parseVariant("Rounding", rounding, CounterRoundings); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }

@@ -38,8 +38,25 @@ func TestNewDefaultsAndValidation(t *testing.T) {
 		{
 			name: "window algorithms drop burst and nodelay",
 			in:   Config{Algorithm: FixedWindow, Limit: 50, Window: 5 * time.Second, Burst: 9, NoDelay: true},
-			want: Config{Algorithm: FixedWindow, Limit: 50, Window: 5 * time.Second},
+			want: Config{Algorithm: FixedWindow, Limit: 50, Window: 5 * time.Second, Start: StartClock},
 		},
+		{
+			name: "start and rounding default where they apply and are dropped elsewhere",
+			in:   Config{Algorithm: TokenBucket, Limit: 5, Start: StartFirstRequest, Rounding: RoundHalfUp},
+			want: Config{Algorithm: TokenBucket, Limit: 5, Window: time.Minute, Burst: 5},
+		},
+		{
+			name: "fixed window opened by the first request",
+			in:   Config{Algorithm: FixedWindow, Limit: 5, Start: StartFirstRequest, Rounding: RoundHalfUp},
+			want: Config{Algorithm: FixedWindow, Limit: 5, Window: time.Minute, Start: StartFirstRequest},
+		},
+		{
+			name: "sliding window counter rounding half up",
+			in:   Config{Algorithm: SlidingWindow, Limit: 5, Rounding: RoundHalfUp, Start: StartFirstRequest},
+			want: Config{Algorithm: SlidingWindow, Limit: 5, Window: time.Minute, Rounding: RoundHalfUp},
+		},
+		{name: "unknown rounding", in: Config{Algorithm: SlidingWindow, Limit: 1, Rounding: "ceil"}, wantErr: `Rounding: unknown value "ceil": want one of floor, round-half-up, fractional`},
+		{name: "unknown start", in: Config{Algorithm: FixedWindow, Limit: 1, Start: "epoch"}, wantErr: `Start: unknown value "epoch": want one of clock, first-request`},
 		{
 			name: "nodelay only applies to the leaky bucket",
 			in:   Config{Algorithm: GCRA, Limit: 5, NoDelay: true},
@@ -51,7 +68,7 @@ func TestNewDefaultsAndValidation(t *testing.T) {
 		{name: "negative limit", in: Config{Algorithm: SlidingLog, Limit: -3}, wantErr: "Limit must be > 0 units per Window, got -3"},
 		{name: "negative window", in: Config{Algorithm: FixedWindow, Limit: 1, Window: -time.Second}, wantErr: "Window must be > 0 and at most 87600h0m0s (e.g. 1m), got -1s"},
 		{name: "window over ten years", in: Config{Algorithm: SlidingWindow, Limit: 1, Window: MaxWindow + 1}, wantErr: "Window must be > 0 and at most 87600h0m0s"},
-		{name: "ten-year window accepted", in: Config{Algorithm: SlidingWindow, Limit: 1, Window: MaxWindow}, want: Config{Algorithm: SlidingWindow, Limit: 1, Window: MaxWindow}},
+		{name: "ten-year window accepted", in: Config{Algorithm: SlidingWindow, Limit: 1, Window: MaxWindow}, want: Config{Algorithm: SlidingWindow, Limit: 1, Window: MaxWindow, Rounding: RoundFloor}},
 		{name: "negative burst", in: Config{Algorithm: TokenBucket, Limit: 7, Burst: -1}, wantErr: "Burst must be >= 0 (0 means Limit, 7), got -1"},
 		{name: "bucket too slow to represent", in: Config{Algorithm: GCRA, Limit: 1, Window: time.Hour, Burst: 1 << 40}, wantErr: "Burst 1099511627776 at Limit 1 per Window 1h0m0s takes longer than"},
 	}

@@ -42,6 +42,8 @@ func randomConfig(rng *rand.Rand, a Algorithm) Config {
 		c.Burst = 1 + rng.Int64N(3*c.Limit)
 	}
 	c.NoDelay = rng.IntN(2) == 0
+	c.Start = WindowStarts[rng.IntN(len(WindowStarts))]
+	c.Rounding = CounterRoundings[rng.IntN(len(CounterRoundings))]
 	return c
 }
 
@@ -104,6 +106,9 @@ func clone(l Limiter) Limiter {
 		c := *x
 		return &c
 	case *fixedWindow:
+		c := *x
+		return &c
+	case *rollingWindow:
 		c := *x
 		return &c
 	case *slidingLog:
@@ -345,9 +350,28 @@ func TestPropertyLeakyBucketBounds(t *testing.T) {
 
 func ceilDivInt(a, b int64) int64 { return (a + b - 1) / b }
 
-// TestPropertyFixedWindowBound: at most Limit units per epoch-aligned window.
+// TestPropertyFixedWindowBound: at most Limit units per epoch-aligned window; for windows
+// opened by the first request, exactly the decisions of a window opened by the first request
+// at or after the previous one's end (a reference written independently of the limiter).
 func TestPropertyFixedWindowBound(t *testing.T) {
 	forEachSequence(t, []Algorithm{FixedWindow}, seqOptions{}, func(t *testing.T, c Config, seq []event) {
+		if c.Start == StartFirstRequest {
+			l, err := New(c)
+			require.NoError(t, err)
+			var start, count int64 = unset, 0
+			for i, e := range seq {
+				at := e.at.UnixNano()
+				if start == unset || at >= start+int64(c.Window) {
+					start, count = at, 0
+				}
+				want := count+e.cost <= c.Limit
+				if want {
+					count += e.cost
+				}
+				require.Equal(t, want, l.Allow(e.at, e.cost).Allowed, "event %d at %d, window from %d", i, at, start)
+			}
+			return
+		}
 		perWindow := map[int64]int64{}
 		for _, a := range run(t, c, seq) {
 			w := alignDown(a.at, int64(c.Window))

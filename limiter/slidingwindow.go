@@ -28,9 +28,22 @@ import "time"
 //     case is Limit units at the very end of one window and then Limit·e/Window more e into
 //     the next. Taking the share whole adds less than one unit: at most Limit + a·e/Window + 1.
 //
-// Headers: Limit = Limit; Remaining = Limit − curr − floor(share); Reset = the time until rate is zero
-// (the end of the next window while curr > 0, else of this one while prev > 0); RetryAfter =
-// the first instant the request fits if nothing else arrives, solved exactly from the formula.
+// Config.Rounding chooses how the share is counted, as real counters differ: floor (above,
+// the default), round-half-up (floor(share + ½)), or fractional (the share as it is, so a
+// request passes iff share + curr + c <= Limit, and a saturated counter admits Limit − 1 per
+// window). All three are decided exactly, on the integer inequality
+//
+//	2·prev·(Window − elapsed) < k·Window + f,  k = 2·room + 2, 2·room + 1 or 2·room; f = 0, 0 or 1
+//
+// with room = Limit − curr − c (floor(s) <= room ⇔ s < room + 1; floor(s + ½) <= room ⇔
+// s < room + ½; s <= room ⇔ 2·s·Window < 2·room·Window + 1 for the integer 2·prev·(Window −
+// elapsed)).
+//
+// Headers: Limit = Limit; Remaining = Limit − curr − the share as counted (rounded up when
+// fractional, so Remaining is the largest cost that passes); Reset = the time until rate is
+// zero (the end of the next window while curr > 0, else of this one while prev > 0);
+// RetryAfter = the first instant the request fits if nothing else arrives, solved exactly from
+// the inequality.
 type slidingWindow struct {
 	cfg    Config
 	limit  int64
@@ -38,11 +51,20 @@ type slidingWindow struct {
 	start  int64 // current window's start; unset before the first call
 	prev   int64 // units in the previous window [start − Window, start)
 	curr   int64 // units in the current window so far
+	// k2, f are the rounding's terms of the admission inequality: k = 2·room + k2.
+	k2, f uint64
 	clock
 }
 
 func newSlidingWindow(c Config) *slidingWindow {
-	return &slidingWindow{cfg: c, limit: c.Limit, window: int64(c.Window), start: unset, clock: clock{last: unset}}
+	w := &slidingWindow{cfg: c, limit: c.Limit, window: int64(c.Window), start: unset, clock: clock{last: unset}, k2: 2}
+	switch c.Rounding {
+	case RoundHalfUp:
+		w.k2 = 1
+	case RoundFractional:
+		w.k2, w.f = 0, 1
+	}
+	return w
 }
 
 // Config returns the limiter's configuration with defaults filled in.
@@ -71,14 +93,20 @@ func (w *slidingWindow) weighted(t int64) u128 {
 	return mul(uint64(w.prev), uint64(w.start+w.window-t))
 }
 
-// fits reports whether floor(share) + curr + cost <= Limit at t, with share =
-// prev·(Window − elapsed)/Window: floor(share) <= room ⇔ prev·(Window − elapsed) < (room+1)·Window.
+// fits reports whether the share as counted + curr + cost <= Limit at t:
+// 2·prev·(Window − elapsed) < (2·room + k2)·Window + f.
 func (w *slidingWindow) fits(t, cost int64) bool {
 	room := w.limit - w.curr - cost
-	return room >= 0 && w.weighted(t).less(mul(uint64(room)+1, uint64(w.window)))
+	return room >= 0 && w.weighted(t).shl1().less(w.bound(uint64(room)))
 }
 
-// Allow admits a request iff floor(share) + curr + cost <= Limit, counting it in the current window.
+// bound is the right-hand side of the admission inequality for room: (2·room + k2)·Window + f.
+func (w *slidingWindow) bound(room uint64) u128 {
+	return mul(2*room+w.k2, uint64(w.window)).add64(w.f)
+}
+
+// Allow admits a request iff the share as counted + curr + cost <= Limit, counting it in the
+// current window.
 func (w *slidingWindow) Allow(now time.Time, cost int64) Decision {
 	t := w.advance(now)
 	cost = max(clampCost(cost), 0)
@@ -104,29 +132,29 @@ func (w *slidingWindow) Allow(now time.Time, cost int64) Decision {
 // fitsAt returns the first instant after the last seen at which a request of cost <= Limit
 // that does not fit now would fit, if nothing else arrives.
 func (w *slidingWindow) fitsAt(cost int64) int64 {
-	// Still in this window, at elapsed x: prev·(Window − x) < (room+1)·Window. With
-	// q, r = divmod((room+1)·Window, prev): Window − x < q when r == 0, else Window − x <= q.
-	// (prev > 0, or it would fit now.)
+	// Still in this window, at elapsed x: 2·prev·(Window − x) < bound(room). (prev > 0, or it
+	// would fit now.)
 	if room := w.limit - w.curr - cost; room >= 0 && w.prev > 0 {
-		if x, ok := firstFit(uint64(room)+1, uint64(w.window), uint64(w.prev)); ok {
+		if x, ok := firstFit(w.bound(uint64(room)), uint64(w.window), 2*uint64(w.prev)); ok {
 			return w.start + x
 		}
 	}
-	// In the next window prev becomes curr and curr 0: curr·(Window − x) < (Limit − cost + 1)·Window.
+	// In the next window prev becomes curr and curr 0: 2·curr·(Window − x) < bound(Limit − cost).
 	next := w.start + w.window
 	if w.curr == 0 {
 		return next
 	}
-	if x, ok := firstFit(uint64(w.limit-cost)+1, uint64(w.window), uint64(w.curr)); ok {
+	if x, ok := firstFit(w.bound(uint64(w.limit-cost)), uint64(w.window), 2*uint64(w.curr)); ok {
 		return next + x
 	}
 	return next
 }
 
-// firstFit returns the least elapsed x in (0, window) with count·(window − x) < slots·window,
-// or false when x = 0 already satisfies it (the request fits at the window's start).
-func firstFit(slots, window, count uint64) (int64, bool) {
-	q, r, ok := mulDiv(slots, window, count)
+// firstFit returns the least elapsed x in (0, window) with count·(window − x) < bound, or
+// false when x = 0 already satisfies it (the request fits at the window's start). With
+// q, r = divmod(bound, count): window − x < q when r == 0, else window − x <= q.
+func firstFit(bound u128, window, count uint64) (int64, bool) {
+	q, r, ok := bound.divmod(count)
 	if !ok || q > window || (q == window && r != 0) {
 		return 0, false
 	}
@@ -142,9 +170,15 @@ func firstFit(slots, window, count uint64) (int64, bool) {
 
 // state returns Limit, Remaining and Reset at t.
 func (w *slidingWindow) state(t int64) Decision {
-	// The admission rule's room: Limit − curr − floor(weighted/Window).
-	q, _, _ := w.weighted(t).divmod(uint64(w.window)) // <= prev, so it fits
+	// The admission rule's room: Limit − curr − the share as counted.
+	q, r, _ := w.weighted(t).divmod(uint64(w.window)) // q <= prev, so it fits
 	share := int64(q)
+	switch {
+	case w.k2 == 1 && 2*r >= uint64(w.window): // round half up
+		share++
+	case w.f == 1 && r > 0: // fractional: the largest cost that passes leaves room for it
+		share++
+	}
 	d := Decision{Limit: w.limit, Remaining: max(w.limit-w.curr-share, 0)}
 	switch {
 	case w.curr > 0:

@@ -103,20 +103,68 @@ func TestSlidingWindowCloudflareEstimate(t *testing.T) {
 	assert.Equal(t, 49.5, rate)
 }
 
-// A saturated counter sustains exactly Limit per Window, as configured (with a fractional share
-// it would admit Limit − 1: the previous window's share never reaches zero before the window ends).
+// A saturated counter sustains exactly Limit per Window when the share is rounded (down or
+// half up), and Limit − 1 when it is kept fractional: the previous window's share never reaches
+// zero before the window ends.
 func TestSlidingWindowSustainsTheLimit(t *testing.T) {
-	for _, limit := range []int64{1, 2, 10, 50} {
-		l, err := New(Config{Algorithm: SlidingWindow, Limit: limit, Window: 10 * time.Second})
-		require.NoError(t, err)
-		perWindow := map[int64]int64{}
-		for at := time.Duration(0); at < 100*time.Second; at += time.Millisecond {
-			if l.Allow(t0.Add(at), 1).Allowed {
-				perWindow[int64(at/(10*time.Second))]++
+	for _, rounding := range CounterRoundings {
+		for _, limit := range []int64{1, 2, 10, 50} {
+			l, err := New(Config{Algorithm: SlidingWindow, Limit: limit, Window: 10 * time.Second, Rounding: rounding})
+			require.NoError(t, err)
+			perWindow := map[int64]int64{}
+			for at := time.Duration(0); at < 100*time.Second; at += time.Millisecond {
+				if l.Allow(t0.Add(at), 1).Allowed {
+					perWindow[int64(at/(10*time.Second))]++
+				}
+			}
+			for w := int64(2); w < 9; w++ {
+				switch {
+				case rounding != RoundFractional:
+					assert.Equal(t, limit, perWindow[w], "%s, limit %d, window %d", rounding, limit, w)
+				case limit == 1: // the one admitted leaves a share all through the next window
+					assert.Equal(t, int64(1), perWindow[w]+perWindow[w+1], "%s, limit 1, windows %d and %d", rounding, w, w+1)
+				default:
+					assert.Equal(t, limit-1, perWindow[w], "%s, limit %d, window %d", rounding, limit, w)
+				}
 			}
 		}
-		for w := int64(1); w < 10; w++ {
-			assert.Equal(t, limit, perWindow[w], "limit %d, window %d", limit, w)
-		}
+	}
+}
+
+// TestSlidingWindowRoundings: Cloudflare's example (50 per minute, 42 in the previous minute,
+// 18 in this one) under each rounding: where the next request passes and what Remaining says.
+func TestSlidingWindowRoundings(t *testing.T) {
+	const s = time.Second
+	const ms = time.Millisecond
+	for _, tc := range []struct {
+		rounding CounterRounding
+		steps    []step
+	}{
+		{RoundHalfUp, []step{
+			{name: "42 in the previous minute", at: 30 * s, op: allow, cost: 42, want: ok(50, 8, 90*s)},
+			// round(42·45.5/60) = round(31.85) = 32: remaining 50 − 18 − 32 = 0.
+			{name: "18 at 14.5s", at: 74500 * ms, op: allow, cost: 18, want: ok(50, 0, 105500*ms)},
+			// At 15 s the share is exactly 31.5, which rounds up: 32 + 18 + 1 = 51. It rounds to
+			// 31 once 42·(60−x)/60 < 31.5, x > 15 s: a nanosecond later.
+			{name: "at 15s the share 31.5 rounds up", at: 75 * s, op: allow, cost: 1, want: no(50, 0, 105*s, 1)},
+			{name: "at retry-after", at: 75*s + 1, op: allow, cost: 1, want: ok(50, 0, 105*s-1)},
+		}},
+		{RoundFractional, []step{
+			{name: "42 in the previous minute", at: 30 * s, op: allow, cost: 42, want: ok(50, 8, 90*s)},
+			// 50 − 18 − ceil(31.85) = 0.
+			{name: "18 at 14.5s", at: 74500 * ms, op: allow, cost: 18, want: ok(50, 0, 105500*ms)},
+			// 31.5 + 18 + 1 = 50.5 > 50: denied until 42·(60−x) <= 31·60, x >= 15.714285714… s.
+			{name: "at 15s the share 31.5 is too much", at: 75 * s, op: allow, cost: 1, want: no(50, 0, 105*s, 714285715)},
+			{name: "at retry-after", at: 75*s + 714285715, op: allow, cost: 1, want: ok(50, 0, 105*s-714285715)},
+			{name: "charge 30 more", at: 76 * s, op: charge, cost: 30},
+			// 42·1/60 = 0.7 + 49 + 1 > 50: the share is never zero before the window ends, so
+			// the 50th waits for the next window, where 49·60/60 + 0 + 1 = 50 fits at once.
+			{name: "the 50th waits for the next window", at: 119 * s, op: allow, cost: 1, want: no(50, 0, 61*s, 1*s)},
+			{name: "and passes at its start", at: 120 * s, op: allow, cost: 1, want: ok(50, 0, 120*s)},
+		}},
+	} {
+		t.Run(string(tc.rounding), func(t *testing.T) {
+			runSteps(t, Config{Algorithm: SlidingWindow, Limit: 50, Window: time.Minute, Rounding: tc.rounding}, tc.steps)
+		})
 	}
 }

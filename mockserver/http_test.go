@@ -18,6 +18,8 @@ import (
 	"github.com/ratelab/ratelab/account"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 // startMock serves a mock built from account.DefaultConfig changed by set on 127.0.0.1:0 until the test
@@ -192,6 +194,23 @@ func TestHTTPDialectNone(t *testing.T) {
 		assert.NotContains(t, strings.ToLower(k), "ratelimit")
 		assert.NotEqual(t, "retry-after", strings.ToLower(k))
 	}
+}
+
+// TestHTTPHeaderRoundings: reset_rounding and remaining_rounding change the headers the mock
+// writes (the FieldCache path) and nothing else.
+func TestHTTPHeaderRoundings(t *testing.T) {
+	_, srv := startMock(t, func(c *account.Config) {
+		c.ResetRounding, c.RemainingRounding = ratelimit.ResetFractional, ratelimit.RemainingExact
+	})
+	r := post(t, srv, "/v1/messages", hello, "x-api-key: k1")
+	require.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, "29997", r.header.Get("anthropic-ratelimit-input-tokens-remaining"), "30,000 less the 3 tokens of hello, exact")
+	// One request of 50 per minute: full again 1.2 s later, written to the millisecond.
+	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$`, r.header.Get("anthropic-ratelimit-requests-reset"))
+	_, srv = startMock(t, func(c *account.Config) { c.ResetRounding, c.Dialect = ratelimit.ResetTruncate, "openai" })
+	r = post(t, srv, "/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, "Authorization: Bearer k1")
+	require.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, "1s", r.header.Get("x-ratelimit-reset-requests"), "1.2 s truncated to whole seconds")
 }
 
 func TestHTTPBadRequests(t *testing.T) {

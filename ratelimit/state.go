@@ -163,6 +163,10 @@ type Snapshot struct {
 
 	// Malformed counts header values that were present but could not be read; they are ignored.
 	Malformed int
+
+	// Rounding is how Write rounds resets and token remaining values (a mock imitating a
+	// server's precision); Parse leaves it zero.
+	Rounding Rounding
 }
 
 // Dim returns the state of dimension d.

@@ -31,6 +31,10 @@ import (
 //     Retry-After.
 //   - none: nothing at all, not even Retry-After.
 //
+// s.Rounding changes the rounding of resets and of token remaining values, to imitate servers
+// that differ (see ResetRounding and RemainingRounding); its zero value is what is described
+// above.
+//
 // Fields are set by assigning map keys directly, lower case where the provider sends lower
 // case (over HTTP/2 every name is lower case anyway) and canonical otherwise, replacing any
 // earlier value under the same key. Negative remaining values are written as 0.
@@ -44,7 +48,7 @@ func Write(h http.Header, d Dialect, now time.Time, s *Snapshot) {
 		fs.collect(d, now, s)
 		for i := range fs.n {
 			f := &fs.f[i]
-			b = w.end(appendNum(b, slotKinds[f.slot], f.n), slotKeys[f.slot])
+			b = w.end(appendNum(b, f.kind, f.n), slotKeys[f.slot])
 		}
 	case DialectIETF:
 		b = w.ietf(b, s)
@@ -149,6 +153,20 @@ var anthropicKeys = [NumDimensions][3]string{
 	{"anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"},
 	{"anthropic-ratelimit-input-tokens-limit", "anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset"},
 	{"anthropic-ratelimit-output-tokens-limit", "anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"},
+}
+
+// appendRFC3339Millis appends the Unix instant ms (milliseconds) as RFC 3339 UTC with the
+// fraction of a second when there is one, trailing zeros dropped: 2026-01-05T09:00:07.37Z.
+func appendRFC3339Millis(b []byte, ms int64) []byte {
+	sec, frac := ms/1000, ms%1000
+	if frac < 0 {
+		sec, frac = sec-1, frac+1000
+	}
+	b = appendRFC3339Seconds(b, sec)
+	if frac == 0 {
+		return b
+	}
+	return append(appendFraction(b[:len(b)-1], frac), 'Z')
 }
 
 // appendRFC3339Seconds appends the Unix instant sec as RFC 3339 UTC with whole seconds,
@@ -277,10 +295,15 @@ func (w *fieldWriter) ietf(b []byte, s *Snapshot) []byte {
 		n++
 		b = appendSFName(b, d)
 		b = append(b, ";r="...)
-		b = strconv.AppendInt(b, nonNegative(st.Remaining), 10)
+		b = strconv.AppendInt(b, s.Rounding.remaining(DialectIETF, d, st.Remaining), 10)
 		if st.Has(HasReset) {
+			// t is an Integer: whole seconds, truncated or rounded up.
+			t := ceilSeconds(st.Reset)
+			if s.Rounding.Reset == ResetTruncate {
+				t = max(int64(st.Reset/time.Second), 0)
+			}
 			b = append(b, ";t="...)
-			b = strconv.AppendInt(b, min(ceilSeconds(st.Reset), sfMaxInteger), 10)
+			b = strconv.AppendInt(b, min(t, sfMaxInteger), 10)
 		}
 	}
 	if n > 0 {
@@ -333,10 +356,11 @@ func (w *fieldWriter) ietfLegacy(b []byte, s *Snapshot) []byte {
 			b = w.count(b, "Ratelimit-Limit", nonNegative(st.Limit))
 		}
 		if st.Has(HasRemaining) {
-			b = w.count(b, "Ratelimit-Remaining", nonNegative(st.Remaining))
+			b = w.count(b, "Ratelimit-Remaining", s.Rounding.remaining(DialectIETFLegacy, d, st.Remaining))
 		}
 		if st.Has(HasReset) {
-			b = w.count(b, "Ratelimit-Reset", min(ceilSeconds(st.Reset), sfMaxInteger))
+			ms := s.Rounding.resetMillis(st.Reset, false) // a Duration is below 1e10 s: never clamped
+			b = w.end(appendSecondsMillis(b, ms), "Ratelimit-Reset")
 		}
 		if st.Has(HasLimit | HasWindow) {
 			b = strconv.AppendInt(b, nonNegative(st.Limit), 10)
@@ -358,7 +382,11 @@ func (w *fieldWriter) xRateLimit(b []byte, now time.Time, s *Snapshot) []byte {
 			b = w.count(b, "X-Ratelimit-Remaining", nonNegative(st.Remaining))
 		}
 		if st.Has(HasReset) {
-			b = w.count(b, "X-Ratelimit-Reset", ceilUnix(now.Unix(), int64(now.Nanosecond()), st.Reset))
+			if s.Rounding.Reset == ResetAsDialect || s.Rounding.Reset == ResetUp {
+				b = w.count(b, "X-Ratelimit-Reset", ceilUnix(now.Unix(), int64(now.Nanosecond()), st.Reset))
+			} else {
+				b = w.end(appendSecondsMillis(b, s.Rounding.instantMillis(now, st.Reset, false)), "X-Ratelimit-Reset")
+			}
 		}
 		if st.Has(HasLimit | HasRemaining) {
 			b = w.count(b, "X-Ratelimit-Used", max(nonNegative(st.Limit)-nonNegative(st.Remaining), 0))

@@ -16,9 +16,10 @@ import (
 type numKind uint8
 
 const (
-	numDecimal numKind = iota // n in decimal
-	numInstant                // n Unix seconds, as RFC 3339 UTC (anthropic resets)
-	numMillis                 // n milliseconds, as an OpenAI duration (openai resets)
+	numDecimal       numKind = iota // n in decimal
+	numInstant                      // n Unix seconds, as RFC 3339 UTC (anthropic resets)
+	numMillis                       // n milliseconds, as an OpenAI duration (openai resets)
+	numInstantMillis                // n Unix milliseconds, as RFC 3339 UTC (anthropic resets, fractional)
 )
 
 // appendNum appends n written as kind.
@@ -28,6 +29,8 @@ func appendNum(b []byte, kind numKind, n int64) []byte {
 		return appendRFC3339Seconds(b, n)
 	case numMillis:
 		return appendOpenAIMillis(b, n)
+	case numInstantMillis:
+		return appendRFC3339Millis(b, n)
 	}
 	return strconv.AppendInt(b, n, 10)
 }
@@ -59,11 +62,12 @@ var slotKeys, slotKinds = func() (keys [numCacheSlots]string, kinds [numCacheSlo
 	return keys, kinds
 }()
 
-// numField is one field to write: its slot (which names the field and the number's form) and
-// its number.
+// numField is one field to write: its slot (which names the field), its number and the number's
+// form (the slot's, except for fractional anthropic resets).
 type numField struct {
 	n    int64
 	slot uint8
+	kind numKind
 }
 
 // numFields are a response's numeric fields in the order Write sets them.
@@ -73,13 +77,18 @@ type numFields struct {
 }
 
 func (fs *numFields) add(slot int, n int64) {
-	fs.f[fs.n] = numField{n: n, slot: uint8(slot)}
+	fs.addKind(slot, n, slotKinds[slot])
+}
+
+func (fs *numFields) addKind(slot int, n int64, kind numKind) {
+	fs.f[fs.n] = numField{n: n, slot: uint8(slot), kind: kind}
 	fs.n++
 }
 
 // collect gathers the fields of dialect d, DialectAnthropic or DialectOpenAI, as Write
 // documents them.
 func (fs *numFields) collect(d Dialect, now time.Time, s *Snapshot) {
+	rd := s.Rounding
 	if d == DialectAnthropic {
 		sec, nsec := now.Unix(), int64(now.Nanosecond())
 		for dim := range NumDimensions {
@@ -89,14 +98,17 @@ func (fs *numFields) collect(d Dialect, now time.Time, s *Snapshot) {
 				fs.add(slot+fieldLimit, nonNegative(st.Limit))
 			}
 			if st.Has(HasRemaining) {
-				r := nonNegative(st.Remaining)
-				if dim != Requests {
-					r = roundThousand(r)
-				}
-				fs.add(slot+fieldRemaining, r)
+				fs.add(slot+fieldRemaining, rd.remaining(d, dim, st.Remaining))
 			}
 			if st.Has(HasReset) {
-				fs.add(slot+fieldReset, ceilUnix(sec, nsec, st.Reset))
+				switch rd.Reset {
+				case ResetAsDialect, ResetUp:
+					fs.add(slot+fieldReset, ceilUnix(sec, nsec, st.Reset))
+				case ResetTruncate:
+					fs.add(slot+fieldReset, rd.instantMillis(now, st.Reset, false)/1000)
+				default:
+					fs.addKind(slot+fieldReset, rd.instantMillis(now, st.Reset, false), numInstantMillis)
+				}
 			}
 		}
 	} else {
@@ -107,10 +119,10 @@ func (fs *numFields) collect(d Dialect, now time.Time, s *Snapshot) {
 				fs.add(slot+fieldLimit, nonNegative(st.Limit))
 			}
 			if st.Has(HasRemaining) {
-				fs.add(slot+fieldRemaining, nonNegative(st.Remaining))
+				fs.add(slot+fieldRemaining, rd.remaining(d, dim, st.Remaining))
 			}
 			if st.Has(HasReset) {
-				fs.add(slot+fieldReset, ceilMillis(st.Reset))
+				fs.add(slot+fieldReset, rd.resetMillis(st.Reset, true))
 			}
 		}
 	}
@@ -134,8 +146,9 @@ type FieldCache struct {
 
 // cachedValue is a field's number and its written form, a one-element header value.
 type cachedValue struct {
-	n int64
-	v [1]string
+	n    int64
+	kind numKind
+	v    [1]string
 }
 
 // Write sets the rate-limit fields of s in dialect d on h, as Write(h, d, now, s) does. It
@@ -151,7 +164,7 @@ func (c *FieldCache) Write(h http.Header, d Dialect, now time.Time, s *Snapshot)
 	miss := 0
 	for i := range fs.n {
 		f := &fs.f[i]
-		if v := c.slots[f.slot].Load(); v != nil && v.n == f.n {
+		if v := c.slots[f.slot].Load(); v != nil && v.n == f.n && v.kind == f.kind {
 			h[slotKeys[f.slot]] = v.v[:]
 			continue
 		}
@@ -165,7 +178,7 @@ func (c *FieldCache) Write(h http.Header, d Dialect, now time.Time, s *Snapshot)
 	var ends [maxWrittenFields]int
 	b := arr[:0]
 	for i := range miss {
-		b = appendNum(b, slotKinds[fs.f[i].slot], fs.f[i].n)
+		b = appendNum(b, fs.f[i].kind, fs.f[i].n)
 		ends[i] = len(b)
 	}
 	all := string(b)
@@ -174,7 +187,7 @@ func (c *FieldCache) Write(h http.Header, d Dialect, now time.Time, s *Snapshot)
 	for i := range miss {
 		f := &fs.f[i]
 		v := &vals[i]
-		v.n, v.v[0] = f.n, all[start:ends[i]]
+		v.n, v.kind, v.v[0] = f.n, f.kind, all[start:ends[i]]
 		start = ends[i]
 		h[slotKeys[f.slot]] = v.v[:]
 		c.slots[f.slot].Store(v)

@@ -34,6 +34,12 @@ func repeatingSnapshot(rng *rand.Rand) Snapshot {
 		s.Dims[d] = st
 	}
 	if rng.IntN(3) == 0 {
+		s.Rounding = Rounding{
+			Reset:     append([]ResetRounding{ResetAsDialect}, ResetRoundings...)[rng.IntN(4)],
+			Remaining: append([]RemainingRounding{RemainingAsDialect}, RemainingRoundings...)[rng.IntN(3)],
+		}
+	}
+	if rng.IntN(3) == 0 {
 		s.RetryAfter, s.HasRetryAfter = time.Duration(pick(0, 1, 999_999_999, 1_000_000_000, 61_000_000_001)), true
 	}
 	return s

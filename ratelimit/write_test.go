@@ -200,3 +200,57 @@ func TestAppendRFC3339SecondsMatchesTime(t *testing.T) {
 		require.Equal(t, want, got, "unix %d", sec)
 	}
 }
+
+// TestWriteRoundings: each reset and remaining rounding in each dialect, and what Parse reads
+// back from it (the reset against a Date header of writeNow's whole second).
+func TestWriteRoundings(t *testing.T) {
+	snap := func(r Rounding) Snapshot {
+		return Snapshot{Dims: [NumDimensions]State{
+			Requests: lrr(20, 7, 2370*time.Millisecond, ResetUnknown), // now+2.37 s = 23:11:01.62
+			Tokens:   lrr(90000, 41499, 2370*time.Millisecond, ResetUnknown),
+		}, Rounding: r}
+	}
+	tests := []struct {
+		name    string
+		dialect Dialect
+		r       Rounding
+		want    map[string]string
+		reset   time.Duration // the requests reset Parse reads back
+	}{
+		{"anthropic up", DialectAnthropic, Rounding{Reset: ResetUp}, map[string]string{
+			"anthropic-ratelimit-requests-reset": "2025-01-12T23:11:02Z", "anthropic-ratelimit-tokens-remaining": "41000"}, 3 * time.Second},
+		{"anthropic truncate, remaining exact", DialectAnthropic, Rounding{Reset: ResetTruncate, Remaining: RemainingExact}, map[string]string{
+			"anthropic-ratelimit-requests-reset": "2025-01-12T23:11:01Z", "anthropic-ratelimit-tokens-remaining": "41499"}, 2 * time.Second},
+		{"anthropic fractional", DialectAnthropic, Rounding{Reset: ResetFractional}, map[string]string{
+			"anthropic-ratelimit-requests-reset": "2025-01-12T23:11:01.62Z"}, 2620 * time.Millisecond},
+		{"openai up, remaining thousands", DialectOpenAI, Rounding{Reset: ResetUp, Remaining: RemainingThousands}, map[string]string{
+			"x-ratelimit-reset-requests": "3s", "x-ratelimit-remaining-tokens": "41000", "x-ratelimit-remaining-requests": "7"}, 3 * time.Second},
+		{"openai truncate", DialectOpenAI, Rounding{Reset: ResetTruncate}, map[string]string{"x-ratelimit-reset-requests": "2s"}, 2 * time.Second},
+		{"openai as the dialect: milliseconds", DialectOpenAI, Rounding{}, map[string]string{"x-ratelimit-reset-requests": "2s370ms"}, 2370 * time.Millisecond},
+		{"ietf truncate", DialectIETF, Rounding{Reset: ResetTruncate}, map[string]string{"Ratelimit": `"requests";r=7;t=2, "tokens";r=41499;t=2`}, 2 * time.Second},
+		{"ietf fractional is an Integer, rounded up", DialectIETF, Rounding{Reset: ResetFractional, Remaining: RemainingThousands}, map[string]string{
+			"Ratelimit": `"requests";r=7;t=3, "tokens";r=41000;t=3`}, 3 * time.Second},
+		{"ietf-legacy fractional", DialectIETFLegacy, Rounding{Reset: ResetFractional}, map[string]string{"Ratelimit-Reset": "2.37"}, 2370 * time.Millisecond},
+		{"x-ratelimit truncate", DialectXRateLimit, Rounding{Reset: ResetTruncate}, map[string]string{"X-Ratelimit-Reset": "1736723461"}, 2 * time.Second},
+		{"x-ratelimit fractional", DialectXRateLimit, Rounding{Reset: ResetFractional}, map[string]string{"X-Ratelimit-Reset": "1736723461.62"}, 2620 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := snap(tt.r)
+			h := http.Header{}
+			Write(h, tt.dialect, writeNow, &s)
+			for k, v := range tt.want {
+				assert.Equal(t, []string{v}, h[k], k)
+			}
+			var c FieldCache
+			hc := http.Header{}
+			c.Write(hc, tt.dialect, writeNow, &s)
+			assert.Equal(t, h, hc, "FieldCache")
+			h.Set("Date", writeNow.Truncate(time.Second).Format(http.TimeFormat))
+			got := Parse(h, writeNow)
+			require.True(t, got.Dims[Requests].Has(HasReset), "%v", h)
+			// (A decimal epoch goes through a float64: exact to a microsecond.)
+			assert.InDelta(t, tt.reset, got.Dims[Requests].Reset, float64(time.Microsecond))
+		})
+	}
+}

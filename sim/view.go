@@ -93,6 +93,9 @@ func fastView(dst *ratelimit.Snapshot, r *response) bool {
 	if d != ratelimit.DialectAnthropic && d != ratelimit.DialectOpenAI && d != ratelimit.DialectNone {
 		return false
 	}
+	if r.reply.Limits.Rounding != (ratelimit.Rounding{}) && d != ratelimit.DialectNone {
+		return false // a mock imitating another precision: the exact round trip
+	}
 	src := &r.reply.Limits
 	*dst = ratelimit.Snapshot{}
 	date := time.Unix(r.received.Unix(), 0).UTC()

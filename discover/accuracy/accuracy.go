@@ -15,6 +15,7 @@ import (
 	"github.com/ratelab/ratelab/discover"
 	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
@@ -39,6 +40,11 @@ type Case struct {
 	Precharge               bool  // output charged at max_tokens
 	// Dim is the dimension scored (default requests).
 	Dim string
+	// The real-world variants of the limiter and its headers (zero: the mock's defaults).
+	CounterRounding   limiter.CounterRounding
+	WindowStart       limiter.WindowStart
+	ResetRounding     ratelimit.ResetRounding
+	RemainingRounding ratelimit.RemainingRounding
 	// MaxDuration bounds the case (default: four windows plus 40 s).
 	MaxDuration time.Duration
 }
@@ -102,6 +108,11 @@ func (c Case) Truth() Truth {
 	case limiter.SlidingWindow:
 		t.Class = summary.AlgoSlidingWindow
 		t.PerMinute = q * 60 / w.Seconds()
+		if c.CounterRounding == limiter.RoundFractional {
+			// The share never reaches zero before a window ends: Limit − 1 per window (for
+			// a quota of 1, one every other window).
+			t.PerMinute = max(q-1, 0.5) * 60 / w.Seconds()
+		}
 	}
 	return t
 }
@@ -115,6 +126,8 @@ func (c Case) Config() account.Config {
 	}
 	cfg.Dialect = c.Dialect
 	cfg.CountRejected = c.CountRejected
+	cfg.CounterRounding, cfg.WindowStart = c.CounterRounding, c.WindowStart
+	cfg.ResetRounding, cfg.RemainingRounding = c.ResetRounding, c.RemainingRounding
 	cfg.Limits.Requests = account.Limit{PerMinute: c.RPM}
 	if c.Burst > 0 {
 		b := c.Burst
@@ -123,9 +136,8 @@ func (c Case) Config() account.Config {
 	if c.AdvertiseRPM > 0 {
 		cfg.Limits.Requests.Advertise = &account.Limit{PerMinute: c.AdvertiseRPM, Algorithm: limiter.TokenBucket, Window: time.Minute}
 	}
-	big := int64(1_000_000_000)
-	cfg.Limits.InputTokens = account.Limit{PerMinute: orDefault(c.ITPM, big)}
-	cfg.Limits.OutputTokens = account.Limit{PerMinute: orDefault(c.OTPM, big)}
+	cfg.Limits.InputTokens = account.Limit{PerMinute: orDefault(c.ITPM, bigLimit)}
+	cfg.Limits.OutputTokens = account.Limit{PerMinute: orDefault(c.OTPM, bigLimit)}
 	cfg.OutputTokens = c.OutputTokens
 	if c.Precharge {
 		cfg.OutputAccounting = account.AccountMaxTokens
@@ -155,6 +167,7 @@ func (c Case) maxDuration() time.Duration {
 // Outcome is one case's result and score.
 type Outcome struct {
 	Case   Case
+	Seed   int64
 	Truth  Truth
 	Limit  summary.Limit // the scored dimension
 	Result infer.Result
@@ -175,7 +188,57 @@ type Outcome struct {
 	// Words: the gap (advertised vs enforced) or count-rejected sentence the case expects, and
 	// whether the result says it.
 	Words, WordsOK bool
+	// RateOK: the effective rate is within Tolerance of the truth. Covered: the reported
+	// interval [effective_low, effective_high] holds it.
+	RateOK, Covered bool
+	// AdvertisedOK: every dimension's advertised figure is within 1% of its limit header per
+	// the dialect's period; AdvertisedWhy says which is not.
+	AdvertisedOK  bool
+	AdvertisedWhy []string
 }
+
+// advertisedTolerance is how far an advertised figure may be from the limit header.
+const advertisedTolerance = 0.01
+
+// Advertised returns what the mock's limit header for dimension dim says, per minute by its
+// dialect's period (anthropic and openai write the rate per minute; the others the quota per
+// window, which the IETF fields state and X-RateLimit's resets show), and whether the dialect
+// writes one.
+func (c Case) Advertised(dim string) (float64, bool) {
+	w := c.Window
+	if w == 0 {
+		w = time.Minute
+	}
+	var rate int64
+	switch dim {
+	case "requests":
+		rate = c.RPM
+		if c.AdvertiseRPM > 0 {
+			rate, w = c.AdvertiseRPM, time.Minute
+		}
+	case "input_tokens":
+		rate = orDefault(c.ITPM, bigLimit)
+	case "output_tokens":
+		rate = orDefault(c.OTPM, bigLimit)
+	default:
+		return 0, false // the combined limit is off in every case
+	}
+	q := quota(rate, w)
+	switch c.Dialect {
+	case "anthropic":
+		return float64(rate), true
+	case "openai":
+		return float64(rate), dim == "requests"
+	case "ietf":
+		return q * 60 / w.Seconds(), true
+	case "x-ratelimit":
+		return q * 60 / w.Seconds(), dim == "requests"
+	}
+	return 0, false
+}
+
+// bigLimit is the token limit of a case that sets none: effectively unlimited.
+const bigLimit = int64(1_000_000_000)
 
 // Score compares a result with the case's truth.
 func Score(c Case, res infer.Result, rep discover.Report, recs []record.Attempt, elapsed time.Duration) Outcome {
@@ -193,7 +256,7 @@ func Score(c Case, res infer.Result, rep discover.Report, recs []record.Attempt,
 		}
 	}
 	o.Tolerance = 0.05
-	if c.Dialect == "anthropic" && c.dim() == "requests" {
+	if c.Dialect != "none" && c.dim() == "requests" {
 		o.Tolerance = 0.03
 	}
 	l := o.Limit
@@ -201,9 +264,31 @@ func Score(c Case, res infer.Result, rep discover.Report, recs []record.Attempt,
 		o.Why = append(o.Why, "no effective rate")
 	} else {
 		o.RateErr = *l.EffectivePerMinute/o.Truth.PerMinute - 1
-		if math.Abs(o.RateErr) > o.Tolerance {
+		o.RateOK = math.Abs(o.RateErr) <= o.Tolerance
+		if !o.RateOK {
 			o.Why = append(o.Why, fmt.Sprintf("rate off by %+.1f%%", 100*o.RateErr))
 		}
+	}
+	// The interval's ends are rounded to hundredths in summary.json.
+	if l.EffectiveLow != nil && l.EffectiveHigh != nil {
+		o.Covered = *l.EffectiveLow-0.005 <= o.Truth.PerMinute && o.Truth.PerMinute <= *l.EffectiveHigh+0.005
+	}
+	o.AdvertisedOK = true
+	for _, lim := range res.Limits {
+		want, ok := c.Advertised(lim.Dimension)
+		if !ok {
+			continue
+		}
+		switch {
+		case lim.AdvertisedPerMinute == nil:
+			o.AdvertisedWhy = append(o.AdvertisedWhy, fmt.Sprintf("%s advertised unknown, header says %s/min", lim.Dimension, num(want)))
+		case math.Abs(*lim.AdvertisedPerMinute/want-1) > advertisedTolerance:
+			o.AdvertisedWhy = append(o.AdvertisedWhy, fmt.Sprintf("%s advertised %s/min, header says %s/min", lim.Dimension, num(*lim.AdvertisedPerMinute), num(want)))
+		}
+	}
+	if len(o.AdvertisedWhy) > 0 {
+		o.AdvertisedOK = false
+		o.Why = append(o.Why, o.AdvertisedWhy...)
 	}
 	if o.Truth.Burst > 0 && c.dim() == "requests" {
 		if l.Burst == nil {

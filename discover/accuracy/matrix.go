@@ -2,18 +2,21 @@ package accuracy
 
 import (
 	"fmt"
-	"io"
-	"math"
-	"strings"
 	"time"
 
 	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
-// Matrix returns the full suite: every algorithm × {anthropic headers, none} × {120, 600}/min ×
-// {1 s, 10 s, 60 s} windows, then the special cases: advertised 60/min enforced 1/s, refused
-// attempts consuming quota, and token-heavy workloads where input or output tokens bind.
+// Matrix returns the full suite: the algorithm matrix (Algorithms), the special cases and the
+// real-world variants.
 func Matrix() []Case {
+	return append(append(Algorithms(), Special()...), Variants()...)
+}
+
+// Algorithms returns every algorithm × {anthropic headers, none} × {120, 600}/min × {1 s, 10 s,
+// 60 s} windows (those that admit at least 2 per window).
+func Algorithms() []Case {
 	var out []Case
 	for _, alg := range limiter.Algorithms {
 		for _, dialect := range []string{"anthropic", "none"} {
@@ -30,7 +33,7 @@ func Matrix() []Case {
 			}
 		}
 	}
-	return append(out, Special()...)
+	return out
 }
 
 // Special returns the cases beyond the algorithm matrix.
@@ -51,65 +54,60 @@ func Special() []Case {
 	}
 }
 
-// Markdown writes the outcomes as a table: per case the enforced and inferred figures, the
-// errors, the algorithm, and the cost of discovery (requests, 429s, seconds) against the goal
-// of two windows' worth of requests and three windows of time; then how many cases pass, how
-// many stayed within that budget (1.0× or less as printed) and the largest cost.
-func Markdown(w io.Writer, outs []Outcome) {
-	fmt.Fprintln(w, "| case | enforced/min | inferred/min | error | tol. | burst (true → inferred) | algorithm | requests | 429s | seconds | cost vs goal | result |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|---|")
-	pass, within, maxCost := 0, 0, 0.0
-	for _, o := range outs {
-		inferred := "—"
-		if o.Limit.EffectivePerMinute != nil {
-			inferred = num(*o.Limit.EffectivePerMinute)
-		}
-		errS := "—"
-		if !math.IsNaN(o.RateErr) {
-			errS = fmt.Sprintf("%+.2f%%", 100*o.RateErr)
-		}
-		burst := "—"
-		if o.Truth.Burst > 0 || o.Limit.Burst != nil {
-			got := "—"
-			if o.Limit.Burst != nil {
-				got = num(*o.Limit.Burst)
-			}
-			want := "—"
-			if o.Truth.Burst > 0 {
-				want = num(o.Truth.Burst)
-			}
-			burst = want + " → " + got
-		}
-		alg := o.Limit.Algorithm
-		if o.Case.dim() == "requests" && !o.ClassOK {
-			alg += " ✗"
-		}
-		cost := fmt.Sprintf("%.1f× req, %.1f× time", o.CostRequests, o.CostSeconds)
-		if o.WithinBudget() {
-			within++
-		}
-		maxCost = math.Max(maxCost, o.MaxCost())
-		res := "pass"
-		if o.Pass {
-			pass++
-		} else {
-			res = "**fail**: " + strings.Join(o.Why, "; ")
-		}
-		if o.Words {
-			if o.WordsOK {
-				res += " (said in words)"
+// Variants returns the real-world variants of limiters and their headers, each as the
+// algorithm matrix runs it (anthropic headers or none, 120 and 600 per minute, 1 s, 10 s and 60 s
+// windows) where the variant changes what is enforced, and at one size where it changes only
+// the headers:
+//   - the sliding window counter rounding the previous window's share half up, or keeping it
+//     fractional (which admits one less per window);
+//   - fixed windows opened by the first request after the previous one ended;
+//   - resets truncated to whole seconds or fractional, token remaining exact or rounded to
+//     thousands, in the anthropic, ietf and x-ratelimit dialects (the last states no period:
+//     its advertised figure comes from the resets), and the default Tier 1 mock whose 8,000
+//     output tokens per minute reset in whole seconds.
+func Variants() []Case {
+	var out []Case
+	sizes := func(name string, c Case) {
+		for _, dialect := range []string{"anthropic", "none"} {
+			for _, w := range []time.Duration{time.Second, 10 * time.Second, time.Minute} {
+				for _, rpm := range []int64{120, 600} {
+					if quota(rpm, w) < 2 {
+						continue
+					}
+					v := c
+					v.Name = fmt.Sprintf("%s/%s/%d-per-min/%s", name, dialect, rpm, w)
+					v.Dialect, v.RPM, v.Window = dialect, rpm, w
+					out = append(out, v)
+				}
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | ±%.0f%% | %s | %s | %d | %d | %.1f | %s | %s |\n",
-			o.Case.Name, num(o.Truth.PerMinute), inferred, errS, 100*o.Tolerance, burst, alg,
-			o.Requests, o.Limited, o.Seconds, cost, res)
 	}
-	fmt.Fprintf(w, "\n%d of %d cases pass. %d of %d within budget, max %.1f×.\n", pass, len(outs), within, len(outs), maxCost)
-}
-
-func num(x float64) string {
-	if x == math.Trunc(x) && math.Abs(x) < 1e12 {
-		return fmt.Sprintf("%.0f", x)
+	for _, r := range limiter.CounterRoundings[1:] {
+		sizes("sliding-window-"+string(r), Case{Algorithm: limiter.SlidingWindow, CounterRounding: r})
 	}
-	return fmt.Sprintf("%.2f", x)
+	sizes("fixed-window-first-request", Case{Algorithm: limiter.FixedWindow, WindowStart: limiter.StartFirstRequest})
+	for _, alg := range []limiter.Algorithm{limiter.TokenBucket, limiter.FixedWindow, limiter.SlidingWindow} {
+		for _, dialect := range []string{"anthropic", "ietf", "x-ratelimit"} {
+			for _, reset := range []ratelimit.ResetRounding{ratelimit.ResetTruncate, ratelimit.ResetFractional} {
+				out = append(out, Case{Name: fmt.Sprintf("%s/%s/reset-%s/120-per-min/10s", alg, dialect, reset),
+					Algorithm: alg, RPM: 120, Window: 10 * time.Second, Dialect: dialect, ResetRounding: reset})
+			}
+		}
+		// 20 per 10 s read from X-RateLimit's whole-second resets: the advertised figure comes
+		// from the resets alone.
+		out = append(out, Case{Name: fmt.Sprintf("%s/x-ratelimit/120-per-min/10s", alg),
+			Algorithm: alg, RPM: 120, Window: 10 * time.Second, Dialect: "x-ratelimit"})
+	}
+	return append(out,
+		// The default mock: Anthropic's Tier 1 (50 RPM, 30,000 ITPM, 8,000 OTPM); its token
+		// resets come round in whole seconds and its remaining in thousands.
+		Case{Name: "tier-1-defaults/token-bucket/anthropic", Algorithm: limiter.TokenBucket, RPM: 50,
+			ITPM: 30_000, OTPM: 8_000, Dialect: "anthropic"},
+		Case{Name: "tier-1-defaults/token-bucket/anthropic/remaining-exact/reset-truncate", Algorithm: limiter.TokenBucket, RPM: 50,
+			ITPM: 30_000, OTPM: 8_000, Dialect: "anthropic", RemainingRounding: ratelimit.RemainingExact, ResetRounding: ratelimit.ResetTruncate},
+		Case{Name: "output-tokens-bind/token-bucket/anthropic/remaining-exact", Algorithm: limiter.TokenBucket, RPM: 6000, Window: 10 * time.Second,
+			OTPM: 120_000, PromptTokens: 200, MaxTokens: 1000, Dialect: "anthropic", Dim: "output_tokens", RemainingRounding: ratelimit.RemainingExact},
+		Case{Name: "output-tokens-bind/token-bucket/anthropic/reset-truncate", Algorithm: limiter.TokenBucket, RPM: 6000, Window: 10 * time.Second,
+			OTPM: 120_000, PromptTokens: 200, MaxTokens: 1000, Dialect: "anthropic", Dim: "output_tokens", ResetRounding: ratelimit.ResetTruncate},
+	)
 }

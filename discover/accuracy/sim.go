@@ -20,12 +20,41 @@ import (
 // first request), with a fractional second so that whole-second header rounding is exercised.
 var Epoch = time.Date(2026, 1, 5, 9, 0, 7, 370_000_000, time.UTC)
 
+// EpochOf is where seed's run starts: Epoch moved on by 7.919 s per seed, within a minute, so
+// that the seeds of a case meet its windows at different phases, as real runs do.
+func EpochOf(seed int64) time.Time {
+	return Epoch.Add(time.Duration(seed) * 7919 * time.Millisecond % time.Minute)
+}
+
 // Run discovers the case with the simulator (sim: the mock's account model in virtual
 // time, the same engine `ratelab compare --mode sim` uses) and scores it.
 func Run(ctx context.Context, c Case, seed int64) (Outcome, error) {
-	m, err := account.New(c.Config(), seed)
+	d, err := Discover(ctx, c, seed)
 	if err != nil {
 		return Outcome{}, err
+	}
+	an := infer.NewAnalyzer(d.Run)
+	for i := range d.Attempts {
+		an.Add(&d.Attempts[i])
+	}
+	o := Score(c, an.Result(), d.Report, d.Attempts, d.Elapsed)
+	o.Seed = seed
+	return o, nil
+}
+
+// Discovery is what discovering a case left: run.json, the attempts and discovery's report.
+type Discovery struct {
+	Run      *record.Run
+	Attempts []record.Attempt
+	Report   discover.Report
+	Elapsed  time.Duration
+}
+
+// Discover runs discovery of the case with the simulator, from EpochOf(seed).
+func Discover(ctx context.Context, c Case, seed int64) (Discovery, error) {
+	m, err := account.New(c.Config(), seed)
+	if err != nil {
+		return Discovery{}, err
 	}
 	prompt, maxTok := c.PromptTokens, c.MaxTokens
 	if prompt == 0 {
@@ -37,30 +66,27 @@ func Run(ctx context.Context, c Case, seed int64) (Outcome, error) {
 	requests := workload.Requests{API: api.Anthropic, MaxTokens: maxTok, Prompt: workload.PromptSizes{Tokens: prompt, Seed: uint64(seed)}}
 	var log bytes.Buffer
 	w := record.NewWriter(&log)
+	epoch := EpochOf(seed)
 	r, err := sim.New(sim.Options{Requests: requests, Ledger: m, Records: w, Key: "accuracy", Seed: seed,
-		Epoch: Epoch, Budget: engine.Budget{MaxDuration: c.maxDuration()}})
+		Epoch: epoch, Budget: engine.Budget{MaxDuration: c.maxDuration()}})
 	if err != nil {
-		return Outcome{}, err
+		return Discovery{}, err
 	}
-	run := &record.Run{Schema: record.RunSchema, Command: "probe", Started: Epoch,
+	run := &record.Run{Schema: record.RunSchema, Command: "probe", Started: epoch,
 		Workload: record.Workload{PromptTokens: prompt, MaxTokens: maxTok}}
 	rep, err := discover.Run(ctx, r, discover.Options{Seed: seed, Run: run, MaxDuration: c.maxDuration()})
 	if err != nil {
-		return Outcome{}, err
+		return Discovery{}, err
 	}
 	if err := w.Close(); err != nil {
-		return Outcome{}, err
+		return Discovery{}, err
 	}
-	var recs []record.Attempt
+	d := Discovery{Run: run, Report: rep, Elapsed: r.Elapsed()}
 	if err := record.Scan(&log, func(a *record.Attempt) error {
-		recs = append(recs, *a)
+		d.Attempts = append(d.Attempts, *a)
 		return nil
 	}); err != nil {
-		return Outcome{}, err
+		return Discovery{}, err
 	}
-	an := infer.NewAnalyzer(run)
-	for i := range recs {
-		an.Add(&recs[i])
-	}
-	return Score(c, an.Result(), rep, recs, r.Elapsed()), nil
+	return d, nil
 }

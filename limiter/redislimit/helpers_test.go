@@ -66,6 +66,9 @@ func randomConfig(rng *rand.Rand, a limiter.Algorithm, large bool) limiter.Confi
 		c.Burst = 1 + rng.Int64N(3*c.Limit)
 	}
 	c.NoDelay = rng.IntN(2) == 0
+	// The window variants (only the algorithm's own applies).
+	c.Start = limiter.WindowStarts[rng.IntN(len(limiter.WindowStarts))]
+	c.Rounding = limiter.CounterRoundings[rng.IntN(len(limiter.CounterRoundings))]
 	return c
 }
 

@@ -67,9 +67,9 @@ type Limiter struct {
 }
 
 // variant is what the script needs of the window variants: a fixed window opened by the first
-// request (rolling), and the sliding window counter's rounding terms (k2, f). Package limiter
-// names them Config.Start and Config.Rounding on a branch not merged yet; until then every
-// limiter gets the defaults, clock-aligned windows and rounding down.
+// request (rolling, limiter.StartFirstRequest), and the sliding window counter's rounding terms
+// (k2, f: the admission rule 2·prev·(W − elapsed) < (2·room + k2)·W + f of limiter.Config's
+// Rounding).
 type variant struct {
 	rolling bool
 	k2, f   int64
@@ -78,11 +78,27 @@ type variant struct {
 // defaultVariant is clock-aligned fixed windows and the counter's share rounded down.
 var defaultVariant = variant{k2: 2}
 
+// variantOf returns the variant a completed config names.
+func variantOf(c limiter.Config) variant {
+	v := variant{rolling: c.Start == limiter.StartFirstRequest, k2: 2}
+	switch c.Rounding {
+	case limiter.RoundHalfUp:
+		v.k2 = 1
+	case limiter.RoundFractional:
+		v.k2, v.f = 0, 1
+	}
+	return v
+}
+
 // Limiter returns the limiter of config c under key (see Key). c is validated and completed as
-// limiter.New does; Redis's clock further requires a Window of whole microseconds, and Limit and
-// Burst at most MaxAmount.
+// limiter.New does (its Start and Rounding included); Redis's clock further requires a Window of
+// whole microseconds, and Limit and Burst at most MaxAmount.
 func (s *Store) Limiter(key string, c limiter.Config) (*Limiter, error) {
-	return s.limiter(key, c, defaultVariant)
+	in, err := limiter.New(c)
+	if err != nil {
+		return nil, err
+	}
+	return s.limiter(key, c, variantOf(in.Config()))
 }
 
 func (s *Store) limiter(key string, c limiter.Config, v variant) (*Limiter, error) {

@@ -12,8 +12,8 @@ import (
 	"github.com/ratelab/ratelab/limiter"
 )
 
-// The window variants that package limiter is gaining as Config.Start and Config.Rounding: the
-// script and decoder support them already (through variant); these tables are worked by hand.
+// The window variants, limiter.Config's Start and Rounding: these tables are worked by hand
+// (TestSameDecisionsAsInProcess draws them at random against the in-process limiters).
 
 func TestFixedWindowOpenedByFirstRequest(t *testing.T) {
 	s, _ := startStore(t, Options{})

@@ -1,0 +1,85 @@
+package infer
+
+import "math"
+
+// frMismatch replays a fixed window opened by the first request after the previous window
+// ended (limiter.StartFirstRequest): a window of w seconds opens at the first attempt at or
+// after the previous one's end, and an attempt passes iff the window's count + its cost ≤ q.
+// An admission decided a latency after it was sent, past the window's end, passed in a new
+// window.
+func frMismatch(s *series, q, w float64) int {
+	start, count, m := math.Inf(-1), 0.0, 0
+	for i, t := range s.t {
+		if t >= start+w {
+			start, count = t, 0
+		}
+		pass := count+s.admCost(i) <= q+eps
+		if s.acc[i] {
+			switch {
+			case pass:
+			case t+s.window(i) >= start+w:
+				start, count = max(t, start+w), 0 // decided once the window had ended: it opened the next
+			default:
+				m++
+			}
+			count += s.chgCost(i)
+		} else if pass {
+			m++
+		}
+	}
+	return m
+}
+
+// fitFR fits a fixed window opened by the first request: no phase, only the quota (from the
+// first burst and the typical run between refusals, and their neighbours) and the length (a
+// scan 0.5% apart from 50 ms to the span of the data, then the interval where the
+// mispredictions stay within the best, and within the tolerance, by widen). Under saturation
+// the windows follow each other, so its sustained rate is q/w.
+func fitFR(s *series) fit {
+	f := fit{model: "fr", n: s.len()}
+	if s.len() < 2 || len(reopenings(s)) == 0 {
+		return f
+	}
+	span := s.t[s.len()-1] - s.t[0]
+	qs := []float64{firstBurst(s)}
+	if q1 := float64(typicalRun(s)); q1 > 0 && q1 != qs[0] {
+		qs = append(qs, q1)
+	}
+	best := struct {
+		q, w float64
+		m    int
+	}{m: math.MaxInt}
+	for _, q0 := range qs {
+		for _, q := range []float64{q0, q0 - 1, q0 + 1} {
+			if q < 1 {
+				continue
+			}
+			for w := 0.05; w <= math.Max(span, 0.1); w *= 1.005 {
+				if m := frMismatch(s, q, w); m < best.m {
+					best.q, best.w, best.m = q, w, m
+				}
+			}
+		}
+	}
+	if best.m == math.MaxInt {
+		return f
+	}
+	// The scan's step is coarser than the data may pin the length: look finer around it.
+	w0 := best.w
+	for k := -50; k <= 50; k++ {
+		if w := w0 * (1 + 0.0001*float64(k)); frMismatch(s, best.q, w) < best.m {
+			best.w, best.m = w, frMismatch(s, best.q, w)
+		}
+	}
+	within := func(limit int) func(float64) bool {
+		return func(w float64) bool { return frMismatch(s, best.q, w) <= limit }
+	}
+	f.m, f.q, f.burst = best.m, best.q, best.q
+	swlo, swhi := widen(best.w, within(best.m))
+	f.window = midRate(best.w, swlo, swhi)
+	f.rate = best.q / f.window
+	wlo, whi := widen(best.w, within(best.m+seriesTolerance(s)))
+	f.lo, f.hi = rateRange(best.q, wlo, whi)
+	f.ok = len(reopenings(s)) >= 2 && f.lo > 0 && !math.IsInf(f.hi, 1)
+	return f
+}
