@@ -68,7 +68,14 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 		}
 		if r.refOK && r.agree() && classOf(r.best.model) == summary.AlgoTokenBucket {
 			if l, h := math.Max(lo, r.ref.lo), math.Min(hi, r.ref.hi); l <= h {
-				lo, hi, rate = l, h, (l+h)/2
+				// The narrower of the two measurements gives the figure, within where both
+				// allow it: the headers' refill line when the behaviour leaves a wide band
+				// (another limiter explains the attempts about as well), else the behaviour.
+				point := rate
+				if r.ref.hi-r.ref.lo < hi-lo {
+					point = r.ref.rate
+				}
+				lo, hi, rate = l, h, math.Min(math.Max(point, l), h)
 			} else {
 				// Within 3% of each other but apart: one of them is off, and nothing says
 				// which.
