@@ -96,10 +96,10 @@ func TestSlidingWindowCloudflareEstimate(t *testing.T) {
 	w := l.(*slidingWindow)
 	at := t0.Add(75 * time.Second).UnixNano()
 	weighted := w.weighted(at)
-	require.Zero(t, weighted.hi)
+	require.Zero(t, weighted.Hi)
 	// rate = prev·(W − elapsed)/W + curr = 42·45/60 + 18 = 31.5 + 18
-	assert.Equal(t, uint64(42*45*time.Second), weighted.lo)
-	rate := float64(weighted.lo)/float64(time.Minute) + float64(w.curr)
+	assert.Equal(t, uint64(42*45*time.Second), weighted.Lo)
+	rate := float64(weighted.Lo)/float64(time.Minute) + float64(w.curr)
 	assert.Equal(t, 49.5, rate)
 }
 

@@ -3,6 +3,7 @@ package redislimit
 import (
 	"time"
 
+	"github.com/ratelab/ratelab/internal/exact"
 	"github.com/ratelab/ratelab/limiter"
 )
 
@@ -34,13 +35,13 @@ func (l *Limiter) stateOf(r record, retry int64) state {
 		return bucketState{capacity: c.Burst, limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window,
 			whole: r.a, frac: r.b * usec}
 	case codeGCRA:
-		g := gcraState{burst: c.Burst, limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window, t: t, tat: stamp{unset, 0}}
-		q, rem, _ := mulDiv(uint64(c.Burst), uint64(c.Window), uint64(c.Limit)) // validated by New
-		g.tau = stamp{int64(q), int64(rem)}
+		g := gcraState{burst: c.Burst, limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window, t: t, tat: exact.Stamp{NS: exact.Unset, Num: 0}}
+		q, rem, _ := exact.MulDiv(uint64(c.Burst), uint64(c.Window), uint64(c.Limit)) // validated by New
+		g.tau = exact.Stamp{NS: int64(q), Num: int64(rem)}
 		if r.a >= 0 {
 			// tat + tnum/L µs = 1000·tat + 1000·tnum/L ns.
 			num := r.b * usec
-			g.tat = stamp{r.a*usec + num/c.Limit, num % c.Limit}
+			g.tat = exact.Stamp{NS: r.a*usec + num/c.Limit, Num: num % c.Limit}
 		}
 		return g
 	case codeLeakyBucket:
@@ -52,7 +53,7 @@ func (l *Limiter) stateOf(r record, retry int64) state {
 		return counterState{limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window, k2: uint64(l.p[2]), f: uint64(l.p[3]),
 			start: r.a * usec, prev: r.b, curr: r.c, t: t}
 	default: // codeSlidingLog
-		s := logState{limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window, t: t, sum: r.a, newest: unset, retry: unset}
+		s := logState{limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window, t: t, sum: r.a, newest: exact.Unset, retry: exact.Unset}
 		if r.b >= 0 {
 			s.newest = r.b * usec
 		}
@@ -65,15 +66,6 @@ func (l *Limiter) stateOf(r record, retry int64) state {
 
 // usec is nanoseconds per microsecond, Redis's clock resolution.
 const usec = int64(time.Microsecond)
-
-// never is the RetryAfter of a cost above the capacity: the time to replenish fully, or one
-// window when the limiter already is.
-func never(reset, window time.Duration) time.Duration {
-	if reset == 0 {
-		return window
-	}
-	return reset
-}
 
 // bucketState is package limiter's token bucket: whole + frac/window tokens.
 type bucketState struct {
@@ -94,7 +86,7 @@ func (b bucketState) decision(allowed bool, cost int64) limiter.Decision {
 	d := limiter.Decision{Allowed: allowed, Limit: b.capacity, Remaining: max(b.whole, 0), Reset: b.until(b.capacity)}
 	if !allowed {
 		if cost > b.capacity {
-			d.RetryAfter = never(d.Reset, b.cfgWindow)
+			d.RetryAfter = limiter.NeverRetryAfter(d.Reset, b.cfgWindow)
 		} else {
 			d.RetryAfter = b.until(cost)
 		}
@@ -107,47 +99,30 @@ func (b bucketState) until(n int64) time.Duration {
 	if b.whole >= n {
 		return 0
 	}
-	need := mul(uint64(n)-uint64(b.whole), uint64(b.window)).sub64(uint64(b.frac))
-	return time.Duration(need.ceilDiv(uint64(b.limit)))
+	need := exact.Mul(uint64(n)-uint64(b.whole), uint64(b.window)).Sub64(uint64(b.frac))
+	return time.Duration(need.CeilDiv(uint64(b.limit)))
 }
-
-// stamp is ns + num/limit nanoseconds, 0 <= num < limit.
-type stamp struct{ ns, num int64 }
 
 // gcraState is package limiter's GCRA: a theoretical arrival time.
 type gcraState struct {
 	burst, limit, window int64
 	cfgWindow            time.Duration
-	tau, tat             stamp
+	tau, tat             exact.Stamp
 	t                    int64
 }
 
-// after returns s + n·window/limit, saturating at maxDebt nanoseconds.
-func (g gcraState) after(s stamp, n int64) stamp {
-	q, r, ok := mulDiv(uint64(n), uint64(g.window), uint64(g.limit))
-	if !ok || q > maxDebt {
-		q, r = maxDebt, 0
-	}
-	s.ns, s.num = addSat(s.ns, int64(q)), s.num+int64(r)
-	if s.num >= g.limit {
-		s.num -= g.limit
-		s.ns++
-	}
-	return s
-}
-
 // from is max(tat, t).
-func (g gcraState) from() stamp {
-	if g.tat.ns < g.t {
-		return stamp{g.t, 0}
+func (g gcraState) from() exact.Stamp {
+	if g.tat.NS < g.t {
+		return exact.Stamp{NS: g.t, Num: 0}
 	}
 	return g.tat
 }
 
 func (g gcraState) decide(cost int64) (limiter.Decision, state) {
-	newTat := g.after(g.from(), cost)
-	wait := stamp{newTat.ns - g.t, newTat.num}
-	allowed := wait.ns < g.tau.ns || wait.ns == g.tau.ns && wait.num <= g.tau.num
+	newTat := g.from().After(cost, g.window, g.limit)
+	wait := exact.Stamp{NS: newTat.NS - g.t, Num: newTat.Num}
+	allowed := wait.LessEq(g.tau)
 	if allowed {
 		g.tat = newTat
 	}
@@ -155,17 +130,9 @@ func (g gcraState) decide(cost int64) (limiter.Decision, state) {
 	d.Allowed = allowed
 	if !allowed {
 		if cost > g.burst {
-			d.RetryAfter = never(d.Reset, g.cfgWindow)
+			d.RetryAfter = limiter.NeverRetryAfter(d.Reset, g.cfgWindow)
 		} else {
-			ns, num := wait.ns-g.tau.ns, wait.num-g.tau.num
-			if num < 0 {
-				num += g.limit
-				ns--
-			}
-			if num > 0 {
-				ns++
-			}
-			d.RetryAfter = time.Duration(ns)
+			d.RetryAfter = time.Duration(wait.CeilSub(g.tau, g.limit))
 		}
 	}
 	return d, g
@@ -174,8 +141,8 @@ func (g gcraState) decide(cost int64) (limiter.Decision, state) {
 // state is Remaining = floor(burst − (tat − t)·limit/window), Reset = tat − t rounded up.
 func (g gcraState) state() limiter.Decision {
 	tat := g.from()
-	ns, num := tat.ns-g.t, tat.num
-	used := mul(uint64(ns), uint64(g.limit)).add64(uint64(num)).ceilDiv(uint64(g.window))
+	ns, num := tat.NS-g.t, tat.Num
+	used := exact.Mul(uint64(ns), uint64(g.limit)).Add64(uint64(num)).CeilDiv(uint64(g.window))
 	if num > 0 {
 		ns++
 	}
@@ -196,15 +163,15 @@ func (l leakyState) fits() bool {
 func (l leakyState) decide(cost int64) (limiter.Decision, state) {
 	if !l.fits() {
 		d := l.state()
-		over := mul(uint64(l.whole-l.burst), uint64(l.window)).add64(uint64(l.frac))
-		d.RetryAfter = time.Duration(over.ceilDiv(uint64(l.limit)))
+		over := exact.Mul(uint64(l.whole-l.burst), uint64(l.window)).Add64(uint64(l.frac))
+		d.RetryAfter = time.Duration(over.CeilDiv(uint64(l.limit)))
 		return d, l
 	}
 	var delay time.Duration
 	if !l.noDelay {
 		delay = l.drainTime()
 	}
-	l.whole = addSat(l.whole, cost)
+	l.whole = exact.AddSat(l.whole, cost)
 	d := l.state()
 	d.Allowed, d.Delay = true, delay
 	return d, l
@@ -212,15 +179,15 @@ func (l leakyState) decide(cost int64) (limiter.Decision, state) {
 
 // drainTime is backlog·window/limit, rounded up.
 func (l leakyState) drainTime() time.Duration {
-	return time.Duration(mul(uint64(l.whole), uint64(l.window)).add64(uint64(l.frac)).ceilDiv(uint64(l.limit)))
+	return time.Duration(exact.Mul(uint64(l.whole), uint64(l.window)).Add64(uint64(l.frac)).CeilDiv(uint64(l.limit)))
 }
 
 func (l leakyState) state() limiter.Decision {
-	d := limiter.Decision{Limit: min(l.burst, maxInt-1) + 1, Reset: l.drainTime()}
+	d := limiter.Decision{Limit: min(l.burst, exact.MaxInt-1) + 1, Reset: l.drainTime()}
 	if l.fits() {
 		d.Remaining = l.burst - l.whole
 		if l.frac == 0 {
-			d.Remaining = min(d.Remaining, maxInt-1) + 1
+			d.Remaining = min(d.Remaining, exact.MaxInt-1) + 1
 		}
 	}
 	return d
@@ -251,17 +218,17 @@ type counterState struct {
 	t                 int64
 }
 
-func (w counterState) weighted() u128 {
-	return mul(uint64(w.prev), uint64(w.start+w.window-w.t))
+func (w counterState) weighted() exact.U128 {
+	return exact.Mul(uint64(w.prev), uint64(w.start+w.window-w.t))
 }
 
-func (w counterState) bound(room uint64) u128 {
-	return mul(2*room+w.k2, uint64(w.window)).add64(w.f)
+func (w counterState) bound(room uint64) exact.U128 {
+	return exact.Mul(2*room+w.k2, uint64(w.window)).Add64(w.f)
 }
 
 func (w counterState) fits(cost int64) bool {
 	room := w.limit - w.curr - cost
-	return room >= 0 && w.weighted().shl1().less(w.bound(uint64(room)))
+	return room >= 0 && w.weighted().Shl1().Less(w.bound(uint64(room)))
 }
 
 func (w counterState) decide(cost int64) (limiter.Decision, state) {
@@ -273,7 +240,7 @@ func (w counterState) decide(cost int64) (limiter.Decision, state) {
 	}
 	d := w.state()
 	if cost > w.limit {
-		d.RetryAfter = never(d.Reset, w.cfgWindow)
+		d.RetryAfter = limiter.NeverRetryAfter(d.Reset, w.cfgWindow)
 		return d, w
 	}
 	d.RetryAfter = time.Duration(w.fitsAt(cost) - w.t)
@@ -284,7 +251,7 @@ func (w counterState) decide(cost int64) (limiter.Decision, state) {
 // fit, if nothing else arrives: later in this window, or in the next.
 func (w counterState) fitsAt(cost int64) int64 {
 	if room := w.limit - w.curr - cost; room >= 0 && w.prev > 0 {
-		if x, ok := firstFit(w.bound(uint64(room)), uint64(w.window), 2*uint64(w.prev)); ok {
+		if x, ok := exact.FirstFit(w.bound(uint64(room)), uint64(w.window), 2*uint64(w.prev)); ok {
 			return w.start + x
 		}
 	}
@@ -292,31 +259,14 @@ func (w counterState) fitsAt(cost int64) int64 {
 	if w.curr == 0 {
 		return next
 	}
-	if x, ok := firstFit(w.bound(uint64(w.limit-cost)), uint64(w.window), 2*uint64(w.curr)); ok {
+	if x, ok := exact.FirstFit(w.bound(uint64(w.limit-cost)), uint64(w.window), 2*uint64(w.curr)); ok {
 		return next + x
 	}
 	return next
 }
 
-// firstFit is the least elapsed x in (0, window) with count·(window − x) < bound, or false
-// when x = 0 already satisfies it.
-func firstFit(bound u128, window, count uint64) (int64, bool) {
-	q, r, ok := bound.divmod(count)
-	if !ok || q > window || (q == window && r != 0) {
-		return 0, false
-	}
-	x := int64(window - q)
-	if r == 0 {
-		x++
-	}
-	if x <= 0 {
-		return 0, false
-	}
-	return x, true
-}
-
 func (w counterState) state() limiter.Decision {
-	q, r, _ := w.weighted().divmod(uint64(w.window))
+	q, r, _ := w.weighted().DivMod(uint64(w.window))
 	share := int64(q)
 	switch {
 	case w.k2 == 1 && 2*r >= uint64(w.window): // round half up
@@ -341,13 +291,13 @@ type logState struct {
 	limit, window int64
 	cfgWindow     time.Duration
 	t, sum        int64
-	newest, retry int64 // unset when none
+	newest, retry int64 // exact.Unset when none
 }
 
 func (l logState) decide(cost int64) (limiter.Decision, state) {
 	if cost <= l.limit-l.sum {
 		if cost > 0 {
-			l.sum = addSat(l.sum, cost)
+			l.sum = exact.AddSat(l.sum, cost)
 			l.newest = l.t
 		}
 		d := l.state()
@@ -357,8 +307,8 @@ func (l logState) decide(cost int64) (limiter.Decision, state) {
 	d := l.state()
 	switch {
 	case cost > l.limit:
-		d.RetryAfter = never(d.Reset, l.cfgWindow)
-	case l.retry != unset:
+		d.RetryAfter = limiter.NeverRetryAfter(d.Reset, l.cfgWindow)
+	case l.retry != exact.Unset:
 		d.RetryAfter = time.Duration(l.retry + l.window - l.t)
 	}
 	return d, l
@@ -366,7 +316,7 @@ func (l logState) decide(cost int64) (limiter.Decision, state) {
 
 func (l logState) state() limiter.Decision {
 	d := limiter.Decision{Limit: l.limit, Remaining: max(l.limit-l.sum, 0)}
-	if l.newest != unset {
+	if l.newest != exact.Unset {
 		d.Reset = time.Duration(l.newest + l.window - l.t)
 	}
 	return d
