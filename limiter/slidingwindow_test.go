@@ -11,11 +11,7 @@ import (
 func TestSlidingWindowTable(t *testing.T) {
 	const s = time.Second
 	const ms = time.Millisecond
-	tests := []struct {
-		name  string
-		cfg   Config
-		steps []step
-	}{
+	runCases(t, SlidingWindow, []stepCase{
 		{
 			// Cloudflare's worked example: 50 per minute, 42 in the previous minute, 18 in this
 			// one, 15 s into it: rate = 42·(60−15)/60 + 18 = 49.5. (TestSlidingWindowCloudflareEstimate
@@ -78,14 +74,7 @@ func TestSlidingWindowTable(t *testing.T) {
 				{name: "zero", at: 10 * s, op: peek, want: ok(10, 10, 0)},
 			},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := tc.cfg
-			c.Algorithm = SlidingWindow
-			runSteps(t, c, tc.steps)
-		})
-	}
+	})
 }
 
 func TestSlidingWindowCloudflareEstimate(t *testing.T) {
