@@ -235,18 +235,7 @@ func lengthRange(cons []linCon, w0 float64) (wlo, whi float64) {
 		if math.IsNaN(bad) {
 			return good
 		}
-		for range 40 {
-			mid := (good + bad) / 2
-			if ok(mid) {
-				good = mid
-			} else {
-				bad = mid
-			}
-			if math.Abs(bad-good) <= 1e-7*w0 {
-				break
-			}
-		}
-		return good
+		return bisectEdge(good, bad, ok, 40, 1e-7*w0)
 	}
 	return edge(-1), edge(1)
 }

@@ -51,3 +51,20 @@ func (p *pooledSlope) slope() (slope, rss, dof float64) {
 	slope = p.sxy / p.sxx
 	return slope, math.Max(p.syy-slope*p.sxy, 0), float64(p.n - p.runs - 1)
 }
+
+// bisectEdge narrows the boundary between good (where ok holds) and bad (where it does not)
+// by halving, at most n times or until they are within tol, and returns the good end.
+func bisectEdge(good, bad float64, ok func(float64) bool, n int, tol float64) float64 {
+	for range n {
+		mid := (good + bad) / 2
+		if ok(mid) {
+			good = mid
+		} else {
+			bad = mid
+		}
+		if math.Abs(bad-good) <= tol {
+			break
+		}
+	}
+	return good
+}
