@@ -76,9 +76,6 @@ type variant struct {
 	k2, f   int64
 }
 
-// defaultVariant is clock-aligned fixed windows and the counter's share rounded down.
-var defaultVariant = variant{k2: 2}
-
 // variantOf returns the variant a completed config names.
 func variantOf(c limiter.Config) variant {
 	v := variant{rolling: c.Start == limiter.StartFirstRequest, k2: 2}
