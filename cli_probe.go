@@ -189,7 +189,7 @@ func (f *probeFlags) phase() (*scenario.ProbePhase, error) {
 // strategyOf turns a --strategy/--strategies spec into a scenario strategy labelled as written,
 // e.g. client-limiter(rpm=600).
 func strategyOf(spec backoff.Spec) *scenario.Strategy {
-	st := &scenario.Strategy{Name: spec.Name, Label: spec.String()}
+	st := &scenario.Strategy{Name: spec.Name, Label: spec.Label()}
 	if len(spec.Args) > 0 {
 		st.Params = scenario.Params{}
 		for _, a := range spec.Args {

@@ -115,10 +115,13 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 	if p.find {
 		phaseErr = r.discover(ctx, eng, budget)
 	} else {
-		res, phaseErr = eng.Open(ctx, engine.OpenPhase{
-			Label: p.label, Kind: "probe", Phase: p.shape, Pacer: p.pacer, Duration: p.duration,
-			Fleet: fleetOf(p, r.s.Seed), Strategy: strategyLabel(p),
-		})
+		var fleet backoff.Fleet
+		if fleet, phaseErr = r.fleetFor(p.strategy, r.s.Seed, p.mode); phaseErr == nil {
+			res, phaseErr = eng.Open(ctx, engine.OpenPhase{
+				Label: p.label, Kind: "probe", Phase: p.shape, Pacer: p.pacer, Duration: p.duration,
+				Fleet: fleet, Strategy: strategyLabel(p),
+			})
+		}
 	}
 	stopProgress()
 	r.health.running(nil)
@@ -181,13 +184,6 @@ func (r *runState) findDeadline() time.Duration {
 	return d
 }
 
-// fleetOf is the retry fleet of a probe phase: nil (one attempt per request) without a strategy.
-func fleetOf(p *probePlan, seed int64) backoff.Fleet {
-	if p.strategy == nil {
-		return nil
-	}
-	return p.strategy.NewFleet(seed)
-}
 
 // strategyLabel is the records' strategy field of a probe phase: "" for no retries.
 func strategyLabel(p *probePlan) string {

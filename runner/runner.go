@@ -139,6 +139,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		return nil, err
 	}
 	defer r.abort()
+	defer r.closeStores()
 	runErr := r.execute(ctx)
 	return r.finish(runErr)
 }
@@ -172,6 +173,7 @@ type runState struct {
 	keys        int             // fresh embedded-mock accounts handed out so far
 	simMock     *account.Ledger // the account model simulated probe phases share
 	health      health          // outcomes so far; stops a run whose target is down
+	stores      sharedStores    // Redis connections of live client-limiter(store=…) phases
 }
 
 // execute runs the phases in order until they end, the budget is spent or the run is
