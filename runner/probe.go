@@ -184,7 +184,6 @@ func (r *runState) findDeadline() time.Duration {
 	return d
 }
 
-
 // strategyLabel is the records' strategy field of a probe phase: "" for no retries.
 func strategyLabel(p *probePlan) string {
 	return p.stratLabel
