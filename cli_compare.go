@@ -233,5 +233,9 @@ func runCompare(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	s.Phases = []scenario.Phase{{Compare: p}}
-	return executeFlags(ctx, env, s, "compare", compareFields)
+	shard, err := f.probe.run.shardOption()
+	if err != nil {
+		return err
+	}
+	return executeFlags(ctx, env, s, "compare", compareFields, shard)
 }

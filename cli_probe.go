@@ -226,7 +226,11 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	s.Phases = []scenario.Phase{{Probe: p}}
-	return executeFlags(ctx, env, s, "probe", probeFields)
+	shard, err := f.run.shardOption()
+	if err != nil {
+		return err
+	}
+	return executeFlags(ctx, env, s, "probe", probeFields, shard)
 }
 
 // flagScenarioError maps a scenario built from flags that does not resolve to a usage error

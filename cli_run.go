@@ -44,7 +44,11 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	if err := s.Apply(rf.overrides()); err != nil {
 		return runScenarioError(err)
 	}
-	return execute(ctx, env, s, "run", nil)
+	shard, err := rf.shardOption()
+	if err != nil {
+		return err
+	}
+	return execute(ctx, env, s, "run", nil, shard)
 }
 
 // runScenarioError maps a scenario that does not load to exit 2, one problem per line.

@@ -70,6 +70,7 @@ func (r *runState) newRun(now time.Time) (*record.Run, error) {
 		}
 	}
 	run.Segments = r.segments(false)
+	run.Shard = r.o.Shard
 	return run, nil
 }
 

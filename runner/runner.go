@@ -52,6 +52,9 @@ type Options struct {
 	// the terminal): the command line passes the flag that set it ("--max-requests"), nil keeps
 	// the field path ("budget.max_requests").
 	FieldName func(path string) string
+	// Shard, when set, runs this host's share of the run (every Count-th arrival from Index),
+	// starting at Shard.StartAt when given; run.json records it for report --merge.
+	Shard *record.Shard
 }
 
 // Result is what a run produced.
@@ -116,6 +119,9 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := shardPhases(phases, o.Shard); err != nil {
+		return nil, err
+	}
 	tg, err := resolveTarget(s, o.Getenv)
 	if err != nil {
 		return nil, err
@@ -134,6 +140,9 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 			return nil, err
 		}
 		defer tg.stopMock()
+	}
+	if err := waitForStart(ctx, &r.o); err != nil {
+		return nil, err
 	}
 	if err := r.open(time.Now()); err != nil {
 		return nil, err
