@@ -144,7 +144,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	if err := waitForStart(ctx, &r.o); err != nil {
 		return nil, err
 	}
-	if err := r.open(time.Now()); err != nil {
+	if err := r.open(r.runStart(time.Now())); err != nil {
 		return nil, err
 	}
 	defer r.abort()

@@ -57,3 +57,21 @@ func waitForStart(ctx context.Context, o *Options) error {
 		return engine.ErrInterrupted
 	}
 }
+
+// runStart is when the run starts: now, or a shard's common start time, so that every shard's
+// second 0 is the same instant and their arrivals keep one schedule.
+func (r *runState) runStart(now time.Time) time.Time {
+	if sh := r.o.Shard; sh != nil && !sh.StartAt.IsZero() {
+		return sh.StartAt
+	}
+	return now
+}
+
+// liveStart is the instant a live engine's times count from: now less the run time already
+// spent, or for a shard with a common start, that start plus the run time spent.
+func (r *runState) liveStart() time.Time {
+	if sh := r.o.Shard; sh != nil && !sh.StartAt.IsZero() {
+		return sh.StartAt.Add(r.offset)
+	}
+	return time.Now().Add(-r.offset)
+}
