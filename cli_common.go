@@ -28,6 +28,7 @@ type runFlags struct {
 	budgetTokens int64
 	shard        string // --shard i/n (see cli_shard.go)
 	startAt      string // --start-at TIME
+	metricsAddr  string // --metrics-addr ADDR (see cli_metrics.go)
 }
 
 // DefaultSeed is the seed of a run that names none.
@@ -44,11 +45,13 @@ func (r *runFlags) register(fs *flagSet, outDefault string) {
 	fs.Int64Var(&r.budgetTokens, "budget-tokens", 0, "stop after this many tokens, input plus output (0: no limit)")
 	fs.value("out", "DIR")
 	r.registerShard(fs)
+	fs.StringVar(&r.metricsAddr, "metrics-addr", "", "serve the run's live counters in Prometheus format at http://ADDR/metrics while it runs, e.g. 127.0.0.1:9464")
+	fs.value("metrics-addr", "ADDR")
 }
 
 // groupRun shows the run flags under one title.
 func groupRun(fs *flagSet) {
-	fs.group("Run", "out", "seed", "quiet", "yes", "max-requests", "max-duration", "budget-tokens", "shard", "start-at")
+	fs.group("Run", "out", "seed", "quiet", "yes", "max-requests", "max-duration", "budget-tokens", "shard", "start-at", "metrics-addr")
 }
 
 // overrides returns the run flags the user gave, for a scenario file to take.

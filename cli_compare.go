@@ -233,9 +233,10 @@ func runCompare(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	s.Phases = []scenario.Phase{{Compare: p}}
-	shard, err := f.probe.run.shardOption()
+	shard, stop, err := f.probe.run.runOptions(env)
 	if err != nil {
 		return err
 	}
+	defer stop()
 	return executeFlags(ctx, env, s, "compare", compareFields, shard)
 }

@@ -226,10 +226,11 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	s.Phases = []scenario.Phase{{Probe: p}}
-	shard, err := f.run.shardOption()
+	shard, stop, err := f.run.runOptions(env)
 	if err != nil {
 		return err
 	}
+	defer stop()
 	return executeFlags(ctx, env, s, "probe", probeFields, shard)
 }
 

@@ -44,10 +44,11 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	if err := s.Apply(rf.overrides()); err != nil {
 		return runScenarioError(err)
 	}
-	shard, err := rf.shardOption()
+	shard, stop, err := rf.runOptions(env)
 	if err != nil {
 		return err
 	}
+	defer stop()
 	return execute(ctx, env, s, "run", nil, shard)
 }
 

@@ -16,7 +16,21 @@ func (r *runFlags) registerShard(fs *flagSet) {
 	fs.value("start-at", "TIME")
 }
 
-// shardOption returns the runner option of --shard and --start-at (nil when neither is given).
+// runOptions returns the runner options of --shard, --start-at and --metrics-addr; call stop
+// when the run is over.
+func (r *runFlags) runOptions(env *cliEnv) (opt func(*runner.Options), stop func(), err error) {
+	shard, err := r.shardOption()
+	if err != nil {
+		return nil, nil, err
+	}
+	mopt, stop, err := serveRunMetrics(env, r.metricsAddr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(o *runner.Options) { shard(o); mopt(o) }, stop, nil
+}
+
+// shardOption returns the runner option of --shard and --start-at (none when neither is given).
 func (r *runFlags) shardOption() (func(*runner.Options), error) {
 	if r.shard == "" && r.startAt == "" {
 		return func(*runner.Options) {}, nil

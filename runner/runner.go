@@ -25,6 +25,7 @@ import (
 
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/engine"
+	"github.com/ratelab/ratelab/metrics"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
@@ -55,6 +56,8 @@ type Options struct {
 	// Shard, when set, runs this host's share of the run (every Count-th arrival from Index),
 	// starting at Shard.StartAt when given; run.json records it for report --merge.
 	Shard *record.Shard
+	// Metrics, when set, counts every attempt as it is recorded (served by --metrics-addr).
+	Metrics *metrics.Run
 }
 
 // Result is what a run produced.
