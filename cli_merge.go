@@ -17,6 +17,8 @@ func addMergeFlags(fs *flagSet) *mergeFlags {
 	fs.BoolVar(&f.merge, "merge", false, "merge the run directories DIR… of one run's shards (--shard) into --out, aligning their clocks by the servers' Date headers, and report on the whole")
 	fs.StringVar(&f.out, "out", "", "with --merge: the merged run's directory")
 	fs.value("out", "DIR")
+	fs.group("Report", "quiet")
+	fs.group("Merging shards (ratelab report --merge --out DIR SHARD_DIR…)", "merge", "out")
 	fs.example("merge the directories of a run spread over three hosts",
 		"ratelab report --merge --out out/merged out/shard-0 out/shard-1 out/shard-2")
 	return f

@@ -22,9 +22,9 @@ func runReport(_ context.Context, env *cliEnv, args []string) error {
 			"the attempt log, so the same inputs always give byte-identical summary.json, report.md and "+
 			"attempts.csv, an interrupted run's partial report included.")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
-	mf := addMergeFlags(fs)
 	fs.example("re-render the quick start's report and print its findings", "ratelab report out/quickstart")
 	fs.example("only rewrite the files", "ratelab report --quiet out/probe-20250101-120000")
+	mf := addMergeFlags(fs)
 	fs.note("Exit status: 0 done, 1 the files could not be read or written, 2 DIR is not a run directory.")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
