@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,4 +62,49 @@ func TestCompareSharedLimiter(t *testing.T) {
 	assert.LessOrEqual(t, float64(sharedLive.RateLimited), 0.05*float64(sharedLive.Attempts), "the shared limiter keeps the fleet under the limit")
 	assert.Greater(t, aloneLive.RateLimited, 5*max(sharedLive.RateLimited, 1), "uncoordinated clients are refused far more often")
 	assert.NotContains(t, strings.Join(s.Findings, " "), "redis://", "no store URL in the report")
+}
+
+// TestShardedCompareCoordinate answers "should our hosts coordinate?" live: two compare shards
+// (two hosts' worth of clients, as goroutines) send 20/s together against one 600/min account.
+// With a limiter per host each allows itself the whole 600/min and the pair is refused over and
+// over; with one limiter shared in Redis they keep to 600/min together.
+func TestShardedCompareCoordinate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live traffic for about 15 seconds")
+	}
+	srv := redistest.Start(t)
+	url := startShardMock(t, 5)
+	dir := t.TempDir()
+	local := "client-limiter(rpm=600,burst=5)"
+	shared := "client-limiter(rpm=600,burst=5,store=" + srv.URL + ",key=" + t.Name() + ")"
+	at := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+	var wg sync.WaitGroup
+	codes, errs := make([]int, 2), make([]string, 2)
+	var shards []string
+	for i := range 2 {
+		d := filepath.Join(dir, "shard-"+strconv.Itoa(i))
+		shards = append(shards, d)
+		wg.Go(func() {
+			codes[i], _, errs[i] = runCLI(context.Background(), "compare", "--target", url, "--model", "m", "--mode", "live",
+				"--rate", "20/s", "--duration", "3s", "--strategies", local+","+shared,
+				"--shard", strconv.Itoa(i)+"/2", "--start-at", at, "--out", d, "--quiet")
+		})
+	}
+	wg.Wait()
+	for i, c := range codes {
+		require.Equal(t, exitOK, c, errs[i])
+	}
+	merged := filepath.Join(dir, "merged")
+	code, _, stderr := runCLI(context.Background(), append([]string{"report", "--merge", "--out", merged, "--quiet"}, shards...)...)
+	require.Equal(t, exitOK, code, stderr)
+	s := readSummary(t, merged)
+	require.Len(t, s.Strategies, 2)
+	refused := map[string]int64{}
+	for _, st := range s.Strategies {
+		assert.Equal(t, int64(60), st.Succeeded, "%s: every request done", st.Name)
+		refused[st.Name] = st.RateLimited
+	}
+	t.Logf("429s: a limiter per host %d, one shared limiter %d", refused[local], refused[strings.Replace(shared, srv.URL, srv.Addr, 1)])
+	assert.GreaterOrEqual(t, refused[local], int64(10), "two hosts each pacing at the whole limit are refused")
+	assert.LessOrEqual(t, refused[strings.Replace(shared, srv.URL, srv.Addr, 1)], refused[local]/4, "a shared limiter keeps the hosts under the limit")
 }

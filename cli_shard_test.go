@@ -18,11 +18,11 @@ import (
 	"github.com/ratelab/ratelab/summary"
 )
 
-// startShardMock serves a token bucket of 600 requests a minute holding 20 on loopback.
-func startShardMock(t *testing.T) string {
+// startShardMock serves a token bucket of 600 requests a minute holding burst on loopback.
+func startShardMock(t *testing.T, burst int64) string {
 	t.Helper()
 	cfg := account.DefaultConfig()
-	b := int64(20)
+	b := burst
 	cfg.Limits.Requests = account.Limit{PerMinute: 600, Burst: &b, Algorithm: limiter.TokenBucket}
 	cfg.Limits.InputTokens.PerMinute, cfg.Limits.OutputTokens.PerMinute = 1e9, 1e9
 	m, err := mockserver.New(cfg, 1)
@@ -42,7 +42,7 @@ func TestShardedProbeMerged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live traffic for a few seconds")
 	}
-	one, sharded := startShardMock(t), startShardMock(t)
+	one, sharded := startShardMock(t, 20), startShardMock(t, 20)
 	dir := t.TempDir()
 	at := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
 	probe := func(url, out string, more ...string) []string {

@@ -67,11 +67,12 @@ func (r *runState) runStart(now time.Time) time.Time {
 	return now
 }
 
-// liveStart is the instant a live engine's times count from: now less the run time already
-// spent, or for a shard with a common start, that start plus the run time spent.
+// liveStart is the instant a live engine's run times count from: now less the run time already
+// spent, or for a shard with a common start, that start, so that every shard's times are on
+// one wall clock.
 func (r *runState) liveStart() time.Time {
 	if sh := r.o.Shard; sh != nil && !sh.StartAt.IsZero() {
-		return sh.StartAt.Add(r.offset)
+		return sh.StartAt
 	}
 	return time.Now().Add(-r.offset)
 }
