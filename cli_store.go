@@ -45,7 +45,7 @@ func (quietRedisLog) Printf(context.Context, string, ...any) {}
 
 // openRedisStore opens a redislimit store at url that logs to w once per outage and once on
 // recovery, and checks that Redis answers.
-func openRedisStore(ctx context.Context, w io.Writer, flag, url string) (*redislimit.Store, error) {
+func openRedisStore(ctx context.Context, w io.Writer, flag, url, meanwhile string) (*redislimit.Store, error) {
 	redisLogOnce.Do(func() { redis.SetLogger(quietRedisLog{}) })
 	var mu sync.Mutex
 	logf := func(format string, args ...any) {
@@ -55,10 +55,10 @@ func openRedisStore(ctx context.Context, w io.Writer, flag, url string) (*redisl
 	}
 	rs, err := redislimit.Open(url, redislimit.Options{
 		OnOutage: func(err error) {
-			logf("ratelab: %s store unavailable (%v); answering until it returns", flag, err)
+			logf("ratelab: the %s Redis is unavailable (%v); %s until it returns", flag, err, meanwhile)
 		},
 		OnRecovery: func(d time.Duration) {
-			logf("ratelab: %s store available again after %s", flag, d.Round(time.Millisecond))
+			logf("ratelab: the %s Redis is available again after an outage of %s", flag, d.Round(time.Millisecond))
 		},
 	})
 	if err != nil {
@@ -82,7 +82,11 @@ func (f *mockFleetFlags) apply(ctx context.Context, env *cliEnv, m *mockserver.M
 		}
 		return func() {}, nil
 	}
-	rs, err := openRedisStore(ctx, env.stderr, "--store", f.store)
+	meanwhile := "answering 503"
+	if f.failOpen {
+		meanwhile = "admitting every request without limits"
+	}
+	rs, err := openRedisStore(ctx, env.stderr, "--store", f.store, meanwhile)
 	if err != nil {
 		return nil, err
 	}
