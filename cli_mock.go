@@ -277,6 +277,7 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	seed := fs.Int64("seed", DefaultSeed, "seed for injected faults, latency jitter and response ids")
 	fs.value("addr", "HOST:PORT")
 	mf := addMockFlags(fs)
+	ff := addMockFleetFlags(fs)
 	fs.example("Anthropic's Tier 1 limits: 50 requests, 30,000 input and 8,000 output tokens a minute",
 		"ratelab mock")
 	fs.example("600 requests a minute as a fixed window of 5 s (50 per window), OpenAI headers everywhere",
@@ -285,6 +286,8 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 		"ratelab mock --rpm 60 --burst 1 --overload-rate 0.01")
 	fs.example("a sliding window counter that rounds the previous window's count half up, resets truncated to whole seconds",
 		"ratelab mock --rpm 120 --algorithm sliding-window --window 10s --counter-rounding round-half-up --reset-rounding truncate")
+	fs.example("two replicas sharing one budget per key in Redis, with Prometheus metrics at /metrics",
+		"ratelab mock --addr :8080 --store redis://127.0.0.1:6379/0 --metrics & ratelab mock --addr :8081 --store redis://127.0.0.1:6379/0 --metrics")
 	fs.example("then point a client at it",
 		"curl -si localhost:8080/v1/messages -H 'x-api-key: k' -H 'content-type: application/json' -d '{\"model\":\"m\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'")
 	fs.group("Server", "addr", "seed")
@@ -306,6 +309,11 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return usageErrorf("mock: %v", err)
 	}
+	release, err := ff.apply(ctx, env, m)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if env.getenv("GOGC") == "" && env.getenv("GOMEMLIMIT") == "" {
 		// Every response carries a dozen header fields, and net/http allocates per field (the
 		// header map grows, then is cloned at WriteHeader): about 4 KB per request. At the
@@ -328,6 +336,9 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	fmt.Fprintf(env.stdout, "limits per API key:\n")
 	for _, l := range lines {
 		fmt.Fprintf(env.stdout, "  %s\n", l)
+	}
+	if ff.store != "" {
+		fmt.Fprintf(env.stdout, "limiter state in Redis at %s: replicas on it share each key's budget\n", redactURL(ff.store))
 	}
 	fmt.Fprintf(env.stdout, "headers: %s; output accounting: %s; endpoints: /v1/messages, /v1/messages/count_tokens, /v1/chat/completions, /_ratelab/stats, /healthz\n",
 		dialectSummary(cfg), accountingName(cfg))

@@ -189,7 +189,7 @@ func (f *probeFlags) phase() (*scenario.ProbePhase, error) {
 // strategyOf turns a --strategy/--strategies spec into a scenario strategy labelled as written,
 // e.g. client-limiter(rpm=600).
 func strategyOf(spec backoff.Spec) *scenario.Strategy {
-	st := &scenario.Strategy{Name: spec.Name, Label: spec.String()}
+	st := &scenario.Strategy{Name: spec.Name, Label: spec.Label()}
 	if len(spec.Args) > 0 {
 		st.Params = scenario.Params{}
 		for _, a := range spec.Args {
@@ -226,7 +226,12 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	s.Phases = []scenario.Phase{{Probe: p}}
-	return executeFlags(ctx, env, s, "probe", probeFields)
+	shard, stop, err := f.run.runOptions(env)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return executeFlags(ctx, env, s, "probe", probeFields, shard)
 }
 
 // flagScenarioError maps a scenario built from flags that does not resolve to a usage error

@@ -70,6 +70,9 @@ type Reply struct {
 	// and RetryAfter on a 429.
 	Limits  ratelimit.Snapshot
 	Dialect ratelimit.Dialect // the header dialect of this endpoint
+	// StoreError is why the shared store (UseStore) could not decide: the reply is a 503, or an
+	// admission without headers when failing open.
+	StoreError error
 }
 
 // Ledger is the account model: one set of limiters per API key, built from one Config. It is
@@ -91,6 +94,9 @@ type Ledger struct {
 
 	unkeyed statusCounts // replies that reached no account (401, 403, and the HTTP layer's 4xx)
 	unkeyMu sync.Mutex
+
+	store     Store // nil: limiters in memory (see UseStore)
+	storeOpts StoreOptions
 }
 
 // New builds a Ledger from cfg. seed drives every random choice (faults, latency jitter).
@@ -314,6 +320,10 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		cost[dimRequests] = 1
 	}
 
+	if m.store != nil {
+		m.handleStored(call, e, a, &cost, out, dr.jitter, r)
+		return a
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var decs [numMockDims]limiter.Decision
@@ -332,10 +342,7 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		a.stats.count(429)
 		r.Status = 429
 		r.InputTokens = 0
-		r.Exceeded = ratelimit.Requests
-		if blamed < dimCountTokens {
-			r.Exceeded = ratelimit.Dimension(blamed)
-		}
+		r.Exceeded = blamed.dimension()
 		r.ErrorType, r.Message = m.rateLimitError(e, blamed, call, cost[blamed], a.lim[blamed].Peek(now), retryAfter)
 		for _, d := range dims {
 			a.header(now, &m.res, d, nil, &r.Limits)
@@ -461,15 +468,17 @@ func (a *account) header(now time.Time, res *resolved, d mockDim, dec *limiter.D
 	default:
 		p = a.lim[d].Peek(now)
 	}
-	hd := ratelimit.Requests
-	if d < dimCountTokens {
-		hd = ratelimit.Dimension(d)
-	}
+	putHeader(spec, d, p, s)
+}
+
+// putHeader sets dimension d's header values in s from p, the state of the limiter spec
+// describes.
+func putHeader(spec *dimSpec, d mockDim, p limiter.Decision, s *ratelimit.Snapshot) {
 	limit := spec.quota
 	if s.Dialect == ratelimit.DialectAnthropic || s.Dialect == ratelimit.DialectOpenAI {
 		limit = spec.perMinute
 	}
-	s.Dims[hd] = ratelimit.State{
+	s.Dims[d.dimension()] = ratelimit.State{
 		Limit:     limit,
 		Remaining: max(p.Remaining, 0),
 		Reset:     max(p.Reset, 0),

@@ -3,7 +3,7 @@ package account
 import "strconv"
 
 // statusSlots are the statuses counted separately; anything else counts as "other".
-var statusSlots = [...]int{200, 400, 401, 403, 404, 405, 413, 429, 500, StatusOverloaded}
+var statusSlots = [...]int{200, 400, 401, 403, 404, 405, 413, 429, 500, StatusOverloaded, StatusUnavailable}
 
 const numStatusSlots = len(statusSlots) + 1
 

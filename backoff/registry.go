@@ -22,6 +22,8 @@ const (
 	KindInt
 	// KindFloat is a decimal number.
 	KindFloat
+	// KindString is text, such as a store URL.
+	KindString
 )
 
 // String returns the kind's name as --list prints it: duration, int or float.
@@ -33,6 +35,8 @@ func (k Kind) String() string {
 		return "int"
 	case KindFloat:
 		return "float"
+	case KindString:
+		return "string"
 	}
 	return "unknown"
 }
@@ -184,6 +188,10 @@ func (s *Strategy) Params() map[string]any {
 			out[k] = d.String()
 			continue
 		}
+		if str, ok := x.(string); ok && k == "store" {
+			out[k] = redactStore(str)
+			continue
+		}
 		out[k] = x
 	}
 	return out
@@ -199,6 +207,7 @@ type values map[string]any
 func (v values) dur(name string) time.Duration { return v[name].(time.Duration) }
 func (v values) int(name string) int           { return v[name].(int) }
 func (v values) float(name string) float64     { return v[name].(float64) }
+func (v values) str(name string) string        { return v[name].(string) }
 
 // limits reads the shared max-attempts and max-elapsed parameters (absent: no bound).
 func (v values) limits() limits {
@@ -237,6 +246,8 @@ func (p Param) parse(s string) (any, error) {
 			return nil, fmt.Errorf("%q is not a finite number", s)
 		}
 		x, num = f, f
+	case KindString:
+		return s, nil
 	default:
 		return nil, fmt.Errorf("parameter kind %d unknown", p.Kind)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/metrics"
 )
 
 // Mock is the mock server's state: its ledger, request ids and the requests served. It is safe
@@ -17,6 +18,8 @@ type Mock struct {
 	ledger *account.Ledger
 	ids    requestIDs
 	served atomic.Int64 // requests the HTTP front end served
+	// metrics, when set (SetMetrics), counts replies and is served at /metrics.
+	metrics *metrics.Mock
 }
 
 // New builds a mock from cfg. seed drives every random choice (faults, latency jitter, ids).

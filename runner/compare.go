@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -78,7 +79,12 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 	seg.StartS, seg.ran = r.offset.Seconds(), true
 	r.syncSegments(false)
 	label := sp.label()
-	fleet := sp.strategy.s.NewFleet(r.s.Seed)
+	fleet, err := r.fleetFor(sp.strategy.s, r.s.Seed, sp.mode)
+	if err != nil {
+		stopProgress()
+		r.health.running(nil)
+		return errors.Join(err, eng.Close())
+	}
 	var res engine.Result
 	var phaseErr error
 	if p.open() {
