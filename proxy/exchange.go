@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -40,6 +41,7 @@ type exchange struct {
 	resp     *http.Response
 	body     *bodyObserver
 	upErr    error       // the transport's error, from the ErrorHandler
+	gated    bool        // the gate (or the proxy, for it) answered
 	gateHdr  http.Header // header fields the gate set, laid over the upstream's
 	cancel   context.CancelFunc
 	timer    *time.Timer
@@ -50,7 +52,9 @@ type exchange struct {
 func (p *Proxy) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
 	x := &exchange{p: p, in: r, w: &respWriter{ResponseWriter: w}, start: time.Now()}
 	x.id = p.requests.Add(1)
-	x.api = api.Infer(p.cfg.Upstream.JoinPath(r.URL.Path))
+	target := *p.cfg.Upstream
+	target.Path = strings.TrimSuffix(target.Path, "/") + r.URL.Path
+	x.api = api.Infer(&target)
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), exchangeKey{}, x))
 	x.cancel = cancel
 	x.stopped = context.AfterFunc(p.stopCtx, cancel)
@@ -68,6 +72,7 @@ func (x *exchange) touch() { x.timer.Reset(x.p.cfg.Timeout) }
 // gate reads the body whole and asks the gate; false when the gate answered itself.
 func (x *exchange) gate() bool {
 	var body []byte
+	x.gated = true
 	if x.in.Body != nil {
 		b, err := io.ReadAll(io.LimitReader(x.in.Body, MaxGateBody+1))
 		if err != nil {
@@ -83,12 +88,14 @@ func (x *exchange) gate() bool {
 		x.reqCap = b[:min(len(b), maxRequestCapture)]
 		x.out.Body = io.NopCloser(bytes.NewReader(b))
 	}
+	x.gated = true // until admitted: the gate answers
 	before := maps.Clone(x.w.Header())
 	if !x.p.cfg.Gate.Admit(x.w, x.in, body, time.Now()) {
 		return false
 	}
 	// The gate's header fields replace the upstream's of the same name (modifyResponse);
 	// they leave the writer's header so the upstream's are not added beside them.
+	x.gated = false
 	x.gateHdr = http.Header{}
 	for k, v := range x.w.Header() {
 		if _, ok := before[k]; !ok {
@@ -161,15 +168,15 @@ func (x *exchange) finish() {
 			a.ContentType = mediaType(x.resp.Header.Get("Content-Type"))
 		}
 		switch {
+		case !x.body.eof && x.in.Context().Err() != nil:
+			a.Error = "the client closed the connection before the answer ended"
 		case x.body.err != nil && !x.body.eof:
 			a.Error = "read body after status " + strconv.Itoa(a.Status) + ": " + x.errorText(x.body.err)
 			if a.Status >= 200 && a.Status < 300 {
 				a.Status = 0 // the answer was cut: it did not succeed
 			}
-		case !x.body.eof && x.in.Context().Err() != nil:
-			a.Error = "the client closed the connection before the answer ended"
 		}
-	case x.w.status != 0:
+	case x.gated:
 		// The gate answered (or refused to read the body).
 		a.Status = x.w.status
 		snap := ratelimit.Parse(x.w.Header(), end)
@@ -196,10 +203,10 @@ func (x *exchange) errorText(err error) string {
 		return "upstream silent for " + x.p.cfg.Timeout.String() + " (--timeout)"
 	case x.p.stopCtx.Err() != nil:
 		return "cancelled: proxy stopped"
+	case errors.Is(err, errRequestBody):
+		return "the client's request body was cut"
 	case x.in.Context().Err() != nil:
 		return "the client closed the connection"
-	case errors.Is(err, errRequestBody):
-		return "the client's request body was cut: " + x.errorText(errors.Unwrap(err))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed mid-message (unexpected EOF)"
 	case errors.Is(err, io.EOF):

@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -116,7 +118,7 @@ func New(cfg Config) (*Proxy, error) {
 		FlushInterval:  -1, // every write reaches the client at once: streams pass event by event
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
-		ErrorLog:       nil,
+		ErrorLog:       log.New(io.Discard, "", 0), // every error is in the record
 	}
 	return p, nil
 }
