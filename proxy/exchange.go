@@ -120,6 +120,11 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	}
 	x.touch()
 	for k, v := range x.gateHdr {
+		for k2 := range resp.Header {
+			if strings.EqualFold(k, k2) {
+				delete(resp.Header, k2)
+			}
+		}
 		resp.Header[k] = v
 	}
 	x.resp = resp
