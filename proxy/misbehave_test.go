@@ -84,8 +84,8 @@ func TestMisbehavingPeers(t *testing.T) {
 	}
 
 	assert.Equal(t, 200, get("/ok"))
-	get("/cut")                            // the upstream cuts its answer
-	assert.Equal(t, 502, get("/hang"))     // the upstream never answers: --timeout
+	get("/cut")                        // the upstream cuts its answer
+	assert.Equal(t, 502, get("/hang")) // the upstream never answers: --timeout
 	out := raw(t, base, "POST /ok HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n", false)
 	assert.Contains(t, out, "400 Bad Request", "malformed header: refused by the server, never forwarded")
 	// The client promises 1,000 bytes of body and hangs up after 5.

@@ -3,6 +3,7 @@ package accuracy
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +12,9 @@ import (
 	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/record"
 )
+
+// observedAll replays every accuracy case (the long build tag), not a sample.
+var observedAll = false
 
 // asRecording turns a discovery's attempts into what `ratelab proxy` would have recorded of
 // the same traffic: one observed segment, every attempt its own request (a proxy cannot tell
@@ -36,13 +40,23 @@ func asRecording(d Discovery) (*record.Run, []record.Attempt) {
 // recordings: the inference from the recording (no workload, no segments, no known limits)
 // gives the probe's figures within the case's tolerance, and passes where the probe's passes.
 func TestObservedMatchesProbe(t *testing.T) {
-	cases := append(Algorithms(), Special()...)
-	if testing.Short() {
-		cases = cases[:4]
+	all := append(Algorithms(), Special()...)
+	cases := all
+	if !observedAll {
+		// One case per algorithm with headers, one without, the advertised-vs-enforced gap and
+		// a token limit; `go test -tags long` replays all of them.
+		cases = nil
+		for _, c := range all {
+			if strings.HasSuffix(c.Name, "/anthropic/120-per-min/10s") || c.Name == "token-bucket/none/120-per-min/10s" ||
+				strings.HasPrefix(c.Name, "advertised-") || strings.HasPrefix(c.Name, "input-tokens-bind/") {
+				cases = append(cases, c)
+			}
+		}
 	}
 	ctx := context.Background()
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
 			d, err := Discover(ctx, c, 1)
 			require.NoError(t, err)
 			probe := analyse(d.Run, d.Attempts)

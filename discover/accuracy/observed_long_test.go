@@ -1,0 +1,5 @@
+//go:build long
+
+package accuracy
+
+func init() { observedAll = true }
