@@ -42,7 +42,13 @@ func start(t *testing.T, upstream http.Handler, cfg Config) (*Proxy, string, *re
 	t.Helper()
 	up := httptest.NewServer(upstream)
 	t.Cleanup(up.Close)
-	u, err := url.Parse(up.URL)
+	return startAt(t, up.URL, cfg)
+}
+
+// startAt runs a proxy in front of the upstream at url, on loopback; it stops with the test.
+func startAt(t *testing.T, upstream string, cfg Config) (*Proxy, string, *recorder) {
+	t.Helper()
+	u, err := url.Parse(upstream)
 	require.NoError(t, err)
 	rec := &recorder{}
 	cfg.Upstream, cfg.Record = u, rec.write

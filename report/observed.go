@@ -229,6 +229,9 @@ func observedFindings(o *summary.Observed) []string {
 		}
 		s := fmt.Sprintf("%s came closest to a limit: the busiest %s reached %s%% of the %s %s %s",
 			capitalize(strings.ReplaceAll(p.Dimension, "_", " ")), windowWords(o), human(100**p.Share), p.LimitSource, human(*p.LimitPerMinute), unitWords(p.Dimension))
+		if o.WindowSeconds < observedWindow {
+			s += " (a recording under a minute: bursts weigh in full)"
+		}
 		if p.LowestRemainingShare != nil && *p.LowestRemainingShare < 0.995 {
 			s += fmt.Sprintf("; the headers showed as little as %s%% of its budget left", human(100**p.LowestRemainingShare))
 		}

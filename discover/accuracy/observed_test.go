@@ -13,7 +13,7 @@ import (
 	"github.com/ratelab/ratelab/record"
 )
 
-// observedAll replays every accuracy case (the long build tag), not a sample.
+// observedAll replays every accuracy case (the accuracy build tag), not a sample.
 var observedAll = false
 
 // asRecording turns a discovery's attempts into what `ratelab proxy` would have recorded of
@@ -44,7 +44,7 @@ func TestObservedMatchesProbe(t *testing.T) {
 	cases := all
 	if !observedAll {
 		// One case per algorithm with headers, one without, the advertised-vs-enforced gap and
-		// a token limit; `go test -tags long` replays all of them.
+		// a token limit; `go test -tags accuracy` replays all of them.
 		cases = nil
 		for _, c := range all {
 			if strings.HasSuffix(c.Name, "/anthropic/120-per-min/10s") || c.Name == "token-bucket/none/120-per-min/10s" ||
@@ -65,9 +65,12 @@ func TestObservedMatchesProbe(t *testing.T) {
 			po := Score(c, probe, d.Report, d.Attempts, d.Elapsed)
 			oo := Score(c, obs, d.Report, recs, d.Elapsed)
 			if po.Limit.EffectivePerMinute == nil {
-				return // the probe measured nothing to compare with
+				t.Logf("the probe measured no effective rate: nothing to compare")
+				return
 			}
 			require.NotNil(t, oo.Limit.EffectivePerMinute, "the recording gave no effective rate (probe: %g)", *po.Limit.EffectivePerMinute)
+			t.Logf("recording %g/min (%s), probe %g/min (%s), truth %g/min", *oo.Limit.EffectivePerMinute, oo.Limit.Algorithm,
+				*po.Limit.EffectivePerMinute, po.Limit.Algorithm, po.Truth.PerMinute)
 			assert.InEpsilon(t, *po.Limit.EffectivePerMinute, *oo.Limit.EffectivePerMinute, po.Tolerance,
 				"recording %g/min, probe %g/min, truth %g/min", *oo.Limit.EffectivePerMinute, *po.Limit.EffectivePerMinute, po.Truth.PerMinute)
 			if po.RateOK {
