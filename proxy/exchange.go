@@ -170,7 +170,7 @@ func (x *exchange) finish() {
 		a.SetLimits(&snap)
 		a.InputTokens, a.OutputTokens = x.body.usage()
 		if a.Status < 200 || a.Status >= 300 && a.Status != 429 {
-			a.ContentType = mediaType(x.resp.Header.Get("Content-Type"))
+			a.ContentType = api.MediaType(x.resp.Header.Get("Content-Type"))
 		}
 		switch {
 		case !x.body.eof && x.in.Context().Err() != nil:

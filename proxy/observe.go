@@ -34,7 +34,7 @@ type bodyObserver struct {
 
 func newBodyObserver(x *exchange, resp *http.Response) *bodyObserver {
 	b := &bodyObserver{x: x, rc: resp.Body, received: time.Now(), api: x.api}
-	ct := mediaType(resp.Header.Get("Content-Type"))
+	ct := api.MediaType(resp.Header.Get("Content-Type"))
 	enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
 	b.gzipped = enc == "gzip"
 	if ct == "text/event-stream" && enc == "" {
@@ -184,16 +184,4 @@ func requestFields(body []byte) (model string, maxTokens int64) {
 		}
 	}
 	return model, 0
-}
-
-// mediaType is a Content-Type's media type without parameters, lower case, at most 100 bytes.
-func mediaType(v string) string {
-	if i := strings.IndexByte(v, ';'); i >= 0 {
-		v = v[:i]
-	}
-	v = strings.ToLower(strings.TrimSpace(v))
-	if len(v) > 100 {
-		v = v[:100]
-	}
-	return v
 }
