@@ -49,8 +49,8 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 	for name, v := range map[string]string{"upstream": "URL", "listen": "HOST:PORT", "out": "DIR", "client-header": "NAME"} {
 		fs.value(name, v)
 	}
-	fs.example("record an application's Anthropic traffic until Ctrl-C, then read the report",
-		"ratelab proxy --upstream https://api.anthropic.com --out out/rec\nANTHROPIC_BASE_URL=http://127.0.0.1:8088 ./my-app\nratelab report out/rec")
+	fs.example("record an application's Anthropic traffic until Ctrl-C; run the application with ANTHROPIC_BASE_URL=http://127.0.0.1:8088",
+		"ratelab proxy --upstream https://api.anthropic.com --out out/rec")
 	fs.example("record traffic to a local mock for ten minutes",
 		"ratelab proxy --upstream http://127.0.0.1:8080 --listen 127.0.0.1:8088 --max-duration 10m")
 	fs.example("rehearse a lower tier with real answers: 50 requests a minute in front of the real API",
@@ -58,7 +58,11 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 	fs.group("Proxy", "upstream", "listen", "listen-public", "timeout", "client-header")
 	fs.group("Recording", "out", "max-duration", "quiet")
 	fs.group("Limiter in front (--limit)", "limit", "rpm", "tpm", "itpm", "otpm", "algorithm", "window", "burst", "count-rejected",
-		"counter-rounding", "window-start", "config", "dialect", "reset-rounding", "remaining-rounding", "output-accounting", "max-accounts")
+		"counter-rounding", "window-start", "config", "dialect", "reset-rounding", "remaining-rounding", "output-tokens", "output-accounting",
+		"require-key", "max-accounts", "error-rate", "overload-rate")
+	for _, name := range []string{"latency", "latency-jitter"} {
+		fs.MarkHidden(name) // the upstream answers: the mock's service time does not apply
+	}
 	fs.note("Exit status: 0 when the recording ended (Ctrl-C or --max-duration) and its report was written, " +
 		"1 when it could not be written, 2 for bad flags.")
 	if err := parseFlags(env, fs, args); err != nil {
