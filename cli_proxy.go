@@ -126,12 +126,22 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 		timer = t.C
 	}
 	var serveErr error
-	select {
-	case <-ctx.Done():
-	case <-timer:
-		stop = fmt.Sprintf("--max-duration %s reached", maxDuration)
-	case serveErr = <-served:
-		stop = "failed: " + serveErr.Error()
+	flush := time.NewTicker(time.Second) // a long recording shows on disk as it grows
+	defer flush.Stop()
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case <-timer:
+			stop = fmt.Sprintf("--max-duration %s reached", maxDuration)
+			break wait
+		case serveErr = <-served:
+			stop = "failed: " + serveErr.Error()
+			break wait
+		case <-flush.C:
+			w.Flush()
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), proxyGrace)
 	if err := srv.Shutdown(sctx); err != nil {

@@ -173,3 +173,22 @@ func TestProxyUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestProxyMaxDuration(t *testing.T) {
+	up := startMock(t, account.DefaultConfig())
+	dir := t.TempDir()
+	p := startProxy(t, "--upstream", up, "--out", dir, "--max-duration", "500ms")
+	c, _, _ := post(t, p.base, "k")
+	assert.Equal(t, 200, c)
+	select {
+	case code := <-p.code:
+		assert.Equal(t, exitOK, code, "%s", p.stderr)
+	case <-time.After(10 * time.Second):
+		t.Fatal("--max-duration 500ms did not end the recording")
+	}
+	run, err := record.ReadRun(dir)
+	require.NoError(t, err)
+	assert.Equal(t, "--max-duration 500ms reached", run.StopReason)
+	assert.Equal(t, "proxy", run.Command)
+	assert.FileExists(t, filepath.Join(dir, "report.md"))
+}
