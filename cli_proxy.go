@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/ratelab/ratelab/api"
@@ -111,6 +112,8 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 		w.Close()
 		return fmt.Errorf("proxy: listen on %s: %w", listen, err)
 	}
+	ballast := heapBallast(env) // per-request garbage would otherwise collect hundreds of times a second
+	defer runtime.KeepAlive(ballast)
 	srv := proxy.NewServer(p)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
