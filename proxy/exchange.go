@@ -173,7 +173,7 @@ func (x *exchange) finish() {
 			a.ContentType = api.MediaType(x.resp.Header.Get("Content-Type"))
 		}
 		switch {
-		case !x.body.eof && x.in.Context().Err() != nil:
+		case !x.body.eof && x.clientGone(x.body.err):
 			a.Error = "the client closed the connection before the answer ended"
 		case x.body.err != nil && !x.body.eof:
 			a.Error = "read body after status " + strconv.Itoa(a.Status) + ": " + x.errorText(x.body.err)
@@ -210,7 +210,7 @@ func (x *exchange) errorText(err error) string {
 		return "cancelled: proxy stopped"
 	case errors.Is(err, errRequestBody):
 		return "the client's request body was cut"
-	case x.in.Context().Err() != nil:
+	case x.clientGone(err):
 		return "the client closed the connection"
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed mid-message (unexpected EOF)"
@@ -223,7 +223,26 @@ func (x *exchange) errorText(err error) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	}
-	return "transport error"
+	return "transport error (" + errKind(err) + ")"
+}
+
+// errKind names an unclassified error's type, never its text (which may hold an address).
+func errKind(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return fmt.Sprintf("%T", err)
+		}
+		err = u
+	}
+}
+
+// clientGone reports whether the client left: its request's context ended, or the upstream
+// request was cancelled by neither --timeout nor the proxy stopping (the client is the only
+// other cause, and its context may be seen ending a moment later).
+func (x *exchange) clientGone(err error) bool {
+	return x.in.Context().Err() != nil ||
+		(errors.Is(err, context.Canceled) && !x.timedOut.Load() && x.p.stopCtx.Err() == nil)
 }
 
 // errRequestBody marks an error reading the client's request body.
