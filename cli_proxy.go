@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -86,8 +87,9 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 		return usageErrorf("proxy: --max-duration and --timeout want positive durations such as 10m")
 	}
 	var gate proxy.Gate
+	var mockCfg json.RawMessage // the limiter in front, for run.json
 	if limit || anyChanged(fs, limitFlags...) {
-		if gate, err = newLimitGate(mf); err != nil {
+		if gate, mockCfg, err = newLimitGate(mf); err != nil {
 			return err
 		}
 	}
@@ -161,6 +163,7 @@ wait:
 		DurationS: ended.Sub(now).Seconds(), StopReason: stop,
 		Target:   record.Target{API: string(api.Infer(up)), URL: up.Redacted()},
 		Segments: []record.Segment{{Label: "observed", Kind: "observed", StartS: 0, EndS: ended.Sub(now).Seconds()}},
+		Mock:     mockCfg,
 		Notes:    []string{fmt.Sprintf("recorded by ratelab proxy from %d client(s); no request was sent by ratelab itself", p.Clients())},
 	}
 	if err := record.WriteRun(out, run); err != nil {
@@ -200,15 +203,20 @@ func anyChanged(fs *flagSet, names ...string) bool {
 var limitFlags = []string{"rpm", "tpm", "itpm", "otpm", "algorithm", "window", "burst", "count-rejected",
 	"counter-rounding", "window-start", "config", "error-rate", "overload-rate"}
 
-// newLimitGate builds the mock's limiter from the mock flags, as a gate for the proxy.
-func newLimitGate(mf *mockFlags) (proxy.Gate, error) {
+// newLimitGate builds the mock's limiter from the mock flags, as a gate for the proxy, and
+// returns its configuration as run.json records it.
+func newLimitGate(mf *mockFlags) (proxy.Gate, json.RawMessage, error) {
 	cfg, err := mf.config()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := mockserver.New(cfg, DefaultSeed)
 	if err != nil {
-		return nil, usageErrorf("proxy: %v", err)
+		return nil, nil, usageErrorf("proxy: %v", err)
 	}
-	return m.Gate(), nil
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxy: encode the limiter's configuration: %w", err)
+	}
+	return m.Gate(), raw, nil
 }

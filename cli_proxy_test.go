@@ -139,7 +139,8 @@ func TestProxyRecordsAndReports(t *testing.T) {
 
 func TestProxyLimitInFront(t *testing.T) {
 	up := startMock(t, account.DefaultConfig()) // 50/min with a burst of 50: never refuses 6
-	p := startProxy(t, "--upstream", up, "--out", t.TempDir(), "--rpm", "3", "--burst", "3")
+	dir := t.TempDir()
+	p := startProxy(t, "--upstream", up, "--out", dir, "--rpm", "3", "--burst", "3")
 	var got []int
 	for range 6 {
 		c, h, body := post(t, p.base, "k")
@@ -153,6 +154,18 @@ func TestProxyLimitInFront(t *testing.T) {
 	}
 	assert.Equal(t, []int{200, 200, 200, 429, 429, 429}, got)
 	assert.Equal(t, exitOK, p.interrupt(t))
+	run, err := record.ReadRun(dir)
+	require.NoError(t, err)
+	assert.Contains(t, string(run.Mock), `"per_minute": 3,`, "run.json records the limiter in front")
+	var n429 int
+	require.NoError(t, record.ScanFile(dir, func(a *record.Attempt) error {
+		if a.Status == 429 {
+			n429++
+			assert.Equal(t, int64(3), a.Limits[0].Limit, "the refusal's headers are recorded")
+		}
+		return nil
+	}))
+	assert.Equal(t, 3, n429)
 }
 
 func TestProxyUsageErrors(t *testing.T) {
