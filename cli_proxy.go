@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -161,7 +162,7 @@ wait:
 	run := &record.Run{
 		Command: "proxy", ToolVersion: Version, Started: now, Ended: ended,
 		DurationS: ended.Sub(now).Seconds(), StopReason: stop,
-		Target:   record.Target{API: string(api.Infer(up)), URL: up.Redacted()},
+		Target:   record.Target{API: cmp.Or(p.API(), string(api.Infer(up))), URL: up.Redacted(), Model: p.Model()},
 		Segments: []record.Segment{{Label: "observed", Kind: "observed", StartS: 0, EndS: ended.Sub(now).Seconds()}},
 		Mock:     mockCfg,
 		Notes:    []string{fmt.Sprintf("recorded by ratelab proxy from %d client(s); no request was sent by ratelab itself", p.Clients())},

@@ -203,5 +203,7 @@ func TestProxyMaxDuration(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "--max-duration 500ms reached", run.StopReason)
 	assert.Equal(t, "proxy", run.Command)
+	assert.Equal(t, "claude-haiku-4-5", run.Target.Model, "the model most requests named")
+	assert.Equal(t, "anthropic", run.Target.API, "the API shape of the requests' path")
 	assert.FileExists(t, filepath.Join(dir, "report.md"))
 }

@@ -163,6 +163,8 @@ func (x *exchange) finish() {
 	x.capMu.Lock()
 	a.Model, a.MaxTokens = requestFields(x.reqCap)
 	x.capMu.Unlock()
+	x.p.models.add(a.Model)
+	x.p.apis.add(string(x.api))
 	switch {
 	case x.resp != nil:
 		a.Status = x.resp.StatusCode

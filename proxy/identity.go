@@ -70,3 +70,44 @@ func (c *clients) count() int {
 	defer c.mu.Unlock()
 	return len(c.ids)
 }
+
+// maxModels bounds the model names counted.
+const maxModels = 1000
+
+// models counts the requests per model name.
+type models struct {
+	mu    sync.Mutex
+	n     map[string]int64
+	order []string
+}
+
+func (m *models) add(name string) {
+	if name == "" {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.n == nil {
+		m.n = map[string]int64{}
+	}
+	if _, ok := m.n[name]; !ok {
+		if len(m.n) >= maxModels {
+			return
+		}
+		m.order = append(m.order, name)
+	}
+	m.n[name]++
+}
+
+// most is the model named by the most requests (the first seen among equals), "" when none.
+func (m *models) most() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	best := ""
+	for _, name := range m.order {
+		if best == "" || m.n[name] > m.n[best] {
+			best = name
+		}
+	}
+	return best
+}

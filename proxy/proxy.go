@@ -69,6 +69,8 @@ type Proxy struct {
 	cfg     Config
 	rp      *httputil.ReverseProxy
 	clients clients
+	models  models
+	apis    models // requests per API shape
 
 	requests atomic.Int64
 	inflight sync.WaitGroup
@@ -163,6 +165,12 @@ func (p *Proxy) Close() error {
 
 // Requests is the number of requests recorded so far.
 func (p *Proxy) Requests() int64 { return p.requests.Load() }
+
+// Model is the model most requests named, "" when none did.
+func (p *Proxy) Model() string { return p.models.most() }
+
+// API is the API shape most requests had (by path: anthropic, openai or http), "" before any.
+func (p *Proxy) API() string { return p.apis.most() }
 
 // Clients is the number of distinct client identities seen so far.
 func (p *Proxy) Clients() int { return p.clients.count() }
