@@ -314,19 +314,8 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer release()
-	if env.getenv("GOGC") == "" && env.getenv("GOMEMLIMIT") == "" {
-		// Every response carries a dozen header fields, and net/http allocates per field (the
-		// header map grows, then is cloned at WriteHeader): about 4 KB per request. At the
-		// default GOGC=100 the collector runs whenever the garbage matches the live heap,
-		// which for an idle mock's few MB means hundreds of cycles a second and a fifth of
-		// the CPU. A ballast (never written, so never resident) raises the heap the collector
-		// paces against by mockHeapFloor: the allowance between cycles becomes live + 64 MB,
-		// as GOGC=1600 gives a small heap, while a large live heap (5,000 connections, many
-		// accounts) keeps GOGC=100's proportion and its memory stays flat
-		// (bench/mock/README.md, bench/soak).
-		ballast := make([]byte, mockHeapFloor)
-		defer runtime.KeepAlive(ballast)
-	}
+	ballast := heapBallast(env)
+	defer runtime.KeepAlive(ballast)
 	srv, err := m.Start(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("mock: listen on %s: %w", addr, err)
@@ -368,4 +357,23 @@ func accountingName(cfg account.Config) string {
 		return string(account.AccountActual)
 	}
 	return string(cfg.OutputAccounting)
+}
+
+// heapBallast returns the ballast a long-running server (mock, proxy) holds when the environment
+// sets neither GOGC nor GOMEMLIMIT (nil when it does); keep it alive while serving.
+//
+// Every response carries a dozen header fields, and net/http allocates per field (the
+// header map grows, then is cloned at WriteHeader): about 4 KB per request. At the
+// default GOGC=100 the collector runs whenever the garbage matches the live heap,
+// which for an idle mock's few MB means hundreds of cycles a second and a fifth of
+// the CPU. A ballast (never written, so never resident) raises the heap the collector
+// paces against by mockHeapFloor: the allowance between cycles becomes live + 64 MB,
+// as GOGC=1600 gives a small heap, while a large live heap (5,000 connections, many
+// accounts) keeps GOGC=100's proportion and its memory stays flat
+// (bench/mock/README.md, bench/soak).
+func heapBallast(env *cliEnv) []byte {
+	if env.getenv("GOGC") != "" || env.getenv("GOMEMLIMIT") != "" {
+		return nil
+	}
+	return make([]byte, mockHeapFloor)
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/url"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -58,7 +57,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		status = resp.StatusCode
 		*snap = e.parse(resp.Header, received)
 		if failedStatus(status) {
-			contentType = mediaType(resp.Header.Get("Content-Type"))
+			contentType = api.MediaType(resp.Header.Get("Content-Type"))
 		}
 		if t.api == api.HTTP { // nothing to read in the body: drain it for connection reuse
 			_, err = io.Copy(io.Discard, resp.Body)
@@ -127,19 +126,6 @@ func (ph *phase) reject(s *sender, j *job, now time.Time) backoff.Outcome {
 // API's JSON error).
 func failedStatus(status int) bool {
 	return (status < 200 || status >= 300) && status != 429
-}
-
-// mediaType is a Content-Type header's media type without parameters, lower case and at most
-// 100 bytes ("text/html; charset=utf-8" → "text/html").
-func mediaType(v string) string {
-	if i := strings.IndexByte(v, ';'); i >= 0 {
-		v = v[:i]
-	}
-	v = strings.ToLower(strings.TrimSpace(v))
-	if len(v) > 100 {
-		v = v[:100]
-	}
-	return v
 }
 
 // readBody reads up to maxBody bytes of r into buf and discards the rest, so the connection can

@@ -61,6 +61,11 @@ type Attempt struct {
 	Limits         [ratelimit.NumDimensions]ratelimit.State
 	MalformedHdrs  int  // rate-limit header values present but unreadable
 	ClientRejected bool // the strategy refused to send (local throttling); no HTTP attempt was made
+
+	// Observed marks an attempt `ratelab proxy` recorded from an application's own traffic.
+	Observed bool
+	Model    string // the request's model, "" when not recorded
+	ClientID string // observed traffic: a hash of the API key and the caller's client header
 }
 
 // SetLimits copies the rate-limit content of a parsed response into the attempt.
@@ -235,6 +240,17 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 		buf = append(buf, `,"malformed_headers":`...)
 		buf = strconv.AppendInt(buf, int64(a.MalformedHdrs), 10)
 	}
+	if a.Model != "" {
+		buf = append(buf, `,"model":`...)
+		buf = appendString(buf, a.Model)
+	}
+	if a.ClientID != "" {
+		buf = append(buf, `,"client_id":`...)
+		buf = appendString(buf, a.ClientID)
+	}
+	if a.Observed {
+		buf = append(buf, `,"observed":true`...)
+	}
 	return append(buf, '}')
 }
 
@@ -276,6 +292,9 @@ type attemptJSON struct {
 	Limits         map[string]limitJSON `json:"limits"`
 	ServerDateS    *float64             `json:"server_date_s"`
 	Malformed      int                  `json:"malformed_headers"`
+	Model          string               `json:"model"`
+	ClientID       string               `json:"client_id"`
+	Observed       bool                 `json:"observed"`
 }
 
 // UnmarshalJSON reads one attempts.jsonl object. Unknown dimensions and fields are ignored, so
@@ -292,6 +311,7 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 		ContentType: j.ContentType,
 		InputTokens: j.InputTokens, OutputTokens: j.OutputTokens, MaxTokens: j.MaxTokens,
 		Final: j.Final, GaveUp: j.GaveUp, ClientRejected: j.ClientRejected, MalformedHdrs: j.Malformed,
+		Model: j.Model, ClientID: j.ClientID, Observed: j.Observed,
 	}
 	if j.RetryAfterS != nil {
 		a.RetryAfterS, a.HasRetryAfter = *j.RetryAfterS, true

@@ -52,12 +52,15 @@ const (
 	kMalformed
 	kContentType
 	kGaveUp
+	kModel
+	kClientID
+	kObserved
 )
 
 var attemptKeys = []string{"run", "mode", "strategy", "phase", "fleet", "client", "request", "attempt",
 	"scheduled_s", "sent_s", "latency_ms", "status", "error", "input_tokens", "output_tokens", "max_tokens",
 	"retry_after_s", "should_retry", "final", "client_rejected", "limits", "server_date_s", "malformed_headers",
-	"content_type", "gave_up"}
+	"content_type", "gave_up", "model", "client_id", "observed"}
 
 var limitKeys = []string{"limit", "remaining", "reset_s", "reset_kind", "window_s", "dialect"}
 
@@ -157,6 +160,12 @@ func decodeFast(a *Attempt, data []byte) bool {
 			bit, ok = kContentType, null || s.strField(&a.ContentType)
 		case "gave_up":
 			bit, ok = kGaveUp, null || s.strField(&a.GaveUp)
+		case "model":
+			bit, ok = kModel, null || s.strField(&a.Model)
+		case "client_id":
+			bit, ok = kClientID, null || s.strField(&a.ClientID)
+		case "observed":
+			bit, ok = kObserved, null || s.boolField(&a.Observed)
 		case "fleet":
 			bit, ok = kFleet, null || s.intField(&a.Fleet)
 		case "client":

@@ -39,6 +39,7 @@ type Builder struct {
 	errors errorTally
 
 	discovery *discoveryAcc
+	observed  *observedAcc
 
 	strategies map[stratKey]*stratAcc
 	// open maps a logical request awaiting its final attempt to its scheduled time (attempt 1's).
@@ -194,6 +195,7 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 		strategies: make(map[stratKey]*stratAcc),
 		open:       make(map[int64]float64),
 		discovery:  newDiscoveryAcc(),
+		observed:   newObservedAcc(),
 		series:     make(map[string]*labelSeries),
 	}
 	return b
@@ -203,6 +205,7 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 func (b *Builder) Add(a *record.Attempt) {
 	b.analyzer.Add(a)
 	b.discovery.add(a)
+	b.observed.add(a)
 	t := &b.totals
 	m := &b.modes[modeIndex(a)]
 	ls := b.seriesOf(a)

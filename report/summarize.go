@@ -71,6 +71,8 @@ func (b *Builder) Summary() *summary.Summary {
 	if f := discoveryFinding(s.Discovery); f != "" {
 		s.Findings = append(s.Findings, f)
 	}
+	s.Observed = b.observed.summary(s)
+	s.Findings = append(s.Findings, observedFindings(s.Observed)...)
 	s.Partial = run.Partial
 	s.Recommendation = headline(run, s)
 	s.Thresholds = thresholds(run.Thresholds, s)

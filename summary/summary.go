@@ -30,6 +30,10 @@ type Summary struct {
 	// Discovery is what limit discovery cost (absent when the run had none).
 	Discovery *Discovery `json:"discovery,omitempty"`
 
+	// Observed is what a recording of an application's own traffic (`ratelab proxy`) shows of
+	// the limits (absent when the run recorded no observed attempt).
+	Observed *Observed `json:"observed,omitempty"`
+
 	Limits     []Limit     `json:"limits"`
 	Binding    *Binding    `json:"binding"`
 	Accounting *Accounting `json:"accounting"`
