@@ -45,7 +45,15 @@ func main() {
 	rssDur := flag.Duration("rss", 60*time.Second, "RSS run of the mock at the largest N (0: none)")
 	bareAddr := flag.String("serve-bare", "", "internal: serve the bare SSE replay on this address")
 	rec := flag.String("recording", "", "internal: the recorded stream the bare server replays")
+	target := flag.String("load", "", "only drive the streams of -n against this URL (a server started elsewhere) for -duration")
 	flag.Parse()
+	if *target != "" {
+		n, _ := strconv.Atoi(*ns)
+		body := fmt.Sprintf(`{"model":"claude-sonnet-4-5","max_tokens":%d,"stream":true,"messages":[{"role":"user","content":"hello there"}]}`, *tokens)
+		res := load(*target, body, n, time.Duration(float64(time.Second) / *tps), 0, *dur)
+		fmt.Printf("events/s %.0f, jitter p99 %v\n", res.eventsPerSec, res.p99)
+		return
+	}
 	if *bareAddr != "" {
 		log.Fatal(serveBare(*bareAddr, *rec, *tps))
 	}
@@ -291,6 +299,7 @@ func load(url, body string, n int, interval, warm, dur time.Duration) result {
 	ctx, cancel := context.WithDeadline(context.Background(), until)
 	defer cancel()
 	var mu sync.Mutex
+	var errOnce sync.Once
 	var jitters []time.Duration
 	var events int64
 	var wg sync.WaitGroup
@@ -307,7 +316,7 @@ func load(url, body string, n int, interval, warm, dur time.Duration) result {
 				res, err := client.Do(req)
 				if err != nil {
 					if ctx.Err() == nil {
-						log.Printf("stream: %v", err)
+						errOnce.Do(func() { log.Printf("stream: %v (further errors not shown)", err) })
 						time.Sleep(100 * time.Millisecond)
 					}
 					continue
