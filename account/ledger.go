@@ -71,11 +71,12 @@ type Reply struct {
 	// Limits holds the header values: limit (per minute in the anthropic and openai dialects,
 	// per window in the others), remaining, reset per dimension,
 	// and RetryAfter on a 429.
-	Limits         ratelimit.Snapshot
-	Dialect        ratelimit.Dialect // the header dialect of this endpoint
-	Gen            Generation        // when the output is generated, after Latency (see Generation)
-	OutputDeferred int64             // output tokens left to the caller's ChargeOutput (Call.DeferOutput)
-	Fault          StreamFault       // the fault injected into the reply if it is streamed
+	Limits  ratelimit.Snapshot
+	Dialect ratelimit.Dialect // the header dialect of this endpoint
+
+	Gen            Generation  // when the output is generated, after Latency (see Generation)
+	OutputDeferred int64       // output tokens left to the caller's ChargeOutput (Call.DeferOutput)
+	Fault          StreamFault // the fault injected into the reply if it is streamed
 }
 
 // Ledger is the account model: one set of limiters per API key, built from one Config. It is
