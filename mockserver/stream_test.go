@@ -278,6 +278,18 @@ func TestStreamFaults(t *testing.T) {
 				st, _ := m.Ledger().AccountStats("k")
 				return st.Dimensions["output_tokens"].Units == int64(deltas) || tc.name == "stalled for a while" && st.Dimensions["output_tokens"].Units == 20
 			}, 2*time.Second, 5*time.Millisecond)
+			// GET /_ratelab/stats counts the stream and its fault
+			st := m.Stats().Streams
+			require.NotNil(t, st)
+			assert.Equal(t, int64(1), st.Started)
+			var faults int64
+			for _, n := range st.Faults {
+				faults += n
+			}
+			assert.Equal(t, int64(1), faults, "%v", st.Faults)
+			if tc.name == "stalled for a while" {
+				assert.Equal(t, int64(1), st.Completed)
+			}
 		})
 	}
 }
@@ -322,4 +334,5 @@ func TestStreamClientLeavingEndsTheHandler(t *testing.T) {
 	st, _ := m.Ledger().AccountStats("k")
 	assert.GreaterOrEqual(t, st.Dimensions["output_tokens"].Units, int64(3))
 	assert.Less(t, st.Dimensions["output_tokens"].Units, int64(100))
+	assert.Equal(t, &account.StreamStats{Started: 1, ClientGone: 1, Faults: map[string]int64{"overloaded_error": 0, "closed": 0, "stalled": 0}}, m.Stats().Streams)
 }
