@@ -48,6 +48,9 @@ type Call struct {
 	Model       string // the request's model, quoted in OpenAI rate-limit messages
 	InputTokens int64  // estimated input tokens (CountTokens)
 	MaxTokens   int64  // the request's max_tokens
+	// DeferOutput: the caller charges the output as generated (ChargeOutput, Reply.OutputDeferred)
+	// under actual accounting with a generation time or a stream fault; else Handle charges it.
+	DeferOutput bool
 }
 
 // Reply is the account model's answer to a Call: everything the HTTP front end needs to write
@@ -73,6 +76,10 @@ type Reply struct {
 	// StoreError is why the shared store (UseStore) could not decide: the reply is a 503, or an
 	// admission without headers when failing open.
 	StoreError error
+
+	Gen            Generation  // when the output is generated, after Latency (see Generation)
+	OutputDeferred int64       // output tokens left to the caller's ChargeOutput (Call.DeferOutput)
+	Fault          StreamFault // the fault injected into the reply if it is streamed
 }
 
 // Ledger is the account model: one set of limiters per API key, built from one Config. It is
@@ -84,6 +91,7 @@ type Ledger struct {
 	dims     [numEndpoints][]mockDim // the dimensions each endpoint is limited by
 	dialects [numEndpoints]ratelimit.Dialect
 	faults   bool
+	genDraws bool // generation jitter or stream faults draw numbers
 
 	mu       sync.RWMutex
 	accounts map[string]*account
@@ -109,6 +117,7 @@ func New(cfg Config, seed int64) (*Ledger, error) {
 		cfg:      cfg,
 		res:      res,
 		faults:   cfg.ErrorRate > 0 || cfg.OverloadRate > 0,
+		genDraws: cfg.TTFTJitter > 0 || cfg.OutputTPSJitter > 0 || cfg.streamFaults(),
 		accounts: make(map[string]*account),
 		rng:      rand.New(rand.NewPCG(uint64(seed), 0x6d6f636b)),
 	}
@@ -213,10 +222,13 @@ func (m *Ledger) account(key string) *account {
 type draws struct {
 	fault  float64
 	jitter float64
+	// generation and stream-fault draws, taken only when configured (the old sequence otherwise)
+	ttft, tps         float64
+	stream, streamPos float64
 }
 
 func (m *Ledger) draw() draws {
-	if !m.faults && m.cfg.LatencyJitter == 0 {
+	if !m.faults && m.cfg.LatencyJitter == 0 && !m.genDraws {
 		return draws{fault: 1}
 	}
 	m.rngMu.Lock()
@@ -227,6 +239,9 @@ func (m *Ledger) draw() draws {
 	}
 	if m.cfg.LatencyJitter > 0 {
 		dr.jitter = m.rng.Float64()
+	}
+	if m.genDraws {
+		m.drawGeneration(&dr)
 	}
 	return dr
 }
@@ -359,7 +374,10 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	}
 	if e == EndpointMessages || e == EndpointChat {
 		r.OutputTokens = out
-		if m.res.accounting == AccountActual && out != 0 {
+		m.generate(&dr, r)
+		if m.res.accounting == AccountActual && out != 0 && call.DeferOutput && (!r.Gen.Instant() || r.Fault.Kind != FaultNone) {
+			r.OutputDeferred = out
+		} else if m.res.accounting == AccountActual && out != 0 {
 			for _, d := range [2]mockDim{dimOutput, dimTokens} {
 				if m.res.dims[d].on {
 					decs[d] = a.chargeAfter(now, d, out)

@@ -210,7 +210,7 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint
 	if h.beforeHandle != nil {
 		h.beforeHandle(r)
 	}
-	call := account.Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens}
+	call := account.Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens, DeferOutput: true}
 	if e == account.EndpointChat {
 		if !req.hasMaxTokens {
 			call.MaxTokens = account.DefaultChatMaxTokens
@@ -220,7 +220,11 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint
 	now := time.Now()
 	var reply account.Reply
 	m.ledger.HandleWith(&sc.cursor, now, &call, &reply)
-	if !wait(r, reply.Latency) {
+	if reply.Status == http.StatusOK && req.stream {
+		h.stream(w, r, sc, e, &req, &call, now, &reply)
+		return
+	}
+	if !h.generate(r, sc, now, &reply) {
 		return
 	}
 	m.observe(e, call.Key, &reply, now)
