@@ -42,7 +42,7 @@ type Options struct {
 	// StreamIdle is how long a streamed response may send nothing before its attempt ends as
 	// stalled; 0: DefaultStreamIdle.
 	StreamIdle time.Duration
-	Grace       time.Duration // 0: DefaultGrace
+	Grace      time.Duration // 0: DefaultGrace
 	// MaxElapsed bounds every logical request, whatever its policy: one that its policy would
 	// have wait (a retry, or a hold before sending) until later than MaxElapsed after it was
 	// scheduled ends as failed instead, and is counted in PhaseResult.Expired. A policy that

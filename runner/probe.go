@@ -47,7 +47,7 @@ func (r *runState) newEngine(sp engineSpec) (engine.Engine, error) {
 			Offset: r.offset, Timeout: timeout, Budget: sp.budget, Seed: r.s.Seed})
 	}
 	return probe.NewEngine(probe.Options{Target: tg, Records: r.out, MaxInflight: sp.maxInflight,
-		Timeout: timeout, Budget: sp.budget, Seed: r.s.Seed, Start: time.Now().Add(-r.offset)})
+		Timeout: timeout, StreamIdle: r.s.Workload.StreamIdleTimeout.Std(), Budget: sp.budget, Seed: r.s.Seed, Start: time.Now().Add(-r.offset)})
 }
 
 // progress shows the live progress line of a live engine on a terminal, unless quiet.
