@@ -127,7 +127,7 @@ func TestStreamOutcomes(t *testing.T) {
 				if tt.failure == "" {
 					assert.Equal(t, record.OutcomeOK, a.Outcome())
 					assert.Empty(t, a.Error)
-					assert.InDelta(t, (ttft + 9*gap).Seconds()*1000, a.StreamMs, 60)
+					assert.InDelta(t, (ttft+9*gap).Seconds()*1000, a.StreamMs, 60)
 				} else {
 					assert.Equal(t, record.OutcomeStreamError, a.Outcome())
 					assert.Contains(t, a.Error, tt.failure)
@@ -139,7 +139,7 @@ func TestStreamOutcomes(t *testing.T) {
 				assert.Contains(t, last.GaveUp, "not retried, as the official SDKs")
 			}
 			if tt.failure == api.StreamStalled {
-				assert.InDelta(t, (ttft + gap + 300*time.Millisecond).Seconds()*1000, last.LatencyMs, 100)
+				assert.InDelta(t, (ttft+gap+300*time.Millisecond).Seconds()*1000, last.LatencyMs, 100)
 			}
 		})
 	}
