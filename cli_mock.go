@@ -50,6 +50,7 @@ type mockFlags struct {
 	windowStart      string
 	resetRounding    string
 	remainRounding   string
+	gen              genFlags
 }
 
 // addMockFlags registers the mock flags on fs (ratelab mock adds --addr and --seed).
@@ -77,6 +78,7 @@ func addMockFlags(fs *flagSet) *mockFlags {
 	fs.StringVar(&f.outputAccounting, "output-accounting", string(account.AccountActual), "when output tokens count: actual (after the reply; admitted while not in debt) or max_tokens (pre-charged at admission)")
 	fs.BoolVar(&f.requireKey, "require-key", false, "answer 401 authentication_error to requests without an API key")
 	fs.IntVar(&f.maxAccounts, "max-accounts", account.DefaultMaxAccounts, "API keys served; further new keys get 403 permission_error (0: no bound)")
+	f.gen.add(fs)
 	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, counter_rounding, window_start, advertise); flags override it")
 	for name, v := range map[string]string{"algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE",
 		"counter-rounding": "MODE", "window-start": "MODE", "reset-rounding": "MODE", "remaining-rounding": "MODE"} {
@@ -91,6 +93,7 @@ func groupMock(fs *flagSet, limits, responses string) {
 		"counter-rounding", "window-start", "config")
 	fs.group(responses, "dialect", "reset-rounding", "remaining-rounding", "latency", "latency-jitter", "error-rate",
 		"overload-rate", "output-tokens", "output-accounting", "require-key", "max-accounts")
+	fs.group(responses+": generation and stream faults", genFlagNames...)
 }
 
 // variantNames joins a variant's flag values with commas.
@@ -132,6 +135,9 @@ func (f *mockFlags) flagOfField(field string) string {
 		"output_tokens":                   "output-tokens",
 		"output_accounting":               "output-accounting",
 		"max_accounts":                    "max-accounts",
+	}
+	if name, ok := genFlagOfField[field]; ok && f.fs.Changed(name) {
+		return name
 	}
 	if name, ok := byField[field]; ok && f.fs.Changed(name) {
 		return name
@@ -254,6 +260,7 @@ func (f *mockFlags) config() (account.Config, error) {
 	if changed("max-accounts") {
 		cfg.MaxAccounts = f.maxAccounts
 	}
+	f.gen.apply(changed, &cfg)
 	if err := cfg.Validate(); err != nil {
 		var fe *account.FieldError
 		if errors.As(err, &fe) {

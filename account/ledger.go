@@ -70,6 +70,13 @@ type Reply struct {
 	// and RetryAfter on a 429.
 	Limits  ratelimit.Snapshot
 	Dialect ratelimit.Dialect // the header dialect of this endpoint
+	// Gen is when the output is generated, after Latency (messages and chat, status 200).
+	Gen Generation
+	// OutputDeferred is the output tokens Handle did not charge (actual accounting with a
+	// generation time): the caller charges them with ChargeOutput as they are generated.
+	OutputDeferred int64
+	// Fault is the fault injected into the reply if it is streamed.
+	Fault StreamFault
 }
 
 // Ledger is the account model: one set of limiters per API key, built from one Config. It is
@@ -81,6 +88,7 @@ type Ledger struct {
 	dims     [numEndpoints][]mockDim // the dimensions each endpoint is limited by
 	dialects [numEndpoints]ratelimit.Dialect
 	faults   bool
+	genDraws bool // generation jitter or stream faults draw numbers
 
 	mu       sync.RWMutex
 	accounts map[string]*account
@@ -103,6 +111,7 @@ func New(cfg Config, seed int64) (*Ledger, error) {
 		cfg:      cfg,
 		res:      res,
 		faults:   cfg.ErrorRate > 0 || cfg.OverloadRate > 0,
+		genDraws: cfg.TTFTJitter > 0 || cfg.OutputTPSJitter > 0 || cfg.streamFaults(),
 		accounts: make(map[string]*account),
 		rng:      rand.New(rand.NewPCG(uint64(seed), 0x6d6f636b)),
 	}
@@ -207,10 +216,14 @@ func (m *Ledger) account(key string) *account {
 type draws struct {
 	fault  float64
 	jitter float64
+	// generation and stream-fault draws, taken only when configured (so a configuration without
+	// them draws the sequence it always drew)
+	ttft, tps         float64
+	stream, streamPos float64
 }
 
 func (m *Ledger) draw() draws {
-	if !m.faults && m.cfg.LatencyJitter == 0 {
+	if !m.faults && m.cfg.LatencyJitter == 0 && !m.genDraws {
 		return draws{fault: 1}
 	}
 	m.rngMu.Lock()
@@ -221,6 +234,9 @@ func (m *Ledger) draw() draws {
 	}
 	if m.cfg.LatencyJitter > 0 {
 		dr.jitter = m.rng.Float64()
+	}
+	if m.genDraws {
+		m.drawGeneration(&dr)
 	}
 	return dr
 }
@@ -352,7 +368,10 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	}
 	if e == EndpointMessages || e == EndpointChat {
 		r.OutputTokens = out
-		if m.res.accounting == AccountActual && out != 0 {
+		m.generate(&dr, r)
+		if m.res.accounting == AccountActual && out != 0 && (!r.Gen.Instant() || r.Fault.Kind != FaultNone) {
+			r.OutputDeferred = out
+		} else if m.res.accounting == AccountActual && out != 0 {
 			for _, d := range [2]mockDim{dimOutput, dimTokens} {
 				if m.res.dims[d].on {
 					decs[d] = a.chargeAfter(now, d, out)

@@ -213,7 +213,11 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint
 	now := time.Now()
 	var reply account.Reply
 	m.ledger.HandleWith(&sc.cursor, now, &call, &reply)
-	if !wait(r, reply.Latency) {
+	if reply.Status == http.StatusOK && req.stream {
+		h.stream(w, r, sc, e, &req, &call, now, &reply)
+		return
+	}
+	if !h.generate(r, sc, now, &reply) {
 		return
 	}
 	hdr := w.Header()
