@@ -20,6 +20,7 @@ type streamAcc struct {
 	ttft, ttftSched, itl, gen Histogram
 	tps, tpsSend              Histogram // rates, recorded as if seconds
 	outTokens                 int64     // output tokens of the 2xx streams
+	completedOut              int64     // output tokens of the completed streams
 	firstSent, lastEnd        float64
 	hasSpan                   bool
 	perSec                    *Series // output tokens generated per second, spread over each stream
@@ -60,6 +61,7 @@ func (s *streamAcc) add(a *record.Attempt) {
 		return
 	}
 	s.completed++
+	s.completedOut += a.OutputTokens
 	s.gen.Record(a.StreamMs / 1000)
 	if a.StreamMs > 0 && a.OutputTokens > 0 {
 		s.tpsSend.Record(float64(a.OutputTokens) / (a.StreamMs / 1000))
@@ -123,6 +125,9 @@ func (s *streamAcc) summary() *summary.Streaming {
 		OutputTPS: median(&s.tps), OutputTPSFromSend: median(&s.tpsSend),
 		Failures: s.failureList(),
 	}
+	if s.completed > 0 {
+		out.MeanOutputTokens = ptr(round(float64(s.completedOut)/float64(s.completed), 1))
+	}
 	if span := s.lastEnd - s.firstSent; s.hasSpan && span > 0 {
 		out.AggregateOutputTPS = ptr(roundSig(float64(s.outTokens)/span, 4))
 	}
@@ -138,4 +143,5 @@ func (s *streamAcc) fill(st *summary.Strategy) {
 	st.StreamErrors = &n
 	st.TTFT = summary.StreamedOf(quantiles(&s.ttft))
 	st.OutputTPS = summary.StreamedOf(median(&s.tps))
+	st.Streaming = s.summary()
 }

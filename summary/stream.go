@@ -66,6 +66,8 @@ type Streaming struct {
 	// AggregateOutputTPS is the output tokens of every streamed 2xx attempt over the span from
 	// the first send to the last event.
 	AggregateOutputTPS *float64 `json:"aggregate_output_tokens_per_second"`
+	// MeanOutputTokens is the mean output tokens of a completed stream (null when none).
+	MeanOutputTokens *float64 `json:"mean_output_tokens"`
 	// Failures counts the streams that failed after their status, by kind, most frequent first.
 	Failures []StreamFailure `json:"failures"`
 }

@@ -181,6 +181,7 @@ type Strategy struct {
 	StreamErrors *int64              `json:"stream_errors,omitempty"`
 	TTFT         Streamed[Quantiles] `json:"ttft_seconds,omitzero"`
 	OutputTPS    Streamed[float64]   `json:"output_tokens_per_second,omitzero"`
+	Streaming    *Streaming          `json:"streaming,omitempty"`
 }
 
 // Latency is a completion-latency distribution in seconds: nearest-rank quantiles from a
