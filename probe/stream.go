@@ -9,12 +9,11 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/engine"
 )
 
-// DefaultStreamIdle is how long a streamed response may send nothing before the engine calls it
-// stalled. The official SDKs have no such bound (Go, TypeScript) or 600 s (Python's read
-// timeout); a load test needs to see a stall within its run.
-const DefaultStreamIdle = 30 * time.Second
+// DefaultStreamIdle is engine.DefaultStreamIdle.
+const DefaultStreamIdle = engine.DefaultStreamIdle
 
 // streamCancelled is the stream_error of a stream cut off because the run stopped.
 const streamCancelled = "cancelled"

@@ -169,7 +169,7 @@ func (t *Target) MaxTokens() int64 { return t.maxTokens }
 
 // Requests returns the shape of the target's requests (what the simulator charges by).
 func (t *Target) Requests() workload.Requests {
-	r := workload.Requests{API: t.api, MaxTokens: t.maxTokens}
+	r := workload.Requests{API: t.api, MaxTokens: t.maxTokens, Stream: t.stream}
 	if t.prefix != nil {
 		r.Prompt = t.sizes
 	}
