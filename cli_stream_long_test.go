@@ -44,7 +44,6 @@ func assertStreamAgree(t *testing.T, s summary.Summary) {
 	}
 }
 
-
 // TestStreamCompareRealistic: the agreement case at realistic speeds (about two minutes
 // live; time-compressed versions with a 2 s window vary by ±15% in makespan from seed to seed,
 // live and simulated alike): a Sonnet-class model's TTFT 0.8 ± 0.3 s and 60 ± 15 tokens/s (Artificial Analysis
