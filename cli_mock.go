@@ -338,6 +338,9 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "headers: %s; output accounting: %s; endpoints: /v1/messages, /v1/messages/count_tokens, /v1/chat/completions, /_ratelab/stats, /healthz\n",
 		dialectSummary(cfg), accountingName(cfg))
+	if g := generationSummary(cfg); g != "" {
+		fmt.Fprintf(env.stdout, "%s\n", g)
+	}
 	if err := srv.Wait(); err != nil {
 		return fmt.Errorf("mock: %w", err)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ratelab/ratelab/account"
@@ -54,4 +56,35 @@ func (g *genFlags) apply(changed func(string) bool, cfg *account.Config) {
 	set("stream-close-rate", func() { cfg.StreamCloseRate = g.closeRate })
 	set("stream-stall-rate", func() { cfg.StreamStallRate = g.stallRate })
 	set("stream-stall", func() { cfg.StreamStall = g.stall })
+}
+
+// generationSummary is the startup line about generation time and stream faults, "" when
+// replies are instant and streams fault-free.
+func generationSummary(cfg account.Config) string {
+	var parts []string
+	if cfg.TTFT > 0 || cfg.TTFTJitter > 0 {
+		parts = append(parts, "time to first token "+cfg.TTFT.String()+plusMinus(cfg.TTFTJitter > 0, cfg.TTFTJitter.String()))
+	}
+	if cfg.OutputTPS > 0 {
+		parts = append(parts, strconv.FormatFloat(cfg.OutputTPS, 'f', -1, 64)+plusMinus(cfg.OutputTPSJitter > 0, strconv.FormatFloat(cfg.OutputTPSJitter, 'f', -1, 64))+" output tokens/s")
+	}
+	for _, f := range []struct {
+		rate float64
+		what string
+	}{{cfg.StreamErrorRate, "end with overloaded_error"}, {cfg.StreamCloseRate, "are cut off"}, {cfg.StreamStallRate, "stall"}} {
+		if f.rate > 0 {
+			parts = append(parts, strconv.FormatFloat(100*f.rate, 'f', -1, 64)+"% of streams "+f.what)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "generation: " + strings.Join(parts, ", ")
+}
+
+func plusMinus(on bool, v string) string {
+	if !on {
+		return ""
+	}
+	return " ± " + v
 }

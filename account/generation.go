@@ -8,8 +8,9 @@ package account
 //   - Reply.Gen: the output's timing after the headers (TTFT, then a token every Interval),
 //     drawn from ttft ± ttft_jitter and output_tps ± output_tps_jitter; a non-streamed body is
 //     written at Latency + Gen.Duration().
-//   - Reply.OutputDeferred: under actual accounting (Anthropic: output tokens count as they are
-//     generated) with a generation time or a stream fault, Handle charges no output tokens;
+//   - Reply.OutputDeferred: for a Call with DeferOutput, under actual accounting (Anthropic:
+//     output tokens count as they are generated) with a generation time or a stream fault,
+//     Handle charges no output tokens;
 //     the caller calls Ledger.ChargeOutput (or ChargeOutputKey) with the tokens as it
 //     generates them, per event or once at the end, and a reply cut short (a client gone, a
 //     stream fault) is charged only Gen.TokensBy(elapsed) or the tokens sent. Under max_tokens

@@ -10,6 +10,12 @@ import (
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
+// deferred marks a call as one whose caller charges the output as it is generated.
+func deferred(c Call) Call {
+	c.DeferOutput = true
+	return c
+}
+
 func TestGenerationTiming(t *testing.T) {
 	g := Generation{TTFT: 400 * time.Millisecond, Interval: 20 * time.Millisecond, Tokens: 51}
 	tests := []struct {
@@ -102,7 +108,7 @@ func TestHandleOutputChargedAsGenerated(t *testing.T) {
 				c.TTFT, c.OutputTPS = 100*time.Millisecond, 50
 			})
 			var cur Cursor
-			call := msg("k", 10, 100)
+			call := deferred(msg("k", 10, 100))
 			var r Reply
 			m.HandleWith(&cur, t0, &call, &r)
 			require.Equal(t, 200, r.Status)
@@ -129,7 +135,7 @@ func TestChargeOutputPutsTheBudgetInDebt(t *testing.T) {
 		c.Limits = Limits{Requests: Limit{PerMinute: 1000}, OutputTokens: Limit{PerMinute: 600}}
 		c.OutputTPS = 100
 	})
-	r := m.Handle(t0, msg("k", 10, 1000))
+	r := m.Handle(t0, deferred(msg("k", 10, 1000)))
 	require.Equal(t, 200, r.Status)
 	require.Equal(t, int64(1000), r.OutputDeferred, "output_tokens 0: the reply runs to max_tokens")
 	m.ChargeOutputKey("k", at(time.Second), 700)
@@ -148,7 +154,7 @@ func TestHandleStreamFaults(t *testing.T) {
 	counts := map[StreamFaultKind]int{}
 	const n = 2000
 	for i := range n {
-		r := m.Handle(at(time.Duration(i)*time.Millisecond), msg("k", 10, 50))
+		r := m.Handle(at(time.Duration(i)*time.Millisecond), deferred(msg("k", 10, 50)))
 		require.Equal(t, 200, r.Status)
 		counts[r.Fault.Kind]++
 		if r.Fault.Kind != FaultNone {

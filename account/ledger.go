@@ -48,6 +48,10 @@ type Call struct {
 	Model       string // the request's model, quoted in OpenAI rate-limit messages
 	InputTokens int64  // estimated input tokens (CountTokens)
 	MaxTokens   int64  // the request's max_tokens
+	// DeferOutput says the caller charges the output as it is generated (ChargeOutput): under
+	// actual accounting, with a generation time or a stream fault, Handle then leaves the output
+	// tokens to it (Reply.OutputDeferred). Without it Handle charges them at admission.
+	DeferOutput bool
 }
 
 // Reply is the account model's answer to a Call: everything the HTTP front end needs to write
@@ -369,7 +373,7 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	if e == EndpointMessages || e == EndpointChat {
 		r.OutputTokens = out
 		m.generate(&dr, r)
-		if m.res.accounting == AccountActual && out != 0 && (!r.Gen.Instant() || r.Fault.Kind != FaultNone) {
+		if m.res.accounting == AccountActual && out != 0 && call.DeferOutput && (!r.Gen.Instant() || r.Fault.Kind != FaultNone) {
 			r.OutputDeferred = out
 		} else if m.res.accounting == AccountActual && out != 0 {
 			for _, d := range [2]mockDim{dimOutput, dimTokens} {

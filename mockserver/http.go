@@ -203,7 +203,7 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint
 	if h.beforeHandle != nil {
 		h.beforeHandle(r)
 	}
-	call := account.Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens}
+	call := account.Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens, DeferOutput: true}
 	if e == account.EndpointChat {
 		if !req.hasMaxTokens {
 			call.MaxTokens = account.DefaultChatMaxTokens

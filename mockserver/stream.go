@@ -73,7 +73,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e 
 	out := sc.out[:0]
 	if s.chat {
 		s.prefix = appendChunkPrefix(s.prefix, sc, &h.m.ids, req.model, now.Unix())
-		out = s.appendChunk(out, chunkRole, nil, req)
+		out = s.appendChunk(out, chunkRole, 0, req)
 	} else {
 		out = appendMessageStart(out, sc, &h.m.ids, req.model, reply.InputTokens, min(reply.OutputTokens, 1))
 		out = append(out, "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"...)
@@ -110,7 +110,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e 
 		}
 		out = sc.out[:0]
 		if s.chat {
-			out = s.appendChunk(out, chunkContent, func(dst []byte) []byte { return appendReplyRange(dst, s.sent, next) }, req)
+			out = s.appendChunk(out, chunkContent, next, req)
 		} else {
 			out = append(out, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\""...)
 			out = appendReplyRange(out, s.sent, next)
@@ -129,9 +129,9 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e 
 	out = sc.out[:0]
 	maxed := reply.OutputTokens >= call.MaxTokens
 	if s.chat {
-		out = s.appendChunk(out, chunkFinish(maxed), nil, req)
+		out = s.appendChunk(out, chunkFinish(maxed), 0, req)
 		if req.includeUsage {
-			out = s.appendChunk(out, chunkUsage, nil, req)
+			out = s.appendChunk(out, chunkUsage, 0, req)
 		}
 		out = append(out, "data: [DONE]\n\n"...)
 	} else {
@@ -257,16 +257,16 @@ func appendChunkPrefix(dst []byte, sc *scratch, ids *requestIDs, model []byte, c
 	return append(dst, `","service_tier":"default","system_fingerprint":null,"choices":[`...)
 }
 
-// appendChunk appends one chat chunk event of the given kind; content appends a content
-// chunk's text.
-func (s *streamer) appendChunk(dst []byte, kind int, content func([]byte) []byte, req *apiRequest) []byte {
+// appendChunk appends one chat chunk event of the given kind; a content chunk carries the
+// output tokens after those sent up to token to.
+func (s *streamer) appendChunk(dst []byte, kind int, to int64, req *apiRequest) []byte {
 	dst = append(dst, s.prefix...)
 	switch kind {
 	case chunkRole:
 		dst = append(dst, `{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]`...)
 	case chunkContent:
 		dst = append(dst, `{"index":0,"delta":{"content":"`...)
-		dst = content(dst)
+		dst = appendReplyRange(dst, s.sent, to)
 		dst = append(dst, `"},"logprobs":null,"finish_reason":null}]`...)
 	case chunkStop:
 		dst = append(dst, `{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]`...)
