@@ -128,11 +128,11 @@ func New(spec Spec) (*Strategy, error) {
 		if !ok {
 			names := paramNames(def)
 			if len(names) == 0 {
-				return nil, fmt.Errorf("strategy %s: unknown parameter %q: it takes no parameters but %s", def.Name, a.Name, RetryStreamErrors)
+				return nil, fmt.Errorf("strategy %s: unknown parameter %q: it takes no parameters%s", def.Name, a.Name,
+					suggest.DidYouMean(a.Name, []string{RetryStreamErrors}))
 			}
-			names = append(names, RetryStreamErrors)
 			return nil, fmt.Errorf("strategy %s: unknown parameter %q%s; valid parameters: %s",
-				def.Name, a.Name, suggest.DidYouMean(a.Name, names), strings.Join(names, ", "))
+				def.Name, a.Name, suggest.DidYouMean(a.Name, append(names, RetryStreamErrors)), strings.Join(names, ", "))
 		}
 		x, err := p.parse(a.Value)
 		if err != nil {
