@@ -63,6 +63,35 @@ func streamingMarkdown(b *bytes.Buffer, s *summary.Summary) {
 	}
 }
 
+// streamFindings are the key findings of a run that streamed: what a streaming user waited and
+// got, the mid-stream failures, and the capacity the measured generation time implies.
+func streamFindings(s *summary.Summary) []string {
+	m := s.Streaming
+	if m == nil {
+		return nil
+	}
+	f := fmt.Sprintf("Streams: %d with a 2xx status, %d completed", m.Streams, m.Completed)
+	if q := m.TTFT; q != nil {
+		f += fmt.Sprintf("; time to first token p50 %s, p99 %s", seconds(q.P50), seconds(q.P99))
+	}
+	if m.OutputTPS != nil {
+		f += fmt.Sprintf("; %s output tokens/s per request from the first token", human(*m.OutputTPS))
+	}
+	out := []string{f + "."}
+	if m.Failed > 0 {
+		var kinds []string
+		for _, k := range m.Failures {
+			kinds = append(kinds, fmt.Sprintf("%d %s", k.Count, k.Kind))
+		}
+		out = append(out, fmt.Sprintf("%d streams failed after their 200 (%s): the official SDKs raise these to the caller without retrying.",
+			m.Failed, strings.Join(kinds, ", ")))
+	}
+	if c := streamCapacity(s); c != "" {
+		out = append(out, c)
+	}
+	return out
+}
+
 // streamCapacity is the capacity finding from the measured generation time: how long a request
 // holds a slot, and how many concurrent streams the output-token limit sustains (Little's law).
 func streamCapacity(s *summary.Summary) string {

@@ -76,6 +76,7 @@ func (b *Builder) Summary() *summary.Summary {
 	if f := discoveryFinding(s.Discovery); f != "" {
 		s.Findings = append(s.Findings, f)
 	}
+	s.Findings = append(s.Findings, streamFindings(s)...)
 	s.Partial = run.Partial
 	s.Recommendation = headline(run, s)
 	s.Thresholds = thresholds(run.Thresholds, s)
