@@ -183,6 +183,7 @@ var targetFields = map[string]string{
 	"target.method": "method", "target.body": "body",
 	"workload.prompt_tokens": "prompt-tokens", "workload.prompt_tokens_spread": "prompt-tokens-spread",
 	"workload.max_tokens": "max-tokens", "workload.timeout": "timeout",
+	"workload.stream": "stream", "workload.stream_idle_timeout": "stream-idle-timeout",
 	"budget.max_requests": "max-requests", "budget.max_duration": "max-duration", "budget.budget_tokens": "budget-tokens",
 	"--max-requests": "max-requests", "--max-duration": "max-duration", "--budget-tokens": "budget-tokens",
 }

@@ -22,6 +22,8 @@ type sender struct {
 	reader *bodyReader // over body, while the transport may still read it
 	resp   []byte
 	rec    record.Attempt
+	chunk  []byte      // a stream's read buffer
+	stream *api.Stream // a stream's reader
 }
 
 // requestBody returns the body of logical request id, reusing the sender's buffer unless the
@@ -44,6 +46,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	var status int
 	var errText, contentType string
 	var in, out int64
+	var streamed *streamResult
 	e.stats.inflight.Add(1)
 	// The attempt's clock starts before its timeout does, so a timed-out attempt's latency is
 	// never below the timeout.
@@ -59,9 +62,17 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		if failedStatus(status) {
 			contentType = api.MediaType(resp.Header.Get("Content-Type"))
 		}
-		if t.api == api.HTTP { // nothing to read in the body: drain it for connection reuse
+		switch {
+		case t.stream && status >= 200 && status < 300 && isEventStream(resp.Header):
+			if s.stream == nil {
+				s.stream = new(api.Stream)
+			}
+			s.stream.Reset(t.api)
+			r := s.readStream(ctx, cancel, resp.Body, s.stream, sent, e.streamIdle)
+			streamed, in, out = &r, s.stream.InputTokens, s.stream.OutputTokens
+		case t.api == api.HTTP: // nothing to read in the body: drain it for connection reuse
 			_, err = io.Copy(io.Discard, resp.Body)
-		} else {
+		default:
 			s.resp, err = readBody(resp.Body, s.resp[:0])
 		}
 		resp.Body.Close()
@@ -73,6 +84,10 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 			errText = "read body after status " + strconv.Itoa(status) + ": " + ph.errorText(ctx, err)
 			if status >= 200 && status < 300 {
 				status = 0
+			}
+		case streamed != nil:
+			if streamed.failure != "" {
+				errText = streamText(streamed, t.scrub)
 			}
 		case status >= 200 && status < 300:
 			in, out, errText = t.Answer(status, s.resp)
@@ -99,11 +114,32 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		InputTokens: in, OutputTokens: out, MaxTokens: t.MaxTokens(),
 	}
 	s.rec.SetLimits(snap)
-	e.consume(in, out)
-	return backoff.Outcome{
+	o := backoff.Outcome{
 		Attempt: j.step.Attempt, Status: status, Limits: snap,
 		Started: j.flow.Scheduled(), Sent: sent, Latency: end.Sub(sent),
-	}, end
+	}
+	if t.stream {
+		s.rec.Stream = true
+		if streamed != nil {
+			s.rec.StreamError, o.StreamError = streamed.failure, streamed.failure
+			s.rec.StreamEvents = s.stream.Events
+			s.rec.StreamMs = float64(streamed.last) / float64(time.Millisecond)
+			if streamed.ttft > 0 {
+				s.rec.TTFTMs, s.rec.HasTTFT = float64(streamed.ttft)/float64(time.Millisecond), true
+			}
+		}
+	}
+	e.consume(in, out)
+	return o, end
+}
+
+// streamText is the record's error text of a failed stream: its kind and the error event's
+// message, if any.
+func streamText(r *streamResult, scrub func(string) string) string {
+	if r.message == "" {
+		return "stream failed after the status: " + r.failure
+	}
+	return "stream failed after the status: " + r.failure + ": " + scrub(r.message)
 }
 
 // reject fills s.rec with a local rejection by the policy and returns its outcome.

@@ -83,6 +83,7 @@ type Workload struct {
 	Rate               string  `json:"rate,omitempty"`
 	Stages             string  `json:"stages,omitempty"`
 	DurationS          float64 `json:"duration_s,omitempty"`
+	Stream             bool    `json:"stream,omitempty"` // responses were streamed
 }
 
 // KnownLimit is one enforced limit known in advance.

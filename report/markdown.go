@@ -94,6 +94,8 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *summary.Summary, charts []Ch
 		}
 	}
 
+	streamingMarkdown(&b, s)
+
 	b.WriteString("\n## Charts\n")
 	var omitted []string
 	for _, c := range charts {

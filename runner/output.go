@@ -82,6 +82,7 @@ func (r *runState) workload() record.Workload {
 	if r.tg.cfg.API != "http" {
 		w.PromptTokens, w.MaxTokens = r.s.Workload.PromptTokens, r.s.Workload.MaxTokens
 		w.PromptTokensSpread = r.s.Workload.PromptTokensSpread
+		w.Stream = r.s.Workload.Stream
 	}
 	set := false
 	for _, ph := range r.phases {

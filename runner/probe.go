@@ -44,10 +44,10 @@ func (r *runState) newEngine(sp engineSpec) (engine.Engine, error) {
 			key = r.tg.cfg.Key
 		}
 		return sim.New(sim.Options{Requests: tg.Requests(), Ledger: sp.model, Records: r.out, Key: key, Epoch: sp.epoch,
-			Offset: r.offset, Timeout: timeout, Budget: sp.budget, Seed: r.s.Seed})
+			Offset: r.offset, Timeout: timeout, StreamIdle: r.s.Workload.StreamIdleTimeout.Std(), Budget: sp.budget, Seed: r.s.Seed})
 	}
 	return probe.NewEngine(probe.Options{Target: tg, Records: r.out, MaxInflight: sp.maxInflight,
-		Timeout: timeout, Budget: sp.budget, Seed: r.s.Seed, Start: r.liveStart()})
+		Timeout: timeout, StreamIdle: r.s.Workload.StreamIdleTimeout.Std(), Budget: sp.budget, Seed: r.s.Seed, Start: r.liveStart()})
 }
 
 // progress shows the live progress line of a live engine on a terminal, unless quiet.

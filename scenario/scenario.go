@@ -102,6 +102,12 @@ type Workload struct {
 	MaxTokens int64 `yaml:"max_tokens" json:"max_tokens"`
 	// Timeout bounds each attempt. Default DefaultTimeout.
 	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// Stream asks for streamed responses (anthropic, openai: "stream": true) and reads every
+	// event: time to first token, stream time, mid-stream failures.
+	Stream bool `yaml:"stream" json:"stream,omitempty"`
+	// StreamIdleTimeout ends a streamed attempt as stalled when no byte arrives for this long.
+	// Default DefaultStreamIdleTimeout.
+	StreamIdleTimeout Duration `yaml:"stream_idle_timeout" json:"stream_idle_timeout,omitempty"`
 }
 
 // Phase is one step of a run: exactly one of Probe or Compare.

@@ -49,6 +49,7 @@ type Requests struct {
 	API       api.API
 	MaxTokens int64 // the request's max_tokens; 0 for http
 	Prompt    PromptSizes
+	Stream    bool // responses are streamed (anthropic, openai)
 }
 
 // PromptTokens returns the prompt size of logical request id in tokens (0 for http).
