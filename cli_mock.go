@@ -333,6 +333,9 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	for _, l := range lines {
 		fmt.Fprintf(env.stdout, "  %s\n", l)
 	}
+	if ff.metrics {
+		fmt.Fprintf(env.stdout, "Prometheus metrics at %s/metrics\n", srv.URL())
+	}
 	if ff.store != "" {
 		fmt.Fprintf(env.stdout, "limiter state in Redis at %s: replicas on it share each key's budget\n", redactURL(ff.store))
 	}

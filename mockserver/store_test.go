@@ -93,13 +93,27 @@ func TestReplicasShareOneBudget(t *testing.T) {
 		requests  = 5000
 		offered   = 3 * perMinute / 60 // per second
 	)
-	for _, alg := range []limiter.Algorithm{limiter.TokenBucket, limiter.GCRA} {
+	for _, tc := range []struct {
+		alg limiter.Algorithm
+		// extra is what the algorithm may admit beyond rate × elapsed: the bucket, or (windows
+		// of 1 s holding 500) one window's quota, two for fixed windows split at both ends.
+		extra float64
+	}{
+		{limiter.TokenBucket, burst},
+		{limiter.GCRA, burst},
+		{limiter.FixedWindow, 2 * perMinute / 60},
+		{limiter.SlidingLog, perMinute / 60},
+	} {
+		alg := tc.alg
 		if testing.Short() && alg != limiter.TokenBucket {
 			continue
 		}
 		t.Run(string(alg), func(t *testing.T) {
 			set := func(c *account.Config) {
 				c.Limits.Requests = account.Limit{PerMinute: perMinute, Burst: ptr(int64(burst)), Algorithm: alg}
+				if alg == limiter.FixedWindow || alg == limiter.SlidingLog {
+					c.Limits.Requests = account.Limit{PerMinute: perMinute, Window: time.Second, Algorithm: alg}
+				}
 				c.Limits.InputTokens, c.Limits.OutputTokens = account.Limit{}, account.Limit{}
 			}
 			a := startReplica(t, srv.URL, account.StoreOptions{}, redislimit.Options{}, set)
@@ -151,7 +165,7 @@ func TestReplicasShareOneBudget(t *testing.T) {
 			elapsed := time.Duration(lastNs.Load() - firstNs.Load())
 			require.Zero(t, other.Load(), "transport errors or statuses other than 200 and 429")
 			rate := float64(perMinute) / 60
-			bound := burst + rate*elapsed.Seconds()
+			bound := tc.extra + rate*elapsed.Seconds()
 			got := float64(ok.Load())
 			achieved := requests / elapsed.Seconds()
 			t.Logf("%s: %d of %d admitted in %s (offered %.0f/s, achieved %.0f/s); one budget allows %.0f",
