@@ -250,7 +250,7 @@ func TestProxySIGINT(t *testing.T) {
 	require.NoError(t, cmd.Wait(), "exit status 0 after SIGINT")
 	run, err := record.ReadRun(dir)
 	require.NoError(t, err)
-	assert.Equal(t, "interrupted (Ctrl-C)", run.StopReason)
+	assert.Equal(t, "recording ended by a signal (Ctrl-C or SIGTERM)", run.StopReason)
 	for _, f := range []string{"attempts.jsonl", "summary.json", "report.md"} {
 		assert.FileExists(t, filepath.Join(dir, f))
 	}
