@@ -175,7 +175,11 @@ wait:
 		return fmt.Errorf("proxy: report: %w", err)
 	}
 	if !quiet {
-		fmt.Fprintf(env.stdout, "recorded %d requests (%s)\n", p.Requests(), stop)
+		noun := "requests"
+		if p.Requests() == 1 {
+			noun = "request"
+		}
+		fmt.Fprintf(env.stdout, "recorded %d %s (%s)\n", p.Requests(), noun, stop)
 		for _, f := range s.Findings {
 			fmt.Fprintf(env.stdout, "- %s\n", f)
 		}
