@@ -124,7 +124,7 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "ratelab proxy listening on http://%s, forwarding to %s\n", ln.Addr(), up.Redacted())
 		fmt.Fprintf(env.stdout, "recording to %s; Ctrl-C ends the recording and writes the report\n", filepath.Join(out, record.AttemptsFile))
 	}
-	stop := "interrupted (Ctrl-C)"
+	stop := "recording ended by a signal (Ctrl-C or SIGTERM)"
 	var timer <-chan time.Time
 	if maxDuration > 0 {
 		t := time.NewTimer(maxDuration)
@@ -175,7 +175,11 @@ wait:
 		return fmt.Errorf("proxy: report: %w", err)
 	}
 	if !quiet {
-		fmt.Fprintf(env.stdout, "recorded %d requests (%s)\n", p.Requests(), stop)
+		noun := "requests"
+		if p.Requests() == 1 {
+			noun = "request"
+		}
+		fmt.Fprintf(env.stdout, "recorded %d %s (%s)\n", p.Requests(), noun, stop)
 		for _, f := range s.Findings {
 			fmt.Fprintf(env.stdout, "- %s\n", f)
 		}

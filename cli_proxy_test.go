@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -206,4 +208,51 @@ func TestProxyMaxDuration(t *testing.T) {
 	assert.Equal(t, "claude-haiku-4-5", run.Target.Model, "the model most requests named")
 	assert.Equal(t, "anthropic", run.Target.API, "the API shape of the requests' path")
 	assert.FileExists(t, filepath.Join(dir, "report.md"))
+}
+
+// TestProxyHelperProcess is `ratelab` itself when run by TestProxySIGINT (the arguments after
+// "--"); otherwise it does nothing.
+func TestProxyHelperProcess(t *testing.T) {
+	if os.Getenv("RATELAB_HELPER_PROCESS") != "1" {
+		return
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	os.Args = append([]string{"ratelab"}, args...)
+	main()
+}
+
+func TestProxySIGINT(t *testing.T) {
+	up := startMock(t, account.DefaultConfig())
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestProxyHelperProcess$", "--",
+		"proxy", "--upstream", up, "--listen", "127.0.0.1:0", "--out", dir)
+	cmd.Env = append(os.Environ(), "RATELAB_HELPER_PROCESS=1")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	m := regexp.MustCompile(`listening on (http://\S+),`).FindStringSubmatch(line)
+	require.NotNil(t, m, line)
+	for range 3 {
+		c, _, _ := post(t, m[1], "sk-sigint-secret")
+		assert.Equal(t, 200, c)
+	}
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	go io.Copy(io.Discard, stdout)
+	require.NoError(t, cmd.Wait(), "exit status 0 after SIGINT")
+	run, err := record.ReadRun(dir)
+	require.NoError(t, err)
+	assert.Equal(t, "recording ended by a signal (Ctrl-C or SIGTERM)", run.StopReason)
+	for _, f := range []string{"attempts.jsonl", "summary.json", "report.md"} {
+		assert.FileExists(t, filepath.Join(dir, f))
+	}
+	testutil.AssertNoSecret(t, "sk-sigint-secret", dir)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,6 +37,10 @@ type exchange struct {
 	api   api.API
 
 	id       int64
+	clientID string
+	client   int
+	request  int64      // the logical request: id, or the request a retry belongs to
+	number   int        // the attempt's number within it
 	capMu    sync.Mutex // the transport may still send the body when the answer came
 	reqCap   []byte     // the request body's first bytes
 	resp     *http.Response
@@ -52,6 +57,18 @@ type exchange struct {
 func (p *Proxy) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
 	x := &exchange{p: p, in: r, w: &respWriter{ResponseWriter: w}, start: time.Now()}
 	x.id = p.requests.Add(1)
+	x.clientID = identity(r, p.cfg.ClientHeader)
+	x.client = p.clients.index(x.clientID)
+	x.request, x.number = x.id, 1
+	// The official SDKs (Stainless-generated: Anthropic's, OpenAI's) number their retries: a
+	// retry is the next attempt of its client's last request.
+	if n, err := strconv.Atoi(r.Header.Get("X-Stainless-Retry-Count")); err == nil && n > 0 && n < 1000 {
+		if req, ok := p.clients.retryOf(x.clientID); ok {
+			x.request, x.number = req, n+1
+		}
+	} else {
+		p.clients.first(x.clientID, x.id)
+	}
 	target := *p.cfg.Upstream
 	target.Path = strings.TrimSuffix(target.Path, "/") + r.URL.Path
 	x.api = api.Infer(&target)
@@ -154,12 +171,11 @@ func (x *exchange) finish() {
 	end := time.Now()
 	a := record.Attempt{
 		Run: "observed", Mode: record.ModeLive, Phase: "observed",
-		Request: x.id, Number: 1, Final: true, Observed: true,
+		Final: true, Observed: true,
 		ScheduledS: x.p.since(x.start), SentS: x.p.since(x.start),
 		LatencyMs: float64(end.Sub(x.start)) / float64(time.Millisecond),
 	}
-	a.ClientID = identity(x.in, x.p.cfg.ClientHeader)
-	a.Client = x.p.clients.index(a.ClientID)
+	a.ClientID, a.Client, a.Request, a.Number = x.clientID, x.client, x.request, x.number
 	x.capMu.Lock()
 	a.Model, a.MaxTokens = requestFields(x.reqCap)
 	x.capMu.Unlock()
@@ -239,12 +255,13 @@ func errKind(err error) string {
 	}
 }
 
-// clientGone reports whether the client left: its request's context ended, or the upstream
-// request was cancelled by neither --timeout nor the proxy stopping (the client is the only
-// other cause, and its context may be seen ending a moment later).
+// clientGone reports whether the client left: a write to it failed, its request's context
+// ended, or the upstream request was cancelled (or its connection closed on our side) by
+// neither --timeout nor the proxy stopping: the client is the only other cause, and its
+// context may be seen ending a moment later.
 func (x *exchange) clientGone(err error) bool {
-	return x.in.Context().Err() != nil ||
-		(errors.Is(err, context.Canceled) && !x.timedOut.Load() && x.p.stopCtx.Err() == nil)
+	return x.w.werr != nil || x.in.Context().Err() != nil ||
+		((errors.Is(err, context.Canceled) || errors.Is(err, net.ErrClosed)) && !x.timedOut.Load() && x.p.stopCtx.Err() == nil)
 }
 
 // errRequestBody marks an error reading the client's request body.
@@ -271,10 +288,12 @@ func (t *teeBody) Read(p []byte) (int, error) {
 
 func (t *teeBody) Close() error { return t.rc.Close() }
 
-// respWriter remembers the status written to the client.
+// respWriter remembers the status written to the client, and whether a write to it failed
+// (the client left).
 type respWriter struct {
 	http.ResponseWriter
 	status int
+	werr   error
 }
 
 func (w *respWriter) WriteHeader(code int) {
@@ -288,7 +307,11 @@ func (w *respWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	if err != nil && w.werr == nil {
+		w.werr = err
+	}
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer (Flush).

@@ -42,10 +42,33 @@ func apiKey(r *http.Request) string {
 	return r.URL.Query().Get("key")
 }
 
-// clients numbers client identities in the order they first appear.
+// clients numbers client identities in the order they first appear, and remembers each one's
+// last first attempt (the request a retry belongs to).
 type clients struct {
-	mu  sync.Mutex
-	ids map[string]int
+	mu   sync.Mutex
+	ids  map[string]int
+	last map[string]int64
+}
+
+// retryOf returns the request id of the client's last first attempt and whether there is one.
+func (c *clients) retryOf(id string) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.last[id]
+	return r, ok
+}
+
+// first records req as the client's last first attempt.
+func (c *clients) first(id string, req int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, known := c.ids[id]; !known {
+		return // beyond maxClients: not remembered
+	}
+	if c.last == nil {
+		c.last = map[string]int64{}
+	}
+	c.last[id] = req
 }
 
 func (c *clients) index(id string) int {

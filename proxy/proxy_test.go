@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -203,6 +204,37 @@ func TestStreamNotBuffered(t *testing.T) {
 	assert.True(t, bytes.HasPrefix(buf[:n], []byte("event: ping\n")))
 	close(release)
 	rest, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	require.NoError(t, err, "%v", err)
 	assert.Contains(t, string(buf[:n])+string(rest), "message_stop")
+}
+
+func TestSDKRetriesLinked(t *testing.T) {
+	_, base, rec := start(t, echoUpstream(429, http.Header{"Retry-After": {"1"}}, `{}`), Config{})
+	send := func(retry, key string) {
+		req, err := http.NewRequest(http.MethodPost, base+"/v1/messages", strings.NewReader(`{"model":"m"}`))
+		require.NoError(t, err)
+		req.Header.Set("X-Api-Key", key)
+		req.Header.Set("X-Stainless-Retry-Count", retry)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	send("0", "a")
+	send("0", "b")
+	send("1", "a")
+	send("2", "a")
+	send("1", "b")
+	require.Eventually(t, func() bool { return len(rec.all()) == 5 }, 2*time.Second, 5*time.Millisecond)
+	got := map[string][]string{}
+	for _, a := range rec.all() {
+		got[a.ClientID] = append(got[a.ClientID], fmt.Sprintf("%d#%d", a.Request, a.Number))
+	}
+	id := func(key string) string {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.Header.Set("X-Api-Key", key)
+		return identity(r, DefaultClientHeader)
+	}
+	assert.ElementsMatch(t, []string{"1#1", "1#2", "1#3"}, got[id("a")], "a retry counts as the next attempt of its client's last request")
+	assert.ElementsMatch(t, []string{"2#1", "2#2"}, got[id("b")])
 }

@@ -177,7 +177,7 @@ func revealSentence(o *summary.Observed, ls []summary.Limit) string {
 	}
 	switch {
 	case o.Refused == 0 && len(unreached) == 0 && len(measured) == 0:
-		return "No request was refused and no rate-limit header was seen, so only lower bounds are known: busier traffic, up to the first 429, would show where the limit is."
+		return "No request was refused and no limit was advertised, so only lower bounds are known: busier traffic, up to the first 429, would show where the limit is."
 	case o.Refused == 0:
 		for _, p := range o.Dimensions {
 			if p.Dimension == o.Closest {
