@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"bytes"
 	"net/http"
 	"testing"
 )
@@ -30,22 +29,8 @@ func BenchmarkHandlerStream(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			h := m.Handler()
-			r := benchRequest(tc.path, tc.body)
-			body := []byte(tc.body)
-			rd := bytes.NewReader(body)
 			w := &flushWriter{nopWriter: nopWriter{h: http.Header{}}}
-			b.ReportAllocs()
-			for b.Loop() {
-				rd.Reset(body)
-				r.Body = readCloser{rd}
-				r.ContentLength = int64(len(body))
-				clear(w.h)
-				h.ServeHTTP(w, r)
-				if w.status != 200 {
-					b.Fatalf("status %d", w.status)
-				}
-			}
+			serveLoop(b, m.Handler(), w, tc.path, tc.body)
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(w.flushes), "ns/flush")
 		})
 	}
