@@ -93,7 +93,11 @@ func groupMock(fs *flagSet, limits, responses string) {
 		"counter-rounding", "window-start", "config")
 	fs.group(responses, "dialect", "reset-rounding", "remaining-rounding", "latency", "latency-jitter", "error-rate",
 		"overload-rate", "output-tokens", "output-accounting", "require-key", "max-accounts")
-	fs.group(responses+": generation and stream faults", genFlagNames...)
+	gen := "Generation and stream faults"
+	if head, ok := strings.CutSuffix(responses, "responses"); ok {
+		gen = head + "generation and stream faults" // "Embedded mock generation and stream faults"
+	}
+	fs.group(gen, genFlagNames...)
 }
 
 // variantNames joins a variant's flag values with commas.

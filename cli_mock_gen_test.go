@@ -52,3 +52,12 @@ func TestMockGenerationFlags(t *testing.T) {
 		assert.Contains(t, out, "--"+flag+" ", "probe --target mock takes the generation flags")
 	}
 }
+
+func TestGenerationSummary(t *testing.T) {
+	cfg, err := mockConfigOf(t)
+	require.NoError(t, err)
+	assert.Empty(t, generationSummary(cfg), "instant replies: no line")
+	cfg, err = mockConfigOf(t, "--ttft", "800ms", "--ttft-jitter", "300ms", "--output-tps", "60", "--stream-close-rate", "0.05")
+	require.NoError(t, err)
+	assert.Equal(t, "generation: time to first token 800ms ± 300ms, 60 output tokens/s, 5% of streams are cut off", generationSummary(cfg))
+}

@@ -101,7 +101,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e 
 	s.start = time.Now()
 	out := sc.out[:0]
 	if s.chat {
-		s.prefix = appendChunkPrefix(s.prefix, sc, &h.m.ids, req.model, now.Unix())
+		s.prefix = appendChunkPrefix(make([]byte, 0, 192+len(req.model)), sc, &h.m.ids, req.model, now.Unix())
 		out = s.appendChunk(out, chunkRole, 0, req)
 	} else {
 		out = appendMessageStart(out, sc, &h.m.ids, req.model, reply.InputTokens, min(reply.OutputTokens, 1))

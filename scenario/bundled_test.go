@@ -19,6 +19,7 @@ import (
 var bundled = []string{
 	"advertised-vs-enforced", "anthropic-headers", "anthropic-ramp", "backoff-shootout",
 	"capacity-plan", "no-headers", "openai-headers", "quickstart", "rejected-count",
+	"streaming-capacity",
 }
 
 // TestEveryBundledScenarioLoads: every file parses, validates against the real mock
