@@ -248,3 +248,13 @@ func (m *Ledger) generate(dr *draws, r *Reply) {
 		r.Fault = m.streamFault(dr.stream, dr.streamPos, r.OutputTokens)
 	}
 }
+
+// StreamStats are the counts of streamed replies in GET /_ratelab/stats.
+type StreamStats struct {
+	Started   int64 `json:"started"`   // streams whose headers went out
+	Completed int64 `json:"completed"` // streams that sent their last event
+	// ClientGone counts streams ended because the client went away (or timed out) first.
+	ClientGone int64 `json:"client_gone"`
+	// Faults counts the faults injected, by kind: overloaded_error, closed, stalled.
+	Faults map[string]int64 `json:"faults"`
+}

@@ -48,9 +48,8 @@ type Call struct {
 	Model       string // the request's model, quoted in OpenAI rate-limit messages
 	InputTokens int64  // estimated input tokens (CountTokens)
 	MaxTokens   int64  // the request's max_tokens
-	// DeferOutput says the caller charges the output as it is generated (ChargeOutput): under
-	// actual accounting, with a generation time or a stream fault, Handle then leaves the output
-	// tokens to it (Reply.OutputDeferred). Without it Handle charges them at admission.
+	// DeferOutput: the caller charges the output as generated (ChargeOutput, Reply.OutputDeferred)
+	// under actual accounting with a generation time or a stream fault; else Handle charges it.
 	DeferOutput bool
 }
 
@@ -74,13 +73,10 @@ type Reply struct {
 	// and RetryAfter on a 429.
 	Limits  ratelimit.Snapshot
 	Dialect ratelimit.Dialect // the header dialect of this endpoint
-	// Gen is when the output is generated, after Latency (messages and chat, status 200).
-	Gen Generation
-	// OutputDeferred is the output tokens Handle did not charge (actual accounting with a
-	// generation time): the caller charges them with ChargeOutput as they are generated.
-	OutputDeferred int64
-	// Fault is the fault injected into the reply if it is streamed.
-	Fault StreamFault
+
+	Gen            Generation  // when the output is generated, after Latency (see Generation)
+	OutputDeferred int64       // output tokens left to the caller's ChargeOutput (Call.DeferOutput)
+	Fault          StreamFault // the fault injected into the reply if it is streamed
 }
 
 // Ledger is the account model: one set of limiters per API key, built from one Config. It is
@@ -220,8 +216,7 @@ func (m *Ledger) account(key string) *account {
 type draws struct {
 	fault  float64
 	jitter float64
-	// generation and stream-fault draws, taken only when configured (so a configuration without
-	// them draws the sequence it always drew)
+	// generation and stream-fault draws, taken only when configured (the old sequence otherwise)
 	ttft, tps         float64
 	stream, streamPos float64
 }

@@ -14,9 +14,10 @@ import (
 // Mock is the mock server's state: its ledger, request ids and the requests served. It is safe
 // for concurrent use.
 type Mock struct {
-	ledger *account.Ledger
-	ids    requestIDs
-	served atomic.Int64 // requests the HTTP front end served
+	ledger  *account.Ledger
+	ids     requestIDs
+	served  atomic.Int64 // requests the HTTP front end served
+	streams streamCounts
 }
 
 // New builds a mock from cfg. seed drives every random choice (faults, latency jitter, ids).
@@ -41,5 +42,6 @@ func (m *Mock) Config() account.Config { return m.ledger.Config() }
 func (m *Mock) Stats() account.Stats {
 	s := m.ledger.Stats()
 	s.Requests = m.served.Load()
+	s.Streams = m.streams.stats()
 	return s
 }

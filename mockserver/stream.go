@@ -3,6 +3,7 @@ package mockserver
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ratelab/ratelab/account"
@@ -54,6 +55,33 @@ type streamer struct {
 	prefix []byte
 	sent   int64 // output tokens sent
 	chat   bool
+	ended  int // how the stream ended: endCompleted, endFault, else the client went away
+}
+
+// How a stream ended, when not because its client went away.
+const (
+	endCompleted = iota + 1
+	endFault
+)
+
+// streamCounts are the mock's counts of streamed replies.
+type streamCounts struct {
+	started, completed, clientGone atomic.Int64
+	overloaded, closed, stalled    atomic.Int64
+}
+
+// stats returns the counts for GET /_ratelab/stats; nil when nothing was streamed.
+func (c *streamCounts) stats() *account.StreamStats {
+	n := c.started.Load()
+	if n == 0 {
+		return nil
+	}
+	return &account.StreamStats{Started: n, Completed: c.completed.Load(), ClientGone: c.clientGone.Load(),
+		Faults: map[string]int64{
+			string(account.FaultOverloaded): c.overloaded.Load(),
+			string(account.FaultClosed):     c.closed.Load(),
+			string(account.FaultStalled):    c.stalled.Load(),
+		}}
 }
 
 func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e account.Endpoint, req *apiRequest, call *account.Call, now time.Time, reply *account.Reply) {
@@ -63,6 +91,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e 
 	f, _ := w.(http.Flusher)
 	s := streamer{h: h, w: w, f: f, r: r, sc: sc, reply: reply, chat: e == account.EndpointChat}
 	defer s.stop()
+	h.m.streams.started.Add(1)
 	hdr := w.Header()
 	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
 	h.setIDHeader(hdr, sc, e)
@@ -148,11 +177,21 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e 
 		out = strconv.AppendInt(out, s.sent, 10)
 		out = append(out, "}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
 	}
-	s.flush(out)
+	if s.flush(out) {
+		s.ended = endCompleted
+	}
 }
 
-// stop releases the timer and keeps the scratch buffer for reuse.
+// stop counts how the stream ended, releases the timer and keeps the scratch buffer for reuse.
 func (s *streamer) stop() {
+	c := &s.h.m.streams
+	switch s.ended {
+	case endCompleted:
+		c.completed.Add(1)
+	case endFault:
+	default:
+		c.clientGone.Add(1)
+	}
 	if s.timer != nil {
 		s.timer.Stop()
 	}
@@ -200,8 +239,11 @@ func (s *streamer) sleepUntil(d time.Duration) bool {
 
 // fault injects f; it reports whether the stream goes on (after a stall that ended).
 func (s *streamer) fault(f account.StreamFault, req *apiRequest) bool {
+	c := &s.h.m.streams
 	switch f.Kind {
 	case account.FaultOverloaded:
+		c.overloaded.Add(1)
+		s.ended = endFault
 		out := s.sc.out[:0]
 		if s.chat {
 			out = append(out, "data: "...)
@@ -213,9 +255,12 @@ func (s *streamer) fault(f account.StreamFault, req *apiRequest) bool {
 		s.flush(out)
 		return false
 	case account.FaultClosed:
+		c.closed.Add(1)
+		s.ended = endFault
 		// Abort the connection: the client reads a body cut off without its last chunk.
 		panic(http.ErrAbortHandler)
 	case account.FaultStalled:
+		c.stalled.Add(1)
 		began := time.Now()
 		if f.Stall <= 0 {
 			<-s.r.Context().Done()
