@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,4 +31,31 @@ func TestStreamProbeFaults(t *testing.T) {
 	assert.Equal(t, kinds["overloaded_error"]+kinds["closed"]+kinds["stalled"], *s.Totals.StreamErrors)
 	assert.Equal(t, s.Totals.Attempts, s.Totals.OK+s.Totals.RateLimited+s.Totals.Overloaded+s.Totals.Errors+*s.Totals.StreamErrors)
 	assert.Equal(t, s.Streaming.Completed, s.Totals.OK)
+}
+
+// TestStreamPerComparePhase: a compare phase's stream overrides the workload's, so one scenario
+// runs streamed and non-streamed traffic side by side (here in virtual time).
+func TestStreamPerComparePhase(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`mock:
+  ttft: 100ms
+  output_tps: 200
+workload:
+  max_tokens: 40
+phases:
+  - compare: {strategies: [anthropic-sdk], clients: [4], requests: 3, mode: sim, stream: true}
+  - compare: {strategies: [full-jitter], clients: [4], requests: 3, mode: sim}
+`), 0o644))
+	out := filepath.Join(dir, "out")
+	code, _, stderr := runCLI(context.Background(), "run", file, "--quiet", "--out", out)
+	require.Equal(t, exitOK, code, stderr)
+	s := readSummary(t, out)
+	require.Len(t, s.Strategies, 2)
+	streamed, plain := s.Strategies[0], s.Strategies[1]
+	require.NotNil(t, streamed.TTFT.V)
+	assert.InDelta(t, 0.1, streamed.TTFT.V.P50, 0.001, "the mock's ttft in virtual time")
+	assert.False(t, plain.TTFT.On, "the non-streamed phase has no stream figures")
+	require.NotNil(t, plain.Latency)
+	assert.InDelta(t, 0.1+39.0/200, plain.Latency.P50, 0.01, "a non-streamed body arrives with its last token")
 }

@@ -52,7 +52,7 @@ func (r *runState) comparePhase(ctx context.Context, i int, ph *phasePlan) error
 // the run's budget.
 func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segmentPlan, budget engine.Budget) error {
 	p := ph.compare
-	spec := engineSpec{mode: sp.mode, budget: budget, maxInflight: p.maxInflight}
+	spec := engineSpec{mode: sp.mode, budget: budget, maxInflight: p.maxInflight, stream: p.stream}
 	switch {
 	case sp.mode == record.ModeSim:
 		m, err := account.New(*r.tg.mock, r.s.Seed) // a fresh model: a fresh budget

@@ -29,11 +29,13 @@ type engineSpec struct {
 	// clock starts at (zero: sim.DefaultEpoch).
 	model *account.Ledger
 	epoch time.Time
+	// stream overrides the workload's stream setting (a compare phase's stream); nil keeps it.
+	stream *bool
 }
 
 // newEngine starts an engine whose clock continues the run's timeline at r.offset.
 func (r *runState) newEngine(sp engineSpec) (engine.Engine, error) {
-	tg, err := r.tg.build(sp.key)
+	tg, err := r.tg.build(sp.key, sp.stream)
 	if err != nil {
 		return nil, targetError(err)
 	}

@@ -114,10 +114,13 @@ func targetError(err error) *ConfigError {
 }
 
 // build returns the probe.Target of one engine, with key in place of the run's key when not "".
-func (tg *target) build(key string) (*probe.Target, error) {
+func (tg *target) build(key string, stream *bool) (*probe.Target, error) {
 	cfg := tg.cfg
 	if key != "" {
 		cfg.Key = key
+	}
+	if stream != nil {
+		cfg.Stream = *stream
 	}
 	return probe.NewTarget(cfg)
 }

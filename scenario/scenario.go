@@ -175,6 +175,9 @@ type ComparePhase struct {
 	MaxInflight int `yaml:"max_inflight" json:"max_inflight,omitempty"`
 	// Mode is live, sim or both. Default DefaultMode.
 	Mode string `yaml:"mode" json:"mode"`
+	// Stream overrides workload.stream for this phase's requests (nil: the workload's), so one
+	// scenario can compare streamed and non-streamed traffic.
+	Stream *bool `yaml:"stream" json:"stream,omitempty"`
 	// Rest is the pause between live segments against a real API, whose segments share one
 	// budget. Zero: until the last rate-limit headers say the budget is replenished (a minute
 	// without headers). The embedded mock gives every segment a fresh budget instead.

@@ -321,6 +321,7 @@ func (ph *phase) send(i int32) {
 	if r.llm {
 		call.InputTokens = max(r.requests.PromptTokens(j.id), 1)
 		call.MaxTokens = r.requests.MaxTokens
+		call.DeferOutput = true // charged as generated (charge), as the mock's front end does
 	}
 	j.reply = r.ledger.Handle(r.Now(), call)
 	j.plan = r.plan(&j.reply, r.requests.Stream)
