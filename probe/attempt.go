@@ -60,7 +60,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		if failedStatus(status) {
 			contentType = mediaType(resp.Header.Get("Content-Type"))
 		}
-		if t.api == api.HTTP { // nothing to read in the body: drain it for connection reuse
+		if t.api == api.HTTP && !refused(status) { // nothing to read in the body: drain it for connection reuse
 			_, err = io.Copy(io.Discard, resp.Body)
 		} else {
 			s.resp, err = readBody(resp.Body, s.resp[:0])
@@ -77,6 +77,9 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 			}
 		case status >= 200 && status < 300:
 			in, out, errText = t.Answer(status, s.resp)
+		default: // a refusal: its body may say how long to wait and whether waiting helps
+			h := api.ErrorHint(s.resp)
+			snap.SetBody(h.RetryAfter, h.HasRetryAfter, h.Terminal)
 		}
 		if cap(s.resp) > keepBody {
 			s.resp = nil // an idle worker does not keep a large body's buffer
@@ -128,6 +131,10 @@ func (ph *phase) reject(s *sender, j *job, now time.Time) backoff.Outcome {
 func failedStatus(status int) bool {
 	return (status < 200 || status >= 300) && status != 429
 }
+
+// refused reports whether a status is a refusal whose body may carry a retry hint or a
+// terminal cause: 429, and any other 4xx or 5xx.
+func refused(status int) bool { return status >= 400 }
 
 // mediaType is a Content-Type header's media type without parameters, lower case and at most
 // 100 bytes ("text/html; charset=utf-8" → "text/html").

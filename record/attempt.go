@@ -51,7 +51,14 @@ type Attempt struct {
 	RetryAfterS   float64 // retry-after the client read, valid when HasRetryAfter
 	HasRetryAfter bool
 	ShouldRetry   int8 // x-should-retry: +1, -1, 0 absent
-	Final         bool // no further attempt followed for this logical request
+	// RetryHintS is a wait the error body named (Gemini's retryDelay, OpenAI's "try again in
+	// 128ms"), valid when HasRetryHint; header-reading clients do not see it.
+	RetryHintS   float64
+	HasRetryHint bool
+	// Terminal is the terminal cause the error body named (daily-quota, insufficient-quota,
+	// spend-cap, request-too-large), "" when none.
+	Terminal string
+	Final    bool // no further attempt followed for this logical request
 	// GaveUp says why the logical request ended without success, on its final attempt ("" when
 	// it succeeded): the strategy's or the engine's reason, e.g. "max attempts 3 reached".
 	GaveUp         string
@@ -73,6 +80,10 @@ func (a *Attempt) SetLimits(s *ratelimit.Snapshot) {
 		a.HasRetryAfter = true
 	}
 	a.ShouldRetry = s.ShouldRetry
+	if s.HasBodyRetryAfter {
+		a.RetryHintS, a.HasRetryHint = s.BodyRetryAfter.Seconds(), true
+	}
+	a.Terminal = s.Terminal
 	if s.HasServerDate {
 		a.ServerDateS = float64(s.ServerDate.UnixNano()) / 1e9
 		a.HasServerDate = true
@@ -235,6 +246,14 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 		buf = append(buf, `,"malformed_headers":`...)
 		buf = strconv.AppendInt(buf, int64(a.MalformedHdrs), 10)
 	}
+	if a.HasRetryHint {
+		buf = append(buf, `,"retry_hint_s":`...)
+		buf = appendFloat(buf, a.RetryHintS, 3)
+	}
+	if a.Terminal != "" {
+		buf = append(buf, `,"terminal":`...)
+		buf = appendString(buf, a.Terminal)
+	}
 	return append(buf, '}')
 }
 
@@ -276,6 +295,8 @@ type attemptJSON struct {
 	Limits         map[string]limitJSON `json:"limits"`
 	ServerDateS    *float64             `json:"server_date_s"`
 	Malformed      int                  `json:"malformed_headers"`
+	RetryHintS     *float64             `json:"retry_hint_s"`
+	Terminal       string               `json:"terminal"`
 }
 
 // UnmarshalJSON reads one attempts.jsonl object. Unknown dimensions and fields are ignored, so
@@ -292,6 +313,10 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 		ContentType: j.ContentType,
 		InputTokens: j.InputTokens, OutputTokens: j.OutputTokens, MaxTokens: j.MaxTokens,
 		Final: j.Final, GaveUp: j.GaveUp, ClientRejected: j.ClientRejected, MalformedHdrs: j.Malformed,
+		Terminal: j.Terminal,
+	}
+	if j.RetryHintS != nil {
+		a.RetryHintS, a.HasRetryHint = *j.RetryHintS, true
 	}
 	if j.RetryAfterS != nil {
 		a.RetryAfterS, a.HasRetryAfter = *j.RetryAfterS, true

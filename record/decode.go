@@ -52,12 +52,14 @@ const (
 	kMalformed
 	kContentType
 	kGaveUp
+	kRetryHint
+	kTerminal
 )
 
 var attemptKeys = []string{"run", "mode", "strategy", "phase", "fleet", "client", "request", "attempt",
 	"scheduled_s", "sent_s", "latency_ms", "status", "error", "input_tokens", "output_tokens", "max_tokens",
 	"retry_after_s", "should_retry", "final", "client_rejected", "limits", "server_date_s", "malformed_headers",
-	"content_type", "gave_up"}
+	"content_type", "gave_up", "retry_hint_s", "terminal"}
 
 var limitKeys = []string{"limit", "remaining", "reset_s", "reset_kind", "window_s", "dialect"}
 
@@ -157,6 +159,11 @@ func decodeFast(a *Attempt, data []byte) bool {
 			bit, ok = kContentType, null || s.strField(&a.ContentType)
 		case "gave_up":
 			bit, ok = kGaveUp, null || s.strField(&a.GaveUp)
+		case "terminal":
+			bit, ok = kTerminal, null || s.strField(&a.Terminal)
+		case "retry_hint_s":
+			bit, ok = kRetryHint, null || s.floatField(&a.RetryHintS)
+			a.HasRetryHint = !null
 		case "fleet":
 			bit, ok = kFleet, null || s.intField(&a.Fleet)
 		case "client":

@@ -18,6 +18,7 @@ func (a *Attempt) Normalize() {
 	a.Run, a.Mode, a.Strategy = validUTF8(a.Run), validUTF8(a.Mode), validUTF8(a.Strategy)
 	a.Phase, a.Error = validUTF8(a.Phase), validUTF8(a.Error)
 	a.ContentType, a.GaveUp = validUTF8(a.ContentType), validUTF8(a.GaveUp)
+	a.Terminal = validUTF8(a.Terminal)
 	a.ScheduledS = roundFloat(a.ScheduledS, 6)
 	a.SentS = roundFloat(a.SentS, 6)
 	a.LatencyMs = roundFloat(a.LatencyMs, 3)
@@ -25,6 +26,11 @@ func (a *Attempt) Normalize() {
 		a.RetryAfterS = roundFloat(a.RetryAfterS, 3)
 	} else {
 		a.RetryAfterS = 0
+	}
+	if a.HasRetryHint {
+		a.RetryHintS = roundFloat(a.RetryHintS, 3)
+	} else {
+		a.RetryHintS = 0
 	}
 	if a.HasServerDate {
 		a.ServerDateS = roundFloat(a.ServerDateS, 3)
