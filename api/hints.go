@@ -9,45 +9,9 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/ratelab/ratelab/ratelimit"
 )
-
-// The terminal causes ErrorHint names: quotas no retry inside a run can outlast. The names are
-// the error causes of the provider presets (presets/*.yaml).
-const (
-	// TerminalDailyQuota is a per-day quota exhausted: OpenAI's RPD/TPD, Gemini's quotaId
-	// …PerDay…, Bedrock's "Too many tokens per day".
-	TerminalDailyQuota = "daily-quota"
-	// TerminalInsufficientQuota is OpenAI's insufficient_quota (no credit left).
-	TerminalInsufficientQuota = "insufficient-quota"
-	// TerminalSpendCap is a spend limit reached: Anthropic's enforced_spend_limit_reached or
-	// "You have reached your specified API usage limits", OpenAI's
-	// organization_spend_limit_exceeded / project_spend_limit_exceeded.
-	TerminalSpendCap = "spend-cap"
-	// TerminalRequestTooLarge is one request larger than the limit itself ("Request too large
-	// for …"): that request can never pass, the others may.
-	TerminalRequestTooLarge = "request-too-large"
-)
-
-// TerminalWords describes a terminal cause for a reader ("" for ""): "daily quota exhausted".
-func TerminalWords(cause string) string {
-	switch cause {
-	case "":
-		return ""
-	case TerminalDailyQuota:
-		return "daily quota exhausted"
-	case TerminalInsufficientQuota:
-		return "insufficient quota (no credit left)"
-	case TerminalSpendCap:
-		return "spend cap reached"
-	case TerminalRequestTooLarge:
-		return "request larger than the limit"
-	}
-	return cause
-}
-
-// RunWide reports whether a terminal cause holds for every request of the account (a quota),
-// not only for the request that met it (a request too large).
-func RunWide(cause string) bool { return cause != "" && cause != TerminalRequestTooLarge }
 
 // Hint is what the body of an error response says about retrying, wherever the provider puts
 // it: a wait (Gemini's google.rpc.RetryInfo retryDelay, OpenAI's and Azure's "try again in
@@ -57,7 +21,7 @@ type Hint struct {
 	HasRetryAfter bool
 	// From says where the wait was read: "retryDelay" or "message".
 	From string
-	// Terminal is one of the Terminal* causes, "" when the body names none.
+	// Terminal is one of the ratelimit.Terminal* causes, "" when the body names none.
 	Terminal string
 	// Detail is what named the terminal cause, as the body has it (a quotaId, an error code, a
 	// message fragment), at most 100 runes.
@@ -108,6 +72,11 @@ func ErrorHint(body []byte) Hint {
 	return h
 }
 
+// Apply records the hint in s: its wait as s.BodyRetryAfter, its terminal cause as s.Terminal.
+func (h Hint) Apply(s *ratelimit.Snapshot) {
+	s.BodyRetryAfter, s.HasBodyRetryAfter, s.Terminal = h.RetryAfter, h.HasRetryAfter, h.Terminal
+}
+
 // MessageHint is ErrorHint of an error given as its type and message (a simulated reply, whose
 // body is never written out).
 func MessageHint(typ, msg string) Hint {
@@ -125,9 +94,9 @@ func (h *Hint) codes(vals ...gjson.Result) {
 		}
 		switch v.Str {
 		case "insufficient_quota":
-			h.terminal(TerminalInsufficientQuota, v.Str)
+			h.terminal(ratelimit.TerminalInsufficientQuota, v.Str)
 		case "organization_spend_limit_exceeded", "project_spend_limit_exceeded", "enforced_spend_limit_reached":
-			h.terminal(TerminalSpendCap, v.Str)
+			h.terminal(ratelimit.TerminalSpendCap, v.Str)
 		}
 	}
 }
@@ -152,7 +121,7 @@ func (h *Hint) google(details gjson.Result) {
 					id = v.Get("quotaMetric").String()
 				}
 				if strings.Contains(strings.ToLower(id), "perday") || strings.Contains(strings.ToLower(id), "per_day") {
-					h.terminal(TerminalDailyQuota, id)
+					h.terminal(ratelimit.TerminalDailyQuota, id)
 				}
 				return true
 			})
@@ -179,11 +148,11 @@ func (h *Hint) message(msg string) {
 	}
 	switch {
 	case dailyMessage.MatchString(msg):
-		h.terminal(TerminalDailyQuota, dailyMessage.FindString(msg))
+		h.terminal(ratelimit.TerminalDailyQuota, dailyMessage.FindString(msg))
 	case userSpendLimit.MatchString(msg):
-		h.terminal(TerminalSpendCap, userSpendLimit.FindString(msg))
+		h.terminal(ratelimit.TerminalSpendCap, userSpendLimit.FindString(msg))
 	case strings.HasPrefix(msg, "Request too large for"):
-		h.terminal(TerminalRequestTooLarge, "Request too large")
+		h.terminal(ratelimit.TerminalRequestTooLarge, "Request too large")
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 // The bodies are captured or documented ones (notes/providers-research.md cites each).
@@ -24,21 +26,21 @@ func TestErrorHint(t *testing.T) {
 		{"openai minutes", `{"error":{"message":"Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 6m0s.","type":"requests","code":"rate_limit_exceeded"}}`,
 			6 * time.Minute, "message", ""},
 		{"openai rpd", `{"error":{"message":"Rate limit reached for gpt-4o-mini in organization org-x on requests per day (RPD): Limit 200, Used 200, Requested 1. Please try again in 7m12s. Visit https://platform.openai.com/account/rate-limits to learn more.","type":"requests","param":null,"code":"rate_limit_exceeded"}}`,
-			7*time.Minute + 12*time.Second, "message", TerminalDailyQuota},
+			7*time.Minute + 12*time.Second, "message", ratelimit.TerminalDailyQuota},
 		{"openai insufficient_quota", `{"error":{"message":"You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}`,
-			-1, "", TerminalInsufficientQuota},
+			-1, "", ratelimit.TerminalInsufficientQuota},
 		{"openai old insufficient_quota code null", `{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":null}}`,
-			-1, "", TerminalInsufficientQuota},
+			-1, "", ratelimit.TerminalInsufficientQuota},
 		{"openai project spend limit", `{"error":{"message":"Your project has reached its spend limit.","type":"invalid_request_error","code":"project_spend_limit_exceeded"}}`,
-			-1, "", TerminalSpendCap},
+			-1, "", ratelimit.TerminalSpendCap},
 		{"openai request too large", `{"error":{"message":"Request too large for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Requested 31538. The input or output tokens must be reduced in order to run successfully.","type":"tokens","param":null,"code":"rate_limit_exceeded"}}`,
-			-1, "", TerminalRequestTooLarge},
+			-1, "", ratelimit.TerminalRequestTooLarge},
 		{"anthropic rate limit", `{"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization (d3f27ff7) of 40,000 input tokens per minute. Please reduce the prompt length or the maximum tokens requested, or try again later."}}`,
 			-1, "", ""},
 		{"anthropic spend cap", `{"type":"error","error":{"type":"rate_limit_error","message":"You have reached your API usage limits: your organization has crossed its monthly API usage threshold, set based on your organization's API tier. You will regain access on 2026-09-01 at 00:00 UTC.","details":{"error_code":"enforced_spend_limit_reached"}},"request_id":"req_018EeWyXxfu5pfWkrYcMdjWG"}`,
-			-1, "", TerminalSpendCap},
+			-1, "", ratelimit.TerminalSpendCap},
 		{"anthropic own spend limit", `{"type":"error","error":{"type":"invalid_request_error","message":"You have reached your specified workspace API usage limits. You will regain access on 2026-01-01 at 00:00 UTC."}}`,
-			-1, "", TerminalSpendCap},
+			-1, "", ratelimit.TerminalSpendCap},
 		{"azure retry after seconds", `{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 6 seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit."}}`,
 			6 * time.Second, "message", ""},
 		{"azure try again in seconds", `{"error":{"code":"429","message":"Rate limit is exceeded. Try again in 2 seconds."}}`,
@@ -50,9 +52,9 @@ func TestErrorHint(t *testing.T) {
 		{"gemini decimal delay", `{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"0.2s"}]}}`,
 			200 * time.Millisecond, "retryDelay", ""},
 		{"gemini rpd with short delay", `{"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaValue":"20"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"38s"}]}}`,
-			38 * time.Second, "retryDelay", TerminalDailyQuota},
+			38 * time.Second, "retryDelay", ratelimit.TerminalDailyQuota},
 		{"bedrock throttle", `{"message":"Too many tokens, please wait before trying again."}`, -1, "", ""},
-		{"bedrock daily", `{"message":"Too many tokens per day, please wait before trying again."}`, -1, "", TerminalDailyQuota},
+		{"bedrock daily", `{"message":"Too many tokens per day, please wait before trying again."}`, -1, "", ratelimit.TerminalDailyQuota},
 		{"not json", `<html>429 Too Many Requests</html>`, -1, "", ""},
 		{"empty", ``, -1, "", ""},
 		{"negative delay ignored", `{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"-5s"}]}}`, -1, "", ""},
@@ -71,17 +73,17 @@ func TestErrorHint(t *testing.T) {
 			assert.Equal(t, tc.terminal, h.Terminal, "%s", h)
 			if tc.terminal != "" {
 				assert.NotEmpty(t, h.Detail)
-				assert.NotEmpty(t, TerminalWords(h.Terminal))
+				assert.NotEmpty(t, ratelimit.TerminalWords(h.Terminal))
 			}
 		})
 	}
 }
 
 func TestRunWide(t *testing.T) {
-	assert.True(t, RunWide(TerminalDailyQuota))
-	assert.True(t, RunWide(TerminalSpendCap))
-	assert.False(t, RunWide(TerminalRequestTooLarge))
-	assert.False(t, RunWide(""))
+	assert.True(t, ratelimit.RunWide(ratelimit.TerminalDailyQuota))
+	assert.True(t, ratelimit.RunWide(ratelimit.TerminalSpendCap))
+	assert.False(t, ratelimit.RunWide(ratelimit.TerminalRequestTooLarge))
+	assert.False(t, ratelimit.RunWide(""))
 }
 
 func FuzzErrorHint(f *testing.F) {

@@ -78,8 +78,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		case status >= 200 && status < 300:
 			in, out, errText = t.Answer(status, s.resp)
 		default: // a refusal: its body may say how long to wait and whether waiting helps
-			h := api.ErrorHint(s.resp)
-			snap.SetBody(h.RetryAfter, h.HasRetryAfter, h.Terminal)
+			api.ErrorHint(s.resp).Apply(snap)
 		}
 		if cap(s.resp) > keepBody {
 			s.resp = nil // an idle worker does not keep a large body's buffer

@@ -165,7 +165,7 @@ type Snapshot struct {
 	BodyRetryAfter    time.Duration
 	HasBodyRetryAfter bool
 	// Terminal names a quota no retry inside a run can outlast, read from the body (the
-	// api.Terminal* causes: daily-quota, insufficient-quota, spend-cap, request-too-large);
+	// Terminal* causes: daily-quota, insufficient-quota, spend-cap, request-too-large);
 	// "" when none.
 	Terminal string
 
@@ -187,12 +187,6 @@ func (s *Snapshot) Hint() (time.Duration, bool) {
 		return s.RetryAfter, true
 	}
 	return s.BodyRetryAfter, s.HasBodyRetryAfter
-}
-
-// SetBody records what an error body said (api.ErrorHint): its wait, when has, and its
-// terminal cause.
-func (s *Snapshot) SetBody(wait time.Duration, has bool, terminal string) {
-	s.BodyRetryAfter, s.HasBodyRetryAfter, s.Terminal = wait, has, terminal
 }
 
 // Dim returns the state of dimension d.

@@ -351,8 +351,7 @@ func (ph *phase) done(i int32) {
 		}
 		r.view.see(&j.snap, &response{reply: &j.reply, endpoint: r.endpoint, arrival: sent, received: now})
 		if a.Status >= 400 && j.reply.Message != "" {
-			h := api.MessageHint(j.reply.ErrorType, j.reply.Message)
-			j.snap.SetBody(h.RetryAfter, h.HasRetryAfter, h.Terminal)
+			api.MessageHint(j.reply.ErrorType, j.reply.Message).Apply(&j.snap)
 		}
 		a.SetLimits(&j.snap)
 		if r.llm && a.Status >= 200 && a.Status < 300 {
