@@ -1,6 +1,7 @@
 package backoff
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -71,23 +72,29 @@ func (l limits) decide(now time.Time, o *Outcome, delay delayFunc) Decision {
 // terminal says why o ends its request at once whatever the strategy would wait, "" when it
 // does not: the body names a terminal quota (a daily quota, insufficient_quota, a spend cap; a
 // request larger than the limit), or the server's wait (header or body) is longer than the
-// whole max elapsed (terminal), or than what is left of it (the request alone ends: waiting
-// less than the server asks only earns another refusal). retry-terminal turns this off.
+// whole max elapsed (terminal; DefaultMaxElapsed, the engine's bound, for a strategy without
+// one), or than what is left of it (the request alone ends: waiting less than the server asks
+// only earns another refusal). retry-terminal turns this off.
 func (l limits) terminal(now time.Time, o *Outcome) string {
 	if l.retryTerminal || o.Limits == nil || o.ClientRejected {
 		return ""
 	}
 	if c := o.Limits.Terminal; c != "" {
-		return fmt.Sprintf("%s%s (%s, status %d)", TerminalPrefix, ratelimit.TerminalWords(c), c, o.Status)
+		why := fmt.Sprintf("%s (%s, status %d)", ratelimit.TerminalWords(c), c, o.Status)
+		if !ratelimit.RunWide(c) {
+			return why // this request only
+		}
+		return TerminalPrefix + why
 	}
 	hint, ok := o.Limits.Hint()
-	if !ok || l.maxElapsed <= 0 {
+	if !ok {
 		return ""
 	}
-	if hint > l.maxElapsed {
-		return fmt.Sprintf("%sthe server asks to wait %s, longer than max elapsed %s", TerminalPrefix, hint, l.maxElapsed)
+	if bound := cmp.Or(l.maxElapsed, DefaultMaxElapsed); hint > bound {
+		// A strategy without a bound of its own (the SDKs) runs under the engine's.
+		return fmt.Sprintf("%sthe server asks to wait %s, longer than max elapsed %s", TerminalPrefix, hint, bound)
 	}
-	if !o.Started.IsZero() && now.Add(hint).Sub(o.Started) > l.maxElapsed {
+	if l.maxElapsed > 0 && !o.Started.IsZero() && now.Add(hint).Sub(o.Started) > l.maxElapsed {
 		return fmt.Sprintf("retry hint %s: beyond the %s left of max elapsed %s", hint,
 			max(0, l.maxElapsed-now.Sub(o.Started)).Round(time.Millisecond), l.maxElapsed)
 	}

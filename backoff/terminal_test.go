@@ -72,6 +72,7 @@ func TestTerminalStopsEveryStrategy(t *testing.T) {
 	// A request too large ends that request only, but is still named.
 	dec = mustFleet(t, "full-jitter", 1).Client(0).After(t0, withBody(failed(1, 429), -1, ratelimit.TerminalRequestTooLarge))
 	assert.Contains(t, dec.Reason, "request larger than the limit")
+	assert.False(t, IsTerminal(dec.Reason), "the others requests may pass")
 }
 
 func TestRetryAfterReadsBodyAndJitters(t *testing.T) {
