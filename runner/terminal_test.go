@@ -95,7 +95,11 @@ func TestTerminalQuotaStopsTheRun(t *testing.T) {
 				md, err := os.ReadFile(filepath.Join(s.Output.Dir, "report.md"))
 				require.NoError(t, err)
 				assert.Contains(t, string(md), tc.words)
-				assert.True(t, strings.Contains(string(md), "terminal"), "report.md names the terminal cause")
+				assert.True(t, strings.Contains(string(md), "The run stopped at a terminal refusal ("), "a key finding names it")
+				assert.Contains(t, string(md), "stopped at a terminal refusal: ", "the strategy's failure reasons name it")
+				if strategy == "full-jitter" && tc.name == "openai RPD" {
+					t.Log(string(md[:strings.Index(string(md), "## Totals")]))
+				}
 			})
 		}
 	}
