@@ -11,6 +11,7 @@ import (
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/presets"
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
@@ -50,6 +51,11 @@ type mockFlags struct {
 	windowStart      string
 	resetRounding    string
 	remainRounding   string
+	preset           string
+	rpd, tpd         int64
+	lenient          bool
+	terminalAfter    int64
+	terminalCause    string
 }
 
 // addMockFlags registers the mock flags on fs (ratelab mock adds --addr and --seed).
@@ -77,8 +83,14 @@ func addMockFlags(fs *flagSet) *mockFlags {
 	fs.StringVar(&f.outputAccounting, "output-accounting", string(account.AccountActual), "when output tokens count: actual (after the reply; admitted while not in debt) or max_tokens (pre-charged at admission)")
 	fs.BoolVar(&f.requireKey, "require-key", false, "answer 401 authentication_error to requests without an API key")
 	fs.IntVar(&f.maxAccounts, "max-accounts", account.DefaultMaxAccounts, "API keys served; further new keys get 403 permission_error (0: no bound)")
+	fs.StringVar(&f.preset, "preset", "", "speak a provider's rules: "+strings.Join(presets.Names(), ", ")+", optionally :TIER (ratelab presets lists them); limit flags override the preset's figures for every model class")
+	fs.Int64Var(&f.rpd, "rpd", 0, "requests per day per API key (and model class); exhausting it is terminal (0: none, or the preset's)")
+	fs.Int64Var(&f.tpd, "tpd", 0, "tokens per day per API key (and model class); exhausting it is terminal (0: none, or the preset's)")
+	fs.BoolVar(&f.lenient, "lenient", false, "with --preset anthropic: accept requests without the anthropic-version header (the real API answers 400)")
+	fs.Int64Var(&f.terminalAfter, "terminal-after", 0, "after this many admitted requests of a key, answer every request with a terminal quota error (0: never)")
+	fs.StringVar(&f.terminalCause, "terminal-cause", account.CauseSpendCap, "the terminal error --terminal-after sends: "+strings.Join(account.TerminalCauses, ", "))
 	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, counter_rounding, window_start, advertise); flags override it")
-	for name, v := range map[string]string{"algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE",
+	for name, v := range map[string]string{"preset": "NAME[:TIER]", "terminal-cause": "CAUSE", "algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE",
 		"counter-rounding": "MODE", "window-start": "MODE", "reset-rounding": "MODE", "remaining-rounding": "MODE"} {
 		fs.value(name, v)
 	}
@@ -87,7 +99,7 @@ func addMockFlags(fs *flagSet) *mockFlags {
 
 // groupMock shows the mock flags under two titles: the limits, and the responses.
 func groupMock(fs *flagSet, limits, responses string) {
-	fs.group(limits, "rpm", "tpm", "itpm", "otpm", "algorithm", "window", "burst", "count-rejected",
+	fs.group(limits, "preset", "rpm", "tpm", "itpm", "otpm", "rpd", "tpd", "terminal-after", "terminal-cause", "lenient", "algorithm", "window", "burst", "count-rejected",
 		"counter-rounding", "window-start", "config")
 	fs.group(responses, "dialect", "reset-rounding", "remaining-rounding", "latency", "latency-jitter", "error-rate",
 		"overload-rate", "output-tokens", "output-accounting", "require-key", "max-accounts")
@@ -130,6 +142,10 @@ func (f *mockFlags) flagOfField(field string) string {
 		"error_rate":                      "error-rate",
 		"overload_rate":                   "overload-rate",
 		"output_tokens":                   "output-tokens",
+		"requests_per_day":                "rpd",
+		"tokens_per_day":                  "tpd",
+		"terminal_after":                  "terminal-after",
+		"terminal_cause":                  "terminal-cause",
 		"output_accounting":               "output-accounting",
 		"max_accounts":                    "max-accounts",
 	}
@@ -169,18 +185,31 @@ func (f *mockFlags) config() (account.Config, error) {
 		}
 	}
 	changed := f.fs.Changed
+	if f.preset != "" {
+		if err := presets.Apply(&cfg, f.preset); err != nil {
+			return cfg, usageErrorf("--preset %v", err)
+		}
+		cfg.Provider.Lenient = f.lenient
+	} else if f.lenient {
+		return cfg, usageErrorf("--lenient: applies with --preset only (the mock without a preset does not require anthropic-version)")
+	}
 	lim := &cfg.Limits
-	if changed("rpm") {
-		lim.Requests.PerMinute = f.rpm
+	for _, l := range []struct {
+		flag string
+		n    int64
+		dst  *int64
+	}{{"rpm", f.rpm, &lim.Requests.PerMinute}, {"tpm", f.tpm, &lim.Tokens.PerMinute}, {"itpm", f.itpm, &lim.InputTokens.PerMinute},
+		{"otpm", f.otpm, &lim.OutputTokens.PerMinute}, {"rpd", f.rpd, &cfg.RequestsPerDay}, {"tpd", f.tpd, &cfg.TokensPerDay}} {
+		if changed(l.flag) {
+			*l.dst = l.n
+			presets.SetClassLimits(&cfg, l.flag, l.n) // flags override the preset's figures
+		}
 	}
-	if changed("tpm") {
-		lim.Tokens.PerMinute = f.tpm
+	if changed("terminal-after") {
+		cfg.TerminalAfter = f.terminalAfter
 	}
-	if changed("itpm") {
-		lim.InputTokens.PerMinute = f.itpm
-	}
-	if changed("otpm") {
-		lim.OutputTokens.PerMinute = f.otpm
+	if changed("terminal-cause") {
+		cfg.TerminalCause = f.terminalCause
 	}
 	all := []*account.Limit{&lim.Requests, &lim.Tokens, &lim.InputTokens, &lim.OutputTokens, &lim.CountTokens}
 	if changed("algorithm") {
@@ -325,7 +354,11 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	lines, _ := cfg.Describe()
 	fmt.Fprintf(env.stdout, "ratelab mock listening on %s\n", srv.URL())
-	fmt.Fprintf(env.stdout, "limits per API key:\n")
+	if cfg.Preset != "" {
+		fmt.Fprintf(env.stdout, "preset %s: limits per API key and model class; the fallback class's:\n", cfg.Preset)
+	} else {
+		fmt.Fprintf(env.stdout, "limits per API key:\n")
+	}
 	for _, l := range lines {
 		fmt.Fprintf(env.stdout, "  %s\n", l)
 	}

@@ -45,6 +45,9 @@ const (
 	// AccountMaxTokens pre-charges the request's max_tokens at admission and never adjusts it
 	// (as OpenAI counts, and as Anthropic documented until 2025).
 	AccountMaxTokens OutputAccounting = "max_tokens"
+	// AccountReserved reserves max_tokens at admission and settles the reservation to the
+	// output generated (times OutputBurndown) once the reply is known (OpenAI, Bedrock).
+	AccountReserved OutputAccounting = "reserved"
 )
 
 // Limit configures one rate-limited dimension of every account.
@@ -133,6 +136,26 @@ type Config struct {
 	// MaxAccounts bounds memory: once that many API keys have accounts, a request with a new
 	// key gets 403 permission_error (existing keys keep their budgets). 0 means no bound.
 	MaxAccounts int `yaml:"max_accounts"`
+
+	// Preset names the provider preset (NAME[:TIER]) the configuration was built from; the
+	// presets package resolves it into Provider (presets.Apply).
+	Preset string `yaml:"preset,omitempty"`
+	// Provider holds the resolved preset: model classes with their own pools, daily limits
+	// and accounting. nil: one budget per API key.
+	Provider *Provider `yaml:"-"`
+	// RequestsPerDay and TokensPerDay are daily limits per API key (and pool); exhausting one
+	// is terminal (a 429 whose wait is far beyond any retry budget). 0: none.
+	RequestsPerDay int64 `yaml:"requests_per_day,omitempty"`
+	TokensPerDay   int64 `yaml:"tokens_per_day,omitempty"`
+	// TerminalAfter refuses every request of a key after it had that many admitted, with
+	// TerminalCause: spend-cap (default), insufficient-quota or daily-quota. 0: never.
+	TerminalAfter int64  `yaml:"terminal_after,omitempty"`
+	TerminalCause string `yaml:"terminal_cause,omitempty"`
+	// InputCounts lists the prompt token kinds charged to the input (and combined) token
+	// limits: input, cache_creation, cache_read. Empty: input and cache_creation (Anthropic).
+	InputCounts []string `yaml:"input_counts,omitempty"`
+	// OutputBurndown multiplies output tokens charged to the token limits (Bedrock); 0 is 1.
+	OutputBurndown float64 `yaml:"output_burndown,omitempty"`
 }
 
 // DefaultConfig returns the configuration of a mock that names nothing: 50 RPM, 30,000 ITPM,
@@ -413,10 +436,30 @@ func (c *Config) resolve() (resolved, error) {
 	switch c.OutputAccounting {
 	case "":
 		r.accounting = AccountActual
-	case AccountActual, AccountMaxTokens:
+	case AccountActual, AccountMaxTokens, AccountReserved:
 		r.accounting = c.OutputAccounting
 	default:
-		return r, fieldErrorf("output_accounting", "unknown mode %q: want actual or max_tokens", c.OutputAccounting)
+		return r, fieldErrorf("output_accounting", "unknown mode %q: want actual, max_tokens or reserved", c.OutputAccounting)
+	}
+	if c.RequestsPerDay < 0 {
+		return r, fieldErrorf("requests_per_day", "%d is negative: want ≥ 0 (0: no daily limit)", c.RequestsPerDay)
+	}
+	if c.TokensPerDay < 0 {
+		return r, fieldErrorf("tokens_per_day", "%d is negative: want ≥ 0 (0: no daily limit)", c.TokensPerDay)
+	}
+	if c.TerminalAfter < 0 {
+		return r, fieldErrorf("terminal_after", "%d is negative: want ≥ 0 (0: never)", c.TerminalAfter)
+	}
+	if c.TerminalCause != "" && !slices.Contains(TerminalCauses, c.TerminalCause) {
+		return r, fieldErrorf("terminal_cause", "unknown cause %q: want one of %s", c.TerminalCause, strings.Join(TerminalCauses, ", "))
+	}
+	for _, k := range c.InputCounts {
+		if k != "input" && k != "cache_creation" && k != "cache_read" {
+			return r, fieldErrorf("input_counts", "unknown token kind %q: want input, cache_creation or cache_read", k)
+		}
+	}
+	if c.OutputBurndown < 0 {
+		return r, fieldErrorf("output_burndown", "%v is negative: want a multiplier ≥ 1 (0: 1)", c.OutputBurndown)
 	}
 	if c.OutputTokens < 0 {
 		return r, fieldErrorf("output_tokens", "%d is negative: want a reply length ≥ 0 (0: max_tokens)", c.OutputTokens)

@@ -48,6 +48,9 @@ type Call struct {
 	Model       string // the request's model, quoted in OpenAI rate-limit messages
 	InputTokens int64  // estimated input tokens (CountTokens)
 	MaxTokens   int64  // the request's max_tokens
+	// Cache lists the request's prompt-cache breakpoints (Anthropic cache_control blocks);
+	// only a ledger with a Provider (or daily limits) reads and writes the prompt cache.
+	Cache []CachePrefix
 }
 
 // Reply is the account model's answer to a Call: everything the HTTP front end needs to write
@@ -70,6 +73,19 @@ type Reply struct {
 	// and RetryAfter on a 429.
 	Limits  ratelimit.Snapshot
 	Dialect ratelimit.Dialect // the header dialect of this endpoint
+
+	// Cause says why a 429 refused: rate-limit, or a terminal cause (daily-quota, spend-cap,
+	// insufficient-quota) with Terminal set.
+	Cause    string
+	Terminal bool
+	// LimitName is the refusing limit in a preset's terms (rpm, tpm, itpm, otpm, rpd, tpd),
+	// LimitValue its value, Used what was used of it and Requested what the request asked.
+	LimitName       string
+	LimitValue      int64
+	Used, Requested int64
+	CacheCreation   int64  // usage: prompt tokens written to the cache
+	CacheRead       int64  // usage: prompt tokens read from the cache
+	Class, Pool     string // the model class and budget pool, under a Provider
 }
 
 // Ledger is the account model: one set of limiters per API key, built from one Config. It is
@@ -81,6 +97,7 @@ type Ledger struct {
 	dims     [numEndpoints][]mockDim // the dimensions each endpoint is limited by
 	dialects [numEndpoints]ratelimit.Dialect
 	faults   bool
+	prov     *providerState // nil: one budget per key, no daily limits, no prompt cache
 
 	mu       sync.RWMutex
 	accounts map[string]*account
@@ -135,6 +152,11 @@ func New(cfg Config, seed int64) (*Ledger, error) {
 	// Build one account now, so a configuration the limiters refuse fails here, not per request.
 	if _, err := m.newAccount(); err != nil {
 		return nil, err
+	}
+	if cfg.Provider != nil || cfg.RequestsPerDay > 0 || cfg.TokensPerDay > 0 || cfg.TerminalAfter > 0 {
+		if m.prov, err = newProviderState(cfg, seed); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -263,6 +285,11 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	if e == 0 || e >= numEndpoints {
 		e = EndpointGeneric
 	}
+	if m.prov != nil {
+		call.Endpoint = e
+		m.prov.handle(now, call, r)
+		return nil
+	}
 	r.Dialect = m.dialects[e]
 	r.Limits.Dialect, r.Limits.Rounding = r.Dialect, m.res.rounding
 	if a == nil {
@@ -302,7 +329,7 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		cost[dimRequests] = 1
 		cost[dimInput] = call.InputTokens
 		cost[dimTokens] = call.InputTokens
-		if m.res.accounting == AccountMaxTokens {
+		if m.res.accounting == AccountMaxTokens || m.res.accounting == AccountReserved {
 			cost[dimOutput] = call.MaxTokens
 			cost[dimTokens] += call.MaxTokens
 		}
@@ -336,10 +363,14 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		if blamed < dimCountTokens {
 			r.Exceeded = ratelimit.Dimension(blamed)
 		}
-		r.ErrorType, r.Message = m.rateLimitError(e, blamed, call, cost[blamed], a.lim[blamed].Peek(now), retryAfter)
+		p := a.lim[blamed].Peek(now)
+		r.ErrorType, r.Message = m.rateLimitError(e, blamed, call, cost[blamed], p, retryAfter)
+		r.Cause, r.LimitName, r.LimitValue = CauseRateLimit, limitNames[blamed], m.res.dims[blamed].perMinute
+		r.Used, r.Requested = max(m.res.dims[blamed].quota-p.Remaining, 0), cost[blamed]
 		for _, d := range dims {
 			a.header(now, &m.res, d, nil, &r.Limits)
 		}
+		combineTokens(&r.Limits)
 		r.Limits.RetryAfter, r.Limits.HasRetryAfter = retryAfter, true
 		return a
 	}
@@ -352,11 +383,24 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	}
 	if e == EndpointMessages || e == EndpointChat {
 		r.OutputTokens = out
-		if m.res.accounting == AccountActual && out != 0 {
+		charged := out
+		if b := m.cfg.OutputBurndown; b > 0 && b != 1 {
+			charged = int64(float64(out)*b + 0.5)
+		}
+		switch {
+		case m.res.accounting == AccountActual && charged != 0:
 			for _, d := range [2]mockDim{dimOutput, dimTokens} {
 				if m.res.dims[d].on {
-					decs[d] = a.chargeAfter(now, d, out)
-					a.stats.dims[d].units += out
+					decs[d] = a.chargeAfter(now, d, charged)
+					a.stats.dims[d].units += charged
+				}
+			}
+		case m.res.accounting == AccountReserved && charged != call.MaxTokens:
+			// The reservation is settled to the output generated (times the burndown).
+			for _, d := range [2]mockDim{dimOutput, dimTokens} {
+				if m.res.dims[d].on {
+					decs[d] = a.chargeAfter(now, d, charged-call.MaxTokens)
+					a.stats.dims[d].units += charged - call.MaxTokens
 				}
 			}
 		}
@@ -368,8 +412,12 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	for _, d := range dims {
 		a.header(now, &m.res, d, &decs[d], &r.Limits)
 	}
+	combineTokens(&r.Limits)
 	return a
 }
+
+// limitNames names each dimension's per-minute limit as presets do.
+var limitNames = [numMockDims]string{"rpm", "tpm", "itpm", "otpm", "rpm"}
 
 // chargeAfter charges n units of dimension d (and of its shadow) after admission, debt allowed,
 // and returns the limiter's state afterwards. When the units are there, Allow takes them exactly
