@@ -33,6 +33,7 @@ type Analyzer struct {
 	shortOut              int64 // admitted attempts whose output was below max_tokens
 	headerDims            [ratelimit.NumDimensions]bool
 	anyHeaders            bool
+	quotas                quotas
 }
 
 // NewAnalyzer starts an analysis of the run described by run (run.json); run may be nil.
@@ -74,6 +75,9 @@ func (a *Analyzer) Add(at *record.Attempt) {
 		if at.Limits[d].Flags != 0 {
 			a.headerDims[d], a.anyHeaders = true, true
 		}
+	}
+	if a.quotas.add(at) {
+		return // a terminal refusal says nothing about a per-minute rate
 	}
 	tl := a.timelineFor(at)
 	e := newEvent(at, a.start)
