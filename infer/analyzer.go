@@ -30,6 +30,7 @@ type Analyzer struct {
 	attempts, ok, limited int64
 	okUsage               int64 // admitted attempts that reported usage
 	inSum, outSum, maxSum float64
+	cacheRead, cacheWrite float64 // prompt-cache tokens of the admitted attempts that reported usage
 	shortOut              int64 // admitted attempts whose output was below max_tokens
 	headerDims            [ratelimit.NumDimensions]bool
 	anyHeaders            bool
@@ -64,6 +65,8 @@ func (a *Analyzer) Add(at *record.Attempt) {
 			a.inSum += float64(at.InputTokens)
 			a.outSum += float64(at.OutputTokens)
 			a.maxSum += float64(at.MaxTokens)
+			a.cacheRead += float64(at.CacheReadTokens)
+			a.cacheWrite += float64(at.CacheCreationTokens)
 			if at.MaxTokens > 0 && at.OutputTokens < at.MaxTokens {
 				a.shortOut++
 			}

@@ -77,3 +77,26 @@ func TestAcceleration(t *testing.T) {
 	assert.Empty(t, findingWith(run(true, 900), "sharp increase"), "steady traffic")
 	assert.Empty(t, findingWith(run(false, 0), "sharp increase"), "a limit exhausted")
 }
+
+// TestBindingWithCacheReads: Anthropic's ITPM counts uncached input and cache writes, not
+// reads; the binding answer says so in the workload's terms.
+func TestBindingWithCacheReads(t *testing.T) {
+	a := NewAnalyzer(nil)
+	hdr := func(at *record.Attempt, d ratelimit.Dimension, limit int64) {
+		at.Limits[d] = ratelimit.State{Limit: limit, Remaining: limit, Flags: ratelimit.HasLimit | ratelimit.HasRemaining}
+	}
+	for i := range 10 {
+		at := &record.Attempt{Run: "probe", Status: 200, SentS: float64(i), Dialect: ratelimit.DialectAnthropic,
+			InputTokens: 20, CacheReadTokens: 80, OutputTokens: 20, MaxTokens: 20}
+		hdr(at, ratelimit.Requests, 4000)
+		hdr(at, ratelimit.InputTokens, 40000)
+		hdr(at, ratelimit.OutputTokens, 8000)
+		a.Add(at)
+	}
+	b := a.Result().Binding
+	if assert.NotNil(t, b) {
+		assert.Equal(t, "output_tokens", b.Dimension)
+		assert.Equal(t, "With 80% cache reads (which do not count toward input tokens per minute where the provider says so), "+
+			"requests allow 4,000 requests/min; input tokens allow 2,000 requests/min; output tokens bind at 400.", b.Explanation)
+	}
+}

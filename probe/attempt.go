@@ -44,7 +44,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	snap := new(ratelimit.Snapshot) // the Outcome keeps it; one per attempt
 	var status int
 	var errText, contentType string
-	var in, out int64
+	var in, out, cacheRead, cacheWrite int64
 	e.stats.inflight.Add(1)
 	// The attempt's clock starts before its timeout does, so a timed-out attempt's latency is
 	// never below the timeout.
@@ -77,6 +77,9 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 			}
 		case status >= 200 && status < 300:
 			in, out, errText = t.Answer(status, s.resp)
+			if errText == "" && in+out > 0 {
+				cacheRead, cacheWrite = api.CacheUsage(t.api, s.resp)
+			}
 		default: // a refusal: its body may say how long to wait and whether waiting helps
 			api.ErrorHint(s.resp).Apply(snap)
 		}
@@ -100,6 +103,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		LatencyMs: float64(end.Sub(sent)) / float64(time.Millisecond),
 		Status:    status, Error: errText, ContentType: contentType,
 		InputTokens: in, OutputTokens: out, MaxTokens: t.MaxTokens(),
+		CacheReadTokens: cacheRead, CacheCreationTokens: cacheWrite,
 	}
 	s.rec.SetLimits(snap)
 	e.consume(in, out)

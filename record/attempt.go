@@ -47,6 +47,12 @@ type Attempt struct {
 	InputTokens  int64 // usage reported by the server (0 when unknown)
 	OutputTokens int64
 	MaxTokens    int64 // the request's max_tokens, 0 when not applicable
+	// CacheReadTokens and CacheCreationTokens are the prompt tokens read from and written to
+	// the provider's prompt cache (Anthropic's cache_read_input_tokens and
+	// cache_creation_input_tokens, which InputTokens excludes; OpenAI's cached_tokens, which
+	// InputTokens includes).
+	CacheReadTokens     int64
+	CacheCreationTokens int64
 
 	RetryAfterS   float64 // retry-after the client read, valid when HasRetryAfter
 	HasRetryAfter bool
@@ -254,6 +260,14 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 		buf = append(buf, `,"terminal":`...)
 		buf = appendString(buf, a.Terminal)
 	}
+	if a.CacheReadTokens != 0 {
+		buf = append(buf, `,"cache_read_input_tokens":`...)
+		buf = strconv.AppendInt(buf, a.CacheReadTokens, 10)
+	}
+	if a.CacheCreationTokens != 0 {
+		buf = append(buf, `,"cache_creation_input_tokens":`...)
+		buf = strconv.AppendInt(buf, a.CacheCreationTokens, 10)
+	}
 	return append(buf, '}')
 }
 
@@ -297,6 +311,8 @@ type attemptJSON struct {
 	Malformed      int                  `json:"malformed_headers"`
 	RetryHintS     *float64             `json:"retry_hint_s"`
 	Terminal       string               `json:"terminal"`
+	CacheRead      int64                `json:"cache_read_input_tokens"`
+	CacheCreation  int64                `json:"cache_creation_input_tokens"`
 }
 
 // UnmarshalJSON reads one attempts.jsonl object. Unknown dimensions and fields are ignored, so
@@ -313,7 +329,7 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 		ContentType: j.ContentType,
 		InputTokens: j.InputTokens, OutputTokens: j.OutputTokens, MaxTokens: j.MaxTokens,
 		Final: j.Final, GaveUp: j.GaveUp, ClientRejected: j.ClientRejected, MalformedHdrs: j.Malformed,
-		Terminal: j.Terminal,
+		Terminal: j.Terminal, CacheReadTokens: j.CacheRead, CacheCreationTokens: j.CacheCreation,
 	}
 	if j.RetryHintS != nil {
 		a.RetryHintS, a.HasRetryHint = *j.RetryHintS, true

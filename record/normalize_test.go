@@ -37,6 +37,7 @@ func awkwardAttempt(r *rand.Rand) Attempt {
 		Client: r.IntN(1000), Request: r.Int64N(1e9), Number: 1 + r.IntN(10),
 		ScheduledS: f(), SentS: f(), LatencyMs: f(), Status: []int{0, 200, 429, 529, 500}[r.IntN(5)], Error: str(),
 		ContentType: str(), GaveUp: str(), Terminal: str(), RetryHintS: f(), HasRetryHint: r.IntN(2) == 0,
+		CacheReadTokens: r.Int64N(3) * r.Int64N(1e5), CacheCreationTokens: r.Int64N(2) * r.Int64N(1e4),
 		InputTokens: r.Int64N(1e6), OutputTokens: r.Int64N(1e4), MaxTokens: r.Int64N(3) * 16,
 		RetryAfterS: f(), HasRetryAfter: r.IntN(2) == 0, ShouldRetry: int8(r.IntN(5) - 2),
 		Final: r.IntN(2) == 0, ServerDateS: f() + 1.7e9, HasServerDate: r.IntN(2) == 0,

@@ -351,11 +351,16 @@ func (ph *phase) done(i int32) {
 		}
 		r.view.see(&j.snap, &response{reply: &j.reply, endpoint: r.endpoint, arrival: sent, received: now})
 		if a.Status >= 400 && j.reply.Message != "" {
-			api.MessageHint(j.reply.ErrorType, j.reply.Message).Apply(&j.snap)
+			h := api.MessageHint(j.reply.ErrorType, j.reply.Message)
+			if j.reply.Terminal && j.reply.Cause != "" {
+				h.Terminal = j.reply.Cause // the model says so even when its message does not
+			}
+			h.Apply(&j.snap)
 		}
 		a.SetLimits(&j.snap)
 		if r.llm && a.Status >= 200 && a.Status < 300 {
 			a.InputTokens, a.OutputTokens = j.reply.InputTokens, j.reply.OutputTokens
+			a.CacheReadTokens, a.CacheCreationTokens = j.reply.CacheRead, j.reply.CacheCreation
 			r.consume(a.InputTokens, a.OutputTokens)
 		}
 	}
