@@ -31,7 +31,7 @@ type Analyzer struct {
 	okUsage               int64 // admitted attempts that reported usage
 	inSum, outSum, maxSum float64
 	cacheRead, cacheWrite float64 // prompt-cache tokens of the admitted attempts that reported usage
-	shortOut              int64 // admitted attempts whose output was below max_tokens
+	shortOut              int64   // admitted attempts whose output was below max_tokens
 	headerDims            [ratelimit.NumDimensions]bool
 	anyHeaders            bool
 	quotas                quotas
