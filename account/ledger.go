@@ -426,6 +426,10 @@ func (a *account) chargeAfter(now time.Time, d mockDim, n int64) limiter.Decisio
 	if a.adv[d] != nil {
 		a.adv[d].Charge(now, n)
 	}
+	if n < 0 { // a refund (a settled reservation)
+		a.lim[d].Charge(now, n)
+		return a.lim[d].Peek(now)
+	}
 	if dec := a.lim[d].Allow(now, n); dec.Allowed {
 		return dec
 	}

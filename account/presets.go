@@ -81,6 +81,7 @@ type providerState struct {
 
 	mu      sync.Mutex
 	pools   map[string]*Ledger
+	order   []string // pools in order of first use
 	daily   map[string]*dailyBudget
 	failure error // a pool whose ledger could not be built (reported by New for the first class)
 }
@@ -181,6 +182,7 @@ func (p *providerState) pool(class int, pool, key string) (*Ledger, *dailyBudget
 			panic("account: building a pool ledger: " + err.Error())
 		}
 		p.pools[pool] = l
+		p.order = append(p.order, pool)
 	}
 	dk := pool + "\x00" + key
 	d := p.daily[dk]
@@ -282,7 +284,7 @@ func (m *Ledger) refuse(now time.Time, call *Call, r *Reply, cause, dim string, 
 	r.Dialect = m.dialects[e]
 	r.Limits.Dialect, r.Limits.Rounding = r.Dialect, m.res.rounding
 	r.Status, r.Cause, r.Terminal = 429, cause, true
-	r.LimitName, r.LimitValue = dim, limit
+	r.LimitName, r.LimitValue, r.Used, r.Requested = dim, limit, limit, 1
 	r.Exceeded = ratelimit.Requests
 	if dim == "tpd" {
 		r.Exceeded = ratelimit.Tokens
@@ -353,4 +355,29 @@ func combineTokens(s *ratelimit.Snapshot) {
 		Window:    in.Window,
 		Flags:     in.Flags & out.Flags,
 	}
+}
+
+// stats merges the pool ledgers' counters, in pool order of first use.
+func (p *providerState) stats() Stats {
+	p.mu.Lock()
+	names := append([]string(nil), p.order...)
+	ledgers := make([]*Ledger, len(names))
+	for i, n := range names {
+		ledgers[i] = p.pools[n]
+	}
+	p.mu.Unlock()
+	out := Stats{Accounts: []AccountStats{}, Unkeyed: map[string]int64{}}
+	for i, l := range ledgers {
+		s := l.Stats()
+		for _, a := range s.Accounts {
+			if len(ledgers) > 1 || names[i] != p.prov.Classes[0].Name {
+				a.Key += " (" + names[i] + ")"
+			}
+			out.Accounts = append(out.Accounts, a)
+		}
+		for k, n := range s.Unkeyed {
+			out.Unkeyed[k] += n
+		}
+	}
+	return out
 }

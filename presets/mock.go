@@ -98,7 +98,7 @@ func (p *Preset) accountClass(c *Class, l Limits) (account.Class, error) {
 		}
 	}
 	for _, dim := range []string{"rpd", "tpd"} {
-		if e := p.EnforcementFor(dim); e != nil && l.Get(dim) > 0 {
+		if e := p.EnforcementFor(dim); e != nil {
 			alg, err := limiter.ParseAlgorithm(e.Algorithm)
 			if err != nil {
 				return ac, err
