@@ -381,3 +381,34 @@ func (p *providerState) stats() Stats {
 	}
 	return out
 }
+
+// accountStats sums key's counters over the pools it used.
+func (p *providerState) accountStats(key string) (AccountStats, bool) {
+	p.mu.Lock()
+	ledgers := make([]*Ledger, 0, len(p.order))
+	for _, n := range p.order {
+		ledgers = append(ledgers, p.pools[n])
+	}
+	p.mu.Unlock()
+	out := AccountStats{Key: maskKey(key), Status: map[string]int64{}, Dimensions: map[string]DimStats{}}
+	found := false
+	for _, l := range ledgers {
+		s, ok := l.AccountStats(key)
+		if !ok {
+			continue
+		}
+		found = true
+		out.Requests += s.Requests
+		for k, n := range s.Status {
+			out.Status[k] += n
+		}
+		for k, d := range s.Dimensions {
+			sum := out.Dimensions[k]
+			sum.Admitted += d.Admitted
+			sum.Rejected += d.Rejected
+			sum.Units += d.Units
+			out.Dimensions[k] = sum
+		}
+	}
+	return out, found
+}

@@ -105,8 +105,12 @@ func (a *account) snapshotStats(key string, m *Ledger) AccountStats {
 	return out
 }
 
-// AccountStats returns the counters of key's account, false when the key has none.
+// AccountStats returns the counters of key's account, false when the key has none. Under a
+// Provider they are the sums over the key's pools.
 func (m *Ledger) AccountStats(key string) (AccountStats, bool) {
+	if m.prov != nil {
+		return m.prov.accountStats(key)
+	}
 	m.mu.RLock()
 	a := m.accounts[key]
 	m.mu.RUnlock()
