@@ -1,7 +1,9 @@
 package account
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -93,9 +95,13 @@ type dailyBudget struct {
 }
 
 func newProviderState(cfg Config, seed int64) (*providerState, error) {
+	if cfg.Provider == nil && cfg.RequestsPerDay == 0 && cfg.TokensPerDay == 0 && cfg.TerminalAfter == 0 {
+		return nil, nil
+	}
 	p := &providerState{cfg: cfg, seed: seed, pools: map[string]*Ledger{}, daily: map[string]*dailyBudget{}}
 	if cfg.Provider != nil {
 		p.prov = *cfg.Provider
+		p.prov.Classes = slices.Clone(p.prov.Classes)
 	}
 	if len(p.prov.Classes) == 0 {
 		p.prov.Classes = []Class{{Name: "default", Limits: cfg.Limits}}
@@ -411,4 +417,29 @@ func (p *providerState) accountStats(key string) (AccountStats, bool) {
 		}
 	}
 	return out, found
+}
+
+// validateProvider checks the settings of daily limits, terminal quotas and accounting.
+func (c *Config) validateProvider() error {
+	if c.RequestsPerDay < 0 {
+		return fieldErrorf("requests_per_day", "%d is negative: want ≥ 0 (0: no daily limit)", c.RequestsPerDay)
+	}
+	if c.TokensPerDay < 0 {
+		return fieldErrorf("tokens_per_day", "%d is negative: want ≥ 0 (0: no daily limit)", c.TokensPerDay)
+	}
+	if c.TerminalAfter < 0 {
+		return fieldErrorf("terminal_after", "%d is negative: want ≥ 0 (0: never)", c.TerminalAfter)
+	}
+	if c.TerminalCause != "" && !slices.Contains(TerminalCauses, c.TerminalCause) {
+		return fieldErrorf("terminal_cause", "unknown cause %q: want one of %s", c.TerminalCause, strings.Join(TerminalCauses, ", "))
+	}
+	for _, k := range c.InputCounts {
+		if k != "input" && k != "cache_creation" && k != "cache_read" {
+			return fieldErrorf("input_counts", "unknown token kind %q: want input, cache_creation or cache_read", k)
+		}
+	}
+	if c.OutputBurndown < 0 {
+		return fieldErrorf("output_burndown", "%v is negative: want a multiplier ≥ 1 (0: 1)", c.OutputBurndown)
+	}
+	return nil
 }
