@@ -359,7 +359,6 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		for _, d := range dims {
 			a.header(now, &m.res, d, nil, &r.Limits)
 		}
-		combineTokens(&r.Limits)
 		r.Limits.RetryAfter, r.Limits.HasRetryAfter = retryAfter, true
 		return a
 	}
@@ -381,7 +380,6 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	for _, d := range dims {
 		a.header(now, &m.res, d, &decs[d], &r.Limits)
 	}
-	combineTokens(&r.Limits)
 	return a
 }
 

@@ -236,6 +236,7 @@ func (p *providerState) handle(now time.Time, call *Call, r *Reply) {
 		}
 	}
 	l.handle(now, &c2, nil, r)
+	combineTokens(&r.Limits)
 	if r.Status == 429 && r.Cause == "" {
 		r.Cause = CauseRateLimit
 	}
@@ -345,7 +346,9 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // combineTokens fills the anthropic tokens-* values from the input and output limits when no
 // combined limit is enforced: Anthropic sends them on every response, the most restrictive
-// limit in effect, which without a workspace limit is input plus output.
+// limit in effect, which without a workspace limit is input plus output. Only a Provider
+// sends them: the mock without one keeps its headers (tokens-* with --tpm only), which
+// inference reads as a limit of its own.
 func combineTokens(s *ratelimit.Snapshot) {
 	if s.Dialect != ratelimit.DialectAnthropic || s.Dims[ratelimit.Tokens].Present() {
 		return
