@@ -37,7 +37,7 @@ func oneASecondAll(c *account.Config) {
 func TestSDKPresetAnthropicCaching(t *testing.T) {
 	t.Parallel()
 	srv := startPreset(t, "anthropic", nil)
-	client := anthropicClient(srv) // the SDK sends anthropic-version: 2023-06-01
+	client := anthropicClient(srv)                                  // the SDK sends anthropic-version: 2023-06-01
 	doc := strings.Repeat("shared prefix of a long document ", 200) // 6,600 bytes: 1,650 tokens
 	params := anthropic.MessageNewParams{
 		Model:     "claude-sonnet-4-5",
