@@ -40,6 +40,9 @@ type Class struct {
 	// DailyAlgorithm enforces the daily limits over 24 hours: fixed-window (a day aligned to
 	// 00:00 UTC, the default) or token-bucket (a day's quota refilled continuously).
 	DailyAlgorithm limiter.Algorithm
+	// DailyReset, when set, gives a fixed-window daily limit's reset: the first reset instant
+	// after its argument (midnight Pacific for Gemini).
+	DailyReset func(time.Time) time.Time
 	// InputCounts lists the prompt token kinds that count toward the input (or combined)
 	// token limits: input, cache_creation, cache_read. Empty: input and cache_creation.
 	InputCounts []string
@@ -81,17 +84,49 @@ type providerState struct {
 	seed  int64
 	cache PromptCache
 
-	mu      sync.Mutex
-	pools   map[string]*Ledger
-	order   []string // pools in order of first use
-	daily   map[string]*dailyBudget
-	failure error // a pool whose ledger could not be built (reported by New for the first class)
+	mu    sync.Mutex
+	pools map[string]*Ledger
+	order []string // pools in order of first use
+	daily map[string]*dailyBudget
 }
 
 // dailyBudget is one key's daily and terminal state in one pool.
 type dailyBudget struct {
-	requests, tokens limiter.Limiter // nil when the limit is off
-	admitted         int64           // requests admitted, for TerminalAfter
+	requests, tokens dailyLimiter // nil when the limit is off
+	admitted         int64        // requests admitted, for TerminalAfter
+}
+
+// dailyLimiter is what a daily limit needs of a limiter.
+type dailyLimiter interface {
+	Charge(now time.Time, n int64)
+	Peek(now time.Time) limiter.Decision
+}
+
+// calendarDay counts a daily quota that resets at a calendar instant (Gemini's midnight
+// Pacific): next returns the first reset after an instant.
+type calendarDay struct {
+	limit, used int64
+	until       time.Time // the next reset; zero before the first use
+	next        func(time.Time) time.Time
+}
+
+func (c *calendarDay) roll(now time.Time) {
+	if c.until.IsZero() || !now.Before(c.until) {
+		c.used, c.until = 0, c.next(now)
+	}
+}
+
+// Charge counts n units at now.
+func (c *calendarDay) Charge(now time.Time, n int64) {
+	c.roll(now)
+	c.used += n
+}
+
+// Peek returns the quota left at now and the time until the reset.
+func (c *calendarDay) Peek(now time.Time) limiter.Decision {
+	c.roll(now)
+	wait := c.until.Sub(now)
+	return limiter.Decision{Allowed: c.used < c.limit, Limit: c.limit, Remaining: max(c.limit-c.used, 0), Reset: wait, RetryAfter: wait}
 }
 
 func newProviderState(cfg Config, seed int64) (*providerState, error) {
@@ -150,9 +185,13 @@ func newDaily(c *Class) (*dailyBudget, error) {
 	}
 	for _, x := range []struct {
 		n   int64
-		dst *limiter.Limiter
+		dst *dailyLimiter
 	}{{c.RequestsPerDay, &d.requests}, {c.TokensPerDay, &d.tokens}} {
 		if x.n <= 0 {
+			continue
+		}
+		if c.DailyReset != nil && alg == limiter.FixedWindow {
+			*x.dst = &calendarDay{limit: x.n, next: c.DailyReset}
 			continue
 		}
 		l, err := limiter.New(limiter.Config{Algorithm: alg, Limit: x.n, Window: 24 * time.Hour, Burst: x.n})

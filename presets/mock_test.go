@@ -211,3 +211,17 @@ func TestTerminalQuotas(t *testing.T) {
 		})
 	}
 }
+
+// TestGeminiDayResetsAtMidnightPacific: Gemini's requests per day come back at 00:00
+// America/Los_Angeles (08:00 UTC in winter), not a day after the first request.
+func TestGeminiDayResetsAtMidnightPacific(t *testing.T) {
+	l := ledgerFor(t, "gemini", func(c *account.Config) { SetClassLimits(c, "rpd", 1) })
+	call := account.Call{Key: "k", Endpoint: account.EndpointChat, Model: "gemini-2.5-flash", InputTokens: 5, MaxTokens: 5}
+	first := time.Date(2026, 12, 7, 7, 0, 0, 0, time.UTC) // 23:00 Pacific on the 6th
+	require.Equal(t, 200, l.Handle(first, call).Status)
+	r := l.Handle(first.Add(30*time.Minute), call)
+	require.Equal(t, 429, r.Status)
+	assert.True(t, r.Terminal)
+	assert.Equal(t, 30*time.Minute, r.Limits.RetryAfter, "until 08:00 UTC")
+	assert.Equal(t, 200, l.Handle(time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC), call).Status, "a new Pacific day")
+}
