@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,9 @@ import (
 const mockAbout = `Serves the mock API until interrupted (Ctrl-C or SIGTERM): POST /v1/messages (Anthropic),
 POST /v1/messages/count_tokens (its own limit), POST /v1/chat/completions (OpenAI), any other
 path as a generic JSON endpoint, GET /_ratelab/stats (counters per API key) and GET /healthz.
+--preset NAME[:TIER] speaks a provider's current rules instead (ratelab presets lists them):
+budgets per key and model class, its headers, error bodies and accounting, and its own
+endpoints (Azure deployment paths, Gemini generateContent, Bedrock invoke and converse).
 Every API key (x-api-key or Authorization: Bearer) has its own budget, limited per minute by the
 chosen algorithm, and every response carries the rate-limit headers of its provider's dialect.
 Point your own client at it to test its 429 handling, or run probe and compare against it.`
@@ -185,8 +189,11 @@ func (f *mockFlags) config() (account.Config, error) {
 		}
 	}
 	changed := f.fs.Changed
-	if f.preset != "" {
-		if err := presets.Apply(&cfg, f.preset); err != nil {
+	if spec := cmp.Or(f.preset, cfg.Preset); spec != "" {
+		if err := presets.Apply(&cfg, spec); err != nil {
+			if f.preset == "" {
+				return cfg, usageErrorf("--config %s: preset: %v", f.configFile, err)
+			}
 			return cfg, usageErrorf("--preset %v", err)
 		}
 		cfg.Provider.Lenient = f.lenient
@@ -308,6 +315,8 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	mf := addMockFlags(fs)
 	fs.example("Anthropic's Tier 1 limits: 50 requests, 30,000 input and 8,000 output tokens a minute",
 		"ratelab mock")
+	fs.example("OpenAI's Tier 1 rules, with 100 requests a day per key",
+		"ratelab mock --preset openai --rpd 100")
 	fs.example("600 requests a minute as a fixed window of 5 s (50 per window), OpenAI headers everywhere",
 		"ratelab mock --addr 127.0.0.1:9090 --rpm 600 --algorithm fixed-window --window 5s --dialect openai")
 	fs.example("a bucket of 1 refilling at 60 a minute, with 1% of requests answered 529 overloaded",
