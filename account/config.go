@@ -151,9 +151,6 @@ type Config struct {
 	// TerminalCause: spend-cap (default), insufficient-quota or daily-quota. 0: never.
 	TerminalAfter int64  `yaml:"terminal_after,omitempty"`
 	TerminalCause string `yaml:"terminal_cause,omitempty"`
-	// InputCounts lists the prompt token kinds charged to the input (and combined) token
-	// limits: input, cache_creation, cache_read. Empty: input and cache_creation (Anthropic).
-	InputCounts []string `yaml:"input_counts,omitempty"`
 	// OutputBurndown multiplies output tokens charged to the token limits (Bedrock); 0 is 1.
 	OutputBurndown float64 `yaml:"output_burndown,omitempty"`
 }

@@ -169,7 +169,6 @@ func (p *providerState) poolConfig(i int) Config {
 	count := c.Limits.CountTokens
 	c.Limits = cl.Limits
 	c.Limits.CountTokens = count
-	c.InputCounts = cl.InputCounts
 	if cl.OutputAccounting != "" {
 		c.OutputAccounting = cl.OutputAccounting
 	}
@@ -474,11 +473,6 @@ func (c *Config) validateProvider() error {
 	}
 	if c.TerminalCause != "" && !slices.Contains(TerminalCauses, c.TerminalCause) {
 		return fieldErrorf("terminal_cause", "unknown cause %q: want one of %s", c.TerminalCause, strings.Join(TerminalCauses, ", "))
-	}
-	for _, k := range c.InputCounts {
-		if k != "input" && k != "cache_creation" && k != "cache_read" {
-			return fieldErrorf("input_counts", "unknown token kind %q: want input, cache_creation or cache_read", k)
-		}
 	}
 	if c.OutputBurndown < 0 {
 		return fieldErrorf("output_burndown", "%v is negative: want a multiplier ≥ 1 (0: 1)", c.OutputBurndown)
