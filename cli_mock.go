@@ -60,6 +60,7 @@ type mockFlags struct {
 	lenient          bool
 	terminalAfter    int64
 	terminalCause    string
+	acceleration     float64
 }
 
 // addMockFlags registers the mock flags on fs (ratelab mock adds --addr and --seed).
@@ -93,6 +94,7 @@ func addMockFlags(fs *flagSet) *mockFlags {
 	fs.BoolVar(&f.lenient, "lenient", false, "with --preset anthropic: accept requests without the anthropic-version header (the real API answers 400)")
 	fs.Int64Var(&f.terminalAfter, "terminal-after", 0, "after this many admitted requests of a key, answer every request with a terminal quota error (0: never)")
 	fs.StringVar(&f.terminalCause, "terminal-cause", account.CauseSpendCap, "the terminal error --terminal-after sends: "+strings.Join(account.TerminalCauses, ", "))
+	fs.Float64Var(&f.acceleration, "acceleration", 0, "refuse a key's requests beyond this many times its previous minute's (at least 60 a minute): ratelab's model of acceleration limits, not a provider's figure (0: off)")
 	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, counter_rounding, window_start, advertise); flags override it")
 	for name, v := range map[string]string{"preset": "NAME[:TIER]", "terminal-cause": "CAUSE", "algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE",
 		"counter-rounding": "MODE", "window-start": "MODE", "reset-rounding": "MODE", "remaining-rounding": "MODE"} {
@@ -103,7 +105,7 @@ func addMockFlags(fs *flagSet) *mockFlags {
 
 // groupMock shows the mock flags under two titles: the limits, and the responses.
 func groupMock(fs *flagSet, limits, responses string) {
-	fs.group(limits, "preset", "rpm", "tpm", "itpm", "otpm", "rpd", "tpd", "terminal-after", "terminal-cause", "lenient", "algorithm", "window", "burst", "count-rejected",
+	fs.group(limits, "preset", "rpm", "tpm", "itpm", "otpm", "rpd", "tpd", "terminal-after", "terminal-cause", "lenient", "acceleration", "algorithm", "window", "burst", "count-rejected",
 		"counter-rounding", "window-start", "config")
 	fs.group(responses, "dialect", "reset-rounding", "remaining-rounding", "latency", "latency-jitter", "error-rate",
 		"overload-rate", "output-tokens", "output-accounting", "require-key", "max-accounts")
@@ -150,6 +152,7 @@ func (f *mockFlags) flagOfField(field string) string {
 		"tokens_per_day":                  "tpd",
 		"terminal_after":                  "terminal-after",
 		"terminal_cause":                  "terminal-cause",
+		"acceleration":                    "acceleration",
 		"output_accounting":               "output-accounting",
 		"max_accounts":                    "max-accounts",
 	}
@@ -211,6 +214,9 @@ func (f *mockFlags) config() (account.Config, error) {
 			*l.dst = l.n
 			presets.SetClassLimits(&cfg, l.flag, l.n) // flags override the preset's figures
 		}
+	}
+	if changed("acceleration") {
+		cfg.Acceleration = &account.Acceleration{Factor: f.acceleration}
 	}
 	if changed("terminal-after") {
 		cfg.TerminalAfter = f.terminalAfter

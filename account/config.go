@@ -151,6 +151,9 @@ type Config struct {
 	// TerminalCause: spend-cap (default), insufficient-quota or daily-quota. 0: never.
 	TerminalAfter int64  `yaml:"terminal_after,omitempty"`
 	TerminalCause string `yaml:"terminal_cause,omitempty"`
+	// Acceleration, when set, refuses sharp increases of a key's traffic (ratelab's model of
+	// Anthropic's acceleration limits, see Acceleration).
+	Acceleration *Acceleration `yaml:"acceleration,omitempty"`
 	// OutputBurndown multiplies output tokens charged to the token limits (Bedrock); 0 is 1.
 	OutputBurndown float64 `yaml:"output_burndown,omitempty"`
 }

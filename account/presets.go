@@ -94,6 +94,7 @@ type providerState struct {
 type dailyBudget struct {
 	requests, tokens dailyLimiter // nil when the limit is off
 	admitted         int64        // requests admitted, for TerminalAfter
+	accel            accelCounter
 }
 
 // dailyLimiter is what a daily limit needs of a limiter.
@@ -130,7 +131,7 @@ func (c *calendarDay) Peek(now time.Time) limiter.Decision {
 }
 
 func newProviderState(cfg Config, seed int64) (*providerState, error) {
-	if cfg.Provider == nil && cfg.RequestsPerDay == 0 && cfg.TokensPerDay == 0 && cfg.TerminalAfter == 0 {
+	if cfg.Provider == nil && cfg.RequestsPerDay == 0 && cfg.TokensPerDay == 0 && cfg.TerminalAfter == 0 && !cfg.Acceleration.on() {
 		return nil, nil
 	}
 	p := &providerState{cfg: cfg, seed: seed, pools: map[string]*Ledger{}, daily: map[string]*dailyBudget{}}
@@ -165,7 +166,7 @@ func (p *providerState) poolConfig(i int) Config {
 	c := p.cfg
 	cl := &p.prov.Classes[i]
 	c.Provider, c.Preset = nil, ""
-	c.RequestsPerDay, c.TokensPerDay, c.TerminalAfter = 0, 0, 0
+	c.RequestsPerDay, c.TokensPerDay, c.TerminalAfter, c.Acceleration = 0, 0, 0, nil
 	count := c.Limits.CountTokens
 	c.Limits = cl.Limits
 	c.Limits.CountTokens = count
@@ -272,6 +273,15 @@ func (p *providerState) handle(now time.Time, call *Call, r *Reply) {
 			l.refuse(now, &c2, r, cause, dim, limit, retry)
 			return
 		}
+		if p.cfg.Acceleration.on() {
+			p.mu.Lock()
+			ok, wait := d.accel.check(p.cfg.Acceleration, now)
+			p.mu.Unlock()
+			if !ok {
+				l.refuseAccel(now, &c2, r, wait)
+				return
+			}
+		}
 	}
 	l.handle(now, &c2, nil, r)
 	combineTokens(&r.Limits)
@@ -287,6 +297,7 @@ func (p *providerState) handle(now time.Time, call *Call, r *Reply) {
 	}
 	p.mu.Lock()
 	d.admitted++
+	d.accel.count()
 	if d.requests != nil {
 		d.requests.Charge(now, 1)
 	}
@@ -474,8 +485,19 @@ func (c *Config) validateProvider() error {
 	if c.TerminalCause != "" && !slices.Contains(TerminalCauses, c.TerminalCause) {
 		return fieldErrorf("terminal_cause", "unknown cause %q: want one of %s", c.TerminalCause, strings.Join(TerminalCauses, ", "))
 	}
+	if a := c.Acceleration; a != nil && (a.Factor < 0 || a.Factor > 0 && a.Factor < 1 || a.Window < 0 || a.Floor < 0) {
+		return fieldErrorf("acceleration", "factor %v, window %v, floor %d: want a factor ≥ 1 (0: off), a window and a floor ≥ 0", a.Factor, a.Window, a.Floor)
+	}
 	if c.OutputBurndown < 0 {
 		return fieldErrorf("output_burndown", "%v is negative: want a multiplier ≥ 1 (0: 1)", c.OutputBurndown)
 	}
 	return nil
+}
+
+// refuseAccel writes an acceleration refusal into r: an ordinary rate-limit 429 on requests
+// (the provider's does not tell them apart), with the time until the model's window ends.
+func (m *Ledger) refuseAccel(now time.Time, call *Call, r *Reply, wait time.Duration) {
+	m.refuse(now, call, r, CauseRateLimit, "rpm", m.res.dims[dimRequests].perMinute, wait)
+	r.Terminal = false
+	r.ErrorType, r.Message = m.rateLimitError(call.Endpoint, dimRequests, call, 1, limiter.Decision{}, wait)
 }
