@@ -2,7 +2,6 @@ package account
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -90,46 +89,6 @@ type providerState struct {
 	daily map[string]*dailyBudget
 }
 
-// dailyBudget is one key's daily and terminal state in one pool.
-type dailyBudget struct {
-	requests, tokens dailyLimiter // nil when the limit is off
-	admitted         int64        // requests admitted, for TerminalAfter
-	accel            accelCounter
-}
-
-// dailyLimiter is what a daily limit needs of a limiter.
-type dailyLimiter interface {
-	Charge(now time.Time, n int64)
-	Peek(now time.Time) limiter.Decision
-}
-
-// calendarDay counts a daily quota that resets at a calendar instant (Gemini's midnight
-// Pacific): next returns the first reset after an instant.
-type calendarDay struct {
-	limit, used int64
-	until       time.Time // the next reset; zero before the first use
-	next        func(time.Time) time.Time
-}
-
-func (c *calendarDay) roll(now time.Time) {
-	if c.until.IsZero() || !now.Before(c.until) {
-		c.used, c.until = 0, c.next(now)
-	}
-}
-
-// Charge counts n units at now.
-func (c *calendarDay) Charge(now time.Time, n int64) {
-	c.roll(now)
-	c.used += n
-}
-
-// Peek returns the quota left at now and the time until the reset.
-func (c *calendarDay) Peek(now time.Time) limiter.Decision {
-	c.roll(now)
-	wait := c.until.Sub(now)
-	return limiter.Decision{Allowed: c.used < c.limit, Limit: c.limit, Remaining: max(c.limit-c.used, 0), Reset: wait, RetryAfter: wait}
-}
-
 func newProviderState(cfg Config, seed int64) (*providerState, error) {
 	if cfg.Provider == nil && cfg.RequestsPerDay == 0 && cfg.TokensPerDay == 0 && cfg.TerminalAfter == 0 && !cfg.Acceleration.on() {
 		return nil, nil
@@ -175,32 +134,6 @@ func (p *providerState) poolConfig(i int) Config {
 	}
 	c.OutputBurndown = cl.OutputBurndown
 	return c
-}
-
-func newDaily(c *Class) (*dailyBudget, error) {
-	d := &dailyBudget{}
-	alg := c.DailyAlgorithm
-	if alg == "" {
-		alg = limiter.FixedWindow
-	}
-	for _, x := range []struct {
-		n   int64
-		dst *dailyLimiter
-	}{{c.RequestsPerDay, &d.requests}, {c.TokensPerDay, &d.tokens}} {
-		if x.n <= 0 {
-			continue
-		}
-		if c.DailyReset != nil && alg == limiter.FixedWindow {
-			*x.dst = &calendarDay{limit: x.n, next: c.DailyReset}
-			continue
-		}
-		l, err := limiter.New(limiter.Config{Algorithm: alg, Limit: x.n, Window: 24 * time.Hour, Burst: x.n})
-		if err != nil {
-			return nil, err
-		}
-		*x.dst = l
-	}
-	return d, nil
 }
 
 // classOf returns the class index and pool of a model.
@@ -306,92 +239,6 @@ func (p *providerState) handle(now time.Time, call *Call, r *Reply) {
 	}
 	p.mu.Unlock()
 }
-
-// dailyCheck returns the cause of a terminal refusal ("" when none): the terminal quota after
-// TerminalAfter requests, else an exhausted daily limit, with the limit's dimension name, its
-// value and the time until it admits again.
-func (p *providerState) dailyCheck(now time.Time, d *dailyBudget, cl *Class, call *Call) (cause, dim string, limit int64, retry time.Duration) {
-	if n := p.cfg.TerminalAfter; n > 0 && d.admitted >= n {
-		cause := p.cfg.TerminalCause
-		if cause == "" {
-			cause = CauseSpendCap
-		}
-		if cause != CauseDailyQuota {
-			return cause, "", n, 0
-		}
-		return cause, "rpd", n, 24 * time.Hour
-	}
-	if d.requests != nil {
-		if dec := d.requests.Peek(now); dec.Remaining < 1 {
-			return CauseDailyQuota, "rpd", cl.RequestsPerDay, max(dec.Reset, dec.RetryAfter)
-		}
-	}
-	if d.tokens != nil {
-		if dec := d.tokens.Peek(now); dec.Remaining < call.InputTokens+call.MaxTokens {
-			return CauseDailyQuota, "tpd", cl.TokensPerDay, max(dec.Reset, dec.RetryAfter)
-		}
-	}
-	return "", "", 0, 0
-}
-
-// refuse writes a terminal refusal of cause into r, with the account's current header values.
-func (m *Ledger) refuse(now time.Time, call *Call, r *Reply, cause, dim string, limit int64, retry time.Duration) {
-	e := call.Endpoint
-	r.Dialect = m.dialects[e]
-	r.Limits.Dialect, r.Limits.Rounding = r.Dialect, m.res.rounding
-	r.Status, r.Cause, r.Terminal = 429, cause, true
-	r.LimitName, r.LimitValue, r.Used, r.Requested = dim, limit, limit, 1
-	r.Exceeded = ratelimit.Requests
-	if dim == "tpd" {
-		r.Exceeded = ratelimit.Tokens
-	}
-	r.ErrorType, r.Message = terminalError(e, cause, dim, call.Model, limit, retry)
-	if a := m.account(call.Key); a != nil {
-		a.mu.Lock()
-		a.stats.count(429)
-		for _, d := range m.dims[e] {
-			a.header(now, &m.res, d, nil, &r.Limits)
-		}
-		a.mu.Unlock()
-	}
-	combineTokens(&r.Limits)
-	if retry > 0 {
-		r.Limits.RetryAfter, r.Limits.HasRetryAfter = retry, true
-	}
-}
-
-// terminalError is the type and message of a terminal refusal in the words of endpoint e's
-// provider family; a preset's own templates replace them in the HTTP mock.
-func terminalError(e Endpoint, cause, dim, model string, limit int64, retry time.Duration) (string, string) {
-	if e == EndpointChat {
-		switch cause {
-		case CauseDailyQuota:
-			unit, short := "requests per day", "RPD"
-			if dim == "tpd" {
-				unit, short = "tokens per day", "TPD"
-			}
-			return "requests", "Rate limit reached for " + model + " in organization " + Organization + " on " + unit + " (" + short +
-				"): Limit " + itoa(limit) + ", Used " + itoa(limit) + ", Requested 1. Please try again in " + retry.Round(time.Millisecond).String() +
-				". Visit https://platform.openai.com/account/rate-limits to learn more."
-		case CauseInsufficientQuota:
-			return "insufficient_quota", "You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."
-		}
-		return "insufficient_quota", "Your organization has reached its spend limit. Raise the limit in your billing settings to continue."
-	}
-	switch cause {
-	case CauseDailyQuota:
-		unit := "requests per day"
-		if dim == "tpd" {
-			unit = "tokens per day"
-		}
-		return "rate_limit_error", "This request would exceed your organization's daily limit of " + thousands(limit) + " " + unit + "."
-	case CauseInsufficientQuota:
-		return "billing_error", "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."
-	}
-	return "rate_limit_error", "You have reached your API usage limits: your organization has crossed its monthly API usage threshold, set based on your organization's API tier."
-}
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // combineTokens fills the anthropic tokens-* values from the input and output limits when no
 // combined limit is enforced: Anthropic sends them on every response, the most restrictive
