@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -19,19 +18,11 @@ import (
 // are), until the test ends.
 func startPreset(t *testing.T, spec string, set func(*account.Config)) *Server {
 	t.Helper()
-	cfg := account.DefaultConfig()
-	require.NoError(t, presets.Apply(&cfg, spec))
-	if set != nil {
-		set(&cfg)
-	}
-	m, err := New(cfg, 1)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := m.Start(ctx, "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		cancel()
-		assert.NoError(t, srv.Wait())
+	_, srv := startMock(t, func(c *account.Config) {
+		require.NoError(t, presets.Apply(c, spec))
+		if set != nil {
+			set(c)
+		}
 	})
 	return srv
 }

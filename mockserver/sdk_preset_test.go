@@ -76,33 +76,32 @@ func TestSDKPresetAnthropicRateLimited(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 500*time.Millisecond)
 }
 
-func TestSDKPresetOpenAIDailyQuota(t *testing.T) {
+// TestSDKPresetOpenAITerminal: openai-go's typed error carries the terminal causes' codes.
+func TestSDKPresetOpenAITerminal(t *testing.T) {
 	t.Parallel()
-	srv := startPreset(t, "openai", func(c *account.Config) { c.RequestsPerDay = 1 })
-	client := openAIClient(srv)
-	_, err := client.Chat.Completions.New(context.Background(), chatParams())
-	require.NoError(t, err)
-	_, err = client.Chat.Completions.New(context.Background(), chatParams(), openaioption.WithMaxRetries(0))
-	var apiErr *openai.Error
-	require.True(t, errors.As(err, &apiErr), "got %v", err)
-	assert.Equal(t, 429, apiErr.StatusCode)
-	assert.Equal(t, "rate_limit_exceeded", apiErr.Code)
-	assert.Equal(t, "requests", apiErr.Type)
-	assert.Contains(t, apiErr.Message, "requests per day (RPD)")
-}
-
-func TestSDKPresetOpenAIInsufficientQuota(t *testing.T) {
-	t.Parallel()
-	srv := startPreset(t, "openai", func(c *account.Config) { c.TerminalAfter, c.TerminalCause = 1, account.CauseInsufficientQuota })
-	client := openAIClient(srv)
-	_, err := client.Chat.Completions.New(context.Background(), chatParams())
-	require.NoError(t, err)
-	_, err = client.Chat.Completions.New(context.Background(), chatParams(), openaioption.WithMaxRetries(0))
-	var apiErr *openai.Error
-	require.True(t, errors.As(err, &apiErr), "got %v", err)
-	assert.Equal(t, 429, apiErr.StatusCode)
-	assert.Equal(t, "insufficient_quota", apiErr.Code)
-	assert.Equal(t, "insufficient_quota", apiErr.Type)
+	cases := []struct {
+		name            string
+		set             func(*account.Config)
+		code, typ, text string
+	}{
+		{"requests per day", func(c *account.Config) { c.RequestsPerDay = 1 }, "rate_limit_exceeded", "requests", "requests per day (RPD)"},
+		{"insufficient quota", func(c *account.Config) { c.TerminalAfter, c.TerminalCause = 1, account.CauseInsufficientQuota },
+			"insufficient_quota", "insufficient_quota", "You exceeded your current quota"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			client := openAIClient(startPreset(t, "openai", c.set))
+			_, err := client.Chat.Completions.New(context.Background(), chatParams())
+			require.NoError(t, err)
+			_, err = client.Chat.Completions.New(context.Background(), chatParams(), openaioption.WithMaxRetries(0))
+			var apiErr *openai.Error
+			require.True(t, errors.As(err, &apiErr), "got %v", err)
+			assert.Equal(t, 429, apiErr.StatusCode)
+			assert.Equal(t, c.code, apiErr.Code)
+			assert.Equal(t, c.typ, apiErr.Type)
+			assert.Contains(t, apiErr.Message, c.text)
+		})
+	}
 }
 
 func TestSDKPresetAzure(t *testing.T) {
