@@ -151,9 +151,9 @@ type Config struct {
 	// TerminalCause: spend-cap (default), insufficient-quota or daily-quota. 0: never.
 	TerminalAfter int64  `yaml:"terminal_after,omitempty"`
 	TerminalCause string `yaml:"terminal_cause,omitempty"`
-	// InputCounts lists the prompt token kinds charged to the input (and combined) token
-	// limits: input, cache_creation, cache_read. Empty: input and cache_creation (Anthropic).
-	InputCounts []string `yaml:"input_counts,omitempty"`
+	// Acceleration, when set, refuses sharp increases of a key's traffic (ratelab's model of
+	// Anthropic's acceleration limits, see Acceleration).
+	Acceleration *Acceleration `yaml:"acceleration,omitempty"`
 	// OutputBurndown multiplies output tokens charged to the token limits (Bedrock); 0 is 1.
 	OutputBurndown float64 `yaml:"output_burndown,omitempty"`
 }
@@ -441,25 +441,8 @@ func (c *Config) resolve() (resolved, error) {
 	default:
 		return r, fieldErrorf("output_accounting", "unknown mode %q: want actual, max_tokens or reserved", c.OutputAccounting)
 	}
-	if c.RequestsPerDay < 0 {
-		return r, fieldErrorf("requests_per_day", "%d is negative: want ≥ 0 (0: no daily limit)", c.RequestsPerDay)
-	}
-	if c.TokensPerDay < 0 {
-		return r, fieldErrorf("tokens_per_day", "%d is negative: want ≥ 0 (0: no daily limit)", c.TokensPerDay)
-	}
-	if c.TerminalAfter < 0 {
-		return r, fieldErrorf("terminal_after", "%d is negative: want ≥ 0 (0: never)", c.TerminalAfter)
-	}
-	if c.TerminalCause != "" && !slices.Contains(TerminalCauses, c.TerminalCause) {
-		return r, fieldErrorf("terminal_cause", "unknown cause %q: want one of %s", c.TerminalCause, strings.Join(TerminalCauses, ", "))
-	}
-	for _, k := range c.InputCounts {
-		if k != "input" && k != "cache_creation" && k != "cache_read" {
-			return r, fieldErrorf("input_counts", "unknown token kind %q: want input, cache_creation or cache_read", k)
-		}
-	}
-	if c.OutputBurndown < 0 {
-		return r, fieldErrorf("output_burndown", "%v is negative: want a multiplier ≥ 1 (0: 1)", c.OutputBurndown)
+	if err := c.validateProvider(); err != nil {
+		return r, err
 	}
 	if c.OutputTokens < 0 {
 		return r, fieldErrorf("output_tokens", "%d is negative: want a reply length ≥ 0 (0: max_tokens)", c.OutputTokens)

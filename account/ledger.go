@@ -45,12 +45,10 @@ func (e Endpoint) String() string {
 type Call struct {
 	Key         string // API key; "" is the anonymous account (or a 401 when keys are required)
 	Endpoint    Endpoint
-	Model       string // the request's model, quoted in OpenAI rate-limit messages
-	InputTokens int64  // estimated input tokens (CountTokens)
-	MaxTokens   int64  // the request's max_tokens
-	// Cache lists the request's prompt-cache breakpoints (Anthropic cache_control blocks);
-	// only a ledger with a Provider (or daily limits) reads and writes the prompt cache.
-	Cache []CachePrefix
+	Model       string        // the request's model, quoted in OpenAI rate-limit messages
+	InputTokens int64         // estimated input tokens (CountTokens)
+	MaxTokens   int64         // the request's max_tokens
+	Cache       []CachePrefix // prompt-cache breakpoints; read under a Provider only
 }
 
 // Reply is the account model's answer to a Call: everything the HTTP front end needs to write
@@ -74,18 +72,13 @@ type Reply struct {
 	Limits  ratelimit.Snapshot
 	Dialect ratelimit.Dialect // the header dialect of this endpoint
 
-	// Cause says why a 429 refused: rate-limit, or a terminal cause (daily-quota, spend-cap,
-	// insufficient-quota) with Terminal set.
-	Cause    string
-	Terminal bool
-	// LimitName is the refusing limit in a preset's terms (rpm, tpm, itpm, otpm, rpd, tpd),
-	// LimitValue its value, Used what was used of it and Requested what the request asked.
-	LimitName       string
-	LimitValue      int64
-	Used, Requested int64
-	CacheCreation   int64  // usage: prompt tokens written to the cache
-	CacheRead       int64  // usage: prompt tokens read from the cache
-	Class, Pool     string // the model class and budget pool, under a Provider
+	// Cause is why a 429 refused (rate-limit, or a terminal cause with Terminal set); LimitName
+	// the refusing limit as presets name it (rpm, itpm, rpd…), with its value and use.
+	Cause, LimitName            string
+	Terminal                    bool
+	LimitValue, Used, Requested int64
+	CacheCreation, CacheRead    int64  // usage: prompt tokens written to and read from the cache
+	Class, Pool                 string // the model class and budget pool, under a Provider
 }
 
 // Ledger is the account model: one set of limiters per API key, built from one Config. It is
@@ -153,12 +146,8 @@ func New(cfg Config, seed int64) (*Ledger, error) {
 	if _, err := m.newAccount(); err != nil {
 		return nil, err
 	}
-	if cfg.Provider != nil || cfg.RequestsPerDay > 0 || cfg.TokensPerDay > 0 || cfg.TerminalAfter > 0 {
-		if m.prov, err = newProviderState(cfg, seed); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	m.prov, err = newProviderState(cfg, seed) // nil without a Provider or daily limits
+	return m, err
 }
 
 // Config returns the configuration the ledger was built from.
@@ -370,7 +359,6 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		for _, d := range dims {
 			a.header(now, &m.res, d, nil, &r.Limits)
 		}
-		combineTokens(&r.Limits)
 		r.Limits.RetryAfter, r.Limits.HasRetryAfter = retryAfter, true
 		return a
 	}
@@ -383,27 +371,7 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	}
 	if e == EndpointMessages || e == EndpointChat {
 		r.OutputTokens = out
-		charged := out
-		if b := m.cfg.OutputBurndown; b > 0 && b != 1 {
-			charged = int64(float64(out)*b + 0.5)
-		}
-		switch {
-		case m.res.accounting == AccountActual && charged != 0:
-			for _, d := range [2]mockDim{dimOutput, dimTokens} {
-				if m.res.dims[d].on {
-					decs[d] = a.chargeAfter(now, d, charged)
-					a.stats.dims[d].units += charged
-				}
-			}
-		case m.res.accounting == AccountReserved && charged != call.MaxTokens:
-			// The reservation is settled to the output generated (times the burndown).
-			for _, d := range [2]mockDim{dimOutput, dimTokens} {
-				if m.res.dims[d].on {
-					decs[d] = a.chargeAfter(now, d, charged-call.MaxTokens)
-					a.stats.dims[d].units += charged - call.MaxTokens
-				}
-			}
-		}
+		a.chargeOutput(now, m, call.MaxTokens, out, &decs)
 	}
 	a.stats.count(200)
 	r.Status = 200
@@ -412,12 +380,8 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	for _, d := range dims {
 		a.header(now, &m.res, d, &decs[d], &r.Limits)
 	}
-	combineTokens(&r.Limits)
 	return a
 }
-
-// limitNames names each dimension's per-minute limit as presets do.
-var limitNames = [numMockDims]string{"rpm", "tpm", "itpm", "otpm", "rpm"}
 
 // chargeAfter charges n units of dimension d (and of its shadow) after admission, debt allowed,
 // and returns the limiter's state afterwards. When the units are there, Allow takes them exactly
@@ -425,6 +389,10 @@ var limitNames = [numMockDims]string{"rpm", "tpm", "itpm", "otpm", "rpm"}
 func (a *account) chargeAfter(now time.Time, d mockDim, n int64) limiter.Decision {
 	if a.adv[d] != nil {
 		a.adv[d].Charge(now, n)
+	}
+	if n < 0 { // a refund (a settled reservation)
+		a.lim[d].Charge(now, n)
+		return a.lim[d].Peek(now)
 	}
 	if dec := a.lim[d].Allow(now, n); dec.Allowed {
 		return dec

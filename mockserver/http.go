@@ -210,7 +210,7 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint
 		h.beforeHandle(r)
 	}
 	call := account.Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens}
-	if e == account.EndpointMessages {
+	if e == account.EndpointMessages && m.front != nil { // a preset: pools per model, the prompt cache
 		call.Cache = cacheBreakpoints(body)
 		call.Model = req.modelString()
 	}

@@ -172,10 +172,13 @@ func (f *presetFront) writeRefusal(h *handler, w http.ResponseWriter, sc *scratc
 	return true
 }
 
-// hasRetryAfter reports whether the preset sends a retry-after header with template e.
+// hasRetryAfter reports whether the preset sends a retry-after header with template e: a
+// retry hint of the preset names it, or the template's own headers carry it.
 func (f *presetFront) hasRetryAfter(e *presets.ErrorTemplate) bool {
-	if f.p.Headers.Dialect == "openai" {
-		return true // written by the openai dialect; clients may read it
+	for _, h := range f.p.RetryHints {
+		if h.In == "header" && strings.EqualFold(h.Name, "retry-after") && slices.Contains(h.On, e.ID) {
+			return true
+		}
 	}
 	for k := range e.Headers {
 		if strings.EqualFold(k, "retry-after") {

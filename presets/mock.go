@@ -2,6 +2,7 @@ package presets
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/limiter"
@@ -98,12 +99,21 @@ func (p *Preset) accountClass(c *Class, l Limits) (account.Class, error) {
 		}
 	}
 	for _, dim := range []string{"rpd", "tpd"} {
-		if e := p.EnforcementFor(dim); e != nil && l.Get(dim) > 0 {
+		if e := p.EnforcementFor(dim); e != nil {
 			alg, err := limiter.ParseAlgorithm(e.Algorithm)
 			if err != nil {
 				return ac, err
 			}
 			ac.DailyAlgorithm = alg
+			if r := e.Reset; r != nil && r.Every == "day" {
+				ac.DailyReset = func(t time.Time) time.Time {
+					next, err := r.Next(t)
+					if err != nil { // validated zone; cannot happen
+						return t.Add(24 * time.Hour)
+					}
+					return next
+				}
+			}
 		}
 	}
 	return ac, nil
