@@ -97,7 +97,9 @@ func TestRetryAfterReadsBodyAndJitters(t *testing.T) {
 
 func TestOpenAIGoSDKClampsHints(t *testing.T) {
 	p := mustFleet(t, "openai-go-sdk", 2).Client(0)
-	assert.Equal(t, 8*time.Second, p.After(t0, withRetryAfter(failed(1, 429), time.Hour)).Wait, "clamped to MaxRetryDelay")
+	assert.Equal(t, 8*time.Second, p.After(t0, withRetryAfter(failed(1, 429), 10*time.Minute)).Wait, "clamped to MaxRetryDelay")
+	assert.True(t, IsTerminal(p.After(t0, withRetryAfter(failed(1, 429), time.Hour)).Reason), "a wait past max elapsed is terminal")
+	assert.Equal(t, 8*time.Second, mustFleet(t, "openai-go-sdk(retry-terminal=1)", 2).Client(0).After(t0, withRetryAfter(failed(1, 429), time.Hour)).Wait)
 	assert.Equal(t, 2*time.Second, p.After(t0, withRetryAfter(failed(1, 429), 2*time.Second)).Wait)
 	assert.Less(t, p.After(t0, withBody(failed(1, 429), time.Hour, "")).Wait, time.Second, "the body is not read")
 	d := p.After(t0, failed(3, 429))
