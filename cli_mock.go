@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,12 +12,16 @@ import (
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/presets"
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
 const mockAbout = `Serves the mock API until interrupted (Ctrl-C or SIGTERM): POST /v1/messages (Anthropic),
 POST /v1/messages/count_tokens (its own limit), POST /v1/chat/completions (OpenAI), any other
 path as a generic JSON endpoint, GET /_ratelab/stats (counters per API key) and GET /healthz.
+--preset NAME[:TIER] speaks a provider's current rules instead (ratelab presets lists them):
+budgets per key and model class, its headers, error bodies and accounting, and its own
+endpoints (Azure deployment paths, Gemini generateContent, Bedrock invoke and converse).
 Every API key (x-api-key or Authorization: Bearer) has its own budget, limited per minute by the
 chosen algorithm, and every response carries the rate-limit headers of its provider's dialect.
 Point your own client at it to test its 429 handling, or run probe and compare against it.`
@@ -51,6 +56,12 @@ type mockFlags struct {
 	resetRounding    string
 	remainRounding   string
 	gen              genFlags
+	preset           string
+	rpd, tpd         int64
+	lenient          bool
+	terminalAfter    int64
+	terminalCause    string
+	acceleration     float64
 }
 
 // addMockFlags registers the mock flags on fs (ratelab mock adds --addr and --seed).
@@ -79,8 +90,15 @@ func addMockFlags(fs *flagSet) *mockFlags {
 	fs.BoolVar(&f.requireKey, "require-key", false, "answer 401 authentication_error to requests without an API key")
 	fs.IntVar(&f.maxAccounts, "max-accounts", account.DefaultMaxAccounts, "API keys served; further new keys get 403 permission_error (0: no bound)")
 	f.gen.add(fs)
+	fs.StringVar(&f.preset, "preset", "", "speak a provider's rules: "+strings.Join(presets.Names(), ", ")+", optionally :TIER (ratelab presets lists them); limit flags override the preset's figures for every model class")
+	fs.Int64Var(&f.rpd, "rpd", 0, "requests per day per API key (and model class); exhausting it is terminal (0: none, or the preset's)")
+	fs.Int64Var(&f.tpd, "tpd", 0, "tokens per day per API key (and model class); exhausting it is terminal (0: none, or the preset's)")
+	fs.BoolVar(&f.lenient, "lenient", false, "with --preset anthropic: accept requests without the anthropic-version header (the real API answers 400)")
+	fs.Int64Var(&f.terminalAfter, "terminal-after", 0, "after this many admitted requests of a key, answer every request with a terminal quota error (0: never)")
+	fs.StringVar(&f.terminalCause, "terminal-cause", account.CauseSpendCap, "the terminal error --terminal-after sends: "+strings.Join(account.TerminalCauses, ", "))
+	fs.Float64Var(&f.acceleration, "acceleration", 0, "refuse a key's requests beyond this many times its previous minute's (at least 60 a minute): ratelab's model of acceleration limits, not a provider's figure (0: off)")
 	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, counter_rounding, window_start, advertise); flags override it")
-	for name, v := range map[string]string{"algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE",
+	for name, v := range map[string]string{"preset": "NAME[:TIER]", "terminal-cause": "CAUSE", "algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE",
 		"counter-rounding": "MODE", "window-start": "MODE", "reset-rounding": "MODE", "remaining-rounding": "MODE"} {
 		fs.value(name, v)
 	}
@@ -89,7 +107,7 @@ func addMockFlags(fs *flagSet) *mockFlags {
 
 // groupMock shows the mock flags under two titles: the limits, and the responses.
 func groupMock(fs *flagSet, limits, responses string) {
-	fs.group(limits, "rpm", "tpm", "itpm", "otpm", "algorithm", "window", "burst", "count-rejected",
+	fs.group(limits, "preset", "rpm", "tpm", "itpm", "otpm", "rpd", "tpd", "terminal-after", "terminal-cause", "lenient", "acceleration", "algorithm", "window", "burst", "count-rejected",
 		"counter-rounding", "window-start", "config")
 	fs.group(responses, "dialect", "reset-rounding", "remaining-rounding", "latency", "latency-jitter", "error-rate",
 		"overload-rate", "output-tokens", "output-accounting", "require-key", "max-accounts")
@@ -137,6 +155,11 @@ func (f *mockFlags) flagOfField(field string) string {
 		"error_rate":                      "error-rate",
 		"overload_rate":                   "overload-rate",
 		"output_tokens":                   "output-tokens",
+		"requests_per_day":                "rpd",
+		"tokens_per_day":                  "tpd",
+		"terminal_after":                  "terminal-after",
+		"terminal_cause":                  "terminal-cause",
+		"acceleration":                    "acceleration",
 		"output_accounting":               "output-accounting",
 		"max_accounts":                    "max-accounts",
 	}
@@ -179,18 +202,37 @@ func (f *mockFlags) config() (account.Config, error) {
 		}
 	}
 	changed := f.fs.Changed
+	if spec := cmp.Or(f.preset, cfg.Preset); spec != "" {
+		if err := presets.Apply(&cfg, spec); err != nil {
+			if f.preset == "" {
+				return cfg, usageErrorf("--config %s: preset: %v", f.configFile, err)
+			}
+			return cfg, usageErrorf("--preset %v", err)
+		}
+		cfg.Provider.Lenient = f.lenient
+	} else if f.lenient {
+		return cfg, usageErrorf("--lenient: applies with --preset only (the mock without a preset does not require anthropic-version)")
+	}
 	lim := &cfg.Limits
-	if changed("rpm") {
-		lim.Requests.PerMinute = f.rpm
+	for _, l := range []struct {
+		flag string
+		n    int64
+		dst  *int64
+	}{{"rpm", f.rpm, &lim.Requests.PerMinute}, {"tpm", f.tpm, &lim.Tokens.PerMinute}, {"itpm", f.itpm, &lim.InputTokens.PerMinute},
+		{"otpm", f.otpm, &lim.OutputTokens.PerMinute}, {"rpd", f.rpd, &cfg.RequestsPerDay}, {"tpd", f.tpd, &cfg.TokensPerDay}} {
+		if changed(l.flag) {
+			*l.dst = l.n
+			presets.SetClassLimits(&cfg, l.flag, l.n) // flags override the preset's figures
+		}
 	}
-	if changed("tpm") {
-		lim.Tokens.PerMinute = f.tpm
+	if changed("acceleration") {
+		cfg.Acceleration = &account.Acceleration{Factor: f.acceleration}
 	}
-	if changed("itpm") {
-		lim.InputTokens.PerMinute = f.itpm
+	if changed("terminal-after") {
+		cfg.TerminalAfter = f.terminalAfter
 	}
-	if changed("otpm") {
-		lim.OutputTokens.PerMinute = f.otpm
+	if changed("terminal-cause") {
+		cfg.TerminalCause = f.terminalCause
 	}
 	all := []*account.Limit{&lim.Requests, &lim.Tokens, &lim.InputTokens, &lim.OutputTokens, &lim.CountTokens}
 	if changed("algorithm") {
@@ -291,6 +333,8 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	ff := addMockFleetFlags(fs)
 	fs.example("Anthropic's Tier 1 limits: 50 requests, 30,000 input and 8,000 output tokens a minute",
 		"ratelab mock")
+	fs.example("OpenAI's Tier 1 rules, with 100 requests a day per key",
+		"ratelab mock --preset openai --rpd 100")
 	fs.example("600 requests a minute as a fixed window of 5 s (50 per window), OpenAI headers everywhere",
 		"ratelab mock --addr 127.0.0.1:9090 --rpm 600 --algorithm fixed-window --window 5s --dialect openai")
 	fs.example("a bucket of 1 refilling at 60 a minute, with 1% of requests answered 529 overloaded",
@@ -333,7 +377,11 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	lines, _ := cfg.Describe()
 	fmt.Fprintf(env.stdout, "ratelab mock listening on %s\n", srv.URL())
-	fmt.Fprintf(env.stdout, "limits per API key:\n")
+	if cfg.Preset != "" {
+		fmt.Fprintf(env.stdout, "preset %s: limits per API key and model class; the fallback class's:\n", cfg.Preset)
+	} else {
+		fmt.Fprintf(env.stdout, "limits per API key:\n")
+	}
 	for _, l := range lines {
 		fmt.Fprintf(env.stdout, "  %s\n", l)
 	}

@@ -70,6 +70,7 @@ func commands() []command {
 		{"probe", "ramp or auto-find against a target; infer its limits", runProbe},
 		{"compare", "compare backoff strategies (live, sim, or both)", runCompare},
 		{"mock", "serve the mock API until interrupted", runMock},
+		{"presets", "list the provider presets, their tiers and sources", runPresets},
 		{"proxy", "record the traffic an application sends through it; infer its limits", runProxy},
 		{"report", "re-render a run directory's report from its attempt log", runReport},
 		{"scenarios", "list bundled scenarios", runScenarios},

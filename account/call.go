@@ -36,9 +36,10 @@ func (e Endpoint) String() string {
 type Call struct {
 	Key         string // API key; "" is the anonymous account (or a 401 when keys are required)
 	Endpoint    Endpoint
-	Model       string // the request's model, quoted in OpenAI rate-limit messages
-	InputTokens int64  // estimated input tokens (CountTokens)
-	MaxTokens   int64  // the request's max_tokens
+	Model       string        // the request's model, quoted in OpenAI rate-limit messages
+	InputTokens int64         // estimated input tokens (CountTokens)
+	MaxTokens   int64         // the request's max_tokens
+	Cache       []CachePrefix // prompt-cache breakpoints; read under a Provider only
 	// DeferOutput: the caller charges the output as generated (ChargeOutput, Reply.OutputDeferred)
 	// under actual accounting with a generation time or a stream fault; else Handle charges it.
 	DeferOutput bool
@@ -71,4 +72,12 @@ type Reply struct {
 	Gen            Generation  // when the output is generated, after Latency (see Generation)
 	OutputDeferred int64       // output tokens left to the caller's ChargeOutput (Call.DeferOutput)
 	Fault          StreamFault // the fault injected into the reply if it is streamed
+
+	// Cause is why a 429 refused (rate-limit, or a terminal cause with Terminal set); LimitName
+	// the refusing limit as presets name it (rpm, itpm, rpd…), with its value and use.
+	Cause, LimitName            string
+	Terminal                    bool
+	LimitValue, Used, Requested int64
+	CacheCreation, CacheRead    int64  // usage: prompt tokens written to and read from the cache
+	Class, Pool                 string // the model class and budget pool, under a Provider
 }

@@ -45,6 +45,9 @@ const (
 	// AccountMaxTokens pre-charges the request's max_tokens at admission and never adjusts it
 	// (as OpenAI counts, and as Anthropic documented until 2025).
 	AccountMaxTokens OutputAccounting = "max_tokens"
+	// AccountReserved reserves max_tokens at admission and settles the reservation to the
+	// output generated (times OutputBurndown) once the reply is known (OpenAI, Bedrock).
+	AccountReserved OutputAccounting = "reserved"
 )
 
 // Limit configures one rate-limited dimension of every account.
@@ -148,6 +151,26 @@ type Config struct {
 	StreamCloseRate float64       `yaml:"stream_close_rate,omitempty"`
 	StreamStallRate float64       `yaml:"stream_stall_rate,omitempty"`
 	StreamStall     time.Duration `yaml:"stream_stall,omitempty"`
+
+	// Preset names the provider preset (NAME[:TIER]) the configuration was built from; the
+	// presets package resolves it into Provider (presets.Apply).
+	Preset string `yaml:"preset,omitempty"`
+	// Provider holds the resolved preset: model classes with their own pools, daily limits
+	// and accounting. nil: one budget per API key.
+	Provider *Provider `yaml:"-"`
+	// RequestsPerDay and TokensPerDay are daily limits per API key (and pool); exhausting one
+	// is terminal (a 429 whose wait is far beyond any retry budget). 0: none.
+	RequestsPerDay int64 `yaml:"requests_per_day,omitempty"`
+	TokensPerDay   int64 `yaml:"tokens_per_day,omitempty"`
+	// TerminalAfter refuses every request of a key after it had that many admitted, with
+	// TerminalCause: spend-cap (default), insufficient-quota or daily-quota. 0: never.
+	TerminalAfter int64  `yaml:"terminal_after,omitempty"`
+	TerminalCause string `yaml:"terminal_cause,omitempty"`
+	// Acceleration, when set, refuses sharp increases of a key's traffic (ratelab's model of
+	// Anthropic's acceleration limits, see Acceleration).
+	Acceleration *Acceleration `yaml:"acceleration,omitempty"`
+	// OutputBurndown multiplies output tokens charged to the token limits (Bedrock); 0 is 1.
+	OutputBurndown float64 `yaml:"output_burndown,omitempty"`
 }
 
 // DefaultConfig returns the configuration of a mock that names nothing: 50 RPM, 30,000 ITPM,
@@ -428,10 +451,13 @@ func (c *Config) resolve() (resolved, error) {
 	switch c.OutputAccounting {
 	case "":
 		r.accounting = AccountActual
-	case AccountActual, AccountMaxTokens:
+	case AccountActual, AccountMaxTokens, AccountReserved:
 		r.accounting = c.OutputAccounting
 	default:
-		return r, fieldErrorf("output_accounting", "unknown mode %q: want actual or max_tokens", c.OutputAccounting)
+		return r, fieldErrorf("output_accounting", "unknown mode %q: want actual, max_tokens or reserved", c.OutputAccounting)
+	}
+	if err := c.validateProvider(); err != nil {
+		return r, err
 	}
 	if c.OutputTokens < 0 {
 		return r, fieldErrorf("output_tokens", "%d is negative: want a reply length ≥ 0 (0: max_tokens)", c.OutputTokens)

@@ -58,7 +58,7 @@ func TestConfigValidate(t *testing.T) {
 		{"dialect", func(c *Config) { c.Dialect = "github" }, "dialect", "unknown dialect"},
 		{"error rate", func(c *Config) { c.ErrorRate = 1.5 }, "error_rate", "between 0 and 1"},
 		{"rates add up", func(c *Config) { c.ErrorRate, c.OverloadRate = 0.6, 0.6 }, "overload_rate", "exceeds 1"},
-		{"accounting", func(c *Config) { c.OutputAccounting = "estimate" }, "output_accounting", "actual or max_tokens"},
+		{"accounting", func(c *Config) { c.OutputAccounting = "estimate" }, "output_accounting", "actual, max_tokens or reserved"},
 		{"negative latency", func(c *Config) { c.Latency = -time.Second }, "latency", "negative"},
 		{"negative reply length", func(c *Config) { c.OutputTokens = -1 }, "output_tokens", "negative"},
 		{"negative max accounts", func(c *Config) { c.MaxAccounts = -1 }, "max_accounts", "negative"},

@@ -24,7 +24,8 @@ type Ledger struct {
 	dims     [numEndpoints][]mockDim // the dimensions each endpoint is limited by
 	dialects [numEndpoints]ratelimit.Dialect
 	faults   bool
-	genDraws bool // generation jitter or stream faults draw numbers
+	genDraws bool           // generation jitter or stream faults draw numbers
+	prov     *providerState // nil: one budget per key, no daily limits, no prompt cache
 
 	mu       sync.RWMutex
 	accounts map[string]*account
@@ -84,7 +85,8 @@ func New(cfg Config, seed int64) (*Ledger, error) {
 	if _, err := m.newAccount(); err != nil {
 		return nil, err
 	}
-	return m, nil
+	m.prov, err = newProviderState(cfg, seed) // nil without a Provider or daily limits
+	return m, err
 }
 
 // Config returns the configuration the ledger was built from.
@@ -217,6 +219,11 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	if e == 0 || e >= numEndpoints {
 		e = EndpointGeneric
 	}
+	if m.prov != nil {
+		call.Endpoint = e
+		m.prov.handle(now, call, r)
+		return nil
+	}
 	r.Dialect = m.dialects[e]
 	r.Limits.Dialect, r.Limits.Rounding = r.Dialect, m.res.rounding
 	if a == nil {
@@ -256,7 +263,7 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		cost[dimRequests] = 1
 		cost[dimInput] = call.InputTokens
 		cost[dimTokens] = call.InputTokens
-		if m.res.accounting == AccountMaxTokens {
+		if m.res.accounting == AccountMaxTokens || m.res.accounting == AccountReserved {
 			cost[dimOutput] = call.MaxTokens
 			cost[dimTokens] += call.MaxTokens
 		}
@@ -290,8 +297,14 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		a.stats.count(429)
 		r.Status = 429
 		r.InputTokens = 0
-		r.Exceeded = blamed.dimension()
-		r.ErrorType, r.Message = m.rateLimitError(e, blamed, call, cost[blamed], a.lim[blamed].Peek(now), retryAfter)
+		r.Exceeded = ratelimit.Requests
+		if blamed < dimCountTokens {
+			r.Exceeded = ratelimit.Dimension(blamed)
+		}
+		p := a.lim[blamed].Peek(now)
+		r.ErrorType, r.Message = m.rateLimitError(e, blamed, call, cost[blamed], p, retryAfter)
+		r.Cause, r.LimitName, r.LimitValue = CauseRateLimit, limitNames[blamed], m.res.dims[blamed].perMinute
+		r.Used, r.Requested = max(m.res.dims[blamed].quota-p.Remaining, 0), cost[blamed]
 		for _, d := range dims {
 			a.header(now, &m.res, d, nil, &r.Limits)
 		}
@@ -310,13 +323,8 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		m.generate(&dr, r)
 		if m.res.accounting == AccountActual && out != 0 && call.DeferOutput && (!r.Gen.Instant() || r.Fault.Kind != FaultNone) {
 			r.OutputDeferred = out
-		} else if m.res.accounting == AccountActual && out != 0 {
-			for _, d := range [2]mockDim{dimOutput, dimTokens} {
-				if m.res.dims[d].on {
-					decs[d] = a.chargeAfter(now, d, out)
-					a.stats.dims[d].units += out
-				}
-			}
+		} else {
+			a.chargeOutput(now, m, call.MaxTokens, out, &decs)
 		}
 	}
 	a.stats.count(200)
@@ -335,6 +343,10 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 func (a *account) chargeAfter(now time.Time, d mockDim, n int64) limiter.Decision {
 	if a.adv[d] != nil {
 		a.adv[d].Charge(now, n)
+	}
+	if n < 0 { // a refund (a settled reservation)
+		a.lim[d].Charge(now, n)
+		return a.lim[d].Peek(now)
 	}
 	if dec := a.lim[d].Allow(now, n); dec.Allowed {
 		return dec

@@ -107,8 +107,12 @@ func (a *account) snapshotStats(key string, m *Ledger) AccountStats {
 	return out
 }
 
-// AccountStats returns the counters of key's account, false when the key has none.
+// AccountStats returns the counters of key's account, false when the key has none. Under a
+// Provider they are the sums over the key's pools.
 func (m *Ledger) AccountStats(key string) (AccountStats, bool) {
+	if m.prov != nil {
+		return m.prov.accountStats(key)
+	}
 	m.mu.RLock()
 	a := m.accounts[key]
 	m.mu.RUnlock()
@@ -118,8 +122,18 @@ func (m *Ledger) AccountStats(key string) (AccountStats, bool) {
 	return a.snapshotStats(key, m), true
 }
 
-// Stats returns every account's counters and the replies that reached none.
+// Stats returns every account's counters and the replies that reached none. Under a Provider
+// an account is a key in one pool, named "key (pool)".
 func (m *Ledger) Stats() Stats {
+	if m.prov != nil {
+		s := m.prov.stats()
+		m.unkeyMu.Lock()
+		for k, n := range m.unkeyed.asMap() {
+			s.Unkeyed[k] += n
+		}
+		m.unkeyMu.Unlock()
+		return s
+	}
 	m.mu.RLock()
 	keys := append([]string(nil), m.order...)
 	accts := make([]*account, len(keys))

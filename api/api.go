@@ -2,7 +2,7 @@
 // endpoint paths and key variables, the prompt text and token estimate requests are sized by,
 // and the usage and error fields read from a response body. The live engine builds its requests
 // from it, the mock reads the same rules from the other side, and the scenario checks names
-// against it. It imports nothing of the project.
+// against it. Of the project it imports only ratelimit (the terminal causes error bodies name).
 package api
 
 import (

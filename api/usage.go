@@ -45,6 +45,21 @@ func usageCount(r gjson.Result) int64 {
 	return int64(r.Num)
 }
 
+// CacheUsage reads the prompt-cache part of a response body's usage: the prompt tokens read
+// from the cache and those written to it. Anthropic reports usage.cache_read_input_tokens and
+// cache_creation_input_tokens (input_tokens counts neither); OpenAI reports
+// usage.prompt_tokens_details.cached_tokens (prompt_tokens includes them) and no writes.
+func CacheUsage(a API, body []byte) (read, creation int64) {
+	switch a {
+	case Anthropic:
+		r := gjson.GetManyBytes(body, "usage.cache_read_input_tokens", "usage.cache_creation_input_tokens")
+		return usageCount(r[0]), usageCount(r[1])
+	case OpenAI:
+		return usageCount(gjson.GetBytes(body, "usage.prompt_tokens_details.cached_tokens")), 0
+	}
+	return 0, 0
+}
+
 // Answer reads the body of a 2xx response to an anthropic or openai request: its token usage
 // (see Usage), and what is wrong with it when it is not an answer ("" when it is): a body that
 // is not JSON (a proxy's HTML page), or an error object, as a gateway or a server may send with

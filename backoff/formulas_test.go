@@ -170,7 +170,8 @@ func TestAnthropicSDKSchedule(t *testing.T) {
 		reason string
 	}{
 		{"retry-after honoured", withRetryAfter(failed(1, 429), 3*time.Second), true, 3 * time.Second, ""},
-		{"retry-after uncapped", withRetryAfter(failed(2, 429), time.Hour), true, time.Hour, ""},
+		{"retry-after uncapped", withRetryAfter(failed(2, 429), 14*time.Minute), true, 14 * time.Minute, ""},
+		{"retry-after past max elapsed is terminal", withRetryAfter(failed(2, 429), time.Hour), false, 0, "terminal: the server asks to wait 1h0m0s"},
 		{"retry-after 0 retries at once", withRetryAfter(failed(1, 529), 0), true, 0, ""},
 		{"third attempt is the last", withRetryAfter(failed(3, 429), time.Second), false, 0, "max attempts 3"},
 		{"400 not retried", failed(1, 400), false, 0, "status 400 is not retryable"},

@@ -237,6 +237,9 @@ func (v values) limits() limits {
 	if _, ok := v["max-elapsed"]; ok {
 		l.maxElapsed = v.dur("max-elapsed")
 	}
+	if _, ok := v["retry-terminal"]; ok {
+		l.retryTerminal = v.int("retry-terminal") == 1
+	}
 	return l
 }
 

@@ -122,10 +122,10 @@ func TestStrategyParamsResolveDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "full-jitter", s.Name())
 	assert.Equal(t, "full-jitter(base=100ms,max-attempts=4)", s.Label())
-	assert.Equal(t, map[string]any{"base": "100ms", "cap": "30s", "max-attempts": 4, "max-elapsed": "15m0s"}, s.Params())
+	assert.Equal(t, map[string]any{"base": "100ms", "cap": "30s", "max-attempts": 4, "max-elapsed": "15m0s", "retry-terminal": 0}, s.Params())
 	b, err := json.Marshal(s.Params())
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"base":"100ms","cap":"30s","max-attempts":4,"max-elapsed":"15m0s"}`, string(b))
+	assert.JSONEq(t, `{"base":"100ms","cap":"30s","max-attempts":4,"max-elapsed":"15m0s","retry-terminal":0}`, string(b))
 
 	c, err := Resolve("client-limiter(rpm=600,burst=10)")
 	require.NoError(t, err)
@@ -142,7 +142,8 @@ func TestStrategyParamsResolveDefaults(t *testing.T) {
 
 func TestDefinitionsAreImmutableAndComplete(t *testing.T) {
 	want := []string{"none", "constant", "additive-jitter", "exponential", "full-jitter", "equal-jitter",
-		"decorrelated-jitter", "anthropic-sdk", "openai-sdk", "retry-after", "header-pacing", "client-limiter",
+		"decorrelated-jitter", "anthropic-sdk", "openai-sdk", "openai-go-sdk", "gemini-sdk", "aws-sdk", "retry-after",
+		"header-pacing", "client-limiter",
 		"sre-adaptive", "retry-budget", "aimd"}
 	assert.Equal(t, want, Names())
 	defs := Definitions()
@@ -229,7 +230,7 @@ func TestSpecOfYAMLValues(t *testing.T) {
 	assert.Equal(t, "full-jitter(base=0.25,cap=10s,max-attempts=4)", spec.String())
 	s, err := New(spec)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]any{"base": "250ms", "cap": "10s", "max-attempts": 4, "max-elapsed": "15m0s"}, s.Params())
+	assert.Equal(t, map[string]any{"base": "250ms", "cap": "10s", "max-attempts": 4, "max-elapsed": "15m0s", "retry-terminal": 0}, s.Params())
 	_, err = New(SpecOf("full-jitter", map[string]any{"base": true}))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `parameter base: "true" is not a duration`)

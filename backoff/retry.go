@@ -1,10 +1,14 @@
 package backoff
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
+
+	"github.com/ratelab/ratelab/ratelimit"
 )
 
 // limits are the knobs every retrying strategy shares.
@@ -15,20 +19,37 @@ type limits struct {
 	// maxElapsed gives up when the next attempt would be due later than this after the logical
 	// request was scheduled (Outcome.Started); 0 means no bound.
 	maxElapsed time.Duration
+	// retryTerminal retries terminal refusals like any other (the retry-terminal parameter), as
+	// the official SDKs do: they read no error body.
+	retryTerminal bool
 }
+
+// TerminalPrefix starts the Reason of a request a strategy ended on a terminal refusal: a
+// quota the refusal's body names (ratelimit.Snapshot.Terminal), or a server wait longer than
+// the strategy's whole max elapsed. Such a refusal holds for every request of the account, so
+// the runner stops the run on it.
+const TerminalPrefix = "terminal: "
+
+// IsTerminal reports whether a Decision.Reason (a record's gave_up) is a terminal stop.
+func IsTerminal(reason string) bool { return strings.HasPrefix(reason, TerminalPrefix) }
 
 // delayFunc computes the pause before the next attempt after the failed, retryable outcome o,
 // or says why the request must stop instead ("" to retry). It is called only when a retry is
 // otherwise allowed, so a strategy draws randomness only for retries it actually makes.
 type delayFunc func(now time.Time, o *Outcome) (wait time.Duration, stop string)
 
-// decide is the retry decision every strategy shares: success ends the request; a non-retryable
-// outcome (Outcome.Retryable) ends it; then the attempt bound; then the strategy's delay; then
-// the elapsed bound, applied to when the next attempt would be due.
+// decide is the retry decision every strategy shares: success ends the request; a terminal
+// refusal ends it (see terminal); a non-retryable outcome (Outcome.Retryable) ends it; then the
+// attempt bound; then the strategy's delay; then the elapsed bound, applied to when the next
+// attempt would be due.
 func (l limits) decide(now time.Time, o *Outcome, delay delayFunc) Decision {
-	switch {
-	case o.Succeeded():
+	if o.Succeeded() {
 		return Decision{}
+	}
+	if why := l.terminal(now, o); why != "" {
+		return Decision{Reason: why}
+	}
+	switch {
 	case !o.Retryable():
 		return Decision{Reason: notRetryable(o)}
 	case l.maxAttempts > 0 && o.Attempt >= l.maxAttempts:
@@ -46,6 +67,38 @@ func (l limits) decide(now time.Time, o *Outcome, delay delayFunc) Decision {
 			l.maxElapsed, now.Add(wait).Sub(o.Started))}
 	}
 	return Decision{Retry: true, Wait: wait}
+}
+
+// terminal says why o ends its request at once whatever the strategy would wait, "" when it
+// does not: the body names a terminal quota (a daily quota, insufficient_quota, a spend cap; a
+// request larger than the limit), or the server's wait (header or body) is longer than the
+// whole max elapsed (terminal; DefaultMaxElapsed, the engine's bound, for a strategy without
+// one), or than what is left of it (the request alone ends: waiting less than the server asks
+// only earns another refusal). retry-terminal turns this off.
+func (l limits) terminal(now time.Time, o *Outcome) string {
+	if l.retryTerminal || o.Limits == nil || o.ClientRejected {
+		return ""
+	}
+	if c := o.Limits.Terminal; c != "" {
+		why := fmt.Sprintf("%s (%s, status %d)", ratelimit.TerminalWords(c), c, o.Status)
+		if !ratelimit.RunWide(c) {
+			return why // this request only
+		}
+		return TerminalPrefix + why
+	}
+	hint, ok := o.Limits.Hint()
+	if !ok {
+		return ""
+	}
+	if bound := cmp.Or(l.maxElapsed, DefaultMaxElapsed); hint > bound {
+		// A strategy without a bound of its own (the SDKs) runs under the engine's.
+		return fmt.Sprintf("%sthe server asks to wait %s, longer than max elapsed %s", TerminalPrefix, hint, bound)
+	}
+	if l.maxElapsed > 0 && !o.Started.IsZero() && now.Add(hint).Sub(o.Started) > l.maxElapsed {
+		return fmt.Sprintf("retry hint %s: beyond the %s left of max elapsed %s", hint,
+			max(0, l.maxElapsed-now.Sub(o.Started)).Round(time.Millisecond), l.maxElapsed)
+	}
+	return ""
 }
 
 func notRetryable(o *Outcome) string {
@@ -79,8 +132,8 @@ func fullJitter(r *rand.Rand, base, limit time.Duration, n int) time.Duration {
 	return uniform(r, exponential(base, limit, n))
 }
 
-// retryAfterOr returns the server's retry-after (retry-after-ms, else Retry-After) when the
-// outcome carries one, else fallback().
+// retryAfterOr returns the server's retry-after header (retry-after-ms, else Retry-After) when
+// the outcome carries one, else fallback(): what the Stainless SDKs read (no body).
 func retryAfterOr(o *Outcome, fallback func() time.Duration) time.Duration {
 	if o.Limits != nil && o.Limits.HasRetryAfter {
 		return o.Limits.RetryAfter

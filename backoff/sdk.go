@@ -2,6 +2,7 @@ package backoff
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -31,28 +32,28 @@ func stainless(r *rand.Rand, base, limit time.Duration, retryCount int) time.Dur
 //   - else the Stainless backoff (see stainless).
 //
 // The SDK has no elapsed bound of its own (only the caller's context), so neither has this.
-// Known gap: the Go SDK parses an HTTP-date Retry-After only in RFC 1123 form, while the
-// Snapshot this policy reads accepts every HTTP-date form.
-func newAnthropicSDK(seed int64, maxAttempts int, base, limit time.Duration) Fleet {
-	return retrierFleet(seed, limits{maxAttempts: maxAttempts}, func(r *rand.Rand) delayFunc {
+// It reads no error body, so it retries a terminal refusal like any 429; this emulation stops
+// on one unless retry-terminal=1 (see limits.terminal). Known gap: the Go SDK parses an
+// HTTP-date Retry-After only in RFC 1123 form, while the Snapshot accepts every HTTP-date form.
+func newAnthropicSDK(seed int64, l limits, base, limit time.Duration) Fleet {
+	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
 		return func(_ time.Time, o *Outcome) (time.Duration, string) {
 			return retryAfterOr(o, func() time.Duration { return stainless(r, base, limit, o.Attempt-1) }), ""
 		}
 	})
 }
 
-// newOpenAISDK emulates the OpenAI SDKs' retry-after rule (openai-python ≥ 2.51
-// MAX_RETRY_AFTER_DELAY = 2·60; openai-go v3 defaultMaxRetryAfterDelay = 2 min) on top of the
-// same Stainless defaults (MaxRetries 2, 0.5 s·2^n capped at 8 s, minus up to a quarter):
+// newOpenAISDK emulates openai-python's retry-after rule (3.3.1 _constants.py
+// MAX_RETRY_AFTER_DELAY = 2·60, _base_client.py _should_retry) on top of the Stainless defaults
+// (MaxRetries 2, 0.5 s·2^n capped at 8 s, minus up to a quarter):
 //
 //   - a server delay 0 < ra ≤ maxRetryAfter is honoured as is;
 //   - ra > maxRetryAfter: the SDK does not retry at all (the request gives up);
 //   - no retry-after, or ra = 0: the Stainless backoff.
 //
-// (openai-go honours ra = 0 as an immediate retry where Python falls back to the backoff; the
-// Snapshot clamps negative values to 0, so this emulation follows Python for 0.)
-func newOpenAISDK(seed int64, maxAttempts int, base, limit, maxRetryAfter time.Duration) Fleet {
-	return retrierFleet(seed, limits{maxAttempts: maxAttempts}, func(r *rand.Rand) delayFunc {
+// openai-go clamps instead (see newOpenAIGoSDK); openai-node ignores a hint over 60 s.
+func newOpenAISDK(seed int64, l limits, base, limit, maxRetryAfter time.Duration) Fleet {
+	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
 		return func(_ time.Time, o *Outcome) (time.Duration, string) {
 			if o.Limits != nil && o.Limits.HasRetryAfter && o.Limits.RetryAfter > 0 {
 				if ra := o.Limits.RetryAfter; ra > maxRetryAfter {
@@ -65,12 +66,119 @@ func newOpenAISDK(seed int64, maxAttempts int, base, limit, maxRetryAfter time.D
 	})
 }
 
-// newRetryAfter honours the server: wait retry-after-ms, else Retry-After, whatever its size
-// (max elapsed still applies); without one, AWS Full Jitter random_between(0, min(cap, base·2^n)).
-func newRetryAfter(seed int64, l limits, base, limit time.Duration) Fleet {
+// newOpenAIGoSDK emulates github.com/openai/openai-go v3.52 with default options
+// (internal/requestconfig: MaxRetries 2, MaxRetryDelay = DefaultMaxServerDelay = 8 s):
+//
+//   - Retry-After-Ms, else Retry-After, clamped to maxDelay (`if retryAfter >= maxDelay {
+//     return maxDelay }`): a 4-hour daily-quota hint is retried after 8 s;
+//   - else 0.5 s·2^n capped at maxDelay, minus up to a quarter (the Stainless backoff).
+func newOpenAIGoSDK(seed int64, l limits, base, maxDelay time.Duration) Fleet {
 	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
 		return func(_ time.Time, o *Outcome) (time.Duration, string) {
-			return retryAfterOr(o, func() time.Duration { return fullJitter(r, base, limit, o.Attempt-1) }), ""
+			if o.Limits != nil && o.Limits.HasRetryAfter {
+				return min(o.Limits.RetryAfter, maxDelay), ""
+			}
+			return stainless(r, base, maxDelay, o.Attempt-1), ""
+		}
+	})
+}
+
+// newGeminiSDK emulates google.golang.org/genai (go-genai v1.69 common.go) with
+// HTTPOptions.RetryOptions set to its defaults, "values mirror the Python SDK": 5 attempts,
+// the initial call included; wait min(initial·2^(n−1) + U(0, jitter), max) for attempt n; the
+// statuses 408, 429, 500, 502, 503 and 504 and transport errors. It reads neither Retry-After
+// nor RetryInfo's retryDelay. Without RetryOptions go-genai makes a single attempt: use none.
+func newGeminiSDK(seed int64, l limits, initial, jitter, limit time.Duration) Fleet {
+	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
+		return func(_ time.Time, o *Outcome) (time.Duration, string) {
+			switch o.Status {
+			case 0, 408, 429, 500, 502, 503, 504:
+			default:
+				return 0, fmt.Sprintf("status %d is not retried by go-genai", o.Status)
+			}
+			return min(limit, exponential(initial, limit, o.Attempt-1)+uniform(r, jitter)), ""
+		}
+	})
+}
+
+// awsSDK emulates aws-sdk-go-v2's standard retryer in its default (legacy) mode (aws/retry
+// standard.go, jitter_backoff.go): 3 attempts; wait U[0,1)·2^n seconds for attempt n (the
+// first retry draws from [0, 2 s)), at most 20 s; retried: transport errors, 429 throttles
+// (ThrottlingException), 500, 502, 503 and 504. Each retry costs quota tokens (cost, twice for
+// a timeout) from the client's retry quota (500); when it runs dry the request is not retried.
+// A success returns a retried request's cost, or one token for a first-try success. The
+// opt-in 2026 mode (AWS_NEW_RETRIES_2026, x-amz-retry-after) is not emulated.
+type awsSDK struct {
+	r           *rand.Rand
+	limit       time.Duration
+	quota, left int
+	cost        int
+	spent       int // tokens the current request's retries took
+}
+
+func (a *awsSDK) delay(_ time.Time, o *Outcome) (time.Duration, string) {
+	switch o.Status {
+	case 0, 429, 500, 502, 503, 504:
+	default:
+		return 0, fmt.Sprintf("status %d is not retried by the AWS SDK", o.Status)
+	}
+	if o.Attempt <= 1 {
+		a.spent = 0
+	}
+	c := a.cost
+	if o.Status == 0 {
+		c *= 2
+	}
+	if a.quota > 0 {
+		if a.left < c {
+			return 0, fmt.Sprintf("retry quota exhausted (%d of %d tokens left, a retry costs %d)", a.left, a.quota, c)
+		}
+		a.left -= c
+		a.spent += c
+	}
+	return min(a.limit, time.Duration(a.r.Float64()*math.Ldexp(float64(time.Second), o.Attempt))), ""
+}
+
+// awsPolicy gives the quota back on success, then decides as every retrier does.
+type awsPolicy struct {
+	retrier
+	sdk *awsSDK
+}
+
+func (p *awsPolicy) After(now time.Time, o Outcome) Decision {
+	if o.Succeeded() && p.sdk.quota > 0 {
+		back := p.sdk.spent
+		if o.Attempt <= 1 {
+			back = 1
+		}
+		p.sdk.left, p.sdk.spent = min(p.sdk.quota, p.sdk.left+back), 0
+	}
+	return p.retrier.After(now, o)
+}
+
+func newAWSSDK(seed int64, l limits, limit time.Duration, quota, cost int) Fleet {
+	return clientFleet{seed: seed, newPolicy: func(r *rand.Rand) Policy {
+		a := &awsSDK{r: r, limit: limit, quota: quota, left: quota, cost: cost}
+		return &awsPolicy{retrier: retrier{limits: l, delay: a.delay}, sdk: a}
+	}}
+}
+
+// newRetryAfter honours the server: wait its hint wherever it said it (retry-after-ms, else
+// Retry-After, else the error body's retryDelay or "try again in"), stretched by
+// ×(1 + U(0, jitter)) so that clients told the same wait do not all return at once; max elapsed
+// still applies. Without a hint, AWS Full Jitter random_between(0, min(cap, base·2^n)).
+func newRetryAfter(seed int64, l limits, base, limit time.Duration, jitter float64) Fleet {
+	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
+		return func(_ time.Time, o *Outcome) (time.Duration, string) {
+			if o.Limits != nil {
+				if w, ok := o.Limits.Hint(); ok {
+					if jitter > 0 {
+						w += time.Duration(r.Float64() * jitter * float64(w))
+					}
+					return w, ""
+				}
+			}
+			return fullJitter(r, base, limit, o.Attempt-1), ""
 		}
 	})
 }

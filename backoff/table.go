@@ -36,6 +36,11 @@ func pAttempts(def string) Param {
 		Doc: "attempts per request, the first included; 0 = no bound"}
 }
 
+func pTerminal() Param {
+	return Param{Name: "retry-terminal", Kind: KindInt, Default: "0", Min: 0, Max: 1,
+		Doc: "1 = retry a terminal refusal (daily quota, spend cap, wait > max-elapsed) as any 429"}
+}
+
 func pElapsed() Param {
 	return Param{Name: "max-elapsed", Kind: KindDuration, Default: DefaultMaxElapsed.String(),
 		Doc: "give up when a retry would be due later than this after the request was scheduled; 0 = none"}
@@ -46,9 +51,13 @@ func pPoll() Param {
 		Doc: "re-check interval while an attempt is held and no estimate says when it may go"}
 }
 
+func pSDKAttempts(def string) Param {
+	return Param{Name: "max-attempts", Kind: KindInt, Default: def, Min: 1, Max: 1000, Doc: "MaxRetries + 1"}
+}
+
 // generic is the parameter list of the AWS-formula backoffs.
 func generic() []Param {
-	return []Param{pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed()}
+	return []Param{pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal()}
 }
 
 // definitions is the strategy table. It is never modified; Definitions hands out copies.
@@ -61,7 +70,7 @@ var definitions = []Definition{
 		Name: "constant", Summary: "fixed pause before every retry",
 		Params: []Param{
 			{Name: "pause", Kind: KindDuration, Default: "1s", Doc: "wait before each retry"},
-			pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
+			pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet { return newConstant(seed, v.limits(), v.dur("pause")) }
@@ -72,7 +81,7 @@ var definitions = []Definition{
 		Params: []Param{
 			pBase("1s"),
 			{Name: "jitter", Kind: KindDuration, Default: "1s", Doc: "width of the uniform term added to each wait"},
-			pCap("64s"), pAttempts("5"), pElapsed(),
+			pCap("64s"), pAttempts("5"), pElapsed(), pTerminal(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
@@ -111,34 +120,77 @@ var definitions = []Definition{
 	{
 		Name: "anthropic-sdk", Summary: "anthropic-sdk-go v1 defaults: 2 retries, 0.5s·2^n ≤ 8s −U·¼, any retry-after",
 		Params: []Param{
-			{Name: "max-attempts", Kind: KindInt, Default: "3", Min: 1, Max: 1000, Doc: "MaxRetries + 1"},
-			pBase("500ms"), pCap("8s"),
+			pSDKAttempts("3"), pBase("500ms"), pCap("8s"), pTerminal(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
-				return newAnthropicSDK(seed, v.int("max-attempts"), v.dur("base"), v.dur("cap"))
+				return newAnthropicSDK(seed, v.limits(), v.dur("base"), v.dur("cap"))
 			}
 		},
 	},
 	{
 		Name: "openai-sdk", Summary: "OpenAI SDK defaults: as anthropic-sdk; retry-after over 120s gives up",
 		Params: []Param{
-			{Name: "max-attempts", Kind: KindInt, Default: "3", Min: 1, Max: 1000, Doc: "MaxRetries + 1"},
-			pBase("500ms"), pCap("8s"),
+			pSDKAttempts("3"), pBase("500ms"), pCap("8s"),
 			{Name: "max-retry-after", Kind: KindDuration, Default: "2m", Min: nano,
 				Doc: "honour 0 < retry-after ≤ this; a longer one ends the request"},
+			pTerminal(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
-				return newOpenAISDK(seed, v.int("max-attempts"), v.dur("base"), v.dur("cap"), v.dur("max-retry-after"))
+				return newOpenAISDK(seed, v.limits(), v.dur("base"), v.dur("cap"), v.dur("max-retry-after"))
 			}
 		},
 	},
 	{
-		Name: "retry-after", Summary: "wait the server's retry-after(-ms); without one, full jitter",
-		Params: generic(),
+		Name: "openai-go-sdk", Summary: "openai-go v3 defaults: 2 retries, 0.5s·2^n −U·¼, retry-after clamped to 8s",
+		Params: []Param{
+			pSDKAttempts("3"), pBase("500ms"),
+			{Name: "max-retry-delay", Kind: KindDuration, Default: "8s", Min: nano,
+				Doc: "WithMaxRetryDelay: caps the backoff and clamps any retry-after to it"},
+			pTerminal(),
+		},
 		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet { return newRetryAfter(seed, v.limits(), v.dur("base"), v.dur("cap")) }
+			return func(seed int64) Fleet {
+				return newOpenAIGoSDK(seed, v.limits(), v.dur("base"), v.dur("max-retry-delay"))
+			}
+		},
+	},
+	{
+		Name: "gemini-sdk", Summary: "go-genai with RetryOptions: 5 tries, min(1s·2^n + U(0,1s), 60s), no hints",
+		Params: []Param{
+			pSDKAttempts("5"), pBase("1s"),
+			{Name: "jitter", Kind: KindDuration, Default: "1s", Doc: "width of the uniform term added to each wait"},
+			pCap("60s"), pTerminal(),
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newGeminiSDK(seed, v.limits(), v.dur("base"), v.dur("jitter"), v.dur("cap"))
+			}
+		},
+	},
+	{
+		Name: "aws-sdk", Summary: "aws-sdk-go-v2 standard: 3 tries, U(0,1)·2^n s ≤ 20s, 500-token retry quota",
+		Params: []Param{
+			pSDKAttempts("3"), pCap("20s"),
+			{Name: "quota", Kind: KindInt, Default: "500", Min: 0, Doc: "retry quota tokens per client; 0 = unlimited"},
+			{Name: "cost", Kind: KindInt, Default: "5", Min: 1, Doc: "quota tokens a retry costs (twice for a timeout)"},
+			pTerminal(),
+		},
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newAWSSDK(seed, v.limits(), v.dur("cap"), v.int("quota"), v.int("cost"))
+			}
+		},
+	},
+	{
+		Name: "retry-after", Summary: "wait the server's hint (headers, else body) ×(1+U(0,jitter)); else full jitter",
+		Params: append(generic(), Param{Name: "jitter", Kind: KindFloat, Default: "0", Min: 0, Max: 10,
+			Doc: "spread each wait over hint·[1, 1+jitter); 0 = clients retry in lock-step"}),
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet {
+				return newRetryAfter(seed, v.limits(), v.dur("base"), v.dur("cap"), v.float("jitter"))
+			}
 		},
 	},
 	{
@@ -150,7 +202,7 @@ var definitions = []Definition{
 			pPoll(),
 			{Name: "input-tokens", Kind: KindInt, Default: "0", Doc: "input tokens per request to pace on; 0 = don't"},
 			{Name: "output-tokens", Kind: KindInt, Default: "0", Doc: "output tokens per request to pace on; 0 = don't"},
-			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
+			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
@@ -167,7 +219,7 @@ var definitions = []Definition{
 			{Name: "store", Kind: KindString, Default: "", Doc: "redis://HOST:PORT/DB: the bucket lives in Redis, shared with every process naming the same key"},
 			{Name: "key", Kind: KindString, Default: "fleet", Doc: "the shared bucket's name in the store"},
 			{Name: "rtt", Kind: KindDuration, Default: "1ms", Min: 0, Doc: "store round trip the simulator models (live runs pay the real one)"},
-			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
+			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
@@ -183,7 +235,7 @@ var definitions = []Definition{
 		Params: []Param{
 			{Name: "k", Kind: KindFloat, Default: "2", Min: 1e-9, Doc: "accepts multiplier K (lower rejects more)"},
 			{Name: "window", Kind: KindDuration, Default: "2m", Min: float64(windowBuckets), Doc: "counting window"},
-			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
+			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
@@ -196,7 +248,7 @@ var definitions = []Definition{
 		Params: []Param{
 			pAttempts("3"),
 			{Name: "ratio", Kind: KindFloat, Default: "0.1", Min: 0, Doc: "retries allowed per request"},
-			pBase("500ms"), pCap("30s"), pElapsed(),
+			pBase("500ms"), pCap("30s"), pElapsed(), pTerminal(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
@@ -212,7 +264,7 @@ var definitions = []Definition{
 			{Name: "ratio", Kind: KindFloat, Default: "0.9", Min: 1e-9, Max: 1, Doc: "multiplicative decrease"},
 			{Name: "poll", Kind: KindDuration, Default: "50ms", Min: float64(time.Millisecond),
 				Doc: "shortest re-check while held at the limit (longer when queued deep: see the doc)"},
-			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
+			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {

@@ -28,6 +28,7 @@ const (
 	StopObserver             // a phase's Observer asked (phase-level only)
 	StopFailed               // recording the attempts failed (Stop.Err)
 	StopAborted              // the caller stopped the run (Stop.Err says why)
+	StopTerminal             // a terminal refusal: a quota no retry can outlast (Stop.Cause says which)
 )
 
 // Stop is why a run or a phase stopped early, as data: the zero Stop means it has not.
@@ -38,6 +39,7 @@ type Stop struct {
 	After    time.Duration // StopMaxDuration: the run time bound
 	Host     string        // StopUnconfirmed: the host requests went to
 	Err      error         // StopFailed and StopAborted
+	Cause    string        // StopTerminal: the refusal, e.g. "daily quota exhausted (daily-quota, status 429)"
 }
 
 // Stopped reports whether s says the run or phase stopped.

@@ -30,9 +30,11 @@ type Analyzer struct {
 	attempts, ok, limited int64
 	okUsage               int64 // admitted attempts that reported usage
 	inSum, outSum, maxSum float64
-	shortOut              int64 // admitted attempts whose output was below max_tokens
+	cacheRead, cacheWrite float64 // prompt-cache tokens of the admitted attempts that reported usage
+	shortOut              int64   // admitted attempts whose output was below max_tokens
 	headerDims            [ratelimit.NumDimensions]bool
 	anyHeaders            bool
+	quotas                quotas
 }
 
 // NewAnalyzer starts an analysis of the run described by run (run.json); run may be nil.
@@ -63,6 +65,8 @@ func (a *Analyzer) Add(at *record.Attempt) {
 			a.inSum += float64(at.InputTokens)
 			a.outSum += float64(at.OutputTokens)
 			a.maxSum += float64(at.MaxTokens)
+			a.cacheRead += float64(at.CacheReadTokens)
+			a.cacheWrite += float64(at.CacheCreationTokens)
 			if at.MaxTokens > 0 && at.OutputTokens < at.MaxTokens {
 				a.shortOut++
 			}
@@ -74,6 +78,9 @@ func (a *Analyzer) Add(at *record.Attempt) {
 		if at.Limits[d].Flags != 0 {
 			a.headerDims[d], a.anyHeaders = true, true
 		}
+	}
+	if a.quotas.add(at) {
+		return // a terminal refusal says nothing about a per-minute rate
 	}
 	tl := a.timelineFor(at)
 	e := newEvent(at, a.start)

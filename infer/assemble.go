@@ -73,6 +73,7 @@ func (a *Analyzer) assemble(res *Result, choices []dimChoice) {
 		res.Findings = append(res.Findings, b.Explanation)
 	}
 	res.Findings = append(res.Findings, notes...)
+	res.Findings = append(res.Findings, a.quotas.findings()...)
 }
 
 // period returns the time, in seconds, that dimension's advertised limit is counted over, and

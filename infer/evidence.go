@@ -186,6 +186,33 @@ func dimIndex(name string) ratelimit.Dimension {
 	return d
 }
 
+// allow is what one dimension allows a workload: rate / cost requests per minute.
+type allow struct {
+	dim   string
+	rate  float64
+	cost  float64
+	rpm   float64
+	known bool // effective, not advertised
+}
+
+// cacheExplanation says the binding answer in the words of a prompt-cached workload: "With 80%
+// cache reads, input tokens allow 1,400 requests/min; output tokens bind at 400."
+func cacheExplanation(share float64, all []allow, best int) string {
+	var parts []string
+	for i, x := range all {
+		if i != best {
+			parts = append(parts, fmt.Sprintf("%s allow %s requests/min", dimNames[dimIndex(x.dim)], fmtNum(x.rpm)))
+		}
+	}
+	b := all[best]
+	head := fmt.Sprintf("With %s%% cache reads (which do not count toward input tokens per minute where the provider says so)",
+		fmtNum(math.Round(share*100)))
+	if len(parts) == 0 {
+		return fmt.Sprintf("%s, %s bind at %s requests/min.", head, dimNames[dimIndex(b.dim)], fmtNum(b.rpm))
+	}
+	return fmt.Sprintf("%s, %s; %s bind at %s.", head, strings.Join(parts, "; "), dimNames[dimIndex(b.dim)], fmtNum(b.rpm))
+}
+
 // binding finds the dimension that limits the run's workload first: for each dimension with a
 // rate (effective, else advertised) and a cost per request (1 request; the mean input tokens;
 // the mean output tokens, or max_tokens when output is charged up front; their sum for the
@@ -195,12 +222,17 @@ func (a *Analyzer) binding(res *Result) *summary.Binding {
 	if p := res.Accounting.OutputPrecharged; p != nil && *p && a.okUsage > 0 {
 		out = a.maxSum / float64(a.okUsage)
 	}
-	type allow struct {
-		dim   string
-		rate  float64
-		cost  float64
-		rpm   float64
-		known bool // effective, not advertised
+	readShare := 0.0
+	if a.okUsage > 0 && (a.cacheRead > 0 || a.cacheWrite > 0) {
+		// Anthropic's input_tokens excludes the cache: its ITPM counts cache writes, not reads.
+		// OpenAI's prompt_tokens includes cached ones (and its TPM counts the whole prompt).
+		read, write := a.cacheRead/float64(a.okUsage), a.cacheWrite/float64(a.okUsage)
+		if a.headerDims[ratelimit.InputTokens] || write > 0 {
+			in += write
+			readShare = read / (read + in)
+		} else if in > 0 {
+			readShare = read / in
+		}
 	}
 	var all []allow
 	for i := range res.Limits {
@@ -250,6 +282,10 @@ func (a *Analyzer) binding(res *Result) *summary.Binding {
 	what := "effective"
 	if !b.known {
 		what = "advertised"
+	}
+	if readShare > 0 && !math.IsInf(b.rpm, 0) {
+		bd.Explanation = cacheExplanation(readShare, all, best)
+		return bd
 	}
 	switch b.dim {
 	case "requests":

@@ -50,6 +50,9 @@ func (m *Mock) Handler() http.Handler {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.recoverPanic(w, r)
+	if f := h.m.front; f != nil && f.serve(h, w, r) {
+		return
+	}
 	switch r.URL.Path {
 	case "/v1/messages":
 		h.api(w, r, account.EndpointMessages)
@@ -207,10 +210,17 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint
 		h.reject(w, sc, e, http.StatusBadRequest, rerr.msg, rerr.param, rerr.code)
 		return
 	}
+	if e != account.EndpointChat && m.front.checkRequired(h, w, r, sc) {
+		return
+	}
 	if h.beforeHandle != nil {
 		h.beforeHandle(r)
 	}
 	call := account.Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens, DeferOutput: true}
+	if e == account.EndpointMessages && m.front != nil { // a preset: pools per model, the prompt cache
+		call.Cache = cacheBreakpoints(body)
+		call.Model = req.modelString()
+	}
 	if e == account.EndpointChat {
 		if !req.hasMaxTokens {
 			call.MaxTokens = account.DefaultChatMaxTokens
@@ -231,13 +241,16 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint
 	hdr := w.Header()
 	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
 	if reply.Status != http.StatusOK {
+		if m.front != nil && m.front.writeRefusal(h, w, sc, call.Model, &reply, now) {
+			return
+		}
 		h.writeError(w, sc, e, reply.Status, reply.ErrorType, reply.Message, "", openAICode(reply.Status))
 		return
 	}
 	out := sc.out[:0]
 	switch e {
 	case account.EndpointMessages:
-		out = appendMessage(out, &sc.ids, &m.ids, req.model, reply.InputTokens, reply.OutputTokens, call.MaxTokens)
+		out = appendMessage(out, &sc.ids, &m.ids, req.model, &reply, call.MaxTokens)
 	case account.EndpointCountTokens:
 		out = appendCountTokens(out, reply.InputTokens)
 	default:

@@ -10,12 +10,14 @@ import (
 
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/metrics"
+	"github.com/ratelab/ratelab/presets"
 )
 
 // Mock is the mock server's state: its ledger, request ids and the requests served. It is safe
 // for concurrent use.
 type Mock struct {
 	ledger  *account.Ledger
+	front   *presetFront // nil without a preset
 	ids     requestIDs
 	served  atomic.Int64 // requests the HTTP front end served
 	streams streamCounts
@@ -24,12 +26,27 @@ type Mock struct {
 }
 
 // New builds a mock from cfg. seed drives every random choice (faults, latency jitter, ids).
+//
+// cfg.Preset (NAME[:TIER]) makes the mock speak that provider preset: its endpoints, required
+// headers and error bodies. When cfg.Provider is nil the preset's rules are applied first.
 func New(cfg account.Config, seed int64) (*Mock, error) {
+	var front *presetFront
+	if cfg.Preset != "" {
+		if cfg.Provider == nil {
+			if err := presets.Apply(&cfg, cfg.Preset); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if front, err = newPresetFront(cfg); err != nil {
+			return nil, err
+		}
+	}
 	l, err := account.New(cfg, seed)
 	if err != nil {
 		return nil, err
 	}
-	m := &Mock{ledger: l}
+	m := &Mock{ledger: l, front: front}
 	m.ids.init(uint64(seed))
 	return m, nil
 }

@@ -2,6 +2,8 @@ package mockserver
 
 import (
 	"strconv"
+
+	"github.com/ratelab/ratelab/account"
 	"unicode/utf8"
 )
 
@@ -53,7 +55,8 @@ func appendString(dst []byte, s string) []byte {
 
 // appendMessage appends an Anthropic Message object, its id from cur. model is the request's
 // model string as it appeared in the request (still JSON-escaped, so it is copied verbatim).
-func appendMessage(dst []byte, cur *idCursor, ids *requestIDs, model []byte, in, out, maxTokens int64) []byte {
+func appendMessage(dst []byte, cur *idCursor, ids *requestIDs, model []byte, rep *account.Reply, maxTokens int64) []byte {
+	in, out := rep.InputTokens, rep.OutputTokens
 	dst = append(dst, `{"id":"`...)
 	dst = cur.appendID(dst, ids, "msg_")
 	dst = append(dst, `","type":"message","role":"assistant","model":"`...)
@@ -66,7 +69,11 @@ func appendMessage(dst []byte, cur *idCursor, ids *requestIDs, model []byte, in,
 		dst = append(dst, `"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":`...)
 	}
 	dst = strconv.AppendInt(dst, in, 10)
-	dst = append(dst, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":`...)
+	dst = append(dst, `,"cache_creation_input_tokens":`...)
+	dst = strconv.AppendInt(dst, rep.CacheCreation, 10)
+	dst = append(dst, `,"cache_read_input_tokens":`...)
+	dst = strconv.AppendInt(dst, rep.CacheRead, 10)
+	dst = append(dst, `,"output_tokens":`...)
 	dst = strconv.AppendInt(dst, out, 10)
 	return append(dst, `,"service_tier":"standard"}}`...)
 }

@@ -45,7 +45,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	snap := new(ratelimit.Snapshot) // the Outcome keeps it; one per attempt
 	var status int
 	var errText, contentType string
-	var in, out int64
+	var in, out, cacheRead, cacheWrite int64
 	var streamed *streamResult
 	e.stats.inflight.Add(1)
 	// The attempt's clock starts before its timeout does, so a timed-out attempt's latency is
@@ -70,7 +70,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 			s.stream.Reset(t.api)
 			r := s.readStream(ctx, cancel, resp.Body, s.stream, sent, e.streamIdle)
 			streamed, in, out = &r, s.stream.InputTokens, s.stream.OutputTokens
-		case t.api == api.HTTP: // nothing to read in the body: drain it for connection reuse
+		case t.api == api.HTTP && !refused(status): // nothing to read in the body: drain it for connection reuse
 			_, err = io.Copy(io.Discard, resp.Body)
 		default:
 			s.resp, err = readBody(resp.Body, s.resp[:0])
@@ -91,6 +91,11 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 			}
 		case status >= 200 && status < 300:
 			in, out, errText = t.Answer(status, s.resp)
+			if errText == "" && in+out > 0 {
+				cacheRead, cacheWrite = api.CacheUsage(t.api, s.resp)
+			}
+		default: // a refusal: its body may say how long to wait and whether waiting helps
+			api.ErrorHint(s.resp).Apply(snap)
 		}
 		if cap(s.resp) > keepBody {
 			s.resp = nil // an idle worker does not keep a large body's buffer
@@ -112,6 +117,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		LatencyMs: float64(end.Sub(sent)) / float64(time.Millisecond),
 		Status:    status, Error: errText, ContentType: contentType,
 		InputTokens: in, OutputTokens: out, MaxTokens: t.MaxTokens(),
+		CacheReadTokens: cacheRead, CacheCreationTokens: cacheWrite,
 	}
 	s.rec.SetLimits(snap)
 	o := backoff.Outcome{
@@ -213,3 +219,7 @@ func (ph *phase) errorText(ctx context.Context, err error) string {
 	}
 	return ph.e.target.scrub(err.Error())
 }
+
+// refused reports whether a status is a refusal whose body may carry a retry hint or a
+// terminal cause: 429, and any other 4xx or 5xx.
+func refused(status int) bool { return status >= 400 }

@@ -169,7 +169,12 @@ func TestFault429Forever(t *testing.T) {
 			func(t *testing.T, as []record.Attempt) {
 				assert.InDelta(t, 86400.0, as[0].RetryAfterS, 5)
 			}},
-		{"retry-after of a day, strategy would wait", "retry-after: 86400", "anthropic-sdk", 1, faultRequests,
+		{"retry-after of a day is terminal, even for an SDK that would wait", "retry-after: 86400", "anthropic-sdk", 1, 0,
+			func(t *testing.T, as []record.Attempt) {
+				assert.Equal(t, 86400.0, as[0].RetryAfterS)
+				assert.Contains(t, as[0].GaveUp, "terminal: the server asks to wait 24h0m0s")
+			}},
+		{"retry-after of a day, SDK told to retry terminal refusals", "retry-after: 86400", "anthropic-sdk(retry-terminal=1)", 1, faultRequests,
 			func(t *testing.T, as []record.Attempt) {
 				assert.Equal(t, 86400.0, as[0].RetryAfterS)
 			}},

@@ -116,7 +116,7 @@ var exactSlots = func() map[string]int {
 func recognizedNames() []string {
 	names := []string{
 		"ratelimit", "ratelimit-policy", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
-		"retry-after", "retry-after-ms", "x-should-retry", "date",
+		"retry-after", "retry-after-ms", "x-should-retry", "date", "x-amz-retry-after",
 	}
 	fields := []string{"limit", "remaining", "reset"}
 	for _, dim := range []string{"requests", "tokens", "input-tokens", "output-tokens"} {
@@ -194,6 +194,8 @@ func classify(k string) int {
 			}
 		case equalFold(k, "x-should-retry"):
 			return slotShouldRetry
+		case equalFold(k, "x-amz-retry-after"):
+			return slotRetryAfterMs // AWS's wait in milliseconds; retry-after-ms wins when both come
 		}
 	case 'r':
 		switch {

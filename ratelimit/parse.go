@@ -17,7 +17,8 @@ import (
 // values are not used (a record's dimensions always carry one dialect's meaning).
 //
 // Retry-After: retry-after-ms (decimal milliseconds) takes precedence over Retry-After, as in
-// the official SDKs; both clamp negative delays to 0. x-should-retry sets ShouldRetry.
+// the official SDKs; both clamp negative delays to 0. AWS's x-amz-retry-after (milliseconds) is
+// read as retry-after-ms when that is absent. x-should-retry sets ShouldRetry.
 //
 // Malformed values are ignored and counted in Snapshot.Malformed; Parse never fails or panics.
 // It is called on every response, so it allocates nothing for well-formed input of any dialect

@@ -29,6 +29,8 @@ func TestParseRetryFields(t *testing.T) {
 		{name: "negative retry-after-ms clamps to zero", header: "Retry-After: 2\nretry-after-ms: -100", hasRetry: true},
 		{name: "malformed retry-after-ms falls back", header: "Retry-After: 2\nretry-after-ms: soon", retryAfter: 2 * time.Second, hasRetry: true, malformed: 1},
 		{name: "malformed retry-after", header: "Retry-After: in a while", malformed: 1},
+		{name: "AWS x-amz-retry-after is milliseconds", header: "x-amz-retry-after: 2500", retryAfter: 2500 * time.Millisecond, hasRetry: true},
+		{name: "retry-after-ms wins over x-amz-retry-after", header: "X-Amz-Retry-After: 2500\nRetry-After-Ms: 100", retryAfter: 100 * time.Millisecond, hasRetry: true},
 		{name: "exponent form is not delay-seconds", header: "Retry-After: 1e3", malformed: 1},
 		{name: "huge value saturates", header: "Retry-After: 99999999999999999999", retryAfter: time.Duration(1<<63 - 1), hasRetry: true},
 		{name: "x-should-retry true", header: "x-should-retry: true", shouldRetry: 1},
@@ -174,4 +176,24 @@ func TestParseAllocations(t *testing.T) {
 		allocs := testing.AllocsPerRun(100, func() { _ = Parse(h, received) })
 		assert.Zero(t, allocs, bh.name)
 	}
+}
+
+// TestParseAzure: Azure OpenAI's headers (the quota-management page's table and a captured 429)
+// read as the openai dialect: bare-integer resets as seconds, retry-after-ms before retry-after.
+func TestParseAzure(t *testing.T) {
+	got := Parse(headerBlock("x-ratelimit-limit-requests: 8\nx-ratelimit-limit-tokens: 8000\n"+
+		"x-ratelimit-remaining-requests: 7\nx-ratelimit-remaining-tokens: 1014\nx-ratelimit-reset-tokens: 300\n"+
+		"retry-after-ms: 2000\nretry-after: 2"), received)
+	assert.Equal(t, DialectOpenAI, got.Dialect)
+	assert.Equal(t, int64(7), got.Dims[Requests].Remaining)
+	assert.Equal(t, int64(1014), got.Dims[Tokens].Remaining)
+	assert.Equal(t, 300*time.Second, got.Dims[Tokens].Reset)
+	assert.Equal(t, 2*time.Second, got.RetryAfter)
+	w, ok := got.Hint()
+	assert.True(t, ok)
+	assert.Equal(t, 2*time.Second, w)
+	body := Snapshot{BodyRetryAfter: 26 * time.Second, HasBodyRetryAfter: true}
+	w, ok = body.Hint()
+	assert.True(t, ok)
+	assert.Equal(t, 26*time.Second, w, "without a header the body's wait is the hint")
 }

@@ -158,6 +158,17 @@ type Snapshot struct {
 	// ShouldRetry is the x-should-retry header: +1 true, -1 false, 0 absent.
 	ShouldRetry int8
 
+	// BodyRetryAfter is a wait the error body names (Gemini's RetryInfo retryDelay, OpenAI's
+	// "try again in 128ms"), valid when HasBodyRetryAfter. Parse reads headers only and leaves
+	// it zero; the caller that reads the body sets it (api.ErrorHint). SDKs that read only
+	// headers do not see it.
+	BodyRetryAfter    time.Duration
+	HasBodyRetryAfter bool
+	// Terminal names a quota no retry inside a run can outlast, read from the body (the
+	// Terminal* causes: daily-quota, insufficient-quota, spend-cap, request-too-large);
+	// "" when none.
+	Terminal string
+
 	ServerDate    time.Time // the Date header, zero when absent or malformed
 	HasServerDate bool
 
@@ -167,6 +178,15 @@ type Snapshot struct {
 	// Rounding is how Write rounds resets and token remaining values (a mock imitating a
 	// server's precision); Parse leaves it zero.
 	Rounding Rounding
+}
+
+// Hint returns the server's wait wherever it was said: retry-after-ms or Retry-After, else the
+// error body's (BodyRetryAfter).
+func (s *Snapshot) Hint() (time.Duration, bool) {
+	if s.HasRetryAfter {
+		return s.RetryAfter, true
+	}
+	return s.BodyRetryAfter, s.HasBodyRetryAfter
 }
 
 // Dim returns the state of dimension d.

@@ -47,11 +47,24 @@ type Attempt struct {
 	InputTokens  int64 // usage reported by the server (0 when unknown)
 	OutputTokens int64
 	MaxTokens    int64 // the request's max_tokens, 0 when not applicable
+	// CacheReadTokens and CacheCreationTokens are the prompt tokens read from and written to
+	// the provider's prompt cache (Anthropic's cache_read_input_tokens and
+	// cache_creation_input_tokens, which InputTokens excludes; OpenAI's cached_tokens, which
+	// InputTokens includes).
+	CacheReadTokens     int64
+	CacheCreationTokens int64
 
 	RetryAfterS   float64 // retry-after the client read, valid when HasRetryAfter
 	HasRetryAfter bool
 	ShouldRetry   int8 // x-should-retry: +1, -1, 0 absent
-	Final         bool // no further attempt followed for this logical request
+	// RetryHintS is a wait the error body named (Gemini's retryDelay, OpenAI's "try again in
+	// 128ms"), valid when HasRetryHint; header-reading clients do not see it.
+	RetryHintS   float64
+	HasRetryHint bool
+	// Terminal is the terminal cause the error body named (daily-quota, insufficient-quota,
+	// spend-cap, request-too-large), "" when none.
+	Terminal string
+	Final    bool // no further attempt followed for this logical request
 	// GaveUp says why the logical request ended without success, on its final attempt ("" when
 	// it succeeded): the strategy's or the engine's reason, e.g. "max attempts 3 reached".
 	GaveUp         string
@@ -88,6 +101,10 @@ func (a *Attempt) SetLimits(s *ratelimit.Snapshot) {
 		a.HasRetryAfter = true
 	}
 	a.ShouldRetry = s.ShouldRetry
+	if s.HasBodyRetryAfter {
+		a.RetryHintS, a.HasRetryHint = s.BodyRetryAfter.Seconds(), true
+	}
+	a.Terminal = s.Terminal
 	if s.HasServerDate {
 		a.ServerDateS = float64(s.ServerDate.UnixNano()) / 1e9
 		a.HasServerDate = true
@@ -269,6 +286,22 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 	if a.Stream {
 		buf = a.appendStream(buf)
 	}
+	if a.HasRetryHint {
+		buf = append(buf, `,"retry_hint_s":`...)
+		buf = appendFloat(buf, a.RetryHintS, 3)
+	}
+	if a.Terminal != "" {
+		buf = append(buf, `,"terminal":`...)
+		buf = appendString(buf, a.Terminal)
+	}
+	if a.CacheReadTokens != 0 {
+		buf = append(buf, `,"cache_read_input_tokens":`...)
+		buf = strconv.AppendInt(buf, a.CacheReadTokens, 10)
+	}
+	if a.CacheCreationTokens != 0 {
+		buf = append(buf, `,"cache_creation_input_tokens":`...)
+		buf = strconv.AppendInt(buf, a.CacheCreationTokens, 10)
+	}
 	return append(buf, '}')
 }
 
@@ -335,6 +368,10 @@ type attemptJSON struct {
 	StreamMs       float64              `json:"stream_ms"`
 	StreamEvents   int                  `json:"stream_events"`
 	StreamError    string               `json:"stream_error"`
+	RetryHintS     *float64             `json:"retry_hint_s"`
+	Terminal       string               `json:"terminal"`
+	CacheRead      int64                `json:"cache_read_input_tokens"`
+	CacheCreation  int64                `json:"cache_creation_input_tokens"`
 }
 
 // UnmarshalJSON reads one attempts.jsonl object. Unknown dimensions and fields are ignored, so
@@ -353,9 +390,13 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 		Final: j.Final, GaveUp: j.GaveUp, ClientRejected: j.ClientRejected, MalformedHdrs: j.Malformed,
 		Model: j.Model, ClientID: j.ClientID, Observed: j.Observed,
 		Stream: j.Stream, StreamMs: j.StreamMs, StreamEvents: j.StreamEvents, StreamError: j.StreamError,
+		Terminal: j.Terminal, CacheReadTokens: j.CacheRead, CacheCreationTokens: j.CacheCreation,
 	}
 	if j.TTFTMs != nil {
 		a.TTFTMs, a.HasTTFT = *j.TTFTMs, true
+	}
+	if j.RetryHintS != nil {
+		a.RetryHintS, a.HasRetryHint = *j.RetryHintS, true
 	}
 	if j.RetryAfterS != nil {
 		a.RetryAfterS, a.HasRetryAfter = *j.RetryAfterS, true

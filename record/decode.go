@@ -60,13 +60,17 @@ const (
 	kStreamMs
 	kStreamEvents
 	kStreamError
+	kRetryHint
+	kTerminal
+	kCacheRead
+	kCacheCreation
 )
 
 var attemptKeys = []string{"run", "mode", "strategy", "phase", "fleet", "client", "request", "attempt",
 	"scheduled_s", "sent_s", "latency_ms", "status", "error", "input_tokens", "output_tokens", "max_tokens",
 	"retry_after_s", "should_retry", "final", "client_rejected", "limits", "server_date_s", "malformed_headers",
 	"content_type", "gave_up", "model", "client_id", "observed", "stream", "ttft_ms", "stream_ms", "stream_events",
-	"stream_error"}
+	"stream_error", "retry_hint_s", "terminal", "cache_read_input_tokens", "cache_creation_input_tokens"}
 
 var limitKeys = []string{"limit", "remaining", "reset_s", "reset_kind", "window_s", "dialect"}
 
@@ -172,6 +176,15 @@ func decodeFast(a *Attempt, data []byte) bool {
 			bit, ok = kClientID, null || s.strField(&a.ClientID)
 		case "observed":
 			bit, ok = kObserved, null || s.boolField(&a.Observed)
+		case "terminal":
+			bit, ok = kTerminal, null || s.strField(&a.Terminal)
+		case "cache_read_input_tokens":
+			bit, ok = kCacheRead, null || s.int64Field(&a.CacheReadTokens)
+		case "cache_creation_input_tokens":
+			bit, ok = kCacheCreation, null || s.int64Field(&a.CacheCreationTokens)
+		case "retry_hint_s":
+			bit, ok = kRetryHint, null || s.floatField(&a.RetryHintS)
+			a.HasRetryHint = !null
 		case "fleet":
 			bit, ok = kFleet, null || s.intField(&a.Fleet)
 		case "client":

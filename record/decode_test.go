@@ -29,6 +29,10 @@ func randomAttempt(rng *rand.Rand) Attempt {
 		ShouldRetry: int8(rng.IntN(3) - 1), Final: rng.IntN(2) == 0, ClientRejected: rng.IntN(10) == 0,
 		GaveUp:        pick("", "", "max attempts 3 reached (last status 429)", "status 400 is not retryable"),
 		MalformedHdrs: rng.IntN(2), Dialect: ratelimit.Dialect(rng.IntN(6)),
+		Terminal: pick("", "", "", "daily-quota", "spend-cap"),
+	}
+	if rng.IntN(3) == 0 {
+		a.RetryHintS, a.HasRetryHint = math.Round(rng.Float64()*60000)/1000, true
 	}
 	if rng.IntN(2) == 0 {
 		a.RetryAfterS, a.HasRetryAfter = math.Round(rng.Float64()*60000)/1000, true

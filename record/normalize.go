@@ -28,6 +28,7 @@ func (a *Attempt) Normalize() {
 	} else {
 		a.TTFTMs, a.HasTTFT, a.StreamMs, a.StreamEvents, a.StreamError = 0, false, 0, 0, ""
 	}
+	a.Terminal = validUTF8(a.Terminal)
 	a.ScheduledS = roundFloat(a.ScheduledS, 6)
 	a.SentS = roundFloat(a.SentS, 6)
 	a.LatencyMs = roundFloat(a.LatencyMs, 3)
@@ -35,6 +36,11 @@ func (a *Attempt) Normalize() {
 		a.RetryAfterS = roundFloat(a.RetryAfterS, 3)
 	} else {
 		a.RetryAfterS = 0
+	}
+	if a.HasRetryHint {
+		a.RetryHintS = roundFloat(a.RetryHintS, 3)
+	} else {
+		a.RetryHintS = 0
 	}
 	if a.HasServerDate {
 		a.ServerDateS = roundFloat(a.ServerDateS, 3)

@@ -30,6 +30,8 @@ var strategyPalette = []color.RGBA{
 	{0xE7, 0x29, 0x8A, 0xFF}, // 13 magenta
 	{0x1B, 0x5E, 0x20, 0xFF}, // 14 dark green
 	{0xA6, 0x76, 0x1D, 0xFF}, // 15 ochre
+	{0x66, 0xA6, 0x1E, 0xFF}, // 16 lime green
+	{0x70, 0x80, 0x90, 0xFF}, // 17 slate
 }
 
 // builtinColor gives every strategy of the registry (`ratelab compare --list`) a palette colour
@@ -39,6 +41,7 @@ var builtinColor = map[string]int{
 	"anthropic-sdk": 0, "exponential": 1, "full-jitter": 2, "decorrelated-jitter": 3, "retry-after": 4,
 	"openai-sdk": 5, "header-pacing": 6, "equal-jitter": 7, "additive-jitter": 8, "client-limiter": 9,
 	"sre-adaptive": 11, "none": 12, "retry-budget": 13, "aimd": 14, "constant": 15,
+	"openai-go-sdk": 10, "gemini-sdk": 16, "aws-sdk": 17,
 }
 
 // strategyColor derives a strategy's colour from its name alone: a registry strategy's own

@@ -114,6 +114,11 @@ func (b *Builder) findings(s *summary.Summary) []string {
 		}
 		out = append(out, fmt.Sprintf("The run is partial (%s): every figure covers only what was recorded before it stopped.", reason))
 	}
+	if cause, ok := strings.CutPrefix(t.StopReason, "terminal refusal: "); ok {
+		out = append(out, fmt.Sprintf("The run stopped at a terminal refusal (%s): every strategy stops on one, since the "+
+			"quota resets long after any retry budget; a daily quota or a spend cap is not a per-minute rate, and the "+
+			"figures below cover only the traffic before it.", strings.TrimSuffix(cause, "; no retry can succeed before it resets")))
+	}
 	if t.Dropped > 0 || t.Late > 0 {
 		var parts []string
 		if t.Dropped > 0 {

@@ -50,6 +50,7 @@ func (r reasonTally) list() []summary.Reason {
 //	"max elapsed 15m0s: next attempt would be due …"      → "gave up at max-elapsed 15m0s"
 //	"status 400 is not retryable"                          → "HTTP 400 is not retryable"
 //	"retry-after 3m0s over the 2m0s cap: the SDK gives up" → "retry-after over the 2m0s cap: the SDK gives up"
+//	"terminal: daily quota exhausted (daily-quota, …)"      → "stopped at a terminal refusal: daily quota exhausted (…)"
 func giveUpReason(a *record.Attempt, params map[string]any) string {
 	r := a.GaveUp
 	word := func(s string, i int) string {
@@ -75,6 +76,8 @@ func giveUpReason(a *record.Attempt, params map[string]any) string {
 		return "HTTP " + word(r, 1) + " is not retryable"
 	case strings.HasPrefix(r, "retry-after ") && strings.Contains(r, " over the "):
 		return "retry-after over the " + r[strings.Index(r, " over the ")+len(" over the "):]
+	case strings.HasPrefix(r, "terminal: "):
+		return "stopped at a terminal refusal: " + strings.TrimPrefix(r, "terminal: ")
 	case strings.HasPrefix(r, "gave up after "):
 		if i := strings.Index(r, " ("); i > 0 {
 			return r[:i]

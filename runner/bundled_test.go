@@ -15,7 +15,7 @@ import (
 // slowScenarios take more than a few seconds: the quickstart sends live traffic to the embedded
 // mock for about half a minute, backoff-shootout simulates half a million attempts. -short
 // skips them.
-var slowScenarios = map[string]bool{"quickstart": true, "backoff-shootout": true}
+var slowScenarios = map[string]bool{"quickstart": true, "backoff-shootout": true, "preset-anthropic": true, "preset-openai": true}
 
 // TestBundledScenarios: every bundled scenario that needs no API key runs green (no failed
 // threshold, complete); those that send requests to a real API are validated only.

@@ -109,7 +109,12 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 	if !r.quiet {
 		r.printSegment(j, len(ph.segs), sp, res, st, time.Since(wall))
 	}
-	return r.phaseError(fmt.Sprintf("phases[%d] (compare) segment %s", ph.index, label), eng.Stopped(), phaseErr, closeErr)
+	stopped := eng.Stopped()
+	if stopped.Kind == engine.StopTerminal && (sp.mode == record.ModeSim || r.tg.mock != nil) {
+		// Every segment has a fresh budget: the next strategy meets the quota on its own.
+		r.terminal, stopped = stopped, engine.Stop{}
+	}
+	return r.phaseError(fmt.Sprintf("phases[%d] (compare) segment %s", ph.index, label), stopped, phaseErr, closeErr)
 }
 
 // rest waits before a live segment against a real API until its budget is replenished: d when

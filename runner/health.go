@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/record"
 )
@@ -205,6 +206,9 @@ func (h *health) observe(a *record.Attempt) {
 		return
 	}
 	h.all.add(a)
+	if a.Final && backoff.IsTerminal(a.GaveUp) {
+		h.terminal(strings.TrimPrefix(a.GaveUp, backoff.TerminalPrefix))
+	}
 	err := h.watch.add(a)
 	if err == nil {
 		return
@@ -216,6 +220,16 @@ func (h *health) observe(a *record.Attempt) {
 		if h.cur != nil {
 			h.cur.Stop(engine.Stop{Kind: engine.StopAborted, Err: err})
 		}
+	}
+}
+
+// terminal stops the engine running at the first request a strategy ended on a terminal
+// refusal (a daily quota, a spend cap): every other request of the account would meet it too.
+func (h *health) terminal(cause string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cur != nil {
+		h.cur.Stop(engine.Stop{Kind: engine.StopTerminal, Cause: cause})
 	}
 }
 

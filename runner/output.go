@@ -171,6 +171,8 @@ func (r *runState) finish(runErr error) (*Result, error) {
 		run.StopReason = "failed: " + runErr.Error()
 	case r.stopped.Stopped():
 		run.StopReason = r.words(r.stopped)
+	case r.terminal.Stopped():
+		run.StopReason = r.words(r.terminal)
 	default:
 		run.StopReason = "completed"
 	}

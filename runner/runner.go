@@ -174,13 +174,16 @@ type runState struct {
 	stream *report.Stream
 	tap    *asyncTap // feeds stream from the attempt log's writer, on its own goroutine
 
-	offset      time.Duration // run time at which the next phase or segment starts
-	spent       engine.Stats  // totals of everything run so far (budget, dropped, late)
-	probeStats  engine.Stats  // totals of the probe phases, for the end-of-run table
-	lastLive    engine.Stats  // the last live segment's, for the rest before the next one
-	remoteSent  bool          // live traffic has gone to a real API (not the embedded mock): rest before a compare segment
-	ranProbe    bool
-	stopped     engine.Stop // why the run stopped early; zero while it has not
+	offset     time.Duration // run time at which the next phase or segment starts
+	spent      engine.Stats  // totals of everything run so far (budget, dropped, late)
+	probeStats engine.Stats  // totals of the probe phases, for the end-of-run table
+	lastLive   engine.Stats  // the last live segment's, for the rest before the next one
+	remoteSent bool          // live traffic has gone to a real API (not the embedded mock): rest before a compare segment
+	ranProbe   bool
+	stopped    engine.Stop // why the run stopped early; zero while it has not
+	// terminal is the last terminal refusal a compare segment with a fresh budget stopped at
+	// (the run goes on with the next strategy, which meets the quota on its own).
+	terminal    engine.Stop
 	interrupted bool
 	keys        int             // fresh embedded-mock accounts handed out so far
 	simMock     *account.Ledger // the account model simulated probe phases share

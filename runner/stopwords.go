@@ -34,6 +34,8 @@ func (r *runState) words(s engine.Stop) string {
 		return "error: " + s.Err.Error()
 	case engine.StopAborted:
 		return s.Err.Error()
+	case engine.StopTerminal:
+		return "terminal refusal: " + s.Cause + "; no retry can succeed before it resets"
 	}
 	return fmt.Sprintf("stopped (%d)", s.Kind)
 }

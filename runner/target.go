@@ -50,6 +50,9 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 	base := t.URL
 	if s.Mock != nil {
 		cfg := s.Mock.Config
+		if err := applyPreset(&cfg, s.Mock); err != nil {
+			return nil, err
+		}
 		tg.mock, base = &cfg, mockPlaceholderURL
 		tg.record = record.Target{URL: "mock"}
 	}

@@ -18,7 +18,7 @@ import (
 
 var bundled = []string{
 	"advertised-vs-enforced", "anthropic-headers", "anthropic-ramp", "backoff-shootout",
-	"capacity-plan", "no-headers", "openai-headers", "quickstart", "rejected-count",
+	"capacity-plan", "no-headers", "openai-headers", "preset-anthropic", "preset-openai", "quickstart", "rejected-count",
 	"streaming-capacity",
 }
 
@@ -167,7 +167,7 @@ phases:
 		`bad.yaml:3:57: mock.limits.requests: unknown field "burts"; did you mean "burst"?`,
 		`bad.yaml:7:45: phases[0].compare.strategies[0].params.cap: "soon" is not a duration: want e.g. 500ms, 2s, 1m30s or a number of seconds`,
 		`bad.yaml:7:65: phases[0].compare.strategies[0].params.max-attempts: -1 out of range: want 0 ≤ max-attempts ≤ 1000`,
-		`bad.yaml:7:74: phases[0].compare.strategies[0].params.bse: unknown parameter "bse" (did you mean "base"?); valid parameters: base, cap, max-attempts, max-elapsed`,
+		`bad.yaml:7:74: phases[0].compare.strategies[0].params.bse: unknown parameter "bse" (did you mean "base"?); valid parameters: base, cap, max-attempts, max-elapsed, retry-terminal`,
 		`bad.yaml:8:56: phases[0].compare.strategies[1].params.max-attempts: "2.5" is not a whole number`,
 	}, strings.Split(se.Error(), "\n"))
 

@@ -207,7 +207,7 @@ func TestLoadValidationErrors(t *testing.T) {
 			`bad.yaml:5:13: phases[0].compare.mode: unknown mode "simm"; did you mean "sim"?`,
 		}},
 		{"strategy parameters checked against the backoff table", "mock:\nphases:\n  - compare:\n      strategies:\n        - none\n        - {name: full-jitter, params: {cap: 30s, attempts: 0}}\n        - name: exponential\n          params: {cap: 0, base: 0}\n        - {name: retry-after, params: {cap: soon}}\n", []string{
-			`bad.yaml:6:60: phases[0].compare.strategies[1].params.attempts: unknown parameter "attempts" (did you mean "max-attempts"?); valid parameters: base, cap, max-attempts, max-elapsed`,
+			`bad.yaml:6:60: phases[0].compare.strategies[1].params.attempts: unknown parameter "attempts" (did you mean "max-attempts"?); valid parameters: base, cap, max-attempts, max-elapsed, retry-terminal`,
 			`bad.yaml:8:25: phases[0].compare.strategies[2].params.cap: 0 out of range: want cap ≥ 1ns`,
 			`bad.yaml:8:34: phases[0].compare.strategies[2].params.base: 0 out of range: want base ≥ 1ns`,
 			`bad.yaml:9:45: phases[0].compare.strategies[3].params.cap: "soon" is not a duration: want e.g. 500ms, 2s, 1m30s or a number of seconds`,

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/ratelimit"
@@ -379,6 +380,13 @@ func (ph *phase) done(i int32) {
 			a.ContentType = "application/json" // what the mock's HTTP server answers every error with
 		}
 		r.view.see(&j.snap, &response{reply: &j.reply, endpoint: r.endpoint, arrival: sent, received: now})
+		if a.Status >= 400 && j.reply.Message != "" {
+			h := api.MessageHint(j.reply.ErrorType, j.reply.Message)
+			if j.reply.Terminal && j.reply.Cause != "" {
+				h.Terminal = j.reply.Cause // the model says so even when its message does not
+			}
+			h.Apply(&j.snap)
+		}
 		a.SetLimits(&j.snap)
 		if r.llm && a.Status >= 200 && a.Status < 300 {
 			a.InputTokens, a.OutputTokens = j.reply.InputTokens, j.reply.OutputTokens
@@ -388,6 +396,7 @@ func (ph *phase) done(i int32) {
 					a.Error = "stream failed after the status: " + a.StreamError
 				}
 			}
+			a.CacheReadTokens, a.CacheCreationTokens = j.reply.CacheRead, j.reply.CacheCreation
 			r.consume(a.InputTokens, a.OutputTokens)
 		}
 	}
