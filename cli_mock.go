@@ -208,11 +208,11 @@ func (f *mockFlags) config() (account.Config, error) {
 		flag string
 		n    int64
 		dst  *int64
-	}{{"rpm", f.rpm, &lim.Requests.PerMinute}, {"tpm", f.tpm, &lim.Tokens.PerMinute}, {"itpm", f.itpm, &lim.InputTokens.PerMinute},
+	}{{"tpm", f.tpm, &lim.Tokens.PerMinute}, {"rpm", f.rpm, &lim.Requests.PerMinute}, {"itpm", f.itpm, &lim.InputTokens.PerMinute},
 		{"otpm", f.otpm, &lim.OutputTokens.PerMinute}, {"rpd", f.rpd, &cfg.RequestsPerDay}, {"tpd", f.tpd, &cfg.TokensPerDay}} {
 		if changed(l.flag) {
 			*l.dst = l.n
-			presets.SetClassLimits(&cfg, l.flag, l.n) // flags override the preset's figures
+			presets.SetClassLimits(&cfg, l.flag, l.n) // flags override the preset's figures (tpm first: Azure derives RPM from it)
 		}
 	}
 	if changed("acceleration") {

@@ -130,22 +130,20 @@ func TestPresetOpenAI(t *testing.T) {
 }
 
 func TestPresetAzure(t *testing.T) {
-	srv := startPreset(t, "azure-openai", func(c *account.Config) {
-		presets.SetClassLimits(c, "tpm", 1000)
-		presets.SetClassLimits(c, "rpm", 6)
-	})
-	chat := `{"messages":[{"role":"user","content":"hi"}],"max_tokens":400}`
-	r := post(t, srv, "/openai/deployments/my-gpt/chat/completions", chat, "api-key: k")
+	srv := startPreset(t, "azure-openai", func(c *account.Config) { presets.SetClassLimits(c, "tpm", 6000) })
+	chat := `{"messages":[{"role":"user","content":"hi"}],"max_tokens":2500}`
+	r := post(t, srv, "/openai/deployments/gpt-4o/chat/completions", chat, "api-key: k")
 	assert.Equal(t, 404, r.status, "no api-version")
-	path := "/openai/deployments/my-gpt/chat/completions?api-version=2024-10-21"
+	path := "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 	r = post(t, srv, path, chat, "api-key: k")
 	require.Equal(t, 200, r.status, r.body)
-	assert.Contains(t, r.body, `"model":"my-gpt"`)
-	assert.Equal(t, "1000", r.header.Get("x-ratelimit-limit-tokens"))
-	assert.Equal(t, "599", r.header.Get("x-ratelimit-remaining-tokens"), "1 + 400 reserved, never settled")
+	assert.Contains(t, r.body, `"model":"gpt-4o"`)
+	assert.Equal(t, "6000", r.header.Get("x-ratelimit-limit-tokens"))
+	assert.Equal(t, "36", r.header.Get("x-ratelimit-limit-requests"), "RPM from TPM: 6 per 1,000 for gpt-4o")
+	assert.Equal(t, "3499", r.header.Get("x-ratelimit-remaining-tokens"), "1 + 2,500 reserved, never settled")
 	_, err := strconv.Atoi(r.header.Get("x-ratelimit-reset-tokens"))
 	assert.NoError(t, err, "resets in seconds, not %q", r.header.Get("x-ratelimit-reset-tokens"))
-	post(t, srv, path, chat, "api-key: k")
+	require.Equal(t, 200, post(t, srv, path, chat, "api-key: k").status)
 	r = post(t, srv, path, chat, "api-key: k")
 	require.Equal(t, 429, r.status)
 	ms, err := strconv.Atoi(r.header.Get("retry-after-ms"))
@@ -154,7 +152,14 @@ func TestPresetAzure(t *testing.T) {
 	assert.NotEmpty(t, r.header.Get("retry-after"))
 	assert.Contains(t, r.body, `"code":"429"`)
 	assert.Contains(t, r.body, "exceeded token rate limit")
-	assert.Equal(t, 200, post(t, srv, path, chat, "api-key: other").status, "per key")
+
+	// 36 RPM are enforced over 10-second windows: 6 per window.
+	small := `{"messages":[{"role":"user","content":"hi"}],"max_tokens":1}`
+	codes := map[int]int{}
+	for range 7 {
+		codes[post(t, srv, path, small, "api-key: other").status]++
+	}
+	assert.Equal(t, map[int]int{200: 6, 429: 1}, codes)
 }
 
 func TestPresetGemini(t *testing.T) {
