@@ -377,8 +377,12 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	for _, l := range lines {
 		fmt.Fprintf(env.stdout, "  %s\n", l)
 	}
-	fmt.Fprintf(env.stdout, "headers: %s; output accounting: %s; endpoints: /v1/messages, /v1/messages/count_tokens, /v1/chat/completions, /_ratelab/stats, /healthz\n",
-		dialectSummary(cfg), accountingName(cfg))
+	endpoints := "/v1/messages, /v1/messages/count_tokens, /v1/chat/completions"
+	if tier, err := presets.Lookup(cfg.Preset); cfg.Preset != "" && err == nil {
+		endpoints = strings.Join(tier.Preset().API.Endpoints, ", ")
+	}
+	fmt.Fprintf(env.stdout, "headers: %s; output accounting: %s; endpoints: %s, /_ratelab/stats, /healthz\n",
+		dialectSummary(cfg), accountingName(cfg), endpoints)
 	if err := srv.Wait(); err != nil {
 		return fmt.Errorf("mock: %w", err)
 	}
