@@ -160,6 +160,11 @@ func TestPresetAzure(t *testing.T) {
 		codes[post(t, srv, path, small, "api-key: other").status]++
 	}
 	assert.Equal(t, map[int]int{200: 6, 429: 1}, codes)
+
+	// The v1 API: no api-version, the deployment in the body's model.
+	r = post(t, srv, "/openai/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"max_tokens":1}`, "api-key: v1")
+	require.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, "36", r.header.Get("x-ratelimit-limit-requests"))
 }
 
 func TestPresetGemini(t *testing.T) {
@@ -200,6 +205,8 @@ func TestPresetGemini(t *testing.T) {
 	assert.Contains(t, r.body, `"quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"`)
 	assert.Contains(t, r.body, `"model":"gemini-2.5-flash"`)
 	assert.Equal(t, 200, post(t, srv, "/v1beta/models/gemini-2.5-pro:generateContent", body, "x-goog-api-key: k").status, "per model")
+	assert.Equal(t, 200, post(t, srv, "/v1beta/models/gemini-2.5-flash:generateContent?key=k2", body).status, "the key in ?key= is another project")
+	assert.Equal(t, 429, post(t, srv, "/v1beta/models/gemini-2.5-flash:generateContent?key=k2", body).status)
 }
 
 func TestPresetBedrock(t *testing.T) {
