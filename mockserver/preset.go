@@ -198,8 +198,15 @@ func (f *presetFront) write(w http.ResponseWriter, e *presets.ErrorTemplate, var
 	for k, v := range hdr {
 		out[k] = v
 	}
-	if rid := vars["request_id"]; f.p.Name == "anthropic" && rid != "" {
-		out["request-id"] = []string{rid}
+	if f.p.Name == "anthropic" {
+		if rid := vars["request_id"]; rid != "" {
+			out["request-id"] = []string{rid}
+		}
+		// As the API (and the mock without a preset): the SDKs retry when told true.
+		out["x-should-retry"] = hdrFalse
+		if e.Status == 429 || e.Status >= 500 {
+			out["x-should-retry"] = hdrTrue
+		}
 	}
 	out["Content-Type"] = hdrJSON
 	w.WriteHeader(e.Status)

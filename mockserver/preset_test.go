@@ -67,6 +67,7 @@ func TestPresetAnthropic(t *testing.T) {
 	assert.Contains(t, r.body, `"type":"rate_limit_error"`)
 	assert.Contains(t, r.body, "of 1 requests per minute")
 	assert.Regexp(t, `^req_01`, r.header.Get("request-id"))
+	assert.Equal(t, "true", r.header.Get("x-should-retry"))
 
 	lenient := startPreset(t, "anthropic", func(c *account.Config) { c.Provider.Lenient = true })
 	assert.Equal(t, 200, post(t, lenient, "/v1/messages", hello, "x-api-key: k").status, "--lenient")
