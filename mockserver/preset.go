@@ -117,6 +117,9 @@ func (f *presetFront) vars(h *handler, sc *scratch, model string, rep *account.R
 	}
 	v["limit"] = strconv.FormatInt(rep.LimitValue, 10)
 	v["quota_value"] = v["limit"]
+	if f.p.Name == "anthropic" {
+		v["limit"] = account.Thousands(rep.LimitValue) // "of 40,000 input tokens per minute"
+	}
 	v["used"] = strconv.FormatInt(rep.Used, 10)
 	v["requested"] = strconv.FormatInt(max(rep.Requested, 1), 10)
 	name, unit, kind := limitWords(rep.LimitName)

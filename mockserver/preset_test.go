@@ -66,6 +66,19 @@ func TestPresetAnthropic(t *testing.T) {
 	assert.Equal(t, "60", r.header.Get("retry-after"))
 	assert.Contains(t, r.body, `"type":"rate_limit_error"`)
 	assert.Contains(t, r.body, "of 1 requests per minute")
+	r = post(t, srv, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":500000,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key: k2", "anthropic-version: 2023-06-01")
+	require.Equal(t, 200, r.status, "output is charged as generated, not reserved")
+	r = post(t, srv, "/v1/messages", `{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key: k2", "anthropic-version: 2023-06-01")
+	require.Equal(t, 200, r.status, "Haiku 4.5 has its own pool")
+	r = post(t, srv, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key: k2", "anthropic-version: 2023-06-01")
+	require.Equal(t, 429, r.status)
+
+	otpm := startPreset(t, "anthropic", nil)
+	big := `{"model":"claude-sonnet-4-5","max_tokens":500000,"messages":[{"role":"user","content":"hi"}]}`
+	require.Equal(t, 200, post(t, otpm, "/v1/messages", big, "x-api-key: k", "anthropic-version: 2023-06-01").status)
+	r = post(t, otpm, "/v1/messages", strings.Replace(big, "500000", "16", 1), "x-api-key: k", "anthropic-version: 2023-06-01")
+	require.Equal(t, 429, r.status, "the 500,000 tokens generated put OTPM in debt")
+	assert.Contains(t, r.body, "of 400,000 output tokens per minute")
 	assert.Regexp(t, `^req_01`, r.header.Get("request-id"))
 	assert.Equal(t, "true", r.header.Get("x-should-retry"))
 
