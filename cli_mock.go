@@ -218,11 +218,11 @@ func (f *mockFlags) config() (account.Config, error) {
 		flag string
 		n    int64
 		dst  *int64
-	}{{"rpm", f.rpm, &lim.Requests.PerMinute}, {"tpm", f.tpm, &lim.Tokens.PerMinute}, {"itpm", f.itpm, &lim.InputTokens.PerMinute},
+	}{{"tpm", f.tpm, &lim.Tokens.PerMinute}, {"rpm", f.rpm, &lim.Requests.PerMinute}, {"itpm", f.itpm, &lim.InputTokens.PerMinute},
 		{"otpm", f.otpm, &lim.OutputTokens.PerMinute}, {"rpd", f.rpd, &cfg.RequestsPerDay}, {"tpd", f.tpd, &cfg.TokensPerDay}} {
 		if changed(l.flag) {
 			*l.dst = l.n
-			presets.SetClassLimits(&cfg, l.flag, l.n) // flags override the preset's figures
+			presets.SetClassLimits(&cfg, l.flag, l.n) // flags override the preset's figures (tpm first: Azure derives RPM from it)
 		}
 	}
 	if changed("acceleration") {
@@ -391,8 +391,12 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	if ff.store != "" {
 		fmt.Fprintf(env.stdout, "limiter state in Redis at %s: replicas on it share each key's budget\n", redactURL(ff.store))
 	}
-	fmt.Fprintf(env.stdout, "headers: %s; output accounting: %s; endpoints: /v1/messages, /v1/messages/count_tokens, /v1/chat/completions, /_ratelab/stats, /healthz\n",
-		dialectSummary(cfg), accountingName(cfg))
+	endpoints := "/v1/messages, /v1/messages/count_tokens, /v1/chat/completions"
+	if tier, err := presets.Lookup(cfg.Preset); cfg.Preset != "" && err == nil {
+		endpoints = strings.Join(tier.Preset().API.Endpoints, ", ")
+	}
+	fmt.Fprintf(env.stdout, "headers: %s; output accounting: %s; endpoints: %s, /_ratelab/stats, /healthz\n",
+		dialectSummary(cfg), accountingName(cfg), endpoints)
 	if g := generationSummary(cfg); g != "" {
 		fmt.Fprintf(env.stdout, "%s\n", g)
 	}

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"sync"
 	"time"
 
 	"github.com/ratelab/ratelab/limiter"
@@ -8,6 +9,7 @@ import (
 
 // dailyBudget is one key's daily and terminal state in one pool.
 type dailyBudget struct {
+	mu               sync.Mutex
 	requests, tokens dailyLimiter // nil when the limit is off
 	admitted         int64        // requests admitted, for TerminalAfter
 	accel            accelCounter

@@ -198,18 +198,18 @@ func (p *providerState) handle(now time.Time, call *Call, r *Reply) {
 		}
 	}
 
+	// The key's daily state is held from the check to the charge, so concurrent requests
+	// cannot both take a day's last unit.
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if llm {
-		p.mu.Lock()
 		cause, dim, limit, retry := p.dailyCheck(now, d, cl, &c2)
-		p.mu.Unlock()
 		if cause != "" {
 			l.refuse(now, &c2, r, cause, dim, limit, retry)
 			return
 		}
 		if p.cfg.Acceleration.on() {
-			p.mu.Lock()
 			ok, wait := d.accel.check(p.cfg.Acceleration, now)
-			p.mu.Unlock()
 			if !ok {
 				l.refuseAccel(now, &c2, r, wait)
 				return
@@ -228,7 +228,6 @@ func (p *providerState) handle(now time.Time, call *Call, r *Reply) {
 		p.cache.Commit(now, call.Key+"\x00"+call.Model, call.Cache)
 		r.InputTokens, r.CacheCreation, r.CacheRead = split.Input, split.Creation, split.Read
 	}
-	p.mu.Lock()
 	d.admitted++
 	d.accel.count()
 	if d.requests != nil {
@@ -237,7 +236,6 @@ func (p *providerState) handle(now time.Time, call *Call, r *Reply) {
 	if d.tokens != nil {
 		d.tokens.Charge(now, c2.InputTokens+r.OutputTokens)
 	}
-	p.mu.Unlock()
 }
 
 // combineTokens fills the anthropic tokens-* values from the input and output limits when no

@@ -65,3 +65,7 @@ func terminalError(e Endpoint, cause, dim, model string, limit int64, retry time
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Thousands formats n with comma thousands separators (30000 → "30,000"), as Anthropic's
+// messages write limits.
+func Thousands(n int64) string { return thousands(n) }

@@ -117,6 +117,9 @@ func (f *presetFront) vars(h *handler, sc *scratch, model string, rep *account.R
 	}
 	v["limit"] = strconv.FormatInt(rep.LimitValue, 10)
 	v["quota_value"] = v["limit"]
+	if f.p.Name == "anthropic" {
+		v["limit"] = account.Thousands(rep.LimitValue) // "of 40,000 input tokens per minute"
+	}
 	v["used"] = strconv.FormatInt(rep.Used, 10)
 	v["requested"] = strconv.FormatInt(max(rep.Requested, 1), 10)
 	name, unit, kind := limitWords(rep.LimitName)
@@ -198,8 +201,15 @@ func (f *presetFront) write(w http.ResponseWriter, e *presets.ErrorTemplate, var
 	for k, v := range hdr {
 		out[k] = v
 	}
-	if rid := vars["request_id"]; f.p.Name == "anthropic" && rid != "" {
-		out["request-id"] = []string{rid}
+	if f.p.Name == "anthropic" {
+		if rid := vars["request_id"]; rid != "" {
+			out["request-id"] = []string{rid}
+		}
+		// As the API (and the mock without a preset): the SDKs retry when told true.
+		out["x-should-retry"] = hdrFalse
+		if e.Status == 429 || e.Status >= 500 {
+			out["x-should-retry"] = hdrTrue
+		}
 	}
 	out["Content-Type"] = hdrJSON
 	w.WriteHeader(e.Status)

@@ -66,7 +66,21 @@ func TestPresetAnthropic(t *testing.T) {
 	assert.Equal(t, "60", r.header.Get("retry-after"))
 	assert.Contains(t, r.body, `"type":"rate_limit_error"`)
 	assert.Contains(t, r.body, "of 1 requests per minute")
+	r = post(t, srv, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":500000,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key: k2", "anthropic-version: 2023-06-01")
+	require.Equal(t, 200, r.status, "output is charged as generated, not reserved")
+	r = post(t, srv, "/v1/messages", `{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key: k2", "anthropic-version: 2023-06-01")
+	require.Equal(t, 200, r.status, "Haiku 4.5 has its own pool")
+	r = post(t, srv, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key: k2", "anthropic-version: 2023-06-01")
+	require.Equal(t, 429, r.status)
+
+	otpm := startPreset(t, "anthropic", nil)
+	big := `{"model":"claude-sonnet-4-5","max_tokens":500000,"messages":[{"role":"user","content":"hi"}]}`
+	require.Equal(t, 200, post(t, otpm, "/v1/messages", big, "x-api-key: k", "anthropic-version: 2023-06-01").status)
+	r = post(t, otpm, "/v1/messages", strings.Replace(big, "500000", "16", 1), "x-api-key: k", "anthropic-version: 2023-06-01")
+	require.Equal(t, 429, r.status, "the 500,000 tokens generated put OTPM in debt")
+	assert.Contains(t, r.body, "of 400,000 output tokens per minute")
 	assert.Regexp(t, `^req_01`, r.header.Get("request-id"))
+	assert.Equal(t, "true", r.header.Get("x-should-retry"))
 
 	lenient := startPreset(t, "anthropic", func(c *account.Config) { c.Provider.Lenient = true })
 	assert.Equal(t, 200, post(t, lenient, "/v1/messages", hello, "x-api-key: k").status, "--lenient")
@@ -130,22 +144,20 @@ func TestPresetOpenAI(t *testing.T) {
 }
 
 func TestPresetAzure(t *testing.T) {
-	srv := startPreset(t, "azure-openai", func(c *account.Config) {
-		presets.SetClassLimits(c, "tpm", 1000)
-		presets.SetClassLimits(c, "rpm", 6)
-	})
-	chat := `{"messages":[{"role":"user","content":"hi"}],"max_tokens":400}`
-	r := post(t, srv, "/openai/deployments/my-gpt/chat/completions", chat, "api-key: k")
+	srv := startPreset(t, "azure-openai", func(c *account.Config) { presets.SetClassLimits(c, "tpm", 6000) })
+	chat := `{"messages":[{"role":"user","content":"hi"}],"max_tokens":2500}`
+	r := post(t, srv, "/openai/deployments/gpt-4o/chat/completions", chat, "api-key: k")
 	assert.Equal(t, 404, r.status, "no api-version")
-	path := "/openai/deployments/my-gpt/chat/completions?api-version=2024-10-21"
+	path := "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 	r = post(t, srv, path, chat, "api-key: k")
 	require.Equal(t, 200, r.status, r.body)
-	assert.Contains(t, r.body, `"model":"my-gpt"`)
-	assert.Equal(t, "1000", r.header.Get("x-ratelimit-limit-tokens"))
-	assert.Equal(t, "599", r.header.Get("x-ratelimit-remaining-tokens"), "1 + 400 reserved, never settled")
+	assert.Contains(t, r.body, `"model":"gpt-4o"`)
+	assert.Equal(t, "6000", r.header.Get("x-ratelimit-limit-tokens"))
+	assert.Equal(t, "36", r.header.Get("x-ratelimit-limit-requests"), "RPM from TPM: 6 per 1,000 for gpt-4o")
+	assert.Equal(t, "3499", r.header.Get("x-ratelimit-remaining-tokens"), "1 + 2,500 reserved, never settled")
 	_, err := strconv.Atoi(r.header.Get("x-ratelimit-reset-tokens"))
 	assert.NoError(t, err, "resets in seconds, not %q", r.header.Get("x-ratelimit-reset-tokens"))
-	post(t, srv, path, chat, "api-key: k")
+	require.Equal(t, 200, post(t, srv, path, chat, "api-key: k").status)
 	r = post(t, srv, path, chat, "api-key: k")
 	require.Equal(t, 429, r.status)
 	ms, err := strconv.Atoi(r.header.Get("retry-after-ms"))
@@ -154,7 +166,19 @@ func TestPresetAzure(t *testing.T) {
 	assert.NotEmpty(t, r.header.Get("retry-after"))
 	assert.Contains(t, r.body, `"code":"429"`)
 	assert.Contains(t, r.body, "exceeded token rate limit")
-	assert.Equal(t, 200, post(t, srv, path, chat, "api-key: other").status, "per key")
+
+	// 36 RPM are enforced over 10-second windows: 6 per window.
+	small := `{"messages":[{"role":"user","content":"hi"}],"max_tokens":1}`
+	codes := map[int]int{}
+	for range 7 {
+		codes[post(t, srv, path, small, "api-key: other").status]++
+	}
+	assert.Equal(t, map[int]int{200: 6, 429: 1}, codes)
+
+	// The v1 API: no api-version, the deployment in the body's model.
+	r = post(t, srv, "/openai/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"max_tokens":1}`, "api-key: v1")
+	require.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, "36", r.header.Get("x-ratelimit-limit-requests"))
 }
 
 func TestPresetGemini(t *testing.T) {
@@ -195,6 +219,8 @@ func TestPresetGemini(t *testing.T) {
 	assert.Contains(t, r.body, `"quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"`)
 	assert.Contains(t, r.body, `"model":"gemini-2.5-flash"`)
 	assert.Equal(t, 200, post(t, srv, "/v1beta/models/gemini-2.5-pro:generateContent", body, "x-goog-api-key: k").status, "per model")
+	assert.Equal(t, 200, post(t, srv, "/v1beta/models/gemini-2.5-flash:generateContent?key=k2", body).status, "the key in ?key= is another project")
+	assert.Equal(t, 429, post(t, srv, "/v1beta/models/gemini-2.5-flash:generateContent?key=k2", body).status)
 }
 
 func TestPresetBedrock(t *testing.T) {

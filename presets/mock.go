@@ -2,6 +2,7 @@ package presets
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ratelab/ratelab/account"
@@ -95,7 +96,7 @@ func (p *Preset) accountClass(c *Class, l Limits) (account.Class, error) {
 			if err != nil {
 				return ac, err
 			}
-			d.dst.Algorithm, d.dst.Window = alg, e.Window.D()
+			d.dst.Algorithm, d.dst.Window = alg, p.windowFor(d.dim, d.n)
 		}
 	}
 	for _, dim := range []string{"rpd", "tpd"} {
@@ -119,19 +120,51 @@ func (p *Preset) accountClass(c *Class, l Limits) (account.Class, error) {
 	return ac, nil
 }
 
+// windowFor is the window a limit of n per minute on dimension dim is enforced over: the
+// enforcement entry's, or for a window limit the provider enforces over shorter periods
+// (Azure's requests, "typically 1 or 10 seconds") the longest of them that admits at least one
+// request.
+func (p *Preset) windowFor(dim string, n int64) time.Duration {
+	e := p.EnforcementFor(dim)
+	if e == nil {
+		return 0
+	}
+	w := e.Window.D()
+	if e.Algorithm == string(limiter.FixedWindow) && len(e.EnforcedOver) > 0 {
+		if short := slices.Max(e.EnforcedOver).D(); n*int64(short)/int64(time.Minute) >= 1 {
+			w = short
+		}
+	}
+	return w
+}
+
 // SetClassLimits sets one per-minute limit (rpm, tpm, itpm or otpm) or daily limit (rpd, tpd)
-// of every class of cfg's provider, as a flag given with --preset does.
+// of every class of cfg's provider, as a flag given with --preset does. A TPM set on a class
+// with an Azure capacity unit sets its RPM too (6 RPM per 1,000 TPM for gpt-4o); set tpm
+// before rpm to give both.
 func SetClassLimits(cfg *account.Config, dim string, n int64) {
 	if cfg.Provider == nil {
 		return
+	}
+	var p *Preset
+	if tier, err := Lookup(cfg.Provider.Spec); err == nil {
+		p = tier.Preset()
 	}
 	for i := range cfg.Provider.Classes {
 		c := &cfg.Provider.Classes[i]
 		switch dim {
 		case "rpm":
 			c.Limits.Requests.PerMinute = n
+			if p != nil {
+				c.Limits.Requests.Window = p.windowFor("rpm", n)
+			}
 		case "tpm":
 			c.Limits.Tokens.PerMinute = n
+			if p != nil && i < len(p.Classes) && p.Classes[i].CapacityUnit != nil && c.Limits.Requests.PerMinute > 0 {
+				cu := p.Classes[i].CapacityUnit
+				c.Limits.Requests.PerMinute = max(n*cu.RPM/cu.TPM, 1)
+				c.Limits.Requests.Window = p.windowFor("rpm", c.Limits.Requests.PerMinute)
+			}
 		case "itpm":
 			c.Limits.InputTokens.PerMinute = n
 		case "otpm":

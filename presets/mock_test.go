@@ -1,6 +1,8 @@
 package presets
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,4 +226,25 @@ func TestGeminiDayResetsAtMidnightPacific(t *testing.T) {
 	assert.True(t, r.Terminal)
 	assert.Equal(t, 30*time.Minute, r.Limits.RetryAfter, "until 08:00 UTC")
 	assert.Equal(t, 200, l.Handle(time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC), call).Status, "a new Pacific day")
+}
+
+// TestDailyQuotaConcurrent: concurrent requests never take more than a day's quota.
+func TestDailyQuotaConcurrent(t *testing.T) {
+	l := ledgerFor(t, "openai", func(c *account.Config) { c.RequestsPerDay = 50 })
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				r := l.Handle(t0.Add(time.Duration(g*40+i)*time.Millisecond), account.Call{Key: "k", Endpoint: account.EndpointChat, Model: "gpt-4o-mini", InputTokens: 1, MaxTokens: 1})
+				if r.Status == 200 {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int64(50), ok.Load())
 }

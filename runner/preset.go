@@ -30,7 +30,7 @@ func applyPreset(cfg *account.Config, m *scenario.Mock) error {
 		field, dim string
 		n          int64
 		dst        *account.Limit
-	}{{"requests", "rpm", written.Requests.PerMinute, &cfg.Limits.Requests}, {"tokens", "tpm", written.Tokens.PerMinute, &cfg.Limits.Tokens},
+	}{{"tokens", "tpm", written.Tokens.PerMinute, &cfg.Limits.Tokens}, {"requests", "rpm", written.Requests.PerMinute, &cfg.Limits.Requests},
 		{"input_tokens", "itpm", written.InputTokens.PerMinute, &cfg.Limits.InputTokens}, {"output_tokens", "otpm", written.OutputTokens.PerMinute, &cfg.Limits.OutputTokens}} {
 		if _, ok := section.Limits[l.field]["per_minute"]; ok {
 			l.dst.PerMinute = l.n

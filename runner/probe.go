@@ -45,7 +45,7 @@ func (r *runState) newEngine(sp engineSpec) (engine.Engine, error) {
 		if key == "" {
 			key = r.tg.cfg.Key
 		}
-		return sim.New(sim.Options{Requests: tg.Requests(), Ledger: sp.model, Records: r.out, Key: key, Epoch: sp.epoch,
+		return sim.New(sim.Options{Requests: tg.Requests(), Ledger: sp.model, Records: r.out, Key: key, Model: r.s.Target.Model, Epoch: sp.epoch,
 			Offset: r.offset, Timeout: timeout, StreamIdle: r.s.Workload.StreamIdleTimeout.Std(), Budget: sp.budget, Seed: r.s.Seed})
 	}
 	return probe.NewEngine(probe.Options{Target: tg, Records: r.out, MaxInflight: sp.maxInflight,

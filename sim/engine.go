@@ -41,6 +41,8 @@ type Options struct {
 	Records  *record.Writer    // required: every attempt is written here
 	// Key is the API key the calls are made under: the mock keeps one budget per key.
 	Key string
+	// Model is the model the calls name: under a provider preset it picks the budget pool.
+	Model string
 	// Epoch is the virtual instant the clock starts at; zero: DefaultEpoch.
 	Epoch time.Time
 	// Offset is the run time at which the runner starts: record times are Offset plus the
@@ -77,6 +79,7 @@ type Engine struct {
 	seed     int64
 
 	endpoint account.Endpoint
+	model    string
 	llm      bool // anthropic or openai: usage is read from 2xx bodies
 
 	now         int64         // virtual nanoseconds since epoch
@@ -107,7 +110,7 @@ func New(o Options) (*Engine, error) {
 		o.StreamIdle = engine.DefaultStreamIdle
 	}
 	r := &Engine{
-		requests: o.Requests, ledger: o.Ledger, out: o.Records, key: o.Key, epoch: o.Epoch, offset: o.Offset,
+		requests: o.Requests, ledger: o.Ledger, out: o.Records, key: o.Key, model: o.Model, epoch: o.Epoch, offset: o.Offset,
 		timeout: o.Timeout, idle: o.StreamIdle, budget: o.Budget, seed: o.Seed, done: make(chan struct{}),
 		guard: engine.NewGuard(o.Budget, ""),
 	}

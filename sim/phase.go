@@ -318,7 +318,7 @@ func (ph *phase) next(i int32) {
 func (ph *phase) send(i int32) {
 	r := ph.r
 	j := &ph.jobs[i]
-	call := account.Call{Key: r.key, Endpoint: r.endpoint}
+	call := account.Call{Key: r.key, Endpoint: r.endpoint, Model: r.model}
 	if r.llm {
 		call.InputTokens = max(r.requests.PromptTokens(j.id), 1)
 		call.MaxTokens = r.requests.MaxTokens
