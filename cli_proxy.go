@@ -60,11 +60,11 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 		"ratelab proxy --upstream https://api.anthropic.com --rpm 50 --burst 50")
 	fs.group("Proxy", "upstream", "listen", "listen-public", "timeout", "client-header")
 	fs.group("Recording", "out", "max-duration", "quiet")
-	fs.group("Limiter in front (--limit)", "limit", "rpm", "tpm", "itpm", "otpm", "algorithm", "window", "burst", "count-rejected",
+	fs.group("Limiter in front (--limit)", "limit", "preset", "rpm", "tpm", "itpm", "otpm", "algorithm", "window", "burst", "count-rejected",
 		"counter-rounding", "window-start", "config", "dialect", "reset-rounding", "remaining-rounding", "output-tokens", "output-accounting",
-		"require-key", "max-accounts", "error-rate", "overload-rate")
-	for _, name := range []string{"latency", "latency-jitter"} {
-		fs.MarkHidden(name) // the upstream answers: the mock's service time does not apply
+		"require-key", "max-accounts", "error-rate", "overload-rate", "rpd", "tpd", "terminal-after", "terminal-cause", "lenient", "acceleration")
+	for _, name := range append([]string{"latency", "latency-jitter"}, genFlagNames...) {
+		fs.MarkHidden(name) // the upstream answers: the mock's service and generation times do not apply
 	}
 	fs.note("Exit status: 0 when the recording ended (Ctrl-C or --max-duration) and its report was written, " +
 		"1 when it could not be written, 2 for bad flags.")

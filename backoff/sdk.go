@@ -91,8 +91,9 @@ func newOpenAIGoSDK(seed int64, l limits, base, maxDelay time.Duration) Fleet {
 func newGeminiSDK(seed int64, l limits, initial, jitter, limit time.Duration) Fleet {
 	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
 		return func(_ time.Time, o *Outcome) (time.Duration, string) {
-			switch o.Status {
-			case 0, 408, 429, 500, 502, 503, 504:
+			switch {
+			case o.StreamError != "" && o.Status2xx(): // retry-stream-errors=true let it through
+			case o.Status == 0, o.Status == 408, o.Status == 429, o.Status >= 500 && o.Status <= 504 && o.Status != 501:
 			default:
 				return 0, fmt.Sprintf("status %d is not retried by go-genai", o.Status)
 			}
@@ -117,8 +118,9 @@ type awsSDK struct {
 }
 
 func (a *awsSDK) delay(_ time.Time, o *Outcome) (time.Duration, string) {
-	switch o.Status {
-	case 0, 429, 500, 502, 503, 504:
+	switch {
+	case o.StreamError != "" && o.Status2xx(): // retry-stream-errors=true let it through
+	case o.Status == 0, o.Status == 429, o.Status >= 500 && o.Status <= 504 && o.Status != 501:
 	default:
 		return 0, fmt.Sprintf("status %d is not retried by the AWS SDK", o.Status)
 	}
