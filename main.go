@@ -69,6 +69,7 @@ func commands() []command {
 		{"run", "run a scenario file or a bundled scenario (default: quickstart)", runRun},
 		{"probe", "ramp or auto-find against a target; infer its limits", runProbe},
 		{"compare", "compare backoff strategies (live, sim, or both)", runCompare},
+		{"plan", "replay a recorded workload, grown, against limits: how far does it fit?", runPlan},
 		{"mock", "serve the mock API until interrupted", runMock},
 		{"report", "re-render a run directory's report from its attempt log", runReport},
 		{"scenarios", "list bundled scenarios", runScenarios},

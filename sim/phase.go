@@ -316,8 +316,8 @@ func (ph *phase) send(i int32) {
 	j := &ph.jobs[i]
 	call := account.Call{Key: r.key, Endpoint: r.endpoint}
 	if r.llm {
-		call.InputTokens = max(r.requests.PromptTokens(j.id), 1)
-		call.MaxTokens = r.requests.MaxTokens
+		in, maxTok := r.requests.Of(j.id)
+		call.InputTokens, call.MaxTokens = max(in, 1), maxTok
 	}
 	j.reply = r.ledger.Handle(r.Now(), call)
 	lat := j.reply.Latency
@@ -400,6 +400,9 @@ func (ph *phase) fill(a *record.Attempt, j *job) {
 	a.Client, a.Request, a.Number = j.client, j.id, j.step.Attempt
 	a.ScheduledS = r.since(int64(j.step.Due.Sub(r.epoch)))
 	a.MaxTokens = r.requests.MaxTokens
+	if r.requests.Sizes != nil && r.llm {
+		_, a.MaxTokens = r.requests.Sizes.Of(j.id)
+	}
 }
 
 // record counts the attempt built in the recorder's slot, shows it to the observer and hands it

@@ -1,0 +1,230 @@
+// Package planner is trace-driven capacity planning (`ratelab plan`, a scenario's plan:
+// phase): a recorded workload (workload.Trace) grown by each scale factor (workload.Replay:
+// replicated, not time-compressed) is simulated in virtual time (sim) against a set of limits
+// (account.Config) under each retry strategy, and each scale × strategy is measured: the share
+// of requests refused at least once, the delay the limits added, the requests that failed, the
+// binding dimension and the headroom at the busiest minute. The largest scale meeting an SLO is
+// the plan's answer. Nothing is recorded per attempt: the simulations run on every core and
+// aggregate as they go, so a day of a million requests at four scales and three strategies
+// takes seconds.
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/backoff"
+	"github.com/ratelab/ratelab/engine"
+	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/report"
+	"github.com/ratelab/ratelab/sim"
+	"github.com/ratelab/ratelab/summary"
+	"github.com/ratelab/ratelab/workload"
+)
+
+// Strategy is one retry strategy of a plan and the label its entries carry.
+type Strategy struct {
+	Label string
+	S     *backoff.Strategy
+}
+
+// Options configure a plan.
+type Options struct {
+	Trace      *workload.Trace
+	Replay     workload.ReplaySpec // arrivals and sizes; the zero value replays the trace as recorded
+	Scales     []float64
+	Strategies []Strategy
+	Limits     account.Config
+	API        api.API // the endpoint the requests go to; default anthropic
+	SLO        SLO
+	Seed       int64
+	// Workers bounds the simulations run at once; 0: GOMAXPROCS.
+	Workers int
+}
+
+// Result is a plan: its entries in scale order, strategy by strategy, and the answer.
+type Result struct {
+	Entries  []summary.PlanEntry
+	MaxScale map[string]*float64
+	Best     *summary.PlanBest
+	SLO      string
+}
+
+// Run simulates every scale × strategy and returns the plan. ctx cancels it.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Trace == nil || o.Trace.Len() == 0 {
+		return nil, errors.New("plan: the trace has no requests")
+	}
+	if len(o.Scales) == 0 || len(o.Strategies) == 0 {
+		return nil, errors.New("plan: want at least one scale and one strategy")
+	}
+	if o.API == "" {
+		o.API = api.Anthropic
+	}
+	if _, err := account.New(o.Limits, o.Seed); err != nil {
+		return nil, fmt.Errorf("plan: limits: %w", err)
+	}
+	scales := slices.Clone(o.Scales)
+	slices.Sort(scales)
+	scales = slices.Compact(scales)
+	limits := perMinuteLimits(&o.Limits)
+
+	type job struct{ scale, strategy int }
+	entries := make([]summary.PlanEntry, len(scales)*len(o.Strategies))
+	errs := make([]error, len(entries))
+	jobs := make(chan job)
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	for range min(workers, len(entries)) {
+		wg.Go(func() {
+			for j := range jobs {
+				k := j.scale*len(o.Strategies) + j.strategy
+				entries[k], errs[k] = simulate(ctx, &o, scales[j.scale], o.Strategies[j.strategy])
+			}
+		})
+	}
+	// Peak demand per scale, alongside the simulations.
+	peaks := make([][len(demandDims)]float64, len(scales))
+	peakErr := make([]error, len(scales))
+	wg.Go(func() {
+		for i, s := range scales {
+			rep, err := workload.NewReplay(o.Trace, s, o.Replay)
+			if err != nil {
+				peakErr[i] = err
+				continue
+			}
+			peaks[i] = peakMinute(rep)
+		}
+	})
+	// Largest scales first: the longest simulations start early.
+	for si := len(scales) - 1; si >= 0; si-- {
+		for st := range o.Strategies {
+			jobs <- job{si, st}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := errors.Join(append(errs, peakErr...)...); err != nil {
+		return nil, err
+	}
+	res := &Result{MaxScale: map[string]*float64{}, SLO: o.SLO.String()}
+	for si := range scales {
+		dim, head, at, ok := binding(peaks[si], limits)
+		for st := range o.Strategies {
+			e := &entries[si*len(o.Strategies)+st]
+			if ok {
+				e.Binding, e.Headroom, e.PeakPerMinute = dim, &head, &at
+			}
+			e.MeetsSLO = o.SLO.Meets(e)
+		}
+	}
+	res.Entries = entries
+	for st, s := range o.Strategies {
+		var best *float64
+		for si := range scales {
+			if !entries[si*len(o.Strategies)+st].MeetsSLO {
+				break
+			}
+			best = &scales[si]
+		}
+		res.MaxScale[s.Label] = best
+		if best != nil && (res.Best == nil || *best > res.Best.Scale ||
+			(*best == res.Best.Scale && p95At(res, *best, s.Label) < p95At(res, *best, res.Best.Strategy))) {
+			res.Best = &summary.PlanBest{Scale: *best, Strategy: s.Label}
+		}
+	}
+	return res, nil
+}
+
+// p95At is the p95 added delay of strategy at scale.
+func p95At(r *Result, scale float64, strategy string) float64 {
+	for _, e := range r.Entries {
+		if e.Scale == scale && e.Strategy == strategy {
+			return e.AddedDelay.P95
+		}
+	}
+	return 0
+}
+
+// simulate runs one scale × strategy and measures it.
+func simulate(ctx context.Context, o *Options, scale float64, st Strategy) (summary.PlanEntry, error) {
+	e := summary.PlanEntry{Scale: scale, Strategy: st.Label}
+	rep, err := workload.NewReplay(o.Trace, scale, o.Replay)
+	if err != nil {
+		return e, err
+	}
+	ledger, err := account.New(o.Limits, o.Seed)
+	if err != nil {
+		return e, err
+	}
+	eng, err := sim.New(sim.Options{
+		Requests: workload.Requests{API: o.API, Sizes: rep}, Ledger: ledger, Key: "plan", Seed: o.Seed,
+	})
+	if err != nil {
+		return e, err
+	}
+	agg := newAggregate(rep.Requests())
+	res, err := eng.Open(ctx, engine.OpenPhase{
+		Label: fmt.Sprintf("plan/%g/%s", scale, st.Label), Kind: "plan", Pacer: rep, Duration: rep.Span(),
+		Fleet: st.S.NewFleet(o.Seed), Strategy: st.Label, Observe: agg.see,
+	})
+	if err != nil {
+		return e, err
+	}
+	if err := eng.Close(); err != nil {
+		return e, err
+	}
+	e.Requests, e.Attempts, e.Failed = res.Requests, res.Attempts, res.Failed+res.Abandoned
+	if e.Requests > 0 {
+		e.RefusedShare = float64(agg.refused) / float64(e.Requests)
+		e.FailedShare = float64(e.Failed) / float64(e.Requests)
+	}
+	e.AddedDelay = summary.Quantiles{P50: agg.delay.Quantile(0.5), P95: agg.delay.Quantile(0.95), P99: agg.delay.Quantile(0.99)}
+	return e, nil
+}
+
+// aggregate measures a simulation from its attempts as they happen.
+type aggregate struct {
+	refusedSet []uint64          // bit per logical request: refused at least once
+	scheduled  map[int64]float64 // requests still retrying: their scheduled time
+	refused    int64
+	delay      report.Histogram
+}
+
+func newAggregate(n uint64) *aggregate {
+	return &aggregate{refusedSet: make([]uint64, n/64+1), scheduled: map[int64]float64{}}
+}
+
+// see takes one attempt (an engine.Observer; it never stops the phase).
+func (g *aggregate) see(a *record.Attempt) bool {
+	id := a.Request
+	if a.Status == 429 {
+		if w, b := id/64, uint64(1)<<(id%64); int(w) < len(g.refusedSet) && g.refusedSet[w]&b == 0 {
+			g.refusedSet[w] |= b
+			g.refused++
+		}
+	}
+	start, retrying := g.scheduled[id]
+	if !retrying {
+		start = a.ScheduledS
+	}
+	switch {
+	case a.Final:
+		if retrying {
+			delete(g.scheduled, id)
+		}
+		g.delay.Record(max(a.SentS-start, 0))
+	case !retrying:
+		g.scheduled[id] = start
+	}
+	return false
+}
