@@ -124,7 +124,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			if ok {
 				e.Binding, e.Headroom, e.PeakPerMinute = dim, &head, &at
 			}
-			e.MeetsSLO = o.SLO.Meets(e)
+			e.MeetsSLO = e.Stopped == "" && o.SLO.Meets(e)
 		}
 	}
 	res.Entries = entries
@@ -172,7 +172,7 @@ func simulate(ctx context.Context, o *Options, scale float64, st Strategy) (summ
 	if err != nil {
 		return e, err
 	}
-	agg := newAggregate(rep.Requests())
+	agg := newAggregate(rep.Requests(), &o.SLO)
 	res, err := eng.Open(ctx, engine.OpenPhase{
 		Label: fmt.Sprintf("plan/%g/%s", scale, st.Label), Kind: "plan", Pacer: rep, Duration: rep.Span(),
 		Fleet: st.S.NewFleet(o.Seed), Strategy: st.Label, Observe: agg.see,
@@ -183,7 +183,12 @@ func simulate(ctx context.Context, o *Options, scale float64, st Strategy) (summ
 	if err := eng.Close(); err != nil {
 		return e, err
 	}
-	e.Requests, e.Attempts, e.Failed = res.Requests, res.Attempts, res.Failed+res.Abandoned
+	e.Requests, e.Attempts, e.Failed = res.Requests, res.Attempts, res.Failed
+	if agg.stopped != "" {
+		agg.unfinished()
+		e.Stopped = fmt.Sprintf("stopped once %s was missed for certain, after %d of %d requests: the figures cover those, delays of requests still retrying as reached then",
+			agg.stopped, res.Requests, rep.Requests())
+	}
 	if e.Requests > 0 {
 		e.RefusedShare = float64(agg.refused) / float64(e.Requests)
 		e.FailedShare = float64(e.Failed) / float64(e.Requests)
@@ -192,39 +197,107 @@ func simulate(ctx context.Context, o *Options, scale float64, st Strategy) (summ
 	return e, nil
 }
 
-// aggregate measures a simulation from its attempts as they happen.
+// aggregate measures a simulation from its attempts as they happen, and stops it once the SLO
+// is missed for certain: more requests failed, were refused, or are later than a delay bound
+// than the SLO allows among all the requests the replay will send (a request still retrying
+// past a bound will end past it). The figures then cover the requests until the stop.
 type aggregate struct {
-	refusedSet []uint64          // bit per logical request: refused at least once
-	scheduled  map[int64]float64 // requests still retrying: their scheduled time
-	refused    int64
-	delay      report.Histogram
+	slo       *SLO
+	total     float64
+	refusedAt bitset            // refused at least once
+	late      [3]bitset         // past the p50, p95, p99 delay bounds
+	scheduled map[int64]float64 // requests still retrying: their scheduled time
+	refused   int64
+	failed    int64
+	lateN     [3]int64
+	delay     report.Histogram
+	stopped   string  // why the simulation was stopped early; "" when it ran to the end
+	now       float64 // the latest attempt seen
 }
 
-func newAggregate(n uint64) *aggregate {
-	return &aggregate{refusedSet: make([]uint64, n/64+1), scheduled: map[int64]float64{}}
+// unfinished adds the requests still retrying at a stop to the delays, each with the delay it
+// has reached (a lower bound of its own).
+func (g *aggregate) unfinished() {
+	for _, start := range g.scheduled {
+		g.delay.Record(max(g.now-start, 0))
+	}
 }
 
-// see takes one attempt (an engine.Observer; it never stops the phase).
+// bitset is one bit per logical request.
+type bitset []uint64
+
+// set sets bit i and reports whether it was clear.
+func (b bitset) set(i int64) bool {
+	w, m := i/64, uint64(1)<<(i%64)
+	if i < 0 || int(w) >= len(b) || b[w]&m != 0 {
+		return false
+	}
+	b[w] |= m
+	return true
+}
+
+// quantiles are the delay quantiles an SLO may bound, in SLO.delays order.
+var quantiles = [3]float64{0.5, 0.95, 0.99}
+
+func newAggregate(n uint64, slo *SLO) *aggregate {
+	g := &aggregate{slo: slo, total: float64(n), refusedAt: make(bitset, n/64+1), scheduled: map[int64]float64{}}
+	for i, b := range slo.delays() {
+		if b != nil {
+			g.late[i] = make(bitset, n/64+1)
+		}
+	}
+	return g
+}
+
+// see takes one attempt (an engine.Observer); true stops the simulation.
 func (g *aggregate) see(a *record.Attempt) bool {
 	id := a.Request
-	if a.Status == 429 {
-		if w, b := id/64, uint64(1)<<(id%64); int(w) < len(g.refusedSet) && g.refusedSet[w]&b == 0 {
-			g.refusedSet[w] |= b
-			g.refused++
-		}
+	if a.Status == 429 && g.refusedAt.set(id) {
+		g.refused++
 	}
 	start, retrying := g.scheduled[id]
 	if !retrying {
 		start = a.ScheduledS
 	}
+	late := a.SentS - start
 	switch {
 	case a.Final:
 		if retrying {
 			delete(g.scheduled, id)
 		}
-		g.delay.Record(max(a.SentS-start, 0))
+		g.delay.Record(max(late, 0))
+		g.now = max(g.now, a.SentS)
+		if a.GaveUp != "" {
+			g.failed++
+		}
 	case !retrying:
 		g.scheduled[id] = start
 	}
-	return false
+	g.now = max(g.now, a.SentS)
+	for i, b := range g.slo.delays() {
+		if b != nil && late > b.Seconds() && g.late[i].set(id) {
+			g.lateN[i]++
+		}
+	}
+	return g.missed()
+}
+
+// missed reports whether the SLO is missed whatever the rest of the simulation does, and says
+// why in stopped.
+func (g *aggregate) missed() bool {
+	over := func(n int64, share float64) bool { return float64(n) > share*g.total+1e-9 }
+	s := g.slo
+	switch {
+	case s.Fail != nil && over(g.failed, *s.Fail):
+		g.stopped = "fail"
+	case s.Refused != nil && over(g.refused, *s.Refused):
+		g.stopped = "refused"
+	default:
+		for i, b := range s.delays() {
+			if b != nil && over(g.lateN[i], 1-quantiles[i]) {
+				g.stopped = fmt.Sprintf("p%g-delay", quantiles[i]*100)
+			}
+		}
+	}
+	return g.stopped != ""
 }

@@ -110,3 +110,6 @@ func (s SLO) Meets(e *summary.PlanEntry) bool {
 	return within(s.P50, e.AddedDelay.P50) && within(s.P95, e.AddedDelay.P95) && within(s.P99, e.AddedDelay.P99) &&
 		share(s.Fail, e.FailedShare) && share(s.Refused, e.RefusedShare)
 }
+
+// delays returns the delay bounds in quantiles' order.
+func (s *SLO) delays() [3]*time.Duration { return [3]*time.Duration{s.P50, s.P95, s.P99} }

@@ -26,6 +26,9 @@ type PlanEntry struct {
 	PeakPerMinute *float64 `json:"peak_per_minute,omitempty"`
 	// MeetsSLO says whether the entry meets the plan's SLO.
 	MeetsSLO bool `json:"meets_slo"`
+	// Stopped says why the simulation stopped before the replay's end (the SLO was missed for
+	// certain); the figures then cover the requests until then. "" when it ran to the end.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Quantiles are the p50, p95 and p99 of a distribution.
