@@ -53,7 +53,7 @@ func (c *Chart) WritePNG(w io.Writer) error {
 func (b *Builder) Charts(s *summary.Summary) []Chart {
 	pal := newPalette(s)
 	lay := b.layout()
-	return []Chart{
+	charts := []Chart{
 		b.timelineChart(s, lay, pal),
 		b.headersChart(s, lay, pal),
 		b.strategiesChart(s, pal),
@@ -61,6 +61,10 @@ func (b *Builder) Charts(s *summary.Summary) []Chart {
 		rankingChart(s, pal),
 		sweepChart(s, pal),
 	}
+	if len(s.Plan) > 0 {
+		charts = append(charts, PlanCharts(s)...)
+	}
+	return charts
 }
 
 // Fixed colours of the timeline and headers charts.

@@ -87,6 +87,8 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *summary.Summary, charts []Ch
 		}
 	}
 
+	PlanMarkdown(&b, s)
+
 	b.WriteString("\n## Charts\n")
 	var omitted []string
 	for _, c := range charts {

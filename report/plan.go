@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -16,6 +17,31 @@ import (
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
+
+// planRecord is the plan as run.json keeps it: summary.json's plan fields.
+type planRecord struct {
+	Plan         []summary.PlanEntry `json:"plan"`
+	PlanSLO      string              `json:"plan_slo"`
+	PlanMaxScale map[string]*float64 `json:"plan_max_scale"`
+	PlanBest     *summary.PlanBest   `json:"plan_best"`
+}
+
+// EncodePlan encodes a plan for run.json's plan field.
+func EncodePlan(entries []summary.PlanEntry, slo string, maxScale map[string]*float64, best *summary.PlanBest) (json.RawMessage, error) {
+	return json.Marshal(planRecord{Plan: entries, PlanSLO: slo, PlanMaxScale: maxScale, PlanBest: best})
+}
+
+// applyPlan copies run.json's plan into the summary; a plan that does not decode is left out.
+func applyPlan(s *summary.Summary, raw json.RawMessage) {
+	if len(raw) == 0 {
+		return
+	}
+	var p planRecord
+	if json.Unmarshal(raw, &p) != nil {
+		return
+	}
+	s.Plan, s.PlanSLO, s.PlanMaxScale, s.PlanBest = p.Plan, p.PlanSLO, p.PlanMaxScale, p.PlanBest
+}
 
 // PlanMarkdown writes report.md's capacity-plan section: the answer, then one row per scale ×
 // strategy. It writes nothing when s has no plan.
