@@ -236,8 +236,11 @@ func printPlan(env *cliEnv, s *summary.Summary, dir string, took time.Duration) 
 			head = fmt.Sprintf("%+.0f%%", *e.Headroom*100)
 		}
 		ok := ""
-		if e.MeetsSLO {
+		switch {
+		case e.MeetsSLO:
 			ok = "✓"
+		case e.Stopped != "":
+			ok = "✗ stopped early"
 		}
 		rows = append(rows, []string{strconv.FormatFloat(e.Scale, 'g', -1, 64) + "×", e.Strategy, groupInt(int(e.Requests)),
 			fmt.Sprintf("%.1f%%", e.RefusedShare*100), fmt.Sprintf("%.2f%%", e.FailedShare*100),
@@ -247,6 +250,12 @@ func printPlan(env *cliEnv, s *summary.Summary, dir string, took time.Duration) 
 	_ = report.WriteTable(env.stdout, "Capacity plan (SLO "+s.PlanSLO+")",
 		[]string{"scale", "strategy", "requests", "refused", "failed", "p50 s", "p95 s", "p99 s", "binding", "headroom", "SLO"},
 		[]bool{true, false, true, true, true, true, true, true, false, true, false}, rows)
+	for _, e := range s.Plan {
+		if e.Stopped != "" {
+			fmt.Fprintln(env.stdout, "Stopped early: the SLO was missed for certain; the figures cover the requests until then (report.md).")
+			break
+		}
+	}
 	if s.PlanBest != nil {
 		fmt.Fprintf(env.stdout, "\nThe workload fits up to ×%g of its recorded volume with %s.\n", s.PlanBest.Scale, s.PlanBest.Strategy)
 	} else {

@@ -54,6 +54,7 @@ func PlanMarkdown(w io.Writer, s *summary.Summary) {
 	b.WriteString(planAnswer(s) + "\n\n")
 	t := table{header: []string{"scale", "strategy", "requests", "refused ≥1×", "failed", "added delay p50", "p95", "p99", "binding", "headroom", "SLO"},
 		right: []bool{true, false, true, true, true, true, true, true, false, true, false}}
+	stopped := false
 	for _, e := range s.Plan {
 		head := "—"
 		if e.Headroom != nil {
@@ -62,6 +63,10 @@ func PlanMarkdown(w io.Writer, s *summary.Summary) {
 		ok := "no"
 		if e.MeetsSLO {
 			ok = "meets"
+		}
+		if e.Stopped != "" {
+			ok = "no (stopped early¹)"
+			stopped = true
 		}
 		t.rows = append(t.rows, []string{"×" + strconv.FormatFloat(e.Scale, 'g', -1, 64), e.Strategy, count(e.Requests),
 			pct(e.RefusedShare), fmt.Sprintf("%s (%s)", count(e.Failed), pct(e.FailedShare)),
@@ -72,6 +77,11 @@ func PlanMarkdown(w io.Writer, s *summary.Summary) {
 		"(a daily peak stays as long and grows taller), each copy placed at random within the gap it falls in. " +
 		"Added delay runs from a request's scheduled time to the sending of its last attempt. Headroom is the " +
 		"binding dimension's unused share of its per-minute limit in the busiest minute (negative: over the limit).\n")
+	if stopped {
+		b.WriteString("\n¹ The simulation stopped once the SLO was missed for certain (more requests failed, refused or " +
+			"late than it allows among all the scale's requests): its figures cover the requests sent until then, and " +
+			"the delays of requests still retrying count as reached then, so they understate the full run.\n")
+	}
 	_, _ = w.Write(b.Bytes())
 }
 

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/planner"
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/workload"
@@ -68,8 +70,15 @@ func (r *runState) capacityPhase(ctx context.Context, i int, ph *phasePlan) erro
 	c := ph.capacity
 	o := c.opts
 	field := fmt.Sprintf("phases[%d].plan", ph.index)
+	path := c.phase.Trace
+	if path == scenario.TraceThisRun {
+		if err := r.out.Flush(); err != nil {
+			return err
+		}
+		path = filepath.Join(r.dir, record.AttemptsFile)
+	}
 	var err error
-	if o.Trace, err = workload.ReadTrace(c.phase.Trace); err != nil {
+	if o.Trace, err = workload.ReadTrace(path); err != nil {
 		return &ConfigError{Field: field + ".trace", Value: c.phase.Trace, Msg: err.Error()}
 	}
 	switch lim := c.phase.Limits; {

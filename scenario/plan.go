@@ -10,7 +10,8 @@ import (
 // recorded workload in Trace, grown by each of Scales, simulated against the limits under each
 // strategy; summary.json gains the plan. Nothing is sent.
 type PlanPhase struct {
-	// Trace is an attempts.jsonl recording or a CSV trace (timestamp,input_tokens,output_tokens…).
+	// Trace is an attempts.jsonl recording or a CSV trace (timestamp,input_tokens,output_tokens…),
+	// or TraceThisRun: the attempts the run's earlier phases recorded.
 	Trace string `yaml:"trace" json:"trace"`
 	// Limits is a run directory (its inferred limits) or a preset NAME[:TIER]; empty: the
 	// scenario's mock: limits.
@@ -32,6 +33,9 @@ type PlanPhase struct {
 	CacheReadSize string `yaml:"cache_read_size" json:"cache_read_size,omitempty"`
 }
 
+// TraceThisRun as a plan phase's trace plans from the run's own earlier phases.
+const TraceThisRun = "run"
+
 // DefaultPlanScales are a plan phase's scales when it names none.
 var DefaultPlanScales = []float64{1, 2, 4, 8}
 
@@ -42,7 +46,10 @@ var DefaultPlanStrategies = []string{"full-jitter", "retry-after", "header-pacin
 // builds them).
 func (v *validator) plan(base string, p *PlanPhase) {
 	if p.Trace == "" {
-		v.add(base+".trace", "is required: an attempts.jsonl recording or a CSV trace, e.g. trace: runs/rec/attempts.jsonl")
+		v.add(base+".trace", "is required: an attempts.jsonl recording, a CSV trace, or run (this run's earlier phases), e.g. trace: runs/rec/attempts.jsonl")
+	}
+	if p.Trace == TraceThisRun && v.s.Phases[0].Plan == p {
+		v.add(base+".trace", "run plans from the run's earlier phases, and this is the first phase: put a probe: or compare: before it, or name a file")
 	}
 	if p.Limits == "" && v.s.Mock == nil {
 		v.add(base+".limits", "is required without mock: a run directory, a preset such as anthropic:tier-1, or a mock: section")
