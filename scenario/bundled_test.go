@@ -18,7 +18,7 @@ import (
 
 var bundled = []string{
 	"advertised-vs-enforced", "anthropic-headers", "anthropic-ramp", "backoff-shootout",
-	"capacity-plan", "no-headers", "openai-headers", "quickstart", "rejected-count",
+	"capacity-plan", "no-headers", "openai-headers", "quickstart", "rejected-count", "trace-plan",
 }
 
 // TestEveryBundledScenarioLoads: every file parses, validates against the real mock
