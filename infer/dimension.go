@@ -68,10 +68,10 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 		}
 		if r.refOK && r.agree() && classOf(r.best.model) == summary.AlgoTokenBucket {
 			if l, h := math.Max(lo, r.ref.lo), math.Min(hi, r.ref.hi); l <= h {
-				// The narrower of the two measurements gives the figure, within where both
-				// allow it: the headers' refill line when the behaviour leaves a wide band
-				// (another limiter explains the attempts about as well), else the behaviour.
-				point := rate
+				// The middle of where both allow it, unless the headers' refill line is the
+				// narrower measurement (another limiter explains the attempts about as well,
+				// leaving the behaviour a wide band): then the line gives the figure.
+				point := (l + h) / 2
 				if r.ref.hi-r.ref.lo < hi-lo {
 					point = r.ref.rate
 				}
