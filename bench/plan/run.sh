@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Times `ratelab plan` on a 24-hour CSV trace of N requests (default 1,000,000; daily shape,
 # Poisson within it, log-normal sizes: bench/plan/gentrace.py) at scales 1,2,4,8 under three
-# strategies, against 2,000 RPM / 2.5M ITPM / 500k OTPM (the trace fits about twice at its peak
-# minute). Prints wall, user CPU and peak RSS per run, then the medians, and the plan's entries.
+# strategies, against 2,000 RPM / 2.5M ITPM / 500k OTPM (requests bind: 42% headroom at the
+# busiest minute at x1, 15% over the limit at x2). Prints wall, user CPU and peak RSS per run, then the medians, and the plan's entries.
 # Usage (from the repository root): bench/plan/run.sh [RUNS] [N] [SCALES]
 set -euo pipefail
 runs=${1:-3}
