@@ -166,13 +166,21 @@ func simulate(ctx context.Context, o *Options, scale float64, st Strategy) (summ
 	if err != nil {
 		return e, err
 	}
+	agg := newAggregate(rep.Requests(), &o.SLO)
+	var budget engine.Budget
+	if frep, err := workload.NewReplay(o.Trace, scale, o.Replay); err == nil {
+		if agg.proof = fluidMiss(frep, &o.Limits, &o.SLO); agg.proof != "" {
+			// The verdict is known: simulate a bounded prefix to illustrate it.
+			agg.budget = fluidAttempts
+			budget = engine.Budget{MaxRequests: fluidAttempts, MaxDuration: fluidSpan}
+		}
+	}
 	eng, err := sim.New(sim.Options{
-		Requests: workload.Requests{API: o.API, Sizes: rep}, Ledger: ledger, Key: "plan", Seed: o.Seed,
+		Requests: workload.Requests{API: o.API, Sizes: rep}, Ledger: ledger, Key: "plan", Seed: o.Seed, Budget: budget,
 	})
 	if err != nil {
 		return e, err
 	}
-	agg := newAggregate(rep.Requests(), &o.SLO)
 	res, err := eng.Open(ctx, engine.OpenPhase{
 		Label: fmt.Sprintf("plan/%g/%s", scale, st.Label), Kind: "plan", Pacer: rep, Duration: rep.Span(),
 		Fleet: st.S.NewFleet(o.Seed), Strategy: st.Label, Observe: agg.see,
@@ -184,7 +192,12 @@ func simulate(ctx context.Context, o *Options, scale float64, st Strategy) (summ
 		return e, err
 	}
 	e.Requests, e.Attempts, e.Failed = res.Requests, res.Attempts, res.Failed
-	if agg.stopped != "" {
+	switch {
+	case agg.stopped == stopBudget || (agg.proof != "" && res.Stop.Budget()):
+		agg.unfinished()
+		e.Stopped = fmt.Sprintf("stopped after %d attempts and %d of %d requests: the SLO is missed for certain (%s); the figures cover those requests, delays of requests still retrying as reached then",
+			agg.attempts, res.Requests, rep.Requests(), agg.proof)
+	case agg.stopped != "":
 		agg.unfinished()
 		e.Stopped = fmt.Sprintf("stopped once %s was missed for certain, after %d of %d requests: the figures cover those, delays of requests still retrying as reached then",
 			agg.stopped, res.Requests, rep.Requests())
@@ -211,7 +224,10 @@ type aggregate struct {
 	failed    int64
 	lateN     [3]int64
 	delay     report.Histogram
-	stopped   string  // why the simulation was stopped early; "" when it ran to the end
+	stopped   string // why the simulation was stopped early; "" when it ran to the end
+	proof     string // why the fluid bound says the SLO is missed; "" when it does not
+	budget    int64  // attempts after which to stop (the miss proved beforehand); 0: none
+	attempts  int64
 	now       float64 // the latest attempt seen
 }
 
@@ -222,6 +238,9 @@ func (g *aggregate) unfinished() {
 		g.delay.Record(max(g.now-start, 0))
 	}
 }
+
+// stopBudget is aggregate.stopped when the attempt budget of a proved miss ran out.
+const stopBudget = "budget"
 
 // bitset is one bit per logical request.
 type bitset []uint64
@@ -278,6 +297,10 @@ func (g *aggregate) see(a *record.Attempt) bool {
 		if b != nil && late > b.Seconds() && g.late[i].set(id) {
 			g.lateN[i]++
 		}
+	}
+	if g.attempts++; g.budget > 0 && g.attempts >= g.budget {
+		g.stopped = stopBudget
+		return true
 	}
 	return g.missed()
 }
