@@ -26,6 +26,9 @@ type runFlags struct {
 	maxRequests  int64
 	maxDuration  time.Duration
 	budgetTokens int64
+	shard        string // --shard i/n (see cli_shard.go)
+	startAt      string // --start-at TIME
+	metricsAddr  string // --metrics-addr ADDR (see cli_metrics.go)
 }
 
 // DefaultSeed is the seed of a run that names none.
@@ -41,11 +44,14 @@ func (r *runFlags) register(fs *flagSet, outDefault string) {
 	fs.DurationVar(&r.maxDuration, "max-duration", 0, "stop after this long, e.g. 5m (0: no limit)")
 	fs.Int64Var(&r.budgetTokens, "budget-tokens", 0, "stop after this many tokens, input plus output (0: no limit)")
 	fs.value("out", "DIR")
+	r.registerShard(fs)
+	fs.StringVar(&r.metricsAddr, "metrics-addr", "", "serve the run's live counters in Prometheus format at http://ADDR/metrics while it runs, e.g. 127.0.0.1:9464")
+	fs.value("metrics-addr", "ADDR")
 }
 
 // groupRun shows the run flags under one title.
 func groupRun(fs *flagSet) {
-	fs.group("Run", "out", "seed", "quiet", "yes", "max-requests", "max-duration", "budget-tokens")
+	fs.group("Run", "out", "seed", "quiet", "yes", "max-requests", "max-duration", "budget-tokens", "shard", "start-at", "metrics-addr")
 }
 
 // overrides returns the run flags the user gave, for a scenario file to take.
@@ -85,18 +91,18 @@ func loadScenario(arg string) (*scenario.Scenario, error) { return scenario.Load
 
 // executeFlags resolves a scenario built from flags and runs it: a problem is reported against the
 // flag that set the field (fields maps scenario fields to flags).
-func executeFlags(ctx context.Context, env *cliEnv, s *scenario.Scenario, command string, fields map[string]string) error {
+func executeFlags(ctx context.Context, env *cliEnv, s *scenario.Scenario, command string, fields map[string]string, opts ...func(*runner.Options)) error {
 	if err := s.Resolve(); err != nil {
 		return flagScenarioError(command, err, fields)
 	}
-	return execute(ctx, env, s, command, fields)
+	return execute(ctx, env, s, command, fields, opts...)
 }
 
 // execute runs a resolved scenario and maps the outcome to the CLI's errors: an interrupt to
 // exit 130, a setup or scenario problem to exit 2 (naming the flag, for flags map a field to
 // its flag), a failed threshold to exit 3.
-func execute(ctx context.Context, env *cliEnv, s *scenario.Scenario, command string, flags map[string]string) error {
-	res, err := runner.Run(ctx, s, runner.Options{
+func execute(ctx context.Context, env *cliEnv, s *scenario.Scenario, command string, flags map[string]string, opts ...func(*runner.Options)) error {
+	o := runner.Options{
 		Command: command, Version: Version,
 		Stdin: env.stdin, StdinTTY: env.stdinTTY,
 		Stdout: env.stdout, Stderr: env.stderr, StderrTTY: env.stderrTTY,
@@ -107,7 +113,11 @@ func execute(ctx context.Context, env *cliEnv, s *scenario.Scenario, command str
 			}
 			return path
 		},
-	})
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	res, err := runner.Run(ctx, s, o)
 	var ce *runner.ConfigError
 	var se *strictyaml.Error
 	switch {
@@ -173,6 +183,7 @@ var targetFields = map[string]string{
 	"target.method": "method", "target.body": "body",
 	"workload.prompt_tokens": "prompt-tokens", "workload.prompt_tokens_spread": "prompt-tokens-spread",
 	"workload.max_tokens": "max-tokens", "workload.timeout": "timeout",
+	"workload.stream": "stream", "workload.stream_idle_timeout": "stream-idle-timeout",
 	"budget.max_requests": "max-requests", "budget.max_duration": "max-duration", "budget.budget_tokens": "budget-tokens",
 	"--max-requests": "max-requests", "--max-duration": "max-duration", "--budget-tokens": "budget-tokens",
 }

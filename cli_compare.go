@@ -233,5 +233,10 @@ func runCompare(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	s.Phases = []scenario.Phase{{Compare: p}}
-	return executeFlags(ctx, env, s, "compare", compareFields)
+	shard, stop, err := f.probe.run.runOptions(env)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return executeFlags(ctx, env, s, "compare", compareFields, shard)
 }

@@ -56,7 +56,7 @@ func TestHelpFlags(t *testing.T) {
 		{"compare", []string{"--strategies LIST ", "--clients N[,N…] ", "(default 10)", "--rate N/s ", "a bare number N means N/s",
 			"\nComparison:\n", "--list  "}, []string{"--addr", "--find", "--stages", "--start-rate", "--strategy "}},
 		{"mock", []string{"--addr HOST:PORT ", "(default 127.0.0.1:8080)", "\nExamples:\n", "ratelab mock --addr"}, nil},
-		{"report", []string{"\n  --quiet  print nothing but errors\n", "Usage: ratelab report [flags] DIR\n"}, nil},
+		{"report", []string{"\n  --quiet    print nothing but errors\n", "\n  --out DIR  with --merge", "Usage: ratelab report [flags] DIR\n"}, nil},
 		{"run", []string{"--max-duration DURATION ", "--out DIR "}, nil},
 	}
 	for _, tt := range tests {

@@ -50,6 +50,7 @@ type mockFlags struct {
 	windowStart      string
 	resetRounding    string
 	remainRounding   string
+	gen              genFlags
 }
 
 // addMockFlags registers the mock flags on fs (ratelab mock adds --addr and --seed).
@@ -77,6 +78,7 @@ func addMockFlags(fs *flagSet) *mockFlags {
 	fs.StringVar(&f.outputAccounting, "output-accounting", string(account.AccountActual), "when output tokens count: actual (after the reply; admitted while not in debt) or max_tokens (pre-charged at admission)")
 	fs.BoolVar(&f.requireKey, "require-key", false, "answer 401 authentication_error to requests without an API key")
 	fs.IntVar(&f.maxAccounts, "max-accounts", account.DefaultMaxAccounts, "API keys served; further new keys get 403 permission_error (0: no bound)")
+	f.gen.add(fs)
 	fs.StringVar(&f.configFile, "config", "", "YAML file with everything above and per-dimension settings (algorithm, window, burst, nodelay, counter_rounding, window_start, advertise); flags override it")
 	for name, v := range map[string]string{"algorithm": "NAME", "dialect": "NAME", "output-accounting": "MODE", "config": "FILE",
 		"counter-rounding": "MODE", "window-start": "MODE", "reset-rounding": "MODE", "remaining-rounding": "MODE"} {
@@ -91,6 +93,11 @@ func groupMock(fs *flagSet, limits, responses string) {
 		"counter-rounding", "window-start", "config")
 	fs.group(responses, "dialect", "reset-rounding", "remaining-rounding", "latency", "latency-jitter", "error-rate",
 		"overload-rate", "output-tokens", "output-accounting", "require-key", "max-accounts")
+	gen := "Generation and stream faults"
+	if head, ok := strings.CutSuffix(responses, "responses"); ok {
+		gen = head + "generation and stream faults" // "Embedded mock generation and stream faults"
+	}
+	fs.group(gen, genFlagNames...)
 }
 
 // variantNames joins a variant's flag values with commas.
@@ -132,6 +139,9 @@ func (f *mockFlags) flagOfField(field string) string {
 		"output_tokens":                   "output-tokens",
 		"output_accounting":               "output-accounting",
 		"max_accounts":                    "max-accounts",
+	}
+	if name, ok := genFlagOfField[field]; ok && f.fs.Changed(name) {
+		return name
 	}
 	if name, ok := byField[field]; ok && f.fs.Changed(name) {
 		return name
@@ -254,6 +264,7 @@ func (f *mockFlags) config() (account.Config, error) {
 	if changed("max-accounts") {
 		cfg.MaxAccounts = f.maxAccounts
 	}
+	f.gen.apply(changed, &cfg)
 	if err := cfg.Validate(); err != nil {
 		var fe *account.FieldError
 		if errors.As(err, &fe) {
@@ -277,6 +288,7 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	seed := fs.Int64("seed", DefaultSeed, "seed for injected faults, latency jitter and response ids")
 	fs.value("addr", "HOST:PORT")
 	mf := addMockFlags(fs)
+	ff := addMockFleetFlags(fs)
 	fs.example("Anthropic's Tier 1 limits: 50 requests, 30,000 input and 8,000 output tokens a minute",
 		"ratelab mock")
 	fs.example("600 requests a minute as a fixed window of 5 s (50 per window), OpenAI headers everywhere",
@@ -285,6 +297,8 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 		"ratelab mock --rpm 60 --burst 1 --overload-rate 0.01")
 	fs.example("a sliding window counter that rounds the previous window's count half up, resets truncated to whole seconds",
 		"ratelab mock --rpm 120 --algorithm sliding-window --window 10s --counter-rounding round-half-up --reset-rounding truncate")
+	fs.example("two replicas sharing one budget per key in Redis, with Prometheus metrics at /metrics",
+		"ratelab mock --addr :8080 --store redis://127.0.0.1:6379/0 --metrics & ratelab mock --addr :8081 --store redis://127.0.0.1:6379/0 --metrics")
 	fs.example("then point a client at it",
 		"curl -si localhost:8080/v1/messages -H 'x-api-key: k' -H 'content-type: application/json' -d '{\"model\":\"m\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'")
 	fs.group("Server", "addr", "seed")
@@ -306,19 +320,13 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return usageErrorf("mock: %v", err)
 	}
-	if env.getenv("GOGC") == "" && env.getenv("GOMEMLIMIT") == "" {
-		// Every response carries a dozen header fields, and net/http allocates per field (the
-		// header map grows, then is cloned at WriteHeader): about 4 KB per request. At the
-		// default GOGC=100 the collector runs whenever the garbage matches the live heap,
-		// which for an idle mock's few MB means hundreds of cycles a second and a fifth of
-		// the CPU. A ballast (never written, so never resident) raises the heap the collector
-		// paces against by mockHeapFloor: the allowance between cycles becomes live + 64 MB,
-		// as GOGC=1600 gives a small heap, while a large live heap (5,000 connections, many
-		// accounts) keeps GOGC=100's proportion and its memory stays flat
-		// (bench/mock/README.md, bench/soak).
-		ballast := make([]byte, mockHeapFloor)
-		defer runtime.KeepAlive(ballast)
+	release, err := ff.apply(ctx, env, m)
+	if err != nil {
+		return err
 	}
+	defer release()
+	ballast := heapBallast(env)
+	defer runtime.KeepAlive(ballast)
 	srv, err := m.Start(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("mock: listen on %s: %w", addr, err)
@@ -329,8 +337,17 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	for _, l := range lines {
 		fmt.Fprintf(env.stdout, "  %s\n", l)
 	}
+	if ff.metrics {
+		fmt.Fprintf(env.stdout, "Prometheus metrics at %s/metrics\n", srv.URL())
+	}
+	if ff.store != "" {
+		fmt.Fprintf(env.stdout, "limiter state in Redis at %s: replicas on it share each key's budget\n", redactURL(ff.store))
+	}
 	fmt.Fprintf(env.stdout, "headers: %s; output accounting: %s; endpoints: /v1/messages, /v1/messages/count_tokens, /v1/chat/completions, /_ratelab/stats, /healthz\n",
 		dialectSummary(cfg), accountingName(cfg))
+	if g := generationSummary(cfg); g != "" {
+		fmt.Fprintf(env.stdout, "%s\n", g)
+	}
 	if err := srv.Wait(); err != nil {
 		return fmt.Errorf("mock: %w", err)
 	}
@@ -357,4 +374,23 @@ func accountingName(cfg account.Config) string {
 		return string(account.AccountActual)
 	}
 	return string(cfg.OutputAccounting)
+}
+
+// heapBallast returns the ballast a long-running server (mock, proxy) holds when the environment
+// sets neither GOGC nor GOMEMLIMIT (nil when it does); keep it alive while serving.
+//
+// Every response carries a dozen header fields, and net/http allocates per field (the
+// header map grows, then is cloned at WriteHeader): about 4 KB per request. At the
+// default GOGC=100 the collector runs whenever the garbage matches the live heap,
+// which for an idle mock's few MB means hundreds of cycles a second and a fifth of
+// the CPU. A ballast (never written, so never resident) raises the heap the collector
+// paces against by mockHeapFloor: the allowance between cycles becomes live + 64 MB,
+// as GOGC=1600 gives a small heap, while a large live heap (5,000 connections, many
+// accounts) keeps GOGC=100's proportion and its memory stays flat
+// (bench/mock/README.md, bench/soak).
+func heapBallast(env *cliEnv) []byte {
+	if env.getenv("GOGC") != "" || env.getenv("GOMEMLIMIT") != "" {
+		return nil
+	}
+	return make([]byte, mockHeapFloor)
 }

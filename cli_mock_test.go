@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/limiter"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
@@ -216,15 +216,7 @@ func TestMockServesUntilCancelled(t *testing.T) {
 }
 
 func TestMockAddressInUse(t *testing.T) {
-	m, err := mockserver.New(account.DefaultConfig(), 1)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := m.Start(ctx, "127.0.0.1:0")
-	require.NoError(t, err)
-	defer func() {
-		cancel()
-		assert.NoError(t, srv.Wait())
-	}()
+	srv := testutil.StartMock(t, account.DefaultConfig())
 	code, _, errOut := runMockCLI(context.Background(), "mock", "--addr", srv.Addr)
 	assert.Equal(t, exitFailure, code)
 	assert.Contains(t, errOut, "mock: listen on "+srv.Addr)

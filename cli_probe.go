@@ -10,6 +10,7 @@ import (
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/internal/strictyaml"
+	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/workload"
 )
@@ -64,6 +65,8 @@ type probeFlags struct {
 	find         bool
 	maxInflight  int
 	timeout      time.Duration
+	stream       bool
+	streamIdle   time.Duration
 	keyEnv       string
 	method       string
 	headers      []string
@@ -86,6 +89,8 @@ func (f *probeFlags) register(fs *flagSet) {
 	fs.Int64Var(&f.promptTokens, "prompt-tokens", workload.DefaultPromptTokens, "prompt size in tokens (4 bytes each under the mock's estimator)")
 	fs.Float64Var(&f.spread, "prompt-tokens-spread", 0, "relative spread of the prompt size: 0.2 varies it uniformly by ±20% per request")
 	fs.DurationVar(&f.timeout, "timeout", engine.DefaultTimeout, "per-attempt timeout, from send to the end of the response body")
+	fs.BoolVar(&f.stream, "stream", false, "ask for streamed responses and read every event: time to first token, tokens/s, mid-stream failures")
+	fs.DurationVar(&f.streamIdle, "stream-idle-timeout", probe.DefaultStreamIdle, "a streamed response that sends nothing for this long is recorded as stalled")
 	fs.StringVar(&f.rate, "rate", "", "constant arrival rate, e.g. 20/s or 1200/m (a bare number is per second); with --duration")
 	fs.DurationVar(&f.duration, "duration", 0, "how long a --rate run sends, e.g. 30s")
 	fs.StringVar(&f.stages, "stages", "", "k6-style ramp of DURATION:RATE stages, each linear from the previous rate, e.g. 30s:5/s,60s:20/s")
@@ -114,7 +119,7 @@ func (f *probeFlags) register(fs *flagSet) {
 // groupTarget and the other group functions lay out the flags probe and compare share.
 func groupTarget(fs *flagSet) {
 	fs.group("Target", "target", "api", "model", "api-key-env", "method", "header", "body")
-	fs.group("Request shape", "max-tokens", "prompt-tokens", "prompt-tokens-spread", "timeout")
+	fs.group("Request shape", "max-tokens", "prompt-tokens", "prompt-tokens-spread", "timeout", "stream", "stream-idle-timeout")
 }
 
 // probeFields maps the scenario fields of the probe phase to the flags that set them.
@@ -189,7 +194,7 @@ func (f *probeFlags) phase() (*scenario.ProbePhase, error) {
 // strategyOf turns a --strategy/--strategies spec into a scenario strategy labelled as written,
 // e.g. client-limiter(rpm=600).
 func strategyOf(spec backoff.Spec) *scenario.Strategy {
-	st := &scenario.Strategy{Name: spec.Name, Label: spec.String()}
+	st := &scenario.Strategy{Name: spec.Name, Label: spec.Label()}
 	if len(spec.Args) > 0 {
 		st.Params = scenario.Params{}
 		for _, a := range spec.Args {
@@ -226,7 +231,12 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	s.Phases = []scenario.Phase{{Probe: p}}
-	return executeFlags(ctx, env, s, "probe", probeFields)
+	shard, stop, err := f.run.runOptions(env)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return executeFlags(ctx, env, s, "probe", probeFields, shard)
 }
 
 // flagScenarioError maps a scenario built from flags that does not resolve to a usage error

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // runReport re-renders a run directory's summary.json, report.md, charts and attempts.csv from its
@@ -23,9 +24,13 @@ func runReport(_ context.Context, env *cliEnv, args []string) error {
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	fs.example("re-render the quick start's report and print its findings", "ratelab report out/quickstart")
 	fs.example("only rewrite the files", "ratelab report --quiet out/probe-20250101-120000")
+	mf := addMergeFlags(fs)
 	fs.note("Exit status: 0 done, 1 the files could not be read or written, 2 DIR is not a run directory.")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
+	}
+	if mf.merge {
+		return runMerge(env, mf, fs.Args(), *quiet)
 	}
 	switch fs.NArg() {
 	case 0:
@@ -45,6 +50,11 @@ func runReport(_ context.Context, env *cliEnv, args []string) error {
 	if *quiet {
 		return nil
 	}
+	return printReport(env, dir, s)
+}
+
+// printReport prints a generated report's findings and tables.
+func printReport(env *cliEnv, dir string, s *summary.Summary) error {
 	w := env.stdout
 	for _, f := range s.Findings {
 		fmt.Fprintf(w, "- %s\n", f)

@@ -44,7 +44,12 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	if err := s.Apply(rf.overrides()); err != nil {
 		return runScenarioError(err)
 	}
-	return execute(ctx, env, s, "run", nil)
+	shard, stop, err := rf.runOptions(env)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return execute(ctx, env, s, "run", nil, shard)
 }
 
 // runScenarioError maps a scenario that does not load to exit 2, one problem per line.

@@ -89,7 +89,8 @@ func (f *probeFlags) baseScenario(fs *flagSet, command string) (*scenario.Scenar
 		s.Target.Model = f.model
 	}
 	s.Workload = scenario.Workload{PromptTokens: f.promptTokens, PromptTokensSpread: f.spread,
-		MaxTokens: f.maxTokens, Timeout: scenario.Duration(f.timeout)}
+		MaxTokens: f.maxTokens, Timeout: scenario.Duration(f.timeout),
+		Stream: f.stream, StreamIdleTimeout: scenario.Duration(f.streamIdle)}
 	f.run.apply(s, command, time.Now())
 	return s, nil
 }

@@ -71,6 +71,7 @@ func commands() []command {
 		{"compare", "compare backoff strategies (live, sim, or both)", runCompare},
 		{"plan", "replay a recorded workload, grown, against limits: how far does it fit?", runPlan},
 		{"mock", "serve the mock API until interrupted", runMock},
+		{"proxy", "record the traffic an application sends through it; infer its limits", runProxy},
 		{"report", "re-render a run directory's report from its attempt log", runReport},
 		{"scenarios", "list bundled scenarios", runScenarios},
 		{"version", "print the version", runVersion},

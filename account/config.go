@@ -133,6 +133,21 @@ type Config struct {
 	// MaxAccounts bounds memory: once that many API keys have accounts, a request with a new
 	// key gets 403 permission_error (existing keys keep their budgets). 0 means no bound.
 	MaxAccounts int `yaml:"max_accounts"`
+	// TTFT is the time from the response headers to the first output token, spread uniformly
+	// over ±TTFTJitter; OutputTPS is the decode rate in output tokens per second, spread over
+	// ±OutputTPSJitter (see Generation). Zero: replies are instant. Streamed and non-streamed
+	// replies take the same time.
+	TTFT            time.Duration `yaml:"ttft,omitempty"`
+	TTFTJitter      time.Duration `yaml:"ttft_jitter,omitempty"`
+	OutputTPS       float64       `yaml:"output_tps,omitempty"`
+	OutputTPSJitter float64       `yaml:"output_tps_jitter,omitempty"`
+	// StreamErrorRate, StreamCloseRate and StreamStallRate are the probabilities that an
+	// admitted streamed reply ends with an overloaded error event, is cut off, or stalls for
+	// StreamStall (0: until the client goes away), after some of its output (see StreamFault).
+	StreamErrorRate float64       `yaml:"stream_error_rate,omitempty"`
+	StreamCloseRate float64       `yaml:"stream_close_rate,omitempty"`
+	StreamStallRate float64       `yaml:"stream_stall_rate,omitempty"`
+	StreamStall     time.Duration `yaml:"stream_stall,omitempty"`
 }
 
 // DefaultConfig returns the configuration of a mock that names nothing: 50 RPM, 30,000 ITPM,
@@ -420,6 +435,12 @@ func (c *Config) resolve() (resolved, error) {
 	}
 	if c.OutputTokens < 0 {
 		return r, fieldErrorf("output_tokens", "%d is negative: want a reply length ≥ 0 (0: max_tokens)", c.OutputTokens)
+	}
+	if err := c.validateGeneration(); err != nil {
+		return r, err
+	}
+	if err := c.validateStreamFaults(); err != nil {
+		return r, err
 	}
 	if c.MaxAccounts < 0 {
 		return r, fieldErrorf("max_accounts", "%d is negative: want ≥ 0 (0: no bound)", c.MaxAccounts)

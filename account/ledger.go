@@ -15,63 +15,6 @@ import (
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
-// Endpoint is the API a call was made to.
-type Endpoint uint8
-
-// The endpoints of the mock.
-const (
-	// EndpointMessages is POST /v1/messages (Anthropic).
-	EndpointMessages Endpoint = iota + 1
-	// EndpointChat is POST /v1/chat/completions (OpenAI).
-	EndpointChat
-	// EndpointCountTokens is POST /v1/messages/count_tokens, under its own requests limit.
-	EndpointCountTokens
-	// EndpointGeneric is any other path: a JSON endpoint limited by requests only.
-	EndpointGeneric
-	numEndpoints
-)
-
-var endpointNames = [numEndpoints]string{"", "messages", "chat", "count_tokens", "generic"}
-
-// String returns the endpoint's short name.
-func (e Endpoint) String() string {
-	if e < numEndpoints {
-		return endpointNames[e]
-	}
-	return "unknown"
-}
-
-// Call is one request as the account model sees it.
-type Call struct {
-	Key         string // API key; "" is the anonymous account (or a 401 when keys are required)
-	Endpoint    Endpoint
-	Model       string // the request's model, quoted in OpenAI rate-limit messages
-	InputTokens int64  // estimated input tokens (CountTokens)
-	MaxTokens   int64  // the request's max_tokens
-}
-
-// Reply is the account model's answer to a Call: everything the HTTP front end needs to write
-// the response, and everything the simulator needs to record an attempt.
-type Reply struct {
-	Status    int    // 200, 401, 403, 429, 500 or 529
-	ErrorType string // provider error type ("rate_limit_error", "tokens", …); "" on success
-	Message   string // provider-style error message; "" on success
-	// Exceeded is the dimension that refused a 429 (count_tokens reports Requests).
-	Exceeded ratelimit.Dimension
-	// Latency is how long the server takes to answer: the service time plus any leaky-bucket
-	// queueing delay.
-	Latency time.Duration
-	// Delay is the leaky-bucket queueing part of Latency.
-	Delay        time.Duration
-	InputTokens  int64 // usage: input tokens counted
-	OutputTokens int64 // usage: output tokens produced
-	// Limits holds the header values: limit (per minute in the anthropic and openai dialects,
-	// per window in the others), remaining, reset per dimension,
-	// and RetryAfter on a 429.
-	Limits  ratelimit.Snapshot
-	Dialect ratelimit.Dialect // the header dialect of this endpoint
-}
-
 // Ledger is the account model: one set of limiters per API key, built from one Config. It is
 // safe for concurrent use; for a given seed and call sequence its replies are deterministic. It
 // never reads the clock: every instant is passed in.
@@ -81,6 +24,7 @@ type Ledger struct {
 	dims     [numEndpoints][]mockDim // the dimensions each endpoint is limited by
 	dialects [numEndpoints]ratelimit.Dialect
 	faults   bool
+	genDraws bool // generation jitter or stream faults draw numbers
 
 	mu       sync.RWMutex
 	accounts map[string]*account
@@ -91,6 +35,9 @@ type Ledger struct {
 
 	unkeyed statusCounts // replies that reached no account (401, 403, and the HTTP layer's 4xx)
 	unkeyMu sync.Mutex
+
+	store     Store // nil: limiters in memory (see UseStore)
+	storeOpts StoreOptions
 }
 
 // New builds a Ledger from cfg. seed drives every random choice (faults, latency jitter).
@@ -103,6 +50,7 @@ func New(cfg Config, seed int64) (*Ledger, error) {
 		cfg:      cfg,
 		res:      res,
 		faults:   cfg.ErrorRate > 0 || cfg.OverloadRate > 0,
+		genDraws: cfg.TTFTJitter > 0 || cfg.OutputTPSJitter > 0 || cfg.streamFaults(),
 		accounts: make(map[string]*account),
 		rng:      rand.New(rand.NewPCG(uint64(seed), 0x6d6f636b)),
 	}
@@ -207,10 +155,13 @@ func (m *Ledger) account(key string) *account {
 type draws struct {
 	fault  float64
 	jitter float64
+	// generation and stream-fault draws, taken only when configured (the old sequence otherwise)
+	ttft, tps         float64
+	stream, streamPos float64
 }
 
 func (m *Ledger) draw() draws {
-	if !m.faults && m.cfg.LatencyJitter == 0 {
+	if !m.faults && m.cfg.LatencyJitter == 0 && !m.genDraws {
 		return draws{fault: 1}
 	}
 	m.rngMu.Lock()
@@ -221,6 +172,9 @@ func (m *Ledger) draw() draws {
 	}
 	if m.cfg.LatencyJitter > 0 {
 		dr.jitter = m.rng.Float64()
+	}
+	if m.genDraws {
+		m.drawGeneration(&dr)
 	}
 	return dr
 }
@@ -314,6 +268,10 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		cost[dimRequests] = 1
 	}
 
+	if m.store != nil {
+		m.handleStored(call, e, a, &cost, out, dr.jitter, r)
+		return a
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var decs [numMockDims]limiter.Decision
@@ -332,10 +290,7 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 		a.stats.count(429)
 		r.Status = 429
 		r.InputTokens = 0
-		r.Exceeded = ratelimit.Requests
-		if blamed < dimCountTokens {
-			r.Exceeded = ratelimit.Dimension(blamed)
-		}
+		r.Exceeded = blamed.dimension()
 		r.ErrorType, r.Message = m.rateLimitError(e, blamed, call, cost[blamed], a.lim[blamed].Peek(now), retryAfter)
 		for _, d := range dims {
 			a.header(now, &m.res, d, nil, &r.Limits)
@@ -352,7 +307,10 @@ func (m *Ledger) handle(now time.Time, call *Call, a *account, r *Reply) *accoun
 	}
 	if e == EndpointMessages || e == EndpointChat {
 		r.OutputTokens = out
-		if m.res.accounting == AccountActual && out != 0 {
+		m.generate(&dr, r)
+		if m.res.accounting == AccountActual && out != 0 && call.DeferOutput && (!r.Gen.Instant() || r.Fault.Kind != FaultNone) {
+			r.OutputDeferred = out
+		} else if m.res.accounting == AccountActual && out != 0 {
 			for _, d := range [2]mockDim{dimOutput, dimTokens} {
 				if m.res.dims[d].on {
 					decs[d] = a.chargeAfter(now, d, out)
@@ -461,15 +419,17 @@ func (a *account) header(now time.Time, res *resolved, d mockDim, dec *limiter.D
 	default:
 		p = a.lim[d].Peek(now)
 	}
-	hd := ratelimit.Requests
-	if d < dimCountTokens {
-		hd = ratelimit.Dimension(d)
-	}
+	putHeader(spec, d, p, s)
+}
+
+// putHeader sets dimension d's header values in s from p, the state of the limiter spec
+// describes.
+func putHeader(spec *dimSpec, d mockDim, p limiter.Decision, s *ratelimit.Snapshot) {
 	limit := spec.quota
 	if s.Dialect == ratelimit.DialectAnthropic || s.Dialect == ratelimit.DialectOpenAI {
 		limit = spec.perMinute
 	}
-	s.Dims[hd] = ratelimit.State{
+	s.Dims[d.dimension()] = ratelimit.State{
 		Limit:     limit,
 		Remaining: max(p.Remaining, 0),
 		Reset:     max(p.Reset, 0),

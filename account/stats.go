@@ -3,7 +3,7 @@ package account
 import "strconv"
 
 // statusSlots are the statuses counted separately; anything else counts as "other".
-var statusSlots = [...]int{200, 400, 401, 403, 404, 405, 413, 429, 500, StatusOverloaded}
+var statusSlots = [...]int{200, 400, 401, 403, 404, 405, 413, 429, 500, StatusOverloaded, StatusUnavailable}
 
 const numStatusSlots = len(statusSlots) + 1
 
@@ -81,6 +81,8 @@ type Stats struct {
 	// Requests counts every request the HTTP front end served, stats and health checks excluded
 	// (the front end sets it; the ledger alone leaves it 0).
 	Requests int64 `json:"requests"`
+	// Streams counts the streamed replies (the front end sets it; absent when none).
+	Streams *StreamStats `json:"streams,omitempty"`
 }
 
 // maskKey shortens a key longer than 12 characters to its first 6 and last 4.

@@ -127,3 +127,17 @@ func (a API) ExampleModel() string {
 	}
 	return ""
 }
+
+// MediaType is a Content-Type header's media type without parameters, lower case and at most
+// 100 bytes ("text/html; charset=utf-8" → "text/html"): what a record keeps of a failed
+// response's body type (a proxy's HTML error page is not the API's JSON error).
+func MediaType(v string) string {
+	if i := strings.IndexByte(v, ';'); i >= 0 {
+		v = v[:i]
+	}
+	v = strings.ToLower(strings.TrimSpace(v))
+	if len(v) > 100 {
+		v = v[:100]
+	}
+	return v
+}

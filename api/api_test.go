@@ -67,3 +67,10 @@ func TestTokensOf(t *testing.T) {
 	assert.Equal(t, text, PromptText(7, 4000), "seeded")
 	assert.NotEqual(t, text, PromptText(8, 4000))
 }
+
+func TestMediaType(t *testing.T) {
+	for in, want := range map[string]string{"": "", "application/json": "application/json",
+		"Text/HTML; charset=utf-8": "text/html", " text/plain ;x=y": "text/plain"} {
+		assert.Equal(t, want, MediaType(in), "%q", in)
+	}
+}

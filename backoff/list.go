@@ -14,6 +14,7 @@ const listWidth = 100
 func List(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("Strategies (--strategies name or name(param=value,…); durations like 500ms or 2s):\n")
+	writeWrapped(&b, "  ", retryStreamDoc)
 	for _, d := range Definitions() {
 		b.WriteString("\n")
 		writeWrapped(&b, fmt.Sprintf("%-20s ", d.Name), d.Summary)

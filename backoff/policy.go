@@ -26,12 +26,21 @@ type Outcome struct {
 	// Sent is when this attempt was sent; Latency how long it took.
 	Sent    time.Time
 	Latency time.Duration
+	// StreamError is the kind of a failure inside a streamed 2xx response ("overloaded_error",
+	// "closed", "stalled"), "" when none. Such an attempt did not succeed, and, as the official
+	// SDKs do, it is not retried unless the strategy says retry-stream-errors=true.
+	StreamError string
+	// retryStream makes a StreamError retryable (the retry-stream-errors parameter).
+	retryStream bool
 }
 
 // Retryable reports whether the outcome may be retried at all, by the rules the official SDKs
 // share: x-should-retry overrides everything; otherwise transport errors, 408, 409, 429 and
 // every 5xx (529 included) are retryable. A client-side rejection is retryable.
 func (o *Outcome) Retryable() bool {
+	if o.StreamError != "" && o.Status2xx() {
+		return o.retryStream
+	}
 	if o.ClientRejected {
 		return true
 	}
@@ -49,8 +58,11 @@ func (o *Outcome) Retryable() bool {
 	return false
 }
 
-// Succeeded reports whether the attempt got a 2xx answer.
-func (o *Outcome) Succeeded() bool { return o.Status >= 200 && o.Status < 300 }
+// Succeeded reports whether the attempt got a 2xx answer (a whole one, when streamed).
+func (o *Outcome) Succeeded() bool { return o.Status2xx() && o.StreamError == "" }
+
+// Status2xx reports whether the attempt got a 2xx status, whatever happened in its stream.
+func (o *Outcome) Status2xx() bool { return o.Status >= 200 && o.Status < 300 }
 
 // Gate is a policy's answer before an attempt is sent.
 type Gate struct {

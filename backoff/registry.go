@@ -22,6 +22,8 @@ const (
 	KindInt
 	// KindFloat is a decimal number.
 	KindFloat
+	// KindString is text, such as a store URL.
+	KindString
 )
 
 // String returns the kind's name as --list prints it: duration, int or float.
@@ -33,6 +35,8 @@ func (k Kind) String() string {
 		return "int"
 	case KindFloat:
 		return "float"
+	case KindString:
+		return "string"
 	}
 	return "unknown"
 }
@@ -97,9 +101,10 @@ func Lookup(name string) (Definition, bool) {
 // Strategy is a strategy with every parameter resolved (defaults filled in and checked). It is
 // immutable; NewFleet makes the per-run, per-account state.
 type Strategy struct {
-	def    Definition
-	spec   Spec
-	values values
+	def         Definition
+	spec        Spec
+	values      values
+	retryStream bool // retry-stream-errors=true
 }
 
 // New resolves spec against the strategy table: an unknown strategy or parameter, or a value of
@@ -110,6 +115,10 @@ func New(spec Spec) (*Strategy, error) {
 		return nil, fmt.Errorf("unknown strategy %q%s; valid strategies: %s",
 			spec.Name, suggest.DidYouMean(spec.Name, Names()), strings.Join(Names(), ", "))
 	}
+	retryStream, args, err := streamArg(def.Name, spec.Args)
+	if err != nil {
+		return nil, err
+	}
 	v := values{}
 	for _, p := range def.Params {
 		x, err := p.parse(p.Default)
@@ -118,15 +127,16 @@ func New(spec Spec) (*Strategy, error) {
 		}
 		v[p.Name] = x
 	}
-	for _, a := range spec.Args {
+	for _, a := range args {
 		p, ok := def.Param(a.Name)
 		if !ok {
 			names := paramNames(def)
 			if len(names) == 0 {
-				return nil, fmt.Errorf("strategy %s: unknown parameter %q: it takes no parameters", def.Name, a.Name)
+				return nil, fmt.Errorf("strategy %s: unknown parameter %q: it takes no parameters%s", def.Name, a.Name,
+					suggest.DidYouMean(a.Name, []string{RetryStreamErrors}))
 			}
 			return nil, fmt.Errorf("strategy %s: unknown parameter %q%s; valid parameters: %s",
-				def.Name, a.Name, suggest.DidYouMean(a.Name, names), strings.Join(names, ", "))
+				def.Name, a.Name, suggest.DidYouMean(a.Name, append(names, RetryStreamErrors)), strings.Join(names, ", "))
 		}
 		x, err := p.parse(a.Value)
 		if err != nil {
@@ -134,7 +144,7 @@ func New(spec Spec) (*Strategy, error) {
 		}
 		v[p.Name] = x
 	}
-	return &Strategy{def: def, spec: Spec{Name: spec.Name, Args: slices.Clone(spec.Args)}, values: v}, nil
+	return &Strategy{def: def, spec: Spec{Name: spec.Name, Args: slices.Clone(spec.Args)}, values: v, retryStream: retryStream}, nil
 }
 
 // Resolve parses and resolves one spec string (Parse, then New).
@@ -184,14 +194,31 @@ func (s *Strategy) Params() map[string]any {
 			out[k] = d.String()
 			continue
 		}
+		if str, ok := x.(string); ok && k == "store" {
+			out[k] = redactStore(str)
+			continue
+		}
 		out[k] = x
+	}
+	if s.retryStream {
+		out[RetryStreamErrors] = true
 	}
 	return out
 }
 
+// RetriesStreamErrors reports whether the strategy retries streams that fail after their 2xx
+// status (retry-stream-errors=true).
+func (s *Strategy) RetriesStreamErrors() bool { return s.retryStream }
+
 // NewFleet returns the policies of one account's clients for one run, seeded with seed: client
 // i draws from ClientRand(seed, i) and fleet-shared state starts fresh.
-func (s *Strategy) NewFleet(seed int64) Fleet { return s.def.build(s.values)(seed) }
+func (s *Strategy) NewFleet(seed int64) Fleet {
+	f := s.def.build(s.values)(seed)
+	if s.retryStream {
+		return streamRetryFleet{f}
+	}
+	return f
+}
 
 // values holds resolved parameter values: time.Duration, int or float64 by Kind.
 type values map[string]any
@@ -199,6 +226,7 @@ type values map[string]any
 func (v values) dur(name string) time.Duration { return v[name].(time.Duration) }
 func (v values) int(name string) int           { return v[name].(int) }
 func (v values) float(name string) float64     { return v[name].(float64) }
+func (v values) str(name string) string        { return v[name].(string) }
 
 // limits reads the shared max-attempts and max-elapsed parameters (absent: no bound).
 func (v values) limits() limits {
@@ -237,6 +265,8 @@ func (p Param) parse(s string) (any, error) {
 			return nil, fmt.Errorf("%q is not a finite number", s)
 		}
 		x, num = f, f
+	case KindString:
+		return s, nil
 	default:
 		return nil, fmt.Errorf("parameter kind %d unknown", p.Kind)
 	}

@@ -49,6 +49,10 @@ func (l limits) decide(now time.Time, o *Outcome, delay delayFunc) Decision {
 }
 
 func notRetryable(o *Outcome) string {
+	if o.StreamError != "" {
+		return fmt.Sprintf("stream failed after status %d (%s); not retried, as the official SDKs (%s=true retries it)",
+			o.Status, o.StreamError, RetryStreamErrors)
+	}
 	if o.Limits != nil && o.Limits.ShouldRetry < 0 {
 		return fmt.Sprintf("status %d with x-should-retry: false", o.Status)
 	}

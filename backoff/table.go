@@ -160,14 +160,20 @@ var definitions = []Definition{
 		},
 	},
 	{
-		Name: "client-limiter", Summary: "fleet-shared local token bucket (x/time/rate) at rpm, then retry-after",
+		Name: "client-limiter", Summary: "fleet-shared token bucket at rpm (local x/time/rate, or in Redis with store=), then retry-after",
 		Params: []Param{
 			{Name: "rpm", Kind: KindFloat, Default: "50", Min: 1e-6, Doc: "requests per minute the fleet may send"},
 			{Name: "burst", Kind: KindInt, Default: "1", Min: 1, Doc: "bucket capacity"},
+			{Name: "store", Kind: KindString, Default: "", Doc: "redis://HOST:PORT/DB: the bucket lives in Redis, shared with every process naming the same key"},
+			{Name: "key", Kind: KindString, Default: "fleet", Doc: "the shared bucket's name in the store"},
+			{Name: "rtt", Kind: KindDuration, Default: "1ms", Min: 0, Doc: "store round trip the simulator models (live runs pay the real one)"},
 			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(),
 		},
 		build: func(v values) func(int64) Fleet {
 			return func(seed int64) Fleet {
+				if v.str("store") != "" {
+					return newSharedLimiter(seed, v, nil)
+				}
 				return newClientLimiter(seed, v.limits(), v.float("rpm"), v.int("burst"), v.dur("base"), v.dur("cap"))
 			}
 		},

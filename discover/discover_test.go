@@ -16,8 +16,8 @@ import (
 	"github.com/ratelab/ratelab/discover/accuracy"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/infer"
+	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/limiter"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/sim"
@@ -218,15 +218,7 @@ func TestLive(t *testing.T) {
 // analysis of the attempts recorded.
 func liveFind(t *testing.T, cfg account.Config, maxDuration time.Duration) (infer.Result, discover.Report) {
 	t.Helper()
-	m, err := mockserver.New(cfg, 1)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := m.Start(ctx, "127.0.0.1:0")
-	require.NoError(t, err)
-	defer func() {
-		cancel()
-		require.NoError(t, srv.Wait())
-	}()
+	srv := testutil.StartMock(t, cfg)
 	target, err := probe.NewTarget(probe.TargetConfig{
 		API: api.Anthropic, URL: srv.URL(), Key: "test-key", Model: "claude-test",
 		MaxTokens: 16, PromptTokens: 32, Seed: 1,

@@ -21,6 +21,10 @@ const (
 	DefaultMaxInflight = 4000
 	// DefaultTimeout bounds one attempt, from send to the end of the response body.
 	DefaultTimeout = 60 * time.Second
+	// DefaultStreamIdle is how long a streamed response may send nothing before the engines
+	// call it stalled. The official SDKs have no such bound (Go, TypeScript) or 600 s (Python's
+	// read timeout); a load test needs to see a stall within its run.
+	DefaultStreamIdle = 15 * time.Second
 	// DefaultMaxElapsed bounds one logical request: the generic backoffs' own max elapsed
 	// (backoff.DefaultMaxElapsed, cenkalti/backoff's 15 minutes).
 	DefaultMaxElapsed = 15 * time.Minute

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"slices"
 
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/summary"
@@ -24,6 +25,9 @@ type dimResult struct {
 	ref      refill
 	refOK    bool
 	sigma    float64 // refill residual, for choosing the accounting
+	// slowGen: output charged as generated over replies long beside the fitted window, which
+	// the fits (charging at send) do not model, so behaviour gives no rate.
+	slowGen float64
 }
 
 // determined reports whether the timeline gives the dimension an effective rate.
@@ -172,6 +176,9 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 			// No model explains the refusals: its rate would be a number made up.
 			r.best.ok = false
 		}
+		if g := slowGeneration(d, &v.s, v.pre, r.best); g > 0 {
+			r.best.ok, r.slowGen = false, g
+		}
 		if r.best.model == "tb" {
 			r.leaky = shaperDelay(&v.s, r.best)
 			if r.leaky {
@@ -263,4 +270,32 @@ func choosePre(actual, pre []fit, ra refill, raOK bool, rp refill, rpOK bool) *b
 // tolerance for near-simultaneous attempts): then it explains nothing.
 func poorFit(f *fit, n, refused int) bool {
 	return float64(f.m) > math.Max(float64(2*tolerance(n, refused)), 0.1*float64(refused)+1)
+}
+
+// slowGeneration returns the median reply time of admitted attempts when output tokens are
+// charged as they are generated (not at admission) and replies last more than a fifth of the
+// fitted window: the fits charge each attempt when it was sent, so their rate would be off by
+// the generation time's share of the window. 0 otherwise.
+func slowGeneration(d ratelimit.Dimension, s *series, pre bool, f *fit) float64 {
+	if pre || (d != ratelimit.OutputTokens && d != ratelimit.Tokens) || f == nil {
+		return 0
+	}
+	w := f.window
+	if w <= 0 && f.rate > 0 {
+		w = f.burst / f.rate
+	}
+	var lats []float64
+	for i, acc := range s.acc {
+		if acc {
+			lats = append(lats, s.lat[i])
+		}
+	}
+	if len(lats) == 0 || w <= 0 {
+		return 0
+	}
+	slices.Sort(lats)
+	if med := lats[len(lats)/2]; med > 0.2*w {
+		return med
+	}
+	return 0
 }

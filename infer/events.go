@@ -118,7 +118,7 @@ func newEvent(a *record.Attempt, start float64) event {
 		in: a.InputTokens, gen: a.OutputTokens, maxTok: a.MaxTokens, dialect: a.Dialect,
 	}
 	switch a.Outcome() {
-	case record.OutcomeOK:
+	case record.OutcomeOK, record.OutcomeStreamError: // a stream that failed after its 200 was admitted
 		e.out = outOK
 	case record.OutcomeRateLimited:
 		e.out = outLimit

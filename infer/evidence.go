@@ -69,6 +69,9 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 			s += fmt.Sprintf(", and a %s explains the attempts about as well, so the algorithm is left unknown", rival)
 		}
 		parts = append(parts, s)
+	case r.best != nil && r.slowGen > 0:
+		parts = append(parts, fmt.Sprintf("Replies took %s s (median) to generate, long beside the %s s window the refusals suggest; output is charged as it is generated, which the models do not follow, so behaviour gives no rate",
+			fmtNum(r.slowGen), fmtNum(fitWindow(r.best))))
 	case r.best != nil && poorFit(r.best, r.n, r.refused):
 		parts = append(parts, fmt.Sprintf("No limiter model explains the %d refusals among %d attempts (the closest, %s, mispredicts %d), so behaviour gives no rate",
 			r.refused, r.n, describe(r.best, classOf(r.best.model), r.d), r.best.m))
@@ -265,4 +268,12 @@ func (a *Analyzer) binding(res *Result) *summary.Binding {
 		return nil
 	}
 	return bd
+}
+
+// fitWindow is a fit's window, or a bucket's refill time (capacity over rate).
+func fitWindow(f *fit) float64 {
+	if f.window > 0 || f.rate <= 0 {
+		return f.window
+	}
+	return f.burst / f.rate
 }

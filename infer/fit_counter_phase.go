@@ -169,45 +169,31 @@ type linCon struct {
 // and every prediction it gets right, and how many it gets wrong.
 func swConstraints(s *series, q, w, phi float64, cr bool, rd uint8, out []linCon) ([]linCon, int) {
 	out = out[:0]
-	half := 1.0
-	switch rd {
-	case roundHalfUp:
-		half = 0.5
-	case roundFractional:
-		half = 0
-	}
-	cur, prev, curr, m := math.Inf(-1), 0.0, 0.0, 0
+	half := roundingHalf(rd)
+	win, m := newCounterWalk(w, phi), 0
 	for i, t := range s.t {
-		k := math.Floor((t - phi) / w)
-		if k != cur {
-			if k == cur+1 {
-				prev = curr
-			} else {
-				prev = 0
-			}
-			cur, curr = k, 0
-		}
+		k := win.at(t)
 		out = append(out, linCon{a: k, b: t}, linCon{a: k + 1, b: t, lower: true})
-		T := q - curr - s.admCost(i)
+		T := q - win.curr - s.admCost(i)
 		elapsed := t - phi - k*w
-		pass := swShare(prev, w, elapsed, rd)+curr+s.admCost(i) <= q+eps
-		depends := T >= -eps && prev > 0
+		pass := swShare(win.prev, w, elapsed, rd)+win.curr+s.admCost(i) <= q+eps
+		depends := T >= -eps && win.prev > 0
 		if s.acc[i] {
-			if !pass && !swPassesLater(prev, curr, q, s.admCost(i), w, elapsed+s.window(i), rd) {
+			if !pass && !swPassesLater(win.prev, win.curr, q, s.admCost(i), w, elapsed+s.window(i), rd) {
 				m++
 			} else if depends {
-				out = append(out, linCon{a: k + 1 - (T+half)/prev, b: t + s.window(i)})
+				out = append(out, linCon{a: k + 1 - (T+half)/win.prev, b: t + s.window(i)})
 			}
-			curr += s.chgCost(i)
+			win.curr += s.chgCost(i)
 			continue
 		}
 		if pass {
 			m++
 		} else if depends {
-			out = append(out, linCon{a: k + 1 - (T+half)/prev, b: t, lower: true})
+			out = append(out, linCon{a: k + 1 - (T+half)/win.prev, b: t, lower: true})
 		}
 		if cr {
-			curr += s.rejChg
+			win.curr += s.rejChg
 		}
 	}
 	return out, m
@@ -249,18 +235,7 @@ func lengthRange(cons []linCon, w0 float64) (wlo, whi float64) {
 		if math.IsNaN(bad) {
 			return good
 		}
-		for range 40 {
-			mid := (good + bad) / 2
-			if ok(mid) {
-				good = mid
-			} else {
-				bad = mid
-			}
-			if math.Abs(bad-good) <= 1e-7*w0 {
-				break
-			}
-		}
-		return good
+		return bisectEdge(good, bad, ok, 40, 1e-7*w0)
 	}
 	return edge(-1), edge(1)
 }
@@ -372,40 +347,26 @@ func (sc *swPhaseScratch) swLengths(s *series, q, w, phi float64, cr bool, rd ui
 // apart the windows: no grid to miss a thin band. ok is false with fewer than three
 // reopenings or when no line meets nine tenths of them.
 func swReopenFit(s *series, q, w, phi float64, cr bool, rd uint8) (float64, float64, bool) {
-	half := 1.0
-	switch rd {
-	case roundHalfUp:
-		half = 0.5
-	case roundFractional:
-		half = 0
-	}
+	half := roundingHalf(rd)
 	type obs struct{ g, lo, hi float64 }
 	var os []obs
-	cur, prev, curr := math.Inf(-1), 0.0, 0.0
+	win := newCounterWalk(w, phi)
 	lastRefused := math.NaN()
 	for i, t := range s.t {
-		k := math.Floor((t - phi) / w)
-		if k != cur {
-			if k == cur+1 {
-				prev = curr
-			} else {
-				prev = 0
-			}
-			cur, curr = k, 0
-		}
+		k := win.at(t)
 		if !s.acc[i] {
 			lastRefused = t
 			if cr {
-				curr += s.rejChg
+				win.curr += s.rejChg
 			}
 			continue
 		}
-		T := q - curr - s.admCost(i)
-		if !math.IsNaN(lastRefused) && prev > 0 && T >= -eps && T+half < prev {
-			os = append(os, obs{k + 1 - (T+half)/prev, lastRefused, t + s.window(i)})
+		T := q - win.curr - s.admCost(i)
+		if !math.IsNaN(lastRefused) && win.prev > 0 && T >= -eps && T+half < win.prev {
+			os = append(os, obs{k + 1 - (T+half)/win.prev, lastRefused, t + s.window(i)})
 		}
 		lastRefused = math.NaN()
-		curr += s.chgCost(i)
+		win.curr += s.chgCost(i)
 	}
 	// The lengths and phases that put every reopening's instant inside its interval: at length
 	// v the phase must lie between max(lo − g·v) and min(hi − g·v), whose difference D(v) is

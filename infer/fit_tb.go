@@ -364,19 +364,7 @@ func widen(r0 float64, good func(float64) bool) (lo, hi float64) {
 			}
 		}
 		// Bisect between lastGood and the next step out.
-		a, b := lastGood, lastGood*math.Pow(1+step, dir)
-		for range 20 {
-			mid := (a + b) / 2
-			if good(mid) {
-				a = mid
-			} else {
-				b = mid
-			}
-			if math.Abs(b-a) <= 1e-5*r0 {
-				break
-			}
-		}
-		return a
+		return bisectEdge(lastGood, lastGood*math.Pow(1+step, dir), good, 20, 1e-5*r0)
 	}
 	return edge(-1), edge(1)
 }

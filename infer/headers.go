@@ -181,32 +181,7 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 		margin = 1000
 	}
 	top := hs.maxRem - margin
-	var sxy, sxx, syy, sdx float64
-	var n, stretches int
-	var span float64
-	var xs, ys []float64
-	flush := func() {
-		if len(xs) >= 3 {
-			var mx, my float64
-			for i := range xs {
-				mx += xs[i]
-				my += ys[i]
-			}
-			mx /= float64(len(xs))
-			my /= float64(len(xs))
-			for i := range xs {
-				dx, dy := xs[i]-mx, ys[i]-my
-				sxy += dx * dy
-				sxx += dx * dx
-				syy += dy * dy
-				sdx += math.Abs(dx)
-			}
-			n += len(xs)
-			stretches++
-			span += xs[len(xs)-1] - xs[0]
-		}
-		xs, ys = xs[:0], ys[:0]
-	}
+	var fit pooledSlope
 	taken := 0.0
 	lowest := top
 	var lats []float64
@@ -219,33 +194,30 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 		}
 		switch {
 		case h.rem >= top:
-			flush()
+			fit.endRun()
 		case h.rem <= 0:
 		default:
 			lowest = min(lowest, h.rem)
-			xs = append(xs, e.t)
-			ys = append(ys, float64(h.rem)+taken)
+			fit.add(e.t, float64(h.rem)+taken)
 			lats = append(lats, e.lat)
 		}
 	}
-	flush()
-	if n < 4 || sxx <= 0 || span <= 0 {
+	fit.endRun()
+	if fit.n < 4 || fit.sxx <= 0 || fit.span <= 0 {
 		return refill{}, false
 	}
 	if hs.rounded && top-lowest < 4*margin {
 		return refill{}, false // within a few rounding steps of full: no refill to see
 	}
-	r := sxy / sxx
-	dof := float64(n - stretches - 1)
+	r, rss, dof := fit.slope()
 	if dof < 1 || r <= 0 {
 		return refill{}, false
 	}
-	rss := math.Max(syy-r*sxy, 0)
 	raw := math.Sqrt(rss / dof)
 	sigma := raw
 	// The rounding alone is uniform over a unit (or a thousand): σ at least its 1/√12.
 	sigma = math.Max(sigma, float64(margin)/math.Sqrt(12))
-	se := sigma / math.Sqrt(sxx)
+	se := sigma / math.Sqrt(fit.sxx)
 	// The rounding is no independent noise, though: readings taken in a burst share it, so a
 	// few bursts far apart decide the slope, and 3 standard errors can claim a precision the
 	// readings do not hold. Whatever the rounding did, each reading is off by less than half a
@@ -253,8 +225,8 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 	// read it (up to its latency), so the slope is off by at most Σ|dx|·that / Σdx².
 	slices.Sort(lats)
 	off := float64(margin)/2 + r*lats[len(lats)/2]
-	half := math.Max(3*se, off*sdx/sxx)
-	return refill{rate: r, lo: math.Max(r-half, 0), hi: r + half, sigma: raw, points: n, span: span}, true
+	half := math.Max(3*se, off*fit.sdx/fit.sxx)
+	return refill{rate: r, lo: math.Max(r-half, 0), hi: r + half, sigma: raw, points: fit.n, span: fit.span}, true
 }
 
 // resetRate estimates the rate at which a bucket whose capacity is its advertised limit L

@@ -86,18 +86,22 @@ func TestResetRateNeedsADrawdown(t *testing.T) {
 	})
 }
 
+// resetRoundings are the ways servers round a reset value: up to the second, truncated to it,
+// or to the millisecond.
+var resetRoundings = []struct {
+	name  string
+	round func(float64) float64
+}{
+	{"rounded up", math.Ceil},
+	{"truncated", math.Floor},
+	{"fractional", func(x float64) float64 { return math.Ceil(x*1000) / 1000 }},
+}
+
 // TestResetWindowSpreadsTheRounding: the reset instants of a 10 s window, rounded up or
 // truncated to whole seconds (X-RateLimit-Reset), time the window to well within a second: the
 // advertised 20 per 10 s reads 120/min, not 20 per 11 s (109/min).
 func TestResetWindowSpreadsTheRounding(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		round func(float64) float64
-	}{
-		{"rounded up", math.Ceil},
-		{"truncated", math.Floor},
-		{"fractional", func(x float64) float64 { return math.Ceil(x*1000) / 1000 }},
-	} {
+	for _, tc := range resetRoundings {
 		t.Run(tc.name, func(t *testing.T) {
 			var obs []resetObs
 			const phase, w = 3.37, 10.0
@@ -123,14 +127,7 @@ func TestResetWindowSpreadsTheRounding(t *testing.T) {
 // X-RateLimit-Reset epoch seconds against a truncated Date header: rounded up, truncated or
 // fractional, the resets time the refill at 2/s (the period 10 s: 120/min, not 109/min).
 func TestResetRateWhateverTheRounding(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		round func(float64) float64
-	}{
-		{"rounded up", math.Ceil},
-		{"truncated", math.Floor},
-		{"fractional", func(x float64) float64 { return math.Ceil(x*1000) / 1000 }},
-	} {
+	for _, tc := range resetRoundings {
 		t.Run(tc.name, func(t *testing.T) {
 			tl := &timeline{name: "probe"}
 			const start = 0.37 // the run's start within its second

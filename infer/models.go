@@ -185,31 +185,23 @@ func swMismatch(s *series, q, w, phi float64, cr bool, rd uint8) int {
 	if s.adm == nil && s.chg == nil {
 		return swMismatchUnit(s, q, w, phi, cr, rd)
 	}
-	cur, prev, curr, m := math.Inf(-1), 0.0, 0.0, 0
+	win, m := newCounterWalk(w, phi), 0
 	for i, t := range s.t {
-		k := math.Floor((t - phi) / w)
-		if k != cur {
-			if k == cur+1 {
-				prev = curr
-			} else {
-				prev = 0
-			}
-			cur, curr = k, 0
-		}
+		k := win.at(t)
 		elapsed := t - (phi + k*w)
-		est := swShare(prev, w, elapsed, rd) + curr
+		est := swShare(win.prev, w, elapsed, rd) + win.curr
 		pass := est+s.admCost(i) <= q+eps
 		if s.acc[i] {
-			if !pass && !swPassesLater(prev, curr, q, s.admCost(i), w, elapsed+s.window(i), rd) {
+			if !pass && !swPassesLater(win.prev, win.curr, q, s.admCost(i), w, elapsed+s.window(i), rd) {
 				m++
 			}
-			curr += s.chgCost(i)
+			win.curr += s.chgCost(i)
 		} else {
 			if pass {
 				m++
 			}
 			if cr {
-				curr += s.rejChg
+				win.curr += s.rejChg
 			}
 		}
 	}
@@ -345,4 +337,31 @@ func slGaps(s *series, q int, cr bool, out []float64) []float64 {
 		}
 	}
 	return out
+}
+
+// counterWalk follows a sliding window counter's windows of w seconds from phi + k·w through
+// instants in order: the previous window's count and the current one's (the caller adds to curr).
+type counterWalk struct {
+	w, phi     float64
+	k          float64 // current window's index
+	prev, curr float64
+}
+
+func newCounterWalk(w, phi float64) counterWalk {
+	return counterWalk{w: w, phi: phi, k: math.Inf(-1)}
+}
+
+// at moves to the window holding t and returns its index: the current count becomes the
+// previous one when t is in the next window, and both restart when windows were skipped.
+func (c *counterWalk) at(t float64) float64 {
+	k := math.Floor((t - c.phi) / c.w)
+	if k != c.k {
+		if k == c.k+1 {
+			c.prev = c.curr
+		} else {
+			c.prev = 0
+		}
+		c.k, c.curr = k, 0
+	}
+	return k
 }

@@ -112,46 +112,22 @@ func shaperRate(s *series) (rate, lo, hi float64, ok bool) {
 	if med <= 0 {
 		return 0, 0, 0, false
 	}
-	var sxy, sxx, syy float64
-	var n, runs int
-	var xs, ys []float64
-	flush := func() {
-		if len(xs) >= 3 {
-			var mx, my float64
-			for i := range xs {
-				mx += xs[i]
-				my += ys[i]
-			}
-			mx /= float64(len(xs))
-			my /= float64(len(xs))
-			for i := range xs {
-				dx, dy := xs[i]-mx, ys[i]-my
-				sxy += dx * dy
-				sxx += dx * dx
-				syy += dy * dy
-			}
-			n += len(xs)
-			runs++
-		}
-		xs, ys = xs[:0], ys[:0]
-	}
+	var fit pooledSlope
 	for i, c := range done {
 		if i > 0 && gaps[i-1] > 1.5*med {
-			flush()
+			fit.endRun()
 		}
-		xs = append(xs, float64(len(xs)))
-		ys = append(ys, c)
+		fit.add(float64(len(fit.xs)), c)
 	}
-	flush()
-	if n < 4 || sxx <= 0 {
+	fit.endRun()
+	if fit.n < 4 || fit.sxx <= 0 {
 		return 0, 0, 0, false
 	}
-	slope := sxy / sxx
-	dof := float64(n - runs - 1)
+	slope, rss, dof := fit.slope()
 	if slope <= 0 || dof < 1 {
 		return 0, 0, 0, false
 	}
-	se := math.Sqrt(math.Max(syy-slope*sxy, 0)/dof) / math.Sqrt(sxx)
+	se := math.Sqrt(rss/dof) / math.Sqrt(fit.sxx)
 	half := math.Max(3*se, 1e-4*slope)
 	if half >= slope {
 		return 0, 0, 0, false

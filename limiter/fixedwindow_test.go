@@ -7,11 +7,7 @@ import (
 
 func TestFixedWindowTable(t *testing.T) {
 	const s = time.Second
-	tests := []struct {
-		name  string
-		cfg   Config
-		steps []step
-	}{
+	runCases(t, FixedWindow, []stepCase{
 		{
 			name: "3 per minute",
 			cfg:  Config{Limit: 3, Window: time.Minute},
@@ -58,14 +54,7 @@ func TestFixedWindowTable(t *testing.T) {
 				{name: "whole quota back", at: 2 * s, op: peek, want: ok(10, 10, 8*s)},
 			},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := tc.cfg
-			c.Algorithm = FixedWindow
-			runSteps(t, c, tc.steps)
-		})
-	}
+	})
 }
 
 // TestRollingWindowTable: a fixed window opened by the first request after the previous one

@@ -1,6 +1,10 @@
 package limiter
 
-import "time"
+import (
+	"time"
+
+	"github.com/ratelab/ratelab/internal/exact"
+)
 
 // gcra is the generic cell rate algorithm as redis-cell and go-redis/redis_rate run it: one
 // theoretical arrival time (TAT) and no drip process. With emission interval T = Window/Limit
@@ -17,29 +21,26 @@ import "time"
 // Limit = Burst, Remaining = floor(tokens), Reset = reset_after. (redis-cell's max_burst is
 // Burst − 1, and it advertises limit = max_burst + 1 = Burst.)
 //
-// Instants are exact: a stamp is ns + num/Limit nanoseconds.
+// Instants are exact: an exact.Stamp is NS + Num/Limit nanoseconds.
 type gcra struct {
 	cfg    Config
 	burst  int64
-	limit  int64 // denominator of every stamp's num
+	limit  int64 // denominator of every stamp's Num
 	window int64
-	tau    stamp // T·Burst, as a duration
-	tat    stamp // absolute Unix time; ns == unset before the first request
+	tau    exact.Stamp // T·Burst, as a duration
+	tat    exact.Stamp // absolute Unix time; NS == unset before the first request
 	clock
 }
 
-// stamp is ns + num/Limit nanoseconds, 0 <= num < Limit.
-type stamp struct{ ns, num int64 }
-
 func newGCRA(c Config) *gcra {
-	q, r, _ := mulDiv(uint64(c.Burst), uint64(c.Window), uint64(c.Limit)) // validated by New
+	q, r, _ := exact.MulDiv(uint64(c.Burst), uint64(c.Window), uint64(c.Limit)) // validated by New
 	return &gcra{
 		cfg:    c,
 		burst:  c.Burst,
 		limit:  c.Limit,
 		window: int64(c.Window),
-		tau:    stamp{int64(q), int64(r)},
-		tat:    stamp{unset, 0},
+		tau:    exact.Stamp{NS: int64(q), Num: int64(r)},
+		tat:    exact.Stamp{NS: unset, Num: 0},
 		clock:  clock{last: unset},
 	}
 }
@@ -47,36 +48,10 @@ func newGCRA(c Config) *gcra {
 // Config returns the limiter's configuration with defaults filled in.
 func (g *gcra) Config() Config { return g.cfg }
 
-// after returns s + n·T, saturating at maxDebt nanoseconds; n may be negative.
-func (g *gcra) after(s stamp, n int64) stamp {
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	q, r, ok := mulDiv(uint64(n), uint64(g.window), uint64(g.limit))
-	if !ok || q > maxDebt {
-		q, r = maxDebt, 0
-	}
-	if neg {
-		s.ns, s.num = addSat(s.ns, -int64(q)), s.num-int64(r)
-		if s.num < 0 {
-			s.num += g.limit
-			s.ns--
-		}
-		return s
-	}
-	s.ns, s.num = addSat(s.ns, int64(q)), s.num+int64(r)
-	if s.num >= g.limit {
-		s.num -= g.limit
-		s.ns++
-	}
-	return s
-}
-
 // from returns max(g.tat, t): the TAT as of instant t.
-func (g *gcra) from(t int64) stamp {
-	if g.tat.ns < t {
-		return stamp{t, 0}
+func (g *gcra) from(t int64) exact.Stamp {
+	if g.tat.NS < t {
+		return exact.Stamp{NS: t, Num: 0}
 	}
 	return g.tat
 }
@@ -85,10 +60,10 @@ func (g *gcra) from(t int64) stamp {
 func (g *gcra) Allow(now time.Time, cost int64) Decision {
 	t := g.observe(now)
 	cost = max(clampCost(cost), 0)
-	newTat := g.after(g.from(t), cost)
+	newTat := g.from(t).After(cost, g.window, g.limit)
 	// new_tat − now <= τ, compared as mixed numbers.
-	wait := stamp{newTat.ns - t, newTat.num}
-	allowed := wait.ns < g.tau.ns || wait.ns == g.tau.ns && wait.num <= g.tau.num
+	wait := exact.Stamp{NS: newTat.NS - t, Num: newTat.Num}
+	allowed := wait.LessEq(g.tau)
 	if allowed {
 		g.tat = newTat
 	}
@@ -96,22 +71,10 @@ func (g *gcra) Allow(now time.Time, cost int64) Decision {
 	d.Allowed = allowed
 	if !allowed {
 		if cost > g.burst {
-			// The request can never pass; say when the bucket is full, or one window.
-			d.RetryAfter = d.Reset
-			if d.RetryAfter == 0 {
-				d.RetryAfter = g.cfg.Window
-			}
+			d.RetryAfter = NeverRetryAfter(d.Reset, g.cfg.Window)
 		} else {
 			// retry_after = new_tat − τ − now, rounded up.
-			ns, num := wait.ns-g.tau.ns, wait.num-g.tau.num
-			if num < 0 {
-				num += g.limit
-				ns--
-			}
-			if num > 0 {
-				ns++
-			}
-			d.RetryAfter = time.Duration(ns)
+			d.RetryAfter = time.Duration(wait.CeilSub(g.tau, g.limit))
 		}
 	}
 	return d
@@ -121,9 +84,9 @@ func (g *gcra) Allow(now time.Time, cost int64) Decision {
 // Reset = tat − t rounded up.
 func (g *gcra) state(t int64) Decision {
 	tat := g.from(t)
-	ns, num := tat.ns-t, tat.num // tat − t >= 0
+	ns, num := tat.NS-t, tat.Num // tat − t >= 0
 	// (tat − t)/T = (ns·Limit + num)/Window tokens; floor(Burst − x) = Burst − ceil(x).
-	used := mul(uint64(ns), uint64(g.limit)).add64(uint64(num)).ceilDiv(uint64(g.window))
+	used := exact.Mul(uint64(ns), uint64(g.limit)).Add64(uint64(num)).CeilDiv(uint64(g.window))
 	reset := ns
 	if num > 0 {
 		reset++
@@ -135,9 +98,9 @@ func (g *gcra) state(t int64) Decision {
 // now + τ); a negative cost moves it back, never before now (a full bucket).
 func (g *gcra) Charge(now time.Time, cost int64) {
 	t := g.observe(now)
-	g.tat = g.after(g.from(t), clampCost(cost))
-	if g.tat.ns < t {
-		g.tat = stamp{t, 0}
+	g.tat = g.from(t).After(clampCost(cost), g.window, g.limit)
+	if g.tat.NS < t {
+		g.tat = exact.Stamp{NS: t, Num: 0}
 	}
 }
 

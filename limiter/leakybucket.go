@@ -1,6 +1,10 @@
 package limiter
 
-import "time"
+import (
+	"time"
+
+	"github.com/ratelab/ratelab/internal/exact"
+)
 
 // leakyBucket is nginx's limit_req (ngx_http_limit_req_module, ngx_http_limit_req_lookup):
 // a queue that drains at r = Limit/Window and lets at most Burst units wait ahead of a request.
@@ -68,13 +72,13 @@ func (l *leakyBucket) advance(now time.Time) {
 		return
 	}
 	// In units of 1/window: have = whole·window + frac, drained = elapsed·limit.
-	have := mul(uint64(l.whole), uint64(l.window)).add64(uint64(l.frac))
-	drained := mul(uint64(t-last), uint64(l.limit))
-	if !drained.less(have) {
+	have := exact.Mul(uint64(l.whole), uint64(l.window)).Add64(uint64(l.frac))
+	drained := exact.Mul(uint64(t-last), uint64(l.limit))
+	if !drained.Less(have) {
 		l.whole, l.frac = 0, 0
 		return
 	}
-	q, r, _ := have.sub(drained).divmod(uint64(l.window)) // < whole+1, fits
+	q, r, _ := have.Sub(drained).DivMod(uint64(l.window)) // < whole+1, fits
 	l.whole, l.frac = int64(q), int64(r)
 }
 
@@ -90,15 +94,15 @@ func (l *leakyBucket) Allow(now time.Time, cost int64) Decision {
 	if !l.fits() {
 		d := l.state()
 		// (b − Burst)/r, rounded up: at now+RetryAfter the backlog is exactly <= Burst.
-		over := mul(uint64(l.whole-l.burst), uint64(l.window)).add64(uint64(l.frac))
-		d.RetryAfter = time.Duration(over.ceilDiv(uint64(l.limit)))
+		over := exact.Mul(uint64(l.whole-l.burst), uint64(l.window)).Add64(uint64(l.frac))
+		d.RetryAfter = time.Duration(over.CeilDiv(uint64(l.limit)))
 		return d
 	}
 	var delay time.Duration
 	if !l.noDelay {
 		delay = l.drainTime()
 	}
-	l.whole = addSat(l.whole, cost)
+	l.whole = exact.AddSat(l.whole, cost)
 	d := l.state()
 	d.Allowed, d.Delay = true, delay
 	return d
@@ -107,7 +111,7 @@ func (l *leakyBucket) Allow(now time.Time, cost int64) Decision {
 // Charge adds cost to the backlog unchecked; a negative cost removes it, never below empty.
 func (l *leakyBucket) Charge(now time.Time, cost int64) {
 	l.advance(now)
-	l.whole = addSat(l.whole, clampCost(cost))
+	l.whole = exact.AddSat(l.whole, clampCost(cost))
 	if l.whole < 0 {
 		l.whole, l.frac = 0, 0
 	}
@@ -121,7 +125,7 @@ func (l *leakyBucket) Peek(now time.Time) Decision {
 
 // drainTime returns b/r rounded up.
 func (l *leakyBucket) drainTime() time.Duration {
-	return time.Duration(mul(uint64(l.whole), uint64(l.window)).add64(uint64(l.frac)).ceilDiv(uint64(l.limit)))
+	return time.Duration(exact.Mul(uint64(l.whole), uint64(l.window)).Add64(uint64(l.frac)).CeilDiv(uint64(l.limit)))
 }
 
 // state returns Limit, Remaining and Reset for the current backlog.

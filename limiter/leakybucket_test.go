@@ -7,11 +7,7 @@ import (
 
 func TestLeakyBucketTable(t *testing.T) {
 	const s = time.Second
-	tests := []struct {
-		name  string
-		cfg   Config
-		steps []step
-	}{
+	runCases(t, LeakyBucket, []stepCase{
 		{
 			// Sysoev's example, limit_req zone rate=1r/s burst=5, six (here seven) simultaneous
 			// requests. nginx's ngx_http_limit_req_lookup gives the first request of a key excess
@@ -95,12 +91,5 @@ func TestLeakyBucketTable(t *testing.T) {
 				{name: "debt rejects until 4 drained", at: 300 * time.Millisecond, op: peek, want: no(6, 0, 900*time.Millisecond, 400*time.Millisecond)},
 			},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := tc.cfg
-			c.Algorithm = LeakyBucket
-			runSteps(t, c, tc.steps)
-		})
-	}
+	})
 }

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ratelab/ratelab/internal/exact"
 )
 
 // Algorithm names a limiting algorithm. Its value is the --algorithm flag spelling.
@@ -191,9 +193,6 @@ func New(c Config) (Limiter, error) {
 	case LeakyBucket:
 		return newLeakyBucket(c), nil
 	case FixedWindow:
-		if c.Start == StartFirstRequest {
-			return newRollingWindow(c), nil
-		}
 		return newFixedWindow(c), nil
 	case SlidingLog:
 		return newSlidingLog(c), nil
@@ -226,7 +225,7 @@ func (c Config) normalize() (_ Config, err error) {
 		}
 		// A bucket of Burst units drains or refills in Burst·Window/Limit; that span must be
 		// representable as a time.Duration (about 292 years).
-		if _, _, ok := mulDiv(uint64(c.Burst), uint64(c.Window), uint64(c.Limit)); !ok {
+		if _, _, ok := exact.MulDiv(uint64(c.Burst), uint64(c.Window), uint64(c.Limit)); !ok {
 			return c, fmt.Errorf("limiter: Burst %d at Limit %d per Window %s takes longer than %s to refill: lower Burst or raise Limit",
 				c.Burst, c.Limit, c.Window, time.Duration(maxInt))
 		}
@@ -249,4 +248,14 @@ func (c Config) normalize() (_ Config, err error) {
 		}
 	}
 	return c, nil
+}
+
+// NeverRetryAfter is the RetryAfter of a request whose cost is above what the limiter can ever
+// admit: the time until it is fully replenished (reset), or one window when it already is. Every
+// algorithm answers such a request so, and limiter/redislimit with them.
+func NeverRetryAfter(reset, window time.Duration) time.Duration {
+	if reset == 0 {
+		return window
+	}
+	return reset
 }

@@ -108,9 +108,6 @@ func clone(l Limiter) Limiter {
 	case *fixedWindow:
 		c := *x
 		return &c
-	case *rollingWindow:
-		c := *x
-		return &c
 	case *slidingLog:
 		c := *x
 		c.ring = slices.Clone(x.ring)

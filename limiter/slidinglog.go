@@ -1,6 +1,10 @@
 package limiter
 
-import "time"
+import (
+	"time"
+
+	"github.com/ratelab/ratelab/internal/exact"
+)
 
 // slidingLog is the exact sliding window: it logs every admitted (or charged) cost with its
 // instant and admits a request of cost c at now iff
@@ -86,7 +90,7 @@ func (l *slidingLog) drop(k int) {
 
 // push logs cost > 0 units at t (the newest instant).
 func (l *slidingLog) push(t, cost int64) {
-	l.total = addSat(l.total, cost)
+	l.total = exact.AddSat(l.total, cost)
 	if l.n > 0 {
 		if e := l.entry(l.n - 1); e.at == t {
 			e.total = l.total
@@ -152,11 +156,7 @@ func (l *slidingLog) decide(t, cost int64) Decision {
 	}
 	d := l.state(t)
 	if cost > l.limit {
-		// The request can never pass; say when the log is empty, or one window.
-		d.RetryAfter = d.Reset
-		if d.RetryAfter == 0 {
-			d.RetryAfter = l.cfg.Window
-		}
+		d.RetryAfter = NeverRetryAfter(d.Reset, l.cfg.Window)
 		return d
 	}
 	// The oldest entries totalling sum + cost − Limit must expire: the request fits once the

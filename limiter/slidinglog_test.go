@@ -10,11 +10,7 @@ import (
 
 func TestSlidingLogTable(t *testing.T) {
 	const s = time.Second
-	tests := []struct {
-		name  string
-		cfg   Config
-		steps []step
-	}{
+	runCases(t, SlidingLog, []stepCase{
 		{
 			name: "3 per 10s",
 			cfg:  Config{Limit: 3, Window: 10 * s},
@@ -57,14 +53,7 @@ func TestSlidingLogTable(t *testing.T) {
 				{name: "empty", at: 2 * s, op: peek, want: ok(5, 5, 0)},
 			},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := tc.cfg
-			c.Algorithm = SlidingLog
-			runSteps(t, c, tc.steps)
-		})
-	}
+	})
 }
 
 func TestSlidingLogRingGrowsAndWraps(t *testing.T) {

@@ -1,6 +1,10 @@
 package limiter
 
-import "time"
+import (
+	"time"
+
+	"github.com/ratelab/ratelab/internal/exact"
+)
 
 // slidingWindow is Cloudflare's sliding window counter ("Counting things, a lot of different
 // things", 2017): two epoch-aligned fixed-window counts, the previous and the current, and the
@@ -89,20 +93,20 @@ func (w *slidingWindow) advance(now time.Time) int64 {
 
 // weighted returns prev·(Window − elapsed), the previous window's share of the estimate times
 // Window: rate = weighted/Window + curr.
-func (w *slidingWindow) weighted(t int64) u128 {
-	return mul(uint64(w.prev), uint64(w.start+w.window-t))
+func (w *slidingWindow) weighted(t int64) exact.U128 {
+	return exact.Mul(uint64(w.prev), uint64(w.start+w.window-t))
 }
 
 // fits reports whether the share as counted + curr + cost <= Limit at t:
 // 2·prev·(Window − elapsed) < (2·room + k2)·Window + f.
 func (w *slidingWindow) fits(t, cost int64) bool {
 	room := w.limit - w.curr - cost
-	return room >= 0 && w.weighted(t).shl1().less(w.bound(uint64(room)))
+	return room >= 0 && w.weighted(t).Shl1().Less(w.bound(uint64(room)))
 }
 
 // bound is the right-hand side of the admission inequality for room: (2·room + k2)·Window + f.
-func (w *slidingWindow) bound(room uint64) u128 {
-	return mul(2*room+w.k2, uint64(w.window)).add64(w.f)
+func (w *slidingWindow) bound(room uint64) exact.U128 {
+	return exact.Mul(2*room+w.k2, uint64(w.window)).Add64(w.f)
 }
 
 // Allow admits a request iff the share as counted + curr + cost <= Limit, counting it in the
@@ -118,11 +122,7 @@ func (w *slidingWindow) Allow(now time.Time, cost int64) Decision {
 	}
 	d := w.state(t)
 	if cost > w.limit {
-		// The request can never pass; say when the estimate is zero, or one window.
-		d.RetryAfter = d.Reset
-		if d.RetryAfter == 0 {
-			d.RetryAfter = w.cfg.Window
-		}
+		d.RetryAfter = NeverRetryAfter(d.Reset, w.cfg.Window)
 		return d
 	}
 	d.RetryAfter = time.Duration(w.fitsAt(cost) - t)
@@ -135,7 +135,7 @@ func (w *slidingWindow) fitsAt(cost int64) int64 {
 	// Still in this window, at elapsed x: 2·prev·(Window − x) < bound(room). (prev > 0, or it
 	// would fit now.)
 	if room := w.limit - w.curr - cost; room >= 0 && w.prev > 0 {
-		if x, ok := firstFit(w.bound(uint64(room)), uint64(w.window), 2*uint64(w.prev)); ok {
+		if x, ok := exact.FirstFit(w.bound(uint64(room)), uint64(w.window), 2*uint64(w.prev)); ok {
 			return w.start + x
 		}
 	}
@@ -144,34 +144,16 @@ func (w *slidingWindow) fitsAt(cost int64) int64 {
 	if w.curr == 0 {
 		return next
 	}
-	if x, ok := firstFit(w.bound(uint64(w.limit-cost)), uint64(w.window), 2*uint64(w.curr)); ok {
+	if x, ok := exact.FirstFit(w.bound(uint64(w.limit-cost)), uint64(w.window), 2*uint64(w.curr)); ok {
 		return next + x
 	}
 	return next
 }
 
-// firstFit returns the least elapsed x in (0, window) with count·(window − x) < bound, or
-// false when x = 0 already satisfies it (the request fits at the window's start). With
-// q, r = divmod(bound, count): window − x < q when r == 0, else window − x <= q.
-func firstFit(bound u128, window, count uint64) (int64, bool) {
-	q, r, ok := bound.divmod(count)
-	if !ok || q > window || (q == window && r != 0) {
-		return 0, false
-	}
-	x := int64(window - q)
-	if r == 0 {
-		x++
-	}
-	if x <= 0 {
-		return 0, false
-	}
-	return x, true
-}
-
 // state returns Limit, Remaining and Reset at t.
 func (w *slidingWindow) state(t int64) Decision {
 	// The admission rule's room: Limit − curr − the share as counted.
-	q, r, _ := w.weighted(t).divmod(uint64(w.window)) // q <= prev, so it fits
+	q, r, _ := w.weighted(t).DivMod(uint64(w.window)) // q <= prev, so it fits
 	share := int64(q)
 	switch {
 	case w.k2 == 1 && 2*r >= uint64(w.window): // round half up
@@ -195,7 +177,7 @@ func (w *slidingWindow) Charge(now time.Time, cost int64) {
 	w.advance(now)
 	cost = clampCost(cost)
 	if cost >= 0 {
-		w.curr = addSat(w.curr, cost)
+		w.curr = exact.AddSat(w.curr, cost)
 		return
 	}
 	refund := -cost

@@ -11,11 +11,7 @@ import (
 func TestSlidingWindowTable(t *testing.T) {
 	const s = time.Second
 	const ms = time.Millisecond
-	tests := []struct {
-		name  string
-		cfg   Config
-		steps []step
-	}{
+	runCases(t, SlidingWindow, []stepCase{
 		{
 			// Cloudflare's worked example: 50 per minute, 42 in the previous minute, 18 in this
 			// one, 15 s into it: rate = 42·(60−15)/60 + 18 = 49.5. (TestSlidingWindowCloudflareEstimate
@@ -78,14 +74,7 @@ func TestSlidingWindowTable(t *testing.T) {
 				{name: "zero", at: 10 * s, op: peek, want: ok(10, 10, 0)},
 			},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := tc.cfg
-			c.Algorithm = SlidingWindow
-			runSteps(t, c, tc.steps)
-		})
-	}
+	})
 }
 
 func TestSlidingWindowCloudflareEstimate(t *testing.T) {
@@ -96,10 +85,10 @@ func TestSlidingWindowCloudflareEstimate(t *testing.T) {
 	w := l.(*slidingWindow)
 	at := t0.Add(75 * time.Second).UnixNano()
 	weighted := w.weighted(at)
-	require.Zero(t, weighted.hi)
+	require.Zero(t, weighted.Hi)
 	// rate = prev·(W − elapsed)/W + curr = 42·45/60 + 18 = 31.5 + 18
-	assert.Equal(t, uint64(42*45*time.Second), weighted.lo)
-	rate := float64(weighted.lo)/float64(time.Minute) + float64(w.curr)
+	assert.Equal(t, uint64(42*45*time.Second), weighted.Lo)
+	rate := float64(weighted.Lo)/float64(time.Minute) + float64(w.curr)
 	assert.Equal(t, 49.5, rate)
 }
 

@@ -50,6 +50,25 @@ func runSteps(t *testing.T, c Config, steps []step) {
 	}
 }
 
+// stepCase is a named sequence of steps on one fresh limiter; the algorithm is given per run.
+type stepCase struct {
+	name  string
+	cfg   Config
+	steps []step
+}
+
+// runCases runs each case as a named subtest on a fresh limiter of algorithm a.
+func runCases(t *testing.T, a Algorithm, cases []stepCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.cfg
+			c.Algorithm = a
+			runSteps(t, c, tc.steps)
+		})
+	}
+}
+
 // ok and no build the expected decisions compactly.
 func ok(limit, remaining int64, reset time.Duration) Decision {
 	return Decision{Allowed: true, Limit: limit, Remaining: remaining, Reset: reset}

@@ -1,6 +1,10 @@
 package limiter
 
-import "time"
+import (
+	"time"
+
+	"github.com/ratelab/ratelab/internal/exact"
+)
 
 // tokenBucket is a bucket of capacity b = Burst tokens, initially full, refilled continuously
 // at r = Limit/Window up to b (the model of golang.org/x/time/rate and of Anthropic's limits).
@@ -45,14 +49,14 @@ func (b *tokenBucket) advance(now time.Time) {
 		return
 	}
 	// In units of 1/window token: missing = (b − whole)·window − frac, gained = elapsed·limit.
-	missing := mul(uint64(b.capacity)-uint64(b.whole), uint64(b.window)).sub64(uint64(b.frac))
-	gained := mul(uint64(t-last), uint64(b.limit))
-	if !gained.less(missing) {
+	missing := exact.Mul(uint64(b.capacity)-uint64(b.whole), uint64(b.window)).Sub64(uint64(b.frac))
+	gained := exact.Mul(uint64(t-last), uint64(b.limit))
+	if !gained.Less(missing) {
 		b.whole, b.frac = b.capacity, 0
 		return
 	}
 	// gained < missing, so gained/window < b − whole and the quotient fits.
-	q, r, _ := gained.divmod(uint64(b.window))
+	q, r, _ := gained.DivMod(uint64(b.window))
 	b.whole += int64(q)
 	b.frac += int64(r)
 	if b.frac >= b.window {
@@ -77,7 +81,7 @@ func (b *tokenBucket) Allow(now time.Time, cost int64) Decision {
 // negative cost puts tokens back, never above the capacity.
 func (b *tokenBucket) Charge(now time.Time, cost int64) {
 	b.advance(now)
-	b.whole = addSat(b.whole, -clampCost(cost))
+	b.whole = exact.AddSat(b.whole, -clampCost(cost))
 	if b.whole >= b.capacity {
 		b.whole, b.frac = b.capacity, 0
 	}
@@ -94,11 +98,7 @@ func (b *tokenBucket) decision(allowed bool, cost int64) Decision {
 	d := Decision{Allowed: allowed, Limit: b.capacity, Remaining: max(b.whole, 0), Reset: b.until(b.capacity)}
 	if !allowed {
 		if cost > b.capacity {
-			// The request can never pass; say when the bucket is full, or one window.
-			d.RetryAfter = d.Reset
-			if d.RetryAfter == 0 {
-				d.RetryAfter = b.cfg.Window
-			}
+			d.RetryAfter = NeverRetryAfter(d.Reset, b.cfg.Window)
 		} else {
 			d.RetryAfter = b.until(cost)
 		}
@@ -113,6 +113,6 @@ func (b *tokenBucket) until(n int64) time.Duration {
 	if b.whole >= n {
 		return 0
 	}
-	need := mul(uint64(n)-uint64(b.whole), uint64(b.window)).sub64(uint64(b.frac))
-	return time.Duration(need.ceilDiv(uint64(b.limit)))
+	need := exact.Mul(uint64(n)-uint64(b.whole), uint64(b.window)).Sub64(uint64(b.frac))
+	return time.Duration(need.CeilDiv(uint64(b.limit)))
 }

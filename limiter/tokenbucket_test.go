@@ -7,11 +7,7 @@ import (
 
 // bucketScenarios are shared by the token bucket and GCRA: with whole costs the two must answer
 // every step identically.
-var bucketScenarios = []struct {
-	name  string
-	cfg   Config // Algorithm is filled in per run
-	steps []step
-}{
+var bucketScenarios = []stepCase{
 	{
 		// 6 per minute: one token every 10 s; capacity 3.
 		name: "capacity 3 refilling one per 10s",
@@ -73,21 +69,9 @@ var bucketScenarios = []struct {
 }
 
 func TestTokenBucketTable(t *testing.T) {
-	for _, sc := range bucketScenarios {
-		t.Run(sc.name, func(t *testing.T) {
-			c := sc.cfg
-			c.Algorithm = TokenBucket
-			runSteps(t, c, sc.steps)
-		})
-	}
+	runCases(t, TokenBucket, bucketScenarios)
 }
 
 func TestGCRATable(t *testing.T) {
-	for _, sc := range bucketScenarios {
-		t.Run(sc.name, func(t *testing.T) {
-			c := sc.cfg
-			c.Algorithm = GCRA
-			runSteps(t, c, sc.steps)
-		})
-	}
+	runCases(t, GCRA, bucketScenarios)
 }

@@ -34,6 +34,7 @@ type nopWriter struct {
 func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *nopWriter) WriteHeader(s int)           { w.status = s }
+func (w *nopWriter) code() int                   { return w.status }
 
 func benchRequest(path, body string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, path, nil)
@@ -49,21 +50,26 @@ func BenchmarkHandlerMessages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := m.Handler()
-	r := benchRequest("/v1/messages", benchBody)
-	body := []byte(benchBody)
+	serveLoop(b, m.Handler(), &nopWriter{h: http.Header{}}, "/v1/messages", benchBody)
+}
+
+// serveLoop sends body to path through h until the benchmark ends, every answer a 200.
+func serveLoop(b *testing.B, h http.Handler, w interface {
+	http.ResponseWriter
+	code() int
+}, path, bodyText string) {
+	r := benchRequest(path, bodyText)
+	body := []byte(bodyText)
 	rd := bytes.NewReader(body)
-	w := &nopWriter{h: http.Header{}}
 	b.ReportAllocs()
 	for b.Loop() {
 		rd.Reset(body)
-		r.Body = http.NoBody
 		r.Body = readCloser{rd}
 		r.ContentLength = int64(len(body))
-		clear(w.h)
+		clear(w.Header())
 		h.ServeHTTP(w, r)
-		if w.status != 200 {
-			b.Fatalf("status %d", w.status)
+		if w.code() != 200 {
+			b.Fatalf("status %d", w.code())
 		}
 	}
 }

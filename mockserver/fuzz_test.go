@@ -122,6 +122,8 @@ func FuzzHandler(f *testing.F) {
 		{3, "/_ratelab/stats", "", "", "", ""},
 		{1, "/healthz", "", "", "", ""},
 		{0, "/v1/messages", "k3", "", "application/json", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"\ud800"}]}`},
+		{0, "/v1/messages", "k4", "", "application/json", `{"model":"m\"\u00e9","max_tokens":40,"stream":true,"messages":[{"role":"user","content":"x"}]}`},
+		{0, "/v1/chat/completions", "k4", "", "application/json", `{"model":"g","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]}`},
 	} {
 		f.Add(s.method, s.path, s.key, s.auth, s.ct, []byte(s.body))
 	}
@@ -155,6 +157,17 @@ func FuzzHandler(f *testing.F) {
 		out := w.Body.Bytes()
 		if ctype := res.Header.Get("Content-Type"); strings.Contains(ctype, "json") && r.Method != http.MethodHead && !json.Valid(out) {
 			t.Fatalf("%s %q: %s body is not JSON: %q", r.Method, path, ctype, out)
+		}
+		if strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+			// every event's data is JSON (or chat's [DONE]), every event ends with a blank line
+			if !bytes.HasSuffix(out, []byte("\n\n")) {
+				t.Fatalf("%s %q: stream does not end with a blank line: %q", r.Method, path, out)
+			}
+			for line := range strings.Lines(string(out)) {
+				if d, ok := strings.CutPrefix(line, "data: "); ok && strings.TrimSpace(d) != "[DONE]" && !json.Valid([]byte(d)) {
+					t.Fatalf("%s %q: stream data is not JSON: %q", r.Method, path, d)
+				}
+			}
 		}
 		for name, vs := range res.Header {
 			for _, v := range vs {

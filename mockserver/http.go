@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/metrics"
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
@@ -58,6 +59,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.api(w, r, account.EndpointChat)
 	case "/_ratelab/stats":
 		h.stats(w, r)
+	case metrics.Path:
+		if h.m.metrics == nil {
+			h.generic(w, r)
+			return
+		}
+		h.m.metrics.Handler().ServeHTTP(w, r)
 	case "/healthz":
 		w.Header()["Content-Type"] = hdrJSON
 		io.WriteString(w, `{"status":"ok"}`)
@@ -203,7 +210,7 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint
 	if h.beforeHandle != nil {
 		h.beforeHandle(r)
 	}
-	call := account.Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens}
+	call := account.Call{Key: apiKey(r), Endpoint: e, InputTokens: req.inputTokens, MaxTokens: req.maxTokens, DeferOutput: true}
 	if e == account.EndpointChat {
 		if !req.hasMaxTokens {
 			call.MaxTokens = account.DefaultChatMaxTokens
@@ -213,9 +220,14 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint
 	now := time.Now()
 	var reply account.Reply
 	m.ledger.HandleWith(&sc.cursor, now, &call, &reply)
-	if !wait(r, reply.Latency) {
+	if reply.Status == http.StatusOK && req.stream {
+		h.stream(w, r, sc, e, &req, &call, now, &reply)
 		return
 	}
+	if !h.generate(r, sc, now, &reply) {
+		return
+	}
+	m.observe(e, call.Key, &reply, now)
 	hdr := w.Header()
 	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
 	if reply.Status != http.StatusOK {
@@ -342,10 +354,12 @@ func (h *handler) generic(w http.ResponseWriter, r *http.Request) {
 	defer h.putScratch(sc)
 	now := time.Now()
 	var reply account.Reply
-	m.ledger.HandleWith(&sc.cursor, now, &account.Call{Key: apiKey(r), Endpoint: account.EndpointGeneric}, &reply)
+	key := apiKey(r)
+	m.ledger.HandleWith(&sc.cursor, now, &account.Call{Key: key, Endpoint: account.EndpointGeneric}, &reply)
 	if !wait(r, reply.Latency) {
 		return
 	}
+	m.observe(account.EndpointGeneric, key, &reply, now)
 	hdr := w.Header()
 	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
 	if reply.Status != http.StatusOK {

@@ -9,14 +9,18 @@ import (
 	"sync/atomic"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/metrics"
 )
 
 // Mock is the mock server's state: its ledger, request ids and the requests served. It is safe
 // for concurrent use.
 type Mock struct {
-	ledger *account.Ledger
-	ids    requestIDs
-	served atomic.Int64 // requests the HTTP front end served
+	ledger  *account.Ledger
+	ids     requestIDs
+	served  atomic.Int64 // requests the HTTP front end served
+	streams streamCounts
+	// metrics, when set (SetMetrics), counts replies and is served at /metrics.
+	metrics *metrics.Mock
 }
 
 // New builds a mock from cfg. seed drives every random choice (faults, latency jitter, ids).
@@ -41,5 +45,6 @@ func (m *Mock) Config() account.Config { return m.ledger.Config() }
 func (m *Mock) Stats() account.Stats {
 	s := m.ledger.Stats()
 	s.Requests = m.served.Load()
+	s.Streams = m.streams.stats()
 	return s
 }

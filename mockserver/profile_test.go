@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/ratelab/ratelab/account"
 )
 
 // TestServeForProfile serves the contract check's mock-speed configuration on $MOCKPROF_ADDR for
@@ -16,6 +18,33 @@ import (
 // profiling endpoints in the shipped server. It holds the same 64 MB GC ballast as `ratelab mock`. See
 // bench/mock/README.md.
 func TestServeForProfile(t *testing.T) {
+	ballast := make([]byte, 64<<20)
+	defer runtime.KeepAlive(ballast)
+	serveFor(t, benchConfig(), nil)
+}
+
+// TestMemWatch serves the same configuration with 50 tokens/s replies and logs, every 5 s after
+// a forced collection, the live heap, the stacks and the memory taken from the OS: whether memory
+// under a long streaming load (go run ./bench/stream -load URL -n 2000) stays flat, apart from
+// the garbage between collections that RSS also counts. See BENCHMARKS.md (Streams).
+func TestMemWatch(t *testing.T) {
+	cfg := benchConfig()
+	cfg.OutputTPS = 50
+	serveFor(t, cfg, func(ctx context.Context) {
+		for ctx.Err() == nil {
+			time.Sleep(5 * time.Second)
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			t.Logf("live heap %.1f MB, stacks %.1f MB, from the OS %.1f MB, goroutines %d",
+				float64(ms.HeapAlloc)/1e6, float64(ms.StackInuse)/1e6, float64(ms.Sys)/1e6, runtime.NumGoroutine())
+		}
+	})
+}
+
+// serveFor serves cfg on $MOCKPROF_ADDR for $MOCKPROF_DURATION (default 10s), running watch
+// beside it when given.
+func serveFor(t *testing.T, cfg account.Config, watch func(context.Context)) {
 	addr := os.Getenv("MOCKPROF_ADDR")
 	if addr == "" {
 		t.Skip("MOCKPROF_ADDR not set")
@@ -27,9 +56,7 @@ func TestServeForProfile(t *testing.T) {
 			t.Fatalf("MOCKPROF_DURATION %q: want a Go duration such as 10s", s)
 		}
 	}
-	ballast := make([]byte, 64<<20)
-	defer runtime.KeepAlive(ballast)
-	m, err := New(benchConfig(), 1)
+	m, err := New(cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +65,9 @@ func TestServeForProfile(t *testing.T) {
 	srv, err := m.Start(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if watch != nil {
+		go watch(ctx)
 	}
 	if err := srv.Wait(); err != nil {
 		t.Fatal(err)

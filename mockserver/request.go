@@ -16,6 +16,8 @@ type apiRequest struct {
 	hasMaxTokens bool
 	maxTokens    int64
 	inputTokens  int64 // CountTokens summed over the text, at least 1
+	stream       bool  // "stream": true (messages and chat)
+	includeUsage bool  // chat: "stream_options": {"include_usage": true}
 }
 
 // modelString returns the model name unescaped.
@@ -52,6 +54,7 @@ type reqParser struct {
 	// value, as a JSON object's last duplicate wins.
 	sysTokens, msgTokens int64
 	sem                  *requestError
+	hasStreamOptions     bool // chat: stream_options given, not null
 }
 
 // parseRequest reads a request body for endpoint e (messages, count_tokens or chat).
@@ -77,6 +80,11 @@ func parseRequest(body []byte, e account.Endpoint) (apiRequest, *requestError) {
 		return p.req, p.missing("max_tokens")
 	case !p.hasMsgs:
 		return p.req, p.missing("messages")
+	case p.hasStreamOptions && !p.req.stream:
+		return p.req, &requestError{msg: "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param: "stream_options"}
+	}
+	if e == account.EndpointCountTokens {
+		p.req.stream = false // count_tokens answers JSON whatever the body says
 	}
 	p.req.inputTokens = max(p.sysTokens+p.msgTokens, 1)
 	return p.req, nil
@@ -185,6 +193,12 @@ func (p *reqParser) top() {
 			p.sysTokens, _ = p.system("system")
 		case "stream":
 			p.stream()
+		case "stream_options":
+			if !p.openai {
+				s.Skip()
+				continue
+			}
+			p.streamOptions()
 		default:
 			s.Skip()
 		}
@@ -237,13 +251,7 @@ func (p *reqParser) stream() {
 	switch s.Peek() {
 	case 't', 'f', 'n':
 		lit, ok := s.Literal()
-		if ok && string(lit) == "true" {
-			if p.openai {
-				p.fail(&requestError{msg: "Invalid value for 'stream': the ratelab mock does not stream responses; omit it or send false.", param: "stream", code: "invalid_value"})
-			} else {
-				p.fail(&requestError{msg: "stream: the ratelab mock does not stream responses; omit it or send false"})
-			}
-		}
+		p.req.stream = ok && string(lit) == "true"
 	default:
 		p.badType("boolean", "stream")
 	}
@@ -425,4 +433,38 @@ func (p *reqParser) blocks(parts ...any) (tokens int64, nonEmpty bool) {
 		}
 	}
 	return tokens, n > 0
+}
+
+// streamOptions reads chat's stream_options: an object whose include_usage asks for the usage
+// chunk; null is as if absent.
+func (p *reqParser) streamOptions() {
+	s := &p.s
+	switch s.Peek() {
+	case 'n':
+		s.Skip()
+		return
+	case '{':
+	default:
+		p.badType("object", "stream_options")
+		return
+	}
+	p.hasStreamOptions = true
+	s.BeginObject()
+	for first := true; ; {
+		key, ok := s.NextMember(&first)
+		if !ok {
+			break
+		}
+		if string(key) != "include_usage" {
+			s.Skip()
+			continue
+		}
+		switch s.Peek() {
+		case 't', 'f', 'n':
+			lit, ok := s.Literal()
+			p.req.includeUsage = ok && string(lit) == "true"
+		default:
+			p.badType("boolean", "stream_options", "include_usage")
+		}
+	}
 }

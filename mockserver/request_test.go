@@ -134,7 +134,8 @@ func TestParseRequestErrors(t *testing.T) {
 		{"block type missing", account.EndpointMessages, `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"text":"x"}]}]}`, "messages.0.content.0.type: Field required", "", ""},
 		{"text missing", account.EndpointMessages, `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages.0.content.0.text: Field required", "", ""},
 		{"system type", account.EndpointMessages, `{"model":"m","max_tokens":1,"system":1,` + msgs + `}`, "system: Input should be a valid string", "", ""},
-		{"stream", account.EndpointMessages, `{"model":"m","max_tokens":1,"stream":true,` + msgs + `}`, "stream: the ratelab mock does not stream responses; omit it or send false", "", ""},
+		{"stream type", account.EndpointMessages, `{"model":"m","max_tokens":1,"stream":"yes",` + msgs + `}`, "stream: Input should be a valid boolean", "", ""},
+		{"stream beats nothing: max_tokens still required", account.EndpointMessages, `{"model":"m","stream":true,` + msgs + `}`, "max_tokens: Field required", "", ""},
 		{"count_tokens wants messages", account.EndpointCountTokens, `{"model":"m"}`, "messages: Field required", "", ""},
 		// OpenAI's wording, param and code.
 		{"chat syntax", account.EndpointChat, `{"model":`, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)", "", ""},
@@ -146,6 +147,8 @@ func TestParseRequestErrors(t *testing.T) {
 		{"chat max_tokens type", account.EndpointChat, `{"model":"m","max_tokens":"9",` + msgs + `}`, "Invalid type for 'max_tokens': expected an integer, but got a string instead.", "max_tokens", "invalid_type"},
 		{"chat max_tokens minimum", account.EndpointChat, `{"model":"m","max_completion_tokens":0,` + msgs + `}`, "Invalid 'max_completion_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead.", "max_completion_tokens", "integer_below_min_value"},
 		{"chat messages type", account.EndpointChat, `{"model":"m","messages":"hi"}`, "Invalid type for 'messages': expected an array, but got a string instead.", "messages", "invalid_type"},
+		{"chat stream_options without stream", account.EndpointChat, `{"model":"m","stream_options":{"include_usage":true},` + msgs + `}`, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options", ""},
+		{"chat stream_options type", account.EndpointChat, `{"model":"m","stream":true,"stream_options":true,` + msgs + `}`, "Invalid type for 'stream_options': expected an object, but got a boolean instead.", "stream_options", "invalid_type"},
 		{"chat part text type", account.EndpointChat, `{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":1}]}]}`, "Invalid type for 'messages[0].content[0].text': expected a string, but got a number instead.", "messages[0].content[0].text", "invalid_type"},
 	}
 	for _, tc := range tests {

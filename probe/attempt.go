@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/url"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -23,6 +22,8 @@ type sender struct {
 	reader *bodyReader // over body, while the transport may still read it
 	resp   []byte
 	rec    record.Attempt
+	chunk  []byte      // a stream's read buffer
+	stream *api.Stream // a stream's reader
 }
 
 // requestBody returns the body of logical request id, reusing the sender's buffer unless the
@@ -45,6 +46,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	var status int
 	var errText, contentType string
 	var in, out int64
+	var streamed *streamResult
 	e.stats.inflight.Add(1)
 	// The attempt's clock starts before its timeout does, so a timed-out attempt's latency is
 	// never below the timeout.
@@ -58,11 +60,19 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		status = resp.StatusCode
 		*snap = e.parse(resp.Header, received)
 		if failedStatus(status) {
-			contentType = mediaType(resp.Header.Get("Content-Type"))
+			contentType = api.MediaType(resp.Header.Get("Content-Type"))
 		}
-		if t.api == api.HTTP { // nothing to read in the body: drain it for connection reuse
+		switch {
+		case t.stream && status >= 200 && status < 300 && isEventStream(resp.Header):
+			if s.stream == nil {
+				s.stream = new(api.Stream)
+			}
+			s.stream.Reset(t.api)
+			r := s.readStream(ctx, cancel, resp.Body, s.stream, sent, e.streamIdle)
+			streamed, in, out = &r, s.stream.InputTokens, s.stream.OutputTokens
+		case t.api == api.HTTP: // nothing to read in the body: drain it for connection reuse
 			_, err = io.Copy(io.Discard, resp.Body)
-		} else {
+		default:
 			s.resp, err = readBody(resp.Body, s.resp[:0])
 		}
 		resp.Body.Close()
@@ -74,6 +84,10 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 			errText = "read body after status " + strconv.Itoa(status) + ": " + ph.errorText(ctx, err)
 			if status >= 200 && status < 300 {
 				status = 0
+			}
+		case streamed != nil:
+			if streamed.failure != "" {
+				errText = streamText(streamed, t.scrub)
 			}
 		case status >= 200 && status < 300:
 			in, out, errText = t.Answer(status, s.resp)
@@ -100,11 +114,32 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		InputTokens: in, OutputTokens: out, MaxTokens: t.MaxTokens(),
 	}
 	s.rec.SetLimits(snap)
-	e.consume(in, out)
-	return backoff.Outcome{
+	o := backoff.Outcome{
 		Attempt: j.step.Attempt, Status: status, Limits: snap,
 		Started: j.flow.Scheduled(), Sent: sent, Latency: end.Sub(sent),
-	}, end
+	}
+	if t.stream {
+		s.rec.Stream = true
+		if streamed != nil {
+			s.rec.StreamError, o.StreamError = streamed.failure, streamed.failure
+			s.rec.StreamEvents = s.stream.Events
+			s.rec.StreamMs = float64(streamed.last) / float64(time.Millisecond)
+			if streamed.ttft > 0 {
+				s.rec.TTFTMs, s.rec.HasTTFT = float64(streamed.ttft)/float64(time.Millisecond), true
+			}
+		}
+	}
+	e.consume(in, out)
+	return o, end
+}
+
+// streamText is the record's error text of a failed stream: its kind and the error event's
+// message, if any.
+func streamText(r *streamResult, scrub func(string) string) string {
+	if r.message == "" {
+		return "stream failed after the status: " + r.failure
+	}
+	return "stream failed after the status: " + r.failure + ": " + scrub(r.message)
 }
 
 // reject fills s.rec with a local rejection by the policy and returns its outcome.
@@ -127,19 +162,6 @@ func (ph *phase) reject(s *sender, j *job, now time.Time) backoff.Outcome {
 // API's JSON error).
 func failedStatus(status int) bool {
 	return (status < 200 || status >= 300) && status != 429
-}
-
-// mediaType is a Content-Type header's media type without parameters, lower case and at most
-// 100 bytes ("text/html; charset=utf-8" → "text/html").
-func mediaType(v string) string {
-	if i := strings.IndexByte(v, ';'); i >= 0 {
-		v = v[:i]
-	}
-	v = strings.ToLower(strings.TrimSpace(v))
-	if len(v) > 100 {
-		v = v[:100]
-	}
-	return v
 }
 
 // readBody reads up to maxBody bytes of r into buf and discards the rest, so the connection can

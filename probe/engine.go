@@ -39,7 +39,10 @@ type Options struct {
 	Transport   http.RoundTripper
 	MaxInflight int           // 0: engine.DefaultMaxInflight
 	Timeout     time.Duration // per attempt; 0: engine.DefaultTimeout
-	Grace       time.Duration // 0: DefaultGrace
+	// StreamIdle is how long a streamed response may send nothing before its attempt ends as
+	// stalled; 0: DefaultStreamIdle.
+	StreamIdle time.Duration
+	Grace      time.Duration // 0: DefaultGrace
 	// MaxElapsed bounds every logical request, whatever its policy: one that its policy would
 	// have wait (a retry, or a hold before sending) until later than MaxElapsed after it was
 	// scheduled ends as failed instead, and is counted in PhaseResult.Expired. A policy that
@@ -66,6 +69,7 @@ type Engine struct {
 	parse       func(http.Header, time.Time) ratelimit.Snapshot
 	maxInflight int
 	timeout     time.Duration
+	streamIdle  time.Duration
 	grace       time.Duration
 	maxElapsed  time.Duration
 	guard       *engine.Guard
@@ -99,6 +103,9 @@ func NewEngine(o Options) (*Engine, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = engine.DefaultTimeout
 	}
+	if o.StreamIdle <= 0 {
+		o.StreamIdle = DefaultStreamIdle
+	}
 	if o.Grace <= 0 {
 		o.Grace = DefaultGrace
 	}
@@ -116,7 +123,7 @@ func NewEngine(o Options) (*Engine, error) {
 	}
 	e := &Engine{
 		target: o.Target, out: o.Records, transport: o.Transport, parse: o.Parse,
-		maxInflight: o.MaxInflight, timeout: o.Timeout, grace: o.Grace, maxElapsed: o.MaxElapsed,
+		maxInflight: o.MaxInflight, timeout: o.Timeout, streamIdle: o.StreamIdle, grace: o.Grace, maxElapsed: o.MaxElapsed,
 		guard: engine.NewGuard(o.Budget, o.Target.Host()),
 		start: o.Start, seed: o.Seed, stopped: make(chan struct{}),
 	}

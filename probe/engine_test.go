@@ -307,13 +307,6 @@ func TestFailedResponseContentType(t *testing.T) {
 	assert.ElementsMatch(t, []string{`200 ""`, `500 "text/html"`}, got)
 }
 
-func TestMediaType(t *testing.T) {
-	for in, want := range map[string]string{"": "", "application/json": "application/json",
-		"Text/HTML; charset=utf-8": "text/html", " text/plain ;x=y": "text/plain"} {
-		assert.Equal(t, want, mediaType(in), "%q", in)
-	}
-}
-
 func TestTransportErrorsAreRecorded(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		srv := newLLMServer(t)

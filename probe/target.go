@@ -32,6 +32,8 @@ type TargetConfig struct {
 	PromptTokens int64   // prompt size in tokens (BytesPerToken bytes each)
 	PromptSpread float64 // relative spread of the prompt size, 0.2 = uniform ±20%
 	Seed         int64   // seeds the prompt text and sizes
+	// Stream asks for a streamed response (anthropic and openai): the engine reads every event.
+	Stream bool
 
 	// http (and extra headers for any API).
 	Method string
@@ -63,6 +65,7 @@ type Target struct {
 	header    http.Header // shared by every request, never mutated
 	key       string
 	maxTokens int64
+	stream    bool
 
 	body   []byte // http: the fixed body
 	prefix []byte // anthropic/openai: the body up to the prompt text
@@ -83,7 +86,7 @@ func NewTarget(c TargetConfig) (*Target, error) {
 	if _, err := api.Parse(string(c.API)); err != nil {
 		return nil, &TargetError{Field: "target.api", Msg: err.Error()}
 	}
-	t := &Target{api: c.API, url: api.Endpoint(c.API, u), key: c.Key, header: http.Header{}}
+	t := &Target{api: c.API, url: api.Endpoint(c.API, u), key: c.Key, header: http.Header{}, stream: c.Stream}
 	for k, vs := range c.Header {
 		for _, v := range vs {
 			t.header.Add(k, v)
@@ -137,7 +140,11 @@ func NewTarget(c TargetConfig) (*Target, error) {
 	if c.API == api.OpenAI {
 		field = "max_completion_tokens"
 	}
-	t.prefix = fmt.Appendf(nil, `{"model":%s,%q:%d,"messages":[{"role":"user","content":"`, model, field, c.MaxTokens)
+	stream := ""
+	if c.Stream {
+		stream = api.StreamFields(c.API)
+	}
+	t.prefix = fmt.Appendf(nil, `{"model":%s,%q:%d,%s"messages":[{"role":"user","content":"`, model, field, c.MaxTokens, stream)
 	t.suffix = []byte(`"}]}`)
 	return t, nil
 }
@@ -154,12 +161,15 @@ func (t *Target) Host() string { return t.url.Host }
 // Method returns the HTTP method of every request.
 func (t *Target) Method() string { return t.method }
 
+// Stream reports whether the target's requests ask for a streamed response.
+func (t *Target) Stream() bool { return t.stream }
+
 // MaxTokens returns the requests' max_tokens, 0 for http.
 func (t *Target) MaxTokens() int64 { return t.maxTokens }
 
 // Requests returns the shape of the target's requests (what the simulator charges by).
 func (t *Target) Requests() workload.Requests {
-	r := workload.Requests{API: t.api, MaxTokens: t.maxTokens}
+	r := workload.Requests{API: t.api, MaxTokens: t.maxTokens, Stream: t.stream}
 	if t.prefix != nil {
 		r.Prompt = t.sizes
 	}

@@ -10,14 +10,7 @@ import (
 // order) from "Name: value" lines as they appear in a captured response.
 func headerBlock(block string) http.Header {
 	h := http.Header{}
-	for line := range strings.Lines(block) {
-		line = strings.TrimRight(line, "\r\n")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		name, value, _ := strings.Cut(line, ":")
-		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
+	eachHeaderLine(block, h.Add)
 	return h
 }
 
@@ -25,16 +18,34 @@ func headerBlock(block string) http.Header {
 // hand-built map or Write's lower-case keys look.
 func rawHeaderBlock(block string) http.Header {
 	h := http.Header{}
+	eachHeaderLine(block, func(name, value string) { h[name] = append(h[name], value) })
+	return h
+}
+
+// eachHeaderLine calls add with the trimmed name and value of each non-blank "Name: value" line.
+func eachHeaderLine(block string, add func(name, value string)) {
 	for line := range strings.Lines(block) {
 		line = strings.TrimRight(line, "\r\n")
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
 		name, value, _ := strings.Cut(line, ":")
-		name = strings.TrimSpace(name)
-		h[name] = append(h[name], strings.TrimSpace(value))
+		add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
-	return h
+}
+
+// fullSnapshot is an Anthropic-sized snapshot: four dimensions with limit, remaining and reset,
+// and a retry-after (thirteen header values), for the allocation tests.
+func fullSnapshot() Snapshot {
+	return Snapshot{
+		Dims: [NumDimensions]State{
+			Requests:     lrr(50, 49, time.Second, ResetUnknown),
+			Tokens:       lrr(38000, 37000, time.Second, ResetUnknown),
+			InputTokens:  lrr(30000, 29000, time.Second, ResetUnknown),
+			OutputTokens: lrr(8000, 8000, time.Second, ResetUnknown),
+		},
+		RetryAfter: time.Second, HasRetryAfter: true,
+	}
 }
 
 // lrr is a State with limit, remaining and reset.

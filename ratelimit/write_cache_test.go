@@ -67,15 +67,7 @@ func TestFieldCacheWritesWhatWriteWrites(t *testing.T) {
 }
 
 func TestFieldCacheAllocations(t *testing.T) {
-	s := Snapshot{
-		Dims: [NumDimensions]State{
-			Requests:     lrr(50, 49, time.Second, ResetUnknown),
-			Tokens:       lrr(38000, 37000, time.Second, ResetUnknown),
-			InputTokens:  lrr(30000, 29000, time.Second, ResetUnknown),
-			OutputTokens: lrr(8000, 8000, time.Second, ResetUnknown),
-		},
-		RetryAfter: time.Second, HasRetryAfter: true,
-	}
+	s := fullSnapshot()
 	var c FieldCache
 	h := make(http.Header, 16)
 	first := testing.AllocsPerRun(1, func() { c.Write(h, DialectAnthropic, writeNow, &s) })

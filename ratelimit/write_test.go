@@ -171,15 +171,7 @@ func TestAppendOpenAIDuration(t *testing.T) {
 }
 
 func TestWriteAllocations(t *testing.T) {
-	s := Snapshot{
-		Dims: [NumDimensions]State{
-			Requests:     lrr(50, 49, time.Second, ResetUnknown),
-			Tokens:       lrr(38000, 37000, time.Second, ResetUnknown),
-			InputTokens:  lrr(30000, 29000, time.Second, ResetUnknown),
-			OutputTokens: lrr(8000, 8000, time.Second, ResetUnknown),
-		},
-		RetryAfter: time.Second, HasRetryAfter: true,
-	}
+	s := fullSnapshot()
 	h := make(http.Header, 16)
 	allocs := testing.AllocsPerRun(100, func() { Write(h, DialectAnthropic, writeNow, &s) })
 	assert.LessOrEqual(t, allocs, 2.0, "one string and one slice for all thirteen values")

@@ -61,6 +61,21 @@ type Attempt struct {
 	Limits         [ratelimit.NumDimensions]ratelimit.State
 	MalformedHdrs  int  // rate-limit header values present but unreadable
 	ClientRejected bool // the strategy refused to send (local throttling); no HTTP attempt was made
+
+	// Observed marks an attempt `ratelab proxy` recorded from an application's own traffic.
+	Observed bool
+	Model    string // the request's model, "" when not recorded
+	ClientID string // observed traffic: a hash of the API key and the caller's client header
+	// Stream fields, written only for a streamed request (Stream true). TTFTMs is send to the
+	// first content delta (valid when HasTTFT); StreamMs send to the last event; StreamEvents
+	// the events read; StreamError the kind of a mid-stream failure ("overloaded_error",
+	// "closed", "stalled", …), "" when the stream completed.
+	Stream       bool
+	TTFTMs       float64
+	HasTTFT      bool
+	StreamMs     float64
+	StreamEvents int
+	StreamError  string
 }
 
 // SetLimits copies the rate-limit content of a parsed response into the attempt.
@@ -85,11 +100,16 @@ const (
 	OutcomeRateLimited = "rate_limited"
 	OutcomeOverloaded  = "overloaded"
 	OutcomeError       = "error"
+	// OutcomeStreamError is a 2xx whose stream failed after the status (Attempt.StreamError).
+	OutcomeStreamError = "stream_error"
 )
 
-// Outcome classifies the attempt: ok (2xx), rate_limited (429), overloaded (529 or 503) or error.
+// Outcome classifies the attempt: ok (2xx), stream_error (a 2xx whose stream failed mid-way),
+// rate_limited (429), overloaded (529 or 503) or error.
 func (a *Attempt) Outcome() string {
 	switch {
+	case a.Status >= 200 && a.Status < 300 && a.StreamError != "":
+		return OutcomeStreamError
 	case a.Status >= 200 && a.Status < 300:
 		return OutcomeOK
 	case a.Status == 429:
@@ -235,7 +255,38 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 		buf = append(buf, `,"malformed_headers":`...)
 		buf = strconv.AppendInt(buf, int64(a.MalformedHdrs), 10)
 	}
+	if a.Model != "" {
+		buf = append(buf, `,"model":`...)
+		buf = appendString(buf, a.Model)
+	}
+	if a.ClientID != "" {
+		buf = append(buf, `,"client_id":`...)
+		buf = appendString(buf, a.ClientID)
+	}
+	if a.Observed {
+		buf = append(buf, `,"observed":true`...)
+	}
+	if a.Stream {
+		buf = a.appendStream(buf)
+	}
 	return append(buf, '}')
+}
+
+// appendStream writes the stream fields, every one of them (ttft_ms null when no content
+// arrived), so a reader can tell a streamed attempt by its keys.
+func (a *Attempt) appendStream(buf []byte) []byte {
+	buf = append(buf, `,"stream":true,"ttft_ms":`...)
+	if a.HasTTFT {
+		buf = appendFloat(buf, a.TTFTMs, 3)
+	} else {
+		buf = append(buf, "null"...)
+	}
+	buf = append(buf, `,"stream_ms":`...)
+	buf = appendFloat(buf, a.StreamMs, 3)
+	buf = append(buf, `,"stream_events":`...)
+	buf = strconv.AppendInt(buf, int64(a.StreamEvents), 10)
+	buf = append(buf, `,"stream_error":`...)
+	return appendString(buf, a.StreamError)
 }
 
 // MarshalJSON implements json.Marshaler with the attempts.jsonl field names.
@@ -276,6 +327,14 @@ type attemptJSON struct {
 	Limits         map[string]limitJSON `json:"limits"`
 	ServerDateS    *float64             `json:"server_date_s"`
 	Malformed      int                  `json:"malformed_headers"`
+	Model          string               `json:"model"`
+	ClientID       string               `json:"client_id"`
+	Observed       bool                 `json:"observed"`
+	Stream         bool                 `json:"stream"`
+	TTFTMs         *float64             `json:"ttft_ms"`
+	StreamMs       float64              `json:"stream_ms"`
+	StreamEvents   int                  `json:"stream_events"`
+	StreamError    string               `json:"stream_error"`
 }
 
 // UnmarshalJSON reads one attempts.jsonl object. Unknown dimensions and fields are ignored, so
@@ -292,6 +351,11 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 		ContentType: j.ContentType,
 		InputTokens: j.InputTokens, OutputTokens: j.OutputTokens, MaxTokens: j.MaxTokens,
 		Final: j.Final, GaveUp: j.GaveUp, ClientRejected: j.ClientRejected, MalformedHdrs: j.Malformed,
+		Model: j.Model, ClientID: j.ClientID, Observed: j.Observed,
+		Stream: j.Stream, StreamMs: j.StreamMs, StreamEvents: j.StreamEvents, StreamError: j.StreamError,
+	}
+	if j.TTFTMs != nil {
+		a.TTFTMs, a.HasTTFT = *j.TTFTMs, true
 	}
 	if j.RetryAfterS != nil {
 		a.RetryAfterS, a.HasRetryAfter = *j.RetryAfterS, true

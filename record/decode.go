@@ -52,12 +52,21 @@ const (
 	kMalformed
 	kContentType
 	kGaveUp
+	kModel
+	kClientID
+	kObserved
+	kStream
+	kTTFT
+	kStreamMs
+	kStreamEvents
+	kStreamError
 )
 
 var attemptKeys = []string{"run", "mode", "strategy", "phase", "fleet", "client", "request", "attempt",
 	"scheduled_s", "sent_s", "latency_ms", "status", "error", "input_tokens", "output_tokens", "max_tokens",
 	"retry_after_s", "should_retry", "final", "client_rejected", "limits", "server_date_s", "malformed_headers",
-	"content_type", "gave_up"}
+	"content_type", "gave_up", "model", "client_id", "observed", "stream", "ttft_ms", "stream_ms", "stream_events",
+	"stream_error"}
 
 var limitKeys = []string{"limit", "remaining", "reset_s", "reset_kind", "window_s", "dialect"}
 
@@ -132,7 +141,7 @@ func decodeFast(a *Attempt, data []byte) bool {
 	if !s.BeginObject() {
 		return false
 	}
-	var seen uint32
+	var seen uint64
 	dialectSet := false
 	for first := true; ; {
 		key, done, ok := s.member(&first)
@@ -141,7 +150,7 @@ func decodeFast(a *Attempt, data []byte) bool {
 		}
 		// A null leaves the field untouched, as encoding/json does for non-pointers.
 		null := s.Null()
-		var bit uint32
+		var bit uint64
 		switch string(key) {
 		case "run":
 			bit, ok = kRun, null || s.strField(&a.Run)
@@ -157,6 +166,12 @@ func decodeFast(a *Attempt, data []byte) bool {
 			bit, ok = kContentType, null || s.strField(&a.ContentType)
 		case "gave_up":
 			bit, ok = kGaveUp, null || s.strField(&a.GaveUp)
+		case "model":
+			bit, ok = kModel, null || s.strField(&a.Model)
+		case "client_id":
+			bit, ok = kClientID, null || s.strField(&a.ClientID)
+		case "observed":
+			bit, ok = kObserved, null || s.boolField(&a.Observed)
 		case "fleet":
 			bit, ok = kFleet, null || s.intField(&a.Fleet)
 		case "client":
@@ -203,6 +218,17 @@ func decodeFast(a *Attempt, data []byte) bool {
 			bit, ok = kClientRejected, null || s.boolField(&a.ClientRejected)
 		case "limits":
 			bit, ok = kLimits, null || s.limits(a, &dialectSet)
+		case "stream":
+			bit, ok = kStream, null || s.boolField(&a.Stream)
+		case "ttft_ms":
+			bit, ok = kTTFT, null || s.floatField(&a.TTFTMs)
+			a.HasTTFT = !null
+		case "stream_ms":
+			bit, ok = kStreamMs, null || s.floatField(&a.StreamMs)
+		case "stream_events":
+			bit, ok = kStreamEvents, null || s.intField(&a.StreamEvents)
+		case "stream_error":
+			bit, ok = kStreamError, null || s.strField(&a.StreamError)
 		default:
 			if foldsTo(key, attemptKeys) {
 				return false

@@ -36,6 +36,13 @@ func randomAttempt(rng *rand.Rand) Attempt {
 	if rng.IntN(2) == 0 {
 		a.ServerDateS, a.HasServerDate = 1.7e9+float64(rng.IntN(1e6)), true
 	}
+	if rng.IntN(3) == 0 {
+		a.Stream, a.StreamMs, a.StreamEvents = true, math.Round(rng.Float64()*9e6)/1000, rng.IntN(2000)
+		a.StreamError = pick("", "", "overloaded_error", "closed", "stalled")
+		if rng.IntN(4) > 0 {
+			a.TTFTMs, a.HasTTFT = math.Round(rng.Float64()*3e6)/1000, true
+		}
+	}
 	for d := range a.Limits {
 		if rng.IntN(3) == 0 {
 			continue
@@ -90,6 +97,8 @@ func TestDecodeEdgeCases(t *testing.T) {
 		wantFast bool
 	}{
 		{"minimal", `{"run":"a"}`, true},
+		{"stream fields", `{"run":"a","status":200,"stream":true,"ttft_ms":401.5,"stream_ms":1700.25,"stream_events":40,"stream_error":"closed"}`, true},
+		{"stream without ttft", `{"stream":true,"ttft_ms":null,"stream_ms":3,"stream_events":1,"stream_error":""}`, true},
 		{"empty object", `{}`, true},
 		{"whitespace everywhere", " \t{ \"run\" : \"a\" ,\n\"status\":\r429 , \"limits\" : { } } ", true},
 		{"unknown keys with nested values", `{"run":"a","future":{"x":[1,{"y":"\u00e9\n"},null,true,-1.5e3]},"z":[]}`, true},

@@ -18,6 +18,16 @@ func (a *Attempt) Normalize() {
 	a.Run, a.Mode, a.Strategy = validUTF8(a.Run), validUTF8(a.Mode), validUTF8(a.Strategy)
 	a.Phase, a.Error = validUTF8(a.Phase), validUTF8(a.Error)
 	a.ContentType, a.GaveUp = validUTF8(a.ContentType), validUTF8(a.GaveUp)
+	if a.Stream {
+		a.StreamError = validUTF8(a.StreamError)
+		a.StreamMs = roundFloat(a.StreamMs, 3)
+		a.TTFTMs = roundFloat(a.TTFTMs, 3)
+		if !a.HasTTFT {
+			a.TTFTMs = 0
+		}
+	} else {
+		a.TTFTMs, a.HasTTFT, a.StreamMs, a.StreamEvents, a.StreamError = 0, false, 0, 0, ""
+	}
 	a.ScheduledS = roundFloat(a.ScheduledS, 6)
 	a.SentS = roundFloat(a.SentS, 6)
 	a.LatencyMs = roundFloat(a.LatencyMs, 3)

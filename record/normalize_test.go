@@ -41,6 +41,8 @@ func awkwardAttempt(r *rand.Rand) Attempt {
 		RetryAfterS: f(), HasRetryAfter: r.IntN(2) == 0, ShouldRetry: int8(r.IntN(5) - 2),
 		Final: r.IntN(2) == 0, ServerDateS: f() + 1.7e9, HasServerDate: r.IntN(2) == 0,
 		Dialect: ratelimit.Dialect(r.IntN(8)), MalformedHdrs: r.IntN(3), ClientRejected: r.IntN(5) == 0,
+		Stream: r.IntN(2) == 0, TTFTMs: f(), HasTTFT: r.IntN(2) == 0, StreamMs: f(), StreamEvents: r.IntN(50),
+		StreamError: str(),
 	}
 	for d := range a.Limits {
 		if r.IntN(4) == 0 {

@@ -47,7 +47,20 @@ type Run struct {
 	Dropped    int64     `json:"dropped"`               // scheduled open-model attempts never sent (generator behind at the end)
 	Late       int64     `json:"late"`                  // attempts sent more than LateThreshold after their scheduled time
 	Notes      []string  `json:"notes,omitempty"`
+	// Shard is set when this run is one host's share of a run spread over several (--shard).
+	Shard *Shard `json:"shard,omitempty"`
 }
+
+// Shard says which share of a multi-host run a run directory holds.
+type Shard struct {
+	Index int `json:"index"` // 0-based
+	Count int `json:"count"`
+	// StartAt is the common start time the shards waited for (--start-at), zero when none.
+	StartAt time.Time `json:"start_at,omitzero"`
+}
+
+// String returns the shard as --shard takes it: "i/n".
+func (s *Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
 // LateThreshold is how far behind schedule an attempt must start to count as late.
 const LateThreshold = 10 * time.Millisecond
@@ -74,6 +87,7 @@ type Workload struct {
 	Rate               string  `json:"rate,omitempty"`
 	Stages             string  `json:"stages,omitempty"`
 	DurationS          float64 `json:"duration_s,omitempty"`
+	Stream             bool    `json:"stream,omitempty"` // responses were streamed
 }
 
 // KnownLimit is one enforced limit known in advance.

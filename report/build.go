@@ -23,6 +23,8 @@ type Builder struct {
 	totals summary.Totals
 	// modes splits the totals into live HTTP attempts and simulated ones (modeLive, modeSim).
 	modes [2]modeAcc
+	// stream accumulates the streamed attempts of the whole run.
+	stream streamAcc
 
 	// Per-second series of each segment (attempt label), for the timeline and headers charts,
 	// in the order their labels were first seen.
@@ -39,6 +41,7 @@ type Builder struct {
 	errors errorTally
 
 	discovery *discoveryAcc
+	observed  *observedAcc
 
 	strategies map[stratKey]*stratAcc
 	// open maps a logical request awaiting its final attempt to its scheduled time (attempt 1's).
@@ -162,6 +165,7 @@ type stratAcc struct {
 	perSec  *Series
 	retries *Series // retries per 100 ms from shortly before the first; nil until one
 	clients map[int]*clientAcc
+	stream  streamAcc
 }
 
 // retryBinWidth is the window of peak_retries_per_second; retryOriginSlackS how much earlier
@@ -194,6 +198,7 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 		strategies: make(map[stratKey]*stratAcc),
 		open:       make(map[int64]float64),
 		discovery:  newDiscoveryAcc(),
+		observed:   newObservedAcc(),
 		series:     make(map[string]*labelSeries),
 	}
 	return b
@@ -203,6 +208,7 @@ func newBuilder(run *record.Run, an analyzer) *Builder {
 func (b *Builder) Add(a *record.Attempt) {
 	b.analyzer.Add(a)
 	b.discovery.add(a)
+	b.observed.add(a)
 	t := &b.totals
 	m := &b.modes[modeIndex(a)]
 	ls := b.seriesOf(a)
@@ -237,6 +243,8 @@ func (b *Builder) Add(a *record.Attempt) {
 		case record.OutcomeOverloaded:
 			t.Overloaded++
 			ls.failed.Add(a.SentS, 1)
+		case record.OutcomeStreamError:
+			ls.failed.Add(a.SentS, 1)
 		default:
 			t.Errors++
 			ls.failed.Add(a.SentS, 1)
@@ -269,6 +277,7 @@ func (b *Builder) Add(a *record.Attempt) {
 		if headers {
 			t.WithHeaders++
 		}
+		b.stream.add(a)
 	}
 	if a.Strategy != "" {
 		b.addStrategy(a, first, outcome)
@@ -287,6 +296,8 @@ func (m *modeAcc) add(a *record.Attempt, outcome string) {
 		t.RateLimited++
 	case record.OutcomeOverloaded:
 		t.Overloaded++
+	case record.OutcomeStreamError:
+		t.StreamErrors++
 	default:
 		t.Errors++
 	}
@@ -343,9 +354,11 @@ func (b *Builder) addStrategy(a *record.Attempt, first bool, outcome string) {
 			acc.rateLimited++
 		case record.OutcomeOverloaded:
 			acc.overloaded++
+		case record.OutcomeStreamError: // counted by acc.stream
 		default:
 			acc.errors++
 		}
+		acc.stream.add(a)
 	}
 
 	final := a.Final || ok

@@ -61,6 +61,7 @@ func (b *Builder) Charts(s *summary.Summary) []Chart {
 		rankingChart(s, pal),
 		sweepChart(s, pal),
 	}
+	charts = append(charts, b.streamCharts(s, pal)...)
 	if len(s.Plan) > 0 {
 		charts = append(charts, PlanCharts(s)...)
 	}

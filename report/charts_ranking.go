@@ -22,7 +22,7 @@ import (
 func rankingChart(s *summary.Summary, pal palette) Chart {
 	c := Chart{File: "ranking.png", Title: "Makespan per strategy against the lower bound, with attempts"}
 	if !slices.ContainsFunc(s.Strategies, func(st summary.Strategy) bool { return st.MakespanSeconds != nil }) {
-		c.Omitted = "no strategies were compared in this run"
+		c.Omitted = noStrategies
 		if len(s.Strategies) > 0 {
 			c.Omitted = "no strategy completed a request"
 		}

@@ -27,13 +27,26 @@ func rateXYs(s *Series, origin float64) plotter.XYs {
 	return pts
 }
 
+// noStrategies is why a per-strategy chart is left out of a run that compared none.
+const noStrategies = "no strategies were compared in this run"
+
+// strategyChart starts a chart drawn per compared strategy entry; ok is false, and the chart
+// says it is left out, when the run compared none.
+func strategyChart(s *summary.Summary, file, title string) (c Chart, ok bool) {
+	c = Chart{File: file, Title: title}
+	if len(s.Strategies) == 0 {
+		c.Omitted = noStrategies
+		return c, false
+	}
+	return c, true
+}
+
 // strategiesChart: attempts per second over time per strategy entry, small multiples sharing
 // both axes, time counted from each entry's segment start; a panel whose requests did not all
 // succeed says how many and why in its title.
 func (b *Builder) strategiesChart(s *summary.Summary, pal palette) Chart {
-	c := Chart{File: "strategies.png", Title: "Attempts per second over time, one panel per strategy"}
-	if len(s.Strategies) == 0 {
-		c.Omitted = "no strategies were compared in this run"
+	c, ok := strategyChart(s, "strategies.png", "Attempts per second over time, one panel per strategy")
+	if !ok {
 		return c
 	}
 	showMode, showClients := variesMode(s), variesClients(s)
@@ -130,9 +143,8 @@ func (b *Builder) strategiesChart(s *summary.Summary, pal palette) Chart {
 // latencyChart: the completion-latency CDF of each strategy entry on a logarithmic time axis,
 // as a share of all the entry's requests, so an entry that gave up on some tops out below 1.
 func (b *Builder) latencyChart(s *summary.Summary, pal palette) Chart {
-	c := Chart{File: "latency.png", Title: "Completion latency (CDF) per strategy"}
-	if len(s.Strategies) == 0 {
-		c.Omitted = "no strategies were compared in this run"
+	c, ok := strategyChart(s, "latency.png", "Completion latency (CDF) per strategy")
+	if !ok {
 		return c
 	}
 	if !slices.ContainsFunc(s.Strategies, func(st summary.Strategy) bool { return st.Latency != nil }) {

@@ -131,8 +131,12 @@ func (b *Builder) findings(s *summary.Summary) []string {
 			if m.Attempts == 0 {
 				continue
 			}
-			out = append(out, fmt.Sprintf("%s %s: %s succeeded, %s rate limited (429), %s failed otherwise.",
-				count(m.Attempts), attemptsNoun(m.Mode, m.Attempts), count(m.OK), count(m.RateLimited), count(m.Overloaded+m.Errors)))
+			mid := ""
+			if m.StreamErrors > 0 {
+				mid = fmt.Sprintf(", %s failed mid-stream after a 2xx", count(m.StreamErrors))
+			}
+			out = append(out, fmt.Sprintf("%s %s: %s succeeded, %s rate limited (429)%s, %s failed otherwise.",
+				count(m.Attempts), attemptsNoun(m.Mode, m.Attempts), count(m.OK), count(m.RateLimited), mid, count(m.Overloaded+m.Errors)))
 		}
 		if t.WithHeaders == 0 {
 			out = append(out, "No response carried rate-limit headers: limits can only be inferred from behaviour.")

@@ -59,6 +59,13 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *summary.Summary, charts []Ch
 	totalsTable(s.Totals).markdown(&b)
 	b.WriteString("\n" + totalsNote(s.Totals) + "\n")
 
+	if s.Observed != nil {
+		tb := observedTable(s.Observed)
+		fmt.Fprintf(&b, "\n## %s\n\n", tb.title)
+		tb.markdown(&b)
+		b.WriteString("\n" + strings.Join(tb.notes, " ") + "\n")
+	}
+
 	for i, tb := range []table{limitsTable(s, true), bindingTable(s), strategiesTable(s, true)} {
 		fmt.Fprintf(&b, "\n## %s\n\n", tb.title)
 		if len(tb.rows) == 0 {
@@ -87,6 +94,7 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *summary.Summary, charts []Ch
 		}
 	}
 
+	streamingMarkdown(&b, s)
 	PlanMarkdown(&b, s)
 
 	b.WriteString("\n## Charts\n")

@@ -49,6 +49,11 @@ func (b *Builder) Summary() *summary.Summary {
 			s.Totals.ByMode = append(s.Totals.ByMode, *mt)
 		}
 	}
+	if sm := b.stream.summary(); sm != nil {
+		s.Streaming = sm
+		failed := sm.Failed
+		s.Totals.StreamErrors = &failed
+	}
 	s.Totals.LiveAttempts, s.Totals.SimulatedAttempts = b.modes[modeLive].t.Attempts, b.modes[modeSim].t.Attempts
 	if b.okLatencyN > 0 {
 		n := float64(b.okLatencyN)
@@ -72,6 +77,9 @@ func (b *Builder) Summary() *summary.Summary {
 	if f := discoveryFinding(s.Discovery); f != "" {
 		s.Findings = append(s.Findings, f)
 	}
+	s.Observed = b.observed.summary(s)
+	s.Findings = append(s.Findings, observedFindings(s.Observed)...)
+	s.Findings = append(s.Findings, streamFindings(s)...)
 	s.Partial = run.Partial
 	s.Recommendation = headline(run, s)
 	s.Thresholds = thresholds(run.Thresholds, s)
@@ -122,6 +130,7 @@ func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result)
 		st.Latency = &summary.Latency{P50: roundSig(h.Quantile(0.50), 4), P95: roundSig(h.Quantile(0.95), 4),
 			P99: roundSig(h.Quantile(0.99), 4), Max: round(h.Max(), 6)}
 	}
+	acc.stream.fill(&st)
 	if lb, dim, ok := lowerBound(acc, bounds, res, b.run.Workload.MaxTokens); ok {
 		st.MakespanLowerBoundSeconds, st.LowerBoundDimension = ptr(round(lb, 3)), dim
 	}

@@ -107,6 +107,10 @@ func strategiesTable(s *summary.Summary, full bool) table {
 		}
 		t.header = append(t.header, "ok/req", attemptsHeader(s), "ampl.", "429s", "makespan", "p95")
 		t.right = append(t.right, true, true, true, true, true, true)
+		if streamed(s) {
+			t.header = append(t.header, "ttft p50")
+			t.right = append(t.right, true)
+		}
 	}
 	for _, g := range groups(s) {
 		for _, st := range g.entries {
@@ -139,6 +143,13 @@ func strategiesTable(s *summary.Summary, full bool) table {
 			}
 			row = append(row, compact(st.Succeeded)+"/"+compact(st.Requests), compact(st.Attempts),
 				optHuman(st.Amplification), compact(st.RateLimited), makespan, p95)
+			if streamed(s) {
+				ttft := "—"
+				if st.TTFT.V != nil {
+					ttft = span(st.TTFT.V.P50)
+				}
+				row = append(row, ttft)
+			}
 			t.rows = append(t.rows, row)
 		}
 		if lb := g.entries[0].MakespanLowerBoundSeconds; lb != nil {
@@ -317,4 +328,14 @@ func (t table) markdown(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// streamed reports whether any strategy entry streamed (its stream figures are written).
+func streamed(s *summary.Summary) bool {
+	for i := range s.Strategies {
+		if s.Strategies[i].TTFT.On {
+			return true
+		}
+	}
+	return false
 }

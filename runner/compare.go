@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -51,7 +52,7 @@ func (r *runState) comparePhase(ctx context.Context, i int, ph *phasePlan) error
 // the run's budget.
 func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segmentPlan, budget engine.Budget) error {
 	p := ph.compare
-	spec := engineSpec{mode: sp.mode, budget: budget, maxInflight: p.maxInflight}
+	spec := engineSpec{mode: sp.mode, budget: budget, maxInflight: p.maxInflight, stream: p.stream}
 	switch {
 	case sp.mode == record.ModeSim:
 		m, err := account.New(*r.tg.mock, r.s.Seed) // a fresh model: a fresh budget
@@ -78,7 +79,12 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 	seg.StartS, seg.ran = r.offset.Seconds(), true
 	r.syncSegments(false)
 	label := sp.label()
-	fleet := sp.strategy.s.NewFleet(r.s.Seed)
+	fleet, err := r.fleetFor(sp.strategy.s, r.s.Seed, sp.mode)
+	if err != nil {
+		stopProgress()
+		r.health.running(nil)
+		return errors.Join(err, eng.Close())
+	}
 	var res engine.Result
 	var phaseErr error
 	if p.open() {

@@ -70,6 +70,7 @@ func (r *runState) newRun(now time.Time) (*record.Run, error) {
 		}
 	}
 	run.Segments = r.segments(false)
+	run.Shard = r.o.Shard
 	return run, nil
 }
 
@@ -81,6 +82,7 @@ func (r *runState) workload() record.Workload {
 	if r.tg.cfg.API != "http" {
 		w.PromptTokens, w.MaxTokens = r.s.Workload.PromptTokens, r.s.Workload.MaxTokens
 		w.PromptTokensSpread = r.s.Workload.PromptTokensSpread
+		w.Stream = r.s.Workload.Stream
 	}
 	set := false
 	for _, ph := range r.phases {
@@ -121,6 +123,9 @@ func (r *runState) syncSegments(final bool) { r.rec.Segments = r.segments(final)
 // observe is the attempt log's tap: the run's health sees every attempt, then the report.
 func (r *runState) observe(a *record.Attempt) {
 	r.health.observe(a)
+	if r.o.Metrics != nil {
+		observeMetrics(r.o.Metrics, a)
+	}
 	r.tap.Add(a)
 }
 

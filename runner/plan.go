@@ -63,6 +63,7 @@ type comparePlan struct {
 	duration    time.Duration
 	maxInflight int
 	rest        time.Duration
+	stream      *bool // the phase's stream override
 }
 
 // open reports whether the workload is open arrivals.
@@ -225,7 +226,7 @@ func joinNotes(a, b string) string {
 // planCompare checks a compare phase against the engines and the strategy table.
 func planCompare(c *scenario.ComparePhase, base string) (*comparePlan, *strictyaml.Error) {
 	var problems []strictyaml.Problem
-	p := &comparePlan{requests: c.Requests, think: c.Think.Std(), maxInflight: c.MaxInflight, rest: c.Rest.Std()}
+	p := &comparePlan{requests: c.Requests, think: c.Think.Std(), maxInflight: c.MaxInflight, rest: c.Rest.Std(), stream: c.Stream}
 	switch c.Mode {
 	case scenario.ModeSim:
 		p.modes = []string{record.ModeSim}

@@ -29,11 +29,13 @@ type engineSpec struct {
 	// clock starts at (zero: sim.DefaultEpoch).
 	model *account.Ledger
 	epoch time.Time
+	// stream overrides the workload's stream setting (a compare phase's stream); nil keeps it.
+	stream *bool
 }
 
 // newEngine starts an engine whose clock continues the run's timeline at r.offset.
 func (r *runState) newEngine(sp engineSpec) (engine.Engine, error) {
-	tg, err := r.tg.build(sp.key)
+	tg, err := r.tg.build(sp.key, sp.stream)
 	if err != nil {
 		return nil, targetError(err)
 	}
@@ -44,10 +46,10 @@ func (r *runState) newEngine(sp engineSpec) (engine.Engine, error) {
 			key = r.tg.cfg.Key
 		}
 		return sim.New(sim.Options{Requests: tg.Requests(), Ledger: sp.model, Records: r.out, Key: key, Epoch: sp.epoch,
-			Offset: r.offset, Timeout: timeout, Budget: sp.budget, Seed: r.s.Seed})
+			Offset: r.offset, Timeout: timeout, StreamIdle: r.s.Workload.StreamIdleTimeout.Std(), Budget: sp.budget, Seed: r.s.Seed})
 	}
 	return probe.NewEngine(probe.Options{Target: tg, Records: r.out, MaxInflight: sp.maxInflight,
-		Timeout: timeout, Budget: sp.budget, Seed: r.s.Seed, Start: time.Now().Add(-r.offset)})
+		Timeout: timeout, StreamIdle: r.s.Workload.StreamIdleTimeout.Std(), Budget: sp.budget, Seed: r.s.Seed, Start: r.liveStart()})
 }
 
 // progress shows the live progress line of a live engine on a terminal, unless quiet.
@@ -115,10 +117,13 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 	if p.find {
 		phaseErr = r.discover(ctx, eng, budget)
 	} else {
-		res, phaseErr = eng.Open(ctx, engine.OpenPhase{
-			Label: p.label, Kind: "probe", Phase: p.shape, Pacer: p.pacer, Duration: p.duration,
-			Fleet: fleetOf(p, r.s.Seed), Strategy: strategyLabel(p),
-		})
+		var fleet backoff.Fleet
+		if fleet, phaseErr = r.fleetFor(p.strategy, r.s.Seed, p.mode); phaseErr == nil {
+			res, phaseErr = eng.Open(ctx, engine.OpenPhase{
+				Label: p.label, Kind: "probe", Phase: p.shape, Pacer: p.pacer, Duration: p.duration,
+				Fleet: fleet, Strategy: strategyLabel(p),
+			})
+		}
 	}
 	stopProgress()
 	r.health.running(nil)
@@ -179,14 +184,6 @@ func (r *runState) findDeadline() time.Duration {
 		d = min(d, max(md-findMargin, md*9/10))
 	}
 	return d
-}
-
-// fleetOf is the retry fleet of a probe phase: nil (one attempt per request) without a strategy.
-func fleetOf(p *probePlan, seed int64) backoff.Fleet {
-	if p.strategy == nil {
-		return nil
-	}
-	return p.strategy.NewFleet(seed)
 }
 
 // strategyLabel is the records' strategy field of a probe phase: "" for no retries.

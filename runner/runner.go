@@ -25,6 +25,7 @@ import (
 
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/engine"
+	"github.com/ratelab/ratelab/metrics"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 	"github.com/ratelab/ratelab/scenario"
@@ -52,6 +53,11 @@ type Options struct {
 	// the terminal): the command line passes the flag that set it ("--max-requests"), nil keeps
 	// the field path ("budget.max_requests").
 	FieldName func(path string) string
+	// Shard, when set, runs this host's share of the run (every Count-th arrival from Index),
+	// starting at Shard.StartAt when given; run.json records it for report --merge.
+	Shard *record.Shard
+	// Metrics, when set, counts every attempt as it is recorded (served by --metrics-addr).
+	Metrics *metrics.Run
 }
 
 // Result is what a run produced.
@@ -116,6 +122,9 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := shardPhases(phases, o.Shard); err != nil {
+		return nil, err
+	}
 	tg, err := resolveTarget(s, o.Getenv)
 	if err != nil {
 		return nil, err
@@ -135,10 +144,14 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		}
 		defer tg.stopMock()
 	}
-	if err := r.open(time.Now()); err != nil {
+	if err := waitForStart(ctx, &r.o); err != nil {
+		return nil, err
+	}
+	if err := r.open(r.runStart(time.Now())); err != nil {
 		return nil, err
 	}
 	defer r.abort()
+	defer r.closeStores()
 	runErr := r.execute(ctx)
 	return r.finish(runErr)
 }
@@ -173,6 +186,7 @@ type runState struct {
 	keys        int             // fresh embedded-mock accounts handed out so far
 	simMock     *account.Ledger // the account model simulated probe phases share
 	health      health          // outcomes so far; stops a run whose target is down
+	stores      sharedStores    // Redis connections of live client-limiter(store=…) phases
 }
 
 // execute runs the phases in order until they end, the budget is spent or the run is

@@ -86,6 +86,7 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 	tg.cfg = probe.TargetConfig{
 		API: a, URL: base, Key: key, Model: t.Model, MaxTokens: s.Workload.MaxTokens,
 		PromptTokens: s.Workload.PromptTokens, PromptSpread: s.Workload.PromptTokensSpread, Seed: s.Seed,
+		Stream: s.Workload.Stream,
 		Method: method, Header: header, Body: []byte(t.Body),
 	}
 	built, err := probe.NewTarget(tg.cfg)
@@ -113,10 +114,13 @@ func targetError(err error) *ConfigError {
 }
 
 // build returns the probe.Target of one engine, with key in place of the run's key when not "".
-func (tg *target) build(key string) (*probe.Target, error) {
+func (tg *target) build(key string, stream *bool) (*probe.Target, error) {
 	cfg := tg.cfg
 	if key != "" {
 		cfg.Key = key
+	}
+	if stream != nil {
+		cfg.Stream = *stream
 	}
 	return probe.NewTarget(cfg)
 }

@@ -18,7 +18,8 @@ import (
 
 var bundled = []string{
 	"advertised-vs-enforced", "anthropic-headers", "anthropic-ramp", "backoff-shootout",
-	"capacity-plan", "no-headers", "openai-headers", "quickstart", "rejected-count", "trace-plan",
+	"capacity-plan", "no-headers", "openai-headers", "quickstart", "rejected-count",
+	"streaming-capacity", "trace-plan",
 }
 
 // TestEveryBundledScenarioLoads: every file parses, validates against the real mock

@@ -2,13 +2,10 @@ package scenario_test
 
 import (
 	"encoding/json"
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/backoff"
-	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/scenario"
 	"github.com/ratelab/ratelab/scenarios"
 	"github.com/ratelab/ratelab/workload"
@@ -42,16 +39,7 @@ func FuzzLoadResolved(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := scenario.Load("f.yaml", data)
 		if err != nil {
-			var se *strictyaml.Error
-			if !errors.As(err, &se) || len(se.Problems) == 0 {
-				t.Fatalf("error is not a list of problems: %v", err)
-			}
-			for _, p := range se.Problems {
-				unplaced := strings.HasPrefix(p.Msg, "invalid YAML") || strings.HasPrefix(p.Msg, "the file is empty")
-				if p.File != "f.yaml" || (p.Line <= 0 && !unplaced) || p.Msg == "" {
-					t.Fatalf("problem without a position: %#v", p)
-				}
-			}
+			scenario.CheckPlacedProblems(t, err, "f.yaml")
 			return
 		}
 		if _, err := json.Marshal(s); err != nil {

@@ -40,15 +40,23 @@ func FuzzLoad(f *testing.F) {
 		if s != nil {
 			t.Fatal("a scenario and an error")
 		}
-		var se *strictyaml.Error
-		if !errors.As(err, &se) || len(se.Problems) == 0 {
-			t.Fatalf("error is not a list of problems: %v", err)
-		}
-		for _, p := range se.Problems {
-			unplaced := strings.HasPrefix(p.Msg, "invalid YAML") || strings.HasPrefix(p.Msg, "the file is empty")
-			if p.File != "f.yaml" || (p.Line <= 0 && !unplaced) || p.Msg == "" {
-				t.Fatalf("problem without a position: %#v", p)
-			}
-		}
+		CheckPlacedProblems(t, err, "f.yaml")
 	})
+}
+
+// CheckPlacedProblems fails t unless err is a list of problems, each placed in file at a line
+// (but invalid YAML and an empty file, which have no line) and saying something. The fuzzers of
+// this package and of scenario_test share it.
+func CheckPlacedProblems(t *testing.T, err error, file string) {
+	t.Helper()
+	var se *strictyaml.Error
+	if !errors.As(err, &se) || len(se.Problems) == 0 {
+		t.Fatalf("error is not a list of problems: %v", err)
+	}
+	for _, p := range se.Problems {
+		unplaced := strings.HasPrefix(p.Msg, "invalid YAML") || strings.HasPrefix(p.Msg, "the file is empty")
+		if p.File != file || (p.Line <= 0 && !unplaced) || p.Msg == "" {
+			t.Fatalf("problem without a position: %#v", p)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"os"
-	"slices"
 	"strings"
 	"testing"
 
@@ -10,15 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 // problems loads src and returns its problems rendered one per line ("" when it loads).
 func problems(t *testing.T, src string) []string {

@@ -102,6 +102,12 @@ type Workload struct {
 	MaxTokens int64 `yaml:"max_tokens" json:"max_tokens"`
 	// Timeout bounds each attempt. Default DefaultTimeout.
 	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// Stream asks for streamed responses (anthropic, openai: "stream": true) and reads every
+	// event: time to first token, stream time, mid-stream failures.
+	Stream bool `yaml:"stream" json:"stream,omitempty"`
+	// StreamIdleTimeout ends a streamed attempt as stalled when no byte arrives for this long.
+	// Default DefaultStreamIdleTimeout.
+	StreamIdleTimeout Duration `yaml:"stream_idle_timeout" json:"stream_idle_timeout,omitempty"`
 }
 
 // Phase is one step of a run: exactly one of Probe or Compare.
@@ -173,6 +179,9 @@ type ComparePhase struct {
 	MaxInflight int `yaml:"max_inflight" json:"max_inflight,omitempty"`
 	// Mode is live, sim or both. Default DefaultMode.
 	Mode string `yaml:"mode" json:"mode"`
+	// Stream overrides workload.stream for this phase's requests (nil: the workload's), so one
+	// scenario can compare streamed and non-streamed traffic.
+	Stream *bool `yaml:"stream" json:"stream,omitempty"`
 	// Rest is the pause between live segments against a real API, whose segments share one
 	// budget. Zero: until the last rate-limit headers say the budget is replenished (a minute
 	// without headers). The embedded mock gives every segment a fresh budget instead.

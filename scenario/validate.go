@@ -143,6 +143,9 @@ func (v *validator) workload() {
 	}
 	v.positive("workload.max_tokens", w.MaxTokens, "")
 	v.positiveDuration("workload.timeout", w.Timeout)
+	if w.StreamIdleTimeout < 0 {
+		v.add("workload.stream_idle_timeout", "must be a positive duration such as 30s")
+	}
 }
 
 // checkRate validates a rate with the engine's parser (workload.ParseRate); positive rejects 0/s.

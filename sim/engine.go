@@ -52,6 +52,9 @@ type Options struct {
 	// Timeout bounds one attempt as the live engine's does: a response slower than this (a long
 	// leaky-bucket queue) becomes a transport error at Timeout. 0: engine.DefaultTimeout.
 	Timeout time.Duration
+	// StreamIdle ends a streamed attempt as stalled when it sends nothing for this long, as
+	// the live engine's does; 0: engine.DefaultStreamIdle.
+	StreamIdle time.Duration
 	// Budget bounds the run: MaxRequests attempts, Tokens consumed, MaxDuration of run time
 	// (virtual: the time since the run started, Offset included).
 	Budget engine.Budget
@@ -71,6 +74,7 @@ type Engine struct {
 	epoch    time.Time
 	offset   time.Duration
 	timeout  time.Duration
+	idle     time.Duration
 	budget   engine.Budget
 	seed     int64
 
@@ -101,9 +105,12 @@ func New(o Options) (*Engine, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = engine.DefaultTimeout
 	}
+	if o.StreamIdle <= 0 {
+		o.StreamIdle = engine.DefaultStreamIdle
+	}
 	r := &Engine{
 		requests: o.Requests, ledger: o.Ledger, out: o.Records, key: o.Key, epoch: o.Epoch, offset: o.Offset,
-		timeout: o.Timeout, budget: o.Budget, seed: o.Seed, done: make(chan struct{}),
+		timeout: o.Timeout, idle: o.StreamIdle, budget: o.Budget, seed: o.Seed, done: make(chan struct{}),
 		guard: engine.NewGuard(o.Budget, ""),
 	}
 	r.q.shuffle = rand.NewPCG(uint64(o.Seed), 0x73696d7469657321) // "simties!"

@@ -26,6 +26,7 @@ type job struct {
 	sentAt   int64
 	timedOut bool
 	reply    account.Reply
+	plan     genPlan            // how the reply arrives: its generation time, stream and charges
 	snap     ratelimit.Snapshot // what the client read; the Outcome points here
 }
 
@@ -132,7 +133,7 @@ func (ph *phase) run(ctx context.Context, kind string, clients int) (engine.Resu
 		}
 		// Once halted, only the responses of attempts in flight still happen; everything else
 		// is abandoned at the instant of the halt, as the live engine stops its timers.
-		if ev.at > r.now && (!ph.halted || ev.kind == evDone) {
+		if ev.at > r.now && (!ph.halted || ev.kind == evDone || ev.kind == evCharge) {
 			r.now = ev.at
 		}
 		switch ev.kind {
@@ -151,6 +152,8 @@ func (ph *phase) run(ctx context.Context, kind string, clients int) (engine.Resu
 			ph.drive(ev.job)
 		case evDone:
 			ph.done(ev.job)
+		case evCharge:
+			ph.chargeStream(ev.job)
 		}
 	}
 	if err := ph.rec.close(); err != nil && r.fault == nil {
@@ -318,15 +321,38 @@ func (ph *phase) send(i int32) {
 	if r.llm {
 		in, maxTok := r.requests.Of(j.id)
 		call.InputTokens, call.MaxTokens = max(in, 1), maxTok
+		call.DeferOutput = true // charged as generated (charge), as the mock's front end does
 	}
 	j.reply = r.ledger.Handle(r.Now(), call)
-	lat := j.reply.Latency
-	j.timedOut = lat > r.timeout
-	if j.timedOut {
-		lat = r.timeout
+	j.plan = r.plan(&j.reply, r.requests.Stream)
+	end, timeout := j.plan.end, int64(r.timeout)
+	// A response whose headers, or whose whole body when it is not streamed, come after the
+	// timeout is a transport error at the timeout; a stream still running then fails as timed out.
+	j.timedOut = j.reply.Latency > r.timeout || (!j.plan.streamed && end > timeout)
+	switch {
+	case j.timedOut:
+		end = timeout
+	case end > timeout:
+		j.plan.cut(timeout)
+		end = timeout
 	}
 	j.sentAt = r.now
-	r.q.push(r.now+int64(lat), i, evDone)
+	if next := j.plan.nextCharge(0); next >= 0 {
+		r.q.push(r.now+next, i, evCharge)
+	}
+	r.q.push(r.now+end, i, evDone)
+}
+
+// chargeStream charges the output tokens job i's stream has sent by now and schedules the next
+// charge.
+func (ph *phase) chargeStream(i int32) {
+	r := ph.r
+	j := &ph.jobs[i]
+	t := r.now - j.sentAt
+	r.charge(&j.plan, t, r.Now())
+	if next := j.plan.nextCharge(t); next >= 0 {
+		r.q.push(j.sentAt+next, i, evCharge)
+	}
 }
 
 // done records the attempt of job i whose response has just arrived, tells the Flow and drives
@@ -341,6 +367,10 @@ func (ph *phase) done(i int32) {
 	a.SentS = r.since(j.sentAt)
 	a.LatencyMs = float64(r.now-j.sentAt) / 1e6
 	j.snap = ratelimit.Snapshot{}
+	r.charge(&j.plan, r.now-j.sentAt, now)
+	if r.requests.Stream {
+		a.Stream = true
+	}
 	if j.timedOut {
 		a.Error = "timeout after " + r.timeout.String()
 	} else {
@@ -352,12 +382,18 @@ func (ph *phase) done(i int32) {
 		a.SetLimits(&j.snap)
 		if r.llm && a.Status >= 200 && a.Status < 300 {
 			a.InputTokens, a.OutputTokens = j.reply.InputTokens, j.reply.OutputTokens
+			if j.plan.streamed {
+				j.plan.streamFields(a)
+				if a.StreamError != "" {
+					a.Error = "stream failed after the status: " + a.StreamError
+				}
+			}
 			r.consume(a.InputTokens, a.OutputTokens)
 		}
 	}
 	o := backoff.Outcome{
 		Attempt: j.step.Attempt, Status: a.Status, Limits: &j.snap,
-		Started: j.flow.Scheduled(), Sent: sent, Latency: now.Sub(sent),
+		Started: j.flow.Scheduled(), Sent: sent, Latency: now.Sub(sent), StreamError: a.StreamError,
 	}
 	j.step = j.flow.Done(now, o)
 	ph.final(a, j)

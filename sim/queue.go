@@ -12,6 +12,8 @@ const (
 	evWake
 	// evDone: an attempt's response has arrived.
 	evDone
+	// evCharge: a streamed reply in flight has sent more output tokens to charge.
+	evCharge
 )
 
 // event is one entry of the queue: at is virtual time in nanoseconds since the runner's epoch,

@@ -15,7 +15,7 @@ import (
 
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/engine"
-	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/internal/testutil"
 )
 
 // sdkAttempts sends one Messages request with the official Go SDK (github.com/anthropics/
@@ -23,12 +23,7 @@ import (
 // one request that spends the budget, and returns when each of the SDK's attempts started.
 func sdkAttempts(t *testing.T, cfg account.Config) []time.Time {
 	t.Helper()
-	m, err := mockserver.New(cfg, 1)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := m.Start(ctx, "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { cancel(); srv.Wait() })
+	srv := testutil.StartMock(t, cfg)
 
 	var mu sync.Mutex
 	var starts []time.Time
@@ -41,7 +36,8 @@ func sdkAttempts(t *testing.T, cfg account.Config) []time.Time {
 		}))
 	params := anthropic.MessageNewParams{Model: "claude-sonnet-4-5", MaxTokens: 16,
 		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello"))}}
-	_, err = c.Messages.New(ctx, params, option.WithMaxRetries(0))
+	ctx := context.Background()
+	_, err := c.Messages.New(ctx, params, option.WithMaxRetries(0))
 	require.NoError(t, err, "the request that spends the budget")
 	starts = nil
 	_, _ = c.Messages.New(ctx, params) // fails with 429 once its retries are spent, or succeeds

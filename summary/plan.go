@@ -31,13 +31,6 @@ type PlanEntry struct {
 	Stopped string `json:"stopped,omitempty"`
 }
 
-// Quantiles are the p50, p95 and p99 of a distribution.
-type Quantiles struct {
-	P50 float64 `json:"p50"`
-	P95 float64 `json:"p95"`
-	P99 float64 `json:"p99"`
-}
-
 // PlanBest is the plan's answer: the largest scale that meets the SLO and the strategy that
 // reaches it (the one with the lowest p95 added delay there).
 type PlanBest struct {

@@ -30,6 +30,10 @@ type Summary struct {
 	// Discovery is what limit discovery cost (absent when the run had none).
 	Discovery *Discovery `json:"discovery,omitempty"`
 
+	// Observed is what a recording of an application's own traffic (`ratelab proxy`) shows of
+	// the limits (absent when the run recorded no observed attempt).
+	Observed *Observed `json:"observed,omitempty"`
+
 	Limits     []Limit     `json:"limits"`
 	Binding    *Binding    `json:"binding"`
 	Accounting *Accounting `json:"accounting"`
@@ -50,6 +54,9 @@ type Summary struct {
 	// expect: section) checked against this summary, in threshold.Evaluate's order; absent when
 	// the run had none.
 	Thresholds []Threshold `json:"thresholds,omitempty"`
+
+	// Streaming describes the streamed attempts (absent when the run streamed nothing).
+	Streaming *Streaming `json:"streaming,omitempty"`
 
 	// Plan lists a capacity plan's entries, scale by scale, strategy by strategy (absent when
 	// the run made no plan). PlanMaxScale is, per strategy, the largest scale that meets PlanSLO
@@ -116,6 +123,9 @@ type Totals struct {
 	TimelineS  float64  `json:"timeline_seconds"`
 	Partial    bool     `json:"partial,omitempty"`
 	StopReason string   `json:"stop_reason,omitempty"`
+	// StreamErrors counts the streamed 2xx attempts whose stream failed mid-way (record
+	// stream_error): their own outcome, neither ok nor an error. Written when the run streamed.
+	StreamErrors *int64 `json:"stream_errors,omitempty"`
 }
 
 // ModeTotals counts one mode's attempts by outcome: "live" ones are HTTP attempts, "sim" ones
@@ -131,6 +141,7 @@ type ModeTotals struct {
 	Requests       int64  `json:"requests"`
 	InputTokens    int64  `json:"input_tokens"`
 	OutputTokens   int64  `json:"output_tokens"`
+	StreamErrors   int64  `json:"stream_errors,omitempty"`
 	// MeanOKLatencyS is the mean response time of the mode's successful attempts (null when
 	// none succeeded): measured for live ones, the mock's configured latency for simulated ones.
 	MeanOKLatencyS *float64 `json:"mean_ok_latency_seconds"`
@@ -176,6 +187,14 @@ type Strategy struct {
 	PeakRetriesPer100ms float64  `json:"peak_retries_per_100ms"`
 	MeanInputTokens     *float64 `json:"mean_input_tokens"`  // per successful attempt
 	MeanOutputTokens    *float64 `json:"mean_output_tokens"` // per successful attempt
+
+	// Streamed entries only (absent when the entry streamed nothing): streams that failed after
+	// their status, time to first token, and the median per-request decode rate (null when no
+	// stream gave one). Streaming in the Summary defines them.
+	StreamErrors *int64              `json:"stream_errors,omitempty"`
+	TTFT         Streamed[Quantiles] `json:"ttft_seconds,omitzero"`
+	OutputTPS    Streamed[float64]   `json:"output_tokens_per_second,omitzero"`
+	Streaming    *Streaming          `json:"streaming,omitempty"`
 }
 
 // Latency is a completion-latency distribution in seconds: nearest-rank quantiles from a

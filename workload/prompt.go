@@ -49,6 +49,7 @@ type Requests struct {
 	API       api.API
 	MaxTokens int64 // the request's max_tokens; 0 for http
 	Prompt    PromptSizes
+	Stream    bool // responses are streamed (anthropic, openai)
 	// Sizes, when set, gives each logical request its own prompt size and max_tokens (a
 	// replayed trace), in place of Prompt and MaxTokens.
 	Sizes Sizes

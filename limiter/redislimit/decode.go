@@ -3,13 +3,15 @@ package redislimit
 import (
 	"time"
 
+	"github.com/ratelab/ratelab/internal/exact"
 	"github.com/ratelab/ratelab/limiter"
 )
 
 // The script decides and returns each limiter's state in microseconds; the header values are
-// computed here, in nanoseconds, by the formulas of package limiter (whose state types are not
-// exported), so that a decision through Redis equals the in-process limiter's at the same
-// instant. A state value is immutable: decide returns the state after the decision.
+// computed here, in nanoseconds, by package limiter itself (limiter.Restore builds the limiter
+// in that state), so that a decision through Redis equals the in-process limiter's at the same
+// instant. The sliding log, whose entries stay in Redis, is the exception: its decision is
+// recomputed from the window's sum and the entries the script names.
 
 // state is one limiter's state at the instant of a decision.
 type state interface {
@@ -29,309 +31,49 @@ type record struct {
 // (r.c for the op's cost, r.x for a zero cost after the op).
 func (l *Limiter) stateOf(r record, retry int64) state {
 	c, t := l.cfg, r.t*usec
+	var s limiter.State
 	switch l.code {
-	case codeTokenBucket:
-		return bucketState{capacity: c.Burst, limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window,
-			whole: r.a, frac: r.b * usec}
+	case codeTokenBucket, codeLeakyBucket:
+		s.Whole, s.Frac = r.a, r.b*usec
 	case codeGCRA:
-		g := gcraState{burst: c.Burst, limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window, t: t, tat: stamp{unset, 0}}
-		q, rem, _ := mulDiv(uint64(c.Burst), uint64(c.Window), uint64(c.Limit)) // validated by New
-		g.tau = stamp{int64(q), int64(rem)}
+		s.TAT = limiter.Unset
 		if r.a >= 0 {
 			// tat + tnum/L µs = 1000·tat + 1000·tnum/L ns.
 			num := r.b * usec
-			g.tat = stamp{r.a*usec + num/c.Limit, num % c.Limit}
+			s.TAT, s.TATNum = r.a*usec+num/c.Limit, num%c.Limit
 		}
-		return g
-	case codeLeakyBucket:
-		return leakyState{burst: c.Burst, limit: c.Limit, window: int64(c.Window), noDelay: c.NoDelay,
-			whole: r.a, frac: r.b * usec}
 	case codeFixedWindow:
-		return windowState{limit: c.Limit, window: int64(c.Window), start: r.a * usec, count: r.b, t: t}
+		s.Start, s.Count = r.a*usec, r.b
 	case codeSlidingWindow:
-		return counterState{limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window, k2: uint64(l.p[2]), f: uint64(l.p[3]),
-			start: r.a * usec, prev: r.b, curr: r.c, t: t}
+		s.Start, s.Prev, s.Curr = r.a*usec, r.b, r.c
 	default: // codeSlidingLog
-		s := logState{limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window, t: t, sum: r.a, newest: unset, retry: unset}
+		ls := logState{limit: c.Limit, window: int64(c.Window), cfgWindow: c.Window, t: t, sum: r.a, newest: exact.Unset, retry: exact.Unset}
 		if r.b >= 0 {
-			s.newest = r.b * usec
+			ls.newest = r.b * usec
 		}
 		if retry >= 0 {
-			s.retry = retry * usec
+			ls.retry = retry * usec
 		}
-		return s
+		return ls
 	}
+	in, err := limiter.Restore(c, time.Unix(0, t), s)
+	if err != nil {
+		panic(err) // c was validated by limiter.New when l was made
+	}
+	return restored{in, time.Unix(0, t)}
 }
 
 // usec is nanoseconds per microsecond, Redis's clock resolution.
 const usec = int64(time.Microsecond)
 
-// never is the RetryAfter of a cost above the capacity: the time to replenish fully, or one
-// window when the limiter already is.
-func never(reset, window time.Duration) time.Duration {
-	if reset == 0 {
-		return window
-	}
-	return reset
+// restored is a limiter of package limiter restored to the script's state at its instant.
+type restored struct {
+	in limiter.Limiter
+	at time.Time
 }
 
-// bucketState is package limiter's token bucket: whole + frac/window tokens.
-type bucketState struct {
-	capacity, limit, window int64
-	cfgWindow               time.Duration
-	whole, frac             int64
-}
-
-func (b bucketState) decide(cost int64) (limiter.Decision, state) {
-	if b.whole >= cost {
-		b.whole -= cost
-		return b.decision(true, cost), b
-	}
-	return b.decision(false, cost), b
-}
-
-func (b bucketState) decision(allowed bool, cost int64) limiter.Decision {
-	d := limiter.Decision{Allowed: allowed, Limit: b.capacity, Remaining: max(b.whole, 0), Reset: b.until(b.capacity)}
-	if !allowed {
-		if cost > b.capacity {
-			d.RetryAfter = never(d.Reset, b.cfgWindow)
-		} else {
-			d.RetryAfter = b.until(cost)
-		}
-	}
-	return d
-}
-
-// until is ((n − whole)·window − frac)/limit nanoseconds, rounded up; zero when there already.
-func (b bucketState) until(n int64) time.Duration {
-	if b.whole >= n {
-		return 0
-	}
-	need := mul(uint64(n)-uint64(b.whole), uint64(b.window)).sub64(uint64(b.frac))
-	return time.Duration(need.ceilDiv(uint64(b.limit)))
-}
-
-// stamp is ns + num/limit nanoseconds, 0 <= num < limit.
-type stamp struct{ ns, num int64 }
-
-// gcraState is package limiter's GCRA: a theoretical arrival time.
-type gcraState struct {
-	burst, limit, window int64
-	cfgWindow            time.Duration
-	tau, tat             stamp
-	t                    int64
-}
-
-// after returns s + n·window/limit, saturating at maxDebt nanoseconds.
-func (g gcraState) after(s stamp, n int64) stamp {
-	q, r, ok := mulDiv(uint64(n), uint64(g.window), uint64(g.limit))
-	if !ok || q > maxDebt {
-		q, r = maxDebt, 0
-	}
-	s.ns, s.num = addSat(s.ns, int64(q)), s.num+int64(r)
-	if s.num >= g.limit {
-		s.num -= g.limit
-		s.ns++
-	}
-	return s
-}
-
-// from is max(tat, t).
-func (g gcraState) from() stamp {
-	if g.tat.ns < g.t {
-		return stamp{g.t, 0}
-	}
-	return g.tat
-}
-
-func (g gcraState) decide(cost int64) (limiter.Decision, state) {
-	newTat := g.after(g.from(), cost)
-	wait := stamp{newTat.ns - g.t, newTat.num}
-	allowed := wait.ns < g.tau.ns || wait.ns == g.tau.ns && wait.num <= g.tau.num
-	if allowed {
-		g.tat = newTat
-	}
-	d := g.state()
-	d.Allowed = allowed
-	if !allowed {
-		if cost > g.burst {
-			d.RetryAfter = never(d.Reset, g.cfgWindow)
-		} else {
-			ns, num := wait.ns-g.tau.ns, wait.num-g.tau.num
-			if num < 0 {
-				num += g.limit
-				ns--
-			}
-			if num > 0 {
-				ns++
-			}
-			d.RetryAfter = time.Duration(ns)
-		}
-	}
-	return d, g
-}
-
-// state is Remaining = floor(burst − (tat − t)·limit/window), Reset = tat − t rounded up.
-func (g gcraState) state() limiter.Decision {
-	tat := g.from()
-	ns, num := tat.ns-g.t, tat.num
-	used := mul(uint64(ns), uint64(g.limit)).add64(uint64(num)).ceilDiv(uint64(g.window))
-	if num > 0 {
-		ns++
-	}
-	return limiter.Decision{Limit: g.burst, Remaining: max(g.burst-used, 0), Reset: time.Duration(ns)}
-}
-
-// leakyState is package limiter's leaky bucket: a backlog of whole + frac/window units.
-type leakyState struct {
-	burst, limit, window int64
-	noDelay              bool
-	whole, frac          int64
-}
-
-func (l leakyState) fits() bool {
-	return l.whole < l.burst || l.whole == l.burst && l.frac == 0
-}
-
-func (l leakyState) decide(cost int64) (limiter.Decision, state) {
-	if !l.fits() {
-		d := l.state()
-		over := mul(uint64(l.whole-l.burst), uint64(l.window)).add64(uint64(l.frac))
-		d.RetryAfter = time.Duration(over.ceilDiv(uint64(l.limit)))
-		return d, l
-	}
-	var delay time.Duration
-	if !l.noDelay {
-		delay = l.drainTime()
-	}
-	l.whole = addSat(l.whole, cost)
-	d := l.state()
-	d.Allowed, d.Delay = true, delay
-	return d, l
-}
-
-// drainTime is backlog·window/limit, rounded up.
-func (l leakyState) drainTime() time.Duration {
-	return time.Duration(mul(uint64(l.whole), uint64(l.window)).add64(uint64(l.frac)).ceilDiv(uint64(l.limit)))
-}
-
-func (l leakyState) state() limiter.Decision {
-	d := limiter.Decision{Limit: min(l.burst, maxInt-1) + 1, Reset: l.drainTime()}
-	if l.fits() {
-		d.Remaining = l.burst - l.whole
-		if l.frac == 0 {
-			d.Remaining = min(d.Remaining, maxInt-1) + 1
-		}
-	}
-	return d
-}
-
-// windowState is package limiter's fixed window, clock-aligned or opened by a request: count
-// units in [start, start+window).
-type windowState struct {
-	limit, window, start, count, t int64
-}
-
-func (f windowState) decide(cost int64) (limiter.Decision, state) {
-	reset := time.Duration(f.start + f.window - f.t)
-	if cost <= f.limit-f.count {
-		f.count += cost
-		return limiter.Decision{Allowed: true, Limit: f.limit, Remaining: f.limit - f.count, Reset: reset}, f
-	}
-	return limiter.Decision{Limit: f.limit, Remaining: max(f.limit-f.count, 0), Reset: reset, RetryAfter: reset}, f
-}
-
-// counterState is package limiter's sliding window counter, with the rounding's terms of the
-// admission inequality 2·prev·(window − elapsed) < (2·room + k2)·window + f.
-type counterState struct {
-	limit, window     int64
-	cfgWindow         time.Duration
-	k2, f             uint64
-	start, prev, curr int64
-	t                 int64
-}
-
-func (w counterState) weighted() u128 {
-	return mul(uint64(w.prev), uint64(w.start+w.window-w.t))
-}
-
-func (w counterState) bound(room uint64) u128 {
-	return mul(2*room+w.k2, uint64(w.window)).add64(w.f)
-}
-
-func (w counterState) fits(cost int64) bool {
-	room := w.limit - w.curr - cost
-	return room >= 0 && w.weighted().shl1().less(w.bound(uint64(room)))
-}
-
-func (w counterState) decide(cost int64) (limiter.Decision, state) {
-	if w.fits(cost) {
-		w.curr += cost
-		d := w.state()
-		d.Allowed = true
-		return d, w
-	}
-	d := w.state()
-	if cost > w.limit {
-		d.RetryAfter = never(d.Reset, w.cfgWindow)
-		return d, w
-	}
-	d.RetryAfter = time.Duration(w.fitsAt(cost) - w.t)
-	return d, w
-}
-
-// fitsAt is the first instant at which a request of cost <= limit that does not fit now would
-// fit, if nothing else arrives: later in this window, or in the next.
-func (w counterState) fitsAt(cost int64) int64 {
-	if room := w.limit - w.curr - cost; room >= 0 && w.prev > 0 {
-		if x, ok := firstFit(w.bound(uint64(room)), uint64(w.window), 2*uint64(w.prev)); ok {
-			return w.start + x
-		}
-	}
-	next := w.start + w.window
-	if w.curr == 0 {
-		return next
-	}
-	if x, ok := firstFit(w.bound(uint64(w.limit-cost)), uint64(w.window), 2*uint64(w.curr)); ok {
-		return next + x
-	}
-	return next
-}
-
-// firstFit is the least elapsed x in (0, window) with count·(window − x) < bound, or false
-// when x = 0 already satisfies it.
-func firstFit(bound u128, window, count uint64) (int64, bool) {
-	q, r, ok := bound.divmod(count)
-	if !ok || q > window || (q == window && r != 0) {
-		return 0, false
-	}
-	x := int64(window - q)
-	if r == 0 {
-		x++
-	}
-	if x <= 0 {
-		return 0, false
-	}
-	return x, true
-}
-
-func (w counterState) state() limiter.Decision {
-	q, r, _ := w.weighted().divmod(uint64(w.window))
-	share := int64(q)
-	switch {
-	case w.k2 == 1 && 2*r >= uint64(w.window): // round half up
-		share++
-	case w.f == 1 && r > 0: // fractional: Remaining is the largest cost that passes
-		share++
-	}
-	d := limiter.Decision{Limit: w.limit, Remaining: max(w.limit-w.curr-share, 0)}
-	switch {
-	case w.curr > 0:
-		d.Reset = time.Duration(w.start + 2*w.window - w.t)
-	case w.prev > 0:
-		d.Reset = time.Duration(w.start + w.window - w.t)
-	}
-	return d
+func (r restored) decide(cost int64) (limiter.Decision, state) {
+	return r.in.Allow(r.at, cost), r
 }
 
 // logState is what a decision of package limiter's sliding log needs: the window's sum, the
@@ -341,13 +83,13 @@ type logState struct {
 	limit, window int64
 	cfgWindow     time.Duration
 	t, sum        int64
-	newest, retry int64 // unset when none
+	newest, retry int64 // exact.Unset when none
 }
 
 func (l logState) decide(cost int64) (limiter.Decision, state) {
 	if cost <= l.limit-l.sum {
 		if cost > 0 {
-			l.sum = addSat(l.sum, cost)
+			l.sum = exact.AddSat(l.sum, cost)
 			l.newest = l.t
 		}
 		d := l.state()
@@ -357,8 +99,8 @@ func (l logState) decide(cost int64) (limiter.Decision, state) {
 	d := l.state()
 	switch {
 	case cost > l.limit:
-		d.RetryAfter = never(d.Reset, l.cfgWindow)
-	case l.retry != unset:
+		d.RetryAfter = limiter.NeverRetryAfter(d.Reset, l.cfgWindow)
+	case l.retry != exact.Unset:
 		d.RetryAfter = time.Duration(l.retry + l.window - l.t)
 	}
 	return d, l
@@ -366,7 +108,7 @@ func (l logState) decide(cost int64) (limiter.Decision, state) {
 
 func (l logState) state() limiter.Decision {
 	d := limiter.Decision{Limit: l.limit, Remaining: max(l.limit-l.sum, 0)}
-	if l.newest != unset {
+	if l.newest != exact.Unset {
 		d.Reset = time.Duration(l.newest + l.window - l.t)
 	}
 	return d

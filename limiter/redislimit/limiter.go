@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ratelab/ratelab/internal/exact"
 	"github.com/ratelab/ratelab/limiter"
 )
 
@@ -75,9 +76,6 @@ type variant struct {
 	k2, f   int64
 }
 
-// defaultVariant is clock-aligned fixed windows and the counter's share rounded down.
-var defaultVariant = variant{k2: 2}
-
 // variantOf returns the variant a completed config names.
 func variantOf(c limiter.Config) variant {
 	v := variant{rolling: c.Start == limiter.StartFirstRequest, k2: 2}
@@ -122,7 +120,7 @@ func (s *Store) limiter(key string, c limiter.Config, v variant) (*Limiter, erro
 	case limiter.TokenBucket:
 		l.code, l.p = codeTokenBucket, [5]int64{c.Burst, c.Limit, w}
 	case limiter.GCRA:
-		q, r, ok := mulDiv(uint64(c.Burst), uint64(w), uint64(c.Limit))
+		q, r, ok := exact.MulDiv(uint64(c.Burst), uint64(w), uint64(c.Limit))
 		if !ok || q >= MaxAmount {
 			return nil, fmt.Errorf("redislimit: Burst %d at Limit %d per Window %s takes longer than the Redis store can represent: lower Burst or raise Limit", c.Burst, c.Limit, c.Window)
 		}

@@ -19,9 +19,11 @@ func TestFixedWindowOpenedByFirstRequest(t *testing.T) {
 	s, _ := startStore(t, Options{})
 	ctx := context.Background()
 	c := limiter.Config{Algorithm: limiter.FixedWindow, Limit: 2, Window: 10 * time.Second}
-	rolling, err := s.limiter("rolling", c, variant{rolling: true, k2: 2})
+	opened := c
+	opened.Start = limiter.StartFirstRequest
+	rolling, err := s.Limiter("rolling", opened)
 	require.NoError(t, err)
-	aligned, err := s.limiter("aligned", c, defaultVariant)
+	aligned, err := s.Limiter("aligned", c)
 	require.NoError(t, err)
 	ms := func(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
 	steps := []struct {
@@ -58,11 +60,6 @@ func TestSlidingWindowRoundings(t *testing.T) {
 	s, _ := startStore(t, Options{})
 	ctx := context.Background()
 	c := limiter.Config{Algorithm: limiter.SlidingWindow, Limit: 10, Window: time.Minute}
-	roundings := map[string]variant{
-		"floor":         {k2: 2},
-		"round-half-up": {k2: 1},
-		"fractional":    {k2: 0, f: 1},
-	}
 	// The previous window took 10; at elapsed e its share is 10·(60 s − e)/60 s: 4.5 at 33 s,
 	// 4.25 at 34.5 s.
 	tests := []struct {
@@ -84,7 +81,9 @@ func TestSlidingWindowRoundings(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(fmt.Sprintf("%s %s cost %d", tc.rounding, tc.elapsed, tc.cost), func(t *testing.T) {
-			l, err := s.limiter(fmt.Sprint("rounding:", i), c, roundings[tc.rounding])
+			rc := c
+			rc.Rounding = limiter.CounterRounding(tc.rounding)
+			l, err := s.Limiter(fmt.Sprint("rounding:", i), rc)
 			require.NoError(t, err)
 			d, err := l.AllowAt(ctx, t0.Add(time.Second), 10)
 			require.NoError(t, err)

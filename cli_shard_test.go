@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/limiter"
+	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/record"
+	"github.com/ratelab/ratelab/summary"
+)
+
+// startShardMock serves a token bucket of 600 requests a minute holding burst on loopback.
+func startShardMock(t *testing.T, burst int64) string {
+	t.Helper()
+	cfg := account.DefaultConfig()
+	b := burst
+	cfg.Limits.Requests = account.Limit{PerMinute: 600, Burst: &b, Algorithm: limiter.TokenBucket}
+	cfg.Limits.InputTokens.PerMinute, cfg.Limits.OutputTokens.PerMinute = 1e9, 1e9
+	m, err := mockserver.New(cfg, 1)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := m.Start(ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { cancel(); assert.NoError(t, srv.Wait()) })
+	return srv.URL() + "/v1/messages"
+}
+
+// TestShardedProbeMerged runs one probe at 30/s in one process and the same probe as three
+// shards (goroutines, each its own run directory) from a common start against a second, equal
+// mock, then merges the shards: the merged run sends the same arrivals, and its outcome and
+// inferred limit match the single run's.
+func TestShardedProbeMerged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live traffic for a few seconds")
+	}
+	one, sharded := startShardMock(t, 20), startShardMock(t, 20)
+	dir := t.TempDir()
+	at := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+	probe := func(url, out string, more ...string) []string {
+		return append([]string{"probe", "--target", url, "--model", "m", "--rate", "30/s", "--duration", "4s",
+			"--out", out, "--quiet", "--start-at", at}, more...)
+	}
+	var wg sync.WaitGroup
+	codes := make([]int, 4)
+	errs := make([]string, 4)
+	wg.Go(func() { codes[3], _, errs[3] = runCLI(context.Background(), probe(one, filepath.Join(dir, "one"))...) })
+	var shards []string
+	for i := range 3 {
+		d := filepath.Join(dir, "shard-"+strconv.Itoa(i))
+		shards = append(shards, d)
+		wg.Go(func() {
+			codes[i], _, errs[i] = runCLI(context.Background(), probe(sharded, d, "--shard", strconv.Itoa(i)+"/3")...)
+		})
+	}
+	wg.Wait()
+	for i, c := range codes {
+		require.Equal(t, exitOK, c, errs[i])
+	}
+	merged := filepath.Join(dir, "merged")
+	code, out, stderr := runCLI(context.Background(), append([]string{"report", "--merge", "--out", merged}, shards...)...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "merged "+shards[2])
+
+	run, err := record.ReadRun(shards[1])
+	require.NoError(t, err)
+	require.NotNil(t, run.Shard)
+	assert.Equal(t, "1/3", run.Shard.String())
+	mrun, err := record.ReadRun(merged)
+	require.NoError(t, err)
+	assert.Nil(t, mrun.Shard)
+	assert.Len(t, mrun.Segments, 1)
+
+	a, b := readSummary(t, filepath.Join(dir, "one")), readSummary(t, merged)
+	assert.InDelta(t, a.Totals.Attempts, b.Totals.Attempts, 2, "the shards together send the single run's arrivals")
+	assert.InDelta(t, float64(a.Totals.OK), float64(b.Totals.OK), 0.1*float64(a.Totals.OK)+2, "admitted")
+	eff := func(s summary.Summary) float64 {
+		for _, l := range s.Limits {
+			if l.Dimension == "requests" && l.EffectivePerMinute != nil {
+				return *l.EffectivePerMinute
+			}
+		}
+		return 0
+	}
+	require.NotZero(t, eff(a))
+	assert.InEpsilon(t, eff(a), eff(b), 0.05, "effective requests/min: one %.1f, merged %.1f", eff(a), eff(b))
+
+	// Request ids are interleaved as on one host: every arrival once.
+	seen := map[int64]int{}
+	require.NoError(t, record.ScanFile(merged, func(at *record.Attempt) error { seen[at.Request]++; return nil }))
+	for id, n := range seen {
+		assert.Equal(t, 1, n, "request %d", id)
+		assert.Less(t, id, int64(len(seen))+3)
+	}
+}
+
+func TestShardUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"index out of range", []string{"probe", "--rate", "1/s", "--duration", "1s", "--shard", "3/3"}, "--shard \"3/3\": want I/N with 0 ≤ I < N"},
+		{"not a fraction", []string{"probe", "--rate", "1/s", "--duration", "1s", "--shard", "two"}, "--shard \"two\""},
+		{"bad time", []string{"probe", "--rate", "1/s", "--duration", "1s", "--start-at", "soon"}, "--start-at \"soon\": want an RFC 3339 time"},
+		{"discovery", []string{"probe", "--find", "--shard", "0/2"}, "finds the limits adaptively"},
+		{"closed compare", []string{"compare", "--shard", "1/2"}, "compares fixed client counts"},
+		{"merge without out", []string{"report", "--merge", "a", "b"}, "--out DIR is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(context.Background(), append(tc.args, "--quiet")...)
+			assert.Equal(t, exitUsage, code, stderr)
+			assert.Contains(t, stderr, tc.want)
+		})
+	}
+}
