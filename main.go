@@ -69,6 +69,7 @@ func commands() []command {
 		{"run", "run a scenario file or a bundled scenario (default: quickstart)", runRun},
 		{"probe", "ramp or auto-find against a target; infer its limits", runProbe},
 		{"compare", "compare backoff strategies (live, sim, or both)", runCompare},
+		{"plan", "replay a recorded workload, grown, against limits: how far does it fit?", runPlan},
 		{"mock", "serve the mock API until interrupted", runMock},
 		{"presets", "list the provider presets, their tiers and sources", runPresets},
 		{"proxy", "record the traffic an application sends through it; infer its limits", runProxy},

@@ -32,6 +32,10 @@ type Run struct {
 	// Segments lists the parts of the run in order (probe phases, or one per strategy × mode ×
 	// client count in compare).
 	Segments []Segment `json:"segments,omitempty"`
+	// Plan is a scenario's capacity plan (its plan: phase), as summary.json holds it (plan,
+	// plan_slo, plan_max_scale, plan_best): it is simulated, not derived from the attempts, so
+	// run.json keeps it for the report to re-render.
+	Plan json.RawMessage `json:"plan,omitempty"`
 
 	Thresholds json.RawMessage `json:"thresholds,omitempty"`
 

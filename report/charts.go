@@ -61,7 +61,11 @@ func (b *Builder) Charts(s *summary.Summary) []Chart {
 		rankingChart(s, pal),
 		sweepChart(s, pal),
 	}
-	return append(charts, b.streamCharts(s, pal)...)
+	charts = append(charts, b.streamCharts(s, pal)...)
+	if len(s.Plan) > 0 {
+		charts = append(charts, PlanCharts(s)...)
+	}
+	return charts
 }
 
 // Fixed colours of the timeline and headers charts.

@@ -95,6 +95,7 @@ func WriteMarkdown(w io.Writer, run *record.Run, s *summary.Summary, charts []Ch
 	}
 
 	streamingMarkdown(&b, s)
+	PlanMarkdown(&b, s)
 
 	b.WriteString("\n## Charts\n")
 	var omitted []string

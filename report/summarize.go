@@ -30,6 +30,7 @@ func (b *Builder) Summary() *summary.Summary {
 	if s.Limits == nil {
 		s.Limits = []summary.Limit{}
 	}
+	applyPlan(s, run.Plan)
 	s.Totals.Dropped = run.Dropped
 	s.Totals.Late = run.Late
 	if w, ok := wallSeconds(run); ok {

@@ -161,7 +161,7 @@ func (r *runState) finish(runErr error) (*Result, error) {
 	run.Ended = time.Now()
 	run.DurationS = r.offset.Seconds()
 	run.Dropped, run.Late = r.spent.Dropped, r.spent.Late
-	if runErr == nil && !r.interrupted && r.health.all.ok == 0 {
+	if runErr == nil && !r.interrupted && r.health.all.ok == 0 && !(r.planned && r.health.all.attempts == 0) {
 		// A run in which nothing succeeded measured nothing: it fails, saying why.
 		runErr = &NoSuccessError{Attempts: r.health.all.attempts, Causes: r.health.all.failures(), Stopped: r.words(r.stopped)}
 	}

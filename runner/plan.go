@@ -17,10 +17,11 @@ import (
 // phasePlan is one scenario phase turned into what the engines run: exactly one of probe or
 // compare. segs are the run.json segments the phase has or will have, in order.
 type phasePlan struct {
-	index   int // in the scenario's phases
-	probe   *probePlan
-	compare *comparePlan
-	segs    []plannedSegment
+	index    int // in the scenario's phases
+	probe    *probePlan
+	compare  *comparePlan
+	capacity *capacityPlan
+	segs     []plannedSegment
 }
 
 // plannedSegment is one run.json segment and whether it started.
@@ -120,6 +121,13 @@ func planPhases(s *scenario.Scenario) ([]*phasePlan, error) {
 		base := fmt.Sprintf("phases[%d]", i)
 		pp := &phasePlan{index: i}
 		switch {
+		case ph.Plan != nil:
+			c, prob := planCapacity(ph.Plan, base+".plan")
+			if prob != nil {
+				problems = append(problems, *prob)
+				continue
+			}
+			pp.capacity = c
 		case ph.Probe != nil:
 			label := "probe"
 			if probes > 1 {
@@ -310,6 +318,7 @@ func (r *runState) mostRequests() int64 {
 			if most >= 0 {
 				most += int64(workload.HitsBefore(ph.probe.pacer, ph.probe.duration))
 			}
+		case ph.capacity != nil:
 		case ph.probe != nil, slices.Contains(ph.compare.modes, record.ModeLive):
 			most = -1
 		}

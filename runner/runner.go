@@ -180,6 +180,7 @@ type runState struct {
 	lastLive   engine.Stats  // the last live segment's, for the rest before the next one
 	remoteSent bool          // live traffic has gone to a real API (not the embedded mock): rest before a compare segment
 	ranProbe   bool
+	planned    bool        // a plan: phase ran (it sends nothing, so no success is needed)
 	stopped    engine.Stop // why the run stopped early; zero while it has not
 	// terminal is the last terminal refusal a compare segment with a fresh budget stopped at
 	// (the run goes on with the next strategy, which meets the quota on its own).
@@ -203,7 +204,9 @@ func (r *runState) execute(ctx context.Context) error {
 			break
 		}
 		var err error
-		if ph.probe != nil {
+		if ph.capacity != nil {
+			err = r.capacityPhase(ctx, i, ph)
+		} else if ph.probe != nil {
 			err = r.probePhase(ctx, i, ph)
 		} else {
 			err = r.comparePhase(ctx, i, ph)

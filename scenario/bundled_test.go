@@ -19,7 +19,7 @@ import (
 var bundled = []string{
 	"advertised-vs-enforced", "anthropic-headers", "anthropic-ramp", "backoff-shootout",
 	"capacity-plan", "no-headers", "openai-headers", "preset-anthropic", "preset-openai", "quickstart", "rejected-count",
-	"streaming-capacity",
+	"streaming-capacity", "trace-plan",
 }
 
 // TestEveryBundledScenarioLoads: every file parses, validates against the real mock

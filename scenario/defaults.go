@@ -78,6 +78,9 @@ func (s *Scenario) SetDefaults() {
 			p.MaxInflight = or(p.MaxInflight, DefaultMaxInflight)
 			p.Mode = or(p.Mode, ModeLive)
 		}
+		if ph.Plan != nil {
+			planDefaults(ph.Plan)
+		}
 		if c := ph.Compare; c != nil {
 			if !c.Open() {
 				if len(c.Clients) == 0 {

@@ -193,7 +193,7 @@ func TestLoadValidationErrors(t *testing.T) {
 			`bad.yaml:11:44: phases[8].probe.start_rate: invalid rate "slow": "slow" is not a number; ` + rateHelp,
 		}},
 		{"phase items", "mock:\nphases:\n  - {}\n  - probe: {}\n    compare: {strategies: all}\n  - compare: {}\n", []string{
-			`bad.yaml:3:5: phases[0]: a phase needs probe: or compare:, e.g. - probe: {find: true}`,
+			`bad.yaml:3:5: phases[0]: a phase needs probe:, compare: or plan:, e.g. - probe: {find: true}`,
 			`bad.yaml:4:5: phases[1]: a phase is either probe: or compare:, not both; make them two list items`,
 			`bad.yaml:6:14: phases[2].compare.strategies: list the strategies to compare, e.g. [full-jitter, retry-after], or all`,
 		}},

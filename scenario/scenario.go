@@ -114,12 +114,16 @@ type Workload struct {
 type Phase struct {
 	Probe   *ProbePhase   `yaml:"probe" json:"probe,omitempty"`
 	Compare *ComparePhase `yaml:"compare" json:"compare,omitempty"`
+	Plan    *PlanPhase    `yaml:"plan" json:"plan,omitempty"`
 }
 
-// Kind returns "probe" or "compare".
+// Kind returns "probe", "compare" or "plan".
 func (p Phase) Kind() string {
 	if p.Compare != nil {
 		return "compare"
+	}
+	if p.Plan != nil {
+		return "plan"
 	}
 	return "probe"
 }

@@ -164,12 +164,16 @@ func (v *validator) phase(i int) {
 	switch {
 	case ph.Probe != nil && ph.Compare != nil:
 		v.add(base, "a phase is either probe: or compare:, not both; make them two list items")
+	case ph.Plan != nil && (ph.Probe != nil || ph.Compare != nil):
+		v.add(base, "a plan: phase is a list item of its own, without probe: or compare:")
+	case ph.Plan != nil:
+		v.plan(base+".plan", ph.Plan)
 	case ph.Probe != nil:
 		v.probe(base+".probe", ph.Probe)
 	case ph.Compare != nil:
 		v.compare(base+".compare", ph.Compare)
 	default:
-		v.add(base, "a phase needs probe: or compare:, e.g. - probe: {find: true}")
+		v.add(base, "a phase needs probe:, compare: or plan:, e.g. - probe: {find: true}")
 	}
 }
 

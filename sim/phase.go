@@ -320,8 +320,8 @@ func (ph *phase) send(i int32) {
 	j := &ph.jobs[i]
 	call := account.Call{Key: r.key, Endpoint: r.endpoint, Model: r.model}
 	if r.llm {
-		call.InputTokens = max(r.requests.PromptTokens(j.id), 1)
-		call.MaxTokens = r.requests.MaxTokens
+		in, maxTok := r.requests.Of(j.id)
+		call.InputTokens, call.MaxTokens = max(in, 1), maxTok
 		call.DeferOutput = true // charged as generated (charge), as the mock's front end does
 	}
 	j.reply = r.ledger.Handle(r.Now(), call)
@@ -445,6 +445,9 @@ func (ph *phase) fill(a *record.Attempt, j *job) {
 	a.Client, a.Request, a.Number = j.client, j.id, j.step.Attempt
 	a.ScheduledS = r.since(int64(j.step.Due.Sub(r.epoch)))
 	a.MaxTokens = r.requests.MaxTokens
+	if r.requests.Sizes != nil && r.llm {
+		_, a.MaxTokens = r.requests.Sizes.Of(j.id)
+	}
 }
 
 // record counts the attempt built in the recorder's slot, shows it to the observer and hands it

@@ -26,6 +26,9 @@ type recorder struct {
 const numBatches = 4
 
 func newRecorder(w *record.Writer) *recorder {
+	if w == nil { // nothing recorded: one slot, reused
+		return &recorder{cur: make([]record.Attempt, 0, 1)}
+	}
 	r := &recorder{w: w, full: make(chan []record.Attempt, numBatches), free: make(chan []record.Attempt, numBatches)}
 	for range numBatches - 1 {
 		r.free <- make([]record.Attempt, 0, batchSize)
@@ -61,6 +64,10 @@ func (r *recorder) next() *record.Attempt {
 
 // commit hands the batch over when it is full.
 func (r *recorder) commit() {
+	if r.w == nil {
+		r.cur = r.cur[:0]
+		return
+	}
 	if len(r.cur) == cap(r.cur) {
 		r.full <- r.cur
 		r.cur = <-r.free
@@ -77,6 +84,9 @@ func (r *recorder) failed() error {
 
 // close writes what is left, waits for the goroutine and returns the first recording error.
 func (r *recorder) close() error {
+	if r.w == nil {
+		return nil
+	}
 	if len(r.cur) > 0 {
 		r.full <- r.cur
 		r.cur = nil

@@ -57,6 +57,15 @@ type Summary struct {
 
 	// Streaming describes the streamed attempts (absent when the run streamed nothing).
 	Streaming *Streaming `json:"streaming,omitempty"`
+
+	// Plan lists a capacity plan's entries, scale by scale, strategy by strategy (absent when
+	// the run made no plan). PlanMaxScale is, per strategy, the largest scale that meets PlanSLO
+	// with every smaller scale meeting it too (null when none does); PlanBest the largest of
+	// them and its strategy.
+	Plan         []PlanEntry         `json:"plan,omitempty"`
+	PlanSLO      string              `json:"plan_slo,omitempty"`
+	PlanMaxScale map[string]*float64 `json:"plan_max_scale,omitempty"`
+	PlanBest     *PlanBest           `json:"plan_best,omitempty"`
 }
 
 // Target is where the traffic went (no secrets).

@@ -50,6 +50,15 @@ type Requests struct {
 	MaxTokens int64 // the request's max_tokens; 0 for http
 	Prompt    PromptSizes
 	Stream    bool // responses are streamed (anthropic, openai)
+	// Sizes, when set, gives each logical request its own prompt size and max_tokens (a
+	// replayed trace), in place of Prompt and MaxTokens.
+	Sizes Sizes
+}
+
+// Sizes gives each logical request its own prompt size and output size (its max_tokens) in
+// tokens; Replay is one.
+type Sizes interface {
+	Of(id int64) (input, output int64)
 }
 
 // PromptTokens returns the prompt size of logical request id in tokens (0 for http).
@@ -57,5 +66,20 @@ func (r Requests) PromptTokens(id int64) int64 {
 	if !r.API.LLM() {
 		return 0
 	}
+	if r.Sizes != nil {
+		in, _ := r.Sizes.Of(id)
+		return in
+	}
 	return r.Prompt.Of(id)
+}
+
+// Of returns logical request id's prompt size and max_tokens (0, 0 for http).
+func (r Requests) Of(id int64) (prompt, maxTokens int64) {
+	if !r.API.LLM() {
+		return 0, 0
+	}
+	if r.Sizes != nil {
+		return r.Sizes.Of(id)
+	}
+	return r.Prompt.Of(id), r.MaxTokens
 }
