@@ -10,7 +10,7 @@ import (
 )
 
 func (r *runFlags) registerShard(fs *flagSet) {
-	fs.StringVar(&r.shard, "shard", "", "run one host's share of the load, I/N (0 ≤ I < N): every N-th arrival from the I-th; merge the shards' directories with 'ratelab report --merge'")
+	fs.StringVar(&r.shard, "shard", "", "run one host's share of the load, I/N (0 ≤ I < N): every N-th arrival (or client of a --clients compare) from the I-th; merge the shards' directories with 'ratelab report --merge'")
 	fs.StringVar(&r.startAt, "start-at", "", "wait until this time (RFC 3339, e.g. 2026-01-02T15:04:05Z) before starting, so that the shards start together")
 	fs.value("shard", "I/N")
 	fs.value("start-at", "TIME")

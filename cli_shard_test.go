@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -112,7 +114,7 @@ func TestShardUsageErrors(t *testing.T) {
 		{"not a fraction", []string{"probe", "--rate", "1/s", "--duration", "1s", "--shard", "two"}, "--shard \"two\""},
 		{"bad time", []string{"probe", "--rate", "1/s", "--duration", "1s", "--start-at", "soon"}, "--start-at \"soon\": want an RFC 3339 time"},
 		{"discovery", []string{"probe", "--find", "--shard", "0/2"}, "finds the limits adaptively"},
-		{"closed compare", []string{"compare", "--shard", "1/2"}, "compares fixed client counts"},
+		{"fewer clients than shards", []string{"compare", "--clients", "2,8", "--shard", "1/3"}, "--shard \"1/3\": phases[0] has 2 clients, fewer than the 3 shards"},
 		{"merge without out", []string{"report", "--merge", "a", "b"}, "--out DIR is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,5 +122,99 @@ func TestShardUsageErrors(t *testing.T) {
 			assert.Equal(t, exitUsage, code, stderr)
 			assert.Contains(t, stderr, tc.want)
 		})
+	}
+}
+
+// TestShardedCompareClosedMerged runs a closed compare (3 and 5 clients, two strategies) in one
+// process and as two shards from a common start against a second, equal mock, then merges the
+// shards: every segment has the single run's clients under their fleet indices, each with its
+// requests. The first segment, which the shards start together, has about the single run's
+// attempts; later ones start when each shard is done with the one before, so their load on the
+// shared mock is spread differently (the README says so) and only their requests must match.
+func TestShardedCompareClosedMerged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live traffic for several seconds")
+	}
+	one, sharded := startShardMock(t, 10), startShardMock(t, 10)
+	dir := t.TempDir()
+	at := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+	const requests = 4
+	compare := func(url, out string, more ...string) []string {
+		return append([]string{"compare", "--target", url, "--model", "m", "--mode", "live", "--clients", "3,5",
+			"--requests", strconv.Itoa(requests), "--strategies", "full-jitter(base=100ms,cap=1s),none", "--rest", "1500ms",
+			"--out", out, "--quiet", "--start-at", at}, more...)
+	}
+	var wg sync.WaitGroup
+	codes, errs := make([]int, 3), make([]string, 3)
+	wg.Go(func() {
+		codes[2], _, errs[2] = runCLI(context.Background(), compare(one, filepath.Join(dir, "one"))...)
+	})
+	var shards []string
+	for i := range 2 {
+		d := filepath.Join(dir, "shard-"+strconv.Itoa(i))
+		shards = append(shards, d)
+		wg.Go(func() {
+			codes[i], _, errs[i] = runCLI(context.Background(), compare(sharded, d, "--shard", strconv.Itoa(i)+"/2")...)
+		})
+	}
+	wg.Wait()
+	for i, c := range codes {
+		require.Equal(t, exitOK, c, errs[i])
+	}
+	merged := filepath.Join(dir, "merged")
+	code, _, stderr := runCLI(context.Background(), append([]string{"report", "--merge", "--out", merged, "--quiet"}, shards...)...)
+	require.Equal(t, exitOK, code, stderr)
+
+	// clients maps a segment label to each client's logical requests.
+	clients := func(d string) map[string]map[int]map[int64]bool {
+		out := map[string]map[int]map[int64]bool{}
+		require.NoError(t, record.ScanFile(d, func(a *record.Attempt) error {
+			if out[a.Run] == nil {
+				out[a.Run] = map[int]map[int64]bool{}
+			}
+			if out[a.Run][a.Client] == nil {
+				out[a.Run][a.Client] = map[int64]bool{}
+			}
+			out[a.Run][a.Client][a.Request] = true
+			assert.Contains(t, a.Run, "/"+strconv.Itoa(a.Fleet), "%s: the fleet field is the whole fleet's size", a.Run)
+			return nil
+		}))
+		return out
+	}
+	odd := clients(shards[1])
+	require.Len(t, odd, 4, "shard 1 runs every segment")
+	for label, cs := range odd {
+		for c := range cs {
+			assert.Equal(t, 1, c%2, "%s: shard 1/2 runs the odd clients", label)
+		}
+	}
+	a, b := clients(filepath.Join(dir, "one")), clients(merged)
+	require.Len(t, a, 4)
+	for label, cs := range a {
+		require.Contains(t, b, label)
+		assert.Len(t, b[label], len(cs), "%s: the merged shards have the single run's clients", label)
+		for c := range cs {
+			assert.Len(t, b[label][c], requests, "%s: client %d makes its requests", label, c)
+		}
+	}
+
+	sa, sb := readSummary(t, filepath.Join(dir, "one")), readSummary(t, merged)
+	require.Len(t, sa.Strategies, 4)
+	require.Len(t, sb.Strategies, 4)
+	for _, x := range sa.Strategies {
+		i := slices.IndexFunc(sb.Strategies, func(y summary.Strategy) bool {
+			return y.Name == x.Name && y.Clients == x.Clients && y.Mode == x.Mode
+		})
+		require.GreaterOrEqual(t, i, 0, "%s/%d merged", x.Name, x.Clients)
+		y := sb.Strategies[i]
+		t.Logf("%s/%d: attempts one %d, merged %d; 429s one %d, merged %d", x.Name, x.Clients, x.Attempts, y.Attempts, x.RateLimited, y.RateLimited)
+		assert.Equal(t, int64(x.Clients*requests), y.Requests, "%s/%d requests", x.Name, x.Clients)
+		assert.Equal(t, x.Requests, y.Requests, "%s/%d requests", x.Name, x.Clients)
+		if x.Clients == 3 && strings.HasPrefix(x.Name, "full-jitter") { // the first segment
+			assert.InDelta(t, float64(x.Attempts), float64(y.Attempts), 0.3*float64(x.Attempts)+3, "%s/%d attempts", x.Name, x.Clients)
+		}
+		if x.Name == "none" {
+			assert.Equal(t, x.Attempts, y.Attempts, "%s/%d: one attempt per request", x.Name, x.Clients)
+		}
 	}
 }

@@ -95,6 +95,26 @@ type ClosedPhase struct {
 	Fleet    backoff.Fleet
 	Strategy string
 	Observe  Observer
+	// Share, when its Count is above 1, runs one host's share of the fleet (--shard): only the
+	// clients i with i mod Count = Index, each as client i of the whole fleet (its policy, its
+	// seed, the records' client field). Clients stays the whole fleet's size.
+	Share Share
+}
+
+// Share is host Index's share (0 ≤ Index < Count) of a closed phase's fleet run on Count hosts.
+type Share struct{ Index, Count int }
+
+// Members returns the fleet indices of the clients p runs: 0…Clients-1, or its share's.
+func (p *ClosedPhase) Members() []int {
+	step, from := 1, 0
+	if p.Share.Count > 1 {
+		step, from = p.Share.Count, p.Share.Index
+	}
+	var out []int
+	for i := from; i < p.Clients; i += step {
+		out = append(out, i)
+	}
+	return out
 }
 
 // Result says what one phase did. Times are since the run started.
@@ -152,6 +172,9 @@ func (p *OpenPhase) Check() error {
 func (p *ClosedPhase) Check() error {
 	if p.Clients < 1 || p.Requests < 1 {
 		return fmt.Errorf("closed phase %q: want at least 1 client and 1 request per client, got %d and %d", p.Label, p.Clients, p.Requests)
+	}
+	if sh := p.Share; sh.Count > 1 && (sh.Index < 0 || sh.Index >= min(sh.Count, p.Clients)) {
+		return fmt.Errorf("closed phase %q: share %d/%d of %d clients has no client", p.Label, sh.Index, sh.Count, p.Clients)
 	}
 	if p.Kind == "" {
 		p.Kind = "compare"

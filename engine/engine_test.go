@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
@@ -92,4 +93,34 @@ func TestStatsCount(t *testing.T) {
 func TestFleetOrNone(t *testing.T) {
 	f := FleetOrNone(nil, 1)
 	assert.NotNil(t, f.Client(0))
+}
+
+func TestClosedPhaseMembers(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		clients int
+		share   Share
+		want    []int
+		err     string
+	}{
+		{"whole fleet", 4, Share{}, []int{0, 1, 2, 3}, ""},
+		{"one shard of one", 3, Share{Index: 0, Count: 1}, []int{0, 1, 2}, ""},
+		{"first of two", 5, Share{Index: 0, Count: 2}, []int{0, 2, 4}, ""},
+		{"second of two", 5, Share{Index: 1, Count: 2}, []int{1, 3}, ""},
+		{"last of three", 7, Share{Index: 2, Count: 3}, []int{2, 5}, ""},
+		{"as many shards as clients", 3, Share{Index: 2, Count: 3}, []int{2}, ""},
+		{"a shard with no client", 2, Share{Index: 2, Count: 3}, nil, "share 2/3 of 2 clients has no client"},
+		{"index out of range", 9, Share{Index: 3, Count: 3}, nil, "share 3/3 of 9 clients has no client"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := ClosedPhase{Label: "c", Clients: tc.clients, Requests: 1, Share: tc.share}
+			err := p.Check()
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, p.Members())
+		})
+	}
 }

@@ -17,8 +17,9 @@ func (e *Engine) Closed(ctx context.Context, p engine.ClosedPhase) (engine.Resul
 	if err := p.Check(); err != nil {
 		return engine.Result{}, err
 	}
-	if p.Clients > e.maxInflight {
-		return engine.Result{}, fmt.Errorf("closed phase %q: %d clients exceed the in-flight cap of %d", p.Label, p.Clients, e.maxInflight)
+	members := p.Members()
+	if len(members) > e.maxInflight {
+		return engine.Result{}, fmt.Errorf("closed phase %q: %d clients exceed the in-flight cap of %d", p.Label, len(members), e.maxInflight)
 	}
 	fleet := engine.FleetOrNone(p.Fleet, e.seed)
 	ph := e.newPhase(p.Label, p.Phase, p.Strategy, p.Clients, p.Observe)
@@ -28,7 +29,7 @@ func (e *Engine) Closed(ctx context.Context, p engine.ClosedPhase) (engine.Resul
 
 	start := time.Now()
 	var wg sync.WaitGroup
-	for i := range p.Clients {
+	for _, i := range members {
 		policy := fleet.Client(i)
 		wg.Go(func() { ph.client(i, policy, p.Requests, p.Think, start) })
 	}

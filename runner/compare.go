@@ -92,7 +92,7 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 			Fleet: fleet, Strategy: sp.strategy.label})
 	} else {
 		res, phaseErr = eng.Closed(ctx, engine.ClosedPhase{Label: label, Kind: "compare", Clients: sp.clients,
-			Requests: p.requests, Think: p.think, Fleet: fleet, Strategy: sp.strategy.label})
+			Requests: p.requests, Think: p.think, Fleet: fleet, Strategy: sp.strategy.label, Share: p.share})
 	}
 	stopProgress()
 	r.health.running(nil)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/backoff"
+	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/internal/strictyaml"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/scenario"
@@ -55,7 +56,8 @@ type strategyPlan struct {
 type comparePlan struct {
 	modes       []string // in run order within a strategy: live before sim
 	strategies  []strategyPlan
-	clients     []int // closed model; nil for open arrivals
+	clients     []int        // closed model; nil for open arrivals
+	share       engine.Share // this host's clients under --shard
 	requests    int
 	think       time.Duration
 	pacer       workload.Pacer // open arrivals

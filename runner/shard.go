@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/ratelab/ratelab/engine"
@@ -11,8 +13,10 @@ import (
 )
 
 // shardPhases gives every phase this host's share of its arrivals: every Count-th arrival of
-// each probe phase's rate or stages and of each open compare phase, from Index. Discovery and
-// closed-model comparisons cannot be split this way.
+// each probe phase's rate or stages and of each open compare phase, from Index; and of each
+// closed compare phase's clients, every Count-th client from Index under its index in the whole
+// fleet (interleaved like the arrivals, so every sweep point splits as evenly as it can and the
+// shards' client sets are known without the counts). Discovery cannot be split.
 func shardPhases(phases []*phasePlan, sh *record.Shard) error {
 	if sh == nil || sh.Count <= 1 {
 		return nil
@@ -20,11 +24,14 @@ func shardPhases(phases []*phasePlan, sh *record.Shard) error {
 	for _, ph := range phases {
 		switch {
 		case ph.probe != nil && ph.probe.find:
-			return &ConfigError{Field: "shard", Value: sh.String(), Msg: fmt.Sprintf("phases[%d] finds the limits adaptively, which one host must do alone: shard a probe with a rate or stages", ph.index)}
+			return &ConfigError{Field: "--shard", Value: strconv.Quote(sh.String()), Msg: fmt.Sprintf("phases[%d] finds the limits adaptively, which one host must do alone: shard a probe with a rate or stages", ph.index)}
 		case ph.probe != nil:
 			ph.probe.pacer = workload.Shard(ph.probe.pacer, sh.Index, sh.Count)
 		case ph.compare != nil && !ph.compare.open():
-			return &ConfigError{Field: "shard", Value: sh.String(), Msg: fmt.Sprintf("phases[%d] compares fixed client counts; shard a compare with open arrivals (a rate and a duration)", ph.index)}
+			if n := slices.Min(ph.compare.clients); n < sh.Count {
+				return &ConfigError{Field: "--shard", Value: strconv.Quote(sh.String()), Msg: fmt.Sprintf("phases[%d] has %d clients, fewer than the %d shards, and a shard runs whole clients (client i runs on shard i mod %d): shard over at most %d hosts, or raise --clients (clients: in a scenario) to at least %d", ph.index, n, sh.Count, sh.Count, n, sh.Count)}
+			}
+			ph.compare.share = engine.Share{Index: sh.Index, Count: sh.Count}
 		case ph.compare != nil:
 			ph.compare.pacer = workload.Shard(ph.compare.pacer, sh.Index, sh.Count)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/ratelimit"
@@ -263,4 +264,53 @@ func TestDeterministic(t *testing.T) {
 	assert.Greater(t, len(a), 10000)
 	assert.True(t, bytes.Equal(a, b), "same seed, different logs")
 	assert.False(t, bytes.Equal(a, c), "different seeds, same log")
+}
+
+// indexFleet records the client indices it hands policies to.
+type indexFleet struct {
+	backoff.Fleet
+	got []int
+}
+
+func (f *indexFleet) Client(i int) backoff.Policy {
+	f.got = append(f.got, i)
+	return f.Fleet.Client(i)
+}
+
+// TestClosedShare: two shares of a closed phase run the whole fleet's clients between them,
+// each under its fleet index (its policy's index and the records' client field) with its
+// requests, and record the whole fleet's size.
+func TestClosedShare(t *testing.T) {
+	const clients, requests = 5, 3
+	perClient := func(share engine.Share) (map[int]int, []int) {
+		var buf bytes.Buffer
+		r := newRunner(t, bucketConfig(1_000_000, 0, "anthropic"), &buf, 1)
+		f := &indexFleet{Fleet: fleet(t, "full-jitter", 1)}
+		res, err := r.Closed(context.Background(), engine.ClosedPhase{Label: "c", Clients: clients, Requests: requests,
+			Strategy: "full-jitter", Fleet: f, Share: share})
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+		assert.Equal(t, clients, r.Segments()[0].Clients, "the segment is the whole fleet's sweep point")
+		out := map[int]int{}
+		for _, a := range records(t, &buf) {
+			assert.Equal(t, clients, a.Fleet)
+			out[a.Client]++
+		}
+		assert.Equal(t, int64(len(f.got)*requests), res.Requests)
+		return out, f.got
+	}
+	whole, _ := perClient(engine.Share{})
+	even, evenIdx := perClient(engine.Share{Index: 0, Count: 2})
+	odd, oddIdx := perClient(engine.Share{Index: 1, Count: 2})
+	assert.Equal(t, []int{0, 2, 4}, evenIdx)
+	assert.Equal(t, []int{1, 3}, oddIdx)
+	merged := map[int]int{}
+	for c, n := range even {
+		merged[c] += n
+	}
+	for c, n := range odd {
+		merged[c] += n
+	}
+	assert.Equal(t, whole, merged)
+	assert.Equal(t, map[int]int{0: requests, 1: requests, 2: requests, 3: requests, 4: requests}, whole)
 }

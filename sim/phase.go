@@ -103,10 +103,11 @@ func (r *Engine) Closed(ctx context.Context, p engine.ClosedPhase) (engine.Resul
 	ph := r.newPhase(p.Label, p.Phase, p.Strategy, p.Clients, p.Observe)
 	ph.think = int64(max(p.Think, 0))
 	fleet := engine.FleetOrNone(p.Fleet, r.seed)
-	ph.jobs = make([]job, p.Clients)
-	for i := range ph.jobs {
-		ph.jobs[i] = job{policy: fleet.Client(i), client: i, left: p.Requests}
-		r.q.push(r.now, int32(i), evStart)
+	members := p.Members()
+	ph.jobs = make([]job, len(members))
+	for k, i := range members {
+		ph.jobs[k] = job{policy: fleet.Client(i), client: i, left: p.Requests}
+		r.q.push(r.now, int32(k), evStart)
 	}
 	return ph.run(ctx, p.Kind, p.Clients)
 }
