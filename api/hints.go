@@ -135,7 +135,10 @@ func (h *Hint) message(msg string) {
 	if msg == "" {
 		return
 	}
-	if !h.HasRetryAfter {
+	// The regular expressions backtrack over the whole message: look for their words first
+	// (the simulator reads every refusal's message).
+	lower := strings.ToLower(msg)
+	if !h.HasRetryAfter && (strings.Contains(lower, "try again in") || strings.Contains(lower, "retry after")) {
 		if m := goDurationHint.FindStringSubmatch(msg); m != nil {
 			if d, err := time.ParseDuration(m[1]); err == nil && d >= 0 && d <= maxHint {
 				h.RetryAfter, h.HasRetryAfter, h.From = d, true, "message"
@@ -147,9 +150,9 @@ func (h *Hint) message(msg string) {
 		}
 	}
 	switch {
-	case dailyMessage.MatchString(msg):
+	case (strings.Contains(lower, "per day") || strings.Contains(msg, "(RPD)") || strings.Contains(msg, "(TPD)")) && dailyMessage.MatchString(msg):
 		h.terminal(ratelimit.TerminalDailyQuota, dailyMessage.FindString(msg))
-	case userSpendLimit.MatchString(msg):
+	case strings.Contains(lower, "reached your specified") && userSpendLimit.MatchString(msg):
 		h.terminal(ratelimit.TerminalSpendCap, userSpendLimit.FindString(msg))
 	case strings.HasPrefix(msg, "Request too large for"):
 		h.terminal(ratelimit.TerminalRequestTooLarge, "Request too large")
