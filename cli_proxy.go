@@ -19,6 +19,7 @@ import (
 	"github.com/ratelab/ratelab/proxy"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
+	"github.com/ratelab/ratelab/runner"
 	"github.com/ratelab/ratelab/scenario"
 )
 
@@ -35,7 +36,7 @@ const proxyGrace = 5 * time.Second
 
 // runProxy serves the recording proxy until interrupted or --max-duration, then reports.
 func runProxy(ctx context.Context, env *cliEnv, args []string) error {
-	var upstream, listen, out, clientHeader string
+	var upstream, listen, out, clientHeader, metricsAddr string
 	var maxDuration, timeout time.Duration
 	var public, quiet, limit bool
 	fs := newFlagSet("proxy", "ratelab proxy --upstream URL [flags]", proxyAbout)
@@ -47,9 +48,10 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 	fs.DurationVar(&timeout, "timeout", proxy.DefaultTimeout, "abandon a request when the upstream stays silent this long (before its answer or mid-stream)")
 	fs.StringVar(&clientHeader, "client-header", proxy.DefaultClientHeader, "request header whose value, with the key's hash, tells clients apart")
 	fs.BoolVar(&quiet, "quiet", false, "print nothing but errors")
+	fs.StringVar(&metricsAddr, "metrics-addr", "", "serve the recording's live counters in Prometheus format at http://ADDR/metrics, e.g. 127.0.0.1:9464")
 	fs.BoolVar(&limit, "limit", false, "put the mock's limiter in front of the upstream, set by the limit flags below (any of them implies --limit): admitted requests get the upstream's answer with the mock's rate-limit headers, refused ones the mock's 429")
 	mf := addMockFlags(fs)
-	for name, v := range map[string]string{"upstream": "URL", "listen": "HOST:PORT", "out": "DIR", "client-header": "NAME"} {
+	for name, v := range map[string]string{"upstream": "URL", "listen": "HOST:PORT", "out": "DIR", "client-header": "NAME", "metrics-addr": "ADDR"} {
 		fs.value(name, v)
 	}
 	fs.example("record an application's Anthropic traffic until Ctrl-C; run the application with ANTHROPIC_BASE_URL=http://127.0.0.1:8088",
@@ -59,7 +61,7 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 	fs.example("rehearse a lower tier with real answers: 50 requests a minute in front of the real API",
 		"ratelab proxy --upstream https://api.anthropic.com --rpm 50 --burst 50")
 	fs.group("Proxy", "upstream", "listen", "listen-public", "timeout", "client-header")
-	fs.group("Recording", "out", "max-duration", "quiet")
+	fs.group("Recording", "out", "max-duration", "quiet", "metrics-addr")
 	fs.group("Limiter in front (--limit)", "limit", "preset", "rpm", "tpm", "itpm", "otpm", "algorithm", "window", "burst", "count-rejected",
 		"counter-rounding", "window-start", "config", "dialect", "reset-rounding", "remaining-rounding", "output-tokens", "output-accounting",
 		"require-key", "max-accounts", "error-rate", "overload-rate", "rpd", "tpd", "terminal-after", "terminal-cause", "lenient", "acceleration")
@@ -105,7 +107,22 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
-	p, err := proxy.New(proxy.Config{Upstream: up, ClientHeader: clientHeader, Timeout: timeout, Start: now, Record: w.Write, Gate: gate})
+	mopt, stopMetrics, err := serveRunMetrics(env, metricsAddr)
+	if err != nil {
+		w.Close()
+		return err
+	}
+	defer stopMetrics()
+	var ro runner.Options
+	mopt(&ro)
+	rec := w.Write
+	if m := ro.Metrics; m != nil {
+		rec = func(a *record.Attempt) error {
+			runner.ObserveMetrics(m, a)
+			return w.Write(a)
+		}
+	}
+	p, err := proxy.New(proxy.Config{Upstream: up, ClientHeader: clientHeader, Timeout: timeout, Start: now, Record: rec, Gate: gate})
 	if err != nil {
 		w.Close()
 		return usageErrorf("proxy: --%v", err)

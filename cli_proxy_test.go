@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -255,4 +256,32 @@ func TestProxySIGINT(t *testing.T) {
 		assert.FileExists(t, filepath.Join(dir, f))
 	}
 	testutil.AssertNoSecret(t, "sk-sigint-secret", dir)
+}
+
+// TestProxyMetricsAddr scrapes --metrics-addr while the proxy records: the exchanges so far are
+// counted by outcome, and the hashed key never appears in the key's place.
+func TestProxyMetricsAddr(t *testing.T) {
+	cfg := account.DefaultConfig()
+	burst := int64(2)
+	cfg.Limits.Requests.Burst = &burst
+	up := startMock(t, cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	p := startProxy(t, "--upstream", up, "--out", t.TempDir(), "--metrics-addr", addr)
+	const key = "sk-ant-test-metrics-1234567890"
+	for range 4 {
+		post(t, p.base, key)
+	}
+	res, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	body := string(b)
+	assert.Regexp(t, `ratelab_run_attempts_total\{mode="live",outcome="ok",segment="[^"]*"\} 2\n`, body)
+	assert.Regexp(t, `ratelab_run_attempts_total\{mode="live",outcome="rate_limited",segment="[^"]*"\} 2\n`, body)
+	assert.NotContains(t, body, key)
+	assert.Equal(t, exitOK, p.interrupt(t))
 }

@@ -9,8 +9,8 @@ import (
 // dimensionNames are the metrics' dimension labels.
 var dimensionNames = [ratelimit.NumDimensions]string{"requests", "tokens", "input_tokens", "output_tokens"}
 
-// observeMetrics counts a recorded attempt in the run's live metrics (Options.Metrics).
-func observeMetrics(m *metrics.Run, a *record.Attempt) {
+// ObserveMetrics counts a recorded attempt in the run's live metrics (Options.Metrics).
+func ObserveMetrics(m *metrics.Run, a *record.Attempt) {
 	if a.ClientRejected {
 		m.Attempt(a.Run, a.Mode, "client_rejected", 0, 0, 0)
 		return

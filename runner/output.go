@@ -124,7 +124,7 @@ func (r *runState) syncSegments(final bool) { r.rec.Segments = r.segments(final)
 func (r *runState) observe(a *record.Attempt) {
 	r.health.observe(a)
 	if r.o.Metrics != nil {
-		observeMetrics(r.o.Metrics, a)
+		ObserveMetrics(r.o.Metrics, a)
 	}
 	r.tap.Add(a)
 }
