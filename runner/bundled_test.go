@@ -17,6 +17,10 @@ import (
 // skips them.
 var slowScenarios = map[string]bool{"quickstart": true, "backoff-shootout": true, "preset-anthropic": true, "preset-openai": true}
 
+// simulationAtScale are the scenarios that are half a million simulated attempts and little else:
+// under the race detector they are skipped (see raceEnabled).
+var simulationAtScale = map[string]bool{"backoff-shootout": true}
+
 // TestBundledScenarios: every bundled scenario that needs no API key runs green (no failed
 // threshold, complete); those that send requests to a real API are validated only.
 func TestBundledScenarios(t *testing.T) {
@@ -34,6 +38,9 @@ func TestBundledScenarios(t *testing.T) {
 			}
 			if testing.Short() && slowScenarios[in.Name] {
 				t.Skip("slow; run without -short")
+			}
+			if raceEnabled && simulationAtScale[in.Name] {
+				t.Skip("simulation at scale: run by go test without -race")
 			}
 			s.Output.Dir, s.Output.Quiet = t.TempDir(), true
 			o := run(context.Background(), s)
