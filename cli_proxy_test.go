@@ -97,7 +97,7 @@ func TestProxyRecordsAndReports(t *testing.T) {
 	up := startMock(t, cfg)
 	dir := t.TempDir()
 	p := startProxy(t, "--upstream", up, "--out", dir)
-	const key = "sk-ant-test-secretkey-0987654321"
+	const key = "fake-proxy-secret-0987654321"
 	codes := map[int]int{}
 	for range 20 {
 		c, _, _ := post(t, p.base, key)
@@ -270,7 +270,7 @@ func TestProxyMetricsAddr(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	p := startProxy(t, "--upstream", up, "--out", t.TempDir(), "--metrics-addr", addr)
-	const key = "sk-ant-test-metrics-1234567890"
+	const key = "fake-metrics-secret-1234567890"
 	for range 4 {
 		post(t, p.base, key)
 	}

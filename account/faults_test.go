@@ -296,7 +296,7 @@ func TestHandleConcurrentCalls(t *testing.T) {
 func TestMaskKey(t *testing.T) {
 	assert.Equal(t, "k1", maskKey("k1"))
 	assert.Equal(t, "exactly12chr", maskKey("exactly12chr"))
-	assert.Equal(t, "sk-ant…wxyz", maskKey("sk-ant-test-abcdefghijklmnopqrstuvwxyz"))
+	assert.Equal(t, "fake-k…wxyz", maskKey("fake-key-abcdefghijklmnopqrstuvwxyz"))
 }
 
 func TestHandleCountRejectedChargesRequestsOnly(t *testing.T) {
