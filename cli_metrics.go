@@ -9,20 +9,19 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/metrics"
-	"github.com/ratelab/ratelab/runner"
 )
 
-// serveRunMetrics serves a run's live counters at http://ADDR/metrics while the run lasts; the
-// returned option hands them to the runner, and stop shuts the server down.
-func serveRunMetrics(env *cliEnv, addr string) (opt func(*runner.Options), stop func(), err error) {
+// serveRunMetrics serves a run's live counters at http://ADDR/metrics while the run lasts and
+// returns them (nil when addr is empty); stop shuts the server down.
+func serveRunMetrics(env *cliEnv, addr string) (m *metrics.Run, stop func(), err error) {
 	if addr == "" {
-		return func(*runner.Options) {}, func() {}, nil
+		return nil, func() {}, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, usageErrorf("--metrics-addr %s: %v", addr, err)
 	}
-	m := metrics.NewRun()
+	m = metrics.NewRun()
 	mux := http.NewServeMux()
 	mux.Handle(metrics.Path, m.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -40,5 +39,5 @@ func serveRunMetrics(env *cliEnv, addr string) (opt func(*runner.Options), stop 
 		_ = srv.Shutdown(ctx)
 		<-done
 	}
-	return func(o *runner.Options) { o.Metrics = m }, stop, nil
+	return m, stop, nil
 }

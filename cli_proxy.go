@@ -107,16 +107,14 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
-	mopt, stopMetrics, err := serveRunMetrics(env, metricsAddr)
+	m, stopMetrics, err := serveRunMetrics(env, metricsAddr)
 	if err != nil {
 		w.Close()
 		return err
 	}
 	defer stopMetrics()
-	var ro runner.Options
-	mopt(&ro)
 	rec := w.Write
-	if m := ro.Metrics; m != nil {
+	if m != nil {
 		rec = func(a *record.Attempt) error {
 			runner.ObserveMetrics(m, a)
 			return w.Write(a)

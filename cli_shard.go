@@ -23,11 +23,11 @@ func (r *runFlags) runOptions(env *cliEnv) (opt func(*runner.Options), stop func
 	if err != nil {
 		return nil, nil, err
 	}
-	mopt, stop, err := serveRunMetrics(env, r.metricsAddr)
+	m, stop, err := serveRunMetrics(env, r.metricsAddr)
 	if err != nil {
 		return nil, nil, err
 	}
-	return func(o *runner.Options) { shard(o); mopt(o) }, stop, nil
+	return func(o *runner.Options) { shard(o); o.Metrics = m }, stop, nil
 }
 
 // shardOption returns the runner option of --shard and --start-at (none when neither is given).
