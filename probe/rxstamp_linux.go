@@ -28,8 +28,15 @@ const stampOOB = 128
 type stampConn struct {
 	net.Conn // *net.TCPConn: writes, deadlines, addresses and Close go to it
 	raw      syscall.RawConn
-	oob      [stampOOB]byte
 	last     atomic.Int64
+
+	// One read's state, kept here so that a read allocates nothing: recv (c.recvmsg, bound
+	// once) reads into p and leaves the counts and the error.
+	recv    func(fd uintptr) bool
+	p       []byte
+	n, oobn int
+	rerr    error
+	oob     [stampOOB]byte
 }
 
 // stampReceives returns c read through recvmsg with receive timestamps when c is a TCP
@@ -49,7 +56,9 @@ func stampReceives(c net.Conn) net.Conn {
 	}); err != nil || serr != nil {
 		return c
 	}
-	return &stampConn{Conn: tc, raw: raw}
+	sc := &stampConn{Conn: tc, raw: raw}
+	sc.recv = sc.recvmsg
+	return sc
 }
 
 func (c *stampConn) lastArrival() int64 { return c.last.Load() }
@@ -60,12 +69,10 @@ func (c *stampConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n, oobn int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		n, oobn, _, _, rerr = syscall.Recvmsg(int(fd), p, c.oob[:], 0)
-		return rerr != syscall.EAGAIN
-	})
+	c.p = p
+	err := c.raw.Read(c.recv)
+	n, oobn, rerr := c.n, c.oobn, c.rerr
+	c.p, c.rerr = nil, nil
 	switch {
 	case err != nil:
 		return 0, err
@@ -78,6 +85,12 @@ func (c *stampConn) Read(p []byte) (int, error) {
 		c.last.Store(ns)
 	}
 	return n, nil
+}
+
+// recvmsg is one try of a read: false when nothing is to be read yet (the poller waits).
+func (c *stampConn) recvmsg(fd uintptr) bool {
+	c.n, c.oobn, _, _, c.rerr = syscall.Recvmsg(int(fd), c.p, c.oob[:], 0)
+	return c.rerr != syscall.EAGAIN
 }
 
 // rxTimestamp returns the software receive timestamp (Unix nanoseconds) of an SCM_TIMESTAMPING
