@@ -89,8 +89,12 @@ func (c *stampConn) Read(p []byte) (int, error) {
 
 // recvmsg is one try of a read: false when nothing is to be read yet (the poller waits).
 func (c *stampConn) recvmsg(fd uintptr) bool {
-	c.n, c.oobn, _, _, c.rerr = syscall.Recvmsg(int(fd), c.p, c.oob[:], 0)
-	return c.rerr != syscall.EAGAIN
+	for {
+		c.n, c.oobn, _, _, c.rerr = syscall.Recvmsg(int(fd), c.p, c.oob[:], 0)
+		if c.rerr != syscall.EINTR { // as the runtime's own reads do
+			return c.rerr != syscall.EAGAIN
+		}
+	}
 }
 
 // rxTimestamp returns the software receive timestamp (Unix nanoseconds) of an SCM_TIMESTAMPING
