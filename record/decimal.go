@@ -5,8 +5,8 @@ import (
 	"strconv"
 )
 
-// pow10 are the powers of ten AppendRounded's integer path divides by.
-var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+// maxRoundedPrec bounds the decimals AppendRounded writes from an integer count.
+const maxRoundedPrec = 15
 
 // AppendRounded appends f rounded to prec decimals in its shortest form, without exponent or
 // trailing zeros: the bytes of strconv.AppendFloat(buf, math.Round(f*10^prec)/10^prec, 'f',
@@ -17,7 +17,7 @@ var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11
 func AppendRounded(buf []byte, f float64, prec int) []byte {
 	p := math.Pow10(prec)
 	r := math.Round(f * p)
-	if prec < 0 || prec >= len(pow10) || !(math.Abs(r) < 1e15) {
+	if prec < 0 || prec > maxRoundedPrec || !(math.Abs(r) < 1e15) {
 		return strconv.AppendFloat(buf, r/p, 'f', -1, 64)
 	}
 	n := int64(r)
@@ -25,21 +25,5 @@ func AppendRounded(buf []byte, f float64, prec int) []byte {
 		buf = append(buf, '-')
 		n = -n
 	}
-	unit := pow10[prec]
-	buf = strconv.AppendInt(buf, n/unit, 10)
-	frac := n % unit
-	if frac == 0 {
-		return buf
-	}
-	for frac%10 == 0 {
-		frac /= 10
-		prec--
-	}
-	var digits [15]byte
-	for i := prec - 1; i >= 0; i-- {
-		digits[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	buf = append(buf, '.')
-	return append(buf, digits[:prec]...)
+	return appendFixed(buf, n, prec)
 }
