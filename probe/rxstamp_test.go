@@ -16,14 +16,18 @@ import (
 	"github.com/ratelab/ratelab/api"
 )
 
-// kernelStamps reports whether this build reads receive timestamps (64-bit Linux).
+// kernelStamps skips the test unless this build reads receive timestamps and the kernel
+// accepts SO_TIMESTAMPING on a loopback TCP connection (64-bit Linux).
 func kernelStamps(t *testing.T) {
 	t.Helper()
-	c1, c2 := net.Pipe()
-	defer c1.Close()
-	defer c2.Close()
-	if runtime.GOOS != "linux" || stamperOf(stampReceives(c1)) != nil {
-		t.Skip("receive timestamps are read on 64-bit Linux only")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	c, err := dialStamped(&net.Dialer{})(context.Background(), "tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	if stamperOf(c) == nil {
+		t.Skipf("no receive timestamps on %s/%s", runtime.GOOS, runtime.GOARCH)
 	}
 }
 
