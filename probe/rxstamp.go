@@ -26,7 +26,7 @@ const maxArrivalLag = time.Minute
 // rxStamper is a connection that knows when the bytes it last returned arrived.
 type rxStamper interface {
 	// lastArrival is the kernel's receive time (Unix nanoseconds, CLOCK_REALTIME) of the
-	// latest segment a read has consumed, 0 when none is known.
+	// latest segment the last read consumed, 0 when that read was not stamped.
 	lastArrival() int64
 }
 

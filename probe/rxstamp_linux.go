@@ -81,9 +81,7 @@ func (c *stampConn) Read(p []byte) (int, error) {
 	case n == 0:
 		return 0, io.EOF
 	}
-	if ns := rxTimestamp(c.oob[:oobn]); ns > 0 {
-		c.last.Store(ns)
-	}
+	c.last.Store(rxTimestamp(c.oob[:oobn])) // 0 when unstamped: an earlier read's stamp is not of these bytes
 	return n, nil
 }
 
