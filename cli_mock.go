@@ -350,11 +350,8 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	fs.note("Rates are per minute. A window algorithm admits rate × window per window; a bucket holds --burst " +
 		"(default one window's quota) and refills continuously at the rate. Flags override --config; " +
 		"scenarios/README.md documents the configuration file's fields.")
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsNoArgs(env, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("mock: unexpected argument %q (see 'ratelab mock --help')", fs.Arg(0))
 	}
 	cfg, err := mf.config()
 	if err != nil {

@@ -85,11 +85,8 @@ func runPlan(ctx context.Context, env *cliEnv, args []string) error {
 		"cache-read-size", "workers")
 	fs.group("Run", "out", "seed", "quiet")
 	groupMock(fs, "Limits (without --limits)", "Simulated responses")
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsNoArgs(env, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("plan: unexpected argument %q (see 'ratelab plan --help')", fs.Arg(0))
 	}
 	o, src, err := f.options(fs)
 	if err != nil {
