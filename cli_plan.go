@@ -148,17 +148,9 @@ func (f *planFlags) options(fs *flagSet) (planner.Options, string, error) {
 		}
 		o.Strategies = append(o.Strategies, planner.Strategy{Label: sp.String(), S: st})
 	}
-	if o.Replay.Arrivals, err = workload.ParseArrivals(f.arrivals); err != nil {
-		return o, "", usageErrorf("--arrivals: %v", err)
-	}
-	for _, sz := range []struct {
-		flag, val string
-		dst       *workload.Size
-	}{{"input-size", f.inputSize, &o.Replay.Input}, {"output-size", f.outputSize, &o.Replay.Output},
-		{"cache-read-size", f.cacheDst, &o.Replay.CacheRead}} {
-		if *sz.dst, err = workload.ParseSize(sz.val); err != nil {
-			return o, "", usageErrorf("--%s: %v", sz.flag, err)
-		}
+	var which int
+	if o.Replay, which, err = workload.ParseReplaySpec(f.arrivals, f.inputSize, f.outputSize, f.cacheDst); err != nil {
+		return o, "", usageErrorf("--%s: %v", [...]string{"arrivals", "input-size", "output-size", "cache-read-size"}[which], err)
 	}
 	switch a := api.API(f.apiName); a {
 	case api.Anthropic, api.OpenAI:
