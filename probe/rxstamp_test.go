@@ -17,7 +17,10 @@ import (
 )
 
 // kernelStamps skips the test unless this build reads receive timestamps and the kernel
-// accepts SO_TIMESTAMPING on a loopback TCP connection (64-bit Linux).
+// accepts SO_TIMESTAMPING on a loopback TCP connection (64-bit Linux). It keeps a stamped
+// connection open for the test: the kernel turns stamping on with deferred work when the
+// first socket asks and off when the last one closes, so a test's first segments could come
+// unstamped; it returns once a segment was stamped.
 func kernelStamps(t *testing.T) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -25,10 +28,26 @@ func kernelStamps(t *testing.T) {
 	defer ln.Close()
 	c, err := dialStamped(&net.Dialer{})(context.Background(), "tcp", ln.Addr().String())
 	require.NoError(t, err)
-	defer c.Close()
-	if stamperOf(c) == nil {
+	t.Cleanup(func() { c.Close() })
+	st := stamperOf(c)
+	if st == nil {
 		t.Skipf("no receive timestamps on %s/%s", runtime.GOOS, runtime.GOARCH)
 	}
+	srv, err := ln.Accept()
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	buf := make([]byte, 8)
+	for range 100 {
+		_, err = srv.Write([]byte("x"))
+		require.NoError(t, err)
+		_, err = c.Read(buf)
+		require.NoError(t, err)
+		if st.lastArrival() != 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no receive timestamp in a second")
 }
 
 // TestStampedConnArrival: bytes written while the reader is busy elsewhere are stamped with
@@ -49,21 +68,7 @@ func TestStampedConnArrival(t *testing.T) {
 	require.NoError(t, err)
 	defer srv.Close()
 
-	// The kernel turns receive timestamps on for the first socket that asks with deferred
-	// work, so the first segments after that may come unstamped: wait until one is stamped.
 	buf := make([]byte, 64)
-	for range 50 {
-		_, err = srv.Write([]byte("x"))
-		require.NoError(t, err)
-		_, err = c.Read(buf)
-		require.NoError(t, err)
-		if st.lastArrival() != 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	require.NotZero(t, st.lastArrival(), "no receive timestamp in half a second")
-
 	const busy = 60 * time.Millisecond
 	for round := range 3 {
 		wrote := time.Now()
@@ -77,7 +82,7 @@ func TestStampedConnArrival(t *testing.T) {
 		at, kernel := arrival(st, read)
 		require.True(t, kernel, "round %d", round)
 		assert.GreaterOrEqual(t, read.Sub(at), busy-5*time.Millisecond, "round %d: the stamp is the arrival, not the read", round)
-		assert.InDelta(t, 0, at.Sub(wrote).Seconds(), 0.010, "round %d: arrival within 10 ms of the write", round)
+		assert.InDelta(t, 0, at.Sub(wrote).Seconds(), 0.020, "round %d: arrival within 20 ms of the write", round)
 	}
 	// The peer's close reads as io.EOF, as on any net.Conn.
 	require.NoError(t, srv.Close())
@@ -127,7 +132,7 @@ func TestReadStreamKernelTTFT(t *testing.T) {
 			want := (<-stamped).Sub(sent)
 			assert.Equal(t, tt.kernel, r.kernel)
 			if tt.kernel {
-				assert.InDelta(t, want.Seconds(), r.ttft.Seconds(), 0.010, "ttft %v, server wrote at %v", r.ttft, want)
+				assert.InDelta(t, want.Seconds(), r.ttft.Seconds(), 0.020, "ttft %v, server wrote at %v", r.ttft, want)
 			} else {
 				assert.GreaterOrEqual(t, r.ttft, want+hold-5*time.Millisecond, "ttft %v, server wrote at %v", r.ttft, want)
 			}
