@@ -1,9 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -13,19 +15,6 @@ import (
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
-
-// rateXYs turns a count series into per-second rates at each bin's start, shifted by origin;
-// a final point closes the last bin so a PostStep line draws it whole.
-func rateXYs(s *Series, origin float64) plotter.XYs {
-	pts := make(plotter.XYs, 0, len(s.Bins)+1)
-	for i, v := range s.Bins {
-		pts = append(pts, plotter.XY{X: s.origin + float64(i)*s.Width - origin, Y: v / s.Width})
-	}
-	if n := len(s.Bins); n > 0 {
-		pts = append(pts, plotter.XY{X: s.origin + float64(n)*s.Width - origin, Y: s.Bins[n-1] / s.Width})
-	}
-	return pts
-}
 
 // noStrategies is why a per-strategy chart is left out of a run that compared none.
 const noStrategies = "no strategies were compared in this run"
@@ -41,14 +30,94 @@ func strategyChart(s *summary.Summary, file, title string) (c Chart, ok bool) {
 	return c, true
 }
 
+// windowRates turns the bins of a count series that fall in [from, to) into per-second rates
+// over bins of width seconds (a whole multiple of the series' width), x counted from from; a
+// final point closes the last bin so a PostStep line draws it whole. Only the window's bins are
+// read: a series of the whole run holds hours of bins around a short segment.
+func windowRates(s *Series, from, to, width float64) plotter.XYs {
+	k := max(1, int(math.Round(width/s.Width)))
+	w := s.Width * float64(k)
+	i0 := max(0, int(math.Floor((from-s.origin)/s.Width)))
+	i1 := min(len(s.Bins), int(math.Ceil((to-s.origin)/s.Width)))
+	if i1 <= i0 {
+		return nil
+	}
+	pts := make(plotter.XYs, 0, (i1-i0)/k+2)
+	last := 0.0
+	for i := i0; i < i1; i += k {
+		v := 0.0
+		for j := i; j < min(i+k, i1); j++ {
+			v += s.Bins[j]
+		}
+		last = v / w
+		pts = append(pts, plotter.XY{X: s.origin + float64(i)*s.Width - from, Y: last})
+	}
+	pts = append(pts, plotter.XY{X: s.origin + float64(i1)*s.Width - from, Y: last})
+	return pts
+}
+
+// maxStrategyPanels is the most panels strategies.png draws: 18 (every bundled strategy of one
+// group) in a 6 × 3 grid of about 185 × 190 pixels each still reads.
+const maxStrategyPanels = 18
+
+// pickStrategyPanels chooses the entries strategies.png draws: whole groups (mode and client
+// count), live before simulated and the most clients first, as long as they fit in
+// maxStrategyPanels; the first group alone is cut to its best-ranked entries. note says what was
+// left out ("" when nothing was).
+func pickStrategyPanels(gs []strategyGroup) (picked []*summary.Strategy, note string) {
+	order := slices.Clone(gs)
+	slices.SortStableFunc(order, func(a, b strategyGroup) int {
+		return cmp.Or(cmp.Compare(modeOrder(b.mode), modeOrder(a.mode)), cmp.Compare(b.clients, a.clients))
+	})
+	total := 0
+	var kept []string
+	for _, g := range order {
+		total += len(g.entries)
+		if len(picked)+len(g.entries) > maxStrategyPanels {
+			if len(picked) == 0 {
+				picked = g.entries[:maxStrategyPanels]
+				kept = append(kept, fmt.Sprintf("the %d best-ranked of %s", maxStrategyPanels, g.tag()))
+			}
+			continue
+		}
+		picked = append(picked, g.entries...)
+		kept = append(kept, "the entries of "+g.tag())
+	}
+	if len(picked) == total {
+		return picked, ""
+	}
+	what := strings.Join(kept, "; ")
+	return picked, fmt.Sprintf("Drawn: %s (%d of %d strategy entries, one panel each); ranking.png and the Strategies table have them all.", what, len(picked), total)
+}
+
+// panelCols is the column count of a grid of n panels on the wide chart: about 1.5 columns per row.
+func panelCols(n int) int {
+	return max(1, min(n, int(math.Ceil(math.Sqrt(float64(n)*1.5)))))
+}
+
+// unlabelled drops the labels of another ticker's ticks, for inner panels of a shared-axis grid.
+type unlabelled struct{ plot.Ticker }
+
+// Ticks implements plot.Ticker.
+func (u unlabelled) Ticks(lo, hi float64) []plot.Tick {
+	ts := u.Ticker.Ticks(lo, hi)
+	for i := range ts {
+		ts[i].Label = ""
+	}
+	return ts
+}
+
 // strategiesChart: attempts per second over time per strategy entry, small multiples sharing
-// both axes, time counted from each entry's segment start; a panel whose requests did not all
-// succeed says how many and why in its title.
+// both axes (tick labels on the outer panels, axis labels once), time counted from each entry's
+// segment start; a panel whose requests did not all succeed says how many and why under its
+// name. At most maxStrategyPanels are drawn; the chart's note names what was left out.
 func (b *Builder) strategiesChart(s *summary.Summary, pal palette) Chart {
 	c, ok := strategyChart(s, "strategies.png", "Attempts per second over time, one panel per strategy")
 	if !ok {
 		return c
 	}
+	entries, note := pickStrategyPanels(pal.groups)
+	c.Note = note
 	showMode, showClients := variesMode(s), variesClients(s)
 	var limits []limitLine // the inferred effective request limit, for reference
 	for _, l := range requestLimits(s) {
@@ -57,87 +126,148 @@ func (b *Builder) strategiesChart(s *summary.Summary, pal palette) Chart {
 		}
 	}
 	c.draw = func(dc draw.Canvas) error {
-		var plots []*plot.Plot
-		xMax, yMax := 1.0, 1.0
-		// One bin width for every panel (shared axes): at most maxPlotBins/2 bins over the longest segment.
-		width, span := 1.0, 0.0
-		for _, acc := range b.strategies {
-			start, _ := acc.start()
-			width, span = math.Max(width, acc.perSec.Width), math.Max(span, acc.lastEnd-start)
+		plots, err := b.strategyPanels(entries, pal, limits, showMode, showClients)
+		if err != nil {
+			return err
 		}
-		width *= math.Max(1, math.Ceil(span/width/(maxPlotBins/2)))
-		yLabel := "attempts/s"
-		if width > 1 {
-			yLabel = fmt.Sprintf("attempts/s (%s bins)", seconds(width))
-		}
-		xLabel := "s since the segment started"
-		if hasMode(s, record.ModeSim) {
-			xLabel += " (virtual when simulated)"
-		}
-		for _, g := range pal.groups {
-			for _, st := range g.entries {
-				acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
-				start, _ := acc.start()
-				pts := rateXYs(acc.perSec.rebin(width), start)
-				title := strategyLabel(st, showMode, showClients)
-				if r := shortReason(st); r != "" {
-					title += " — " + r
-				}
-				p := newPlot(title, xLabel, yLabel)
-				p.Title.TextStyle.Font.Size = vg.Points(10)
-				p.X.Label.TextStyle.Font.Size = vg.Points(9)
-				p.Y.Label.TextStyle.Font.Size = vg.Points(9)
-				p.Add(plotter.NewGrid())
-				for _, lim := range limits {
-					l, err := lineOf(plotter.XYs{{X: 0, Y: lim.perSecond}, {X: span * 1.5, Y: lim.perSecond}}, lim.col, 1.2, lim.dashes)
-					if err != nil {
-						return err
-					}
-					p.Add(l)
-					yMax = math.Max(yMax, lim.perSecond)
-				}
-				if len(pts) > 0 {
-					l, err := lineOf(pts, pal.color(st.Name), 1.5, nil)
-					if err != nil {
-						return err
-					}
-					l.StepStyle = plotter.PostStep
-					p.Add(l)
-					for _, pt := range pts {
-						xMax, yMax = math.Max(xMax, pt.X), math.Max(yMax, pt.Y)
-					}
-				}
-				plots = append(plots, p)
-			}
-		}
-		cols := 1
-		switch {
-		case len(plots) > 8:
-			cols = 3
-		case len(plots) > 4:
-			cols = 2
-		}
+		cols := panelCols(len(plots))
 		rows := (len(plots) + cols - 1) / cols
 		for i, p := range plots {
-			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, xMax, 0, yMax*1.05
-			if rows > 2 {
-				p.Y.Tick.Marker = niceTicks{n: 2}
-			}
-			// Shared axes: the axis labels once, at the bottom row and the left column.
 			if i/cols != rows-1 && i+cols < len(plots) {
-				p.X.Label.Text = ""
+				p.X.Tick.Marker = unlabelled{p.X.Tick.Marker}
 			}
 			if i%cols != 0 {
-				p.Y.Label.Text = ""
+				p.Y.Tick.Marker = unlabelled{p.Y.Tick.Marker}
 			}
 		}
 		title := "Attempts per second over time, per strategy (shared axes)"
 		if len(limits) > 0 {
-			title += fmt.Sprintf("; dash-dot: the effective limit, %s requests/s", human(limits[0].perSecond))
+			title += fmt.Sprintf("; dashed: effective limit %s/s", human(limits[0].perSecond))
 		}
-		return drawTiles(dc, title, plots, cols)
+		dc = drawTitle(dc, title)
+		xLabel := "seconds since the strategy's segment started"
+		if hasMode(s, record.ModeSim) {
+			xLabel += " (virtual time when simulated)"
+		}
+		yLabel := "attempts per second"
+		if w := plots[0].Y.Label.Text; w != "" {
+			yLabel += " (" + w + ")"
+		}
+		for _, p := range plots {
+			p.Y.Label.Text = ""
+		}
+		return drawGrid(axisLabels(dc, xLabel, yLabel), plots, cols)
 	}
 	return c
+}
+
+// axisLabels writes a grid's shared x label under dc and its y label up its left side, and
+// returns the canvas inside them.
+func axisLabels(dc draw.Canvas, xLabel, yLabel string) draw.Canvas {
+	sty := plot.New().X.Label.TextStyle
+	sty.Font.Size = vg.Points(11)
+	sty.XAlign, sty.YAlign = draw.XCenter, draw.YBottom
+	dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Min.Y + vg.Points(2)}, xLabel)
+	sty.Rotation = math.Pi / 2
+	sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+	dc.FillText(sty, vg.Point{X: dc.Min.X + vg.Points(2), Y: (dc.Min.Y + dc.Max.Y) / 2}, yLabel)
+	return draw.Crop(dc, vg.Points(18), 0, vg.Points(18), 0)
+}
+
+// strategyPanels returns one plot per entry with shared axis ranges; the series are binned to
+// at most maxPlotBins/2 points over the longest segment, reading only each segment's bins. The
+// first plot's Y label carries the bin width when it is over a second ("" otherwise).
+func (b *Builder) strategyPanels(entries []*summary.Strategy, pal palette, limits []limitLine, showMode, showClients bool) ([]*plot.Plot, error) {
+	width, span := 1.0, 0.0
+	for _, st := range entries {
+		acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
+		start, _ := acc.start()
+		width, span = math.Max(width, acc.perSec.Width), math.Max(span, acc.lastEnd-start)
+	}
+	width *= math.Max(1, math.Ceil(span/width/(maxPlotBins/2)))
+	xMax, yMax, yMin := 1.0, 1.0, math.Inf(1)
+	perLine := 40 * 3 / panelCols(len(entries)) // characters of a panel's title line
+	var plots []*plot.Plot
+	var lines []*plotter.Line // the rate lines, raised to a log axis' floor
+	for _, st := range entries {
+		acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
+		start, _ := acc.start()
+		pts := windowRates(acc.perSec, start, math.Max(acc.lastEnd, start)+width, width)
+		title := strategyLabel(st, showMode, showClients)
+		if r := shortReason(st); r != "" {
+			title += "\n" + panelText(r, perLine)
+		}
+		p := newPlot(title, "", "")
+		p.Title.TextStyle.Font.Size = vg.Points(9.5)
+		p.X.Tick.Marker, p.Y.Tick.Marker = niceTicks{n: 3}, niceTicks{n: 3}
+		p.Add(plotter.NewGrid())
+		for _, lim := range limits {
+			l, err := lineOf(plotter.XYs{{X: 0, Y: lim.perSecond}, {X: span * 1.5, Y: lim.perSecond}}, lim.col, 1.2, lim.dashes)
+			if err != nil {
+				return nil, err
+			}
+			p.Add(l)
+			yMax = math.Max(yMax, lim.perSecond)
+		}
+		if len(pts) > 0 {
+			l, err := lineOf(pts, pal.color(st.Name), 1.5, nil)
+			if err != nil {
+				return nil, err
+			}
+			l.StepStyle = plotter.PostStep
+			p.Add(l)
+			lines = append(lines, l)
+			for _, pt := range pts {
+				xMax, yMax = math.Max(xMax, pt.X), math.Max(yMax, pt.Y)
+				if pt.Y > 0 {
+					yMin = math.Min(yMin, pt.Y)
+				}
+			}
+		}
+		plots = append(plots, p)
+	}
+	for _, lim := range limits {
+		yMin = math.Min(yMin, lim.perSecond)
+	}
+	// Rates spanning more than 10× (a retry storm beside a paced client) go on a log axis, with
+	// empty bins drawn at its floor; the first plot's Y label says so.
+	logY := !math.IsInf(yMin, 1) && yMax/yMin > 10
+	floor := yMin / 2
+	for _, p := range plots {
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, xMax, 0, yMax*1.05
+		if logY {
+			p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
+			p.Y.Min, p.Y.Max = floor, yMax*1.3
+		}
+	}
+	if logY {
+		for _, l := range lines {
+			for i := range l.XYs {
+				l.XYs[i].Y = math.Max(l.XYs[i].Y, floor)
+			}
+		}
+	}
+	if len(plots) > 0 {
+		var parts []string
+		if width > 1 {
+			parts = append(parts, seconds(width)+" bins")
+		}
+		if logY {
+			parts = append(parts, "log scale, 0 drawn at the bottom")
+		}
+		plots[0].Y.Label.Text = strings.Join(parts, "; ")
+	}
+	return plots, nil
+}
+
+// panelText wraps a panel's note to two lines of about perLine characters, cutting the rest.
+func panelText(s string, perLine int) string {
+	lines := wrapLines(s, max(12, perLine))
+	if len(lines) > 2 {
+		lines = lines[:2]
+		lines[1] = strings.TrimRight(lines[1], " ,;:") + " …"
+	}
+	return strings.Join(lines, "\n")
 }
 
 // latencyChart: the completion-latency CDF of each strategy entry on a logarithmic time axis,
