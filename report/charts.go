@@ -291,6 +291,16 @@ func valueOr(p *float64, d float64) float64 {
 
 // drawGrid lays out plots in a grid of cols columns on dc and draws them.
 func drawGrid(dc draw.Canvas, plots []*plot.Plot, cols int) error {
+	canvases := gridCanvases(dc, plots, cols)
+	for i, p := range plots {
+		p.Draw(canvases[i])
+	}
+	return nil
+}
+
+// gridCanvases lays out plots in a grid of cols columns, their axes aligned, and returns the
+// canvas of each plot in order.
+func gridCanvases(dc draw.Canvas, plots []*plot.Plot, cols int) []draw.Canvas {
 	rows := (len(plots) + cols - 1) / cols
 	grid := make([][]*plot.Plot, rows)
 	for i := range grid {
@@ -301,15 +311,12 @@ func drawGrid(dc draw.Canvas, plots []*plot.Plot, cols int) error {
 	}
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(12), PadY: vg.Points(10),
 		PadTop: vg.Points(2), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
-	canvases := plot.Align(grid, tiles, dc)
-	for r := range grid {
-		for c, p := range grid[r] {
-			if p != nil {
-				p.Draw(canvases[r][c])
-			}
-		}
+	aligned := plot.Align(grid, tiles, dc)
+	out := make([]draw.Canvas, len(plots))
+	for i := range plots {
+		out[i] = aligned[i/cols][i%cols]
 	}
-	return nil
+	return out
 }
 
 // lineOf returns a line through pts with the given colour, width and dashes.

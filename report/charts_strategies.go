@@ -118,7 +118,6 @@ func (b *Builder) strategiesChart(s *summary.Summary, pal palette) Chart {
 	}
 	entries, note := pickStrategyPanels(pal.groups)
 	c.Note = note
-	showMode, showClients := variesMode(s), variesClients(s)
 	var limits []limitLine // the inferred effective request limit, for reference
 	for _, l := range requestLimits(s) {
 		if l.col == colEffective {
@@ -126,39 +125,49 @@ func (b *Builder) strategiesChart(s *summary.Summary, pal palette) Chart {
 		}
 	}
 	c.draw = func(dc draw.Canvas) error {
-		plots, err := b.strategyPanels(entries, pal, limits, showMode, showClients)
-		if err != nil {
-			return err
-		}
-		cols := panelCols(len(plots))
-		rows := (len(plots) + cols - 1) / cols
+		plots, canvases, err := b.strategiesLayout(dc, s, entries, pal, limits)
 		for i, p := range plots {
-			if i/cols != rows-1 && i+cols < len(plots) {
-				p.X.Tick.Marker = unlabelled{p.X.Tick.Marker}
-			}
-			if i%cols != 0 {
-				p.Y.Tick.Marker = unlabelled{p.Y.Tick.Marker}
-			}
+			p.Draw(canvases[i])
 		}
-		title := "Attempts per second over time, per strategy (shared axes)"
-		if len(limits) > 0 {
-			title += fmt.Sprintf("; dashed: effective limit %s/s", human(limits[0].perSecond))
-		}
-		dc = drawTitle(dc, title)
-		xLabel := "seconds since the strategy's segment started"
-		if hasMode(s, record.ModeSim) {
-			xLabel += " (virtual time when simulated)"
-		}
-		yLabel := "attempts per second"
-		if w := plots[0].Y.Label.Text; w != "" {
-			yLabel += " (" + w + ")"
-		}
-		for _, p := range plots {
-			p.Y.Label.Text = ""
-		}
-		return drawGrid(axisLabels(dc, xLabel, yLabel), plots, cols)
+		return err
 	}
 	return c
+}
+
+// strategiesLayout makes the panels of strategies.png, draws the chart's title and shared axis
+// labels on dc, and returns each panel with the canvas it is drawn on.
+func (b *Builder) strategiesLayout(dc draw.Canvas, s *summary.Summary, entries []*summary.Strategy, pal palette, limits []limitLine) ([]*plot.Plot, []draw.Canvas, error) {
+	plots, err := b.strategyPanels(entries, pal, limits, variesMode(s), variesClients(s))
+	if err != nil || len(plots) == 0 {
+		return nil, nil, err
+	}
+	cols := panelCols(len(plots))
+	rows := (len(plots) + cols - 1) / cols
+	for i, p := range plots {
+		if i/cols != rows-1 && i+cols < len(plots) {
+			p.X.Tick.Marker = unlabelled{p.X.Tick.Marker}
+		}
+		if i%cols != 0 {
+			p.Y.Tick.Marker = unlabelled{p.Y.Tick.Marker}
+		}
+	}
+	title := "Attempts per second over time, per strategy (shared axes)"
+	if len(limits) > 0 {
+		title += fmt.Sprintf("; dashed: effective limit %s/s", human(limits[0].perSecond))
+	}
+	dc = drawTitle(dc, title)
+	xLabel := "seconds since the strategy's segment started"
+	if hasMode(s, record.ModeSim) {
+		xLabel += " (virtual time when simulated)"
+	}
+	yLabel := "attempts per second"
+	if w := plots[0].Y.Label.Text; w != "" {
+		yLabel += " (" + w + ")"
+	}
+	for _, p := range plots {
+		p.Y.Label.Text = ""
+	}
+	return plots, gridCanvases(axisLabels(dc, xLabel, yLabel), plots, cols), nil
 }
 
 // axisLabels writes a grid's shared x label under dc and its y label up its left side, and
