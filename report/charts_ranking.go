@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -28,23 +29,25 @@ func rankingChart(s *summary.Summary, pal palette) Chart {
 		}
 		return c
 	}
-	gs := pal.groups
-	const maxPanels = 6
-	if len(gs) > maxPanels {
-		c.Note = fmt.Sprintf("Only the first %d of %d groups (mode × client count) are drawn; the Strategies table has them all.", maxPanels, len(gs))
-		gs = gs[:maxPanels]
-	}
+	gs, perPanel, note := pickRankingPanels(pal.groups)
+	c.Note = note
 	c.draw = func(dc draw.Canvas) error {
 		var plots []*plot.Plot
 		for _, g := range gs {
-			p := newPlot(capitalize(g.tag()), "makespan: "+makespanWords(g.mode), "")
+			title := capitalize(g.tag())
+			shown := g.entries
+			if len(shown) > perPanel {
+				shown = shown[:perPanel]
+				title += fmt.Sprintf(" (best %d of %d)", perPanel, len(g.entries))
+			}
+			p := newPlot(title, "makespan: "+makespanWords(g.mode), "")
 			p.Title.TextStyle.Font.Size = vg.Points(11)
 			hb := &hbarPlotter{}
 			var names []string
 			xMax := 0.0
 			// Best (rank 1) at the top: gonum counts rows from the bottom.
-			for i := len(g.entries) - 1; i >= 0; i-- {
-				st := g.entries[i]
+			for i := len(shown) - 1; i >= 0; i-- {
+				st := shown[i]
 				names = append(names, st.Name)
 				text := g.attempts(st.Attempts)
 				if r := shortReason(st); r != "" {
@@ -76,6 +79,55 @@ func rankingChart(s *summary.Summary, pal palette) Chart {
 		return drawGrid(legend.split(drawTitle(dc, "Makespan per strategy (bars) against the lower bound (black), attempts beside")), plots, cols)
 	}
 	return c
+}
+
+// Ranking chart limits: at most 4 panels (2 × 2), and about 26 bars down the chart's height, so a
+// bar and its text keep about 20 pixels.
+const (
+	maxRankingPanels = 4
+	maxRankingBars   = 26
+)
+
+// pickRankingPanels chooses the groups ranking.png draws (live before simulated, the most clients
+// first, shown in the groups' order) and how many best-ranked bars each panel keeps; note says
+// what was left out ("" when nothing was).
+func pickRankingPanels(all []strategyGroup) (gs []strategyGroup, perPanel int, note string) {
+	gs = all
+	var left []string
+	if len(all) > maxRankingPanels {
+		order := slices.Clone(all)
+		slices.SortStableFunc(order, func(a, b strategyGroup) int {
+			return cmp.Or(cmp.Compare(modeOrder(b.mode), modeOrder(a.mode)), cmp.Compare(b.clients, a.clients))
+		})
+		gs = nil
+		for _, g := range all {
+			if slices.ContainsFunc(order[:maxRankingPanels], func(o strategyGroup) bool { return o.mode == g.mode && o.clients == g.clients }) {
+				gs = append(gs, g)
+			} else {
+				left = append(left, g.tag())
+			}
+		}
+	}
+	rows := 1
+	if len(gs) > 1 {
+		rows = (len(gs) + 1) / 2
+	}
+	perPanel = maxRankingBars / rows
+	cut := false
+	for _, g := range gs {
+		cut = cut || len(g.entries) > perPanel
+	}
+	var parts []string
+	if len(left) > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d groups are drawn (left out: %s)", len(gs), len(all), strings.Join(left, "; ")))
+	}
+	if cut {
+		parts = append(parts, fmt.Sprintf("each panel shows its %d best-ranked strategies", perPanel))
+	}
+	if len(parts) > 0 {
+		note = capitalize(strings.Join(parts, "; ")) + "; the Strategies table ranks them all."
+	}
+	return gs, perPanel, note
 }
 
 // makespanWords is the unit of a group's makespan.
@@ -130,7 +182,7 @@ func (hp *hbarPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 			c.StrokeLine2(draw.LineStyle{Color: colBound, Width: vg.Points(2.5)}, xb, y-half*1.35, xb, y+half*1.35)
 			end = max(end, xb)
 		}
-		c.FillText(sty, vg.Point{X: end + vg.Points(4), Y: y}, b.text)
+		c.FillText(sty, vg.Point{X: end + vg.Points(4), Y: y}, fitText(sty, b.text, c.Max.X-end-vg.Points(4)))
 	}
 }
 
@@ -312,4 +364,19 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 		return drawGrid(legend.split(drawTitle(dc, "Client-count sweep: attempts and makespan per strategy")), []*plot.Plot{att, mk}, 2)
 	}
 	return c
+}
+
+// fitText cuts s at a word so that it fits in w when written in sty, ending it with "…".
+func fitText(sty draw.TextStyle, s string, w vg.Length) string {
+	if sty.Width(s) <= w {
+		return s
+	}
+	words := strings.Fields(s)
+	for n := len(words) - 1; n > 0; n-- {
+		t := strings.TrimRight(strings.Join(words[:n], " "), ",;:") + " …"
+		if sty.Width(t) <= w {
+			return t
+		}
+	}
+	return ""
 }
