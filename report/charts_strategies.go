@@ -69,25 +69,37 @@ func pickStrategyPanels(gs []strategyGroup) (picked []*summary.Strategy, note st
 	slices.SortStableFunc(order, func(a, b strategyGroup) int {
 		return cmp.Or(cmp.Compare(modeOrder(b.mode), modeOrder(a.mode)), cmp.Compare(b.clients, a.clients))
 	})
-	total := 0
-	var kept []string
+	total, n := 0, 0
+	take := map[int]int{} // index in gs → entries drawn
 	for _, g := range order {
 		total += len(g.entries)
-		if len(picked)+len(g.entries) > maxStrategyPanels {
-			if len(picked) == 0 {
-				picked = g.entries[:maxStrategyPanels]
-				kept = append(kept, fmt.Sprintf("the %d best-ranked of %s", maxStrategyPanels, g.tag()))
+		k := len(g.entries)
+		if n+k > maxStrategyPanels {
+			if n > 0 {
+				continue
 			}
+			k = maxStrategyPanels
+		}
+		take[slices.IndexFunc(gs, func(o strategyGroup) bool { return o.mode == g.mode && o.clients == g.clients })] = k
+		n += k
+	}
+	var kept []string
+	for i, g := range gs { // in the groups' order, as the other charts
+		k, ok := take[i]
+		if !ok {
 			continue
 		}
-		picked = append(picked, g.entries...)
-		kept = append(kept, "the entries of "+g.tag())
+		picked = append(picked, g.entries[:k]...)
+		if k < len(g.entries) {
+			kept = append(kept, fmt.Sprintf("the %d best-ranked of %s", k, g.tag()))
+		} else {
+			kept = append(kept, "the entries of "+g.tag())
+		}
 	}
 	if len(picked) == total {
 		return picked, ""
 	}
-	what := strings.Join(kept, "; ")
-	return picked, fmt.Sprintf("Drawn: %s (%d of %d strategy entries, one panel each); ranking.png and the Strategies table have them all.", what, len(picked), total)
+	return picked, fmt.Sprintf("Drawn: %s (%d of %d strategy entries); ranking.png and the Strategies table have them all.", strings.Join(kept, "; "), len(picked), total)
 }
 
 // panelCols is the column count of a grid of n panels on the wide chart: about 1.5 columns per row.
@@ -291,6 +303,9 @@ func (b *Builder) latencyChart(s *summary.Summary, pal palette) Chart {
 		return c
 	}
 	showMode, showClients := variesMode(s), variesClients(s)
+	// As many curves as strategies.png has panels: more tangle and their legend runs off the chart.
+	entries, note := pickStrategyPanels(pal.groups)
+	c.Note = note
 	c.draw = func(dc draw.Canvas) error {
 		p := newPlot("Completion latency of requests, from their scheduled time", "latency (s, log scale)", "share of the strategy's requests completed")
 		p.Add(plotter.NewGrid())
@@ -300,7 +315,8 @@ func (b *Builder) latencyChart(s *summary.Summary, pal palette) Chart {
 		// A log axis has no 0: latencies of 0 (simulated requests answered at once) and the
 		// fastest under a hundredth of the smallest non-zero one are drawn at its left edge.
 		floor := math.Inf(1)
-		for _, acc := range b.strategies {
+		for _, st := range entries {
+			acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
 			for _, q := range acc.latency.CDF() {
 				if q.Seconds > 0 {
 					floor = math.Min(floor, q.Seconds)
@@ -314,39 +330,40 @@ func (b *Builder) latencyChart(s *summary.Summary, pal palette) Chart {
 		floor = math.Max(floor/2, 1e-6)
 		xMin, xMax := math.Inf(1), 0.0
 		incomplete := false
-		for _, g := range pal.groups {
-			for _, st := range g.entries {
-				acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
-				cdf := acc.latency.CDF()
-				if len(cdf) == 0 {
-					continue
-				}
-				share := float64(st.Succeeded) / float64(max(1, st.Requests))
-				pts := make(plotter.XYs, 0, len(cdf)+1)
-				pts = append(pts, plotter.XY{X: math.Max(cdf[0].Seconds, floor), Y: 0})
-				for _, q := range cdf {
-					pts = append(pts, plotter.XY{X: math.Max(q.Seconds, floor), Y: q.Fraction * share})
-				}
-				xMin, xMax = math.Min(xMin, pts[0].X), math.Max(xMax, pts[len(pts)-1].X)
-				if cdf[0].Seconds < floor {
-					p.X.Label.Text = fmt.Sprintf("latency (s, log scale; under %s s, 0 included, drawn at the left edge)", human(floor))
-				}
-				l, err := lineOf(pts, pal.color(st.Name), 2, pal.dashes(st))
-				if err != nil {
-					return err
-				}
-				l.StepStyle = plotter.PreStep
-				p.Add(l)
-				name := strategyLabel(st, showMode, showClients)
-				if n := st.Requests - st.Succeeded; n > 0 {
-					name += fmt.Sprintf(" (%s/%s failed)", compact(n), compact(st.Requests))
-					incomplete = true
-				}
-				legend.add(name, l)
+		for _, st := range entries {
+			acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
+			cdf := acc.latency.CDF()
+			if len(cdf) == 0 {
+				continue
 			}
+			share := float64(st.Succeeded) / float64(max(1, st.Requests))
+			pts := make(plotter.XYs, 0, len(cdf)+1)
+			pts = append(pts, plotter.XY{X: math.Max(cdf[0].Seconds, floor), Y: 0})
+			for _, q := range cdf {
+				pts = append(pts, plotter.XY{X: math.Max(q.Seconds, floor), Y: q.Fraction * share})
+			}
+			xMin, xMax = math.Min(xMin, pts[0].X), math.Max(xMax, pts[len(pts)-1].X)
+			if cdf[0].Seconds < floor {
+				p.X.Label.Text = fmt.Sprintf("latency (s, log scale; under %s s, 0 included, drawn at the left edge)", human(floor))
+			}
+			l, err := lineOf(pts, pal.color(st.Name), 2, pal.dashes(st))
+			if err != nil {
+				return err
+			}
+			l.StepStyle = plotter.PreStep
+			p.Add(l)
+			name := strategyLabel(st, showMode, showClients)
+			if n := st.Requests - st.Succeeded; n > 0 {
+				name += fmt.Sprintf(" (%s/%s failed)", compact(n), compact(st.Requests))
+				incomplete = true
+			}
+			legend.add(name, l)
 		}
 		if incomplete {
 			legend.note("A curve ending below 1 stops short by the share of requests that never succeeded; the Strategies table says why.")
+		}
+		if math.IsInf(xMin, 1) { // none of the drawn entries succeeded
+			xMin, xMax = floor, 1
 		}
 		p.Y.Min, p.Y.Max = 0, 1.02
 		p.X.Min, p.X.Max = xMin/1.2, xMax*1.1
