@@ -22,6 +22,10 @@ type TargetConfig struct {
 	// URL is the endpoint, or for anthropic and openai a base URL that the endpoint path is
 	// appended to (https://api.anthropic.com → …/v1/messages).
 	URL string
+	// Path, when set, is the endpoint's path and query on URL's host, kept as given instead
+	// of the API's standard path: a provider preset's endpoint on the embedded mock (Azure's
+	// /openai/deployments/{d}/chat/completions?api-version=…, Bedrock's /model/{id}/invoke).
+	Path string
 	// Key is the API key. It is sent in the API's header and used nowhere else: never printed,
 	// logged or recorded; transport error texts are scrubbed of it.
 	Key string
@@ -87,6 +91,13 @@ func NewTarget(c TargetConfig) (*Target, error) {
 		return nil, &TargetError{Field: "target.api", Msg: err.Error()}
 	}
 	t := &Target{api: c.API, url: api.Endpoint(c.API, u), key: c.Key, header: http.Header{}, stream: c.Stream}
+	if c.Path != "" {
+		p, err := url.Parse(c.Path)
+		if err != nil || !strings.HasPrefix(p.Path, "/") || p.Host != "" {
+			return nil, &TargetError{Field: "target.url", Value: strconv.Quote(c.Path), Msg: "want a path on the mock such as /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"}
+		}
+		t.url = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: p.Path, RawPath: p.RawPath, RawQuery: p.RawQuery}
+	}
 	for k, vs := range c.Header {
 		for _, v := range vs {
 			t.header.Add(k, v)

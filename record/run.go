@@ -67,9 +67,10 @@ const LateThreshold = 10 * time.Millisecond
 
 // Target describes where traffic went.
 type Target struct {
-	API       string `json:"api"`   // anthropic, openai or http
-	URL       string `json:"url"`   // base URL, or "mock" for the embedded mock
-	Model     string `json:"model"` // model name, "" for http
+	API       string `json:"api"`            // anthropic, openai or http
+	URL       string `json:"url"`            // base URL, or "mock" for the embedded mock
+	Path      string `json:"path,omitempty"` // the endpoint path on the embedded mock when not the API's standard one (a preset's)
+	Model     string `json:"model"`          // model name, "" for http
 	Method    string `json:"method,omitempty"`
 	KeyEnv    string `json:"key_env,omitempty"` // the environment variable the key came from
 	Embedded  bool   `json:"embedded_mock,omitempty"`

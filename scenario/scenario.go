@@ -71,7 +71,10 @@ type Target struct {
 	// API is anthropic, openai or http. Default: inferred from the URL (see InferAPI); anthropic
 	// for the mock.
 	API string `yaml:"api" json:"api"`
-	// URL is the API's base URL (https://api.anthropic.com) or, for http, the full URL.
+	// URL is the API's base URL (https://api.anthropic.com) or, for http, the full URL. With
+	// the embedded mock it may be a path on the mock (a preset's endpoint, such as
+	// /v1beta/models/gemini-2.5-flash:generateContent); by default a preset's endpoint that
+	// takes the API's body is used.
 	URL string `yaml:"url" json:"url,omitempty"`
 	// Model is the model requested (anthropic, openai).
 	Model string `yaml:"model" json:"model,omitempty"`
