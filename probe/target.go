@@ -38,6 +38,11 @@ type TargetConfig struct {
 	Seed         int64   // seeds the prompt text and sizes
 	// Stream asks for a streamed response (anthropic and openai): the engine reads every event.
 	Stream bool
+	// CachePrefixTokens, when set (anthropic), opens every request with a system block of that
+	// many tokens marked cache_control: a prompt-cache prefix shared by the requests that hit.
+	// CacheMiss is the share of requests whose prefix is their own instead (a cache write each).
+	CachePrefixTokens int64
+	CacheMiss         float64
 
 	// http (and extra headers for any API).
 	Method string
@@ -76,6 +81,7 @@ type Target struct {
 	suffix []byte // the body after it
 	prompt []byte // pseudo-word text prompts are cut from
 	sizes  workload.PromptSizes
+	cache  *cachePrefix // anthropic: the prompt-cache prefix, nil when none
 }
 
 // NewTarget checks c and prebuilds everything requests share.
@@ -113,6 +119,9 @@ func NewTarget(c TargetConfig) (*Target, error) {
 			}
 		}
 		t.body = c.Body
+		if _, err := newCachePrefix(&c); err != nil {
+			return nil, err
+		}
 		if c.Key != "" {
 			t.header.Set("Authorization", "Bearer "+c.Key)
 		}
@@ -156,6 +165,12 @@ func NewTarget(c TargetConfig) (*Target, error) {
 		stream = api.StreamFields(c.API)
 	}
 	t.prefix = fmt.Appendf(nil, `{"model":%s,%q:%d,%s"messages":[{"role":"user","content":"`, model, field, c.MaxTokens, stream)
+	if t.cache, err = newCachePrefix(&c); err != nil {
+		return nil, err
+	}
+	if t.cache != nil {
+		t.prefix = fmt.Appendf(nil, `{"model":%s,%q:%d,%s"system":[{"type":"text","text":"`, model, field, c.MaxTokens, stream)
+	}
 	t.suffix = []byte(`"}]}`)
 	return t, nil
 }
@@ -187,10 +202,14 @@ func (t *Target) Requests() workload.Requests {
 	return r
 }
 
-// PromptTokens returns the prompt size of logical request id, in tokens (0 for http).
+// PromptTokens returns the prompt size of logical request id, in tokens (0 for http), the
+// cache prefix included.
 func (t *Target) PromptTokens(id int64) int64 {
 	if t.prefix == nil {
 		return 0
+	}
+	if t.cache != nil {
+		return t.cache.tokens + t.sizes.Of(id)
 	}
 	return t.sizes.Of(id)
 }
@@ -203,6 +222,9 @@ func (t *Target) AppendBody(dst []byte, id int64) []byte {
 	}
 	n := int(t.sizes.Of(id)) * api.BytesPerToken
 	dst = append(dst, t.prefix...)
+	if t.cache != nil {
+		dst = t.cache.appendTo(dst, id)
+	}
 	dst = append(dst, t.prompt[:n]...)
 	if dst[len(dst)-1] == ' ' { // never end the prompt on a space
 		dst[len(dst)-1] = 'x'

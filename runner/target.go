@@ -95,7 +95,7 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 	tg.cfg = probe.TargetConfig{
 		API: a, URL: base, Path: tg.record.Path, Key: key, Model: t.Model, MaxTokens: s.Workload.MaxTokens,
 		PromptTokens: s.Workload.PromptTokens, PromptSpread: s.Workload.PromptTokensSpread, Seed: s.Seed,
-		Stream: s.Workload.Stream,
+		Stream: s.Workload.Stream, CachePrefixTokens: s.Workload.CachePrefixTokens, CacheMiss: s.Workload.CacheMiss(),
 		Method: method, Header: header, Body: []byte(t.Body),
 	}
 	built, err := probe.NewTarget(tg.cfg)

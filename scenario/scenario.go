@@ -111,6 +111,20 @@ type Workload struct {
 	// StreamIdleTimeout ends a streamed attempt as stalled when no byte arrives for this long.
 	// Default DefaultStreamIdleTimeout.
 	StreamIdleTimeout Duration `yaml:"stream_idle_timeout" json:"stream_idle_timeout,omitempty"`
+	// CachePrefixTokens opens every request (api anthropic) with a system block of this many
+	// tokens marked cache_control: a prompt-cache prefix. 0: none.
+	CachePrefixTokens int64 `yaml:"cache_prefix_tokens" json:"cache_prefix_tokens,omitempty"`
+	// CacheHitRatio is the share of requests that send the shared prefix; the others send one of
+	// their own (a cache write each). Default 1 with a prefix.
+	CacheHitRatio *float64 `yaml:"cache_hit_ratio" json:"cache_hit_ratio,omitempty"`
+}
+
+// CacheMiss is the share of requests whose cache prefix is their own: 1 − cache_hit_ratio.
+func (w *Workload) CacheMiss() float64 {
+	if w.CacheHitRatio == nil {
+		return 0
+	}
+	return 1 - *w.CacheHitRatio
 }
 
 // Phase is one step of a run: exactly one of Probe or Compare.
