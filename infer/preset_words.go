@@ -17,3 +17,18 @@ func (a *Analyzer) reservationNote(dim string) string {
 	}
 	return s + "."
 }
+
+// dailyNote says, when a daily quota refused the run's requests, that it binds before the
+// per-minute answer: a per-day figure, never turned into a rate. "" otherwise.
+func (a *Analyzer) dailyNote() string {
+	if len(a.quotas.daily) == 0 {
+		return ""
+	}
+	least := int64(-1)
+	for _, v := range a.quotas.daily {
+		if least < 0 || v < least {
+			least = v
+		}
+	}
+	return fmt.Sprintf(" A daily quota binds before it: it refused requests after %s succeeded, a per-day limit that resets once a day.", fmtNum(float64(least)))
+}

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -44,5 +45,25 @@ func TestBindingReservedTokens(t *testing.T) {
 				assert.Equal(t, tc.want, b.Explanation)
 			}
 		})
+	}
+}
+
+// TestBindingSaysDailyQuota: a daily quota that refused the run binds before the per-minute
+// answer, and the binding says so as a per-day figure.
+func TestBindingSaysDailyQuota(t *testing.T) {
+	a := NewAnalyzer(nil)
+	for i := range 21 {
+		at := &record.Attempt{Run: "probe", Status: 200, Dialect: ratelimit.DialectOpenAI, InputTokens: 10, OutputTokens: 10, MaxTokens: 10,
+			Sent: time.Duration(i) * 100 * time.Millisecond}
+		at.Limits[ratelimit.Requests] = ratelimit.State{Limit: 500, Remaining: 500 - int64(i), Flags: ratelimit.HasLimit | ratelimit.HasRemaining}
+		if i == 20 {
+			at.Status, at.Terminal = 429, ratelimit.TerminalDailyQuota
+		}
+		a.Add(at)
+	}
+	b := a.Result().Binding
+	if assert.NotNil(t, b) {
+		assert.Equal(t, "requests", b.Dimension)
+		assert.True(t, strings.HasSuffix(b.Explanation, " A daily quota binds before it: it refused requests after 20 succeeded, a per-day limit that resets once a day."), b.Explanation)
 	}
 }
