@@ -14,8 +14,9 @@ import (
 )
 
 // TestAccuracyPresets runs the accuracy rows of the provider presets alone (TestAccuracy runs
-// them with the whole matrix) and holds each to the matrix's targets: the interval holds the
-// enforced rate and the effective rate is within tolerance.
+// them with the whole matrix) and holds each to the matrix's targets (the interval holds the
+// enforced rate, the effective rate is within tolerance) and to the case's whole score: burst,
+// algorithm and the expected sentences too.
 //
 //	go test -tags accuracy -run TestAccuracyPresets ./discover/
 func TestAccuracyPresets(t *testing.T) {
@@ -28,6 +29,7 @@ func TestAccuracyPresets(t *testing.T) {
 			assert.True(t, o.RateOK, "effective rate %v, truth %v", o.Result, o.Truth.PerMinute)
 			assert.True(t, o.Covered, "the interval holds the enforced rate")
 			assert.True(t, o.AdvertisedOK, "%s", strings.Join(o.AdvertisedWhy, "; "))
+			assert.True(t, o.Pass, "%s", strings.Join(o.Why, "; "))
 		})
 	}
 	var b strings.Builder
