@@ -2,10 +2,10 @@ package probe
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/workload"
 )
 
 // MinCachePrefixTokens is the shortest cache prefix a target accepts: Anthropic caches no
@@ -16,11 +16,9 @@ const MinCachePrefixTokens = 1024
 // marked cache_control, the same text in every request that hits the cache and a text of the
 // request's own in those that miss (a cache write each).
 type cachePrefix struct {
-	tokens int64
-	miss   float64 // the share of requests with a prefix of their own
-	seed   uint64
-	text   []byte // the shared prefix text
-	after  []byte // the body from the end of the prefix text to the prompt text
+	workload.CachePrefix
+	text  []byte // the shared prefix text
+	after []byte // the body from the end of the prefix text to the prompt text
 }
 
 // newCachePrefix checks the cache fields of c and builds the prefix; nil when c sets none.
@@ -37,7 +35,7 @@ func newCachePrefix(c *TargetConfig) (*cachePrefix, error) {
 	case !(c.CacheMiss >= 0 && c.CacheMiss <= 1):
 		return nil, &TargetError{Field: "workload.cache_hit_ratio", Value: strconv.FormatFloat(1-c.CacheMiss, 'g', -1, 64), Msg: "want a fraction from 0 to 1, e.g. 0.8 for 80% of requests reading the cache"}
 	}
-	p := &cachePrefix{tokens: c.CachePrefixTokens, miss: c.CacheMiss, seed: uint64(c.Seed) ^ 0x6361636865, // "cache"
+	p := &cachePrefix{CachePrefix: workload.CachePrefix{Tokens: c.CachePrefixTokens, Miss: c.CacheMiss, Seed: uint64(c.Seed) ^ 0x6361636865}, // "cache"
 		text:  api.PromptText(c.Seed^0x707265666978, int(c.CachePrefixTokens)*api.BytesPerToken), // "prefix"
 		after: []byte(`","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"`)}
 	if p.text[len(p.text)-1] == ' ' {
@@ -46,23 +44,12 @@ func newCachePrefix(c *TargetConfig) (*cachePrefix, error) {
 	return p, nil
 }
 
-// hits reports whether logical request id sends the shared prefix: a seeded draw per request,
-// so a rerun with the same seed reads and writes the cache alike.
-func (p *cachePrefix) hits(id int64) bool {
-	if p.miss == 0 {
-		return true
-	}
-	var pcg rand.PCG
-	pcg.Seed(p.seed, uint64(id))
-	return float64(pcg.Uint64()>>11)/(1<<53) >= p.miss
-}
-
 // appendTo appends request id's prefix text and the body up to its prompt text: the shared
 // text, or for a miss the same text opened by the request id in hex, which no other request has.
 func (p *cachePrefix) appendTo(dst []byte, id int64) []byte {
 	n := len(dst)
 	dst = append(dst, p.text...)
-	if !p.hits(id) {
+	if !p.Hits(id) {
 		copy(dst[n:], fmt.Appendf(nil, "%016x ", uint64(id)))
 	}
 	return append(dst, p.after...)

@@ -60,7 +60,7 @@ func TestCachePrefixMovesITPMByUncachedTokens(t *testing.T) {
 		u := m.Usage
 		assert.Equal(t, int64(40), u.Input, "request %d: the tokens after the breakpoint", id)
 		assert.Equal(t, int64(prefix), u.Read+u.Creation, "request %d: the prefix is read or written", id)
-		if tg.cache.hits(id) && id > 0 {
+		if tg.cache.Hits(id) && id > 0 {
 			assert.Equal(t, int64(prefix), u.Read, "request %d shares the prefix", id)
 		}
 		if u.Read > 0 {

@@ -199,6 +199,9 @@ func (t *Target) Requests() workload.Requests {
 	if t.prefix != nil {
 		r.Prompt = t.sizes
 	}
+	if t.cache != nil {
+		r.Cache = t.cache.CachePrefix
+	}
 	return r
 }
 
@@ -209,7 +212,7 @@ func (t *Target) PromptTokens(id int64) int64 {
 		return 0
 	}
 	if t.cache != nil {
-		return t.cache.tokens + t.sizes.Of(id)
+		return t.cache.Tokens + t.sizes.Of(id)
 	}
 	return t.sizes.Of(id)
 }

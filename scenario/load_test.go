@@ -175,9 +175,6 @@ func TestLoadValidationErrors(t *testing.T) {
 		{"prompt cache ratio without a prefix", "mock:\nworkload: {cache_hit_ratio: 0.8}\n", []string{
 			`bad.yaml:2:29: workload.cache_hit_ratio: needs workload.cache_prefix_tokens: the prefix the requests share`,
 		}},
-		{"prompt cache in the simulator", "mock:\nworkload: {cache_prefix_tokens: 2000}\nphases:\n  - compare: {mode: both, strategies: all}\n", []string{
-			`bad.yaml:4:21: phases[0].compare.mode: sim does not model the prompt cache of workload.cache_prefix_tokens: use mode live`,
-		}},
 		{"probe shapes", "mock:\nphases:\n" +
 			"  - probe: {rate: 5/s, stages: \"10s:5/s\"}\n" +
 			"  - probe: {rate: 5/s}\n" +

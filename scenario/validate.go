@@ -149,8 +149,7 @@ func (v *validator) workload() {
 	v.cache()
 }
 
-// cache checks the prompt-cache fields: a hit ratio needs a prefix, and the simulator, which
-// does not model the prompt cache, cannot run a cached workload.
+// cache checks the prompt-cache fields: a hit ratio needs a prefix.
 func (v *validator) cache() {
 	w := &v.s.Workload
 	v.nonNegative("workload.cache_prefix_tokens", w.CachePrefixTokens, "a prefix length in tokens, 0 for none")
@@ -160,17 +159,6 @@ func (v *validator) cache() {
 			v.add("workload.cache_hit_ratio", "must be a fraction from 0 to 1, e.g. 0.8 for 80%% of requests reading the cache")
 		case w.CachePrefixTokens == 0:
 			v.add("workload.cache_hit_ratio", "needs workload.cache_prefix_tokens: the prefix the requests share")
-		}
-	}
-	if w.CachePrefixTokens <= 0 {
-		return
-	}
-	for i, ph := range v.s.Phases {
-		switch {
-		case ph.Probe != nil && ph.Probe.Mode == ModeSim:
-			v.add(fmt.Sprintf("phases[%d].probe.mode", i), "sim does not model the prompt cache of workload.cache_prefix_tokens: use mode live")
-		case ph.Compare != nil && (ph.Compare.Mode == ModeSim || ph.Compare.Mode == ModeBoth):
-			v.add(fmt.Sprintf("phases[%d].compare.mode", i), "sim does not model the prompt cache of workload.cache_prefix_tokens: use mode live")
 		}
 	}
 }
