@@ -102,9 +102,22 @@ func pickStrategyPanels(gs []strategyGroup) (picked []*summary.Strategy, note st
 	return picked, fmt.Sprintf("Drawn: %s (%d of %d strategy entries); ranking.png and the Strategies table have them all.", strings.Join(kept, "; "), len(picked), total)
 }
 
-// panelCols is the column count of a grid of n panels on the wide chart: about 1.5 columns per row.
+// panelCols is the column count of a grid of n panels on the wide chart: about 1.5 columns per
+// row, and full rows where a nearby shape allows (4 as 2 × 2, 9 as 3 × 3, 16 as 4 × 4).
 func panelCols(n int) int {
-	return max(1, min(n, int(math.Ceil(math.Sqrt(float64(n)*1.5)))))
+	switch {
+	case n <= 3:
+		return max(1, n)
+	case n == 4:
+		return 2
+	case n <= 6 || n == 9:
+		return 3
+	case n <= 12 || n == 16:
+		return 4
+	case n <= 15:
+		return 5
+	}
+	return 6
 }
 
 // unlabelled drops the labels of another ticker's ticks, for inner panels of a shared-axis grid.

@@ -136,9 +136,9 @@ func TestStrategiesChartLayout(t *testing.T) {
 	}
 }
 
-// TestPanelCols: grids of about 1.5 columns per row.
+// TestPanelCols: grids of about 1.5 columns per row, full where a nearby shape allows.
 func TestPanelCols(t *testing.T) {
-	for n, want := range map[int]int{1: 1, 2: 2, 3: 3, 4: 3, 6: 3, 8: 4, 12: 5, 15: 5, 18: 6} {
+	for n, want := range map[int]int{1: 1, 2: 2, 3: 3, 4: 2, 5: 3, 6: 3, 8: 4, 9: 3, 10: 4, 12: 4, 15: 5, 16: 4, 18: 6} {
 		assert.Equal(t, want, panelCols(n), "%d panels", n)
 	}
 }
