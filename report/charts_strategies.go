@@ -223,6 +223,7 @@ func (b *Builder) strategyPanels(entries []*summary.Strategy, pal palette, limit
 	perLine := 40 * 3 / panelCols(len(entries)) // characters of a panel's title line
 	var plots []*plot.Plot
 	var lines []*plotter.Line // the rate lines, raised to a log axis' floor
+	var owners []*plot.Plot   // the plot of each line
 	for _, st := range entries {
 		acc := b.strategies[stratKey{st.Name, st.Mode, st.Clients}]
 		start, _ := acc.start()
@@ -250,7 +251,7 @@ func (b *Builder) strategyPanels(entries []*summary.Strategy, pal palette, limit
 			}
 			l.StepStyle = plotter.PostStep
 			p.Add(l)
-			lines = append(lines, l)
+			lines, owners = append(lines, l), append(owners, p)
 			for _, pt := range pts {
 				xMax, yMax = math.Max(xMax, pt.X), math.Max(yMax, pt.Y)
 				if pt.Y > 0 {
@@ -274,11 +275,21 @@ func (b *Builder) strategyPanels(entries []*summary.Strategy, pal palette, limit
 			p.Y.Min, p.Y.Max = floor, yMax*1.3
 		}
 	}
-	if logY {
-		for _, l := range lines {
+	for k, l := range lines {
+		if logY {
 			for i := range l.XYs {
 				l.XYs[i].Y = math.Max(l.XYs[i].Y, floor)
 			}
+		}
+		// A segment over in a few bins (every request gave up at once) is a sliver against the
+		// shared axis: dots mark its bins.
+		if n := len(l.XYs); n > 0 && n <= 4 && l.XYs[n-1].X-l.XYs[0].X < xMax/50 {
+			sc, err := plotter.NewScatter(l.XYs[:max(1, n-1)])
+			if err != nil {
+				return nil, err
+			}
+			sc.GlyphStyle = draw.GlyphStyle{Color: l.LineStyle.Color, Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
+			owners[k].Add(sc)
 		}
 	}
 	if len(plots) > 0 {
