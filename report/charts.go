@@ -95,11 +95,6 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	return p
 }
 
-// drawTiles lays out plots in a grid of cols columns under a common title and draws them.
-func drawTiles(dc draw.Canvas, title string, plots []*plot.Plot, cols int) error {
-	return drawGrid(drawTitle(dc, title), plots, cols)
-}
-
 // drawTitle writes a chart's title at the top of dc and returns the canvas below it.
 func drawTitle(dc draw.Canvas, title string) draw.Canvas {
 	sty := plot.New().Title.TextStyle
