@@ -85,7 +85,7 @@ func TestCSV(t *testing.T) {
 
 func TestCSVQuoting(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewCSVWriter(&buf)
+	w, err := NewCSVWriter(&buf, false)
 	require.NoError(t, err)
 	a := record.Attempt{Run: `a,"b"`, Error: "dial tcp: line1\nline2", Status: 0, Number: 1, LatencyMs: 1.5}
 	require.NoError(t, w.Write(&a))
