@@ -30,10 +30,10 @@ type bodyObserver struct {
 	// arrived (zero before).
 	firstDelta, lastEvent time.Time
 	gzipped               bool
-	capture  []byte
-	overflow bool
-	eof      bool
-	err      error // the first read error other than EOF
+	capture               []byte
+	overflow              bool
+	eof                   bool
+	err                   error // the first read error other than EOF
 }
 
 func newBodyObserver(x *exchange, resp *http.Response) *bodyObserver {
