@@ -99,6 +99,19 @@ phases:
 	require.NotNil(t, plain.Latency)
 	assert.InDelta(t, 0.1+39.0/200, plain.Latency.P50, 0.01, "a non-streamed body arrives with its last token")
 
+	// report.md's Streaming section and its capacity finding from the generation time: 0.1 s
+	// to the first token, 39 more at 200/s; the mock's advertised 8,000 output tokens/min.
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "\n## Streaming\n")
+	assert.Contains(t, string(md), "| anthropic-sdk (sim, 4 clients) | 12 | 12 | 0 | 0.1 s |")
+	assert.Contains(t, string(md), "a stream holds its slot 0.295 s")
+	assert.Contains(t, string(md), "limit of 8,000/min sustains 200 requests/min, i.e. about 1 concurrent stream (")
+	for _, png := range []string{"ttft.png", "tokens.png"} {
+		assert.FileExists(t, filepath.Join(out, png))
+		assert.Contains(t, string(md), "]("+png+")")
+	}
+
 	// attempts.csv has the stream columns (the scenario streams in one phase); the other phase's
 	// rows say stream false with the stream cells empty.
 	rows := readCSV(t, out)
