@@ -51,6 +51,7 @@ func TestStreamProbeFaults(t *testing.T) {
 		}
 	}
 	assert.Equal(t, kinds, csvKinds, "attempts.csv names the same mid-stream failures as summary.json")
+	testutil.AssertRerender(t, dir)
 }
 
 // readCSV reads dir/attempts.csv as one map per row, keyed by the header.
@@ -132,6 +133,7 @@ phases:
 			t.Errorf("row of strategy %q", row["strategy"])
 		}
 	}
+	testutil.AssertRerender(t, out)
 }
 
 // TestProxyStreamCSV: traffic the proxy recorded with streamed replies has the stream fields
