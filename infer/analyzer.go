@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"time"
 
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
@@ -17,7 +18,7 @@ import (
 // budget, is one of its own. Limits are fitted per timeline and combined (see Result).
 type Analyzer struct {
 	run   *record.Run
-	start float64 // run start, Unix seconds (for Date headers); NaN when unknown
+	start time.Time // run start (for Date headers); zero when unknown
 
 	kinds     map[string]string // segment label → kind
 	timelines []*timeline
@@ -39,11 +40,9 @@ type Analyzer struct {
 
 // NewAnalyzer starts an analysis of the run described by run (run.json); run may be nil.
 func NewAnalyzer(run *record.Run) *Analyzer {
-	a := &Analyzer{run: run, start: math.NaN(), kinds: map[string]string{}, byName: map[string]*timeline{}}
+	a := &Analyzer{run: run, kinds: map[string]string{}, byName: map[string]*timeline{}}
 	if run != nil {
-		if !run.Started.IsZero() {
-			a.start = float64(run.Started.UnixNano()) / 1e9
-		}
+		a.start = run.Started
 		for _, s := range run.Segments {
 			a.kinds[s.Label] = s.Kind
 		}

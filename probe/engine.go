@@ -172,7 +172,7 @@ func (e *Engine) MaxElapsed() time.Duration { return e.maxElapsed }
 func (e *Engine) Target() *Target { return e.target }
 
 // since converts an instant to record time: seconds since the run started.
-func (e *Engine) since(t time.Time) float64 { return t.Sub(e.start).Seconds() }
+func (e *Engine) since(t time.Time) time.Duration { return t.Sub(e.start) }
 
 // Stop ends the run: no further attempt is sent, and phases return after their in-flight
 // attempts finish. The first stop given is kept.

@@ -61,10 +61,10 @@ func (c *CSVWriter) Write(a *record.Attempt) error {
 	r = strconv.AppendInt(append(r, ','), int64(a.Client), 10)
 	r = strconv.AppendInt(append(r, ','), a.Request, 10)
 	r = strconv.AppendInt(append(r, ','), int64(a.Number), 10)
-	r = csvFloat(append(r, ','), a.ScheduledS, 6)
-	r = csvFloat(append(r, ','), a.SentS, 6)
-	r = csvFloat(append(r, ','), a.LatencyMs, 3)
-	r = csvFloat(append(r, ','), a.EndS(), 6)
+	r = csvFloat(append(r, ','), record.Seconds(a.Scheduled), 6)
+	r = csvFloat(append(r, ','), record.Seconds(a.Sent), 6)
+	r = csvFloat(append(r, ','), record.Millis(a.Latency), 3)
+	r = csvFloat(append(r, ','), record.Seconds(a.End()), 6)
 	r = strconv.AppendInt(append(r, ','), int64(a.Status), 10)
 	outcome := a.Outcome()
 	if a.ClientRejected {
@@ -80,7 +80,7 @@ func (c *CSVWriter) Write(a *record.Attempt) error {
 	}
 	r = append(r, ',')
 	if a.HasRetryAfter {
-		r = csvFloat(r, a.RetryAfterS, 3)
+		r = csvFloat(r, record.Seconds(a.RetryAfter), 3)
 	}
 	r = append(r, ',')
 	if a.ShouldRetry != 0 {
@@ -109,7 +109,7 @@ func (c *CSVWriter) Write(a *record.Attempt) error {
 	}
 	r = append(r, ',')
 	if a.HasServerDate {
-		r = csvFloat(r, a.ServerDateS, 3)
+		r = csvFloat(r, float64(a.ServerDate.UnixMilli())/1e3, 3)
 	}
 	r = strconv.AppendInt(append(r, ','), int64(a.MalformedHdrs), 10)
 	if c.stream {
@@ -129,9 +129,9 @@ func appendStreamCells(r []byte, a *record.Attempt) []byte {
 	}
 	r = append(r, ',')
 	if a.HasTTFT {
-		r = csvFloat(r, a.TTFTMs, 3)
+		r = csvFloat(r, record.Millis(a.TTFT), 3)
 	}
-	r = csvFloat(append(r, ','), a.StreamMs, 3)
+	r = csvFloat(append(r, ','), record.Millis(a.StreamDuration), 3)
 	r = strconv.AppendInt(append(r, ','), int64(a.StreamEvents), 10)
 	return csvString(append(r, ','), a.StreamError)
 }

@@ -135,7 +135,7 @@ func (r *Engine) Now() time.Time { return r.epoch.Add(time.Duration(r.now)) }
 func (r *Engine) Elapsed() time.Duration { return r.offset + time.Duration(r.now) }
 
 // since converts virtual nanoseconds to record time: seconds since the run started.
-func (r *Engine) since(ns int64) float64 { return (r.offset + time.Duration(ns)).Seconds() }
+func (r *Engine) since(ns int64) time.Duration { return r.offset + time.Duration(ns) }
 
 // Sleep lets d of virtual time pass (the mock's budgets refill); it returns at once, with
 // engine.ErrInterrupted when ctx is already cancelled.

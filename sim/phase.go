@@ -169,7 +169,7 @@ func (ph *phase) run(ctx context.Context, kind string, clients int) (engine.Resu
 	}
 	r.segments = append(r.segments, record.Segment{
 		Label: ph.label, Kind: kind, Strategy: ph.strategy, Mode: record.ModeSim, Clients: clients,
-		StartS: r.since(start), EndS: r.since(r.now),
+		StartS: r.since(start).Seconds(), EndS: r.since(r.now).Seconds(),
 	})
 	switch {
 	case r.fault != nil:
@@ -366,8 +366,8 @@ func (ph *phase) done(i int32) {
 	sent := r.epoch.Add(time.Duration(j.sentAt))
 	a := ph.rec.next()
 	ph.fill(a, j)
-	a.SentS = r.since(j.sentAt)
-	a.LatencyMs = float64(r.now-j.sentAt) / 1e6
+	a.Sent = r.since(j.sentAt)
+	a.Latency = time.Duration(r.now - j.sentAt)
 	j.snap = ratelimit.Snapshot{}
 	r.charge(&j.plan, r.now-j.sentAt, now)
 	if r.requests.Stream {
@@ -418,7 +418,7 @@ func (ph *phase) reject(i int32) {
 	now := r.Now()
 	a := ph.rec.next()
 	ph.fill(a, j)
-	a.SentS = r.since(r.now)
+	a.Sent = r.since(r.now)
 	a.ClientRejected = true
 	j.snap = ratelimit.Snapshot{}
 	o := backoff.Outcome{
@@ -444,7 +444,7 @@ func (ph *phase) fill(a *record.Attempt, j *job) {
 	r := ph.r
 	a.Run, a.Mode, a.Strategy, a.Phase, a.Fleet = ph.label, record.ModeSim, ph.strategy, ph.phaseName, ph.fleetSize
 	a.Client, a.Request, a.Number = j.client, j.id, j.step.Attempt
-	a.ScheduledS = r.since(int64(j.step.Due.Sub(r.epoch)))
+	a.Scheduled = r.since(int64(j.step.Due.Sub(r.epoch)))
 	a.MaxTokens = r.requests.MaxTokens
 	if r.requests.Sizes != nil && r.llm {
 		_, a.MaxTokens = r.requests.Sizes.Of(j.id)

@@ -166,14 +166,14 @@ func run(rateText string, duration, ttft time.Duration, tokens int, tps float64)
 	var errs []float64
 	worstPair, failed := 0.0, 0
 	for i, a := range recs {
-		sent := start.Add(time.Duration(a.SentS * float64(time.Second)))
+		sent := start.Add(a.Sent)
 		worstPair = max(worstPair, tg.sent[i].at.Sub(sent).Seconds()*1000)
 		w, ok := srv.first[tg.sent[i].seq]
 		if !ok || !a.HasTTFT || a.StreamError != "" {
 			failed++
 			continue
 		}
-		got := sent.Add(time.Duration(a.TTFTMs * float64(time.Millisecond)))
+		got := sent.Add(a.TTFT)
 		errs = append(errs, got.Sub(w).Seconds()*1000)
 	}
 	if len(errs) == 0 {
