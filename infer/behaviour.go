@@ -133,7 +133,7 @@ func seriesFor(tl *timeline, d ratelimit.Dimension, attr []uint8, c costs, pre b
 	}
 	settleOrder(&s)
 	s.win = decisionWindows(&s)
-	mergeCharges(&s, later)
+	mergeCharges(&s, later, step)
 	return s
 }
 

@@ -68,13 +68,36 @@ func generated(out []piece, e *event, n, step float64) []piece {
 	return out
 }
 
+// coalesce sorts pieces by time and sums those of every span of cell seconds (on a grid from
+// 0) into one, charged at the latest of them: the charges of many replies generating at once
+// then cost the fits one entry per cell, not one per reply and cell, and no token is charged
+// before it was generated.
+func coalesce(pieces []piece, cell float64) []piece {
+	slices.SortStableFunc(pieces, func(a, b piece) int { return cmp.Compare(a.t, b.t) })
+	if cell <= 0 || len(pieces) < 2 {
+		return pieces
+	}
+	out := pieces[:1]
+	k := math.Floor(pieces[0].t / cell)
+	for _, p := range pieces[1:] { // out never passes the piece being read
+		if pk := math.Floor(p.t / cell); pk != k {
+			k = pk
+			out = append(out, p)
+			continue
+		}
+		last := &out[len(out)-1]
+		last.t, last.units = p.t, last.units+p.units
+	}
+	return out
+}
+
 // mergeCharges lays the charges into s (in time order; a charge goes before an attempt sent at
-// the same instant).
-func mergeCharges(s *series, later []piece) {
+// the same instant), coalesced in cells of an eighth of a piece's step.
+func mergeCharges(s *series, later []piece, step float64) {
 	if len(later) == 0 {
 		return
 	}
-	slices.SortStableFunc(later, func(a, b piece) int { return cmp.Compare(a.t, b.t) })
+	later = coalesce(later, step/8)
 	n := s.len() + len(later)
 	m := series{rejChg: s.rejChg, charges: s.charges + len(later),
 		t: make([]float64, 0, n), acc: make([]bool, 0, n), lat: make([]float64, 0, n),
@@ -133,6 +156,5 @@ func generatedCharges(tl *timeline, step float64) []piece {
 			out = generated(out, e, float64(e.gen), step)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b piece) int { return cmp.Compare(a.t, b.t) })
-	return out
+	return coalesce(out, step/8)
 }
