@@ -38,6 +38,13 @@ func TestStreamProbeFaults(t *testing.T) {
 	assert.Equal(t, kinds["overloaded_error"]+kinds["closed"]+kinds["stalled"], *s.Totals.StreamErrors)
 	assert.Equal(t, s.Totals.Attempts, s.Totals.OK+s.Totals.RateLimited+s.Totals.Overloaded+s.Totals.Errors+*s.Totals.StreamErrors)
 	assert.Equal(t, s.Streaming.Completed, s.Totals.OK)
+	// TTFT from the scheduled time includes the sender's lateness: never below TTFT from send,
+	// which is never below the mock's --ttft.
+	require.NotNil(t, s.Streaming.TTFT)
+	require.NotNil(t, s.Streaming.TTFTFromScheduled)
+	assert.GreaterOrEqual(t, s.Streaming.TTFTFromScheduled.P50, s.Streaming.TTFT.P50)
+	assert.GreaterOrEqual(t, s.Streaming.TTFTFromScheduled.P99, s.Streaming.TTFT.P99)
+	assert.GreaterOrEqual(t, s.Streaming.TTFT.P50, 0.020, "the mock's --ttft 20ms")
 
 	csvKinds := map[string]int64{}
 	for _, row := range readCSV(t, dir) {
