@@ -216,11 +216,8 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 	groupRun(fs)
 	groupMock(fs, "Embedded mock limits (with --target mock)", "Embedded mock responses")
 	fs.note(unitsNote, keysNote, failuresNote, exitNote)
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsNoArgs(env, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("probe: unexpected argument %q (see 'ratelab probe --help')", fs.Arg(0))
 	}
 	p, err := f.phase()
 	if err != nil {
