@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/account"
-	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/ratelimit"
@@ -324,6 +323,10 @@ func (ph *phase) send(i int32) {
 		in, maxTok := r.requests.Of(j.id)
 		call.InputTokens, call.MaxTokens = max(in, 1), maxTok
 		call.DeferOutput = true // charged as generated (charge), as the mock's front end does
+		if p := r.requests.Cache; p.Tokens > 0 {
+			call.InputTokens += p.Tokens
+			call.Cache = []account.CachePrefix{{Hash: p.Key(j.id), Tokens: p.Tokens, TTL: 5 * time.Minute}}
+		}
 	}
 	j.reply = r.ledger.Handle(r.Now(), call)
 	j.plan = r.plan(&j.reply, r.requests.Stream)
@@ -382,7 +385,7 @@ func (ph *phase) done(i int32) {
 		}
 		r.view.see(&j.snap, &response{reply: &j.reply, endpoint: r.endpoint, arrival: sent, received: now})
 		if a.Status >= 400 && j.reply.Message != "" {
-			h := api.MessageHint(j.reply.ErrorType, j.reply.Message)
+			h := r.hints.of(j.reply.ErrorType, j.reply.Message)
 			if j.reply.Terminal && j.reply.Cause != "" {
 				h.Terminal = j.reply.Cause // the model says so even when its message does not
 			}
