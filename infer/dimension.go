@@ -24,6 +24,9 @@ type dimResult struct {
 	ref      refill
 	refOK    bool
 	sigma    float64 // refill residual, for choosing the accounting
+	// derived: the tokens headers only restate input and output tokens (derivedTokens), so
+	// their remaining gives no refill rate of its own.
+	derived bool
 	// genS is the replies' median generation time (sending to the last token) when it is long
 	// beside the fitted window and the output was fitted as charged while generated; 0 when the
 	// output is charged at admission.
@@ -115,6 +118,7 @@ const compareFitEvents = 5000
 // analyzeDim fits dimension d's models to the timeline and reads its headers.
 func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr []uint8, cr bool) dimResult {
 	r := dimResult{d: d, tl: tl, hs: headerStats(tl, d)}
+	r.derived = d == ratelimit.Tokens && derivedTokens(tl)
 	tokenDim := d != ratelimit.Requests
 	if tokenDim && !c.usage {
 		return r // no usage: token units unknown
@@ -149,7 +153,7 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 			if refused > 0 && v.s.attempts() >= 3 {
 				v.fits = fitAll(&v.s)
 			}
-			if r.hs.n > 0 {
+			if r.hs.n > 0 && !r.derived {
 				var later []piece
 				if step > 0 {
 					later = generatedCharges(tl, step)

@@ -96,6 +96,8 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 			}
 		}
 		parts = append(parts, s)
+	} else if r.derived {
+		parts = append(parts, "the tokens headers only restate input and output tokens (their sum, or the more restrictive of the two, on every reading), so they give no refill rate of their own: see input and output tokens")
 	} else if r.hs.n > 0 && (r.best == nil || !r.best.ok) {
 		parts = append(parts, "the headers never showed the budget refilling between full and empty")
 	}
