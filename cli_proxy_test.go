@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
@@ -74,11 +75,7 @@ func post(t *testing.T, base, key string) (int, http.Header, string) {
 	req.Header.Set("X-Api-Key", key)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Ratelab-Client", "worker-1")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.NoError(t, err)
+	resp, b := testcheck.Do(t, req)
 	return resp.StatusCode, resp.Header, string(b)
 }
 
