@@ -1,11 +1,9 @@
-// Package testcheck holds small test helpers that any package's tests may use: it imports
+// Package testcheck holds table-test checks that any package's tests may use: it imports
 // nothing of the project, so the tests of the lowest layers can import it too (internal/testutil
 // starts mocks and renders reports, so only the upper layers' tests can). Only tests import it.
 package testcheck
 
 import (
-	"io"
-	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,16 +27,4 @@ func Err(t testing.TB, err error, want string) bool {
 	}
 	require.NoError(t, err)
 	return true
-}
-
-// Do sends req with the default client and returns the response with its whole body, read and
-// closed; an error sending or reading fails the test.
-func Do(t testing.TB, req *http.Request) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, b
 }

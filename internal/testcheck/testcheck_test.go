@@ -2,9 +2,6 @@ package testcheck
 
 import (
 	"errors"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,19 +49,4 @@ func TestErr(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestDo(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Method", r.Method)
-		w.WriteHeader(http.StatusTeapot)
-		_, _ = w.Write([]byte("short and stout"))
-	}))
-	defer srv.Close()
-	req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("x"))
-	assert.NoError(t, err)
-	resp, body := Do(t, req)
-	assert.Equal(t, http.StatusTeapot, resp.StatusCode)
-	assert.Equal(t, "POST", resp.Header.Get("X-Method"))
-	assert.Equal(t, "short and stout", string(body))
 }
