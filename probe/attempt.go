@@ -53,7 +53,13 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	sent := time.Now()
 	ctx, cancel := context.WithTimeout(e.attemptCtx, e.timeout)
 	defer cancel()
-	req := t.newRequest(ctx, body, rb)
+	reqCtx := ctx
+	var trace *connTrace
+	if t.stream {
+		trace = newConnTrace() // which connection the stream is read from: its receive timestamps
+		reqCtx = trace.context(ctx)
+	}
+	req := t.newRequest(reqCtx, body, rb)
 	resp, err := e.transport.RoundTrip(req)
 	received := time.Now()
 	if err == nil {
@@ -68,7 +74,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 				s.stream = new(api.Stream)
 			}
 			s.stream.Reset(t.api)
-			r := s.readStream(ctx, cancel, resp.Body, s.stream, sent, e.streamIdle)
+			r := s.readStream(ctx, cancel, resp.Body, s.stream, sent, e.streamIdle, trace.conn)
 			streamed, in, out = &r, s.stream.InputTokens, s.stream.OutputTokens
 		case t.api == api.HTTP && !refused(status): // nothing to read in the body: drain it for connection reuse
 			_, err = io.Copy(io.Discard, resp.Body)
@@ -132,6 +138,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 			s.rec.StreamDuration = streamed.last
 			if streamed.ttft > 0 {
 				s.rec.TTFT, s.rec.HasTTFT = streamed.ttft, true
+				ph.ttftClock(streamed.kernel)
 			}
 		}
 	}

@@ -50,6 +50,7 @@ type phase struct {
 	halted   bool
 
 	requests, succeeded, failed, abandoned, expired, attempts, late atomic.Int64
+	ttftKernel, ttftRead                                            atomic.Int64 // streams timed by each clock
 }
 
 func (e *Engine) newPhase(label, phaseName, strategy string, fleetSize int, observe engine.Observer) *phase {
@@ -222,6 +223,15 @@ func (ph *phase) result(start, end time.Time, dropped int64) engine.Result {
 	}
 }
 
+// ttftClock counts a stream timed by the kernel's receive timestamp or by the read instant.
+func (ph *phase) ttftClock(kernel bool) {
+	if kernel {
+		ph.ttftKernel.Add(1)
+	} else {
+		ph.ttftRead.Add(1)
+	}
+}
+
 // finish appends the phase to the run's segments and returns its result, with ErrInterrupted
 // when the run was interrupted and the recording error when recording failed.
 func (ph *phase) finish(kind string, clients int, start time.Time, dropped int64) (engine.Result, error) {
@@ -231,7 +241,7 @@ func (ph *phase) finish(kind string, clients int, start time.Time, dropped int64
 	e.mu.Lock()
 	e.segments = append(e.segments, record.Segment{
 		Label: ph.label, Kind: kind, Strategy: ph.strategy, Mode: record.ModeLive, Clients: clients,
-		StartS: e.since(start).Seconds(), EndS: e.since(end).Seconds(),
+		StartS: e.since(start).Seconds(), EndS: e.since(end).Seconds(), TTFTClock: clockOf(ph.ttftKernel.Load(), ph.ttftRead.Load()),
 	})
 	interrupted, fault := e.interrupted, e.fault
 	e.mu.Unlock()

@@ -377,9 +377,7 @@ func appendFloat(buf []byte, f float64, prec int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(buf, '0')
 	}
-	p := math.Pow10(prec)
-	f = math.Round(f*p) / p
-	return strconv.AppendFloat(buf, f, 'f', -1, 64)
+	return AppendRounded(buf, f, prec)
 }
 
 // appendString appends s as a JSON string.

@@ -110,6 +110,10 @@ type Segment struct {
 	Clients  int            `json:"clients,omitempty"`
 	StartS   float64        `json:"start_s"`
 	EndS     float64        `json:"end_s"`
+	// TTFTClock says what timed the segment's live streams' first tokens: "kernel-rx" (the
+	// kernel's receive timestamp of the bytes), "read" (the instant the read returned) or
+	// "mixed"; empty when nothing was streamed live.
+	TTFTClock string `json:"ttft_clock,omitempty"`
 }
 
 // WriteRun writes run.json into dir atomically (temporary file and rename), so an interrupt

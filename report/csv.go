@@ -129,5 +129,5 @@ func csvFloat(buf []byte, f float64, prec int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return buf
 	}
-	return strconv.AppendFloat(buf, round(f, prec), 'f', -1, 64)
+	return record.AppendRounded(buf, f, prec) // strconv.AppendFloat(buf, round(f, prec), 'f', -1, 64)
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/account"
-	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/ratelimit"
@@ -382,7 +381,7 @@ func (ph *phase) done(i int32) {
 		}
 		r.view.see(&j.snap, &response{reply: &j.reply, endpoint: r.endpoint, arrival: sent, received: now})
 		if a.Status >= 400 && j.reply.Message != "" {
-			h := api.MessageHint(j.reply.ErrorType, j.reply.Message)
+			h := r.hints.of(j.reply.ErrorType, j.reply.Message)
 			if j.reply.Terminal && j.reply.Cause != "" {
 				h.Terminal = j.reply.Cause // the model says so even when its message does not
 			}
