@@ -35,6 +35,7 @@ type Analyzer struct {
 	shortOut              int64   // admitted attempts whose output was below max_tokens
 	headerDims            [ratelimit.NumDimensions]bool
 	anyHeaders            bool
+	openaiTokens          bool // a tokens limit in OpenAI's headers: prompt + max_tokens reserved at admission
 	quotas                quotas
 }
 
@@ -78,6 +79,7 @@ func (a *Analyzer) Add(at *record.Attempt) {
 			a.headerDims[d], a.anyHeaders = true, true
 		}
 	}
+	a.openaiTokens = a.openaiTokens || (at.Dialect == ratelimit.DialectOpenAI && at.Limits[ratelimit.Tokens].Flags != 0)
 	if a.quotas.add(at) {
 		return // a terminal refusal says nothing about a per-minute rate
 	}

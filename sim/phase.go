@@ -323,6 +323,10 @@ func (ph *phase) send(i int32) {
 		in, maxTok := r.requests.Of(j.id)
 		call.InputTokens, call.MaxTokens = max(in, 1), maxTok
 		call.DeferOutput = true // charged as generated (charge), as the mock's front end does
+		if p := r.requests.Cache; p.Tokens > 0 {
+			call.InputTokens += p.Tokens
+			call.Cache = []account.CachePrefix{{Hash: p.Key(j.id), Tokens: p.Tokens, TTL: 5 * time.Minute}}
+		}
 	}
 	j.reply = r.ledger.Handle(r.Now(), call)
 	j.plan = r.plan(&j.reply, r.requests.Stream)
