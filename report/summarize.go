@@ -120,10 +120,12 @@ func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result)
 	if hasStart && acc.hasEnd {
 		makespan := math.Max(0, acc.lastEnd-start)
 		st.MakespanSeconds = ptr(round(makespan, 3))
-		if makespan > 0 {
+		// Below the millisecond the table shows, a makespan is no time to divide by: a
+		// simulated burst served at once would report billions of requests a second.
+		if makespan >= minRateSpan {
 			st.GoodputPerSecond = ptr(roundSig(float64(acc.succeeded)/makespan, 4))
+			st.Fairness = fairness(acc, start)
 		}
-		st.Fairness = fairness(acc, start)
 	}
 	if acc.latency.Count() > 0 {
 		h := &acc.latency
@@ -136,6 +138,9 @@ func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result)
 	}
 	return st
 }
+
+// minRateSpan is the shortest makespan, in seconds, that rates per second are derived from.
+const minRateSpan = 0.001
 
 // fairness is Jain's index over the clients' goodput:
 //
@@ -297,9 +302,10 @@ func lowerBound(acc *stratAcc, bounds []boundLimit, res infer.Result, maxTokens 
 }
 
 // rankStrategies sets Rank within each group of the same mode and client count: entries that
-// completed every request first, each part by shortest makespan to three significant digits
-// (unknown last), then fewer attempts, then name. A strategy that gives up on requests can finish sooner than one that
-// serves them all; it does not outrank it.
+// completed every request first, then by the share of requests not served (fewest first), each
+// part by shortest makespan to three significant digits (unknown last), then fewer attempts,
+// then name. A strategy that gives up on requests can finish sooner than one that serves them
+// all, or more of them; it does not outrank it.
 func rankStrategies(sts []summary.Strategy) {
 	type group struct {
 		mode    string
@@ -328,7 +334,17 @@ func compareStrategies(a, b *summary.Strategy) int {
 	if b.MakespanSeconds != nil {
 		bm = roundSig(*b.MakespanSeconds, 3)
 	}
-	return cmp.Or(-cmpBool(complete(a), complete(b)), cmp.Compare(am, bm), cmp.Compare(a.Attempts, b.Attempts), cmp.Compare(a.Name, b.Name))
+	return cmp.Or(-cmpBool(complete(a), complete(b)), cmp.Compare(unserved(a), unserved(b)),
+		cmp.Compare(am, bm), cmp.Compare(a.Attempts, b.Attempts), cmp.Compare(a.Name, b.Name))
+}
+
+// unserved is the share of a strategy's requests given up or unfinished, to three significant
+// digits (the tables' precision), so that near-equal shares leave the order to the makespan.
+func unserved(s *summary.Strategy) float64 {
+	if s.Requests <= 0 {
+		return 1
+	}
+	return roundSig(float64(s.Failed+s.Unfinished)/float64(s.Requests), 3)
 }
 
 func cmpBool(a, b bool) int {

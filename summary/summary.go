@@ -153,7 +153,7 @@ type Strategy struct {
 	Mode    string         `json:"mode"`
 	Clients int            `json:"clients"` // client count of this segment (sweep point); 0 for open arrivals
 	Params  map[string]any `json:"params"`
-	Rank    int            `json:"rank"` // 1 = shortest makespan among entries of the same mode and client count
+	Rank    int            `json:"rank"` // 1 = best among entries of the same mode and client count: every request served, then fewest unserved, then shortest makespan
 
 	Requests   int64 `json:"requests"`   // logical requests
 	Succeeded  int64 `json:"succeeded"`  // logical requests whose final attempt succeeded
