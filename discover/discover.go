@@ -71,6 +71,10 @@ type Options struct {
 	BurstCap int
 	// Run is run.json (start time, workload), used for the analysis between steps; may be nil.
 	Run *record.Run
+	// CostCap stops discovery, with the interval it has, once it has spent this many times the
+	// goal budget (two windows' worth of requests, three windows of time, as the analysis sees
+	// the window): 0 is DefaultCostCap, a negative value no cap.
+	CostCap float64
 	// Progress, when set, receives one line per step.
 	Progress func(string)
 }
@@ -120,6 +124,8 @@ type finder struct {
 	// window is a window's worth of requests as the last analysis saw the limit that binds
 	// (a bucket's capacity, a window's quota, in requests); 0 before any.
 	window float64
+	// windowS is that limit's window in seconds (a bucket's: the time to refill it); 0 before any.
+	windowS float64
 }
 
 // Run discovers the limits of the target behind r. It returns when the requests limit is known
@@ -205,6 +211,9 @@ func (f *finder) estimate() (summary.Limit, bool) {
 				inReq.Burst = ptr(math.Max(1, *l.Burst/cost))
 				f.window = *inReq.Burst
 			}
+			if l.WindowSeconds != nil {
+				f.windowS = *l.WindowSeconds
+			}
 			return inReq, true
 		}
 	}
@@ -213,6 +222,9 @@ func (f *finder) estimate() (summary.Limit, bool) {
 			f.last = &l
 			if l.Burst != nil {
 				f.window = math.Max(1, *l.Burst)
+			}
+			if l.WindowSeconds != nil {
+				f.windowS = *l.WindowSeconds
 			}
 			return l, determined(&l)
 		}
