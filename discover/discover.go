@@ -71,6 +71,9 @@ type Options struct {
 	BurstCap int
 	// Run is run.json (start time, workload), used for the analysis between steps; may be nil.
 	Run *record.Run
+	// Ramp, when set, holds discovery's traffic to a gentle ramp (see Ramp), for servers with
+	// acceleration limits.
+	Ramp *Ramp
 	// CostCap stops discovery, with the interval it has, once it has spent this many times the
 	// goal budget (two windows' worth of requests, three windows of time, as the analysis sees
 	// the window): 0 is DefaultCostCap, a negative value no cap.
@@ -126,6 +129,8 @@ type finder struct {
 	window float64
 	// windowS is that limit's window in seconds (a bucket's: the time to refill it); 0 before any.
 	windowS float64
+	// rampT0 is when discovery's first request went (run seconds), where Ramp counts from.
+	rampT0 float64
 }
 
 // Run discovers the limits of the target behind r. It returns when the requests limit is known
@@ -297,6 +302,12 @@ func (f *finder) run(ctx context.Context) error {
 	expect := 20.0
 	if s := first.Limits[0]; s.Flags != 0 && s.Remaining > 0 {
 		expect = float64(s.Remaining)
+	}
+	if f.o.Ramp != nil {
+		// A gentle ramp first, so that the burst trips no acceleration limit.
+		if stopped, err := f.warmUp(ctx, expect); err != nil || stopped {
+			return err
+		}
 	}
 	t0 := first.SentS
 

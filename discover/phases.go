@@ -48,6 +48,11 @@ func (f *finder) phaseUntil(ctx context.Context, name string, pacer workload.Pac
 		f.done = "discovery ran out of time"
 		return phaseOut{firstLim: -1}, true, nil
 	}
+	pacer, wait := f.ramped(pacer)
+	if ok, err := f.rampWait(ctx, wait); err != nil || !ok {
+		f.done = "discovery ran out of time waiting for the ramp"
+		return phaseOut{firstLim: -1}, true, err
+	}
 	f.seq++
 	label := fmt.Sprintf("find-%03d-%s", f.seq, name)
 	f.mu.Lock()

@@ -2,9 +2,9 @@ package accuracy
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
-	"context"
 	"time"
 
 	"github.com/ratelab/ratelab/account"
@@ -76,7 +76,7 @@ func Discover(ctx context.Context, c Case, seed int64) (Discovery, error) {
 	}
 	run := &record.Run{Schema: record.RunSchema, Command: "probe", Started: epoch,
 		Workload: record.Workload{PromptTokens: prompt, MaxTokens: maxTok}}
-	rep, err := discover.Run(ctx, r, discover.Options{Seed: seed, Run: run, MaxDuration: c.maxDuration(), Progress: traceProgress(c.Name)})
+	rep, err := discover.Run(ctx, r, discover.Options{Seed: seed, Run: run, MaxDuration: c.maxDuration(), Ramp: c.Ramp, Progress: traceProgress(c.Name)})
 	if err != nil {
 		return Discovery{}, err
 	}
