@@ -184,6 +184,7 @@ var targetFields = map[string]string{
 	"workload.prompt_tokens": "prompt-tokens", "workload.prompt_tokens_spread": "prompt-tokens-spread",
 	"workload.max_tokens": "max-tokens", "workload.timeout": "timeout",
 	"workload.stream": "stream", "workload.stream_idle_timeout": "stream-idle-timeout",
+	"workload.cache_prefix_tokens": "cache-prefix-tokens", "workload.cache_hit_ratio": "cache-hit-ratio",
 	"budget.max_requests": "max-requests", "budget.max_duration": "max-duration", "budget.budget_tokens": "budget-tokens",
 	"--max-requests": "max-requests", "--max-duration": "max-duration", "--budget-tokens": "budget-tokens",
 }

@@ -218,8 +218,8 @@ func runCompare(ctx context.Context, env *cliEnv, args []string) error {
 	if f.list {
 		return backoff.List(env.stdout)
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("compare: unexpected argument %q (see 'ratelab compare --help')", fs.Arg(0))
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	if f.probe.maxInflight < 1 {
 		return usageErrorf("--max-inflight %d: want at least 1", f.probe.maxInflight)

@@ -72,6 +72,23 @@ func parseFlags(env *cliEnv, fs *flagSet, args []string) error {
 	return nil
 }
 
+// parseFlagsNoArgs is parseFlags for a command that takes flags only: a positional argument is a
+// usage error.
+func parseFlagsNoArgs(env *cliEnv, fs *flagSet, args []string) error {
+	if err := parseFlags(env, fs, args); err != nil {
+		return err
+	}
+	return noArgs(fs)
+}
+
+// noArgs is the usage error for a positional argument to a command that takes none.
+func noArgs(fs *flagSet) error {
+	if fs.NArg() > 0 {
+		return usageErrorf("%s: unexpected argument %q (see 'ratelab %s --help')", fs.Name(), fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
 // printUsage prints a command's help.
 func (fs *flagSet) printUsage(w io.Writer) {
 	var b strings.Builder

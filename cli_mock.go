@@ -270,42 +270,18 @@ func (f *mockFlags) config() (account.Config, error) {
 			l.WindowStart = ""
 		}
 	}
-	if changed("reset-rounding") {
-		cfg.ResetRounding = ratelimit.ResetRounding(f.resetRounding)
-	}
-	if changed("remaining-rounding") {
-		cfg.RemainingRounding = ratelimit.RemainingRounding(f.remainRounding)
-	}
-	if changed("dialect") {
-		cfg.Dialect = f.dialect
-	}
-	if changed("latency") {
-		cfg.Latency = f.latency
-	}
-	if changed("latency-jitter") {
-		cfg.LatencyJitter = f.latencyJitter
-	}
-	if changed("error-rate") {
-		cfg.ErrorRate = f.errorRate
-	}
-	if changed("overload-rate") {
-		cfg.OverloadRate = f.overloadRate
-	}
-	if changed("count-rejected") {
-		cfg.CountRejected = f.countRejected
-	}
-	if changed("output-tokens") {
-		cfg.OutputTokens = f.outputTokens
-	}
-	if changed("output-accounting") {
-		cfg.OutputAccounting = account.OutputAccounting(f.outputAccounting)
-	}
-	if changed("require-key") {
-		cfg.RequireKey = f.requireKey
-	}
-	if changed("max-accounts") {
-		cfg.MaxAccounts = f.maxAccounts
-	}
+	setIfChanged(changed, "reset-rounding", &cfg.ResetRounding, ratelimit.ResetRounding(f.resetRounding))
+	setIfChanged(changed, "remaining-rounding", &cfg.RemainingRounding, ratelimit.RemainingRounding(f.remainRounding))
+	setIfChanged(changed, "dialect", &cfg.Dialect, f.dialect)
+	setIfChanged(changed, "latency", &cfg.Latency, f.latency)
+	setIfChanged(changed, "latency-jitter", &cfg.LatencyJitter, f.latencyJitter)
+	setIfChanged(changed, "error-rate", &cfg.ErrorRate, f.errorRate)
+	setIfChanged(changed, "overload-rate", &cfg.OverloadRate, f.overloadRate)
+	setIfChanged(changed, "count-rejected", &cfg.CountRejected, f.countRejected)
+	setIfChanged(changed, "output-tokens", &cfg.OutputTokens, f.outputTokens)
+	setIfChanged(changed, "output-accounting", &cfg.OutputAccounting, account.OutputAccounting(f.outputAccounting))
+	setIfChanged(changed, "require-key", &cfg.RequireKey, f.requireKey)
+	setIfChanged(changed, "max-accounts", &cfg.MaxAccounts, f.maxAccounts)
 	f.gen.apply(changed, &cfg)
 	if err := cfg.Validate(); err != nil {
 		var fe *account.FieldError
@@ -320,6 +296,13 @@ func (f *mockFlags) config() (account.Config, error) {
 		return cfg, usageErrorf("mock: %v", err)
 	}
 	return cfg, nil
+}
+
+// setIfChanged sets *dst to v when the flag name was given on the command line.
+func setIfChanged[T any](changed func(string) bool, name string, dst *T, v T) {
+	if changed(name) {
+		*dst = v
+	}
 }
 
 // runMock serves the mock API until ctx is cancelled (SIGINT/SIGTERM).
@@ -350,11 +333,8 @@ func runMock(ctx context.Context, env *cliEnv, args []string) error {
 	fs.note("Rates are per minute. A window algorithm admits rate × window per window; a bucket holds --burst " +
 		"(default one window's quota) and refills continuously at the rate. Flags override --config; " +
 		"scenarios/README.md documents the configuration file's fields.")
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsNoArgs(env, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("mock: unexpected argument %q (see 'ratelab mock --help')", fs.Arg(0))
 	}
 	cfg, err := mf.config()
 	if err != nil {

@@ -43,19 +43,14 @@ func (g *genFlags) add(fs *flagSet) {
 
 // apply copies the flags the user gave into cfg.
 func (g *genFlags) apply(changed func(string) bool, cfg *account.Config) {
-	set := func(name string, apply func()) {
-		if changed(name) {
-			apply()
-		}
-	}
-	set("ttft", func() { cfg.TTFT = g.ttft })
-	set("ttft-jitter", func() { cfg.TTFTJitter = g.ttftJitter })
-	set("output-tps", func() { cfg.OutputTPS = g.tps })
-	set("output-tps-jitter", func() { cfg.OutputTPSJitter = g.tpsJitter })
-	set("stream-error-rate", func() { cfg.StreamErrorRate = g.errorRate })
-	set("stream-close-rate", func() { cfg.StreamCloseRate = g.closeRate })
-	set("stream-stall-rate", func() { cfg.StreamStallRate = g.stallRate })
-	set("stream-stall", func() { cfg.StreamStall = g.stall })
+	setIfChanged(changed, "ttft", &cfg.TTFT, g.ttft)
+	setIfChanged(changed, "ttft-jitter", &cfg.TTFTJitter, g.ttftJitter)
+	setIfChanged(changed, "output-tps", &cfg.OutputTPS, g.tps)
+	setIfChanged(changed, "output-tps-jitter", &cfg.OutputTPSJitter, g.tpsJitter)
+	setIfChanged(changed, "stream-error-rate", &cfg.StreamErrorRate, g.errorRate)
+	setIfChanged(changed, "stream-close-rate", &cfg.StreamCloseRate, g.closeRate)
+	setIfChanged(changed, "stream-stall-rate", &cfg.StreamStallRate, g.stallRate)
+	setIfChanged(changed, "stream-stall", &cfg.StreamStall, g.stall)
 }
 
 // generationSummary is the startup line about generation time and stream faults, "" when

@@ -85,11 +85,8 @@ func runPlan(ctx context.Context, env *cliEnv, args []string) error {
 		"cache-read-size", "workers")
 	fs.group("Run", "out", "seed", "quiet")
 	groupMock(fs, "Limits (without --limits)", "Simulated responses")
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsNoArgs(env, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("plan: unexpected argument %q (see 'ratelab plan --help')", fs.Arg(0))
 	}
 	o, src, err := f.options(fs)
 	if err != nil {
@@ -151,17 +148,9 @@ func (f *planFlags) options(fs *flagSet) (planner.Options, string, error) {
 		}
 		o.Strategies = append(o.Strategies, planner.Strategy{Label: sp.String(), S: st})
 	}
-	if o.Replay.Arrivals, err = workload.ParseArrivals(f.arrivals); err != nil {
-		return o, "", usageErrorf("--arrivals: %v", err)
-	}
-	for _, sz := range []struct {
-		flag, val string
-		dst       *workload.Size
-	}{{"input-size", f.inputSize, &o.Replay.Input}, {"output-size", f.outputSize, &o.Replay.Output},
-		{"cache-read-size", f.cacheDst, &o.Replay.CacheRead}} {
-		if *sz.dst, err = workload.ParseSize(sz.val); err != nil {
-			return o, "", usageErrorf("--%s: %v", sz.flag, err)
-		}
+	var which int
+	if o.Replay, which, err = workload.ParseReplaySpec(f.arrivals, f.inputSize, f.outputSize, f.cacheDst); err != nil {
+		return o, "", usageErrorf("--%s: %v", [...]string{"arrivals", "input-size", "output-size", "cache-read-size"}[which], err)
 	}
 	switch a := api.API(f.apiName); a {
 	case api.Anthropic, api.OpenAI:

@@ -20,11 +20,8 @@ func runPresets(_ context.Context, env *cliEnv, args []string) error {
 	asJSON := fs.Bool("json", false, "print the listing as JSON")
 	fs.example("the presets, their tiers and sources", "ratelab presets")
 	fs.example("serve OpenAI's Tier 2 rules", "ratelab mock --preset openai:tier-2")
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsNoArgs(env, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("presets: unexpected argument %q (see 'ratelab presets --help')", fs.Arg(0))
 	}
 	list, err := presets.List()
 	if err != nil {

@@ -58,6 +58,8 @@ type probeFlags struct {
 	maxTokens    int64
 	promptTokens int64
 	spread       float64
+	cachePrefix  int64   // --cache-prefix-tokens
+	cacheHit     float64 // --cache-hit-ratio
 	rate         string
 	duration     time.Duration
 	stages       string
@@ -88,6 +90,8 @@ func (f *probeFlags) register(fs *flagSet) {
 	fs.Int64Var(&f.maxTokens, "max-tokens", workload.DefaultMaxTokens, "the request's max_tokens, in tokens")
 	fs.Int64Var(&f.promptTokens, "prompt-tokens", workload.DefaultPromptTokens, "prompt size in tokens (4 bytes each under the mock's estimator)")
 	fs.Float64Var(&f.spread, "prompt-tokens-spread", 0, "relative spread of the prompt size: 0.2 varies it uniformly by ±20% per request")
+	fs.Int64Var(&f.cachePrefix, "cache-prefix-tokens", 0, "open every request (--api anthropic) with a cache_control system block of this many tokens, at least 1024: a prompt-cache prefix")
+	fs.Float64Var(&f.cacheHit, "cache-hit-ratio", 1, "share of requests that send the shared cache prefix; the others send one of their own (a cache write each)")
 	fs.DurationVar(&f.timeout, "timeout", engine.DefaultTimeout, "per-attempt timeout, from send to the end of the response body")
 	fs.BoolVar(&f.stream, "stream", false, "ask for streamed responses and read every event: time to first token, tokens/s, mid-stream failures")
 	fs.DurationVar(&f.streamIdle, "stream-idle-timeout", probe.DefaultStreamIdle, "a streamed response that sends nothing for this long is recorded as stalled")
@@ -119,7 +123,7 @@ func (f *probeFlags) register(fs *flagSet) {
 // groupTarget and the other group functions lay out the flags probe and compare share.
 func groupTarget(fs *flagSet) {
 	fs.group("Target", "target", "api", "model", "api-key-env", "method", "header", "body")
-	fs.group("Request shape", "max-tokens", "prompt-tokens", "prompt-tokens-spread", "timeout", "stream", "stream-idle-timeout")
+	fs.group("Request shape", "max-tokens", "prompt-tokens", "prompt-tokens-spread", "cache-prefix-tokens", "cache-hit-ratio", "timeout", "stream", "stream-idle-timeout")
 }
 
 // probeFields maps the scenario fields of the probe phase to the flags that set them.
@@ -216,11 +220,8 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 	groupRun(fs)
 	groupMock(fs, "Embedded mock limits (with --target mock)", "Embedded mock responses")
 	fs.note(unitsNote, keysNote, failuresNote, exitNote)
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsNoArgs(env, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("probe: unexpected argument %q (see 'ratelab probe --help')", fs.Arg(0))
 	}
 	p, err := f.phase()
 	if err != nil {

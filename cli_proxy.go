@@ -70,11 +70,8 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fs.note("Exit status: 0 when the recording ended (Ctrl-C or --max-duration) and its report was written, " +
 		"1 when it could not be written, 2 for bad flags.")
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsNoArgs(env, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("proxy: unexpected argument %q (see 'ratelab proxy --help')", fs.Arg(0))
 	}
 	if upstream == "" {
 		return usageErrorf("proxy: --upstream is required: the base URL requests go to, e.g. --upstream https://api.anthropic.com")

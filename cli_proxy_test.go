@@ -20,7 +20,6 @@ import (
 
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/internal/testutil"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
@@ -28,13 +27,7 @@ import (
 // startMock serves a mock with cfg on loopback until the test ends and returns its URL.
 func startMock(t *testing.T, cfg account.Config) string {
 	t.Helper()
-	m, err := mockserver.New(cfg, 1)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := m.Start(ctx, "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { cancel(); srv.Wait() })
-	return srv.URL()
+	return testutil.StartMock(t, cfg).URL()
 }
 
 // proxyRun is `ratelab proxy` running in the background.

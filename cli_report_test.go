@@ -23,7 +23,7 @@ func writeTinyRun(t *testing.T, dir string) {
 	require.NoError(t, err)
 	for i, status := range []int{200, 429, 200} {
 		require.NoError(t, w.Write(&record.Attempt{Run: "ramp", Request: int64(i + 1), Number: 1,
-			ScheduledS: float64(i) / 2, SentS: float64(i) / 2, LatencyMs: 50, Status: status, Final: true}))
+			Scheduled: time.Duration(i) * 500 * time.Millisecond, Sent: time.Duration(i) * 500 * time.Millisecond, Latency: 50 * time.Millisecond, Status: status, Final: true}))
 	}
 	require.NoError(t, w.Close())
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -51,22 +52,7 @@ func TestShardedProbeMerged(t *testing.T) {
 		return append([]string{"probe", "--target", url, "--model", "m", "--rate", "30/s", "--duration", "4s",
 			"--out", out, "--quiet", "--start-at", at}, more...)
 	}
-	var wg sync.WaitGroup
-	codes := make([]int, 4)
-	errs := make([]string, 4)
-	wg.Go(func() { codes[3], _, errs[3] = runCLI(context.Background(), probe(one, filepath.Join(dir, "one"))...) })
-	var shards []string
-	for i := range 3 {
-		d := filepath.Join(dir, "shard-"+strconv.Itoa(i))
-		shards = append(shards, d)
-		wg.Go(func() {
-			codes[i], _, errs[i] = runCLI(context.Background(), probe(sharded, d, "--shard", strconv.Itoa(i)+"/3")...)
-		})
-	}
-	wg.Wait()
-	for i, c := range codes {
-		require.Equal(t, exitOK, c, errs[i])
-	}
+	shards := runOneAndShards(t, dir, 3, one, sharded, probe)
 	merged := filepath.Join(dir, "merged")
 	code, out, stderr := runCLI(context.Background(), append([]string{"report", "--merge", "--out", merged}, shards...)...)
 	require.Equal(t, exitOK, code, stderr)
@@ -144,23 +130,7 @@ func TestShardedCompareClosedMerged(t *testing.T) {
 			"--requests", strconv.Itoa(requests), "--strategies", "full-jitter(base=100ms,cap=1s),none", "--rest", "1500ms",
 			"--out", out, "--quiet", "--start-at", at}, more...)
 	}
-	var wg sync.WaitGroup
-	codes, errs := make([]int, 3), make([]string, 3)
-	wg.Go(func() {
-		codes[2], _, errs[2] = runCLI(context.Background(), compare(one, filepath.Join(dir, "one"))...)
-	})
-	var shards []string
-	for i := range 2 {
-		d := filepath.Join(dir, "shard-"+strconv.Itoa(i))
-		shards = append(shards, d)
-		wg.Go(func() {
-			codes[i], _, errs[i] = runCLI(context.Background(), compare(sharded, d, "--shard", strconv.Itoa(i)+"/2")...)
-		})
-	}
-	wg.Wait()
-	for i, c := range codes {
-		require.Equal(t, exitOK, c, errs[i])
-	}
+	shards := runOneAndShards(t, dir, 2, one, sharded, compare)
 	merged := filepath.Join(dir, "merged")
 	code, _, stderr := runCLI(context.Background(), append([]string{"report", "--merge", "--out", merged, "--quiet"}, shards...)...)
 	require.Equal(t, exitOK, code, stderr)
@@ -217,4 +187,28 @@ func TestShardedCompareClosedMerged(t *testing.T) {
 			assert.Equal(t, x.Attempts, y.Attempts, "%s/%d: one attempt per request", x.Name, x.Clients)
 		}
 	}
+}
+
+// runOneAndShards runs the command args gives at once as one run against one (into dir/one) and
+// as n shards against sharded (into dir/shard-I), and returns the shards' directories once every
+// run has ended, each with exit code 0.
+func runOneAndShards(t *testing.T, dir string, n int, one, sharded string, args func(url, out string, more ...string) []string) []string {
+	t.Helper()
+	var wg sync.WaitGroup
+	codes, errs := make([]int, n+1), make([]string, n+1)
+	wg.Go(func() {
+		codes[n], _, errs[n] = runCLI(context.Background(), args(one, filepath.Join(dir, "one"))...)
+	})
+	shards := make([]string, n)
+	for i := range n {
+		shards[i] = filepath.Join(dir, "shard-"+strconv.Itoa(i))
+		wg.Go(func() {
+			codes[i], _, errs[i] = runCLI(context.Background(), args(sharded, shards[i], "--shard", fmt.Sprintf("%d/%d", i, n))...)
+		})
+	}
+	wg.Wait()
+	for i, c := range codes {
+		require.Equal(t, exitOK, c, errs[i])
+	}
+	return shards
 }

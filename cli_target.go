@@ -90,7 +90,10 @@ func (f *probeFlags) baseScenario(fs *flagSet, command string) (*scenario.Scenar
 	}
 	s.Workload = scenario.Workload{PromptTokens: f.promptTokens, PromptTokensSpread: f.spread,
 		MaxTokens: f.maxTokens, Timeout: scenario.Duration(f.timeout),
-		Stream: f.stream, StreamIdleTimeout: scenario.Duration(f.streamIdle)}
+		Stream: f.stream, StreamIdleTimeout: scenario.Duration(f.streamIdle), CachePrefixTokens: f.cachePrefix}
+	if f.cachePrefix != 0 || f.cacheHit != 1 {
+		s.Workload.CacheHitRatio = &f.cacheHit
+	}
 	f.run.apply(s, command, time.Now())
 	return s, nil
 }

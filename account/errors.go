@@ -107,10 +107,15 @@ func (m *Ledger) rateLimitError(e Endpoint, d mockDim, call *Call, cost int64, p
 		return "quota-exceeded", "Request quota exceeded: " + strconv.FormatInt(spec.quota, 10) + " requests per " + spec.window.String() +
 			" window. Retry in " + retryAfter.Round(time.Millisecond).String() + "."
 	}
-	// Anthropic: This request would exceed the rate limit for your organization (…) of
-	// 40,000 input tokens per minute. For details, refer to: …
-	return "rate_limit_error", "This request would exceed the rate limit for your organization (" + Organization + ") of " +
-		thousands(spec.perMinute) + " " + dimPhrase[d] + " per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. " +
+	return "rate_limit_error", m.refusals[d] // Anthropic's: the same text for every refusal of a limit
+}
+
+// anthropicRefusal is Anthropic's 429 message for dimension d limited to perMinute: This
+// request would exceed the rate limit for your organization (…) of 40,000 input tokens per
+// minute. For details, refer to: …
+func anthropicRefusal(d mockDim, perMinute int64) string {
+	return "This request would exceed the rate limit for your organization (" + Organization + ") of " +
+		thousands(perMinute) + " " + dimPhrase[d] + " per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. " +
 		"You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later. " +
 		"You may also contact sales at https://www.anthropic.com/contact-sales to discuss your options for a rate limit increase."
 }

@@ -39,6 +39,8 @@ type Ledger struct {
 
 	store     Store // nil: limiters in memory (see UseStore)
 	storeOpts StoreOptions
+
+	refusals [numMockDims]string // each dimension's Anthropic 429 message, built once
 }
 
 // New builds a Ledger from cfg. seed drives every random choice (faults, latency jitter).
@@ -54,6 +56,9 @@ func New(cfg Config, seed int64) (*Ledger, error) {
 		genDraws: cfg.TTFTJitter > 0 || cfg.OutputTPSJitter > 0 || cfg.streamFaults(),
 		accounts: make(map[string]*account),
 		rng:      rand.New(rand.NewPCG(uint64(seed), 0x6d6f636b)),
+	}
+	for d := range m.refusals {
+		m.refusals[d] = anthropicRefusal(mockDim(d), res.dims[d].perMinute)
 	}
 	for e := EndpointMessages; e < numEndpoints; e++ {
 		var cand []mockDim

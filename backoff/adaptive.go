@@ -117,7 +117,7 @@ func newRetryBudget(seed int64, l limits, ratio float64, base, limit time.Durati
 	return clientFleet{seed: seed, newPolicy: func(r *rand.Rand) Policy {
 		b := &retryBudget{ratio: ratio}
 		delay := retryDelay(r, base, limit)
-		b.retrier = retrier{limits: l, delay: func(now time.Time, o *Outcome) (time.Duration, string) {
+		b.retrier = retrier{limits: l, delay: func(now time.Time, o Outcome) (time.Duration, string) {
 			if float64(b.retries) >= b.ratio*float64(b.requests) {
 				return 0, fmt.Sprintf("retry budget spent: %d retries for %d requests (ratio %g)", b.retries, b.requests, b.ratio)
 			}

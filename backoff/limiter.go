@@ -12,8 +12,8 @@ import (
 // sre-adaptive, retry-budget, aimd, header-pacing): the server's retry-after when it sent one,
 // else AWS Full Jitter random_between(0, min(cap, base·2^n)).
 func retryDelay(r *rand.Rand, base, limit time.Duration) delayFunc {
-	return func(_ time.Time, o *Outcome) (time.Duration, string) {
-		return retryAfterOr(o, func() time.Duration { return fullJitter(r, base, limit, o.Attempt-1) }), ""
+	return func(_ time.Time, o Outcome) (time.Duration, string) {
+		return retryAfterOr(&o, func() time.Duration { return fullJitter(r, base, limit, o.Attempt-1) }), ""
 	}
 }
 

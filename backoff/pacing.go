@@ -48,7 +48,7 @@ func newHeaderPacing(seed int64, l limits, window time.Duration, probe int, poll
 func (f *pacerFleet) Client(i int) Policy {
 	c := &pacerClient{fleet: f}
 	jitter := retryDelay(ClientRand(f.seed, i), f.base, f.limit)
-	c.retrier = retrier{limits: f.l, delay: func(now time.Time, o *Outcome) (time.Duration, string) {
+	c.retrier = retrier{limits: f.l, delay: func(now time.Time, o Outcome) (time.Duration, string) {
 		if o.Status == 429 && (o.Limits == nil || !o.Limits.HasRetryAfter) && f.anchored() {
 			return 0, "" // the shared budget holds the retry until the quota is back
 		}

@@ -150,19 +150,41 @@ func TestHeaderPacingWithoutHeadersDoesNotPace(t *testing.T) {
 	assert.Equal(t, 5, n)
 }
 
+// TestHeaderPacingOnTokens: with output-tokens=100 the output-token budget paces the requests
+// (the requests dimension has plenty).
 func TestHeaderPacingOnTokens(t *testing.T) {
-	// output-tokens=100: 250 output tokens left of 6000/min (100/s) allows two requests, then one
-	// every second. The requests dimension has plenty.
-	f := mustFleet(t, "header-pacing(output-tokens=100)", 1)
-	ps := clients(f, 6)
-	grantAll(t0, ps[:1])
-	o := outcomeWith(1, 200, t0,
-		hdr{dim: ratelimit.Requests, limit: 1000, remaining: 999, reset: time.Second, kind: ratelimit.ResetDuration, dialect: ratelimit.DialectOpenAI},
-		hdr{dim: ratelimit.OutputTokens, limit: 6000, remaining: 250, reset: time.Minute, kind: ratelimit.ResetDuration, dialect: ratelimit.DialectOpenAI})
-	ps[0].After(t0, o)
-	n, w := grantAll(t0, ps[1:])
-	assert.Equal(t, 2, n)
-	assert.Equal(t, 500*time.Millisecond+time.Microsecond, w[0], "50 left, 50 more at 100/s")
+	tests := []struct {
+		name             string
+		dialect          ratelimit.Dialect
+		kind             ratelimit.ResetKind
+		limit, remaining int64
+		clients, granted int
+		waits            []time.Duration
+	}{
+		// 250 output tokens left of 6000/min (100/s) allows two requests, then one every
+		// second: 50 left, 50 more at 100/s.
+		{"openai", ratelimit.DialectOpenAI, ratelimit.ResetDuration, 6000, 250, 6, 2,
+			[]time.Duration{500*time.Millisecond + time.Microsecond}},
+		// Anthropic rounds token counts to the nearest thousand: "1000" left may be 500, so with
+		// 100 output tokens per request only five go at once; the sixth waits 0.5 s at
+		// 12000/min, and the next in the queue (1.5 s) is held at most 1 s before it asks again.
+		{"anthropic tokens are rounded", ratelimit.DialectAnthropic, ratelimit.ResetRFC3339, 12000, 1000, 8, 5,
+			[]time.Duration{500*time.Millisecond + time.Microsecond, time.Second}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := mustFleet(t, "header-pacing(output-tokens=100)", 1)
+			ps := clients(f, tc.clients)
+			grantAll(t0, ps[:1])
+			o := outcomeWith(1, 200, t0,
+				hdr{dim: ratelimit.Requests, limit: 1000, remaining: 999, reset: time.Second, kind: tc.kind, dialect: tc.dialect},
+				hdr{dim: ratelimit.OutputTokens, limit: tc.limit, remaining: tc.remaining, reset: time.Minute, kind: tc.kind, dialect: tc.dialect})
+			ps[0].After(t0, o)
+			n, w := grantAll(t0, ps[1:])
+			assert.Equal(t, tc.granted, n)
+			assert.Equal(t, tc.waits, w[:len(tc.waits)])
+		})
+	}
 }
 
 func TestBudgetWaitFor(t *testing.T) {
@@ -212,22 +234,6 @@ func TestHeaderPacing429WithoutHeadersEmptiesTheBudget(t *testing.T) {
 	d := ps[1].After(now, Outcome{Attempt: 1, Status: 429, Limits: &ratelimit.Snapshot{}, Started: now, Sent: now})
 	assert.Equal(t, Decision{Retry: true}, d, "no retry-after: the shared budget holds the retry")
 	assert.Equal(t, Gate{Wait: 300*time.Millisecond + time.Microsecond}, ps[4].Before(now, 1))
-}
-
-func TestHeaderPacingAnthropicTokensAreRounded(t *testing.T) {
-	// Anthropic rounds token counts to the nearest thousand: "1000" left may be 500, so with
-	// 100 output tokens per request only five go at once; the sixth waits 0.5 s at 12000/min.
-	f := mustFleet(t, "header-pacing(output-tokens=100)", 1)
-	ps := clients(f, 8)
-	grantAll(t0, ps[:1])
-	o := outcomeWith(1, 200, t0,
-		hdr{dim: ratelimit.Requests, limit: 1000, remaining: 999, reset: time.Second, kind: ratelimit.ResetRFC3339, dialect: ratelimit.DialectAnthropic},
-		hdr{dim: ratelimit.OutputTokens, limit: 12000, remaining: 1000, reset: time.Minute, kind: ratelimit.ResetRFC3339, dialect: ratelimit.DialectAnthropic})
-	ps[0].After(t0, o)
-	n, w := grantAll(t0, ps[1:])
-	assert.Equal(t, 5, n)
-	assert.Equal(t, 500*time.Millisecond+time.Microsecond, w[0])
-	assert.Equal(t, time.Second, w[1], "the next in the queue would wait 1.5 s: held at most 1 s before it asks again")
 }
 
 func TestHeaderPacingServesTheQueueInOrder(t *testing.T) {

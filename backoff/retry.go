@@ -36,7 +36,7 @@ func IsTerminal(reason string) bool { return strings.HasPrefix(reason, TerminalP
 // delayFunc computes the pause before the next attempt after the failed, retryable outcome o,
 // or says why the request must stop instead ("" to retry). It is called only when a retry is
 // otherwise allowed, so a strategy draws randomness only for retries it actually makes.
-type delayFunc func(now time.Time, o *Outcome) (wait time.Duration, stop string)
+type delayFunc func(now time.Time, o Outcome) (wait time.Duration, stop string)
 
 // decide is the retry decision every strategy shares: success ends the request; a terminal
 // refusal ends it (see terminal); a non-retryable outcome (Outcome.Retryable) ends it; then the
@@ -55,7 +55,7 @@ func (l limits) decide(now time.Time, o *Outcome, delay delayFunc) Decision {
 	case l.maxAttempts > 0 && o.Attempt >= l.maxAttempts:
 		return Decision{Reason: fmt.Sprintf("max attempts %d reached (last status %d)", l.maxAttempts, o.Status)}
 	}
-	wait, stop := delay(now, o)
+	wait, stop := delay(now, *o) // by value: a pointer would escape through the indirect call, one allocation per attempt
 	if stop != "" {
 		return Decision{Reason: stop}
 	}
@@ -178,7 +178,7 @@ func newNone(seed int64) Fleet {
 // newConstant waits the same pause before every retry: sleep = pause.
 func newConstant(seed int64, l limits, pause time.Duration) Fleet {
 	return retrierFleet(seed, l, func(*rand.Rand) delayFunc {
-		return func(time.Time, *Outcome) (time.Duration, string) { return pause, "" }
+		return func(time.Time, Outcome) (time.Duration, string) { return pause, "" }
 	})
 }
 
@@ -190,7 +190,7 @@ func newConstant(seed int64, l limits, pause time.Duration) Fleet {
 // With the defaults (base 1 s, jitter 1 s, 5 attempts) the waits are 1–2, 2–3, 4–5 and 8–9 s.
 func newAdditiveJitter(seed int64, l limits, base, jitter, limit time.Duration) Fleet {
 	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
-		return func(_ time.Time, o *Outcome) (time.Duration, string) {
+		return func(_ time.Time, o Outcome) (time.Duration, string) {
 			return min(limit, exponential(base, limit, o.Attempt-1)+uniform(r, jitter)), ""
 		}
 	})
@@ -200,7 +200,7 @@ func newAdditiveJitter(seed int64, l limits, base, jitter, limit time.Duration) 
 // first retry. Every client that failed at the same instant retries at the same instant.
 func newExponential(seed int64, l limits, base, limit time.Duration) Fleet {
 	return retrierFleet(seed, l, func(*rand.Rand) delayFunc {
-		return func(_ time.Time, o *Outcome) (time.Duration, string) {
+		return func(_ time.Time, o Outcome) (time.Duration, string) {
 			return exponential(base, limit, o.Attempt-1), ""
 		}
 	})
@@ -209,7 +209,7 @@ func newExponential(seed int64, l limits, base, limit time.Duration) Fleet {
 // newFullJitter is AWS "Full Jitter": sleep = random_between(0, min(cap, base·2^n)).
 func newFullJitter(seed int64, l limits, base, limit time.Duration) Fleet {
 	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
-		return func(_ time.Time, o *Outcome) (time.Duration, string) {
+		return func(_ time.Time, o Outcome) (time.Duration, string) {
 			return fullJitter(r, base, limit, o.Attempt-1), ""
 		}
 	})
@@ -219,7 +219,7 @@ func newFullJitter(seed int64, l limits, base, limit time.Duration) Fleet {
 // random_between(0, temp/2).
 func newEqualJitter(seed int64, l limits, base, limit time.Duration) Fleet {
 	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
-		return func(_ time.Time, o *Outcome) (time.Duration, string) {
+		return func(_ time.Time, o Outcome) (time.Duration, string) {
 			temp := exponential(base, limit, o.Attempt-1)
 			return temp/2 + uniform(r, temp/2), ""
 		}
@@ -238,7 +238,7 @@ type decorrelated struct {
 	sleep       time.Duration
 }
 
-func (d *decorrelated) delay(_ time.Time, o *Outcome) (time.Duration, string) {
+func (d *decorrelated) delay(_ time.Time, o Outcome) (time.Duration, string) {
 	if o.Attempt <= 1 || d.sleep == 0 {
 		d.sleep = d.base
 	}

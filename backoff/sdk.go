@@ -37,8 +37,8 @@ func stainless(r *rand.Rand, base, limit time.Duration, retryCount int) time.Dur
 // HTTP-date Retry-After only in RFC 1123 form, while the Snapshot accepts every HTTP-date form.
 func newAnthropicSDK(seed int64, l limits, base, limit time.Duration) Fleet {
 	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
-		return func(_ time.Time, o *Outcome) (time.Duration, string) {
-			return retryAfterOr(o, func() time.Duration { return stainless(r, base, limit, o.Attempt-1) }), ""
+		return func(_ time.Time, o Outcome) (time.Duration, string) {
+			return retryAfterOr(&o, func() time.Duration { return stainless(r, base, limit, o.Attempt-1) }), ""
 		}
 	})
 }
@@ -54,7 +54,7 @@ func newAnthropicSDK(seed int64, l limits, base, limit time.Duration) Fleet {
 // openai-go clamps instead (see newOpenAIGoSDK); openai-node ignores a hint over 60 s.
 func newOpenAISDK(seed int64, l limits, base, limit, maxRetryAfter time.Duration) Fleet {
 	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
-		return func(_ time.Time, o *Outcome) (time.Duration, string) {
+		return func(_ time.Time, o Outcome) (time.Duration, string) {
 			if o.Limits != nil && o.Limits.HasRetryAfter && o.Limits.RetryAfter > 0 {
 				if ra := o.Limits.RetryAfter; ra > maxRetryAfter {
 					return 0, fmt.Sprintf("retry-after %s over the %s cap: the SDK gives up", ra, maxRetryAfter)
@@ -74,7 +74,7 @@ func newOpenAISDK(seed int64, l limits, base, limit, maxRetryAfter time.Duration
 //   - else 0.5 s·2^n capped at maxDelay, minus up to a quarter (the Stainless backoff).
 func newOpenAIGoSDK(seed int64, l limits, base, maxDelay time.Duration) Fleet {
 	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
-		return func(_ time.Time, o *Outcome) (time.Duration, string) {
+		return func(_ time.Time, o Outcome) (time.Duration, string) {
 			if o.Limits != nil && o.Limits.HasRetryAfter {
 				return min(o.Limits.RetryAfter, maxDelay), ""
 			}
@@ -90,7 +90,7 @@ func newOpenAIGoSDK(seed int64, l limits, base, maxDelay time.Duration) Fleet {
 // nor RetryInfo's retryDelay. Without RetryOptions go-genai makes a single attempt: use none.
 func newGeminiSDK(seed int64, l limits, initial, jitter, limit time.Duration) Fleet {
 	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
-		return func(_ time.Time, o *Outcome) (time.Duration, string) {
+		return func(_ time.Time, o Outcome) (time.Duration, string) {
 			switch {
 			case o.StreamError != "" && o.Status2xx(): // retry-stream-errors=true let it through
 			case o.Status == 0, o.Status == 408, o.Status == 429, o.Status >= 500 && o.Status <= 504 && o.Status != 501:
@@ -117,7 +117,7 @@ type awsSDK struct {
 	spent       int // tokens the current request's retries took
 }
 
-func (a *awsSDK) delay(_ time.Time, o *Outcome) (time.Duration, string) {
+func (a *awsSDK) delay(_ time.Time, o Outcome) (time.Duration, string) {
 	switch {
 	case o.StreamError != "" && o.Status2xx(): // retry-stream-errors=true let it through
 	case o.Status == 0, o.Status == 429, o.Status >= 500 && o.Status <= 504 && o.Status != 501:
@@ -171,7 +171,7 @@ func newAWSSDK(seed int64, l limits, limit time.Duration, quota, cost int) Fleet
 // still applies. Without a hint, AWS Full Jitter random_between(0, min(cap, base·2^n)).
 func newRetryAfter(seed int64, l limits, base, limit time.Duration, jitter float64) Fleet {
 	return retrierFleet(seed, l, func(r *rand.Rand) delayFunc {
-		return func(_ time.Time, o *Outcome) (time.Duration, string) {
+		return func(_ time.Time, o Outcome) (time.Duration, string) {
 			if o.Limits != nil {
 				if w, ok := o.Limits.Hint(); ok {
 					if jitter > 0 {

@@ -192,12 +192,12 @@ func (f *finder) bucketModel(b float64) *bucketModel {
 	for i := range bm.recs {
 		a := &bm.recs[i]
 		if math.IsNaN(bm.t0) {
-			bm.t0 = a.SentS
+			bm.t0 = record.Seconds(a.Sent)
 		}
 		switch {
 		case !math.IsNaN(bm.t1):
 		case a.Status == 429:
-			bm.t1 = a.SentS
+			bm.t1 = record.Seconds(a.Sent)
 		default:
 			bm.c1++
 		}
@@ -221,12 +221,13 @@ func (bm *bucketModel) replay(r, b float64) (tok, last float64, m int) {
 	for i := range bm.recs {
 		a := &bm.recs[i]
 		ok := isOK(a)
+		sent := record.Seconds(a.Sent)
 		if !math.IsNaN(last) {
-			tok = math.Min(b, tok+r*(a.SentS-last))
+			tok = math.Min(b, tok+r*(sent-last))
 		}
-		last = a.SentS
+		last = sent
 		switch {
-		case ok && math.Min(b, tok+r*math.Min(bm.slack, a.LatencyMs/1000)) < 1-1e-9:
+		case ok && math.Min(b, tok+r*math.Min(bm.slack, record.Seconds(a.Latency))) < 1-1e-9:
 			m++
 		case !ok && tok >= 1-1e-9:
 			m++
@@ -322,7 +323,7 @@ func sortBySent(recs []record.Attempt) {
 
 // simultaneous is how close in time attempts are taken to reach the server in an order of
 // its own (as infer takes them).
-const simultaneous = 0.001
+const simultaneous = time.Millisecond
 
 // settle reorders each group of attempts (sorted by send time) sent within simultaneous of
 // the group's first so that its admissions come first: the server took them first, or it
@@ -330,13 +331,13 @@ const simultaneous = 0.001
 func settle(recs []record.Attempt) {
 	for i := 0; i < len(recs); {
 		j := i + 1
-		for j < len(recs) && recs[j].SentS-recs[i].SentS <= simultaneous {
+		for j < len(recs) && recs[j].Sent-recs[i].Sent <= simultaneous {
 			j++
 		}
 		if j-i > 1 {
-			times := make([]float64, j-i)
+			times := make([]time.Duration, j-i)
 			for k := range times {
-				times[k] = recs[i+k].SentS
+				times[k] = recs[i+k].Sent
 			}
 			slices.SortStableFunc(recs[i:j], func(a, b record.Attempt) int {
 				switch ao, bo := isOK(&a), isOK(&b); {
@@ -348,7 +349,7 @@ func settle(recs []record.Attempt) {
 				return 0
 			})
 			for k := range times {
-				recs[i+k].SentS = times[k]
+				recs[i+k].Sent = times[k]
 			}
 		}
 		i = j

@@ -276,8 +276,8 @@ func (f *finder) run(ctx context.Context) error {
 	}
 	for k := 0; len(out.recs) > 0 && out.recs[0].Status == 429 && k < 4; k++ {
 		wait := time.Duration(float64(time.Second) * math.Exp2(float64(k)))
-		if a := out.recs[0]; a.HasRetryAfter && a.RetryAfterS > 0 {
-			wait = time.Duration(a.RetryAfterS * float64(time.Second))
+		if a := out.recs[0]; a.HasRetryAfter && a.RetryAfter > 0 {
+			wait = a.RetryAfter
 		}
 		if ok, err := f.sleep(ctx, wait); err != nil || !ok {
 			f.done = "the budget was exhausted at the start and did not recover in time"
@@ -298,7 +298,7 @@ func (f *finder) run(ctx context.Context) error {
 		}
 		return fmt.Errorf("%w: it answered %d to the first request (want 2xx or 429)", ErrTarget, first.Status)
 	}
-	f.lat = math.Max(first.LatencyMs/1000, 1e-4)
+	f.lat = math.Max(record.Seconds(first.Latency), 1e-4)
 	expect := 20.0
 	if s := first.Limits[0]; s.Flags != 0 && s.Remaining > 0 {
 		expect = float64(s.Remaining)
@@ -309,7 +309,7 @@ func (f *finder) run(ctx context.Context) error {
 			return err
 		}
 	}
-	t0 := first.SentS
+	t0 := record.Seconds(first.Sent)
 
 	// 2. Burst from rest until the first refusal.
 	b1, stopped, err := f.phase(ctx, PhaseBurst, f.burstPacer(expect), f.left(), true, f.o.BurstCap)
@@ -324,7 +324,7 @@ func (f *finder) run(ctx context.Context) error {
 	if isOK(&first) {
 		burst0++
 	}
-	tEx := b1.recs[b1.firstLim].SentS
+	tEx := record.Seconds(b1.recs[b1.firstLim].Sent)
 	lastLimited := lastRefusal(b1.recs)
 
 	// A shaper (leaky bucket that delays) answers the burst ever later instead of refusing it:
@@ -342,7 +342,8 @@ func (f *finder) run(ctx context.Context) error {
 	if err != nil || reopen == nil {
 		return err
 	}
-	d1 := reopen.SentS - tEx
+	reopened := record.Seconds(reopen.Sent)
+	d1 := reopened - tEx
 	lastLimited = f.lastRefusal
 
 	// 4. A second burst: a window reopens with its whole quota, a bucket with what refilled,
@@ -377,7 +378,7 @@ func (f *finder) run(ctx context.Context) error {
 	var ml int
 	var logBounded bool
 	if okLog {
-		_, _, ml, logBounded = lm.interval(reopen.SentS - t0)
+		_, _, ml, logBounded = lm.interval(reopened - t0)
 	}
 	bucketFits, logFits := mb <= f.tolerance(), okLog && logBounded && ml <= f.tolerance()
 	if f.o.Progress != nil {
@@ -389,16 +390,16 @@ func (f *finder) run(ctx context.Context) error {
 		// that had all expired or a fixed window: where a window holds a hundred or more,
 		// a few single attempts cost little next to another window's worth.)
 		f.mode = PhaseSustain
-		w := reopen.SentS - t0
+		w := reopened - t0
 		if handled, err := f.bisectLog(ctx, w); err != nil || f.done != "" || f.runStop.Stopped() {
 			return err
 		} else if handled {
 			if l := f.last; l != nil && l.WindowSeconds != nil && *l.WindowSeconds > 0 {
 				w = *l.WindowSeconds
 			}
-			reopen = f.lastRec()
+			reopened = record.Seconds(f.lastRec().Sent)
 		}
-		return f.saturate(ctx, burst0, w, reopen.SentS)
+		return f.saturate(ctx, burst0, w, reopened)
 	}
 	// A bucket refills at most about 2/d₁ per second (the probes doubled their delay past
 	// 1/r); anything well above what it could have refilled since the first refusal is a window.
@@ -408,11 +409,11 @@ func (f *finder) run(ctx context.Context) error {
 		// The first window held the first request and ended between the last refusal and
 		// the reopening (at the reopening when a retry-after said when): its length is about
 		// the middle of that, from the first request.
-		w := (lastLimited+reopen.SentS)/2 - t0
+		w := (lastLimited+reopened)/2 - t0
 		if jumped {
-			w = reopen.SentS - t0
+			w = reopened - t0
 		}
-		return f.saturate(ctx, a2, w, reopen.SentS)
+		return f.saturate(ctx, a2, w, reopened)
 	}
 	// A bucket where requests bind: bisect its rate with single attempts.
 	f.mode = PhaseRefill
@@ -434,7 +435,7 @@ func (f *finder) trickle(ctx context.Context, d1, a2, burst0 float64) error {
 	if err != nil || again == nil {
 		return err
 	}
-	d2 := math.Max(again.SentS-t2, 1e-3)
+	d2 := math.Max(record.Seconds(again.Sent)-t2, 1e-3)
 	if d2 > d1 {
 		d2 = d1 // no faster than the first time: the first was the trickle
 	}
@@ -482,7 +483,7 @@ func maxLatency(recs []record.Attempt) float64 {
 	m := 0.0
 	for i := range recs {
 		if isOK(&recs[i]) {
-			m = math.Max(m, recs[i].LatencyMs/1000)
+			m = math.Max(m, record.Seconds(recs[i].Latency))
 		}
 	}
 	return m
@@ -493,7 +494,7 @@ func lastRefusal(recs []record.Attempt) float64 {
 	t := 0.0
 	for i := range recs {
 		if recs[i].Status == 429 {
-			t = recs[i].SentS
+			t = record.Seconds(recs[i].Sent)
 		}
 	}
 	return t

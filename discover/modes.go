@@ -22,7 +22,7 @@ import (
 func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin float64) (*record.Attempt, bool, error) {
 	delay, lastProbe := 0.0, math.Inf(-1)
 	div := 10.0
-	if a := f.lastRec(); a != nil && a.Status == 429 && a.HasRetryAfter && a.RetryAfterS > 0 && (pred == 0 || a.RetryAfterS >= 2) {
+	if a := f.lastRec(); a != nil && a.Status == 429 && a.HasRetryAfter && a.RetryAfter > 0 && (pred == 0 || a.RetryAfter >= 2*time.Second) {
 		// The server's own word beats an expectation, unless it says no more than "within
 		// a second or two" (it is rounded up to whole seconds).
 		pred, margin, div = retryExpectation(a)
@@ -59,8 +59,8 @@ func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin floa
 		if isOK(a) {
 			return a, expecting, nil
 		}
-		lastRefused, lastProbe = a.SentS, a.SentS
-		if !expecting && a.HasRetryAfter && a.RetryAfterS > 0 {
+		lastRefused, lastProbe = record.Seconds(a.Sent), record.Seconds(a.Sent)
+		if !expecting && a.HasRetryAfter && a.RetryAfter > 0 {
 			pred, margin, div = retryExpectation(a)
 			beyond = 0
 		}
@@ -73,10 +73,10 @@ func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin floa
 // refusal just before the reopening places it; one second away (a bucket's next unit, a
 // short window) they start half a second before, as the reopening may be as soon as at once.
 func retryExpectation(a *record.Attempt) (pred, margin, div float64) {
-	if a.RetryAfterS >= 2 {
-		return a.SentS + a.RetryAfterS - 0.5, 0.5, 2
+	if a.RetryAfter >= 2*time.Second {
+		return record.Seconds(a.Sent+a.RetryAfter) - 0.5, 0.5, 2
 	}
-	return a.SentS + a.RetryAfterS - 0.25, 0.25, 2
+	return record.Seconds(a.Sent+a.RetryAfter) - 0.25, 0.25, 2
 }
 
 // lastRec is the most recently sent attempt.
@@ -85,7 +85,7 @@ func (f *finder) lastRec() *record.Attempt {
 	defer f.mu.Unlock()
 	var last *record.Attempt
 	for i := range f.recs {
-		if last == nil || f.recs[i].SentS >= last.SentS {
+		if last == nil || f.recs[i].Sent >= last.Sent {
 			last = &f.recs[i]
 		}
 	}
@@ -195,12 +195,12 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 		if err != nil || reopen == nil {
 			return err
 		}
-		if reopen.SentS-shut > 3*w && k > 0 {
+		if record.Seconds(reopen.Sent)-shut > 3*w && k > 0 {
 			// Shut for three windows: refusals keep the limit closed (they consume quota).
 			f.mode = PhaseRefill
 			return f.cycles(ctx, q/w, q, false)
 		}
-		runStart = reopen.SentS
+		runStart = record.Seconds(reopen.Sent)
 		// A window placed by its reopenings may be known already (a fixed window: two
 		// boundaries and its quota), before another window's worth is spent.
 		if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(w) >= 2 {
@@ -251,7 +251,7 @@ func (f *finder) sharpReopenings(w float64) int {
 	sortBySent(recs)
 	n := 0
 	for i := 1; i < len(recs); i++ {
-		if isOK(&recs[i]) && recs[i-1].Status == 429 && recs[i].SentS-recs[i-1].SentS <= 0.05*w {
+		if isOK(&recs[i]) && recs[i-1].Status == 429 && record.Seconds(recs[i].Sent-recs[i-1].Sent) <= 0.05*w {
 			n++
 		}
 	}

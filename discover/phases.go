@@ -92,7 +92,7 @@ func (f *finder) phaseUntil(ctx context.Context, name string, pacer workload.Pac
 	}
 	for i := range out.recs {
 		if out.recs[i].Status == 429 {
-			f.lastRefusal = math.Max(f.lastRefusal, out.recs[i].SentS)
+			f.lastRefusal = math.Max(f.lastRefusal, record.Seconds(out.recs[i].Sent))
 		}
 	}
 	if res.Stop.Stopped() && res.Stop.Kind != engine.StopObserver {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/workload"
 )
 
@@ -72,7 +73,7 @@ func (f *finder) rampCounts(rp Ramp) map[int]int {
 	defer f.mu.Unlock()
 	counts := map[int]int{}
 	for i := range f.recs {
-		counts[rampWindow(rp, f.rampT0, f.recs[i].SentS)]++
+		counts[rampWindow(rp, f.rampT0, record.Seconds(f.recs[i].Sent))]++
 	}
 	return counts
 }

@@ -54,12 +54,13 @@ func (lm *logModel) replay(w float64) (m int, next float64) {
 	var log []float64 // admitted instants, oldest first
 	for i := range lm.recs {
 		a := &lm.recs[i]
-		room := len(log) < lm.q || a.SentS-log[len(log)-lm.q] >= w-1e-9
+		sent := record.Seconds(a.Sent)
+		room := len(log) < lm.q || sent-log[len(log)-lm.q] >= w-1e-9
 		if isOK(a) {
-			if !room && a.SentS+math.Min(lm.slack, a.LatencyMs/1000)-log[len(log)-lm.q] < w-1e-9 {
+			if !room && sent+math.Min(lm.slack, record.Seconds(a.Latency))-log[len(log)-lm.q] < w-1e-9 {
 				m++
 			}
-			log = append(log, a.SentS)
+			log = append(log, sent)
 		} else if room {
 			m++
 		}
@@ -92,15 +93,15 @@ func (lm *logModel) interval(w0 float64) (lo, hi float64, m int, ok bool) {
 				base++
 			}
 		} else {
-			g := a.SentS - log[len(log)-lm.q]
+			g := record.Seconds(a.Sent) - log[len(log)-lm.q]
 			if isOK(a) {
-				edges = append(edges, edge{g + math.Min(lm.slack, a.LatencyMs/1000), true})
+				edges = append(edges, edge{g + math.Min(lm.slack, record.Seconds(a.Latency)), true})
 			} else {
 				edges = append(edges, edge{g, false})
 			}
 		}
 		if isOK(a) {
-			log = append(log, a.SentS)
+			log = append(log, record.Seconds(a.Sent))
 		}
 	}
 	slices.SortFunc(edges, func(a, b edge) int { return cmpFloat(a.g, b.g) })

@@ -1,7 +1,9 @@
 package discover
 
 import (
+	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -9,7 +11,9 @@ import (
 )
 
 func TestLogModelInterval(t *testing.T) {
-	at := func(s float64, status int) record.Attempt { return record.Attempt{SentS: s, Status: status} }
+	at := func(s float64, status int) record.Attempt {
+		return record.Attempt{Sent: time.Duration(math.Round(s * 1e9)), Status: status}
+	}
 	// A log of 3 per 10 s: three admitted at 0, 0.1, 0.2, a refusal at 0.3.
 	base := []record.Attempt{at(0, 200), at(0.1, 200), at(0.2, 200), at(0.3, 429)}
 	tests := []struct {

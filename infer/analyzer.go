@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"time"
 
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
@@ -17,7 +18,7 @@ import (
 // budget, is one of its own. Limits are fitted per timeline and combined (see Result).
 type Analyzer struct {
 	run   *record.Run
-	start float64 // run start, Unix seconds (for Date headers); NaN when unknown
+	start time.Time // run start (for Date headers); zero when unknown
 
 	kinds     map[string]string // segment label → kind
 	timelines []*timeline
@@ -34,16 +35,15 @@ type Analyzer struct {
 	shortOut              int64   // admitted attempts whose output was below max_tokens
 	headerDims            [ratelimit.NumDimensions]bool
 	anyHeaders            bool
+	openaiTokens          bool // a tokens limit in OpenAI's headers: prompt + max_tokens reserved at admission
 	quotas                quotas
 }
 
 // NewAnalyzer starts an analysis of the run described by run (run.json); run may be nil.
 func NewAnalyzer(run *record.Run) *Analyzer {
-	a := &Analyzer{run: run, start: math.NaN(), kinds: map[string]string{}, byName: map[string]*timeline{}}
+	a := &Analyzer{run: run, kinds: map[string]string{}, byName: map[string]*timeline{}}
 	if run != nil {
-		if !run.Started.IsZero() {
-			a.start = float64(run.Started.UnixNano()) / 1e9
-		}
+		a.start = run.Started
 		for _, s := range run.Segments {
 			a.kinds[s.Label] = s.Kind
 		}
@@ -79,6 +79,7 @@ func (a *Analyzer) Add(at *record.Attempt) {
 			a.headerDims[d], a.anyHeaders = true, true
 		}
 	}
+	a.openaiTokens = a.openaiTokens || (at.Dialect == ratelimit.DialectOpenAI && at.Limits[ratelimit.Tokens].Flags != 0)
 	if a.quotas.add(at) {
 		return // a terminal refusal says nothing about a per-minute rate
 	}

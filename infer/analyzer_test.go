@@ -96,7 +96,7 @@ func TestThinEvidence(t *testing.T) {
 	t.Run("never refused", func(t *testing.T) {
 		a := infer.NewAnalyzer(run)
 		for i := range 50 {
-			a.Add(&record.Attempt{Run: "probe", SentS: float64(i) / 10, Status: 200, Number: 1})
+			a.Add(&record.Attempt{Run: "probe", Sent: time.Duration(i) * 100 * time.Millisecond, Status: 200, Number: 1})
 		}
 		res := a.Result()
 		require.Len(t, res.Limits, 1)
@@ -114,8 +114,8 @@ func TestThinEvidence(t *testing.T) {
 		// (null), never +Inf, which summary.json could not hold.
 		a := infer.NewAnalyzer(run)
 		for i, status := range []int{200, 429, 200} {
-			a.Add(&record.Attempt{Run: "ramp", Request: int64(i + 1), Number: 1, ScheduledS: float64(i) / 2,
-				SentS: float64(i) / 2, LatencyMs: 50, Status: status, Final: true})
+			a.Add(&record.Attempt{Run: "ramp", Request: int64(i + 1), Number: 1, Scheduled: time.Duration(i) * time.Second / 2,
+				Sent: time.Duration(i) * time.Second / 2, Latency: 50 * time.Millisecond, Status: status, Final: true})
 		}
 		res := a.Result()
 		require.Len(t, res.Limits, 1)
@@ -146,7 +146,7 @@ func TestMemoryBounded(t *testing.T) {
 			if d.Allowed {
 				st = 200
 			}
-			a.Add(&record.Attempt{Run: fmt.Sprintf("s%d", s), Strategy: "x", Request: int64(i), Number: 1, SentS: at, Status: st})
+			a.Add(&record.Attempt{Run: fmt.Sprintf("s%d", s), Strategy: "x", Request: int64(i), Number: 1, Sent: time.Duration(at * 1e9), Status: st})
 		}
 	}
 	// Each timeline keeps its first 20,000, trimming when it holds twice that.

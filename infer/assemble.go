@@ -60,6 +60,9 @@ func (a *Analyzer) assemble(res *Result, choices []dimChoice) {
 		res.Accounting.Evidence = capitalize(strings.Join(ev, "; ")) + "."
 	}
 	res.Binding = a.binding(res)
+	if res.Binding != nil {
+		res.Binding.Explanation += a.dailyNote()
+	}
 	res.Findings = append(res.Findings, gaps...)
 	for i := range res.Limits {
 		if s := summarySentence(&res.Limits[i]); s != "" {

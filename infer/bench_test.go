@@ -37,7 +37,7 @@ func saturatedLog(n int, r float64, b int64, segments int) (*record.Run, []recor
 		}
 		t += rng.ExpFloat64() / (2 * r)
 		d := l.Allow(start.Add(time.Duration(t*1e9)), 1)
-		a := record.Attempt{Run: label, Request: int64(i), Number: 1, SentS: t, ScheduledS: t, LatencyMs: 0.3, Status: 429}
+		a := record.Attempt{Run: label, Request: int64(i), Number: 1, Sent: time.Duration(t * 1e9), Scheduled: time.Duration(t * 1e9), Latency: 300 * time.Microsecond, Status: 429}
 		if d.Allowed {
 			a.Status = 200
 		}

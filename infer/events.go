@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
@@ -111,10 +112,11 @@ func (tl *timeline) sort() {
 	tl.sorted = true
 }
 
-// newEvent reduces an attempt; start is the run's start in Unix seconds (for the Date header).
-func newEvent(a *record.Attempt, start float64) event {
+// newEvent reduces an attempt to the float seconds the fits work in; start is the run's start
+// (for the Date header), zero when unknown.
+func newEvent(a *record.Attempt, start time.Time) event {
 	e := event{
-		t: a.SentS, lat: a.LatencyMs / 1000, date: math.NaN(), retry: -1, phase: a.Phase,
+		t: record.Seconds(a.Sent), lat: record.Seconds(a.Latency), date: math.NaN(), retry: -1, phase: a.Phase,
 		in: a.InputTokens, gen: a.OutputTokens, maxTok: a.MaxTokens, dialect: a.Dialect,
 	}
 	switch a.Outcome() {
@@ -125,11 +127,11 @@ func newEvent(a *record.Attempt, start float64) event {
 	default:
 		e.out = outOther
 	}
-	if a.HasServerDate {
-		e.date = a.ServerDateS - start
+	if a.HasServerDate && !start.IsZero() {
+		e.date = record.Seconds(a.ServerDate.Sub(start))
 	}
 	if a.HasRetryAfter {
-		e.retry = float32(a.RetryAfterS)
+		e.retry = float32(record.Seconds(a.RetryAfter))
 	}
 	for d := range ratelimit.NumDimensions {
 		s := &a.Limits[d]

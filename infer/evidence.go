@@ -299,7 +299,7 @@ func (a *Analyzer) binding(res *Result) *summary.Binding {
 	} else if !a.anyHeaders {
 		bd.Explanation += " (without rate-limit headers, token limits cannot be measured)"
 	}
-	bd.Explanation += "."
+	bd.Explanation += "." + a.reservationNote(b.dim)
 	if math.IsInf(b.rpm, 0) {
 		return nil
 	}

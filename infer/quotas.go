@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
@@ -47,7 +48,7 @@ func (q *quotas) add(at *record.Attempt) (terminal bool) {
 		h = &sendHist{}
 		q.sends[at.Run] = h
 	}
-	h.add(at.SentS)
+	h.add(at.Sent)
 	switch {
 	case at.Outcome() == record.OutcomeOK:
 		q.okByRun[at.Run]++
@@ -58,8 +59,8 @@ func (q *quotas) add(at *record.Attempt) (terminal bool) {
 		}
 		return true
 	case at.Status == 429 && budgetLeft(at):
-		recent := float64(h.between(at.SentS-accelRecent, at.SentS)) / accelRecent
-		earlier := float64(h.between(at.SentS-accelRecent-accelEarlier, at.SentS-accelRecent)) / accelEarlier
+		recent := float64(h.between(at.Sent-accelRecent*time.Second, at.Sent)) / accelRecent
+		earlier := float64(h.between(at.Sent-(accelRecent+accelEarlier)*time.Second, at.Sent-accelRecent*time.Second)) / accelEarlier
 		if recent*accelRecent >= accelMinSends && recent >= accelFactor*earlier {
 			q.accel++
 			f := math.Inf(1)
@@ -144,8 +145,8 @@ type sendHist struct {
 	secs, counts []int64
 }
 
-func (h *sendHist) add(t float64) {
-	s := int64(math.Floor(t))
+func (h *sendHist) add(t time.Duration) {
+	s := wholeSeconds(t)
 	if n := len(h.secs); n > 0 && h.secs[n-1] >= s {
 		// Log order is nearly send order; a late one counts in the newest second.
 		h.counts[n-1]++
@@ -162,12 +163,22 @@ func (h *sendHist) add(t float64) {
 }
 
 // between counts the sends in the whole seconds after lo's up to hi's: (⌊lo⌋, ⌊hi⌋].
-func (h *sendHist) between(lo, hi float64) int64 {
+func (h *sendHist) between(lo, hi time.Duration) int64 {
 	var n int64
+	l, u := wholeSeconds(lo), wholeSeconds(hi)
 	for i, s := range h.secs {
-		if float64(s) > math.Floor(lo) && float64(s) <= math.Floor(hi) {
+		if s > l && s <= u {
 			n += h.counts[i]
 		}
 	}
 	return n
+}
+
+// wholeSeconds is ⌊t⌋ in seconds.
+func wholeSeconds(t time.Duration) int64 {
+	s := int64(t / time.Second)
+	if t < 0 && t%time.Second != 0 {
+		s--
+	}
+	return s
 }

@@ -3,6 +3,7 @@ package infer
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -25,10 +26,10 @@ func TestDailyQuotaSaidAsSuch(t *testing.T) {
 	a := NewAnalyzer(nil)
 	for _, seg := range []string{"full-jitter/live/2", "retry-after/live/2"} {
 		for i := range 5 {
-			a.Add(&record.Attempt{Run: seg, Strategy: "x", Status: 200, SentS: float64(i) * 0.01})
+			a.Add(&record.Attempt{Run: seg, Strategy: "x", Status: 200, Sent: time.Duration(i) * 10 * time.Millisecond})
 		}
 		for i := range 2 {
-			a.Add(&record.Attempt{Run: seg, Strategy: "x", Status: 429, SentS: 0.05 + float64(i)*0.01, Terminal: ratelimit.TerminalDailyQuota})
+			a.Add(&record.Attempt{Run: seg, Strategy: "x", Status: 429, Sent: time.Duration(5+i) * 10 * time.Millisecond, Terminal: ratelimit.TerminalDailyQuota})
 		}
 	}
 	res := a.Result()
@@ -51,19 +52,20 @@ func TestAcceleration(t *testing.T) {
 	}
 	run := func(steady bool, remaining int64) []string {
 		a := NewAnalyzer(nil)
-		tm := 0.0
-		for tm < 60 { // 6/min (or 3/s when steady)
-			at := &record.Attempt{Run: "probe", Status: 200, SentS: tm}
+		for n := int64(0); ; n++ { // 6/min (or 3/s when steady)
+			tm := time.Duration(n) * 10 * time.Second
+			if steady {
+				tm = time.Duration(n) * time.Second / 3
+			}
+			if tm >= time.Minute {
+				break
+			}
+			at := &record.Attempt{Run: "probe", Status: 200, Sent: tm}
 			left(at, 999)
 			a.Add(at)
-			if steady {
-				tm += 1.0 / 3
-			} else {
-				tm += 10
-			}
 		}
 		for i := range 30 { // then 3/s, refused with the budget left
-			at := &record.Attempt{Run: "probe", Status: 200, SentS: 60 + float64(i)/3}
+			at := &record.Attempt{Run: "probe", Status: 200, Sent: time.Minute + time.Duration(i)*time.Second/3}
 			if i >= 20 {
 				at.Status = 429
 			}
@@ -86,7 +88,7 @@ func TestBindingWithCacheReads(t *testing.T) {
 		at.Limits[d] = ratelimit.State{Limit: limit, Remaining: limit, Flags: ratelimit.HasLimit | ratelimit.HasRemaining}
 	}
 	for i := range 10 {
-		at := &record.Attempt{Run: "probe", Status: 200, SentS: float64(i), Dialect: ratelimit.DialectAnthropic,
+		at := &record.Attempt{Run: "probe", Status: 200, Sent: time.Duration(i) * time.Second, Dialect: ratelimit.DialectAnthropic,
 			InputTokens: 20, CacheReadTokens: 80, OutputTokens: 20, MaxTokens: 20}
 		hdr(at, ratelimit.Requests, 4000)
 		hdr(at, ratelimit.InputTokens, 40000)

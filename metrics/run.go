@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -56,9 +57,9 @@ func (m *Run) Handler() http.Handler { return m.h }
 func (m *Run) Registry() *prometheus.Registry { return m.reg }
 
 // Attempt counts one recorded attempt.
-func (m *Run) Attempt(segment, mode, outcome string, latencySeconds float64, inputTokens, outputTokens int64) {
+func (m *Run) Attempt(segment, mode, outcome string, latency time.Duration, inputTokens, outputTokens int64) {
 	m.attempts.WithLabelValues(segment, mode, outcome).Inc()
-	m.latency.WithLabelValues(segment, outcome).Observe(latencySeconds)
+	m.latency.WithLabelValues(segment, outcome).Observe(latency.Seconds())
 	if inputTokens > 0 {
 		m.tokens.WithLabelValues(segment, "input").Add(float64(inputTokens))
 	}

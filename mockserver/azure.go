@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -86,4 +87,12 @@ func (h *handler) azure(w http.ResponseWriter, r *http.Request, f *presetFront, 
 func jsonEscapeModel(s string) string {
 	b := appendString(nil, s)
 	return string(b[1 : len(b)-1])
+}
+
+// apiVersion is the api-version the preset's requests carry (Azure's), for its error bodies.
+func (f *presetFront) apiVersion() string {
+	if q, err := url.ParseQuery(f.p.API.Query); err == nil && q.Get("api-version") != "" {
+		return q.Get("api-version")
+	}
+	return "2024-10-21"
 }

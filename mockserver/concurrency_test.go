@@ -49,48 +49,57 @@ func TestConcurrentClientsNeverExceedTheBound(t *testing.T) {
 			tr := &http.Transport{MaxIdleConnsPerHost: clients}
 			defer tr.CloseIdleConnections()
 			client := &http.Client{Transport: tr, Timeout: time.Minute}
-			var ok, limited, other atomic.Int64
+			var got tally
 			start := make(chan struct{})
 			var wg sync.WaitGroup
 			for range clients {
 				wg.Go(func() {
 					<-start
-					req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL()+"/v1/messages", strings.NewReader(hello))
-					req.Header.Set("Content-Type", "application/json")
-					req.Header.Set("x-api-key", "shared")
-					res, err := client.Do(req)
-					if err != nil {
-						other.Add(1)
-						return
-					}
-					io.Copy(io.Discard, res.Body)
-					res.Body.Close()
-					switch res.StatusCode {
-					case 200:
-						ok.Add(1)
-					case 429:
-						limited.Add(1)
-					default:
-						other.Add(1)
-					}
+					got.send(client, srv.URL(), "shared")
 				})
 			}
 			first := time.Now()
 			close(start)
 			wg.Wait()
 			last := time.Now()
-			require.Zero(t, other.Load(), "transport errors or unexpected statuses")
-			assert.Equal(t, int64(clients), ok.Load()+limited.Load())
+			require.Zero(t, got.other.Load(), "transport errors or unexpected statuses")
+			assert.Equal(t, int64(clients), got.ok.Load()+got.limited.Load())
 			require.Less(t, last.Sub(first), time.Minute, "the bound assumes no refill")
 			st, _ := m.Ledger().AccountStats("shared")
-			assert.Equal(t, ok.Load(), st.Status["200"], "the account saw what the clients saw")
+			assert.Equal(t, got.ok.Load(), st.Status["200"], "the account saw what the clients saw")
 			if tc.limit.Window == time.Hour && first.Truncate(time.Hour) != last.Truncate(time.Hour) {
 				t.Logf("the burst straddled an hour boundary: the bound is two windows")
-				assert.LessOrEqual(t, ok.Load(), int64(2*quota))
-				assert.GreaterOrEqual(t, ok.Load(), int64(quota))
+				assert.LessOrEqual(t, got.ok.Load(), int64(2*quota))
+				assert.GreaterOrEqual(t, got.ok.Load(), int64(quota))
 				return
 			}
-			assert.Equal(t, int64(quota), ok.Load())
+			assert.Equal(t, int64(quota), got.ok.Load())
 		})
+	}
+}
+
+// tally counts the answers to hello messages sent by several goroutines.
+type tally struct{ ok, limited, other atomic.Int64 }
+
+// send posts hello to base's /v1/messages with the API key and counts the answer: 200, 429, or
+// anything else (a transport error included).
+func (c *tally) send(client *http.Client, base, key string) {
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/v1/messages", strings.NewReader(hello))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-api-key", key)
+	res, err := client.Do(req)
+	if err != nil {
+		c.other.Add(1)
+		return
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	switch res.StatusCode {
+	case 200:
+		c.ok.Add(1)
+	case 429:
+		c.limited.Add(1)
+	default:
+		c.other.Add(1)
 	}
 }

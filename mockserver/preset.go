@@ -92,7 +92,7 @@ func (f *presetFront) vars(h *handler, sc *scratch, model string, rep *account.R
 	id := sc.requestID(&h.m.ids)[0]
 	v := map[string]string{
 		"request_id": id, "org_id": account.Organization, "model": model,
-		"api_version": "2024-10-21", "operation": "ChatCompletions_Create",
+		"api_version": f.apiVersion(), "operation": "ChatCompletions_Create",
 	}
 	if model == "" {
 		v["model"] = "the requested model"

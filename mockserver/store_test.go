@@ -2,12 +2,10 @@ package mockserver
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,7 +122,7 @@ func TestReplicasShareOneBudget(t *testing.T) {
 			tr := &http.Transport{MaxIdleConnsPerHost: 64}
 			defer tr.CloseIdleConnections()
 			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-			var ok, limited, other atomic.Int64
+			var answers tally
 			var firstNs, lastNs atomic.Int64
 			slots := make(chan struct{})
 			var wg sync.WaitGroup
@@ -133,24 +131,7 @@ func TestReplicasShareOneBudget(t *testing.T) {
 					for range slots {
 						sent := time.Now().UnixNano()
 						firstNs.CompareAndSwap(0, sent)
-						req, _ := http.NewRequest(http.MethodPost, proxy.URL+"/v1/messages", strings.NewReader(hello))
-						req.Header.Set("Content-Type", "application/json")
-						req.Header.Set("x-api-key", key)
-						res, err := client.Do(req)
-						if err != nil {
-							other.Add(1)
-							continue
-						}
-						io.Copy(io.Discard, res.Body)
-						res.Body.Close()
-						switch res.StatusCode {
-						case 200:
-							ok.Add(1)
-						case 429:
-							limited.Add(1)
-						default:
-							other.Add(1)
-						}
+						answers.send(client, proxy.URL, key)
 						lastNs.Store(max(lastNs.Load(), time.Now().UnixNano()))
 					}
 				})
@@ -163,13 +144,13 @@ func TestReplicasShareOneBudget(t *testing.T) {
 			close(slots)
 			wg.Wait()
 			elapsed := time.Duration(lastNs.Load() - firstNs.Load())
-			require.Zero(t, other.Load(), "transport errors or statuses other than 200 and 429")
+			require.Zero(t, answers.other.Load(), "transport errors or statuses other than 200 and 429")
 			rate := float64(perMinute) / 60
 			bound := tc.extra + rate*elapsed.Seconds()
-			got := float64(ok.Load())
+			got := float64(answers.ok.Load())
 			achieved := requests / elapsed.Seconds()
 			t.Logf("%s: %d of %d admitted in %s (offered %.0f/s, achieved %.0f/s); one budget allows %.0f",
-				alg, ok.Load(), requests, elapsed.Round(time.Millisecond), float64(offered), achieved, bound)
+				alg, answers.ok.Load(), requests, elapsed.Round(time.Millisecond), float64(offered), achieved, bound)
 			assert.LessOrEqual(t, got, bound+1, "two replicas admitted more than one account's budget")
 			if achieved > 1.5*rate {
 				// Sent above the rate throughout: the budget is used up, not doubled nor wasted.
@@ -179,7 +160,7 @@ func TestReplicasShareOneBudget(t *testing.T) {
 			sb, _ := b.m.Ledger().AccountStats(key)
 			assert.Positive(t, sa.Status["200"], "replica a admitted some")
 			assert.Positive(t, sb.Status["200"], "replica b admitted some")
-			assert.Equal(t, ok.Load(), sa.Status["200"]+sb.Status["200"])
+			assert.Equal(t, answers.ok.Load(), sa.Status["200"]+sb.Status["200"])
 		})
 	}
 }

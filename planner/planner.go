@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/api"
@@ -217,9 +218,9 @@ func simulate(ctx context.Context, o *Options, scale float64, st Strategy) (summ
 type aggregate struct {
 	slo       *SLO
 	total     float64
-	refusedAt bitset            // refused at least once
-	late      [3]bitset         // past the p50, p95, p99 delay bounds
-	scheduled map[int64]float64 // requests still retrying: their scheduled time
+	refusedAt bitset                  // refused at least once
+	late      [3]bitset               // past the p50, p95, p99 delay bounds
+	scheduled map[int64]time.Duration // requests still retrying: their scheduled time
 	refused   int64
 	failed    int64
 	lateN     [3]int64
@@ -228,14 +229,14 @@ type aggregate struct {
 	proof     string // why the fluid bound says the SLO is missed; "" when it does not
 	budget    int64  // attempts after which to stop (the miss proved beforehand); 0: none
 	attempts  int64
-	now       float64 // the latest attempt seen
+	now       time.Duration // the latest attempt seen
 }
 
 // unfinished adds the requests still retrying at a stop to the delays, each with the delay it
 // has reached (a lower bound of its own).
 func (g *aggregate) unfinished() {
 	for _, start := range g.scheduled {
-		g.delay.Record(max(g.now-start, 0))
+		g.delay.Record(record.Seconds(max(g.now-start, 0)))
 	}
 }
 
@@ -259,7 +260,7 @@ func (b bitset) set(i int64) bool {
 var quantiles = [3]float64{0.5, 0.95, 0.99}
 
 func newAggregate(n uint64, slo *SLO) *aggregate {
-	g := &aggregate{slo: slo, total: float64(n), refusedAt: make(bitset, n/64+1), scheduled: map[int64]float64{}}
+	g := &aggregate{slo: slo, total: float64(n), refusedAt: make(bitset, n/64+1), scheduled: map[int64]time.Duration{}}
 	for i, b := range slo.delays() {
 		if b != nil {
 			g.late[i] = make(bitset, n/64+1)
@@ -276,25 +277,25 @@ func (g *aggregate) see(a *record.Attempt) bool {
 	}
 	start, retrying := g.scheduled[id]
 	if !retrying {
-		start = a.ScheduledS
+		start = a.Scheduled
 	}
-	late := a.SentS - start
+	late := a.Sent - start
 	switch {
 	case a.Final:
 		if retrying {
 			delete(g.scheduled, id)
 		}
-		g.delay.Record(max(late, 0))
-		g.now = max(g.now, a.SentS)
+		g.delay.Record(record.Seconds(max(late, 0)))
+		g.now = max(g.now, a.Sent)
 		if a.GaveUp != "" {
 			g.failed++
 		}
 	case !retrying:
 		g.scheduled[id] = start
 	}
-	g.now = max(g.now, a.SentS)
+	g.now = max(g.now, a.Sent)
 	for i, b := range g.slo.delays() {
-		if b != nil && late > b.Seconds() && g.late[i].set(id) {
+		if b != nil && late > *b && g.late[i].set(id) {
 			g.lateN[i]++
 		}
 	}

@@ -248,3 +248,29 @@ func TestDailyQuotaConcurrent(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int64(50), ok.Load())
 }
+
+// TestDefaultMockIsAnthropicEntryTier: the mock without a preset enforces the Anthropic preset's
+// entry-level figures for a Sonnet-class model, those of its legacy tier-1-2025 tier and of the
+// Evaluation tier that stands in for the unpublished limits below Start: the same limit in
+// every dimension, refilled alike a minute later. (Start, the lowest tier Anthropic publishes
+// today, is `--preset anthropic`; the default keeps the contract checks' 50 / 30,000 / 8,000.)
+func TestDefaultMockIsAnthropicEntryTier(t *testing.T) {
+	def, err := account.New(account.DefaultConfig(), 1)
+	require.NoError(t, err)
+	call := account.Call{Key: "k", Endpoint: account.EndpointMessages, Model: "claude-sonnet-4-5", InputTokens: 1000, MaxTokens: 100}
+	want := def.Handle(t0, call)
+	require.Equal(t, 200, want.Status)
+	for _, spec := range []string{"anthropic:tier-1-2025", "anthropic:evaluation"} {
+		t.Run(spec, func(t *testing.T) {
+			l := ledgerFor(t, spec, nil)
+			got := l.Handle(t0, call)
+			require.Equal(t, 200, got.Status)
+			for _, d := range []ratelimit.Dimension{ratelimit.Requests, ratelimit.InputTokens, ratelimit.OutputTokens} {
+				assert.Equal(t, want.Limits.Dims[d].Limit, got.Limits.Dims[d].Limit, "%v limit", d)
+				assert.Equal(t, want.Limits.Dims[d].Remaining, got.Limits.Dims[d].Remaining, "%v remaining", d)
+				assert.Equal(t, want.Limits.Dims[d].Reset, got.Limits.Dims[d].Reset, "%v reset", d)
+			}
+		})
+	}
+	assert.Equal(t, int64(account.DefaultRPM), want.Limits.Dims[ratelimit.Requests].Limit)
+}

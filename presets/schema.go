@@ -62,8 +62,11 @@ type Source struct {
 
 // API is the wire surface a mock of the provider serves.
 type API struct {
-	Endpoints  []string   `yaml:"endpoints"` // "POST /v1/messages"; {name} marks a path parameter
-	Auth       string     `yaml:"auth"`      // the header that carries the credential
+	Endpoints []string `yaml:"endpoints"` // "POST /v1/messages"; {name} marks a path parameter
+	Auth      string   `yaml:"auth"`      // the header that carries the credential
+	// Query is the query string a request to an endpoint with a path parameter carries
+	// (Azure's api-version=2024-10-21); "" when none is needed.
+	Query      string     `yaml:"query"`
 	Required   []Required `yaml:"required"`
 	Provenance `yaml:",inline"`
 }

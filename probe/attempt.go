@@ -53,7 +53,13 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	sent := time.Now()
 	ctx, cancel := context.WithTimeout(e.attemptCtx, e.timeout)
 	defer cancel()
-	req := t.newRequest(ctx, body, rb)
+	reqCtx := ctx
+	var trace *connTrace
+	if t.stream {
+		trace = newConnTrace() // which connection the stream is read from: its receive timestamps
+		reqCtx = trace.context(ctx)
+	}
+	req := t.newRequest(reqCtx, body, rb)
 	resp, err := e.transport.RoundTrip(req)
 	received := time.Now()
 	if err == nil {
@@ -68,7 +74,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 				s.stream = new(api.Stream)
 			}
 			s.stream.Reset(t.api)
-			r := s.readStream(ctx, cancel, resp.Body, s.stream, sent, e.streamIdle)
+			r := s.readStream(ctx, cancel, resp.Body, s.stream, sent, e.streamIdle, trace.conn)
 			streamed, in, out = &r, s.stream.InputTokens, s.stream.OutputTokens
 		case t.api == api.HTTP && !refused(status): // nothing to read in the body: drain it for connection reuse
 			_, err = io.Copy(io.Discard, resp.Body)
@@ -113,9 +119,9 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 	s.rec = record.Attempt{
 		Run: ph.label, Mode: record.ModeLive, Strategy: ph.strategy, Phase: ph.phaseName, Fleet: ph.fleetSize,
 		Client: j.client, Request: j.id, Number: j.step.Attempt,
-		ScheduledS: e.since(j.step.Due), SentS: e.since(sent),
-		LatencyMs: float64(end.Sub(sent)) / float64(time.Millisecond),
-		Status:    status, Error: errText, ContentType: contentType,
+		Scheduled: e.since(j.step.Due), Sent: e.since(sent),
+		Latency: end.Sub(sent),
+		Status:  status, Error: errText, ContentType: contentType,
 		InputTokens: in, OutputTokens: out, MaxTokens: t.MaxTokens(),
 		CacheReadTokens: cacheRead, CacheCreationTokens: cacheWrite,
 	}
@@ -129,9 +135,10 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		if streamed != nil {
 			s.rec.StreamError, o.StreamError = streamed.failure, streamed.failure
 			s.rec.StreamEvents = s.stream.Events
-			s.rec.StreamMs = float64(streamed.last) / float64(time.Millisecond)
+			s.rec.StreamDuration = streamed.last
 			if streamed.ttft > 0 {
-				s.rec.TTFTMs, s.rec.HasTTFT = float64(streamed.ttft)/float64(time.Millisecond), true
+				s.rec.TTFT, s.rec.HasTTFT = streamed.ttft, true
+				ph.ttftClock(streamed.kernel)
 			}
 		}
 	}
@@ -154,7 +161,7 @@ func (ph *phase) reject(s *sender, j *job, now time.Time) backoff.Outcome {
 	s.rec = record.Attempt{
 		Run: ph.label, Mode: record.ModeLive, Strategy: ph.strategy, Phase: ph.phaseName, Fleet: ph.fleetSize,
 		Client: j.client, Request: j.id, Number: j.step.Attempt,
-		ScheduledS: e.since(j.step.Due), SentS: e.since(now),
+		Scheduled: e.since(j.step.Due), Sent: e.since(now),
 		MaxTokens: e.target.MaxTokens(), ClientRejected: true,
 	}
 	return backoff.Outcome{

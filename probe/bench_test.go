@@ -67,8 +67,8 @@ func BenchmarkUsage(b *testing.B) {
 // as the recorder does for every attempt.
 func BenchmarkRecordEncode(b *testing.B) {
 	a := record.Attempt{Run: "probe", Mode: record.ModeLive, Phase: "constant", Request: 123456, Number: 1,
-		ScheduledS: 12.3456789, SentS: 12.3461234, LatencyMs: 1.234, Status: 200, InputTokens: 32, OutputTokens: 16,
-		MaxTokens: 16, Final: true, Dialect: ratelimit.DialectAnthropic, ServerDateS: 1.7e9, HasServerDate: true}
+		Scheduled: 12345678900, Sent: 12346123400, Latency: 1234 * time.Microsecond, Status: 200, InputTokens: 32, OutputTokens: 16,
+		MaxTokens: 16, Final: true, Dialect: ratelimit.DialectAnthropic, ServerDate: time.Unix(1.7e9, 0), HasServerDate: true}
 	for _, d := range []ratelimit.Dimension{ratelimit.Requests, ratelimit.InputTokens, ratelimit.OutputTokens} {
 		a.Limits[d] = ratelimit.State{Limit: 1000, Remaining: 999, Reset: time.Second, ResetKind: ratelimit.ResetRFC3339,
 			Flags: ratelimit.HasLimit | ratelimit.HasRemaining | ratelimit.HasReset}

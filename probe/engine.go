@@ -142,7 +142,7 @@ func NewEngine(o Options) (*Engine, error) {
 func NewTransport(maxInflight int, host string) *http.Transport {
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         dialStamped(&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}),
 		MaxIdleConnsPerHost: maxInflight,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
@@ -154,6 +154,19 @@ func NewTransport(maxInflight int, host string) *http.Transport {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}
 	return tr
+}
+
+// dialStamped dials with d and reads each connection with the kernel's receive timestamps
+// where the system gives them (stampReceives), so a stream's first token is timed from when
+// its bytes arrived rather than from when the reading goroutine ran.
+func dialStamped(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return stampReceives(c), nil
+	}
 }
 
 // Start returns the run clock's origin.
@@ -172,7 +185,7 @@ func (e *Engine) MaxElapsed() time.Duration { return e.maxElapsed }
 func (e *Engine) Target() *Target { return e.target }
 
 // since converts an instant to record time: seconds since the run started.
-func (e *Engine) since(t time.Time) float64 { return t.Sub(e.start).Seconds() }
+func (e *Engine) since(t time.Time) time.Duration { return t.Sub(e.start) }
 
 // Stop ends the run: no further attempt is sent, and phases return after their in-flight
 // attempts finish. The first stop given is kept.

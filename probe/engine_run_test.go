@@ -192,7 +192,7 @@ func TestClosedFleet(t *testing.T) {
 	}
 	for c, as := range byClient {
 		for i := 1; i < len(as); i++ {
-			assert.GreaterOrEqual(t, as[i].SentS, as[i-1].EndS()-1e-6, "client %d attempt %d", c, i)
+			assert.GreaterOrEqual(t, as[i].Sent, as[i-1].End()-time.Microsecond, "client %d attempt %d", c, i)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -156,10 +157,10 @@ func TestOpenRecordsEveryAttempt(t *testing.T) {
 	assert.Equal(t, int64(50), res.Attempts)
 	assert.Zero(t, res.Dropped)
 	assert.False(t, res.Stop.Stopped())
-	first := 1e9
+	first := time.Duration(math.MaxInt64)
 	seen := map[int64]bool{}
 	for _, a := range recs {
-		first = min(first, a.ScheduledS)
+		first = min(first, a.Scheduled)
 	}
 	for _, a := range recs {
 		assert.Equal(t, "ramp-1", a.Run)
@@ -170,9 +171,9 @@ func TestOpenRecordsEveryAttempt(t *testing.T) {
 		assert.Equal(t, 1, a.Number)
 		assert.True(t, a.Final)
 		// Request k was scheduled at k/200 s after the phase started, exactly.
-		assert.InDelta(t, float64(a.Request)/200, a.ScheduledS-first, 1e-6, "request %d", a.Request)
-		assert.GreaterOrEqual(t, a.SentS, a.ScheduledS)
-		assert.Positive(t, a.LatencyMs)
+		assert.InDelta(t, float64(a.Request)/200, record.Seconds(a.Scheduled-first), 1e-6, "request %d", a.Request)
+		assert.GreaterOrEqual(t, a.Sent, a.Scheduled)
+		assert.Positive(t, a.Latency)
 		assert.Equal(t, 200, a.Status)
 		assert.Empty(t, a.Error)
 		assert.Equal(t, int64(32), a.InputTokens, "the prompt is exactly --prompt-tokens under the mock's estimator")
@@ -248,8 +249,8 @@ func TestOpenRetriesThroughFlow(t *testing.T) {
 				prev := as[i-1]
 				assert.Equal(t, 429, prev.Status)
 				// The retry was due when its 20ms wait after the previous attempt's end expired.
-				assert.InDelta(t, prev.EndS()+0.020, a.ScheduledS, 0.002, "request %d attempt %d scheduled", id, a.Number)
-				assert.GreaterOrEqual(t, a.SentS, a.ScheduledS)
+				assert.InDelta(t, record.Seconds(prev.End()+20*time.Millisecond), record.Seconds(a.Scheduled), 0.002, "request %d attempt %d scheduled", id, a.Number)
+				assert.GreaterOrEqual(t, a.Sent, a.Scheduled)
 			}
 		}
 		assert.Equal(t, 200, as[len(as)-1].Status)
@@ -319,8 +320,8 @@ func TestTransportErrorsAreRecorded(t *testing.T) {
 		for _, a := range recs {
 			assert.Equal(t, 0, a.Status)
 			assert.Equal(t, "timeout after 50ms", a.Error)
-			assert.GreaterOrEqual(t, a.LatencyMs, 50.0)
-			assert.Less(t, a.LatencyMs, 2000.0)
+			assert.GreaterOrEqual(t, a.Latency, 50*time.Millisecond)
+			assert.Less(t, a.Latency, 2000*time.Millisecond)
 			assert.True(t, a.Final)
 		}
 		assert.Equal(t, int64(2), res.Failed)
@@ -360,7 +361,7 @@ func TestInflightCapCountsLateAndDropped(t *testing.T) {
 	assert.Positive(t, res.Late)
 	late := 0
 	for _, a := range recs {
-		if (a.SentS-a.ScheduledS)*1e3 > float64(record.LateThreshold.Milliseconds()) {
+		if a.Sent-a.Scheduled > record.LateThreshold {
 			late++
 		}
 	}

@@ -55,7 +55,7 @@ func TestFaultGarbageHeaders(t *testing.T) {
 				assert.Equal(t, int64(-5), r.Remaining, "an overdraft is kept")
 				assert.Zero(t, r.Reset, "a reset in the past is now")
 				assert.True(t, a.HasRetryAfter)
-				assert.Zero(t, a.RetryAfterS, "a negative retry-after is 0")
+				assert.Zero(t, a.RetryAfter, "a negative retry-after is 0")
 			}},
 		{"two dialects disagree", "anthropic-ratelimit-requests-limit: 50\nanthropic-ratelimit-requests-remaining: 49\nx-ratelimit-limit-requests: 5\nx-ratelimit-remaining-requests: 0\nRateLimit: \"default\";r=0;t=3600\nRateLimit-Policy: \"default\";q=1;w=3600\nretry-after: 0", 0,
 			func(t *testing.T, a *record.Attempt) {
@@ -75,7 +75,7 @@ func TestFaultGarbageHeaders(t *testing.T) {
 			func(t *testing.T, a *record.Attempt) {
 				assert.False(t, a.Limits[ratelimit.Requests].Present(), "counts past int64 and exponents are malformed")
 				assert.True(t, a.HasRetryAfter)
-				assert.Greater(t, a.RetryAfterS, 9e9, "a huge retry-after saturates at the longest duration")
+				assert.Greater(t, a.RetryAfter, time.Duration(9e9)*time.Second, "a huge retry-after saturates at the longest duration")
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,25 +158,25 @@ func TestFault429Forever(t *testing.T) {
 		{"bounded by max elapsed", "", "full-jitter(base=5ms,cap=20ms,max-elapsed=150ms)", 0, 0,
 			func(t *testing.T, as []record.Attempt) {
 				assert.Greater(t, len(as), 2, "it retried")
-				span := as[len(as)-1].ScheduledS - as[0].ScheduledS
-				assert.LessOrEqual(t, span, 0.150, "no attempt due more than max elapsed after the request was scheduled")
+				span := as[len(as)-1].Scheduled - as[0].Scheduled
+				assert.LessOrEqual(t, span, 150*time.Millisecond, "no attempt due more than max elapsed after the request was scheduled")
 			}},
 		{"retry-after of a day, strategy gives up", "retry-after: 86400", "retry-after(max-elapsed=1m)", 1, 0,
 			func(t *testing.T, as []record.Attempt) {
-				assert.Equal(t, 86400.0, as[0].RetryAfterS, "the record shows why the policy gave up")
+				assert.Equal(t, 24*time.Hour, as[0].RetryAfter, "the record shows why the policy gave up")
 			}},
 		{"retry-after HTTP-date a day ahead", "retry-after: " + dayAhead, "retry-after(max-elapsed=1m)", 1, 0,
 			func(t *testing.T, as []record.Attempt) {
-				assert.InDelta(t, 86400.0, as[0].RetryAfterS, 5)
+				assert.InDelta(t, 24*time.Hour, as[0].RetryAfter, float64(5*time.Second))
 			}},
 		{"retry-after of a day is terminal, even for an SDK that would wait", "retry-after: 86400", "anthropic-sdk", 1, 0,
 			func(t *testing.T, as []record.Attempt) {
-				assert.Equal(t, 86400.0, as[0].RetryAfterS)
+				assert.Equal(t, 24*time.Hour, as[0].RetryAfter)
 				assert.Contains(t, as[0].GaveUp, "terminal: the server asks to wait 24h0m0s")
 			}},
 		{"retry-after of a day, SDK told to retry terminal refusals", "retry-after: 86400", "anthropic-sdk(retry-terminal=1)", 1, faultRequests,
 			func(t *testing.T, as []record.Attempt) {
-				assert.Equal(t, 86400.0, as[0].RetryAfterS)
+				assert.Equal(t, 24*time.Hour, as[0].RetryAfter)
 			}},
 		{"retry-after of a day pauses a pacing fleet", "retry-after: 86400\nanthropic-ratelimit-requests-limit: 50\nanthropic-ratelimit-requests-remaining: 0",
 			// The first request of each phase gives up by the strategy's max elapsed; the
@@ -189,12 +189,12 @@ func TestFault429Forever(t *testing.T) {
 			func(t *testing.T, as []record.Attempt) {
 				for _, a := range as {
 					assert.True(t, a.HasRetryAfter)
-					assert.Zero(t, a.RetryAfterS, "clamped to 0: retry at once")
+					assert.Zero(t, a.RetryAfter, "clamped to 0: retry at once")
 				}
 			}},
 		{"negative retry-after-ms", "retry-after-ms: -5\nretry-after: 3", "anthropic-sdk", 3, 0,
 			func(t *testing.T, as []record.Attempt) {
-				assert.Zero(t, as[0].RetryAfterS, "retry-after-ms wins over retry-after, clamped to 0")
+				assert.Zero(t, as[0].RetryAfter, "retry-after-ms wins over retry-after, clamped to 0")
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -169,8 +169,8 @@ func chains(t *testing.T, recs []record.Attempt) map[int64][]record.Attempt {
 		if a.Status == 0 && !a.ClientRejected {
 			assert.NotEmpty(t, a.Error, "request %d attempt %d: status 0 says why", a.Request, a.Number)
 		}
-		assert.GreaterOrEqual(t, a.LatencyMs, 0.0)
-		assert.GreaterOrEqual(t, a.SentS, a.ScheduledS-1e-6, "request %d attempt %d sent before it was due", a.Request, a.Number)
+		assert.GreaterOrEqual(t, a.Latency, time.Duration(0))
+		assert.GreaterOrEqual(t, a.Sent, a.Scheduled-time.Microsecond, "request %d attempt %d sent before it was due", a.Request, a.Number)
 	}
 	for id, as := range out {
 		for i, a := range as {
@@ -234,8 +234,8 @@ func TestFaultHang(t *testing.T) {
 			fr.eachChain(t, 3, func(a *record.Attempt, last bool) {
 				assert.Equal(t, 0, a.Status, "a hang is a transport error")
 				assert.Equal(t, tc.err, a.Error)
-				assert.GreaterOrEqual(t, a.LatencyMs, 100.0, "the per-attempt timeout fired, not earlier")
-				assert.Less(t, a.LatencyMs, 1000.0, "the per-attempt timeout fired")
+				assert.GreaterOrEqual(t, a.Latency, 100*time.Millisecond, "the per-attempt timeout fired, not earlier")
+				assert.Less(t, a.Latency, 1000*time.Millisecond, "the per-attempt timeout fired")
 			})
 			fr.failedAll(t)
 			assert.Equal(t, 3*faultRequests, srv.Hits())
@@ -301,7 +301,7 @@ func TestFaultConnectionReset(t *testing.T) {
 				}
 				assert.True(t, named, "error %q names one of %q", a.Error, tc.errs)
 				assert.NotContains(t, a.Error, srv.URL, "the error names the cause, not the URL")
-				assert.Less(t, a.LatencyMs, 100.0, "a reset ends the attempt before the timeout")
+				assert.Less(t, a.Latency, 100*time.Millisecond, "a reset ends the attempt before the timeout")
 			})
 			fr.failedAll(t)
 			assert.Less(t, fr.wall, 2*time.Second, "no unbounded wait")
@@ -336,7 +336,7 @@ func TestFaultSlowBody(t *testing.T) {
 			assert.Equal(t, 0, a.Status, "an answer cut off by the timeout did not succeed")
 			assert.Equal(t, "read body after status 200: timeout after 100ms", a.Error)
 			assert.Zero(t, a.InputTokens+a.OutputTokens, "no usage from a partial body")
-			assert.InDelta(t, 100, a.LatencyMs, 400)
+			assert.InDelta(t, 100*time.Millisecond, a.Latency, float64(400*time.Millisecond))
 		})
 		fr.failedAll(t)
 		assert.Less(t, fr.wall, 3*time.Second)
@@ -348,7 +348,7 @@ func TestFaultSlowBody(t *testing.T) {
 		fr.eachChain(t, 1, func(a *record.Attempt, last bool) {
 			assert.Equal(t, 200, a.Status)
 			assert.Empty(t, a.Error)
-			assert.GreaterOrEqual(t, a.LatencyMs, 66.0, "latency runs to the end of the body")
+			assert.GreaterOrEqual(t, a.Latency, 66*time.Millisecond, "latency runs to the end of the body")
 			assert.Equal(t, int64(7), a.InputTokens)
 			assert.Equal(t, int64(3), a.OutputTokens)
 		})

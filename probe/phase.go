@@ -50,6 +50,7 @@ type phase struct {
 	halted   bool
 
 	requests, succeeded, failed, abandoned, expired, attempts, late atomic.Int64
+	ttftKernel, ttftRead                                            atomic.Int64 // streams timed by each clock
 }
 
 func (e *Engine) newPhase(label, phaseName, strategy string, fleetSize int, observe engine.Observer) *phase {
@@ -190,7 +191,7 @@ func (ph *phase) expire(s *sender, j *job, now time.Time) {
 	s.rec = record.Attempt{
 		Run: ph.label, Mode: record.ModeLive, Strategy: ph.strategy, Phase: ph.phaseName, Fleet: ph.fleetSize,
 		Client: j.client, Request: j.id, Number: j.flow.Attempts() + 1,
-		ScheduledS: e.since(j.flow.Due()), SentS: e.since(now),
+		Scheduled: e.since(j.flow.Due()), Sent: e.since(now),
 		MaxTokens: e.target.MaxTokens(), ClientRejected: true, Error: "held by the strategy past the " + reason,
 	}
 	ph.expired.Add(1)
@@ -205,7 +206,7 @@ func (ph *phase) record(a *record.Attempt) {
 		e.fail(err)
 	}
 	ph.attempts.Add(1)
-	e.stats.count(a, time.Duration((a.SentS+a.LatencyMs/1000)*float64(time.Second)))
+	e.stats.count(a, a.End())
 	if ph.observe != nil && ph.observe(a) {
 		ph.halt(engine.Stop{Kind: engine.StopObserver})
 	}
@@ -222,6 +223,15 @@ func (ph *phase) result(start, end time.Time, dropped int64) engine.Result {
 	}
 }
 
+// ttftClock counts a stream timed by the kernel's receive timestamp or by the read instant.
+func (ph *phase) ttftClock(kernel bool) {
+	if kernel {
+		ph.ttftKernel.Add(1)
+	} else {
+		ph.ttftRead.Add(1)
+	}
+}
+
 // finish appends the phase to the run's segments and returns its result, with ErrInterrupted
 // when the run was interrupted and the recording error when recording failed.
 func (ph *phase) finish(kind string, clients int, start time.Time, dropped int64) (engine.Result, error) {
@@ -231,7 +241,7 @@ func (ph *phase) finish(kind string, clients int, start time.Time, dropped int64
 	e.mu.Lock()
 	e.segments = append(e.segments, record.Segment{
 		Label: ph.label, Kind: kind, Strategy: ph.strategy, Mode: record.ModeLive, Clients: clients,
-		StartS: e.since(start), EndS: e.since(end),
+		StartS: e.since(start).Seconds(), EndS: e.since(end).Seconds(), TTFTClock: clockOf(ph.ttftKernel.Load(), ph.ttftRead.Load()),
 	})
 	interrupted, fault := e.interrupted, e.fault
 	e.mu.Unlock()

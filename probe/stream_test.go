@@ -121,13 +121,13 @@ func TestStreamOutcomes(t *testing.T) {
 				assert.Equal(t, tt.out, a.OutputTokens)
 				assert.Equal(t, int64(32), a.InputTokens)
 				require.True(t, a.HasTTFT)
-				assert.InDelta(t, ttft.Seconds()*1000, a.TTFTMs, 40, "ttft_ms")
-				assert.GreaterOrEqual(t, a.StreamMs, a.TTFTMs)
-				assert.GreaterOrEqual(t, a.LatencyMs, a.StreamMs)
+				assert.InDelta(t, ttft, a.TTFT, float64(40*time.Millisecond), "ttft_ms")
+				assert.GreaterOrEqual(t, a.StreamDuration, a.TTFT)
+				assert.GreaterOrEqual(t, a.Latency, a.StreamDuration)
 				if tt.failure == "" {
 					assert.Equal(t, record.OutcomeOK, a.Outcome())
 					assert.Empty(t, a.Error)
-					assert.InDelta(t, (ttft+9*gap).Seconds()*1000, a.StreamMs, 60)
+					assert.InDelta(t, ttft+9*gap, a.StreamDuration, float64(60*time.Millisecond))
 				} else {
 					assert.Equal(t, record.OutcomeStreamError, a.Outcome())
 					assert.Contains(t, a.Error, tt.failure)
@@ -139,7 +139,7 @@ func TestStreamOutcomes(t *testing.T) {
 				assert.Contains(t, last.GaveUp, "not retried, as the official SDKs")
 			}
 			if tt.failure == api.StreamStalled {
-				assert.InDelta(t, (ttft+gap+300*time.Millisecond).Seconds()*1000, last.LatencyMs, 100)
+				assert.InDelta(t, ttft+gap+300*time.Millisecond, last.Latency, float64(100*time.Millisecond))
 			}
 		})
 	}

@@ -22,6 +22,10 @@ type TargetConfig struct {
 	// URL is the endpoint, or for anthropic and openai a base URL that the endpoint path is
 	// appended to (https://api.anthropic.com → …/v1/messages).
 	URL string
+	// Path, when set, is the endpoint's path and query on URL's host, kept as given instead
+	// of the API's standard path: a provider preset's endpoint on the embedded mock (Azure's
+	// /openai/deployments/{d}/chat/completions?api-version=…, Bedrock's /model/{id}/invoke).
+	Path string
 	// Key is the API key. It is sent in the API's header and used nowhere else: never printed,
 	// logged or recorded; transport error texts are scrubbed of it.
 	Key string
@@ -34,6 +38,11 @@ type TargetConfig struct {
 	Seed         int64   // seeds the prompt text and sizes
 	// Stream asks for a streamed response (anthropic and openai): the engine reads every event.
 	Stream bool
+	// CachePrefixTokens, when set (anthropic), opens every request with a system block of that
+	// many tokens marked cache_control: a prompt-cache prefix shared by the requests that hit.
+	// CacheMiss is the share of requests whose prefix is their own instead (a cache write each).
+	CachePrefixTokens int64
+	CacheMiss         float64
 
 	// http (and extra headers for any API).
 	Method string
@@ -72,6 +81,7 @@ type Target struct {
 	suffix []byte // the body after it
 	prompt []byte // pseudo-word text prompts are cut from
 	sizes  workload.PromptSizes
+	cache  *cachePrefix // anthropic: the prompt-cache prefix, nil when none
 }
 
 // NewTarget checks c and prebuilds everything requests share.
@@ -87,6 +97,13 @@ func NewTarget(c TargetConfig) (*Target, error) {
 		return nil, &TargetError{Field: "target.api", Msg: err.Error()}
 	}
 	t := &Target{api: c.API, url: api.Endpoint(c.API, u), key: c.Key, header: http.Header{}, stream: c.Stream}
+	if c.Path != "" {
+		p, err := url.Parse(c.Path)
+		if err != nil || !strings.HasPrefix(p.Path, "/") || p.Host != "" {
+			return nil, &TargetError{Field: "target.url", Value: strconv.Quote(c.Path), Msg: "want a path on the mock such as /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"}
+		}
+		t.url = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: p.Path, RawPath: p.RawPath, RawQuery: p.RawQuery}
+	}
 	for k, vs := range c.Header {
 		for _, v := range vs {
 			t.header.Add(k, v)
@@ -102,6 +119,9 @@ func NewTarget(c TargetConfig) (*Target, error) {
 			}
 		}
 		t.body = c.Body
+		if _, err := newCachePrefix(&c); err != nil {
+			return nil, err
+		}
 		if c.Key != "" {
 			t.header.Set("Authorization", "Bearer "+c.Key)
 		}
@@ -145,6 +165,12 @@ func NewTarget(c TargetConfig) (*Target, error) {
 		stream = api.StreamFields(c.API)
 	}
 	t.prefix = fmt.Appendf(nil, `{"model":%s,%q:%d,%s"messages":[{"role":"user","content":"`, model, field, c.MaxTokens, stream)
+	if t.cache, err = newCachePrefix(&c); err != nil {
+		return nil, err
+	}
+	if t.cache != nil {
+		t.prefix = fmt.Appendf(nil, `{"model":%s,%q:%d,%s"system":[{"type":"text","text":"`, model, field, c.MaxTokens, stream)
+	}
 	t.suffix = []byte(`"}]}`)
 	return t, nil
 }
@@ -173,13 +199,20 @@ func (t *Target) Requests() workload.Requests {
 	if t.prefix != nil {
 		r.Prompt = t.sizes
 	}
+	if t.cache != nil {
+		r.Cache = t.cache.CachePrefix
+	}
 	return r
 }
 
-// PromptTokens returns the prompt size of logical request id, in tokens (0 for http).
+// PromptTokens returns the prompt size of logical request id, in tokens (0 for http), the
+// cache prefix included.
 func (t *Target) PromptTokens(id int64) int64 {
 	if t.prefix == nil {
 		return 0
+	}
+	if t.cache != nil {
+		return t.cache.Tokens + t.sizes.Of(id)
 	}
 	return t.sizes.Of(id)
 }
@@ -192,6 +225,9 @@ func (t *Target) AppendBody(dst []byte, id int64) []byte {
 	}
 	n := int(t.sizes.Of(id)) * api.BytesPerToken
 	dst = append(dst, t.prefix...)
+	if t.cache != nil {
+		dst = t.cache.appendTo(dst, id)
+	}
 	dst = append(dst, t.prompt[:n]...)
 	if dst[len(dst)-1] == ' ' { // never end the prompt on a space
 		dst[len(dst)-1] = 'x'

@@ -172,8 +172,8 @@ func (x *exchange) finish() {
 	a := record.Attempt{
 		Run: "observed", Mode: record.ModeLive, Phase: "observed",
 		Final: true, Observed: true,
-		ScheduledS: x.p.since(x.start), SentS: x.p.since(x.start),
-		LatencyMs: float64(end.Sub(x.start)) / float64(time.Millisecond),
+		Scheduled: x.p.since(x.start), Sent: x.p.since(x.start),
+		Latency: end.Sub(x.start),
 	}
 	a.ClientID, a.Client, a.Request, a.Number = x.clientID, x.client, x.request, x.number
 	x.capMu.Lock()
@@ -214,7 +214,7 @@ func (x *exchange) finish() {
 }
 
 // since is the time from the recording's start to t in seconds.
-func (p *Proxy) since(t time.Time) float64 { return t.Sub(p.cfg.Start).Seconds() }
+func (p *Proxy) since(t time.Time) time.Duration { return t.Sub(p.cfg.Start) }
 
 // errorText describes a transport error in one stable phrase per kind, with no address and no
 // URL (and so no key a query string might carry).

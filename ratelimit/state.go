@@ -4,7 +4,10 @@
 // through Parse; the mock server writes every response through Write, so both ends agree.
 package ratelimit
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Dimension names one budget a server meters: requests, or tokens of some kind.
 type Dimension uint8
@@ -23,22 +26,10 @@ const (
 var dimensionNames = [NumDimensions]string{"requests", "tokens", "input_tokens", "output_tokens"}
 
 // String returns the dimension's record name: requests, tokens, input_tokens or output_tokens.
-func (d Dimension) String() string {
-	if d < NumDimensions {
-		return dimensionNames[d]
-	}
-	return "unknown"
-}
+func (d Dimension) String() string { return enumName(dimensionNames[:], d) }
 
 // ParseDimension maps a record name back to its Dimension.
-func ParseDimension(s string) (Dimension, bool) {
-	for i, n := range dimensionNames {
-		if n == s {
-			return Dimension(i), true
-		}
-	}
-	return 0, false
-}
+func ParseDimension(s string) (Dimension, bool) { return enumLookup[Dimension](dimensionNames[:], s) }
 
 // Dialect names a family of rate-limit headers.
 type Dialect uint8
@@ -66,19 +57,23 @@ const (
 var dialectNames = [numDialects]string{"none", "anthropic", "openai", "ietf", "ietf-legacy", "x-ratelimit"}
 
 // String returns the dialect's flag and record name.
-func (d Dialect) String() string {
-	if d < numDialects {
-		return dialectNames[d]
+func (d Dialect) String() string { return enumName(dialectNames[:], d) }
+
+// ParseDialect maps a flag value (none, anthropic, openai, ietf, ietf-legacy, x-ratelimit) to a Dialect.
+func ParseDialect(s string) (Dialect, bool) { return enumLookup[Dialect](dialectNames[:], s) }
+
+// enumName is e's name in names, "unknown" past its end.
+func enumName[E ~uint8](names []string, e E) string {
+	if int(e) < len(names) {
+		return names[e]
 	}
 	return "unknown"
 }
 
-// ParseDialect maps a flag value (none, anthropic, openai, ietf, ietf-legacy, x-ratelimit) to a Dialect.
-func ParseDialect(s string) (Dialect, bool) {
-	for i, n := range dialectNames {
-		if n == s {
-			return Dialect(i), true
-		}
+// enumLookup maps a name in names back to its value.
+func enumLookup[E ~uint8](names []string, s string) (E, bool) {
+	if i := slices.Index(names, s); i >= 0 {
+		return E(i), true
 	}
 	return 0, false
 }

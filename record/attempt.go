@@ -20,9 +20,10 @@ const (
 	ModeSim  = "sim"
 )
 
-// Attempt is one HTTP attempt (or, in the simulator, one virtual attempt). Times are seconds
-// since the run started. Field names are the attempts.jsonl contract: fields may be added, never
-// renamed.
+// Attempt is one HTTP attempt (or, in the simulator, one virtual attempt). Times are offsets
+// since the run started. The attempts.jsonl keys and units are the contract (sent_s in seconds,
+// latency_ms in milliseconds, …): keys may be added, never renamed; the log keeps whole
+// microseconds (whole milliseconds for retry waits and the server date).
 type Attempt struct {
 	Run      string // phase or strategy label
 	Mode     string // ModeLive or ModeSim
@@ -34,11 +35,11 @@ type Attempt struct {
 	Request int64 // logical request id, unique within the run
 	Number  int   // 1-based attempt number within the logical request
 
-	ScheduledS float64 // when the attempt was due (for attempt 1, the logical request's scheduled time)
-	SentS      float64 // when it was actually sent
-	LatencyMs  float64 // send to end of response body
-	Status     int     // HTTP status, 0 on transport error
-	Error      string  // transport or decoding error, "" when none
+	Scheduled time.Duration // when the attempt was due (for attempt 1, the logical request's scheduled time)
+	Sent      time.Duration // when it was actually sent
+	Latency   time.Duration // send to end of response body
+	Status    int           // HTTP status, 0 on transport error
+	Error     string        // transport or decoding error, "" when none
 	// ContentType is the media type of a failed response's body (status neither 2xx nor 429),
 	// without parameters: "text/html" from a proxy's error page tells it from the API's JSON.
 	ContentType string
@@ -53,12 +54,12 @@ type Attempt struct {
 	CacheReadTokens     int64
 	CacheCreationTokens int64
 
-	RetryAfterS   float64 // retry-after the client read, valid when HasRetryAfter
+	RetryAfter    time.Duration // retry-after the client read, valid when HasRetryAfter
 	HasRetryAfter bool
 	ShouldRetry   int8 // x-should-retry: +1, -1, 0 absent
-	// RetryHintS is a wait the error body named (Gemini's retryDelay, OpenAI's "try again in
+	// RetryHint is a wait the error body named (Gemini's retryDelay, OpenAI's "try again in
 	// 128ms"), valid when HasRetryHint; header-reading clients do not see it.
-	RetryHintS   float64
+	RetryHint    time.Duration
 	HasRetryHint bool
 	// Terminal is the terminal cause the error body named (daily-quota, insufficient-quota,
 	// spend-cap, request-too-large), "" when none.
@@ -67,7 +68,7 @@ type Attempt struct {
 	// GaveUp says why the logical request ended without success, on its final attempt ("" when
 	// it succeeded): the strategy's or the engine's reason, e.g. "max attempts 3 reached".
 	GaveUp         string
-	ServerDateS    float64 // Unix seconds of the Date header, valid when HasServerDate
+	ServerDate     time.Time // the Date header (whole seconds in HTTP), valid when HasServerDate
 	HasServerDate  bool
 	Dialect        ratelimit.Dialect
 	Limits         [ratelimit.NumDimensions]ratelimit.State
@@ -78,16 +79,16 @@ type Attempt struct {
 	Observed bool
 	Model    string // the request's model, "" when not recorded
 	ClientID string // observed traffic: a hash of the API key and the caller's client header
-	// Stream fields, written only for a streamed request (Stream true). TTFTMs is send to the
-	// first content delta (valid when HasTTFT); StreamMs send to the last event; StreamEvents
+	// Stream fields, written only for a streamed request (Stream true). TTFT is send to the
+	// first content delta (valid when HasTTFT); StreamDuration send to the last event; StreamEvents
 	// the events read; StreamError the kind of a mid-stream failure ("overloaded_error",
 	// "closed", "stalled", …), "" when the stream completed.
-	Stream       bool
-	TTFTMs       float64
-	HasTTFT      bool
-	StreamMs     float64
-	StreamEvents int
-	StreamError  string
+	Stream         bool
+	TTFT           time.Duration
+	HasTTFT        bool
+	StreamDuration time.Duration
+	StreamEvents   int
+	StreamError    string
 }
 
 // SetLimits copies the rate-limit content of a parsed response into the attempt.
@@ -96,16 +97,16 @@ func (a *Attempt) SetLimits(s *ratelimit.Snapshot) {
 	a.Limits = s.Dims
 	a.MalformedHdrs = s.Malformed
 	if s.HasRetryAfter {
-		a.RetryAfterS = s.RetryAfter.Seconds()
+		a.RetryAfter = s.RetryAfter
 		a.HasRetryAfter = true
 	}
 	a.ShouldRetry = s.ShouldRetry
 	if s.HasBodyRetryAfter {
-		a.RetryHintS, a.HasRetryHint = s.BodyRetryAfter.Seconds(), true
+		a.RetryHint, a.HasRetryHint = s.BodyRetryAfter, true
 	}
 	a.Terminal = s.Terminal
 	if s.HasServerDate {
-		a.ServerDateS = float64(s.ServerDate.UnixNano()) / 1e9
+		a.ServerDate = s.ServerDate
 		a.HasServerDate = true
 	}
 }
@@ -137,8 +138,16 @@ func (a *Attempt) Outcome() string {
 	}
 }
 
-// EndS is when the attempt's response ended, in seconds since the run started.
-func (a *Attempt) EndS() float64 { return a.SentS + a.LatencyMs/1000 }
+// Seconds is d in float seconds, for arithmetic that needs floats (fits, means, charts). For a
+// time read from attempts.jsonl (whole microseconds) it is exactly the number the log holds,
+// which d.Seconds() need not be (it adds whole and fractional seconds in two roundings).
+func Seconds(d time.Duration) float64 { return float64(d) / 1e9 }
+
+// Millis is d in float milliseconds, exactly the logged number for whole microseconds.
+func Millis(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// End is when the attempt's response ended, since the run started.
+func (a *Attempt) End() time.Duration { return a.Sent + a.Latency }
 
 // AppendJSON appends the attempt as one JSON object (no newline) to buf. It is the fast path
 // used by the recorder; MarshalJSON wraps it.
@@ -168,11 +177,11 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 	buf = append(buf, `,"attempt":`...)
 	buf = strconv.AppendInt(buf, int64(a.Number), 10)
 	buf = append(buf, `,"scheduled_s":`...)
-	buf = appendFloat(buf, a.ScheduledS, 6)
+	buf = appendMicros(buf, a.Scheduled, 6)
 	buf = append(buf, `,"sent_s":`...)
-	buf = appendFloat(buf, a.SentS, 6)
+	buf = appendMicros(buf, a.Sent, 6)
 	buf = append(buf, `,"latency_ms":`...)
-	buf = appendFloat(buf, a.LatencyMs, 3)
+	buf = appendMicros(buf, a.Latency, 3)
 	buf = append(buf, `,"status":`...)
 	buf = strconv.AppendInt(buf, int64(a.Status), 10)
 	if a.Error != "" {
@@ -193,7 +202,7 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 	}
 	buf = append(buf, `,"retry_after_s":`...)
 	if a.HasRetryAfter {
-		buf = appendFloat(buf, a.RetryAfterS, 3)
+		buf = appendMillis(buf, a.RetryAfter)
 	} else {
 		buf = append(buf, "null"...)
 	}
@@ -265,7 +274,7 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 	buf = append(buf, '}')
 	if a.HasServerDate {
 		buf = append(buf, `,"server_date_s":`...)
-		buf = appendFloat(buf, a.ServerDateS, 3)
+		buf = appendFixed(buf, unixMilli(a.ServerDate), 3)
 	}
 	if a.MalformedHdrs != 0 {
 		buf = append(buf, `,"malformed_headers":`...)
@@ -287,7 +296,7 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 	}
 	if a.HasRetryHint {
 		buf = append(buf, `,"retry_hint_s":`...)
-		buf = appendFloat(buf, a.RetryHintS, 3)
+		buf = appendMillis(buf, a.RetryHint)
 	}
 	if a.Terminal != "" {
 		buf = append(buf, `,"terminal":`...)
@@ -309,12 +318,12 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 func (a *Attempt) appendStream(buf []byte) []byte {
 	buf = append(buf, `,"stream":true,"ttft_ms":`...)
 	if a.HasTTFT {
-		buf = appendFloat(buf, a.TTFTMs, 3)
+		buf = appendMicros(buf, a.TTFT, 3)
 	} else {
 		buf = append(buf, "null"...)
 	}
 	buf = append(buf, `,"stream_ms":`...)
-	buf = appendFloat(buf, a.StreamMs, 3)
+	buf = appendMicros(buf, a.StreamDuration, 3)
 	buf = append(buf, `,"stream_events":`...)
 	buf = strconv.AppendInt(buf, int64(a.StreamEvents), 10)
 	buf = append(buf, `,"stream_error":`...)
@@ -324,8 +333,72 @@ func (a *Attempt) appendStream(buf []byte) []byte {
 // MarshalJSON implements json.Marshaler with the attempts.jsonl field names.
 func (a Attempt) MarshalJSON() ([]byte, error) { return a.AppendJSON(nil), nil }
 
-func secondsToDuration(s float64) time.Duration {
-	return time.Duration(math.Round(s * float64(time.Second)))
+// secondsToDuration and msToDuration read a logged number back into a duration, to the
+// nanosecond (saturating far outside any run's range).
+func secondsToDuration(s float64) time.Duration { return scaled(s, float64(time.Second)) }
+
+func msToDuration(ms float64) time.Duration { return scaled(ms, float64(time.Millisecond)) }
+
+func scaled(v, unit float64) time.Duration {
+	ns := math.Round(v * unit)
+	switch {
+	case ns != ns: // NaN
+		return 0
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	case ns <= math.MinInt64:
+		return math.MinInt64
+	}
+	return time.Duration(ns)
+}
+
+// secondsToTime reads logged Unix seconds (three decimals) back into a time, to the millisecond.
+func secondsToTime(s float64) time.Time {
+	return time.UnixMilli(int64(scaled(s, 1e3))).UTC()
+}
+
+// unixMilli is t in whole Unix milliseconds, rounded.
+func unixMilli(t time.Time) int64 { return t.Round(time.Millisecond).UnixMilli() }
+
+// appendMicros writes d in whole microseconds as seconds (dec 6) or milliseconds (dec 3).
+func appendMicros(buf []byte, d time.Duration, dec int) []byte {
+	return appendFixed(buf, int64(d.Round(time.Microsecond)/time.Microsecond), dec)
+}
+
+// appendMillis writes d in whole milliseconds as seconds with three decimals.
+func appendMillis(buf []byte, d time.Duration) []byte {
+	return appendFixed(buf, int64(d.Round(time.Millisecond)/time.Millisecond), 3)
+}
+
+// appendFixed writes n/10^dec in decimal without trailing zeros or a bare point (12, 12.5,
+// 12.000001): the text strconv's shortest float form gives for the same value, so logs written
+// from float seconds re-encode unchanged.
+func appendFixed(buf []byte, n int64, dec int) []byte {
+	u := uint64(n)
+	if n < 0 {
+		buf = append(buf, '-')
+		u = -u
+	}
+	var pow uint64 = 1
+	for range dec {
+		pow *= 10
+	}
+	buf = strconv.AppendUint(buf, u/pow, 10)
+	frac := u % pow
+	if frac == 0 {
+		return buf
+	}
+	for frac%10 == 0 {
+		frac /= 10
+		dec--
+	}
+	var digits [20]byte
+	for i := dec - 1; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	buf = append(buf, '.')
+	return append(buf, digits[:dec]...)
 }
 
 // appendFloat writes f with at most prec decimals and no trailing zeros; NaN and ±Inf (never
@@ -334,9 +407,7 @@ func appendFloat(buf []byte, f float64, prec int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(buf, '0')
 	}
-	p := math.Pow10(prec)
-	f = math.Round(f*p) / p
-	return strconv.AppendFloat(buf, f, 'f', -1, 64)
+	return AppendRounded(buf, f, prec)
 }
 
 // appendString appends s as a JSON string.
@@ -380,9 +451,9 @@ func appendString(buf []byte, s string) []byte {
 // were sent (slices.SortStableFunc keeps simultaneous ones in log order).
 func CompareSent(a, b Attempt) int {
 	switch {
-	case a.SentS < b.SentS:
+	case a.Sent < b.Sent:
 		return -1
-	case a.SentS > b.SentS:
+	case a.Sent > b.Sent:
 		return 1
 	}
 	return 0

@@ -65,22 +65,23 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 	*a = Attempt{
 		Run: j.Run, Mode: j.Mode, Strategy: j.Strategy, Phase: j.Phase, Fleet: j.Fleet,
 		Client: j.Client, Request: j.Request, Number: j.Attempt,
-		ScheduledS: j.ScheduledS, SentS: j.SentS, LatencyMs: j.LatencyMs, Status: j.Status, Error: j.Error,
+		Scheduled: secondsToDuration(j.ScheduledS), Sent: secondsToDuration(j.SentS),
+		Latency: msToDuration(j.LatencyMs), Status: j.Status, Error: j.Error,
 		ContentType: j.ContentType,
 		InputTokens: j.InputTokens, OutputTokens: j.OutputTokens, MaxTokens: j.MaxTokens,
 		Final: j.Final, GaveUp: j.GaveUp, ClientRejected: j.ClientRejected, MalformedHdrs: j.Malformed,
 		Model: j.Model, ClientID: j.ClientID, Observed: j.Observed,
-		Stream: j.Stream, StreamMs: j.StreamMs, StreamEvents: j.StreamEvents, StreamError: j.StreamError,
+		Stream: j.Stream, StreamDuration: msToDuration(j.StreamMs), StreamEvents: j.StreamEvents, StreamError: j.StreamError,
 		Terminal: j.Terminal, CacheReadTokens: j.CacheRead, CacheCreationTokens: j.CacheCreation,
 	}
 	if j.TTFTMs != nil {
-		a.TTFTMs, a.HasTTFT = *j.TTFTMs, true
+		a.TTFT, a.HasTTFT = msToDuration(*j.TTFTMs), true
 	}
 	if j.RetryHintS != nil {
-		a.RetryHintS, a.HasRetryHint = *j.RetryHintS, true
+		a.RetryHint, a.HasRetryHint = secondsToDuration(*j.RetryHintS), true
 	}
 	if j.RetryAfterS != nil {
-		a.RetryAfterS, a.HasRetryAfter = *j.RetryAfterS, true
+		a.RetryAfter, a.HasRetryAfter = secondsToDuration(*j.RetryAfterS), true
 	}
 	if j.ShouldRetry != nil {
 		a.ShouldRetry = -1
@@ -89,7 +90,7 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 		}
 	}
 	if j.ServerDateS != nil {
-		a.ServerDateS, a.HasServerDate = *j.ServerDateS, true
+		a.ServerDate, a.HasServerDate = secondsToTime(*j.ServerDateS), true
 	}
 	// Dimensions in their fixed order, not the map's: when they name different dialects the
 	// last one wins, the same on every read.

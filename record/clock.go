@@ -28,30 +28,27 @@ type ClockOffset struct {
 // [Date − end, Date + 1 s − sent]; the bounds of all attempts intersect to a window usually far
 // narrower than a second. ok is false without a Date header.
 func EstimateClockOffset(started time.Time, attempts []Attempt) (c ClockOffset, ok bool) {
-	base := float64(started.UnixNano()) / 1e9
-	lo, hi := math.Inf(-1), math.Inf(1)
-	var mids []float64
+	lo, hi := time.Duration(math.MinInt64), time.Duration(math.MaxInt64)
+	var mids []time.Duration
 	for i := range attempts {
 		a := &attempts[i]
 		if !a.HasServerDate || a.ClientRejected {
 			continue
 		}
-		sent, end := base+a.SentS, base+a.EndS()
-		l, h := a.ServerDateS-end, a.ServerDateS+1-sent
+		date := a.ServerDate.Sub(started)
+		l, h := date-a.End(), date+time.Second-a.Sent
 		lo, hi = max(lo, l), min(hi, h)
-		mids = append(mids, (l+h)/2)
+		mids = append(mids, l+(h-l)/2)
 	}
 	if len(mids) == 0 {
 		return c, false
 	}
 	c.Dates = len(mids)
 	if lo <= hi {
-		c.Offset, c.Error, c.Consistent = seconds((lo+hi)/2), seconds((hi-lo)/2), true
+		c.Offset, c.Error, c.Consistent = lo+(hi-lo)/2, (hi-lo)/2, true
 		return c, true
 	}
 	slices.Sort(mids)
-	c.Offset, c.Error = seconds(mids[len(mids)/2]), seconds(lo-hi)
+	c.Offset, c.Error = mids[len(mids)/2], lo-hi
 	return c, true
 }
-
-func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }

@@ -28,11 +28,11 @@ func TestEstimateClockOffset(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, 2))
 			var as []Attempt
 			for i := range tc.attempts {
-				sent := float64(i)*0.0137 + r.Float64()*0.01
-				lat := 0.002 + r.Float64()*0.02
-				stamp := started.Add(time.Duration((sent + r.Float64()*lat) * 1e9)).Add(tc.offset)
-				as = append(as, Attempt{SentS: sent, LatencyMs: lat * 1000, Status: 200,
-					ServerDateS: float64(stamp.Unix()), HasServerDate: true})
+				sent := time.Duration(i)*13700*time.Microsecond + time.Duration(r.Float64()*1e7)
+				lat := 2*time.Millisecond + time.Duration(r.Float64()*2e7)
+				stamp := started.Add(sent + time.Duration(r.Float64()*float64(lat))).Add(tc.offset)
+				as = append(as, Attempt{Sent: sent, Latency: lat, Status: 200,
+					ServerDate: stamp.Truncate(time.Second), HasServerDate: true})
 			}
 			c, ok := EstimateClockOffset(started, as)
 			require.True(t, ok)
@@ -42,6 +42,6 @@ func TestEstimateClockOffset(t *testing.T) {
 			assert.LessOrEqual(t, c.Error, tc.maxErr)
 		})
 	}
-	_, ok := EstimateClockOffset(started, []Attempt{{SentS: 1, Status: 200}})
+	_, ok := EstimateClockOffset(started, []Attempt{{Sent: time.Second, Status: 200}})
 	assert.False(t, ok, "no Date header, no estimate")
 }

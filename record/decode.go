@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ratelab/ratelab/internal/jsonscan"
@@ -183,7 +184,7 @@ func decodeFast(a *Attempt, data []byte) bool {
 		case "cache_creation_input_tokens":
 			bit, ok = kCacheCreation, null || s.int64Field(&a.CacheCreationTokens)
 		case "retry_hint_s":
-			bit, ok = kRetryHint, null || s.floatField(&a.RetryHintS)
+			bit, ok = kRetryHint, null || s.durField(&a.RetryHint, float64(time.Second))
 			a.HasRetryHint = !null
 		case "fleet":
 			bit, ok = kFleet, null || s.intField(&a.Fleet)
@@ -204,16 +205,16 @@ func decodeFast(a *Attempt, data []byte) bool {
 		case "max_tokens":
 			bit, ok = kMaxTokens, null || s.int64Field(&a.MaxTokens)
 		case "scheduled_s":
-			bit, ok = kScheduled, null || s.floatField(&a.ScheduledS)
+			bit, ok = kScheduled, null || s.durField(&a.Scheduled, float64(time.Second))
 		case "sent_s":
-			bit, ok = kSent, null || s.floatField(&a.SentS)
+			bit, ok = kSent, null || s.durField(&a.Sent, float64(time.Second))
 		case "latency_ms":
-			bit, ok = kLatency, null || s.floatField(&a.LatencyMs)
+			bit, ok = kLatency, null || s.durField(&a.Latency, float64(time.Millisecond))
 		case "retry_after_s":
-			bit, ok = kRetryAfter, null || s.floatField(&a.RetryAfterS)
+			bit, ok = kRetryAfter, null || s.durField(&a.RetryAfter, float64(time.Second))
 			a.HasRetryAfter = !null
 		case "server_date_s":
-			bit, ok = kServerDate, null || s.floatField(&a.ServerDateS)
+			bit, ok = kServerDate, null || s.timeField(&a.ServerDate)
 			a.HasServerDate = !null
 		case "should_retry":
 			bit = kShouldRetry
@@ -234,10 +235,10 @@ func decodeFast(a *Attempt, data []byte) bool {
 		case "stream":
 			bit, ok = kStream, null || s.boolField(&a.Stream)
 		case "ttft_ms":
-			bit, ok = kTTFT, null || s.floatField(&a.TTFTMs)
+			bit, ok = kTTFT, null || s.durField(&a.TTFT, float64(time.Millisecond))
 			a.HasTTFT = !null
 		case "stream_ms":
-			bit, ok = kStreamMs, null || s.floatField(&a.StreamMs)
+			bit, ok = kStreamMs, null || s.durField(&a.StreamDuration, float64(time.Millisecond))
 		case "stream_events":
 			bit, ok = kStreamEvents, null || s.intField(&a.StreamEvents)
 		case "stream_error":
@@ -287,6 +288,20 @@ func (s *scanner) int64Field(dst *int64) (ok bool) {
 
 func (s *scanner) floatField(dst *float64) (ok bool) {
 	*dst, ok = s.float()
+	return ok
+}
+
+// durField reads a number in unit (nanoseconds per logged unit) as a duration.
+func (s *scanner) durField(dst *time.Duration, unit float64) bool {
+	f, ok := s.float()
+	*dst = scaled(f, unit)
+	return ok
+}
+
+// timeField reads Unix seconds as a time, to the millisecond.
+func (s *scanner) timeField(dst *time.Time) bool {
+	f, ok := s.float()
+	*dst = secondsToTime(f)
 	return ok
 }
 

@@ -2,7 +2,6 @@ package record
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -14,6 +13,8 @@ import (
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
+func micros(n int64) time.Duration { return time.Duration(n) * time.Microsecond }
+
 // randomAttempt draws an attempt using every field, as the recorder would write it.
 func randomAttempt(rng *rand.Rand) Attempt {
 	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
@@ -21,7 +22,7 @@ func randomAttempt(rng *rand.Rand) Attempt {
 		Run: pick("ramp", "full-jitter/sim/50", "", "burst ü"), Mode: pick("", ModeLive, ModeSim),
 		Strategy: pick("", "exponential", "header-pacing"), Phase: pick("", "ramp", "sustain"),
 		Fleet: rng.IntN(3) * 50, Client: rng.IntN(1000), Request: rng.Int64N(1 << 40), Number: 1 + rng.IntN(6),
-		ScheduledS: rng.Float64() * 3600, SentS: rng.Float64() * 3600, LatencyMs: rng.Float64() * 5000,
+		Scheduled: micros(rng.Int64N(3600e6)), Sent: micros(rng.Int64N(3600e6)), Latency: micros(rng.Int64N(5e6)),
 		Status:      []int{200, 201, 429, 500, 503, 529, 0}[rng.IntN(7)],
 		Error:       pick("", "", "", "dial tcp 127.0.0.1:1: connect: connection refused", `quote " and \ and <tag> & newline`+"\n"),
 		ContentType: pick("", "", "text/html", "application/json"),
@@ -32,19 +33,19 @@ func randomAttempt(rng *rand.Rand) Attempt {
 		Terminal: pick("", "", "", "daily-quota", "spend-cap"),
 	}
 	if rng.IntN(3) == 0 {
-		a.RetryHintS, a.HasRetryHint = math.Round(rng.Float64()*60000)/1000, true
+		a.RetryHint, a.HasRetryHint = time.Duration(rng.Int64N(60000))*time.Millisecond, true
 	}
 	if rng.IntN(2) == 0 {
-		a.RetryAfterS, a.HasRetryAfter = math.Round(rng.Float64()*60000)/1000, true
+		a.RetryAfter, a.HasRetryAfter = time.Duration(rng.Int64N(60000))*time.Millisecond, true
 	}
 	if rng.IntN(2) == 0 {
-		a.ServerDateS, a.HasServerDate = 1.7e9+float64(rng.IntN(1e6)), true
+		a.ServerDate, a.HasServerDate = time.Unix(1.7e9+rng.Int64N(1e6), 0).UTC(), true
 	}
 	if rng.IntN(3) == 0 {
-		a.Stream, a.StreamMs, a.StreamEvents = true, math.Round(rng.Float64()*9e6)/1000, rng.IntN(2000)
+		a.Stream, a.StreamDuration, a.StreamEvents = true, micros(rng.Int64N(9e6)), rng.IntN(2000)
 		a.StreamError = pick("", "", "overloaded_error", "closed", "stalled")
 		if rng.IntN(4) > 0 {
-			a.TTFTMs, a.HasTTFT = math.Round(rng.Float64()*3e6)/1000, true
+			a.TTFT, a.HasTTFT = micros(rng.Int64N(3e6)), true
 		}
 	}
 	for d := range a.Limits {
@@ -178,8 +179,8 @@ func FuzzDecodeJSON(f *testing.F) {
 
 func BenchmarkDecode(b *testing.B) {
 	a := Attempt{Run: "full-jitter/sim/50", Mode: ModeSim, Strategy: "full-jitter", Fleet: 50, Client: 17,
-		Request: 123456, Number: 2, ScheduledS: 1234.5678, SentS: 1234.5678, LatencyMs: 321, Status: 429,
-		MaxTokens: 16, RetryAfterS: 1, HasRetryAfter: true, ServerDateS: 1767225600, HasServerDate: true,
+		Request: 123456, Number: 2, Scheduled: 1234567800 * time.Microsecond, Sent: 1234567800 * time.Microsecond, Latency: 321 * time.Millisecond, Status: 429,
+		MaxTokens: 16, RetryAfter: time.Second, HasRetryAfter: true, ServerDate: time.Unix(1767225600, 0).UTC(), HasServerDate: true,
 		Dialect: ratelimit.DialectAnthropic}
 	for d := range a.Limits {
 		a.Limits[d] = ratelimit.State{Limit: 8000, Remaining: 7552, Reset: time.Second, ResetKind: ratelimit.ResetRFC3339,

@@ -20,32 +20,32 @@ func (a *Attempt) Normalize() {
 	a.ContentType, a.GaveUp = validUTF8(a.ContentType), validUTF8(a.GaveUp)
 	if a.Stream {
 		a.StreamError = validUTF8(a.StreamError)
-		a.StreamMs = roundFloat(a.StreamMs, 3)
-		a.TTFTMs = roundFloat(a.TTFTMs, 3)
+		a.StreamDuration = a.StreamDuration.Round(time.Microsecond)
+		a.TTFT = a.TTFT.Round(time.Microsecond)
 		if !a.HasTTFT {
-			a.TTFTMs = 0
+			a.TTFT = 0
 		}
 	} else {
-		a.TTFTMs, a.HasTTFT, a.StreamMs, a.StreamEvents, a.StreamError = 0, false, 0, 0, ""
+		a.TTFT, a.HasTTFT, a.StreamDuration, a.StreamEvents, a.StreamError = 0, false, 0, 0, ""
 	}
 	a.Terminal = validUTF8(a.Terminal)
-	a.ScheduledS = roundFloat(a.ScheduledS, 6)
-	a.SentS = roundFloat(a.SentS, 6)
-	a.LatencyMs = roundFloat(a.LatencyMs, 3)
+	a.Scheduled = a.Scheduled.Round(time.Microsecond)
+	a.Sent = a.Sent.Round(time.Microsecond)
+	a.Latency = a.Latency.Round(time.Microsecond)
 	if a.HasRetryAfter {
-		a.RetryAfterS = roundFloat(a.RetryAfterS, 3)
+		a.RetryAfter = a.RetryAfter.Round(time.Millisecond)
 	} else {
-		a.RetryAfterS = 0
+		a.RetryAfter = 0
 	}
 	if a.HasRetryHint {
-		a.RetryHintS = roundFloat(a.RetryHintS, 3)
+		a.RetryHint = a.RetryHint.Round(time.Millisecond)
 	} else {
-		a.RetryHintS = 0
+		a.RetryHint = 0
 	}
 	if a.HasServerDate {
-		a.ServerDateS = roundFloat(a.ServerDateS, 3)
+		a.ServerDate = time.UnixMilli(unixMilli(a.ServerDate)).UTC()
 	} else {
-		a.ServerDateS = 0
+		a.ServerDate = time.Time{}
 	}
 	switch {
 	case a.ShouldRetry > 0:

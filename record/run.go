@@ -67,9 +67,10 @@ const LateThreshold = 10 * time.Millisecond
 
 // Target describes where traffic went.
 type Target struct {
-	API       string `json:"api"`   // anthropic, openai or http
-	URL       string `json:"url"`   // base URL, or "mock" for the embedded mock
-	Model     string `json:"model"` // model name, "" for http
+	API       string `json:"api"`            // anthropic, openai or http
+	URL       string `json:"url"`            // base URL, or "mock" for the embedded mock
+	Path      string `json:"path,omitempty"` // the endpoint path on the embedded mock when not the API's standard one (a preset's)
+	Model     string `json:"model"`          // model name, "" for http
 	Method    string `json:"method,omitempty"`
 	KeyEnv    string `json:"key_env,omitempty"` // the environment variable the key came from
 	Embedded  bool   `json:"embedded_mock,omitempty"`
@@ -81,13 +82,17 @@ type Workload struct {
 	PromptTokens       int64   `json:"prompt_tokens"`
 	PromptTokensSpread float64 `json:"prompt_tokens_spread,omitempty"` // relative spread, 0.2 = ±20%
 	MaxTokens          int64   `json:"max_tokens"`
-	Clients            []int   `json:"clients,omitempty"`
-	RequestsPerClient  int     `json:"requests_per_client,omitempty"`
-	ThinkS             float64 `json:"think_s,omitempty"`
-	Rate               string  `json:"rate,omitempty"`
-	Stages             string  `json:"stages,omitempty"`
-	DurationS          float64 `json:"duration_s,omitempty"`
-	Stream             bool    `json:"stream,omitempty"` // responses were streamed
+	// CachePrefixTokens and CacheHitRatio are the prompt-cache prefix the requests open with
+	// and the share of them that share it (workload.cache_prefix_tokens, cache_hit_ratio).
+	CachePrefixTokens int64    `json:"cache_prefix_tokens,omitempty"`
+	CacheHitRatio     *float64 `json:"cache_hit_ratio,omitempty"`
+	Clients           []int    `json:"clients,omitempty"`
+	RequestsPerClient int      `json:"requests_per_client,omitempty"`
+	ThinkS            float64  `json:"think_s,omitempty"`
+	Rate              string   `json:"rate,omitempty"`
+	Stages            string   `json:"stages,omitempty"`
+	DurationS         float64  `json:"duration_s,omitempty"`
+	Stream            bool     `json:"stream,omitempty"` // responses were streamed
 }
 
 // KnownLimit is one enforced limit known in advance.
@@ -110,6 +115,10 @@ type Segment struct {
 	Clients  int            `json:"clients,omitempty"`
 	StartS   float64        `json:"start_s"`
 	EndS     float64        `json:"end_s"`
+	// TTFTClock says what timed the segment's live streams' first tokens: "kernel-rx" (the
+	// kernel's receive timestamp of the bytes), "read" (the instant the read returned) or
+	// "mixed"; empty when nothing was streamed live.
+	TTFTClock string `json:"ttft_clock,omitempty"`
 }
 
 // WriteRun writes run.json into dir atomically (temporary file and rename), so an interrupt

@@ -117,7 +117,7 @@ func (b *Builder) seriesOf(a *record.Attempt) *labelSeries {
 
 // newLabelSeries starts the series of label on its first attempt a.
 func (b *Builder) newLabelSeries(label string, a *record.Attempt) *labelSeries {
-	origin := math.Min(a.ScheduledS, a.SentS)
+	origin := record.Seconds(min(a.Scheduled, a.Sent))
 	for _, sg := range b.run.Segments {
 		if sg.Label == label && sg.StartS <= origin && (sg.EndS >= sg.StartS || sg.EndS == 0) {
 			origin = sg.StartS
@@ -212,13 +212,14 @@ func (b *Builder) Add(a *record.Attempt) {
 	t := &b.totals
 	m := &b.modes[modeIndex(a)]
 	ls := b.seriesOf(a)
-	ls.first = math.Min(ls.first, math.Min(a.ScheduledS, a.SentS))
-	ls.last = math.Max(ls.last, a.EndS())
+	sent := record.Seconds(a.Sent)
+	ls.first = math.Min(ls.first, record.Seconds(min(a.Scheduled, a.Sent)))
+	ls.last = math.Max(ls.last, record.Seconds(a.End()))
 	first := a.Number <= 1
 	if first {
 		t.Requests++
 		m.t.Requests++
-		ls.scheduled.Add(a.ScheduledS, 1)
+		ls.scheduled.Add(record.Seconds(a.Scheduled), 1)
 	}
 	outcome := a.Outcome()
 	b.errors.add(a)
@@ -228,26 +229,26 @@ func (b *Builder) Add(a *record.Attempt) {
 	} else {
 		t.Attempts++
 		m.add(a, outcome)
-		ls.sent.Add(a.SentS, 1)
+		ls.sent.Add(sent, 1)
 		switch outcome {
 		case record.OutcomeOK:
 			t.OK++
-			ls.accepted.Add(a.SentS, 1)
-			b.okLatencySum += a.LatencyMs / 1000
+			ls.accepted.Add(sent, 1)
+			b.okLatencySum += record.Seconds(a.Latency)
 			b.okLatencyN++
 			b.okInput += a.InputTokens
 			b.okOutput += a.OutputTokens
 		case record.OutcomeRateLimited:
 			t.RateLimited++
-			ls.limited.Add(a.SentS, 1)
+			ls.limited.Add(sent, 1)
 		case record.OutcomeOverloaded:
 			t.Overloaded++
-			ls.failed.Add(a.SentS, 1)
+			ls.failed.Add(sent, 1)
 		case record.OutcomeStreamError:
-			ls.failed.Add(a.SentS, 1)
+			ls.failed.Add(sent, 1)
 		default:
 			t.Errors++
-			ls.failed.Add(a.SentS, 1)
+			ls.failed.Add(sent, 1)
 		}
 		t.InputTokens += a.InputTokens
 		t.OutputTokens += a.OutputTokens
@@ -265,10 +266,10 @@ func (b *Builder) Add(a *record.Attempt) {
 				ls.headersAny = true
 			}
 			if s.Flags&ratelimit.HasRemaining != 0 {
-				h.remaining.Add(a.SentS, float64(s.Remaining))
+				h.remaining.Add(sent, float64(s.Remaining))
 			}
 			if s.Flags&ratelimit.HasLimit != 0 {
-				h.limit.Add(a.SentS, float64(s.Limit))
+				h.limit.Add(sent, float64(s.Limit))
 			}
 			if s.Flags&ratelimit.HasWindow != 0 && h.windowS == 0 {
 				h.windowS = s.Window.Seconds()
@@ -291,7 +292,7 @@ func (m *modeAcc) add(a *record.Attempt, outcome string) {
 	switch outcome {
 	case record.OutcomeOK:
 		t.OK++
-		m.okLatencySum += a.LatencyMs / 1000
+		m.okLatencySum += record.Seconds(a.Latency)
 	case record.OutcomeRateLimited:
 		t.RateLimited++
 	case record.OutcomeOverloaded:
@@ -328,7 +329,7 @@ func (b *Builder) addStrategy(a *record.Attempt, first bool, outcome string) {
 	if acc == nil {
 		acc = b.newStrat(k)
 	}
-	end := a.EndS()
+	end := record.Seconds(a.End())
 	if !acc.hasEnd || end > acc.lastEnd {
 		acc.lastEnd, acc.hasEnd = end, true
 	}
@@ -337,13 +338,13 @@ func (b *Builder) addStrategy(a *record.Attempt, first bool, outcome string) {
 		acc.clientRejected++
 	} else {
 		acc.attempts++
-		acc.perSec.Add(a.SentS, 1)
+		acc.perSec.Add(record.Seconds(a.Sent), 1)
 		if a.Number > 1 {
 			if acc.retries == nil {
 				// Attempts reach the log when they end, so an earlier retry may still come.
-				acc.retries = newSeriesFrom(a.SentS-retryOriginSlackS, retryBinWidth)
+				acc.retries = newSeriesFrom(record.Seconds(a.Sent)-retryOriginSlackS, retryBinWidth)
 			}
-			acc.retries.Add(a.SentS, 1)
+			acc.retries.Add(record.Seconds(a.Sent), 1)
 		}
 		switch outcome {
 		case record.OutcomeOK:
@@ -362,14 +363,14 @@ func (b *Builder) addStrategy(a *record.Attempt, first bool, outcome string) {
 	}
 
 	final := a.Final || ok
-	start, known := a.ScheduledS, first
+	start, known := record.Seconds(a.Scheduled), first
 	if first {
 		acc.requests++
-		if !acc.hasSched || a.ScheduledS < acc.firstSched {
-			acc.firstSched, acc.hasSched = a.ScheduledS, true
+		if !acc.hasSched || record.Seconds(a.Scheduled) < acc.firstSched {
+			acc.firstSched, acc.hasSched = record.Seconds(a.Scheduled), true
 		}
 		if !final {
-			b.open[a.Request] = a.ScheduledS
+			b.open[a.Request] = record.Seconds(a.Scheduled)
 		}
 	} else {
 		start, known = b.open[a.Request]

@@ -17,7 +17,7 @@ import (
 // att is a compact attempt for the builder tables.
 func att(client int, req int64, n int, sched, sent, latMs float64, status int, final bool) record.Attempt {
 	return record.Attempt{Strategy: "s", Mode: record.ModeSim, Fleet: 2, Client: client, Request: req, Number: n,
-		ScheduledS: sched, SentS: sent, LatencyMs: latMs, Status: status, Final: final}
+		Scheduled: secs(sched), Sent: secs(sent), Latency: secs(latMs / 1000), Status: status, Final: final}
 }
 
 func TestBuilderStrategyMetrics(t *testing.T) {

@@ -94,7 +94,7 @@ func TestTimelineLayout(t *testing.T) {
 	b := NewBuilder(run)
 	for _, sg := range run.Segments {
 		a := record.Attempt{Run: sg.Label, Mode: sg.Mode, Strategy: sg.Strategy, Fleet: sg.Clients, Request: 1, Number: 1,
-			ScheduledS: sg.StartS, SentS: sg.StartS + 0.5, Status: 200, Final: true}
+			Scheduled: secs(sg.StartS), Sent: secs(sg.StartS + 0.5), Status: 200, Final: true}
 		b.Add(&a)
 	}
 	lay := b.layout()

@@ -49,10 +49,10 @@ func (c *CSVWriter) Write(a *record.Attempt) error {
 	r = strconv.AppendInt(append(r, ','), int64(a.Client), 10)
 	r = strconv.AppendInt(append(r, ','), a.Request, 10)
 	r = strconv.AppendInt(append(r, ','), int64(a.Number), 10)
-	r = csvFloat(append(r, ','), a.ScheduledS, 6)
-	r = csvFloat(append(r, ','), a.SentS, 6)
-	r = csvFloat(append(r, ','), a.LatencyMs, 3)
-	r = csvFloat(append(r, ','), a.EndS(), 6)
+	r = csvFloat(append(r, ','), record.Seconds(a.Scheduled), 6)
+	r = csvFloat(append(r, ','), record.Seconds(a.Sent), 6)
+	r = csvFloat(append(r, ','), record.Millis(a.Latency), 3)
+	r = csvFloat(append(r, ','), record.Seconds(a.End()), 6)
 	r = strconv.AppendInt(append(r, ','), int64(a.Status), 10)
 	outcome := a.Outcome()
 	if a.ClientRejected {
@@ -68,7 +68,7 @@ func (c *CSVWriter) Write(a *record.Attempt) error {
 	}
 	r = append(r, ',')
 	if a.HasRetryAfter {
-		r = csvFloat(r, a.RetryAfterS, 3)
+		r = csvFloat(r, record.Seconds(a.RetryAfter), 3)
 	}
 	r = append(r, ',')
 	if a.ShouldRetry != 0 {
@@ -97,7 +97,7 @@ func (c *CSVWriter) Write(a *record.Attempt) error {
 	}
 	r = append(r, ',')
 	if a.HasServerDate {
-		r = csvFloat(r, a.ServerDateS, 3)
+		r = csvFloat(r, float64(a.ServerDate.UnixMilli())/1e3, 3)
 	}
 	r = strconv.AppendInt(append(r, ','), int64(a.MalformedHdrs), 10)
 	r = append(r, '\n')
@@ -129,5 +129,5 @@ func csvFloat(buf []byte, f float64, prec int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return buf
 	}
-	return strconv.AppendFloat(buf, round(f, prec), 'f', -1, 64)
+	return record.AppendRounded(buf, f, prec) // strconv.AppendFloat(buf, round(f, prec), 'f', -1, 64)
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,8 +13,8 @@ import (
 
 func TestDiscoveryCost(t *testing.T) {
 	find := func(label string, sent float64, status int, in, out int64) record.Attempt {
-		return record.Attempt{Run: label, Mode: record.ModeLive, Number: 1, ScheduledS: sent, SentS: sent,
-			LatencyMs: 10, Status: status, InputTokens: in, OutputTokens: out, Final: true}
+		return record.Attempt{Run: label, Mode: record.ModeLive, Number: 1, Scheduled: secs(sent), Sent: secs(sent),
+			Latency: 10 * time.Millisecond, Status: status, InputTokens: in, OutputTokens: out, Final: true}
 	}
 	tests := []struct {
 		name    string

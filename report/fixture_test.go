@@ -121,16 +121,16 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 	var atts []record.Attempt
 	attempt := func(b *bucket, ev event, phase, strategy string, fleet int) record.Attempt {
 		a := record.Attempt{Run: phase, Mode: f.mode, Strategy: strategy, Phase: phase, Fleet: fleet,
-			Client: ev.client, Request: ev.request, Number: ev.attempt, ScheduledS: ev.due, SentS: ev.t,
-			LatencyMs: math.Round(150+100*rng.Float64()) / 1, MaxTokens: 16}
+			Client: ev.client, Request: ev.request, Number: ev.attempt, Scheduled: secs(ev.due), Sent: secs(ev.t),
+			Latency: time.Duration(math.Round(150+100*rng.Float64())) * time.Millisecond, MaxTokens: 16}
 		if strategy != "" {
 			a.Run = fmt.Sprintf("%s/%s/%d", strategy, f.mode, fleet)
 			a.Phase = ""
 		}
 		switch {
 		case !b.allow(ev.t):
-			a.Status, a.LatencyMs = 429, 20
-			a.RetryAfterS, a.HasRetryAfter = math.Ceil((1-b.tokens)/b.rate), f.dialect != ratelimit.DialectNone
+			a.Status, a.Latency = 429, 20*time.Millisecond
+			a.RetryAfter, a.HasRetryAfter = time.Duration(math.Ceil((1-b.tokens)/b.rate))*time.Second, f.dialect != ratelimit.DialectNone
 		case rng.Float64() < f.errorRate:
 			a.Status = 500
 		default:
@@ -141,7 +141,7 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 			a.Limits[ratelimit.Requests] = b.state(ev.t)
 			a.Limits[ratelimit.OutputTokens] = ratelimit.State{Limit: 8000, Remaining: 8000 - 16*int64(b.burst-math.Floor(b.tokens)),
 				Flags: ratelimit.HasLimit | ratelimit.HasRemaining}
-			a.ServerDateS, a.HasServerDate = 1772366400+math.Floor(ev.t), true
+			a.ServerDate, a.HasServerDate = time.Unix(1772366400+int64(math.Floor(ev.t)), 0).UTC(), true
 		}
 		return a
 	}
@@ -188,7 +188,7 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 				if ev.attempt > 1 && rng.Float64() < f.rejectRate {
 					atts = append(atts, record.Attempt{Run: fmt.Sprintf("%s/%s/%d", strategy, f.mode, fleet), Mode: f.mode,
 						Strategy: strategy, Fleet: fleet, Client: ev.client, Request: ev.request, Number: ev.attempt,
-						ScheduledS: ev.due, SentS: ev.t, ClientRejected: true})
+						Scheduled: secs(ev.due), Sent: secs(ev.t), ClientRejected: true})
 					ev.attempt++
 					ev.t += 0.5
 					ev.due = ev.t
@@ -196,7 +196,7 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 					continue
 				}
 				a := attempt(b, ev, "", strategy, fleet)
-				done := a.EndS()
+				done := record.Seconds(a.End())
 				retry := a.Status != 200 && ev.attempt < 6
 				a.Final = !retry
 				atts = append(atts, a)
@@ -208,7 +208,7 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 					case "full-jitter":
 						wait = base * rng.Float64()
 					case "header-pacing":
-						wait = math.Max(0.05, a.RetryAfterS)
+						wait = math.Max(0.05, record.Seconds(a.RetryAfter))
 					}
 					next := ev
 					next.attempt++
@@ -229,7 +229,7 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 		}
 	}
 	// The recorder writes an attempt when it completes.
-	slices.SortStableFunc(atts, func(x, y record.Attempt) int { return cmp.Compare(x.EndS(), y.EndS()) })
+	slices.SortStableFunc(atts, func(x, y record.Attempt) int { return cmp.Compare(x.End(), y.End()) })
 	run.DurationS = math.Round(end*1000) / 1000
 	// Live time is wall-clock time; a simulated run covers its virtual time in a fraction of it.
 	wall := end
@@ -306,3 +306,6 @@ var fixtures = map[string]fixture{
 		strategies: []string{"retry-after", "exponential"}, fleets: []int{3}, perClient: 6,
 		rate: 1, burst: 5, probeSecs: 10, stopFrac: 0.7, known: true, seed: 4},
 }
+
+// secs is s seconds as a duration, to the nanosecond.
+func secs(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }

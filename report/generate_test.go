@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,7 +88,7 @@ func TestCSVQuoting(t *testing.T) {
 	var buf bytes.Buffer
 	w, err := NewCSVWriter(&buf)
 	require.NoError(t, err)
-	a := record.Attempt{Run: `a,"b"`, Error: "dial tcp: line1\nline2", Status: 0, Number: 1, LatencyMs: 1.5}
+	a := record.Attempt{Run: `a,"b"`, Error: "dial tcp: line1\nline2", Status: 0, Number: 1, Latency: 1500 * time.Microsecond}
 	require.NoError(t, w.Write(&a))
 	require.NoError(t, w.Flush())
 	rows, err := csv.NewReader(strings.NewReader(buf.String())).ReadAll()

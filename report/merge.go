@@ -84,8 +84,8 @@ func Merge(out string, dirs []string, opts Options) (*summary.Summary, []MergedS
 			idx = int64(run.Shard.Index)
 		}
 		for _, a := range logs[i] {
-			a.SentS += s
-			a.ScheduledS += s
+			a.Sent += shift
+			a.Scheduled += shift
 			a.Request = a.Request*n + idx
 			all = append(all, a)
 		}
@@ -113,7 +113,7 @@ func Merge(out string, dirs []string, opts Options) (*summary.Summary, []MergedS
 	}
 	// The recorder writes attempts as they end; keep that order.
 	slices.SortStableFunc(all, func(a, b record.Attempt) int {
-		switch ea, eb := a.EndS(), b.EndS(); {
+		switch ea, eb := a.End(), b.End(); {
 		case ea < eb:
 			return -1
 		case ea > eb:

@@ -39,7 +39,8 @@ func (acc *observedAcc) add(a *record.Attempt) {
 		return
 	}
 	acc.n++
-	acc.first, acc.last = math.Min(acc.first, a.SentS), math.Max(acc.last, a.SentS)
+	sent := record.Seconds(a.Sent)
+	acc.first, acc.last = math.Min(acc.first, sent), math.Max(acc.last, sent)
 	if _, ok := acc.clients[a.ClientID]; !ok && len(acc.clients) < maxObservedClients {
 		acc.clients[a.ClientID] = struct{}{}
 	}
@@ -56,7 +57,7 @@ func (acc *observedAcc) add(a *record.Attempt) {
 	case record.OutcomeRateLimited:
 		acc.refused++
 	case record.OutcomeOK:
-		sec := int64(math.Floor(a.SentS))
+		sec := int64(math.Floor(sent))
 		bin := acc.bins[sec]
 		if bin == nil {
 			bin = new([ratelimit.NumDimensions]float64)

@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +19,7 @@ func TestObservedSummary(t *testing.T) {
 	observed := func(n int, gap float64, refuseEvery int) *observedAcc {
 		acc := newObservedAcc()
 		for i := range n {
-			a := record.Attempt{Observed: true, ClientID: []string{"a", "b"}[i%2], SentS: float64(i) * gap, Status: 200,
+			a := record.Attempt{Observed: true, ClientID: []string{"a", "b"}[i%2], Sent: secs(float64(i) * gap), Status: 200,
 				InputTokens: 10, OutputTokens: 20}
 			if refuseEvery > 0 && i%refuseEvery == refuseEvery-1 {
 				a.Status, a.InputTokens, a.OutputTokens = 429, 0, 0
@@ -26,7 +27,7 @@ func TestObservedSummary(t *testing.T) {
 			a.Limits[ratelimit.Requests] = ratelimit.State{Limit: 100, Remaining: int64(100 - i%60), Flags: ratelimit.HasLimit | ratelimit.HasRemaining}
 			acc.add(&a)
 		}
-		acc.add(&record.Attempt{SentS: 1, Status: 200}) // not observed: not counted
+		acc.add(&record.Attempt{Sent: time.Second, Status: 200}) // not observed: not counted
 		return acc
 	}
 	adv := func(req, out float64) []summary.Limit {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
@@ -21,7 +22,7 @@ type streamAcc struct {
 	tps, tpsSend              Histogram // rates, recorded as if seconds
 	outTokens                 int64     // output tokens of the 2xx streams
 	completedOut              int64     // output tokens of the completed streams
-	firstSent, lastEnd        float64
+	firstSent, lastEnd        time.Duration
 	hasSpan                   bool
 	perSec                    *Series // output tokens generated per second, spread over each stream
 }
@@ -37,21 +38,21 @@ func (s *streamAcc) add(a *record.Attempt) {
 	}
 	s.streams++
 	s.outTokens += a.OutputTokens
-	end := a.SentS + a.StreamMs/1000
-	if !s.hasSpan || a.SentS < s.firstSent {
-		s.firstSent = a.SentS
+	end := a.Sent + a.StreamDuration
+	if !s.hasSpan || a.Sent < s.firstSent {
+		s.firstSent = a.Sent
 	}
 	if !s.hasSpan || end > s.lastEnd {
 		s.lastEnd = end
 	}
 	s.hasSpan = true
 	if a.HasTTFT {
-		s.ttft.Record(a.TTFTMs / 1000)
-		s.ttftSched.Record(a.SentS - a.ScheduledS + a.TTFTMs/1000)
+		s.ttft.Record(record.Seconds(a.TTFT))
+		s.ttftSched.Record(record.Seconds(a.Sent - a.Scheduled + a.TTFT))
 		if s.perSec == nil {
 			s.perSec = newSeries(aggSum)
 		}
-		spread(s.perSec, a.SentS+a.TTFTMs/1000, end, float64(a.OutputTokens))
+		spread(s.perSec, record.Seconds(a.Sent+a.TTFT), record.Seconds(end), float64(a.OutputTokens))
 	}
 	if a.StreamError != "" {
 		if s.failures == nil {
@@ -62,11 +63,11 @@ func (s *streamAcc) add(a *record.Attempt) {
 	}
 	s.completed++
 	s.completedOut += a.OutputTokens
-	s.gen.Record(a.StreamMs / 1000)
-	if a.StreamMs > 0 && a.OutputTokens > 0 {
-		s.tpsSend.Record(float64(a.OutputTokens) / (a.StreamMs / 1000))
+	s.gen.Record(record.Seconds(a.StreamDuration))
+	if a.StreamDuration > 0 && a.OutputTokens > 0 {
+		s.tpsSend.Record(float64(a.OutputTokens) / record.Seconds(a.StreamDuration))
 	}
-	if decode := (a.StreamMs - a.TTFTMs) / 1000; a.HasTTFT && a.OutputTokens > 1 && decode > 0 {
+	if decode := record.Seconds(a.StreamDuration - a.TTFT); a.HasTTFT && a.OutputTokens > 1 && decode > 0 {
 		s.itl.Record(decode / float64(a.OutputTokens-1))
 		s.tps.Record(float64(a.OutputTokens-1) / decode)
 	}
@@ -129,7 +130,7 @@ func (s *streamAcc) summary() *summary.Streaming {
 		out.MeanOutputTokens = ptr(round(float64(s.completedOut)/float64(s.completed), 1))
 	}
 	if span := s.lastEnd - s.firstSent; s.hasSpan && span > 0 {
-		out.AggregateOutputTPS = ptr(roundSig(float64(s.outTokens)/span, 4))
+		out.AggregateOutputTPS = ptr(roundSig(float64(s.outTokens)/record.Seconds(span), 4))
 	}
 	return out
 }

@@ -15,7 +15,14 @@ import (
 // slowScenarios take more than a few seconds: the quickstart sends live traffic to the embedded
 // mock for about half a minute, backoff-shootout simulates half a million attempts. -short
 // skips them.
-var slowScenarios = map[string]bool{"quickstart": true, "backoff-shootout": true, "preset-anthropic": true, "preset-openai": true}
+var slowScenarios = map[string]bool{"quickstart": true, "backoff-shootout": true, "preset-anthropic": true, "preset-openai": true,
+	"preset-azure-openai": true, "preset-gemini": true, "preset-bedrock": true}
+
+// parallelScenarios discover a limit live against their own embedded mock and mostly wait: the
+// Gemini and Bedrock presets' one-minute windows, with no header to read, take discovery its
+// whole three-minute budget. They run side by side, each on its own mock.
+var parallelScenarios = map[string]bool{"preset-anthropic": true, "preset-openai": true,
+	"preset-azure-openai": true, "preset-gemini": true, "preset-bedrock": true}
 
 // simulationAtScale are the scenarios that are half a million simulated attempts and little else:
 // under the race detector they are skipped (see raceEnabled).
@@ -41,6 +48,9 @@ func TestBundledScenarios(t *testing.T) {
 			}
 			if raceEnabled && simulationAtScale[in.Name] {
 				t.Skip("simulation at scale: run by go test without -race")
+			}
+			if parallelScenarios[in.Name] {
+				t.Parallel()
 			}
 			s.Output.Dir, s.Output.Quiet = t.TempDir(), true
 			o := run(context.Background(), s)

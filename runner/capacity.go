@@ -48,17 +48,9 @@ func planCapacity(p *scenario.PlanPhase, base string) (*capacityPlan, *strictyam
 		o.Strategies = append(o.Strategies, planner.Strategy{Label: st.Label, S: s})
 	}
 	o.Scales = p.Scales
-	if o.Replay.Arrivals, err = workload.ParseArrivals(p.Arrivals); err != nil {
-		return nil, bad("arrivals", err)
-	}
-	for _, f := range []struct {
-		field, val string
-		dst        *workload.Size
-	}{{"input_size", p.InputSize, &o.Replay.Input}, {"output_size", p.OutputSize, &o.Replay.Output},
-		{"cache_read_size", p.CacheReadSize, &o.Replay.CacheRead}} {
-		if *f.dst, err = workload.ParseSize(f.val); err != nil {
-			return nil, bad(f.field, err)
-		}
+	var which int
+	if o.Replay, which, err = workload.ParseReplaySpec(p.Arrivals, p.InputSize, p.OutputSize, p.CacheReadSize); err != nil {
+		return nil, bad([...]string{"arrivals", "input_size", "output_size", "cache_read_size"}[which], err)
 	}
 	return c, nil
 }

@@ -101,6 +101,7 @@ func (r *runState) segment(ctx context.Context, ph *phasePlan, j int, sp segment
 	st := eng.Stats()
 	if got := eng.Segments(); len(got) > 0 {
 		seg.EndS = max(got[len(got)-1].EndS, seg.StartS)
+		seg.TTFTClock = got[len(got)-1].TTFTClock
 	} else {
 		seg.EndS = seg.StartS
 	}

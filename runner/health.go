@@ -158,8 +158,8 @@ const stoppedByRun = "cancelled: run stopped"
 // deadWatch watches a run's live attempts for a target that answers nothing but transport
 // errors and 5xx (see DeadTargetAfter).
 type deadWatch struct {
-	n      int64   // failed live attempts in a row
-	first  float64 // when the first of them was sent, run seconds
+	n      int64         // failed live attempts in a row
+	first  time.Duration // when the first of them was sent
 	causes outcomes
 }
 
@@ -177,15 +177,15 @@ func (d *deadWatch) add(a *record.Attempt) *TargetDownError {
 		return nil
 	}
 	if d.n == 0 {
-		d.first = a.SentS
+		d.first = a.Sent
 	}
 	d.n++
 	d.causes.add(a)
-	span := a.SentS + a.LatencyMs/1000 - d.first
-	if d.n < DeadTargetAttempts || span < DeadTargetAfter.Seconds() {
+	span := a.End() - d.first
+	if d.n < DeadTargetAttempts || span < DeadTargetAfter {
 		return nil
 	}
-	return &TargetDownError{For: time.Duration(span * float64(time.Second)), Attempts: d.n, Causes: d.causes.failures()}
+	return &TargetDownError{For: span, Attempts: d.n, Causes: d.causes.failures()}
 }
 
 // health follows every attempt the run records, on the attempt log's writer (under its lock):

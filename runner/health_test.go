@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -19,7 +20,8 @@ import (
 
 // att is a live attempt sent at sent seconds that took 10 ms.
 func att(sent float64, status int, errText string) record.Attempt {
-	return record.Attempt{Mode: record.ModeLive, SentS: sent, LatencyMs: 10, Status: status, Error: errText}
+	return record.Attempt{Mode: record.ModeLive, Sent: time.Duration(math.Round(sent * 1e9)), Latency: 10 * time.Millisecond,
+		Status: status, Error: errText}
 }
 
 // TestDeadWatch: the target counts as down at the first failed attempt that ends DeadTargetAfter
@@ -32,7 +34,7 @@ func TestDeadWatch(t *testing.T) {
 	sim := func(a record.Attempt) record.Attempt { a.Mode = record.ModeSim; return a }
 	timedOut := func(sent, after float64) record.Attempt {
 		a := att(sent, 0, fmt.Sprintf("timeout after %gs", after))
-		a.LatencyMs = after * 1000
+		a.Latency = time.Duration(math.Round(after * 1e9))
 		return a
 	}
 	tests := []struct {

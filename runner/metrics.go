@@ -15,7 +15,7 @@ func ObserveMetrics(m *metrics.Run, a *record.Attempt) {
 		m.Attempt(a.Run, a.Mode, "client_rejected", 0, 0, 0)
 		return
 	}
-	m.Attempt(a.Run, a.Mode, a.Outcome(), a.LatencyMs/1000, a.InputTokens, a.OutputTokens)
+	m.Attempt(a.Run, a.Mode, a.Outcome(), a.Latency, a.InputTokens, a.OutputTokens)
 	for d := range ratelimit.NumDimensions {
 		if st := &a.Limits[d]; st.Flags&ratelimit.HasRemaining != 0 {
 			m.Remaining(a.Run, dimensionNames[d], st.Remaining)

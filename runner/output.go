@@ -83,6 +83,10 @@ func (r *runState) workload() record.Workload {
 		w.PromptTokens, w.MaxTokens = r.s.Workload.PromptTokens, r.s.Workload.MaxTokens
 		w.PromptTokensSpread = r.s.Workload.PromptTokensSpread
 		w.Stream = r.s.Workload.Stream
+		if w.CachePrefixTokens = r.s.Workload.CachePrefixTokens; w.CachePrefixTokens > 0 {
+			h := 1 - r.s.Workload.CacheMiss()
+			w.CacheHitRatio = &h
+		}
 	}
 	set := false
 	for _, ph := range r.phases {

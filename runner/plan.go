@@ -288,21 +288,16 @@ func normalizedParams(s *backoff.Strategy) map[string]any {
 }
 
 // anyLive reports whether any phase sends real HTTP.
-func (r *runState) anyLive() bool {
-	for _, ph := range r.phases {
-		if (ph.probe != nil && ph.probe.mode == record.ModeLive) ||
-			(ph.compare != nil && slices.Contains(ph.compare.modes, record.ModeLive)) {
-			return true
-		}
-	}
-	return false
-}
+func (r *runState) anyLive() bool { return r.anyMode(record.ModeLive) }
 
 // anySim reports whether any phase runs in the simulator.
-func (r *runState) anySim() bool {
+func (r *runState) anySim() bool { return r.anyMode(record.ModeSim) }
+
+// anyMode reports whether any phase runs in mode (record.ModeLive or record.ModeSim).
+func (r *runState) anyMode(mode string) bool {
 	for _, ph := range r.phases {
-		if (ph.probe != nil && ph.probe.mode == record.ModeSim) ||
-			(ph.compare != nil && slices.Contains(ph.compare.modes, record.ModeSim)) {
+		if (ph.probe != nil && ph.probe.mode == mode) ||
+			(ph.compare != nil && slices.Contains(ph.compare.modes, mode)) {
 			return true
 		}
 	}

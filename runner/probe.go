@@ -136,6 +136,7 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 		}
 	} else if got := eng.Segments(); len(got) > 0 {
 		ph.segs[0].EndS = max(got[len(got)-1].EndS, ph.segs[0].StartS)
+		ph.segs[0].TTFTClock = got[len(got)-1].TTFTClock
 	} else {
 		ph.segs[0].EndS = ph.segs[0].StartS
 	}

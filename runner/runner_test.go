@@ -93,16 +93,16 @@ func TestMixedRun(t *testing.T) {
 	require.Len(t, recs, int(o.res.Summary.Totals.Attempts))
 	assert.Equal(t, "probe-1", recs[0].Run)
 	var probeN int
-	last := 0.0
+	var last time.Duration
 	for _, a := range recs {
 		if a.Run == "probe-1" {
 			probeN++
 		}
 		if strings.HasPrefix(a.Run, "find-") || strings.Contains(a.Run, "/") {
-			assert.GreaterOrEqual(t, a.ScheduledS, last-1e-9, "%s scheduled before the previous phase ended", a.Run)
+			assert.GreaterOrEqual(t, a.Scheduled, last, "%s scheduled before the previous phase ended", a.Run)
 		}
 		if a.Run == "probe-1" {
-			last = max(last, a.EndS())
+			last = max(last, a.End())
 		}
 	}
 	assert.Equal(t, 10, probeN, "40/s for 250 ms")

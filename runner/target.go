@@ -12,6 +12,7 @@ import (
 	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/mockserver"
+	"github.com/ratelab/ratelab/presets"
 	"github.com/ratelab/ratelab/probe"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/scenario"
@@ -55,6 +56,11 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 		}
 		tg.mock, base = &cfg, mockPlaceholderURL
 		tg.record = record.Target{URL: "mock"}
+		path, err := mockPath(s, a, &cfg)
+		if err != nil {
+			return nil, err
+		}
+		tg.record.Path = path
 	}
 
 	keyEnv := t.KeyEnv
@@ -87,9 +93,9 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 		method = "" // anthropic and openai always POST
 	}
 	tg.cfg = probe.TargetConfig{
-		API: a, URL: base, Key: key, Model: t.Model, MaxTokens: s.Workload.MaxTokens,
+		API: a, URL: base, Path: tg.record.Path, Key: key, Model: t.Model, MaxTokens: s.Workload.MaxTokens,
 		PromptTokens: s.Workload.PromptTokens, PromptSpread: s.Workload.PromptTokensSpread, Seed: s.Seed,
-		Stream: s.Workload.Stream,
+		Stream: s.Workload.Stream, CachePrefixTokens: s.Workload.CachePrefixTokens, CacheMiss: s.Workload.CacheMiss(),
 		Method: method, Header: header, Body: []byte(t.Body),
 	}
 	built, err := probe.NewTarget(tg.cfg)
@@ -105,6 +111,25 @@ func resolveTarget(s *scenario.Scenario, getenv func(string) string) (*target, e
 		tg.record.URL = built.URL()
 	}
 	return tg, nil
+}
+
+// mockPath is the endpoint path (and query) requests take on the embedded mock: target.url
+// when the scenario gives one (a path on the mock), else the endpoint of the mock's preset that
+// takes the API's body (Azure's deployment path, Bedrock's invoke), "" for the API's standard
+// path.
+func mockPath(s *scenario.Scenario, a api.API, cfg *account.Config) (string, error) {
+	if s.Target.URL != "" || cfg.Preset == "" {
+		return s.Target.URL, nil
+	}
+	tier, err := presets.Lookup(cfg.Preset)
+	if err != nil {
+		return "", &ConfigError{Field: "mock.preset", Value: cfg.Preset, Msg: err.Error()}
+	}
+	path, err := tier.Preset().EndpointFor(a, s.Target.Model)
+	if err != nil {
+		return "", &ConfigError{Field: "target.api", Value: string(a), Msg: err.Error()}
+	}
+	return path, nil
 }
 
 // targetError reports a target that cannot be built against the scenario field at fault.

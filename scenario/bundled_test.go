@@ -18,7 +18,8 @@ import (
 
 var bundled = []string{
 	"advertised-vs-enforced", "anthropic-headers", "anthropic-ramp", "backoff-shootout",
-	"capacity-plan", "no-headers", "openai-headers", "preset-anthropic", "preset-openai", "quickstart", "rejected-count",
+	"capacity-plan", "no-headers", "openai-headers", "preset-anthropic", "preset-azure-openai", "preset-bedrock",
+	"preset-gemini", "preset-openai", "quickstart", "rejected-count",
 	"streaming-capacity", "trace-plan",
 }
 

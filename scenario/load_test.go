@@ -129,7 +129,7 @@ func TestLoadValidationErrors(t *testing.T) {
 		want []string
 	}{
 		{"url and mock together", "mock:\ntarget: {url: \"https://api.anthropic.com\", model: m}\n", []string{
-			`bad.yaml:2:15: target.url: the embedded mock (mock:) is the target; remove target.url, or remove mock: to send requests to the URL`,
+			`bad.yaml:2:15: target.url: the embedded mock (mock:) is the target: give target.url only as a path on it, such as /v1beta/models/gemini-2.5-flash:generateContent, or remove mock: to send requests to the URL`,
 		}},
 		{"bad url and unknown api", "target: {url: \"ftp://x\", api: antropic}\n", []string{
 			`bad.yaml:1:15: target.url: must be an http:// or https:// URL such as https://api.anthropic.com, got "ftp://x"`,
@@ -168,6 +168,12 @@ func TestLoadValidationErrors(t *testing.T) {
 			`bad.yaml:3:24: budget.max_requests: must not be negative (0 means no limit)`,
 			`bad.yaml:3:43: budget.budget_tokens: must not be negative (0 means no limit)`,
 			`bad.yaml:3:61: budget.max_duration: must not be negative (0 means no limit)`,
+		}},
+		{"prompt cache", "mock:\nworkload: {cache_hit_ratio: 1.2}\n", []string{
+			`bad.yaml:2:29: workload.cache_hit_ratio: must be a fraction from 0 to 1, e.g. 0.8 for 80% of requests reading the cache`,
+		}},
+		{"prompt cache ratio without a prefix", "mock:\nworkload: {cache_hit_ratio: 0.8}\n", []string{
+			`bad.yaml:2:29: workload.cache_hit_ratio: needs workload.cache_prefix_tokens: the prefix the requests share`,
 		}},
 		{"probe shapes", "mock:\nphases:\n" +
 			"  - probe: {rate: 5/s, stages: \"10s:5/s\"}\n" +

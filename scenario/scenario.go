@@ -71,7 +71,10 @@ type Target struct {
 	// API is anthropic, openai or http. Default: inferred from the URL (see InferAPI); anthropic
 	// for the mock.
 	API string `yaml:"api" json:"api"`
-	// URL is the API's base URL (https://api.anthropic.com) or, for http, the full URL.
+	// URL is the API's base URL (https://api.anthropic.com) or, for http, the full URL. With
+	// the embedded mock it may be a path on the mock (a preset's endpoint, such as
+	// /v1beta/models/gemini-2.5-flash:generateContent); by default a preset's endpoint that
+	// takes the API's body is used.
 	URL string `yaml:"url" json:"url,omitempty"`
 	// Model is the model requested (anthropic, openai).
 	Model string `yaml:"model" json:"model,omitempty"`
@@ -108,6 +111,20 @@ type Workload struct {
 	// StreamIdleTimeout ends a streamed attempt as stalled when no byte arrives for this long.
 	// Default DefaultStreamIdleTimeout.
 	StreamIdleTimeout Duration `yaml:"stream_idle_timeout" json:"stream_idle_timeout,omitempty"`
+	// CachePrefixTokens opens every request (api anthropic) with a system block of this many
+	// tokens marked cache_control: a prompt-cache prefix. 0: none.
+	CachePrefixTokens int64 `yaml:"cache_prefix_tokens" json:"cache_prefix_tokens,omitempty"`
+	// CacheHitRatio is the share of requests that send the shared prefix; the others send one of
+	// their own (a cache write each). Default 1 with a prefix.
+	CacheHitRatio *float64 `yaml:"cache_hit_ratio" json:"cache_hit_ratio,omitempty"`
+}
+
+// CacheMiss is the share of requests whose cache prefix is their own: 1 − cache_hit_ratio.
+func (w *Workload) CacheMiss() float64 {
+	if w.CacheHitRatio == nil {
+		return 0
+	}
+	return 1 - *w.CacheHitRatio
 }
 
 // Phase is one step of a run: exactly one of Probe or Compare.

@@ -146,6 +146,21 @@ func (v *validator) workload() {
 	if w.StreamIdleTimeout < 0 {
 		v.add("workload.stream_idle_timeout", "must be a positive duration such as 30s")
 	}
+	v.cache()
+}
+
+// cache checks the prompt-cache fields: a hit ratio needs a prefix.
+func (v *validator) cache() {
+	w := &v.s.Workload
+	v.nonNegative("workload.cache_prefix_tokens", w.CachePrefixTokens, "a prefix length in tokens, 0 for none")
+	if r := w.CacheHitRatio; r != nil {
+		switch {
+		case !(*r >= 0 && *r <= 1):
+			v.add("workload.cache_hit_ratio", "must be a fraction from 0 to 1, e.g. 0.8 for 80%% of requests reading the cache")
+		case w.CachePrefixTokens == 0:
+			v.add("workload.cache_hit_ratio", "needs workload.cache_prefix_tokens: the prefix the requests share")
+		}
+	}
 }
 
 // checkRate validates a rate with the engine's parser (workload.ParseRate); positive rejects 0/s.

@@ -17,12 +17,12 @@ func (v *validator) target() {
 	s, t := v.s, &v.s.Target
 	mock := s.Mock != nil
 	switch {
-	case mock && t.URL != "":
-		v.add("target.url", "the embedded mock (mock:) is the target; remove target.url, or remove mock: to send requests to the URL")
+	case mock && t.URL != "" && !strings.HasPrefix(t.URL, "/"):
+		v.add("target.url", "the embedded mock (mock:) is the target: give target.url only as a path on it, such as /v1beta/models/gemini-2.5-flash:generateContent, or remove mock: to send requests to the URL")
 	case !mock && t.URL == "":
 		v.add("target", "missing: give target.url (a real API) or mock: (the embedded mock server)")
 	}
-	if t.URL != "" {
+	if t.URL != "" && !mock {
 		u, err := url.Parse(t.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.add("target.url", "must be an http:// or https:// URL such as https://api.anthropic.com, got %s", strictyaml.Show(t.URL))

@@ -95,6 +95,23 @@ type Engine struct {
 	stats       engine.Stats
 	view        viewer
 	q           queue
+	hints       hintCache
+}
+
+// hintCache remembers the hint of the last refusal's error message: a limit's message is the
+// same text for every refusal it makes (Anthropic's names the limit, not the usage), and
+// reading a message for its words is the most costly step of a simulated 429.
+type hintCache struct {
+	typ, msg string
+	hint     api.Hint
+}
+
+// of returns api.MessageHint(typ, msg), from the cache when the message is the last one read.
+func (c *hintCache) of(typ, msg string) api.Hint {
+	if msg != c.msg || typ != c.typ || c.msg == "" {
+		c.typ, c.msg, c.hint = typ, msg, api.MessageHint(typ, msg)
+	}
+	return c.hint
 }
 
 // New checks o and returns a runner whose clock stands at o.Epoch.
@@ -135,7 +152,7 @@ func (r *Engine) Now() time.Time { return r.epoch.Add(time.Duration(r.now)) }
 func (r *Engine) Elapsed() time.Duration { return r.offset + time.Duration(r.now) }
 
 // since converts virtual nanoseconds to record time: seconds since the run started.
-func (r *Engine) since(ns int64) float64 { return (r.offset + time.Duration(ns)).Seconds() }
+func (r *Engine) since(ns int64) time.Duration { return r.offset + time.Duration(ns) }
 
 // Sleep lets d of virtual time pass (the mock's budgets refill); it returns at once, with
 // engine.ErrInterrupted when ctx is already cancelled.

@@ -66,9 +66,9 @@ func TestClosedUnlimited(t *testing.T) {
 		assert.Equal(t, 1, a.Number)
 		assert.True(t, a.Final)
 		assert.Equal(t, 200, a.Status)
-		assert.InDelta(t, 250.0, a.LatencyMs, 1e-9)
-		assert.InDelta(t, float64(i/3)*0.3, a.SentS, 1e-9)
-		assert.Equal(t, a.SentS, a.ScheduledS)
+		assert.Equal(t, 250*time.Millisecond, a.Latency)
+		assert.Equal(t, time.Duration(i/3)*300*time.Millisecond, a.Sent)
+		assert.Equal(t, a.Sent, a.Scheduled)
 		assert.Equal(t, int64(workload.DefaultPromptTokens), a.InputTokens)
 		assert.Equal(t, int64(workload.DefaultMaxTokens), a.OutputTokens)
 		assert.Equal(t, int64(workload.DefaultMaxTokens), a.MaxTokens)
@@ -101,14 +101,14 @@ func TestRetriesFollowTheFlow(t *testing.T) {
 	assert.Equal(t, 429, third.Status)
 	assert.False(t, third.Final)
 	assert.True(t, third.HasRetryAfter)
-	assert.Equal(t, 1.0, third.RetryAfterS)
+	assert.Equal(t, time.Second, third.RetryAfter)
 	assert.Equal(t, int8(1), third.ShouldRetry)
 	retry := recs[3]
 	assert.Equal(t, third.Client, retry.Client)
 	assert.Equal(t, third.Request, retry.Request)
 	assert.Equal(t, 2, retry.Number)
-	assert.Equal(t, 1.0, retry.SentS)
-	assert.Equal(t, 1.0, retry.ScheduledS, "a retry is due when its pause ends")
+	assert.Equal(t, time.Second, retry.Sent)
+	assert.Equal(t, time.Second, retry.Scheduled, "a retry is due when its pause ends")
 	assert.Equal(t, 200, retry.Status)
 	assert.True(t, retry.Final)
 }
@@ -128,7 +128,7 @@ func TestOpenArrivals(t *testing.T) {
 	assert.Equal(t, 1850*time.Millisecond, res.End)
 	require.NoError(t, r.Close())
 	for i, a := range records(t, &buf) {
-		assert.InDelta(t, 0.25*float64(i), a.SentS, 1e-9)
+		assert.Equal(t, time.Duration(i)*250*time.Millisecond, a.Sent)
 		assert.Equal(t, 0, a.Client)
 		assert.Equal(t, 0, a.Fleet)
 		assert.Equal(t, "", a.Strategy)
@@ -162,7 +162,7 @@ func TestPhasesContinueTheClock(t *testing.T) {
 	assert.Equal(t, 100.0, segs[0].StartS)
 	assert.Equal(t, 103.0, segs[1].StartS)
 	recs := records(t, &buf)
-	assert.Equal(t, 103.0, recs[len(recs)-1].SentS)
+	assert.Equal(t, 103*time.Second, recs[len(recs)-1].Sent)
 }
 
 // TestTimeout: a leaky bucket's queueing delay beyond the timeout becomes a transport error at
@@ -184,7 +184,7 @@ func TestTimeout(t *testing.T) {
 	for _, a := range recs[3:] {
 		assert.Equal(t, 0, a.Status)
 		assert.Equal(t, "timeout after 2.5s", a.Error)
-		assert.Equal(t, 2500.0, a.LatencyMs)
+		assert.Equal(t, 2500*time.Millisecond, a.Latency)
 	}
 	assert.Equal(t, int64(2), r.Stats().TransportErrors)
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/ratelab/ratelab/account"
-	"github.com/ratelab/ratelab/api"
 	"github.com/ratelab/ratelab/backoff"
 	"github.com/ratelab/ratelab/engine"
 	"github.com/ratelab/ratelab/ratelimit"
@@ -169,7 +168,7 @@ func (ph *phase) run(ctx context.Context, kind string, clients int) (engine.Resu
 	}
 	r.segments = append(r.segments, record.Segment{
 		Label: ph.label, Kind: kind, Strategy: ph.strategy, Mode: record.ModeSim, Clients: clients,
-		StartS: r.since(start), EndS: r.since(r.now),
+		StartS: r.since(start).Seconds(), EndS: r.since(r.now).Seconds(),
 	})
 	switch {
 	case r.fault != nil:
@@ -324,6 +323,10 @@ func (ph *phase) send(i int32) {
 		in, maxTok := r.requests.Of(j.id)
 		call.InputTokens, call.MaxTokens = max(in, 1), maxTok
 		call.DeferOutput = true // charged as generated (charge), as the mock's front end does
+		if p := r.requests.Cache; p.Tokens > 0 {
+			call.InputTokens += p.Tokens
+			call.Cache = []account.CachePrefix{{Hash: p.Key(j.id), Tokens: p.Tokens, TTL: 5 * time.Minute}}
+		}
 	}
 	j.reply = r.ledger.Handle(r.Now(), call)
 	j.plan = r.plan(&j.reply, r.requests.Stream)
@@ -366,8 +369,8 @@ func (ph *phase) done(i int32) {
 	sent := r.epoch.Add(time.Duration(j.sentAt))
 	a := ph.rec.next()
 	ph.fill(a, j)
-	a.SentS = r.since(j.sentAt)
-	a.LatencyMs = float64(r.now-j.sentAt) / 1e6
+	a.Sent = r.since(j.sentAt)
+	a.Latency = time.Duration(r.now - j.sentAt)
 	j.snap = ratelimit.Snapshot{}
 	r.charge(&j.plan, r.now-j.sentAt, now)
 	if r.requests.Stream {
@@ -382,7 +385,7 @@ func (ph *phase) done(i int32) {
 		}
 		r.view.see(&j.snap, &response{reply: &j.reply, endpoint: r.endpoint, arrival: sent, received: now})
 		if a.Status >= 400 && j.reply.Message != "" {
-			h := api.MessageHint(j.reply.ErrorType, j.reply.Message)
+			h := r.hints.of(j.reply.ErrorType, j.reply.Message)
 			if j.reply.Terminal && j.reply.Cause != "" {
 				h.Terminal = j.reply.Cause // the model says so even when its message does not
 			}
@@ -418,7 +421,7 @@ func (ph *phase) reject(i int32) {
 	now := r.Now()
 	a := ph.rec.next()
 	ph.fill(a, j)
-	a.SentS = r.since(r.now)
+	a.Sent = r.since(r.now)
 	a.ClientRejected = true
 	j.snap = ratelimit.Snapshot{}
 	o := backoff.Outcome{
@@ -444,7 +447,7 @@ func (ph *phase) fill(a *record.Attempt, j *job) {
 	r := ph.r
 	a.Run, a.Mode, a.Strategy, a.Phase, a.Fleet = ph.label, record.ModeSim, ph.strategy, ph.phaseName, ph.fleetSize
 	a.Client, a.Request, a.Number = j.client, j.id, j.step.Attempt
-	a.ScheduledS = r.since(int64(j.step.Due.Sub(r.epoch)))
+	a.Scheduled = r.since(int64(j.step.Due.Sub(r.epoch)))
 	a.MaxTokens = r.requests.MaxTokens
 	if r.requests.Sizes != nil && r.llm {
 		_, a.MaxTokens = r.requests.Sizes.Of(j.id)

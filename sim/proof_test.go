@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,16 +39,16 @@ func TestPacingAvoids429s(t *testing.T) {
 func spikes(t *testing.T, buf *bytes.Buffer) (peak float64, together int) {
 	t.Helper()
 	bins := map[int64]int{}
-	instants := map[float64]int{}
+	instants := map[time.Duration]int{}
 	require.NoError(t, record.Scan(buf, func(a *record.Attempt) error {
 		if a.Number < 2 {
 			return nil
 		}
-		b := int64(math.Floor(a.SentS * 10))
+		b := int64(a.Sent / (100 * time.Millisecond))
 		bins[b]++
-		instants[a.SentS]++
+		instants[a.Sent]++
 		peak = max(peak, float64(bins[b])*10)
-		together = max(together, instants[a.SentS])
+		together = max(together, instants[a.Sent])
 		return nil
 	}))
 	return peak, together

@@ -61,7 +61,7 @@ func emulatedAttempts(t *testing.T, cfg account.Config, seed int64) []time.Durat
 	var out []time.Duration
 	for _, a := range records(t, &buf) {
 		if a.Run == "sdk" {
-			out = append(out, time.Duration(a.SentS*float64(time.Second)))
+			out = append(out, a.Sent)
 		}
 	}
 	return out

@@ -187,9 +187,9 @@ func (p *genPlan) streamFields(a *record.Attempt) {
 		return
 	}
 	a.StreamError, a.StreamEvents = p.failure, p.events
-	a.StreamMs = float64(p.last) / 1e6
+	a.StreamDuration = time.Duration(p.last)
 	if p.ttft >= 0 {
-		a.TTFTMs, a.HasTTFT = float64(p.ttft)/1e6, true
+		a.TTFT, a.HasTTFT = time.Duration(p.ttft), true
 	}
 	a.InputTokens, a.OutputTokens = p.in, p.out
 }

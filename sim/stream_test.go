@@ -29,8 +29,8 @@ func TestStreamTiming(t *testing.T) {
 	}{
 		{"complete", true, api.Anthropic, nil, "", func(t *testing.T, a record.Attempt) {
 			assert.Equal(t, 22, a.StreamEvents, "3 opening events, 16 deltas, 3 closing")
-			assert.InDelta(t, 250, a.StreamMs, 1e-6)
-			assert.InDelta(t, 250, a.LatencyMs, 1e-6)
+			assert.Equal(t, 250*time.Millisecond, a.StreamDuration)
+			assert.Equal(t, 250*time.Millisecond, a.Latency)
 			assert.Equal(t, int64(16), a.OutputTokens)
 		}},
 		{"complete openai", true, api.OpenAI, nil, "", func(t *testing.T, a record.Attempt) {
@@ -39,7 +39,7 @@ func TestStreamTiming(t *testing.T) {
 		}},
 		{"overloaded", true, api.Anthropic, func(c *account.Config) { c.StreamErrorRate = 1 }, "overloaded_error", func(t *testing.T, a record.Attempt) {
 			k := int64(a.StreamEvents - 4)
-			assert.InDelta(t, float64(100+(k-1)*10), a.StreamMs, 1e-6)
+			assert.Equal(t, time.Duration(100+(k-1)*10)*time.Millisecond, a.StreamDuration)
 			assert.Equal(t, int64(1), a.OutputTokens, "message_start's usage")
 		}},
 		{"openai error chunk", true, api.OpenAI, func(c *account.Config) { c.StreamErrorRate = 1 }, "server_error", func(t *testing.T, a record.Attempt) {
@@ -47,18 +47,18 @@ func TestStreamTiming(t *testing.T) {
 		}},
 		{"closed", true, api.Anthropic, func(c *account.Config) { c.StreamCloseRate = 1 }, api.StreamClosed, func(t *testing.T, a record.Attempt) {
 			k := int64(a.StreamEvents - 3)
-			assert.InDelta(t, float64(100+(k-1)*10), a.StreamMs, 1e-6)
-			assert.InDelta(t, a.StreamMs, a.LatencyMs, 1e-6)
+			assert.Equal(t, time.Duration(100+(k-1)*10)*time.Millisecond, a.StreamDuration)
+			assert.Equal(t, a.StreamDuration, a.Latency)
 		}},
 		{"stalled until the idle timeout", true, api.Anthropic, func(c *account.Config) { c.StreamStallRate = 1 }, api.StreamStalled, func(t *testing.T, a record.Attempt) {
-			assert.InDelta(t, a.StreamMs+300, a.LatencyMs, 1e-6)
+			assert.Equal(t, a.StreamDuration+300*time.Millisecond, a.Latency)
 		}},
 		{"short stall shifts the rest", true, api.Anthropic, func(c *account.Config) { c.StreamStallRate, c.StreamStall = 1, 50*time.Millisecond }, "", func(t *testing.T, a record.Attempt) {
-			assert.InDelta(t, 300, a.StreamMs, 1e-6)
+			assert.Equal(t, 300*time.Millisecond, a.StreamDuration)
 		}},
 		{"not streamed: the body at the last token", false, api.Anthropic, nil, "", func(t *testing.T, a record.Attempt) {
 			assert.False(t, a.Stream)
-			assert.InDelta(t, 250, a.LatencyMs, 1e-6)
+			assert.Equal(t, 250*time.Millisecond, a.Latency)
 			assert.Equal(t, int64(16), a.OutputTokens)
 		}},
 	}
@@ -90,7 +90,7 @@ func TestStreamTiming(t *testing.T) {
 				assert.Equal(t, tt.failure, a.StreamError)
 				if a.StreamEvents > 4 || tt.failure == "" {
 					require.True(t, a.HasTTFT)
-					assert.InDelta(t, 100, a.TTFTMs, 1e-6)
+					assert.Equal(t, 100*time.Millisecond, a.TTFT)
 				}
 			}
 			tt.check(t, a)

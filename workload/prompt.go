@@ -53,6 +53,9 @@ type Requests struct {
 	// Sizes, when set, gives each logical request its own prompt size and max_tokens (a
 	// replayed trace), in place of Prompt and MaxTokens.
 	Sizes Sizes
+	// Cache is the prompt-cache prefix every request opens with, before its prompt (anthropic);
+	// its tokens are not part of Prompt.
+	Cache CachePrefix
 }
 
 // Sizes gives each logical request its own prompt size and output size (its max_tokens) in

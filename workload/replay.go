@@ -39,6 +39,27 @@ type ReplaySpec struct {
 	Seed                     uint64
 }
 
+// ParseReplaySpec reads a replay's arrival model (ParseArrivals) and its input, output and
+// cache-read sizes (ParseSize), leaving Seed 0. On error it also returns which of the four forms
+// failed (0 arrivals, 1 input, 2 output, 3 cache read), for the caller to name in its own terms
+// (a flag or a scenario field).
+func ParseReplaySpec(arrivals, input, output, cacheRead string) (ReplaySpec, int, error) {
+	var sp ReplaySpec
+	var err error
+	if sp.Arrivals, err = ParseArrivals(arrivals); err != nil {
+		return sp, 0, err
+	}
+	for i, sz := range []struct {
+		val string
+		dst *Size
+	}{{input, &sp.Input}, {output, &sp.Output}, {cacheRead, &sp.CacheRead}} {
+		if *sz.dst, err = ParseSize(sz.val); err != nil {
+			return sp, i + 1, err
+		}
+	}
+	return sp, 0, nil
+}
+
 // Replay is a trace's workload grown by a factor Scale, as the pacer of an open-model phase
 // (Due) and the sizes of each logical request (Of, CacheReadOf). It is replicated, not
 // time-compressed: Scale × the requests over the same span of time, so a daily peak stays as

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -9,32 +10,23 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestReadTraceCSV(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		at      []time.Duration
-		input   []int64
-		output  []int64
-		cache   []int64
-		wantErr string
-	}{
-		{name: "rfc3339", in: "timestamp,input_tokens,output_tokens\n2025-01-06T09:00:00Z,100,20\n2025-01-06T09:00:02.5Z,50,10\n",
-			at: []time.Duration{0, 2500 * time.Millisecond}, input: []int64{100, 50}, output: []int64{20, 10}},
-		{name: "columns in any order, unix seconds, cache reads", in: "output_tokens,client,timestamp,input_tokens,cache_read_tokens,model\n5,a,100.5,7,3,m\n6,b,100,8,0,m\n",
-			at: []time.Duration{0, 500 * time.Millisecond}, input: []int64{8, 7}, output: []int64{6, 5}, cache: []int64{0, 3}},
-		{name: "unknown size stays -1", in: "timestamp,input_tokens,output_tokens\n1,,4\n", at: []time.Duration{0}, input: []int64{-1}, output: []int64{4}},
-		{name: "empty", in: "", wantErr: "empty; want a header row timestamp,input_tokens,output_tokens"},
-		{name: "missing column", in: "timestamp,input_tokens\n1,2\n", wantErr: "line 1: no output_tokens column"},
-		{name: "unknown column", in: "timestamp,input,output_tokens\n", wantErr: `line 1: unknown column "input"`},
-		{name: "bad timestamp", in: "timestamp,input_tokens,output_tokens\n1,2,3\nyesterday,2,3\n", wantErr: `t.csv line 3: timestamp "yesterday": want RFC 3339`},
-		{name: "negative tokens", in: "timestamp,input_tokens,output_tokens\n1,2,3\n2,2,3\n3,-2,3\n", wantErr: `line 4: input_tokens "-2": want a whole number`},
-		{name: "short row", in: "timestamp,input_tokens,output_tokens\n1,2\n", wantErr: "line 2: 2 fields, the header has 3"},
-		{name: "no rows", in: "timestamp,input_tokens,output_tokens\n", wantErr: "a header but no rows"},
-	}
+// traceCase is one input to a trace reader and the trace (or the error) it must give.
+type traceCase struct {
+	name    string
+	in      string
+	at      []time.Duration
+	input   []int64
+	output  []int64
+	cache   []int64
+	wantErr string
+}
+
+// checkTraceReads runs read on each case as file name.
+func checkTraceReads(t *testing.T, tests []traceCase, name string, read func(r io.Reader, name string) (*Trace, error)) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr, err := ReadTraceCSV(strings.NewReader(tt.in), "t.csv")
+			tr, err := read(strings.NewReader(tt.in), name)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -49,42 +41,40 @@ func TestReadTraceCSV(t *testing.T) {
 	}
 }
 
+func TestReadTraceCSV(t *testing.T) {
+	tests := []traceCase{
+		{name: "rfc3339", in: "timestamp,input_tokens,output_tokens\n2025-01-06T09:00:00Z,100,20\n2025-01-06T09:00:02.5Z,50,10\n",
+			at: []time.Duration{0, 2500 * time.Millisecond}, input: []int64{100, 50}, output: []int64{20, 10}},
+		{name: "columns in any order, unix seconds, cache reads", in: "output_tokens,client,timestamp,input_tokens,cache_read_tokens,model\n5,a,100.5,7,3,m\n6,b,100,8,0,m\n",
+			at: []time.Duration{0, 500 * time.Millisecond}, input: []int64{8, 7}, output: []int64{6, 5}, cache: []int64{0, 3}},
+		{name: "unknown size stays -1", in: "timestamp,input_tokens,output_tokens\n1,,4\n", at: []time.Duration{0}, input: []int64{-1}, output: []int64{4}},
+		{name: "empty", in: "", wantErr: "empty; want a header row timestamp,input_tokens,output_tokens"},
+		{name: "missing column", in: "timestamp,input_tokens\n1,2\n", wantErr: "line 1: no output_tokens column"},
+		{name: "unknown column", in: "timestamp,input,output_tokens\n", wantErr: `line 1: unknown column "input"`},
+		{name: "bad timestamp", in: "timestamp,input_tokens,output_tokens\n1,2,3\nyesterday,2,3\n", wantErr: `t.csv line 3: timestamp "yesterday": want RFC 3339`},
+		{name: "negative tokens", in: "timestamp,input_tokens,output_tokens\n1,2,3\n2,2,3\n3,-2,3\n", wantErr: `line 4: input_tokens "-2": want a whole number`},
+		{name: "short row", in: "timestamp,input_tokens,output_tokens\n1,2\n", wantErr: "line 2: 2 fields, the header has 3"},
+		{name: "no rows", in: "timestamp,input_tokens,output_tokens\n", wantErr: "a header but no rows"},
+	}
+	checkTraceReads(t, tests, "t.csv", ReadTraceCSV)
+}
+
 func TestReadTraceJSONL(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		at      []time.Duration
-		input   []int64
-		output  []int64
-		wantErr string
-	}{
+	tests := []traceCase{
 		{name: "first attempts; a retry's usage sizes its request", in: `{"run":"p","request":0,"attempt":1,"scheduled_s":0,"sent_s":0,"status":200,"input_tokens":30,"output_tokens":16}
 {"run":"p","request":1,"attempt":1,"scheduled_s":1,"sent_s":1,"status":429}
 {"run":"p","request":1,"attempt":2,"scheduled_s":3,"sent_s":3,"status":200,"input_tokens":40,"output_tokens":8}
 {"run":"p","request":2,"attempt":1,"scheduled_s":2,"sent_s":2.1,"status":429}
-`, at: []time.Duration{0, time.Second, 2 * time.Second}, input: []int64{30, 40, -1}, output: []int64{16, 8, -1}},
+`, at: []time.Duration{0, time.Second, 2 * time.Second}, input: []int64{30, 40, -1}, output: []int64{16, 8, -1}, cache: []int64{0, 0, -1}},
 		{name: "observed records are each an arrival", in: `{"run":"proxy","request":0,"attempt":1,"sent_s":5,"status":200,"input_tokens":9,"output_tokens":3,"observed":true}
 {"run":"proxy","request":0,"attempt":1,"sent_s":6,"status":429,"observed":true}
-`, at: []time.Duration{0, time.Second}, input: []int64{9, -1}, output: []int64{3, -1}},
+`, at: []time.Duration{0, time.Second}, input: []int64{9, -1}, output: []int64{3, -1}, cache: []int64{0, -1}},
 		{name: "a truncated last line is ignored", in: `{"run":"p","request":0,"attempt":1,"scheduled_s":0,"sent_s":0,"status":200,"input_tokens":1,"output_tokens":1}
-{"run":"p","requ`, at: []time.Duration{0}, input: []int64{1}, output: []int64{1}},
+{"run":"p","requ`, at: []time.Duration{0}, input: []int64{1}, output: []int64{1}, cache: []int64{0}},
 		{name: "a bad line names its number", in: "{\"run\":\"p\",\"request\":0,\"attempt\":1,\"sent_s\":0}\nnot json\n{}\n", wantErr: "t.jsonl line 2: not an attempts.jsonl record"},
 		{name: "nothing", in: "\n", wantErr: "no attempts"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tr, err := ReadTraceJSONL(strings.NewReader(tt.in), "t.jsonl")
-			if tt.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.at, tr.At)
-			assert.Equal(t, tt.input, tr.Input)
-			assert.Equal(t, tt.output, tr.Output)
-		})
-	}
+	checkTraceReads(t, tests, "t.jsonl", ReadTraceJSONL)
 }
 
 func TestTraceFill(t *testing.T) {

@@ -90,18 +90,19 @@ func generate(dir string, n int) error {
 			attempt := 0
 			var a record.Attempt
 			for i := 0; i < count; i++ {
+				sent := time.Duration(math.Round(t*1e6)) * time.Microsecond
 				if attempt == 0 {
 					req++
 					attempt = 1
-					a.ScheduledS = t
+					a.Scheduled = sent
 				} else {
-					a.ScheduledS = t
+					a.Scheduled = sent
 				}
 				ok := rng.Float64() < 0.6 || attempt >= 8 || i == count-1
 				a = record.Attempt{Run: seg.Label, Mode: record.ModeSim, Strategy: strategy, Fleet: fleet,
-					Client: int(req % int64(fleet)), Request: req, Number: attempt, ScheduledS: a.ScheduledS, SentS: t,
-					LatencyMs: math.Round(200 + 300*rng.Float64()), MaxTokens: 16, Dialect: ratelimit.DialectAnthropic,
-					ServerDateS: 1767225600 + math.Floor(t), HasServerDate: true}
+					Client: int(req % int64(fleet)), Request: req, Number: attempt, Scheduled: a.Scheduled, Sent: sent,
+					Latency: time.Duration(math.Round(200+300*rng.Float64())) * time.Millisecond, MaxTokens: 16, Dialect: ratelimit.DialectAnthropic,
+					ServerDate: time.Unix(1767225600+int64(t), 0).UTC(), HasServerDate: true}
 				rem := int64(rng.IntN(50))
 				a.Limits[ratelimit.Requests] = ratelimit.State{Limit: 50, Remaining: rem, Reset: time.Duration(50-rem) * 20 * time.Millisecond,
 					ResetKind: ratelimit.ResetRFC3339, Flags: ratelimit.HasLimit | ratelimit.HasRemaining | ratelimit.HasReset}
@@ -113,7 +114,7 @@ func generate(dir string, n int) error {
 					a.Status, a.InputTokens, a.OutputTokens, a.Final = 200, 30+int64(rng.IntN(5)), 16, true
 					attempt = 0
 				} else {
-					a.Status, a.RetryAfterS, a.HasRetryAfter = 429, 1, true
+					a.Status, a.RetryAfter, a.HasRetryAfter = 429, time.Second, true
 					attempt++
 				}
 				if err := w.Write(&a); err != nil {

@@ -2,7 +2,8 @@
 // concurrent streams: a bare net/http SSE server on 127.0.0.1 stamps the instant it writes each
 // stream's first content delta, the engine records when it read it (sent_s + ttft_ms), and the
 // difference per stream is the engine's timing error (loopback delivery, scheduling and the
-// engine's own reading). Streams arrive at -rate for -duration and each lasts TTFT plus -tokens
+// engine's own reading). The engine takes the first delta's instant from the kernel's receive
+// timestamp where it can; -read-instants times it when the read returned, as before. Streams arrive at -rate for -duration and each lasts TTFT plus -tokens
 // at -tps, so about rate × (ttft + tokens/tps) are open at once.
 //
 //	go run ./bench/streamtiming -rate 1000/s -duration 2s -tokens 150 -tps 50
@@ -15,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -34,9 +36,24 @@ func main() {
 	ttft := flag.Duration("ttft", 200*time.Millisecond, "server's time to first token")
 	tokens := flag.Int("tokens", 150, "deltas per stream")
 	tps := flag.Float64("tps", 50, "deltas per second")
+	readInstants := flag.Bool("read-instants", false, "time first deltas by when the read returned, without the kernel's receive timestamps (the reference)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run (server and engine) to this file")
 	flag.Parse()
-	if err := run(*rateFlag, *duration, *ttft, *tokens, *tps); err != nil {
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "streamtiming:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*rateFlag, *duration, *ttft, *tokens, *tps, *readInstants); err != nil {
 		fmt.Fprintln(os.Stderr, "streamtiming:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -47,7 +64,8 @@ type server struct {
 	gap      time.Duration
 	tokens   int
 	mu       sync.Mutex
-	first    map[int64]time.Time // X-Seq → first delta written
+	first    map[int64]time.Time // X-Seq → first delta written (just before the write)
+	flushed  map[int64]time.Time // X-Seq → first delta's flush returned
 	open     atomic.Int64
 	maxOpen  atomic.Int64
 	received atomic.Int64
@@ -81,6 +99,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.Flush()
+		if k == 0 {
+			now := time.Now()
+			s.mu.Lock()
+			s.flushed[seq] = now
+			s.mu.Unlock()
+		}
 	}
 	fmt.Fprintf(w, "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":%d}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", s.tokens)
 }
@@ -109,12 +133,12 @@ func (t *tagger) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(req)
 }
 
-func run(rateText string, duration, ttft time.Duration, tokens int, tps float64) error {
+func run(rateText string, duration, ttft time.Duration, tokens int, tps float64, readInstants bool) error {
 	rate, err := workload.ParseRate(rateText)
 	if err != nil {
 		return err
 	}
-	srv := &server{ttft: ttft, gap: time.Duration(float64(time.Second) / tps), tokens: tokens, first: map[int64]time.Time{}}
+	srv := &server{ttft: ttft, gap: time.Duration(float64(time.Second) / tps), tokens: tokens, first: map[int64]time.Time{}, flushed: map[int64]time.Time{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -137,7 +161,11 @@ func run(rateText string, duration, ttft time.Duration, tokens int, tps float64)
 	if err != nil {
 		return err
 	}
-	tg := &tagger{next: probe.NewTransport(engine.DefaultMaxInflight, target.Host())}
+	tr := probe.NewTransport(engine.DefaultMaxInflight, target.Host())
+	if readInstants { // plain TCP connections: no receive timestamps to read
+		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	tg := &tagger{next: tr}
 	start := time.Now()
 	e, err := probe.NewEngine(probe.Options{Target: target, Records: out, Transport: tg, Start: start, Timeout: time.Minute})
 	if err != nil {
@@ -145,6 +173,10 @@ func run(rateText string, duration, ttft time.Duration, tokens int, tps float64)
 	}
 	if _, err := e.Open(context.Background(), engine.OpenPhase{Label: "streams", Pacer: workload.Constant(rate), Duration: duration}); err != nil {
 		return err
+	}
+	clock := ""
+	if segs := e.Segments(); len(segs) > 0 {
+		clock = segs[0].TTFTClock
 	}
 	if err := e.Close(); err != nil {
 		return err
@@ -163,28 +195,33 @@ func run(rateText string, duration, ttft time.Duration, tokens int, tps float64)
 	if len(recs) != len(tg.sent) {
 		return fmt.Errorf("%d records for %d requests", len(recs), len(tg.sent))
 	}
-	var errs []float64
+	var errs, flushes []float64
 	worstPair, failed := 0.0, 0
 	for i, a := range recs {
-		sent := start.Add(time.Duration(a.SentS * float64(time.Second)))
+		sent := start.Add(a.Sent)
 		worstPair = max(worstPair, tg.sent[i].at.Sub(sent).Seconds()*1000)
 		w, ok := srv.first[tg.sent[i].seq]
 		if !ok || !a.HasTTFT || a.StreamError != "" {
 			failed++
 			continue
 		}
-		got := sent.Add(time.Duration(a.TTFTMs * float64(time.Millisecond)))
+		got := sent.Add(a.TTFT)
 		errs = append(errs, got.Sub(w).Seconds()*1000)
+		flushes = append(flushes, srv.flushed[tg.sent[i].seq].Sub(w).Seconds()*1000)
 	}
 	if len(errs) == 0 {
 		return fmt.Errorf("no stream delivered content (%d failed)", failed)
 	}
 	slices.Sort(errs)
+	slices.Sort(flushes)
 	q := func(p float64) float64 { return errs[min(len(errs)-1, int(p*float64(len(errs))))] }
+	qf := func(p float64) float64 { return flushes[min(len(flushes)-1, int(p*float64(len(flushes))))] }
 	fmt.Printf("streams %d (failed %d), most open at once %d, arrival %s for %s, ttft %s, %d deltas at %g/s\n",
 		len(recs), failed, srv.maxOpen.Load(), rateText, duration, ttft, tokens, tps)
-	fmt.Printf("ttft error (engine's first-delta read − server's write), ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
-		q(0.5), q(0.9), q(0.99), errs[len(errs)-1])
+	fmt.Printf("ttft clock %q; error (engine's first-delta instant − server's write), ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
+		clock, q(0.5), q(0.9), q(0.99), errs[len(errs)-1])
+	fmt.Printf("server's own write of the first delta (flush returned − stamp), ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
+		qf(0.5), qf(0.9), qf(0.99), flushes[len(flushes)-1])
 	fmt.Printf("pairing: worst gap between the engine's send instant and the transport's %.3f ms\n", worstPair)
 	return nil
 }

@@ -9,9 +9,9 @@ import (
 )
 
 // Matrix returns the full suite: the algorithm matrix (Algorithms), the special cases and the
-// real-world variants.
+// real-world variants, then one row per provider preset.
 func Matrix() []Case {
-	return append(append(Algorithms(), Special()...), Variants()...)
+	return append(append(append(Algorithms(), Special()...), Variants()...), Presets()...)
 }
 
 // Algorithms returns every algorithm × {anthropic headers, none} × {120, 600}/min × {1 s, 10 s,

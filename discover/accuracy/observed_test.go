@@ -25,10 +25,10 @@ func asRecording(d Discovery) (*record.Run, []record.Attempt) {
 	for i, a := range d.Attempts {
 		a.Run, a.Phase, a.Strategy, a.Fleet = "observed", "observed", "", 0
 		a.Request, a.Number, a.Final, a.GaveUp = int64(i+1), 1, true, ""
-		a.ScheduledS = a.SentS
+		a.Scheduled = a.Sent
 		a.Observed, a.Model, a.ClientID = true, "claude-sonnet-4-5", "0123456789abcdef"
 		out[i] = a
-		end = math.Max(end, a.EndS())
+		end = math.Max(end, record.Seconds(a.End()))
 	}
 	run := &record.Run{Schema: record.RunSchema, Command: "proxy", Started: d.Run.Started,
 		Target:   record.Target{API: "anthropic", URL: "http://127.0.0.1:8080"},

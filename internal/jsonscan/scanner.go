@@ -91,16 +91,7 @@ func (s *Scanner) enter() bool {
 }
 
 // BeginObject consumes '{'.
-func (s *Scanner) BeginObject() bool {
-	if s.err != "" {
-		return false
-	}
-	if s.Peek() != '{' {
-		return s.Fail("Expecting '{'", s.i)
-	}
-	s.i++
-	return s.enter()
-}
+func (s *Scanner) BeginObject() bool { return s.begin('{', "Expecting '{'") }
 
 // NextMember advances to the next member of the object being read and returns its key (raw,
 // still escaped), or ok=false at the closing brace or on error. first must start true.
@@ -147,12 +138,15 @@ func (s *Scanner) NextMember(first *bool) (key []byte, ok bool) {
 }
 
 // BeginArray consumes '['.
-func (s *Scanner) BeginArray() bool {
+func (s *Scanner) BeginArray() bool { return s.begin('[', "Expecting '['") }
+
+// begin consumes open ('{' or '['), failing with msg when the next byte is another.
+func (s *Scanner) begin(open byte, msg string) bool {
 	if s.err != "" {
 		return false
 	}
-	if s.Peek() != '[' {
-		return s.Fail("Expecting '['", s.i)
+	if s.Peek() != open {
+		return s.Fail(msg, s.i)
 	}
 	s.i++
 	return s.enter()
