@@ -93,7 +93,8 @@ func Discover(ctx context.Context, c Case, seed int64) (Discovery, error) {
 	return d, nil
 }
 
-// TRACE (temporary)
+// traceProgress prints discovery's progress lines on stderr, each with the case's name, when
+// RATELAB_DISCOVER_TRACE is set (for following one case: go run ./bench/infer -run NAME).
 func traceProgress(name string) func(string) {
 	if os.Getenv("RATELAB_DISCOVER_TRACE") == "" {
 		return nil
