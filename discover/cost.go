@@ -5,11 +5,13 @@ import (
 	"math"
 )
 
-// DefaultCostCap is the multiple of the goal budget (two windows' worth of requests and three
-// windows of time) at which discovery stops with the interval it has, when Options.CostCap is
-// 0. Issue 13 asks that no discovery cost more than five times the goal; the cap stops at four
-// so that the step under way when it is reached stays within five.
-const DefaultCostCap = 4
+// SuggestedCostCap is a cost cap to try (Options.CostCap): four times the goal budget (two
+// windows' worth of requests and three windows of time), so that the step under way when it is
+// reached stays within the five times issue 13 allows. It is not the default: on the accuracy
+// matrix (seed 1) it held the most expensive of the 78 original cases to 55× instead of 69×,
+// but stopped two of the 144 with a rate outside the tolerance (a 1 s sliding window counter
+// +3.8%, a 1 s fixed window opened by the first request −8.1%).
+const SuggestedCostCap = 4
 
 // goalRequests is the cost discovery aims to stay within: two windows' worth of requests,
 // a window being the burst the last analysis found (a bucket's capacity, a window's quota).
@@ -29,16 +31,12 @@ func (f *finder) goalSeconds() float64 {
 	return 3 * f.windowS
 }
 
-// costCap is Options.CostCap with its default; +Inf when the user turned it off.
+// costCap is Options.CostCap; +Inf when none is set.
 func (f *finder) costCap() float64 {
-	switch c := f.o.CostCap; {
-	case c < 0:
+	if f.o.CostCap <= 0 {
 		return math.Inf(1)
-	case c == 0:
-		return DefaultCostCap
-	default:
-		return c
 	}
+	return f.o.CostCap
 }
 
 // overCostCap reports whether discovery has spent its cost cap (in requests or time) against

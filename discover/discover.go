@@ -76,7 +76,7 @@ type Options struct {
 	Ramp *Ramp
 	// CostCap stops discovery, with the interval it has, once it has spent this many times the
 	// goal budget (two windows' worth of requests, three windows of time, as the analysis sees
-	// the window): 0 is DefaultCostCap, a negative value no cap.
+	// the window), once the algorithm class is known; 0: no cap (see SuggestedCostCap).
 	CostCap float64
 	// Progress, when set, receives one line per step.
 	Progress func(string)
