@@ -21,8 +21,8 @@ import (
 // default): half the floor to start with and growth by 1.5 a minute, below the doubling the
 // model is usually run with, so that a server counting its windows from another instant than
 // discovery's first request, which sees part of two of discovery's windows in each of its own,
-// is not tripped either. The price is time: a burst of b needs about log₁.₅(b/30) minutes of
-// ramp first (six minutes for 600, nine for 2,000), so ramping is not the default; set it, and
+// is not tripped either. The price is time: a burst of b needs about log₁.₅(b/20) minutes of
+// ramp first (four for 120, eight for 600: measured), so ramping is not the default; set it, and
 // a MaxDuration that leaves room for it, where acceleration limits apply.
 type Ramp struct {
 	// Factor is the largest growth from one window to the next (default 1.5).
