@@ -58,11 +58,7 @@ func TestCompareList(t *testing.T) {
 }
 
 func TestCompareUsageErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	tests := []usageCase{
 		{"unknown mode", []string{"--mode", "fast"}, `--mode "fast": want live, sim or both`},
 		{"sim needs the mock", []string{"--target", "https://api.example.com", "--model", "m", "--mode", "sim"}, "needs --target mock"},
 		{"probe flag", []string{"--stages", "10s:5/s"}, "--stages is a probe flag"},
@@ -77,13 +73,7 @@ func TestCompareUsageErrors(t *testing.T) {
 		{"argument", []string{"extra"}, `unexpected argument "extra"`},
 		{"mock flag with a URL", []string{"--target", "https://api.example.com", "--model", "m", "--rpm", "5"}, "--rpm configures the embedded mock"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runCLI(context.Background(), append([]string{"compare", "--out", t.TempDir()}, tt.args...)...)
-			assert.Equal(t, exitUsage, code, stderr)
-			assert.Contains(t, stderr, tt.want)
-		})
-	}
+	checkUsageErrors(t, runCLI, []string{"compare", "--out", t.TempDir()}, tests)
 }
 
 // TestCompareSim: a simulated comparison writes every output, its report re-renders byte for

@@ -30,22 +30,12 @@ func TestMockGenerationFlags(t *testing.T) {
 	assert.Equal(t, 0.3, cfg.StreamStallRate)
 	assert.Equal(t, 45*time.Second, cfg.StreamStall)
 
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	tests := []usageCase{
 		{"negative ttft", []string{"--ttft", "-1s"}, "--ttft -1s: ttft: -1s is negative"},
 		{"jitter without a rate", []string{"--output-tps-jitter", "5"}, "--output-tps-jitter 5: output_tps_jitter: set without output_tps"},
 		{"stream rates add up over 1", []string{"--stream-error-rate", "0.6", "--stream-stall-rate", "0.6"}, "--stream-stall-rate 0.6: stream_stall_rate: stream_error_rate + stream_close_rate + stream_stall_rate = 1.2 exceeds 1"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, errOut := runMockCLI(context.Background(), append([]string{"mock"}, tc.args...)...)
-			assert.Equal(t, exitUsage, code)
-			assert.Contains(t, errOut, tc.want)
-		})
-	}
+	checkUsageErrors(t, runMockCLI, []string{"mock"}, tests)
 	code, out, _ := runMockCLI(context.Background(), "probe", "--help")
 	assert.Equal(t, exitOK, code)
 	for _, flag := range genFlagNames {

@@ -52,11 +52,7 @@ func writeFile(t *testing.T, name, content string) string {
 
 func TestMockUsageErrors(t *testing.T) {
 	bad := writeFile(t, "bad.yaml", "limits:\n  requests:\n    per_minte: 5\n")
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	tests := []usageCase{
 		{"unknown config field", []string{"--config", bad}, bad + `:3:5: limits.requests: unknown field "per_minte"; did you mean "per_minute"?`},
 		{"missing config", []string{"--config", "/nonexistent.yaml"}, "--config /nonexistent.yaml: open /nonexistent.yaml"},
 		{"window too short", []string{"--window", "1s"}, "--window 1s: limits.requests.window: 50 per minute over a 1s window admits less than one unit per window"},
@@ -75,13 +71,7 @@ func TestMockUsageErrors(t *testing.T) {
 		{"remaining rounding", []string{"--remaining-rounding", "round"}, `--remaining-rounding round: remaining_rounding: unknown value "round": want one of exact, thousands`},
 		{"flag", []string{"--rpn", "5"}, "mock: unknown flag: --rpn"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, errOut := runMockCLI(context.Background(), append([]string{"mock"}, tc.args...)...)
-			assert.Equal(t, exitUsage, code)
-			assert.Contains(t, errOut, tc.want)
-		})
-	}
+	checkUsageErrors(t, runMockCLI, []string{"mock"}, tests)
 }
 
 // mockConfigOf parses args with the mock flags and returns the configuration.

@@ -68,11 +68,7 @@ func TestPlanCommandErrors(t *testing.T) {
 	writeCSVTrace(t, trace, 10, time.Second)
 	bad := filepath.Join(dir, "bad.csv")
 	require.NoError(t, os.WriteFile(bad, []byte("timestamp,input_tokens,output_tokens\n2025-01-06T09:00:00Z,1,2\nsoon,1,2\n"), 0o644))
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	tests := []usageCase{
 		{"no trace", []string{"plan"}, "--trace FILE is required"},
 		{"bad slo", []string{"plan", "--trace", trace, "--slo", "p95-delay=fast"}, `--slo: invalid SLO "p95-delay=fast": p95-delay "fast" is not a duration`},
 		{"bad scale", []string{"plan", "--trace", trace, "--scale", "1,0"}, `--scale "1,0": want growth factors above 0`},
@@ -82,11 +78,5 @@ func TestPlanCommandErrors(t *testing.T) {
 		{"limits twice", []string{"plan", "--trace", trace, "--limits", "anthropic", "--rpm", "5"}, "--rpm and --limits both set the limits"},
 		{"unknown preset", []string{"plan", "--trace", trace, "--limits", "anthropix"}, `unknown preset "anthropix"`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runReportCLI(t, tt.args...)
-			assert.Equal(t, exitUsage, code, stderr)
-			assert.Contains(t, stderr, tt.want)
-		})
-	}
+	checkUsageErrors(t, runMockCLI, nil, tests)
 }

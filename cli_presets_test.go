@@ -52,11 +52,7 @@ func TestMockPresetFlags(t *testing.T) {
 }
 
 func TestMockPresetUsageErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	tests := []usageCase{
 		{"unknown preset", []string{"--preset", "antropic"}, `--preset unknown preset "antropic" (did you mean "anthropic"?) (presets: anthropic, azure-openai, bedrock, gemini, openai)`},
 		{"unknown tier", []string{"--preset", "openai:tier-9"}, `--preset preset openai has no tier "tier-9"`},
 		{"lenient alone", []string{"--lenient"}, "--lenient: applies with --preset only"},
@@ -64,11 +60,5 @@ func TestMockPresetUsageErrors(t *testing.T) {
 		{"terminal cause", []string{"--terminal-after", "1", "--terminal-cause", "broke"}, `--terminal-cause broke: terminal_cause: unknown cause "broke": want one of spend-cap, insufficient-quota, daily-quota`},
 		{"acceleration", []string{"--acceleration", "0.5"}, "--acceleration 0.5: acceleration: factor 0.5"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, errOut := runMockCLI(context.Background(), append([]string{"mock"}, tc.args...)...)
-			assert.Equal(t, exitUsage, code)
-			assert.Contains(t, errOut, tc.want)
-		})
-	}
+	checkUsageErrors(t, runMockCLI, []string{"mock"}, tests)
 }

@@ -41,11 +41,7 @@ func runCLI(ctx context.Context, args ...string) (code int, stdout, stderr strin
 }
 
 func TestProbeUsageErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkUsageErrors(t, runCLI, []string{"probe"}, []usageCase{
 		{"find with a rate", []string{"--find", "--rate", "1/s", "--duration", "1s"}, "--find sets its own load"},
 		{"duration without a rate", []string{"--duration", "1s"}, "--find stops by itself"},
 		{"find with a strategy", []string{"--find", "--strategy", "full-jitter"}, "--strategy does not apply to --find"},
@@ -64,13 +60,7 @@ func TestProbeUsageErrors(t *testing.T) {
 		{"model needed", []string{"--target", "https://api.anthropic.com", "--rate", "1/s", "--duration", "1s"}, "--model is required"},
 		{"key env unset", []string{"--target", "https://api.anthropic.com", "--model", "m", "--api-key-env", "NOPE", "--rate", "1/s", "--duration", "1s"}, "--api-key-env NOPE: the variable is not set"},
 		{"stray argument", []string{"extra", "--rate", "1/s", "--duration", "1s"}, `unexpected argument "extra"`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runCLI(context.Background(), append([]string{"probe"}, tc.args...)...)
-			assert.Equal(t, exitUsage, code, stderr)
-			assert.Contains(t, stderr, tc.want)
-		})
-	}
+	})
 }
 
 func TestProbeRefusesRemoteHostWithoutTerminal(t *testing.T) {

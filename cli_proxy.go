@@ -176,6 +176,7 @@ wait:
 		DurationS: ended.Sub(now).Seconds(), StopReason: stop,
 		Target:   record.Target{API: cmp.Or(p.API(), string(api.Infer(up))), URL: up.Redacted(), Model: p.Model()},
 		Segments: []record.Segment{{Label: "observed", Kind: "observed", StartS: 0, EndS: ended.Sub(now).Seconds()}},
+		Workload: record.Workload{Stream: p.Streamed()},
 		Mock:     mockCfg,
 		Notes:    []string{fmt.Sprintf("recorded by ratelab proxy from %d client(s); no request was sent by ratelab itself", p.Clients())},
 	}

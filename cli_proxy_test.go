@@ -165,22 +165,12 @@ func TestProxyLimitInFront(t *testing.T) {
 }
 
 func TestProxyUsageErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkUsageErrors(t, runMockCLI, []string{"proxy"}, []usageCase{
 		{"no upstream", nil, "--upstream is required"},
 		{"bad upstream", []string{"--upstream", "ftp://x"}, "want an http or https URL"},
 		{"public listen", []string{"--upstream", "http://127.0.0.1:1", "--listen", "0.0.0.0:8088"}, "not a loopback address"},
 		{"bad limit", []string{"--upstream", "http://127.0.0.1:1", "--algorithm", "nope"}, "--algorithm"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runMockCLI(context.Background(), append([]string{"proxy"}, tc.args...)...)
-			assert.Equal(t, exitUsage, code)
-			assert.Contains(t, stderr, tc.want)
-		})
-	}
+	})
 }
 
 func TestProxyMaxDuration(t *testing.T) {

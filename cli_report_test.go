@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -28,12 +27,10 @@ func writeTinyRun(t *testing.T, dir string) {
 	require.NoError(t, w.Close())
 }
 
+// runReportCLI runs ratelab with args as runMockCLI does (an empty environment).
 func runReportCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	env := &cliEnv{stdin: bytes.NewReader(nil), stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }}
-	code := runWithEnv(context.Background(), env, args)
-	return code, out.String(), errOut.String()
+	return runMockCLI(context.Background(), args...)
 }
 
 func TestReportCommand(t *testing.T) {

@@ -45,17 +45,11 @@ func TestShardedProbeMerged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live traffic for a few seconds")
 	}
-	one, sharded := startShardMock(t, 20), startShardMock(t, 20)
-	dir := t.TempDir()
-	at := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
-	probe := func(url, out string, more ...string) []string {
-		return append([]string{"probe", "--target", url, "--model", "m", "--rate", "30/s", "--duration", "4s",
-			"--out", out, "--quiet", "--start-at", at}, more...)
-	}
-	shards := runOneAndShards(t, dir, 3, one, sharded, probe)
+	dir, shards, out := runSharded(t, 20, 3, func(url, out, at string) []string {
+		return []string{"probe", "--target", url, "--model", "m", "--rate", "30/s", "--duration", "4s",
+			"--out", out, "--quiet", "--start-at", at}
+	})
 	merged := filepath.Join(dir, "merged")
-	code, out, stderr := runCLI(context.Background(), append([]string{"report", "--merge", "--out", merged}, shards...)...)
-	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, out, "merged "+shards[2])
 
 	run, err := record.ReadRun(shards[1])
@@ -121,19 +115,13 @@ func TestShardedCompareClosedMerged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live traffic for several seconds")
 	}
-	one, sharded := startShardMock(t, 10), startShardMock(t, 10)
-	dir := t.TempDir()
-	at := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
 	const requests = 4
-	compare := func(url, out string, more ...string) []string {
-		return append([]string{"compare", "--target", url, "--model", "m", "--mode", "live", "--clients", "3,5",
+	dir, shards, _ := runSharded(t, 10, 2, func(url, out, at string) []string {
+		return []string{"compare", "--target", url, "--model", "m", "--mode", "live", "--clients", "3,5",
 			"--requests", strconv.Itoa(requests), "--strategies", "full-jitter(base=100ms,cap=1s),none", "--rest", "1500ms",
-			"--out", out, "--quiet", "--start-at", at}, more...)
-	}
-	shards := runOneAndShards(t, dir, 2, one, sharded, compare)
+			"--out", out, "--quiet", "--start-at", at}
+	})
 	merged := filepath.Join(dir, "merged")
-	code, _, stderr := runCLI(context.Background(), append([]string{"report", "--merge", "--out", merged, "--quiet"}, shards...)...)
-	require.Equal(t, exitOK, code, stderr)
 
 	// clients maps a segment label to each client's logical requests.
 	clients := func(d string) map[string]map[int]map[int64]bool {
@@ -189,26 +177,32 @@ func TestShardedCompareClosedMerged(t *testing.T) {
 	}
 }
 
-// runOneAndShards runs the command args gives at once as one run against one (into dir/one) and
-// as n shards against sharded (into dir/shard-I), and returns the shards' directories once every
-// run has ended, each with exit code 0.
-func runOneAndShards(t *testing.T, dir string, n int, one, sharded string, args func(url, out string, more ...string) []string) []string {
+// runSharded starts two equal mocks (startShardMock with burst) and runs the command args gives,
+// from a common start 1.5 s ahead, at once as one run against the first (into dir/one) and as n
+// shards against the second (into dir/shard-I), each with exit code 0. It then merges the shards
+// into dir/merged and returns dir, the shards' directories and what the merge printed.
+func runSharded(t *testing.T, burst int64, n int, args func(url, out, at string) []string) (dir string, shards []string, mergeOut string) {
 	t.Helper()
+	one, sharded := startShardMock(t, burst), startShardMock(t, burst)
+	dir = t.TempDir()
+	at := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
 	var wg sync.WaitGroup
 	codes, errs := make([]int, n+1), make([]string, n+1)
 	wg.Go(func() {
-		codes[n], _, errs[n] = runCLI(context.Background(), args(one, filepath.Join(dir, "one"))...)
+		codes[n], _, errs[n] = runCLI(context.Background(), args(one, filepath.Join(dir, "one"), at)...)
 	})
-	shards := make([]string, n)
+	shards = make([]string, n)
 	for i := range n {
 		shards[i] = filepath.Join(dir, "shard-"+strconv.Itoa(i))
 		wg.Go(func() {
-			codes[i], _, errs[i] = runCLI(context.Background(), args(sharded, shards[i], "--shard", fmt.Sprintf("%d/%d", i, n))...)
+			codes[i], _, errs[i] = runCLI(context.Background(), append(args(sharded, shards[i], at), "--shard", fmt.Sprintf("%d/%d", i, n))...)
 		})
 	}
 	wg.Wait()
 	for i, c := range codes {
 		require.Equal(t, exitOK, c, errs[i])
 	}
-	return shards
+	code, out, stderr := runCLI(context.Background(), append([]string{"report", "--merge", "--out", filepath.Join(dir, "merged")}, shards...)...)
+	require.Equal(t, exitOK, code, stderr)
+	return dir, shards, out
 }

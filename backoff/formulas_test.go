@@ -21,12 +21,17 @@ func failed(attempt, status int) Outcome {
 	return Outcome{Attempt: attempt, Status: status, Limits: &ratelimit.Snapshot{}, Started: t0, Sent: t0}
 }
 
-// withRetryAfter adds a retry-after to o.
-func withRetryAfter(o Outcome, ra time.Duration) Outcome {
+// withLimits returns o with edit applied to a copy of its header snapshot.
+func withLimits(o Outcome, edit func(*ratelimit.Snapshot)) Outcome {
 	s := *o.Limits
-	s.RetryAfter, s.HasRetryAfter = ra, true
+	edit(&s)
 	o.Limits = &s
 	return o
+}
+
+// withRetryAfter adds a retry-after to o.
+func withRetryAfter(o Outcome, ra time.Duration) Outcome {
+	return withLimits(o, func(s *ratelimit.Snapshot) { s.RetryAfter, s.HasRetryAfter = ra, true })
 }
 
 func mustFleet(t *testing.T, spec string, seed int64) Fleet {
@@ -197,11 +202,9 @@ func TestAnthropicSDKSchedule(t *testing.T) {
 	}
 }
 
+// shouldRetry adds an x-should-retry verdict (1 true, -1 false) to o.
 func shouldRetry(o Outcome, v int8) Outcome {
-	s := *o.Limits
-	s.ShouldRetry = v
-	o.Limits = &s
-	return o
+	return withLimits(o, func(s *ratelimit.Snapshot) { s.ShouldRetry = v })
 }
 
 func TestOpenAISDKRetryAfterRule(t *testing.T) {

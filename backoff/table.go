@@ -60,6 +60,17 @@ func generic() []Param {
 	return []Param{pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal()}
 }
 
+// capped is the table entry of a strategy with the generic parameters whose waits grow from base
+// up to cap (exponential and the AWS jitters).
+func capped(name, summary string, mk func(seed int64, l limits, base, limit time.Duration) Fleet) Definition {
+	return Definition{
+		Name: name, Summary: summary, Params: generic(),
+		build: func(v values) func(int64) Fleet {
+			return func(seed int64) Fleet { return mk(seed, v.limits(), v.dur("base"), v.dur("cap")) }
+		},
+	}
+}
+
 // definitions is the strategy table. It is never modified; Definitions hands out copies.
 var definitions = []Definition{
 	{
@@ -89,34 +100,10 @@ var definitions = []Definition{
 			}
 		},
 	},
-	{
-		Name: "exponential", Summary: "AWS exponential, no jitter: min(cap, base·2^n)",
-		Params: generic(),
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet { return newExponential(seed, v.limits(), v.dur("base"), v.dur("cap")) }
-		},
-	},
-	{
-		Name: "full-jitter", Summary: "AWS full jitter: U(0, min(cap, base·2^n))",
-		Params: generic(),
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet { return newFullJitter(seed, v.limits(), v.dur("base"), v.dur("cap")) }
-		},
-	},
-	{
-		Name: "equal-jitter", Summary: "AWS equal jitter: t/2 + U(0, t/2), t = min(cap, base·2^n)",
-		Params: generic(),
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet { return newEqualJitter(seed, v.limits(), v.dur("base"), v.dur("cap")) }
-		},
-	},
-	{
-		Name: "decorrelated-jitter", Summary: "AWS decorrelated jitter: min(cap, U(base, 3·previous sleep))",
-		Params: generic(),
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet { return newDecorrelated(seed, v.limits(), v.dur("base"), v.dur("cap")) }
-		},
-	},
+	capped("exponential", "AWS exponential, no jitter: min(cap, base·2^n)", newExponential),
+	capped("full-jitter", "AWS full jitter: U(0, min(cap, base·2^n))", newFullJitter),
+	capped("equal-jitter", "AWS equal jitter: t/2 + U(0, t/2), t = min(cap, base·2^n)", newEqualJitter),
+	capped("decorrelated-jitter", "AWS decorrelated jitter: min(cap, U(base, 3·previous sleep))", newDecorrelated),
 	{
 		Name: "anthropic-sdk", Summary: "anthropic-sdk-go v1 defaults: 2 retries, 0.5s·2^n ≤ 8s −U·¼, any retry-after",
 		Params: []Param{

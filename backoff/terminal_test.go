@@ -14,13 +14,12 @@ import (
 // withBody adds what an error body said (api.ErrorHint): a wait (when wait ≥ 0) and a
 // terminal cause.
 func withBody(o Outcome, wait time.Duration, terminal string) Outcome {
-	s := *o.Limits
-	if wait >= 0 {
-		s.BodyRetryAfter, s.HasBodyRetryAfter = wait, true
-	}
-	s.Terminal = terminal
-	o.Limits = &s
-	return o
+	return withLimits(o, func(s *ratelimit.Snapshot) {
+		if wait >= 0 {
+			s.BodyRetryAfter, s.HasBodyRetryAfter = wait, true
+		}
+		s.Terminal = terminal
+	})
 }
 
 // TestTerminalStopsEveryStrategy: a daily quota, insufficient_quota or a spend cap named by the

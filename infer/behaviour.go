@@ -78,9 +78,11 @@ func attribute(tl *timeline, c costs) []uint8 {
 // seriesFor builds dimension d's series from a timeline: admitted attempts and the refusals
 // attributed to d. For token dimensions, pre says whether output is charged at max_tokens when
 // admitted (else the actual output is charged after admission, which needs the budget out of
-// debt only).
-func seriesFor(tl *timeline, d ratelimit.Dimension, attr []uint8, c costs, pre bool) series {
+// debt only). A step above 0 charges that output as it was generated, in pieces of about step
+// seconds (see generated), instead of at admission.
+func seriesFor(tl *timeline, d ratelimit.Dimension, attr []uint8, c costs, pre bool, step float64) series {
 	var s series
+	var later []piece
 	unit := d == ratelimit.Requests
 	s.rejChg = 1
 	if !unit {
@@ -122,11 +124,16 @@ func seriesFor(tl *timeline, d ratelimit.Dimension, attr []uint8, c costs, pre b
 				adm, chg = in, in+out
 			}
 		}
+		if step > 0 && !pre && d != ratelimit.InputTokens && e.out == outOK {
+			later = generated(later, e, out, step)
+			chg -= out
+		}
 		s.adm = append(s.adm, adm)
 		s.chg = append(s.chg, chg)
 	}
 	settleOrder(&s)
 	s.win = decisionWindows(&s)
+	mergeCharges(&s, later, step)
 	return s
 }
 
@@ -241,7 +248,23 @@ const alwaysCounter = 600
 // land in them over the whole range would cost too much.
 const zoomSize = 1500
 
-// prefix returns the first n attempts of s.
+// prefixAttempts returns s up to its n-th attempt (charges of generated output included).
+func (s *series) prefixAttempts(n int) series {
+	if s.charges == 0 {
+		return s.prefix(n)
+	}
+	k := 0
+	for i := range s.len() {
+		if !s.isCharge(i) {
+			if k++; k > n {
+				return s.prefix(i)
+			}
+		}
+	}
+	return *s
+}
+
+// prefix returns the first n entries of s.
 func (s *series) prefix(n int) series {
 	p := series{t: s.t[:n], acc: s.acc[:n], rejChg: s.rejChg, lat: s.lat[:n]}
 	if s.win != nil {
@@ -249,6 +272,13 @@ func (s *series) prefix(n int) series {
 	}
 	if s.adm != nil {
 		p.adm, p.chg = s.adm[:n], s.chg[:n]
+	}
+	if s.charges > 0 {
+		for i := range n {
+			if p.isCharge(i) {
+				p.charges++
+			}
+		}
 	}
 	return p
 }

@@ -2,7 +2,6 @@ package infer
 
 import (
 	"math"
-	"slices"
 
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/summary"
@@ -25,9 +24,13 @@ type dimResult struct {
 	ref      refill
 	refOK    bool
 	sigma    float64 // refill residual, for choosing the accounting
-	// slowGen: output charged as generated over replies long beside the fitted window, which
-	// the fits (charging at send) do not model, so behaviour gives no rate.
-	slowGen float64
+	// derived: the tokens headers only restate input and output tokens (derivedTokens), so
+	// their remaining gives no refill rate of its own.
+	derived bool
+	// genS is the replies' median generation time (sending to the last token) when it is long
+	// beside the fitted window and the output was fitted as charged while generated; 0 when the
+	// output is charged at admission.
+	genS float64
 }
 
 // determined reports whether the timeline gives the dimension an effective rate.
@@ -115,6 +118,7 @@ const compareFitEvents = 5000
 // analyzeDim fits dimension d's models to the timeline and reads its headers.
 func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr []uint8, cr bool) dimResult {
 	r := dimResult{d: d, tl: tl, hs: headerStats(tl, d)}
+	r.derived = d == ratelimit.Tokens && derivedTokens(tl)
 	tokenDim := d != ratelimit.Requests
 	if tokenDim && !c.usage {
 		return r // no usage: token units unknown
@@ -129,24 +133,44 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 		fits  []fit
 		ref   refill
 		refOK bool
+		genS  float64
 	}
 	var vs []variant
 	for _, pre := range variants {
-		v := variant{pre: pre, s: seriesFor(tl, d, attr, c, pre)}
-		if tl.compare && v.s.len() > compareFitEvents {
-			v.s = v.s.prefix(compareFitEvents) // a fresh budget shows its limit early
-		}
-		refused := 0
-		for _, acc := range v.s.acc {
-			if !acc {
-				refused++
+		v := variant{pre: pre}
+		fitVariant := func(step float64) {
+			v.s = seriesFor(tl, d, attr, c, pre, step)
+			if tl.compare && v.s.attempts() > compareFitEvents {
+				v.s = v.s.prefixAttempts(compareFitEvents) // a fresh budget shows its limit early
+			}
+			refused := 0
+			for _, acc := range v.s.acc {
+				if !acc {
+					refused++
+				}
+			}
+			v.fits = nil
+			if refused > 0 && v.s.attempts() >= 3 {
+				v.fits = fitAll(&v.s)
+			}
+			if r.hs.n > 0 && !r.derived {
+				var later []piece
+				if step > 0 {
+					later = generatedCharges(tl, step)
+				}
+				v.ref, v.refOK = headerRefill(tl, d, r.hs, chargeFunc(d, pre, cr, step > 0), later)
 			}
 		}
-		if refused > 0 && v.s.len() >= 3 {
-			v.fits = fitAll(&v.s)
+		fitVariant(0)
+		// Output charged as generated, over replies long beside the window the fit found (a
+		// minute without one): fitted again with each reply's output charged when generated.
+		var w float64
+		if len(v.fits) > 0 {
+			w = fitWindow(&v.fits[0])
 		}
-		if r.hs.n > 0 {
-			v.ref, v.refOK = headerRefill(tl, d, r.hs, chargeFunc(d, pre, cr))
+		if step, med := generationStep(tl, d, pre, w); step > 0 {
+			fitVariant(step)
+			v.genS = med
 		}
 		vs = append(vs, v)
 	}
@@ -163,7 +187,7 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 		}
 	}
 	v := vs[pick]
-	r.n = v.s.len()
+	r.n, r.genS = v.s.attempts(), v.genS
 	for _, acc := range v.s.acc {
 		if !acc {
 			r.refused++
@@ -176,10 +200,7 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 			// No model explains the refusals: its rate would be a number made up.
 			r.best.ok = false
 		}
-		if g := slowGeneration(d, &v.s, v.pre, r.best); g > 0 {
-			r.best.ok, r.slowGen = false, g
-		}
-		if r.best.model == "tb" {
+		if r.best.model == "tb" && v.s.charges == 0 {
 			r.leaky = shaperDelay(&v.s, r.best)
 			if r.leaky {
 				if rate, lo, hi, ok := shaperRate(&v.s); ok {
@@ -212,8 +233,9 @@ func shaperBurst(s *series, best *fit, rate float64) {
 	}
 }
 
-// chargeFunc returns what an attempt takes from dimension d's budget, for the header refill line.
-func chargeFunc(d ratelimit.Dimension, pre, cr bool) func(e *event) float64 {
+// chargeFunc returns what an attempt takes from dimension d's budget when admitted, for the
+// header refill line; with generated, the output is left out (charged as generated).
+func chargeFunc(d ratelimit.Dimension, pre, cr, generated bool) func(e *event) float64 {
 	return func(e *event) float64 {
 		switch {
 		case e.out == outLimit && d == ratelimit.Requests && cr:
@@ -227,13 +249,19 @@ func chargeFunc(d ratelimit.Dimension, pre, cr bool) func(e *event) float64 {
 		case ratelimit.InputTokens:
 			return float64(e.in)
 		case ratelimit.OutputTokens:
-			if pre {
+			switch {
+			case pre:
 				return float64(e.maxTok)
+			case generated:
+				return 0
 			}
 			return float64(e.gen)
 		default:
-			if pre {
+			switch {
+			case pre:
 				return float64(e.in + e.maxTok)
+			case generated:
+				return float64(e.in)
 			}
 			return float64(e.in + e.gen)
 		}
@@ -270,32 +298,4 @@ func choosePre(actual, pre []fit, ra refill, raOK bool, rp refill, rpOK bool) *b
 // tolerance for near-simultaneous attempts): then it explains nothing.
 func poorFit(f *fit, n, refused int) bool {
 	return float64(f.m) > math.Max(float64(2*tolerance(n, refused)), 0.1*float64(refused)+1)
-}
-
-// slowGeneration returns the median reply time of admitted attempts when output tokens are
-// charged as they are generated (not at admission) and replies last more than a fifth of the
-// fitted window: the fits charge each attempt when it was sent, so their rate would be off by
-// the generation time's share of the window. 0 otherwise.
-func slowGeneration(d ratelimit.Dimension, s *series, pre bool, f *fit) float64 {
-	if pre || (d != ratelimit.OutputTokens && d != ratelimit.Tokens) || f == nil {
-		return 0
-	}
-	w := f.window
-	if w <= 0 && f.rate > 0 {
-		w = f.burst / f.rate
-	}
-	var lats []float64
-	for i, acc := range s.acc {
-		if acc {
-			lats = append(lats, s.lat[i])
-		}
-	}
-	if len(lats) == 0 || w <= 0 {
-		return 0
-	}
-	slices.Sort(lats)
-	if med := lats[len(lats)/2]; med > 0.2*w {
-		return med
-	}
-	return 0
 }

@@ -38,7 +38,10 @@ type event struct {
 	phase   string // the record's phase label (find/probe phases)
 	in, gen int64  // usage: input and output tokens
 	maxTok  int64  // the request's max_tokens
-	hdr     [ratelimit.NumDimensions]hdrObs
+	// chg0 and chg1 are when the output was generated, seconds after sending: a stream's
+	// first and last token (ttft_ms, stream_ms), a reply not streamed at its end (latency).
+	chg0, chg1 float64
+	hdr        [ratelimit.NumDimensions]hdrObs
 }
 
 // has reports whether the event carried flag f for dimension d.
@@ -118,6 +121,13 @@ func newEvent(a *record.Attempt, start time.Time) event {
 	e := event{
 		t: record.Seconds(a.Sent), lat: record.Seconds(a.Latency), date: math.NaN(), retry: -1, phase: a.Phase,
 		in: a.InputTokens, gen: a.OutputTokens, maxTok: a.MaxTokens, dialect: a.Dialect,
+	}
+	e.chg0, e.chg1 = e.lat, e.lat
+	if a.Stream {
+		e.chg0, e.chg1 = record.Seconds(a.StreamDuration), record.Seconds(a.StreamDuration)
+		if a.HasTTFT {
+			e.chg0 = min(record.Seconds(a.TTFT), e.chg1)
+		}
 	}
 	switch a.Outcome() {
 	case record.OutcomeOK, record.OutcomeStreamError: // a stream that failed after its 200 was admitted

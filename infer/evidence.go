@@ -54,6 +54,9 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 		if f.cr {
 			s += ", counting refused attempts against the quota"
 		}
+		if r.genS > 0 {
+			s += fmt.Sprintf(", each reply's output charged as it was generated (%s s, median)", fmtNum(r.genS))
+		}
 		if r.shaperOK {
 			s += fmt.Sprintf("; its delayed answers leave one every %s s while queued, so it drains at %s to %s/min",
 				fmtNum(1/f.rate), fmtNum(f.lo*60), fmtNum(f.hi*60))
@@ -69,9 +72,6 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 			s += fmt.Sprintf(", and a %s explains the attempts about as well, so the algorithm is left unknown", rival)
 		}
 		parts = append(parts, s)
-	case r.best != nil && r.slowGen > 0:
-		parts = append(parts, fmt.Sprintf("Replies took %s s (median) to generate, long beside the %s s window the refusals suggest; output is charged as it is generated, which the models do not follow, so behaviour gives no rate",
-			fmtNum(r.slowGen), fmtNum(fitWindow(r.best))))
 	case r.best != nil && poorFit(r.best, r.n, r.refused):
 		parts = append(parts, fmt.Sprintf("No limiter model explains the %d refusals among %d attempts (the closest, %s, mispredicts %d), so behaviour gives no rate",
 			r.refused, r.n, describe(r.best, classOf(r.best.model), r.d), r.best.m))
@@ -96,6 +96,8 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 			}
 		}
 		parts = append(parts, s)
+	} else if r.derived {
+		parts = append(parts, "the tokens headers only restate input and output tokens (their sum, or the more restrictive of the two, on every reading), so they give no refill rate of their own: see input and output tokens")
 	} else if r.hs.n > 0 && (r.best == nil || !r.best.ok) {
 		parts = append(parts, "the headers never showed the budget refilling between full and empty")
 	}
@@ -123,7 +125,7 @@ func achieved(tl *timeline, d ratelimit.Dimension) float64 {
 	var units float64
 	var n int
 	var first, last float64
-	charge := chargeFunc(d, false, false)
+	charge := chargeFunc(d, false, false, false)
 	for i := range tl.events {
 		e := &tl.events[i]
 		if e.out != outOK {

@@ -16,10 +16,15 @@ type reopening struct{ lo, hi float64 }
 // an expiry) lies between the refusal and the admission.
 func reopenings(s *series) []reopening {
 	var out []reopening
-	for i := 1; i < s.len(); i++ {
-		if s.acc[i] && !s.acc[i-1] {
-			out = append(out, reopening{s.t[i-1], s.t[i]})
+	prev := -1 // the previous attempt (charges of generated output are no decision)
+	for i := range s.len() {
+		if s.isCharge(i) {
+			continue
 		}
+		if prev >= 0 && s.acc[i] && !s.acc[prev] {
+			out = append(out, reopening{s.t[prev], s.t[i]})
+		}
+		prev = i
 	}
 	return out
 }
@@ -54,10 +59,15 @@ func fwIntervals(s *series, q int) []reopening {
 // boundary there (the attempt right after a boundary finds an empty window).
 func quietIntervals(s *series) []reopening {
 	var out []reopening
-	for i := 1; i < s.len(); i++ {
-		if !s.acc[i] && !s.acc[i-1] {
-			out = append(out, reopening{s.t[i-1], s.t[i]})
+	prev := -1
+	for i := range s.len() {
+		if s.isCharge(i) {
+			continue
 		}
+		if prev >= 0 && !s.acc[i] && !s.acc[prev] {
+			out = append(out, reopening{s.t[prev], s.t[i]})
+		}
+		prev = i
 	}
 	return out
 }

@@ -35,7 +35,7 @@ func seriesTolerance(s *series) int {
 			refused++
 		}
 	}
-	return tolerance(s.len(), refused)
+	return tolerance(s.attempts(), refused)
 }
 
 // seriesStats are the figures every fit starts from.
@@ -86,6 +86,10 @@ type tbSearch struct {
 	st     seriesStats
 	t1, a1 float64
 	minB   float64
+	// overflow: output is charged as generated (the series holds charges), so the bucket,
+	// full at the first attempt, overflows while the first replies' output trickles in slower
+	// than it refills; the bracket then follows the overflow (see spill).
+	overflow bool
 }
 
 func newTBSearch(s *series, cr bool) (*tbSearch, bool) {
@@ -94,14 +98,30 @@ func newTBSearch(s *series, cr bool) (*tbSearch, bool) {
 		return nil, false
 	}
 	return &tbSearch{s: s, cr: cr, unit: s.adm == nil && s.chg == nil, st: st,
-		t1: s.t[st.firstRej], a1: s.admCost(st.firstRej), minB: math.Max(st.maxAdm, 1)}, true
+		t1: s.t[st.firstRej], a1: s.admCost(st.firstRej), minB: math.Max(st.maxAdm, 1), overflow: s.charges > 0}, true
 }
 
 func (q *tbSearch) eval(r, b float64) int { return tbMismatch(q.s, r, b, q.cr) }
 
+// spill is what a full bucket refilling at r lost to overflow before entry n (≤ 0, 0 unless
+// q.overflow): with D(t) the units taken before t less r·(t − t₀), the bucket holds
+// b − (D(t) − min D) (a deficit reflected at full), and min D, reached just before a charge, is
+// what spilled.
+func (q *tbSearch) spill(r float64, n int) float64 {
+	if !q.overflow {
+		return 0
+	}
+	low, taken := 0.0, 0.0
+	for j := 0; j < n; j++ {
+		low = math.Min(low, taken-r*(q.s.t[j]-q.st.t0))
+		taken += q.s.chgCost(j)
+	}
+	return low
+}
+
 // bFor is the capacity the first refusal allows at rate r (whole units), or its middle.
 func (q *tbSearch) bFor(r float64) float64 {
-	b := q.st.chargedPre - r*(q.t1-q.st.t0)
+	b := q.st.chargedPre - r*(q.t1-q.st.t0) - q.spill(r, q.st.firstRej)
 	if q.unit {
 		b = math.Ceil(b - eps)
 	} else {
@@ -124,11 +144,14 @@ func (q *tbSearch) bSpreadN(r float64, n int) []float64 {
 	if q.unit {
 		return bNear(q.bFor(r), q.bFor(r), q.unit, q.minB)
 	}
-	hi := q.st.chargedPre + q.a1 - r*(q.t1-q.st.t0)
-	lo, taken := q.minB, 0.0
+	hi := q.st.chargedPre + q.a1 - r*(q.t1-q.st.t0) - q.spill(r, q.st.firstRej)
+	lo, taken, low := q.minB, 0.0, 0.0
 	for j := 0; j < q.st.firstRej; j++ {
+		if q.overflow {
+			low = math.Min(low, taken-r*(q.s.t[j]-q.st.t0))
+		}
 		// Found its admission cost when decided, up to its decision window after sending.
-		lo = math.Max(lo, taken+q.s.admCost(j)-r*(q.s.t[j]+q.s.window(j)-q.st.t0))
+		lo = math.Max(lo, taken+q.s.admCost(j)-r*(q.s.t[j]+q.s.window(j)-q.st.t0)-low)
 		taken += q.s.chgCost(j)
 	}
 	if hi <= lo {

@@ -175,7 +175,9 @@ type refill struct {
 	span         float64
 }
 
-func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(e *event) float64) (refill, bool) {
+// charge is what an attempt takes when admitted; later, in time order, what is charged after
+// admission (output as generated), counted from when it was charged.
+func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(e *event) float64, later []piece) (refill, bool) {
 	margin := int64(1)
 	if hs.rounded {
 		margin = 1000
@@ -185,9 +187,13 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 	taken := 0.0
 	lowest := top
 	var lats []float64
+	next := 0
 	for i := range tl.events {
 		e := &tl.events[i]
 		taken += charge(e)
+		for ; next < len(later) && later[next].t <= e.t; next++ {
+			taken += later[next].units
+		}
 		h := &e.hdr[d]
 		if h.flags&ratelimit.HasRemaining == 0 {
 			continue

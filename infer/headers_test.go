@@ -28,7 +28,7 @@ func TestHeaderRefillNeedsADrawdown(t *testing.T) {
 		}
 		return tl
 	}
-	charge := chargeFunc(ratelimit.InputTokens, false, false)
+	charge := chargeFunc(ratelimit.InputTokens, false, false, false)
 	for _, tc := range []struct {
 		name   string
 		tl     *timeline
@@ -46,7 +46,7 @@ func TestHeaderRefillNeedsADrawdown(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hs := headerStats(tc.tl, ratelimit.InputTokens)
-			ref, ok := headerRefill(tc.tl, ratelimit.InputTokens, hs, charge)
+			ref, ok := headerRefill(tc.tl, ratelimit.InputTokens, hs, charge, nil)
 			assert.Equal(t, tc.wantOK, ok)
 			if tc.wantOK {
 				assert.InDelta(t, tc.rate, ref.rate, 0.1*tc.rate)

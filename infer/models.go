@@ -19,6 +19,8 @@ type series struct {
 	// but no more than a few times a refusal's (a refusal is answered at once, while a shaper
 	// answers an admission only after its queueing delay); nil: at once.
 	win []float64
+	// charges counts the entries that are charges of generated output, no attempt (isCharge).
+	charges int
 }
 
 func (s *series) len() int { return len(s.t) }

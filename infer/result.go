@@ -135,7 +135,7 @@ func (ta *tlAnalysis) dim(a *Analyzer, d ratelimit.Dimension) *dimResult {
 			ta.cr = true
 			// The header refill line must count refusals too.
 			if r.hs.n > 0 {
-				r.ref, r.refOK = headerRefill(ta.tl, d, r.hs, chargeFunc(d, false, true))
+				r.ref, r.refOK = headerRefill(ta.tl, d, r.hs, chargeFunc(d, false, true, false), nil)
 				if r.best != nil && classOf(r.best.model) != summary.AlgoTokenBucket {
 					r.refOK = false
 				}

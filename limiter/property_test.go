@@ -97,26 +97,27 @@ func randomSequence(rng *rand.Rand, c Config, n int, o seqOptions) []event {
 func clone(l Limiter) Limiter {
 	switch x := l.(type) {
 	case *tokenBucket:
-		c := *x
-		return &c
+		return copyOf(x)
 	case *gcra:
-		c := *x
-		return &c
+		return copyOf(x)
 	case *leakyBucket:
-		c := *x
-		return &c
+		return copyOf(x)
 	case *fixedWindow:
-		c := *x
-		return &c
+		return copyOf(x)
 	case *slidingLog:
-		c := *x
+		c := copyOf(x)
 		c.ring = slices.Clone(x.ring)
-		return &c
+		return c
 	case *slidingWindow:
-		c := *x
-		return &c
+		return copyOf(x)
 	}
 	panic(fmt.Sprintf("clone: unknown limiter %T", l))
+}
+
+// copyOf returns a pointer to a copy of *x: the whole state of a limiter without slices.
+func copyOf[T any](x *T) *T {
+	c := *x
+	return &c
 }
 
 // headerLimit is the Limit every decision of a limiter with config c carries.

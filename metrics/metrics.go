@@ -31,15 +31,38 @@ func HashKey(key string) string {
 // LatencyBuckets are the latency histograms' upper bounds in seconds: 1 ms to 60 s.
 var LatencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
-// newRegistry returns a registry with the Go runtime and process collectors, as a Prometheus
-// target is expected to have.
-func newRegistry() *prometheus.Registry {
-	r := prometheus.NewRegistry()
-	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return r
+// set is one registry of metrics, with the Go runtime and process collectors a Prometheus
+// target is expected to have, and its handler. Mock and Run embed one.
+type set struct {
+	reg *prometheus.Registry
+	h   http.Handler
 }
 
-// handler serves r's metrics.
-func handler(r *prometheus.Registry) http.Handler {
-	return promhttp.HandlerFor(r, promhttp.HandlerOpts{Registry: r})
+// newSet registers cs in a registry of their own.
+func newSet(cs ...prometheus.Collector) set {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r.MustRegister(cs...)
+	return set{reg: r, h: promhttp.HandlerFor(r, promhttp.HandlerOpts{Registry: r})}
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (s set) Handler() http.Handler { return s.h }
+
+// Registry returns the registry the metrics live in (tests gather from it).
+func (s set) Registry() *prometheus.Registry { return s.reg }
+
+// counter declares a counter with labels.
+func counter(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+// gauge declares a gauge with labels.
+func gauge(name, help string, labels ...string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+}
+
+// histogram declares a histogram of seconds in LatencyBuckets, with labels.
+func histogram(name, help string, labels ...string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: LatencyBuckets}, labels)
 }

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"net/http"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,14 +8,13 @@ import (
 
 // Mock holds the mock server's metrics. Its methods are safe for concurrent use.
 type Mock struct {
-	reg       *prometheus.Registry
+	set
 	admitted  *prometheus.CounterVec
 	refused   *prometheus.CounterVec
 	tokens    *prometheus.CounterVec
 	remaining *prometheus.GaugeVec
 	latency   *prometheus.HistogramVec
 	store     prometheus.Counter
-	h         http.Handler
 }
 
 // NewMock returns the mock's metrics in a registry of their own:
@@ -31,43 +29,29 @@ type Mock struct {
 // key is HashKey of the API key.
 func NewMock() *Mock {
 	m := &Mock{
-		reg: newRegistry(),
-		admitted: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ratelab_mock_admitted_total",
-			Help: "Requests admitted, per rate-limit dimension and hashed API key.",
-		}, []string{"dimension", "key"}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ratelab_mock_refused_total",
-			Help: "Requests refused with 429, per dimension that refused and hashed API key.",
-		}, []string{"dimension", "key"}),
-		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ratelab_mock_tokens_total",
-			Help: "Tokens charged to the limits, per token dimension (tokens, input_tokens, output_tokens).",
-		}, []string{"dimension"}),
-		remaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "ratelab_mock_remaining",
-			Help: "Quota remaining after the latest reply, per dimension and hashed API key.",
-		}, []string{"dimension", "key"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "ratelab_mock_request_duration_seconds",
-			Help:    "Time to answer an API request, configured latency included, per endpoint and status.",
-			Buckets: LatencyBuckets,
-		}, []string{"endpoint", "status"}),
+		admitted: counter("ratelab_mock_admitted_total",
+			"Requests admitted, per rate-limit dimension and hashed API key.",
+			"dimension", "key"),
+		refused: counter("ratelab_mock_refused_total",
+			"Requests refused with 429, per dimension that refused and hashed API key.",
+			"dimension", "key"),
+		tokens: counter("ratelab_mock_tokens_total",
+			"Tokens charged to the limits, per token dimension (tokens, input_tokens, output_tokens).",
+			"dimension"),
+		remaining: gauge("ratelab_mock_remaining",
+			"Quota remaining after the latest reply, per dimension and hashed API key.",
+			"dimension", "key"),
+		latency: histogram("ratelab_mock_request_duration_seconds",
+			"Time to answer an API request, configured latency included, per endpoint and status.",
+			"endpoint", "status"),
 		store: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ratelab_mock_store_unavailable_total",
 			Help: "Requests that found the shared limit store (Redis) unavailable (answered 503, or admitted when failing open).",
 		}),
 	}
-	m.reg.MustRegister(m.admitted, m.refused, m.tokens, m.remaining, m.latency, m.store)
-	m.h = handler(m.reg)
+	m.set = newSet(m.admitted, m.refused, m.tokens, m.remaining, m.latency, m.store)
 	return m
 }
-
-// Handler serves the metrics in the Prometheus text format.
-func (m *Mock) Handler() http.Handler { return m.h }
-
-// Registry returns the registry the metrics live in (tests gather from it).
-func (m *Mock) Registry() *prometheus.Registry { return m.reg }
 
 // Admitted counts a request that dimension admitted for the hashed key.
 func (m *Mock) Admitted(dimension, key string) { m.admitted.WithLabelValues(dimension, key).Inc() }

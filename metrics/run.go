@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,12 +9,11 @@ import (
 // Run holds a probe's or compare's live counters, updated as each attempt is recorded. Its
 // methods are safe for concurrent use.
 type Run struct {
-	reg       *prometheus.Registry
+	set
 	attempts  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	tokens    *prometheus.CounterVec
 	remaining *prometheus.GaugeVec
-	h         http.Handler
 }
 
 // NewRun returns a run's metrics in a registry of their own:
@@ -26,35 +24,22 @@ type Run struct {
 //	ratelab_run_remaining{segment,dimension}                  the latest rate-limit remaining header
 func NewRun() *Run {
 	m := &Run{
-		reg: newRegistry(),
-		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ratelab_run_attempts_total",
-			Help: "Attempts recorded, per segment (phase or strategy/mode/clients), mode (live, sim) and outcome (ok, rate_limited, overloaded, error).",
-		}, []string{"segment", "mode", "outcome"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "ratelab_run_attempt_duration_seconds",
-			Help:    "Attempt latency from send to the end of the response body, per segment and outcome.",
-			Buckets: LatencyBuckets,
-		}, []string{"segment", "outcome"}),
-		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ratelab_run_tokens_total",
-			Help: "Tokens the servers reported using, per segment and direction (input, output).",
-		}, []string{"segment", "direction"}),
-		remaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "ratelab_run_remaining",
-			Help: "The latest rate-limit remaining header, per segment and dimension.",
-		}, []string{"segment", "dimension"}),
+		attempts: counter("ratelab_run_attempts_total",
+			"Attempts recorded, per segment (phase or strategy/mode/clients), mode (live, sim) and outcome (ok, rate_limited, overloaded, error).",
+			"segment", "mode", "outcome"),
+		latency: histogram("ratelab_run_attempt_duration_seconds",
+			"Attempt latency from send to the end of the response body, per segment and outcome.",
+			"segment", "outcome"),
+		tokens: counter("ratelab_run_tokens_total",
+			"Tokens the servers reported using, per segment and direction (input, output).",
+			"segment", "direction"),
+		remaining: gauge("ratelab_run_remaining",
+			"The latest rate-limit remaining header, per segment and dimension.",
+			"segment", "dimension"),
 	}
-	m.reg.MustRegister(m.attempts, m.latency, m.tokens, m.remaining)
-	m.h = handler(m.reg)
+	m.set = newSet(m.attempts, m.latency, m.tokens, m.remaining)
 	return m
 }
-
-// Handler serves the metrics in the Prometheus text format.
-func (m *Run) Handler() http.Handler { return m.h }
-
-// Registry returns the registry the metrics live in.
-func (m *Run) Registry() *prometheus.Registry { return m.reg }
 
 // Attempt counts one recorded attempt.
 func (m *Run) Attempt(segment, mode, outcome string, latency time.Duration, inputTokens, outputTokens int64) {

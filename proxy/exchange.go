@@ -195,9 +195,12 @@ func (x *exchange) finish() {
 			a.Error = "the client closed the connection before the answer ended"
 		case x.body.err != nil && !x.body.eof:
 			a.Error = "read body after status " + strconv.Itoa(a.Status) + ": " + x.errorText(x.body.err)
-			if a.Status >= 200 && a.Status < 300 {
+			if a.Status >= 200 && a.Status < 300 && x.body.sse == nil {
 				a.Status = 0 // the answer was cut: it did not succeed
 			}
+		}
+		if x.body.sse != nil {
+			x.streamFields(&a)
 		}
 	case x.gated:
 		// The gate answered (or refused to read the body).
@@ -211,6 +214,31 @@ func (x *exchange) finish() {
 		a.Error = x.errorText(x.upErr)
 	}
 	x.p.record(&a)
+}
+
+// streamFields fills a's stream fields from the event stream the upstream answered, as the
+// probe records its own: a stream cut before its final event is a stream_error (closed, stalled
+// when the upstream fell silent for --timeout, cancelled when the client or the proxy left), with
+// its status kept.
+func (x *exchange) streamFields(a *record.Attempt) {
+	st, b := x.body.sse, x.body
+	a.Stream, a.StreamEvents = true, st.Events
+	if !b.firstDelta.IsZero() {
+		a.TTFT, a.HasTTFT = b.firstDelta.Sub(x.start), true
+	}
+	if !b.lastEvent.IsZero() {
+		a.StreamDuration = b.lastEvent.Sub(x.start)
+	}
+	a.StreamError = st.Failure()
+	if b.eof || st.Over() || b.err == nil {
+		return
+	}
+	switch {
+	case x.timedOut.Load():
+		a.StreamError = api.StreamStalled
+	case x.p.stopCtx.Err() != nil || x.clientGone(b.err):
+		a.StreamError = "cancelled"
+	}
 }
 
 // since is the time from the recording's start to t in seconds.

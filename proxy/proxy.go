@@ -73,6 +73,7 @@ type Proxy struct {
 	apis    models // requests per API shape
 
 	requests atomic.Int64
+	streamed atomic.Bool // some reply was streamed
 	inflight sync.WaitGroup
 	// stop cancels every upstream request (Close).
 	stopCtx context.Context
@@ -175,8 +176,14 @@ func (p *Proxy) API() string { return p.apis.most() }
 // Clients is the number of distinct client identities seen so far.
 func (p *Proxy) Clients() int { return p.clients.count() }
 
+// Streamed reports whether some recorded reply was streamed.
+func (p *Proxy) Streamed() bool { return p.streamed.Load() }
+
 // record hands a finished attempt to Config.Record, keeping its first error.
 func (p *Proxy) record(a *record.Attempt) {
+	if a.Stream {
+		p.streamed.Store(true)
+	}
 	if err := p.cfg.Record(a); err != nil {
 		p.recMu.Lock()
 		if p.recErr == nil {

@@ -138,13 +138,7 @@ func (f *ietfFields) addPolicy(m *sfMember, bad *int) {
 		*bad++
 		return
 	}
-	if w, ok := m.param("w"); ok {
-		if w.kind == sfInteger && w.num > 0 {
-			p.w, p.hasW = w.num, true
-		} else {
-			*bad++
-		}
-	}
+	p.w, p.hasW = m.optInt("w", 1, bad)
 	if f.np < maxIETFItems {
 		f.policies[f.np] = p
 		f.np++
@@ -163,13 +157,7 @@ func (f *ietfFields) addLimit(m *sfMember, bad *int) {
 		return
 	}
 	l := ietfLimit{name: m.val.str, r: r.num}
-	if t, ok := m.param("t"); ok {
-		if t.kind == sfInteger && t.num >= 0 {
-			l.t, l.hasT = t.num, true
-		} else {
-			*bad++
-		}
-	}
+	l.t, l.hasT = m.optInt("t", 0, bad)
 	if f.nl < maxIETFItems {
 		f.limits[f.nl] = l
 		f.nl++

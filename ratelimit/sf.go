@@ -68,6 +68,20 @@ func (m *sfMember) param(key string) (sfBare, bool) {
 	return sfBare{}, false
 }
 
+// optInt reads an optional integer parameter of at least lo. Absent, it gives false; present
+// but not such an integer, it counts one malformed field in *bad and gives false.
+func (m *sfMember) optInt(key string, lo int64, bad *int) (int64, bool) {
+	v, ok := m.param(key)
+	if !ok {
+		return 0, false
+	}
+	if v.kind != sfInteger || v.num < lo {
+		*bad++
+		return 0, false
+	}
+	return v.num, true
+}
+
 // setParam stores a parameter; a repeated key overwrites the earlier value (RFC 9651 §4.2.3.2).
 func (m *sfMember) setParam(key string, v sfBare) {
 	for i := 0; i < m.nparams; i++ {

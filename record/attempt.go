@@ -154,52 +154,25 @@ func (a *Attempt) End() time.Duration { return a.Sent + a.Latency }
 func (a *Attempt) AppendJSON(buf []byte) []byte {
 	buf = append(buf, `{"run":`...)
 	buf = appendString(buf, a.Run)
-	if a.Mode != "" {
-		buf = append(buf, `,"mode":`...)
-		buf = appendString(buf, a.Mode)
-	}
-	if a.Strategy != "" {
-		buf = append(buf, `,"strategy":`...)
-		buf = appendString(buf, a.Strategy)
-	}
-	if a.Phase != "" {
-		buf = append(buf, `,"phase":`...)
-		buf = appendString(buf, a.Phase)
-	}
-	if a.Fleet != 0 {
-		buf = append(buf, `,"fleet":`...)
-		buf = strconv.AppendInt(buf, int64(a.Fleet), 10)
-	}
-	buf = append(buf, `,"client":`...)
-	buf = strconv.AppendInt(buf, int64(a.Client), 10)
-	buf = append(buf, `,"request":`...)
-	buf = strconv.AppendInt(buf, a.Request, 10)
-	buf = append(buf, `,"attempt":`...)
-	buf = strconv.AppendInt(buf, int64(a.Number), 10)
+	buf = appendOptString(buf, `,"mode":`, a.Mode)
+	buf = appendOptString(buf, `,"strategy":`, a.Strategy)
+	buf = appendOptString(buf, `,"phase":`, a.Phase)
+	buf = appendOptInt(buf, `,"fleet":`, int64(a.Fleet))
+	buf = appendInt(buf, `,"client":`, int64(a.Client))
+	buf = appendInt(buf, `,"request":`, a.Request)
+	buf = appendInt(buf, `,"attempt":`, int64(a.Number))
 	buf = append(buf, `,"scheduled_s":`...)
 	buf = appendMicros(buf, a.Scheduled, 6)
 	buf = append(buf, `,"sent_s":`...)
 	buf = appendMicros(buf, a.Sent, 6)
 	buf = append(buf, `,"latency_ms":`...)
 	buf = appendMicros(buf, a.Latency, 3)
-	buf = append(buf, `,"status":`...)
-	buf = strconv.AppendInt(buf, int64(a.Status), 10)
-	if a.Error != "" {
-		buf = append(buf, `,"error":`...)
-		buf = appendString(buf, a.Error)
-	}
-	if a.ContentType != "" {
-		buf = append(buf, `,"content_type":`...)
-		buf = appendString(buf, a.ContentType)
-	}
-	buf = append(buf, `,"input_tokens":`...)
-	buf = strconv.AppendInt(buf, a.InputTokens, 10)
-	buf = append(buf, `,"output_tokens":`...)
-	buf = strconv.AppendInt(buf, a.OutputTokens, 10)
-	if a.MaxTokens != 0 {
-		buf = append(buf, `,"max_tokens":`...)
-		buf = strconv.AppendInt(buf, a.MaxTokens, 10)
-	}
+	buf = appendInt(buf, `,"status":`, int64(a.Status))
+	buf = appendOptString(buf, `,"error":`, a.Error)
+	buf = appendOptString(buf, `,"content_type":`, a.ContentType)
+	buf = appendInt(buf, `,"input_tokens":`, a.InputTokens)
+	buf = appendInt(buf, `,"output_tokens":`, a.OutputTokens)
+	buf = appendOptInt(buf, `,"max_tokens":`, a.MaxTokens)
 	buf = append(buf, `,"retry_after_s":`...)
 	if a.HasRetryAfter {
 		buf = appendMillis(buf, a.RetryAfter)
@@ -213,10 +186,7 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 	if a.Final {
 		buf = append(buf, `,"final":true`...)
 	}
-	if a.GaveUp != "" {
-		buf = append(buf, `,"gave_up":`...)
-		buf = appendString(buf, a.GaveUp)
-	}
+	buf = appendOptString(buf, `,"gave_up":`, a.GaveUp)
 	if a.ClientRejected {
 		buf = append(buf, `,"client_rejected":true`...)
 	}
@@ -243,13 +213,11 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 		}
 		if s.Flags&ratelimit.HasLimit != 0 {
 			sep()
-			buf = append(buf, `"limit":`...)
-			buf = strconv.AppendInt(buf, s.Limit, 10)
+			buf = appendInt(buf, `"limit":`, s.Limit)
 		}
 		if s.Flags&ratelimit.HasRemaining != 0 {
 			sep()
-			buf = append(buf, `"remaining":`...)
-			buf = strconv.AppendInt(buf, s.Remaining, 10)
+			buf = appendInt(buf, `"remaining":`, s.Remaining)
 		}
 		if s.Flags&ratelimit.HasReset != 0 {
 			sep()
@@ -276,18 +244,9 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 		buf = append(buf, `,"server_date_s":`...)
 		buf = appendFixed(buf, unixMilli(a.ServerDate), 3)
 	}
-	if a.MalformedHdrs != 0 {
-		buf = append(buf, `,"malformed_headers":`...)
-		buf = strconv.AppendInt(buf, int64(a.MalformedHdrs), 10)
-	}
-	if a.Model != "" {
-		buf = append(buf, `,"model":`...)
-		buf = appendString(buf, a.Model)
-	}
-	if a.ClientID != "" {
-		buf = append(buf, `,"client_id":`...)
-		buf = appendString(buf, a.ClientID)
-	}
+	buf = appendOptInt(buf, `,"malformed_headers":`, int64(a.MalformedHdrs))
+	buf = appendOptString(buf, `,"model":`, a.Model)
+	buf = appendOptString(buf, `,"client_id":`, a.ClientID)
 	if a.Observed {
 		buf = append(buf, `,"observed":true`...)
 	}
@@ -298,18 +257,9 @@ func (a *Attempt) AppendJSON(buf []byte) []byte {
 		buf = append(buf, `,"retry_hint_s":`...)
 		buf = appendMillis(buf, a.RetryHint)
 	}
-	if a.Terminal != "" {
-		buf = append(buf, `,"terminal":`...)
-		buf = appendString(buf, a.Terminal)
-	}
-	if a.CacheReadTokens != 0 {
-		buf = append(buf, `,"cache_read_input_tokens":`...)
-		buf = strconv.AppendInt(buf, a.CacheReadTokens, 10)
-	}
-	if a.CacheCreationTokens != 0 {
-		buf = append(buf, `,"cache_creation_input_tokens":`...)
-		buf = strconv.AppendInt(buf, a.CacheCreationTokens, 10)
-	}
+	buf = appendOptString(buf, `,"terminal":`, a.Terminal)
+	buf = appendOptInt(buf, `,"cache_read_input_tokens":`, a.CacheReadTokens)
+	buf = appendOptInt(buf, `,"cache_creation_input_tokens":`, a.CacheCreationTokens)
 	return append(buf, '}')
 }
 
@@ -324,8 +274,7 @@ func (a *Attempt) appendStream(buf []byte) []byte {
 	}
 	buf = append(buf, `,"stream_ms":`...)
 	buf = appendMicros(buf, a.StreamDuration, 3)
-	buf = append(buf, `,"stream_events":`...)
-	buf = strconv.AppendInt(buf, int64(a.StreamEvents), 10)
+	buf = appendInt(buf, `,"stream_events":`, int64(a.StreamEvents))
 	buf = append(buf, `,"stream_error":`...)
 	return appendString(buf, a.StreamError)
 }
@@ -359,6 +308,27 @@ func secondsToTime(s float64) time.Time {
 
 // unixMilli is t in whole Unix milliseconds, rounded.
 func unixMilli(t time.Time) int64 { return t.Round(time.Millisecond).UnixMilli() }
+
+// appendInt writes key (`,"name":`) and n.
+func appendInt(buf []byte, key string, n int64) []byte {
+	return strconv.AppendInt(append(buf, key...), n, 10)
+}
+
+// appendOptInt writes key and n unless n is 0 (a field omitted when zero).
+func appendOptInt(buf []byte, key string, n int64) []byte {
+	if n == 0 {
+		return buf
+	}
+	return appendInt(buf, key, n)
+}
+
+// appendOptString writes key and v unless v is empty (a field omitted when empty).
+func appendOptString(buf []byte, key, v string) []byte {
+	if v == "" {
+		return buf
+	}
+	return appendString(append(buf, key...), v)
+}
 
 // appendMicros writes d in whole microseconds as seconds (dec 6) or milliseconds (dec 3).
 func appendMicros(buf []byte, d time.Duration, dec int) []byte {

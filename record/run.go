@@ -172,3 +172,30 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// Streamed reports whether the run may have streamed requests: its workload streams, or a
+// compare phase of its scenario sets stream: true. attempts.csv has its stream columns then.
+func (r *Run) Streamed() bool {
+	if r.Workload.Stream {
+		return true
+	}
+	if len(r.Scenario) == 0 {
+		return false
+	}
+	var sc struct {
+		Phases []struct {
+			Compare *struct {
+				Stream *bool `json:"stream"`
+			} `json:"compare"`
+		} `json:"phases"`
+	}
+	if json.Unmarshal(r.Scenario, &sc) != nil {
+		return false
+	}
+	for _, p := range sc.Phases {
+		if p.Compare != nil && p.Compare.Stream != nil && *p.Compare.Stream {
+			return true
+		}
+	}
+	return false
+}

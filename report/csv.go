@@ -13,10 +13,12 @@ import (
 
 // CSVWriter streams attempts as attempts.csv: one header row, then one row per attempt with the
 // attempts.jsonl fields flattened (one limit/remaining/reset_s column triple per dimension).
-// Absent values are empty cells, never 0.
+// Absent values are empty cells, never 0. A run that streamed has the stream columns
+// (csvStreamHeader) at the end; a run that did not keeps the columns it always had.
 type CSVWriter struct {
-	w   *bufio.Writer
-	row []byte
+	w      *bufio.Writer
+	row    []byte
+	stream bool
 }
 
 // csvHeader lists the columns in order.
@@ -31,10 +33,20 @@ var csvHeader = func() []string {
 	return append(h, "server_date_s", "malformed_headers")
 }()
 
-// NewCSVWriter writes the header row to w and returns a writer for the rows.
-func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
-	c := &CSVWriter{w: bufio.NewWriterSize(w, 256<<10)}
-	_, err := c.w.WriteString(strings.Join(csvHeader, ",") + "\n")
+// csvStreamHeader lists the columns a streamed run adds after csvHeader, named as in
+// attempts.jsonl (output_tokens is in csvHeader already). A row of an attempt that was not
+// streamed has stream false and the others empty.
+var csvStreamHeader = []string{"stream", "ttft_ms", "stream_ms", "stream_events", "stream_error"}
+
+// NewCSVWriter writes the header row to w and returns a writer for the rows; stream adds the
+// stream columns (record.Run.Streamed).
+func NewCSVWriter(w io.Writer, stream bool) (*CSVWriter, error) {
+	c := &CSVWriter{w: bufio.NewWriterSize(w, 256<<10), stream: stream}
+	h := strings.Join(csvHeader, ",")
+	if stream {
+		h += "," + strings.Join(csvStreamHeader, ",")
+	}
+	_, err := c.w.WriteString(h + "\n")
 	return c, err
 }
 
@@ -100,10 +112,28 @@ func (c *CSVWriter) Write(a *record.Attempt) error {
 		r = csvFloat(r, float64(a.ServerDate.UnixMilli())/1e3, 3)
 	}
 	r = strconv.AppendInt(append(r, ','), int64(a.MalformedHdrs), 10)
+	if c.stream {
+		r = appendStreamCells(r, a)
+	}
 	r = append(r, '\n')
 	c.row = r
 	_, err := c.w.Write(r)
 	return err
+}
+
+// appendStreamCells appends the csvStreamHeader cells of a, each after a comma.
+func appendStreamCells(r []byte, a *record.Attempt) []byte {
+	r = strconv.AppendBool(append(r, ','), a.Stream)
+	if !a.Stream {
+		return append(r, ",,,,"...)
+	}
+	r = append(r, ',')
+	if a.HasTTFT {
+		r = csvFloat(r, record.Millis(a.TTFT), 3)
+	}
+	r = csvFloat(append(r, ','), record.Millis(a.StreamDuration), 3)
+	r = strconv.AppendInt(append(r, ','), int64(a.StreamEvents), 10)
+	return csvString(append(r, ','), a.StreamError)
 }
 
 // Flush writes buffered rows.

@@ -86,7 +86,7 @@ func TestCSV(t *testing.T) {
 
 func TestCSVQuoting(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewCSVWriter(&buf)
+	w, err := NewCSVWriter(&buf, false)
 	require.NoError(t, err)
 	a := record.Attempt{Run: `a,"b"`, Error: "dial tcp: line1\nline2", Status: 0, Number: 1, Latency: 1500 * time.Microsecond}
 	require.NoError(t, w.Write(&a))

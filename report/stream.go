@@ -45,7 +45,7 @@ func newStream(dir string, run *record.Run, opts Options, an analyzer) (*Stream,
 			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
 		}
 		s.csvTmp = tmp
-		if s.cw, err = NewCSVWriter(tmp); err != nil {
+		if s.cw, err = NewCSVWriter(tmp, run.Streamed()); err != nil {
 			s.Abort()
 			return nil, fmt.Errorf("write %s: %w", CSVFile, err)
 		}

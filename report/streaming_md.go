@@ -107,6 +107,10 @@ func streamCapacity(s *summary.Summary) string {
 		return text
 	}
 	perMin := limit / out
-	return text + fmt.Sprintf(" The %s output-token limit of %s/min sustains %s requests/min, i.e. about %s concurrent streams (%s/s × %s, Little's law).",
-		source, human(limit), human(perMin), human(math.Round(perMin/60*hold)), human(perMin/60), seconds(hold))
+	streams, noun := math.Round(perMin/60*hold), "streams"
+	if streams == 1 {
+		noun = "stream"
+	}
+	return text + fmt.Sprintf(" The %s output-token limit of %s/min sustains %s requests/min, i.e. about %s concurrent %s (%s/s × %s, Little's law).",
+		source, human(limit), human(perMin), human(streams), noun, human(perMin/60), seconds(hold))
 }

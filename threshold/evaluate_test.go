@@ -46,10 +46,6 @@ func TestEvaluate(t *testing.T) {
 		},
 	}
 	got := Evaluate(e, s)
-	var lines []string
-	for _, c := range got {
-		lines = append(lines, c.String())
-	}
 	assert.Equal(t, []string{
 		"ok   requests effective per minute: 49.7, want within 5% of 50 (47.5 to 52.5)",
 		"ok   requests advertised per minute: 50, want == 50",
@@ -72,7 +68,7 @@ func TestEvaluate(t *testing.T) {
 		"FAIL full-jitter (sim, 50 clients) makespan_ratio: unknown, want <= 1.5",
 		"FAIL full-jitter (sim, 50 clients) p95: 31s, want < 30s",
 		"FAIL fj-fast: no results for strategy fj-fast",
-	}, lines)
+	}, lines(got))
 	assert.Equal(t, "expect.strategies.full-jitter.p95", got[17].Path)
 	s.Thresholds = got
 	assert.Len(t, summary.Failed(s), 7)
@@ -119,10 +115,6 @@ func TestEvaluateEdges(t *testing.T) {
 			Name: "none", Mode: "live", Attempts: 50, RateLimited: 1, Amplification: f(1), MakespanSeconds: f(10.2),
 			Latency: &summary.Latency{P50: 0.0504, P99: 1.9999, Max: 2.5}, GoodputPerSecond: f(4.9), Fairness: f(0.95),
 		}}})
-		var lines []string
-		for _, c := range got {
-			lines = append(lines, c.String())
-		}
 		assert.Equal(t, []string{
 			"ok   none (live) rate_limited_share: 0.02 (2%), want < 5%",
 			"ok   none (live) amplification: 1, want <= 1",
@@ -132,8 +124,17 @@ func TestEvaluateEdges(t *testing.T) {
 			"ok   none (live) max_latency: 2.5s, want < 3s",
 			"ok   none (live) goodput_per_second: 4.9, want >= 4.5",
 			"ok   none (live) fairness: 0.95 (95%), want > 0.9",
-		}, lines)
+		}, lines(got))
 	})
+}
+
+// lines renders each evaluated threshold as its report line.
+func lines(got []summary.Threshold) []string {
+	var out []string
+	for _, c := range got {
+		out = append(out, c.String())
+	}
+	return out
 }
 
 func TestSig4(t *testing.T) {

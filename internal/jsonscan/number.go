@@ -5,6 +5,14 @@ import (
 	"strconv"
 )
 
+// digits returns the index after the run of decimal digits that starts at b[i].
+func digits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
 // Number reads a number and returns its text.
 func (s *Scanner) Number() ([]byte, bool) {
 	if s.err != "" {
@@ -21,18 +29,14 @@ func (s *Scanner) Number() ([]byte, bool) {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i = digits(b, i)
 	default:
 		return nil, s.Fail("Expecting value", start)
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
 		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i = digits(b, i)
 		if i == d {
 			return nil, s.Fail("Expecting digit after '.'", i)
 		}
@@ -43,9 +47,7 @@ func (s *Scanner) Number() ([]byte, bool) {
 			i++
 		}
 		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i = digits(b, i)
 		if i == d {
 			return nil, s.Fail("Expecting digit in exponent", i)
 		}

@@ -1,0 +1,30 @@
+// Package testcheck holds table-test checks that any package's tests may use: it imports
+// nothing of the project, so the tests of the lowest layers can import it too (internal/testutil
+// starts mocks and renders reports, so only the upper layers' tests can). Only tests import it.
+package testcheck
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Err checks a table case's error: when want is not empty, err must be an error whose text
+// contains want; otherwise err must be nil. It returns true when the case wants no error, so
+// that the caller goes on to check the result:
+//
+//	got, err := Parse(tc.in)
+//	if testcheck.Err(t, err, tc.err) {
+//		assert.Equal(t, tc.want, got)
+//	}
+func Err(t testing.TB, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), want)
+		return false
+	}
+	require.NoError(t, err)
+	return true
+}
