@@ -136,3 +136,25 @@ func (f *finder) sleep(ctx context.Context, d time.Duration) (bool, error) {
 	}
 	return true, f.r.Sleep(ctx, d)
 }
+
+// maxLatency is the longest latency of an admitted attempt among recs, in seconds.
+func maxLatency(recs []record.Attempt) float64 {
+	m := 0.0
+	for i := range recs {
+		if isOK(&recs[i]) {
+			m = math.Max(m, record.Seconds(recs[i].Latency))
+		}
+	}
+	return m
+}
+
+// lastRefusal is the send time of the last refusal among recs (sorted by send time).
+func lastRefusal(recs []record.Attempt) float64 {
+	t := 0.0
+	for i := range recs {
+		if recs[i].Status == 429 {
+			t = record.Seconds(recs[i].Sent)
+		}
+	}
+	return t
+}
