@@ -39,8 +39,8 @@ func (f *finder) bisect(ctx context.Context, d1, a2, bGuess float64) error {
 			f.done = "discovery's request budget is spent"
 			return nil
 		}
-		if f.overCostCap() {
-			f.done = "discovery's cost cap is reached (" + f.costCapWords() + "): the interval is wider than the target precision"
+		if ok && l.Algorithm != summary.AlgoUnknown && f.overCostCap() {
+			f.capStop()
 			return nil
 		}
 		r, b := rGuess, bGuess
@@ -394,18 +394,6 @@ func (f *finder) bucketPrecise(l summary.Limit) bool {
 func (f *finder) enoughEvidence(k int) bool {
 	return k >= 1 && (f.countsKnown || float64(f.sent()) >= f.goalRequests())
 }
-
-// goalRequests is the cost discovery aims to stay within: two windows' worth of requests,
-// a window being the burst the last analysis found (a bucket's capacity, a window's quota).
-func (f *finder) goalRequests() float64 {
-	if f.window <= 0 {
-		return math.Inf(1)
-	}
-	return 2 * f.window
-}
-
-func (f *finder) overCostCap() bool    { return false }
-func (f *finder) costCapWords() string { return "" }
 
 // lastWords describes the last analysis's requests limit for progress lines.
 func (f *finder) lastWords() string {

@@ -71,6 +71,13 @@ type Options struct {
 	BurstCap int
 	// Run is run.json (start time, workload), used for the analysis between steps; may be nil.
 	Run *record.Run
+	// Ramp, when set, holds discovery's traffic to a gentle ramp (see Ramp), for servers with
+	// acceleration limits.
+	Ramp *Ramp
+	// CostCap stops discovery, with the interval it has, once it has spent this many times the
+	// goal budget (two windows' worth of requests, three windows of time, as the analysis sees
+	// the window), once the algorithm class is known; 0: no cap (see SuggestedCostCap).
+	CostCap float64
 	// Progress, when set, receives one line per step.
 	Progress func(string)
 }
@@ -120,6 +127,10 @@ type finder struct {
 	// window is a window's worth of requests as the last analysis saw the limit that binds
 	// (a bucket's capacity, a window's quota, in requests); 0 before any.
 	window float64
+	// windowS is that limit's window in seconds (a bucket's: the time to refill it); 0 before any.
+	windowS float64
+	// rampT0 is when discovery's first request went (run seconds), where Ramp counts from.
+	rampT0 float64
 }
 
 // Run discovers the limits of the target behind r. It returns when the requests limit is known
@@ -205,6 +216,9 @@ func (f *finder) estimate() (summary.Limit, bool) {
 				inReq.Burst = ptr(math.Max(1, *l.Burst/cost))
 				f.window = *inReq.Burst
 			}
+			if l.WindowSeconds != nil {
+				f.windowS = *l.WindowSeconds
+			}
 			return inReq, true
 		}
 	}
@@ -213,6 +227,9 @@ func (f *finder) estimate() (summary.Limit, bool) {
 			f.last = &l
 			if l.Burst != nil {
 				f.window = math.Max(1, *l.Burst)
+			}
+			if l.WindowSeconds != nil {
+				f.windowS = *l.WindowSeconds
 			}
 			return l, determined(&l)
 		}
@@ -285,6 +302,12 @@ func (f *finder) run(ctx context.Context) error {
 	expect := 20.0
 	if s := first.Limits[0]; s.Flags != 0 && s.Remaining > 0 {
 		expect = float64(s.Remaining)
+	}
+	if f.o.Ramp != nil {
+		// A gentle ramp first, so that the burst trips no acceleration limit.
+		if stopped, err := f.warmUp(ctx, expect); err != nil || stopped {
+			return err
+		}
 	}
 	t0 := record.Seconds(first.Sent)
 
@@ -453,26 +476,4 @@ func nextDelay(d, lat, d0 float64) float64 {
 		return math.Max(math.Max(5e-3, 2*lat), d0)
 	}
 	return d + math.Min(d, 0.1*d+0.5)
-}
-
-// maxLatency is the longest latency of an admitted attempt among recs, in seconds.
-func maxLatency(recs []record.Attempt) float64 {
-	m := 0.0
-	for i := range recs {
-		if isOK(&recs[i]) {
-			m = math.Max(m, record.Seconds(recs[i].Latency))
-		}
-	}
-	return m
-}
-
-// lastRefusal is the send time of the last refusal among recs (sorted by send time).
-func lastRefusal(recs []record.Attempt) float64 {
-	t := 0.0
-	for i := range recs {
-		if recs[i].Status == 429 {
-			t = record.Seconds(recs[i].Sent)
-		}
-	}
-	return t
 }

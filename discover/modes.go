@@ -114,6 +114,10 @@ func (f *finder) cycles(ctx context.Context, rGuess, bGuess float64, shaper bool
 				f.done = "the requests limit is known within the target precision"
 				return nil
 			}
+			if l.Algorithm != summary.AlgoUnknown && f.overCostCap() {
+				f.capStop()
+				return nil
+			}
 			r = *l.EffectivePerMinute / 60
 			if l.Burst != nil {
 				b = *l.Burst
@@ -223,6 +227,10 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 		if l, ok := f.estimate(); ok {
 			if f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(w) >= 2 {
 				f.done = "the requests limit is known within the target precision"
+				return nil
+			}
+			if l.Algorithm != summary.AlgoUnknown && f.overCostCap() {
+				f.capStop()
 				return nil
 			}
 			rate = 1.25 * *l.EffectivePerMinute / 60

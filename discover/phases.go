@@ -48,6 +48,11 @@ func (f *finder) phaseUntil(ctx context.Context, name string, pacer workload.Pac
 		f.done = "discovery ran out of time"
 		return phaseOut{firstLim: -1}, true, nil
 	}
+	pacer, wait := f.ramped(pacer)
+	if ok, err := f.rampWait(ctx, wait); err != nil || !ok {
+		f.done = "discovery ran out of time waiting for the ramp"
+		return phaseOut{firstLim: -1}, true, err
+	}
 	f.seq++
 	label := fmt.Sprintf("find-%03d-%s", f.seq, name)
 	f.mu.Lock()
@@ -130,4 +135,26 @@ func (f *finder) sleep(ctx context.Context, d time.Duration) (bool, error) {
 		return false, nil
 	}
 	return true, f.r.Sleep(ctx, d)
+}
+
+// maxLatency is the longest latency of an admitted attempt among recs, in seconds.
+func maxLatency(recs []record.Attempt) float64 {
+	m := 0.0
+	for i := range recs {
+		if isOK(&recs[i]) {
+			m = math.Max(m, record.Seconds(recs[i].Latency))
+		}
+	}
+	return m
+}
+
+// lastRefusal is the send time of the last refusal among recs (sorted by send time).
+func lastRefusal(recs []record.Attempt) float64 {
+	t := 0.0
+	for i := range recs {
+		if recs[i].Status == 429 {
+			t = record.Seconds(recs[i].Sent)
+		}
+	}
+	return t
 }

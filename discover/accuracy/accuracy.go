@@ -45,6 +45,10 @@ type Case struct {
 	WindowStart       limiter.WindowStart
 	ResetRounding     ratelimit.ResetRounding
 	RemainingRounding ratelimit.RemainingRounding
+	// Acceleration turns on the mock's model of acceleration limits; Ramp holds discovery to
+	// a gentle ramp (discover.Options.Ramp).
+	Acceleration *account.Acceleration
+	Ramp         *discover.Ramp
 	// MaxDuration bounds the case (default: four windows plus 40 s).
 	MaxDuration time.Duration
 }
@@ -126,6 +130,7 @@ func (c Case) Config() account.Config {
 	}
 	cfg.Dialect = c.Dialect
 	cfg.CountRejected = c.CountRejected
+	cfg.Acceleration = c.Acceleration
 	cfg.CounterRounding, cfg.WindowStart = c.CounterRounding, c.WindowStart
 	cfg.ResetRounding, cfg.RemainingRounding = c.ResetRounding, c.RemainingRounding
 	cfg.Limits.Requests = account.Limit{PerMinute: c.RPM}

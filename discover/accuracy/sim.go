@@ -3,6 +3,8 @@ package accuracy
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/ratelab/ratelab/account"
@@ -74,7 +76,7 @@ func Discover(ctx context.Context, c Case, seed int64) (Discovery, error) {
 	}
 	run := &record.Run{Schema: record.RunSchema, Command: "probe", Started: epoch,
 		Workload: record.Workload{PromptTokens: prompt, MaxTokens: maxTok}}
-	rep, err := discover.Run(ctx, r, discover.Options{Seed: seed, Run: run, MaxDuration: c.maxDuration()})
+	rep, err := discover.Run(ctx, r, discover.Options{Seed: seed, Run: run, MaxDuration: c.maxDuration(), Ramp: c.Ramp, Progress: traceProgress(c.Name)})
 	if err != nil {
 		return Discovery{}, err
 	}
@@ -89,4 +91,13 @@ func Discover(ctx context.Context, c Case, seed int64) (Discovery, error) {
 		return Discovery{}, err
 	}
 	return d, nil
+}
+
+// traceProgress prints discovery's progress lines on stderr, each with the case's name, when
+// RATELAB_DISCOVER_TRACE is set (for following one case: go run ./bench/infer -run NAME).
+func traceProgress(name string) func(string) {
+	if os.Getenv("RATELAB_DISCOVER_TRACE") == "" {
+		return nil
+	}
+	return func(s string) { fmt.Fprintf(os.Stderr, "%s: %s\n", name, s) }
 }
