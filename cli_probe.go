@@ -65,6 +65,8 @@ type probeFlags struct {
 	stages       string
 	startRate    string
 	find         bool
+	findRamp     bool
+	findCostCap  float64
 	maxInflight  int
 	timeout      time.Duration
 	stream       bool
@@ -100,6 +102,8 @@ func (f *probeFlags) register(fs *flagSet) {
 	fs.StringVar(&f.stages, "stages", "", "k6-style ramp of DURATION:RATE stages, each linear from the previous rate, e.g. 30s:5/s,60s:20/s")
 	fs.StringVar(&f.startRate, "start-rate", "1/s", "rate the first stage ramps from")
 	fs.BoolVar(&f.find, "find", false, "find the limits adaptively (the default without --rate or --stages)")
+	fs.BoolVar(&f.findRamp, "find-ramp", false, "discovery ramps gently (30 requests the first minute, then at most 1.5x a minute) so a server that refuses sharp increases below its limits does not; costs minutes")
+	fs.Float64Var(&f.findCostCap, "find-cost-cap", 0, "stop discovery, with the wider interval it has, after this many times its goal budget (two windows' requests, three windows' time), e.g. 4; 0: no cap")
 	fs.StringVar(&f.strategy, "strategy", "none", "retry strategy of each request of a --rate or --stages run, e.g. full-jitter(base=1s); see ratelab compare --list")
 	fs.IntVar(&f.maxInflight, "max-inflight", engine.DefaultMaxInflight, "most attempts in flight at once; beyond it hits start late or are dropped, and are counted")
 	f.run.register(fs, "out/"+fs.Name()+"-<timestamp>")
@@ -130,12 +134,16 @@ func groupTarget(fs *flagSet) {
 var probeFields = withFields(map[string]string{
 	"phases[0].probe.rate": "rate", "phases[0].probe.duration": "duration", "phases[0].probe.stages": "stages",
 	"phases[0].probe.start_rate": "start-rate", "phases[0].probe.max_inflight": "max-inflight",
-	"phases[0].probe.strategy": "strategy",
+	"phases[0].probe.strategy": "strategy", "phases[0].probe.find_ramp": "find-ramp",
+	"phases[0].probe.find_cost_cap": "find-cost-cap",
 })
 
 // phase checks the load-shape flags and builds the scenario's one probe phase.
 func (f *probeFlags) phase() (*scenario.ProbePhase, error) {
 	p := &scenario.ProbePhase{MaxInflight: f.maxInflight, Mode: scenario.ModeLive}
+	if (f.findRamp || f.findCostCap != 0) && (f.rate != "" || f.stages != "") {
+		return nil, usageErrorf("probe: --find-ramp and --find-cost-cap go with discovery (--find), not with --rate/--stages")
+	}
 	switch {
 	case f.find || (f.rate == "" && f.stages == ""):
 		switch {
@@ -146,7 +154,7 @@ func (f *probeFlags) phase() (*scenario.ProbePhase, error) {
 		case f.strategy != "" && f.strategy != "none":
 			return nil, usageErrorf("probe: --strategy does not apply to --find (discovery never retries; every attempt is evidence)")
 		}
-		p.Find = true
+		p.Find, p.FindRamp, p.FindCostCap = true, f.findRamp, f.findCostCap
 		return p, nil
 	case f.rate != "" && f.stages != "":
 		return nil, usageErrorf("probe: give --rate (with --duration) or --stages, not both")
@@ -216,7 +224,7 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 	f.register(fs)
 	probeExamples(fs)
 	groupTarget(fs)
-	fs.group("Load", "rate", "duration", "stages", "start-rate", "find", "strategy", "max-inflight")
+	fs.group("Load", "rate", "duration", "stages", "start-rate", "find", "find-ramp", "find-cost-cap", "strategy", "max-inflight")
 	groupRun(fs)
 	groupMock(fs, "Embedded mock limits (with --target mock)", "Embedded mock responses")
 	fs.note(unitsNote, keysNote, failuresNote, exitNote)

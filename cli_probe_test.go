@@ -43,6 +43,8 @@ func runCLI(ctx context.Context, args ...string) (code int, stdout, stderr strin
 func TestProbeUsageErrors(t *testing.T) {
 	checkUsageErrors(t, runCLI, []string{"probe"}, []usageCase{
 		{"find with a rate", []string{"--find", "--rate", "1/s", "--duration", "1s"}, "--find sets its own load"},
+		{"find-ramp with a rate", []string{"--find-ramp", "--rate", "1/s", "--duration", "1s"}, "--find-ramp and --find-cost-cap go with discovery"},
+		{"find-cost-cap below 1", []string{"--find-cost-cap", "0.5"}, "want 0 (no cap) or a factor of at least 1"},
 		{"duration without a rate", []string{"--duration", "1s"}, "--find stops by itself"},
 		{"find with a strategy", []string{"--find", "--strategy", "full-jitter"}, "--strategy does not apply to --find"},
 		{"rate and stages", []string{"--rate", "1/s", "--duration", "1s", "--stages", "1s:2/s"}, "not both"},

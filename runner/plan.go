@@ -36,6 +36,8 @@ type probePlan struct {
 	label       string // the records' run field: "probe", or "probe-N" when the scenario has several
 	mode        string // live or sim
 	find        bool
+	findRamp    bool    // discovery ramps gently (discover.Ramp)
+	findCostCap float64 // discover.Options.CostCap
 	pacer       workload.Pacer
 	duration    time.Duration
 	shape       string            // the records' phase field: "constant" or "stages"
@@ -211,8 +213,14 @@ func planProbe(p *scenario.ProbePhase, label string) (*probePlan, error) {
 		out.workload = record.Workload{Stages: workload.FormatStages(stages), DurationS: sp.Duration().Seconds()}
 		out.note = joinNotes(out.note, "stages ramp from the start rate "+start.String())
 	default:
-		out.find = true
+		out.find, out.findRamp, out.findCostCap = true, p.FindRamp, p.FindCostCap
 		out.note = "adaptive limit discovery (find)"
+		if p.FindRamp {
+			out.note += ", ramping gently (find_ramp)"
+		}
+		if p.FindCostCap > 0 {
+			out.note += fmt.Sprintf(", cost capped at %g× its goal (find_cost_cap)", p.FindCostCap)
+		}
 	}
 	return out, nil
 }

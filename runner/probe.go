@@ -115,7 +115,7 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 	var phaseErr error
 	what := fmt.Sprintf("phases[%d] (probe)", ph.index)
 	if p.find {
-		phaseErr = r.discover(ctx, eng, budget)
+		phaseErr = r.discover(ctx, eng, budget, p)
 	} else {
 		var fleet backoff.Fleet
 		if fleet, phaseErr = r.fleetFor(p.strategy, r.s.Seed, p.mode); phaseErr == nil {
@@ -152,13 +152,18 @@ func (r *runState) probePhase(ctx context.Context, i int, ph *phasePlan) error {
 // discover runs limit discovery (discover) on eng until the requests limit is known within
 // ±2%, or the run's budget or time stops it, and notes in run.json why it stopped. The figures
 // come afterwards from the attempt log, as for any phase.
-func (r *runState) discover(ctx context.Context, eng engine.Engine, budget engine.Budget) error {
-	rep, err := discover.Run(ctx, eng, discover.Options{
+func (r *runState) discover(ctx context.Context, eng engine.Engine, budget engine.Budget, p *probePlan) error {
+	o := discover.Options{
 		Seed:        r.s.Seed,
 		MaxDuration: r.findDeadline(),
 		MaxRequests: budget.MaxRequests,
 		Run:         r.rec,
-	})
+		CostCap:     p.findCostCap,
+	}
+	if p.findRamp {
+		o.Ramp = &discover.Ramp{}
+	}
+	rep, err := discover.Run(ctx, eng, o)
 	if ctx.Err() != nil {
 		// Interrupted, in a burst or in one of the waits between them.
 		rep.Done, rep.Stop, err = "", engine.Stop{Kind: engine.StopInterrupted}, engine.ErrInterrupted

@@ -154,6 +154,13 @@ type ProbePhase struct {
 	Stages    Stages   `yaml:"stages" json:"stages,omitempty"`
 	StartRate Rate     `yaml:"start_rate" json:"start_rate,omitempty"` // default DefaultStartRate
 	Find      bool     `yaml:"find" json:"find,omitempty"`
+	// FindRamp holds discovery to a gentle ramp (30 requests in the first minute, at most 1.5×
+	// the previous minute's after), for servers that refuse sharp increases below their limits.
+	FindRamp bool `yaml:"find_ramp,omitempty" json:"find_ramp,omitempty"`
+	// FindCostCap stops discovery once it has spent this many times its goal budget (two
+	// windows' worth of requests, three windows of time), with the wider interval it has; 0:
+	// no cap.
+	FindCostCap float64 `yaml:"find_cost_cap,omitempty" json:"find_cost_cap,omitempty"`
 	// MaxInflight caps attempts in flight; when it binds, late starts are counted. Default
 	// DefaultMaxInflight.
 	MaxInflight int `yaml:"max_inflight" json:"max_inflight"`

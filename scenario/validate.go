@@ -210,6 +210,12 @@ func (v *validator) probe(base string, p *ProbePhase) {
 	case len(shapes) == 0 && v.s.given(base+".find"):
 		v.add(base+".find", "is false and the phase has no rate or stages: give rate and duration, or stages, or find: true")
 	}
+	if (p.FindRamp || p.FindCostCap != 0) && !p.Find {
+		v.add(base+".find_ramp", "and find_cost_cap go with find: true")
+	}
+	if p.FindCostCap < 0 || (p.FindCostCap > 0 && p.FindCostCap < 1) {
+		v.add(base+".find_cost_cap", "is %g: want 0 (no cap) or a factor of at least 1, e.g. 4", p.FindCostCap)
+	}
 	if p.Rate != "" {
 		v.checkRate(base+".rate", p.Rate, true)
 		if p.Duration == 0 && !v.s.given(base+".duration") {
