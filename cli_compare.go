@@ -67,7 +67,7 @@ type compareFlags struct {
 }
 
 // probeOnlyFlags are probe flags compare does not take.
-var probeOnlyFlags = []string{"stages", "start-rate", "find", "strategy"}
+var probeOnlyFlags = []string{"stages", "start-rate", "find", "find-ramp", "find-cost-cap", "strategy"}
 
 func (f *compareFlags) register(fs *flagSet) {
 	fs.StringVar(&f.strategies, "strategies", defaultStrategies, `strategies to compare, comma-separated, each NAME or NAME(param=value,…), or "all" (see --list)`)
