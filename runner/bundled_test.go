@@ -24,6 +24,11 @@ var slowScenarios = map[string]bool{"quickstart": true, "backoff-shootout": true
 var parallelScenarios = map[string]bool{"preset-anthropic": true, "preset-openai": true,
 	"preset-azure-openai": true, "preset-gemini": true, "preset-bedrock": true}
 
+// minuteWindows discover live against one-minute windows without rate-limit headers (Gemini,
+// Bedrock), which takes discovery its whole three-minute budget: without the build tag long
+// their probe phases run in virtual time against the same mock (seconds), with it live.
+var minuteWindows = map[string]bool{"preset-gemini": true, "preset-bedrock": true}
+
 // simulationAtScale are the scenarios that are half a million simulated attempts and little else:
 // under the race detector they are skipped (see raceEnabled).
 var simulationAtScale = map[string]bool{"backoff-shootout": true}
@@ -51,6 +56,14 @@ func TestBundledScenarios(t *testing.T) {
 			}
 			if parallelScenarios[in.Name] {
 				t.Parallel()
+			}
+			if minuteWindows[in.Name] && !longTests {
+				for i := range s.Phases {
+					if p := s.Phases[i].Probe; p != nil {
+						p.Mode = scenario.ModeSim
+					}
+				}
+				t.Log("probe phases in virtual time; live with -tags long (about 3 minutes)")
 			}
 			s.Output.Dir, s.Output.Quiet = t.TempDir(), true
 			o := run(context.Background(), s)
