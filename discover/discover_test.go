@@ -188,14 +188,26 @@ func TestLive(t *testing.T) {
 		{"sliding log without headers", requestsMock(limiter.SlidingLog, 600, 2*time.Second, "none"), nil, 600, "", 0.05},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, rep := liveFind(t, tc.cfg, 30*time.Second)
+			// Live timing on a loaded machine (the race detector, other packages' tests) can
+			// leave refusals that no model explains, and then inference rightly gives no rate:
+			// that is measured again, up to three runs. A rate given is checked at once.
 			var l *summary.Limit
-			for i := range res.Limits {
-				if res.Limits[i].Dimension == "requests" {
-					l = &res.Limits[i]
+			var rep discover.Report
+			for try := 1; try <= 3; try++ {
+				var res infer.Result
+				res, rep = liveFind(t, tc.cfg, 30*time.Second)
+				l = nil
+				for i := range res.Limits {
+					if res.Limits[i].Dimension == "requests" {
+						l = &res.Limits[i]
+					}
 				}
+				require.NotNil(t, l)
+				if l.EffectivePerMinute != nil {
+					break
+				}
+				t.Logf("run %d gave no rate: %s", try, l.Evidence)
 			}
-			require.NotNil(t, l)
 			require.NotNil(t, l.EffectivePerMinute, l.Evidence)
 			assert.InDelta(t, tc.want, *l.EffectivePerMinute, tc.tol*tc.want, l.Evidence)
 			if l.EffectiveLow != nil && l.EffectiveHigh != nil {
