@@ -15,7 +15,7 @@ import (
 // (a malformed header may hold a secret).
 func FuzzParseHeaders(f *testing.F) {
 	f.Add("X-Team: probe", "anthropic-beta:prompt-caching-2024-07-31")
-	f.Add("Authorization Bearer sk-ant-test-SECRETSECRETSECRET", "x:1")
+	f.Add("Authorization Bearer FAKE-TOKEN-NOT-A-SECRET", "x:1")
 	f.Add(" X-A :  b ", "X-A: c")
 	f.Add(":v", "k")
 	f.Fuzz(func(t *testing.T, h1, h2 string) {

@@ -111,7 +111,7 @@ func FuzzHandler(f *testing.F) {
 		path, key, auth, ct string
 		body                string
 	}{
-		{0, "/v1/messages", "sk-ant-fuzz-0123456789", "", "application/json", body},
+		{0, "/v1/messages", "fake-fuzz-0123456789", "", "application/json", body},
 		{0, "/v1/messages/count_tokens", "k1", "", "application/json; charset=utf-8", body},
 		{0, "/v1/chat/completions", "", "Bearer sk-fuzz-0123456789abcdef", "application/json", chat},
 		{0, "/v1/chat/completions", "", "bearer   ", "text/plain", chat},

@@ -413,7 +413,7 @@ func TestHTTPRecoveredPanic(t *testing.T) {
 func TestHTTPStatsAndHealth(t *testing.T) {
 	_, srv := startMock(t, func(c *account.Config) { c.Limits.Requests.PerMinute = 2 })
 	for range 3 {
-		post(t, srv, "/v1/messages", hello, "x-api-key: sk-ant-test-0123456789abcdef")
+		post(t, srv, "/v1/messages", hello, "x-api-key: fake-key-0123456789abcdef")
 	}
 	post(t, srv, "/v1/messages", `{`, "x-api-key: k")
 	r := do(t, must(http.NewRequest(http.MethodGet, srv.URL()+"/_ratelab/stats", nil)))
@@ -422,7 +422,7 @@ func TestHTTPStatsAndHealth(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.body), &st))
 	require.Len(t, st.Accounts, 1)
 	a := st.Accounts[0]
-	assert.Equal(t, "sk-ant…cdef", a.Key)
+	assert.Equal(t, "fake-k…cdef", a.Key)
 	assert.Equal(t, int64(3), a.Requests)
 	assert.Equal(t, map[string]int64{"200": 2, "429": 1}, a.Status)
 	assert.Equal(t, account.DimStats{Admitted: 2, Rejected: 1, Units: 2}, a.Dimensions["requests"])

@@ -53,7 +53,7 @@ func TestSDKAnthropicStream(t *testing.T) {
 	assert.Equal(t, int64(3), msg.Usage.InputTokens)
 	assert.Equal(t, int64(40), msg.Usage.OutputTokens)
 	assert.Equal(t, 40, deltas, "a delta per token at 400 tokens/s")
-	st, _ := m.Ledger().AccountStats("sk-ant-test-key")
+	st, _ := m.Ledger().AccountStats("fake-test-key")
 	assert.Equal(t, int64(40), st.Dimensions["output_tokens"].Units)
 }
 
@@ -105,7 +105,7 @@ func TestSDKMidStreamErrors(t *testing.T) {
 		text := msg.Content[0].Text
 		assert.NotEmpty(t, text, "some deltas came first")
 		assert.Less(t, len(text), 4*20)
-		st, _ := m.Ledger().AccountStats("sk-ant-test-key")
+		st, _ := m.Ledger().AccountStats("fake-test-key")
 		assert.Equal(t, int64(1), st.Requests, "no retry after the 200")
 		assert.Equal(t, int64(len(text)/4), st.Dimensions["output_tokens"].Units, "charged what was generated")
 	})

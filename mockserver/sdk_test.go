@@ -24,7 +24,7 @@ import (
 
 func anthropicClient(srv *Server, opts ...anthropicoption.RequestOption) *anthropic.Client {
 	c := anthropic.NewClient(append([]anthropicoption.RequestOption{
-		anthropicoption.WithBaseURL(srv.URL()), anthropicoption.WithAPIKey("sk-ant-test-key"),
+		anthropicoption.WithBaseURL(srv.URL()), anthropicoption.WithAPIKey("fake-test-key"),
 	}, opts...)...)
 	return &c
 }
@@ -111,7 +111,7 @@ func TestSDKAnthropicRateLimited(t *testing.T) {
 	assert.Equal(t, 429, apiErr.StatusCode)
 	assert.Regexp(t, `^req_01`, apiErr.RequestID)
 	assert.Contains(t, apiErr.Error(), "rate_limit_error")
-	st, _ := m.Ledger().AccountStats("sk-ant-test-key")
+	st, _ := m.Ledger().AccountStats("fake-test-key")
 	assert.Equal(t, int64(3), st.Requests, "one attempt and the SDK's two default retries")
 	assert.Equal(t, int64(3), st.Status["429"])
 }
@@ -138,7 +138,7 @@ func TestSDKAnthropicRetrySucceeds(t *testing.T) {
 	msg, err := client.Messages.New(context.Background(), helloParams())
 	require.NoError(t, err, "the SDK waits the retry-after and retries")
 	assert.Equal(t, int64(16), msg.Usage.OutputTokens)
-	st, _ := m.Ledger().AccountStats("sk-ant-test-key")
+	st, _ := m.Ledger().AccountStats("fake-test-key")
 	assert.Equal(t, map[string]int64{"200": 2, "429": 1}, st.Status)
 
 	// Without retries the SDK surfaces the 429 at once.

@@ -147,9 +147,9 @@ func TestTransparent(t *testing.T) {
 			require.NoError(t, err)
 			switch tc.auth {
 			case "x-api-key":
-				req.Header.Set("X-Api-Key", "sk-ant-secret-1")
+				req.Header.Set("X-Api-Key", "fake-secret-1")
 			case "bearer":
-				req.Header.Set("Authorization", "Bearer sk-secret-2")
+				req.Header.Set("Authorization", "Bearer fake-secret-2")
 			}
 			req.Header.Add("X-Custom", "one")
 			req.Header.Add("X-Custom", "two")
@@ -168,7 +168,7 @@ func TestTransparent(t *testing.T) {
 			assert.Equal(t, tc.path, resp.Header.Get("X-Echo-Uri"))
 			assert.Equal(t, hex.EncodeToString([]byte(tc.body)), resp.Header.Get("X-Echo-Body"), "request body byte for byte")
 			assert.Equal(t, "one|two", resp.Header.Get("X-Echo-Custom"))
-			assert.Equal(t, map[string]string{"x-api-key": "sk-ant-secret-1", "bearer": "Bearer sk-secret-2"}[tc.auth], resp.Header.Get("X-Echo-Key"))
+			assert.Equal(t, map[string]string{"x-api-key": "fake-secret-1", "bearer": "Bearer fake-secret-2"}[tc.auth], resp.Header.Get("X-Echo-Key"))
 
 			require.Eventually(t, func() bool { return len(rec.all()) == 1 }, 2*time.Second, 5*time.Millisecond)
 			a := rec.all()[0]

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 }
 
 // fakeKey is a recognisable fake API key that must appear in no output.
-const fakeKey = "sk-ant-fake-RUNNER-SECRET-31337"
+const fakeKey = "fake-RUNNER-SECRET-31337"
 
 // load resolves a scenario from YAML with the real hooks, writing into a fresh directory.
 func load(t *testing.T, src string) *scenario.Scenario {

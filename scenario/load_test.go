@@ -138,7 +138,7 @@ func TestLoadValidationErrors(t *testing.T) {
 		{"model required for a real provider", "target: {url: \"https://api.openai.com/v1\"}\n", []string{
 			`bad.yaml:1:9: target.model: is required for api openai, e.g. model: gpt-4o-mini`,
 		}},
-		{"key in key_env is not echoed", "target: {url: \"https://x.test\", key_env: sk-ant-test-abcdefghijklmnop}\n", []string{
+		{"key in key_env is not echoed", "target: {url: \"https://x.test\", key_env: sk-FAKE-abcdefghijklmnop}\n", []string{
 			`bad.yaml:1:42: target.key_env: looks like an API key: key_env takes the NAME of the environment variable that holds the key (e.g. ANTHROPIC_API_KEY), never the key itself`,
 		}},
 		{"bad env name", "target: {url: \"https://x.test\", key_env: 1BAD}\n", []string{
@@ -288,7 +288,7 @@ func TestLoadValidationErrors(t *testing.T) {
 			got := problems(t, tt.src)
 			assert.Equal(t, tt.want, got)
 			for _, line := range got {
-				assert.NotContains(t, line, "sk-ant-test", "a key must never be echoed")
+				assert.NotContains(t, line, "sk-FAKE", "a key must never be echoed")
 			}
 		})
 	}

@@ -41,7 +41,7 @@ func TestShowHidesKeys(t *testing.T) {
 		want string
 	}{
 		{"5/s", `"5/s"`},
-		{"sk-ant-test-AAAAAAAAAAAAAAAA", "a value that looks like an API key (not shown)"},
+		{"sk-FAKE-TEST-VALUE", "a value that looks like an API key (not shown)"},
 		{"Bearer xyz", "a value that looks like an API key (not shown)"},
 		{"a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6", "a value that looks like an API key (not shown)"},
 		{"this is a long sentence that is not a key at all, really", `"this is a long sentence that is not a..."`},

@@ -18,12 +18,12 @@ import (
 )
 
 func TestKey(t *testing.T) {
-	k := Key("sk-ant-test-secret", "requests")
+	k := Key("fake-test-secret", "requests")
 	assert.Regexp(t, regexp.MustCompile(`^ratelab:\{[0-9a-f]{16}\}:requests$`), k)
 	assert.NotContains(t, k, "secret", "the account never reaches Redis in clear")
-	assert.Equal(t, k, Key("sk-ant-test-secret", "requests"), "stable")
-	assert.NotEqual(t, k, Key("sk-ant-test-other", "requests"))
-	assert.Equal(t, k[:len(k)-len("requests")]+"input_tokens", Key("sk-ant-test-secret", "input_tokens"), "one hash tag per account")
+	assert.Equal(t, k, Key("fake-test-secret", "requests"), "stable")
+	assert.NotEqual(t, k, Key("fake-test-other", "requests"))
+	assert.Equal(t, k[:len(k)-len("requests")]+"input_tokens", Key("fake-test-secret", "input_tokens"), "one hash tag per account")
 }
 
 func TestLimiterValidation(t *testing.T) {
