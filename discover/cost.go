@@ -3,6 +3,8 @@ package discover
 import (
 	"fmt"
 	"math"
+
+	"github.com/ratelab/ratelab/summary"
 )
 
 // SuggestedCostCap is a cost cap to try (Options.CostCap): four times the goal budget (two
@@ -55,4 +57,34 @@ func (f *finder) costCapWords() string {
 // capStop ends discovery at the cost cap, saying so.
 func (f *finder) capStop() {
 	f.done = "discovery's cost cap is reached (" + f.costCapWords() + "): the interval is wider than the target precision"
+}
+
+// Tolerances of the effective rate that discovery aims for (issue 13): ±3% where the server
+// states the limit in headers, ±5% where only refusals show it. toleranceShare of them is
+// what the interval may reach, leaving room for the interval's own imprecision.
+const (
+	toleranceHeaders = 0.03
+	toleranceNone    = 0.05
+	toleranceShare   = 0.8
+)
+
+// rateTolerance is the relative error of the effective rate discovery may stop at for l:
+// toleranceHeaders where a limit header advertises l's dimension, else toleranceNone.
+func rateTolerance(l summary.Limit) float64 {
+	if l.AdvertisedPerMinute != nil {
+		return toleranceHeaders
+	}
+	return toleranceNone
+}
+
+// withinTolerance reports whether every rate in l's interval is within its share of the
+// tolerance of l's estimate: wherever in the interval the enforced rate lies, the estimate is
+// then close enough, and measuring on (a window's worth of requests each time) buys
+// precision nobody asked for.
+func (f *finder) withinTolerance(l summary.Limit) bool {
+	if l.EffectivePerMinute == nil || l.EffectiveLow == nil || l.EffectiveHigh == nil || *l.EffectiveLow <= 0 {
+		return false
+	}
+	est, tol := *l.EffectivePerMinute, toleranceShare*rateTolerance(l)
+	return est / *l.EffectiveLow - 1 <= tol && 1 - est / *l.EffectiveHigh <= tol
 }

@@ -249,12 +249,13 @@ func requestsByBehaviour(ls []summary.Limit) bool {
 	return false
 }
 
-// precise reports whether l's interval is within the target precision.
+// precise reports whether l's interval is within the target precision, or every rate in it
+// within the tolerance of the estimate (withinTolerance).
 func (f *finder) precise(l summary.Limit) bool {
 	if l.EffectivePerMinute == nil || l.EffectiveLow == nil || l.EffectiveHigh == nil || *l.EffectivePerMinute <= 0 {
 		return false
 	}
-	return (*l.EffectiveHigh-*l.EffectiveLow)/2 <= f.o.Precision**l.EffectivePerMinute
+	return (*l.EffectiveHigh-*l.EffectiveLow)/2 <= f.o.Precision**l.EffectivePerMinute || f.withinTolerance(l)
 }
 
 func isOK(a *record.Attempt) bool { return a.Status >= 200 && a.Status < 300 }
@@ -276,8 +277,8 @@ func (f *finder) run(ctx context.Context) error {
 	}
 	for k := 0; len(out.recs) > 0 && out.recs[0].Status == 429 && k < 4; k++ {
 		wait := time.Duration(float64(time.Second) * math.Exp2(float64(k)))
-		if a := out.recs[0]; a.HasRetryAfter && a.RetryAfter > 0 {
-			wait = a.RetryAfter
+		if w, _, ok := retryWait(&out.recs[0]); ok {
+			wait = w
 		}
 		if ok, err := f.sleep(ctx, wait); err != nil || !ok {
 			f.done = "the budget was exhausted at the start and did not recover in time"

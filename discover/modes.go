@@ -22,10 +22,12 @@ import (
 func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin float64) (*record.Attempt, bool, error) {
 	delay, lastProbe := 0.0, math.Inf(-1)
 	div := 10.0
-	if a := f.lastRec(); a != nil && a.Status == 429 && a.HasRetryAfter && a.RetryAfter > 0 && (pred == 0 || a.RetryAfter >= 2*time.Second) {
-		// The server's own word beats an expectation, unless it says no more than "within
-		// a second or two" (it is rounded up to whole seconds).
-		pred, margin, div = retryExpectation(a)
+	if a := f.lastRec(); a != nil && a.Status == 429 {
+		if wait, exact, ok := retryWait(a); ok && (pred == 0 || exact || wait >= 2*time.Second) {
+			// The server's own word beats an expectation, unless it says no more than
+			// "within a second or two" (rounded up to whole seconds).
+			pred, margin, div = retryExpectation(a)
+		}
 	}
 	// Past an expectation, the waits grow from the expectation's step, not from scratch.
 	beyond := 0.0
@@ -60,23 +62,32 @@ func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin floa
 			return a, expecting, nil
 		}
 		lastRefused, lastProbe = record.Seconds(a.Sent), record.Seconds(a.Sent)
-		if !expecting && a.HasRetryAfter && a.RetryAfter > 0 {
+		if _, _, ok := retryWait(a); ok && !expecting {
 			pred, margin, div = retryExpectation(a)
 			beyond = 0
 		}
 	}
 }
 
-// retryExpectation turns a refusal's retry-after, rounded up to whole seconds, into an
-// expectation for awaitReopen: the reopening lies within the second before it. Two seconds or
-// more away (a window's boundary, typically) the probes start a second before it, so that a
-// refusal just before the reopening places it; one second away (a bucket's next unit, a
-// short window) they start half a second before, as the reopening may be as soon as at once.
+// retryExpectation turns a refusal's retry wait (retryWait) into an expectation for
+// awaitReopen. Rounded up to whole seconds, the reopening lies within the second before it:
+// two seconds or more away (a window's boundary, typically) the probes start a second before
+// it, so that a refusal just before the reopening places it; one second away (a bucket's next
+// unit, a short window) they start half a second before, as the reopening may be as soon as
+// at once. An exact wait (milliseconds, a fraction) puts the reopening at its end, give or
+// take exactMargin: the probes go just before, at and just after it, with no second of idle
+// probing.
 func retryExpectation(a *record.Attempt) (pred, margin, div float64) {
-	if a.RetryAfter >= 2*time.Second {
-		return record.Seconds(a.Sent+a.RetryAfter) - 0.5, 0.5, 2
+	wait, exact, _ := retryWait(a)
+	end := record.Seconds(a.Sent + wait)
+	switch {
+	case exact:
+		m := exactMargin(wait)
+		return end, m, 1
+	case wait >= 2*time.Second:
+		return end - 0.5, 0.5, 2
 	}
-	return record.Seconds(a.Sent+a.RetryAfter) - 0.25, 0.25, 2
+	return end - 0.25, 0.25, 2
 }
 
 // lastRec is the most recently sent attempt.
