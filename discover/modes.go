@@ -212,9 +212,10 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 			return f.cycles(ctx, q/w, q, false)
 		}
 		runStart = record.Seconds(reopen.Sent)
-		// A window placed by its reopenings may be known already (a fixed window: two
-		// boundaries and its quota), before another window's worth is spent.
-		if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(w) >= 2 {
+		// A window placed by its reopenings may be known already (a fixed window: a boundary
+		// placed sharply, its quota, and the interval, honest about the window's length,
+		// within the target), before another window's worth is spent.
+		if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(w) >= 1 {
 			f.done = "the requests limit is known within the target precision"
 			return nil
 		}
@@ -236,7 +237,7 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 			continue
 		}
 		if l, ok := f.estimate(); ok {
-			if f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(w) >= 2 {
+			if f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(w) >= 1 {
 				f.done = "the requests limit is known within the target precision"
 				return nil
 			}
