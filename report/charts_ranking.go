@@ -219,6 +219,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 	}
 	var lines []*line
 	bounds := map[string]plotter.XYs{} // per mode: the lower bound at each client count
+	workersBound := false              // some bound comes from the workers' reply times
 	for _, g := range pal.groups {
 		lb := -1.0
 		for _, st := range g.entries {
@@ -241,6 +242,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 			}
 			if complete(st) && st.MakespanLowerBoundSeconds != nil {
 				lb = math.Max(lb, *st.MakespanLowerBoundSeconds)
+				workersBound = workersBound || st.LowerBoundDimension == WorkersBound
 			}
 		}
 		if lb > 0 {
@@ -340,6 +342,9 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 			sq.Shape, sq.Color, sq.Radius = draw.BoxGlyph{}, colBound, vg.Points(2.5)
 			mk.Add(ln, sq)
 			name := "lower bound from the limits"
+			if workersBound {
+				name = "lower bound (limits or workers)"
+			}
 			if len(modes) > 1 {
 				name += " (" + m + ")"
 			}
