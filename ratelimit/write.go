@@ -268,12 +268,8 @@ func (w *fieldWriter) ietf(b []byte, s *Snapshot) []byte {
 		if !st.Has(HasLimit) {
 			continue
 		}
-		if n > 0 {
-			b = append(b, ", "...)
-		}
+		b = appendSFMember(b, n, d, ";q=")
 		n++
-		b = appendSFName(b, d)
-		b = append(b, ";q="...)
 		b = strconv.AppendInt(b, nonNegative(st.Limit), 10)
 		if st.Has(HasWindow) {
 			b = append(b, ";w="...)
@@ -289,12 +285,8 @@ func (w *fieldWriter) ietf(b []byte, s *Snapshot) []byte {
 		if !st.Has(HasRemaining) {
 			continue
 		}
-		if n > 0 {
-			b = append(b, ", "...)
-		}
+		b = appendSFMember(b, n, d, ";r=")
 		n++
-		b = appendSFName(b, d)
-		b = append(b, ";r="...)
 		b = strconv.AppendInt(b, s.Rounding.remaining(DialectIETF, d, st.Remaining), 10)
 		if st.Has(HasReset) {
 			// t is an Integer: whole seconds, truncated or rounded up.
@@ -312,11 +304,17 @@ func (w *fieldWriter) ietf(b []byte, s *Snapshot) []byte {
 	return w.retryAfter(b, "Retry-After", s)
 }
 
-// appendSFName appends the dimension's record name as a structured-field String.
-func appendSFName(b []byte, d Dimension) []byte {
+// appendSFMember appends the dimension's member of a structured-field list, after the n
+// members before it: a separator unless it is the first, its record name as a String, then
+// param (";q=").
+func appendSFMember(b []byte, n int, d Dimension, param string) []byte {
+	if n > 0 {
+		b = append(b, ", "...)
+	}
 	b = append(b, '"')
 	b = append(b, d.String()...)
-	return append(b, '"')
+	b = append(b, '"')
+	return append(b, param...)
 }
 
 // mostConstraining returns the present dimension with the lowest remaining/limit fraction
