@@ -28,3 +28,14 @@ func Err(t testing.TB, err error, want string) bool {
 	require.NoError(t, err)
 	return true
 }
+
+// ErrEqual is Err with the whole text: when want is not empty, err's text must be exactly want.
+func ErrEqual(t testing.TB, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		require.EqualError(t, err, want)
+		return false
+	}
+	require.NoError(t, err)
+	return true
+}

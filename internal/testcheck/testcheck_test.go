@@ -21,6 +21,7 @@ func (r *recorder) FailNow()              { r.failed = true; panic(r) }
 func TestErr(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
+		check  func(testing.TB, error, string) bool // Err when nil
 		err    error
 		want   string
 		goOn   bool
@@ -31,6 +32,11 @@ func TestErr(t *testing.T) {
 		{name: "error wanted, it says so", err: errors.New("bad rate \"x\""), want: "bad rate"},
 		{name: "error wanted, it says something else", err: errors.New("boom"), want: "bad rate", failed: true},
 		{name: "error wanted, none", want: "bad rate", failed: true},
+		{name: "whole text, no error wanted, none", check: ErrEqual, goOn: true},
+		{name: "whole text, no error wanted, one", check: ErrEqual, err: errors.New("boom"), failed: true},
+		{name: "whole text, the same", check: ErrEqual, err: errors.New("bad rate"), want: "bad rate"},
+		{name: "whole text, only a part", check: ErrEqual, err: errors.New("bad rate \"x\""), want: "bad rate", failed: true},
+		{name: "whole text, none", check: ErrEqual, want: "bad rate", failed: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &recorder{TB: t}
@@ -41,7 +47,11 @@ func TestErr(t *testing.T) {
 						panic(p)
 					}
 				}()
-				goOn = Err(r, tc.err, tc.want)
+				check := tc.check
+				if check == nil {
+					check = Err
+				}
+				goOn = check(r, tc.err, tc.want)
 			}()
 			assert.Equal(t, tc.failed, r.failed, "failed")
 			if !tc.failed {
