@@ -110,12 +110,15 @@ func (w *fieldWriter) retryAfter(b []byte, key string, s *Snapshot) []byte {
 
 // ceilSeconds returns d in whole seconds rounded up (0 for d ≤ 0), so a positive wait is at
 // least 1.
-func ceilSeconds(d time.Duration) int64 {
+func ceilSeconds(d time.Duration) int64 { return ceilIn(d, time.Second) }
+
+// ceilIn returns d in whole units rounded up (0 for d ≤ 0).
+func ceilIn(d, unit time.Duration) int64 {
 	if d <= 0 {
 		return 0
 	}
-	n := int64(d / time.Second)
-	if d%time.Second != 0 {
+	n := int64(d / unit)
+	if d%unit != 0 {
 		n++
 	}
 	return n
@@ -224,19 +227,7 @@ var openAIKeys = [2][3]string{
 // written as a separate millisecond component instead of decimals: 12ms, 1s, 2s81ms, 6m0s,
 // 1h0m0s, 5h50m0s30ms; 0 is 0s. time.ParseDuration reads every form back exactly.
 func AppendOpenAIDuration(b []byte, d time.Duration) []byte {
-	return appendOpenAIMillis(b, ceilMillis(d))
-}
-
-// ceilMillis returns d in whole milliseconds rounded up (0 for d ≤ 0).
-func ceilMillis(d time.Duration) int64 {
-	if d <= 0 {
-		return 0
-	}
-	ms := int64(d / time.Millisecond)
-	if d%time.Millisecond != 0 {
-		ms++
-	}
-	return ms
+	return appendOpenAIMillis(b, ceilIn(d, time.Millisecond))
 }
 
 // appendOpenAIMillis appends ms milliseconds in AppendOpenAIDuration's form (0s for ms ≤ 0).
