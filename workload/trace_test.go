@@ -105,15 +105,7 @@ func TestParseSize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseSize(tt.in)
-			if !testcheck.Err(t, err, tt.wantErr) {
-				assert.Contains(t, err.Error(), "want trace, empirical")
-				return
-			}
-			assert.Equal(t, tt.want, got)
-			again, err := ParseSize(got.String())
-			require.NoError(t, err)
-			assert.Equal(t, got, again, "String reads back")
+			testcheck.Parse(t, ParseSize, tt.in, tt.want, tt.wantErr, "want trace, empirical")
 		})
 	}
 }

@@ -20,14 +20,5 @@ func TestDo(t *testing.T) {
 	assert.Equal(t, "hello", got.Body)
 
 	srv.Close()
-	r := &recorder{TB: t}
-	func() {
-		defer func() {
-			if p := recover(); p != nil && p != r {
-				panic(p)
-			}
-		}()
-		Get(r, srv.URL)
-	}()
-	assert.True(t, r.failed, "a refused connection fails the test")
+	assert.True(t, fails(t, func(tb testing.TB) { Get(tb, srv.URL) }), "a refused connection fails the test")
 }

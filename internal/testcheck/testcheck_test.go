@@ -2,6 +2,7 @@ package testcheck
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,6 +18,20 @@ type recorder struct {
 // one stops a test.
 func (r *recorder) Errorf(string, ...any) { r.failed = true }
 func (r *recorder) FailNow()              { r.failed = true; panic(r) }
+
+// fails runs check on a recorder and reports whether a check in it failed.
+func fails(t *testing.T, check func(testing.TB)) bool {
+	r := &recorder{TB: t}
+	func() {
+		defer func() {
+			if p := recover(); p != nil && p != r {
+				panic(p)
+			}
+		}()
+		check(r)
+	}()
+	return r.failed
+}
 
 func TestErr(t *testing.T) {
 	for _, tc := range []struct {
@@ -39,24 +54,56 @@ func TestErr(t *testing.T) {
 		{name: "whole text, none", check: ErrEqual, want: "bad rate", failed: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &recorder{TB: t}
+			check := tc.check
+			if check == nil {
+				check = Err
+			}
 			var goOn bool
-			func() {
-				defer func() {
-					if p := recover(); p != nil && p != r {
-						panic(p)
-					}
-				}()
-				check := tc.check
-				if check == nil {
-					check = Err
-				}
-				goOn = check(r, tc.err, tc.want)
-			}()
-			assert.Equal(t, tc.failed, r.failed, "failed")
+			failed := fails(t, func(tb testing.TB) { goOn = check(tb, tc.err, tc.want) })
+			assert.Equal(t, tc.failed, failed, "failed")
 			if !tc.failed {
 				assert.Equal(t, tc.goOn, goOn, "go on")
 			}
+		})
+	}
+}
+
+// word is a value whose String is its text, but for "lossy", which does not read back.
+type word string
+
+func (w word) String() string {
+	if w == "lossy" {
+		return "other"
+	}
+	return string(w)
+}
+
+func parseWord(s string) (word, error) {
+	if s == "" || strings.ContainsAny(s, " ") {
+		return "", errors.New("invalid word \"" + s + "\": want letters")
+	}
+	return word(s), nil
+}
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     word
+		wantErr  string
+		also     []string
+		failed   bool
+	}{
+		{name: "a value that reads back", in: "abc", want: "abc"},
+		{name: "another value than wanted", in: "abc", want: "abd", failed: true},
+		{name: "String does not read back", in: "lossy", want: "lossy", failed: true},
+		{name: "the wanted error, with its context", in: "a b", wantErr: "invalid word", also: []string{"want letters"}},
+		{name: "the wanted error, without the context", in: "a b", wantErr: "invalid word", also: []string{"a number"}, failed: true},
+		{name: "an error where a value is wanted", in: "a b", want: "a b", failed: true},
+		{name: "a value where an error is wanted", in: "abc", wantErr: "invalid word", failed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			failed := fails(t, func(tb testing.TB) { Parse(tb, parseWord, tc.in, tc.want, tc.wantErr, tc.also...) })
+			assert.Equal(t, tc.failed, failed)
 		})
 	}
 }
