@@ -280,10 +280,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 				name += " (" + l.mode + ")"
 			}
 			dashes := dashPatterns[slices.Index(modes, l.mode)%len(dashPatterns)]
-			for _, panel := range []struct {
-				p   *plot.Plot
-				pts plotter.XYs
-			}{{att, l.att}, {mk, l.mk}} {
+			for _, panel := range []sweepPanel{{att, l.att}, {mk, l.mk}} {
 				if len(panel.pts) == 0 {
 					continue
 				}
@@ -309,10 +306,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 		}
 		var marked bool
 		for _, l := range lines {
-			for _, panel := range []struct {
-				p   *plot.Plot
-				pts plotter.XYs
-			}{{att, l.badAtt}, {mk, l.bad}} {
+			for _, panel := range []sweepPanel{{att, l.badAtt}, {mk, l.bad}} {
 				if len(panel.pts) == 0 {
 					continue
 				}
@@ -376,6 +370,13 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 		return drawGrid(legend.split(drawTitle(dc, "Client-count sweep: attempts and makespan per strategy")), []*plot.Plot{att, mk}, 2)
 	}
 	return c
+}
+
+// sweepPanel is one panel of the sweep chart (attempts or makespan) and the points of one
+// strategy line to draw on it.
+type sweepPanel struct {
+	p   *plot.Plot
+	pts plotter.XYs
 }
 
 // fitText cuts s at a word so that it fits in w when written in sty, ending it with "…".
