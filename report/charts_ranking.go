@@ -33,6 +33,7 @@ func rankingChart(s *summary.Summary, pal palette) Chart {
 	c.Note = note
 	c.draw = func(dc draw.Canvas) error {
 		var plots []*plot.Plot
+		workers := false // some bound comes from the workers' reply times
 		for _, g := range gs {
 			title := capitalize(g.tag())
 			shown := g.entries
@@ -56,6 +57,7 @@ func rankingChart(s *summary.Summary, pal palette) Chart {
 				bar := hbar{value: valueOr(st.MakespanSeconds, 0), col: pal.color(st.Name), incomplete: !complete(st), text: text, bound: -1}
 				if lb := st.MakespanLowerBoundSeconds; lb != nil {
 					bar.bound = *lb
+					workers = workers || st.LowerBoundDimension == WorkersBound
 				}
 				hb.bars = append(hb.bars, bar)
 				xMax = math.Max(xMax, math.Max(bar.value, bar.bound))
@@ -69,7 +71,12 @@ func rankingChart(s *summary.Summary, pal palette) Chart {
 		}
 		legend := newLegendColumn()
 		bound, _ := lineOf(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}}, colBound, 2.5, nil)
-		legend.add("lower bound from the limits", bound)
+		if workers {
+			legend.add("lower bound", bound)
+			legend.note("Lower bound: from the limits, or from the workers' own reply times where that is longer.")
+		} else {
+			legend.add("lower bound from the limits", bound)
+		}
 		legend.note("Best first within each panel.")
 		legend.note("Hatched bar: some requests did not succeed (reason beside it); it ranks after those that completed every request.")
 		cols := 1
@@ -212,6 +219,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 	}
 	var lines []*line
 	bounds := map[string]plotter.XYs{} // per mode: the lower bound at each client count
+	workersBound := false              // some bound comes from the workers' reply times
 	for _, g := range pal.groups {
 		lb := -1.0
 		for _, st := range g.entries {
@@ -234,6 +242,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 			}
 			if complete(st) && st.MakespanLowerBoundSeconds != nil {
 				lb = math.Max(lb, *st.MakespanLowerBoundSeconds)
+				workersBound = workersBound || st.LowerBoundDimension == WorkersBound
 			}
 		}
 		if lb > 0 {
@@ -271,10 +280,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 				name += " (" + l.mode + ")"
 			}
 			dashes := dashPatterns[slices.Index(modes, l.mode)%len(dashPatterns)]
-			for _, panel := range []struct {
-				p   *plot.Plot
-				pts plotter.XYs
-			}{{att, l.att}, {mk, l.mk}} {
+			for _, panel := range []sweepPanel{{att, l.att}, {mk, l.mk}} {
 				if len(panel.pts) == 0 {
 					continue
 				}
@@ -300,10 +306,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 		}
 		var marked bool
 		for _, l := range lines {
-			for _, panel := range []struct {
-				p   *plot.Plot
-				pts plotter.XYs
-			}{{att, l.badAtt}, {mk, l.bad}} {
+			for _, panel := range []sweepPanel{{att, l.badAtt}, {mk, l.bad}} {
 				if len(panel.pts) == 0 {
 					continue
 				}
@@ -333,6 +336,9 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 			sq.Shape, sq.Color, sq.Radius = draw.BoxGlyph{}, colBound, vg.Points(2.5)
 			mk.Add(ln, sq)
 			name := "lower bound from the limits"
+			if workersBound {
+				name = "lower bound (limits or workers)"
+			}
 			if len(modes) > 1 {
 				name += " (" + m + ")"
 			}
@@ -364,6 +370,13 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 		return drawGrid(legend.split(drawTitle(dc, "Client-count sweep: attempts and makespan per strategy")), []*plot.Plot{att, mk}, 2)
 	}
 	return c
+}
+
+// sweepPanel is one panel of the sweep chart (attempts or makespan) and the points of one
+// strategy line to draw on it.
+type sweepPanel struct {
+	p   *plot.Plot
+	pts plotter.XYs
 }
 
 // fitText cuts s at a word so that it fits in w when written in sty, ending it with "…".
