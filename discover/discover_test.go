@@ -93,9 +93,15 @@ func (s *simRun) records(t *testing.T) []record.Attempt {
 // newSim builds a mock and a simulator against it.
 func newSim(t *testing.T, cfg account.Config, budget engine.Budget) *simRun {
 	t.Helper()
+	return newSimAPI(t, cfg, budget, api.Anthropic)
+}
+
+// newSimAPI is newSim with requests of API a (its endpoint's refusals, headers and bodies).
+func newSimAPI(t *testing.T, cfg account.Config, budget engine.Budget, a api.API) *simRun {
+	t.Helper()
 	m, err := account.New(cfg, 1)
 	require.NoError(t, err)
-	target, err := probe.NewTarget(probe.TargetConfig{API: api.Anthropic, URL: "http://mock.invalid",
+	target, err := probe.NewTarget(probe.TargetConfig{API: a, URL: "http://mock.invalid",
 		Key: "k", Model: "claude-test", MaxTokens: 16, PromptTokens: 32, Seed: 1})
 	require.NoError(t, err)
 	log := &bytes.Buffer{}
