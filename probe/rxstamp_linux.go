@@ -128,6 +128,7 @@ func (c *stampConn) recvmsg(fd uintptr) bool {
 	p := c.p
 	c.markNs = 0
 	if c.armed.Load() {
+		c.watcher.collect()
 		if m, ok := c.nextMark(); ok {
 			if l := m.end - c.read.Load(); l < int64(len(p)) {
 				p = p[:l]
