@@ -157,11 +157,11 @@ import "sync"
 // rxWatcher watches the armed connections of one transport. Its thread runs while a
 // connection is armed and ends when the last one is disarmed.
 type rxWatcher struct {
-	mu     sync.Mutex
-	w      *C.rx_watch // nil while no thread runs
-	conns  map[uint32]*stampConn
-	next   uint32
-	buf    [64]C.rx_arrival
+	mu    sync.Mutex
+	w     *C.rx_watch // nil while no thread runs
+	conns map[uint32]*stampConn
+	next  uint32
+	buf   [64]C.rx_arrival
 }
 
 func newRxWatcher() *rxWatcher { return &rxWatcher{conns: map[uint32]*stampConn{}} }
