@@ -19,7 +19,8 @@ package probe
 // received a segment, peeks the kernel's receive timestamp of the newest queued segment and
 // reads the connection's received byte count, then queues (id, count, stamp) in a ring that
 // Go drains. It never consumes a byte; a socket number reused by then is only peeked at, and
-// its id no longer matches.
+// its id no longer matches; and disarm waits out a batch in progress (batch odd), so the
+// descriptor is not closed while the thread may still peek at it.
 
 #define RX_RING 4096            // arrivals queued for Go; more are dropped (reads fall back)
 #define RX_PEEK (256 << 10)     // how far a peek looks (MSG_TRUNC: nothing is copied)
@@ -35,6 +36,7 @@ typedef struct {
 	int epfd, stopfd;
 	char *buf;              // the thread's peek buffer
 	uint64_t head, tail;    // ring positions: head written by the thread, tail by Go
+	uint64_t batch;         // odd while the thread handles what epoll_wait returned
 	rx_arrival ring[RX_RING];
 } rx_watch;
 
@@ -60,6 +62,7 @@ static void *rx_loop(void *arg) {
 				usleep(1000);
 			continue;
 		}
+		__atomic_add_fetch(&w->batch, 1, __ATOMIC_SEQ_CST);
 		for (int i = 0; i < n; i++) {
 			uint64_t d = evs[i].data.u64;
 			if (d == 0)
@@ -88,6 +91,7 @@ static void *rx_loop(void *arg) {
 			w->ring[h % RX_RING] = (rx_arrival){(uint32_t)d, end, ns};
 			__atomic_store_n(&w->head, h + 1, __ATOMIC_RELEASE);
 		}
+		__atomic_add_fetch(&w->batch, 1, __ATOMIC_SEQ_CST);
 	}
 out:
 	free(buf);
@@ -138,7 +142,14 @@ static int rx_add(rx_watch *w, int fd, uint32_t id) {
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static void rx_del(rx_watch *w, int fd) { epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL); }
+// rx_del stops watching fd and returns the batch in progress then (odd) or 0.
+static uint64_t rx_del(rx_watch *w, int fd) {
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
+	uint64_t b = __atomic_load_n(&w->batch, __ATOMIC_SEQ_CST);
+	return b & 1 ? b : 0;
+}
+
+static uint64_t rx_batch(rx_watch *w) { return __atomic_load_n(&w->batch, __ATOMIC_SEQ_CST); }
 
 // rx_take moves up to max queued arrivals to out and returns how many.
 static int rx_take(rx_watch *w, rx_arrival *out, int max) {
@@ -152,7 +163,10 @@ static int rx_take(rx_watch *w, rx_arrival *out, int max) {
 */
 import "C"
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // rxWatcher watches the armed connections of one transport. Its thread runs while a
 // connection is armed and ends when the last one is disarmed.
@@ -207,7 +221,11 @@ func (w *rxWatcher) disarm(c *stampConn) {
 	c.mu.Lock()
 	c.marks = c.marks[:0]
 	c.mu.Unlock()
-	_ = c.raw.Control(func(fd uintptr) { C.rx_del(w.w, C.int(fd)) })
+	var b C.uint64_t
+	_ = c.raw.Control(func(fd uintptr) { b = C.rx_del(w.w, C.int(fd)) })
+	for b != 0 && C.rx_batch(w.w) == b { // the thread may hold c's descriptor number
+		runtime.Gosched()
+	}
 	w.stopIfIdle()
 }
 
