@@ -22,7 +22,9 @@ package probe
 // its id no longer matches; and disarm waits out a batch in progress (batch odd), so the
 // descriptor is not closed while the thread may still peek at it.
 
-#define RX_RING 4096            // arrivals queued for Go; more are dropped (reads fall back)
+#define RX_RING 16384           // arrivals queued for Go; more are dropped (reads fall back)
+#define RX_SEEN 4096            // connections whose arrivals the thread counts
+#define RX_MAX_MARKS 16         // maxMarks: a connection keeps no more unread arrivals
 #define RX_PEEK (256 << 10)     // how far a peek looks (MSG_TRUNC: nothing is copied)
 #define RX_INFO 136             // struct tcp_info up to tcpi_bytes_received (Linux 4.1)
 #define RX_BYTES_RECEIVED 128
@@ -37,6 +39,8 @@ typedef struct {
 	char *buf;              // the thread's peek buffer
 	uint64_t head, tail;    // ring positions: head written by the thread, tail by Go
 	uint64_t batch;         // odd while the thread handles what epoll_wait returned
+	uint32_t seen_id[RX_SEEN]; // the thread's: arrivals queued per connection (by id), so a
+	uint32_t seen[RX_SEEN];    // stream read late does not fill the ring with unkeepable ones
 	rx_arrival ring[RX_RING];
 } rx_watch;
 
@@ -85,10 +89,16 @@ static void *rx_loop(void *arg) {
 			if (k <= 0 || k >= RX_PEEK)
 				continue;
 			int64_t ns = rx_stamp(&m);
+			uint32_t id = (uint32_t)d, s = id % RX_SEEN;
+			if (w->seen_id[s] != id) {
+				w->seen_id[s] = id;
+				w->seen[s] = 0;
+			}
 			uint64_t h = w->head;
-			if (ns == 0 || h - __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE) >= RX_RING)
+			if (ns == 0 || w->seen[s] >= RX_MAX_MARKS || h - __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE) >= RX_RING)
 				continue;
-			w->ring[h % RX_RING] = (rx_arrival){(uint32_t)d, end, ns};
+			w->seen[s]++;
+			w->ring[h % RX_RING] = (rx_arrival){id, end, ns};
 			__atomic_store_n(&w->head, h + 1, __ATOMIC_RELEASE);
 		}
 		__atomic_add_fetch(&w->batch, 1, __ATOMIC_SEQ_CST);
@@ -166,6 +176,12 @@ import "C"
 import (
 	"runtime"
 	"sync"
+)
+
+// The thread stops queueing a connection's arrivals where the connection stops keeping them.
+const (
+	_ uint = maxMarks - C.RX_MAX_MARKS
+	_ uint = C.RX_MAX_MARKS - maxMarks
 )
 
 // rxWatcher watches the armed connections of one transport. Its thread runs while a
