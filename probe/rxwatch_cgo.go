@@ -245,6 +245,13 @@ func (w *rxWatcher) disarm(c *stampConn) {
 	w.stopIfIdle()
 }
 
+// running reports whether the thread runs.
+func (w *rxWatcher) running() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w != nil
+}
+
 // stopIfIdle ends the thread when no connection is armed (w.mu held).
 func (w *rxWatcher) stopIfIdle() {
 	if len(w.conns) == 0 && w.w != nil {

@@ -37,12 +37,19 @@ func dialUnwatched(ctx context.Context, network, addr string) (net.Conn, error) 
 func TestWatchedArrivals(t *testing.T) {
 	kernelStamps(t)
 	opt := goleak.IgnoreCurrent()
+	w := newRxWatcher()
 	tests := []struct {
 		name    string
 		dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 		watched bool
 	}{
-		{"watched", dialStamped(&net.Dialer{}), true},
+		{"watched", func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return stampReceives(c, w), nil
+		}, true},
 		{"unwatched (before): the newest stamp", dialUnwatched, false},
 	}
 	for _, tt := range tests {
@@ -93,12 +100,16 @@ func TestWatchedArrivals(t *testing.T) {
 						assert.Greater(t, at.Sub(wrote[0]), 3*rxGap-10*time.Millisecond)
 					}
 				}
+				if tt.watched {
+					require.True(t, w.running())
+				}
 				disarmStamps(st)
 			}
 			require.NoError(t, c.Close())
 		})
 	}
-	goleak.VerifyNone(t, opt) // the watcher's thread ends once nothing is armed
+	require.Eventually(t, func() bool { return !w.running() }, 2*time.Second, 10*time.Millisecond, "the thread ends once nothing is armed")
+	goleak.VerifyNone(t, opt)
 }
 
 // TestReadStreamLateReaderTTFT: through net/http, a reader that gets to the stream rxBusy late

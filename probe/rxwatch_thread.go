@@ -83,6 +83,13 @@ func (w *rxWatcher) disarm(c *stampConn) {
 	})
 }
 
+// running reports whether the thread runs (it ends a moment after the last disarm).
+func (w *rxWatcher) running() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.epfd >= 0
+}
+
 // loop is the watcher's thread: it wakes when an armed socket receives a segment and notes the
 // arrival before another can merge with it.
 func (w *rxWatcher) loop(epfd int) {
