@@ -20,6 +20,9 @@ const (
 	tcpInfoBytesRecvOff = 128
 )
 
+// epollET is EPOLLET, whose sign differs between the syscall package's architectures.
+const epollET = 1 << 31
+
 // rxWatcher watches the armed connections of one transport. Its thread runs while a
 // connection is armed and ends shortly after the last one is disarmed.
 type rxWatcher struct {
@@ -53,7 +56,7 @@ func (w *rxWatcher) arm(c *stampConn) bool {
 	id := w.next
 	var cerr error
 	err := c.raw.Control(func(fd uintptr) {
-		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | -syscall.EPOLLET, Fd: int32(id)}
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(id)}
 		cerr = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
 	})
 	if err != nil || cerr != nil {
