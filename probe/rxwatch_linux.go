@@ -4,15 +4,15 @@ package probe
 
 // A reader that runs later than the gap between two events finds them merged: the kernel
 // coalesces a segment into the unread one before it and keeps only the newer receive
-// timestamp, so the first delta would be timed by the next event's arrival. The watcher below
-// notes each segment's arrival while a stream awaits its first content delta, before the next
-// one can merge with it: a thread of its own sleeps in epoll_wait on the armed sockets and, when
-// one becomes readable, peeks the kernel's timestamp of the newest queued segment and the
+// timestamp, so the first delta would be timed by the next event's arrival. A watcher notes each
+// segment's arrival while a stream awaits its first content delta, before the next one can
+// merge with it: a thread of its own sleeps in epoll_wait on the armed sockets and, when one
+// becomes readable, peeks the kernel's timestamp of the newest queued segment and the
 // connection's received byte count (TCP_INFO), without consuming anything. With cgo the thread
 // is a C thread (rxwatch_cgo.go), which the Go scheduler cannot delay when every P is busy;
-// without, a goroutine locked to its thread (rxwatch_thread.go). The connection's
-// reads then stop at those byte counts (marks), so each read returns the bytes of one noted
-// arrival and is stamped with it.
+// without, a goroutine locked to its thread (rxwatch_thread.go). The connection's reads then
+// stop at those byte counts (marks, below), so each read returns the bytes of one noted arrival
+// and is stamped with it.
 
 // maxMarks bounds the arrivals a connection keeps unread; past it the watcher notes no more,
 // and reads fall back to the kernel's stamp of what they consumed.
