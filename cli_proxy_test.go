@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
@@ -66,7 +67,7 @@ func (p *proxyRun) interrupt(t *testing.T) int {
 }
 
 // post sends one small Messages request through base with key and returns the status.
-func post(t *testing.T, base, key string) (int, http.Header, string) {
+func post(t *testing.T, base, key string) testcheck.Response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, base+"/v1/messages?key="+key,
 		strings.NewReader(`{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"hello there"}]}`))
@@ -74,12 +75,7 @@ func post(t *testing.T, base, key string) (int, http.Header, string) {
 	req.Header.Set("X-Api-Key", key)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Ratelab-Client", "worker-1")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.NoError(t, err)
-	return resp.StatusCode, resp.Header, string(b)
+	return testcheck.Do(t, req)
 }
 
 func TestProxyRecordsAndReports(t *testing.T) {
@@ -93,8 +89,7 @@ func TestProxyRecordsAndReports(t *testing.T) {
 	const key = "fake-proxy-secret-0987654321"
 	codes := map[int]int{}
 	for range 20 {
-		c, _, _ := post(t, p.base, key)
-		codes[c]++
+		codes[post(t, p.base, key).Status]++
 	}
 	assert.Equal(t, exitOK, p.interrupt(t), "%s", p.stderr)
 	assert.Positive(t, codes[200])
@@ -139,13 +134,13 @@ func TestProxyLimitInFront(t *testing.T) {
 	p := startProxy(t, "--upstream", up, "--out", dir, "--rpm", "3", "--burst", "3")
 	var got []int
 	for range 6 {
-		c, h, body := post(t, p.base, "k")
-		got = append(got, c)
-		assert.Equal(t, "3", h.Get("Anthropic-Ratelimit-Requests-Limit"), "the mock's headers replace the upstream's")
-		if c == 429 {
-			assert.Contains(t, body, `"rate_limit_error"`)
+		r := post(t, p.base, "k")
+		got = append(got, r.Status)
+		assert.Equal(t, "3", r.Header.Get("Anthropic-Ratelimit-Requests-Limit"), "the mock's headers replace the upstream's")
+		if r.Status == 429 {
+			assert.Contains(t, r.Body, `"rate_limit_error"`)
 		} else {
-			assert.Contains(t, body, `"usage"`, "the upstream's answer")
+			assert.Contains(t, r.Body, `"usage"`, "the upstream's answer")
 		}
 	}
 	assert.Equal(t, []int{200, 200, 200, 429, 429, 429}, got)
@@ -177,8 +172,7 @@ func TestProxyMaxDuration(t *testing.T) {
 	up := startMock(t, account.DefaultConfig())
 	dir := t.TempDir()
 	p := startProxy(t, "--upstream", up, "--out", dir, "--max-duration", "500ms")
-	c, _, _ := post(t, p.base, "k")
-	assert.Equal(t, 200, c)
+	assert.Equal(t, 200, post(t, p.base, "k").Status)
 	select {
 	case code := <-p.code:
 		assert.Equal(t, exitOK, code, "%s", p.stderr)
@@ -226,8 +220,7 @@ func TestProxySIGINT(t *testing.T) {
 	m := regexp.MustCompile(`listening on (http://\S+),`).FindStringSubmatch(line)
 	require.NotNil(t, m, line)
 	for range 3 {
-		c, _, _ := post(t, m[1], "sk-sigint-secret")
-		assert.Equal(t, 200, c)
+		assert.Equal(t, 200, post(t, m[1], "sk-sigint-secret").Status)
 	}
 	require.NoError(t, cmd.Process.Signal(os.Interrupt))
 	go io.Copy(io.Discard, stdout)
@@ -257,12 +250,7 @@ func TestProxyMetricsAddr(t *testing.T) {
 	for range 4 {
 		post(t, p.base, key)
 	}
-	res, err := http.Get("http://" + addr + "/metrics")
-	require.NoError(t, err)
-	b, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	require.NoError(t, err)
-	body := string(b)
+	body := testcheck.Get(t, "http://"+addr+"/metrics").Body
 	assert.Regexp(t, `ratelab_run_attempts_total\{mode="live",outcome="ok",segment="[^"]*"\} 2\n`, body)
 	assert.Regexp(t, `ratelab_run_attempts_total\{mode="live",outcome="rate_limited",segment="[^"]*"\} 2\n`, body)
 	assert.NotContains(t, body, key)

@@ -263,11 +263,7 @@ func combineTokens(s *ratelimit.Snapshot) {
 // stats merges the pool ledgers' counters, in pool order of first use.
 func (p *providerState) stats() Stats {
 	p.mu.Lock()
-	names := append([]string(nil), p.order...)
-	ledgers := make([]*Ledger, len(names))
-	for i, n := range names {
-		ledgers[i] = p.pools[n]
-	}
+	names, ledgers := inOrder(p.order, p.pools)
 	p.mu.Unlock()
 	out := Stats{Accounts: []AccountStats{}, Unkeyed: map[string]int64{}}
 	for i, l := range ledgers {

@@ -122,6 +122,17 @@ func (m *Ledger) AccountStats(key string) (AccountStats, bool) {
 	return a.snapshotStats(key, m), true
 }
 
+// inOrder returns a copy of keys and the values m holds for them, in that order; the caller
+// holds the lock that guards both.
+func inOrder[V any](keys []string, m map[string]V) ([]string, []V) {
+	keys = append([]string(nil), keys...)
+	vs := make([]V, len(keys))
+	for i, k := range keys {
+		vs[i] = m[k]
+	}
+	return keys, vs
+}
+
 // Stats returns every account's counters and the replies that reached none. Under a Provider
 // an account is a key in one pool, named "key (pool)".
 func (m *Ledger) Stats() Stats {
@@ -135,11 +146,7 @@ func (m *Ledger) Stats() Stats {
 		return s
 	}
 	m.mu.RLock()
-	keys := append([]string(nil), m.order...)
-	accts := make([]*account, len(keys))
-	for i, k := range keys {
-		accts[i] = m.accounts[k]
-	}
+	keys, accts := inOrder(m.order, m.accounts)
 	m.mu.RUnlock()
 	s := Stats{Accounts: make([]AccountStats, len(keys))}
 	for i, a := range accts {

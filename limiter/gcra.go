@@ -69,13 +69,9 @@ func (g *gcra) Allow(now time.Time, cost int64) Decision {
 	}
 	d := g.state(t)
 	d.Allowed = allowed
-	if !allowed {
-		if cost > g.burst {
-			d.RetryAfter = NeverRetryAfter(d.Reset, g.cfg.Window)
-		} else {
-			// retry_after = new_tat − τ − now, rounded up.
-			d.RetryAfter = time.Duration(wait.CeilSub(g.tau, g.limit))
-		}
+	if !allowed && !never(&d, cost, g.burst, g.cfg.Window) {
+		// retry_after = new_tat − τ − now, rounded up.
+		d.RetryAfter = time.Duration(wait.CeilSub(g.tau, g.limit))
 	}
 	return d
 }

@@ -259,3 +259,13 @@ func NeverRetryAfter(reset, window time.Duration) time.Duration {
 	}
 	return reset
 }
+
+// never reports whether a refused request of cost can never be admitted, its cost being above
+// most (the limiter's capacity), and if so sets d.RetryAfter to NeverRetryAfter.
+func never(d *Decision, cost, most int64, window time.Duration) bool {
+	if cost <= most {
+		return false
+	}
+	d.RetryAfter = NeverRetryAfter(d.Reset, window)
+	return true
+}

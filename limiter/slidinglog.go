@@ -146,17 +146,13 @@ func (l *slidingLog) Allow(now time.Time, cost int64) Decision {
 // decide answers a request of cost >= 0 at t, after expiry, logging it if admitted.
 func (l *slidingLog) decide(t, cost int64) Decision {
 	sum := l.total - l.base
-	if cost <= l.limit-sum {
-		if cost > 0 {
-			l.push(t, cost)
-		}
-		d := l.state(t)
-		d.Allowed = true
-		return d
+	fits := cost <= l.limit-sum
+	if fits && cost > 0 {
+		l.push(t, cost)
 	}
 	d := l.state(t)
-	if cost > l.limit {
-		d.RetryAfter = NeverRetryAfter(d.Reset, l.cfg.Window)
+	d.Allowed = fits
+	if fits || never(&d, cost, l.limit, l.cfg.Window) {
 		return d
 	}
 	// The oldest entries totalling sum + cost − Limit must expire: the request fits once the

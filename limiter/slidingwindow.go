@@ -114,18 +114,15 @@ func (w *slidingWindow) bound(room uint64) exact.U128 {
 func (w *slidingWindow) Allow(now time.Time, cost int64) Decision {
 	t := w.advance(now)
 	cost = max(clampCost(cost), 0)
-	if w.fits(t, cost) {
+	fits := w.fits(t, cost)
+	if fits {
 		w.curr += cost
-		d := w.state(t)
-		d.Allowed = true
-		return d
 	}
 	d := w.state(t)
-	if cost > w.limit {
-		d.RetryAfter = NeverRetryAfter(d.Reset, w.cfg.Window)
-		return d
+	d.Allowed = fits
+	if !fits && !never(&d, cost, w.limit, w.cfg.Window) {
+		d.RetryAfter = time.Duration(w.fitsAt(cost) - t)
 	}
-	d.RetryAfter = time.Duration(w.fitsAt(cost) - t)
 	return d
 }
 

@@ -96,12 +96,8 @@ func (b *tokenBucket) Peek(now time.Time) Decision {
 // decision fills in the header values for the current state.
 func (b *tokenBucket) decision(allowed bool, cost int64) Decision {
 	d := Decision{Allowed: allowed, Limit: b.capacity, Remaining: max(b.whole, 0), Reset: b.until(b.capacity)}
-	if !allowed {
-		if cost > b.capacity {
-			d.RetryAfter = NeverRetryAfter(d.Reset, b.cfg.Window)
-		} else {
-			d.RetryAfter = b.until(cost)
-		}
+	if !allowed && !never(&d, cost, b.capacity, b.cfg.Window) {
+		d.RetryAfter = b.until(cost)
 	}
 	return d
 }

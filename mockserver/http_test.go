@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
@@ -58,12 +59,8 @@ func post(t *testing.T, srv *Server, path, body string, headers ...string) respo
 
 func do(t *testing.T, req *http.Request) response {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return response{res.StatusCode, res.Header, string(b)}
+	r := testcheck.Do(t, req)
+	return response{r.Status, r.Header, r.Body}
 }
 
 var idPattern = regexp.MustCompile(`(req|msg)_01[0-9A-Za-z]{22}|chatcmpl-01[0-9A-Za-z]{22}`)

@@ -114,8 +114,11 @@ func TestReplicasShareOneBudget(t *testing.T) {
 				}
 				c.Limits.InputTokens, c.Limits.OutputTokens = account.Limit{}, account.Limit{}
 			}
-			a := startReplica(t, srv.URL, account.StoreOptions{}, redislimit.Options{}, set)
-			b := startReplica(t, srv.URL, account.StoreOptions{}, redislimit.Options{}, set)
+			// The budget's sharing is under test, not the store's 250 ms deadline: on a machine
+			// at load 15 two decisions ran past it and were answered as errors.
+			opts := redislimit.Options{Timeout: 5 * time.Second}
+			a := startReplica(t, srv.URL, account.StoreOptions{}, opts, set)
+			b := startReplica(t, srv.URL, account.StoreOptions{}, opts, set)
 			proxy := roundRobin(t, a.srv, b.srv)
 			key := "sk-share-" + string(alg)
 

@@ -106,15 +106,7 @@ func TestParseSLO(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseSLO(tt.in)
-			if !testcheck.Err(t, err, tt.wantErr) {
-				assert.Contains(t, err.Error(), "invalid SLO")
-				return
-			}
-			assert.Equal(t, tt.want, got)
-			again, err := ParseSLO(got.String())
-			require.NoError(t, err)
-			assert.Equal(t, got, again, "String reads back")
+			testcheck.Parse(t, ParseSLO, tt.in, tt.want, tt.wantErr, "invalid SLO")
 		})
 	}
 }

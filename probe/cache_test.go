@@ -15,6 +15,7 @@ import (
 
 	"github.com/ratelab/ratelab/account"
 	"github.com/ratelab/ratelab/api"
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/presets"
 	"github.com/ratelab/ratelab/ratelimit"
@@ -96,8 +97,7 @@ func TestCachePrefixErrors(t *testing.T) {
 			c := tc.c
 			c.URL, c.MaxTokens, c.PromptTokens = "http://127.0.0.1:1", 8, 10
 			_, err := NewTarget(c)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tc.want)
+			testcheck.Err(t, err, tc.want)
 		})
 	}
 }

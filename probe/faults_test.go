@@ -247,51 +247,39 @@ func TestFaultHang(t *testing.T) {
 
 func TestFaultConnectionReset(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		handler func(t *testing.T) func(s *faultServer, w http.ResponseWriter, r *http.Request)
-		errs    []string // the error names one of these
+		name   string
+		onConn func(conn net.Conn, rw *bufio.ReadWriter) // on the hijacked connection
+		errs   []string                                  // the error names one of these
 	}{
-		{"close before the response", func(t *testing.T) func(*faultServer, http.ResponseWriter, *http.Request) {
-			return func(_ *faultServer, w http.ResponseWriter, _ *http.Request) {
-				conn, _ := hijack(t, w)
-				conn.Close()
-			}
+		{"close before the response", func(conn net.Conn, _ *bufio.ReadWriter) {
+			conn.Close()
 		}, []string{"server closed the connection without a response (EOF)"}},
-		{"RST before the response", func(t *testing.T) func(*faultServer, http.ResponseWriter, *http.Request) {
-			return func(_ *faultServer, w http.ResponseWriter, _ *http.Request) {
-				conn, _ := hijack(t, w)
-				reset(conn)
-			}
+		{"RST before the response", func(conn net.Conn, _ *bufio.ReadWriter) {
+			reset(conn)
 			// An RST that arrives while the request is still being written may read as either.
 		}, []string{"connection reset by the server (RST)", "server closed the connection without a response (EOF)"}},
-		{"RST in the body", func(t *testing.T) func(*faultServer, http.ResponseWriter, *http.Request) {
-			return func(_ *faultServer, w http.ResponseWriter, _ *http.Request) {
-				conn, rw := hijack(t, w)
-				rw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"partial\":")
-				rw.Flush()
-				reset(conn)
-			}
+		{"RST in the body", func(conn net.Conn, rw *bufio.ReadWriter) {
+			rw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"partial\":")
+			rw.Flush()
+			reset(conn)
 		}, []string{"read body after status 200: connection reset by the server (RST)", "read body after status 200: server closed the connection mid-response (unexpected EOF)"}},
-		{"close in the body", func(t *testing.T) func(*faultServer, http.ResponseWriter, *http.Request) {
-			return func(_ *faultServer, w http.ResponseWriter, _ *http.Request) {
-				conn, rw := hijack(t, w)
-				rw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"partial\":")
-				rw.Flush()
-				conn.Close()
-			}
+		{"close in the body", func(conn net.Conn, rw *bufio.ReadWriter) {
+			rw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"partial\":")
+			rw.Flush()
+			conn.Close()
 		}, []string{"read body after status 200: server closed the connection mid-response (unexpected EOF)"}},
-		{"garbage instead of HTTP", func(t *testing.T) func(*faultServer, http.ResponseWriter, *http.Request) {
-			return func(_ *faultServer, w http.ResponseWriter, _ *http.Request) {
-				conn, rw := hijack(t, w)
-				rw.WriteString("SSH-2.0-OpenSSH_9.6\r\n\r\n")
-				rw.Flush()
-				conn.Close()
-			}
+		{"garbage instead of HTTP", func(conn net.Conn, rw *bufio.ReadWriter) {
+			rw.WriteString("SSH-2.0-OpenSSH_9.6\r\n\r\n")
+			rw.Flush()
+			conn.Close()
 		}, []string{"malformed HTTP"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			leakCheck(t)
-			srv := newFaultServer(t, tc.handler(t))
+			srv := newFaultServer(t, func(_ *faultServer, w http.ResponseWriter, _ *http.Request) {
+				conn, rw := hijack(t, w)
+				tc.onConn(conn, rw)
+			})
 			fr := runFaults(t, httpTarget(srv.URL), retry3, nil)
 			fr.eachChain(t, 3, func(a *record.Attempt, last bool) {
 				assert.Equal(t, 0, a.Status, "a broken connection is a transport error")

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/record"
 )
 
@@ -153,14 +154,10 @@ func TestTransparent(t *testing.T) {
 			}
 			req.Header.Add("X-Custom", "one")
 			req.Header.Add("X-Custom", "two")
-			resp, err := http.DefaultClient.Do(req)
-			require.NoError(t, err)
-			got, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			require.NoError(t, err)
+			resp := testcheck.Do(t, req)
 
-			assert.Equal(t, tc.status, resp.StatusCode)
-			assert.Equal(t, tc.answer, string(got), "answer byte for byte")
+			assert.Equal(t, tc.status, resp.Status)
+			assert.Equal(t, tc.answer, resp.Body, "answer byte for byte")
 			for k, v := range tc.hdr {
 				assert.Equal(t, v, resp.Header[k], "answer header %s", k)
 			}

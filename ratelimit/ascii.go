@@ -113,3 +113,14 @@ func equalFold(s, lower string) bool {
 func hasPrefixFold(s, lower string) bool {
 	return len(s) >= len(lower) && equalFold(s[:len(lower)], lower)
 }
+
+// cutPrefixFold returns the index of the first of prefixes (lower-case ASCII) that s starts
+// with, ignoring ASCII case, and s without it; -1 and s when none does.
+func cutPrefixFold(s string, prefixes ...string) (int, string) {
+	for i, p := range prefixes {
+		if hasPrefixFold(s, p) {
+			return i, s[len(p):]
+		}
+	}
+	return -1, s
+}

@@ -18,19 +18,7 @@ Content-Length: 512
 Connection: keep-alive
 Request-Id: req_018EeWyXxfu5pfWkrYcMdjWG
 Anthropic-Organization-Id: 5d0c4c5e-0000-0000-0000-000000000000
-Anthropic-Ratelimit-Requests-Limit: 50
-Anthropic-Ratelimit-Requests-Remaining: 49
-Anthropic-Ratelimit-Requests-Reset: 2025-01-12T23:11:00Z
-Anthropic-Ratelimit-Input-Tokens-Limit: 30000
-Anthropic-Ratelimit-Input-Tokens-Remaining: 29000
-Anthropic-Ratelimit-Input-Tokens-Reset: 2025-01-12T23:11:01Z
-Anthropic-Ratelimit-Output-Tokens-Limit: 8000
-Anthropic-Ratelimit-Output-Tokens-Remaining: 8000
-Anthropic-Ratelimit-Output-Tokens-Reset: 2025-01-12T23:10:59Z
-Anthropic-Ratelimit-Tokens-Limit: 38000
-Anthropic-Ratelimit-Tokens-Remaining: 37000
-Anthropic-Ratelimit-Tokens-Reset: 2025-01-12T23:11:01Z
-Retry-After: 2
+` + anthropicDocsLimits + `Retry-After: 2
 Server: cloudflare
 Cf-Ray: 8c135d3eeec4a97a-SYD
 Via: 1.1 google`},

@@ -145,22 +145,13 @@ func classify(k string) int {
 		if !hasPrefixFold(k, "anthropic-ratelimit-") {
 			return -1 // anthropic-priority-*, anthropic-ratelimit-unified-*, … are not read
 		}
-		rest := k[len("anthropic-ratelimit-"):]
-		var d Dimension
-		switch {
-		case hasPrefixFold(rest, "requests-"):
-			d, rest = Requests, rest[len("requests-"):]
-		case hasPrefixFold(rest, "tokens-"):
-			d, rest = Tokens, rest[len("tokens-"):]
-		case hasPrefixFold(rest, "input-tokens-"):
-			d, rest = InputTokens, rest[len("input-tokens-"):]
-		case hasPrefixFold(rest, "output-tokens-"):
-			d, rest = OutputTokens, rest[len("output-tokens-"):]
-		default:
+		// Requests, Tokens, InputTokens, OutputTokens in Dimension order.
+		d, rest := cutPrefixFold(k[len("anthropic-ratelimit-"):], "requests-", "tokens-", "input-tokens-", "output-tokens-")
+		if d < 0 {
 			return -1
 		}
 		if f := limitRemainingReset(rest); f >= 0 {
-			return slotAnthropic + 3*int(d) + f
+			return slotAnthropic + 3*d + f
 		}
 	case 'x':
 		switch {
@@ -171,15 +162,8 @@ func classify(k string) int {
 			}
 			// OpenAI: {limit,remaining,reset}-{requests,tokens}; -project-tokens and
 			// -tokens_usage_based variants are not read.
-			var f int
-			switch {
-			case hasPrefixFold(rest, "limit-"):
-				f, rest = fieldLimit, rest[len("limit-"):]
-			case hasPrefixFold(rest, "remaining-"):
-				f, rest = fieldRemaining, rest[len("remaining-"):]
-			case hasPrefixFold(rest, "reset-"):
-				f, rest = fieldReset, rest[len("reset-"):]
-			default:
+			f, rest := cutPrefixFold(rest, "limit-", "remaining-", "reset-") // field order
+			if f < 0 {
 				return -1
 			}
 			switch {

@@ -6,6 +6,22 @@ import (
 	"time"
 )
 
+// anthropicDocsLimits are the rate-limit fields of Anthropic's documented response, all four
+// dimensions (headerBlock canonicalizes their names as net/http does).
+const anthropicDocsLimits = `anthropic-ratelimit-requests-limit: 50
+anthropic-ratelimit-requests-remaining: 49
+anthropic-ratelimit-requests-reset: 2025-01-12T23:11:00Z
+anthropic-ratelimit-input-tokens-limit: 30000
+anthropic-ratelimit-input-tokens-remaining: 29000
+anthropic-ratelimit-input-tokens-reset: 2025-01-12T23:11:01Z
+anthropic-ratelimit-output-tokens-limit: 8000
+anthropic-ratelimit-output-tokens-remaining: 8000
+anthropic-ratelimit-output-tokens-reset: 2025-01-12T23:10:59Z
+anthropic-ratelimit-tokens-limit: 38000
+anthropic-ratelimit-tokens-remaining: 37000
+anthropic-ratelimit-tokens-reset: 2025-01-12T23:11:01Z
+`
+
 // headerBlock builds a header the way net/http does (canonical keys, one value per line, in
 // order) from "Name: value" lines as they appear in a captured response.
 func headerBlock(block string) http.Header {

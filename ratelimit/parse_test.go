@@ -29,19 +29,7 @@ func TestParseSamples(t *testing.T) {
 content-type: application/json
 request-id: req_018EeWyXxfu5pfWkrYcMdjWG
 anthropic-organization-id: 5d0c4c5e-0000-0000-0000-000000000000
-anthropic-ratelimit-requests-limit: 50
-anthropic-ratelimit-requests-remaining: 49
-anthropic-ratelimit-requests-reset: 2025-01-12T23:11:00Z
-anthropic-ratelimit-input-tokens-limit: 30000
-anthropic-ratelimit-input-tokens-remaining: 29000
-anthropic-ratelimit-input-tokens-reset: 2025-01-12T23:11:01Z
-anthropic-ratelimit-output-tokens-limit: 8000
-anthropic-ratelimit-output-tokens-remaining: 8000
-anthropic-ratelimit-output-tokens-reset: 2025-01-12T23:10:59Z
-anthropic-ratelimit-tokens-limit: 38000
-anthropic-ratelimit-tokens-remaining: 37000
-anthropic-ratelimit-tokens-reset: 2025-01-12T23:11:01Z
-anthropic-priority-input-tokens-reset: 2025-01-12T23:11:59Z
+` + anthropicDocsLimits + `anthropic-priority-input-tokens-reset: 2025-01-12T23:11:59Z
 anthropic-priority-input-tokens-limit: 100000
 anthropic-ratelimit-unified-reset: 1736730000
 server: cloudflare`,

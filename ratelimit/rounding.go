@@ -106,7 +106,7 @@ func (r Rounding) resetMillis(d time.Duration, dialectMillis bool) int64 {
 	case r.Reset == ResetUp || (r.Reset == ResetAsDialect && !dialectMillis):
 		return ceilSeconds(d) * 1000
 	}
-	return ceilMillis(d)
+	return ceilIn(d, time.Millisecond)
 }
 
 // instantMillis returns the instant now+d (d clamped at 0) in Unix milliseconds, rounded as

@@ -57,7 +57,7 @@ func RoundTripFast(dst *Snapshot, d Dialect, src *Snapshot, arrival, received ti
 				reset := ceilInstant(arrival, st.Reset)
 				out.Reset, out.ResetKind = max(reset.Sub(date), 0), ResetRFC3339
 			} else {
-				out.Reset, out.ResetKind = time.Duration(ceilMillis(st.Reset))*time.Millisecond, ResetDuration
+				out.Reset, out.ResetKind = time.Duration(ceilIn(st.Reset, time.Millisecond))*time.Millisecond, ResetDuration
 			}
 			out.Flags |= HasReset
 		}

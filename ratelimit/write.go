@@ -110,12 +110,15 @@ func (w *fieldWriter) retryAfter(b []byte, key string, s *Snapshot) []byte {
 
 // ceilSeconds returns d in whole seconds rounded up (0 for d ≤ 0), so a positive wait is at
 // least 1.
-func ceilSeconds(d time.Duration) int64 {
+func ceilSeconds(d time.Duration) int64 { return ceilIn(d, time.Second) }
+
+// ceilIn returns d in whole units rounded up (0 for d ≤ 0).
+func ceilIn(d, unit time.Duration) int64 {
 	if d <= 0 {
 		return 0
 	}
-	n := int64(d / time.Second)
-	if d%time.Second != 0 {
+	n := int64(d / unit)
+	if d%unit != 0 {
 		n++
 	}
 	return n
@@ -224,19 +227,7 @@ var openAIKeys = [2][3]string{
 // written as a separate millisecond component instead of decimals: 12ms, 1s, 2s81ms, 6m0s,
 // 1h0m0s, 5h50m0s30ms; 0 is 0s. time.ParseDuration reads every form back exactly.
 func AppendOpenAIDuration(b []byte, d time.Duration) []byte {
-	return appendOpenAIMillis(b, ceilMillis(d))
-}
-
-// ceilMillis returns d in whole milliseconds rounded up (0 for d ≤ 0).
-func ceilMillis(d time.Duration) int64 {
-	if d <= 0 {
-		return 0
-	}
-	ms := int64(d / time.Millisecond)
-	if d%time.Millisecond != 0 {
-		ms++
-	}
-	return ms
+	return appendOpenAIMillis(b, ceilIn(d, time.Millisecond))
 }
 
 // appendOpenAIMillis appends ms milliseconds in AppendOpenAIDuration's form (0s for ms ≤ 0).
@@ -268,12 +259,8 @@ func (w *fieldWriter) ietf(b []byte, s *Snapshot) []byte {
 		if !st.Has(HasLimit) {
 			continue
 		}
-		if n > 0 {
-			b = append(b, ", "...)
-		}
+		b = appendSFMember(b, n, d, ";q=")
 		n++
-		b = appendSFName(b, d)
-		b = append(b, ";q="...)
 		b = strconv.AppendInt(b, nonNegative(st.Limit), 10)
 		if st.Has(HasWindow) {
 			b = append(b, ";w="...)
@@ -289,12 +276,8 @@ func (w *fieldWriter) ietf(b []byte, s *Snapshot) []byte {
 		if !st.Has(HasRemaining) {
 			continue
 		}
-		if n > 0 {
-			b = append(b, ", "...)
-		}
+		b = appendSFMember(b, n, d, ";r=")
 		n++
-		b = appendSFName(b, d)
-		b = append(b, ";r="...)
 		b = strconv.AppendInt(b, s.Rounding.remaining(DialectIETF, d, st.Remaining), 10)
 		if st.Has(HasReset) {
 			// t is an Integer: whole seconds, truncated or rounded up.
@@ -312,11 +295,17 @@ func (w *fieldWriter) ietf(b []byte, s *Snapshot) []byte {
 	return w.retryAfter(b, "Retry-After", s)
 }
 
-// appendSFName appends the dimension's record name as a structured-field String.
-func appendSFName(b []byte, d Dimension) []byte {
+// appendSFMember appends the dimension's member of a structured-field list, after the n
+// members before it: a separator unless it is the first, its record name as a String, then
+// param (";q=").
+func appendSFMember(b []byte, n int, d Dimension, param string) []byte {
+	if n > 0 {
+		b = append(b, ", "...)
+	}
 	b = append(b, '"')
 	b = append(b, d.String()...)
-	return append(b, '"')
+	b = append(b, '"')
+	return append(b, param...)
 }
 
 // mostConstraining returns the present dimension with the lowest remaining/limit fraction

@@ -326,6 +326,22 @@ func lineOf(pts plotter.XYs, c color.Color, width float64, dashes []vg.Length) (
 	return l, nil
 }
 
+// cdfLine draws a CDF as steps: from (its first value, 0) up through each point at height
+// fraction·share, every X at least floor (the left edge of a log axis; -Inf for none).
+func cdfLine(cdf []CDFPoint, share, floor float64, c color.Color, dashes []vg.Length) (*plotter.Line, error) {
+	pts := make(plotter.XYs, 0, len(cdf)+1)
+	pts = append(pts, plotter.XY{X: math.Max(cdf[0].Seconds, floor), Y: 0})
+	for _, q := range cdf {
+		pts = append(pts, plotter.XY{X: math.Max(q.Seconds, floor), Y: q.Fraction * share})
+	}
+	l, err := lineOf(pts, c, 2, dashes)
+	if err != nil {
+		return nil, err
+	}
+	l.StepStyle = plotter.PreStep
+	return l, nil
+}
+
 // maxY is the largest Y of pts (0 when empty).
 func maxY(pts plotter.XYs) float64 {
 	m := 0.0

@@ -219,6 +219,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 	}
 	var lines []*line
 	bounds := map[string]plotter.XYs{} // per mode: the lower bound at each client count
+	workersBound := false              // some bound comes from the workers' reply times
 	for _, g := range pal.groups {
 		lb := -1.0
 		for _, st := range g.entries {
@@ -241,6 +242,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 			}
 			if complete(st) && st.MakespanLowerBoundSeconds != nil {
 				lb = math.Max(lb, *st.MakespanLowerBoundSeconds)
+				workersBound = workersBound || st.LowerBoundDimension == WorkersBound
 			}
 		}
 		if lb > 0 {
@@ -278,10 +280,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 				name += " (" + l.mode + ")"
 			}
 			dashes := dashPatterns[slices.Index(modes, l.mode)%len(dashPatterns)]
-			for _, panel := range []struct {
-				p   *plot.Plot
-				pts plotter.XYs
-			}{{att, l.att}, {mk, l.mk}} {
+			for _, panel := range []sweepPanel{{att, l.att}, {mk, l.mk}} {
 				if len(panel.pts) == 0 {
 					continue
 				}
@@ -307,10 +306,7 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 		}
 		var marked bool
 		for _, l := range lines {
-			for _, panel := range []struct {
-				p   *plot.Plot
-				pts plotter.XYs
-			}{{att, l.badAtt}, {mk, l.bad}} {
+			for _, panel := range []sweepPanel{{att, l.badAtt}, {mk, l.bad}} {
 				if len(panel.pts) == 0 {
 					continue
 				}
@@ -340,6 +336,9 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 			sq.Shape, sq.Color, sq.Radius = draw.BoxGlyph{}, colBound, vg.Points(2.5)
 			mk.Add(ln, sq)
 			name := "lower bound from the limits"
+			if workersBound {
+				name = "lower bound (limits or workers)"
+			}
 			if len(modes) > 1 {
 				name += " (" + m + ")"
 			}
@@ -371,6 +370,13 @@ func sweepChart(s *summary.Summary, pal palette) Chart {
 		return drawGrid(legend.split(drawTitle(dc, "Client-count sweep: attempts and makespan per strategy")), []*plot.Plot{att, mk}, 2)
 	}
 	return c
+}
+
+// sweepPanel is one panel of the sweep chart (attempts or makespan) and the points of one
+// strategy line to draw on it.
+type sweepPanel struct {
+	p   *plot.Plot
+	pts plotter.XYs
 }
 
 // fitText cuts s at a word so that it fits in w when written in sty, ending it with "…".

@@ -361,20 +361,14 @@ func (b *Builder) latencyChart(s *summary.Summary, pal palette) Chart {
 				continue
 			}
 			share := float64(st.Succeeded) / float64(max(1, st.Requests))
-			pts := make(plotter.XYs, 0, len(cdf)+1)
-			pts = append(pts, plotter.XY{X: math.Max(cdf[0].Seconds, floor), Y: 0})
-			for _, q := range cdf {
-				pts = append(pts, plotter.XY{X: math.Max(q.Seconds, floor), Y: q.Fraction * share})
-			}
-			xMin, xMax = math.Min(xMin, pts[0].X), math.Max(xMax, pts[len(pts)-1].X)
-			if cdf[0].Seconds < floor {
-				p.X.Label.Text = fmt.Sprintf("latency (s, log scale; under %s s, 0 included, drawn at the left edge)", human(floor))
-			}
-			l, err := lineOf(pts, pal.color(st.Name), 2, pal.dashes(st))
+			l, err := cdfLine(cdf, share, floor, pal.color(st.Name), pal.dashes(st))
 			if err != nil {
 				return err
 			}
-			l.StepStyle = plotter.PreStep
+			xMin, xMax = math.Min(xMin, l.XYs[0].X), math.Max(xMax, l.XYs[len(l.XYs)-1].X)
+			if cdf[0].Seconds < floor {
+				p.X.Label.Text = fmt.Sprintf("latency (s, log scale; under %s s, 0 included, drawn at the left edge)", human(floor))
+			}
 			p.Add(l)
 			name := strategyLabel(st, showMode, showClients)
 			if n := st.Requests - st.Succeeded; n > 0 {

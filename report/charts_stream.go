@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 
 	"gonum.org/v1/plot/plotter"
@@ -34,20 +35,12 @@ func (b *Builder) ttftChart(s *summary.Summary, pal palette) Chart {
 		p.Add(plotter.NewGrid())
 		legend := newLegendColumn()
 		xMax := 0.0
-		add := func(h *Histogram, name string, style func(*plotter.Line)) error {
-			cdf := h.CDF()
-			pts := make(plotter.XYs, 0, len(cdf)+1)
-			pts = append(pts, plotter.XY{X: cdf[0].Seconds, Y: 0})
-			for _, q := range cdf {
-				pts = append(pts, plotter.XY{X: q.Seconds, Y: q.Fraction})
-			}
-			xMax = math.Max(xMax, pts[len(pts)-1].X)
-			l, err := lineOf(pts, colText, 2, nil)
+		add := func(h *Histogram, name string, col color.Color, dashes []vg.Length) error {
+			l, err := cdfLine(h.CDF(), 1, math.Inf(-1), col, dashes)
 			if err != nil {
 				return err
 			}
-			l.StepStyle = plotter.PreStep
-			style(l)
+			xMax = math.Max(xMax, l.XYs[len(l.XYs)-1].X)
 			p.Add(l)
 			legend.add(fmt.Sprintf("%s (p50 %s, p99 %s)", name, seconds(roundSig(h.Quantile(0.5), 3)), seconds(roundSig(h.Quantile(0.99), 3))), l)
 			return nil
@@ -60,20 +53,17 @@ func (b *Builder) ttftChart(s *summary.Summary, pal palette) Chart {
 					continue
 				}
 				entries++
-				col, dashes := pal.color(st.Name), pal.dashes(st)
-				if err := add(&acc.stream.ttft, strategyLabel(st, showMode, showClients), func(l *plotter.Line) {
-					l.Color, l.Dashes = col, dashes
-				}); err != nil {
+				if err := add(&acc.stream.ttft, strategyLabel(st, showMode, showClients), pal.color(st.Name), pal.dashes(st)); err != nil {
 					return err
 				}
 			}
 		}
 		if entries != 1 {
-			if err := add(&b.stream.ttft, "whole run", func(l *plotter.Line) {
-				if entries > 1 {
-					l.Dashes = []vg.Length{vg.Points(1), vg.Points(3)}
-				}
-			}); err != nil {
+			var dashes []vg.Length
+			if entries > 1 {
+				dashes = []vg.Length{vg.Points(1), vg.Points(3)}
+			}
+			if err := add(&b.stream.ttft, "whole run", colText, dashes); err != nil {
 				return err
 			}
 		}

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
@@ -65,7 +67,12 @@ func recommendations(run *record.Run, s *summary.Summary, hasHeaders bool) []str
 		target := headroom * rpm
 		out = append(out, fmt.Sprintf("Pace all clients that share this key at about %s requests/min in total (one request every %s): %s of the %s requests/min that the %s limit allows (%s), leaving headroom for other traffic and clock skew.",
 			human(target), seconds(60/target), percent(headroom), human(rpm), dim, source))
-		if lat := liveLatency(s); lat == nil {
+		lat, simulated := liveLatency(s), false
+		if lat == nil {
+			lat = simGenerationLatency(run, s)
+			simulated = lat != nil
+		}
+		if lat == nil {
 			out = append(out, "No concurrency is recommended: no live response time was measured (simulated responses take the mock's configured latency, not the API's), and workers = rate × response time needs one.")
 		} else {
 			cycle := *lat + run.Workload.ThinkS
@@ -74,8 +81,12 @@ func recommendations(run *record.Run, s *summary.Summary, hasHeaders bool) []str
 			if workers == 1 {
 				verb = " sustains"
 			}
-			out = append(out, fmt.Sprintf("About %s concurrent worker%s that rate: workers = rate × (mean response time %s + think time %s) = %s/s × %s (Little's law). More workers add only queueing and 429s unless a client-side limiter paces them.",
-				count(workers), verb, seconds(*lat), seconds(run.Workload.ThinkS), human(target/60), seconds(cycle)))
+			rec := fmt.Sprintf("About %s concurrent worker%s that rate: workers = rate × (mean response time %s + think time %s) = %s/s × %s (Little's law). More workers add only queueing and 429s unless a client-side limiter paces them.",
+				count(workers), verb, seconds(*lat), seconds(run.Workload.ThinkS), human(target/60), seconds(cycle))
+			if simulated {
+				rec += " The response time is simulated, from the generation time configured on the mock; measure it against the API before relying on it."
+			}
+			out = append(out, rec)
 		}
 	}
 	if !hasHeaders && s.Totals.Attempts > 0 {
@@ -115,6 +126,28 @@ func headline(run *record.Run, s *summary.Summary) string {
 func liveLatency(s *summary.Summary) *float64 {
 	for _, m := range s.Totals.ByMode {
 		if m.Mode != record.ModeSim && m.MeanOKLatencyS != nil && *m.MeanOKLatencyS > 0 {
+			return m.MeanOKLatencyS
+		}
+	}
+	return nil
+}
+
+// simGenerationLatency is the simulated attempts' mean successful response time when the run's
+// mock was given a generation time (ttft or output_tps): then it is the time the user modelled
+// replies to take, a figure to plan with; nil otherwise (the simulator's replies are instant).
+func simGenerationLatency(run *record.Run, s *summary.Summary) *float64 {
+	var mock struct {
+		TTFT      string  `json:"ttft"`
+		OutputTPS float64 `json:"output_tps"`
+	}
+	if len(run.Mock) == 0 || json.Unmarshal(run.Mock, &mock) != nil {
+		return nil
+	}
+	if d, err := time.ParseDuration(mock.TTFT); (err != nil || d <= 0) && mock.OutputTPS <= 0 {
+		return nil
+	}
+	for _, m := range s.Totals.ByMode {
+		if m.Mode == record.ModeSim && m.MeanOKLatencyS != nil && *m.MeanOKLatencyS > 0 {
 			return m.MeanOKLatencyS
 		}
 	}

@@ -39,3 +39,28 @@ func TestLittlesLaw(t *testing.T) {
 		})
 	}
 }
+
+// TestLittlesLawModelledGeneration: a simulated run whose mock was given a generation time (a
+// capacity scenario's ttft and output_tps) plans workers from the simulated response time, and
+// says it is simulated; without one (instant replies) it gives none.
+func TestLittlesLawModelledGeneration(t *testing.T) {
+	known := []record.KnownLimit{{Dimension: "requests", Algorithm: "token-bucket", PerMinute: 50, Burst: 50}}
+	for _, tt := range []struct {
+		name, mock, want string
+	}{
+		{"ttft and output_tps", `{"ttft":"800ms","output_tps":60}`, "About 14 concurrent workers sustain that rate: workers = rate × (mean response time 18 s + think time 0 s) = 0.75/s × 18 s (Little's law). More workers add only queueing and 429s unless a client-side limiter paces them. The response time is simulated"},
+		{"output_tps alone", `{"ttft":"0s","output_tps":60}`, "About 14 concurrent workers"},
+		{"instant replies", `{"ttft":"0s","output_tps":0}`, "No concurrency is recommended"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			run := &record.Run{Known: known, Mock: []byte(tt.mock)}
+			b := NewBuilder(run)
+			for i := range 10 {
+				a := att(i%2, int64(i+1), 1, float64(i), float64(i), 18000, 200, true)
+				a.Mode = record.ModeSim
+				b.Add(&a)
+			}
+			assert.Contains(t, strings.Join(recommendations(run, b.Summary(), true), "\n"), tt.want)
+		})
+	}
+}

@@ -10,11 +10,7 @@ const rateHelp = "want hits per time unit such as 20/s, 1200/m, 5/500ms, or a ba
 
 // TestLoadDecodeErrors covers every kind of decoding problem with its exact message and position.
 func TestLoadDecodeErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		src  string
-		want []string
-	}{
+	tests := []problemCase{
 		{"the quickstart check's bad file", "phases:\n  - probe:\n      stagez: 1\n", []string{
 			`bad.yaml:1:1: target: missing: give target.url (a real API) or mock: (the embedded mock server)`,
 			`bad.yaml:3:7: phases[0].probe: unknown field "stagez"; did you mean "stages"?`,
@@ -114,20 +110,12 @@ func TestLoadDecodeErrors(t *testing.T) {
 			`bad.yaml:4:17: output.quiet: must be true or false, got "2"`,
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, problems(t, tt.src))
-		})
-	}
+	checkProblems(t, tests)
 }
 
 // TestLoadValidationErrors covers every semantic check with its exact message and position.
 func TestLoadValidationErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		src  string
-		want []string
-	}{
+	tests := []problemCase{
 		{"url and mock together", "mock:\ntarget: {url: \"https://api.anthropic.com\", model: m}\n", []string{
 			`bad.yaml:2:15: target.url: the embedded mock (mock:) is the target: give target.url only as a path on it, such as /v1beta/models/gemini-2.5-flash:generateContent, or remove mock: to send requests to the URL`,
 		}},
@@ -283,6 +271,20 @@ func TestLoadValidationErrors(t *testing.T) {
 			`bad.yaml:2:19: expect.dropped: can never hold: < 5 and >= 5`,
 		}},
 	}
+	checkProblems(t, tests)
+}
+
+// problemCase is a scenario file and the problems loading it must report, exactly.
+type problemCase struct {
+	name string
+	src  string
+	want []string
+}
+
+// checkProblems loads each case's file and compares the problems it reports, none of which may
+// echo a key.
+func checkProblems(t *testing.T, tests []problemCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := problems(t, tt.src)

@@ -16,11 +16,7 @@ import (
 type Rate string
 
 func (r *Rate) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
-	if strictyaml.IsNull(n) {
-		return
-	}
-	if n.Kind != yaml.ScalarNode {
-		d.Fail(n, path, "must be a rate such as 5/s or 300/m, got %s", strictyaml.Describe(n))
+	if strictyaml.IsNull(n) || !d.Expect(n, path, yaml.ScalarNode, "a rate such as 5/s or 300/m") {
 		return
 	}
 	*r = Rate(strings.TrimSpace(n.Value))

@@ -116,11 +116,7 @@ func (s *Strategy) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) 
 type Params map[string]any
 
 func (p *Params) DecodeYAML(d *strictyaml.Decoder, n *yaml.Node, path string) {
-	if strictyaml.IsNull(n) {
-		return
-	}
-	if n.Kind != yaml.MappingNode {
-		d.Fail(n, path, "must be a mapping of parameter: value, got %s", strictyaml.Describe(n))
+	if strictyaml.IsNull(n) || !d.Expect(n, path, yaml.MappingNode, "a mapping of parameter: value") {
 		return
 	}
 	out := Params{}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/internal/testcheck"
 )
 
 func TestParseRate(t *testing.T) {
@@ -61,8 +63,7 @@ func TestParseRateErrors(t *testing.T) {
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			_, err := ParseRate(tc.in)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tc.want)
+			testcheck.Err(t, err, tc.want)
 			assert.Contains(t, err.Error(), "20/s", "the message shows a valid example")
 			assert.Contains(t, err.Error(), `"`+tc.in+`"`, "the message names the input")
 		})
@@ -96,8 +97,7 @@ func TestParseStages(t *testing.T) {
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			_, err := ParseStages(tc.in)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tc.want)
+			testcheck.Err(t, err, tc.want)
 			if tc.in != "" && tc.want != "overflows" {
 				assert.Regexp(t, `30s:5/s|20/s`, err.Error(), "the message shows a valid example")
 			}

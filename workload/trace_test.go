@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/internal/testcheck"
 )
 
 // traceCase is one input to a trace reader and the trace (or the error) it must give.
@@ -27,12 +29,9 @@ func checkTraceReads(t *testing.T, tests []traceCase, name string, read func(r i
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tr, err := read(strings.NewReader(tt.in), name)
-			if tt.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.wantErr)
+			if !testcheck.Err(t, err, tt.wantErr) {
 				return
 			}
-			require.NoError(t, err)
 			assert.Equal(t, tt.at, tr.At)
 			assert.Equal(t, tt.input, tr.Input)
 			assert.Equal(t, tt.output, tr.Output)
@@ -106,18 +105,7 @@ func TestParseSize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseSize(tt.in)
-			if tt.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.wantErr)
-				assert.Contains(t, err.Error(), "want trace, empirical")
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-			again, err := ParseSize(got.String())
-			require.NoError(t, err)
-			assert.Equal(t, got, again, "String reads back")
+			testcheck.Parse(t, ParseSize, tt.in, tt.want, tt.wantErr, "want trace, empirical")
 		})
 	}
 }

@@ -93,6 +93,15 @@ func (d *Decoder) Fail(n *yaml.Node, path, format string, args ...any) {
 	d.FailAt(n, path, path, format, args...)
 }
 
+// Expect reports whether n is a node of kind; when it is not, it records "must be WANT, got …".
+func (d *Decoder) Expect(n *yaml.Node, path string, kind yaml.Kind, want string) bool {
+	if n.Kind == kind {
+		return true
+	}
+	d.Fail(n, path, "must be %s, got %s", want, Describe(n))
+	return false
+}
+
 // FailAt records a problem at node n for path, and marks badPath as not decoded (validation
 // then stays quiet about it and everything under it).
 func (d *Decoder) FailAt(n *yaml.Node, path, badPath, format string, args ...any) {
@@ -335,8 +344,7 @@ func (d *Decoder) Entries(n *yaml.Node, path, kind string) []Entry {
 
 // Struct decodes the mapping n into the struct v field by field.
 func (d *Decoder) Struct(n *yaml.Node, v reflect.Value, path string) {
-	if n.Kind != yaml.MappingNode {
-		d.Fail(n, path, "must be a mapping of fields (key: value), got %s", Describe(n))
+	if !d.Expect(n, path, yaml.MappingNode, "a mapping of fields (key: value)") {
 		return
 	}
 	fields := fieldsOf(v.Type())
@@ -382,8 +390,7 @@ func isOwnKey(n, k *yaml.Node) bool {
 
 // Sequence decodes the list n into the slice v item by item.
 func (d *Decoder) Sequence(n *yaml.Node, v reflect.Value, path string) {
-	if n.Kind != yaml.SequenceNode {
-		d.Fail(n, path, "must be a list, got %s", Describe(n))
+	if !d.Expect(n, path, yaml.SequenceNode, "a list") {
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -394,8 +401,7 @@ func (d *Decoder) Sequence(n *yaml.Node, v reflect.Value, path string) {
 }
 
 func (d *Decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
-	if n.Kind != yaml.MappingNode {
-		d.Fail(n, path, "must be a mapping (key: value), got %s", Describe(n))
+	if !d.Expect(n, path, yaml.MappingNode, "a mapping (key: value)") {
 		return
 	}
 	if v.Type().Key().Kind() != reflect.String {

@@ -103,8 +103,7 @@ func Float(n *yaml.Node) (float64, bool) {
 
 // Duration reads a Go duration ("30s", "1m30s", "250ms"); 0 alone is allowed without a unit.
 func (d *Decoder) Duration(n *yaml.Node, path string) (time.Duration, bool) {
-	if n.Kind != yaml.ScalarNode {
-		d.Fail(n, path, "must be a duration such as 30s, got %s", Describe(n))
+	if !d.Expect(n, path, yaml.ScalarNode, "a duration such as 30s") {
 		return 0, false
 	}
 	if n.Value == "0" {

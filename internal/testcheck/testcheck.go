@@ -28,3 +28,32 @@ func Err(t testing.TB, err error, want string) bool {
 	require.NoError(t, err)
 	return true
 }
+
+// ErrEqual is Err with the whole text: when want is not empty, err's text must be exactly want.
+func ErrEqual(t testing.TB, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		require.EqualError(t, err, want)
+		return false
+	}
+	require.NoError(t, err)
+	return true
+}
+
+// Parse checks one table case of a parser whose values print back with String: parse(in) gives
+// the wanted error (as Err checks it, its text also containing each of also) or want, and
+// want's String parses back to want.
+func Parse[T interface{ String() string }](t testing.TB, parse func(string) (T, error), in string, want T, wantErr string, also ...string) {
+	t.Helper()
+	got, err := parse(in)
+	if !Err(t, err, wantErr) {
+		for _, s := range also {
+			assert.Contains(t, err.Error(), s)
+		}
+		return
+	}
+	assert.Equal(t, want, got)
+	again, err := parse(got.String())
+	require.NoError(t, err)
+	assert.Equal(t, got, again, "String reads back")
+}

@@ -1,0 +1,36 @@
+package testcheck
+
+import (
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Response is an HTTP response read whole: its status, headers and body.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// Do sends req with http.DefaultClient and reads the whole response; a transport or read error
+// fails the test.
+func Do(t testing.TB, req *http.Request) Response {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return Response{res.StatusCode, res.Header, string(b)}
+}
+
+// Get is Do of a GET of url.
+func Get(t testing.TB, url string) Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	return Do(t, req)
+}
