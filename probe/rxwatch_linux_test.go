@@ -158,7 +158,7 @@ func TestReadStreamLateReaderTTFT(t *testing.T) {
 	kernelStamps(t)
 	const ttft = 100 * time.Millisecond
 	stamped := make(chan time.Time, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		sseEvent(w, "message_start", `{"type":"message_start","message":{"usage":{"input_tokens":3,"output_tokens":1}}}`)
 		time.Sleep(ttft)
@@ -171,18 +171,25 @@ func TestReadStreamLateReaderTTFT(t *testing.T) {
 			sseEvent(w, "content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}`)
 		}
 		sseEvent(w, "message_stop", `{"type":"message_stop"}`)
-	}))
+	})
+	srv := httptest.NewServer(handler)
 	defer srv.Close()
+	tlsSrv := httptest.NewTLSServer(handler)
+	defer tlsSrv.Close()
 
 	unwatched := NewTransport(4, "127.0.0.1")
 	unwatched.DialContext = dialUnwatched
+	overTLS := NewTransport(4, "127.0.0.1")
+	overTLS.TLSClientConfig = tlsSrv.Client().Transport.(*http.Transport).TLSClientConfig
 	tests := []struct {
 		name      string
 		transport *http.Transport
+		url       string
 		watched   bool
 	}{
-		{"watched", NewTransport(4, "127.0.0.1"), true},
-		{"unwatched (before)", unwatched, false},
+		{"watched", NewTransport(4, "127.0.0.1"), srv.URL, true},
+		{"watched over TLS", overTLS, tlsSrv.URL, true},
+		{"unwatched (before)", unwatched, srv.URL, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +197,7 @@ func TestReadStreamLateReaderTTFT(t *testing.T) {
 			// On a machine so busy that the watcher's thread waited longer than rxGap the
 			// first delta merges with the second: three tries before the watched case fails.
 			for try := 1; ; try++ {
-				ttftGot, written := lateStream(t, tt.transport, stamped, srv.URL, ttft)
+				ttftGot, written := lateStream(t, tt.transport, stamped, tt.url, ttft)
 				if !tt.watched {
 					assert.GreaterOrEqual(t, ttftGot, written+2*rxGap-10*time.Millisecond, "ttft %v, server wrote at %v", ttftGot, written)
 					return
