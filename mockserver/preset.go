@@ -199,10 +199,15 @@ func (f *presetFront) write(w http.ResponseWriter, e *presets.ErrorTemplate, var
 	}
 	out := w.Header()
 	for k, v := range hdr {
-		out[k] = v
+		setHeader(out, k, v)
 	}
-	if f.p.Name == "anthropic" {
-		if rid := vars["request_id"]; rid != "" {
+	switch rid := vars["request_id"]; f.p.Name {
+	case "openai", "azure-openai":
+		if rid != "" {
+			out["x-request-id"] = []string{rid} // on every answer, 429s included
+		}
+	case "anthropic":
+		if rid != "" {
 			out["request-id"] = []string{rid}
 		}
 		// As the API (and the mock without a preset): the SDKs retry when told true.
@@ -214,6 +219,18 @@ func (f *presetFront) write(w http.ResponseWriter, e *presets.ErrorTemplate, var
 	out["Content-Type"] = hdrJSON
 	w.WriteHeader(e.Status)
 	w.Write(body)
+}
+
+// setHeader sets header k to v in place of any value under another spelling of k: the mock
+// writes lower-case names, templates canonical ones, and both would go on the wire (a client
+// would read "1, 1").
+func setHeader(h http.Header, k string, v []string) {
+	for old := range h {
+		if old != k && strings.EqualFold(old, k) {
+			delete(h, old)
+		}
+	}
+	h[k] = v
 }
 
 // azureResets rewrites the reset headers the openai dialect wrote as whole seconds, as Azure
