@@ -61,6 +61,13 @@ func TestNodeSDKs(t *testing.T) {
 				c.TerminalAfter, c.TerminalCause = 1, account.CauseInsufficientQuota
 			})
 		},
+		"overloaded": func() *Server { _, s := startMock(t, func(c *account.Config) { c.OverloadRate = 1 }); return s },
+		"anthropic-spend": func() *Server {
+			return startPreset(t, "anthropic", func(c *account.Config) {
+				c.TerminalAfter, c.TerminalCause = 1, account.CauseSpendCap
+			})
+		},
+		"azure":       func() *Server { return startPreset(t, "azure-openai", streamed(nil)) },
 		"azure-1ps":   func() *Server { return startPreset(t, "azure-openai", oneASecondAll) },
 		"gemini":      func() *Server { return startPreset(t, "gemini", streamed(nil)) },
 		"gemini-1rpm": func() *Server { return startPreset(t, "gemini", rpm(1)) },

@@ -93,7 +93,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e 
 	defer s.stop()
 	h.m.streams.started.Add(1)
 	hdr := w.Header()
-	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
+	h.writeHeaders(h.m.front, hdr, now, reply) // Azure's resets in seconds too
 	h.setIDHeader(hdr, sc, e)
 	hdr["Content-Type"] = hdrEventStream
 	hdr["Cache-Control"] = hdrNoCache

@@ -156,3 +156,40 @@ func TestGeminiStreamChunks(t *testing.T) {
 	assert.Equal(t, string(appendReply(nil, 24)), text.String())
 	assert.Equal(t, map[string]any{"promptTokenCount": 3.0, "candidatesTokenCount": 24.0, "totalTokenCount": 27.0}, last["usageMetadata"])
 }
+
+// TestAzureStream: "stream": true on an Azure deployment path streams chat.completion.chunk
+// events naming the deployment, with Azure's headers (it answered one JSON completion, which
+// the SDKs' stream readers take for an empty stream).
+func TestAzureStream(t *testing.T) {
+	srv := startPreset(t, "azure-openai", streamed(nil))
+	body := `{"messages":[{"role":"user","content":"hi"}],"max_tokens":16,"stream":true,"stream_options":{"include_usage":true}}`
+	r := post(t, srv, "/openai/deployments/my-gpt-4o/chat/completions?api-version=2024-10-21", body, "api-key: k")
+	require.Equal(t, 200, r.status, r.body)
+	assert.Contains(t, r.header.Get("Content-Type"), "text/event-stream")
+	assert.Regexp(t, `^\d+$`, r.header.Get("x-ratelimit-reset-tokens"), "Azure's resets are in seconds")
+	assert.NotEmpty(t, r.header.Get("x-request-id"))
+	require.True(t, strings.HasSuffix(r.body, "data: [DONE]\n\n"), r.body)
+	var text strings.Builder
+	var usage map[string]any
+	for _, ev := range strings.Split(strings.TrimSuffix(r.body, "data: [DONE]\n\n"), "\n\n") {
+		if ev == "" {
+			continue
+		}
+		var ch struct {
+			Model   string
+			Choices []struct{ Delta struct{ Content string } }
+			Usage   map[string]any
+		}
+		require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(ev, "data: ")), &ch), ev)
+		assert.Equal(t, "my-gpt-4o", ch.Model)
+		for _, c := range ch.Choices {
+			text.WriteString(c.Delta.Content)
+		}
+		if ch.Usage != nil {
+			usage = ch.Usage
+		}
+	}
+	assert.Equal(t, string(appendReply(nil, 16)), text.String())
+	require.NotNil(t, usage)
+	assert.Equal(t, 16.0, usage["completion_tokens"])
+}

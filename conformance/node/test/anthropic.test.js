@@ -174,3 +174,50 @@ test('anthropic: the SDK sends anthropic-version; without it the preset answers 
   assert.equal(err.headers.get('x-should-retry'), 'false');
   assert.match(err.requestID ?? '', /^req_01/);
 });
+
+test('default: messages.countTokens counts what messages.create reports as input', async () => {
+  const c = client('default', key('t'));
+  const { model, max_tokens, ...rest } = hello(8); // eslint-disable-line no-unused-vars
+  const count = await c.messages.countTokens({ model, ...rest });
+  const msg = await c.messages.create(hello(8));
+  assert.equal(count.input_tokens, msg.usage.input_tokens);
+});
+
+test('overloaded: a 529 is an OverloadedError, retried twice (x-should-retry: true)', async () => {
+  const apiKey = key('u');
+  const c = client('overloaded', apiKey, { maxRetries: 0 });
+  const err = await c.messages.create(hello(4)).then(
+    () => assert.fail('admitted'),
+    (e) => e,
+  );
+  assert.ok(err instanceof Anthropic.OverloadedError, `got ${err}`);
+  assert.equal(err.status, 529);
+  assert.equal(err.error.error.type, 'overloaded_error');
+  assert.equal(err.headers.get('x-should-retry'), 'true');
+  assert.match(err.requestID ?? '', /^req_01/);
+  const before = await (await fetch(`${url('overloaded')}/_ratelab/stats`)).json();
+  await client('overloaded', apiKey).messages.create(hello(4)).then(
+    () => assert.fail('admitted'),
+    (e) => assert.ok(e instanceof Anthropic.OverloadedError),
+  );
+  const after = await (await fetch(`${url('overloaded')}/_ratelab/stats`)).json();
+  assert.equal(after.requests - before.requests, 3, 'the first attempt and two retries');
+});
+
+test('anthropic-spend: the spend cap is a RateLimitError without retry-after, which the SDK still retries', async () => {
+  const apiKey = key('p');
+  const c = client('anthropic-spend', apiKey);
+  await c.messages.create(hello(4));
+  const err = await c.messages.create(hello(4)).then(
+    () => assert.fail('admitted past the spend cap'),
+    (e) => e,
+  );
+  assert.ok(err instanceof Anthropic.RateLimitError, `got ${err}`);
+  assert.equal(err.error.error.type, 'rate_limit_error');
+  assert.equal(err.error.error.details.error_code, 'enforced_spend_limit_reached');
+  assert.match(err.error.error.message, /You have reached your API usage limits/);
+  assert.equal(err.headers.get('retry-after'), null);
+  assert.equal(err.headers.get('x-should-retry'), 'true');
+  const st = await stats('anthropic-spend', apiKey);
+  assert.equal(st.status['429'], 3, 'the SDK reads no body: three attempts at a terminal refusal');
+});

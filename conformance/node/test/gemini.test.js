@@ -83,3 +83,10 @@ test('gemini-1rpm: with retryOptions the SDK retries a 429 on its own schedule, 
   const st = await stats('gemini-1rpm', apiKey);
   assert.equal(st.status['429'], 3, 'three attempts, all refused');
 });
+
+test('gemini: countTokens counts what generateContent reports as the prompt', async () => {
+  const c = client('gemini', key('c'));
+  const count = await c.models.countTokens({ model: 'gemini-2.5-flash', contents: 'hello there' });
+  const r = await c.models.generateContent(params(4));
+  assert.equal(count.totalTokens, r.usageMetadata.promptTokenCount);
+});

@@ -164,3 +164,16 @@ test('azure-1ps: AzureOpenAI with a deployment and api-key; its 429 carries retr
   assert.equal(st.status['429'], 2, 'one refusal with maxRetries 0, one the SDK retried after retry-after-ms');
   assert.equal(st.status['200'], 2);
 });
+
+test('azure: an AzureOpenAI stream with include_usage on the deployment path', async () => {
+  const apiKey = key('y');
+  const az = new AzureOpenAI({ endpoint: url('azure'), apiKey, apiVersion: '2024-10-21', deployment: 'my-gpt-4o' });
+  const chunks = [];
+  const stream = await az.chat.completions.create({ ...chat(16), model: 'my-gpt-4o', stream: true, stream_options: { include_usage: true } });
+  for await (const ch of stream) chunks.push(ch);
+  assert.equal(chunks.flatMap((ch) => ch.choices.map((x) => x.delta.content ?? '')).join(''), reply(16));
+  assert.equal(chunks.at(-1).usage.completion_tokens, 16);
+  assert.equal(chunks[0].model, 'my-gpt-4o');
+  const st = await stats('azure', apiKey);
+  assert.equal(st.requests, 1);
+});
