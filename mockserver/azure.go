@@ -81,6 +81,9 @@ func (h *handler) azure(w http.ResponseWriter, r *http.Request, f *presetFront, 
 		h.stream(w, r, sc, account.EndpointChat, &req, &call, time.Now(), &rep)
 		return
 	}
+	if !wait(r, rep.Gen.Duration()) { // the body goes out with the last token
+		return
+	}
 	out := appendChatCompletion(sc.out[:0], &sc.ids, &h.m.ids, []byte(jsonEscapeModel(model)), time.Now().Unix(), rep.InputTokens, rep.OutputTokens, call.MaxTokens)
 	sc.out = out[:0]
 	h.setIDHeader(w.Header(), sc, account.EndpointChat)

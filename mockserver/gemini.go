@@ -151,6 +151,9 @@ func (h *handler) gemini(w http.ResponseWriter, r *http.Request, f *presetFront,
 		h.geminiStream(w, r, sc, model, &call, &rep)
 		return
 	}
+	if !wait(r, rep.Gen.Duration()) { // the body goes out with the last token
+		return
+	}
 	finish := "STOP"
 	if rep.OutputTokens >= call.MaxTokens {
 		finish = "MAX_TOKENS"

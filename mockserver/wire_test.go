@@ -193,3 +193,24 @@ func TestAzureStream(t *testing.T) {
 	require.NotNil(t, usage)
 	assert.Equal(t, 16.0, usage["completion_tokens"])
 }
+
+// TestPresetGenerationTime: a preset's own endpoints (Azure, Gemini, Bedrock) hold a
+// non-streamed reply for its generation time, as the Anthropic and OpenAI paths do (they
+// answered at once whatever --ttft and --output-tps said).
+func TestPresetGenerationTime(t *testing.T) {
+	sig := "authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20250101/us-east-1/bedrock/aws4_request, SignedHeaders=host, Signature=00"
+	cases := []struct{ preset, path, body, header string }{
+		{"azure-openai", "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", `{"messages":[{"role":"user","content":"hi"}],"max_tokens":40}`, "api-key: k"},
+		{"gemini", "/v1beta/models/gemini-2.5-flash:generateContent", `{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"generationConfig":{"maxOutputTokens":40}}`, "x-goog-api-key: k"},
+		{"bedrock", "/model/anthropic.claude-3-haiku-20240307-v1:0/invoke", `{"anthropic_version":"bedrock-2023-05-31","max_tokens":40,"messages":[{"role":"user","content":"hi"}]}`, sig},
+	}
+	for _, c := range cases {
+		t.Run(c.preset, func(t *testing.T) {
+			srv := startPreset(t, c.preset, streamed(nil)) // 50 ms to the first token, 400 tokens/s
+			start := time.Now()
+			r := post(t, srv, c.path, c.body, c.header)
+			require.Equal(t, 200, r.status, r.body)
+			assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond+39*2500*time.Microsecond)
+		})
+	}
+}
