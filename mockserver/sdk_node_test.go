@@ -51,11 +51,11 @@ func TestNodeSDKs(t *testing.T) {
 			return s
 		},
 		"anthropic": func() *Server { return startPreset(t, "anthropic", streamed(nil)) },
-		"anthropic-1ps": func() *Server {
-			return startPreset(t, "anthropic", oneASecondAll)
+		"anthropic-1r2s": func() *Server {
+			return startPreset(t, "anthropic", oneEveryTwoSeconds)
 		},
-		"openai":     func() *Server { return startPreset(t, "openai", streamed(nil)) },
-		"openai-1ps": func() *Server { return startPreset(t, "openai", oneASecondAll) },
+		"openai":      func() *Server { return startPreset(t, "openai", streamed(nil)) },
+		"openai-1r2s": func() *Server { return startPreset(t, "openai", oneEveryTwoSeconds) },
 		"openai-quota": func() *Server {
 			return startPreset(t, "openai", func(c *account.Config) {
 				c.TerminalAfter, c.TerminalCause = 1, account.CauseInsufficientQuota
@@ -68,7 +68,7 @@ func TestNodeSDKs(t *testing.T) {
 			})
 		},
 		"azure":       func() *Server { return startPreset(t, "azure-openai", streamed(nil)) },
-		"azure-1ps":   func() *Server { return startPreset(t, "azure-openai", oneASecondAll) },
+		"azure-1r2s":  func() *Server { return startPreset(t, "azure-openai", oneEveryTwoSeconds) },
 		"gemini":      func() *Server { return startPreset(t, "gemini", streamed(nil)) },
 		"gemini-1rpm": func() *Server { return startPreset(t, "gemini", rpm(1)) },
 	} {
@@ -87,6 +87,14 @@ func TestNodeSDKs(t *testing.T) {
 		t.Fatalf("node --test: %v\n%s", err, out)
 	}
 	t.Logf("node --test:\n%s", tail(string(out), 12))
+}
+
+// oneEveryTwoSeconds admits one request per 2 s per pool (a bucket of 1 refilling at 30/min):
+// a second request right after the first is refused even on a loaded machine.
+func oneEveryTwoSeconds(c *account.Config) {
+	for i := range c.Provider.Classes {
+		c.Provider.Classes[i].Limits.Requests = account.Limit{PerMinute: 30, Burst: ptr(int64(1))}
+	}
 }
 
 // nodeMissing skips the test, or fails it when RATELAB_REQUIRE_NODE=1.

@@ -110,12 +110,12 @@ test('stream: messages.create({stream: true}) yields the raw events, ping filter
   assert.ok(!events.some((e) => e.type === 'ping'));
 });
 
-test('anthropic-1ps: a 429 is a RateLimitError; the SDK waits the retry-after and retries', async () => {
+test('anthropic-1r2s: a 429 is a RateLimitError; the SDK waits the retry-after and retries', async () => {
   const apiKey = key('l');
-  const c = client('anthropic-1ps', apiKey);
+  const c = client('anthropic-1r2s', apiKey);
   await c.messages.create(hello(8));
   const err = await c.messages.create(hello(8), { maxRetries: 0 }).then(
-    () => assert.fail('the second request within a second was admitted'),
+    () => assert.fail('the second request within 2 s was admitted'),
     (e) => e,
   );
   assert.ok(err instanceof Anthropic.RateLimitError, `got ${err}`);
@@ -134,7 +134,7 @@ test('anthropic-1ps: a 429 is a RateLimitError; the SDK waits the retry-after an
   await c.messages.create(hello(8));
   const waited = since(start);
   assert.ok(waited >= 0.9 * 1000 * retryAfter, `retried after ${waited} ms, retry-after ${retryAfter} s`);
-  const st = await stats('anthropic-1ps', apiKey);
+  const st = await stats('anthropic-1r2s', apiKey);
   assert.equal(st.status['429'], 2, 'one refusal with maxRetries 0, one the SDK retried');
   assert.equal(st.status['200'], 2);
 });

@@ -92,9 +92,9 @@ test('stream-error: a mid-stream server_error is the SDK\'s APIError, not retrie
   assert.equal(st.requests, 1, 'the SDK does not retry an error after the 200');
 });
 
-test('openai-1ps: a 429 is a RateLimitError with x-ratelimit-* headers and "try again in"; the SDK retries it without a hint', async () => {
+test('openai-1r2s: a 429 is a RateLimitError with x-ratelimit-* headers and "try again in"; the SDK retries it without a hint', async () => {
   const apiKey = key('l');
-  const c = client('openai-1ps', apiKey);
+  const c = client('openai-1r2s', apiKey);
   await c.chat.completions.create(chat(4));
   const err = await rejection(c.chat.completions.create(chat(4), { maxRetries: 0 }));
   assert.ok(err instanceof OpenAI.RateLimitError, `got ${err}`);
@@ -117,7 +117,7 @@ test('openai-1ps: a 429 is a RateLimitError with x-ratelimit-* headers and "try 
   const waited = since(start);
   assert.ok(again instanceof OpenAI.RateLimitError, `got ${again}`);
   assert.ok(waited >= 1125, `gave up after ${waited} ms: two retries of 0.375 s and 0.75 s at least`);
-  const st = await stats('openai-1ps', apiKey);
+  const st = await stats('openai-1r2s', apiKey);
   assert.equal(st.status['200'], 1);
   assert.equal(st.status['429'], 4, 'one refusal with maxRetries 0, then one request and its two retries');
 });
@@ -137,9 +137,9 @@ test('openai-quota: insufficient_quota is a RateLimitError that the SDK retries 
   assert.equal(st.status['429'], 3, 'the first refusal and the SDK\'s two retries: it reads no body');
 });
 
-test('azure-1ps: AzureOpenAI with a deployment and api-key; its 429 carries retry-after-ms, which the SDK waits', async () => {
+test('azure-1r2s: AzureOpenAI with a deployment and api-key; its 429 carries retry-after-ms, which the SDK waits', async () => {
   const apiKey = key('z');
-  const az = new AzureOpenAI({ endpoint: url('azure-1ps'), apiKey, apiVersion: '2024-10-21', deployment: 'my-gpt-4o-mini' });
+  const az = new AzureOpenAI({ endpoint: url('azure-1r2s'), apiKey, apiVersion: '2024-10-21', deployment: 'my-gpt-4o-mini' });
   const { data: c, response } = await az.chat.completions.create({ ...chat(8), model: 'my-gpt-4o-mini' }).withResponse();
   assert.equal(new URL(response.url).pathname, '/openai/deployments/my-gpt-4o-mini/chat/completions');
   assert.equal(new URL(response.url).searchParams.get('api-version'), '2024-10-21');
@@ -160,7 +160,7 @@ test('azure-1ps: AzureOpenAI with a deployment and api-key; its 429 carries retr
   await az.chat.completions.create({ ...chat(8), model: 'my-gpt-4o-mini' });
   const waited = since(start);
   assert.ok(waited >= 0.9 * ms, `retried after ${waited} ms, retry-after-ms ${ms}`);
-  const st = await stats('azure-1ps', apiKey);
+  const st = await stats('azure-1r2s', apiKey);
   assert.equal(st.status['429'], 2, 'one refusal with maxRetries 0, one the SDK retried after retry-after-ms');
   assert.equal(st.status['200'], 2);
 });
