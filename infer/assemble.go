@@ -197,7 +197,9 @@ func gapSentence(advPerMin, advLimit float64, l summary.Limit, r *dimResult) str
 	if r.d != ratelimit.Requests {
 		unit = " tokens/min"
 	}
-	if math.Abs(eff-advPerMin) > 0.1*advPerMin {
+	// An interval that holds the advertised rate shows no gap, however far its middle lies.
+	holds := l.EffectiveLow != nil && l.EffectiveHigh != nil && *l.EffectiveLow <= advPerMin && advPerMin <= *l.EffectiveHigh
+	if !holds && math.Abs(eff-advPerMin) > 0.1*advPerMin {
 		s := fmt.Sprintf("advertised %s%s, enforced %s%s", fmtNum(advPerMin), unit, fmtNum(eff), unit)
 		if eff < advPerMin {
 			s += fmt.Sprintf(": the sustained rate is %.0f%% of what the headers say", 100*eff/advPerMin)

@@ -40,6 +40,7 @@ func costsOf(tl *timeline, prompt float64) costs {
 // every refusal without headers (the refusing dimension cannot be named then).
 func attribute(tl *timeline, c costs) []uint8 {
 	out := make([]uint8, len(tl.events))
+	step := remainingSteps(tl)
 	for i := range tl.events {
 		e := &tl.events[i]
 		if e.out != outLimit {
@@ -67,12 +68,60 @@ func attribute(tl *timeline, c costs) []uint8 {
 				mask |= 1 << d
 			}
 		}
+		if mask == 0 {
+			// Nothing exhausted to the letter: a remaining rounded to thousands within a step
+			// of what the request needs may hide the one that was (input tokens "2000" for a
+			// 2,000-token prompt), rather than requests with most of their budget left.
+			for d := range ratelimit.NumDimensions {
+				h := &e.hdr[d]
+				if step[d] > 0 && h.flags&ratelimit.HasRemaining != 0 && float64(h.rem) < tokenNeed(d, c)+step[d] {
+					mask |= 1 << d
+				}
+			}
+		}
 		if mask == 0 || mask&(1<<ratelimit.Requests) != 0 {
 			mask = 1 << ratelimit.Requests
 		}
 		out[i] = mask
 	}
 	return out
+}
+
+// tokenNeed is what one request needs of token dimension d's remaining to be admitted, as
+// attribute reckons it (output tokens are charged after admission: none).
+func tokenNeed(d ratelimit.Dimension, c costs) float64 {
+	if d == ratelimit.InputTokens || d == ratelimit.Tokens {
+		return c.meanIn
+	}
+	return 0
+}
+
+// remainingSteps returns, per dimension, the rounding step of its remaining values: 1000 for a
+// token dimension whose every remaining is a multiple of a thousand (Anthropic's tokens
+// headers), 0 otherwise.
+func remainingSteps(tl *timeline) [ratelimit.NumDimensions]float64 {
+	var step [ratelimit.NumDimensions]float64
+	for d := range ratelimit.NumDimensions {
+		if d == ratelimit.Requests {
+			continue
+		}
+		seen, rounded := false, true
+		for i := range tl.events {
+			h := &tl.events[i].hdr[d]
+			if h.flags&ratelimit.HasRemaining == 0 {
+				continue
+			}
+			seen = true
+			if h.rem%1000 != 0 {
+				rounded = false
+				break
+			}
+		}
+		if seen && rounded {
+			step[d] = 1000
+		}
+	}
+	return step
 }
 
 // seriesFor builds dimension d's series from a timeline: admitted attempts and the refusals

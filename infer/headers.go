@@ -183,11 +183,11 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 		margin = 1000
 	}
 	top := hs.maxRem - margin
-	var fit pooledSlope
+	var pts []refillPoint
 	taken := 0.0
 	lowest := top
-	var lats []float64
 	next := 0
+	fresh := true
 	for i := range tl.events {
 		e := &tl.events[i]
 		taken += charge(e)
@@ -200,15 +200,15 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 		}
 		switch {
 		case h.rem >= top:
-			fit.endRun()
+			fresh = true
 		case h.rem <= 0:
 		default:
 			lowest = min(lowest, h.rem)
-			fit.add(e.t, float64(h.rem)+taken)
-			lats = append(lats, e.lat)
+			pts = append(pts, refillPoint{t: e.t, y: float64(h.rem) + taken, deficit: float64(hs.maxRem - h.rem), lat: e.lat, newRun: fresh})
+			fresh = false
 		}
 	}
-	fit.endRun()
+	fit := fitRefill(pts)
 	if fit.n < 4 || fit.sxx <= 0 || fit.span <= 0 {
 		return refill{}, false
 	}
@@ -218,6 +218,10 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 	r, rss, dof := fit.slope()
 	if dof < 1 || r <= 0 {
 		return refill{}, false
+	}
+	var lats []float64
+	for _, p := range pts {
+		lats = append(lats, p.lat)
 	}
 	raw := math.Sqrt(rss / dof)
 	sigma := raw
@@ -233,6 +237,50 @@ func headerRefill(tl *timeline, d ratelimit.Dimension, hs hdrStats, charge func(
 	off := float64(margin)/2 + r*lats[len(lats)/2]
 	half := math.Max(3*se, off*fit.sdx/fit.sxx)
 	return refill{rate: r, lo: math.Max(r-half, 0), hi: r + half, sigma: raw, points: fit.n, span: fit.span}, true
+}
+
+// refillPoint is one remaining reading on a refill line: remaining plus all charged before it.
+type refillPoint struct {
+	t, y    float64
+	deficit float64 // how far below the fullest reading
+	lat     float64
+	newRun  bool // a full or empty reading came before it: its line starts afresh
+}
+
+// fitRefill fits the refill slope pooled over the runs of pts. The budget may have been full
+// between two readings without either showing it (traffic that keeps it a few percent below its
+// top): the refill then thrown away would make remaining plus taken rise at the traffic's rate,
+// not the refill's. So a run is cut wherever the fitted rate refills more between two readings
+// than the first was below full, and the slope fitted again, until no cut is added.
+func fitRefill(pts []refillPoint) pooledSlope {
+	cut := make([]bool, len(pts))
+	for i, p := range pts {
+		cut[i] = p.newRun
+	}
+	for range 8 {
+		var fit pooledSlope
+		for i, p := range pts {
+			if cut[i] {
+				fit.endRun()
+			}
+			fit.add(p.t, p.y)
+		}
+		fit.endRun()
+		if fit.n < 4 || fit.sxx <= 0 {
+			return fit
+		}
+		r, _, _ := fit.slope()
+		added := false
+		for i := 1; i < len(pts); i++ {
+			if !cut[i] && r*(pts[i].t-pts[i-1].t) > pts[i-1].deficit {
+				cut[i], added = true, true
+			}
+		}
+		if !added || r <= 0 {
+			return fit
+		}
+	}
+	return pooledSlope{}
 }
 
 // resetRate estimates the rate at which a bucket whose capacity is its advertised limit L

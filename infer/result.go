@@ -292,7 +292,7 @@ func ptr(x float64) *float64 {
 // fmtNum writes a figure for a sentence: thousands separated, at most two decimals, trailing
 // zeros dropped.
 func fmtNum(x float64) string {
-	if math.Abs(x) >= 1000 {
+	if math.Abs(x) >= 999.95 { // what rounds to 1000.0 takes the thousands separator too
 		s := fmt.Sprintf("%.0f", math.Round(x))
 		neg := s[0] == '-'
 		if neg {

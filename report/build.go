@@ -159,6 +159,7 @@ type stratAcc struct {
 	requests, succeeded, failed                               int64
 	attempts, clientRejected, rateLimited, overloaded, errors int64
 	okN, okInput, okOutput                                    int64
+	okBusy                                                    float64 // Σ seconds from sending to the end of each successful attempt
 
 	reasons reasonTally // why requests ended unsucceeded
 	latency Histogram
@@ -349,6 +350,7 @@ func (b *Builder) addStrategy(a *record.Attempt, first bool, outcome string) {
 		switch outcome {
 		case record.OutcomeOK:
 			acc.okN++
+			acc.okBusy += record.Seconds(a.End() - a.Sent)
 			acc.okInput += a.InputTokens
 			acc.okOutput += a.OutputTokens
 		case record.OutcomeRateLimited:

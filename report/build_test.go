@@ -172,7 +172,7 @@ func TestLowerBound(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := NewBuilder(&record.Run{Known: tt.known})
 			res := infer.Result{Limits: tt.limits}
-			got, dim, ok := lowerBound(acc, b.boundLimits(res), res, 0)
+			got, dim, ok := lowerBound(acc, b.boundLimits(res), res, 0, 0)
 			assert.Equal(t, tt.ok, ok)
 			assert.InDelta(t, tt.want, got, 1e-9)
 			assert.Equal(t, tt.wantDim, dim)
@@ -197,12 +197,27 @@ func TestLowerBoundAdmitted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := NewBuilder(&record.Run{Known: known})
-			got, dim, ok := lowerBound(acc, b.boundLimits(tt.res), tt.res, 0)
+			got, dim, ok := lowerBound(acc, b.boundLimits(tt.res), tt.res, 0, 0)
 			assert.True(t, ok)
 			assert.InDelta(t, tt.want, got, 1e-9)
 			assert.Equal(t, "requests", dim)
 		})
 	}
+}
+
+// TestLowerBoundWorkers: 40 workers whose 400 replies took 17.5 s each cannot finish before
+// 400 · 17.5 / 40 = 175 s, whatever the limits allow (here 30 s): the bound is the workers'.
+func TestLowerBoundWorkers(t *testing.T) {
+	known := []record.KnownLimit{{Dimension: "requests", Algorithm: "token-bucket", PerMinute: 800, Burst: 0}}
+	acc := &stratAcc{requests: 400, succeeded: 400, okN: 400, okBusy: 400 * 17.5}
+	b := NewBuilder(&record.Run{Known: known})
+	got, dim, ok := lowerBound(acc, b.boundLimits(infer.Result{}), infer.Result{}, 0, 40)
+	require.True(t, ok)
+	assert.InDelta(t, 175, got, 1e-9)
+	assert.Equal(t, WorkersBound, dim)
+	got, dim, _ = lowerBound(acc, b.boundLimits(infer.Result{}), infer.Result{}, 0, 400)
+	assert.InDelta(t, 30, got, 1e-9, "400 workers: the limit binds")
+	assert.Equal(t, "requests", dim)
 }
 
 func TestRankCompleteFirst(t *testing.T) {

@@ -33,6 +33,7 @@ func rankingChart(s *summary.Summary, pal palette) Chart {
 	c.Note = note
 	c.draw = func(dc draw.Canvas) error {
 		var plots []*plot.Plot
+		workers := false // some bound comes from the workers' reply times
 		for _, g := range gs {
 			title := capitalize(g.tag())
 			shown := g.entries
@@ -56,6 +57,7 @@ func rankingChart(s *summary.Summary, pal palette) Chart {
 				bar := hbar{value: valueOr(st.MakespanSeconds, 0), col: pal.color(st.Name), incomplete: !complete(st), text: text, bound: -1}
 				if lb := st.MakespanLowerBoundSeconds; lb != nil {
 					bar.bound = *lb
+					workers = workers || st.LowerBoundDimension == WorkersBound
 				}
 				hb.bars = append(hb.bars, bar)
 				xMax = math.Max(xMax, math.Max(bar.value, bar.bound))
@@ -69,7 +71,12 @@ func rankingChart(s *summary.Summary, pal palette) Chart {
 		}
 		legend := newLegendColumn()
 		bound, _ := lineOf(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}}, colBound, 2.5, nil)
-		legend.add("lower bound from the limits", bound)
+		if workers {
+			legend.add("lower bound", bound)
+			legend.note("Lower bound: from the limits, or from the workers' own reply times where that is longer.")
+		} else {
+			legend.add("lower bound from the limits", bound)
+		}
 		legend.note("Best first within each panel.")
 		legend.note("Hatched bar: some requests did not succeed (reason beside it); it ranks after those that completed every request.")
 		cols := 1

@@ -181,10 +181,14 @@ func groupFindings(g strategyGroup) []string {
 	if !complete(first) {
 		fmt.Fprintf(&b, ", but %s and no strategy completed every request", notSucceeded(first))
 	} else if lb := first.MakespanLowerBoundSeconds; lb != nil && *lb > 0 {
+		allow := "the limits allow"
+		if first.LowerBoundDimension == WorkersBound {
+			allow = fmt.Sprintf("that %s workers allow at these reply times", count(int64(first.Clients)))
+		}
 		if r := *first.MakespanSeconds / *lb - 1; r < 0.0005 && r > -0.0005 {
-			fmt.Fprintf(&b, ", at the %s lower bound the limits allow", seconds(*lb))
+			fmt.Fprintf(&b, ", at the %s lower bound %s", seconds(*lb), allow)
 		} else if r >= 0 {
-			fmt.Fprintf(&b, ", %s above the %s lower bound the limits allow", percent(r), seconds(*lb))
+			fmt.Fprintf(&b, ", %s above the %s lower bound %s", percent(r), seconds(*lb), allow)
 		} else {
 			fmt.Fprintf(&b, ", %s below the %s lower bound: the limits the bound comes from are wrong", percent(-r), seconds(*lb))
 		}

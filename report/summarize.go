@@ -133,7 +133,7 @@ func (b *Builder) strategy(acc *stratAcc, bounds []boundLimit, res infer.Result)
 			P99: roundSig(h.Quantile(0.99), 4), Max: round(h.Max(), 6)}
 	}
 	acc.stream.fill(&st)
-	if lb, dim, ok := lowerBound(acc, bounds, res, b.run.Workload.MaxTokens); ok {
+	if lb, dim, ok := lowerBound(acc, bounds, res, b.run.Workload.MaxTokens, st.Clients); ok {
 		st.MakespanLowerBoundSeconds, st.LowerBoundDimension = ptr(round(lb, 3)), dim
 	}
 	return st
@@ -259,8 +259,10 @@ func windowBurst(algorithm string, burst float64) float64 {
 // for token dimensions, or the request's max_tokens when the server pre-charges output). When
 // every request succeeds N is the entry's requests. Each term alone is a valid bound, so a
 // dimension whose per-request cost is unknown is skipped. It reports the dimension of the
-// largest term.
-func lowerBound(acc *stratAcc, bounds []boundLimit, res infer.Result, maxTokens int64) (float64, string, bool) {
+// largest term. The workers give a bound of their own: each serves one request at a time, so
+// the makespan is at least the time the successful attempts took (sending to their last byte)
+// shared among the clients; when that is the largest term the dimension is "workers".
+func lowerBound(acc *stratAcc, bounds []boundLimit, res infer.Result, maxTokens int64, clients int) (float64, string, bool) {
 	best, dim, ok := 0.0, "", false
 	n := float64(acc.succeeded)
 	reqUnits := n
@@ -298,8 +300,17 @@ func lowerBound(acc *stratAcc, bounds []boundLimit, res infer.Result, maxTokens 
 			best, dim, ok = v, l.dimension, true
 		}
 	}
+	if ok && clients > 0 {
+		if v := acc.okBusy / float64(clients); v > best {
+			best, dim = v, WorkersBound
+		}
+	}
 	return best, dim, ok
 }
+
+// WorkersBound is the lower_bound_dimension of a makespan bound set by the clients' own
+// reply times rather than by a limit.
+const WorkersBound = "workers"
 
 // rankStrategies sets Rank within each group of the same mode and client count: entries that
 // completed every request first, then by the share of requests not served (fewest first), each

@@ -153,8 +153,12 @@ func strategiesTable(s *summary.Summary, full bool) table {
 			t.rows = append(t.rows, row)
 		}
 		if lb := g.entries[0].MakespanLowerBoundSeconds; lb != nil {
-			t.notes = append(t.notes, fmt.Sprintf("Lower bound (%s): %s for %s requests (%s limit).",
-				g.tag(), g.took(*lb), count(g.entries[0].Succeeded), g.entries[0].LowerBoundDimension))
+			what := g.entries[0].LowerBoundDimension + " limit"
+			if what == WorkersBound+" limit" {
+				what = fmt.Sprintf("%s workers, each busy until its reply ended", count(int64(g.entries[0].Clients)))
+			}
+			t.notes = append(t.notes, fmt.Sprintf("Lower bound (%s): %s for %s requests (%s).",
+				g.tag(), g.took(*lb), count(g.entries[0].Succeeded), what))
 		}
 		for _, st := range g.entries {
 			if n := notSucceeded(st); n != "" {
