@@ -51,6 +51,14 @@ export async function stats(name, apiKey) {
   return sum;
 }
 
+/** rejection returns the error a promise is rejected with, and fails the test if it resolves. */
+export async function rejection(promise) {
+  return promise.then(
+    (v) => assert.fail(`resolved: ${JSON.stringify(v)?.slice(0, 200)}`),
+    (e) => e,
+  );
+}
+
 /** since returns the milliseconds since start (a performance.now() reading). */
 export function since(start) {
   return performance.now() - start;
