@@ -87,6 +87,15 @@ func (f *presetFront) checkRequired(h *handler, w http.ResponseWriter, r *http.R
 	return false
 }
 
+// refusesSampling reports whether the Anthropic preset refuses req's temperature, top_p or
+// top_k: API version 2026-10-21 removed them, and a request that sends one gets a 400 (the
+// versioning page; the message as captured from the API, "temperature: Extra inputs are not
+// permitted"). Earlier versions accept them.
+func (f *presetFront) refusesSampling(r *http.Request, req *apiRequest) bool {
+	return f != nil && !f.lenient && req.sampling != "" && f.p.Name == "anthropic" &&
+		r.Header.Get("anthropic-version") == "2026-10-21"
+}
+
 // vars are the template values of a reply.
 func (f *presetFront) vars(h *handler, sc *scratch, model string, rep *account.Reply, now time.Time) map[string]string {
 	id := sc.requestID(&h.m.ids)[0]

@@ -214,3 +214,21 @@ func TestPresetGenerationTime(t *testing.T) {
 		})
 	}
 }
+
+// TestAnthropicSamplingRemoved: under API version 2026-10-21 (what @anthropic-ai/sdk 1.x
+// sends) the Anthropic preset refuses temperature, top_p and top_k with a 400, as the API does;
+// earlier versions and the mock without a preset accept them.
+func TestAnthropicSamplingRemoved(t *testing.T) {
+	srv := startPreset(t, "anthropic", nil)
+	_, plain := startMock(t, nil)
+	for _, param := range []string{"temperature", "top_p", "top_k"} {
+		body := strings.Replace(hello, `"max_tokens":16,`, `"max_tokens":16,"`+param+`":1,`, 1)
+		r := post(t, srv, "/v1/messages", body, "x-api-key: k", "anthropic-version: 2026-10-21")
+		require.Equal(t, 400, r.status, r.body)
+		assert.Contains(t, r.body, `"type":"invalid_request_error","message":"`+param+`: Extra inputs are not permitted"`)
+		assert.Equal(t, "false", r.header.Get("x-should-retry"))
+		assert.Equal(t, 200, post(t, srv, "/v1/messages", body, "x-api-key: k", "anthropic-version: 2023-06-01").status, param)
+		assert.Equal(t, 200, post(t, plain, "/v1/messages", body, "x-api-key: k", "anthropic-version: 2026-10-21").status, param)
+	}
+	assert.Equal(t, 200, post(t, srv, "/v1/messages", hello, "x-api-key: k", "anthropic-version: 2026-10-21").status)
+}

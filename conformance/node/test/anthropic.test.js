@@ -204,3 +204,13 @@ test('anthropic-spend: the spend cap is a RateLimitError without retry-after, wh
   const st = await stats('anthropic-spend', apiKey);
   assert.equal(st.status['429'], 3, 'the SDK reads no body: three attempts at a terminal refusal');
 });
+
+test('anthropic: API version 2026-10-21 (the SDK default) refuses temperature; 2023-06-01 takes it', async () => {
+  const apiKey = key('t');
+  const err = await rejection(client('anthropic', apiKey).messages.create({ ...hello(4), temperature: 0.2 }));
+  assert.ok(err instanceof Anthropic.BadRequestError, `got ${err}`);
+  assert.equal(err.error.error.message, 'temperature: Extra inputs are not permitted');
+  const old = client('anthropic', apiKey, { defaultHeaders: { 'anthropic-version': '2023-06-01' } });
+  const msg = await old.messages.create({ ...hello(4), temperature: 0.2 });
+  assert.equal(msg.usage.output_tokens, 4);
+});
