@@ -79,12 +79,19 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 		parts = append(parts, fmt.Sprintf("%d of %d attempts were refused, too few or too close together to pin the rate down (%s fits best)",
 			r.refused, r.n, describe(r.best, classOf(r.best.model), r.d)))
 	case r.n > 0 && r.refused == 0:
-		unit := "/min"
+		// What was admitted is no lower bound on the rate: a burst into a full budget admits far
+		// more in its second than the budget refills in a minute.
+		units, span := admitted(r.tl, r.d)
+		what := fmtNum(units)
 		if r.d != ratelimit.Requests {
-			unit = " tokens/min"
+			what += " tokens"
 		}
-		parts = append(parts, fmt.Sprintf("No attempt was refused on %s, so behaviour only shows the limit is above the %s%s admitted",
-			dimNames[r.d], fmtNum(achieved(r.tl, r.d)*60), unit))
+		over := "at once"
+		if span > 0 {
+			over = "over " + fmtNum(span) + " s"
+		}
+		parts = append(parts, fmt.Sprintf("No attempt was refused on %s, so behaviour gives no rate (%s admitted %s)",
+			dimNames[r.d], what, over))
 	}
 	if r.refOK {
 		s := fmt.Sprintf("remaining refilled at %s/min over %s s (%d header readings)", fmtNum(r.ref.rate*60), fmtNum(r.ref.span), r.ref.points)
@@ -120,12 +127,11 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 	return capitalize(strings.Join(parts, "; ")) + "."
 }
 
-// achieved is the admitted throughput of a timeline in dimension d's units per second.
-func achieved(tl *timeline, d ratelimit.Dimension) float64 {
-	var units float64
-	var n int
-	var first, last float64
+// admitted is what a timeline's admitted attempts took in dimension d's units, and the seconds
+// from the first of them to the last.
+func admitted(tl *timeline, d ratelimit.Dimension) (units, span float64) {
 	charge := chargeFunc(d, false, false, false)
+	first, n := 0.0, 0
 	for i := range tl.events {
 		e := &tl.events[i]
 		if e.out != outOK {
@@ -133,16 +139,12 @@ func achieved(tl *timeline, d ratelimit.Dimension) float64 {
 		}
 		if n == 0 {
 			first = e.t
-		} else {
-			units += charge(e)
 		}
-		last = e.t
+		units += charge(e)
+		span = e.t - first
 		n++
 	}
-	if n < 2 || last <= first {
-		return 0
-	}
-	return units / (last - first)
+	return units, span
 }
 
 // summarySentence is a finding summarizing one limits[] entry.
