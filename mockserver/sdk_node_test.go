@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,11 @@ func TestNodeSDKs(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		nodeMissing(t, "node (Debian package nodejs) is not installed")
+	}
+	if v, err := exec.Command(node, "-p", "process.versions.node").Output(); err != nil {
+		nodeMissing(t, "node does not run: "+err.Error())
+	} else if major, _, _ := strings.Cut(strings.TrimSpace(string(v)), "."); atoi(major) < 20 {
+		nodeMissing(t, "node "+strings.TrimSpace(string(v))+" is older than the 20 the pinned SDKs need")
 	}
 	for _, pkg := range []string{"@anthropic-ai/sdk", "openai", "@google/genai"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
@@ -110,4 +116,13 @@ func nodeMissing(t *testing.T, why string) {
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// atoi is s as a whole number, 0 when it is none.
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0
+	}
+	return n
 }
