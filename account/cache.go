@@ -1,6 +1,8 @@
 package account
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -17,6 +19,7 @@ type CachePrefix struct {
 // cache, written to it, and the rest after the last breakpoint.
 type CacheSplit struct {
 	Read, Creation, Input int64
+	Creation1h            int64 // of Creation, the tokens written with a 1h TTL (the rest 5m)
 }
 
 // PromptCache is the mock's prompt cache: prefixes written by admitted requests, per scope
@@ -50,6 +53,15 @@ func (c *PromptCache) Split(now time.Time, scope string, total int64, bps []Cach
 	s.Read = min(s.Read, last)
 	s.Creation = last - s.Read
 	s.Input = total - last
+	// Each written token takes the TTL of the first breakpoint at or after it.
+	sorted := slices.SortedFunc(slices.Values(bps), func(a, b CachePrefix) int { return cmp.Compare(a.Tokens, b.Tokens) })
+	prev := int64(0)
+	for _, bp := range sorted {
+		if lo, hi := max(prev, s.Read), min(bp.Tokens, last); bp.TTL >= time.Hour && hi > lo {
+			s.Creation1h += hi - lo
+		}
+		prev = max(prev, bp.Tokens)
+	}
 	return s
 }
 

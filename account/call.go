@@ -79,5 +79,6 @@ type Reply struct {
 	Terminal                    bool
 	LimitValue, Used, Requested int64
 	CacheCreation, CacheRead    int64  // usage: prompt tokens written to and read from the cache
+	CacheCreation1h             int64  // of CacheCreation, the tokens written with a 1h TTL
 	Class, Pool                 string // the model class and budget pool, under a Provider
 }

@@ -126,14 +126,17 @@ func (c *Config) validateGeneration() error {
 // many steps as it likes (per streamed event, or once at the end); a reply cut short is charged
 // only what was generated. It does nothing when n ≤ 0 or c reached no account.
 func (m *Ledger) ChargeOutput(c *Cursor, now time.Time, n int64) {
-	a := c.acct
+	a, l := c.acct, m
 	if a == nil || n <= 0 {
 		return
+	}
+	if c.led != nil {
+		l = c.led
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, d := range [2]mockDim{dimOutput, dimTokens} {
-		if m.res.dims[d].on {
+		if l.res.dims[d].on {
 			a.chargeAfter(now, d, n)
 			a.stats.dims[d].units += n
 		}

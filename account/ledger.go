@@ -202,11 +202,23 @@ func (m *Ledger) Handle(now time.Time, call Call) Reply {
 type Cursor struct {
 	key  string
 	acct *account
+	led  *Ledger // acct's ledger when not the one handling (a preset's pool ledger)
 }
 
 // HandleWith is Handle for a caller that keeps a Cursor, writing the reply into *r, which must
 // be zero.
 func (m *Ledger) HandleWith(c *Cursor, now time.Time, call *Call, r *Reply) {
+	if m.prov != nil {
+		// The account is in a pool's ledger; the cursor keeps both for ChargeOutput.
+		if call.Endpoint == 0 || call.Endpoint >= numEndpoints {
+			call.Endpoint = EndpointGeneric
+		}
+		c.key, c.acct, c.led = "", nil, nil
+		if l, a := m.prov.handle(now, call, r); a != nil {
+			c.key, c.acct, c.led = call.Key, a, l
+		}
+		return
+	}
 	a := c.acct
 	if a != nil && call.Key != c.key {
 		a = nil

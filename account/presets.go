@@ -173,7 +173,7 @@ func (p *providerState) pool(class int, pool, key string) (*Ledger, *dailyBudget
 
 // handle answers a call under the provider's rules: the terminal quota and daily limits
 // first, then the pool's per-minute limits, with the prompt cache's reads and writes.
-func (p *providerState) handle(now time.Time, call *Call, r *Reply) {
+func (p *providerState) handle(now time.Time, call *Call, r *Reply) (*Ledger, *account) {
 	ci, poolName := p.classOf(call.Model)
 	cl := &p.prov.Classes[ci]
 	l, d := p.pool(ci, poolName, call.Key)
@@ -206,27 +206,28 @@ func (p *providerState) handle(now time.Time, call *Call, r *Reply) {
 		cause, dim, limit, retry := p.dailyCheck(now, d, cl, &c2)
 		if cause != "" {
 			l.refuse(now, &c2, r, cause, dim, limit, retry)
-			return
+			return nil, nil
 		}
 		if p.cfg.Acceleration.on() {
 			ok, wait := d.accel.check(p.cfg.Acceleration, now)
 			if !ok {
 				l.refuseAccel(now, &c2, r, wait)
-				return
+				return nil, nil
 			}
 		}
 	}
-	l.handle(now, &c2, nil, r)
+	a := l.handle(now, &c2, nil, r)
 	combineTokens(&r.Limits)
 	if r.Status == 429 && r.Cause == "" {
 		r.Cause = CauseRateLimit
 	}
 	if !llm || r.Status != 200 {
-		return
+		return l, a
 	}
 	if len(call.Cache) > 0 {
 		p.cache.Commit(now, call.Key+"\x00"+call.Model, call.Cache)
 		r.InputTokens, r.CacheCreation, r.CacheRead = split.Input, split.Creation, split.Read
+		r.CacheCreation1h = split.Creation1h
 	}
 	d.admitted++
 	d.accel.count()
@@ -236,6 +237,7 @@ func (p *providerState) handle(now time.Time, call *Call, r *Reply) {
 	if d.tokens != nil {
 		d.tokens.Charge(now, c2.InputTokens+r.OutputTokens)
 	}
+	return l, a
 }
 
 // combineTokens fills the anthropic tokens-* values from the input and output limits when no

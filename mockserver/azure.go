@@ -57,12 +57,13 @@ func (h *handler) azure(w http.ResponseWriter, r *http.Request, f *presetFront, 
 			h.reject(w, sc, account.EndpointChat, http.StatusBadRequest, rerr.msg, rerr.param, rerr.code)
 			return
 		}
-		req = apiRequest{inputTokens: g.tokens, maxTokens: g.maxTokens, hasMaxTokens: g.hasMax}
+		req = apiRequest{inputTokens: g.tokens, maxTokens: g.maxTokens, hasMaxTokens: g.hasMax, stream: req.stream, includeUsage: req.includeUsage}
 	}
 	model := dep
 	if model == "" {
 		model = req.modelString()
 	}
+	req.model = []byte(jsonEscapeModel(model)) // a stream's chunks name the deployment
 	key := r.Header.Get("api-key")
 	if key == "" {
 		key = apiKey(r)
@@ -73,6 +74,14 @@ func (h *handler) azure(w http.ResponseWriter, r *http.Request, f *presetFront, 
 	}
 	rep, ok := h.presetCall(w, r, f, sc, &call)
 	if !ok {
+		return
+	}
+	if req.stream {
+		rep.Latency = 0 // presetCall waited it
+		h.stream(w, r, sc, account.EndpointChat, &req, &call, time.Now(), &rep)
+		return
+	}
+	if !wait(r, rep.Gen.Duration()) { // the body goes out with the last token
 		return
 	}
 	out := appendChatCompletion(sc.out[:0], &sc.ids, &h.m.ids, []byte(jsonEscapeModel(model)), time.Now().Unix(), rep.InputTokens, rep.OutputTokens, call.MaxTokens)

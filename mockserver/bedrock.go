@@ -70,7 +70,7 @@ func (h *handler) bedrock(w http.ResponseWriter, r *http.Request, f *presetFront
 	}
 	call := account.Call{Key: awsKey(r), Endpoint: account.EndpointChat, Model: model, InputTokens: g.tokens, MaxTokens: g.maxTokens}
 	rep, ok := h.presetCall(w, r, f, sc, &call)
-	if !ok {
+	if !ok || !wait(r, rep.Gen.Duration()) { // the body goes out with the last token
 		return
 	}
 	w.Header()["x-amzn-RequestId"] = []string{id}

@@ -147,30 +147,80 @@ func (h *handler) gemini(w http.ResponseWriter, r *http.Request, f *presetFront,
 	if !ok {
 		return
 	}
+	if method == "streamGenerateContent" {
+		h.geminiStream(w, r, sc, model, &call, &rep)
+		return
+	}
+	if !wait(r, rep.Gen.Duration()) { // the body goes out with the last token
+		return
+	}
 	finish := "STOP"
 	if rep.OutputTokens >= call.MaxTokens {
 		finish = "MAX_TOKENS"
 	}
-	text := string(appendReply(nil, rep.OutputTokens))
-	resp := map[string]any{
-		"candidates": []any{map[string]any{
-			"content":      map[string]any{"role": "model", "parts": []any{map[string]any{"text": text}}},
-			"finishReason": finish, "index": 0,
-		}},
+	resp := geminiResponse(string(appendReply(nil, rep.OutputTokens)), finish, model, sc.requestID(&h.m.ids)[0], rep.InputTokens, rep.OutputTokens)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// geminiResponse is a GenerateContentResponse: one candidate with text, finish ("" while a
+// stream goes on), and the usage so far.
+func geminiResponse(text, finish, model, id string, in, out int64) map[string]any {
+	cand := map[string]any{"content": map[string]any{"role": "model", "parts": []any{map[string]any{"text": text}}}, "index": 0}
+	if finish != "" {
+		cand["finishReason"] = finish
+	}
+	return map[string]any{
+		"candidates": []any{cand},
 		"usageMetadata": map[string]any{
-			"promptTokenCount": rep.InputTokens, "candidatesTokenCount": rep.OutputTokens,
-			"totalTokenCount": rep.InputTokens + rep.OutputTokens,
+			"promptTokenCount": in, "candidatesTokenCount": out, "totalTokenCount": in + out,
 		},
 		"modelVersion": model,
-		"responseId":   sc.requestID(&h.m.ids)[0],
+		"responseId":   id,
 	}
-	if method == "streamGenerateContent" {
-		// One event: the whole answer (streaming proper is the streaming feature's).
-		b, _ := json.Marshal(resp)
-		w.Header()["Content-Type"] = []string{"text/event-stream"}
-		w.WriteHeader(http.StatusOK)
-		w.Write(append(append([]byte("data: "), b...), '\n', '\n'))
-		return
+}
+
+// geminiStream answers streamGenerateContent (?alt=sse) as the API does: a data event per chunk
+// of text as it is generated (at the reply's generation time), each a GenerateContentResponse
+// with the usage so far, the last with the finishReason.
+func (h *handler) geminiStream(w http.ResponseWriter, r *http.Request, sc *scratch, model string, call *account.Call, rep *account.Reply) {
+	w.Header()["Content-Type"] = hdrEventStream
+	w.Header()["Cache-Control"] = hdrNoCache
+	w.WriteHeader(http.StatusOK)
+	f, _ := w.(http.Flusher)
+	start, id := time.Now(), sc.requestID(&h.m.ids)[0]
+	g, total := rep.Gen, rep.OutputTokens
+	step := int64(instantChunk)
+	if g.Interval > 0 {
+		step = max(1, int64((minEventGap+g.Interval-1)/g.Interval))
 	}
-	writeJSON(w, http.StatusOK, resp)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for sent := int64(0); sent < total || total == 0; {
+		next := min(sent+step, total)
+		if wait := time.Until(start.Add(g.TokenAt(next))); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		finish := ""
+		if next == total {
+			finish = "STOP"
+			if total >= call.MaxTokens {
+				finish = "MAX_TOKENS"
+			}
+		}
+		b, _ := json.Marshal(geminiResponse(string(appendReplyRange(nil, sent, next)), finish, model, id, rep.InputTokens, next))
+		if _, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
+			return
+		}
+		if f != nil {
+			f.Flush()
+		}
+		if sent = next; total == 0 {
+			return
+		}
+	}
 }

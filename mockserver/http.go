@@ -213,6 +213,10 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request, e account.Endpoint
 	if e != account.EndpointChat && m.front.checkRequired(h, w, r, sc) {
 		return
 	}
+	if e != account.EndpointChat && m.front.refusesSampling(r, &req) {
+		h.reject(w, sc, e, http.StatusBadRequest, req.sampling+": Extra inputs are not permitted", "", "")
+		return
+	}
 	if h.beforeHandle != nil {
 		h.beforeHandle(r)
 	}

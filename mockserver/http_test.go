@@ -83,7 +83,7 @@ func TestHTTPMessages(t *testing.T) {
 	assert.Equal(t, `{"id":"msg_ID","type":"message","role":"assistant","model":"claude-haiku-4-5",`+
 		`"content":[{"type":"text","text":"This is the ratelab mock. It answers every request with filler t"}],`+
 		`"stop_reason":"max_tokens","stop_sequence":null,`+
-		`"usage":{"input_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":16,"service_tier":"standard"}}`,
+		`"usage":{"input_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},"output_tokens":16,"service_tier":"standard"}}`,
 		normalize(r.body))
 	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
 	assert.Equal(t, strconv.Itoa(len(r.body)), r.header.Get("Content-Length"))

@@ -87,6 +87,15 @@ func (f *presetFront) checkRequired(h *handler, w http.ResponseWriter, r *http.R
 	return false
 }
 
+// refusesSampling reports whether the Anthropic preset refuses req's temperature, top_p or
+// top_k: API version 2026-10-21 removed them, and a request that sends one gets a 400 (the
+// versioning page; the message as captured from the API, "temperature: Extra inputs are not
+// permitted"). Earlier versions accept them.
+func (f *presetFront) refusesSampling(r *http.Request, req *apiRequest) bool {
+	return f != nil && !f.lenient && req.sampling != "" && f.p.Name == "anthropic" &&
+		r.Header.Get("anthropic-version") == "2026-10-21"
+}
+
 // vars are the template values of a reply.
 func (f *presetFront) vars(h *handler, sc *scratch, model string, rep *account.Reply, now time.Time) map[string]string {
 	id := sc.requestID(&h.m.ids)[0]
@@ -199,10 +208,15 @@ func (f *presetFront) write(w http.ResponseWriter, e *presets.ErrorTemplate, var
 	}
 	out := w.Header()
 	for k, v := range hdr {
-		out[k] = v
+		setHeader(out, k, v)
 	}
-	if f.p.Name == "anthropic" {
-		if rid := vars["request_id"]; rid != "" {
+	switch rid := vars["request_id"]; f.p.Name {
+	case "openai", "azure-openai":
+		if rid != "" {
+			out["x-request-id"] = []string{rid} // on every answer, 429s included
+		}
+	case "anthropic":
+		if rid != "" {
 			out["request-id"] = []string{rid}
 		}
 		// As the API (and the mock without a preset): the SDKs retry when told true.
@@ -214,6 +228,18 @@ func (f *presetFront) write(w http.ResponseWriter, e *presets.ErrorTemplate, var
 	out["Content-Type"] = hdrJSON
 	w.WriteHeader(e.Status)
 	w.Write(body)
+}
+
+// setHeader sets header k to v in place of any value under another spelling of k: the mock
+// writes lower-case names, templates canonical ones, and both would go on the wire (a client
+// would read "1, 1").
+func setHeader(h http.Header, k string, v []string) {
+	for old := range h {
+		if old != k && strings.EqualFold(old, k) {
+			delete(h, old)
+		}
+	}
+	h[k] = v
 }
 
 // azureResets rewrites the reset headers the openai dialect wrote as whole seconds, as Azure

@@ -51,6 +51,10 @@ func TestPresetAnthropic(t *testing.T) {
 	assert.Equal(t, 400, r.status)
 	assert.Contains(t, r.body, `anthropic-version: \"2023-10-01\" is not a valid version`)
 
+	// 2026-10-21 is what @anthropic-ai/sdk 1.x (and the other SDK majors of that day) send;
+	// the Node conformance suite found it refused.
+	r = post(t, startPreset(t, "anthropic", nil), "/v1/messages", hello, "x-api-key: k", "anthropic-version: 2026-10-21")
+	require.Equal(t, 200, r.status, r.body)
 	r = post(t, srv, "/v1/messages", hello, "x-api-key: k", "anthropic-version: 2023-06-01")
 	require.Equal(t, 200, r.status, r.body)
 	for _, d := range []string{"requests", "tokens", "input-tokens", "output-tokens"} {

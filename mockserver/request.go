@@ -18,6 +18,9 @@ type apiRequest struct {
 	inputTokens  int64 // CountTokens summed over the text, at least 1
 	stream       bool  // "stream": true (messages and chat)
 	includeUsage bool  // chat: "stream_options": {"include_usage": true}
+	// sampling is the first of temperature, top_p and top_k in an Anthropic body: API version
+	// 2026-10-21 refuses them.
+	sampling string
 }
 
 // modelString returns the model name unescaped.
@@ -199,6 +202,11 @@ func (p *reqParser) top() {
 				continue
 			}
 			p.streamOptions()
+		case "temperature", "top_p", "top_k":
+			if !p.openai && p.req.sampling == "" {
+				p.req.sampling = string(key)
+			}
+			s.Skip()
 		default:
 			s.Skip()
 		}

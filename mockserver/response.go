@@ -69,13 +69,27 @@ func appendMessage(dst []byte, cur *idCursor, ids *requestIDs, model []byte, rep
 		dst = append(dst, `"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":`...)
 	}
 	dst = strconv.AppendInt(dst, in, 10)
+	dst = appendCacheUsage(dst, rep, true)
+	dst = append(dst, `,"output_tokens":`...)
+	dst = strconv.AppendInt(dst, out, 10)
+	return append(dst, `,"service_tier":"standard"}}`...)
+}
+
+// appendCacheUsage appends the prompt-cache fields of an Anthropic usage object, with the
+// cache_creation breakdown by TTL when split (a message's usage has it, message_delta's not).
+func appendCacheUsage(dst []byte, rep *account.Reply, split bool) []byte {
 	dst = append(dst, `,"cache_creation_input_tokens":`...)
 	dst = strconv.AppendInt(dst, rep.CacheCreation, 10)
 	dst = append(dst, `,"cache_read_input_tokens":`...)
 	dst = strconv.AppendInt(dst, rep.CacheRead, 10)
-	dst = append(dst, `,"output_tokens":`...)
-	dst = strconv.AppendInt(dst, out, 10)
-	return append(dst, `,"service_tier":"standard"}}`...)
+	if !split {
+		return dst
+	}
+	dst = append(dst, `,"cache_creation":{"ephemeral_5m_input_tokens":`...)
+	dst = strconv.AppendInt(dst, rep.CacheCreation-rep.CacheCreation1h, 10)
+	dst = append(dst, `,"ephemeral_1h_input_tokens":`...)
+	dst = strconv.AppendInt(dst, rep.CacheCreation1h, 10)
+	return append(dst, '}')
 }
 
 // appendCountTokens appends the count_tokens answer {"input_tokens":N}.

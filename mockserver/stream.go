@@ -93,7 +93,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e 
 	defer s.stop()
 	h.m.streams.started.Add(1)
 	hdr := w.Header()
-	h.fields.Write(hdr, reply.Dialect, now, &reply.Limits)
+	h.writeHeaders(h.m.front, hdr, now, reply) // Azure's resets in seconds too
 	h.setIDHeader(hdr, sc, e)
 	hdr["Content-Type"] = hdrEventStream
 	hdr["Cache-Control"] = hdrNoCache
@@ -104,7 +104,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e 
 		s.prefix = appendChunkPrefix(make([]byte, 0, 192+len(req.model)), sc, &h.m.ids, req.model, now.Unix())
 		out = s.appendChunk(out, chunkRole, 0, req)
 	} else {
-		out = appendMessageStart(out, sc, &h.m.ids, req.model, reply.InputTokens, min(reply.OutputTokens, 1))
+		out = appendMessageStart(out, sc, &h.m.ids, req.model, reply, min(reply.OutputTokens, 1))
 		out = append(out, "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"...)
 		out = append(out, "event: ping\ndata: {\"type\": \"ping\"}\n\n"...)
 	}
@@ -173,7 +173,8 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, sc *scratch, e 
 		}
 		out = append(out, "\",\"stop_sequence\":null},\"usage\":{\"input_tokens\":"...)
 		out = strconv.AppendInt(out, reply.InputTokens, 10)
-		out = append(out, ",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":"...)
+		out = appendCacheUsage(out, reply, false)
+		out = append(out, ",\"output_tokens\":"...)
 		out = strconv.AppendInt(out, s.sent, 10)
 		out = append(out, "}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
 	}
@@ -336,14 +337,15 @@ func (s *streamer) appendChunk(dst []byte, kind int, to int64, req *apiRequest) 
 
 // appendMessageStart appends the message_start event: the message with empty content and the
 // usage so far.
-func appendMessageStart(dst []byte, sc *scratch, ids *requestIDs, model []byte, in, out int64) []byte {
+func appendMessageStart(dst []byte, sc *scratch, ids *requestIDs, model []byte, rep *account.Reply, out int64) []byte {
 	dst = append(dst, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\""...)
 	dst = sc.ids.appendID(dst, ids, "msg_")
 	dst = append(dst, `","type":"message","role":"assistant","model":"`...)
 	dst = append(dst, model...)
 	dst = append(dst, `","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":`...)
-	dst = strconv.AppendInt(dst, in, 10)
-	dst = append(dst, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},"output_tokens":`...)
+	dst = strconv.AppendInt(dst, rep.InputTokens, 10)
+	dst = appendCacheUsage(dst, rep, true)
+	dst = append(dst, `,"output_tokens":`...)
 	dst = strconv.AppendInt(dst, out, 10)
 	return append(dst, ",\"service_tier\":\"standard\"}}}\n\n"...)
 }

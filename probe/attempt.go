@@ -81,6 +81,7 @@ func (ph *phase) send(s *sender, j *job) (backoff.Outcome, time.Time) {
 		default:
 			s.resp, err = readBody(resp.Body, s.resp[:0])
 		}
+		trace.disarm() // before the connection can go to another attempt
 		resp.Body.Close()
 		switch {
 		case err != nil:

@@ -158,14 +158,16 @@ func NewTransport(maxInflight int, host string) *http.Transport {
 
 // dialStamped dials with d and reads each connection with the kernel's receive timestamps
 // where the system gives them (stampReceives), so a stream's first token is timed from when
-// its bytes arrived rather than from when the reading goroutine ran.
+// its bytes arrived rather than from when the reading goroutine ran. The connections share one
+// watcher, which notes arrivals while a stream awaits its first delta.
 func dialStamped(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	w := newRxWatcher()
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		return stampReceives(c), nil
+		return stampReceives(c, w), nil
 	}
 }
 

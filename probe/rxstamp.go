@@ -30,6 +30,21 @@ type rxStamper interface {
 	lastArrival() int64
 }
 
+// rxWatched is a connection whose every arrival can be noted apart while armed
+// (rxwatch_linux.go), so a first delta read late is not timed by the event that came after it.
+type rxWatched interface {
+	arm()
+	disarm()
+}
+
+// disarmStamps stops noting c's arrivals: its stream's first delta was read, or the attempt
+// is done with it.
+func disarmStamps(c rxStamper) {
+	if w, ok := c.(rxWatched); ok {
+		w.disarm()
+	}
+}
+
 // stamperOf returns c's receive timestamps, looking through TLS, or nil.
 func stamperOf(c net.Conn) rxStamper {
 	for range 4 {
@@ -51,11 +66,25 @@ type connTrace struct {
 	trace httptrace.ClientTrace
 }
 
-// newConnTrace returns a trace whose conn is set when the attempt gets its connection.
+// newConnTrace returns a trace whose conn is set, and armed, when the attempt gets its
+// connection.
 func newConnTrace() *connTrace {
 	t := new(connTrace)
-	t.trace.GotConn = func(i httptrace.GotConnInfo) { t.conn = stamperOf(i.Conn) }
+	t.trace.GotConn = func(i httptrace.GotConnInfo) {
+		t.conn = stamperOf(i.Conn)
+		if w, ok := t.conn.(rxWatched); ok {
+			w.arm()
+		}
+	}
 	return t
+}
+
+// disarm stops noting the connection's arrivals; it runs before the body is closed, when the
+// connection may go to another attempt. t may be nil.
+func (t *connTrace) disarm() {
+	if t != nil {
+		disarmStamps(t.conn)
+	}
 }
 
 // context returns ctx with the trace attached.

@@ -63,6 +63,7 @@ func (s *sender) readStream(ctx context.Context, cancel context.CancelFunc, body
 			if deltas == 0 && st.Deltas > 0 {
 				at, kernel := arrival(conn, now)
 				r.ttft, r.kernel = at.Sub(sent), kernel
+				disarmStamps(conn) // the later events need no arrival of their own
 			}
 		}
 		if err == nil {
