@@ -154,7 +154,11 @@ func (a *Analyzer) limitOf(ch *dimChoice) (summary.Limit, string) {
 	lo, hi, rate, ok := r.interval()
 	class, rival := classify(r)
 	l.Algorithm = class
-	if ok {
+	switch {
+	case ok && math.IsInf(hi, 1):
+		// Every rate above lo explains the attempts: a lower bound, no figure to plan with.
+		l.EffectiveLow = ptr(roundRate(lo * 60))
+	case ok:
 		l.EffectivePerMinute = ptr(roundRate(rate * 60))
 		l.EffectiveLow = ptr(roundRate(lo * 60))
 		l.EffectiveHigh = ptr(roundRate(hi * 60))
@@ -169,7 +173,7 @@ func (a *Analyzer) limitOf(ch *dimChoice) (summary.Limit, string) {
 		l.Source = summary.SourceHeaders
 	}
 	var burst float64
-	if behaviour {
+	if behaviour && l.EffectivePerMinute != nil { // an unbounded rate leaves the burst unknown too
 		burst = math.Round(r.best.burst)
 		l.Burst = ptr(burst)
 		switch r.best.model {

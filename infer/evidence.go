@@ -66,7 +66,11 @@ func (a *Analyzer) evidence(ch *dimChoice, class, rival string) string {
 				o := others[0]
 				s += fmt.Sprintf(", and %s (%s/min) about as well", describe(o, classOf(o.model), r.d), fmtNum(o.rate*60))
 			}
-			s += fmt.Sprintf("; rates from %s to %s/min fit", fmtNum(lo*60), fmtNum(hi*60))
+			if math.IsInf(hi, 1) {
+				s += fmt.Sprintf("; every rate from %s/min up fits, so behaviour gives only that lower bound", fmtNum(lo*60))
+			} else {
+				s += fmt.Sprintf("; rates from %s to %s/min fit", fmtNum(lo*60), fmtNum(hi*60))
+			}
 		}
 		if rival != "" {
 			s += fmt.Sprintf(", and a %s explains the attempts about as well, so the algorithm is left unknown", rival)
@@ -155,8 +159,15 @@ func summarySentence(l *summary.Limit) string {
 		unit = " tokens/min"
 	}
 	if l.EffectivePerMinute == nil {
+		above := ""
+		if l.EffectiveLow != nil && *l.EffectiveLow > 0 {
+			above = fmt.Sprintf(" (the attempts show only that it is above %s%s)", fmtNum(*l.EffectiveLow), unit)
+		}
 		if l.AdvertisedPerMinute != nil {
-			return fmt.Sprintf("%s: advertised %s%s; the effective limit could not be measured.", capitalize(name), fmtNum(*l.AdvertisedPerMinute), unit)
+			return fmt.Sprintf("%s: advertised %s%s; the effective limit could not be measured%s.", capitalize(name), fmtNum(*l.AdvertisedPerMinute), unit, above)
+		}
+		if above != "" {
+			return fmt.Sprintf("%s: the effective limit could not be measured%s.", capitalize(name), above)
 		}
 		return ""
 	}

@@ -31,7 +31,7 @@ seed: 1
 // ramp phase, run.json says so) and keeps it clear of the acceleration refusals that a plain
 // discovery trips; find_cost_cap is said in run.json too.
 func TestFindRampScenario(t *testing.T) {
-	accelRefusals := func(extra string) (int, *record.Run) {
+	accelRefusals := func(extra string) (int, *record.Run, string) {
 		s := load(t, strings.Replace(rampScenario, "%s", extra, 1))
 		o := run(context.Background(), s)
 		require.NoError(t, o.err, o.stderr)
@@ -52,13 +52,26 @@ func TestFindRampScenario(t *testing.T) {
 		if strings.Contains(extra, "find_ramp") {
 			assert.Positive(t, ramp, "ramp attempts")
 		}
-		return n, rec
+		return n, rec, s.Output.Dir
 	}
-	plain, _ := accelRefusals("")
+	plain, _, _ := accelRefusals("")
 	assert.Positive(t, plain, "a plain discovery trips the acceleration model")
-	ramped, rec := accelRefusals(", find_ramp: true, find_cost_cap: 4")
+	ramped, rec, dir := accelRefusals(", find_ramp: true, find_cost_cap: 4")
 	assert.Zero(t, ramped, "refusals below the limit with find_ramp")
 	notes := strings.Join(rec.Notes, " ")
 	assert.Contains(t, notes, "ramping gently (find_ramp)")
 	assert.Contains(t, notes, "cost capped at 4× its goal (find_cost_cap)")
+
+	// Whatever the ramp leaves undetermined, no figure is made up: it read "enforced 15,539/min:
+	// the server allows 12949% of what the headers say" from a fit whose rates ran to +Inf.
+	for _, l := range readSummary(t, dir)["limits"].([]any) {
+		lim := l.(map[string]any)
+		if lim["dimension"] != "requests" {
+			continue
+		}
+		if eff, ok := lim["effective_per_minute"].(float64); ok {
+			assert.InDelta(t, 120, eff, 6, "requests effective")
+		}
+		assert.Empty(t, lim["gap"], "requests gap")
+	}
 }
