@@ -1,0 +1,225 @@
+package limiters
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// RequireEnv names the environment variable that, set to 1, turns a skip for a missing limiter
+// into a failure (.ci/run sets it after installing them).
+const RequireEnv = "RATELAB_REQUIRE_LIMITERS"
+
+// findTimeout bounds one discovery run, --max-duration included.
+const findTimeout = 2 * time.Minute
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// missing skips the test naming what to install, or fails it when RequireEnv is 1.
+func missing(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv(RequireEnv) == "1" {
+		t.Fatal(why + " (" + RequireEnv + "=1)")
+	}
+	t.Skip(why)
+}
+
+// ratelab builds the ratelab binary once per package run and returns its path.
+func ratelab(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "ratelab-limiters-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "ratelab")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", binPath, ".")
+		cmd.Dir = filepath.Join("..", "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binPath
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// waitHTTP polls url until it answers anything, for at most 10 s, or fails with the log.
+func waitHTTP(t *testing.T, url string, exited <-chan struct{}, logPath string) {
+	t.Helper()
+	c := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case <-exited:
+			b, _ := os.ReadFile(logPath)
+			t.Fatalf("the server for %s exited at start:\n%s", url, b)
+		default:
+		}
+		if resp, err := c.Get(url); err == nil {
+			resp.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logPath)
+			t.Fatalf("%s did not answer within 10 s:\n%s", url, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startProcess runs cmd with its output in dir/name.log, stops it by its PID in t.Cleanup and
+// returns a channel closed when it has exited.
+func startProcess(t *testing.T, cmd *exec.Cmd, dir, name string) (<-chan struct{}, string) {
+	t.Helper()
+	logPath := filepath.Join(dir, name+".log")
+	log, err := os.Create(logPath)
+	require.NoError(t, err)
+	defer log.Close()
+	if cmd.Stdout == nil {
+		cmd.Stdout = log
+	}
+	cmd.Stderr = log
+	require.NoError(t, cmd.Start(), "starting %s", cmd.Path)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	return done, logPath
+}
+
+// limit is one row of summary.json's limits.
+type limit struct {
+	Dimension  string   `json:"dimension"`
+	Advertised *float64 `json:"advertised_per_minute"`
+	Effective  *float64 `json:"effective_per_minute"`
+	Low        *float64 `json:"effective_low"`
+	High       *float64 `json:"effective_high"`
+	Burst      *float64 `json:"burst"`
+	Algorithm  string   `json:"algorithm"`
+	Window     *float64 `json:"window_seconds"`
+	Evidence   string   `json:"evidence"`
+}
+
+// summary is the part of summary.json the suite reads.
+type summary struct {
+	Limits    []limit `json:"limits"`
+	Discovery struct {
+		Requests    int     `json:"requests"`
+		RateLimited int     `json:"rate_limited"`
+		Seconds     float64 `json:"seconds"`
+	} `json:"discovery"`
+	Findings []string `json:"findings"`
+}
+
+// find runs `ratelab probe --find` against url (--api http) and returns its requests limit.
+func find(t *testing.T, url string, extra ...string) (limit, summary) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out")
+	args := append([]string{"probe", "--target", url, "--api", "http", "--find",
+		"--max-duration", "90s", "--quiet", "--out", out}, extra...)
+	ctx, cancel := context.WithTimeout(context.Background(), findTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ratelab(t), args...)
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "ratelab %v:\n%s", args, b)
+	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	require.NoError(t, err)
+	var s summary
+	require.NoError(t, json.Unmarshal(raw, &s))
+	for _, l := range s.Limits {
+		if l.Dimension == "requests" {
+			t.Logf("ratelab %v\n  effective %s (%s–%s)/min, advertised %s/min, burst %s, %s, window %s s; discovery %d requests (%d refused), %.1f s\n  %s",
+				args[1:3], f(l.Effective), f(l.Low), f(l.High), f(l.Advertised), f(l.Burst), l.Algorithm, f(l.Window),
+				s.Discovery.Requests, s.Discovery.RateLimited, s.Discovery.Seconds, l.Evidence)
+			return l, s
+		}
+	}
+	t.Fatalf("summary.json has no requests limit: %s", raw)
+	return limit{}, s
+}
+
+// f formats an optional figure.
+func f(v *float64) string {
+	if v == nil {
+		return "null"
+	}
+	return strconv.FormatFloat(*v, 'f', 2, 64)
+}
+
+// checkRate asserts that the effective rate is within tol (a fraction) of want per minute and
+// that the reported interval holds want.
+func checkRate(t *testing.T, l limit, want, tol float64) {
+	t.Helper()
+	require.NotNil(t, l.Effective, "no effective rate inferred: %s", l.Evidence)
+	errPct := (*l.Effective - want) / want
+	require.LessOrEqual(t, abs(errPct), tol, "effective %.2f/min vs the limiter's %.0f/min: %+.1f%%, tolerance ±%.0f%%",
+		*l.Effective, want, 100*errPct, 100*tol)
+	require.NotNil(t, l.Low)
+	require.NotNil(t, l.High)
+	require.True(t, *l.Low <= want && want <= *l.High, "interval %.2f–%.2f/min does not hold the limiter's %.0f/min", *l.Low, *l.High, want)
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// readLine reads the first line of r within d.
+func readLine(t *testing.T, r *bufio.Reader, d time.Duration) string {
+	t.Helper()
+	ch := make(chan string, 1)
+	go func() { s, _ := r.ReadString('\n'); ch <- s }()
+	select {
+	case s := <-ch:
+		return s
+	case <-time.After(d):
+		t.Fatalf("no line within %s", d)
+		return ""
+	}
+}
