@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -80,10 +80,11 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// waitHTTP polls url until it answers anything, for at most 10 s, or fails with the log.
-func waitHTTP(t *testing.T, url string, exited <-chan struct{}, logPath string) {
+// waitListening dials url's host:port until it accepts a connection, for at most 10 s, or fails
+// with the server's log. It sends no request: a request would count against the limiter.
+func waitListening(t *testing.T, url string, exited <-chan struct{}, logPath string) {
 	t.Helper()
-	c := &http.Client{Timeout: time.Second}
+	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		select {
@@ -92,13 +93,13 @@ func waitHTTP(t *testing.T, url string, exited <-chan struct{}, logPath string) 
 			t.Fatalf("the server for %s exited at start:\n%s", url, b)
 		default:
 		}
-		if resp, err := c.Get(url); err == nil {
-			resp.Body.Close()
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
 			return
 		}
 		if time.Now().After(deadline) {
 			b, _ := os.ReadFile(logPath)
-			t.Fatalf("%s did not answer within 10 s:\n%s", url, b)
+			t.Fatalf("%s did not accept connections within 10 s:\n%s", url, b)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -172,8 +173,8 @@ func find(t *testing.T, url string, extra ...string) (limit, summary) {
 	require.NoError(t, json.Unmarshal(raw, &s))
 	for _, l := range s.Limits {
 		if l.Dimension == "requests" {
-			t.Logf("ratelab %v\n  effective %s (%s–%s)/min, advertised %s/min, burst %s, %s, window %s s; discovery %d requests (%d refused), %.1f s\n  %s",
-				args[1:3], f(l.Effective), f(l.Low), f(l.High), f(l.Advertised), f(l.Burst), l.Algorithm, f(l.Window),
+			t.Logf("ratelab %s\n  effective %s (%s–%s)/min, advertised %s/min, burst %s, %s, window %s s; discovery %d requests (%d refused), %.1f s\n  %s",
+				strings.Join(args, " "), f(l.Effective), f(l.Low), f(l.High), f(l.Advertised), f(l.Burst), l.Algorithm, f(l.Window),
 				s.Discovery.Requests, s.Discovery.RateLimited, s.Discovery.Seconds, l.Evidence)
 			return l, s
 		}

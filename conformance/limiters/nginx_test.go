@@ -61,7 +61,7 @@ func startNginx(t *testing.T, rate, directive string) string {
 	cmd := exec.Command(bin, "-c", conf, "-p", dir+"/", "-e", filepath.Join(dir, "error.log"))
 	exited, log := startProcess(t, cmd, dir, "nginx")
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	waitHTTP(t, url, exited, log)
+	waitListening(t, url, exited, log)
 	return url
 }
 

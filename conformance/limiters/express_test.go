@@ -1,0 +1,76 @@
+package limiters
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// startExpress runs conformance/node/servers/express-rate-limit.js (npm packages express and
+// express-rate-limit, pinned in conformance/node) with limit requests per window and the given
+// standardHeaders, and returns its URL; it stops in t.Cleanup.
+func startExpress(t *testing.T, limit int, window time.Duration, headers string) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing(t, "node is not installed (apt-get install nodejs npm); skipping the express-rate-limit conformance test")
+	}
+	dir, err := filepath.Abs(filepath.Join("..", "node"))
+	require.NoError(t, err)
+	for _, pkg := range []string{"express", "express-rate-limit"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
+			missing(t, "the npm package "+pkg+" is not installed: run npm ci --ignore-scripts in conformance/node")
+		}
+	}
+	cmd := exec.Command(node, filepath.Join(dir, "servers", "express-rate-limit.js"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), fmt.Sprintf("RATELAB_LIMIT=%d", limit),
+		fmt.Sprintf("RATELAB_WINDOW_MS=%d", window.Milliseconds()), "RATELAB_HEADERS="+headers)
+	stdin, err := cmd.StdinPipe() // the server exits when this closes
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = stdin.Close() })
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	exited, log := startProcess(t, cmd, t.TempDir(), "express")
+	line := readLine(t, bufio.NewReader(stdout), 10*time.Second)
+	port, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if !ok {
+		b, _ := os.ReadFile(log)
+		t.Fatalf("express-rate-limit server said %q:\n%s", line, b)
+	}
+	url := "http://127.0.0.1:" + port + "/"
+	waitListening(t, url, exited, log)
+	return url
+}
+
+// TestExpressRateLimit discovers express-rate-limit's default MemoryStore: a fixed window per
+// client opened by its first request, with the IETF RateLimit headers of the given draft, so
+// both the advertised and the effective rate are checked (±3% with headers).
+func TestExpressRateLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		limit   int
+		window  time.Duration
+		headers string
+	}{
+		{name: "20 per 10s draft-7", limit: 20, window: 10 * time.Second, headers: "draft-7"},
+		{name: "20 per 10s draft-8", limit: 20, window: 10 * time.Second, headers: "draft-8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := startExpress(t, tc.limit, tc.window, tc.headers)
+			want := float64(tc.limit) * float64(time.Minute) / float64(tc.window)
+			l, _ := find(t, url)
+			require.NotNil(t, l.Advertised, "no advertised rate read from the %s headers", tc.headers)
+			require.InDelta(t, want, *l.Advertised, 0.01*want, "advertised %s", tc.headers)
+			checkRate(t, l, want, 0.03)
+			require.Equal(t, "fixed-window", l.Algorithm)
+		})
+	}
+}
