@@ -54,6 +54,7 @@ func startExpress(t *testing.T, limit int, window time.Duration, headers string)
 // client opened by its first request, with the IETF RateLimit headers of the given draft, so
 // both the advertised and the effective rate are checked (±3% with headers).
 func TestExpressRateLimit(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		limit   int
@@ -64,6 +65,7 @@ func TestExpressRateLimit(t *testing.T) {
 		{name: "20 per 10s draft-8", limit: 20, window: 10 * time.Second, headers: "draft-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			url := startExpress(t, tc.limit, tc.window, tc.headers)
 			want := float64(tc.limit) * float64(time.Minute) / float64(tc.window)
 			l, _ := find(t, url)

@@ -68,6 +68,7 @@ func startNginx(t *testing.T, rate, directive string) string {
 // TestNginxLimitReq discovers nginx's limit_req (a leaky bucket in meter form; no headers).
 // nodelay serves a burst at once and refuses beyond it: to a client, a token bucket of burst+1.
 func TestNginxLimitReq(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		rate      string
@@ -78,8 +79,13 @@ func TestNginxLimitReq(t *testing.T) {
 	}{
 		{name: "2r/s burst 5 nodelay", rate: "2r/s", directive: "limit_req zone=z burst=5 nodelay;",
 			perMinute: 120, burst: 6, algorithm: "token-bucket"},
+		// Without nodelay nginx is a shaper: excess requests wait in a queue of 5 and leave at
+		// 2/s; only beyond the queue is a request refused.
+		{name: "2r/s burst 5 delayed", rate: "2r/s", directive: "limit_req zone=z burst=5;",
+			perMinute: 120, burst: 6, algorithm: "leaky-bucket"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			url := startNginx(t, tc.rate, tc.directive)
 			l, _ := find(t, url)
 			checkRate(t, l, tc.perMinute, 0.05)

@@ -1,0 +1,73 @@
+package limiters
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// haproxyConf is one loopback frontend that tracks each source address in a stick table storing
+// http_req_rate(%[2]s), denies with 429 once that rate exceeds %[3]d and answers the rest itself.
+// The request is tracked before the deny rule, so refused requests count too.
+const haproxyConf = `global
+	maxconn 1000
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+frontend fe
+	bind 127.0.0.1:%[1]d
+	stick-table type ip size 1k expire 60s store http_req_rate(%[2]s)
+	http-request track-sc0 src
+	http-request deny deny_status 429 if { sc_http_req_rate(0) gt %[3]d }
+	http-request return status 200 content-type application/json string "{\"ok\":true}"
+`
+
+// startHAProxy runs haproxy (Debian package haproxy) in the foreground with a stick-table limit
+// of limit requests per period and returns its URL; it stops in t.Cleanup.
+func startHAProxy(t *testing.T, period string, limit int) string {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/haproxy"); serr != nil {
+			missing(t, "haproxy is not installed (apt-get install haproxy); skipping the HAProxy stick-table conformance test")
+		}
+		bin = "/usr/sbin/haproxy"
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := filepath.Join(dir, "haproxy.cfg")
+	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, haproxyConf, port, period, limit), 0o644))
+	exited, log := startProcess(t, exec.Command(bin, "-db", "-f", conf), dir, "haproxy")
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	waitListening(t, url, exited, log)
+	return url
+}
+
+// TestHAProxyStickTable discovers an HAProxy http_req_rate limit: a sliding window counter (the
+// previous period's count weighted by what is left of it) that counts refused requests.
+func TestHAProxyStickTable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		period    string
+		limit     int
+		perMinute float64
+	}{
+		{name: "20 per 10s", period: "10s", limit: 20, perMinute: 120},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := startHAProxy(t, tc.period, tc.limit)
+			l, s := find(t, url)
+			checkRate(t, l, tc.perMinute, 0.05)
+			require.Nil(t, l.Advertised, "haproxy sends no rate-limit headers here")
+			require.Equal(t, "sliding-window", l.Algorithm)
+			require.Contains(t, s.Findings, "Refused attempts consume quota: a limiter that charges them explains the refusals better than one that does not (a client that retries at once digs itself deeper).")
+		})
+	}
+}
