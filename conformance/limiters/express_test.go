@@ -3,6 +3,7 @@ package limiters
 import (
 	"bufio"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,13 +21,13 @@ func startExpress(t *testing.T, limit int, window time.Duration, headers string)
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		missing(t, "node is not installed (apt-get install nodejs npm); skipping the express-rate-limit conformance test")
+		nodeMissing(t, "node is not installed (apt-get install nodejs npm); skipping the express-rate-limit conformance test")
 	}
 	dir, err := filepath.Abs(filepath.Join("..", "node"))
 	require.NoError(t, err)
 	for _, pkg := range []string{"express", "express-rate-limit"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-			missing(t, "the npm package "+pkg+" is not installed: run npm ci --ignore-scripts in conformance/node")
+			nodeMissing(t, "the npm package "+pkg+" is not installed: run npm ci --ignore-scripts in conformance/node")
 		}
 	}
 	cmd := exec.Command(node, filepath.Join(dir, "servers", "express-rate-limit.js"))
@@ -50,6 +51,16 @@ func startExpress(t *testing.T, limit int, window time.Duration, headers string)
 	return url
 }
 
+// nodeMissing skips the test, or fails it when RATELAB_REQUIRE_NODE=1: .ci/run sets that once node
+// 20 or later and conformance/node's packages are installed, as for mockserver's TestNodeSDKs.
+func nodeMissing(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("RATELAB_REQUIRE_NODE") == "1" {
+		t.Fatal(why + " (RATELAB_REQUIRE_NODE=1)")
+	}
+	t.Skip(why)
+}
+
 // TestExpressRateLimit discovers express-rate-limit's default MemoryStore: a fixed window per
 // client opened by its first request, with the IETF RateLimit headers of the given draft, so
 // both the advertised and the effective rate are checked (±3% with headers).
@@ -60,13 +71,33 @@ func TestExpressRateLimit(t *testing.T) {
 		limit   int
 		window  time.Duration
 		headers string
+		// foreign is how many requests another client of the same key sends just before
+		// discovery starts, opening the first window.
+		foreign int
+		// knownMiss, when set, skips the case with the figure measured and why (unless
+		// RATELAB_KNOWN_MISSES=1, which runs it).
+		knownMiss string
 	}{
 		{name: "20 per 10s draft-7", limit: 20, window: 10 * time.Second, headers: "draft-7"},
 		{name: "20 per 10s draft-8", limit: 20, window: 10 * time.Second, headers: "draft-8"},
+		{name: "20 per 10s draft-7 after a foreign request", limit: 20, window: 10 * time.Second,
+			headers: "draft-7", foreign: 1, knownMiss: "one request of another client in the " +
+				"first window leaves it 19; ratelab fits 19 per window and is sure of it: measured 116.73/min " +
+				"(116.71–116.75), 19 per 9.77 s, and 113.14 (113.14–114.14), 19 per 10.08 s, for a true 120/min " +
+				"(20 per 10 s, headers limit=20); the fixed-window quota comes from the full windows' counts " +
+				"(infer/fit_window.go quotaFor), not the limit header or the first response's remaining"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.knownMiss != "" && os.Getenv("RATELAB_KNOWN_MISSES") != "1" {
+				t.Skip("known miss: " + tc.knownMiss)
+			}
 			t.Parallel()
 			url := startExpress(t, tc.limit, tc.window, tc.headers)
+			for range tc.foreign {
+				resp, err := http.Get(url)
+				require.NoError(t, err)
+				resp.Body.Close()
+			}
 			want := float64(tc.limit) * float64(time.Minute) / float64(tc.window)
 			l, _ := find(t, url)
 			require.NotNil(t, l.Advertised, "no advertised rate read from the %s headers", tc.headers)
