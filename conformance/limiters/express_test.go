@@ -21,7 +21,7 @@ func startExpress(t *testing.T, limit int, window time.Duration, headers string)
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		nodeMissing(t, "node is not installed (apt-get install nodejs npm); skipping the express-rate-limit conformance test")
+		nodeMissing(t, "node is not installed (apt-get install nodejs npm): the express-rate-limit conformance test needs it")
 	}
 	dir, err := filepath.Abs(filepath.Join("..", "node"))
 	require.NoError(t, err)

@@ -35,7 +35,7 @@ func startHAProxy(t *testing.T, period string, limit int) string {
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
 		if _, serr := os.Stat("/usr/sbin/haproxy"); serr != nil {
-			missing(t, "haproxy is not installed (apt-get install haproxy); skipping the HAProxy stick-table conformance test")
+			missing(t, "haproxy is not installed (apt-get install haproxy): the HAProxy stick-table conformance test needs it")
 		}
 		bin = "/usr/sbin/haproxy"
 	}

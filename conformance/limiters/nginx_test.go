@@ -48,7 +48,7 @@ func startNginx(t *testing.T, rate, directive string) string {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		if _, serr := os.Stat("/usr/sbin/nginx"); serr != nil {
-			missing(t, "nginx is not installed (apt-get install nginx); skipping the nginx limit_req conformance test")
+			missing(t, "nginx is not installed (apt-get install nginx): the nginx limit_req conformance test needs it")
 		}
 		bin = "/usr/sbin/nginx"
 	}
