@@ -208,19 +208,13 @@ func (w *rxWatcher) arm(c *stampConn) bool {
 			return false
 		}
 	}
-	w.next++
-	if w.next == 0 {
-		w.next = 1
-	}
-	id := w.next
+	id := w.nextID()
 	var rc C.int
 	if err := c.raw.Control(func(fd uintptr) { rc = C.rx_add(w.w, C.int(fd), C.uint32_t(id)) }); err != nil || rc != 0 {
 		w.stopIfIdle()
 		return false
 	}
-	c.watchID = id
-	w.conns[id] = c
-	c.armed.Store(true)
+	w.watched(c, id)
 	return true
 }
 
@@ -228,15 +222,9 @@ func (w *rxWatcher) arm(c *stampConn) bool {
 func (w *rxWatcher) disarm(c *stampConn) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if c.watchID == 0 {
+	if !w.unwatched(c) {
 		return
 	}
-	delete(w.conns, c.watchID)
-	c.watchID = 0
-	c.armed.Store(false)
-	c.mu.Lock()
-	c.marks = c.marks[:0]
-	c.mu.Unlock()
 	var b C.uint64_t
 	_ = c.raw.Control(func(fd uintptr) { b = C.rx_del(w.w, C.int(fd)) })
 	for b != 0 && C.rx_batch(w.w) == b { // the thread may hold c's descriptor number

@@ -51,3 +51,34 @@ func (c *stampConn) nextMark() (rxMark, bool) {
 	}
 	return c.marks[0], true
 }
+
+// nextID returns the next watch id for a connection (never 0, which means unwatched). The
+// caller holds w.mu.
+func (w *rxWatcher) nextID() uint32 {
+	w.next++
+	if w.next == 0 {
+		w.next = 1
+	}
+	return w.next
+}
+
+// watched records c as armed under id. The caller holds w.mu.
+func (w *rxWatcher) watched(c *stampConn, id uint32) {
+	c.watchID = id
+	w.conns[id] = c
+	c.armed.Store(true)
+}
+
+// unwatched forgets c and its marks, reporting whether it was armed. The caller holds w.mu.
+func (w *rxWatcher) unwatched(c *stampConn) bool {
+	if c.watchID == 0 {
+		return false
+	}
+	delete(w.conns, c.watchID)
+	c.watchID = 0
+	c.armed.Store(false)
+	c.mu.Lock()
+	c.marks = c.marks[:0]
+	c.mu.Unlock()
+	return true
+}

@@ -49,11 +49,7 @@ func (w *rxWatcher) arm(c *stampConn) bool {
 		w.epfd = fd
 		go w.loop(fd)
 	}
-	w.next++
-	if w.next == 0 {
-		w.next = 1
-	}
-	id := w.next
+	id := w.nextID()
 	var cerr error
 	err := c.raw.Control(func(fd uintptr) {
 		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(id)}
@@ -62,9 +58,7 @@ func (w *rxWatcher) arm(c *stampConn) bool {
 	if err != nil || cerr != nil {
 		return false
 	}
-	c.watchID = id
-	w.conns[id] = c
-	c.armed.Store(true)
+	w.watched(c, id)
 	return true
 }
 
@@ -72,15 +66,9 @@ func (w *rxWatcher) arm(c *stampConn) bool {
 func (w *rxWatcher) disarm(c *stampConn) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if c.watchID == 0 {
+	if !w.unwatched(c) {
 		return
 	}
-	delete(w.conns, c.watchID)
-	c.watchID = 0
-	c.armed.Store(false)
-	c.mu.Lock()
-	c.marks = c.marks[:0]
-	c.mu.Unlock()
 	_ = c.raw.Control(func(fd uintptr) {
 		_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
 	})
