@@ -64,7 +64,7 @@ func TestHAProxyStickTable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			url := startHAProxy(t, tc.period, tc.limit)
 			l, s := find(t, url)
-			checkRate(t, l, tc.perMinute, 0.05)
+			checkRate(t, l, tc.perMinute, 0.05, "")
 			require.Nil(t, l.Advertised, "haproxy sends no rate-limit headers here")
 			require.Equal(t, "sliding-window", l.Algorithm)
 			require.Contains(t, s.Findings, "Refused attempts consume quota: a limiter that charges them explains the refusals better than one that does not (a client that retries at once digs itself deeper).")
