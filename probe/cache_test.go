@@ -40,9 +40,13 @@ func TestCachePrefixMovesITPMByUncachedTokens(t *testing.T) {
 	assert.Equal(t, int64(prefix+40), tg.PromptTokens(1))
 
 	var hits, misses int
-	prev, prevAt := float64(itpm), time.Now()
+	// The server read the previous remaining somewhere between that request's sending and its
+	// answer's arrival, so the refill between two readings is at most the tokens of the time
+	// from the previous sending to this answer.
+	prev, prevSent := float64(itpm), time.Now()
 	for id := range int64(16) {
 		body := tg.AppendBody(nil, id)
+		sent := time.Now()
 		resp, err := http.DefaultClient.Do(tg.NewRequest(context.Background(), body))
 		require.NoError(t, err)
 		b, err := io.ReadAll(resp.Body)
@@ -71,11 +75,11 @@ func TestCachePrefixMovesITPMByUncachedTokens(t *testing.T) {
 		}
 		rem, err := strconv.ParseFloat(resp.Header.Get("anthropic-ratelimit-input-tokens-remaining"), 64)
 		require.NoError(t, err)
-		refill := math.Ceil(at.Sub(prevAt).Seconds()*itpm/60) + 1
+		refill := math.Ceil(at.Sub(prevSent).Seconds()*itpm/60) + 1
 		moved := prev - rem
 		uncached := float64(u.Input + u.Creation)
 		assert.InDelta(t, uncached, moved, refill, "request %d (read %d, written %d): remaining moved by %v", id, u.Read, u.Creation, moved)
-		prev, prevAt = rem, at
+		prev, prevSent = rem, sent
 	}
 	assert.Positive(t, hits, "some requests read the cache")
 	assert.Positive(t, misses, "some requests wrote it")

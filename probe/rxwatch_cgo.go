@@ -196,41 +196,26 @@ type rxWatcher struct {
 
 func newRxWatcher() *rxWatcher { return &rxWatcher{conns: map[uint32]*stampConn{}} }
 
-// arm starts noting c's arrivals; false when the system refused (c is then read as before).
-func (w *rxWatcher) arm(c *stampConn) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if c.watchID != 0 {
-		return true
-	}
+// start runs the thread if it is not running (w.mu held); false when it could not start.
+func (w *rxWatcher) start() bool {
 	if w.w == nil {
-		if w.w = C.rx_start(); w.w == nil {
-			return false
-		}
+		w.w = C.rx_start()
 	}
-	id := w.nextID()
-	var rc C.int
-	if err := c.raw.Control(func(fd uintptr) { rc = C.rx_add(w.w, C.int(fd), C.uint32_t(id)) }); err != nil || rc != 0 {
-		w.stopIfIdle()
-		return false
-	}
-	w.watched(c, id)
-	return true
+	return w.w != nil
 }
 
-// disarm stops noting c's arrivals. It runs before c closes, so the descriptor is c's.
-func (w *rxWatcher) disarm(c *stampConn) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.unwatched(c) {
-		return
-	}
-	var b C.uint64_t
-	_ = c.raw.Control(func(fd uintptr) { b = C.rx_del(w.w, C.int(fd)) })
-	for b != 0 && C.rx_batch(w.w) == b { // the thread may hold c's descriptor number
+// add registers descriptor fd under id (w.mu held).
+func (w *rxWatcher) add(fd uintptr, id uint32) bool {
+	return C.rx_add(w.w, C.int(fd), C.uint32_t(id)) == 0
+}
+
+// remove deregisters descriptor fd (w.mu held), waiting out a batch of the thread's that may
+// still peek at it: once c closes, its number can be another socket's.
+func (w *rxWatcher) remove(fd uintptr) {
+	b := C.rx_del(w.w, C.int(fd))
+	for b != 0 && C.rx_batch(w.w) == b {
 		runtime.Gosched()
 	}
-	w.stopIfIdle()
 }
 
 // running reports whether the thread runs.

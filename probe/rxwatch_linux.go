@@ -82,3 +82,34 @@ func (w *rxWatcher) unwatched(c *stampConn) bool {
 	c.mu.Unlock()
 	return true
 }
+
+// arm starts noting c's arrivals; false when the system refused (c is then read as before).
+func (w *rxWatcher) arm(c *stampConn) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c.watchID != 0 {
+		return true
+	}
+	if !w.start() {
+		return false
+	}
+	id := w.nextID()
+	ok := false
+	if err := c.raw.Control(func(fd uintptr) { ok = w.add(fd, id) }); err != nil || !ok {
+		w.stopIfIdle()
+		return false
+	}
+	w.watched(c, id)
+	return true
+}
+
+// disarm stops noting c's arrivals. It runs before c closes, so the descriptor is c's.
+func (w *rxWatcher) disarm(c *stampConn) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.unwatched(c) {
+		return
+	}
+	_ = c.raw.Control(w.remove)
+	w.stopIfIdle()
+}

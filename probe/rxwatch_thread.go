@@ -34,13 +34,8 @@ type rxWatcher struct {
 
 func newRxWatcher() *rxWatcher { return &rxWatcher{epfd: -1, conns: map[uint32]*stampConn{}} }
 
-// arm starts noting c's arrivals; false when the kernel refused (c is then read as before).
-func (w *rxWatcher) arm(c *stampConn) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if c.watchID != 0 {
-		return true
-	}
+// start runs the thread if it is not running (w.mu held); false when it could not start.
+func (w *rxWatcher) start() bool {
 	if w.epfd < 0 {
 		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 		if err != nil {
@@ -49,30 +44,22 @@ func (w *rxWatcher) arm(c *stampConn) bool {
 		w.epfd = fd
 		go w.loop(fd)
 	}
-	id := w.nextID()
-	var cerr error
-	err := c.raw.Control(func(fd uintptr) {
-		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(id)}
-		cerr = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
-	})
-	if err != nil || cerr != nil {
-		return false
-	}
-	w.watched(c, id)
 	return true
 }
 
-// disarm stops noting c's arrivals. It runs before c closes, so the descriptor is c's.
-func (w *rxWatcher) disarm(c *stampConn) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.unwatched(c) {
-		return
-	}
-	_ = c.raw.Control(func(fd uintptr) {
-		_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
-	})
+// add registers descriptor fd under id (w.mu held).
+func (w *rxWatcher) add(fd uintptr, id uint32) bool {
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(id)}
+	return syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev) == nil
 }
+
+// remove deregisters descriptor fd (w.mu held).
+func (w *rxWatcher) remove(fd uintptr) {
+	_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
+}
+
+// stopIfIdle does nothing here: the loop ends by itself a moment after the last disarm.
+func (w *rxWatcher) stopIfIdle() {}
 
 // running reports whether the thread runs (it ends a moment after the last disarm).
 func (w *rxWatcher) running() bool {
