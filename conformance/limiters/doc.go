@@ -3,4 +3,6 @@
 // --find` against each and check the inferred rate (and the advertised one where the limiter
 // sends headers) against the limiter's configuration. It has no code of its own; a test whose
 // server is not installed skips naming its package, or fails with RATELAB_REQUIRE_LIMITERS=1.
+// The tests build only with -tags limiters (go test -tags limiters ./conformance/limiters/), so
+// their live discoveries run apart from the other packages' live timing tests.
 package limiters

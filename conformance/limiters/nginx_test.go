@@ -1,3 +1,5 @@
+//go:build limiters
+
 package limiters
 
 import (
