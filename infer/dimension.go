@@ -31,6 +31,8 @@ type dimResult struct {
 	// beside the fitted window and the output was fitted as charged while generated; 0 when the
 	// output is charged at admission.
 	genS float64
+	// agree0 is the advertised rate when the headers agree with the attempts (headerAgreement).
+	agree0 hdrAgreement
 }
 
 // determined reports whether the timeline gives the dimension an effective rate.
@@ -89,6 +91,11 @@ func (r *dimResult) interval() (lo, hi, rate float64, ok bool) {
 				lo, hi = math.Min(lo, r.ref.lo), math.Max(hi, r.ref.hi)
 				rate = (lo + hi) / 2
 			}
+		}
+		if plo, phi, prate, ok := r.pinned(lo, hi, rate); ok {
+			// The headers agree with every refusal and reopening: the advertised rate is
+			// the enforced one, to the limit header's own precision.
+			lo, hi, rate = plo, phi, prate
 		}
 		return lo, hi, rate, true
 	case r.refOK:
@@ -216,6 +223,7 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 		// Remaining under a window is a staircase, not a refill line: the regression says little.
 		r.refOK = false
 	}
+	r.agree0 = headerAgreement(&r)
 	return r
 }
 

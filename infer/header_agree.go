@@ -1,0 +1,137 @@
+package infer
+
+import (
+	"math"
+
+	"github.com/ratelab/ratelab/ratelimit"
+)
+
+// hdrAgreement is the advertised rate of a dimension whose headers agree with everything the
+// attempts showed (headerAgreement).
+type hdrAgreement struct {
+	rate float64 // advertised, per second
+	eps  float64 // relative precision of the limit header: half a unit of the limit
+	// quota is what a full budget admits (the largest remaining after an admission, plus it).
+	quota float64
+	ok    bool
+}
+
+// headerAgreement checks whether dimension r's rate-limit headers describe the limiter that
+// refused the attempts, exactly enough that the rate the limit header advertises is the one
+// enforced. It asks for requests (whose remaining is exact), one advertised limit over a period
+// the headers state (the per-minute dialects, or a stated window), and:
+//   - every refusal came when the headers left at most one request (one in flight): the refused
+//     answer says remaining 0 or 1, and the last reading before it, less every attempt sent
+//     since, leaves at most one;
+//   - the budget came back as the reset said: an attempt sent after the previous answer's reset
+//     instant (plus a second for a reset truncated to whole seconds, and the round trip) is
+//     admitted with the whole quota left;
+//   - a refused answer's reset is no further off than two windows of the quota at the
+//     advertised rate;
+//   - the limit reopened at least once (a refusal, then an admission).
+//
+// "Advertised 60/min, enforced as 1/s" (refused while remaining says 59) fails the first test;
+// a limiter whose headers tell of another limiter fails one of them. The behaviour's own
+// interval must still hold the advertised rate for it to be used (dimResult.interval).
+func headerAgreement(r *dimResult) hdrAgreement {
+	hs := &r.hs
+	if r.d != ratelimit.Requests || hs.n == 0 || len(hs.limits) != 1 || hs.limit <= 0 || hs.maxRem < 1 {
+		return hdrAgreement{}
+	}
+	var per float64
+	switch {
+	case hs.windowS > 0:
+		per = hs.windowS
+	case perMinute(hs.dialect):
+		per = 60
+	default:
+		return hdrAgreement{}
+	}
+	adv := float64(hs.limit) / per
+	quota := float64(hs.maxRem) + 1 // what a full budget admits: the largest remaining after an admission, plus it
+	const all = ratelimit.HasLimit | ratelimit.HasRemaining | ratelimit.HasReset
+	ev := r.tl.events
+	last := -1 // the latest event, by sending, whose answer had all three fields
+	refused, reopened := false, false
+	for i := range ev {
+		e := &ev[i]
+		h := &e.hdr[r.d]
+		read := h.flags&all == all
+		if i > 0 {
+			if p := &ev[i-1]; p.hdr[r.d].flags&all == all {
+				slack := 2*math.Max(p.lat, e.lat) + 0.05
+				if float32(math.Trunc(float64(p.hdr[r.d].resetS))) == p.hdr[r.d].resetS {
+					slack++ // whole seconds: truncated, the reset may be up to a second later
+				}
+				if e.t >= resetInstant(p, r.d)+slack {
+					// The budget is back whole by the reset.
+					if e.out == outLimit || (e.out == outOK && read && float64(h.rem) < quota-2) {
+						return hdrAgreement{}
+					}
+				}
+			}
+		}
+		switch e.out {
+		case outLimit:
+			if read {
+				if h.rem > 1 || float64(h.resetS) > 2*quota/adv+2 {
+					return hdrAgreement{}
+				}
+			}
+			if last >= 0 && float64(ev[last].hdr[r.d].rem)-float64(i-last-1) >= 2 {
+				// The headers left two or more, whatever refilled since.
+				return hdrAgreement{}
+			}
+			refused = true
+		case outOK:
+			reopened = reopened || refused
+		}
+		if read {
+			last = i
+		}
+	}
+	if !reopened {
+		return hdrAgreement{}
+	}
+	return hdrAgreement{rate: adv, eps: 0.5 / float64(hs.limit), quota: quota, ok: true}
+}
+
+// resetInstant is when e's answer said dimension d's budget resets, in run seconds: from the
+// server's Date for an absolute reset, else from when the answer came.
+func resetInstant(e *event, d ratelimit.Dimension) float64 {
+	h := &e.hdr[d]
+	base := e.t + e.lat
+	if !math.IsNaN(e.date) && isAbsolute(h.kind) {
+		base = e.date
+	}
+	return base + float64(h.resetS)
+}
+
+// pinned narrows the behaviour's interval [lo, hi] (figure rate) to the advertised rate when
+// the headers agree (headerAgreement) and the interval holds it, and reports whether it did.
+// Where a counter that keeps the previous window's share fractional is plausible, which admits
+// a quota less one per window whatever its headers say, the interval reaches down to that
+// rate and the figure stays the behaviour's.
+func (r *dimResult) pinned(lo, hi, rate float64) (plo, phi, prate float64, ok bool) {
+	a := r.agree0
+	if !a.ok || r.leaky || r.best == nil || !r.best.ok || a.rate < lo || a.rate > hi {
+		return lo, hi, 0, false
+	}
+	low := a.rate * (1 - a.eps)
+	fits := append([]*fit{r.best}, plausibleFits(r, func(*fit) bool { return true })...)
+	for _, f := range fits {
+		if f.model == "sw" && f.rd == roundFractional {
+			// Such a counter admits a quota less one per window: its rate is as low as that.
+			low = math.Min(low, a.rate*(a.quota-1)/a.quota)
+		}
+	}
+	plo, phi = math.Max(lo, low), math.Min(hi, a.rate*(1+a.eps))
+	if plo > phi {
+		return lo, hi, 0, false
+	}
+	prate = a.rate
+	if low < a.rate*(1-a.eps) {
+		prate = rate // the headers cannot choose between the two: the behaviour's figure
+	}
+	return plo, phi, math.Min(math.Max(prate, plo), phi), true
+}
