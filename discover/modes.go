@@ -215,7 +215,7 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 		// A window placed by its reopenings may be known already (a fixed window: a boundary
 		// placed sharply, its quota, and the interval, honest about the window's length,
 		// within the target), before another window's worth is spent.
-		if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(w) >= 1 {
+		if l, ok := f.estimate(); ok && f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(windowOf(l, w)) >= 1 {
 			f.done = "the requests limit is known within the target precision"
 			return nil
 		}
@@ -237,7 +237,7 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 			continue
 		}
 		if l, ok := f.estimate(); ok {
-			if f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(w) >= 1 {
+			if f.precise(l) && l.Algorithm != summary.AlgoUnknown && f.sharpReopenings(windowOf(l, w)) >= 1 {
 				f.done = "the requests limit is known within the target precision"
 				return nil
 			}
@@ -253,6 +253,16 @@ func (f *finder) saturate(ctx context.Context, q, w float64, runStart float64) e
 			}
 		}
 	}
+}
+
+// windowOf is l's window when the analysis knows it, else w: the first reopening may come
+// well before a window's length after the first request (a window aligned to the clock), so
+// the length discovery guessed from it can be short.
+func windowOf(l summary.Limit, w float64) float64 {
+	if l.WindowSeconds != nil && *l.WindowSeconds > 0 {
+		return *l.WindowSeconds
+	}
+	return w
 }
 
 // sharpReopenings counts the reopenings (a refusal, then an admission) placed within 5% of w.

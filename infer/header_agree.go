@@ -135,3 +135,113 @@ func (r *dimResult) pinned(lo, hi, rate float64) (plo, phi, prate float64, ok bo
 	}
 	return plo, phi, math.Min(math.Max(prate, plo), phi), true
 }
+
+// resetContradicts reports whether the reset instants the headers gave contradict fit f while
+// they agree with the best fit: where the headers agree with the attempts (headerAgreement) in
+// a dialect whose reset is when the budget is whole again (Anthropic's and OpenAI's, by their
+// documentation), each limiter puts that instant somewhere else: a bucket a unit's refill later
+// with every admission, a fixed window at its end, a counter a window after its current one
+// ends (the share it carries fades by then), a log a window after its newest entry. A rival
+// that puts two readings further off than the reset's rounding (a second, and the round trip),
+// while the best fit puts none so, is not the limiter that wrote them.
+func resetContradicts(r *dimResult, f *fit) bool {
+	if !r.agree0.ok || !perMinute(r.hs.dialect) || r.best == nil || !r.best.ok {
+		return false
+	}
+	return resetMisses(r, f) >= 2 && resetMisses(r, r.best) == 0
+}
+
+// rateContradicts reports whether fit f sustains a rate the advertised one is not, where the
+// headers agree with the attempts and the best fit holds the advertised rate: then the
+// advertised rate is the enforced one (pinned), and a limiter of another rate is not the one
+// that enforces it. A counter keeping its share fractional sustains a quota less one per
+// window under a limit header of the whole quota, so its range reaches up by that.
+func rateContradicts(r *dimResult, f *fit) bool {
+	a := r.agree0
+	if !a.ok || r.best == nil || !r.best.ok || !f.ok || f.hi <= 0 {
+		return false
+	}
+	lo, hi := a.rate*(1-a.eps), a.rate*(1+a.eps)
+	if r.best.lo > hi || r.best.hi < lo {
+		return false
+	}
+	fhi := f.hi
+	if f.model == "sw" && f.rd == roundFractional && a.quota > 1 {
+		fhi *= a.quota / (a.quota - 1)
+	}
+	return fhi < lo || f.lo > hi
+}
+
+// resetMisses counts the readings whose reset instant fit f puts further off than the rounding.
+func resetMisses(r *dimResult, f *fit) int {
+	ev := r.tl.events
+	if len(ev) == 0 {
+		return 0
+	}
+	const all = ratelimit.HasRemaining | ratelimit.HasReset
+	w := f.window
+	if f.model == "tb" {
+		if f.rate <= 0 || f.burst <= 0 {
+			return 0
+		}
+	} else if w <= 0 {
+		return 0
+	}
+	tokens, last := f.burst, ev[0].t // bucket
+	frStart := math.Inf(-1)          // fixed window opened by the first request
+	newest := math.Inf(-1)           // log: the newest admitted entry
+	curWin, curCount := math.Inf(-1), 0
+	misses := 0
+	for i := range ev {
+		e := &ev[i]
+		ok := e.out == outOK
+		var pred float64
+		switch f.model {
+		case "tb":
+			tokens = math.Min(f.burst, tokens+f.rate*(e.t-last))
+			last = e.t
+			if ok || (e.out == outLimit && f.cr) {
+				tokens--
+			}
+			pred = e.t + math.Max(f.burst-tokens, 0)/f.rate
+		case "fw":
+			pred = f.phi + (math.Floor((e.t-f.phi)/w)+1)*w
+		case "fr":
+			if e.t >= frStart+w {
+				frStart = e.t
+			}
+			pred = frStart + w
+		case "sw":
+			end := f.phi + (math.Floor((e.t-f.phi)/w)+1)*w
+			if end != curWin {
+				curWin, curCount = end, 0
+			}
+			if ok {
+				curCount++
+			}
+			pred = end
+			if curCount > 0 {
+				pred = end + w
+			}
+		case "sl":
+			if ok {
+				newest = e.t
+			}
+			pred = newest + w
+		default:
+			return 0
+		}
+		h := &e.hdr[r.d]
+		if h.flags&all != all || e.out == outOther || math.IsInf(pred, 0) {
+			continue
+		}
+		slack := 2*e.lat + 0.05
+		if float32(math.Trunc(float64(h.resetS))) == h.resetS {
+			slack += 2 // whole seconds, against a Date of whole seconds too
+		}
+		if math.Abs(resetInstant(e, r.d)-pred) > slack {
+			misses++
+		}
+	}
+	return misses
+}

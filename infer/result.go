@@ -227,9 +227,10 @@ func classify(r *dimResult) (class, rival string) {
 }
 
 // rivalsOf returns the fits of another class than the best that explain the attempts about
-// as well (within max(3, twice the tolerance) mispredictions).
+// as well (within max(3, twice the tolerance) mispredictions) and whose reset instants the
+// headers do not contradict (resetContradicts, rateContradicts).
 func rivalsOf(r *dimResult) []*fit {
-	return closeFits(r, func(f *fit) bool { return !equivalent(f, r.best) })
+	return closeFits(r, func(f *fit) bool { return !equivalent(f, r.best) && !resetContradicts(r, f) && !rateContradicts(r, f) })
 }
 
 // closeFits returns the fits other than the best, kept by keep, that explain the attempts
