@@ -184,6 +184,11 @@ func (a *Analyzer) limitOf(ch *dimChoice) (summary.Limit, string) {
 		}
 	}
 	l.Evidence = a.evidence(ch, class, rival)
+	if ok && !math.IsInf(hi, 1) {
+		if _, _, _, pin := r.pinned(lo, hi, rate); pin {
+			l.Evidence += " " + pinnedWords(r)
+		}
+	}
 	gap := gapSentence(advPerMin, advLimit, l, r)
 	l.Gap = gap
 	return l, gap

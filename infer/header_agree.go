@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/ratelab/ratelab/ratelimit"
@@ -244,4 +245,10 @@ func resetMisses(r *dimResult, f *fit) int {
 		}
 	}
 	return misses
+}
+
+// pinnedWords says why the interval is the limit header's: the headers agree with the attempts.
+func pinnedWords(r *dimResult) string {
+	return fmt.Sprintf("The headers agree with every refusal and reopening (refused only when they left at most one, the budget whole again by their reset), so the advertised %s/min is taken as the enforced rate, to the limit header's precision.",
+		fmtNum(r.agree0.rate*60))
 }
