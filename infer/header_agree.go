@@ -29,7 +29,9 @@ type hdrAgreement struct {
 //     admitted with the whole quota left;
 //   - a refused answer's reset is no further off than two windows of the quota at the
 //     advertised rate;
-//   - the limit reopened at least once (a refusal, then an admission).
+//   - the limit reopened at least once (a refusal, then an admission);
+//   - where the reset instants step from window to window (hdrStats.resetW), the quota at the
+//     advertised rate fills that window.
 //
 // "Advertised 60/min, enforced as 1/s" (refused while remaining says 59) fails the first test;
 // a limiter whose headers tell of another limiter fails one of them. The behaviour's own
@@ -50,6 +52,11 @@ func headerAgreement(r *dimResult) hdrAgreement {
 	}
 	adv := float64(hs.limit) / per
 	quota := float64(hs.maxRem) + 1 // what a full budget admits: the largest remaining after an admission, plus it
+	if hs.plateaus >= 2 && hs.resetW > 0 && math.Abs(quota/adv-hs.resetW) > 1+0.05*hs.resetW {
+		// The reset instants step a window apart that the quota at the advertised rate does
+		// not fill: the limit header does not state the rate the window enforces.
+		return hdrAgreement{}
+	}
 	const all = ratelimit.HasLimit | ratelimit.HasRemaining | ratelimit.HasReset
 	ev := r.tl.events
 	last := -1 // the latest event, by sending, whose answer had all three fields
