@@ -20,6 +20,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/summary"
 )
 
@@ -75,15 +76,6 @@ func ratelab(t *testing.T) string {
 	return binPath
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // waitListening dials url's host:port until it accepts a connection, for at most 10 s, or fails
 // with the server's log. It sends no request: a request would count against the limiter.
 func waitListening(t *testing.T, url string, exited <-chan struct{}, logPath string) {
@@ -125,7 +117,7 @@ func startConfigured(t *testing.T, name, need, file string, conf func(dir string
 		}
 	}
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testcheck.FreePort(t)
 	confPath := filepath.Join(dir, file)
 	require.NoError(t, os.WriteFile(confPath, conf(dir, port), 0o644))
 	exited, log := startProcess(t, exec.Command(bin, args(confPath, dir)...), dir, name)

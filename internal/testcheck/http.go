@@ -2,6 +2,7 @@ package testcheck
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"testing"
 
@@ -33,4 +34,14 @@ func Get(t testing.TB, url string) Response {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	require.NoError(t, err)
 	return Do(t, req)
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for a server the test starts
+// in another process or hands an address to (`--metrics-addr`, a configuration file).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -1,11 +1,14 @@
 package testcheck
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDo(t *testing.T) {
@@ -21,4 +24,12 @@ func TestDo(t *testing.T) {
 
 	srv.Close()
 	assert.True(t, fails(t, func(tb testing.TB) { Get(tb, srv.URL) }), "a refused connection fails the test")
+}
+
+func TestFreePort(t *testing.T) {
+	port := FreePort(t)
+	assert.Positive(t, port)
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	require.NoError(t, err, "the port is free to listen on")
+	ln.Close()
 }
