@@ -1,11 +1,13 @@
 package testcheck
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -44,4 +46,21 @@ func FreePort(t testing.TB) int {
 	require.NoError(t, err)
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Serve runs the server start(ctx) starts for the rest of the test: the cleanup cancels ctx and
+// checks that the server's Wait then returns no error. A start error fails the test.
+func Serve[S interface{ Wait() error }](t testing.TB, start func(ctx context.Context) (S, error)) S {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := start(ctx)
+	if err != nil {
+		cancel()
+	}
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, srv.Wait())
+	})
+	return srv
 }
