@@ -126,12 +126,9 @@ func (r *dimResult) pinned(lo, hi, rate float64) (plo, phi, prate float64, ok bo
 		return lo, hi, 0, false
 	}
 	low := a.rate * (1 - a.eps)
-	fits := append([]*fit{r.best}, plausibleFits(r, func(*fit) bool { return true })...)
-	for _, f := range fits {
-		if f.model == "sw" && f.rd == roundFractional {
-			// Such a counter admits a quota less one per window: its rate is as low as that.
-			low = math.Min(low, a.rate*(a.quota-1)/a.quota)
-		}
+	if fractionalPlausible(r) {
+		// Such a counter admits a quota less one per window: its rate is as low as that.
+		low = math.Min(low, a.rate*(a.quota-1)/a.quota)
 	}
 	plo, phi = math.Max(lo, low), math.Min(hi, a.rate*(1+a.eps))
 	if plo > phi {
@@ -254,8 +251,23 @@ func resetMisses(r *dimResult, f *fit) int {
 	return misses
 }
 
+// fractionalPlausible reports whether the best fit, or one the attempts cannot rule out, is a
+// counter that keeps the previous window's share fractional.
+func fractionalPlausible(r *dimResult) bool {
+	for _, f := range append([]*fit{r.best}, plausibleFits(r, func(*fit) bool { return true })...) {
+		if f.model == "sw" && f.rd == roundFractional {
+			return true
+		}
+	}
+	return false
+}
+
 // pinnedWords says why the interval is the limit header's: the headers agree with the attempts.
 func pinnedWords(r *dimResult) string {
-	return fmt.Sprintf("The headers agree with every refusal and reopening (refused only when they left at most one, the budget whole again by their reset), so the advertised %s/min is taken as the enforced rate, to the limit header's precision.",
-		fmtNum(r.agree0.rate*60))
+	s := "The headers agree with every refusal and reopening (refused only when they left at most one, the budget whole again by their reset), so "
+	if fractionalPlausible(r) {
+		return s + fmt.Sprintf("the enforced rate is the advertised %s/min, or a quota less one per window if a counter keeps its share fractional (the attempts cannot tell): the interval holds both and the figure is the behaviour's.",
+			fmtNum(r.agree0.rate*60))
+	}
+	return s + fmt.Sprintf("the advertised %s/min is taken as the enforced rate, to the limit header's precision.", fmtNum(r.agree0.rate*60))
 }
