@@ -1,6 +1,9 @@
 package infer
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // frMismatch replays a fixed window opened by the first request after the previous window
 // ended (limiter.StartFirstRequest): a window of w seconds opens at the first attempt at or
@@ -12,6 +15,9 @@ func frMismatch(s *series, q, w float64) int {
 	for i, t := range s.t {
 		if t >= start+w {
 			start, count = t, 0
+			if i == 0 {
+				count = s.pre
+			}
 		}
 		pass := count+s.admCost(i) <= q+eps
 		if s.acc[i] {
@@ -41,9 +47,12 @@ func fitFR(s *series) fit {
 		return f
 	}
 	span := s.t[s.len()-1] - s.t[0]
-	qs := []float64{firstBurst(s)}
+	qs := []float64{firstBurst(s) + s.pre}
 	if q1 := float64(typicalRun(s)); q1 > 0 && q1 != qs[0] {
 		qs = append(qs, q1)
+	}
+	if s.hdrQ > 0 && !slices.Contains(qs, s.hdrQ) {
+		qs = append(qs, s.hdrQ)
 	}
 	best := struct {
 		q, w float64
@@ -55,7 +64,7 @@ func fitFR(s *series) fit {
 				continue
 			}
 			for w := 0.05; w <= math.Max(span, 0.1); w *= 1.005 {
-				if m := frMismatch(s, q, w); m < best.m {
+				if m := frMismatch(s, q, w); m < best.m || (m == best.m && q == s.hdrQ && best.q != s.hdrQ) {
 					best.q, best.w, best.m = q, w, m
 				}
 			}

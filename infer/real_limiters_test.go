@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/infer"
+	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
@@ -147,3 +148,20 @@ func TestHAProxyStickTableSynthetic(t *testing.T) {
 
 // secs is s seconds as a duration.
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// TestExpressForeignRequestLive: a live discovery of express-rate-limit's fixed window of 20
+// per 10 s (draft-7 headers, limit=20) after another client of the same key took one request
+// of the first window: the first answer says remaining 18, so the first window admitted us 19.
+// A count seen in a shared window is only a lower bound on the quota: fitted from the counts
+// alone this was "19 per 9.77 s", 116.68 (116.67–116.69)/min, sure of a wrong figure.
+func TestExpressForeignRequestLive(t *testing.T) {
+	run, as := liveRun(t, "express-20-per-10s-foreign")
+	require.Equal(t, int64(18), as[0].Limits[ratelimit.Requests].Remaining, "the first answer")
+	l := requestsLimit(t, run, as)
+	holds(t, l, 120, 0.03)
+	require.NotNil(t, l.AdvertisedPerMinute)
+	assert.InDelta(t, 120, *l.AdvertisedPerMinute, 1.2)
+	assert.Equal(t, summary.AlgoFixedWindow, l.Algorithm)
+	require.NotNil(t, l.Burst)
+	assert.Equal(t, 20.0, *l.Burst, "the quota the headers state")
+}
