@@ -302,11 +302,13 @@ func poorFit(f *fit, n, refused int) bool {
 }
 
 // sharedWindow reads from the headers what the window models need beyond the attempts, for
-// the requests dimension: the quota the headers state, when they state one limit throughout,
-// and what others had taken from the window in progress before the first attempt (its
-// answer's limit − remaining − its own request), which leaves the first window short of it.
+// the requests dimension: the quota the headers state, when they state one limit throughout
+// and the window it is counted over (IETF w=; a per-minute limit over a window of 10 s says
+// nothing of its quota), and what others had taken from the window in progress before the
+// first attempt (its answer's limit − remaining − its own request), which leaves the first
+// window short of it.
 func sharedWindow(tl *timeline, hs hdrStats, d ratelimit.Dimension) (pre, q float64) {
-	if d != ratelimit.Requests || len(hs.limits) != 1 || hs.limit < 1 || len(tl.events) == 0 {
+	if d != ratelimit.Requests || len(hs.limits) != 1 || hs.limit < 1 || hs.windowS <= 0 || perMinute(hs.dialect) || len(tl.events) == 0 {
 		return 0, 0
 	}
 	e := &tl.events[0]
