@@ -65,6 +65,7 @@ type rampPacer struct {
 	start  float64     // the phase's start, run seconds
 	counts map[int]int // requests per window, sent before the phase and scheduled in it
 	due    []float64   // the phase's schedule, seconds since its start
+	shift  float64     // how far the ramp has held the schedule back so far, seconds
 }
 
 // rampCounts counts discovery's requests so far per ramp window.
@@ -102,18 +103,22 @@ func (p *rampPacer) place(abs float64) float64 {
 }
 
 // Due returns the inner pacer's instant for the hit, or later where the ramp holds it back
-// (never before the hit ahead of it).
+// (never before the hit ahead of it). A hit held back delays the rest of the schedule with it,
+// as a pause: the hits keep the inner pacer's spacing rather than leaving together when the
+// next window opens.
 func (p *rampPacer) Due(hits uint64) (time.Duration, bool) {
 	for uint64(len(p.due)) <= hits {
 		at, ok := p.inner.Due(uint64(len(p.due)))
 		if !ok {
 			return 0, false
 		}
-		t := at.Seconds()
+		t := at.Seconds() + p.shift
 		if n := len(p.due); n > 0 {
 			t = math.Max(t, p.due[n-1])
 		}
-		p.due = append(p.due, p.place(p.start+t)-p.start)
+		placed := p.place(p.start+t) - p.start
+		p.shift += placed - t
+		p.due = append(p.due, placed)
 	}
 	return seconds(p.due[hits])
 }

@@ -15,14 +15,15 @@ import (
 	"github.com/ratelab/ratelab/infer"
 	"github.com/ratelab/ratelab/limiter"
 	"github.com/ratelab/ratelab/ratelimit"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // TestRampUnderAcceleration discovers a 120-per-minute bucket behind the mock's acceleration
 // model (a key may double its previous minute's requests, at least 60) in virtual time. Without
 // a ramp the first burst trips the model: requests refused while the headers still show
 // requests remaining, and the analysis says so. With discovery's ramp none is refused so, and
-// the first burst admits the bucket's capacity. (The analysis of the ramped log does not yet
-// determine the rate: the minutes of warm-up leave it undetermined; see the README.)
+// the first burst admits the bucket's capacity, and the analysis measures the bucket (the
+// minutes of warm-up keep it full: the capacity fit accounts for what it spilled).
 func TestRampUnderAcceleration(t *testing.T) {
 	base := accuracy.Case{Algorithm: limiter.TokenBucket, RPM: 120, Window: time.Minute, Dialect: "anthropic",
 		Acceleration: &account.Acceleration{Factor: 2}, MaxDuration: 6 * time.Minute}
@@ -68,6 +69,18 @@ func TestRampUnderAcceleration(t *testing.T) {
 				}
 			}
 			assert.InDelta(t, 120, burst, 12, "admitted by the first burst")
+			var req *summary.Limit
+			for i := range res.Limits {
+				if res.Limits[i].Dimension == ratelimit.Requests.String() {
+					req = &res.Limits[i]
+				}
+			}
+			require.NotNil(t, req, "%q", res.Findings)
+			require.NotNil(t, req.EffectivePerMinute, "no rate: %s", req.Evidence)
+			assert.InEpsilon(t, 120, *req.EffectivePerMinute, 0.03, req.Evidence)
+			require.NotNil(t, req.EffectiveLow, req.Evidence)
+			assert.LessOrEqual(t, *req.EffectiveLow, 120.0, req.Evidence)
+			assert.GreaterOrEqual(t, *req.EffectiveHigh, 120.0, req.Evidence)
 		})
 	}
 }

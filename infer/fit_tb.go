@@ -86,9 +86,9 @@ type tbSearch struct {
 	st     seriesStats
 	t1, a1 float64
 	minB   float64
-	// overflow: output is charged as generated (the series holds charges), so the bucket,
-	// full at the first attempt, overflows while the first replies' output trickles in slower
-	// than it refills; the bracket then follows the overflow (see spill).
+	// overflow: the bucket, full at the first attempt, overflows wherever units are taken
+	// slower than it refills before the first refusal (a warm-up or rest before the first
+	// burst, output charged as generated); the bracket then follows the overflow (see spill).
 	overflow bool
 }
 
@@ -98,7 +98,7 @@ func newTBSearch(s *series, cr bool) (*tbSearch, bool) {
 		return nil, false
 	}
 	return &tbSearch{s: s, cr: cr, unit: s.adm == nil && s.chg == nil, st: st,
-		t1: s.t[st.firstRej], a1: s.admCost(st.firstRej), minB: math.Max(st.maxAdm, 1), overflow: s.charges > 0}, true
+		t1: s.t[st.firstRej], a1: s.admCost(st.firstRej), minB: math.Max(st.maxAdm, 1), overflow: true}, true
 }
 
 func (q *tbSearch) eval(r, b float64) int { return tbMismatch(q.s, r, b, q.cr) }

@@ -242,3 +242,37 @@ func TestCounterReplayUnitMatchesGeneral(t *testing.T) {
 			"trial %d: q %v w %v phi %v rd %d cr %v", trial, q, w, phi, rd, cr)
 	}
 }
+
+// TestBucketFullDuringWarmUp: traffic slower than the refill before the first burst (discovery's
+// ramp, a rest) keeps a bucket full, spilling what it refills; the capacity the first refusal
+// implies must count that spill. Without it the fit tied the capacity to the whole time since
+// the first attempt (120 − 2/s × 240 s < 1) and no token bucket explained the attempts.
+func TestBucketFullDuringWarmUp(t *testing.T) {
+	l, err := limiter.New(limiter.Config{Algorithm: limiter.TokenBucket, Limit: 120, Window: time.Minute, Burst: 120})
+	require.NoError(t, err)
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	s := &series{rejChg: 1}
+	send := func(at float64) {
+		d := l.Allow(start.Add(time.Duration(at*1e9)), 1)
+		s.t, s.acc = append(s.t, at), append(s.acc, d.Allowed)
+	}
+	for at := 0.0; at < 240; at += 2 { // a warm-up at 0.5/s
+		send(at)
+	}
+	for at := 240.0; at < 240.4; at += 0.002 { // a burst of 200: 120 and a few refilled admitted
+		send(at)
+	}
+	for k := 0; k < 5; k++ { // refills: bursts after rests
+		at := 250 + 10*float64(k)
+		for j := range 30 {
+			send(at + 0.005*float64(j))
+		}
+	}
+	s.lat = make([]float64, len(s.t))
+	f := fitTB(s, false)
+	assert.Equal(t, 0, f.m, "the true bucket explains every attempt")
+	require.True(t, f.ok)
+	assert.InDelta(t, 120, f.burst, 1)
+	assert.LessOrEqual(t, f.lo, 2.0001)
+	assert.GreaterOrEqual(t, f.hi, 1.9999)
+}

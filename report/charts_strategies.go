@@ -178,7 +178,7 @@ func (b *Builder) strategiesLayout(dc draw.Canvas, s *summary.Summary, entries [
 	}
 	title := "Attempts per second over time, per strategy (shared axes)"
 	if len(limits) > 0 {
-		title += fmt.Sprintf("; dashed: effective limit %s/s", human(limits[0].perSecond))
+		title += fmt.Sprintf("; dash-dot line: effective limit %s/s", human(limits[0].perSecond))
 	}
 	dc = drawTitle(dc, title)
 	xLabel := "seconds since the strategy's segment started"

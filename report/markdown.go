@@ -196,8 +196,8 @@ func totalsNote(t summary.Totals) string {
 	parts = append(parts, "*held back*: attempts a client-side strategy refused to send")
 	note := capitalize(strings.Join(parts, "; ")) + "."
 	if t.Late > 0 || t.Dropped > 0 || t.LiveAttempts > 0 {
-		note += fmt.Sprintf(" The load generator sent %s attempt%s more than 10 ms behind schedule and never sent %s it had scheduled (from run.json).",
-			count(t.Late), plural(t.Late), count(t.Dropped))
+		note += fmt.Sprintf(" The load generator sent %s attempt%s more than 10 ms behind schedule and left %s scheduled attempt%s unsent (from run.json).",
+			count(t.Late), plural(t.Late), count(t.Dropped), plural(t.Dropped))
 	}
 	return note
 }

@@ -63,11 +63,16 @@ func giveUpReason(a *record.Attempt, params map[string]any) string {
 	switch {
 	case r == "":
 		if n := maxAttempts(params); n > 0 && a.Number >= n {
-			return fmt.Sprintf("gave up after %d attempts (max-attempts %d)", a.Number, n)
+			return fmt.Sprintf("gave up after %d attempt%s (max-attempts %d)", a.Number, plural(int64(a.Number)), n)
 		}
 		return "gave up (this log does not record why)"
 	case strings.HasPrefix(r, "max attempts "):
-		return fmt.Sprintf("gave up after %s attempts (max-attempts %s)", word(r, 2), word(r, 2))
+		n := word(r, 2)
+		s := "s"
+		if n == "1" {
+			s = ""
+		}
+		return fmt.Sprintf("gave up after %s attempt%s (max-attempts %s)", n, s, n)
 	case strings.HasPrefix(r, "max elapsed "):
 		return "gave up at max-elapsed " + word(r, 2)
 	case strings.HasPrefix(r, "status ") && strings.Contains(r, "x-should-retry: false"):

@@ -81,11 +81,12 @@ func bindingTable(s *summary.Summary) table {
 	return t
 }
 
-// strategiesTable ranks the strategies by makespan within each mode and client count. The
+// strategiesTable ranks the strategies within each mode and client count: every request served
+// first, then the fewest unserved, then the makespan. The
 // terminal form keeps the columns that fit 100 columns; the Markdown form has every metric.
 func strategiesTable(s *summary.Summary, full bool) table {
 	showMode, showClients := variesMode(s), variesClients(s)
-	t := table{title: "Strategies (ranked by makespan)"}
+	t := table{title: "Strategies (ranked by share of requests served, then makespan)"}
 	if full {
 		t.header = []string{"rank", "strategy", "mode", "clients", "requests", "succeeded", "failed", "unfinished", attemptsHeader(s),
 			"amplification (attempts/request)", "429s", "makespan (s)", "lower bound (s)", "goodput (requests/s)", "p50 (s)", "p95 (s)", "p99 (s)", "max (s)",
