@@ -49,9 +49,9 @@ func srMismatch(s *series, q, w float64, cr bool, rd uint8) int {
 
 // fitSR fits the restarted counter for each rounding, counting refusals or not: the quota from
 // the first burst and the typical run between refusals (and their neighbours), the length by a
-// scan 1% apart from 50 ms to the span of the data, then finer around the best; the interval is where the mispredictions stay within the best,
-// and within the tolerance (widen). Under saturation it admits what the clock-aligned counter
-// does per window (swQuota).
+// scan 1% apart from 50 ms to the span of the data, then finer around the best; the interval
+// is where the mispredictions stay within the best, and within the tolerance (widen). Under
+// saturation it admits what the clock-aligned counter does per window (swQuota).
 func fitSR(s *series) []fit {
 	if s.len() < 2 || s.adm != nil || s.chg != nil {
 		return nil
