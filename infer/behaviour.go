@@ -406,6 +406,13 @@ func fitAll(s *series) []fit {
 		for _, f := range fitSW(s, q0) {
 			add(f)
 		}
+		sortFits(fits)
+	}
+	// The counter restarted by the first request after an idle window (HAProxy) only when
+	// nothing aligned to a clock explains every attempt: over discovery's pauses it mimics a
+	// fixed window opened by the first request, and as a rival it would keep discovery going
+	// after a window the attempts already pin.
+	if unit && (len(fits) == 0 || fits[0].m > 0) {
 		for _, f := range fitSR(s) {
 			add(f)
 		}
