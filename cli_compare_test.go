@@ -124,7 +124,7 @@ func TestCompareSim(t *testing.T) {
 	code, out, stderr := runCLI(context.Background(), removeArg(args, "--quiet")...)
 	require.Equal(t, exitOK, code, stderr)
 	assert.Equal(t, s.Strategies, readSummary(t, dir2).Strategies)
-	assert.Contains(t, out, "Strategies (ranked by makespan)")
+	assert.Contains(t, out, "Strategies (ranked by share of requests served, then makespan)")
 	assert.Contains(t, out, "ampl.")
 	assert.Contains(t, out, "p95")
 	assert.Contains(t, stderr, "[8/8] client-limiter(rpm=600) sim ×50")

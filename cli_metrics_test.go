@@ -3,24 +3,22 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/internal/testcheck"
 )
 
 // TestProbeMetricsAddr scrapes --metrics-addr while a probe runs: the attempts counted so far
 // by outcome, their latency histogram and the remaining header are there, and the endpoint
 // closes with the run.
 func TestProbeMetricsAddr(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := "127.0.0.1:" + strconv.Itoa(testcheck.FreePort(t))
 	dir := t.TempDir()
 	done := make(chan string, 1)
 	go func() {
@@ -55,6 +53,6 @@ func TestProbeMetricsAddr(t *testing.T) {
 	if msg, failed := <-done; failed {
 		t.Fatalf("probe failed: %s", msg)
 	}
-	_, err = http.Get("http://" + addr + "/metrics")
+	_, err := http.Get("http://" + addr + "/metrics")
 	assert.Error(t, err, "the endpoint closes with the run")
 }

@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -241,10 +241,7 @@ func TestProxyMetricsAddr(t *testing.T) {
 	burst := int64(2)
 	cfg.Limits.Requests.Burst = &burst
 	up := startMock(t, cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := "127.0.0.1:" + strconv.Itoa(testcheck.FreePort(t))
 	p := startProxy(t, "--upstream", up, "--out", t.TempDir(), "--metrics-addr", addr)
 	const key = "fake-metrics-secret-1234567890"
 	for range 4 {

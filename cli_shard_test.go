@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/internal/testutil"
 	"github.com/ratelab/ratelab/limiter"
-	"github.com/ratelab/ratelab/mockserver"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
 )
@@ -28,13 +28,7 @@ func startShardMock(t *testing.T, burst int64) string {
 	b := burst
 	cfg.Limits.Requests = account.Limit{PerMinute: 600, Burst: &b, Algorithm: limiter.TokenBucket}
 	cfg.Limits.InputTokens.PerMinute, cfg.Limits.OutputTokens.PerMinute = 1e9, 1e9
-	m, err := mockserver.New(cfg, 1)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := m.Start(ctx, "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { cancel(); assert.NoError(t, srv.Wait()) })
-	return srv.URL() + "/v1/messages"
+	return testutil.StartMock(t, cfg).URL() + "/v1/messages"
 }
 
 // TestShardedProbeMerged runs one probe at 30/s in one process and the same probe as three

@@ -1,7 +1,6 @@
 package backoff
 
 import (
-	"container/heap"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/ratelimit"
 )
 
@@ -85,22 +85,12 @@ type toyEvent struct {
 	sent   time.Time
 }
 
-type toyQueue []toyEvent
-
-func (q toyQueue) Len() int { return len(q) }
-func (q toyQueue) Less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
+// toyBefore orders the toy's events by instant, then by scheduling order.
+func toyBefore(a, b toyEvent) bool {
+	if !a.at.Equal(b.at) {
+		return a.at.Before(b.at)
 	}
-	return q[i].order < q[j].order
-}
-func (q toyQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *toyQueue) Push(x any)   { *q = append(*q, x.(toyEvent)) }
-func (q *toyQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
+	return a.order < b.order
 }
 
 func runToy(t *testing.T, spec string, cfg toyConfig) toyResult {
@@ -122,9 +112,9 @@ func runToy(t *testing.T, spec string, cfg toyConfig) toyResult {
 		started  time.Time
 	}
 	cs := make([]*client, cfg.clients)
-	var q toyQueue
+	q := testcheck.NewQueue(toyBefore)
 	order := 0
-	push := func(e toyEvent) { order++; e.order = order; heap.Push(&q, e) }
+	push := func(e toyEvent) { order++; e.order = order; q.Push(e) }
 	for i := range cs {
 		cs[i] = &client{p: fleet.Client(i), started: t0}
 		push(toyEvent{at: t0, client: i})
@@ -154,7 +144,7 @@ func runToy(t *testing.T, spec string, cfg toyConfig) toyResult {
 		if steps >= 50_000_000 {
 			t.Fatal("runaway simulation")
 		}
-		e := heap.Pop(&q).(toyEvent)
+		e := q.Pop()
 		c := cs[e.client]
 		switch e.kind {
 		case 0:

@@ -28,14 +28,7 @@ import (
 func startMock(t *testing.T, set func(*account.Config)) (*Mock, *Server) {
 	t.Helper()
 	m := newMock(t, 1, set)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := m.Start(ctx, "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		cancel()
-		assert.NoError(t, srv.Wait())
-	})
-	return m, srv
+	return m, testcheck.Serve(t, func(ctx context.Context) (*Server, error) { return m.Start(ctx, "127.0.0.1:0") })
 }
 
 type response struct {

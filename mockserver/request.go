@@ -169,12 +169,7 @@ func (p *reqParser) top() {
 		}
 		return
 	}
-	s.BeginObject()
-	for first := true; ; {
-		key, ok := s.NextMember(&first)
-		if !ok {
-			break
-		}
+	for key := range s.Members() {
 		switch string(key) {
 		case "model":
 			p.model()
@@ -195,7 +190,7 @@ func (p *reqParser) top() {
 			}
 			p.sysTokens, _ = p.system("system")
 		case "stream":
-			p.stream()
+			p.boolean(&p.req.stream, "stream")
 		case "stream_options":
 			if !p.openai {
 				s.Skip()
@@ -254,15 +249,25 @@ func (p *reqParser) maxTokens(name string) {
 	}
 }
 
-func (p *reqParser) stream() {
-	s := &p.s
-	switch s.Peek() {
+// boolean reads true, false or null (false) into *dst, or records a value of another type at
+// the field path parts.
+func (p *reqParser) boolean(dst *bool, parts ...any) {
+	switch p.s.Peek() {
 	case 't', 'f', 'n':
-		lit, ok := s.Literal()
-		p.req.stream = ok && string(lit) == "true"
+		*dst, _ = p.s.Bool()
 	default:
-		p.badType("boolean", "stream")
+		p.badType("boolean", parts...)
 	}
+}
+
+// str reads the string value of field in parts[i] (messages.0.role, system.1.text), or
+// records a value of another type there and reports false.
+func (p *reqParser) str(parts []any, i int, field string) (raw []byte, n int, ok bool) {
+	if p.s.Peek() != '"' {
+		p.badType("string", append(parts[:len(parts):len(parts)], i, field)...)
+		return nil, 0, false
+	}
+	return p.s.Str()
 }
 
 // system reads the system prompt, a string or a list of text blocks, and returns its tokens.
@@ -278,6 +283,9 @@ func (p *reqParser) system(parts ...any) (int64, bool) {
 		return 0, false
 	}
 }
+
+// messagesPath is the path of the messages list, which str extends with an index and a field.
+var messagesPath = []any{"messages"}
 
 var anthropicRoles = []string{"user", "assistant"}
 var openAIRoles = []string{"system", "assistant", "user", "function", "tool", "developer"}
@@ -320,22 +328,14 @@ func (p *reqParser) messages() {
 // and its tokens.
 func (p *reqParser) message(i int) (role string, nonEmpty bool, tokens int64) {
 	s := &p.s
-	s.BeginObject()
 	hasRole, hasContent := false, false
-	for first := true; ; {
-		key, ok := s.NextMember(&first)
-		if !ok {
-			break
-		}
+	for key := range s.Members() {
 		switch string(key) {
 		case "role":
-			if s.Peek() != '"' {
-				p.badType("string", "messages", i, "role")
-				continue
+			if raw, _, ok := p.str(messagesPath, i, "role"); ok {
+				hasRole = true
+				role = p.checkRole(raw, i)
 			}
-			raw, _, _ := s.Str()
-			hasRole = true
-			role = p.checkRole(raw, i)
 		case "content":
 			hasContent, tokens, nonEmpty = true, 0, false
 			switch s.Peek() {
@@ -401,29 +401,14 @@ func (p *reqParser) blocks(parts ...any) (tokens int64, nonEmpty bool) {
 			p.badType("object", append(parts, n)...)
 			continue
 		}
-		s.BeginObject()
 		var typ []byte
 		hasType, hasText, textLen := false, false, 0
-		for first := true; ; {
-			key, ok := s.NextMember(&first)
-			if !ok {
-				break
-			}
+		for key := range s.Members() {
 			switch string(key) {
 			case "type":
-				if s.Peek() != '"' {
-					p.badType("string", append(parts, n, "type")...)
-					continue
-				}
-				typ, _, _ = s.Str()
-				hasType = true
+				typ, _, hasType = p.str(parts, n, "type")
 			case "text":
-				if s.Peek() != '"' {
-					p.badType("string", append(parts, n, "text")...)
-					continue
-				}
-				_, textLen, _ = s.Str()
-				hasText = true
+				_, textLen, hasText = p.str(parts, n, "text")
 			default:
 				s.Skip()
 			}
@@ -457,22 +442,11 @@ func (p *reqParser) streamOptions() {
 		return
 	}
 	p.hasStreamOptions = true
-	s.BeginObject()
-	for first := true; ; {
-		key, ok := s.NextMember(&first)
-		if !ok {
-			break
-		}
+	for key := range s.Members() {
 		if string(key) != "include_usage" {
 			s.Skip()
 			continue
 		}
-		switch s.Peek() {
-		case 't', 'f', 'n':
-			lit, ok := s.Literal()
-			p.req.includeUsage = ok && string(lit) == "true"
-		default:
-			p.badType("boolean", "stream_options", "include_usage")
-		}
+		p.boolean(&p.req.includeUsage, "stream_options", "include_usage")
 	}
 }

@@ -133,6 +133,9 @@ func TestParseRequestErrors(t *testing.T) {
 		{"empty final user content", account.EndpointMessages, `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[]}]}`, "messages.0: all messages must have non-empty content except for the optional final assistant message", "", ""},
 		{"block type missing", account.EndpointMessages, `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"text":"x"}]}]}`, "messages.0.content.0.type: Field required", "", ""},
 		{"text missing", account.EndpointMessages, `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages.0.content.0.text: Field required", "", ""},
+		{"role type", account.EndpointMessages, `{"model":"m","max_tokens":1,"messages":[{"role":1,"content":"x"}]}`, "messages.0.role: Input should be a valid string", "", ""},
+		{"block type type", account.EndpointMessages, `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":null,"text":"x"}]}]}`, "messages.0.content.0.type: Input should be a valid string", "", ""},
+		{"system block text type", account.EndpointMessages, `{"model":"m","max_tokens":1,"system":[{"type":"text","text":5}],` + msgs + `}`, "system.0.text: Input should be a valid string", "", ""},
 		{"system type", account.EndpointMessages, `{"model":"m","max_tokens":1,"system":1,` + msgs + `}`, "system: Input should be a valid string", "", ""},
 		{"stream type", account.EndpointMessages, `{"model":"m","max_tokens":1,"stream":"yes",` + msgs + `}`, "stream: Input should be a valid boolean", "", ""},
 		{"stream beats nothing: max_tokens still required", account.EndpointMessages, `{"model":"m","stream":true,` + msgs + `}`, "max_tokens: Field required", "", ""},
@@ -149,6 +152,7 @@ func TestParseRequestErrors(t *testing.T) {
 		{"chat messages type", account.EndpointChat, `{"model":"m","messages":"hi"}`, "Invalid type for 'messages': expected an array, but got a string instead.", "messages", "invalid_type"},
 		{"chat stream_options without stream", account.EndpointChat, `{"model":"m","stream_options":{"include_usage":true},` + msgs + `}`, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options", ""},
 		{"chat stream_options type", account.EndpointChat, `{"model":"m","stream":true,"stream_options":true,` + msgs + `}`, "Invalid type for 'stream_options': expected an object, but got a boolean instead.", "stream_options", "invalid_type"},
+		{"chat include_usage type", account.EndpointChat, `{"model":"m","stream":true,"stream_options":{"include_usage":"yes"},` + msgs + `}`, "Invalid type for 'stream_options.include_usage': expected a boolean, but got a string instead.", "stream_options.include_usage", "invalid_type"},
 		{"chat part text type", account.EndpointChat, `{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":1}]}]}`, "Invalid type for 'messages[0].content[0].text': expected a string, but got a number instead.", "messages[0].content[0].text", "invalid_type"},
 	}
 	for _, tc := range tests {

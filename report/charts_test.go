@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"image"
 	"image/color"
 	"image/png"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ratelab/ratelab/record"
 )
 
 // pngStats decodes a PNG and counts its non-white pixels and the pixels of each wanted colour.
@@ -89,21 +86,7 @@ func TestCharts(t *testing.T) {
 				}
 			}
 			// Re-rendered from run.json and attempts.jsonl alone, the charts come out byte-identical.
-			again := t.TempDir()
-			for _, f := range []string{"run.json", record.AttemptsFile} {
-				b, err := os.ReadFile(filepath.Join(dir, f))
-				require.NoError(t, err)
-				require.NoError(t, os.WriteFile(filepath.Join(again, f), b, 0o644))
-			}
-			_, err = Generate(again, Options{SkipCSV: true})
-			require.NoError(t, err)
-			for _, f := range tt.drawn {
-				want, err := os.ReadFile(filepath.Join(dir, f))
-				require.NoError(t, err)
-				got, err := os.ReadFile(filepath.Join(again, f))
-				require.NoError(t, err)
-				assert.True(t, bytes.Equal(want, got), "%s differs after re-render", f)
-			}
+			assertRerender(t, dir, Options{SkipCSV: true}, tt.drawn...)
 		})
 	}
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"cmp"
-	"container/heap"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/infer"
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/ratelimit"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/summary"
@@ -81,19 +81,9 @@ type event struct {
 	startS  float64
 }
 
-type eventQueue []event
-
-func (q eventQueue) Len() int { return len(q) }
-func (q eventQueue) Less(i, j int) bool {
-	return cmp.Or(cmp.Compare(q[i].t, q[j].t), cmp.Compare(q[i].client, q[j].client)) < 0
-}
-func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *eventQueue) Push(x any)   { *q = append(*q, x.(event)) }
-func (q *eventQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
+// eventBefore orders the fixture's events by time, then by client.
+func eventBefore(a, b event) bool {
+	return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.client, b.client)) < 0
 }
 
 // write generates the run into dir: run.json and attempts.jsonl.
@@ -171,14 +161,14 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 		for _, strategy := range f.strategies {
 			start := math.Ceil(end) + 1
 			b := &bucket{rate: f.rate, burst: f.burst, tokens: f.burst, last: start}
-			q := &eventQueue{}
+			q := testcheck.NewQueue(eventBefore)
 			for c := range fleet {
 				req++
-				heap.Push(q, event{t: start, due: start, client: c, request: req, attempt: 1, startS: start})
+				q.Push(event{t: start, due: start, client: c, request: req, attempt: 1, startS: start})
 			}
 			issued := make([]int, fleet)
 			for q.Len() > 0 {
-				ev := heap.Pop(q).(event)
+				ev := q.Pop()
 				if strategy == "header-pacing" && ev.attempt >= 1 {
 					if st := b.state(ev.t); st.Remaining < 1 {
 						ev.t += (1 - (b.tokens + (ev.t-b.last)*b.rate)) / b.rate
@@ -192,7 +182,7 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 					ev.attempt++
 					ev.t += 0.5
 					ev.due = ev.t
-					heap.Push(q, ev)
+					q.Push(ev)
 					continue
 				}
 				a := attempt(b, ev, "", strategy, fleet)
@@ -214,13 +204,13 @@ func (f fixture) writeTapped(t testing.TB, dir string, tap func(*record.Run) fun
 					next.attempt++
 					next.t = math.Round((done+wait)*1e6) / 1e6
 					next.due = next.t
-					heap.Push(q, next)
+					q.Push(next)
 					continue
 				}
 				issued[ev.client]++
 				if issued[ev.client] < f.perClient {
 					req++
-					heap.Push(q, event{t: done, due: done, client: ev.client, request: req, attempt: 1})
+					q.Push(event{t: done, due: done, client: ev.client, request: req, attempt: 1})
 				}
 			}
 			run.Segments = append(run.Segments, record.Segment{Label: fmt.Sprintf("%s/%s/%d", strategy, f.mode, fleet),

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/record"
 )
 
@@ -26,30 +27,36 @@ func TestRerenderIdentical(t *testing.T) {
 			fixtures[name].write(t, orig)
 			_, err := Generate(orig, opts)
 			require.NoError(t, err)
-
-			again := t.TempDir()
-			for _, f := range []string{"run.json", record.AttemptsFile} {
-				b, err := os.ReadFile(filepath.Join(orig, f))
-				require.NoError(t, err)
-				require.NoError(t, os.WriteFile(filepath.Join(again, f), b, 0o644))
-			}
-			_, err = Generate(again, opts)
-			require.NoError(t, err)
-
-			entries, err := os.ReadDir(orig)
-			require.NoError(t, err)
-			compared := 0
-			for _, e := range entries {
-				want, err := os.ReadFile(filepath.Join(orig, e.Name()))
-				require.NoError(t, err)
-				got, err := os.ReadFile(filepath.Join(again, e.Name()))
-				require.NoError(t, err, "%s missing from the re-render", e.Name())
-				assert.True(t, bytes.Equal(want, got), "%s differs after re-render", e.Name())
-				compared++
-			}
+			compared := assertRerender(t, orig, opts)
 			assert.GreaterOrEqual(t, compared, 5)
 		})
 	}
+}
+
+// assertRerender renders a report from a copy of dir's run.json and attempts.jsonl alone, with
+// opts, and checks that each of files (every file in dir when none is named) comes out
+// byte-identical to dir's; it returns how many files it compared.
+func assertRerender(t *testing.T, dir string, opts Options, files ...string) int {
+	t.Helper()
+	again := t.TempDir()
+	testcheck.CopyFiles(t, dir, again, "run.json", record.AttemptsFile)
+	_, err := Generate(again, opts)
+	require.NoError(t, err)
+	if len(files) == 0 {
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		for _, e := range entries {
+			files = append(files, e.Name())
+		}
+	}
+	for _, f := range files {
+		want, err := os.ReadFile(filepath.Join(dir, f))
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(again, f))
+		require.NoError(t, err, "%s missing from the re-render", f)
+		assert.True(t, bytes.Equal(want, got), "%s differs after re-render", f)
+	}
+	return len(files)
 }
 
 func TestCSV(t *testing.T) {

@@ -1,12 +1,8 @@
 package report
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/record"
@@ -31,21 +27,7 @@ func TestStreamEqualsGenerate(t *testing.T) {
 			_, err = st.Finish(run)
 			require.NoError(t, err)
 
-			again := t.TempDir()
-			for _, f := range []string{"run.json", record.AttemptsFile} {
-				b, err := os.ReadFile(filepath.Join(live, f))
-				require.NoError(t, err)
-				require.NoError(t, os.WriteFile(filepath.Join(again, f), b, 0o644))
-			}
-			_, err = Generate(again, Options{SkipCharts: true})
-			require.NoError(t, err)
-			for _, f := range []string{SummaryFile, MarkdownFile, CSVFile} {
-				want, err := os.ReadFile(filepath.Join(again, f))
-				require.NoError(t, err)
-				got, err := os.ReadFile(filepath.Join(live, f))
-				require.NoError(t, err)
-				assert.True(t, bytes.Equal(want, got), "%s: streamed and re-rendered differ", f)
-			}
+			assertRerender(t, live, Options{SkipCharts: true}, SummaryFile, MarkdownFile, CSVFile)
 		})
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/internal/testcheck"
 )
 
 var ratelabBin = flag.String("ratelab", "", "ratelab binary to run (default: built from this module)")
@@ -52,20 +53,11 @@ func binary(t *testing.T) string {
 	return out
 }
 
-// freePort returns a loopback port nothing listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startMock runs `ratelab mock` with args on a free loopback port and waits for /healthz; the
 // process is interrupted (and waited for) when the test ends.
 func startMock(t *testing.T, args ...string) *mockProc {
 	t.Helper()
-	m := &mockProc{port: freePort(t)}
+	m := &mockProc{port: testcheck.FreePort(t)}
 	m.url = "http://127.0.0.1:" + strconv.Itoa(m.port)
 	m.cmd = exec.Command(binary(t), append([]string{"mock", "--addr", "127.0.0.1:" + strconv.Itoa(m.port)}, args...)...)
 	m.cmd.Stdout, m.cmd.Stderr = &m.log, &m.log

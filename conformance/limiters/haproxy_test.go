@@ -4,9 +4,6 @@ package limiters
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -34,21 +31,9 @@ frontend fe
 // of limit requests per period and returns its URL; it stops in t.Cleanup.
 func startHAProxy(t *testing.T, period string, limit int) string {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/haproxy"); serr != nil {
-			missing(t, "haproxy is not installed (apt-get install haproxy): the HAProxy stick-table conformance test needs it")
-		}
-		bin = "/usr/sbin/haproxy"
-	}
-	dir := t.TempDir()
-	port := freePort(t)
-	conf := filepath.Join(dir, "haproxy.cfg")
-	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, haproxyConf, port, period, limit), 0o644))
-	exited, log := startProcess(t, exec.Command(bin, "-db", "-f", conf), dir, "haproxy")
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	waitListening(t, url, exited, log)
-	return url
+	conf := func(_ string, port int) []byte { return fmt.Appendf(nil, haproxyConf, port, period, limit) }
+	args := func(conf, _ string) []string { return []string{"-db", "-f", conf} }
+	return startConfigured(t, "haproxy", "the HAProxy stick-table conformance test", "haproxy.cfg", conf, args)
 }
 
 // TestHAProxyStickTable discovers an HAProxy http_req_rate limit: a sliding window counter (the
@@ -72,14 +57,12 @@ func TestHAProxyStickTable(t *testing.T) {
 		{name: "10 per 5s", period: "5s", limit: 10, perMinute: 120},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.knownMiss != "" && os.Getenv("RATELAB_KNOWN_MISSES") != "1" {
-				t.Skip("known miss: " + tc.knownMiss)
-			}
+			skipKnownMiss(t, tc.knownMiss)
 			t.Parallel()
 			url := startHAProxy(t, tc.period, tc.limit)
 			l, s := find(t, url)
 			checkRate(t, l, tc.perMinute, 0.05, "")
-			require.Nil(t, l.Advertised, "haproxy sends no rate-limit headers here")
+			require.Nil(t, l.AdvertisedPerMinute, "haproxy sends no rate-limit headers here")
 			require.Equal(t, "sliding-window", l.Algorithm)
 			require.Contains(t, s.Findings, "Refused attempts consume quota: a limiter that charges them explains the refusals better than one that does not (a client that retries at once digs itself deeper).")
 		})

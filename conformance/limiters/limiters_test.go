@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ratelab/ratelab/internal/testcheck"
+	"github.com/ratelab/ratelab/summary"
 )
 
 // RequireEnv names the environment variable that, set to 1, turns a skip for a missing limiter
@@ -73,15 +76,6 @@ func ratelab(t *testing.T) string {
 	return binPath
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // waitListening dials url's host:port until it accepts a connection, for at most 10 s, or fails
 // with the server's log. It sends no request: a request would count against the limiter.
 func waitListening(t *testing.T, url string, exited <-chan struct{}, logPath string) {
@@ -105,6 +99,31 @@ func waitListening(t *testing.T, url string, exited <-chan struct{}, logPath str
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// startConfigured runs the installed server name (the Debian package of that name) with the
+// configuration conf writes for a fresh directory and a free loopback port, saved as file in
+// that directory and handed to it by args; it waits until the port accepts connections and
+// returns the server's URL. The server stops in t.Cleanup. need says which test needs it, for
+// the skip when it is not installed.
+func startConfigured(t *testing.T, name, need, file string, conf func(dir string, port int) []byte,
+	args func(confPath, dir string) []string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		bin = filepath.Join("/usr/sbin", name)
+		if _, serr := os.Stat(bin); serr != nil {
+			missing(t, name+" is not installed (apt-get install "+name+"): "+need+" needs it")
+		}
+	}
+	dir := t.TempDir()
+	port := testcheck.FreePort(t)
+	confPath := filepath.Join(dir, file)
+	require.NoError(t, os.WriteFile(confPath, conf(dir, port), 0o644))
+	exited, log := startProcess(t, exec.Command(bin, args(confPath, dir)...), dir, name)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	waitListening(t, url, exited, log)
+	return url
 }
 
 // startProcess runs cmd with its output in dir/name.log, stops it by its PID in t.Cleanup and
@@ -134,32 +153,11 @@ func startProcess(t *testing.T, cmd *exec.Cmd, dir, name string) (<-chan struct{
 	return done, logPath
 }
 
-// limit is one row of summary.json's limits.
-type limit struct {
-	Dimension  string   `json:"dimension"`
-	Advertised *float64 `json:"advertised_per_minute"`
-	Effective  *float64 `json:"effective_per_minute"`
-	Low        *float64 `json:"effective_low"`
-	High       *float64 `json:"effective_high"`
-	Burst      *float64 `json:"burst"`
-	Algorithm  string   `json:"algorithm"`
-	Window     *float64 `json:"window_seconds"`
-	Evidence   string   `json:"evidence"`
-}
-
-// summary is the part of summary.json the suite reads.
-type summary struct {
-	Limits    []limit `json:"limits"`
-	Discovery struct {
-		Requests    int     `json:"requests"`
-		RateLimited int     `json:"rate_limited"`
-		Seconds     float64 `json:"seconds"`
-	} `json:"discovery"`
-	Findings []string `json:"findings"`
-}
-
-// find runs `ratelab probe --find` against url (--api http) and returns its requests limit.
-func find(t *testing.T, url string, extra ...string) (limit, summary) {
+// find runs `ratelab probe --find` against url (--api http) and returns its requests limit with
+// the whole summary.json, decoded with the type that writes it (package summary): the suite is
+// black-box on the binary it runs, not on the file format, whose compatibility the compat test
+// guards byte for byte.
+func find(t *testing.T, url string, extra ...string) (summary.Limit, summary.Summary) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out")
 	args := append([]string{"probe", "--target", url, "--api", "http", "--find",
@@ -171,18 +169,19 @@ func find(t *testing.T, url string, extra ...string) (limit, summary) {
 	require.NoError(t, err, "ratelab %v:\n%s", args, b)
 	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
 	require.NoError(t, err)
-	var s summary
+	var s summary.Summary
 	require.NoError(t, json.Unmarshal(raw, &s))
+	require.NotNil(t, s.Discovery, "summary.json has no discovery cost: %s", raw)
 	for _, l := range s.Limits {
 		if l.Dimension == "requests" {
 			t.Logf("ratelab %s\n  effective %s (%s–%s)/min, advertised %s/min, burst %s, %s, window %s s; discovery %d requests (%d refused), %.1f s\n  %s",
-				strings.Join(args, " "), f(l.Effective), f(l.Low), f(l.High), f(l.Advertised), f(l.Burst), l.Algorithm, f(l.Window),
+				strings.Join(args, " "), f(l.EffectivePerMinute), f(l.EffectiveLow), f(l.EffectiveHigh), f(l.AdvertisedPerMinute), f(l.Burst), l.Algorithm, f(l.WindowSeconds),
 				s.Discovery.Requests, s.Discovery.RateLimited, s.Discovery.Seconds, l.Evidence)
 			return l, s
 		}
 	}
 	t.Fatalf("summary.json has no requests limit: %s", raw)
-	return limit{}, s
+	return summary.Limit{}, s
 }
 
 // f formats an optional figure.
@@ -197,22 +196,31 @@ func f(v *float64) string {
 // that the reported interval holds want. A case with a known interval miss (intervalMiss says
 // why) that misses skips with the figures instead, after every other check has passed, unless
 // RATELAB_KNOWN_MISSES=1.
-func checkRate(t *testing.T, l limit, want, tol float64, intervalMiss string) {
+func checkRate(t *testing.T, l summary.Limit, want, tol float64, intervalMiss string) {
 	t.Helper()
-	require.NotNil(t, l.Effective, "no effective rate inferred: %s", l.Evidence)
-	errPct := (*l.Effective - want) / want
+	require.NotNil(t, l.EffectivePerMinute, "no effective rate inferred: %s", l.Evidence)
+	errPct := (*l.EffectivePerMinute - want) / want
 	require.LessOrEqual(t, abs(errPct), tol, "effective %.2f/min vs the limiter's %.0f/min: %+.1f%%, tolerance ±%.0f%%",
-		*l.Effective, want, 100*errPct, 100*tol)
-	require.NotNil(t, l.Low)
-	require.NotNil(t, l.High)
-	if *l.Low <= want && want <= *l.High {
+		*l.EffectivePerMinute, want, 100*errPct, 100*tol)
+	require.NotNil(t, l.EffectiveLow)
+	require.NotNil(t, l.EffectiveHigh)
+	if *l.EffectiveLow <= want && want <= *l.EffectiveHigh {
 		return
 	}
-	msg := fmt.Sprintf("interval %.2f–%.2f/min does not hold the limiter's %.0f/min", *l.Low, *l.High, want)
-	if intervalMiss != "" && os.Getenv("RATELAB_KNOWN_MISSES") != "1" {
-		t.Skip("known miss: " + msg + ": " + intervalMiss)
+	msg := fmt.Sprintf("interval %.2f–%.2f/min does not hold the limiter's %.0f/min", *l.EffectiveLow, *l.EffectiveHigh, want)
+	if intervalMiss != "" {
+		skipKnownMiss(t, msg+": "+intervalMiss)
 	}
 	t.Fatal(msg)
+}
+
+// skipKnownMiss skips the test with why (a known miss: the figures measured and the reason),
+// unless why is "" or RATELAB_KNOWN_MISSES=1, which runs it.
+func skipKnownMiss(t *testing.T, why string) {
+	t.Helper()
+	if why != "" && os.Getenv("RATELAB_KNOWN_MISSES") != "1" {
+		t.Skip("known miss: " + why)
+	}
 }
 
 func abs(x float64) float64 {

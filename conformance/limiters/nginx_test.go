@@ -5,7 +5,6 @@ package limiters
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -47,24 +46,15 @@ http {
 // directive, as the test's user, and returns its URL; it stops in t.Cleanup.
 func startNginx(t *testing.T, rate, directive string) string {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/nginx"); serr != nil {
-			missing(t, "nginx is not installed (apt-get install nginx): the nginx limit_req conformance test needs it")
-		}
-		bin = "/usr/sbin/nginx"
+	conf := func(dir string, port int) []byte {
+		require.NoError(t, os.Mkdir(filepath.Join(dir, "www"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "www", "ok.json"), []byte(`{"ok":true}`+"\n"), 0o644))
+		return fmt.Appendf(nil, nginxConf, dir, port, rate, directive)
 	}
-	dir := t.TempDir()
-	require.NoError(t, os.Mkdir(filepath.Join(dir, "www"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "www", "ok.json"), []byte(`{"ok":true}`+"\n"), 0o644))
-	port := freePort(t)
-	conf := filepath.Join(dir, "nginx.conf")
-	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, nginxConf, dir, port, rate, directive), 0o644))
-	cmd := exec.Command(bin, "-c", conf, "-p", dir+"/", "-e", filepath.Join(dir, "error.log"))
-	exited, log := startProcess(t, cmd, dir, "nginx")
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	waitListening(t, url, exited, log)
-	return url
+	args := func(conf, dir string) []string {
+		return []string{"-c", conf, "-p", dir + "/", "-e", filepath.Join(dir, "error.log")}
+	}
+	return startConfigured(t, "nginx", "the nginx limit_req conformance test", "nginx.conf", conf, args)
 }
 
 // TestNginxLimitReq discovers nginx's limit_req (a leaky bucket in meter form; no headers).
@@ -93,7 +83,7 @@ func TestNginxLimitReq(t *testing.T) {
 			t.Parallel()
 			url := startNginx(t, tc.rate, tc.directive)
 			l, _ := find(t, url)
-			require.Nil(t, l.Advertised, "nginx sends no rate-limit headers")
+			require.Nil(t, l.AdvertisedPerMinute, "nginx sends no rate-limit headers")
 			require.NotNil(t, l.Burst)
 			require.InDelta(t, tc.burst, *l.Burst, 0.1*tc.burst, "burst")
 			require.Equal(t, tc.algorithm, l.Algorithm)

@@ -7,6 +7,7 @@
 package jsonscan
 
 import (
+	"iter"
 	"strconv"
 )
 
@@ -135,6 +136,21 @@ func (s *Scanner) NextMember(first *bool) (key []byte, ok bool) {
 	s.ws()
 	*first = false
 	return key, true
+}
+
+// Members consumes '{' and ranges over the object's members, yielding each key (raw, still
+// escaped) with the scanner at its value, which the loop body must read or Skip. It ends at the
+// closing brace or at the first syntax error; a loop left early leaves the object unfinished.
+func (s *Scanner) Members() iter.Seq[[]byte] {
+	return func(yield func(key []byte) bool) {
+		s.BeginObject()
+		for first := true; ; {
+			key, ok := s.NextMember(&first)
+			if !ok || !yield(key) {
+				return
+			}
+		}
+	}
 }
 
 // BeginArray consumes '['.

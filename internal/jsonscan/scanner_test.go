@@ -95,6 +95,44 @@ func TestWalk(t *testing.T) {
 	assert.Equal(t, []string{"a:string", "n:number", "f:number", "t:boolean", "z:null", "l:array", "o:object"}, got)
 }
 
+// TestMembers checks the member range: every key in order with the scanner at its value, a
+// nested object walked the same way, and the range ending at the first syntax error.
+func TestMembers(t *testing.T) {
+	var s Scanner
+	s.Reset([]byte(`{"a": 1, "o": {"k": "v", "l": []}, "e\"": {}}`))
+	var got []string
+	for key := range s.Members() {
+		got = append(got, string(key))
+		if string(key) != "o" {
+			require.True(t, s.Skip())
+			continue
+		}
+		for inner := range s.Members() {
+			got = append(got, "o."+string(inner)+":"+s.Kind())
+			require.True(t, s.Skip())
+		}
+	}
+	assert.True(t, s.End())
+	assert.Equal(t, []string{"a", "o", "o.k:string", "o.l:array", `e\"`}, got)
+
+	s.Reset([]byte(`{"a": 1 "b": 2}`))
+	got = got[:0]
+	for key := range s.Members() {
+		got = append(got, string(key))
+		s.Skip()
+	}
+	assert.Equal(t, []string{"a"}, got, "the range stops at the missing comma")
+	msg, _ := s.Err()
+	assert.Equal(t, "Expecting ',' delimiter", msg)
+
+	s.Reset([]byte(`[1]`))
+	for range s.Members() {
+		t.Fatal("an array has no members")
+	}
+	msg, _ = s.Err()
+	assert.Equal(t, "Expecting '{'", msg)
+}
+
 func TestErrors(t *testing.T) {
 	for _, tc := range []struct{ name, in, msg, pos string }{
 		{"trailing comma", `{"a": 1,}`, "Expecting property name enclosed in double quotes", "line 1 column 9 (char 8)"},

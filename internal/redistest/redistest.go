@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/ratelab/ratelab/internal/testcheck"
 )
 
 // Binary is the server executable looked up in PATH.
@@ -67,11 +69,7 @@ func Start(t testing.TB) *Server {
 	// A port found free can be taken before the server binds it; try a few.
 	var last error
 	for range 5 {
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("redistest: no free loopback port: %v", err)
-		}
-		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(testcheck.FreePort(t)))
 		s.URL = "redis://" + s.Addr + "/0"
 		if last = s.start(); last == nil {
 			return s
@@ -79,16 +77,6 @@ func Start(t testing.TB) *Server {
 	}
 	t.Fatalf("redistest: %v", last)
 	return nil
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // start runs the server on s.Addr and waits until it answers PING.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratelab/ratelab/account"
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/mockserver"
 )
 
@@ -17,12 +17,7 @@ func StartMock(t testing.TB, cfg account.Config) *mockserver.Server {
 	t.Helper()
 	m, err := mockserver.New(cfg, 1)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := m.Start(ctx, "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		cancel()
-		assert.NoError(t, srv.Wait())
+	return testcheck.Serve(t, func(ctx context.Context) (*mockserver.Server, error) {
+		return m.Start(ctx, "127.0.0.1:0")
 	})
-	return srv
 }

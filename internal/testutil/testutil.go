@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ratelab/ratelab/internal/testcheck"
 	"github.com/ratelab/ratelab/record"
 	"github.com/ratelab/ratelab/report"
 )
@@ -53,11 +54,7 @@ func AssertRerender(t *testing.T, dir string) {
 func CopyRun(t *testing.T, dir string) string {
 	t.Helper()
 	re := t.TempDir()
-	for _, f := range []string{"run.json", record.AttemptsFile} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(re, f), b, 0o644))
-	}
+	testcheck.CopyFiles(t, dir, re, "run.json", record.AttemptsFile)
 	return re
 }
 
