@@ -261,7 +261,7 @@ func permute(s *series, i int, idx []int) {
 }
 
 // fitOrder ranks models for ties: the simpler explanation first.
-var fitOrder = map[string]int{"tb": 0, "fw": 1, "fr": 2, "sl": 3, "sw": 4}
+var fitOrder = map[string]int{"tb": 0, "fw": 1, "fr": 2, "sl": 3, "sw": 4, "sr": 5}
 
 func better(a, b *fit) bool {
 	if a.m != b.m {
@@ -342,11 +342,11 @@ func fitAll(s *series) []fit {
 			for _, f0 := range coarse {
 				// Window models far behind on the prefix are not worth refining (the costly
 				// part of a long fit); buckets and logs always are.
-				if (f0.model == "fw" || f0.model == "fr" || f0.model == "sw") && f0.m > coarse[0].m+max(5, pre.len()/50) {
+				if (f0.model == "fw" || f0.model == "fr" || f0.model == "sw" || f0.model == "sr") && f0.m > coarse[0].m+max(5, pre.len()/50) {
 					continue
 				}
 				// The counter, the costliest to refine, only when it was about as good.
-				if f0.model == "sw" && f0.m > coarse[0].m+max(3, 2*seriesTolerance(&pre)) {
+				if (f0.model == "sw" || f0.model == "sr") && f0.m > coarse[0].m+max(3, 2*seriesTolerance(&pre)) {
 					continue
 				}
 				var f fit
@@ -361,6 +361,8 @@ func fitAll(s *series) []fit {
 					f = fitSL(s, f0.q, f0.cr)
 				case "sw":
 					f = refineSW(s, f0)
+				case "sr":
+					f = refineSR(s, f0)
 				}
 				if f.n > 0 && f.m != math.MaxInt && (f.rate > 0 || f.model == "tb") {
 					fits = append(fits, f)
@@ -406,6 +408,16 @@ func fitAll(s *series) []fit {
 		}
 		sortFits(fits)
 	}
+	// The counter restarted by the first request after an idle window (HAProxy) only when
+	// nothing aligned to a clock explains every attempt: over discovery's pauses it mimics a
+	// fixed window opened by the first request, and as a rival it would keep discovery going
+	// after a window the attempts already pin.
+	if unit && (len(fits) == 0 || fits[0].m > 0) {
+		for _, f := range fitSR(s) {
+			add(f)
+		}
+		sortFits(fits)
+	}
 	return fits
 }
 
@@ -428,7 +440,7 @@ func classOf(model string) string {
 		return summary.AlgoTokenBucket
 	case "fw", "fr":
 		return summary.AlgoFixedWindow
-	case "sl", "sw":
+	case "sl", "sw", "sr":
 		return summary.AlgoSlidingWindow
 	}
 	return summary.AlgoUnknown

@@ -147,6 +147,7 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 		v := variant{pre: pre}
 		fitVariant := func(step float64) {
 			v.s = seriesFor(tl, d, attr, c, pre, step)
+			v.s.pre, v.s.hdrQ = sharedWindow(tl, r.hs, d)
 			if tl.compare && v.s.attempts() > compareFitEvents {
 				v.s = v.s.prefixAttempts(compareFitEvents) // a fresh budget shows its limit early
 			}
@@ -306,4 +307,21 @@ func choosePre(actual, pre []fit, ra refill, raOK bool, rp refill, rpOK bool) *b
 // tolerance for near-simultaneous attempts): then it explains nothing.
 func poorFit(f *fit, n, refused int) bool {
 	return float64(f.m) > math.Max(float64(2*tolerance(n, refused)), 0.1*float64(refused)+1)
+}
+
+// sharedWindow reads from the headers what the window models need beyond the attempts, for
+// the requests dimension: the quota the headers state, when they state one limit throughout
+// and the window it is counted over (IETF w=; a per-minute limit over a window of 10 s says
+// nothing of its quota), and what others had taken from the window in progress before the
+// first attempt (its answer's limit − remaining − its own request), which leaves the first
+// window short of it.
+func sharedWindow(tl *timeline, hs hdrStats, d ratelimit.Dimension) (pre, q float64) {
+	if d != ratelimit.Requests || len(hs.limits) != 1 || hs.limit < 1 || hs.windowS <= 0 || perMinute(hs.dialect) || len(tl.events) == 0 {
+		return 0, 0
+	}
+	e := &tl.events[0]
+	if h := &e.hdr[d]; e.out == outOK && e.has(d, ratelimit.HasLimit|ratelimit.HasRemaining) && h.limit == hs.limit {
+		pre = float64(max(h.limit-h.rem-1, 0))
+	}
+	return pre, float64(hs.limit)
 }

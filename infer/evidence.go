@@ -31,6 +31,12 @@ func describe(f *fit, class string, d ratelimit.Dimension) string {
 		return fmt.Sprintf("a sliding window counter of %s%s per %s s window, the previous window's share %s", fmtNum(f.q), units, fmtNum(f.window), roundingNames[f.rd])
 	case f.model == "sw":
 		return fmt.Sprintf("a sliding window counter of %s%s per %s s window", fmtNum(f.q), units, fmtNum(f.window))
+	case f.model == "sr":
+		s := fmt.Sprintf("a sliding window counter of %s%s per %s s window, restarted by the first request after a window without any", fmtNum(f.q), units, fmtNum(f.window))
+		if f.rd != roundFloor {
+			s += ", the previous window's share " + roundingNames[f.rd]
+		}
+		return s
 	}
 	return "a limiter"
 }

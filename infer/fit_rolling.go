@@ -1,17 +1,50 @@
 package infer
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // frMismatch replays a fixed window opened by the first request after the previous window
 // ended (limiter.StartFirstRequest): a window of w seconds opens at the first attempt at or
 // after the previous one's end, and an attempt passes iff the window's count + its cost ≤ q.
 // An admission decided a latency after it was sent, past the window's end, passed in a new
-// window.
+// window. When others had taken from the window in progress at the first attempt (s.pre), that
+// window opened at their first request, up to a window earlier, and ended at or before one of
+// the attempts of the first w seconds: the best of those ends is taken (at most frEnds of
+// them, spread over the attempts).
 func frMismatch(s *series, q, w float64) int {
-	start, count, m := math.Inf(-1), 0.0, 0
+	if s.pre <= 0 || s.len() == 0 {
+		return frMismatchFrom(s, q, w, math.Inf(-1))
+	}
+	n := 1
+	for n < s.len() && s.t[n] <= s.t[0]+w {
+		n++
+	}
+	best := frMismatchFrom(s, q, w, s.t[0])
+	step := max(1, n/frEnds)
+	for j := 1; j < n; j += step {
+		best = min(best, frMismatchFrom(s, q, w, s.t[j]-w))
+	}
+	return best
+}
+
+// frEnds bounds how many ends of a shared first window frMismatch tries.
+const frEnds = 64
+
+// frMismatchFrom is frMismatch with the first window opened at start0 (−Inf: at the first
+// attempt), holding s.pre.
+func frMismatchFrom(s *series, q, w, start0 float64) int {
+	start, count, m := start0, s.pre, 0
+	if math.IsInf(start0, -1) {
+		count = 0
+	}
 	for i, t := range s.t {
 		if t >= start+w {
 			start, count = t, 0
+			if i == 0 {
+				count = s.pre
+			}
 		}
 		pass := count+s.admCost(i) <= q+eps
 		if s.acc[i] {
@@ -41,9 +74,12 @@ func fitFR(s *series) fit {
 		return f
 	}
 	span := s.t[s.len()-1] - s.t[0]
-	qs := []float64{firstBurst(s)}
+	qs := []float64{firstBurst(s) + s.pre}
 	if q1 := float64(typicalRun(s)); q1 > 0 && q1 != qs[0] {
 		qs = append(qs, q1)
+	}
+	if s.hdrQ > 0 && !slices.Contains(qs, s.hdrQ) {
+		qs = append(qs, s.hdrQ)
 	}
 	best := struct {
 		q, w float64
@@ -55,7 +91,7 @@ func fitFR(s *series) fit {
 				continue
 			}
 			for w := 0.05; w <= math.Max(span, 0.1); w *= 1.005 {
-				if m := frMismatch(s, q, w); m < best.m {
+				if m := frMismatch(s, q, w); m < best.m || (m == best.m && q == s.hdrQ && best.q != s.hdrQ) {
 					best.q, best.w, best.m = q, w, m
 				}
 			}

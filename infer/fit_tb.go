@@ -7,7 +7,7 @@ import (
 // fit is a limiter model fitted to a series: its parameters, how many attempts it mispredicts,
 // and the interval of sustained rates that mispredict no more than the best plus a tolerance.
 type fit struct {
-	model  string // tb, fw, sl, sw
+	model  string // tb, fw, fr, sl, sw, sr
 	cr     bool   // refused attempts consume quota
 	m      int    // mismatches at the best parameters
 	n      int    // attempts scored

@@ -7,7 +7,8 @@ import (
 )
 
 // quotaFor estimates the quota per window of a fixed window at (w, φ): the most frequent
-// admitted count among windows that refused something (a full window), else the largest count.
+// admitted count among windows that refused something (a full window), else the largest count;
+// the first window counts what others took from it before the first attempt (s.pre).
 func quotaFor(s *series, w, phi float64) float64 {
 	counts := map[float64]float64{}
 	full := map[float64]bool{}
@@ -17,6 +18,9 @@ func quotaFor(s *series, w, phi float64) float64 {
 		if _, ok := counts[k]; !ok {
 			keys = append(keys, k)
 			counts[k] = 0
+			if i == 0 {
+				counts[k] = s.pre
+			}
 		}
 		if s.acc[i] {
 			counts[k] += s.chgCost(i)
@@ -78,12 +82,18 @@ func refineFW(s *series, f0 fit) fit {
 // intervals depend on the quota (fwIntervals), read from the first burst; but a burst from
 // rest that straddles a boundary takes up to two windows' quota (77 for 50 per 5 s), so the
 // typical run of admissions between refusals is tried as the quota too, and the better fit
-// kept.
+// kept. A quota the headers state is tried too, and kept when it explains the attempts as
+// well: a window another client shares admits fewer than its quota.
 func fwSearch(s *series, cands []float64, width, fine float64) fit {
-	q0 := int(firstBurst(s))
+	q0 := int(firstBurst(s) + s.pre)
 	f := fwSearchQ(s, cands, width, fine, q0)
 	if q1 := typicalRun(s); q1 > 0 && q1 != q0 {
 		if g := fwSearchQ(s, cands, width, fine, q1); better(&g, &f) {
+			f = g
+		}
+	}
+	if hq := int(s.hdrQ); hq > 0 && f.q != s.hdrQ && hq != q0 {
+		if g := fwSearchQ(s, cands, width, fine, hq); g.q == s.hdrQ && g.m <= f.m {
 			f = g
 		}
 	}
@@ -134,12 +144,16 @@ func fwSearchQ(s *series, cands []float64, width, fine float64, q0 int) fit {
 		a, b := phaseRange(ro, w)
 		q := quotaFor(s, w, (a+b)/2)
 		best, bp := math.MaxInt, par{w, (a + b) / 2, q}
+		qs := []float64{q, q - 1, q + 1}
+		if s.hdrQ > 0 && !slices.Contains(qs, s.hdrQ) {
+			qs = append(qs, s.hdrQ)
+		}
 		for _, phi := range spread(a, b, 5) {
-			for _, qq := range []float64{q, q - 1, q + 1} {
+			for _, qq := range qs {
 				if qq < 1 {
 					continue
 				}
-				if m := fwMismatch(s, qq, w, phi); m < best {
+				if m := fwMismatch(s, qq, w, phi); m < best || (m == best && qq == s.hdrQ && bp.q != s.hdrQ) {
 					best, bp = m, par{w, phi, qq}
 				}
 			}
@@ -149,14 +163,14 @@ func fwSearchQ(s *series, cands []float64, width, fine float64, q0 int) fit {
 	bestM, best := math.MaxInt, par{}
 	for _, c := range cands {
 		for k := -width; k <= width+eps; k += width / 15 {
-			if m, p := eval(c * (1 + k)); m < bestM {
+			if m, p := eval(c * (1 + k)); m < bestM || (m == bestM && p.q == s.hdrQ && best.q != s.hdrQ) {
 				bestM, best = m, p
 			}
 		}
 	}
 	w0 := best.w
 	for k := -fine; k <= fine+eps; k += fine / 40 {
-		if m, p := eval(w0 * (1 + k)); m < bestM {
+		if m, p := eval(w0 * (1 + k)); m < bestM || (m == bestM && p.q == s.hdrQ && best.q != s.hdrQ) {
 			bestM, best = m, p
 		}
 	}

@@ -21,6 +21,11 @@ type series struct {
 	win []float64
 	// charges counts the entries that are charges of generated output, no attempt (isCharge).
 	charges int
+	// pre is what other clients had taken from the window in progress before the first
+	// attempt (the first answer's limit − remaining − its own cost), for the window models;
+	// hdrQ is the quota the headers state (their one limit), 0 when they state none. A count
+	// seen in a window shared with others is only a lower bound on the quota.
+	pre, hdrQ float64
 }
 
 func (s *series) len() int { return len(s.t) }
@@ -155,6 +160,9 @@ func fwMismatch(s *series, q, w, phi float64) int {
 	for i, t := range s.t {
 		if k := math.Floor((t - phi) / w); k != cur {
 			cur, count = k, 0
+			if i == 0 {
+				count = s.pre
+			}
 		}
 		pass := count+s.admCost(i) <= q+eps
 		if s.acc[i] {

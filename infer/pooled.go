@@ -68,3 +68,47 @@ func bisectEdge(good, bad float64, ok func(float64) bool, n int, tol float64) fl
 	}
 	return good
 }
+
+// studentT returns the two-sided quantile t of Student's t distribution with dof degrees of
+// freedom (rounded down, at least one) for coverage conf: P(|T| ≤ t) = conf. With few points
+// the residuals understate the noise, and a normal quantile claims more than they show.
+func studentT(conf, dof float64) float64 {
+	nu := min(max(int(dof), 1), 5000) // beyond, the normal's to a part in a thousand
+	lo, hi := 0.0, 1.0
+	for tCoverage(hi, nu) < conf {
+		lo, hi = hi, 2*hi
+	}
+	for range 60 {
+		mid := (lo + hi) / 2
+		if tCoverage(mid, nu) < conf {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
+}
+
+// tCoverage is P(|T| ≤ t) for Student's t with nu degrees of freedom, from the finite series
+// for whole nu (Abramowitz and Stegun 26.7.3 and 26.7.4), with θ = atan(t/√nu).
+func tCoverage(t float64, nu int) float64 {
+	th := math.Atan(t / math.Sqrt(float64(nu)))
+	s, c := math.Sin(th), math.Cos(th)
+	if nu%2 == 0 {
+		sum, term := 1.0, 1.0
+		for k := 2; k <= nu-2; k += 2 {
+			term *= float64(k-1) / float64(k) * c * c
+			sum += term
+		}
+		return s * sum
+	}
+	if nu == 1 {
+		return 2 * th / math.Pi
+	}
+	sum, term := c, c
+	for k := 3; k <= nu-2; k += 2 {
+		term *= float64(k-1) / float64(k) * c * c
+		sum += term
+	}
+	return 2 / math.Pi * (th + s*sum)
+}
