@@ -193,10 +193,8 @@ func f(v *float64) string {
 }
 
 // checkRate asserts that the effective rate is within tol (a fraction) of want per minute and
-// that the reported interval holds want. A case with a known interval miss (intervalMiss says
-// why) that misses skips with the figures instead, after every other check has passed, unless
-// RATELAB_KNOWN_MISSES=1.
-func checkRate(t *testing.T, l summary.Limit, want, tol float64, intervalMiss string) {
+// that the reported interval holds want.
+func checkRate(t *testing.T, l summary.Limit, want, tol float64) {
 	t.Helper()
 	require.NotNil(t, l.EffectivePerMinute, "no effective rate inferred: %s", l.Evidence)
 	errPct := (*l.EffectivePerMinute - want) / want
@@ -204,23 +202,8 @@ func checkRate(t *testing.T, l summary.Limit, want, tol float64, intervalMiss st
 		*l.EffectivePerMinute, want, 100*errPct, 100*tol)
 	require.NotNil(t, l.EffectiveLow)
 	require.NotNil(t, l.EffectiveHigh)
-	if *l.EffectiveLow <= want && want <= *l.EffectiveHigh {
-		return
-	}
-	msg := fmt.Sprintf("interval %.2f–%.2f/min does not hold the limiter's %.0f/min", *l.EffectiveLow, *l.EffectiveHigh, want)
-	if intervalMiss != "" {
-		skipKnownMiss(t, msg+": "+intervalMiss)
-	}
-	t.Fatal(msg)
-}
-
-// skipKnownMiss skips the test with why (a known miss: the figures measured and the reason),
-// unless why is "" or RATELAB_KNOWN_MISSES=1, which runs it.
-func skipKnownMiss(t *testing.T, why string) {
-	t.Helper()
-	if why != "" && os.Getenv("RATELAB_KNOWN_MISSES") != "1" {
-		t.Skip("known miss: " + why)
-	}
+	require.True(t, *l.EffectiveLow <= want && want <= *l.EffectiveHigh,
+		"interval %.2f–%.2f/min does not hold the limiter's %.0f/min", *l.EffectiveLow, *l.EffectiveHigh, want)
 }
 
 func abs(x float64) float64 {
