@@ -253,31 +253,38 @@ func appendOpenAIMillis(b []byte, ms int64) []byte {
 }
 
 func (w *fieldWriter) ietf(b []byte, s *Snapshot) []byte {
+	b = w.sfList(b, s, "Ratelimit-Policy", HasLimit)
+	b = w.sfList(b, s, "Ratelimit", HasRemaining)
+	return w.retryAfter(b, "Retry-After", s)
+}
+
+// sfList appends key's structured-field list, one member per dimension with flag (HasLimit:
+// the policy, "requests";q=50;w=60; HasRemaining: the state, "requests";r=49;t=2), nothing
+// when no dimension has it. (A callback per list would move Write's buffer to the heap.)
+func (w *fieldWriter) sfList(b []byte, s *Snapshot, key string, flag uint8) []byte {
 	n := 0
 	for d := range NumDimensions {
 		st := &s.Dims[d]
-		if !st.Has(HasLimit) {
+		if !st.Has(flag) {
 			continue
 		}
-		b = appendSFMember(b, n, d, ";q=")
-		n++
-		b = strconv.AppendInt(b, nonNegative(st.Limit), 10)
-		if st.Has(HasWindow) {
-			b = append(b, ";w="...)
-			b = strconv.AppendInt(b, min(max(ceilSeconds(st.Window), 1), sfMaxInteger), 10)
+		if n > 0 {
+			b = append(b, ", "...)
 		}
-	}
-	if n > 0 {
-		b = w.end(b, "Ratelimit-Policy")
-	}
-	n = 0
-	for d := range NumDimensions {
-		st := &s.Dims[d]
-		if !st.Has(HasRemaining) {
+		n++
+		b = append(b, '"')
+		b = append(b, d.String()...)
+		b = append(b, '"')
+		if flag == HasLimit {
+			b = append(b, ";q="...)
+			b = strconv.AppendInt(b, nonNegative(st.Limit), 10)
+			if st.Has(HasWindow) {
+				b = append(b, ";w="...)
+				b = strconv.AppendInt(b, min(max(ceilSeconds(st.Window), 1), sfMaxInteger), 10)
+			}
 			continue
 		}
-		b = appendSFMember(b, n, d, ";r=")
-		n++
+		b = append(b, ";r="...)
 		b = strconv.AppendInt(b, s.Rounding.remaining(DialectIETF, d, st.Remaining), 10)
 		if st.Has(HasReset) {
 			// t is an Integer: whole seconds, truncated or rounded up.
@@ -290,22 +297,9 @@ func (w *fieldWriter) ietf(b []byte, s *Snapshot) []byte {
 		}
 	}
 	if n > 0 {
-		b = w.end(b, "Ratelimit")
+		b = w.end(b, key)
 	}
-	return w.retryAfter(b, "Retry-After", s)
-}
-
-// appendSFMember appends the dimension's member of a structured-field list, after the n
-// members before it: a separator unless it is the first, its record name as a String, then
-// param (";q=").
-func appendSFMember(b []byte, n int, d Dimension, param string) []byte {
-	if n > 0 {
-		b = append(b, ", "...)
-	}
-	b = append(b, '"')
-	b = append(b, d.String()...)
-	b = append(b, '"')
-	return append(b, param...)
+	return b
 }
 
 // mostConstraining returns the present dimension with the lowest remaining/limit fraction
