@@ -327,7 +327,7 @@ func (d *Decoder) Entries(n *yaml.Node, path, kind string) []Entry {
 	for _, kv := range pairs {
 		k := kv[0]
 		if k.Kind != yaml.ScalarNode {
-			d.Fail(k, path, "a key must be a plain name, not a %s", kindName(k))
+			d.Fail(k, path, "a key must be a plain name, not %s", Describe(k))
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {

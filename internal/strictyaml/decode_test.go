@@ -110,6 +110,15 @@ func TestDuplicateKeys(t *testing.T) {
 	assert.Equal(t, "d.yaml:2:1: field \"a\" given twice (first at line 1)\nd.yaml:3:11: m: key \"x\" given twice (first at line 3)", err.Error())
 }
 
+func TestKeysMustBePlain(t *testing.T) {
+	var v struct {
+		M map[string]int `yaml:"m"`
+	}
+	err := Decode("k.yaml", node(t, "m:\n  ? {a: 1}\n  : 1\n  ? [b]\n  : 2\n"), "", &v)
+	require.Error(t, err)
+	assert.Equal(t, "k.yaml:2:5: m: a key must be a plain name, not a mapping\nk.yaml:4:5: m: a key must be a plain name, not a list", err.Error())
+}
+
 func TestLineOf(t *testing.T) {
 	line, msg, ok := LineOf("yaml: line 3: cannot unmarshal !!str `x` into int")
 	assert.True(t, ok)

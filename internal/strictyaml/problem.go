@@ -146,17 +146,6 @@ func wantOf(k reflect.Kind) string {
 	}
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "mapping"
-	case yaml.SequenceNode:
-		return "list"
-	default:
-		return "value"
-	}
-}
-
 // Describe names what a node is, for "got …" messages.
 func Describe(n *yaml.Node) string {
 	switch n.Kind {
