@@ -56,7 +56,7 @@ type Definition struct {
 	Name    string
 	Summary string // one line
 	Params  []Param
-	build   func(v values) func(seed int64) Fleet
+	build   func(seed int64, v values) Fleet
 }
 
 // Param returns the definition's parameter named name.
@@ -213,7 +213,7 @@ func (s *Strategy) RetriesStreamErrors() bool { return s.retryStream }
 // NewFleet returns the policies of one account's clients for one run, seeded with seed: client
 // i draws from ClientRand(seed, i) and fleet-shared state starts fresh.
 func (s *Strategy) NewFleet(seed int64) Fleet {
-	f := s.def.build(s.values)(seed)
+	f := s.def.build(seed, s.values)
 	if s.retryStream {
 		return streamRetryFleet{f}
 	}

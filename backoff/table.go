@@ -65,8 +65,8 @@ func generic() []Param {
 func capped(name, summary string, mk func(seed int64, l limits, base, limit time.Duration) Fleet) Definition {
 	return Definition{
 		Name: name, Summary: summary, Params: generic(),
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet { return mk(seed, v.limits(), v.dur("base"), v.dur("cap")) }
+		build: func(seed int64, v values) Fleet {
+			return mk(seed, v.limits(), v.dur("base"), v.dur("cap"))
 		},
 	}
 }
@@ -75,7 +75,7 @@ func capped(name, summary string, mk func(seed int64, l limits, base, limit time
 var definitions = []Definition{
 	{
 		Name: "none", Summary: "no retries: one attempt per request",
-		build: func(values) func(int64) Fleet { return newNone },
+		build: func(seed int64, _ values) Fleet { return newNone(seed) },
 	},
 	{
 		Name: "constant", Summary: "fixed pause before every retry",
@@ -83,8 +83,8 @@ var definitions = []Definition{
 			{Name: "pause", Kind: KindDuration, Default: "1s", Doc: "wait before each retry"},
 			pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet { return newConstant(seed, v.limits(), v.dur("pause")) }
+		build: func(seed int64, v values) Fleet {
+			return newConstant(seed, v.limits(), v.dur("pause"))
 		},
 	},
 	{
@@ -94,10 +94,8 @@ var definitions = []Definition{
 			{Name: "jitter", Kind: KindDuration, Default: "1s", Doc: "width of the uniform term added to each wait"},
 			pCap("64s"), pAttempts("5"), pElapsed(), pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newAdditiveJitter(seed, v.limits(), v.dur("base"), v.dur("jitter"), v.dur("cap"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newAdditiveJitter(seed, v.limits(), v.dur("base"), v.dur("jitter"), v.dur("cap"))
 		},
 	},
 	capped("exponential", "AWS exponential, no jitter: min(cap, base·2^n)", newExponential),
@@ -109,10 +107,8 @@ var definitions = []Definition{
 		Params: []Param{
 			pSDKAttempts("3"), pBase("500ms"), pCap("8s"), pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newAnthropicSDK(seed, v.limits(), v.dur("base"), v.dur("cap"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newAnthropicSDK(seed, v.limits(), v.dur("base"), v.dur("cap"))
 		},
 	},
 	{
@@ -123,10 +119,8 @@ var definitions = []Definition{
 				Doc: "honour 0 < retry-after ≤ this; a longer one ends the request"},
 			pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newOpenAISDK(seed, v.limits(), v.dur("base"), v.dur("cap"), v.dur("max-retry-after"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newOpenAISDK(seed, v.limits(), v.dur("base"), v.dur("cap"), v.dur("max-retry-after"))
 		},
 	},
 	{
@@ -137,10 +131,8 @@ var definitions = []Definition{
 				Doc: "WithMaxRetryDelay: caps the backoff and clamps any retry-after to it"},
 			pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newOpenAIGoSDK(seed, v.limits(), v.dur("base"), v.dur("max-retry-delay"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newOpenAIGoSDK(seed, v.limits(), v.dur("base"), v.dur("max-retry-delay"))
 		},
 	},
 	{
@@ -150,10 +142,8 @@ var definitions = []Definition{
 			{Name: "jitter", Kind: KindDuration, Default: "1s", Doc: "width of the uniform term added to each wait"},
 			pCap("60s"), pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newGeminiSDK(seed, v.limits(), v.dur("base"), v.dur("jitter"), v.dur("cap"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newGeminiSDK(seed, v.limits(), v.dur("base"), v.dur("jitter"), v.dur("cap"))
 		},
 	},
 	{
@@ -164,20 +154,16 @@ var definitions = []Definition{
 			{Name: "cost", Kind: KindInt, Default: "5", Min: 1, Doc: "quota tokens a retry costs (twice for a timeout)"},
 			pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newAWSSDK(seed, v.limits(), v.dur("cap"), v.int("quota"), v.int("cost"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newAWSSDK(seed, v.limits(), v.dur("cap"), v.int("quota"), v.int("cost"))
 		},
 	},
 	{
 		Name: "retry-after", Summary: "wait the server's hint (headers, else body) ×(1+U(0,jitter)); else full jitter",
 		Params: append(generic(), Param{Name: "jitter", Kind: KindFloat, Default: "0", Min: 0, Max: 10,
 			Doc: "spread each wait over hint·[1, 1+jitter); 0 = clients retry in lock-step"}),
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newRetryAfter(seed, v.limits(), v.dur("base"), v.dur("cap"), v.float("jitter"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newRetryAfter(seed, v.limits(), v.dur("base"), v.dur("cap"), v.float("jitter"))
 		},
 	},
 	{
@@ -191,11 +177,9 @@ var definitions = []Definition{
 			{Name: "output-tokens", Kind: KindInt, Default: "0", Doc: "output tokens per request to pace on; 0 = don't"},
 			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newHeaderPacing(seed, v.limits(), v.dur("window"), v.int("probe"), v.dur("poll"),
-					v.int("input-tokens"), v.int("output-tokens"), v.dur("base"), v.dur("cap"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newHeaderPacing(seed, v.limits(), v.dur("window"), v.int("probe"), v.dur("poll"),
+				v.int("input-tokens"), v.int("output-tokens"), v.dur("base"), v.dur("cap"))
 		},
 	},
 	{
@@ -208,13 +192,11 @@ var definitions = []Definition{
 			{Name: "rtt", Kind: KindDuration, Default: "1ms", Min: 0, Doc: "store round trip the simulator models (live runs pay the real one)"},
 			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				if v.str("store") != "" {
-					return newSharedLimiter(seed, v, nil)
-				}
-				return newClientLimiter(seed, v.limits(), v.float("rpm"), v.int("burst"), v.dur("base"), v.dur("cap"))
+		build: func(seed int64, v values) Fleet {
+			if v.str("store") != "" {
+				return newSharedLimiter(seed, v, nil)
 			}
+			return newClientLimiter(seed, v.limits(), v.float("rpm"), v.int("burst"), v.dur("base"), v.dur("cap"))
 		},
 	},
 	{
@@ -224,10 +206,8 @@ var definitions = []Definition{
 			{Name: "window", Kind: KindDuration, Default: "2m", Min: float64(windowBuckets), Doc: "counting window"},
 			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newSREAdaptive(seed, v.limits(), v.float("k"), v.dur("window"), v.dur("base"), v.dur("cap"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newSREAdaptive(seed, v.limits(), v.float("k"), v.dur("window"), v.dur("base"), v.dur("cap"))
 		},
 	},
 	{
@@ -237,10 +217,8 @@ var definitions = []Definition{
 			{Name: "ratio", Kind: KindFloat, Default: "0.1", Min: 0, Doc: "retries allowed per request"},
 			pBase("500ms"), pCap("30s"), pElapsed(), pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newRetryBudget(seed, v.limits(), v.float("ratio"), v.dur("base"), v.dur("cap"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newRetryBudget(seed, v.limits(), v.float("ratio"), v.dur("base"), v.dur("cap"))
 		},
 	},
 	{
@@ -253,11 +231,9 @@ var definitions = []Definition{
 				Doc: "shortest re-check while held at the limit (longer when queued deep: see the doc)"},
 			pBase("500ms"), pCap("30s"), pAttempts(strconv.Itoa(DefaultMaxAttempts)), pElapsed(), pTerminal(),
 		},
-		build: func(v values) func(int64) Fleet {
-			return func(seed int64) Fleet {
-				return newAIMD(seed, v.limits(), v.int("initial"), v.int("max-limit"), v.float("ratio"),
-					v.dur("poll"), v.dur("base"), v.dur("cap"))
-			}
+		build: func(seed int64, v values) Fleet {
+			return newAIMD(seed, v.limits(), v.int("initial"), v.int("max-limit"), v.float("ratio"),
+				v.dur("poll"), v.dur("base"), v.dur("cap"))
 		},
 	},
 }
