@@ -57,6 +57,23 @@ func (c *clock) observe(now time.Time) int64 {
 	return t
 }
 
+// drain returns the exact amount whole + frac/window (0 <= frac < window) less elapsed·limit/
+// window, and 0 when that is all of it: a leaky bucket's backlog, or what a token bucket misses
+// of being full, after elapsed nanoseconds at limit per window.
+func drain(whole, frac uint64, elapsed, limit, window int64) (uint64, uint64) {
+	if whole == 0 && frac == 0 {
+		return 0, 0
+	}
+	// In units of 1/window: have = whole·window + frac, drained = elapsed·limit.
+	have := exact.Mul(whole, uint64(window)).Add64(frac)
+	drained := exact.Mul(uint64(elapsed), uint64(limit))
+	if !drained.Less(have) {
+		return 0, 0
+	}
+	q, r, _ := have.Sub(drained).DivMod(uint64(window)) // <= whole, fits
+	return q, r
+}
+
 // at is observe without recording.
 func (c *clock) at(now time.Time) int64 {
 	// unset is the smallest int64, so nothing is earlier than it.

@@ -68,18 +68,11 @@ func (l *leakyBucket) Config() Config { return l.cfg }
 func (l *leakyBucket) advance(now time.Time) {
 	last := l.last
 	t := l.observe(now)
-	if last == unset || t == last || l.whole == 0 && l.frac == 0 {
+	if last == unset || t == last {
 		return
 	}
-	// In units of 1/window: have = whole·window + frac, drained = elapsed·limit.
-	have := exact.Mul(uint64(l.whole), uint64(l.window)).Add64(uint64(l.frac))
-	drained := exact.Mul(uint64(t-last), uint64(l.limit))
-	if !drained.Less(have) {
-		l.whole, l.frac = 0, 0
-		return
-	}
-	q, r, _ := have.Sub(drained).DivMod(uint64(l.window)) // < whole+1, fits
-	l.whole, l.frac = int64(q), int64(r)
+	w, f := drain(uint64(l.whole), uint64(l.frac), t-last, l.limit, l.window)
+	l.whole, l.frac = int64(w), int64(f)
 }
 
 // fits reports whether b <= Burst.

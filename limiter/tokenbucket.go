@@ -41,27 +41,22 @@ func newTokenBucket(c Config) *tokenBucket {
 func (b *tokenBucket) Config() Config { return b.cfg }
 
 // advance moves the bucket to now (or to the last instant seen, if now is earlier):
-// tokens = min(b, tokens + elapsed·r).
+// tokens = min(b, tokens + elapsed·r), that is, what the bucket misses of being full drains.
 func (b *tokenBucket) advance(now time.Time) {
 	last := b.last
 	t := b.observe(now)
 	if last == unset || t == last || b.whole >= b.capacity {
 		return
 	}
-	// In units of 1/window token: missing = (b − whole)·window − frac, gained = elapsed·limit.
-	missing := exact.Mul(uint64(b.capacity)-uint64(b.whole), uint64(b.window)).Sub64(uint64(b.frac))
-	gained := exact.Mul(uint64(t-last), uint64(b.limit))
-	if !gained.Less(missing) {
-		b.whole, b.frac = b.capacity, 0
-		return
+	// missing = b − whole − frac/window = mw + mf/window with 0 <= mf < window.
+	mw, mf := uint64(b.capacity)-uint64(b.whole), uint64(0)
+	if b.frac > 0 {
+		mw, mf = mw-1, uint64(b.window-b.frac)
 	}
-	// gained < missing, so gained/window < b − whole and the quotient fits.
-	q, r, _ := gained.DivMod(uint64(b.window))
-	b.whole += int64(q)
-	b.frac += int64(r)
-	if b.frac >= b.window {
-		b.frac -= b.window
-		b.whole++
+	mw, mf = drain(mw, mf, t-last, b.limit, b.window)
+	b.whole, b.frac = int64(uint64(b.capacity)-mw), 0
+	if mf > 0 {
+		b.whole, b.frac = b.whole-1, b.window-int64(mf)
 	}
 }
 
