@@ -57,14 +57,7 @@ func TestMixedRun(t *testing.T) {
 	require.NotNil(t, o.res.Summary)
 	assert.Empty(t, o.res.Failed())
 
-	rec, err := record.ReadRun(dir)
-	require.NoError(t, err)
-	assert.False(t, rec.Partial)
-	assert.Equal(t, "completed", rec.StopReason)
-	assert.Equal(t, "run", rec.Command)
-	assert.Equal(t, int64(3), rec.Seed)
-	assert.Equal(t, record.Target{API: "anthropic", URL: "mock", Model: "claude-sonnet-4-5", Method: "POST",
-		KeyEnv: "ANTHROPIC_API_KEY", Embedded: true, Simulated: true}, rec.Target)
+	rec := testutil.CompletedRun(t, dir, "run", 3, true)
 	var sc struct{ Name string }
 	require.NoError(t, json.Unmarshal(rec.Scenario, &sc))
 	assert.Equal(t, "mixed", sc.Name)

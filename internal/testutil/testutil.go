@@ -1,6 +1,6 @@
 // Package testutil holds test helpers shared by the command's and the runner's tests: a
-// goroutine-safe output buffer and the check that a run's report re-renders identically from
-// its attempt log. Only tests import it.
+// goroutine-safe output buffer, the check of a completed run's run.json, and the check that a
+// run's report re-renders identically from its attempt log. Only tests import it.
 package testutil
 
 import (
@@ -69,6 +69,21 @@ func AssertSameReport(t *testing.T, want, re string) {
 		require.NoError(t, err)
 		assert.Equal(t, string(a), string(b), "%s re-rendered differently", f)
 	}
+}
+
+// CompletedRun reads dir's run.json and checks that the run completed, as command, with seed, and
+// against the embedded mock's default target (simulated: its virtual-time model took part).
+func CompletedRun(t *testing.T, dir, command string, seed int64, simulated bool) *record.Run {
+	t.Helper()
+	run, err := record.ReadRun(dir)
+	require.NoError(t, err)
+	assert.False(t, run.Partial)
+	assert.Equal(t, "completed", run.StopReason)
+	assert.Equal(t, command, run.Command)
+	assert.Equal(t, seed, run.Seed)
+	assert.Equal(t, record.Target{API: "anthropic", URL: "mock", Model: "claude-sonnet-4-5", Method: "POST",
+		KeyEnv: "ANTHROPIC_API_KEY", Embedded: true, Simulated: simulated}, run.Target)
+	return run
 }
 
 // AssertNoSecret checks that secret appears in no file under dir (none when dir is "") and in
