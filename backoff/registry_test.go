@@ -101,10 +101,7 @@ func TestNewErrorsNameTheInputAndTheChoices(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
 			_, err := Resolve(tc.in)
-			require.Error(t, err)
-			for _, w := range tc.want {
-				assert.Contains(t, err.Error(), w)
-			}
+			testcheck.ErrAll(t, err, tc.want...)
 		})
 	}
 	_, err := ResolveList("exponential,full-jitter(cap=1x)")

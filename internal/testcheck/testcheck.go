@@ -40,6 +40,15 @@ func ErrEqual(t testing.TB, err error, want string) bool {
 	return true
 }
 
+// ErrAll checks that err is an error whose text contains each of want.
+func ErrAll(t testing.TB, err error, want ...string) {
+	t.Helper()
+	require.Error(t, err)
+	for _, w := range want {
+		assert.Contains(t, err.Error(), w)
+	}
+}
+
 // Parse checks one table case of a parser whose values print back with String: parse(in) gives
 // the wanted error (as Err checks it, its text also containing each of also) or want, and
 // want's String parses back to want.
@@ -47,9 +56,7 @@ func Parse[T interface{ String() string }](t testing.TB, parse func(string) (T, 
 	t.Helper()
 	got, err := parse(in)
 	if !Err(t, err, wantErr) {
-		for _, s := range also {
-			assert.Contains(t, err.Error(), s)
-		}
+		ErrAll(t, err, also...)
 		return
 	}
 	assert.Equal(t, want, got)

@@ -68,6 +68,15 @@ func TestErr(t *testing.T) {
 	}
 }
 
+func TestErrAll(t *testing.T) {
+	err := errors.New(`unknown preset "azure" (did you mean "azure-openai"?)`)
+	assert.False(t, fails(t, func(tb testing.TB) { ErrAll(tb, err, "unknown preset", "azure-openai") }))
+	assert.False(t, fails(t, func(tb testing.TB) { ErrAll(tb, err) }), "any error, when nothing is named")
+	assert.True(t, fails(t, func(tb testing.TB) { ErrAll(tb, err, "unknown preset", "bedrock") }), "one part missing")
+	assert.True(t, fails(t, func(tb testing.TB) { ErrAll(tb, nil, "unknown preset") }), "no error")
+	assert.True(t, fails(t, func(tb testing.TB) { ErrAll(tb, nil) }), "no error, nothing named")
+}
+
 // word is a value whose String is its text, but for "lossy", which does not read back.
 type word string
 
