@@ -163,7 +163,7 @@ func (f *mockFlags) flagOfField(field string) string {
 		"output_accounting":               "output-accounting",
 		"max_accounts":                    "max-accounts",
 	}
-	if name, ok := genFlagOfField[field]; ok && f.fs.Changed(name) {
+	if name, ok := genFlagOfField(field); ok && f.fs.Changed(name) {
 		return name
 	}
 	if name, ok := byField[field]; ok && f.fs.Changed(name) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,11 +24,11 @@ type genFlags struct {
 var genFlagNames = []string{"ttft", "ttft-jitter", "output-tps", "output-tps-jitter",
 	"stream-error-rate", "stream-close-rate", "stream-stall-rate", "stream-stall"}
 
-// genFlagOfField names the flag of each configuration field.
-var genFlagOfField = map[string]string{
-	"ttft": "ttft", "ttft_jitter": "ttft-jitter", "output_tps": "output-tps", "output_tps_jitter": "output-tps-jitter",
-	"stream_error_rate": "stream-error-rate", "stream_close_rate": "stream-close-rate",
-	"stream_stall_rate": "stream-stall-rate", "stream_stall": "stream-stall",
+// genFlagOfField names the flag of a generation field: its name with dashes (ttft_jitter:
+// --ttft-jitter); false when field is not one of them.
+func genFlagOfField(field string) (string, bool) {
+	name := strings.ReplaceAll(field, "_", "-")
+	return name, slices.Contains(genFlagNames, name)
 }
 
 func (g *genFlags) add(fs *flagSet) {
