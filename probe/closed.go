@@ -25,7 +25,6 @@ func (e *Engine) Closed(ctx context.Context, p engine.ClosedPhase) (engine.Resul
 	ph := e.newPhase(p.Label, p.Phase, p.Strategy, p.Clients, p.Observe)
 	endWatch := ph.watch(ctx)
 	defer endWatch()
-	ph.haltIfStopped(ctx)
 
 	start := time.Now()
 	var wg sync.WaitGroup

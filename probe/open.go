@@ -28,7 +28,6 @@ func (e *Engine) Open(ctx context.Context, p engine.OpenPhase) (engine.Result, e
 	ph.work = make(chan *job)
 	endWatch := ph.watch(ctx)
 	defer endWatch()
-	ph.haltIfStopped(ctx)
 
 	start := time.Now()
 	endTimer := time.NewTimer(dur)

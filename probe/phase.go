@@ -60,9 +60,16 @@ func (e *Engine) newPhase(label, phaseName, strategy string, fleetSize int, obse
 	}
 }
 
-// watch stops the phase when ctx is cancelled (an interrupt, which stops the run) or the run
-// stops; it returns a function that ends the watch and waits for it.
+// watch halts a phase that starts after an interrupt or a stop, before it sends anything, and
+// then stops it when ctx is cancelled (an interrupt, which stops the run) or the run stops; it
+// returns a function that ends the watch and waits for it.
 func (ph *phase) watch(ctx context.Context) (end func()) {
+	if ctx.Err() != nil {
+		ph.e.interrupt()
+	}
+	if ph.e.isStopped() {
+		ph.halt(ph.e.Stopped())
+	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -76,16 +83,6 @@ func (ph *phase) watch(ctx context.Context) (end func()) {
 		}
 	})
 	return func() { close(done); wg.Wait() }
-}
-
-// haltIfStopped halts a phase that starts after an interrupt or a stop, before it sends anything.
-func (ph *phase) haltIfStopped(ctx context.Context) {
-	if ctx.Err() != nil {
-		ph.e.interrupt()
-	}
-	if ph.e.isStopped() {
-		ph.halt(ph.e.Stopped())
-	}
 }
 
 // halt stops the phase: no new logical request starts, parked ones are abandoned, in-flight
