@@ -117,6 +117,13 @@ func TestKeysMustBePlain(t *testing.T) {
 	err := Decode("k.yaml", node(t, "m:\n  ? {a: 1}\n  : 1\n  ? [b]\n  : 2\n"), "", &v)
 	require.Error(t, err)
 	assert.Equal(t, "k.yaml:2:5: m: a key must be a plain name, not a mapping\nk.yaml:4:5: m: a key must be a plain name, not a list", err.Error())
+	var w struct {
+		A string         `yaml:"a"`
+		M map[string]int `yaml:"m"`
+	}
+	err = Decode("k.yaml", node(t, "a: &x k\nm:\n  *x : 1\n"), "", &w)
+	require.Error(t, err)
+	assert.Equal(t, "k.yaml:3:3: m: a key must be a plain name, not an alias (*x)", err.Error())
 }
 
 func TestLineOf(t *testing.T) {

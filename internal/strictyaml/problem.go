@@ -153,6 +153,8 @@ func Describe(n *yaml.Node) string {
 		return "a mapping"
 	case yaml.SequenceNode:
 		return "a list"
+	case yaml.AliasNode:
+		return "an alias (*" + n.Value + ")"
 	case yaml.ScalarNode:
 		if IsNull(n) {
 			return "nothing"
