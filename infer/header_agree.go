@@ -161,7 +161,9 @@ func resetContradicts(r *dimResult, f *fit) bool {
 // headers agree with the attempts and the best fit holds the advertised rate: then the
 // advertised rate is the enforced one (pinned), and a limiter of another rate is not the one
 // that enforces it. A counter keeping its share fractional sustains a quota less one per
-// window under a limit header of the whole quota, so its range reaches up by that.
+// window under a limit header of the whole quota: the header states its whole quota, so its
+// range is scaled up by that (a counter of 2 per 0.5 s, kept fractional, admits 120/min but
+// would advertise 240).
 func rateContradicts(r *dimResult, f *fit) bool {
 	a := r.agree0
 	if !a.ok || r.best == nil || !r.best.ok || !f.ok || f.hi <= 0 {
@@ -171,11 +173,16 @@ func rateContradicts(r *dimResult, f *fit) bool {
 	if r.best.lo > hi || r.best.hi < lo {
 		return false
 	}
-	fhi := f.hi
-	if f.model == "sw" && f.rd == roundFractional && a.quota > 1 {
-		fhi *= a.quota / (a.quota - 1)
+	flo, fhi := f.lo, f.hi
+	if f.model == "sw" && f.rd == roundFractional {
+		q := f.q
+		if q <= 0 {
+			q = a.quota
+		}
+		k := q / swQuota(q, roundFractional)
+		flo, fhi = flo*k, fhi*k
 	}
-	return fhi < lo || f.lo > hi
+	return fhi < lo || flo > hi
 }
 
 // resetMisses counts the readings whose reset instant fit f puts further off than the rounding.
