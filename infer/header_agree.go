@@ -264,7 +264,7 @@ func resetMisses(r *dimResult, f *fit) int {
 // still possible where the headers agree with the attempts: the best fit or one the attempts
 // cannot rule out is such a counter, and the one the headers describe (their quota, over the
 // window that quota fills at the advertised rate) explains the attempts within the margin of
-// plausibleFits, or its rate lies within a plausible fractional fit's interval.
+// plausibleFits (a counter of another quota or window contradicts the headers).
 func fractionalPlausible(r *dimResult) bool {
 	var fr []*fit
 	for _, f := range append([]*fit{r.best}, plausibleFits(r, func(*fit) bool { return true })...) {
@@ -275,12 +275,6 @@ func fractionalPlausible(r *dimResult) bool {
 	a := r.agree0
 	if len(fr) == 0 || !a.ok || a.rate <= 0 {
 		return len(fr) > 0
-	}
-	low := a.rate * swQuota(a.quota, roundFractional) / a.quota
-	for _, f := range fr {
-		if f.lo <= low*(1+a.eps) && f.hi >= low*(1-a.eps) {
-			return true
-		}
 	}
 	return fracRivalFits(r, a.quota, a.quota/a.rate, a.eps)
 }
