@@ -99,7 +99,7 @@ func (f *finder) phaseUntil(ctx context.Context, name string, pacer workload.Pac
 		f.runStop = res.Stop
 	}
 	if f.o.Progress != nil {
-		f.o.Progress(fmt.Sprintf("%s: %d attempts, %d admitted, %d refused", label, len(out.recs), out.ok, out.limit))
+		f.o.Progress(fmt.Sprintf("%s: %d attempts, %d admitted, %d refused, until %.3f s (last analysis: %s)", label, len(out.recs), out.ok, out.limit, f.r.Elapsed().Seconds(), f.lastWords()))
 	}
 	return out, f.runStop.Stopped(), err
 }

@@ -80,6 +80,9 @@ func Discover(ctx context.Context, c Case, seed int64) (Discovery, error) {
 	if err != nil {
 		return Discovery{}, err
 	}
+	if tr := traceProgress(c.Name); tr != nil {
+		tr("done: " + rep.Done)
+	}
 	if err := w.Close(); err != nil {
 		return Discovery{}, err
 	}
