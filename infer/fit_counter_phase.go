@@ -34,8 +34,13 @@ type phaseStep struct {
 
 // swCell scores the cell of phase phi for a counter (q, w, cr, rd): the least mispredictions
 // over the cell (a, b] and the widest stretch [lo, hi) of phases that reach it.
+//
+//go:norace
+//go:nocheckptr
 func (sc *swPhaseScratch) swCell(s *series, q, w, phi float64, cr bool, rd uint8) (m int, lo, hi, a, b float64) {
-	a, b = math.Inf(-1), math.Inf(1)
+	// The infinities once: math.Inf is an unsafe conversion that -race checks at every call.
+	inf := math.Inf(1)
+	a, b = -inf, inf
 	sc.steps = sc.steps[:0]
 	base := 0 // mispredictions for a phase below every threshold
 	prev, curr := 0.0, 0.0
@@ -61,10 +66,10 @@ func (sc *swPhaseScratch) swCell(s *series, q, w, phi float64, cr bool, rd uint8
 			b = x
 		}
 		T := q - curr - s.admCost(i)
-		theta := math.Inf(1) // passes for φ < θ
+		theta := inf // passes for φ < θ
 		switch {
 		case T < -eps:
-			theta = math.Inf(-1)
+			theta = -inf
 		case prev > 0:
 			theta = t - kw - w*(1-(T+half)/prev)
 		}
@@ -201,6 +206,9 @@ func swConstraints(s *series, q, w, phi float64, cr bool, rd uint8, out []linCon
 
 // phaseBounds returns the largest lower and the smallest upper bound the constraints put on φ
 // at window length w.
+//
+//go:norace
+//go:nocheckptr
 func phaseBounds(cons []linCon, w float64) (lo, hi float64) {
 	lo, hi = math.Inf(-1), math.Inf(1)
 	for _, c := range cons {

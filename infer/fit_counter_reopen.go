@@ -18,6 +18,9 @@ import (
 // srMismatch replays a counter of quota q per w seconds that restarts at the first attempt
 // after an idle window, its previous window's share rounded as rd says, counting refused
 // attempts when cr. An admission decided a latency after it was sent may have passed later.
+//
+//go:norace
+//go:nocheckptr
 func srMismatch(s *series, q, w float64, cr bool, rd uint8) int {
 	start, prev, curr, m := math.Inf(-1), 0.0, 0.0, 0
 	for i, t := range s.t {

@@ -34,6 +34,9 @@ const frEnds = 64
 
 // frMismatchFrom is frMismatch with the first window opened at start0 (−Inf: at the first
 // attempt), holding s.pre.
+//
+//go:norace
+//go:nocheckptr
 func frMismatchFrom(s *series, q, w, start0 float64) int {
 	start, count, m := start0, s.pre, 0
 	if math.IsInf(start0, -1) {

@@ -73,6 +73,9 @@ const eps = 1e-9
 // admission cost. With cr, refused attempts take rejChg too (the bucket may go into debt). A
 // GCRA makes the same decisions, and a leaky bucket (nginx limit_req) admits exactly as a token
 // bucket of capacity burst+1.
+//
+//go:norace
+//go:nocheckptr
 func tbMismatch(s *series, r, b float64, cr bool) int {
 	if s.len() == 0 {
 		return 0
@@ -102,6 +105,9 @@ func tbMismatch(s *series, r, b float64, cr bool) int {
 // tbViolation replays like tbMismatch and also sums how far each misprediction was from the
 // threshold, in units: a smooth measure of misfit that lets a coarse search find the basin
 // where the mismatch count drops to zero (a narrow one when the data are precise).
+//
+//go:norace
+//go:nocheckptr
 func tbViolation(s *series, r, b float64, cr bool) (int, float64) {
 	if s.len() == 0 {
 		return 0, 0
@@ -155,6 +161,9 @@ func tbTokens(s *series, r, b float64, cr bool, out []float64) []float64 {
 // fwMismatch replays a fixed window of q units per window of w seconds, the windows starting
 // at phi + k·w: an attempt passes iff the window's count + its cost ≤ q. Refusals that consume
 // quota change nothing here (they only happen in a full window), so there is no cr variant.
+//
+//go:norace
+//go:nocheckptr
 func fwMismatch(s *series, q, w, phi float64) int {
 	cur, count, m := math.Inf(-1), 0.0, 0
 	for i, t := range s.t {
@@ -191,6 +200,9 @@ var roundingNames = [numRoundings]string{"rounded down", "rounded half up", "kep
 // swMismatch replays Cloudflare's sliding window counter as the mock runs it: windows of w
 // seconds starting at phi + k·w, estimate = share(prev·(w − elapsed)/w) + curr, the previous
 // window's share rounded as rd says; an attempt passes iff estimate + cost ≤ q.
+//
+//go:norace
+//go:nocheckptr
 func swMismatch(s *series, q, w, phi float64, cr bool, rd uint8) int {
 	if s.adm == nil && s.chg == nil {
 		return swMismatchUnit(s, q, w, phi, cr, rd)
@@ -234,6 +246,9 @@ func roundingHalf(rd uint8) float64 {
 // the counter: the admission rule without a division (prev·(w − e) against (T + h)·w, with
 // T = q − curr − 1 the room the share may fill) and the window's end followed instead of
 // recomputed.
+//
+//go:norace
+//go:nocheckptr
 func swMismatchUnit(s *series, q, w, phi float64, cr bool, rd uint8) int {
 	if s.len() == 0 {
 		return 0
