@@ -33,6 +33,8 @@ type dimResult struct {
 	genS float64
 	// agree0 is the advertised rate when the headers agree with the attempts (headerAgreement).
 	agree0 hdrAgreement
+	// ser is the series the fits were made to.
+	ser series
 }
 
 // determined reports whether the timeline gives the dimension an effective rate.
@@ -220,6 +222,7 @@ func (a *Analyzer) analyzeDim(tl *timeline, d ratelimit.Dimension, c costs, attr
 		}
 	}
 	r.ref, r.refOK, r.sigma = v.ref, v.refOK, v.ref.sigma
+	r.ser = v.s
 	if r.best != nil && classOf(r.best.model) != summary.AlgoTokenBucket && r.refOK {
 		// Remaining under a window is a staircase, not a refill line: the regression says little.
 		r.refOK = false

@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/ratelab/ratelab/ratelimit"
 )
@@ -160,7 +161,9 @@ func resetContradicts(r *dimResult, f *fit) bool {
 // headers agree with the attempts and the best fit holds the advertised rate: then the
 // advertised rate is the enforced one (pinned), and a limiter of another rate is not the one
 // that enforces it. A counter keeping its share fractional sustains a quota less one per
-// window under a limit header of the whole quota, so its range reaches up by that.
+// window under a limit header of the whole quota: the header states its whole quota, so its
+// range is scaled up by that (a counter of 2 per 0.5 s, kept fractional, admits 120/min but
+// would advertise 240).
 func rateContradicts(r *dimResult, f *fit) bool {
 	a := r.agree0
 	if !a.ok || r.best == nil || !r.best.ok || !f.ok || f.hi <= 0 {
@@ -170,11 +173,16 @@ func rateContradicts(r *dimResult, f *fit) bool {
 	if r.best.lo > hi || r.best.hi < lo {
 		return false
 	}
-	fhi := f.hi
-	if f.model == "sw" && f.rd == roundFractional && a.quota > 1 {
-		fhi *= a.quota / (a.quota - 1)
+	flo, fhi := f.lo, f.hi
+	if f.model == "sw" && f.rd == roundFractional {
+		q := f.q
+		if q <= 0 {
+			q = a.quota
+		}
+		k := q / swQuota(q, roundFractional)
+		flo, fhi = flo*k, fhi*k
 	}
-	return fhi < lo || f.lo > hi
+	return fhi < lo || flo > hi
 }
 
 // resetMisses counts the readings whose reset instant fit f puts further off than the rounding.
@@ -251,12 +259,60 @@ func resetMisses(r *dimResult, f *fit) int {
 	return misses
 }
 
-// fractionalPlausible reports whether the best fit, or one the attempts cannot rule out, is a
-// counter that keeps the previous window's share fractional.
+// fractionalPlausible reports whether a counter that keeps the previous window's share
+// fractional, which admits a quota less one per window under headers of the whole quota, is
+// still possible where the headers agree with the attempts: the best fit or one the attempts
+// cannot rule out is such a counter, and the one the headers describe (their quota, over the
+// window that quota fills at the advertised rate) explains the attempts within the margin of
+// plausibleFits (a counter of another quota or window contradicts the headers).
 func fractionalPlausible(r *dimResult) bool {
+	var fr []*fit
 	for _, f := range append([]*fit{r.best}, plausibleFits(r, func(*fit) bool { return true })...) {
 		if f.model == "sw" && f.rd == roundFractional {
-			return true
+			fr = append(fr, f)
+		}
+	}
+	a := r.agree0
+	if len(fr) == 0 || !a.ok || a.rate <= 0 {
+		return len(fr) > 0
+	}
+	return fracRivalFits(r, a.quota, a.quota/a.rate, a.eps)
+}
+
+// fracRivalMax bounds the attempts fracRivalFits replays (it costs a replay per phase).
+const fracRivalMax = 400
+
+// fracRivalFits reports whether a counter of quota q over a window of w (±eps), keeping the
+// previous window's share fractional, at any phase, counting refusals or not, mispredicts the
+// attempts no more than a fit plausibleFits keeps. The mismatch count only changes where an
+// attempt's sending or decision instant crosses a window boundary, so one phase between each
+// two such crossings covers them all. Long series are taken as explained (the replay costs
+// their square).
+func fracRivalFits(r *dimResult, q, w, eps float64) bool {
+	s := &r.ser
+	n := s.len()
+	if n == 0 || n > fracRivalMax || r.best == nil || w <= 0 {
+		return n > 0
+	}
+	margin := max(3, 2*tolerance(r.n, r.refused), int(math.Ceil(math.Sqrt(float64(r.refused)))))
+	for _, wl := range []float64{w, w * (1 - eps), w * (1 + eps)} {
+		cuts := make([]float64, 0, 2*n+1)
+		for i, t := range s.t {
+			cuts = append(cuts, math.Mod(t, wl), math.Mod(t+s.window(i), wl))
+		}
+		cuts = append(cuts, wl)
+		slices.Sort(cuts)
+		prev := 0.0
+		for _, c := range cuts {
+			if c-prev > 1e-9 {
+				phi := (prev + c) / 2
+				for _, cr := range []bool{false, true} {
+					if swMismatch(s, q, wl, phi, cr, roundFractional) < r.best.m+margin {
+						return true
+					}
+				}
+			}
+			prev = c
 		}
 	}
 	return false

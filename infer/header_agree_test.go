@@ -58,3 +58,49 @@ func TestHeaderAgreement(t *testing.T) {
 		})
 	}
 }
+
+// TestFracRivalFits: the counter the headers describe (2 per 1 s, its share kept fractional)
+// explains attempts it would have made, two at the start of every other window admitted and the
+// pairs between refused, and not those of a fixed window of 2 per 1 s admitting every pair.
+func TestFracRivalFits(t *testing.T) {
+	build := func(fixed bool) *dimResult {
+		r := &dimResult{d: ratelimit.Requests, best: &fit{model: "fw", ok: true}}
+		for k := range 10 {
+			for _, dt := range []float64{0.1, 0.2} {
+				acc := fixed || k%2 == 0
+				r.ser.t = append(r.ser.t, float64(k)+dt)
+				r.ser.acc = append(r.ser.acc, acc)
+				r.n++
+				if !acc {
+					r.refused++
+				}
+			}
+		}
+		return r
+	}
+	assert.True(t, fracRivalFits(build(false), 2, 1, 0.5/120), "the counter's own attempts")
+	assert.False(t, fracRivalFits(build(true), 2, 1, 0.5/120), "a fixed window's")
+}
+
+// TestRateContradicts: under headers of 120/min that agree with the attempts (a quota of 2), a
+// counter of 2 per 0.5 s keeping its share fractional admits 120/min but would advertise 240:
+// the headers contradict it; kept fractional over 1 s it admits 60/min and advertises 120, which
+// they do not; a window of 3 per second contradicts them, one of 2 does not.
+func TestRateContradicts(t *testing.T) {
+	r := &dimResult{d: ratelimit.Requests, agree0: hdrAgreement{rate: 2, eps: 0.5 / 120, quota: 2, ok: true},
+		best: &fit{model: "tb", ok: true, rate: 2, lo: 1.99, hi: 2.01}}
+	for _, tc := range []struct {
+		name string
+		f    fit
+		want bool
+	}{
+		{"fractional, 2 per 0.5 s", fit{model: "sw", rd: roundFractional, q: 2, window: 0.5, ok: true, lo: 1.99, hi: 2.0}, true},
+		{"fractional, 2 per 1 s", fit{model: "sw", rd: roundFractional, q: 2, window: 1, ok: true, lo: 0.99, hi: 1.0}, false},
+		{"fixed window, 2 per 1 s", fit{model: "fw", q: 2, window: 1, ok: true, lo: 1.99, hi: 2.0}, false},
+		{"fixed window, 3 per 1 s", fit{model: "fw", q: 3, window: 1, ok: true, lo: 2.99, hi: 3.0}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, rateContradicts(r, &tc.f))
+		})
+	}
+}
