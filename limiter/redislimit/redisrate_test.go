@@ -29,20 +29,35 @@ func TestRedisRateDiffers(t *testing.T) {
 	lim := redis_rate.Limit{Rate: 5, Burst: 5, Period: time.Minute}
 	cfg := limiter.Config{Algorithm: limiter.GCRA, Limit: 5, Window: time.Minute, Burst: 5}
 
+	// redis_rate decides at Redis's clock, at an instant of its round trip we cannot pass or
+	// read; bracketed by TIME before (a) and after (b), it lies in [a, b]. Ours decides at a:
+	// then its retry time differs from redis_rate's by at most the brackets' widths (plus 1µs,
+	// its rounding up and redis_rate's floating point), however slow the round trips are.
 	t.Run("same model: the same burst and retry time", func(t *testing.T) {
 		ours, err := s.Limiter(Key("compare", "burst"), cfg)
 		require.NoError(t, err)
+		var first time.Duration // the first call's bracket width
 		for i := range 7 {
+			a, err := rdb.Time(ctx).Result()
+			require.NoError(t, err)
 			theirs, err := rr.Allow(ctx, "burst", lim)
 			require.NoError(t, err)
-			d, err := ours.Allow(ctx, 1)
+			b, err := rdb.Time(ctx).Result()
+			require.NoError(t, err)
+			if i == 0 {
+				first = b.Sub(a)
+			}
+			d, err := ours.AllowAt(ctx, a, 1)
 			require.NoError(t, err)
 			assert.Equal(t, theirs.Allowed == 1, d.Allowed, "request %d", i)
 			if d.Allowed {
 				assert.Equal(t, int64(theirs.Remaining), d.Remaining, "request %d", i)
-			} else {
-				assert.InDelta(t, theirs.RetryAfter, d.RetryAfter, float64(5*time.Millisecond), "request %d", i)
+				continue
 			}
+			// theirs − ours = (t₀ − a₀) − (tᵢ − aᵢ), t the instants redis_rate decided at.
+			diff := theirs.RetryAfter - d.RetryAfter
+			assert.True(t, -b.Sub(a)-time.Microsecond <= diff && diff <= first+time.Microsecond,
+				"request %d: redis_rate's RetryAfter %s, ours %s, brackets %s and %s wide", i, theirs.RetryAfter, d.RetryAfter, first, b.Sub(a))
 		}
 	})
 
