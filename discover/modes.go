@@ -31,6 +31,10 @@ func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin floa
 	}
 	// Past an expectation, the waits grow from the expectation's step, not from scratch.
 	beyond := 0.0
+	// counted: a refused probe's exact wait ended past the expectation, so this server counts
+	// refusals against the limit (OpenAI does) and every probe before the reopening pushes it a
+	// unit later. Then each probe goes at the end of the last exact wait, none before it.
+	counted := false
 	for {
 		now := f.r.Elapsed().Seconds()
 		expecting := pred > 0 && now < pred+margin
@@ -38,7 +42,11 @@ func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin floa
 		switch {
 		case expecting:
 			step := math.Max(margin/div, 2*f.lat+1e-3)
-			at = math.Max(pred-margin, lastProbe+step)
+			lo := pred - margin
+			if counted {
+				lo = pred
+			}
+			at = math.Max(lo, lastProbe+step)
 		case pred > 0 && margin > 0:
 			if beyond == 0 {
 				beyond = math.Max(margin/div, 2*f.lat+1e-3)
@@ -62,9 +70,14 @@ func (f *finder) awaitReopen(ctx context.Context, lastRefused, pred, margin floa
 			return a, expecting, nil
 		}
 		lastRefused, lastProbe = record.Seconds(a.Sent), record.Seconds(a.Sent)
-		if _, _, ok := retryWait(a); ok && !expecting {
-			pred, margin, div = retryExpectation(a)
-			beyond = 0
+		if wait, exact, ok := retryWait(a); ok {
+			if exact && pred > 0 && record.Seconds(a.Sent+wait) > pred+margin {
+				counted = true
+			}
+			if !expecting || (counted && exact) {
+				pred, margin, div = retryExpectation(a)
+				beyond = 0
+			}
 		}
 	}
 }
