@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,6 +29,11 @@ var parallelScenarios = map[string]bool{"preset-anthropic": true, "preset-openai
 // Bedrock), which takes discovery its whole three-minute budget: without the build tag long
 // their probe phases run in virtual time against the same mock (seconds), with it live.
 var minuteWindows = map[string]bool{"preset-gemini": true, "preset-bedrock": true}
+
+// headerPresets discover live against limits their headers state (and their refusals' exact
+// waits): discovery ends well inside its three-minute budget. preset-openai once spent all of
+// it resting, 2,381 requests, as each probe before the reopening pushed it a unit later.
+var headerPresets = map[string]bool{"preset-anthropic": true, "preset-openai": true, "preset-azure-openai": true}
 
 // simulationAtScale are the scenarios that are half a million simulated attempts and little else:
 // under the race detector they are skipped (see raceEnabled).
@@ -68,8 +74,12 @@ func TestBundledScenarios(t *testing.T) {
 				t.Log("probe phases in virtual time; live with -tags long (about 3 minutes)")
 			}
 			s.Output.Dir, s.Output.Quiet = t.TempDir(), true
+			start := time.Now()
 			o := run(context.Background(), s)
 			require.NoError(t, o.err, o.stderr)
+			if headerPresets[in.Name] && !raceEnabled {
+				assert.Less(t, time.Since(start), time.Minute, "live discovery with headers")
+			}
 			sum := o.res.Summary
 			assert.False(t, sum.Partial)
 			assert.NotZero(t, sum.Totals.Attempts)
