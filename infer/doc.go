@@ -6,6 +6,7 @@
 //
 // The replay loops that score a model against a series (swCell, swMismatch, fwMismatch, …) are
 // marked //go:norace and //go:nocheckptr: each reads a series that nothing writes while it runs
-// and keeps its state in locals, so the race detector has nothing to find there, and its
-// instrumentation made the analysis several times slower under `go test -race`.
+// and keeps its state in locals (swCell in its search's own scratch buffer), so the race detector
+// has nothing to find there, and its instrumentation made the analysis several times slower
+// under `go test -race`.
 package infer

@@ -71,7 +71,11 @@ func TestBundledScenarios(t *testing.T) {
 						p.Mode = scenario.ModeSim
 					}
 				}
-				t.Log("probe phases in virtual time; live with -tags long (about 3 minutes)")
+				if raceEnabled {
+					t.Log("probe phases in virtual time under -race; live without it")
+				} else {
+					t.Log("probe phases in virtual time; live with -tags long (about 3 minutes)")
+				}
 			}
 			s.Output.Dir, s.Output.Quiet = t.TempDir(), true
 			start := time.Now()
